@@ -1,0 +1,157 @@
+# Epoch assembly: the sentences a receiver sends for one measurement instant become one Fix.
+# Sentences with a UTC time (GGA, RMC, GLL, GNS, GST, ZDA) open a new epoch when their time
+# differs from the open one; GSA, GSV and VTG carry no time and join the open epoch.
+from tagcore.compat import const
+from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER, Fix
+from tagcore.geo import isqrt
+from tagcore.gnsstime import SECONDS_PER_DAY, unroll
+from tagcore.nmeafields import EMPTY
+
+NSYS = const(8)  # constellation slots: 0 unknown, 1 GPS, 2 GLONASS, 3 Galileo, 4 BeiDou,
+# 5 QZSS, 6 NavIC, 7 SBAS
+_HALF_DAY_MS = const(43200000)
+_DAY_MS = const(86400000)
+
+# RMC/GNS/GLL mode indicator letters to GGA-style quality.
+_MODE_Q = {65: 1, 68: 2, 80: 3, 82: 4, 70: 5, 69: 6, 77: 7, 83: 8, 78: 0}
+
+
+def mode_quality(c):
+    """GGA-style quality for an NMEA mode letter (A D P R F E M S N), -1 if unknown."""
+    return _MODE_Q.get(c, -1)
+
+
+class Epoch:
+    """What the sentences of one epoch said. Plain int attributes, reset in place per epoch."""
+
+    def __init__(self):
+        self.used = bytearray(NSYS)  # satellites used per constellation (from GSA)
+        self.in_view = bytearray(NSYS)  # satellites in view per constellation (from GSV)
+        self.reset(EMPTY)
+        self.open = False
+
+    def reset(self, tod):
+        self.open = True
+        self.tod = tod
+        self.days = EMPTY  # this epoch's own date (RMC or ZDA), before rollover correction
+        self.lat = EMPTY
+        self.lon = EMPTY
+        self.quality = -1  # from GGA / GNS; -1 = not said
+        self.valid = 0  # +1 each A/valid-mode statement, a V or N makes `bad` set
+        self.bad = False
+        self.alt_dm = EMPTY
+        self.hdop_c = EMPTY
+        self.sats = EMPTY  # GGA / GNS count
+        self.speed_cms = EMPTY
+        self.course_cd = EMPTY
+        self.fixtype = 0  # GSA 1/2/3
+        self.gsa = False
+        self.sd_lat = EMPTY
+        self.sd_lon = EMPTY
+        used = self.used
+        view = self.in_view
+        for i in range(NSYS):
+            used[i] = 0
+            view[i] = 0
+
+    def position(self, lat, lon):
+        # GGA comes first in priority; later sentences of the same epoch only fill a gap.
+        if self.lat == EMPTY and lat != EMPTY and lon != EMPTY:
+            self.lat = lat
+            self.lon = lon
+
+    def status(self, ok):
+        if ok:
+            self.valid += 1
+        else:
+            self.bad = True
+
+
+class DateKeeper:
+    """Dates for epochs: the epoch's own (rollover-corrected) or carried from the last good one."""
+
+    def __init__(self, floor):
+        self.floor = floor  # earliest day number the tag can really be at
+        self.days = EMPTY  # date of the last epoch that had a trustworthy date
+        self.tod = 0
+
+    def stamp(self, ep, counts):
+        """(days, flags) for the epoch, or (EMPTY, 0) with the reason counted."""
+        flags = 0
+        days = EMPTY
+        if ep.days != EMPTY and ep.quality > 0:
+            d, k = unroll(ep.days, self.floor)
+            if d < 0:
+                counts["bad_date"] = counts.get("bad_date", 0) + 1
+            else:
+                days = d
+                if k:
+                    flags |= FLAG_DATE_ROLLOVER
+                    counts["date_rollover"] = counts.get("date_rollover", 0) + 1
+        if days == EMPTY:
+            if self.days == EMPTY:
+                counts["no_date"] = counts.get("no_date", 0) + 1
+                return EMPTY, 0
+            days = self.days
+            if ep.tod < self.tod - _HALF_DAY_MS:  # past midnight since the last dated epoch
+                days += 1
+            flags |= FLAG_DATE_CARRIED
+        if ep.quality > 0:
+            self.days = days
+            self.tod = ep.tod
+        return days, flags
+
+
+def close_epoch(ep, dates, uere_dm, counts):
+    """The Fix for a finished epoch, or None (reason counted). No-fix epochs give quality 0."""
+    ep.open = False
+    if ep.tod == EMPTY:
+        counts["no_time"] = counts.get("no_time", 0) + 1
+        return None
+    q = ep.quality
+    if q < 0:
+        q = 1 if ep.valid else 0
+    if ep.bad or ep.lat == EMPTY:
+        q = 0
+    ep.quality = q
+    days, flags = dates.stamp(ep, counts)
+    if days == EMPTY:
+        return None
+    tod = ep.tod
+    if tod >= _DAY_MS:  # a leap second
+        tod = _DAY_MS - 1
+    t = days * SECONDS_PER_DAY + tod // 1000
+    acc = None
+    if ep.sd_lat >= 0 and ep.sd_lon >= 0:
+        acc = isqrt(ep.sd_lat * ep.sd_lat + ep.sd_lon * ep.sd_lon)
+        flags |= FLAG_ACC_GST
+    elif ep.hdop_c >= 0:
+        acc = (ep.hdop_c * uere_dm + 50) // 100
+        flags |= FLAG_ACC_HDOP
+    if ep.gsa:
+        sats = 0
+        for n in ep.used:
+            if n > 0:
+                sats += n
+    else:
+        sats = ep.sats if ep.sats >= 0 else 0
+    mode = ep.fixtype if ep.fixtype >= 2 else 0
+    return Fix(
+        t,
+        tod % 1000,
+        ep.lat if q else None,
+        ep.lon if q else None,
+        _opt(ep.alt_dm),
+        _opt(ep.speed_cms),
+        _opt(ep.course_cd),
+        acc,
+        _opt(ep.hdop_c),
+        sats,
+        q,
+        mode,
+        flags,
+    )
+
+
+def _opt(v):
+    return None if v == EMPTY else v

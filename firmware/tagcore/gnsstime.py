@@ -1,0 +1,62 @@
+# Civil dates as day numbers since 2000-01-01, and the GPS week-rollover rule.
+# Integer arithmetic only (after H. Hinnant's days_from_civil), so no datetime on the device.
+from tagcore.compat import const
+
+ROLLOVER_DAYS = const(7168)  # 1024 GPS weeks: the 10-bit week counter wraps after this
+GPS_EPOCH_DAYS = const(-7300)  # 1980-01-06, the first day any GPS receiver can report
+SECONDS_PER_DAY = const(86400)
+
+
+def days_from_civil(y, m, d):
+    """Days since 2000-01-01 for a proleptic Gregorian date."""
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m - 3 if m > 2 else m + 9) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 730425
+
+
+def civil_from_days(n):
+    """(year, month, day) for days since 2000-01-01."""
+    n += 730425
+    era = (n if n >= 0 else n - 146096) // 146097
+    doe = n - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return (y + 1 if m <= 2 else y), m, d
+
+
+_MDAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def valid_date(y, m, d):
+    if m < 1 or m > 12 or d < 1 or d > _MDAYS[m - 1]:
+        return False
+    if m == 2 and d == 29:
+        return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    return True
+
+
+def unroll(days, floor):
+    """Undo GPS week rollover against a date floor.
+
+    A receiver whose week counter wrapped reports a date a multiple of 1024 weeks too early. Any
+    date before `floor` (the earliest date the tag can really be at: its build date, or the last
+    stored fix) is moved forward by whole rollover periods into [floor, floor + 1024 weeks).
+    Returns (days, periods added), or (-1, -1) for a date that no receiver could report (before
+    the GPS epoch) or that lies beyond the window (no rollover explains a date in the far future).
+    """
+    if days < GPS_EPOCH_DAYS:
+        return -1, -1
+    if days < floor:
+        k = (floor - days + ROLLOVER_DAYS - 1) // ROLLOVER_DAYS
+        return days + k * ROLLOVER_DAYS, k
+    if days >= floor + ROLLOVER_DAYS:
+        return -1, -1
+    return days, 0

@@ -1,0 +1,600 @@
+# NMEA 0183 front end: UART bytes in, fixes out.
+#
+# NmeaReader.feed() takes byte chunks of any size split anywhere. Sentences are framed on '$'
+# and the line end, checked (length cap, printable ASCII, checksum in either hex case), dispatched
+# on the 3-letter formatter of the GNSS talkers, and decoded in place with allocation-free field
+# parsers into the open Epoch; a finished epoch becomes a Fix in a small queue. Every byte or
+# sentence that is not used is counted in `counts` by reason. Nothing here raises on any input
+# and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
+from tagcore.compat import const
+from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
+from tagcore.gnsstime import days_from_civil, valid_date
+from tagcore.nmeafields import BAD, EMPTY, char, dec, hexbyte, latlon, tod_ms, xor_printable
+
+LINE_MAX = const(128)  # longest sentence kept, '$' to checksum (NMEA says 82; receivers exceed it)
+_MAXF = const(40)  # most fields in a sentence we decode
+QUEUE_MAX = const(8)  # fixes waiting for pop(); the oldest is dropped (and counted) beyond this
+
+CS_REQUIRE = const(0)  # a sentence without a checksum is dropped
+CS_ACCEPT = const(1)  # a sentence without a checksum is used
+CS_AUTO = const(2)  # used only until the stream has shown one valid checksum
+
+DEFAULT_FLOOR_DAYS = const(9497)  # 2026-01-01: no tag built now sees an earlier date
+DEFAULT_UERE_DM = const(40)  # 4 m user-equivalent range error: accuracy = HDOP x UERE
+
+# Formatter codes: the three letters packed into an int, so dispatch needs no slicing.
+_GGA = const(0x474741)
+_RMC = const(0x524D43)
+_GLL = const(0x474C4C)
+_GSA = const(0x475341)
+_GSV = const(0x475356)
+_VTG = const(0x565447)
+_ZDA = const(0x5A4441)
+_GNS = const(0x474E53)
+_GST = const(0x475354)
+
+# GNSS talkers and the constellation slot each one speaks for (GN = combined, 0).
+_TALKERS = {
+    0x4750: 1,  # GP GPS
+    0x474C: 2,  # GL GLONASS
+    0x4741: 3,  # GA Galileo
+    0x4742: 4,  # GB BeiDou
+    0x4244: 4,  # BD BeiDou (older talker)
+    0x4751: 5,  # GQ QZSS
+    0x515A: 5,  # QZ QZSS (older talker)
+    0x4749: 6,  # GI NavIC
+    0x474E: 0,  # GN combined
+}
+
+
+def _bump(counts, key):
+    counts[key] = counts.get(key, 0) + 1
+
+
+def prn_system(prn):
+    """Constellation slot for a satellite number in a talker-less (GN) GSA, NMEA conventions."""
+    if 1 <= prn <= 32:
+        return 1
+    if 33 <= prn <= 64 or 120 <= prn <= 158:
+        return 7
+    if 65 <= prn <= 96:
+        return 2
+    if 193 <= prn <= 200:
+        return 5
+    if 201 <= prn <= 237 or 401 <= prn <= 437:
+        return 4
+    if 301 <= prn <= 336:
+        return 3
+    return 0
+
+
+class NmeaReader:
+    def __init__(self, checksum=CS_AUTO, floor_days=DEFAULT_FLOOR_DAYS, uere_dm=DEFAULT_UERE_DM):
+        self.checksum = checksum
+        self.uere_dm = uere_dm
+        self.counts = {}
+        self.sentences = 0  # sentences decoded and used
+        self.epochs = 0  # epochs closed into fixes
+        self.line = bytearray(LINE_MAX + 2)  # a sentence split across chunks
+        self.llen = 0  # bytes held in self.line; 0 = between sentences
+        self.lover = False  # the held sentence outgrew LINE_MAX: drop it at its end
+        self.fp = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
+        self.s0 = 0  # where that sentence starts in its buffer
+        self.nf = 0
+        self.seen_cs = False
+        self.ep = Epoch()
+        self.dates = DateKeeper(floor_days)
+        self.queue = []
+        # The last sentence decoded (for tests and the serial console): formatter code, talker
+        # slot, time of day in ms, raw date as day number, position in microdegrees.
+        self.s_type = 0
+        self.s_sys = 0
+        self.s_tod = EMPTY
+        self.s_days = EMPTY
+        self.s_lat = EMPTY
+        self.s_lon = EMPTY
+        self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID
+
+    # -- output -------------------------------------------------------------------------------
+
+    def pop(self):
+        """The oldest queued Fix, or None."""
+        q = self.queue
+        return q.pop(0) if q else None
+
+    def flush(self):
+        """Close the open epoch now (the receiver went quiet). Returns the queue length."""
+        if self.ep.open:
+            self._close()
+        return len(self.queue)
+
+    def set_floor(self, days):
+        """Raise the date floor (the last stored fix's day): rollover correction uses it."""
+        if days > self.dates.floor:
+            self.dates.floor = days
+
+    # -- framing ------------------------------------------------------------------------------
+
+    def feed(self, data, n=-1):
+        """Take a chunk of UART bytes (bytes or bytearray; only the first n if n >= 0, so a
+        reused UART read buffer needs no slicing). Returns how many fixes are queued."""
+        if n < 0 or n > len(data):
+            n = len(data)
+        i = 0
+        while i < n:
+            if self.llen:
+                i = self._continue(data, i, n)
+                continue
+            d = data.find(b"$", i, n)
+            if d < 0:
+                self._junk(data, i, n)
+                break
+            if d > i:
+                self._junk(data, i, d)
+            e = data.find(b"\n", d + 1, n)
+            stop = n if e < 0 else e
+            d2 = data.find(b"$", d + 1, stop)
+            if d2 >= 0:  # a new sentence starts before this one ended
+                self._line(data, d, d2, True)
+                i = d2
+            elif e >= 0:
+                self._line(data, d, e, False)
+                i = e + 1
+            else:  # the sentence continues in the next chunk
+                self._hold(data, d, n)
+                i = n
+        return len(self.queue)
+
+    def _continue(self, data, i, n):
+        e = data.find(b"\n", i, n)
+        stop = n if e < 0 else e
+        d2 = data.find(b"$", i, stop)
+        end = d2 if d2 >= 0 else stop
+        self._hold(data, i, end)
+        if end == n:
+            return n
+        ln = self.llen
+        self.llen = 0
+        if self.lover:
+            self.lover = False
+            _bump(self.counts, "too_long")
+        else:
+            self._line(self.line, 0, ln, d2 >= 0)
+        return end if d2 >= 0 else e + 1
+
+    def _hold(self, data, a, b):
+        k = b - a
+        if k <= 0:
+            return
+        ln = self.llen
+        if self.lover or ln + k > LINE_MAX + 2:
+            self.lover = True  # keep counting nothing: the sentence is dropped at its end
+            self.llen = LINE_MAX + 2
+            return
+        self.line[ln : ln + k] = memoryview(data)[a:b]
+        self.llen = ln + k
+
+    def _junk(self, data, a, b):
+        k = 0
+        for i in range(a, b):
+            c = data[i]
+            if c != 10 and c != 13:
+                k += 1
+        if k:
+            self.counts["junk_bytes"] = self.counts.get("junk_bytes", 0) + k
+
+    # -- one sentence -------------------------------------------------------------------------
+
+    def _line(self, buf, s, e, cut):
+        """Check and decode the sentence buf[s:e] ('$' at s; e excludes the line end)."""
+        counts = self.counts
+        while e > s and (buf[e - 1] == 13 or buf[e - 1] == 32):
+            e -= 1
+        if e - s > LINE_MAX:
+            _bump(counts, "too_long")
+            return
+        st = buf.find(b"*", s, e)
+        # XOR checksum over what lies between '$' and '*', refusing anything not printable.
+        end = e if st < 0 else st
+        x = xor_printable(buf, s + 1, end)
+        if x < 0:
+            _bump(counts, "nonprintable")
+            return
+        if st < 0:
+            if cut:  # cut short by the next '$': a sentence that never finished
+                _bump(counts, "truncated")
+                return
+            if self.checksum == CS_REQUIRE or (self.checksum == CS_AUTO and self.seen_cs):
+                _bump(counts, "no_checksum")
+                return
+            _bump(counts, "no_checksum_used")
+        else:
+            if e - st != 3:
+                _bump(counts, "truncated" if e - st < 3 else "malformed")
+                return
+            cs = hexbyte(buf, st + 1)
+            if cs < 0:
+                _bump(counts, "malformed")
+                return
+            if cs != x:
+                _bump(counts, "bad_checksum")
+                return
+            self.seen_cs = True
+        self._dispatch(buf, s, end)
+
+    def _dispatch(self, buf, s, st):
+        counts = self.counts
+        if st - s < 6:
+            _bump(counts, "malformed")
+            return
+        if buf[s + 1] == 80:  # 'P': proprietary
+            _bump(counts, "proprietary")
+            return
+        if st - s > 6 and buf[s + 6] != 44:  # the address is not 5 characters
+            _bump(counts, "unknown_sentence")
+            return
+        sysid = _TALKERS.get((buf[s + 1] << 8) | buf[s + 2], -1)
+        if sysid < 0:
+            _bump(counts, "other_talker")
+            return
+        kind = (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
+        dec_ = _DECODERS.get(kind)
+        if dec_ is None:
+            _bump(counts, "unknown_sentence")
+            return
+        need, decode = dec_
+        # Field table: fp[k] is the offset of the comma before field k+1, fp[nf] that of the
+        # checksum '*' (offsets fit a byte: lines are capped). Only the fields the decoder reads
+        # are located (GSV's satellite blocks are never walked).
+        nf = buf.count(b",", s, st)
+        if nf > _MAXF:
+            _bump(counts, "malformed")
+            return
+        fp = self.fp
+        m = nf if nf <= need else need + 1
+        i = s
+        for k in range(m):
+            i = buf.find(b",", i + 1, st)
+            fp[k] = i - s
+        if m == nf:
+            fp[nf] = st - s
+        self.nf = nf
+        self.s0 = s
+        self.s_type = kind
+        self.s_sys = sysid
+        self.s_tod = EMPTY
+        self.s_days = EMPTY
+        self.s_lat = EMPTY
+        self.s_lon = EMPTY
+        if decode(self, buf, sysid, s, st):
+            self.sentences += 1
+        else:
+            self.s_type = 0
+            _bump(counts, "malformed")
+
+    # Field k (1-based) of the current sentence lies in buf[s0+fp[k-1]+1 : s0+fp[k]].
+
+    def _a(self, k):
+        return self.s0 + self.fp[k - 1] + 1
+
+    def _b(self, k):
+        return self.s0 + self.fp[k]
+
+    def _f(self, buf, k, nd):
+        if k > self.nf:
+            return EMPTY
+        s = self.s0
+        return dec(buf, s + self.fp[k - 1] + 1, s + self.fp[k], nd)
+
+    def _c(self, buf, k):
+        if k > self.nf:
+            return 0
+        s = self.s0
+        return char(buf, s + self.fp[k - 1] + 1, s + self.fp[k])
+
+    def _time(self, buf, k):
+        """Parse the time field k and open the epoch it belongs to. False if malformed."""
+        if k > self.nf:
+            t = EMPTY
+        else:
+            t = tod_ms(buf, self._a(k), self._b(k))
+            if t == BAD:
+                return False
+        self.s_tod = t
+        ep = self.ep
+        if not ep.open or ep.tod != t:
+            if ep.open:
+                self._close()
+            ep.reset(t)
+        return True
+
+    def _pos(self, buf, k):
+        """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
+        if k + 3 > self.nf:
+            return k > self.nf  # a short sentence without position fields
+        lat = latlon(buf, self._a(k), self._b(k), self._c(buf, k + 1), 90)
+        lon = latlon(buf, self._a(k + 2), self._b(k + 2), self._c(buf, k + 3), 180)
+        if lat == BAD or lon == BAD:
+            return False
+        self.s_lat = lat
+        self.s_lon = lon
+        return True
+
+    def _gga(self, buf, sysid, s, st):
+        # time, lat, N, lon, E, quality, sats, hdop, alt, M, separation, M, age, station
+        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
+            return False
+        q = self._f(buf, 6, 0)
+        sats = self._f(buf, 7, 0)
+        hdop = self._f(buf, 8, 2)
+        alt = self._f(buf, 9, 1)
+        if q == BAD or sats == BAD or hdop == BAD or alt == BAD or q > 9:
+            return False
+        ep = self.ep
+        ep.position(self.s_lat, self.s_lon)
+        if q != EMPTY:
+            ep.quality = q
+            ep.status(q > 0)
+        if sats >= 0:
+            ep.sats = sats
+        if hdop >= 0:
+            ep.hdop_c = hdop
+        if alt != EMPTY:
+            ep.alt_dm = alt
+        return True
+
+    def _rmc(self, buf, sysid, s, st):
+        # time, status, lat, N, lon, E, speed kn, course, ddmmyy, magvar, E/W, [mode, [nav status]]
+        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 3):
+            return False
+        status = self._c(buf, 2)
+        kn = self._f(buf, 7, 2)
+        cog = self._f(buf, 8, 2)
+        days = self._date6(buf, 9)
+        mode = self._c(buf, 12)
+        if kn == BAD or cog == BAD or days == BAD or status < 0 or mode < 0:
+            return False
+        ep = self.ep
+        self.s_days = days
+        if status == 65 or status == 86:  # 'A' / 'V'
+            ep.status(status == 65)
+        self._mode(mode)
+        ep.position(self.s_lat, self.s_lon)
+        if days != EMPTY:
+            ep.days = days
+        if kn >= 0:
+            ep.speed_cms = (kn * 5144 + 5000) // 10000
+        if cog >= 0:
+            ep.course_cd = cog % 36000
+        return True
+
+    def _mode(self, c):
+        # An NMEA 2.3+ mode letter: N says no fix; E/M/S are kept as quality unless GGA says more.
+        mq = mode_quality(c) if c else -1
+        if mq < 0:
+            return
+        ep = self.ep
+        ep.status(mq > 0)
+        if ep.quality < 0 or mq >= 6:
+            ep.quality = mq
+
+    def _date6(self, buf, k):
+        """ddmmyy at field k as days since 2000-01-01 (yy 80-99 = 19yy), EMPTY or BAD."""
+        if k > self.nf:
+            return EMPTY
+        a = self._a(k)
+        b = self._b(k)
+        if a == b:
+            return EMPTY
+        if b - a != 6:
+            return BAD
+        d = dec(buf, a, a + 2, 0)
+        m = dec(buf, a + 2, a + 4, 0)
+        y = dec(buf, a + 4, b, 0)
+        if d < 0 or m < 0 or y < 0:
+            return BAD
+        y += 1900 if y >= 80 else 2000
+        if not valid_date(y, m, d):
+            return BAD
+        return days_from_civil(y, m, d)
+
+    def _gll(self, buf, sysid, s, st):
+        # lat, N, lon, E, time, status, [mode]
+        if self.nf < 4 or not self._pos(buf, 1):
+            return False
+        if self.nf < 5:  # NMEA 1.x GLL has no time: it cannot be placed in an epoch
+            return True
+        if not self._time(buf, 5):
+            return False
+        status = self._c(buf, 6)
+        mode = self._c(buf, 7)
+        if status < 0 or mode < 0:
+            return False
+        ep = self.ep
+        if status == 65 or status == 86:
+            ep.status(status == 65)
+        self._mode(mode)
+        ep.position(self.s_lat, self.s_lon)
+        return True
+
+    def _gns(self, buf, sysid, s, st):
+        # time, lat, N, lon, E, mode letters (one per constellation), sats, hdop, alt, sep, ...
+        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
+            return False
+        sats = self._f(buf, 7, 0)
+        hdop = self._f(buf, 8, 2)
+        alt = self._f(buf, 9, 1)
+        if sats == BAD or hdop == BAD or alt == BAD:
+            return False
+        ep = self.ep
+        q = -1
+        for i in range(self._a(6), self._b(6)):  # the best of the per-constellation mode letters
+            mq = mode_quality(buf[i])
+            if mq > q and (q < 1 or mq < 6):  # prefer a real fix over estimated/manual/sim
+                q = mq
+        if q >= 0:
+            if ep.quality < 0:
+                ep.quality = q
+            ep.status(q > 0)
+        ep.position(self.s_lat, self.s_lon)
+        if sats >= 0 and ep.sats == EMPTY:
+            ep.sats = sats
+        if hdop >= 0 and ep.hdop_c == EMPTY:
+            ep.hdop_c = hdop
+        if alt != EMPTY and ep.alt_dm == EMPTY:
+            ep.alt_dm = alt
+        return True
+
+    def _gsa(self, buf, sysid, s, st):
+        # mode, fix type, up to 12 (some receivers: more) PRNs, PDOP, HDOP, VDOP, [system id]
+        nf = self.nf
+        if nf < 6:
+            return False
+        fp = self.fp
+        ftype = self._f(buf, 2, 0)
+        last = nf
+        # NMEA 4.10 adds a one-hex-digit system ID after VDOP (Quectel sends it empty).
+        w = fp[nf] - fp[nf - 1] - 1
+        sid = -1
+        if w <= 1 and nf >= 18:
+            sid = self._f(buf, nf, 0) if w else EMPTY
+            last = nf - 1
+        hdop = self._f(buf, last - 1, 2)
+        if ftype == BAD or hdop == BAD or sid == BAD:
+            return False
+        used = 0
+        first = 0
+        for k in range(3, last - 2):  # count the filled PRN slots; only GN needs a PRN's value
+            if fp[k] > fp[k - 1] + 1:
+                used += 1
+                if not first:
+                    first = k
+        if sid > 0:
+            slot = sid if sid < 7 else 0
+        elif sysid:
+            slot = sysid
+        else:
+            p = self._f(buf, first, 0) if first else 0
+            if p == BAD:
+                return False
+            slot = prn_system(p)
+        ep = self.ep
+        if not ep.open:
+            return True
+        ep.gsa = True
+        ep.used[slot] = used if used < 255 else 255
+        if ftype >= 1:
+            ep.fixtype = ftype
+        if hdop >= 0 and ep.hdop_c == EMPTY:
+            ep.hdop_c = hdop
+        return True
+
+    def _gsv(self, buf, sysid, s, st):
+        # total msgs, msg number, sats in view, {PRN, elevation, azimuth, SNR} x 0..4, [signal]
+        nf = self.nf
+        if nf < 3:
+            return False
+        total = self._f(buf, 1, 0)
+        num = self._f(buf, 2, 0)
+        view = self._f(buf, 3, 0)
+        if total == BAD or num == BAD or view == BAD:
+            return False
+        sig = EMPTY
+        if (nf - 3) % 4 == 1:  # NMEA 4.10: a signal ID after the satellite blocks
+            sig = dec(buf, buf.rfind(b",", s, st) + 1, st, 0)
+            if sig == BAD:
+                return False
+        self.s_signal = sig
+        ep = self.ep
+        if ep.open and view > ep.in_view[sysid]:
+            ep.in_view[sysid] = view if view < 255 else 255
+        return True
+
+    def _vtg(self, buf, sysid, s, st):
+        # course T, 'T', course M, 'M', speed kn, 'N', speed km/h, 'K', [mode]; or NMEA 1.x
+        # without the unit letters: course T, course M, speed kn, speed km/h.
+        nf = self.nf
+        if nf >= 8:
+            cog = self._f(buf, 1, 2)
+            kn = self._f(buf, 5, 2)
+            kmh = self._f(buf, 7, 2)
+            mode = self._c(buf, 9)
+        elif nf == 4:
+            cog = self._f(buf, 1, 2)
+            kn = self._f(buf, 3, 2)
+            kmh = self._f(buf, 4, 2)
+            mode = 0
+        else:
+            return False
+        if cog == BAD or kn == BAD or kmh == BAD or mode < 0:
+            return False
+        ep = self.ep
+        if not ep.open:
+            return True
+        if ep.speed_cms == EMPTY:
+            if kn >= 0:
+                ep.speed_cms = (kn * 5144 + 5000) // 10000
+            elif kmh >= 0:
+                ep.speed_cms = (kmh * 1000 + 18) // 36
+        if ep.course_cd == EMPTY and cog >= 0:
+            ep.course_cd = cog % 36000
+        self._mode(mode)
+        return True
+
+    def _zda(self, buf, sysid, s, st):
+        # time, day, month, year (4 digits), zone hours, zone minutes
+        if self.nf < 4 or not self._time(buf, 1):
+            return False
+        d = self._f(buf, 2, 0)
+        m = self._f(buf, 3, 0)
+        y = self._f(buf, 4, 0)
+        if d == BAD or m == BAD or y == BAD:
+            return False
+        if d == EMPTY or m == EMPTY or y == EMPTY:
+            return True
+        if not valid_date(y, m, d):
+            return False
+        days = days_from_civil(y, m, d)
+        self.s_days = days
+        self.ep.days = days
+        return True
+
+    def _gst(self, buf, sysid, s, st):
+        # time, RMS, major, minor, orientation, sigma lat (m), sigma lon (m), sigma alt (m)
+        if self.nf < 7 or not self._time(buf, 1):
+            return False
+        sla = self._f(buf, 6, 1)
+        slo = self._f(buf, 7, 1)
+        if sla == BAD or slo == BAD:
+            return False
+        if sla >= 0 and slo >= 0:
+            self.ep.sd_lat = sla
+            self.ep.sd_lon = slo
+        return True
+
+    # -- epochs -------------------------------------------------------------------------------
+
+    def _close(self):
+        f = close_epoch(self.ep, self.dates, self.uere_dm, self.counts)
+        if f is None:
+            return
+        self.epochs += 1
+        q = self.queue
+        if len(q) >= QUEUE_MAX:
+            q.pop(0)
+            _bump(self.counts, "queue_overflow")
+        q.append(f)
+
+
+# formatter -> (highest field the decoder reads, decoder); one table shared by every reader
+_DECODERS = {
+    _GGA: (9, NmeaReader._gga),
+    _RMC: (12, NmeaReader._rmc),
+    _GLL: (7, NmeaReader._gll),
+    _GNS: (9, NmeaReader._gns),
+    _GSA: (_MAXF, NmeaReader._gsa),
+    _GSV: (3, NmeaReader._gsv),
+    _VTG: (9, NmeaReader._vtg),
+    _ZDA: (4, NmeaReader._zda),
+    _GST: (7, NmeaReader._gst),
+}

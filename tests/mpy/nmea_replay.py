@@ -1,0 +1,72 @@
+# Differential driver: streams capture files through NmeaReader + FixFilter in fixed-size chunks
+# and prints one canonical line per fix and the counters after each file. Runs unchanged under
+# CPython and MicroPython; the two outputs must be identical.
+# Usage: nmea_replay.py CHUNK FLOOR_DAYS MODE < file-of-paths
+#   MODE "each": a new reader per file; "one": one reader for the whole run, as on the device.
+#   Paths are read one line at a time, so a long list costs no heap.
+import gc
+import sys
+
+from tagcore.fixfilter import FixFilter
+from tagcore.nmea import NmeaReader
+
+
+def out_counts(tag, counts):
+    w = sys.stdout.write
+    w(tag)
+    for k in sorted(counts):
+        w(" ")
+        w(k)
+        w("=")
+        w(str(counts[k]))
+    w("\n")
+
+
+def drain(r, ff):
+    w = sys.stdout.write
+    while True:
+        f = r.pop()
+        if f is None:
+            return
+        w("F" if ff.check(f) else "R")
+        for v in f:
+            w(" ")
+            w(str(v))
+        w("\n")
+
+
+def replay(path, buf, r, ff):
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            r.feed(buf, n)
+            drain(r, ff)
+    r.flush()
+    drain(r, ff)
+    print("S", r.sentences, r.epochs, ff.accepted)
+    out_counts("C", r.counts)
+    out_counts("X", ff.counts)
+
+
+def main():
+    chunk = int(sys.argv[1])
+    floor = int(sys.argv[2])
+    each = sys.argv[3] == "each"
+    buf = bytearray(chunk)
+    r = ff = None
+    while True:
+        path = sys.stdin.readline().strip()
+        if not path:
+            break
+        if each or r is None:
+            r = ff = None
+            gc.collect()
+            r = NmeaReader(floor_days=floor)
+            ff = FixFilter()
+        print("=", path[path.rfind("/") + 1 :])
+        replay(path, buf, r, ff)
+
+
+main()

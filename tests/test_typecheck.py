@@ -1,0 +1,39 @@
+"""The device type check catches CPython-only code and accepts MicroPython APIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from taghost import typecheck
+
+
+def _check(tmp_path: Path, src: str) -> int:
+    f = tmp_path / "devmod.py"
+    f.write_text(src)
+    return typecheck.main([str(f)])
+
+
+def test_firmware_passes() -> None:
+    assert typecheck.main([]) == 0
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "import dataclasses\n",
+        "import time\ntime.perf_counter_ns()\n",
+        "import machine\nmachine.Pin('x', 'y', 'z', 'w', 'v', 'u')\n",
+    ],
+)
+def test_cpython_only_or_wrong_calls_fail(tmp_path: Path, src: str) -> None:
+    assert _check(tmp_path, src) != 0
+
+
+def test_micropython_apis_pass(tmp_path: Path) -> None:
+    src = (
+        "import machine\nimport time\n"
+        "p = machine.Pin(2, machine.Pin.OUT)\np.value(1)\n"
+        "t: int = time.ticks_diff(time.ticks_ms(), 0)\n"
+    )
+    assert _check(tmp_path, src) == 0
