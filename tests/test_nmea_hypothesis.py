@@ -5,6 +5,7 @@ from __future__ import annotations
 from corpus import capture_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tagcore import nmeafields
 from tagcore.fixfilter import FixFilter
 from tagcore.nmea import LINE_MAX, QUEUE_MAX, NmeaReader
 
@@ -83,3 +84,13 @@ def test_mutated_sentences_are_counted_not_crashed_on(data: st.DataObject) -> No
     # Every sentence is either used or accounted for under a reason.
     dropped = sum(v for k, v in r.counts.items() if k not in ("junk_bytes",))
     assert r.sentences + dropped >= 1 or not line.count(b"$")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200), st.data())
+def test_cpython_checksum_path_equals_the_device_loop(data: bytes, d: st.DataObject) -> None:
+    # CPython uses a C-level path; the device runs the plain loop. They must agree exactly.
+    a = d.draw(st.integers(0, len(data)))
+    b = d.draw(st.integers(a, len(data)))
+    assert nmeafields.xor_printable(data, a, b) == nmeafields._xor_loop(data, a, b)
+    assert nmeafields.xor_printable(bytearray(data), a, b) == nmeafields._xor_loop(data, a, b)

@@ -40,7 +40,8 @@ class Epoch:
         self.valid = 0  # +1 each A/valid-mode statement, a V or N makes `bad` set
         self.bad = False
         self.alt_dm = EMPTY
-        self.hdop_c = EMPTY
+        self.hdop_c = EMPTY  # from GGA / GNS
+        self.gsa_hdop = EMPTY  # from GSA: used when the epoch has no GGA or GNS HDOP
         self.sats = EMPTY  # GGA / GNS count
         self.speed_cms = EMPTY
         self.course_cd = EMPTY
@@ -121,6 +122,8 @@ def close_epoch(ep, dates, uere_dm, counts):
     if tod >= _DAY_MS:  # a leap second
         tod = _DAY_MS - 1
     t = days * SECONDS_PER_DAY + tod // 1000
+    if ep.hdop_c == EMPTY:
+        ep.hdop_c = ep.gsa_hdop
     acc = None
     if ep.sd_lat >= 0 and ep.sd_lon >= 0:
         acc = isqrt(ep.sd_lat * ep.sd_lat + ep.sd_lon * ep.sd_lon)

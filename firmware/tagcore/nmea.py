@@ -325,21 +325,28 @@ class NmeaReader:
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         q = self._f(buf, 6, 0)
-        sats = self._f(buf, 7, 0)
-        hdop = self._f(buf, 8, 2)
-        alt = self._f(buf, 9, 1)
-        if q == BAD or sats == BAD or hdop == BAD or alt == BAD or q > 9:
+        if q == BAD or q > 9 or not self._sats_hdop_alt(buf, 7):
             return False
         ep = self.ep
         ep.position(self.s_lat, self.s_lon)
         if q != EMPTY:
             ep.quality = q
             ep.status(q > 0)
-        if sats >= 0:
+        return True
+
+    def _sats_hdop_alt(self, buf, k):
+        # GGA and GNS both carry satellites used, HDOP and altitude at fields k, k+1, k+2.
+        sats = self._f(buf, k, 0)
+        hdop = self._f(buf, k + 1, 2)
+        alt = self._f(buf, k + 2, 1)
+        if sats == BAD or hdop == BAD or alt == BAD:
+            return False
+        ep = self.ep
+        if sats >= 0 and ep.sats == EMPTY:
             ep.sats = sats
-        if hdop >= 0:
+        if hdop >= 0 and ep.hdop_c == EMPTY:
             ep.hdop_c = hdop
-        if alt != EMPTY:
+        if alt != EMPTY and ep.alt_dm == EMPTY:
             ep.alt_dm = alt
         return True
 
@@ -421,10 +428,7 @@ class NmeaReader:
         # time, lat, N, lon, E, mode letters (one per constellation), sats, hdop, alt, sep, ...
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
-        sats = self._f(buf, 7, 0)
-        hdop = self._f(buf, 8, 2)
-        alt = self._f(buf, 9, 1)
-        if sats == BAD or hdop == BAD or alt == BAD:
+        if not self._sats_hdop_alt(buf, 7):
             return False
         ep = self.ep
         q = -1
@@ -437,12 +441,6 @@ class NmeaReader:
                 ep.quality = q
             ep.status(q > 0)
         ep.position(self.s_lat, self.s_lon)
-        if sats >= 0 and ep.sats == EMPTY:
-            ep.sats = sats
-        if hdop >= 0 and ep.hdop_c == EMPTY:
-            ep.hdop_c = hdop
-        if alt != EMPTY and ep.alt_dm == EMPTY:
-            ep.alt_dm = alt
         return True
 
     def _gsa(self, buf, sysid, s, st):
@@ -485,8 +483,8 @@ class NmeaReader:
         ep.used[slot] = used if used < 255 else 255
         if ftype >= 1:
             ep.fixtype = ftype
-        if hdop >= 0 and ep.hdop_c == EMPTY:
-            ep.hdop_c = hdop
+        if hdop >= 0:
+            ep.gsa_hdop = hdop
         return True
 
     def _gsv(self, buf, sysid, s, st):
