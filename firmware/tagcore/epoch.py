@@ -3,7 +3,6 @@
 # differs from the open one; GSA, GSV and VTG carry no time and join the open epoch.
 from tagcore.compat import const
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER, Fix
-from tagcore.geo import isqrt
 from tagcore.gnsstime import SECONDS_PER_DAY, unroll
 from tagcore.nmeafields import EMPTY
 
@@ -12,21 +11,22 @@ NSYS = const(8)  # constellation slots: 0 unknown, 1 GPS, 2 GLONASS, 3 Galileo, 
 _HALF_DAY_MS = const(43200000)
 _DAY_MS = const(86400000)
 
-# RMC/GNS/GLL mode indicator letters to GGA-style quality.
-_MODE_Q = {65: 1, 68: 2, 80: 3, 82: 4, 70: 5, 69: 6, 77: 7, 83: 8, 78: 0}
+# GGA-style quality for the NMEA mode letters A..Z (A D P R F E M S N; "-" = not a mode).
+_MODE_Q = b"1--265------70-3-48-------"
 
 
 def mode_quality(c):
     """GGA-style quality for an NMEA mode letter (A D P R F E M S N), -1 if unknown."""
-    return _MODE_Q.get(c, -1)
+    q = _MODE_Q[c - 65] if 65 <= c <= 90 else 45
+    return -1 if q == 45 else q - 48
 
 
 class Epoch:
-    """What the sentences of one epoch said. Plain int attributes, reset in place per epoch."""
+    """What the sentences of one epoch said. Plain int attributes, reset in place per epoch.
+    (Kept to 16 attributes: on MicroPython a 17th doubles the instance's hash table.)"""
 
     def __init__(self):
         self.used = bytearray(NSYS)  # satellites used per constellation (from GSA)
-        self.in_view = bytearray(NSYS)  # satellites in view per constellation (from GSV)
         self.reset(EMPTY)
         self.open = False
 
@@ -37,23 +37,18 @@ class Epoch:
         self.lat = EMPTY
         self.lon = EMPTY
         self.quality = -1  # from GGA / GNS; -1 = not said
-        self.valid = 0  # +1 each A/valid-mode statement, a V or N makes `bad` set
-        self.bad = False
+        self.ok = 0  # 1: a sentence said "valid"; -1: one said "void" (V, N), which sticks
         self.alt_dm = EMPTY
         self.hdop_c = EMPTY  # from GGA / GNS
         self.gsa_hdop = EMPTY  # from GSA: used when the epoch has no GGA or GNS HDOP
         self.sats = EMPTY  # GGA / GNS count
         self.speed_cms = EMPTY
         self.course_cd = EMPTY
-        self.fixtype = 0  # GSA 1/2/3
-        self.gsa = False
-        self.sd_lat = EMPTY
-        self.sd_lon = EMPTY
+        self.fixtype = -1  # GSA fix type 1/2/3; 0 = a GSA without one; -1 = no GSA
+        self.gst_acc = EMPTY  # GST: horizontal 1-sigma in dm
         used = self.used
-        view = self.in_view
         for i in range(NSYS):
             used[i] = 0
-            view[i] = 0
 
     def position(self, lat, lon):
         # GGA comes first in priority; later sentences of the same epoch only fill a gap.
@@ -62,10 +57,10 @@ class Epoch:
             self.lon = lon
 
     def status(self, ok):
-        if ok:
-            self.valid += 1
-        else:
-            self.bad = True
+        if not ok:
+            self.ok = -1
+        elif self.ok == 0:
+            self.ok = 1
 
 
 class DateKeeper:
@@ -111,8 +106,8 @@ def close_epoch(ep, dates, uere_dm, counts):
         return None
     q = ep.quality
     if q < 0:
-        q = 1 if ep.valid else 0
-    if ep.bad or ep.lat == EMPTY:
+        q = 1 if ep.ok > 0 else 0
+    if ep.ok < 0 or ep.lat == EMPTY:
         q = 0
     ep.quality = q
     days, flags = dates.stamp(ep, counts)
@@ -125,13 +120,13 @@ def close_epoch(ep, dates, uere_dm, counts):
     if ep.hdop_c == EMPTY:
         ep.hdop_c = ep.gsa_hdop
     acc = None
-    if ep.sd_lat >= 0 and ep.sd_lon >= 0:
-        acc = isqrt(ep.sd_lat * ep.sd_lat + ep.sd_lon * ep.sd_lon)
+    if ep.gst_acc >= 0:
+        acc = ep.gst_acc
         flags |= FLAG_ACC_GST
     elif ep.hdop_c >= 0:
         acc = (ep.hdop_c * uere_dm + 50) // 100
         flags |= FLAG_ACC_HDOP
-    if ep.gsa:
+    if ep.fixtype >= 0:
         sats = 0
         for n in ep.used:
             if n > 0:

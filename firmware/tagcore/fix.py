@@ -40,8 +40,3 @@ FLAG_ACC_GST = 1  # accuracy from the receiver's own error estimate (GST)
 FLAG_ACC_HDOP = 2  # accuracy derived from HDOP x UERE
 FLAG_DATE_ROLLOVER = 4  # the receiver's date was 1024 weeks (or more) behind and was corrected
 FLAG_DATE_CARRIED = 8  # the epoch had no date of its own; carried from an earlier epoch
-
-
-def fix_time_ms(f):
-    """Milliseconds since 2000-01-01 (a big int on the device: for host and test use)."""
-    return f.t * 1000 + f.ms

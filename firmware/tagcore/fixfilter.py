@@ -8,9 +8,6 @@ DEFAULT_MAX_ACC_DM = const(1000)  # 100 m: indoor fixes (30 m typical) still cou
 DEFAULT_MAX_SPEED_CMS = const(9000)  # 90 m/s: a high-speed train, faster than any wearer
 DEFAULT_REANCHOR = const(3)  # consistent "jumps" in a row that prove the last fix was the outlier
 
-# GGA qualities that are not a satellite fix.
-_NOT_GNSS = {6: "estimated", 7: "manual", 8: "simulated"}
-
 
 def _dt_ms(a, b):
     return (b.t - a.t) * 1000 + b.ms - a.ms
@@ -47,9 +44,9 @@ class FixFilter:
     def _reason(self, f):
         if f.quality == 0 or f.lat is None or f.lon is None:
             return "no_fix"
-        why = _NOT_GNSS.get(f.quality)
-        if why:
-            return why
+        q = f.quality
+        if q >= 6:  # GGA qualities that are not a satellite fix
+            return "estimated" if q == 6 else ("manual" if q == 7 else "simulated")
         if f.lat == 0 and f.lon == 0:
             return "zero_position"
         if f.acc_dm is None:

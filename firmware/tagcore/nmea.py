@@ -8,6 +8,7 @@
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
 from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
+from tagcore.geo import isqrt
 from tagcore.gnsstime import days_from_civil, valid_date
 from tagcore.nmeafields import BAD, EMPTY, char, dec, hexbyte, latlon, tod_ms, xor_printable
 
@@ -49,6 +50,24 @@ _TALKERS = {
 
 def _bump(counts, key):
     counts[key] = counts.get(key, 0) + 1
+
+
+def _fields_read(kind):
+    """The highest field the decoder of a formatter reads; -1 for formatters not decoded.
+    Most frequent first (GSV, GSA, GGA, RMC in the corpus)."""
+    if kind == _GSV:
+        return 3  # the header; GSV's satellite blocks are never walked
+    if kind == _GSA:
+        return _MAXF
+    if kind == _GGA or kind == _GNS or kind == _VTG:
+        return 9
+    if kind == _RMC:
+        return 12
+    if kind == _GLL or kind == _GST:
+        return 7
+    if kind == _ZDA:
+        return 4
+    return -1
 
 
 def prn_system(prn):
@@ -238,11 +257,10 @@ class NmeaReader:
             _bump(counts, "other_talker")
             return
         kind = (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
-        dec_ = _DECODERS.get(kind)
-        if dec_ is None:
+        need = _fields_read(kind)
+        if need < 0:
             _bump(counts, "unknown_sentence")
             return
-        need, decode = dec_
         # Field table: fp[k] is the offset of the comma before field k+1, fp[nf] that of the
         # checksum '*' (offsets fit a byte: lines are capped). Only the fields the decoder reads
         # are located (GSV's satellite blocks are never walked).
@@ -266,7 +284,25 @@ class NmeaReader:
         self.s_days = EMPTY
         self.s_lat = EMPTY
         self.s_lon = EMPTY
-        if decode(self, buf, sysid, s, st):
+        if kind == _GSV:
+            ok = self._gsv(buf, sysid, s, st)
+        elif kind == _GSA:
+            ok = self._gsa(buf, sysid, s, st)
+        elif kind == _GGA:
+            ok = self._gga(buf, sysid, s, st)
+        elif kind == _RMC:
+            ok = self._rmc(buf, sysid, s, st)
+        elif kind == _VTG:
+            ok = self._vtg(buf, sysid, s, st)
+        elif kind == _GLL:
+            ok = self._gll(buf, sysid, s, st)
+        elif kind == _GNS:
+            ok = self._gns(buf, sysid, s, st)
+        elif kind == _GST:
+            ok = self._gst(buf, sysid, s, st)
+        else:
+            ok = self._zda(buf, sysid, s, st)
+        if ok:
             self.sentences += 1
         else:
             self.s_type = 0
@@ -479,10 +515,11 @@ class NmeaReader:
         ep = self.ep
         if not ep.open:
             return True
-        ep.gsa = True
         ep.used[slot] = used if used < 255 else 255
         if ftype >= 1:
             ep.fixtype = ftype
+        elif ep.fixtype < 0:
+            ep.fixtype = 0
         if hdop >= 0:
             ep.gsa_hdop = hdop
         return True
@@ -503,9 +540,6 @@ class NmeaReader:
             if sig == BAD:
                 return False
         self.s_signal = sig
-        ep = self.ep
-        if ep.open and view > ep.in_view[sysid]:
-            ep.in_view[sysid] = view if view < 255 else 255
         return True
 
     def _vtg(self, buf, sysid, s, st):
@@ -566,8 +600,7 @@ class NmeaReader:
         if sla == BAD or slo == BAD:
             return False
         if sla >= 0 and slo >= 0:
-            self.ep.sd_lat = sla
-            self.ep.sd_lon = slo
+            self.ep.gst_acc = isqrt(sla * sla + slo * slo)
         return True
 
     # -- epochs -------------------------------------------------------------------------------
@@ -582,17 +615,3 @@ class NmeaReader:
             q.pop(0)
             _bump(self.counts, "queue_overflow")
         q.append(f)
-
-
-# formatter -> (highest field the decoder reads, decoder); one table shared by every reader
-_DECODERS = {
-    _GGA: (9, NmeaReader._gga),
-    _RMC: (12, NmeaReader._rmc),
-    _GLL: (7, NmeaReader._gll),
-    _GNS: (9, NmeaReader._gns),
-    _GSA: (_MAXF, NmeaReader._gsa),
-    _GSV: (3, NmeaReader._gsv),
-    _VTG: (9, NmeaReader._vtg),
-    _ZDA: (4, NmeaReader._zda),
-    _GST: (7, NmeaReader._gst),
-}

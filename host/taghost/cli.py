@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="compile firmware/ to .mpy with mpy-cross")
     b.add_argument("--out", default="build/firmware")
     b.add_argument("--march", default="xtensawin", choices=buildmod.ARCHES)
-    b.add_argument("--opt", type=int, default=0, choices=range(4), help="mpy-cross -O level")
+    b.add_argument(
+        "--opt", type=int, default=3, choices=range(4), help="mpy-cross -O level (0 to debug)"
+    )
     b.set_defaults(func=cmd_build)
 
     s = sub.add_parser("sim", help="run simulated wear scenarios (see simulator/)")

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tagcore.civil import civil_from_days
 from tagcore.fix import Fix
 from tagcore.fixfilter import FixFilter
-from tagcore.gnsstime import civil_from_days, days_from_civil
+from tagcore.gnsstime import days_from_civil
 from tagcore.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
 
 EPOCH_2000 = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)

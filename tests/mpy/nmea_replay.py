@@ -7,8 +7,10 @@
 import gc
 import sys
 
-from tagcore.fixfilter import FixFilter
-from tagcore.nmea import NmeaReader
+from tagcore.nmea import NmeaReader  # the largest module first, while the heap is unfragmented
+
+gc.collect()
+from tagcore.fixfilter import FixFilter  # noqa: E402
 
 
 def out_counts(tag, counts):
