@@ -1,0 +1,48 @@
+# The device shell's GNSS pump: bytes from the receiver's UART into the core's NMEA reader.
+# Device-only (machine.UART, time.ticks_*); the core itself never touches hardware or clocks.
+import time
+
+from machine import UART
+from tagcore.compat import const
+
+# A receiver sends its epoch as one burst; when the line has been quiet this long the burst is
+# over and the epoch can be closed, a second earlier than the next epoch's first sentence would.
+IDLE_FLUSH_MS = const(150)
+# The ESP32 UART driver's receive buffer. Its 256-byte default holds 22 ms at 115200 baud:
+# anything that keeps the CPU longer loses NMEA. 2 KB holds two seconds at 9600 baud.
+RXBUF = const(2048)
+
+
+def open_uart(uart_id, rx, tx, baud, rxbuf=RXBUF):
+    """The receiver's UART, non-blocking (timeout=0), with a receive buffer that can wait."""
+    return UART(uart_id, baudrate=baud, rx=rx, tx=tx, rxbuf=rxbuf, timeout=0)
+
+
+class GnssPump:
+    def __init__(self, uart, reader, chunk=256, idle_ms=IDLE_FLUSH_MS):
+        self.uart = uart
+        self.reader = reader
+        self.buf = bytearray(chunk)  # reused for every read: no allocation per poll
+        self.idle_ms = idle_ms
+        self.last_rx = 0
+        self.pending = False  # bytes arrived since the last flush
+        self.bytes_in = 0
+
+    def poll(self, now_ms):
+        """Move what the UART holds into the reader; once the line has gone quiet, close the
+        open epoch. `now_ms` is time.ticks_ms(). Returns how many fixes the reader holds."""
+        uart = self.uart
+        reader = self.reader
+        buf = self.buf
+        while uart.any():
+            n = uart.readinto(buf)
+            if not n:  # None on timeout
+                break
+            reader.feed(buf, n)
+            self.bytes_in += n
+            self.last_rx = now_ms
+            self.pending = True
+        if self.pending and time.ticks_diff(now_ms, self.last_rx) >= self.idle_ms:
+            reader.flush()
+            self.pending = False
+        return len(reader.queue)
