@@ -1,0 +1,244 @@
+# Binary records of the flash log: frames holding a batch of fixes or one event.
+#
+# Frame (little endian):  0xA7 | kind u8 | plen u16 | seq u32 | payload[plen] | crc32 u32
+# The CRC covers kind..payload. `seq` is the sequence number of the frame's first record.
+# FIXES payload: count u8 | stride u8 | fix0 (full) | fix1..n (delta against the previous fix).
+#   The fixes carry seq, seq+stride, seq+2*stride...; stride is 1 when written and doubles each
+#   time the store thins the batch (keeps every other fix), so the gaps say exactly what went.
+# Event payload: t (zigzag varint) | data bytes (meaning depends on kind).
+# Every field of a fix is a zigzag varint, so any int value round-trips; a fix is ~8-14 bytes.
+import binascii
+
+from tagcore.compat import const
+from tagcore.fix import Fix
+
+MAGIC = const(0xA7)
+HEADER = const(8)
+OVERHEAD = const(12)  # header + crc
+MAX_PAYLOAD = const(65535)
+
+KIND_FIXES = const(1)
+# Events (kind >= EV_FIRST): every event is its own frame and durable when append returns.
+EV_FIRST = const(16)
+EV_ZONE = const(16)  # data: zone id, enter/leave
+EV_PROXIMITY = const(17)  # data: beacon id, distance class
+EV_TAMPER = const(18)
+EV_LOW_BATTERY = const(19)
+EV_LOC_LOST = const(20)
+EV_LINK_LOST = const(21)
+EV_STATUS = const(22)
+EV_THINNED = const(23)  # data: count, first seq, last seq (varints) of the fixes thinned
+EV_BOOT = const(24)
+
+# Nullable fields of a fix, in encoding order, and their bit in the presence mask.
+_NULLABLE = (4, 5, 6, 7, 8)  # alt_dm, speed_cms, course_cd, acc_dm, hdop_c
+
+
+def zz(n):
+    return (n << 1) if n >= 0 else ((-n << 1) - 1)
+
+
+def unzz(u):
+    return (u >> 1) if not (u & 1) else -((u + 1) >> 1)
+
+
+def put_varint(out, u):
+    while u >= 0x80:
+        out.append((u & 0x7F) | 0x80)
+        u >>= 7
+    out.append(u)
+
+
+def get_varint(b, i, end):
+    # Returns (value, next index); raises IndexError/ValueError on truncation (callers catch).
+    u = 0
+    shift = 0
+    while True:
+        if i >= end or shift > 63:
+            raise ValueError("varint")
+        c = b[i]
+        i += 1
+        u |= (c & 0x7F) << shift
+        if not (c & 0x80):
+            return u, i
+        shift += 7
+
+
+def _misc(f):
+    # sats in the low bits: between consecutive fixes usually only they change (XOR < 128).
+    m = 0
+    for k in range(5):
+        if f[_NULLABLE[k]] is not None:
+            m |= 1 << k
+    sats = f[9] if 0 <= f[9] < 128 else 127
+    return sats | (m << 7) | ((f[10] & 0xF) << 12) | ((f[11] & 3) << 16) | ((f[12] & 0xFFFF) << 18)
+
+
+def encode_fixes(fixes, out):
+    """Append the fixes' encoding to bytearray `out` (first full, the rest as deltas)."""
+    prev = None
+    pmisc = 0
+    for f in fixes:
+        misc = _misc(f)
+        if prev is None:
+            put_varint(out, zz(f[0]))
+            put_varint(out, zz(f[1]))
+            put_varint(out, zz(f[2]))
+            put_varint(out, zz(f[3]))
+            put_varint(out, misc)
+            for k in _NULLABLE:
+                if f[k] is not None:
+                    put_varint(out, zz(f[k]))
+        else:
+            put_varint(out, zz(f[0] - prev[0]))
+            put_varint(out, zz(f[1]))
+            put_varint(out, zz(f[2] - prev[2]))
+            put_varint(out, zz(f[3] - prev[3]))
+            put_varint(out, misc ^ pmisc)
+            for k in _NULLABLE:
+                v = f[k]
+                if v is not None:
+                    p = prev[k]
+                    put_varint(out, zz(v - p) if p is not None else zz(v))
+        prev = f
+        pmisc = misc
+    return out
+
+
+def decode_fixes(b, i, end, count):
+    """Decode `count` fixes from b[i:end]; raises ValueError if the bytes do not hold them."""
+    res = []
+    prev = None
+    pmisc = 0
+    for _ in range(count):
+        u, i = get_varint(b, i, end)
+        t = unzz(u)
+        u, i = get_varint(b, i, end)
+        ms = unzz(u)
+        u, i = get_varint(b, i, end)
+        lat = unzz(u)
+        u, i = get_varint(b, i, end)
+        lon = unzz(u)
+        u, i = get_varint(b, i, end)
+        misc = u if prev is None else u ^ pmisc
+        vals = [None, None, None, None, None]
+        for k in range(5):
+            if misc & (1 << (7 + k)):
+                u, i = get_varint(b, i, end)
+                v = unzz(u)
+                if prev is not None:
+                    p = prev[_NULLABLE[k]]
+                    if p is not None:
+                        v += p
+                vals[k] = v
+        if prev is not None:
+            t += prev[0]
+            lat += prev[2]
+            lon += prev[3]
+        f = Fix(
+            t,
+            ms,
+            lat,
+            lon,
+            vals[0],
+            vals[1],
+            vals[2],
+            vals[3],
+            vals[4],
+            misc & 0x7F,
+            (misc >> 12) & 0xF,
+            (misc >> 16) & 3,
+            misc >> 18,
+        )
+        res.append(f)
+        prev = f
+        pmisc = misc
+    if i != end:
+        raise ValueError("trailing")
+    return res
+
+
+def frame(kind, seq, payload):
+    """A complete frame (bytes) for `payload`."""
+    n = len(payload)
+    b = bytearray(HEADER + n + 4)
+    b[0] = MAGIC
+    b[1] = kind
+    b[2] = n & 0xFF
+    b[3] = n >> 8
+    b[4] = seq & 0xFF
+    b[5] = (seq >> 8) & 0xFF
+    b[6] = (seq >> 16) & 0xFF
+    b[7] = (seq >> 24) & 0xFF
+    b[HEADER : HEADER + n] = payload
+    c = binascii.crc32(memoryview(b)[1 : HEADER + n]) & 0xFFFFFFFF
+    b[HEADER + n] = c & 0xFF
+    b[HEADER + n + 1] = (c >> 8) & 0xFF
+    b[HEADER + n + 2] = (c >> 16) & 0xFF
+    b[HEADER + n + 3] = c >> 24
+    return b
+
+
+def fixes_frame(seq, fixes, stride=1):
+    p = bytearray((len(fixes), stride))
+    encode_fixes(fixes, p)
+    return frame(KIND_FIXES, seq, p)
+
+
+def event_payload(t, data):
+    p = bytearray()
+    put_varint(p, zz(t))
+    p.extend(data)
+    return p
+
+
+def check_frame(b, i, end):
+    """Length of a valid frame at b[i], or 0 if there is none (bad magic, short, bad CRC)."""
+    if end - i < OVERHEAD or b[i] != MAGIC:
+        return 0
+    n = b[i + 2] | (b[i + 3] << 8)
+    j = i + HEADER + n
+    if j + 4 > end:
+        return 0
+    c = b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)
+    if binascii.crc32(memoryview(b)[i + 1 : j]) & 0xFFFFFFFF != c:
+        return 0
+    return HEADER + n + 4
+
+
+def frame_kind(b, i):
+    return b[i + 1]
+
+
+def frame_seq(b, i):
+    return b[i + 4] | (b[i + 5] << 8) | (b[i + 6] << 16) | (b[i + 7] << 24)
+
+
+def frame_records(b, i, ln):
+    """[(seq, kind, value)] of a valid frame: value is a Fix, or (t, data bytes) for an event.
+    Raises ValueError if the payload does not decode (callers treat the frame as damaged)."""
+    kind = b[i + 1]
+    seq = frame_seq(b, i)
+    p = i + HEADER
+    end = i + ln - 4
+    if kind == KIND_FIXES:
+        if end - p < 2:
+            raise ValueError("short")
+        count = b[p]
+        stride = b[p + 1]
+        if stride < 1:
+            raise ValueError("stride")
+        fixes = decode_fixes(b, p + 2, end, count)
+        return [(seq + k * stride, kind, fixes[k]) for k in range(count)]
+    u, p = get_varint(b, p, end)
+    return [(seq, kind, (unzz(u), bytes(b[p:end])))]
+
+
+def frame_last_seq(b, i):
+    # Sequence number of the frame's last record (without decoding the fixes).
+    s = frame_seq(b, i)
+    if b[i + 1] == KIND_FIXES and b[i + 2] | (b[i + 3] << 8) >= 2:
+        n = b[i + HEADER]
+        if n:
+            s += (n - 1) * b[i + HEADER + 1]
+    return s

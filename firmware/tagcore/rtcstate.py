@@ -1,0 +1,81 @@
+# What survives deep sleep but not power loss: packed for RTC memory (2 KB on the ESP32).
+#
+# The log (tagcore.store) is for what must survive power loss. RTC memory keeps, across a deep
+# sleep, the fixes still buffered in RAM (so sleeping does not force a flash write) and the
+# store's next sequence number (so a wake skips the full recovery scan). After power loss the
+# RTC bytes fail their CRC and the store recovers from flash instead: those buffered fixes
+# were never promised durable.
+#
+# Layout: b"RT1" | crc32 u32 of the rest | next_seq u32 | buf_seq u32 | buf_t i32 | frame bytes
+import binascii
+
+from tagcore import record as R
+from tagcore.compat import const
+
+RTC_BYTES = const(2048)
+_HEAD = const(19)
+
+
+def _u32(b, i):
+    return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)
+
+
+def _put32(b, i, v):
+    v &= 0xFFFFFFFF
+    b[i] = v & 0xFF
+    b[i + 1] = (v >> 8) & 0xFF
+    b[i + 2] = (v >> 16) & 0xFF
+    b[i + 3] = v >> 24
+
+
+def pack(store):
+    """Bytes for RTC memory, or None if the buffered fixes do not fit (flush them first)."""
+    fr = R.fixes_frame(store.buf_seq, store.buf) if store.buf else b""
+    if _HEAD + len(fr) > RTC_BYTES:
+        return None
+    b = bytearray(_HEAD + len(fr))
+    b[0:3] = b"RT1"
+    _put32(b, 7, store.next_seq)
+    _put32(b, 11, store.buf_seq)
+    _put32(b, 15, getattr(store, "buf_t", 0))
+    b[_HEAD:] = fr
+    _put32(b, 3, binascii.crc32(memoryview(b)[7:]))
+    return b
+
+
+def unpack(b):
+    """(next_seq, buf_seq, buf_t, fixes) from RTC bytes, or None if they are not ours/damaged."""
+    try:
+        if len(b) < _HEAD or bytes(b[0:3]) != b"RT1":
+            return None
+        if binascii.crc32(memoryview(b)[7:]) & 0xFFFFFFFF != _u32(b, 3):
+            return None
+        t = _u32(b, 15)
+        if t >= 0x80000000:
+            t -= 0x100000000
+        fixes = []
+        if len(b) > _HEAD:
+            ln = R.check_frame(b, _HEAD, len(b))
+            if ln != len(b) - _HEAD:
+                return None
+            fixes = [r[2] for r in R.frame_records(b, _HEAD, ln)]
+        return _u32(b, 7), _u32(b, 11), t, fixes
+    except Exception:
+        return None
+
+
+def resume(store, b):
+    """Called by Store.recover after a deep-sleep wake (Store(fs, now, rtc=bytes)): restore the
+    RAM buffer and sequence. True if the RTC state was valid and consistent with the log."""
+    st = unpack(b)
+    if st is None:
+        return False
+    next_seq, buf_seq, buf_t, fixes = st
+    if buf_seq <= store.durable_seq() or next_seq != buf_seq + len(fixes) or store.buf:
+        return False  # stale: flash moved on since this was saved
+    store.next_seq = next_seq
+    if fixes:
+        store.buf = fixes
+        store.buf_seq = buf_seq
+        store.buf_t = buf_t
+    return True

@@ -1,0 +1,369 @@
+# Append-only log of fixes and events in fixed-size segment files (littlefs on the device).
+#
+# Durability contract (see docs/store.md):
+#   - append_event: the event (and any fixes buffered before it) is synced before it returns;
+#     it returns (seq, True).
+#   - append_fix: the fix waits in RAM until `max_fixes` are buffered or the oldest buffered fix is
+#     `max_age` seconds old (checked on every append_fix/tick); returns (seq, durable_now).
+#   - A record is durable once its frame is synced (littlefs sync is atomic: all or nothing).
+# Recovery scans every segment, keeps every frame whose CRC holds and whose sequence numbers
+# continue the log, drops the rest (torn tails, damage), and resumes the sequence past anything
+# that might have been handed out but not synced.
+from tagcore import record as R
+from tagcore.compat import const
+
+SEG_BYTES = const(4096)  # one littlefs block on the ESP32
+MAX_FIXES = const(32)
+MAX_AGE = const(300)
+
+
+class OsFs:
+    """The filesystem as the store sees it: `os` plus `open`, rooted at `root`."""
+
+    def __init__(self, root):
+        import os
+
+        self.os = os
+        self.root = root
+
+    def listdir(self):
+        return self.os.listdir(self.root)
+
+    def open(self, name, mode):
+        return open(self.root + "/" + name, mode)
+
+    def remove(self, name):
+        self.os.remove(self.root + "/" + name)
+
+    def rename(self, a, b):
+        self.os.rename(self.root + "/" + a, self.root + "/" + b)
+
+
+def _segname(n):
+    s = str(n)
+    return "s" + "0" * (8 - len(s)) + s
+
+
+class Store:
+    def __init__(
+        self,
+        fs,
+        now=0,
+        max_segments=400,
+        seg_bytes=SEG_BYTES,
+        max_fixes=MAX_FIXES,
+        max_age=MAX_AGE,
+        rtc=None,
+    ):
+        self.fs = fs
+        self.max_segments = max_segments
+        self.seg_bytes = seg_bytes
+        self.max_fixes = max_fixes
+        self.max_age = max_age
+        self.counts = {}
+        self.segs = []  # [segno, first_seq, last_seq, size, has_fixes]
+        self.buf = []  # buffered fixes, seqs next_durable..
+        self.buf_seq = 0
+        self.next_seq = 1
+        self.file = None
+        self.thinned = 0
+        self.last_thinned = []  # type: list
+        self.recover(now, rtc)
+
+    def _count(self, k, n=1):
+        self.counts[k] = self.counts.get(k, 0) + n
+
+    # ---- recovery ------------------------------------------------------------------------
+    def _scan(self, data, last):
+        """Valid frames of one segment's bytes: (offsets list, last seq, has_fixes, clean)."""
+        i = 0
+        end = len(data)
+        offs = []
+        fixes = False
+        clean = True
+        while i < end:
+            ln = R.check_frame(data, i, end)
+            if ln:
+                s = R.frame_seq(data, i)
+                try:
+                    R.frame_records(data, i, ln)
+                    ok = s > last
+                except Exception:
+                    ok = False
+                if ok:
+                    offs.append(i)
+                    last = R.frame_last_seq(data, i)
+                    if data[i + 1] == R.KIND_FIXES:
+                        fixes = True
+                    i += ln
+                    continue
+                self._count("bad_frame")
+            clean = False
+            i += 1  # resync: look for the next valid frame
+        return offs, last, fixes, clean
+
+    def _read(self, name):
+        try:
+            f = self.fs.open(name, "rb")
+            try:
+                return f.read()
+            finally:
+                f.close()
+        except Exception:
+            self._count("unreadable")
+            return b""
+
+    def recover(self, now, rtc=None):
+        """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.rtcstate bytes)
+        restores the RAM buffer and sequence; otherwise (power-on, bad RTC state) an EV_BOOT
+        event is logged, durable before any new seq is handed out, so that the next recovery
+        knows where this run's sequence started."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except Exception:
+                pass
+        self.file = None
+        self.segs = []
+        self.buf = []
+        nums = []
+        try:
+            names = self.fs.listdir()
+        except Exception:
+            names = []
+        for name in names:
+            if len(name) == 9 and name[0] == "s":
+                try:
+                    nums.append(int(name[1:]))
+                except ValueError:
+                    pass
+            elif name[0:1] == "t":  # an unfinished thinning rewrite
+                self._rm(name)
+        nums.sort()
+        last = 0
+        self.cur_clean = True
+        for n in nums:
+            data = self._read(_segname(n))
+            offs, nlast, fixes, clean = self._scan(data, last)
+            self.cur_clean = clean
+            if offs:
+                self.segs.append([n, R.frame_seq(data, offs[0]), nlast, len(data), fixes])
+                last = nlast
+            elif n != nums[-1]:
+                self._rm(_segname(n))
+            else:
+                self.segs.append([n, last + 1, last, len(data), False])
+        self.cur_no = nums[-1] if nums else 0
+        # Up to max_fixes seqs (buffered fixes, an event in flight) may have been handed out
+        # after the last synced frame, which is at least the previous run's EV_BOOT: skip them.
+        self.next_seq = last + 1 + self.max_fixes
+        self.buf_seq = self.next_seq
+        if not self.cur_clean:
+            self.cur_no += 1  # never append after damaged bytes
+        self.boot_seq = 0
+        if rtc is not None:
+            from tagcore import rtcstate
+
+            if rtcstate.resume(self, rtc):
+                return last
+            self._count("rtc_rejected")
+        self.boot_seq = self.append_event(R.EV_BOOT, now, b"")[0]
+        return last
+
+    def _rm(self, name):
+        try:
+            self.fs.remove(name)
+        except Exception:
+            self._count("remove_failed")
+
+    # ---- appending -----------------------------------------------------------------------
+    def _write(self, fr, first, last, fixes):
+        cur = self.segs[-1] if self.segs else [-1, 0, 0, 0, False]
+        if cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
+            if self.file is not None:
+                self.file.close()
+                self.file = None
+            if cur[0] == self.cur_no:
+                self.cur_no += 1  # the current segment is full
+            cur = [self.cur_no, first, first - 1, 0, False]
+            self.segs.append(cur)
+            while len(self.segs) > self.max_segments and self._make_room():
+                pass
+        if self.file is None:
+            self.file = self.fs.open(_segname(cur[0]), "ab")
+        self.file.write(fr)
+        self.file.flush()
+        cur[2] = last
+        cur[3] += len(fr)
+        if fixes:
+            cur[4] = True
+
+    def _flush_buf(self):
+        if not self.buf:
+            return
+        fr = R.fixes_frame(self.buf_seq, self.buf)
+        self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1, True)
+        self.buf_seq += len(self.buf)
+        self.buf = []
+
+    def append_fix(self, fix, now):
+        """Queue a fix; returns (seq, durable). Raises only if the filesystem does."""
+        seq = self.next_seq
+        self.next_seq += 1
+        if not self.buf:
+            self.buf_seq = seq
+            self.buf_t = now
+        self.buf.append(fix)
+        if len(self.buf) >= self.max_fixes or now - self.buf_t >= self.max_age:
+            self._flush_buf()
+            return seq, True
+        return seq, False
+
+    def tick(self, now):
+        """Flush buffered fixes whose age bound has passed; True if something was written."""
+        if self.buf and now - self.buf_t >= self.max_age:
+            self._flush_buf()
+            return True
+        return False
+
+    def flush(self):
+        self._flush_buf()
+
+    def append_event(self, kind, t, data=b""):
+        """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
+        self._flush_buf()
+        seq = self.next_seq
+        self.next_seq += 1
+        self.buf_seq = self.next_seq
+        self._write(R.frame(kind, seq, R.event_payload(t, data)), seq, seq, False)
+        return seq, True
+
+    def durable_seq(self):
+        """Highest sequence number on flash (0 if none)."""
+        return self.segs[-1][2] if self.segs else 0
+
+    # ---- reading and acknowledging ----------------------------------------------------------
+    def read(self, from_seq, limit=64, include_buffer=False):
+        """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data))."""
+        out = []  # type: list
+        for sg in self.segs:
+            if sg[2] < from_seq or sg[3] == 0:
+                continue
+            data = self._read(_segname(sg[0]))
+            i = 0
+            end = len(data)
+            while i < end and len(out) < limit:
+                ln = R.check_frame(data, i, end)
+                if not ln:
+                    i += 1
+                    continue
+                try:
+                    recs = R.frame_records(data, i, ln)
+                except Exception:
+                    recs = []
+                for r in recs:
+                    if r[0] >= from_seq and len(out) < limit and (not out or r[0] > out[-1][0]):
+                        out.append(r)
+                i += ln
+            if len(out) >= limit:
+                return out
+        if include_buffer:
+            for k in range(len(self.buf)):
+                s = self.buf_seq + k
+                if s >= from_seq and len(out) < limit:
+                    out.append((s, R.KIND_FIXES, self.buf[k]))
+        return out
+
+    def ack(self, seq):
+        """The server has everything up to `seq`: delete the segments wholly at or below it
+        (never the newest, which carries the sequence across reboots). Returns how many."""
+        n = 0
+        while len(self.segs) > 1 and self.segs[0][2] <= seq:
+            self._rm(_segname(self.segs.pop(0)[0]))
+            n += 1
+        return n
+
+    # ---- flash full --------------------------------------------------------------------
+    def _make_room(self):
+        # Merge the two oldest adjacent segments that hold fixes into one, keeping every other
+        # fix of each batch (repeatedly if needed); events are copied untouched.
+        segs = self.segs
+        for k in range(len(segs) - 2):
+            if segs[k][4] and segs[k + 1][4] and self._merge(k):
+                return True
+        self._count("full")  # only events left: they are kept, the log grows past its budget
+        return False
+
+    def _thin_bytes(self, data):
+        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass."""
+        out = bytearray()
+        i = 0
+        end = len(data)
+        gone = 0
+        lo = hi = None
+        left = False
+        while i < end:
+            ln = R.check_frame(data, i, end)
+            if not ln:
+                i += 1
+                continue
+            fr = data[i : i + ln]
+            if data[i + 1] == R.KIND_FIXES:
+                try:
+                    recs = R.frame_records(data, i, ln)
+                except Exception:
+                    recs = []
+                stride = data[i + R.HEADER + 1]
+                if len(recs) > 1 and stride < 128:
+                    keep = [recs[k][2] for k in range(0, len(recs), 2)]
+                    fr = R.fixes_frame(recs[0][0], keep, stride * 2)
+                    gone += len(recs) - len(keep)
+                    if lo is None:
+                        lo = recs[1][0]
+                    hi = recs[-1][0] if len(recs) % 2 == 0 else recs[-2][0]
+                    recs = keep
+                left = left or len(recs) > 1
+            out.extend(fr)
+            i += ln
+        return out, gone, lo, hi, left
+
+    def _merge(self, k):
+        a = self.segs[k]
+        b = self.segs[k + 1]
+        data = bytearray(self._read(_segname(a[0])))
+        data.extend(self._read(_segname(b[0])))
+        gone = 0
+        lo = hi = None
+        while True:
+            data, g, a_lo, a_hi, left = self._thin_bytes(data)
+            gone += g
+            if a_lo is not None:
+                lo = a_lo if lo is None or a_lo < lo else lo
+                hi = a_hi if hi is None or a_hi > hi else hi
+            if len(data) <= self.seg_bytes or not g:
+                break
+        if len(data) > self.seg_bytes:
+            a[4] = False
+            return False
+        tmp = "t" + _segname(a[0])[1:]
+        f = self.fs.open(tmp, "wb")
+        f.write(data)
+        f.close()
+        # Atomic on littlefs. A cut before the remove leaves b's frames behind a's new last seq:
+        # recovery skips them as already seen and deletes the emptied segment.
+        self.fs.rename(tmp, _segname(a[0]))
+        self._rm(_segname(b[0]))
+        a[2] = b[2]
+        a[3] = len(data)
+        a[4] = left
+        self.segs.pop(k + 1)
+        self.thinned += gone
+        self._count("thinned", gone)
+        self.last_thinned = [gone, lo, hi]
+        return True
+
+    def take_thinned(self):
+        """(count, first seq, last seq) of the last thinning, once; the caller logs EV_THINNED."""
+        r = self.last_thinned
+        self.last_thinned = []
+        return tuple(r) if r else None

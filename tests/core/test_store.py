@@ -1,0 +1,292 @@
+# The store on an in-memory filesystem (both runtimes). MemFs can cut the power after a given
+# number of written bytes: the write in progress keeps only its prefix (a torn tail), as on a
+# plain file system without littlefs's atomic sync.
+from tagcore import record as R
+from tagcore.fix import Fix
+from tagcore.store import Store
+
+MPY_HEAP = 204800
+
+
+class PowerCut(BaseException):  # BaseException: the store's `except Exception` must not eat it
+    pass
+
+
+class MemFile:
+    def __init__(self, fs, name, mode):
+        self.fs = fs
+        self.name = name
+        if "w" in mode:
+            fs.files[name] = bytearray()
+        elif name not in fs.files:
+            if "r" in mode:
+                raise OSError(2)
+            fs.files[name] = bytearray()
+        self.pos = 0
+
+    def read(self):
+        return bytes(self.fs.files[self.name])
+
+    def write(self, b):
+        fs = self.fs
+        n = len(b)
+        if fs.budget is not None:
+            if fs.budget < n:
+                fs.files[self.name].extend(b[: fs.budget])
+                fs.budget = 0
+                raise PowerCut()
+            fs.budget -= n
+        fs.files[self.name].extend(b)
+        fs.writes += n
+        return n
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class MemFs:
+    def __init__(self, budget=None):
+        self.files = {}
+        self.budget = budget
+        self.writes = 0
+
+    def listdir(self):
+        return list(self.files)
+
+    def open(self, name, mode):
+        return MemFile(self, name, mode)
+
+    def remove(self, name):
+        del self.files[name]
+
+    def rename(self, a, b):
+        if self.budget is not None and self.budget <= 0:
+            raise PowerCut()
+        self.files[b] = self.files.pop(a)
+
+
+def mkfix(k, t):
+    alt = None if k % 5 == 0 else 300 + k % 7
+    return Fix(
+        t,
+        (k * 37) % 1000,
+        51500000 + k * 11 - (k % 3) * 40,
+        -120000 - k * 9,
+        alt,
+        k % 300,
+        (k * 91) % 36000,
+        40 + k % 9,
+        90 + k % 30,
+        4 + k % 9,
+        1 + k % 2,
+        3,
+        k % 4,
+    )
+
+
+def test_fix_roundtrip_and_size():
+    fixes = [mkfix(k, 1000 + k) for k in range(32)]
+    odd = Fix(-5, 1500, -90000000, 180000000, -4000, None, None, None, None, 200, 9, 2, 1 << 20)
+    fixes.append(odd)
+    fr = R.fixes_frame(77, fixes)
+    ln = R.check_frame(fr, 0, len(fr))
+    assert ln == len(fr)
+    recs = R.frame_records(fr, 0, ln)
+    assert [r[0] for r in recs] == list(range(77, 77 + 33))
+    got = [r[2] for r in recs]
+    assert got[:32] == fixes[:32]
+    assert got[32][:9] == odd[:9] and got[32][9] == 127  # sats saturate at 127
+    per_fix = len(R.fixes_frame(1, fixes[:32])) / 32
+    assert per_fix <= 16, per_fix
+
+
+def test_frame_rejects_damage():
+    fr = R.frame(R.EV_TAMPER, 5, R.event_payload(123, b"xy"))
+    assert R.frame_records(fr, 0, R.check_frame(fr, 0, len(fr))) == [(5, R.EV_TAMPER, (123, b"xy"))]
+    for i in range(len(fr)):
+        bad = bytearray(fr)
+        bad[i] ^= 0x10
+        assert R.check_frame(bad, 0, len(bad)) == 0
+    assert R.check_frame(fr, 0, len(fr) - 1) == 0
+
+
+def test_durability_bounds_and_read():
+    fs = MemFs()
+    st = Store(fs, 0, max_fixes=4, max_age=30)
+    seqs = []
+    for k in range(3):
+        seq, d = st.append_fix(mkfix(k, 100 + k), 100 + k)
+        assert not d
+        seqs.append(seq)
+    seq, d = st.append_fix(mkfix(3, 103), 103)  # the count bound
+    assert d
+    seqs.append(seq)
+    seq, d = st.append_fix(mkfix(4, 104), 104)
+    assert not d
+    assert not st.tick(133)
+    assert st.tick(134)  # the age bound
+    seqs.append(seq)
+    eseq, d = st.append_event(R.EV_LOW_BATTERY, 140, b"\x07")
+    assert d and eseq > seqs[-1]
+    recs = st.read(seqs[0])
+    assert [r[0] for r in recs] == seqs + [eseq]  # noqa: RUF005
+    assert recs[2][2] == mkfix(2, 102)
+    # a reset: recovery finds the same records and carries the sequence on
+    st2 = Store(fs, 200, max_fixes=4, max_age=30)
+    assert [r[0] for r in st2.read(seqs[0]) if r[1] != R.EV_BOOT] == seqs + [eseq]  # noqa: RUF005
+    s, _ = st2.append_fix(mkfix(9, 201), 201)
+    assert s > eseq
+
+
+def test_ack_truncates_whole_segments():
+    fs = MemFs()
+    st = Store(fs, 0, seg_bytes=256, max_fixes=8)
+    t = 0
+    for k in range(200):
+        t += 1
+        st.append_fix(mkfix(k, t), t)
+        if k % 50 == 7:
+            st.append_event(R.EV_STATUS, t, b"ok")
+    st.flush()
+    n = len(fs.files)
+    assert n > 5
+    mid = st.segs[3][2]
+    assert st.ack(mid) == 4
+    assert len(fs.files) == n - 4
+    recs = st.read(0, 1000)
+    assert recs[0][0] == mid + 1 and recs[-1][0] == st.durable_seq()
+    before = len(st.segs)
+    assert st.ack(10**9) == before - 1
+    assert len(fs.files) == 1  # the newest segment always stays: it carries the sequence
+    st2 = Store(fs, t)
+    assert st2.boot_seq > st.durable_seq()
+
+
+def test_torn_tail_every_byte():
+    # cut the power after every possible byte count of a small workload; check the promises
+    total = None
+    budget = 0
+    checked = 0
+    while total is None or budget <= total:
+        fs = MemFs(budget)
+        issued = {}
+        durable = []
+        pend = []
+        infl = None
+        try:
+            st = Store(fs, 0, seg_bytes=200, max_fixes=3, max_age=100)
+            for k in range(20):
+                f = mkfix(k, 10 * k)
+                infl = (st.next_seq, f)
+                seq, d = st.append_fix(f, 10 * k)
+                issued[seq] = f
+                pend.append(seq)
+                if d:
+                    durable.extend(pend)
+                    pend = []
+                if k % 6 == 5:
+                    infl = (st.next_seq, (10 * k, b"e"))
+                    seq, d = st.append_event(R.EV_ZONE, 10 * k, b"e")
+                    issued[seq] = (10 * k, b"e")
+                    durable.extend(pend + [seq])  # noqa: RUF005
+                    pend = []
+            st.flush()
+            durable.extend(pend)
+            if total is None:
+                total = fs.writes
+                budget = 0
+                continue
+        except PowerCut:
+            pass
+        fs.budget = None
+        st = Store(fs, 1)
+        got = st.read(0, 1000)
+        prev = 0
+        for seq, kind, val in got:
+            assert seq > prev
+            prev = seq
+            if kind == R.EV_BOOT:
+                continue
+            want = issued.get(seq)
+            if want is None and infl is not None and infl[0] == seq:
+                want = infl[1]
+            assert want == val, (budget, seq)
+        have = [r[0] for r in got]
+        for s in durable:
+            assert s in have, (budget, s)
+        top = max(list(issued) + [infl[0] if infl else 0])  # noqa: RUF005
+        assert st.boot_seq > top
+        # the store keeps working after recovery
+        s, d = st.append_event(R.EV_STATUS, 2, b"")
+        assert Store(fs, 3).read(s, 10)[0][0] == s
+        checked += 1
+        budget += 1
+    assert checked > 300
+
+
+def test_recovery_survives_garbage():
+    fs = MemFs()
+    st = Store(fs, 0, max_fixes=2)
+    for k in range(6):
+        st.append_fix(mkfix(k, k), k)
+    good = [r[0] for r in st.read(0)]
+    fs.files["s00000000"].extend(b"\xa7\x01\xff\xff" + bytes(range(256)))
+    fs.files["s00000005"] = bytearray(b"\xa7" * 50)
+    fs.files["junk"] = bytearray(b"zz")
+    st2 = Store(fs, 9)
+    assert [r[0] for r in st2.read(0)][: len(good)] == good
+    assert "s00000006" in fs.files  # appends go to a fresh segment, never after damage
+
+
+def test_thinning_keeps_events_and_says_what_went():
+    fs = MemFs()
+    st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8)
+    ev = []
+    t = 0
+    for k in range(150):
+        t += 60
+        st.append_fix(mkfix(k, t), t)
+        if k % 40 == 0:
+            ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
+        th = st.take_thinned()
+        if th:
+            ev.append(st.append_event(R.EV_THINNED, t, b"%d" % th[0])[0])
+    assert st.thinned > 0
+    assert len(fs.files) <= 5  # merged back within the budget (+ the segment being written)
+    recs = st.read(0, 10000)
+    seqs = [r[0] for r in recs]
+    assert seqs == sorted(set(seqs))
+    for s in ev:
+        assert s in seqs  # events are never thinned
+    nfix = len([r for r in recs if r[1] == R.KIND_FIXES])
+    assert nfix + st.thinned == 150 - len(st.buf)
+
+
+def test_rtc_state_carries_buffer_over_deep_sleep():
+    from tagcore import rtcstate
+
+    fs = MemFs()
+    st = Store(fs, 0, max_fixes=10, max_age=1000)
+    st.append_event(R.EV_STATUS, 0, b"")
+    seqs = [st.append_fix(mkfix(k, k), k)[0] for k in range(4)]
+    b = rtcstate.pack(st)
+    assert b is not None and len(b) <= rtcstate.RTC_BYTES
+    # deep sleep: RAM gone, RTC memory kept; no boot record, same sequence, buffer back
+    st2 = Store(fs, 50, max_fixes=10, max_age=1000, rtc=b)
+    assert st2.boot_seq == 0
+    recs = st2.read(0, 100, include_buffer=True)
+    assert [r[0] for r in recs if r[1] == R.KIND_FIXES] == seqs
+    assert recs[-1][2] == mkfix(3, 3)
+    s, d = st2.append_event(R.EV_STATUS, 60, b"")
+    assert s == seqs[-1] + 1 and d
+    # damaged or stale RTC bytes: a normal recovery with a boot record
+    bad = bytearray(b)
+    bad[-1] ^= 1
+    assert rtcstate.unpack(bad) is None
+    st3 = Store(fs, 70, rtc=b)  # stale: the log moved past it
+    assert st3.boot_seq > s and st3.counts.get("rtc_rejected") == 1
+    for junk in (b"", b"RT1", bytes(40), b"RT1" + bytes(30)):
+        assert rtcstate.unpack(junk) is None

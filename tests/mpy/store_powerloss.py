@@ -1,0 +1,223 @@
+# Power-loss driver: the store on real littlefs (vfs.VfsLfs2) over a RAM block device that
+# stops at its Nth program/erase. For each crash point N in [FIRST, LAST) the workload runs from a
+# freshly formatted device until power is cut at op N, then the image is remounted, recovered and
+# checked. Usage: micropython store_powerloss.py FIRST LAST STEP PARTIAL(0|1)
+# Prints "OPS n" (ops a full run takes), "CHECKED k" and "FAIL ..." lines.
+import sys
+
+import vfs
+from tagcore import record as R
+from tagcore.fix import Fix
+from tagcore.store import OsFs, Store
+
+BS = 512
+NBLK = 160
+PHASES = 16
+
+
+class Cut(BaseException):  # not caught by the store's "except Exception"
+    pass
+
+
+class RamBdev:
+    def __init__(self, data, cut_at, partial):
+        self.data = data
+        self.ops = 0
+        self.cut_at = cut_at
+        self.partial = partial
+        self.alive = True  # a dead device (before a reset) ignores late writes from finalisers
+
+    def _op(self):
+        self.ops += 1
+        return self.cut_at is not None and self.ops > self.cut_at
+
+    def readblocks(self, n, buf, off=0):
+        if not self.alive:
+            return  # finalisers of files from before a reset; never allocate here
+        a = n * BS + off
+        buf[:] = self.data[a : a + len(buf)]
+
+    def writeblocks(self, n, buf, off=None):
+        if not self.alive:
+            return
+        a = n * BS + (off or 0)
+        if self._op():
+            self.alive = False  # power is off: nothing after this reaches the flash
+            if self.partial:
+                h = len(buf) // 2
+                self.data[a : a + h] = buf[:h]
+            raise Cut()
+        self.data[a : a + len(buf)] = buf
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return NBLK
+        if op == 5:
+            return BS
+        if op == 6:
+            if not self.alive:
+                return 0
+            if self._op():
+                self.alive = False
+                raise Cut()
+            self.data[arg * BS : (arg + 1) * BS] = b"\xff" * BS
+            return 0
+        return 0
+
+
+MNT = "/pl"
+
+
+def mount(dev):
+    vfs.mount(vfs.VfsLfs2(dev), MNT)
+    return Store(OsFs(MNT), 0, max_segments=40, seg_bytes=1024, max_fixes=8, max_age=120)
+
+
+def umount():
+    try:
+        vfs.umount(MNT)
+    except Exception:
+        pass
+
+
+def mkfix(k, t):
+    return Fix(
+        t,
+        (k * 37) % 1000,
+        51500000 + k * 13,
+        -120000 + k * 7,
+        300 + k % 5,
+        k % 400,
+        (k * 91) % 36000,
+        40 + k % 9,
+        90 + k % 30,
+        4 + k % 9,
+        1,
+        3,
+        k % 3,
+    )
+
+
+def workload(dev, model):
+    # model: issued {seq: record}, durable [seqs promised], acked; updated as the run goes.
+    st = mount(dev)
+    model["reboots"] = 0
+    durable = model["durable"]
+    pend = []
+    t = 1000
+    k = 0
+    for phase in range(PHASES):
+        rate = 1 if phase % 2 == 0 else 60
+        for i in range(20):
+            t += rate
+            k += 1
+            f = mkfix(k, t)
+            model["inflight"] = (st.next_seq, f)  # may reach flash even if the cut beats the return
+            seq, d = st.append_fix(f, t)
+            model["issued"][seq] = f
+            pend.append(seq)
+            if d:
+                durable.extend(pend)  # this and the fixes buffered before it
+                pend = []
+            if i % 7 == 3:
+                data = bytes((k & 255, phase))
+                model["inflight"] = (st.next_seq, (t, data))
+                seq, d = st.append_event(R.EV_ZONE + (k % 7), t, data)
+                model["issued"][seq] = (t, data)
+                pend.append(seq)
+                durable.extend(pend)
+                pend = []
+            if i == 12:
+                ack = st.durable_seq() - 5
+                if ack > 0:
+                    st.ack(ack)
+                    model["acked"] = ack
+        # a reset without warning: RAM lost, recover from flash
+        dev = reset(dev)
+        pend = []  # buffered fixes never promised durable: lost with the RAM
+        st = mount(dev)
+        model["reboots"] += 1
+    reset(dev)
+    return dev
+
+
+def reset(dev):
+    dev.alive = False
+    umount()
+    nd = RamBdev(dev.data, dev.cut_at, dev.partial)
+    nd.ops = dev.ops
+    return nd
+
+
+def check(data, model, partial):
+    dev = RamBdev(data, None, partial)
+    st = mount(dev)
+    recs = st.read(0, 100000)
+    issued = model["issued"]
+    durable = model["durable"]
+    prev = 0
+    err = None
+    got = set()
+    for seq, kind, val in recs:
+        if seq <= prev:
+            err = "order " + str(seq) + " after " + str(prev)
+            break
+        prev = seq
+        got.add(seq)
+        if kind == R.EV_BOOT:
+            continue
+        want = issued.get(seq)
+        if want is None and model["inflight"] and model["inflight"][0] == seq:
+            want = model["inflight"][1]
+        if want is None:
+            err = "unknown seq " + str(seq)
+            break
+        if want != val:
+            err = "content seq " + str(seq)
+            break
+    if err is None:
+        for s in durable:
+            if s > model["acked"] and s not in got:
+                err = "lost durable seq " + str(s)
+                break
+    if err is None:
+        seq = st.boot_seq
+        top = max(max(issued) if issued else 0, model["inflight"][0] if model["inflight"] else 0)
+        if seq <= top:
+            err = "seq reused " + str(seq)
+    dev.alive = False
+    umount()
+    return err
+
+
+def fresh():
+    data = bytearray(b"\xff" * (BS * NBLK))
+    vfs.VfsLfs2.mkfs(RamBdev(data, None, 0))
+    return data
+
+
+def main():
+    first, last, step, partial = (int(a) for a in sys.argv[1:5])
+    base = fresh()
+    model = {"issued": {}, "durable": [], "acked": 0, "inflight": None}
+    dev = workload(RamBdev(bytearray(base), None, 0), model)
+    print("OPS", dev.ops)
+    last = min(last, dev.ops)
+    checked = 0
+    for n in range(first, last, step):
+        model = {"issued": {}, "durable": [], "acked": 0, "inflight": None}
+        dev = RamBdev(bytearray(base), n, partial)
+        try:
+            workload(dev, model)
+        except Cut:
+            pass
+        dev.alive = False
+        umount()
+        err = check(bytearray(dev.data), model, partial)
+        checked += 1
+        if err:
+            print("FAIL", n, err)
+    print("CHECKED", checked)
+
+
+main()

@@ -1,0 +1,264 @@
+"""CPython: the store on ordinary files under a fault-injecting layer, and hypothesis damage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tagcore import record as R
+from tagcore.store import OsFs, Store
+from test_store import MemFs, PowerCut, mkfix
+
+
+class CutFile:
+    """A real file whose writes stop (mid-write: a torn tail) when the layer's budget runs out."""
+
+    def __init__(self, layer: FaultFs, f: Any) -> None:
+        self.layer = layer
+        self.f = f
+
+    def read(self) -> bytes:
+        return self.f.read()
+
+    def write(self, b: bytes) -> int:
+        lay = self.layer
+        if lay.budget is not None and lay.budget < len(b):
+            self.f.write(bytes(b[: lay.budget]))
+            self.f.close()
+            lay.budget = 0
+            raise PowerCut()
+        if lay.budget is not None:
+            lay.budget -= len(b)
+        lay.writes += 1
+        lay.written += len(b)
+        return self.f.write(b)
+
+    def flush(self) -> None:
+        self.f.flush()
+        os.fsync(self.f.fileno())
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class FaultFs(OsFs):
+    def __init__(self, root: str, budget: int | None) -> None:
+        super().__init__(root)
+        self.budget = budget
+        self.writes = 0
+        self.written = 0
+
+    def open(self, name: str, mode: str) -> CutFile:
+        return CutFile(self, open(self.root + "/" + name, mode))
+
+    def rename(self, a: str, b: str) -> None:
+        if self.budget is not None and self.budget <= 0:
+            raise PowerCut()
+        super().rename(a, b)
+
+
+def workload(fs: FaultFs, model: dict[str, Any]) -> None:
+    """1 Hz and 1/min fixes, events, acks and resets (RAM lost, recovery from the files)."""
+    durable: list[int] = model["durable"]
+    issued: dict[int, Any] = model["issued"]
+    t = 1000
+    k = 0
+    for phase in range(6):
+        stor = Store(fs, t, seg_bytes=512, max_fixes=8, max_age=120)
+        pend: list[int] = []
+        rate = 1 if phase % 2 == 0 else 60
+        for i in range(25):
+            t += rate
+            k += 1
+            f = mkfix(k, t)
+            model["inflight"] = (stor.next_seq, f)
+            seq, d = stor.append_fix(f, t)
+            issued[seq] = f
+            pend.append(seq)
+            if d:
+                durable.extend(pend)
+                pend = []
+            if i % 8 == 3:
+                ev = (t, bytes((k & 255,)))
+                model["inflight"] = (stor.next_seq, ev)
+                seq, d = stor.append_event(R.EV_PROXIMITY, t, ev[1])
+                issued[seq] = ev
+                durable.extend([*pend, seq])
+                pend = []
+            if i == 15 and stor.durable_seq() > 6:
+                model["acked"] = stor.durable_seq() - 6
+                stor.ack(model["acked"])
+
+
+def check(root: str, model: dict[str, Any]) -> None:
+    stor = Store(OsFs(root), 10**6)
+    got = stor.read(0, 10**6)
+    prev = 0
+    have = set()
+    for seq, kind, val in got:
+        assert seq > prev
+        prev = seq
+        have.add(seq)
+        if kind == R.EV_BOOT:
+            continue
+        want = model["issued"].get(seq)
+        if want is None and model["inflight"] and model["inflight"][0] == seq:
+            want = model["inflight"][1]
+        assert want == val, seq
+    lost = [s for s in model["durable"] if s > model["acked"] and s not in have]
+    assert not lost
+    top = max([*list(model["issued"]), model["inflight"][0] if model["inflight"] else 0])
+    assert stor.boot_seq > top
+
+
+def new_model() -> dict[str, Any]:
+    return {"issued": {}, "durable": [], "acked": 0, "inflight": None}
+
+
+def test_power_cut_on_files(tmp_path: Path) -> None:
+    full = FaultFs(str(tmp_path / "full"), None)
+    os.mkdir(full.root)
+    workload(full, new_model())
+    total = full.written
+    assert full.writes > 50
+    # a cut every 3 bytes covers every write boundary neighbourhood and many mid-write tears
+    points = range(0, total + 1, 3)
+    for n, budget in enumerate(points):
+        root = str(tmp_path / f"c{n}")
+        os.mkdir(root)
+        model = new_model()
+        try:
+            workload(FaultFs(root, budget), model)
+        except PowerCut:
+            pass
+        check(root, model)
+    assert len(points) > 900
+
+
+def build_log(n: int) -> tuple[MemFs, list[int]]:
+    fs = MemFs()
+    stor = Store(fs, 0, seg_bytes=256, max_fixes=5)
+    for k in range(n):
+        stor.append_fix(mkfix(k, 100 + 5 * k), 100 + 5 * k)
+        if k % 9 == 4:
+            stor.append_event(R.EV_LOC_LOST, 100 + 5 * k, b"gone")
+    stor.flush()
+    return fs, [r[0] for r in stor.read(0, 10**6)]
+
+
+def frames_before(data: bytes, cut: int) -> list[int]:
+    """Seqs of the records in frames lying wholly before byte `cut` of a segment."""
+    out = []
+    i = 0
+    while i < len(data):
+        ln = R.check_frame(data, i, len(data))
+        if not ln or i + ln > cut:
+            break
+        out += [r[0] for r in R.frame_records(data, i, ln)]
+        i += ln
+    return out
+
+
+damage = st.tuples(
+    st.integers(0, 10**6),
+    st.sampled_from(["flip", "truncate", "random", "insert"]),
+    st.integers(0, 10**6),
+    st.binary(max_size=64),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 60), st.lists(damage, max_size=4), st.binary(max_size=300))
+def test_damage_never_crashes_recovery(n: int, hits: list, garbage: bytes) -> None:
+    fs, _ = build_log(n)
+    names = sorted(fs.files)
+    first_bad: dict[str, int] = {}
+    for which, how, pos, blob in hits:
+        name = names[which % len(names)]
+        data = fs.files[name]
+        p = pos % (len(data) + 1)
+        if how == "flip" and data:
+            p = pos % len(data)
+            data[p] ^= 1 << (pos % 8)
+        elif how == "truncate":
+            del data[p:]
+        elif how == "random":
+            data[p : p + len(blob)] = blob
+        else:
+            data[p:p] = blob
+        first_bad[name] = min(first_bad.get(name, p), p)
+    orig = {nm: bytes(fs.files[nm]) for nm in names}
+    fs.files["s" + "9" * 8] = bytearray(garbage)  # a whole segment of random bytes
+    stor = Store(fs, 1)
+    got = [r[0] for r in stor.read(0, 10**6)]
+    assert got == sorted(set(got))
+    for nm in names:
+        # frames wholly before the first damage in each segment survive
+        for s in frames_before(orig[nm], first_bad.get(nm, 10**9)):
+            assert s in got
+    assert stor.boot_seq > max(got[:-1], default=0)
+
+
+def thin_workload(fs: MemFs, model: dict[str, Any]) -> None:
+    # a long gap without acks on a small budget: the oldest segments get thinned and merged
+    stor = Store(fs, 0, max_segments=4, seg_bytes=400, max_fixes=8, max_age=600)
+    model["thinned"] = 0
+    pend: list[int] = []
+    for k in range(150):
+        f = mkfix(k, 60 * k)
+        model["inflight"] = (stor.next_seq, f)
+        seq, d = stor.append_fix(f, 60 * k)
+        model["issued"][seq] = f
+        pend.append(seq)
+        if d:
+            model["durable"].extend(pend)
+            pend = []
+        if k % 11 == 5:
+            ev = (60 * k, b"t")
+            model["inflight"] = (stor.next_seq, ev)
+            seq, d = stor.append_event(R.EV_TAMPER, 60 * k, b"t")
+            model["issued"][seq] = ev
+            model["events"].append(seq)
+            model["durable"].extend([*pend, seq])
+            pend = []
+        model["thinned"] = stor.thinned
+
+
+def test_power_cut_while_thinning() -> None:
+    full = MemFs()
+    model: dict[str, Any] = {**new_model(), "events": []}
+    thin_workload(full, model)
+    assert model["thinned"] > 20
+    total = full.writes
+    for budget in range(0, total + 1, 2):
+        fs = MemFs(budget)
+        model = {**new_model(), "events": []}
+        try:
+            thin_workload(fs, model)
+        except PowerCut:
+            pass
+        fs.budget = None
+        stor = Store(fs, 1)
+        got = stor.read(0, 10**6)
+        seqs = [r[0] for r in got]
+        assert seqs == sorted(set(seqs))
+        for seq, kind, val in got:
+            if kind == R.EV_BOOT:
+                continue
+            want = model["issued"].get(seq)
+            if want is None and model["inflight"] and model["inflight"][0] == seq:
+                want = model["inflight"][1]
+            assert want == val, (budget, seq)
+        have = set(seqs)
+        fixes = [r[0] for r in got if r[1] == R.KIND_FIXES]
+        for s in model["durable"]:
+            if s in have:
+                continue
+            # only fixes may go, and only by thinning: the first fix of their batch stays
+            assert s not in model["events"], (budget, s)
+            assert fixes and fixes[0] < s, (budget, s)
+        top = max([*model["issued"], model["inflight"][0] if model["inflight"] else 0])
+        assert stor.boot_seq > top
