@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -72,16 +73,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sim(args: argparse.Namespace) -> int:
+# Subcommands whose tools live in their own modules: `opentag NAME ARGS...` calls MODULE.main(ARGS).
+DELEGATED = {
+    "sim": ("tagsim.cli", "run simulated wear scenarios (see docs/simulator.md)"),
+    "zones": ("taghost.zonecli", "validate and compile GeoJSON zones and curfew schedules"),
+    "beacon": ("taghost.beaconcli", "victim-beacon keys and identifier windows for a tag"),
+}
+
+
+def run_delegated(name: str, rest: list[str]) -> int:
     try:
-        from tagsim.cli import main as sim_main
+        mod = importlib.import_module(DELEGATED[name][0])
     except ImportError as e:
-        print(f"the simulator is not available: {e}", file=sys.stderr)
+        print(f"`opentag {name}` is not available: {e}", file=sys.stderr)
         return 2
-    return sim_main(args.rest)
+    return int(mod.main(rest))
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:  # the tool parses its own options, --help included
+        return run_delegated(argv[0], argv[1:])
     p = argparse.ArgumentParser(prog="opentag", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -101,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("sim", help="run simulated wear scenarios (see simulator/)")
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_sim)
+    for name, (_, text) in DELEGATED.items():
+        d = sub.add_parser(name, help=text, add_help=False)
+        d.add_argument("rest", nargs=argparse.REMAINDER)
+        d.set_defaults(func=lambda a: run_delegated(a.cmd, a.rest))
 
     args = p.parse_args(argv)
     try:
