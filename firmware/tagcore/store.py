@@ -67,7 +67,9 @@ class Store:
         self.next_seq = 1
         self.file = None
         self.thinned = 0
-        self.last_thinned = []  # type: list
+        self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
+        self.logging_thin = False
+        self.now = now  # time of the latest call, stamped on EV_THINNED
         self.recover(now, rtc)
 
     def _count(self, k, n=1):
@@ -197,19 +199,42 @@ class Store:
         cur[3] += len(fr)
         if fixes:
             cur[4] = True
+        if self.thin_pend and not self.logging_thin:
+            self._log_thinned()
+
+    def _log_thinned(self):
+        # The merged frames' doubled strides already say which fixes went (atomically with the
+        # merge); this event says it in one record the server cannot miss. Logging it may roll
+        # a segment and thin again, hence the loop.
+        self.logging_thin = True
+        try:
+            while self.thin_pend:
+                n, lo, hi = self.thin_pend
+                self.thin_pend = None
+                d = bytearray()
+                R.put_varint(d, n)
+                R.put_varint(d, lo)
+                R.put_varint(d, hi)
+                seq = self.next_seq
+                self.next_seq += 1
+                fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
+                self._write(fr, seq, seq, False)
+        finally:
+            self.logging_thin = False
 
     def _flush_buf(self):
         if not self.buf:
             return
         fr = R.fixes_frame(self.buf_seq, self.buf)
         self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1, True)
-        self.buf_seq += len(self.buf)
         self.buf = []
+        self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
 
     def append_fix(self, fix, now):
         """Queue a fix; returns (seq, durable). Raises only if the filesystem does."""
         seq = self.next_seq
         self.next_seq += 1
+        self.now = now
         if not self.buf:
             self.buf_seq = seq
             self.buf_t = now
@@ -221,6 +246,7 @@ class Store:
 
     def tick(self, now):
         """Flush buffered fixes whose age bound has passed; True if something was written."""
+        self.now = now
         if self.buf and now - self.buf_t >= self.max_age:
             self._flush_buf()
             return True
@@ -231,11 +257,12 @@ class Store:
 
     def append_event(self, kind, t, data=b""):
         """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
+        self.now = t
         self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        self.buf_seq = self.next_seq
         self._write(R.frame(kind, seq, R.event_payload(t, data)), seq, seq, False)
+        self.buf_seq = self.next_seq
         return seq, True
 
     def durable_seq(self):
@@ -357,13 +384,14 @@ class Store:
         a[3] = len(data)
         a[4] = left
         self.segs.pop(k + 1)
-        self.thinned += gone
-        self._count("thinned", gone)
-        self.last_thinned = [gone, lo, hi]
+        if gone:
+            self.thinned += gone
+            self._count("thinned", gone)
+            p = self.thin_pend
+            if p is None:
+                self.thin_pend = [gone, lo, hi]
+            else:  # several merges before the record is logged: one record covers them all
+                p[0] += gone
+                p[1] = lo if lo < p[1] else p[1]
+                p[2] = hi if hi > p[2] else p[2]
         return True
-
-    def take_thinned(self):
-        """(count, first seq, last seq) of the last thinning, once; the caller logs EV_THINNED."""
-        r = self.last_thinned
-        self.last_thinned = []
-        return tuple(r) if r else None
