@@ -252,7 +252,8 @@ def test_power_cut_while_thinning() -> None:
             if kind in (R.EV_BOOT, R.EV_THINNED):  # written by the store itself
                 continue
             want = model["issued"].get(seq)
-            if want is None and model["inflight"] and model["inflight"][0] == seq:
+            # the in-flight record may land above the guess: an EV_THINNED logged first takes it
+            if want is None and model["inflight"] and model["inflight"][0] <= seq:
                 want = model["inflight"][1]
             assert want == val, (budget, seq)
         have = set(seqs)

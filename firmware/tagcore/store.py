@@ -15,6 +15,7 @@ from tagcore.compat import const
 SEG_BYTES = const(4096)  # one littlefs block on the ESP32
 MAX_FIXES = const(32)
 MAX_AGE = const(300)
+THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
 
 
 class OsFs:
@@ -37,6 +38,13 @@ class OsFs:
 
     def rename(self, a, b):
         self.os.rename(self.root + "/" + a, self.root + "/" + b)
+
+
+def _frame_kept(out, kseq, keep, st):
+    # Frame the fixes a thinning pass kept: every other fix of a run with stride st, so the kept
+    # ones are st * 2 apart (a run at stride >= 128 is not thinned). True if more than one.
+    out.extend(R.fixes_frame(kseq, keep, st * 2 if st < 128 else st))
+    return len(keep) > 1
 
 
 def _segname(n):
@@ -322,36 +330,68 @@ class Store:
         return False
 
     def _thin_bytes(self, data):
-        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass."""
+        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass.
+
+        Fix frames whose sequence numbers continue each other (same stride, no event between)
+        form a run: every other fix of the whole run is kept and the kept fixes are framed
+        afresh, THIN_CHUNK at a time. Small batches (5 fixes per sync at 1 fix/min) then shrink
+        as well as large ones: each frame's header and full first fix are paid per chunk,
+        not per batch. Events and undecodable frames are copied untouched."""
         out = bytearray()
-        i = 0
-        end = len(data)
         gone = 0
         lo = hi = None
         left = False
+        keep = []  # type: list  # kept fixes of the run not yet framed; the first has seq kseq
+        kseq = 0
+        nxt = -1  # the seq the run's next fix would have
+        st = 0  # the run's stride as written
+        n = 0  # fixes seen in the run
+        i = 0
+        end = len(data)
         while i < end:
             ln = R.check_frame(data, i, end)
             if not ln:
                 i += 1
                 continue
-            fr = data[i : i + ln]
+            recs = None
             if data[i + 1] == R.KIND_FIXES:
                 try:
                     recs = R.frame_records(data, i, ln)
                 except Exception:
-                    recs = []
-                stride = data[i + R.HEADER + 1]
-                if len(recs) > 1 and stride < 128:
-                    keep = [recs[k][2] for k in range(0, len(recs), 2)]
-                    fr = R.fixes_frame(recs[0][0], keep, stride * 2)
-                    gone += len(recs) - len(keep)
+                    recs = None
+            if not recs:
+                if keep:
+                    left = _frame_kept(out, kseq, keep, st) or left
+                    keep = []
+                nxt = -1
+                out.extend(data[i : i + ln])
+                i += ln
+                continue
+            s = data[i + R.HEADER + 1]
+            if recs[0][0] != nxt or s != st:  # a new run
+                if keep:
+                    left = _frame_kept(out, kseq, keep, st) or left
+                    keep = []
+                st = s
+                n = 0
+            for r in recs:
+                if n & 1 and st < 128:
+                    gone += 1
                     if lo is None:
-                        lo = recs[1][0]
-                    hi = recs[-1][0] if len(recs) % 2 == 0 else recs[-2][0]
-                    recs = keep
-                left = left or len(recs) > 1
-            out.extend(fr)
+                        lo = r[0]
+                    hi = r[0]
+                else:
+                    if not keep:
+                        kseq = r[0]
+                    keep.append(r[2])
+                    if len(keep) >= THIN_CHUNK:
+                        left = _frame_kept(out, kseq, keep, st) or left
+                        keep = []
+                n += 1
+            nxt = recs[-1][0] + s
             i += ln
+        if keep:
+            left = _frame_kept(out, kseq, keep, st) or left
         return out, gone, lo, hi, left
 
     def _merge(self, k):

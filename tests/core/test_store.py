@@ -282,6 +282,32 @@ def test_thinning_keeps_events_and_says_what_went():
         assert any(lo <= s <= hi for _, lo, hi in th), s
 
 
+def test_thinning_holds_the_budget_with_small_batches():
+    # At 1 fix/min the age bound syncs ~5 fixes per frame; thinning frame by frame could not
+    # shrink two such segments into one and the log outgrew its budget. Runs are re-framed whole.
+    fs = MemFs()
+    st = Store(fs, 0, max_segments=6, seg_bytes=512, max_fixes=5)
+    ev = []
+    t = 0
+    for k in range(600):  # 600 fixes in 3 KB: per-frame thinning overflowed at the 270th
+        t += 60
+        st.append_fix(mkfix(k, t), t)
+        if k % 97 == 0:
+            ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
+    assert st.thinned > 350
+    assert "full" not in st.counts
+    assert len(st.segs) <= 6
+    recs = st.read(0, 10000)
+    seqs = [r[0] for r in recs]
+    assert seqs == sorted(set(seqs))
+    for s in ev:
+        assert s in seqs
+    # what is left is still a trail: the newest fixes whole, the oldest evenly thinned
+    fx = [r for r in recs if r[1] == R.KIND_FIXES]
+    assert len(fx) + st.thinned == 600 - len(st.buf)
+    assert fx[-1][2] == mkfix(599 - len(st.buf), 60 * (600 - len(st.buf)))
+
+
 def test_thinning_record_survives_reboot():
     # the EV_THINNED records are durable: after a reboot they still account for every thinned fix
     fs = MemFs()
