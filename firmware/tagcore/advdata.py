@@ -7,7 +7,6 @@
 #                                   test/unassigned value), format 1, the rolling identifier
 # Everything the tag parses is untrusted radio input: it never raises, it answers -1 and
 # counts why (the counts dict is the caller's).
-from tagcore.beaconid import ID_LEN
 from tagcore.compat import const
 
 FORMAT = const(1)
@@ -17,7 +16,7 @@ COMPANY = const(0xFFFF)
 # Legacy advertisements carry 31 bytes, extended ones up to 1650 in chains; a controller hands
 # over at most 255 per report. More than that is not a real report.
 MAX_ADV = const(255)
-_OUR_LEN = const(4 + ID_LEN)  # type, company (2), format, id
+_OUR_LEN = const(12)  # type, company (2), format, id (ID_LEN = 8)
 
 
 def build_adv(ident):

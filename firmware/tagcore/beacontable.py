@@ -35,11 +35,28 @@ def window_blob(secret, beacon, first, count, interval_s=DEFAULT_INTERVAL_S):
     return bytes(b)
 
 
+def _key(b, i):
+    # The first 30 bits of an identifier: a small int on every port (no heap for the key).
+    return ((b[i] & 0x3F) << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]
+
+
+def _same(a, i, b, j):
+    # a[i:i+ID_LEN] == b[j:j+ID_LEN] without slicing (no allocation).
+    for k in range(ID_LEN):
+        if a[i + k] != b[j + k]:
+            return False
+    return True
+
+
 class IdTable:
     def __init__(self):
-        self.ids = {}  # identifier bytes -> interval * MAX_BEACONS + beacon (a small int)
+        # 30-bit identifier prefix -> window number * 4096 + index in that window (small ints;
+        # the full 8 bytes are checked against the window's blob). Prefixes shared by two
+        # identifiers (about 1 in 500 tables of 2,048) go to `clash`, keyed by the bytes.
+        self.ids = {}
+        self.clash = {}
+        self.windows = []  # (blob, offset of its ids, beacon, first interval, count)
         self.interval_s = [0] * MAX_BEACONS  # 0: no window loaded for that beacon
-        self.span = [None] * MAX_BEACONS  # (first, last) interval per beacon
         self.counts = {}
 
     def _reject(self, why):
@@ -52,6 +69,7 @@ class IdTable:
         n = len(blob)
         i = 0
         pending = []
+        total = len(self)
         while i < n:
             if n - i < HEADER:
                 return self._reject("truncated")
@@ -64,53 +82,68 @@ class IdTable:
             count = _u16(blob, i + 12)
             if idl != ID_LEN:
                 return self._reject("id_len")
-            if beacon >= MAX_BEACONS or ivs == 0:
+            if beacon >= MAX_BEACONS or ivs == 0 or first >= 1 << 30:
                 return self._reject("bad_header")
             end = i + HEADER + count * idl
             if end > n:
                 return self._reject("truncated")
             pending.append((i + HEADER, beacon, ivs, first, count))
+            total += count
             i = end
-        total = len(self.ids)
-        for p in pending:
-            total += p[4]
-        if total > MAX_IDS:
+        if total > MAX_IDS or len(self.windows) + len(pending) > 64:
             return self._reject("too_many")
+        blob = bytes(blob)
         added = 0
         for p in pending:
-            j, beacon, ivs, first, count = p
+            off, beacon, ivs, first, count = p
             if self.interval_s[beacon] not in (0, ivs):
                 self._reject("interval_mismatch")
                 continue
             self.interval_s[beacon] = ivs
+            w = len(self.windows)
+            self.windows.append((blob, off, beacon, first, count))
             for k in range(count):
-                key = bytes(blob[j + k * ID_LEN : j + (k + 1) * ID_LEN])
-                if key in self.ids:
+                j = off + k * ID_LEN
+                if self.lookup(blob, j) is not None:
                     self._reject("duplicate")
                     continue
-                self.ids[key] = (first + k) * MAX_BEACONS + beacon
+                key = _key(blob, j)
+                v = w * 4096 + k
+                if key in self.ids:
+                    self.clash[bytes(blob[j : j + ID_LEN])] = v
+                else:
+                    self.ids[key] = v
                 added += 1
-            sp = self.span[beacon]
-            last = first + count - 1
-            if sp is None:
-                self.span[beacon] = (first, last)
-            else:
-                self.span[beacon] = (min(sp[0], first), max(sp[1], last))
         return added
 
-    def lookup(self, ident):
-        """(beacon, interval) of an identifier, or None: one dict probe."""
-        v = self.ids.get(ident)
+    def _at(self, v):
+        w = self.windows[v >> 12]
+        return w[2], w[3] + (v & 4095)
+
+    def lookup(self, buf, i=0):
+        """(beacon, interval) of the identifier at buf[i:i+ID_LEN], or None: one dict probe
+        and an 8-byte compare, whatever the size of the table; no allocation."""
+        v = self.ids.get(_key(buf, i))
         if v is None:
             return None
-        return v % MAX_BEACONS, v // MAX_BEACONS
+        w = self.windows[v >> 12]
+        if _same(buf, i, w[0], w[1] + (v & 4095) * ID_LEN):
+            return self._at(v)
+        if self.clash:
+            v = self.clash.get(bytes(buf[i : i + ID_LEN]))
+            if v is not None:
+                return self._at(v)
+        return None
 
     def drop_before(self, k_min):
         """Forget identifiers of intervals before k_min (a used-up window costs heap)."""
-        old = [key for key, v in self.ids.items() if v // MAX_BEACONS < k_min]
-        for key in old:
-            del self.ids[key]
-        return len(old)
+        n = 0
+        for d in (self.ids, self.clash):
+            old = [key for key, v in d.items() if self._at(v)[1] < k_min]
+            for key in old:
+                del d[key]
+            n += len(old)
+        return n
 
     def __len__(self):
-        return len(self.ids)
+        return len(self.ids) + len(self.clash)

@@ -15,7 +15,6 @@
 # zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
 # contradicted (a relay can fake presence) or could not check it.
 from tagcore.advdata import find_id
-from tagcore.beaconid import ID_LEN
 from tagcore.beacontable import MAX_BEACONS
 from tagcore.compat import const
 from tagcore.geo import dist_dm
@@ -176,7 +175,7 @@ class Proximity:
             i = find_id(adv, self.counts)
             if i < 0:
                 return -1
-            hit = self.table.lookup(bytes(adv[i : i + ID_LEN]))
+            hit = self.table.lookup(adv, i)
         except Exception:  # adv of a type that cannot be indexed or sliced
             self._count("adv_type")
             return -1
