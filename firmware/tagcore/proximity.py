@@ -71,14 +71,14 @@ class Profile:
 
     def __init__(self, **kw):
         # Beacon calibration: RSSI at 1 m (dBm) and the path-loss exponent x 10.
-        self.tx1m = -59
+        self.tx1m = -50  # ESP32 at +9 dBm (the beacon's default); about -59 at 0 dBm
         self.n10 = 30
         self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
-        self.shadow_db = 6  # ...minus this much of the body loss (10-20 dB) it must survive
+        self.shadow_db = 3  # ...minus this much of the body loss (10-20 dB) it must survive
         self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
         self.window_s = 45  # sightings older than this leave the median
-        self.min_samples = 5
-        self.dwell_in_s = 15
+        self.min_samples = 6
+        self.dwell_in_s = 8
         self.dwell_out_s = 60
         self.absent_s = 120
         # Identifiers accepted within this many intervals of the expected one (clock skew).
@@ -86,7 +86,7 @@ class Profile:
         self.max_skew = 8  # the learned skew never goes further than this
         # Scans: slow while nothing is around, fast (continuous) after a sighting or near the
         # victim's last known position.
-        self.slow_period_s = 30
+        self.slow_period_s = 20
         self.slow_scan_ms = 1500
         self.fast_period_s = 10
         self.fast_scan_ms = 10000
@@ -152,7 +152,7 @@ class Proximity:
         self.table = table
         self.p = profile if profile is not None else Profile()
         self.tracks = {}  # beacon -> _Track, created on first sighting
-        self.victim = [None] * MAX_BEACONS  # (t, lat, lon, acc_dm) per beacon
+        self.victim: list = [None] * MAX_BEACONS  # (t, lat, lon, acc_dm) per beacon
         self.gstate = [G_UNKNOWN] * MAX_BEACONS
         self.fix = None  # (t, lat, lon, acc_dm) of the wearer
         self.events = []
