@@ -4,14 +4,14 @@
 # Usage: ble_pair_run.py FAKE_DIR [accept_mac]
 import gc
 import sys
+from binascii import hexlify
 
 sys.path.insert(0, sys.argv[1])
-import bluetooth  # noqa: E402  (the fake)
+import bluetooth  # the fake, found through the path above
 
 bluetooth.ACCEPT_MAC = len(sys.argv) > 2 and sys.argv[2] == "1"
 
 from beacon.app import Beacon  # noqa: E402
-from tagcore import beaconid  # noqa: E402
 from tagcore.beacontable import IdTable, window_blob  # noqa: E402
 from tagcore.proximity import Proximity  # noqa: E402
 from tagdevice.blescan import BleScanner  # noqa: E402
@@ -92,5 +92,4 @@ print("scanner", scanner.dropped, scanner.too_long)
 print("skew", prox.tracks[0].skew)
 print("tx_ok", beacon.tx_ok, "mac_settable", beacon.mac_settable)
 for addr, payload, conn, iv in ble_b.history:
-    print("adv", "".join("%02x" % c for c in addr), "".join("%02x" % c for c in payload), conn, iv)
-print("derived", "".join("%02x" % c for c in beaconid.id_and_addr(SECRET, beacon.k)[1]))
+    print("adv", hexlify(addr).decode(), hexlify(payload).decode(), conn, iv)
