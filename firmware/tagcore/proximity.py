@@ -76,7 +76,10 @@ class Profile:
         self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
         self.shadow_db = 3  # ...minus this much of the body loss (10-20 dB) it must survive
         self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
-        self.window_s = 45  # sightings older than this leave the median
+        self.window_s = 45  # sightings older than this leave the filter
+        # The filter: this percentile of the window's RSSIs (50: the median). The body only
+        # ever takes signal away, so a higher one follows the unshadowed moments.
+        self.pct = 50
         self.min_samples = 6
         self.dwell_in_s = 8
         self.dwell_out_s = 60
@@ -141,10 +144,10 @@ class _Track:
         return ts, rs
 
 
-def median(vals):
-    """The lower median of a list of ints (sorted copy)."""
+def percentile(vals, pct):
+    """The pct-th percentile of a list of ints, nearest rank rounded down (50: lower median)."""
     s = sorted(vals)
-    return s[(len(s) - 1) // 2]
+    return s[(len(s) - 1) * pct // 100]
 
 
 class Proximity:
@@ -302,7 +305,7 @@ class Proximity:
         if len(rs) < p.min_samples:
             tr.cand = False
             return
-        med = median(rs)
+        med = percentile(rs, p.pct)
         if tr.state == NEARBY:
             hit = med >= p.near_dbm
         else:
