@@ -176,6 +176,7 @@ def passing(rng: random.Random, radio: Radio, profile: Profile) -> Outcome:
 class Figures:
     detected: float  # fraction of encounters that raised "near"
     delay_median: float
+    delay_p90: float
     delay_p95: float
     false_per_day: float
     passes_per_day: int
@@ -204,10 +205,17 @@ def measure(
             false += 1
     delays.sort()
     idle = run_episode(rng, radio, profile, lambda t: None, 3600, 0)
+
+    def pct(q: float) -> float:
+        # Over all encounters: one that never alerted counts as infinitely late.
+        j = int(q * encounters)
+        return delays[j] if j < len(delays) else math.inf
+
     return Figures(
         detected=len(delays) / encounters,
-        delay_median=delays[len(delays) // 2] if delays else math.inf,
-        delay_p95=delays[min(len(delays) - 1, int(0.95 * encounters))] if delays else math.inf,
+        delay_median=pct(0.5),
+        delay_p90=pct(0.9),
+        delay_p95=pct(0.95),
         false_per_day=false / passes * passes_per_day,
         passes_per_day=passes_per_day,
         encounters=encounters,
