@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from taghost.proxsim import Figures, Radio, measure
 from tagcore.proximity import Profile
+from taghost.proxsim import Figures, Radio, measure
 
 
 @cache
