@@ -172,6 +172,14 @@ def passing(rng: random.Random, radio: Radio, profile: Profile) -> Outcome:
     return run_episode(rng, radio, profile, dist, length, lead_s=rng.uniform(0, 60))
 
 
+def lingering(rng: random.Random, radio: Radio, profile: Profile) -> Outcome:
+    """The beacon stays 10-60 min at 30-50 m (a neighbour's flat, the next table in a cafe):
+    not what the targets are set for, reported to show where the Bluetooth rule ends."""
+    b = rng.uniform(30, 50)
+    stay = rng.uniform(600, 3600)
+    return run_episode(rng, radio, profile, lambda t: b, stay, lead_s=rng.uniform(0, 60))
+
+
 @dataclass
 class Figures:
     detected: float  # fraction of encounters that raised "near"
