@@ -233,7 +233,6 @@ class Proximity:
     def on_fix(self, fix, now):
         """The wearer's accepted fix (tagcore.fix.Fix)."""
         self.fix = (fix.t, fix.lat, fix.lon, fix.acc_dm if fix.acc_dm else 0)
-        self._gnss(now)
         self._tick(now)
 
     # -- outputs --
@@ -330,6 +329,7 @@ class Proximity:
 
     def _tick(self, now):
         p = self.p
+        self._gnss(now)
         for beacon in self.tracks:
             tr = self.tracks[beacon]
             if tr.state != ABSENT and now - tr.last_seen >= p.absent_s:
@@ -353,6 +353,8 @@ class Proximity:
                 continue
             g = self._gnss_dist(b, now)
             if g is None:
+                # Stale positions decide nothing; the zone state is forgotten, silently.
+                self.gstate[b] = G_UNKNOWN
                 continue
             d = g[0]
             st = self.gstate[b]
@@ -374,6 +376,8 @@ class Proximity:
             elif new == G_PRE:
                 self._emit(now, K_GNSS_EXIT if st == G_IN else K_GNSS_PRE, b, fl, 0, [], [], d)
             elif st != G_UNKNOWN:
+                if st == G_IN:  # jumped straight out: the exit comes first
+                    self._emit(now, K_GNSS_EXIT, b, fl, 0, [], [], d)
                 self._emit(now, K_GNSS_OUT, b, fl, 0, [], [], d)
 
 

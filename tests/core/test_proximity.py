@@ -168,3 +168,21 @@ def test_event_queue_is_bounded():
         prox.on_scan(T0 + j * 1000, b"", -60, adv_at(T0 + j * 1000))
         prox.on_scan_end(T0 + j * 1000 + 500)
     assert len(prox.events) == P.MAX_EVENTS and prox.counts["events_dropped"] > 0
+
+
+def test_gnss_jump_out_and_stale_positions():
+    prox = P.Proximity(IdTable())
+    lat0 = 51500000
+    prox.on_victim_position(T0, lat0, 0, 80)
+    prox.on_fix(fix_at(T0, lat0 + 300 * 9, 0), T0)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN] and prox.urgent()
+    prox.on_victim_position(T0 + 5, lat0, 0, 80)
+    prox.on_fix(fix_at(T0 + 5, lat0 + 5000 * 9, 0), T0 + 5)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_EXIT, P.K_GNSS_OUT]
+    prox.on_fix(fix_at(T0 + 10, lat0 + 300 * 9, 0), T0 + 10)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
+    # Once the victim's position is older than max_age_s it decides nothing, and the tag stops
+    # scanning fast on its account.
+    later = T0 + prox.p.max_age_s + 60
+    prox.on_fix(fix_at(later, lat0 + 300 * 9, 0), later)
+    assert drain(prox) == [] and not prox.urgent()
