@@ -98,6 +98,9 @@ class Profile:
         self.pre_m = 1000
         self.gnss_hyst_m = 100
         self.max_age_s = 300
+        # Scans stay fast while the wearer is within pre_m of a victim position up to this old
+        # (the victim's last known area), though it no longer decides alerts.
+        self.area_age_s = 3600
         # A Bluetooth sighting is corroborated if GNSS puts the two within this distance (plus
         # both accuracies) and contradicted beyond contradict_m (plus accuracies).
         self.corroborate_m = 150
@@ -161,6 +164,7 @@ class Proximity:
         self.events = []
         self.counts = {}
         self.last_end = -(1 << 30)  # when the last scan ended (on_scan_end)
+        self.now = 0  # the latest time any input or query carried
 
     # -- inputs --
 
@@ -260,6 +264,13 @@ class Proximity:
         for g in self.gstate:
             if g >= G_PRE:
                 return True
+        f = self.fix
+        if f is None or self.now - f[0] > self.p.max_age_s:
+            return False
+        for v in self.victim:
+            if v is not None and self.now - v[0] <= self.p.area_age_s:
+                if dist_dm(f[1], f[2], v[1], v[2]) <= self.p.pre_m * 10 + f[3] + v[3]:
+                    return True
         return False
 
     def state(self, beacon=0):
@@ -329,6 +340,8 @@ class Proximity:
 
     def _tick(self, now):
         p = self.p
+        if now > self.now:
+            self.now = now
         self._gnss(now)
         for beacon in self.tracks:
             tr = self.tracks[beacon]

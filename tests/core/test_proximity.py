@@ -184,5 +184,13 @@ def test_gnss_jump_out_and_stale_positions():
     # Once the victim's position is older than max_age_s it decides nothing, and the tag stops
     # scanning fast on its account.
     later = T0 + prox.p.max_age_s + 60
-    prox.on_fix(fix_at(later, lat0 + 300 * 9, 0), later)
+    prox.on_fix(fix_at(later, lat0 + 5000 * 9, 0), later)
     assert drain(prox) == [] and not prox.urgent()
+    # Back within the pre-alert ring of her last known position (an hour old at most): no
+    # alert, but the tag scans fast there.
+    prox.on_fix(fix_at(later + 10, lat0 + 800 * 9, 0), later + 10)
+    assert drain(prox) == [] and prox.urgent()
+    assert prox.next_scan(later + 10)[1] == prox.p.fast_scan_ms
+    late = T0 + prox.p.area_age_s + 60
+    prox.on_fix(fix_at(late, lat0 + 800 * 9, 0), late)
+    assert not prox.urgent()
