@@ -5,10 +5,14 @@ import time
 _offset = [0]
 
 
+SET = []  # every tuple given to RTC().datetime(...)
+
+
 class RTC:
     def datetime(self, dt=None):
         if dt is None:
             return None
+        SET.append(tuple(dt))
         y, mo, d, _wd, h, mi, s, _sub = dt
         _offset[0] = time.mktime((y, mo, d, h, mi, s, 0, 0)) - time.time()
         return None
