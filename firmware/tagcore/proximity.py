@@ -74,12 +74,12 @@ class Profile:
         self.tx1m = -50  # ESP32 at +9 dBm (the beacon's default); about -59 at 0 dBm
         self.n10 = 30
         self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
-        self.shadow_db = 3  # ...minus this much of the body loss (10-20 dB) it must survive
+        self.shadow_db = 0  # ...minus this much of the body loss (10-20 dB) it must survive
         self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
         self.window_s = 45  # sightings older than this leave the filter
         # The filter: this percentile of the window's RSSIs (50: the median). The body only
         # ever takes signal away, so a higher one follows the unshadowed moments.
-        self.pct = 50
+        self.pct = 67
         self.min_samples = 6
         self.dwell_in_s = 8
         self.dwell_out_s = 60
