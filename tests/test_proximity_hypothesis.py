@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tagcore import beaconid
 from tagcore.advdata import build_adv, find_id
 from tagcore.beacontable import IdTable, window_blob
+from tagcore.fix import Fix
 from tagcore.proximity import Proximity, decode_event
 
 TABLE = table_for(T0)
@@ -118,3 +119,29 @@ def test_event_decoder_raises_only_value_error(t: int, data: bytes) -> None:
 def test_our_frame_is_found_among_other_structures() -> None:
     adv = b"\x03\x03\xaa\xfe" + build_adv(beaconid.rolling_id(SECRET, 9))[3:] + b"\x02\x0a\x04"
     assert reference_find(adv) == find_id(adv, {}) == 9
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            st.integers(0, 10_000),
+            st.integers(-(2**33), 2**33),
+            st.integers(-(2**33), 2**33),
+            st.one_of(st.none(), st.integers(-(2**20), 2**31)),
+        ),
+        max_size=20,
+    )
+)
+def test_positions_and_fixes_never_raise(items: list[tuple]) -> None:
+    prox = Proximity(TABLE)
+    for victim, dt, lat, lon, acc in items:
+        t = T0 + dt
+        if victim:
+            prox.on_victim_position(t, lat, lon, acc)
+        else:
+            prox.on_fix(Fix(t, 0, lat, lon, None, None, None, acc, None, 5, 1, 3, 0), t)
+        prox.next_scan(t)
+        while prox.pop_event() is not None:
+            pass

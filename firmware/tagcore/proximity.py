@@ -225,6 +225,10 @@ class Proximity:
     def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
         """The victim's position (microdegrees, accuracy in decimetres), as the uplink brings
         it; `now` is when it was measured."""
+        for v in (now, lat, lon, acc_dm):
+            if not isinstance(v, int):
+                self._count("bad_position")
+                return
         if not (-90000000 <= lat <= 90000000 and -180000000 <= lon <= 180000000):
             self._count("bad_position")
             return

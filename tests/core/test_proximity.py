@@ -157,8 +157,10 @@ def test_bad_inputs_are_counted():
     for adv, rssi in ((None, -50), (b"\x03", -50), (adv_at(T0), 127), (adv_at(T0), "x")):
         assert prox.on_scan(T0, b"", rssi, adv) == -1
     prox.on_victim_position(T0, 95000000, 0, 10)
+    prox.on_victim_position(T0, 51000000, 0.5, 10)
+    prox.on_victim_position(T0, 51000000, 0, None)
     assert prox.counts["bad_rssi"] == 2 and prox.counts["adv_type"] == 1
-    assert prox.counts["bad_position"] == 1
+    assert prox.counts["bad_position"] == 3 and prox.victim[0] is None
     assert P.lg100(10) == 100 and P.lg100(2) == 30 and P.lg100(1) == 0
 
 
