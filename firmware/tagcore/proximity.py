@@ -197,9 +197,13 @@ class Proximity:
         ivs = self.table.interval_s[beacon]
         off = k - now // ivs
         p = self.p
-        if off < tr.skew - p.skew_tol or off > tr.skew + p.skew_tol:
-            # Outside the accepted window: a replayed old identifier, or a beacon whose clock
-            # ran further than the tolerance. Counted, raises nothing.
+        # Accepted within skew_tol of the learned skew, or of the tag's own clock: replayed
+        # identifiers may drag the learned skew, but never hide a beacon whose clock is right.
+        if (off < tr.skew - p.skew_tol or off > tr.skew + p.skew_tol) and (
+            off < -p.skew_tol or off > p.skew_tol
+        ):
+            # A replayed old identifier, or a beacon whose clock ran further than the
+            # tolerance. Counted, raises nothing.
             self._count("outside_window")
             return -1
         # Follow the beacon's drift one interval at a time, never beyond max_skew.

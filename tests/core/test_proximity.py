@@ -1,5 +1,5 @@
 # The tag's proximity state machine (Bluetooth and GNSS rules), on both runtimes.
-from beaconkit import T0, adv_at, table_for
+from beaconkit import IVS, T0, adv_at, table_for
 from tagcore import proximity as P
 from tagcore import record as R
 from tagcore.beacontable import IdTable
@@ -43,6 +43,22 @@ def test_learns_a_drifting_beacon_clock():
     fresh = P.Proximity(table_for(T0, hours=48, margin=16))
     assert fresh.on_scan(t, b"", -60, adv_at(tb)) == -1
     assert fresh.counts["outside_window"] == 1
+
+
+def test_replays_can_drag_the_learned_skew_but_never_hide_a_beacon_on_time():
+    tab = table_for(T0, hours=48, margin=16)
+    prox = P.Proximity(tab)
+    # The wearer replays identifiers captured earlier, each two intervals older than what the
+    # tag expects by now: the learned skew follows them down to its bound...
+    for j in range(40):
+        t = T0 + j
+        prox.on_scan(t, b"", -60, adv_at(t + (prox.tracks[0].skew - 2) * IVS if j else t))
+    dragged = prox.tracks[0].skew
+    assert dragged <= 1 - prox.p.max_skew
+    # ...yet the victim's beacon, on time, is still recognised, and pulls the skew back.
+    for j in range(5):
+        assert prox.on_scan(T0 + 100 + j, b"", -60, adv_at(T0 + 100 + j)) == 0
+    assert prox.tracks[0].skew == dragged + 5
 
 
 def run_near(prox, t, seconds, rssi, step=1):
