@@ -1,0 +1,406 @@
+# Accuracy-aware zone and curfew monitoring, and loss of location. Sans-I/O: the shell hands
+# in fixes (already through the fix filter) and `now`, and carries out the alerts that come back.
+#
+#   m = ZoneMonitor(blob)          # blob from `opentag zones compile`; m.error is None or why not
+#   m.load(blob)                   # replace the config; a bad blob keeps the old one, returns why
+#   alerts = m.on_fix(fix, now)    # a tuple of Alert (usually empty)
+#   alerts = m.on_no_fix(now)      # awake, receiver on, no valid fix at `now`
+#   m.wanted_interval(now)         # seconds until the next fix is wanted (fast near zones)
+#   m.counts                       # {reason: count}
+#   alert_event(a)                 # (store event kind, bytes) for alerts the store keeps, or None
+#
+# Per zone and fix: e = how far the fix's centre is inside the forbidden region (inside an
+# exclusion zone, or outside an inclusion zone during one of its windows), in dm, negative when
+# it is not, and a = the fix's accuracy radius. The rule (docs/zones.md):
+#   clear      e + a <= -warning ring
+#   warning    the accuracy circle reaches into the warning ring: sample fast, tell the wearer
+#   possible   the accuracy circle overlaps the forbidden region (e + a > 0)
+#   breach     confirmed by confirm_n consecutive fixes, spanning >= confirm_s seconds, each
+#              with its accuracy circle inside by >= margin (e >= a + margin); or by the centre
+#              inside (e > 0) on every fix for >= sustain_s seconds (and >= confirm_n fixes)
+#   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
+#              hysteresis (e + a <= -hyst), or the zone's window closes
+from array import array
+from collections import namedtuple
+
+from tagcore import record as R
+from tagcore import zoneblob as B
+from tagcore.compat import const
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, offset_dm
+from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
+
+CLEAR = const(0)
+WARNING = const(1)
+POSSIBLE = const(2)
+BREACH = const(3)
+
+# Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
+# (EV_ZONE / EV_LOC_LOST) and the server; APPROACH and LOC_WARN are for the wearer only.
+A_BREACH = const(1)
+A_BREACH_END = const(2)
+A_APPROACH = const(3)
+A_LOC_WARN = const(4)
+A_LOC_LOST = const(5)
+A_LOC_BACK = const(6)
+A_CONFIG_EXPIRED = const(7)
+
+# Alert.rule: how a breach was confirmed or ended.
+RULE_CONSECUTIVE = const(1)
+RULE_SUSTAINED = const(2)
+END_LEFT = const(3)
+END_INACTIVE = const(4)  # the zone's window closed
+END_RELOAD = const(5)  # a new configuration replaced the zone
+
+DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never reach us
+APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
+FAR = const(0x3FFFFFFF)  # "no schedule change ahead" (largest small int on the ESP32)
+
+# kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
+# alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
+# alerts; evidence: tuple of the Fix records that decided it.
+Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
+
+_NONE = ()
+
+
+def _udeg(dm, cos0, up):
+    # dm (north, or east when cos0 is given) to microdegrees, rounded away from the zone.
+    num = dm * DM_PER_UDEG_DEN
+    den = DM_PER_UDEG_NUM
+    if cos0:
+        num *= 32768
+        den *= cos0
+    return -((-num) // den) + 2 if up else num // den - 2
+
+
+class ZoneMonitor:
+    def __init__(self, blob=None, max_acc_dm=DEFAULT_MAX_ACC_DM):
+        self.max_acc_dm = max_acc_dm
+        self.counts = {}
+        self.error = None
+        self.zones = []
+        self.rules = B.DEFAULT_RULES
+        self.valid_until = FAR
+        self.expired = False
+        self.pending = _NONE  # alerts raised by load(), handed out with the next call
+        self.last_t = -FAR
+        self.hot = False
+        self.loc = 0  # 0 fine, 1 wearer warned, 2 alerted
+        self.nofix_s = 0
+        self.nofix_prev = None
+        self.last_fix = None
+        self._index()
+        if blob is not None:
+            self.error = self.load(blob)
+
+    def _count(self, k, n=1):
+        self.counts[k] = self.counts.get(k, 0) + n
+
+    # ---- configuration ----------------------------------------------------------------------
+    def load(self, blob):
+        """Replace the zone configuration. Returns None, or the reason the blob was refused
+        (the old configuration then stays in force)."""
+        try:
+            h, zones = B.parse(blob)
+        except ValueError as e:
+            why = str(e.args[0]) if e.args else "malformed"
+        except MemoryError:
+            why = "no_memory"
+        except Exception:
+            why = "malformed"
+        else:
+            for i in range(len(self.zones)):
+                if self.st[i] == BREACH:
+                    z = self.zones[i]
+                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
+                    self.pending = _add(self.pending, a)
+            self.zones = zones
+            self.rules = tuple(h[8:18])
+            self.valid_until = h[5]
+            self.expired = False
+            self.hot = False
+            self._index()
+            return None
+        self._count("config_" + why)
+        return why
+
+    def _index(self):
+        # Flat per-zone arrays for the prefilter loop: bbox (microdegrees, grown by the decision
+        # range), state, kind, schedule activity and when it next changes.
+        n = len(self.zones)
+        r = self.rules
+        grow = self.max_acc_dm + max(r[B.R_HYST_DM], r[B.R_MARGIN_DM]) + 100
+        self.bb = array("i", bytes(16 * n))
+        self.st = bytearray(n)
+        self.kd = bytearray(n)
+        self.act = bytearray(n)
+        self.chg = array("i", bytes(4 * n))
+        for i in range(n):
+            z = self.zones[i]
+            z.cap = z.warn_dm + grow
+            x0, y0, x1, y1 = z.ext
+            c = z.cap
+            j = 4 * i
+            self.bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
+            self.bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
+            self.bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
+            self.bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
+            self.kd[i] = z.kind
+            self.chg[i] = -FAR  # unknown: compute on first use
+
+    def _schedule(self, i, t):
+        # Is zone i active at t, and until when does that hold? Binary search of its windows.
+        w = self.zones[i].win
+        if w is None:
+            self.act[i] = 1
+            self.chg[i] = FAR
+            return
+        lo = 0
+        hi = len(w) >> 1
+        while lo < hi:  # first window whose end is after t
+            mid = (lo + hi) >> 1
+            if w[2 * mid + 1] <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == len(w) >> 1:
+            self.act[i] = 0
+            self.chg[i] = FAR
+        elif w[2 * lo] <= t:
+            self.act[i] = 1
+            self.chg[i] = w[2 * lo + 1]
+        else:
+            self.act[i] = 0
+            self.chg[i] = w[2 * lo]
+
+    # ---- fixes ------------------------------------------------------------------------------
+    def on_fix(self, f, now):
+        """Run one accepted fix through every zone; returns a tuple of Alert."""
+        out = self.pending
+        self.pending = _NONE
+        if self.loc == 2:
+            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, self.nofix_s, (f,)))
+        self.loc = 0
+        self.nofix_s = 0
+        self.nofix_prev = now
+        self.last_fix = f
+        a = f.acc_dm
+        if a is None:
+            self._count("no_accuracy")
+            a = self.max_acc_dm
+        elif a > self.max_acc_dm:
+            self._count("poor_accuracy")
+            return out or _NONE
+        t = f.t
+        if t < self.last_t:
+            self._count("time_backwards")
+            return out or _NONE
+        self.last_t = t
+        if t >= self.valid_until and not self.expired:
+            self.expired = True
+            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
+        lat = f.lat
+        lon = f.lon
+        bb = self.bb
+        st = self.st
+        kd = self.kd
+        zones = self.zones
+        hot = False
+        exact = 0
+        for i in range(len(zones)):
+            j = i << 2
+            far = lat < bb[j] or lat > bb[j + 2] or lon < bb[j + 1] or lon > bb[j + 3]
+            if far and st[i] == CLEAR and kd[i] == B.KIND_EXCLUSION:
+                continue  # the fast path: nothing to decide
+            if t >= self.chg[i]:
+                self._schedule(i, t)
+            z = zones[i]
+            if not self.act[i]:
+                if st[i] == BREACH:
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,)))
+                if st[i]:
+                    st[i] = CLEAR
+                    _reset(z)
+                continue
+            if far:
+                e = z.cap
+            else:
+                exact += 1
+                x, y = offset_dm(z.lat0, z.lon0, z.cos0, lat, lon)
+                if z.shape == B.SHAPE_POLYGON:
+                    e = sdist_polygon(x, y, z.rings, z.cap)
+                elif z.shape == B.SHAPE_CIRCLE:
+                    e = sdist_circle(x, y, z.r_dm, z.cap)
+                else:
+                    e = sdist_corridor(x, y, z.rings, z.r_dm, z.cap)
+            if z.kind == B.KIND_EXCLUSION:
+                e = -e
+            out = self._step(i, z, e, a, f, out)
+            if st[i]:
+                hot = True
+        self.hot = hot
+        if exact:
+            self._count("exact", exact)
+        return out or _NONE
+
+    def _step(self, i, z, e, a, f, out):
+        r = self.rules
+        t = f.t
+        n = r[B.R_CONFIRM_N]
+        if self.st[i] == BREACH:
+            if e + a <= -r[B.R_HYST_DM]:
+                if not z.xrun:
+                    z.xrun_t0 = t
+                    z.ev = []
+                z.xrun += 1
+                _keep(z.ev, f, r[B.R_EXIT_N])
+                if z.xrun >= r[B.R_EXIT_N] and t - z.xrun_t0 >= r[B.R_CONFIRM_S]:
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                    _reset(z)
+                    self.st[i] = _level(e, a, z.warn_dm)
+            else:
+                z.xrun = 0
+            return out
+        rule = 0
+        if e > 0:
+            if not z.sus:
+                z.sus_t0 = t
+                z.ev = []
+                z.first = f
+            z.sus += 1
+            _keep(z.ev, f, n)
+            if e >= a + r[B.R_MARGIN_DM]:
+                if not z.run:
+                    z.run_t0 = t
+                z.run += 1
+                if z.run >= n and t - z.run_t0 >= r[B.R_CONFIRM_S]:
+                    rule = RULE_CONSECUTIVE
+            else:
+                z.run = 0
+            if not rule and z.sus >= n and t - z.sus_t0 >= r[B.R_SUSTAIN_S]:
+                rule = RULE_SUSTAINED
+        else:
+            z.sus = 0
+            z.run = 0
+        if rule:
+            ev = z.ev
+            if rule == RULE_SUSTAINED and ev[0] is not z.first:
+                ev = ev[:]
+                ev[0] = z.first
+            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
+            _reset(z)
+            self.st[i] = BREACH
+            return out
+        s = _level(e, a, z.warn_dm)
+        if s and not self.st[i] and t - z.warned_t >= APPROACH_REPEAT_S:
+            z.warned_t = t
+            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
+        self.st[i] = s
+        return out
+
+    # ---- loss of location -------------------------------------------------------------------
+    def on_no_fix(self, now):
+        """The receiver is on and searching but has no valid fix at `now`. Time between calls
+        counts as time without location when the calls are at most 2 x slow_s apart (a longer
+        gap means the tag slept with the receiver off). Returns a tuple of Alert."""
+        out = self.pending
+        self.pending = _NONE
+        r = self.rules
+        p = self.nofix_prev
+        if p is not None and 0 < now - p <= 2 * r[B.R_SLOW_S]:
+            self.nofix_s += now - p
+        self.nofix_prev = now
+        lf = (self.last_fix,) if self.last_fix is not None else _NONE
+        if self.loc == 0 and self.nofix_s >= r[B.R_LOC_WARN_S]:
+            self.loc = 1
+            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, self.nofix_s, lf))
+        if self.loc == 1 and self.nofix_s >= r[B.R_LOC_ALERT_S]:
+            self.loc = 2
+            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, self.nofix_s, lf))
+        return out or _NONE
+
+    def wanted_interval(self, now):
+        """Seconds until the next fix is wanted: fast while any zone is not clear."""
+        r = self.rules
+        return r[B.R_FAST_S] if self.hot else r[B.R_SLOW_S]
+
+    def state(self, zone_id):
+        """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""
+        for i in range(len(self.zones)):
+            if self.zones[i].id == zone_id:
+                return self.st[i]
+        return None
+
+
+def _add(out, a):
+    if isinstance(out, tuple):
+        out = []
+    out.append(a)
+    return out
+
+
+def _keep(ev, f, n):
+    ev.append(f)
+    if len(ev) > n:
+        ev.pop(0)
+
+
+def _reset(z):
+    z.run = 0
+    z.sus = 0
+    z.xrun = 0
+    z.ev = []
+    z.first = None
+
+
+def _level(e, a, warn):
+    if e + a > 0:
+        return POSSIBLE
+    if e + a > -warn:
+        return WARNING
+    return CLEAR
+
+
+# ---- store events ---------------------------------------------------------------------------
+# EV_ZONE data:     code u8 (A_BREACH, A_BREACH_END, A_CONFIG_EXPIRED) | zone id varint |
+#                   zone kind u8 | rule u8 | evidence count u8 | fixes (record.encode_fixes)
+# EV_LOC_LOST data: code u8 (A_LOC_LOST, A_LOC_BACK) | seconds without a fix varint |
+#                   evidence count u8 | fixes (the last fix before, or the first after)
+def alert_event(a):
+    """(event kind, data bytearray) for an alert the store keeps; None for wearer-only ones."""
+    k = a.kind
+    if k == A_LOC_LOST or k == A_LOC_BACK:
+        d = bytearray((k,))
+        R.put_varint(d, a.rule)
+        ev = R.EV_LOC_LOST
+    elif k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED:
+        d = bytearray((k,))
+        R.put_varint(d, a.zone)
+        d.append(a.zkind)
+        d.append(a.rule)
+        ev = R.EV_ZONE
+    else:
+        return None
+    d.append(len(a.evidence))
+    R.encode_fixes(a.evidence, d)
+    return ev, d
+
+
+def decode_event(ev, t, data):
+    """The Alert an EV_ZONE / EV_LOC_LOST event holds, or None if the bytes are not one."""
+    try:
+        n = len(data)
+        k = data[0]
+        if ev == R.EV_LOC_LOST and (k == A_LOC_LOST or k == A_LOC_BACK):
+            secs, i = R.get_varint(data, 1, n)
+            cnt = data[i]
+            return Alert(k, t, 0, 0, secs, tuple(R.decode_fixes(data, i + 1, n, cnt)))
+        if ev == R.EV_ZONE and (k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED):
+            zid, i = R.get_varint(data, 1, n)
+            zk = data[i]
+            rule = data[i + 1]
+            cnt = data[i + 2]
+            return Alert(k, t, zid, zk, rule, tuple(R.decode_fixes(data, i + 3, n, cnt)))
+    except (IndexError, ValueError):
+        pass
+    return None
