@@ -1,8 +1,8 @@
 """`opentag zones`: validate GeoJSON zones and compile them into the tag's zone blob.
 
-  opentag zones check FILE.geojson [--start YYYY-MM-DD] [--weeks N]
-  opentag zones compile FILE.geojson --out zones.bin [--start YYYY-MM-DD] [--weeks N]
-  opentag zones show zones.bin
+opentag zones check FILE.geojson [--start YYYY-MM-DD] [--weeks N]
+opentag zones compile FILE.geojson --out zones.bin [--start YYYY-MM-DD] [--weeks N]
+opentag zones show zones.bin
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"{args.file}: refused by the tag's loader: {e.args[0]}", file=sys.stderr)
         return 1
     signed = "signed" if h[2] & B.FL_SIGNED else "unsigned"
-    print(f"{args.file}: version {h[1]}, {h[3]} zones, {signed}, valid {_utc(h[4])} to {_utc(h[5])}")
+    valid = f"valid {_utc(h[4])} to {_utc(h[5])}"
+    print(f"{args.file}: version {h[1]}, {h[3]} zones, {signed}, {valid}")
     names = ("confirm_n", "exit_n", "confirm_s", "margin_dm", "hyst_dm", "sustain_s")
     names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s")
     print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, h[8:18], strict=True)))
