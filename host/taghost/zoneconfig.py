@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -156,21 +157,27 @@ def _polygon(coords: object, where: str) -> tuple[list[Ring], tuple[int, int], f
     _check_extent(rings, anchor, 0, where)
     local = [local_m(anchor, r) for r in rings]
     for k, r in enumerate(local):
-        lr = shapely.LinearRing(r)
-        if not lr.is_simple:
-            what = "outer ring" if k == 0 else f"hole {k}"
-            raise ValueError(f"{where}: {what} crosses itself ({_where_invalid(Polygon(r))})")
-        if Polygon(r).area < MIN_AREA_M2:
-            what = "outer ring" if k == 0 else f"hole {k}"
+        what = "outer ring" if k == 0 else f"hole {k}"
+        if shapely.MultiPoint(r).convex_hull.area < MIN_AREA_M2:  # all on one line
             raise ValueError(f"{where}: {what} has zero area")
+        if not shapely.LinearRing(r).is_simple:
+            raise ValueError(f"{where}: {what} crosses itself{_at(Polygon(r), anchor)}")
     poly = Polygon(local[0], local[1:])
     if not poly.is_valid:
-        raise ValueError(f"{where}: invalid polygon: {_where_invalid(poly)}")
+        why = explain_validity(poly).split("[")[0]
+        raise ValueError(f"{where}: invalid polygon: {why}{_at(poly, anchor)}")
     return rings, anchor, poly.area
 
 
-def _where_invalid(poly: Polygon) -> str:
-    return explain_validity(poly).replace("[", "at [") + " (metres from the zone centre)"
+def _at(poly: Polygon, anchor: tuple[int, int]) -> str:
+    """' near lon, lat' of the place shapely finds invalid (local metres back to degrees)."""
+    m = re.search(r"\[([-\d.e+]+) ([-\d.e+]+)\]", explain_validity(poly))
+    if not m:
+        return ""
+    x, y = float(m.group(1)), float(m.group(2))
+    lat = anchor[0] / 1e6 + y / M_PER_DEG
+    lon = anchor[1] / 1e6 + x / (M_PER_DEG * math.cos(math.radians(anchor[0] / 1e6)))
+    return f" near [{lon:.6f}, {lat:.6f}]"
 
 
 def _number(props: dict, key: str, where: str, lo: float, hi: float, default=None) -> float:
