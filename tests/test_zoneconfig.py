@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
-from itertools import pairwise
 from datetime import date, datetime, timezone
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
