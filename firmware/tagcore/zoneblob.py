@@ -1,12 +1,13 @@
 # The compiled zone configuration ("zone blob") the host writes and the tag loads.
 # Little endian throughout. Layout (docs/zones.md has the table):
 #
-#   header (40 bytes)
+#   header (44 bytes)
 #     0  4s magic b"OTZC"          4  u8 version (1)        5  u8 flags (FL_SIGNED)
 #     6  u16 zone count            8  u32 valid_from       12  u32 valid_until (s since 2000)
 #    16  u32 body length          20  u32 CRC-32 of every byte but itself and the signature area
 #    24  u8 confirm_n  25 u8 exit_n  26 u16 confirm_s  28 u16 margin_dm  30 u16 hyst_dm
 #    32  u16 sustain_s 34 u16 loc_warn_s 36 u16 loc_alert_s 38 u8 fast_s 39 u8 slow_s
+#    40  u8 circle_k10  41 u16 jump_s  43 u8 reserved (zero)
 #   signature area (64 bytes, zero until the uplink issue signs blobs; FL_SIGNED says it holds one)
 #   body: `zone count` zone records
 #     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
@@ -28,10 +29,10 @@ from tagcore.geo import cos_q15, lon_delta, udeg_to_dm
 MAGIC = b"OTZC"
 VERSION = const(1)
 FL_SIGNED = const(1)
-HEADER_LEN = const(40)
+HEADER_LEN = const(44)
 SIG_LEN = const(64)
-BODY_AT = const(104)  # HEADER_LEN + SIG_LEN
-HEADER_FMT = "<4sBBHIIIIBBHHHHHHBB"
+BODY_AT = const(108)  # HEADER_LEN + SIG_LEN
+HEADER_FMT = "<4sBBHIIIIBBHHHHHHBBBHB"
 REC_FMT = "<HHBBHiiIHH"
 REC_LEN = const(24)
 
@@ -64,7 +65,10 @@ R_LOC_WARN_S = const(6)  # awake without a valid fix this long: warn the wearer
 R_LOC_ALERT_S = const(7)  # ... this long: alert
 R_FAST_S = const(8)  # sampling interval near or in a zone
 R_SLOW_S = const(9)  # sampling interval elsewhere
-DEFAULT_RULES = (3, 3, 30, 50, 100, 300, 600, 1200, 15, 60)
+R_CIRCLE_K10 = const(10)  # a qualifying fix's circle is this many tenths of its accuracy radius
+R_JUMP_S = const(11)  # a stretch entered by an unexplained jump must last this long after it
+DEFAULT_RULES = (3, 3, 30, 50, 100, 180, 600, 1200, 15, 60, 20, 150)
+N_RULES = const(12)
 
 
 class Zone:
@@ -92,6 +96,9 @@ class Zone:
         self.ev = []  # type: list
         self.first = None  # first fix of the sustained stretch
         self.warned_t = -(1 << 30)
+        self.e_prev = 0  # depth at the last fix that reached this zone's geometry, and its time
+        self.e_t = -(1 << 30)
+        self.jump_t = -(1 << 30)  # last unexplained jump deeper into the zone
         self.cap = 0  # decision range (dm): distances beyond it saturate
 
 
@@ -126,6 +133,8 @@ def parse_header(blob):
         raise ValueError("bad_validity")
     # confirm_n, exit_n >= 1, fast <= slow, warn <= alert: anything else is a broken config.
     if not h[8] or not h[9] or not h[16] or h[16] > h[17] or h[14] > h[15] or h[14] == 0:
+        raise ValueError("bad_rules")
+    if h[18] < 10 or h[18] > 40 or h[19] < h[10]:
         raise ValueError("bad_rules")
     return h
 

@@ -26,7 +26,7 @@ from collections import namedtuple
 from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, offset_dm
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, offset_dm
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 CLEAR = const(0)
@@ -53,6 +53,8 @@ END_RELOAD = const(5)  # a new configuration replaced the zone
 
 DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never reach us
 APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
+STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
+STEP_SLACK_DM = const(50)
 FAR = const(0x3FFFFFFF)  # "no schedule change ahead" (largest small int on the ESP32)
 
 # kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
@@ -61,6 +63,7 @@ FAR = const(0x3FFFFFFF)  # "no schedule change ahead" (largest small int on the 
 Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
 
 _NONE = ()
+_UNKNOWN = (0, 0, -1)
 
 
 def _udeg(dm, cos0, up):
@@ -89,6 +92,12 @@ class ZoneMonitor:
         self.nofix_s = 0
         self.nofix_prev = None
         self.last_fix = None
+        self.last_fix_z = None
+        self.prev = None  # the fix before this one, and the one before that: the jump check
+        self.prev2 = None
+        self.q_t = -FAR  # the fix q1, q2 are for:
+        self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
+        self.q2 = _UNKNOWN  # ... from prev2
         self._index()
         if blob is not None:
             self.error = self.load(blob)
@@ -115,7 +124,7 @@ class ZoneMonitor:
                     a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
                     self.pending = _add(self.pending, a)
             self.zones = zones
-            self.rules = tuple(h[8:18])
+            self.rules = tuple(h[8 : 8 + B.N_RULES])
             self.valid_until = h[5]
             self.expired = False
             self.hot = False
@@ -129,7 +138,8 @@ class ZoneMonitor:
         # range), state, kind, schedule activity and when it next changes.
         n = len(self.zones)
         r = self.rules
-        grow = self.max_acc_dm + max(r[B.R_HYST_DM], r[B.R_MARGIN_DM]) + 100
+        grow = self.max_acc_dm * r[B.R_CIRCLE_K10] // 10 + max(r[B.R_HYST_DM], r[B.R_MARGIN_DM])
+        grow += 100
         self.bb = array("i", bytes(16 * n))
         self.st = bytearray(n)
         self.kd = bytearray(n)
@@ -196,6 +206,9 @@ class ZoneMonitor:
             self._count("time_backwards")
             return out or _NONE
         self.last_t = t
+        self.prev2 = self.prev
+        self.prev = self.last_fix_z
+        self.last_fix_z = f
         if t >= self.valid_until and not self.expired:
             self.expired = True
             out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
@@ -223,18 +236,10 @@ class ZoneMonitor:
                     _reset(z)
                 continue
             if far:
-                e = z.cap
+                e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
             else:
                 exact += 1
-                x, y = offset_dm(z.lat0, z.lon0, z.cos0, lat, lon)
-                if z.shape == B.SHAPE_POLYGON:
-                    e = sdist_polygon(x, y, z.rings, z.cap)
-                elif z.shape == B.SHAPE_CIRCLE:
-                    e = sdist_circle(x, y, z.r_dm, z.cap)
-                else:
-                    e = sdist_corridor(x, y, z.rings, z.r_dm, z.cap)
-            if z.kind == B.KIND_EXCLUSION:
-                e = -e
+                e = depth(z, lat, lon)
             out = self._step(i, z, e, a, f, out)
             if st[i]:
                 hot = True
@@ -243,10 +248,36 @@ class ZoneMonitor:
             self._count("exact", exact)
         return out or _NONE
 
+    def _jumped_in(self, z, e, f):
+        # Is this fix deeper into zone z than the receiver's own velocity (Doppler speed and
+        # course, robust to the multipath that moves positions) puts the wearer, counting from
+        # the last fix, by more than the accuracies and turns allow? Not if the fix before last,
+        # counted the same way, agrees with it: then the last fix was the outlier (a jump
+        # outwards that ended). Only looked at when the depth grew by the hysteresis.
+        p = self.prev
+        if p is None or z.e_t != p.t or e - z.e_prev <= self.rules[B.R_HYST_DM]:
+            return False
+        if self.q_t != f.t:  # once per fix: the positions predicted from the two fixes before
+            self.q_t = f.t
+            self.q1 = _predict(p, f)
+            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
+        q = self.q1
+        if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
+            return False
+        q = self.q2
+        if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
+            return False
+        self._count("jumps")
+        return True
+
     def _step(self, i, z, e, a, f, out):
         r = self.rules
         t = f.t
         n = r[B.R_CONFIRM_N]
+        if self._jumped_in(z, e, f):
+            z.jump_t = t
+        z.e_prev = e
+        z.e_t = t
         if self.st[i] == BREACH:
             if e + a <= -r[B.R_HYST_DM]:
                 if not z.xrun:
@@ -267,13 +298,19 @@ class ZoneMonitor:
                 z.sus_t0 = t
                 z.ev = []
                 z.first = f
+
             z.sus += 1
             _keep(z.ev, f, n)
-            if e >= a + r[B.R_MARGIN_DM]:
+            if e >= a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]:
                 if not z.run:
                     z.run_t0 = t
                 z.run += 1
-                if z.run >= n and t - z.run_t0 >= r[B.R_CONFIRM_S]:
+                # A stretch begun or moved by a jump the receiver's velocity does not explain
+                # (multipath) must outlast such jumps: jump_s from the jump instead.
+                span = t - z.run_t0 >= r[B.R_CONFIRM_S]
+                if z.jump_t >= z.sus_t0 - 2 * r[B.R_FAST_S]:
+                    span = t - z.jump_t >= r[B.R_JUMP_S]
+                if z.run >= n and span:
                     rule = RULE_CONSECUTIVE
             else:
                 z.run = 0
@@ -330,6 +367,52 @@ class ZoneMonitor:
             if self.zones[i].id == zone_id:
                 return self.st[i]
         return None
+
+
+def depth(z, lat, lon):
+    """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
+    x, y = offset_dm(z.lat0, z.lon0, z.cos0, lat, lon)
+    if z.shape == B.SHAPE_POLYGON:
+        e = sdist_polygon(x, y, z.rings, z.cap)
+    elif z.shape == B.SHAPE_CIRCLE:
+        e = sdist_circle(x, y, z.r_dm, z.cap)
+    else:
+        e = sdist_corridor(x, y, z.rings, z.r_dm, z.cap)
+    return e if z.kind == B.KIND_INCLUSION else -e
+
+
+def _sin_cd(cd):
+    # sin of a course in centidegrees, x 32768 (tagcore.geo's cos table covers 0-90 degrees).
+    a = (cd - 9000) % 36000
+    if a > 18000:
+        a = 36000 - a
+    if a > 9000:
+        return -cos_q15((18000 - a) * 10000)
+    return cos_q15(a * 10000)
+
+
+def _predict(p, f):
+    # Where fix f should be by fix p and the mean of both velocities: (lat, lon, slack dm),
+    # slack = half the larger speed over the gap (turns, course noise) + both accuracy radii
+    # + 5 m. _UNKNOWN if it cannot be said: a field missing, or the fixes too far apart.
+    v0 = p.speed_cms
+    v1 = f.speed_cms
+    c0 = p.course_cd
+    c1 = f.course_cd
+    dt = f.t - p.t
+    if v0 is None or v1 is None or c0 is None or c1 is None or dt > STEP_GAP_S:
+        return _UNKNOWN
+    if p.acc_dm is None or f.acc_dm is None:
+        return _UNKNOWN
+    v = v0 if v0 > v1 else v1
+    slack = v * dt // 20 + p.acc_dm + f.acc_dm + STEP_SLACK_DM
+    # Displacement in dm: (v0 + v1) / 2 (cm/s) x dt / 10, the unit vectors in Q15.
+    east = (v0 * _sin_cd(c0) + v1 * _sin_cd(c1)) * dt // 655360
+    north = (v0 * _sin_cd(c0 + 9000) + v1 * _sin_cd(c1 + 9000)) * dt // 655360
+    dlat = north * DM_PER_UDEG_DEN // DM_PER_UDEG_NUM
+    c = cos_q15(p.lat) or 1
+    dlon = east * 32768 * DM_PER_UDEG_DEN // (DM_PER_UDEG_NUM * c)
+    return (p.lat + dlat, p.lon + dlon, slack)
 
 
 def _add(out, a):

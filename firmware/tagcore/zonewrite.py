@@ -49,6 +49,7 @@ def blob(records, valid_from, valid_until, rules=DEFAULT_RULES, flags=0, signatu
         len(body),
         0,
         *rules,
+        0,
     )
     sig = signature + bytes(B.SIG_LEN - len(signature))
     out = bytearray(head + sig + body)

@@ -95,8 +95,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     valid = f"valid {_utc(h[4])} to {_utc(h[5])}"
     print(f"{args.file}: version {h[1]}, {h[3]} zones, {signed}, {valid}")
     names = ("confirm_n", "exit_n", "confirm_s", "margin_dm", "hyst_dm", "sustain_s")
-    names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s")
-    print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, h[8:18], strict=True)))
+    names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s", "circle_k10", "jump_s")
+    rules = h[8 : 8 + B.N_RULES]
+    print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, rules, strict=True)))
     for z in zones:
         nwin = len(z.win) // 2 if z.win is not None else 0
         first = f", first {_utc(z.win[0])}-{_utc(z.win[1])}" if z.win is not None else ""

@@ -57,9 +57,12 @@ def monitor(*records, rules=None, **kw):
     return m
 
 
-def fx(t, x_m, y_m, acc_m=5, ms=0):
+def fx(t, x_m, y_m, acc_m=5, ms=0, speed=None, course=None):
+    """A fix at (x_m, y_m) metres; speed in m/s and course in degrees unknown unless given."""
     lat, lon = udeg(x_m, y_m)
-    return Fix(t, ms, lat, lon, 100, 0, 0, acc_m * 10, 100, 8, 1, 3, 0)
+    v = None if speed is None else round(speed * 100)
+    c = None if course is None else round(course * 100) % 36000
+    return Fix(t, ms, lat, lon, 100, v, c, acc_m * 10, 100, 8, 1, 3, 0)
 
 
 def kinds(alerts):
