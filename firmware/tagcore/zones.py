@@ -202,8 +202,8 @@ class ZoneMonitor:
             self._count("poor_accuracy")
             return out or _NONE
         t = f.t
-        if t < self.last_t:
-            self._count("time_backwards")
+        if t <= self.last_t:  # not new evidence (the fix filter drops these too)
+            self._count("time_backwards" if t < self.last_t else "duplicate_time")
             return out or _NONE
         self.last_t = t
         self.prev2 = self.prev

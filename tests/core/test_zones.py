@@ -211,7 +211,9 @@ def test_bad_fixes_are_counted_not_used():
     m.on_fix(fx(T0, 0, 0, acc_m=150), T0)
     m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
     m.on_fix(fx(T0 + 5, 0, 0), T0 + 10)
+    m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
     assert m.counts["poor_accuracy"] == 1 and m.counts["time_backwards"] == 1
+    assert m.counts["duplicate_time"] == 1
 
 
 def test_a_bad_blob_keeps_the_old_config():
