@@ -31,7 +31,8 @@ def stream(seed: int, hours: int) -> str:
     dlon = 1e6 / (111194.93 * cos_q15(LAT0) / 32768)
     end = t + hours * 3600
     # Home, into and out of the town centre, past the school, along the route to work.
-    places = [(0, 0), (2400, 1300), (1800, 800), (1300, 400), (-900, 1200), (-700, 1500), (-1800, -900)]
+    places = [(0, 0), (2400, 1300), (1800, 800), (1300, 400), (-900, 1200), (-700, 1500)]
+    places.append((-1800, -900))
     goal, speed, heading, dwell = (0, 0), 1.3, 0.0, 0
     while t < end:
         dt = rng.choice((15, 15, 30, 60))
