@@ -86,19 +86,9 @@ class Zone:
         self.rings = rings  # list of arrays of interleaved x, y (dm)
         self.win = win  # array of start, end pairs, or None: always active
         self.ext = (0, 0, 0, 0)  # local bounding box of the shape: xmin, ymin, xmax, ymax (dm)
-        # Monitor state (tagcore.zones): evidence run, breach-exit run, sustained stretch.
-        self.run = 0
-        self.run_t0 = 0
-        self.sus = 0
-        self.sus_t0 = 0
-        self.xrun = 0
-        self.xrun_t0 = 0
+        # The monitor's (tagcore.zones): evidence so far, first fix of the stretch.
         self.ev = []  # type: list
-        self.first = None  # first fix of the sustained stretch
-        self.warned_t = -(1 << 30)
-        self.e_prev = 0  # depth at the last fix that reached this zone's geometry, and its time
-        self.e_t = -(1 << 30)
-        self.jump_t = -(1 << 30)  # last unexplained jump deeper into the zone
+        self.first = None
         self.cap = 0  # decision range (dm): distances beyond it saturate
 
 
@@ -140,7 +130,10 @@ def parse_header(blob):
 
 
 def _ring(blob, i, end, lat0, lon0, cos0, ext):
-    """Parse one ring at blob[i]; returns (array of x, y in dm, next index)."""
+    """Parse one ring at blob[i]; returns (array of x, y in dm, next index).
+    The points are copied from the blob in one piece (the tag is little endian, like the
+    format) and projected in place: no allocation per point, so loading a big config does not
+    leave the heap riddled with small holes."""
     if i + 2 > end:
         raise ValueError("truncated")
     n = _u16(blob, i)
@@ -149,19 +142,18 @@ def _ring(blob, i, end, lat0, lon0, cos0, ext):
         raise ValueError("too_many_points")
     if i + 8 * n > end:
         raise ValueError("truncated")
-    xy = array("i", bytes(8 * n))
-    for k in range(n):
-        lat, lon = struct.unpack_from("<ii", blob, i)
-        i += 8
+    xy = array("i", blob[i : i + 8 * n])
+    for k in range(0, 2 * n, 2):
+        lat = xy[k]
+        lon = xy[k + 1]
         if lat > MAX_LAT or lat < -MAX_LAT:
             raise ValueError("near_pole")
-        dlon = lon - lon0
-        if dlon != lon_delta(lon, lon0) or lon > 180000000 or lon < -180000000:
+        if lon > 180000000 or lon < -180000000 or lon - lon0 != lon_delta(lon, lon0):
             raise ValueError("antimeridian")
         y = udeg_to_dm(lat - lat0)
-        x = (udeg_to_dm(dlon) * cos0 + 16384) >> 15
-        xy[2 * k] = x
-        xy[2 * k + 1] = y
+        x = (udeg_to_dm(lon - lon0) * cos0 + 16384) >> 15
+        xy[k] = x
+        xy[k + 1] = y
         if x < ext[0]:
             ext[0] = x
         if y < ext[1]:
@@ -170,7 +162,7 @@ def _ring(blob, i, end, lat0, lon0, cos0, ext):
             ext[2] = x
         if y > ext[3]:
             ext[3] = y
-    return xy, i
+    return xy, i + 8 * n
 
 
 def _small(rings, ext):
@@ -204,13 +196,12 @@ def parse_zone(blob, i):
     if nwin:
         if j + 8 * nwin > end:
             raise ValueError("truncated")
-        win = array("i", bytes(8 * nwin))
+        win = array("i", blob[j : j + 8 * nwin])  # u32 read as i32: < 0 if too big
         last = -1
         for k in range(2 * nwin):
-            v = struct.unpack_from("<I", blob, j + 4 * k)[0]
-            if v <= last or v >= 0x7FFFFFFF:
+            v = win[k]
+            if v <= last:
                 raise ValueError("bad_windows")
-            win[k] = v
             last = v
         j += 8 * nwin
     ext = [0, 0, 0, 0]
@@ -249,6 +240,11 @@ def parse_zone(blob, i):
 def parse(blob):
     """(header tuple, [Zone]) of a blob; raises ValueError(reason) if it is not a valid one."""
     h = parse_header(blob)
+    return h, parse_zones(blob, h)
+
+
+def parse_zones(blob, h):
+    """The zones of a blob whose header parse_header returned as h."""
     zones = []
     i = BODY_AT
     for _ in range(h[3]):
@@ -256,4 +252,4 @@ def parse(blob):
         zones.append(z)
     if i != len(blob):
         raise ValueError("bad_length")
-    return h, zones
+    return zones

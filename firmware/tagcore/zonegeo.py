@@ -32,7 +32,8 @@ def seg_d2(px, py, ax, ay, bx, by):
 
 
 def rings_scan(px, py, rings, cap, closed):
-    """(best squared distance to any edge within `cap` or -1, crossings parity) over the rings.
+    """2 x (best squared distance to any edge within `cap`, or -1) + crossings parity, over
+    the rings (one int, not a tuple: nothing allocated per call).
 
     closed: rings are polygons (last vertex joins the first) and the parity counts how many ring
     edges a ray from the point towards +x crosses (odd = inside); else open polylines, parity 0.
@@ -87,11 +88,13 @@ def rings_scan(px, py, rings, cap, closed):
                 best = d2
             ax = bx
             ay = by
-    return best, odd
+    return (best << 1) | odd
 
 
 def sdist_polygon(px, py, rings, cap):
-    best, odd = rings_scan(px, py, rings, cap, True)
+    s = rings_scan(px, py, rings, cap, True)
+    best = s >> 1
+    odd = s & 1
     d = cap if best < 0 else isqrt(best)
     if d > cap:
         d = cap
@@ -99,7 +102,7 @@ def sdist_polygon(px, py, rings, cap):
 
 
 def sdist_corridor(px, py, rings, half_dm, cap):
-    best, _ = rings_scan(px, py, rings, cap + half_dm, False)
+    best = rings_scan(px, py, rings, cap + half_dm, False) >> 1
     d = cap + half_dm if best < 0 else isqrt(best)
     d -= half_dm
     if d > cap:

@@ -26,7 +26,7 @@ from collections import namedtuple
 from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, offset_dm
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta, udeg_to_dm
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 CLEAR = const(0)
@@ -63,6 +63,17 @@ FAR = const(0x3FFFFFFF)  # "no schedule change ahead" (largest small int on the 
 Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
 
 _NONE = ()
+
+# Per-zone counters, V_STRIDE ints per zone in one array (cheaper than object attributes):
+V_RUN = const(0)  # consecutive qualifying fixes (in a breach: consecutive clear fixes)
+V_RUNT0 = const(1)  # ... since
+V_SUS = const(2)  # fixes in the current stretch with the centre inside
+V_SUST0 = const(3)  # ... since
+V_EPREV = const(4)  # depth at the last fix that reached this zone's geometry
+V_ET = const(5)  # ... and that fix's time
+V_JUMPT = const(6)  # last unexplained jump deeper into the zone
+V_WARNT = const(7)  # last approach warning
+V_STRIDE = const(8)
 _UNKNOWN = (0, 0, -1)
 
 
@@ -76,12 +87,49 @@ def _udeg(dm, cos0, up):
     return -((-num) // den) + 2 if up else num // den - 2
 
 
+def _arrays(n):
+    # Flat per-zone arrays for the prefilter loop: bbox (microdegrees, grown by the decision
+    # range), state, kind, schedule activity, when it next changes, and the counters (zv).
+    zv = array("i", bytes(4 * V_STRIDE * n))
+    return (
+        array("i", bytes(16 * n)),
+        bytearray(n),
+        bytearray(n),
+        bytearray(n),
+        array("i", zv[:n]),
+        zv,
+    )
+
+
+def _index(ix, zones, rules, max_acc_dm):
+    # Fill the arrays for the zones; sets each zone's decision range (cap).
+    bb, _, kd, _, chg, zv = ix
+    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
+    grow += max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+    for i in range(len(zones)):
+        z = zones[i]
+        z.cap = z.warn_dm + grow
+        x0, y0, x1, y1 = z.ext
+        c = z.cap
+        j = 4 * i
+        bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
+        bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
+        bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
+        bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
+        kd[i] = z.kind
+        chg[i] = -FAR  # unknown: the schedule is looked up on first use
+        k = i * V_STRIDE
+        zv[k + V_ET] = -FAR
+        zv[k + V_JUMPT] = -FAR
+        zv[k + V_WARNT] = -FAR
+
+
 class ZoneMonitor:
     def __init__(self, blob=None, max_acc_dm=DEFAULT_MAX_ACC_DM):
         self.max_acc_dm = max_acc_dm
         self.counts = {}
         self.error = None
-        self.zones = []
+        self.zones = []  # type: list
         self.rules = B.DEFAULT_RULES
         self.valid_until = FAR
         self.expired = False
@@ -93,12 +141,12 @@ class ZoneMonitor:
         self.nofix_prev = None
         self.last_fix = None
         self.last_fix_z = None
+        self.bb, self.st, self.kd, self.act, self.chg, self.zv = _arrays(0)
         self.prev = None  # the fix before this one, and the one before that: the jump check
         self.prev2 = None
         self.q_t = -FAR  # the fix q1, q2 are for:
         self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
         self.q2 = _UNKNOWN  # ... from prev2
-        self._index()
         if blob is not None:
             self.error = self.load(blob)
 
@@ -110,7 +158,12 @@ class ZoneMonitor:
         """Replace the zone configuration. Returns None, or the reason the blob was refused
         (the old configuration then stays in force)."""
         try:
-            h, zones = B.parse(blob)
+            h = B.parse_header(blob)
+            # The per-zone arrays first, while the heap is still in one piece.
+            index = _arrays(h[3])
+            zones = B.parse_zones(blob, h)
+            rules = tuple(h[8 : 8 + B.N_RULES])
+            _index(index, zones, rules, self.max_acc_dm)
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
         except MemoryError:
@@ -124,39 +177,14 @@ class ZoneMonitor:
                     a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
                     self.pending = _add(self.pending, a)
             self.zones = zones
-            self.rules = tuple(h[8 : 8 + B.N_RULES])
+            self.rules = rules
+            self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
             self.valid_until = h[5]
             self.expired = False
             self.hot = False
-            self._index()
             return None
         self._count("config_" + why)
         return why
-
-    def _index(self):
-        # Flat per-zone arrays for the prefilter loop: bbox (microdegrees, grown by the decision
-        # range), state, kind, schedule activity and when it next changes.
-        n = len(self.zones)
-        r = self.rules
-        grow = self.max_acc_dm * r[B.R_CIRCLE_K10] // 10 + max(r[B.R_HYST_DM], r[B.R_MARGIN_DM])
-        grow += 100
-        self.bb = array("i", bytes(16 * n))
-        self.st = bytearray(n)
-        self.kd = bytearray(n)
-        self.act = bytearray(n)
-        self.chg = array("i", bytes(4 * n))
-        for i in range(n):
-            z = self.zones[i]
-            z.cap = z.warn_dm + grow
-            x0, y0, x1, y1 = z.ext
-            c = z.cap
-            j = 4 * i
-            self.bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
-            self.bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
-            self.bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
-            self.bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
-            self.kd[i] = z.kind
-            self.chg[i] = -FAR  # unknown: compute on first use
 
     def _schedule(self, i, t):
         # Is zone i active at t, and until when does that hold? Binary search of its windows.
@@ -233,7 +261,7 @@ class ZoneMonitor:
                     out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,)))
                 if st[i]:
                     st[i] = CLEAR
-                    _reset(z)
+                    self._reset(i)
                 continue
             if far:
                 e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
@@ -248,14 +276,14 @@ class ZoneMonitor:
             self._count("exact", exact)
         return out or _NONE
 
-    def _jumped_in(self, z, e, f):
+    def _jumped_in(self, z, v, k, e, f):
         # Is this fix deeper into zone z than the receiver's own velocity (Doppler speed and
         # course, robust to the multipath that moves positions) puts the wearer, counting from
         # the last fix, by more than the accuracies and turns allow? Not if the fix before last,
         # counted the same way, agrees with it: then the last fix was the outlier (a jump
         # outwards that ended). Only looked at when the depth grew by the hysteresis.
         p = self.prev
-        if p is None or z.e_t != p.t or e - z.e_prev <= self.rules[B.R_HYST_DM]:
+        if p is None or v[k + V_ET] != p.t or e - v[k + V_EPREV] <= self.rules[B.R_HYST_DM]:
             return False
         if self.q_t != f.t:  # once per fix: the positions predicted from the two fixes before
             self.q_t = f.t
@@ -271,69 +299,79 @@ class ZoneMonitor:
         return True
 
     def _step(self, i, z, e, a, f, out):
+        # One zone, one fix: the state machine (module notes). Counters live in self.zv.
         r = self.rules
         t = f.t
         n = r[B.R_CONFIRM_N]
-        if self._jumped_in(z, e, f):
-            z.jump_t = t
-        z.e_prev = e
-        z.e_t = t
-        if self.st[i] == BREACH:
+        v = self.zv
+        k = i * V_STRIDE
+        if self._jumped_in(z, v, k, e, f):
+            v[k + V_JUMPT] = t
+        v[k + V_EPREV] = e
+        v[k + V_ET] = t
+        if self.st[i] == BREACH:  # the run counts fixes clear of the zone
             if e + a <= -r[B.R_HYST_DM]:
-                if not z.xrun:
-                    z.xrun_t0 = t
+                if not v[k + V_RUN]:
+                    v[k + V_RUNT0] = t
                     z.ev = []
-                z.xrun += 1
+                v[k + V_RUN] += 1
                 _keep(z.ev, f, r[B.R_EXIT_N])
-                if z.xrun >= r[B.R_EXIT_N] and t - z.xrun_t0 >= r[B.R_CONFIRM_S]:
+                if v[k + V_RUN] >= r[B.R_EXIT_N] and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]:
                     out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
-                    _reset(z)
+                    self._reset(i)
                     self.st[i] = _level(e, a, z.warn_dm)
             else:
-                z.xrun = 0
+                v[k + V_RUN] = 0
             return out
         rule = 0
         if e > 0:
-            if not z.sus:
-                z.sus_t0 = t
+            if not v[k + V_SUS]:
+                v[k + V_SUST0] = t
                 z.ev = []
                 z.first = f
-
-            z.sus += 1
+            v[k + V_SUS] += 1
             _keep(z.ev, f, n)
             if e >= a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]:
-                if not z.run:
-                    z.run_t0 = t
-                z.run += 1
+                if not v[k + V_RUN]:
+                    v[k + V_RUNT0] = t
+                v[k + V_RUN] += 1
                 # A stretch begun or moved by a jump the receiver's velocity does not explain
                 # (multipath) must outlast such jumps: jump_s from the jump instead.
-                span = t - z.run_t0 >= r[B.R_CONFIRM_S]
-                if z.jump_t >= z.sus_t0 - 2 * r[B.R_FAST_S]:
-                    span = t - z.jump_t >= r[B.R_JUMP_S]
-                if z.run >= n and span:
+                span = t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]
+                if v[k + V_JUMPT] >= v[k + V_SUST0] - 2 * r[B.R_FAST_S]:
+                    span = t - v[k + V_JUMPT] >= r[B.R_JUMP_S]
+                if v[k + V_RUN] >= n and span:
                     rule = RULE_CONSECUTIVE
             else:
-                z.run = 0
-            if not rule and z.sus >= n and t - z.sus_t0 >= r[B.R_SUSTAIN_S]:
+                v[k + V_RUN] = 0
+            if not rule and v[k + V_SUS] >= n and t - v[k + V_SUST0] >= r[B.R_SUSTAIN_S]:
                 rule = RULE_SUSTAINED
         else:
-            z.sus = 0
-            z.run = 0
+            v[k + V_SUS] = 0
+            v[k + V_RUN] = 0
         if rule:
             ev = z.ev
             if rule == RULE_SUSTAINED and ev[0] is not z.first:
                 ev = ev[:]
                 ev[0] = z.first
             out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
-            _reset(z)
+            self._reset(i)
             self.st[i] = BREACH
             return out
         s = _level(e, a, z.warn_dm)
-        if s and not self.st[i] and t - z.warned_t >= APPROACH_REPEAT_S:
-            z.warned_t = t
+        if s and not self.st[i] and t - v[k + V_WARNT] >= APPROACH_REPEAT_S:
+            v[k + V_WARNT] = t
             out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
         self.st[i] = s
         return out
+
+    def _reset(self, i):
+        k = i * V_STRIDE
+        self.zv[k + V_RUN] = 0
+        self.zv[k + V_SUS] = 0
+        z = self.zones[i]
+        z.ev = []
+        z.first = None
 
     # ---- loss of location -------------------------------------------------------------------
     def on_no_fix(self, now):
@@ -371,7 +409,9 @@ class ZoneMonitor:
 
 def depth(z, lat, lon):
     """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
-    x, y = offset_dm(z.lat0, z.lon0, z.cos0, lat, lon)
+    # tagcore.geo.offset_dm inlined: no tuple allocated per zone and fix.
+    y = udeg_to_dm(lat - z.lat0)
+    x = (udeg_to_dm(lon_delta(lon, z.lon0)) * z.cos0 + 16384) >> 15
     if z.shape == B.SHAPE_POLYGON:
         e = sdist_polygon(x, y, z.rings, z.cap)
     elif z.shape == B.SHAPE_CIRCLE:
@@ -426,14 +466,6 @@ def _keep(ev, f, n):
     ev.append(f)
     if len(ev) > n:
         ev.pop(0)
-
-
-def _reset(z):
-    z.run = 0
-    z.sus = 0
-    z.xrun = 0
-    z.ev = []
-    z.first = None
 
 
 def _level(e, a, warn):
