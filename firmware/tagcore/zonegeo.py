@@ -62,24 +62,13 @@ def rings_scan(px, py, rings, cap, closed):
                         odd ^= 1
                 elif (px - ax) * d > (py - ay) * (bx - ax):
                     odd ^= 1
-            # Cheap rejection: the edge's bounding box is further than cap from the point.
-            if ax < bx:
-                lo = ax
-                hi = bx
-            else:
-                lo = bx
-                hi = ax
-            if px < lo - cap or px > hi + cap:
-                ax = bx
-                ay = by
-                continue
-            if ay < by:
-                lo = ay
-                hi = by
-            else:
-                lo = by
-                hi = ay
-            if py < lo - cap or py > hi + cap:
+            # Cheap rejection: both ends further than cap beyond the point on one side.
+            if (
+                (px < ax - cap and px < bx - cap)
+                or (px > ax + cap and px > bx + cap)
+                or (py < ay - cap and py < by - cap)
+                or (py > ay + cap and py > by + cap)
+            ):
                 ax = bx
                 ay = by
                 continue
