@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
+from tagcore import record as R
+from tagcore.fix import Fix
 from tagcore.geo import cos_q15
 from taghost.zoneconfig import compile_blob, read_file
 from taghost.zoneschedule import EPOCH_2000, seconds_2000
@@ -53,9 +55,9 @@ def stream(seed: int, hours: int) -> str:
         jx = rng.choice((0, 0, 0, 0, 0, 0, 0, 0, 0, 60))
         t += dt
         if rng.random() < 0.01:  # no fix: indoors, a tunnel
-            for k in range(rng.randrange(1, 80)):
+            for k in range(rng.randrange(1, 100)):
                 lines.append(f"N {t + 15 * k}")
-            t += 15 * 80
+            t += 15 * 100
             continue
         lat = LAT0 + round((y + ey + jx) / 111194.93 * 1e6)
         lon = LON0 + round((x + ex) * dlon)
@@ -85,5 +87,40 @@ def test_both_runtimes_decide_the_same(blob_file: Path, tmp_path: Path, seed: in
     assert mp.startswith("E None 4\n")
     assert mp.count("\nS ") > 1000
     kinds = {ln.split()[1] for ln in mp.splitlines() if ln.startswith("A ")}
-    assert {"1", "2", "3"} <= kinds  # breaches, their ends and approach warnings happened
+    # Breaches, their ends, approach warnings, and location lost, warned and back.
+    assert {"1", "2", "3", "4", "5", "6"} <= kinds
     assert mp == cp
+
+
+def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
+    # The alerts of a wander go into the flash log as the device stores them; a new Store on
+    # the same files (a reboot) reads them back and they decode to the same alerts.
+    from tagcore.store import Store
+    from tagcore.zones import ZoneMonitor, alert_event, decode_event
+    from test_store import MemFs
+
+    fs = MemFs()
+    st = Store(fs, now=0)
+    m = ZoneMonitor(blob_file.read_bytes())
+    kept = []
+    for line in stream(1, 30).splitlines():
+        p = line.split()
+        t = int(p[1])
+        if p[0] == "N":
+            alerts = m.on_no_fix(t)
+        else:
+            num = [None if v == "-" else int(v) for v in p[2:]]
+            fix = Fix(t, 0, num[0], num[1], 0, num[3], num[4], num[2], 100, 8, 1, 3, 0)
+            alerts = m.on_fix(fix, t)
+        for a in alerts:
+            ev = alert_event(a)
+            if ev is not None:
+                st.append_event(ev[0], a.t, ev[1])
+                kept.append(a)
+    assert len(kept) >= 8
+    back = [
+        decode_event(kind, v[0], v[1])
+        for _, kind, v in Store(fs, now=1).read(1, limit=10_000)
+        if kind != R.EV_BOOT
+    ]
+    assert back == kept
