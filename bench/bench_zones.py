@@ -118,7 +118,9 @@ def main() -> None:
             label = f"{rt}, {case} ({int(r[case + '_state'])} zones not clear)"
             cols = f"{us:9.0f} {nv:9.0f} {nv / us:9.1f} {r[f'{case}_exact']:6.0f} {alloc:>6}"
             print(f"{label:44} {cols}")
-    print(f"monitor memory (MicroPython, 64-bit unix port): {mp['monitor_bytes'] / 1024:.1f} KB")
+    verts = sum(len(r) // 2 for z in B.parse(blob)[1] for r in z.rings)
+    kb = mp["monitor_bytes"] / 1024
+    print(f"monitor memory (MicroPython, 64-bit unix port): {kb:.1f} KB for {verts} vertices")
     f = zonedrift.figures(args.seeds)
     print(
         f"\nDrift ({args.seeds} wearers x {zonedrift.HOURS} h, 20-50 m outside; "
