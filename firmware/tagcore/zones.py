@@ -171,20 +171,38 @@ class ZoneMonitor:
         except Exception:
             why = "malformed"
         else:
-            for i in range(len(self.zones)):
-                if self.st[i] == BREACH:
-                    z = self.zones[i]
-                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
-                    self.pending = _add(self.pending, a)
+            self._carry(zones, index)
             self.zones = zones
             self.rules = rules
             self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
             self.valid_until = h[5]
             self.expired = False
-            self.hot = False
+            self.hot = len(self.st) > 0 and max(self.st) > 0
             return None
         self._count("config_" + why)
         return why
+
+    def _carry(self, zones, index):
+        # A zone in both configs (same id, kind and anchor: a renewed schedule horizon, say)
+        # keeps its state and evidence, so a breach in progress is not ended by a refresh.
+        # A breach in a zone that is gone ends with END_RELOAD.
+        st = index[1]
+        zv = index[5]
+        for i in range(len(self.zones)):
+            z = self.zones[i]
+            for j in range(len(zones)):
+                n = zones[j]
+                if n.id == z.id and n.kind == z.kind and n.lat0 == z.lat0 and n.lon0 == z.lon0:
+                    st[j] = self.st[i]
+                    for k in range(V_STRIDE):
+                        zv[j * V_STRIDE + k] = self.zv[i * V_STRIDE + k]
+                    n.ev = z.ev
+                    n.first = z.first
+                    break
+            else:
+                if self.st[i] == BREACH:
+                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
+                    self.pending = _add(self.pending, a)
 
     def _schedule(self, i, t):
         # Is zone i active at t, and until when does that hold? Binary search of its windows.

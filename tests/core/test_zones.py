@@ -232,6 +232,17 @@ def test_a_bad_blob_keeps_the_old_config():
     assert m.state(1) is None and m.state(9) == Z.CLEAR
 
 
+def test_a_renewed_config_keeps_a_breach_in_progress():
+    m = monitor(square(1, 100), circle(2, 30, lat0=51600000))
+    walk(m, [(0, 0)] * 3)
+    assert m.state(1) == Z.BREACH
+    # The server renews the schedule horizon: same zones, new blob, zone 2 dropped.
+    assert m.load(blob(square(1, 100), valid_until=T0 + 60 * 86400)) is None
+    assert m.state(1) == Z.BREACH and m.wanted_interval(T0) == 15
+    got = walk(m, [(0, 0), (0, -300), (0, -300), (0, -300)], t=T0 + 100)
+    assert [(a.kind, a.rule) for _, al in got for a in al] == [(Z.A_BREACH_END, Z.END_LEFT)]
+
+
 def test_config_expiry_is_reported_once():
     m = monitor(square(1, 100), valid_until=T0 + 100)
     assert m.on_fix(fx(T0, 0, 5000), T0) == ()
