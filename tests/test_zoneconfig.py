@@ -255,3 +255,15 @@ def test_zones_command_check_compile_show(tmp_path: Path, capsys) -> None:
     assert "fewer than 3 distinct points" in capsys.readouterr().err
     blob.write_bytes(blob.read_bytes()[:-1])
     assert zonecli.main(["show", str(blob)]) == 1
+
+
+def test_the_broken_example_through_opentag(capsys) -> None:
+    from taghost.cli import main as opentag
+
+    broken = EXAMPLE.with_name("zones-broken.geojson")
+    assert opentag(["zones", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "5 problem(s)" in err
+    for words in ("crosses itself near [-1.875", "radius_m", "zero area", "antimeridian", "Londn"):
+        assert words in err
+    assert opentag(["zones", "check", str(EXAMPLE)]) == 0
