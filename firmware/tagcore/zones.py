@@ -55,7 +55,9 @@ DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never 
 APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
 STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
 STEP_SLACK_DM = const(50)
-FAR = const(0x3FFFFFFF)  # "no schedule change ahead" (largest small int on the ESP32)
+FAR = const(0x3FFFFFFF)
+LAT_MAX = const(90000000)
+LON_MAX = const(180000000)  # "no schedule change ahead" (largest small int on the ESP32)
 
 # kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
 # alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
@@ -234,6 +236,14 @@ class ZoneMonitor:
         """Run one accepted fix through every zone; returns a tuple of Alert."""
         out = self.pending
         self.pending = _NONE
+        lat = f.lat
+        lon = f.lon
+        if lat is None or lon is None or not -LAT_MAX <= lat <= LAT_MAX:
+            self._count("bad_position")
+            return out or _NONE
+        if not -LON_MAX <= lon <= LON_MAX or (f.acc_dm is not None and f.acc_dm < 0):
+            self._count("bad_position")
+            return out or _NONE
         if self.loc == 2:
             out = _add(out, Alert(A_LOC_BACK, now, 0, 0, self.nofix_s, (f,)))
         self.loc = 0
@@ -258,8 +268,6 @@ class ZoneMonitor:
         if t >= self.valid_until and not self.expired:
             self.expired = True
             out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
-        lat = f.lat
-        lon = f.lon
         bb = self.bb
         st = self.st
         kd = self.kd

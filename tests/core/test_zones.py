@@ -214,6 +214,10 @@ def test_bad_fixes_are_counted_not_used():
     m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
     assert m.counts["poor_accuracy"] == 1 and m.counts["time_backwards"] == 1
     assert m.counts["duplicate_time"] == 1
+    m.on_fix(fx(T0 + 20, 0, 0)._replace(lon=None), T0 + 20)
+    m.on_fix(fx(T0 + 21, 0, 0)._replace(lat=91000000), T0 + 21)
+    m.on_fix(fx(T0 + 22, 0, 0)._replace(acc_dm=-5), T0 + 22)
+    assert m.counts["bad_position"] == 3
 
 
 def test_a_bad_blob_keeps_the_old_config():
