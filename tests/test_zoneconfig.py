@@ -267,3 +267,41 @@ def test_the_broken_example_through_opentag(capsys) -> None:
     for words in ("crosses itself near [-1.875", "radius_m", "zero area", "antimeridian", "Londn"):
         assert words in err
     assert opentag(["zones", "check", str(EXAMPLE)]) == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6), kids, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_mangled_file_is_refused_with_messages_not_a_crash(data) -> None:
+    doc = json.loads(EXAMPLE.read_text())
+    for _ in range(data.draw(st.integers(1, 4))):
+        node = doc
+        while True:  # walk down to a random place and replace what is there
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            if not keys:
+                break
+            k = data.draw(st.sampled_from(keys))
+            if isinstance(node[k], dict | list) and data.draw(st.booleans()):
+                node = node[k]
+                continue
+            node[k] = data.draw(json_values)
+            break
+    try:
+        zones = read_zones(doc)
+    except ZoneConfigError as e:
+        assert e.problems and all(isinstance(p, str) for p in e.problems)
+        return
+    try:
+        blob = compile_blob(zones, date(2026, 10, 19), 2)
+    except ZoneConfigError as e:
+        assert "schedule has no window" in str(e)
+        return
+    assert Z.ZoneMonitor(blob).error is None

@@ -194,6 +194,8 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         raise ValueError(f"{where}: not a GeoJSON Feature")
     props = feat.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ValueError(f"{where}: 'properties' must be an object")
     zid, name = props.get("id"), str(props.get("name") or "")
     where = f"feature {k} (zone {zid} {name!r})" if name else f"feature {k} (zone {zid})"
     if not isinstance(zid, int) or isinstance(zid, bool) or not 1 <= zid <= 65535:
@@ -212,6 +214,8 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
         except ValueError as e:
             raise ValueError(f"{where}: schedule: {e}") from None
     geom = feat.get("geometry") or {}
+    if not isinstance(geom, dict):
+        raise ValueError(f"{where}: 'geometry' must be an object")
     gtype, coords = geom.get("type"), geom.get("coordinates")
 
     def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
