@@ -274,10 +274,11 @@ class ZoneMonitor:
         zones = self.zones
         hot = False
         exact = 0
+        excl = B.KIND_EXCLUSION  # a local: MicroPython does not inline other modules' consts
         for i in range(len(zones)):
             j = i << 2
             far = lat < bb[j] or lat > bb[j + 2] or lon < bb[j + 1] or lon > bb[j + 3]
-            if far and st[i] == CLEAR and kd[i] == B.KIND_EXCLUSION:
+            if far and st[i] == CLEAR and kd[i] == excl:
                 continue  # the fast path: nothing to decide
             if t >= self.chg[i]:
                 self._schedule(i, t)
