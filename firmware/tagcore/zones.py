@@ -16,10 +16,14 @@
 #   warning    the accuracy circle reaches into the warning ring: sample fast, tell the wearer
 #   possible   the accuracy circle overlaps the forbidden region (e + a > 0)
 #   breach     confirmed by confirm_n consecutive fixes, spanning >= confirm_s seconds, each
-#              with its accuracy circle inside by >= margin (e >= a + margin); or by the centre
-#              inside (e > 0) on every fix for >= sustain_s seconds (and >= confirm_n fixes)
+#              with a circle of circle_k10 / 10 x its accuracy inside by >= margin
+#              (e >= 2a + margin by default); or by the centre inside (e > 0) on every fix for
+#              >= sustain_s seconds (and >= confirm_n fixes). A stretch that a jump the
+#              receiver's velocity cannot explain carried into the zone (multipath) confirms
+#              only jump_s after the jump.
 #   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
 #              hysteresis (e + a <= -hyst), or the zone's window closes
+# Worst-case confirmation delays as functions of the intervals are in docs/zones.md.
 from array import array
 from collections import namedtuple
 
@@ -55,9 +59,9 @@ DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never 
 APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
 STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
 STEP_SLACK_DM = const(50)
-FAR = const(0x3FFFFFFF)
+FAR = const(0x3FFFFFFF)  # "never": no schedule change ahead (largest small int on the ESP32)
 LAT_MAX = const(90000000)
-LON_MAX = const(180000000)  # "no schedule change ahead" (largest small int on the ESP32)
+LON_MAX = const(180000000)
 
 # kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
 # alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
@@ -98,7 +102,7 @@ def _arrays(n):
         bytearray(n),
         bytearray(n),
         bytearray(n),
-        array("i", zv[:n]),
+        array("i", bytes(4 * n)),
         zv,
     )
 
