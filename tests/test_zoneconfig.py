@@ -87,6 +87,8 @@ def test_the_example_file_is_valid_and_compiles_for_the_device() -> None:
         ({"type": "LineString", "coordinates": [SQUARE[0]]}, {"width_m": 20}, "fewer than 2"),
         (poly([[179.99, -17.0], [-179.99, -17.0], [-179.99, -17.01]]), {}, "antimeridian"),
         ({"type": "Point", "coordinates": [179.9999, 0]}, {"radius_m": 100}, "antimeridian"),
+        ({"type": "Point", "coordinates": [179.998, 0]}, {"radius_m": 100}, "of the antimeridian"),
+        (poly([[179.999, 0], [179.998, 0], [179.998, 0.001]]), {}, "of the antimeridian"),
         (poly([[10, 85], [11, 85], [11, 85.1]]), {}, "too near a pole"),
         ({"type": "Point", "coordinates": [0, 79.9999]}, {"radius_m": 500}, "too near a pole"),
         (poly([[-1.5, 50.5], [-1.0, 50.5], [-1.0, 51.0]]), {}, "too large"),

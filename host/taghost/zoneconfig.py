@@ -27,7 +27,7 @@ from shapely.validation import explain_validity
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
 from tagcore.geo import cos_q15, offset_dm
-from tagcore.zones import ZoneMonitor
+from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
 
 from taghost.zoneschedule import Schedule, parse_schedule, windows
 
@@ -39,6 +39,11 @@ MIN_WIDTH_M, MAX_WIDTH_M = 4, 2000
 DEFAULT_WARNING_M = 50
 MIN_AREA_M2 = 1.0
 M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
+# What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
+_R = W.DEFAULT_RULES
+DECISION_RANGE_M = (
+    DEFAULT_MAX_ACC_DM * _R[B.R_CIRCLE_K10] // 10 + 100 + max(_R[B.R_HYST_DM], _R[B.R_MARGIN_DM])
+) / 10 + 10
 
 Ring = list[tuple[int, int]]  # (lat, lon) microdegrees
 
@@ -116,6 +121,20 @@ def _check_lat_lon(rings: list[Ring], where: str, closed: bool = True) -> None:
                     f"{where}: crosses the antimeridian (180 deg); split it into one zone "
                     "on each side"
                 )
+
+
+def _check_antimeridian_gap(z: ZoneSpec, where: str) -> None:
+    """The tag's bounding-box prefilter compares raw longitudes, so a zone grown by its
+    warning ring and decision range (and radius or half-width) must stay clear of 180 deg,
+    or fixes just across it would go unseen."""
+    reach = z.warning_m + DECISION_RANGE_M + z.radius_dm / 10
+    pts = [p for r in z.rings for p in r] or [z.anchor]
+    for lat, lon in pts:
+        if abs(lon / 1e6) + reach / (M_PER_DEG * math.cos(math.radians(lat / 1e6))) > 180:
+            raise ValueError(
+                f"{where}: within {reach / 1000:.1f} km (radius, warning ring and decision "
+                "range) of the antimeridian (180 deg); the tag cannot watch it there"
+            )
 
 
 def _anchor(rings: list[Ring]) -> tuple[int, int]:
@@ -219,7 +238,9 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
     gtype, coords = geom.get("type"), geom.get("coordinates")
 
     def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
-        return ZoneSpec(zid, name, kind, shape, warn, anchor, r_dm, rings, sched, area)
+        z = ZoneSpec(zid, name, kind, shape, warn, anchor, r_dm, rings, sched, area)
+        _check_antimeridian_gap(z, where)
+        return z
 
     if gtype == "Polygon":
         rings, anchor, area = _polygon(coords, where)
