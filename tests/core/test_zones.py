@@ -1,6 +1,7 @@
 # The zone monitor's decisions, fix by fix. Both runtimes.
 from tagcore import record as R
 from tagcore import zones as Z
+from tagcore.fix import Fix
 from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square
 
 # Default rules: 3 qualifying fixes (circle of 2 x accuracy inside by 5 m) over >= 30 s confirm;
@@ -214,9 +215,9 @@ def test_bad_fixes_are_counted_not_used():
     m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
     assert m.counts["poor_accuracy"] == 1 and m.counts["time_backwards"] == 1
     assert m.counts["duplicate_time"] == 1
-    m.on_fix(fx(T0 + 20, 0, 0)._replace(lon=None), T0 + 20)
-    m.on_fix(fx(T0 + 21, 0, 0)._replace(lat=91000000), T0 + 21)
-    m.on_fix(fx(T0 + 22, 0, 0)._replace(acc_dm=-5), T0 + 22)
+    m.on_fix(Fix(T0 + 20, 0, 51500000, None, 0, 0, 0, 50, 100, 8, 1, 3, 0), T0 + 20)
+    m.on_fix(Fix(T0 + 21, 0, 91000000, 0, 0, 0, 0, 50, 100, 8, 1, 3, 0), T0 + 21)
+    m.on_fix(Fix(T0 + 22, 0, 51500000, 0, 0, 0, 0, -5, 100, 8, 1, 3, 0), T0 + 22)
     assert m.counts["bad_position"] == 3
 
 
