@@ -1,0 +1,255 @@
+# The compiled zone configuration ("zone blob") the host writes and the tag loads.
+# Little endian throughout. Layout (docs/zones.md has the table):
+#
+#   header (44 bytes)
+#     0  4s magic b"OTZC"          4  u8 version (1)        5  u8 flags (FL_SIGNED)
+#     6  u16 zone count            8  u32 valid_from       12  u32 valid_until (s since 2000)
+#    16  u32 body length          20  u32 CRC-32 of every byte but itself and the signature area
+#    24  u8 confirm_n  25 u8 exit_n  26 u16 confirm_s  28 u16 margin_dm  30 u16 hyst_dm
+#    32  u16 sustain_s 34 u16 loc_warn_s 36 u16 loc_alert_s 38 u8 fast_s 39 u8 slow_s
+#    40  u8 circle_k10  41 u16 jump_s  43 u8 reserved (zero)
+#   signature area (64 bytes, zero until the uplink issue signs blobs; FL_SIGNED says it holds one)
+#   body: `zone count` zone records
+#     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
+#     i32 anchor lat, i32 anchor lon (microdegrees), u32 radius (dm: circle radius, corridor
+#     half-width), u16 window count, u16 ring count,
+#     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint; none = always active
+#     rings: u16 point count, then (i32 lat, i32 lon) per point; a polygon's first ring is the
+#     outline and the others holes (no closing vertex); a corridor has one ring, its centre line.
+#
+# parse() checks everything the geometry relies on and raises ValueError(reason) for anything
+# else; ZoneMonitor.load turns that into a returned reason, so a bad blob never crashes the tag.
+import binascii
+import struct
+from array import array
+
+from tagcore.compat import const
+from tagcore.geo import cos_q15, lon_delta, udeg_to_dm
+
+MAGIC = b"OTZC"
+VERSION = const(1)
+FL_SIGNED = const(1)
+HEADER_LEN = const(44)
+SIG_LEN = const(64)
+BODY_AT = const(108)  # HEADER_LEN + SIG_LEN
+HEADER_FMT = "<4sBBHIIIIBBHHHHHHBBBHB"
+REC_FMT = "<HHBBHiiIHH"
+REC_LEN = const(24)
+
+KIND_EXCLUSION = const(1)
+KIND_INCLUSION = const(2)
+SHAPE_CIRCLE = const(1)
+SHAPE_POLYGON = const(2)
+SHAPE_CORRIDOR = const(3)
+
+# Limits the device accepts (the host validator refuses the same things with friendlier words).
+MAX_ZONES = const(1000)
+MAX_RINGS = const(64)
+MAX_POINTS = const(4000)
+MAX_WINDOWS = const(4000)
+MAX_LAT = const(80000000)  # zones must stay within +-80 degrees: the local frame needs cos > 0.17
+MAX_EXTENT_DM = const(250000)  # 25 km from the anchor: local-frame distance error < 0.5 % at 60N
+MAX_RADIUS_DM = const(200000)  # 20 km
+MIN_RADIUS_DM = const(10)  # 1 m
+MAX_WARN_M = const(5000)
+SMALL_DM = const(32000)  # a zone within +-3.2 km of its anchor stores its vertices as int16
+
+# Header fields 8..17, in order: the confirmation rule and sampling intervals (docs/zones.md).
+R_CONFIRM_N = const(0)  # consecutive qualifying fixes that confirm a breach
+R_EXIT_N = const(1)  # consecutive clear fixes that end one
+R_CONFIRM_S = const(2)  # ... spanning at least this many seconds (both)
+R_MARGIN_DM = const(3)  # a qualifying fix's accuracy circle is inside the zone by this much
+R_HYST_DM = const(4)  # an exit fix's accuracy circle is outside the zone by this much
+R_SUSTAIN_S = const(5)  # centre inside on every fix for this long also confirms
+R_LOC_WARN_S = const(6)  # awake without a valid fix this long: warn the wearer
+R_LOC_ALERT_S = const(7)  # ... this long: alert
+R_FAST_S = const(8)  # sampling interval near or in a zone
+R_SLOW_S = const(9)  # sampling interval elsewhere
+R_CIRCLE_K10 = const(10)  # a qualifying fix's circle is this many tenths of its accuracy radius
+R_JUMP_S = const(11)  # a stretch entered by an unexplained jump must last this long after it
+DEFAULT_RULES = (3, 3, 30, 50, 100, 180, 600, 1200, 15, 60, 20, 150)
+N_RULES = const(12)
+
+
+class Zone:
+    """One zone: geometry in its local frame, schedule, and the monitor's per-zone state."""
+
+    def __init__(self, zid, kind, shape, warn_dm, lat0, lon0, r_dm, rings, win):
+        self.id = zid
+        self.kind = kind
+        self.shape = shape
+        self.warn_dm = warn_dm
+        self.lat0 = lat0
+        self.lon0 = lon0
+        self.cos0 = cos_q15(lat0)
+        self.r_dm = r_dm
+        self.rings = rings  # list of arrays of interleaved x, y (dm)
+        self.win = win  # array of start, end pairs, or None: always active
+        self.ext = (0, 0, 0, 0)  # local bounding box of the shape: xmin, ymin, xmax, ymax (dm)
+        # The monitor's (tagcore.zones): evidence so far, first fix of the stretch.
+        self.ev = []  # type: list
+        self.first = None
+        self.cap = 0  # decision range (dm): distances beyond it saturate
+
+
+def _u16(b, i):
+    return b[i] | (b[i + 1] << 8)
+
+
+def crc(blob):
+    """CRC-32 over the blob except the CRC field and the signature area."""
+    mv = memoryview(blob)
+    c = binascii.crc32(mv[0:20])
+    c = binascii.crc32(mv[24:HEADER_LEN], c)
+    return binascii.crc32(mv[BODY_AT:], c) & 0xFFFFFFFF
+
+
+def parse_header(blob):
+    """The header fields as a tuple (struct order); raises ValueError(reason)."""
+    if len(blob) < BODY_AT:
+        raise ValueError("short_header")
+    h = struct.unpack_from(HEADER_FMT, blob, 0)
+    if h[0] != MAGIC:
+        raise ValueError("bad_magic")
+    if h[1] != VERSION:
+        raise ValueError("bad_version")
+    if h[6] != len(blob) - BODY_AT:
+        raise ValueError("bad_length")
+    if h[7] != crc(blob):
+        raise ValueError("bad_crc")
+    if h[3] > MAX_ZONES:
+        raise ValueError("too_many_zones")
+    if h[5] < h[4]:
+        raise ValueError("bad_validity")
+    # confirm_n, exit_n >= 1, fast <= slow, warn <= alert: anything else is a broken config.
+    if not h[8] or not h[9] or not h[16] or h[16] > h[17] or h[14] > h[15] or h[14] == 0:
+        raise ValueError("bad_rules")
+    if h[18] < 10 or h[18] > 40 or h[19] < h[10]:
+        raise ValueError("bad_rules")
+    return h
+
+
+def _ring(blob, i, end, lat0, lon0, cos0, ext):
+    """Parse one ring at blob[i]; returns (array of x, y in dm, next index).
+    The points are copied from the blob in one piece (the tag is little endian, like the
+    format) and projected in place: no allocation per point, so loading a big config does not
+    leave the heap riddled with small holes."""
+    if i + 2 > end:
+        raise ValueError("truncated")
+    n = _u16(blob, i)
+    i += 2
+    if n > MAX_POINTS:
+        raise ValueError("too_many_points")
+    if i + 8 * n > end:
+        raise ValueError("truncated")
+    xy = array("i", blob[i : i + 8 * n])
+    for k in range(0, 2 * n, 2):
+        lat = xy[k]
+        lon = xy[k + 1]
+        if lat > MAX_LAT or lat < -MAX_LAT:
+            raise ValueError("near_pole")
+        if lon > 180000000 or lon < -180000000 or lon - lon0 != lon_delta(lon, lon0):
+            raise ValueError("antimeridian")
+        y = udeg_to_dm(lat - lat0)
+        x = (udeg_to_dm(lon - lon0) * cos0 + 16384) >> 15
+        xy[k] = x
+        xy[k + 1] = y
+        if x < ext[0]:
+            ext[0] = x
+        if y < ext[1]:
+            ext[1] = y
+        if x > ext[2]:
+            ext[2] = x
+        if y > ext[3]:
+            ext[3] = y
+    return xy, i + 8 * n
+
+
+def _small(rings, ext):
+    if ext[0] < -SMALL_DM or ext[1] < -SMALL_DM or ext[2] > SMALL_DM or ext[3] > SMALL_DM:
+        return rings
+    return [array("h", r) for r in rings]
+
+
+def parse_zone(blob, i):
+    """One zone record at blob[i]: (Zone, next index); raises ValueError(reason)."""
+    if i + REC_LEN > len(blob):
+        raise ValueError("truncated")
+    ln, zid, kind, shape, warn_m, lat0, lon0, r_dm, nwin, nring = struct.unpack_from(
+        REC_FMT, blob, i
+    )
+    end = i + ln
+    if ln < REC_LEN or end > len(blob):
+        raise ValueError("bad_record_length")
+    if kind != KIND_EXCLUSION and kind != KIND_INCLUSION:
+        raise ValueError("bad_kind")
+    if warn_m > MAX_WARN_M:
+        raise ValueError("bad_warning_ring")
+    if lat0 > MAX_LAT or lat0 < -MAX_LAT:
+        raise ValueError("near_pole")
+    if lon0 > 180000000 or lon0 < -180000000:
+        raise ValueError("bad_anchor")
+    if nwin > MAX_WINDOWS or nring > MAX_RINGS:
+        raise ValueError("too_big")
+    j = i + REC_LEN
+    win = None
+    if nwin:
+        if j + 8 * nwin > end:
+            raise ValueError("truncated")
+        win = array("i", blob[j : j + 8 * nwin])  # u32 read as i32: < 0 if too big
+        last = -1
+        for k in range(2 * nwin):
+            v = win[k]
+            if v <= last:
+                raise ValueError("bad_windows")
+            last = v
+        j += 8 * nwin
+    ext = [0, 0, 0, 0]
+    rings = []
+    for _ in range(nring):
+        xy, j = _ring(blob, j, end, lat0, lon0, cos_q15(lat0), ext)
+        rings.append(xy)
+    if j != end:
+        raise ValueError("bad_record_length")
+    if shape == SHAPE_CIRCLE:
+        if nring:
+            raise ValueError("bad_shape")
+    elif shape == SHAPE_POLYGON:
+        if not nring or r_dm:
+            raise ValueError("bad_shape")
+        for r in rings:
+            if len(r) < 6:
+                raise ValueError("too_few_points")
+    elif shape == SHAPE_CORRIDOR:
+        if nring != 1 or len(rings[0]) < 4:
+            raise ValueError("bad_shape")
+    else:
+        raise ValueError("bad_shape")
+    if shape != SHAPE_POLYGON and (r_dm < MIN_RADIUS_DM or r_dm > MAX_RADIUS_DM):
+        raise ValueError("bad_radius")
+    r = r_dm
+    ext = [ext[0] - r, ext[1] - r, ext[2] + r, ext[3] + r]
+    for v in ext:
+        if v > MAX_EXTENT_DM or v < -MAX_EXTENT_DM:
+            raise ValueError("too_large")
+    z = Zone(zid, kind, shape, warn_m * 10, lat0, lon0, r_dm, _small(rings, ext), win)
+    z.ext = (ext[0], ext[1], ext[2], ext[3])
+    return z, end
+
+
+def parse(blob):
+    """(header tuple, [Zone]) of a blob; raises ValueError(reason) if it is not a valid one."""
+    h = parse_header(blob)
+    return h, parse_zones(blob, h)
+
+
+def parse_zones(blob, h):
+    """The zones of a blob whose header parse_header returned as h."""
+    zones = []
+    i = BODY_AT
+    for _ in range(h[3]):
+        z, i = parse_zone(blob, i)
+        zones.append(z)
+    if i != len(blob):
+        raise ValueError("bad_length")
+    return zones

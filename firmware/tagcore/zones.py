@@ -1,0 +1,552 @@
+# Accuracy-aware zone and curfew monitoring, and loss of location. Sans-I/O: the shell hands
+# in fixes (already through the fix filter) and `now`, and carries out the alerts that come back.
+#
+#   m = ZoneMonitor(blob)          # blob from `opentag zones compile`; m.error is None or why not
+#   m.load(blob)                   # replace the config; a bad blob keeps the old one, returns why
+#   alerts = m.on_fix(fix, now)    # a tuple of Alert (usually empty)
+#   alerts = m.on_no_fix(now)      # awake, receiver on, no valid fix at `now`
+#   m.wanted_interval(now)         # seconds until the next fix is wanted (fast near zones)
+#   m.counts                       # {reason: count}
+#   alert_event(a)                 # (store event kind, bytes) for alerts the store keeps, or None
+#
+# Per zone and fix: e = how far the fix's centre is inside the forbidden region (inside an
+# exclusion zone, or outside an inclusion zone during one of its windows), in dm, negative when
+# it is not, and a = the fix's accuracy radius. The rule (docs/zones.md):
+#   clear      e + a <= -warning ring
+#   warning    the accuracy circle reaches into the warning ring: sample fast, tell the wearer
+#   possible   the accuracy circle overlaps the forbidden region (e + a > 0)
+#   breach     confirmed by confirm_n consecutive fixes, spanning >= confirm_s seconds, each
+#              with a circle of circle_k10 / 10 x its accuracy inside by >= margin
+#              (e >= 2a + margin by default); or by the centre inside (e > 0) on every fix for
+#              >= sustain_s seconds (and >= confirm_n fixes). A stretch that a jump the
+#              receiver's velocity cannot explain carried into the zone (multipath) confirms
+#              only jump_s after the jump.
+#   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
+#              hysteresis (e + a <= -hyst), or the zone's window closes
+# Worst-case confirmation delays as functions of the intervals are in docs/zones.md.
+from array import array
+from collections import namedtuple
+
+from tagcore import record as R
+from tagcore import zoneblob as B
+from tagcore.compat import const
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta, udeg_to_dm
+from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
+
+CLEAR = const(0)
+WARNING = const(1)
+POSSIBLE = const(2)
+BREACH = const(3)
+
+# Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
+# (EV_ZONE / EV_LOC_LOST) and the server; APPROACH and LOC_WARN are for the wearer only.
+A_BREACH = const(1)
+A_BREACH_END = const(2)
+A_APPROACH = const(3)
+A_LOC_WARN = const(4)
+A_LOC_LOST = const(5)
+A_LOC_BACK = const(6)
+A_CONFIG_EXPIRED = const(7)
+
+# Alert.rule: how a breach was confirmed or ended.
+RULE_CONSECUTIVE = const(1)
+RULE_SUSTAINED = const(2)
+END_LEFT = const(3)
+END_INACTIVE = const(4)  # the zone's window closed
+END_RELOAD = const(5)  # a new configuration replaced the zone
+
+DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never reach us
+APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
+STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
+STEP_SLACK_DM = const(50)
+FAR = const(0x3FFFFFFF)  # "never": no schedule change ahead (largest small int on the ESP32)
+LAT_MAX = const(90000000)
+LON_MAX = const(180000000)
+
+# kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
+# alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
+# alerts; evidence: tuple of the Fix records that decided it.
+Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
+
+_NONE = ()
+
+# Per-zone counters, V_STRIDE ints per zone in one array (cheaper than object attributes):
+V_RUN = const(0)  # consecutive qualifying fixes (in a breach: consecutive clear fixes)
+V_RUNT0 = const(1)  # ... since
+V_SUS = const(2)  # fixes in the current stretch with the centre inside
+V_SUST0 = const(3)  # ... since
+V_EPREV = const(4)  # depth at the last fix that reached this zone's geometry
+V_ET = const(5)  # ... and that fix's time
+V_JUMPT = const(6)  # last unexplained jump deeper into the zone
+V_WARNT = const(7)  # last approach warning
+V_STRIDE = const(8)
+_UNKNOWN = (0, 0, -1)
+
+
+def _udeg(dm, cos0, up):
+    # dm (north, or east when cos0 is given) to microdegrees, rounded away from the zone.
+    num = dm * DM_PER_UDEG_DEN
+    den = DM_PER_UDEG_NUM
+    if cos0:
+        num *= 32768
+        den *= cos0
+    return -((-num) // den) + 2 if up else num // den - 2
+
+
+def _arrays(n):
+    # Flat per-zone arrays for the prefilter loop: bbox (microdegrees, grown by the decision
+    # range), state, kind, schedule activity, when it next changes, and the counters (zv).
+    zv = array("i", bytes(4 * V_STRIDE * n))
+    return (
+        array("i", bytes(16 * n)),
+        bytearray(n),
+        bytearray(n),
+        bytearray(n),
+        array("i", bytes(4 * n)),
+        zv,
+    )
+
+
+def _index(ix, zones, rules, max_acc_dm):
+    # Fill the arrays for the zones; sets each zone's decision range (cap).
+    bb, _, kd, _, chg, zv = ix
+    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
+    grow += max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+    for i in range(len(zones)):
+        z = zones[i]
+        z.cap = z.warn_dm + grow
+        x0, y0, x1, y1 = z.ext
+        c = z.cap
+        j = 4 * i
+        bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
+        bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
+        bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
+        bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
+        kd[i] = z.kind
+        chg[i] = -FAR  # unknown: the schedule is looked up on first use
+        k = i * V_STRIDE
+        zv[k + V_ET] = -FAR
+        zv[k + V_JUMPT] = -FAR
+        zv[k + V_WARNT] = -FAR
+
+
+class ZoneMonitor:
+    def __init__(self, blob=None, max_acc_dm=DEFAULT_MAX_ACC_DM):
+        self.max_acc_dm = max_acc_dm
+        self.counts = {}
+        self.error = None
+        self.zones = []  # type: list
+        self.rules = B.DEFAULT_RULES
+        self.valid_until = FAR
+        self.expired = False
+        self.pending = _NONE  # alerts raised by load(), handed out with the next call
+        self.last_t = -FAR
+        self.hot = False
+        self.loc = 0  # 0 fine, 1 wearer warned, 2 alerted
+        self.nofix_s = 0
+        self.nofix_prev = None
+        self.last_fix = None
+        self.last_fix_z = None
+        self.bb, self.st, self.kd, self.act, self.chg, self.zv = _arrays(0)
+        self.prev = None  # the fix before this one, and the one before that: the jump check
+        self.prev2 = None
+        self.q_t = -FAR  # the fix q1, q2 are for:
+        self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
+        self.q2 = _UNKNOWN  # ... from prev2
+        if blob is not None:
+            self.error = self.load(blob)
+
+    def _count(self, k, n=1):
+        self.counts[k] = self.counts.get(k, 0) + n
+
+    # ---- configuration ----------------------------------------------------------------------
+    def load(self, blob):
+        """Replace the zone configuration. Returns None, or the reason the blob was refused
+        (the old configuration then stays in force)."""
+        try:
+            h = B.parse_header(blob)
+            # The per-zone arrays first, while the heap is still in one piece.
+            index = _arrays(h[3])
+            zones = B.parse_zones(blob, h)
+            rules = tuple(h[8 : 8 + B.N_RULES])
+            _index(index, zones, rules, self.max_acc_dm)
+        except ValueError as e:
+            why = str(e.args[0]) if e.args else "malformed"
+        except MemoryError:
+            why = "no_memory"
+        except Exception:
+            why = "malformed"
+        else:
+            self._carry(zones, index)
+            self.zones = zones
+            self.rules = rules
+            self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
+            self.valid_until = h[5]
+            self.expired = False
+            self.hot = len(self.st) > 0 and max(self.st) > 0
+            return None
+        self._count("config_" + why)
+        return why
+
+    def _carry(self, zones, index):
+        # A zone in both configs (same id, kind and anchor: a renewed schedule horizon, say)
+        # keeps its state and evidence, so a breach in progress is not ended by a refresh.
+        # A breach in a zone that is gone ends with END_RELOAD.
+        st = index[1]
+        zv = index[5]
+        for i in range(len(self.zones)):
+            z = self.zones[i]
+            for j in range(len(zones)):
+                n = zones[j]
+                if n.id == z.id and n.kind == z.kind and n.lat0 == z.lat0 and n.lon0 == z.lon0:
+                    st[j] = self.st[i]
+                    for k in range(V_STRIDE):
+                        zv[j * V_STRIDE + k] = self.zv[i * V_STRIDE + k]
+                    n.ev = z.ev
+                    n.first = z.first
+                    break
+            else:
+                if self.st[i] == BREACH:
+                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
+                    self.pending = _add(self.pending, a)
+
+    def _schedule(self, i, t):
+        # Is zone i active at t, and until when does that hold? Binary search of its windows.
+        w = self.zones[i].win
+        if w is None:
+            self.act[i] = 1
+            self.chg[i] = FAR
+            return
+        lo = 0
+        hi = len(w) >> 1
+        while lo < hi:  # first window whose end is after t
+            mid = (lo + hi) >> 1
+            if w[2 * mid + 1] <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == len(w) >> 1:
+            self.act[i] = 0
+            self.chg[i] = FAR
+        elif w[2 * lo] <= t:
+            self.act[i] = 1
+            self.chg[i] = w[2 * lo + 1]
+        else:
+            self.act[i] = 0
+            self.chg[i] = w[2 * lo]
+
+    # ---- fixes ------------------------------------------------------------------------------
+    def on_fix(self, f, now):
+        """Run one accepted fix through every zone; returns a tuple of Alert."""
+        out = self.pending
+        self.pending = _NONE
+        lat = f.lat
+        lon = f.lon
+        if lat is None or lon is None or not -LAT_MAX <= lat <= LAT_MAX:
+            self._count("bad_position")
+            return out or _NONE
+        if not -LON_MAX <= lon <= LON_MAX or (f.acc_dm is not None and f.acc_dm < 0):
+            self._count("bad_position")
+            return out or _NONE
+        if self.loc == 2:
+            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, self.nofix_s, (f,)))
+        self.loc = 0
+        self.nofix_s = 0
+        self.nofix_prev = now
+        self.last_fix = f
+        a = f.acc_dm
+        if a is None:
+            self._count("no_accuracy")
+            a = self.max_acc_dm
+        elif a > self.max_acc_dm:
+            self._count("poor_accuracy")
+            return out or _NONE
+        t = f.t
+        if t <= self.last_t:  # not new evidence (the fix filter drops these too)
+            self._count("time_backwards" if t < self.last_t else "duplicate_time")
+            return out or _NONE
+        self.last_t = t
+        self.prev2 = self.prev
+        self.prev = self.last_fix_z
+        self.last_fix_z = f
+        if t >= self.valid_until and not self.expired:
+            self.expired = True
+            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
+        bb = self.bb
+        st = self.st
+        kd = self.kd
+        zones = self.zones
+        hot = False
+        exact = 0
+        excl = B.KIND_EXCLUSION  # a local: MicroPython does not inline other modules' consts
+        for i in range(len(zones)):
+            j = i << 2
+            far = lat < bb[j] or lat > bb[j + 2] or lon < bb[j + 1] or lon > bb[j + 3]
+            if far and st[i] == CLEAR and kd[i] == excl:
+                continue  # the fast path: nothing to decide
+            if t >= self.chg[i]:
+                self._schedule(i, t)
+            z = zones[i]
+            if not self.act[i]:
+                if st[i] == BREACH:
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,)))
+                if st[i]:
+                    st[i] = CLEAR
+                    self._reset(i)
+                continue
+            if far:
+                e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
+            else:
+                exact += 1
+                e = depth(z, lat, lon)
+            out = self._step(i, z, e, a, f, out)
+            if st[i]:
+                hot = True
+        self.hot = hot
+        if exact:
+            self._count("exact", exact)
+        return out or _NONE
+
+    def _jumped_in(self, z, v, k, e, f):
+        # Is this fix deeper into zone z than the receiver's own velocity (Doppler speed and
+        # course, robust to the multipath that moves positions) puts the wearer, counting from
+        # the last fix, by more than the accuracies and turns allow? Not if the fix before last,
+        # counted the same way, agrees with it: then the last fix was the outlier (a jump
+        # outwards that ended). Only looked at when the depth grew by the hysteresis.
+        p = self.prev
+        if p is None or v[k + V_ET] != p.t or e - v[k + V_EPREV] <= self.rules[B.R_HYST_DM]:
+            return False
+        if self.q_t != f.t:  # once per fix: the positions predicted from the two fixes before
+            self.q_t = f.t
+            self.q1 = _predict(p, f)
+            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
+        q = self.q1
+        if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
+            return False
+        q = self.q2
+        if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
+            return False
+        self._count("jumps")
+        return True
+
+    def _step(self, i, z, e, a, f, out):
+        # One zone, one fix: the state machine (module notes). Counters live in self.zv.
+        r = self.rules
+        t = f.t
+        n = r[B.R_CONFIRM_N]
+        v = self.zv
+        k = i * V_STRIDE
+        if self._jumped_in(z, v, k, e, f):
+            v[k + V_JUMPT] = t
+        v[k + V_EPREV] = e
+        v[k + V_ET] = t
+        if self.st[i] == BREACH:  # the run counts fixes clear of the zone
+            if e + a <= -r[B.R_HYST_DM]:
+                if not v[k + V_RUN]:
+                    v[k + V_RUNT0] = t
+                    z.ev = []
+                v[k + V_RUN] += 1
+                _keep(z.ev, f, r[B.R_EXIT_N])
+                if v[k + V_RUN] >= r[B.R_EXIT_N] and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]:
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                    self._reset(i)
+                    self.st[i] = _level(e, a, z.warn_dm)
+            else:
+                v[k + V_RUN] = 0
+            return out
+        rule = 0
+        if e > 0:
+            if not v[k + V_SUS]:
+                v[k + V_SUST0] = t
+                z.ev = []
+                z.first = f
+            v[k + V_SUS] += 1
+            _keep(z.ev, f, n)
+            if e >= a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]:
+                if not v[k + V_RUN]:
+                    v[k + V_RUNT0] = t
+                v[k + V_RUN] += 1
+                # A stretch begun or moved by a jump the receiver's velocity does not explain
+                # (multipath) must outlast such jumps: jump_s from the jump instead.
+                span = t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]
+                if v[k + V_JUMPT] >= v[k + V_SUST0] - 2 * r[B.R_FAST_S]:
+                    span = t - v[k + V_JUMPT] >= r[B.R_JUMP_S]
+                if v[k + V_RUN] >= n and span:
+                    rule = RULE_CONSECUTIVE
+            else:
+                v[k + V_RUN] = 0
+            if not rule and v[k + V_SUS] >= n and t - v[k + V_SUST0] >= r[B.R_SUSTAIN_S]:
+                rule = RULE_SUSTAINED
+        else:
+            v[k + V_SUS] = 0
+            v[k + V_RUN] = 0
+        if rule:
+            ev = z.ev
+            if rule == RULE_SUSTAINED and ev[0] is not z.first:
+                ev = ev[:]
+                ev[0] = z.first
+            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
+            self._reset(i)
+            self.st[i] = BREACH
+            return out
+        s = _level(e, a, z.warn_dm)
+        if s and not self.st[i] and t - v[k + V_WARNT] >= APPROACH_REPEAT_S:
+            v[k + V_WARNT] = t
+            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
+        self.st[i] = s
+        return out
+
+    def _reset(self, i):
+        k = i * V_STRIDE
+        self.zv[k + V_RUN] = 0
+        self.zv[k + V_SUS] = 0
+        z = self.zones[i]
+        z.ev = []
+        z.first = None
+
+    # ---- loss of location -------------------------------------------------------------------
+    def on_no_fix(self, now):
+        """The receiver is on and searching but has no valid fix at `now`. Time between calls
+        counts as time without location when the calls are at most 2 x slow_s apart (a longer
+        gap means the tag slept with the receiver off). Returns a tuple of Alert."""
+        out = self.pending
+        self.pending = _NONE
+        r = self.rules
+        p = self.nofix_prev
+        if p is not None and 0 < now - p <= 2 * r[B.R_SLOW_S]:
+            self.nofix_s += now - p
+        self.nofix_prev = now
+        lf = (self.last_fix,) if self.last_fix is not None else _NONE
+        if self.loc == 0 and self.nofix_s >= r[B.R_LOC_WARN_S]:
+            self.loc = 1
+            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, self.nofix_s, lf))
+        if self.loc == 1 and self.nofix_s >= r[B.R_LOC_ALERT_S]:
+            self.loc = 2
+            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, self.nofix_s, lf))
+        return out or _NONE
+
+    def wanted_interval(self, now):
+        """Seconds until the next fix is wanted: fast while any zone is not clear."""
+        r = self.rules
+        return r[B.R_FAST_S] if self.hot else r[B.R_SLOW_S]
+
+    def state(self, zone_id):
+        """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""
+        for i in range(len(self.zones)):
+            if self.zones[i].id == zone_id:
+                return self.st[i]
+        return None
+
+
+def depth(z, lat, lon):
+    """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
+    # tagcore.geo.offset_dm inlined: no tuple allocated per zone and fix.
+    y = udeg_to_dm(lat - z.lat0)
+    x = (udeg_to_dm(lon_delta(lon, z.lon0)) * z.cos0 + 16384) >> 15
+    if z.shape == B.SHAPE_POLYGON:
+        e = sdist_polygon(x, y, z.rings, z.cap)
+    elif z.shape == B.SHAPE_CIRCLE:
+        e = sdist_circle(x, y, z.r_dm, z.cap)
+    else:
+        e = sdist_corridor(x, y, z.rings, z.r_dm, z.cap)
+    return e if z.kind == B.KIND_INCLUSION else -e
+
+
+def _sin_cd(cd):
+    # sin of a course in centidegrees, x 32768 (tagcore.geo's cos table covers 0-90 degrees).
+    a = (cd - 9000) % 36000
+    if a > 18000:
+        a = 36000 - a
+    if a > 9000:
+        return -cos_q15((18000 - a) * 10000)
+    return cos_q15(a * 10000)
+
+
+def _predict(p, f):
+    # Where fix f should be by fix p and the mean of both velocities: (lat, lon, slack dm),
+    # slack = half the larger speed over the gap (turns, course noise) + both accuracy radii
+    # + 5 m. _UNKNOWN if it cannot be said: a field missing, or the fixes too far apart.
+    v0 = p.speed_cms
+    v1 = f.speed_cms
+    c0 = p.course_cd
+    c1 = f.course_cd
+    dt = f.t - p.t
+    if v0 is None or v1 is None or c0 is None or c1 is None or dt > STEP_GAP_S:
+        return _UNKNOWN
+    if p.acc_dm is None or f.acc_dm is None:
+        return _UNKNOWN
+    v = v0 if v0 > v1 else v1
+    slack = v * dt // 20 + p.acc_dm + f.acc_dm + STEP_SLACK_DM
+    # Displacement in dm: (v0 + v1) / 2 (cm/s) x dt / 10, the unit vectors in Q15.
+    east = (v0 * _sin_cd(c0) + v1 * _sin_cd(c1)) * dt // 655360
+    north = (v0 * _sin_cd(c0 + 9000) + v1 * _sin_cd(c1 + 9000)) * dt // 655360
+    dlat = north * DM_PER_UDEG_DEN // DM_PER_UDEG_NUM
+    c = cos_q15(p.lat) or 1
+    dlon = east * 32768 * DM_PER_UDEG_DEN // (DM_PER_UDEG_NUM * c)
+    return (p.lat + dlat, p.lon + dlon, slack)
+
+
+def _add(out, a):
+    if isinstance(out, tuple):
+        out = []
+    out.append(a)
+    return out
+
+
+def _keep(ev, f, n):
+    ev.append(f)
+    if len(ev) > n:
+        ev.pop(0)
+
+
+def _level(e, a, warn):
+    if e + a > 0:
+        return POSSIBLE
+    if e + a > -warn:
+        return WARNING
+    return CLEAR
+
+
+# ---- store events ---------------------------------------------------------------------------
+# EV_ZONE data:     code u8 (A_BREACH, A_BREACH_END, A_CONFIG_EXPIRED) | zone id varint |
+#                   zone kind u8 | rule u8 | evidence count u8 | fixes (record.encode_fixes)
+# EV_LOC_LOST data: code u8 (A_LOC_LOST, A_LOC_BACK) | seconds without a fix varint |
+#                   evidence count u8 | fixes (the last fix before, or the first after)
+def alert_event(a):
+    """(event kind, data bytearray) for an alert the store keeps; None for wearer-only ones."""
+    k = a.kind
+    if k == A_LOC_LOST or k == A_LOC_BACK:
+        d = bytearray((k,))
+        R.put_varint(d, a.rule)
+        ev = R.EV_LOC_LOST
+    elif k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED:
+        d = bytearray((k,))
+        R.put_varint(d, a.zone)
+        d.append(a.zkind)
+        d.append(a.rule)
+        ev = R.EV_ZONE
+    else:
+        return None
+    d.append(len(a.evidence))
+    R.encode_fixes(a.evidence, d)
+    return ev, d
+
+
+def decode_event(ev, t, data):
+    """The Alert an EV_ZONE / EV_LOC_LOST event holds, or None if the bytes are not one."""
+    try:
+        n = len(data)
+        k = data[0]
+        if ev == R.EV_LOC_LOST and (k == A_LOC_LOST or k == A_LOC_BACK):
+            secs, i = R.get_varint(data, 1, n)
+            cnt = data[i]
+            return Alert(k, t, 0, 0, secs, tuple(R.decode_fixes(data, i + 1, n, cnt)))
+        if ev == R.EV_ZONE and (k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED):
+            zid, i = R.get_varint(data, 1, n)
+            zk = data[i]
+            rule = data[i + 1]
+            cnt = data[i + 2]
+            return Alert(k, t, zid, zk, rule, tuple(R.decode_fixes(data, i + 3, n, cnt)))
+    except (IndexError, ValueError):
+        pass
+    return None

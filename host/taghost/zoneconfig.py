@@ -1,0 +1,330 @@
+"""GeoJSON zones to the tag's zone blob: read, validate, compile.
+
+A FeatureCollection whose features are zones:
+  - Polygon (holes allowed) or MultiPolygon (each part becomes its own zone, same id)
+  - Point with a `radius_m` property: a circle
+  - LineString with a `width_m` property: a corridor (within width_m / 2 of the line)
+Properties: `id` (1-65535, unique), `name`, `kind` ("exclusion" | "inclusion"), `warning_m`
+(approach ring, default 50), `schedule` (see taghost.zoneschedule; none = always active).
+
+Every problem is reported with the zone it belongs to; nothing is compiled while any remain.
+Geometry is checked in the same local frame the tag uses (tagcore.geo around the zone's
+anchor), with shapely as the validity oracle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import shapely
+from shapely.geometry import LineString, Polygon
+from shapely.validation import explain_validity
+from tagcore import zoneblob as B
+from tagcore import zonewrite as W
+from tagcore.geo import cos_q15, offset_dm
+from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
+
+from taghost.zoneschedule import Schedule, parse_schedule, windows
+
+KINDS = {"exclusion": B.KIND_EXCLUSION, "inclusion": B.KIND_INCLUSION}
+SHAPE_NAMES = {B.SHAPE_CIRCLE: "circle", B.SHAPE_POLYGON: "polygon", B.SHAPE_CORRIDOR: "corridor"}
+MAX_LAT_DEG = B.MAX_LAT / 1e6
+MIN_RADIUS_M, MAX_RADIUS_M = 5, B.MAX_RADIUS_DM // 10
+MIN_WIDTH_M, MAX_WIDTH_M = 4, 2000
+DEFAULT_WARNING_M = 50
+MIN_AREA_M2 = 1.0
+M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
+# What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
+_R = W.DEFAULT_RULES
+DECISION_RANGE_M = (
+    DEFAULT_MAX_ACC_DM * _R[B.R_CIRCLE_K10] // 10 + 100 + max(_R[B.R_HYST_DM], _R[B.R_MARGIN_DM])
+) / 10 + 10
+
+Ring = list[tuple[int, int]]  # (lat, lon) microdegrees
+
+
+class ZoneConfigError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ZoneSpec:
+    id: int
+    name: str
+    kind: int
+    shape: int
+    warning_m: int
+    anchor: tuple[int, int]
+    radius_dm: int  # circle radius or corridor half-width
+    rings: list[Ring]
+    schedule: Schedule | None
+    area_m2: float
+
+    def label(self) -> str:
+        return f"zone {self.id} {self.name!r}" if self.name else f"zone {self.id}"
+
+
+def udeg(v: float) -> int:
+    return round(v * 1e6)
+
+
+def _position(p: object, where: str) -> tuple[int, int]:
+    if not isinstance(p, list | tuple) or len(p) < 2:
+        raise ValueError(f"{where}: a position must be [lon, lat]")
+    lon, lat = p[0], p[1]
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (lon, lat)):
+        raise ValueError(f"{where}: coordinates must be finite numbers")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude")
+    return udeg(lat), udeg(lon)
+
+
+def _ring(coords: object, where: str, closed: bool) -> Ring:
+    if not isinstance(coords, list):
+        raise ValueError(f"{where}: expected a list of positions")
+    pts = [_position(p, where) for p in coords]
+    if closed:
+        if len(pts) >= 2 and pts[0] != pts[-1]:
+            raise ValueError(f"{where}: ring is not closed (first and last positions differ)")
+        pts = pts[:-1]
+    out: Ring = []
+    for p in pts:  # drop repeated consecutive positions (common in hand-drawn files)
+        if not out or out[-1] != p:
+            out.append(p)
+    if closed and len(out) > 1 and out[0] == out[-1]:
+        out.pop()
+    need = 3 if closed else 2
+    if len(out) < need:
+        raise ValueError(f"{where}: fewer than {need} distinct points")
+    return out
+
+
+def _check_lat_lon(rings: list[Ring], where: str, closed: bool = True) -> None:
+    for ring in rings:
+        for lat, _ in ring:
+            if abs(lat) > B.MAX_LAT:
+                raise ValueError(
+                    f"{where}: reaches {lat / 1e6:.4f} deg latitude, too near a pole "
+                    f"(the tag's local frame needs |lat| <= {MAX_LAT_DEG:g} deg)"
+                )
+        nxt = ring[1:] + ring[:1] if closed else ring[1:]
+        for (_, a), (_, b) in zip(ring, nxt, strict=False):
+            if abs(a - b) > 180_000_000:
+                raise ValueError(
+                    f"{where}: crosses the antimeridian (180 deg); split it into one zone "
+                    "on each side"
+                )
+
+
+def _check_antimeridian_gap(z: ZoneSpec, where: str) -> None:
+    """The tag's bounding-box prefilter compares raw longitudes, so a zone grown by its
+    warning ring and decision range (and radius or half-width) must stay clear of 180 deg,
+    or fixes just across it would go unseen."""
+    reach = z.warning_m + DECISION_RANGE_M + z.radius_dm / 10
+    pts = [p for r in z.rings for p in r] or [z.anchor]
+    for lat, lon in pts:
+        if abs(lon / 1e6) + reach / (M_PER_DEG * math.cos(math.radians(lat / 1e6))) > 180:
+            raise ValueError(
+                f"{where}: within {reach / 1000:.1f} km (radius, warning ring and decision "
+                "range) of the antimeridian (180 deg); the tag cannot watch it there"
+            )
+
+
+def _anchor(rings: list[Ring]) -> tuple[int, int]:
+    lats = [p[0] for r in rings for p in r]
+    lons = [p[1] for r in rings for p in r]
+    return (min(lats) + max(lats)) // 2, (min(lons) + max(lons)) // 2
+
+
+def local_m(anchor: tuple[int, int], ring: Ring) -> list[tuple[float, float]]:
+    """The ring in the tag's local frame around `anchor`, in metres (x east, y north)."""
+    c = cos_q15(anchor[0])
+    out = []
+    for lat, lon in ring:
+        x, y = offset_dm(anchor[0], anchor[1], c, lat, lon)
+        out.append((x / 10, y / 10))
+    return out
+
+
+def _check_extent(rings: list[Ring], anchor: tuple[int, int], pad_dm: int, where: str) -> None:
+    lim = B.MAX_EXTENT_DM - pad_dm
+    for ring in rings:
+        for x, y in local_m(anchor, ring):
+            if abs(x) * 10 > lim or abs(y) * 10 > lim:
+                raise ValueError(
+                    f"{where}: too large, it reaches {max(abs(x), abs(y)) / 1000:.1f} km from "
+                    f"its centre (limit {B.MAX_EXTENT_DM / 10000:g} km); split it"
+                )
+
+
+def _polygon(coords: object, where: str) -> tuple[list[Ring], tuple[int, int], float]:
+    if not isinstance(coords, list) or not coords:
+        raise ValueError(f"{where}: a polygon needs at least its outer ring")
+    rings = [
+        _ring(r, f"{where}, {'outer ring' if k == 0 else f'hole {k}'}", True)
+        for k, r in enumerate(coords)
+    ]
+    _check_lat_lon(rings, where)
+    anchor = _anchor(rings)
+    _check_extent(rings, anchor, 0, where)
+    local = [local_m(anchor, r) for r in rings]
+    for k, r in enumerate(local):
+        what = "outer ring" if k == 0 else f"hole {k}"
+        if shapely.MultiPoint(r).convex_hull.area < MIN_AREA_M2:  # all on one line
+            raise ValueError(f"{where}: {what} has zero area")
+        if not shapely.LinearRing(r).is_simple:
+            raise ValueError(f"{where}: {what} crosses itself{_at(Polygon(r), anchor)}")
+    poly = Polygon(local[0], local[1:])
+    if not poly.is_valid:
+        why = explain_validity(poly).split("[")[0]
+        raise ValueError(f"{where}: invalid polygon: {why}{_at(poly, anchor)}")
+    return rings, anchor, poly.area
+
+
+def _at(poly: Polygon, anchor: tuple[int, int]) -> str:
+    """' near lon, lat' of the place shapely finds invalid (local metres back to degrees)."""
+    m = re.search(r"\[([-\d.e+]+) ([-\d.e+]+)\]", explain_validity(poly))
+    if not m:
+        return ""
+    x, y = float(m.group(1)), float(m.group(2))
+    lat = anchor[0] / 1e6 + y / M_PER_DEG
+    lon = anchor[1] / 1e6 + x / (M_PER_DEG * math.cos(math.radians(anchor[0] / 1e6)))
+    return f" near [{lon:.6f}, {lat:.6f}]"
+
+
+def _number(props: dict, key: str, where: str, lo: float, hi: float, default=None) -> float:
+    v = props.get(key, default)
+    if v is None:
+        raise ValueError(f"{where}: needs a '{key}' property")
+    if not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
+        raise ValueError(f"{where}: '{key}' = {v!r} is absurd (allowed {lo:g} to {hi:g})")
+    return float(v)
+
+
+def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
+    where = f"feature {k}"
+    if not isinstance(feat, dict) or feat.get("type") != "Feature":
+        raise ValueError(f"{where}: not a GeoJSON Feature")
+    props = feat.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ValueError(f"{where}: 'properties' must be an object")
+    zid, name = props.get("id"), str(props.get("name") or "")
+    where = f"feature {k} (zone {zid} {name!r})" if name else f"feature {k} (zone {zid})"
+    if not isinstance(zid, int) or isinstance(zid, bool) or not 1 <= zid <= 65535:
+        raise ValueError(f"{where}: 'id' must be an integer 1-65535")
+    if zid in ids:
+        raise ValueError(f"{where}: id {zid} is already used by {ids[zid]}")
+    ids[zid] = where
+    kind = KINDS.get(str(props.get("kind", "")).lower())
+    if kind is None:
+        raise ValueError(f"{where}: 'kind' must be 'exclusion' or 'inclusion'")
+    warn = int(_number(props, "warning_m", where, 0, B.MAX_WARN_M, DEFAULT_WARNING_M))
+    sched = None
+    if props.get("schedule") is not None:
+        try:
+            sched = parse_schedule(props["schedule"])
+        except ValueError as e:
+            raise ValueError(f"{where}: schedule: {e}") from None
+    geom = feat.get("geometry") or {}
+    if not isinstance(geom, dict):
+        raise ValueError(f"{where}: 'geometry' must be an object")
+    gtype, coords = geom.get("type"), geom.get("coordinates")
+
+    def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
+        z = ZoneSpec(zid, name, kind, shape, warn, anchor, r_dm, rings, sched, area)
+        _check_antimeridian_gap(z, where)
+        return z
+
+    if gtype == "Polygon":
+        rings, anchor, area = _polygon(coords, where)
+        return [spec(B.SHAPE_POLYGON, rings, anchor, 0, area)]
+    if gtype == "MultiPolygon":
+        if not isinstance(coords, list) or not coords:
+            raise ValueError(f"{where}: empty MultiPolygon")
+        out = []
+        for j, part in enumerate(coords):
+            rings, anchor, area = _polygon(part, f"{where}, part {j}")
+            out.append(spec(B.SHAPE_POLYGON, rings, anchor, 0, area))
+        return out
+    if gtype == "Point":
+        centre = _position(coords, where)
+        r = _number(props, "radius_m", where, MIN_RADIUS_M, MAX_RADIUS_M)
+        r_dm = round(r * 10)
+        dlat = r / M_PER_DEG
+        lat = centre[0] / 1e6
+        if abs(lat) + dlat > MAX_LAT_DEG:
+            raise ValueError(f"{where}: the circle reaches too near a pole (|lat| > 80 deg)")
+        if abs(centre[1] / 1e6) + dlat / math.cos(math.radians(lat)) > 180:
+            raise ValueError(f"{where}: crosses the antimeridian (180 deg); move or split it")
+        return [spec(B.SHAPE_CIRCLE, [], centre, r_dm, math.pi * r * r)]
+    if gtype == "LineString":
+        line = _ring(coords, where, False)
+        _check_lat_lon([line], where, closed=False)
+        w = _number(props, "width_m", where, MIN_WIDTH_M, MAX_WIDTH_M)
+        half_dm = round(w * 5)
+        anchor = _anchor([line])
+        _check_extent([line], anchor, half_dm, where)
+        area = LineString(local_m(anchor, line)).buffer(w / 2).area
+        return [spec(B.SHAPE_CORRIDOR, [line], anchor, half_dm, area)]
+    raise ValueError(
+        f"{where}: geometry type {gtype!r} is not a zone (Polygon, MultiPolygon, "
+        "Point + radius_m, LineString + width_m)"
+    )
+
+
+def read_zones(doc: object) -> list[ZoneSpec]:
+    """Validated zones of a parsed GeoJSON document; raises ZoneConfigError with every problem."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ZoneConfigError(["not a GeoJSON FeatureCollection"])
+    feats = doc.get("features")
+    if not isinstance(feats, list) or not feats:
+        raise ZoneConfigError(["the FeatureCollection has no features"])
+    problems, zones, ids = [], [], {}
+    for k, feat in enumerate(feats):
+        try:
+            zones.extend(_feature(k, feat, ids))
+        except ValueError as e:
+            problems.append(str(e))
+    if len(zones) > B.MAX_ZONES:
+        problems.append(f"{len(zones)} zones: the tag takes at most {B.MAX_ZONES}")
+    if problems:
+        raise ZoneConfigError(problems)
+    return zones
+
+
+def read_file(path: Path) -> list[ZoneSpec]:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise ZoneConfigError([f"{path}: not JSON ({e})"]) from None
+    return read_zones(doc)
+
+
+def compile_blob(
+    zones: list[ZoneSpec], start: date, weeks: int, rules: tuple[int, ...] = W.DEFAULT_RULES
+) -> bytes:
+    """The zone blob for the tag, schedules expanded over `weeks` from `start` (00:00 UTC)."""
+    from taghost.zoneschedule import EPOCH_2000, seconds_2000
+
+    t0 = seconds_2000(EPOCH_2000.replace(year=start.year, month=start.month, day=start.day))
+    t1 = t0 + weeks * 7 * 86400
+    recs = []
+    for z in zones:
+        win = windows(z.schedule, start, weeks) if z.schedule else []
+        if z.schedule and not win:
+            raise ZoneConfigError([f"{z.label()}: its schedule has no window in the horizon"])
+        recs.append(
+            W.zone_record(z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, win, z.rings)
+        )
+    blob = bytes(W.blob(recs, t0, t1, rules))
+    err = ZoneMonitor(blob).error  # the device's own loader must take it
+    if err is not None:
+        raise ZoneConfigError([f"the compiled blob is refused by the tag's loader: {err}"])
+    return blob
