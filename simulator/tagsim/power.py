@@ -1,0 +1,84 @@
+"""Energy by component from the board profile's currents, and the battery they drain."""
+
+from __future__ import annotations
+
+from tagsim.boards import Board
+
+SCAN_WINDOW_S = 2.0  # a BLE scan: window = interval, long enough to catch a 1 Hz beacon
+UPLOAD_TX_S, UPLOAD_IDLE_S = 5.0, 15.0  # modem: attach + send, then linger before PSM
+UPLOAD_FAIL_S = 30.0  # searching for a network that is not there
+MCU_PER_EPOCH_S = 0.1  # CPU awake per second of GNSS data (UART, parsing); light sleep between
+MCU_PER_WAKE_S = 0.2  # boot from deep sleep, decide, sleep again
+
+
+class PowerMeter:
+    def __init__(self, board: Board, capacity_mah: float, initial_pct: float) -> None:
+        self.b = board
+        self.capacity = capacity_mah
+        self.charge = capacity_mah * initial_pct / 100.0
+        self.mah: dict[str, float] = {
+            "mcu": 0.0,
+            "gnss": 0.0,
+            "ble": 0.0,
+            "modem": 0.0,
+            "board": 0.0,
+        }
+        self.charged_mah = 0.0
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.charge / self.capacity
+
+    @property
+    def empty(self) -> bool:
+        return self.charge <= 0.0
+
+    def draw(self, comp: str, ma: float, seconds: float) -> None:
+        q = ma * seconds / 3600.0
+        self.mah[comp] += q
+        self.charge -= q
+
+    def sleep_ma(self, gnss_backup: bool) -> float:
+        """Total current while everything sleeps (MCU deep sleep, GNSS off or on backup)."""
+        c = self.b.current_ma
+        g = c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"]
+        return c["mcu"]["deep_sleep"] + g + c["modem"]["psm"] + self.b.board_overhead_ma
+
+    def sleep(self, seconds: float, gnss_backup: bool) -> None:
+        c = self.b.current_ma
+        self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
+        self.draw("gnss", c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"], seconds)
+        self.draw("modem", c["modem"]["psm"], seconds)
+        self.draw("board", self.b.board_overhead_ma, seconds)
+
+    def gnss_second(self, state: str) -> None:
+        c = self.b.current_ma
+        self.draw("gnss", c["gnss"]["tracking" if state == "tracking" else "acquisition"], 1.0)
+        m = c["mcu"]
+        self.draw(
+            "mcu", m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S), 1.0
+        )
+        self.draw("modem", c["modem"]["psm"], 1.0)
+        self.draw("board", self.b.board_overhead_ma, 1.0)
+
+    def wake(self) -> None:
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], MCU_PER_WAKE_S)
+
+    def scan(self) -> None:
+        self.draw("ble", self.b.current_ma["ble"]["scan"], SCAN_WINDOW_S)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], SCAN_WINDOW_S)
+
+    def upload(self, ok: bool) -> None:
+        m = self.b.current_ma["modem"]
+        if ok:
+            self.draw("modem", m["tx"], UPLOAD_TX_S)
+            self.draw("modem", m["idle"], UPLOAD_IDLE_S)
+        else:
+            self.draw("modem", m["idle"], UPLOAD_FAIL_S)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], UPLOAD_TX_S)
+
+    def charge_for(self, ma: float, seconds: float) -> None:
+        q = min(ma * seconds / 3600.0, self.capacity - self.charge)
+        if q > 0:
+            self.charge += q
+            self.charged_mah += q

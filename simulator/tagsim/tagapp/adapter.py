@@ -1,0 +1,220 @@
+# The tag adapter: the simulator's stand-in for the device shell's main loop. It feeds the core
+# (NmeaReader -> FixFilter -> Store) with what the world delivers and answers with what the tag
+# wants next. Portable: the same file runs under CPython and inside MicroPython (lockstep driver).
+#
+# Inputs (the shell calls these with the virtual time `now`, integer seconds since 2000):
+#   wake(now)                      the wake time the tag asked for has come
+#   uart(now, chunk), uart_idle(now)   GNSS bytes; the line went quiet (end of the epoch burst)
+#   scan_result(now, addr, rssi, adv), scan_done(now)   one BLE advertisement; the scan ended
+#   battery(now, pct), tamper(now, kind), link(now, up)
+# Outputs (read after each call):
+#   gnss_on      the GNSS rail should be powered
+#   want_scan    a BLE scan should run now (the shell reports results, then scan_done)
+#   wake_at      when to call wake() if nothing else happens first (the GNSS off: deep sleep)
+#   events       what the tag did, as tuples; the shell drains them with take_events()
+#
+# HOOK POINTS for the cores being written (issue 4: zones and curfew; issue 6: proximity):
+#   zones      ZoneMonitor(blob): on_fix(fix, now) -> alerts, on_no_fix(now) -> alerts,
+#              wanted_interval(now) -> seconds between fixes (or None: no opinion)
+#   proximity  Proximity(...): on_scan(now, addr, rssi, adv) -> alerts, next_scan(now) -> time
+# Pass them to TagAdapter(...); with None the adapter behaves as a plain tracker. Every alert is
+# logged to the store as an event (EV_ZONE / EV_PROXIMITY) and reported as an "A"/"P" event.
+#
+# ALL "what next and when" decisions are in plan(): the later core scheduler (issue: scheduling
+# brain and power budget) replaces that one method.
+from tagcore import record as R
+from tagcore.fixfilter import FixFilter
+from tagcore.nmea import NmeaReader
+from tagcore.store import Store
+
+NEVER = 1 << 62
+TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
+
+
+class TagConfig:
+    def __init__(
+        self,
+        fix_interval_s=60,
+        max_search_s=120,
+        scan_interval_s=0,
+        upload_interval_s=900,
+        low_battery_pct=15,
+    ):
+        self.fix_interval_s = fix_interval_s
+        self.max_search_s = max_search_s
+        self.scan_interval_s = scan_interval_s
+        self.upload_interval_s = upload_interval_s
+        self.low_battery_pct = low_battery_pct
+
+
+def _alert_fields(a):
+    # An alert from a hook: a tuple/list of ints (kept) or anything else (its str()).
+    if isinstance(a, (tuple, list)):
+        return tuple(a)
+    return (a,)
+
+
+def _alert_bytes(fields):
+    out = bytearray()
+    for v in fields:
+        if isinstance(v, int):
+            R.put_varint(out, R.zz(v))
+    return bytes(out)
+
+
+class TagAdapter:
+    def __init__(self, cfg, fs, now, zones=None, proximity=None):
+        self.cfg = cfg
+        self.reader = NmeaReader()
+        self.filter = FixFilter()
+        self.store = Store(fs, now)
+        self.zones = zones
+        self.proximity = proximity
+        self.events = []
+        self.gnss_on = False
+        self.want_scan = False
+        self.wake_at = now
+        self.search_from = -1  # when the current fix search began; -1: not searching
+        self.next_fix = now
+        self.next_scan = now if cfg.scan_interval_s > 0 or proximity is not None else NEVER
+        self.next_upload = now + cfg.upload_interval_s
+        self.link_up = True
+        self.acked = 0
+        self.lost = False  # a search timed out and no fix came since (EV_LOC_LOST logged once)
+        self.low_batt = False
+        self.fixes = 0
+        self.plan(now)
+
+    def take_events(self):
+        ev = self.events
+        self.events = []
+        return ev
+
+    # ---- inputs -------------------------------------------------------------------------
+    def wake(self, now):
+        if now >= self.next_upload:
+            self.upload(now)
+        self.store.tick(now)
+        self.plan(now)
+
+    def uart(self, now, chunk):
+        if self.reader.feed(chunk):
+            self._drain(now)
+
+    def uart_idle(self, now):
+        if self.reader.flush():
+            self._drain(now)
+        self.plan(now)
+
+    def _drain(self, now):
+        while True:
+            f = self.reader.pop()
+            if f is None:
+                return
+            if not self.filter.check(f):
+                if f.quality:  # a fix the filter refused (no-fix epochs are only counted)
+                    self.events.append(("R", now, f.t))
+                continue
+            seq = self.store.append_fix(f, now)[0]
+            self.fixes += 1
+            self.lost = False
+            self.events.append(("F", now, f.t, f.lat, f.lon, f.acc_dm, f.sats, seq))
+            if self.search_from >= 0:
+                self.search_from = -1
+                self.next_fix = now + self.interval(now)
+            if self.zones is not None:
+                self._alerts("A", R.EV_ZONE, now, self.zones.on_fix(f, now))
+
+    def scan_result(self, now, addr, rssi, adv=b""):
+        self.events.append(("S", now, addr, rssi))
+        if self.proximity is not None:
+            self._alerts("P", R.EV_PROXIMITY, now, self.proximity.on_scan(now, addr, rssi, adv))
+
+    def scan_done(self, now):
+        self.want_scan = False
+        if self.proximity is not None:
+            self.next_scan = self.proximity.next_scan(now)
+        else:
+            self.next_scan = now + self.cfg.scan_interval_s
+        self.plan(now)
+
+    def battery(self, now, pct):
+        if pct <= self.cfg.low_battery_pct and not self.low_batt:
+            self.low_batt = True
+            self.store.append_event(R.EV_LOW_BATTERY, now, bytes([pct]))
+            self.events.append(("B", now, pct))
+        elif pct > self.cfg.low_battery_pct + 5:
+            self.low_batt = False
+
+    def tamper(self, now, kind):
+        code = TAMPER_CODES.get(kind, 0)
+        self.store.append_event(R.EV_TAMPER, now, bytes([code]))
+        self.events.append(("T", now, code))
+        self.next_upload = now  # report it at once
+        self.plan(now)
+
+    def link(self, now, up):
+        self.link_up = up
+        self.events.append(("K", now, 1 if up else 0))
+
+    def _alerts(self, tag, kind, now, alerts):
+        for a in alerts or ():
+            fields = _alert_fields(a)
+            self.store.append_event(kind, now, _alert_bytes(fields))
+            self.events.append((tag, now) + fields)  # noqa: RUF005 (no PEP 448 in MicroPython)
+            self.next_upload = now  # alerts go out at once
+
+    # ---- uplink -------------------------------------------------------------------------
+    def upload(self, now):
+        self.next_upload = now + self.cfg.upload_interval_s
+        if not self.link_up:
+            self.events.append(("U", now, 0, 0))
+            return
+        self.store.flush()
+        n = 0
+        while True:
+            recs = self.store.read(self.acked + 1, 64)
+            if not recs:
+                break
+            n += len(recs)
+            self.acked = recs[-1][0]
+        self.store.ack(self.acked)
+        self.events.append(("U", now, 1, n))
+
+    # ---- the one place that decides what next and when ----------------------------------
+    def interval(self, now):
+        iv = self.cfg.fix_interval_s
+        if self.zones is not None:
+            w = self.zones.wanted_interval(now)
+            if w is not None and w < iv:
+                iv = w
+        return iv
+
+    def plan(self, now):
+        if self.search_from < 0 and now >= self.next_fix:
+            self.search_from = now  # start a fix search: the receiver goes on
+        if self.search_from >= 0 and now - self.search_from >= self.cfg.max_search_s:
+            self.search_from = -1  # give up this sample: save the battery
+            self.next_fix = now + self.interval(now)
+            if not self.lost:
+                self.lost = True
+                self.store.append_event(R.EV_LOC_LOST, now)
+                self.events.append(("L", now))
+            if self.zones is not None:
+                self._alerts("A", R.EV_ZONE, now, self.zones.on_no_fix(now))
+        on = self.search_from >= 0
+        if on != self.gnss_on:
+            self.gnss_on = on
+            self.events.append(("G", now, 1 if on else 0))
+        if now >= self.next_scan:
+            self.want_scan = True
+        nxt = self.next_fix
+        if self.next_scan < nxt:
+            nxt = self.next_scan
+        if self.next_upload < nxt:
+            nxt = self.next_upload
+        if self.store.buf:
+            t = self.store.buf_t + self.store.max_age
+            if t < nxt:
+                nxt = t
+        self.wake_at = nxt if nxt > now else now + 1

@@ -1,0 +1,69 @@
+# Lockstep driver: runs the tag adapter (and the core under it) inside MicroPython, driven over
+# stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython can run it too.
+#
+# Requests, one header line each (binary payload after it where noted):
+#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW   configure and boot
+#   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
+#   s NOW K          K lines "ADDR RSSI" follow: scan results, then the scan ends
+#   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
+#   r NOW            reboot: a new adapter over the same flash       q          quit
+# Reply to each: "= GNSS WANTSCAN WAKEAT N" and then N event lines (fields joined by spaces).
+import gc
+import sys
+
+from adapter import TagAdapter, TagConfig
+from memfs import MemFs
+
+
+def main():
+    inp = sys.stdin.buffer
+    out = sys.stdout
+    fs = MemFs()
+    tag = None
+    cfg = None
+    while True:
+        line = inp.readline()
+        if not line:
+            return
+        a = line.split()
+        op = a[0]
+        if op == b"q":
+            return
+        now = int(a[-1]) if op == b"c" else int(a[1])
+        if op == b"c":
+            cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+            tag = TagAdapter(cfg, fs, now)
+        elif op == b"r":
+            tag = None
+            gc.collect()
+            tag = TagAdapter(cfg, fs, now)
+        elif op == b"w":
+            tag.wake(now)
+        elif op == b"u":
+            for k in range(2, len(a)):
+                n = int(a[k])
+                data = inp.read(n)
+                while len(data) < n:
+                    data += inp.read(n - len(data))
+                tag.uart(now, data)
+            tag.uart_idle(now)
+        elif op == b"s":
+            for _ in range(int(a[2])):
+                r = inp.readline().split()
+                tag.scan_result(now, r[0].decode(), int(r[1]))
+            tag.scan_done(now)
+        elif op == b"b":
+            tag.battery(now, int(a[2]))
+        elif op == b"t":
+            tag.tamper(now, a[2].decode())
+        elif op == b"l":
+            tag.link(now, a[2] == b"1")
+        ev = tag.take_events()
+        out.write("= %d %d %d %d\n" % (tag.gnss_on, tag.want_scan, tag.wake_at, len(ev)))  # noqa: UP031
+        for e in ev:
+            out.write(" ".join([str(x) for x in e]))
+            out.write("\n")
+        out.flush()
+
+
+main()
