@@ -6,10 +6,14 @@ event streams can be compared line for line."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Protocol
+
+from taghost import build
 
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
@@ -112,14 +116,18 @@ def micropython_binary() -> str:
 class MicroPythonTag:
     """The same adapter and core inside the MicroPython unix port, heap capped at ESP32 size.
 
-    Sources are imported as .py (the compiler's RAM comes out of the same heap, which is why
-    the cap is the grown ESP32 heap rather than the initial 56 KiB)."""
+    The modules are compiled with mpy-cross first, as deployed (compiling on the target would
+    take its RAM from the same heap), into a private directory removed on close()."""
 
     def __init__(self, heap: int = ESP32_HEAP) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
+        build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=0)
+        build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=0)
         env = dict(os.environ)
-        env["MICROPYPATH"] = f".frozen:{FIRMWARE}:{TAGAPP}"
+        env["MICROPYPATH"] = ".frozen:fw:app"
         self.p = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={heap}", str(TAGAPP / "driver.py")],
+            [micropython_binary(), "-X", f"heapsize={heap}", "-m", "driver"],
+            cwd=self.tmp,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -177,6 +185,7 @@ class MicroPythonTag:
             self.p.stdin.write(b"q\n")
             self.p.stdin.close()
             self.p.wait(timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def make(runtime: str, zones: object = None, proximity: object = None) -> Tag:
