@@ -110,7 +110,8 @@ class Receiver:
         """One second of output while powered, for the wearer at truth point p."""
         t = p.t
         view = self.sky.view(t, p.env, self.rng)
-        used = [v for v in view if v[4] > 0]
+        used = [v for v in view if v[4] > 0 and v[0] == 1][:12]  # a GSA lists 12 per system
+        used += [v for v in view if v[4] > 0 and v[0] == 2][:12]
         n = len(used)
         hdop = min(20.0, 0.5 + 5.5 / max(n - 2, 1)) * (1.0 if p.env == "open" else 1.3)
         fix = False
