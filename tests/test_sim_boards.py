@@ -7,7 +7,6 @@ import json
 
 import pytest
 from micropython_runner import SHARED
-
 from tagsim import boards
 
 

@@ -7,7 +7,6 @@ import statistics
 import numpy as np
 import pynmea2
 import simworld
-
 from tagsim import boards, geo
 from tagsim.receiver import ACQUIRING, OFF, Receiver
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import gpxpy.gpx
 import pytest
-
 from tagsim import runner, scenario
 from tagsim.simtime import iso, parse_duration
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import simworld
-
 from tagsim import geo
 from tagsim.truth import Trajectory
 
