@@ -92,8 +92,6 @@ class TagAdapter:
 
     # ---- inputs -------------------------------------------------------------------------
     def wake(self, now):
-        if now >= self.next_upload:
-            self.upload(now)
         self.store.tick(now)
         self.plan(now)
 
@@ -150,7 +148,7 @@ class TagAdapter:
         code = TAMPER_CODES.get(kind, 0)
         self.store.append_event(R.EV_TAMPER, now, bytes([code]))
         self.events.append(("T", now, code))
-        self.next_upload = now  # report it at once
+        self.next_upload = now  # report it at once (plan() uploads)
         self.plan(now)
 
     def link(self, now, up):
@@ -162,7 +160,7 @@ class TagAdapter:
             fields = _alert_fields(a)
             self.store.append_event(kind, now, _alert_bytes(fields))
             self.events.append((tag, now) + fields)  # noqa: RUF005 (no PEP 448 in MicroPython)
-            self.next_upload = now  # alerts go out at once
+            self.next_upload = now  # alerts go out at once (the next plan() uploads)
 
     # ---- uplink -------------------------------------------------------------------------
     def upload(self, now):
@@ -202,6 +200,8 @@ class TagAdapter:
                 self.events.append(("L", now))
             if self.zones is not None:
                 self._alerts("A", R.EV_ZONE, now, self.zones.on_no_fix(now))
+        if now >= self.next_upload:  # due, or brought forward by an alert or tamper
+            self.upload(now)
         on = self.search_from >= 0
         if on != self.gnss_on:
             self.gnss_on = on

@@ -1,0 +1,95 @@
+"""The seam for the zone and proximity cores: stand-in monitors plugged into the adapter's hook
+points drive alerts, uploads, the fix interval and the scan schedule, and the metrics score the
+alert stream they produce against truth."""
+
+from __future__ import annotations
+
+import simworld
+from tagcore import record as R
+from tagsim import engine, metrics
+from tagsim.scenario import parse
+from tagsim.tagapp.adapter import TagAdapter, TagConfig
+from tagsim.tagapp.memfs import MemFs
+
+
+class LineZone:
+    """Stand-in zone monitor: 'inside' east of a longitude (microdegrees), code 1 on entry."""
+
+    def __init__(self, lon: int, fast: int | None = None) -> None:
+        self.lon, self.fast, self.inside = lon, fast, False
+        self.no_fix = 0
+
+    def on_fix(self, fix, now):
+        inside = fix.lon >= self.lon
+        was, self.inside = self.inside, inside
+        if inside and not was:
+            return [(7, 1)]
+        if was and not inside:
+            return [(7, 0)]
+        return []
+
+    def on_no_fix(self, now):
+        self.no_fix += 1
+        return []
+
+    def wanted_interval(self, now):
+        return self.fast
+
+
+class EveryScan:
+    def __init__(self, period: int) -> None:
+        self.period, self.seen = period, []
+
+    def on_scan(self, now, addr, rssi, adv):
+        self.seen.append((now, addr, rssi))
+        return [(1, 1)] if rssi > -70 else []
+
+    def next_scan(self, now):
+        return now + self.period
+
+
+def _walk() -> engine.Run:
+    return engine.run(parse(simworld.doc(), "<t>"), "cpython", LineZone(13_378_000), None)
+
+
+def test_zone_hook_alerts_are_stored_uploaded_and_scored() -> None:
+    r = _walk()
+    alerts = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("A ")]
+    assert [ln.split()[2:] for _, ln in alerts] == [["7", "1"]]
+    t_alert = alerts[0][0]
+    assert any(t == t_alert and ln.startswith("U ") for t, ln in r.log.tag_lines)
+    # truth: the first second the wearer is east of 13.378 (walking east at ~1.4 m/s)
+    ser = metrics.truth_series(r.truth, r.scenario.start, r.log.end)
+    t_true = int(ser["t"][(ser["lon"] >= 13.378).argmax()])
+    res = metrics.match_alerts([metrics.TruthEvent(t_true, 7, "entry")], [(t_alert, 7, 1)])
+    assert res["detected"] == 1 and res["false"] == 0 and 0 <= res["delay_max_s"] <= 90
+
+
+def test_wanted_interval_shortens_the_duty_cycle() -> None:
+    sc = parse(simworld.doc(), "<t>")
+    slow = engine.run(sc, "cpython", LineZone(99_000_000), None)
+    fast = engine.run(sc, "cpython", LineZone(99_000_000, fast=15), None)
+    n = lambda r: sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))  # noqa: E731
+    assert n(fast) > 3 * n(slow)
+
+
+def test_proximity_hook_sets_the_scan_schedule() -> None:
+    d = simworld.doc(beacon={"itinerary": [{"stay": "home", "for": "2h"}], "shadowing_db": 0})
+    prox = EveryScan(120)
+    r = engine.run(parse(d, "<t>"), "cpython", None, prox)
+    scans = [t for t, _, _ in r.log.scans]
+    assert all(b - a == 120 for a, b in zip(scans, scans[1:], strict=False))
+    heard_home = [x for x in prox.seen if x[0] < r.scenario.start + 600]
+    assert heard_home and all(x[1] == "c0:ff:ee:00:00:01" for x in heard_home)
+    assert any(ln.startswith("P ") for _, ln in r.log.tag_lines)
+
+
+def test_alerts_become_store_events() -> None:
+    fs = MemFs()
+    tag = TagAdapter(TagConfig(), fs, simworld.START)
+    tag._alerts("A", R.EV_ZONE, simworld.START + 5, [(3, 1)])
+    recs = tag.store.read(0, 10)
+    kinds = [k for _, k, _ in recs]
+    assert R.EV_ZONE in kinds and R.EV_BOOT in kinds
+    t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
+    assert t == simworld.START + 5 and data == bytes([6, 2])  # zigzag varints of 3, 1
