@@ -3,6 +3,8 @@ drains by the profile's currents, and the world's events reach the tag."""
 
 from __future__ import annotations
 
+import itertools
+
 import simworld
 from tagsim import engine
 from tagsim.scenario import parse
@@ -23,14 +25,14 @@ def test_sleeping_costs_no_iterations() -> None:
     fixes = _lines(r, "F")
     assert 46 <= len(fixes) <= 49
     assert r.log.iterations < 600  # two days: 172800 simulated seconds
-    gaps = [int(b[1]) - int(a[1]) for a, b in zip(fixes, fixes[1:], strict=False)]
+    gaps = [int(b[1]) - int(a[1]) for a, b in itertools.pairwise(fixes)]
     assert all(3599 <= g <= 3602 for g in gaps)
 
 
 def test_fix_interval_and_receiver_duty_cycle() -> None:
     r = _park(0.25)
     fixes = _lines(r, "F")
-    gaps = [int(b[1]) - int(a[1]) for a, b in zip(fixes, fixes[1:], strict=False)]
+    gaps = [int(b[1]) - int(a[1]) for a, b in itertools.pairwise(fixes)]
     assert len(fixes) >= 355 and all(59 <= g <= 62 for g in gaps)
     on = r.log.gnss_seconds["acquiring"] + r.log.gnss_seconds["tracking"]
     assert on < 0.1 * 6 * 3600  # hot starts: the receiver is on a few seconds a minute

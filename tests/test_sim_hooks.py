@@ -4,6 +4,8 @@ alert stream they produce against truth."""
 
 from __future__ import annotations
 
+import itertools
+
 import simworld
 from tagcore import record as R
 from tagsim import engine, metrics
@@ -78,7 +80,7 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
     prox = EveryScan(120)
     r = engine.run(parse(d, "<t>"), "cpython", None, prox)
     scans = [t for t, _, _ in r.log.scans]
-    assert all(b - a == 120 for a, b in zip(scans, scans[1:], strict=False))
+    assert all(b - a == 120 for a, b in itertools.pairwise(scans))
     heard_home = [x for x in prox.seen if x[0] < r.scenario.start + 600]
     assert heard_home and all(x[1] == "c0:ff:ee:00:00:01" for x in heard_home)
     assert any(ln.startswith("P ") for _, ln in r.log.tag_lines)
