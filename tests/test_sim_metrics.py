@@ -73,9 +73,11 @@ def test_expectations_pass_fail_pending() -> None:
 
 
 def test_encounter_truth() -> None:
-    t = np.arange(100, dtype=np.int64)
-    tag = {"t": t, "lat": np.full(100, 52.52), "lon": np.full(100, 13.37)}
-    east = np.where((t > 30) & (t < 60), 20.0, 200.0)  # metres east of the tag
+    t = np.arange(1000, dtype=np.int64)
+    tag = {"t": t, "lat": np.full(1000, 52.52), "lon": np.full(1000, 13.37)}
+    # metres east of the tag: close 31-59, apart 60 s, close again (same encounter), then
+    # apart for longer than MERGE_S (300 s) and close again at 700 (a second encounter)
+    east = np.where(((t > 30) & (t < 60)) | ((t >= 120) & (t < 150)) | (t >= 700), 20.0, 200.0)
     b = {"t": t, "lat": tag["lat"], "lon": 13.37 + east / (111195.08 * np.cos(np.radians(52.52)))}
     ev = metrics.encounter_truth(tag, b, 50)
-    assert [(e.t, e.kind) for e in ev] == [(31, "encounter")]
+    assert [(e.t, e.kind) for e in ev] == [(31, "encounter"), (700, "encounter")]

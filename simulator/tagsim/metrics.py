@@ -22,6 +22,7 @@ from tagsim.truth import Trajectory
 
 EARLY_S = 120  # an alert this much before the truth entry still counts (fix noise near an edge)
 MATCH_S = 1800  # an alert later than this after the entry does not explain it
+MERGE_S = 300  # beacon contacts this close together are one encounter
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,15 @@ def encounter_truth(
     dn = (beacon["lat"] - tag["lat"]) * 111195.08
     de = (beacon["lon"] - tag["lon"]) * 111195.08 * np.cos(lat0)
     close = np.hypot(de, dn) < near_m
-    return [TruthEvent(int(tag["t"][i]), bid, "encounter") for i in _rising(close)]
+    out: list[TruthEvent] = []
+    last_close = -MERGE_S - 1
+    for i in _rising(close):
+        t = int(tag["t"][i])
+        if t - last_close > MERGE_S:  # apart for longer than MERGE_S: a new encounter
+            out.append(TruthEvent(t, bid, "encounter"))
+        j = i + int(np.argmin(close[i:])) if not close[i:].all() else len(close)
+        last_close = int(tag["t"][j - 1])
+    return out
 
 
 def match_alerts(truth: list[TruthEvent], alerts: list[tuple[int, int, int]]) -> dict[str, Any]:

@@ -148,12 +148,17 @@ def map_svg(
     return "".join(out)
 
 
+def _tick(v: float) -> str:
+    return f"{v / 1000:.3g}k" if abs(v) >= 10000 else f"{v:.3g}"
+
+
 def plot_svg(
     title: str,
     series: list[tuple[str, list[tuple[float, float]], str]],
     t0: int,
     ylabel: str,
     line: bool = False,
+    t1: int | None = None,
 ) -> str:
     allp = [p for _, s, _ in series for p in s]
     out = [
@@ -164,7 +169,7 @@ def plot_svg(
     if not allp:
         out.append('<text x="50" y="100">no data</text></svg>')
         return "".join(out)
-    x0, x1 = t0, max(max(p[0] for p in allp), t0 + 1)
+    x0, x1 = t0, max(t1 or max(p[0] for p in allp), t0 + 1)
     y0, y1 = min(p[1] for p in allp), max(p[1] for p in allp)
     if y1 - y0 < 1e-9:
         y0, y1 = y0 - 1, y1 + 1
@@ -184,7 +189,7 @@ def plot_svg(
         _, y = xy(x0, v)
         out.append(
             f'<line x1="{L}" y1="{y}" x2="{R}" y2="{y}" stroke="#e6e8eb"/>'
-            f'<text x="{L - 6}" y="{y + 4}" text-anchor="end">{v:.3g}</text>'
+            f'<text x="{L - 6}" y="{y + 4}" text-anchor="end">{_tick(v)}</text>'
         )
     hours = (x1 - x0) / 3600
     step = next(s for s in (0.25, 0.5, 1, 2, 4, 6, 12, 24, 48) if hours / s <= 10)
@@ -236,25 +241,31 @@ def render(
     acc = [(float(f["t"]), f["acc_m"]) for f in fixes if f["acc_m"] is not None]
     batt = [(float(t), v) for t, v in run.log.battery]
     rssi = [(float(t), float(r)) for t, _, r in run.log.scans if r is not None]
+    t0, t1 = sc.start, run.log.end
     plots = [
         plot_svg(
             "Fix error against truth (m)",
             [("error", errs, "#1f77d0"), ("reported accuracy", acc, "#c98a12")],
-            sc.start,
+            t0,
             "metres",
+            t1=t1,
         ),
-        plot_svg("Battery (%)", [("battery", batt, "#1f9d55")], sc.start, "%", line=True),
+        plot_svg("Battery (%)", [("battery", batt, "#1f9d55")], t0, "%", line=True, t1=t1),
     ]
     if sc.beacon is not None:
         dist = [(float(t), float(d)) for t, d, _ in run.log.scans]
         plots.append(
             plot_svg(
-                "Beacon RSSI at the tag's scans (dBm)", [("rssi", rssi, "#8a4baf")], sc.start, "dBm"
+                "Beacon RSSI at the tag's scans (dBm)",
+                [("rssi", rssi, "#8a4baf")],
+                t0,
+                "dBm",
+                t1=t1,
             )
         )
         plots.append(
             plot_svg(
-                "True distance to the beacon (m)", [("distance", dist, "#5b6675")], sc.start, "m"
+                "True distance to the beacon (m)", [("distance", dist, "#5b6675")], t0, "m", t1=t1
             )
         )
     rows = "".join(
