@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from tagsim import runner, scenario
 
 SHORT = [

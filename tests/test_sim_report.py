@@ -13,7 +13,6 @@ import gpxpy
 import pytest
 from pngread import read_png
 from shapely.geometry import shape
-
 from tagsim import runner, scenario
 
 CHROMIUM_FLAGS = [
