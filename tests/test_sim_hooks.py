@@ -8,6 +8,7 @@ import itertools
 
 import simworld
 from tagcore import record as R
+from tagcore.fix import Fix
 from tagsim import engine, metrics
 from tagsim.scenario import parse
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
@@ -95,3 +96,53 @@ def test_alerts_become_store_events() -> None:
     assert R.EV_ZONE in kinds and R.EV_BOOT in kinds
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
     assert t == simworld.START + 5 and data == bytes([6, 2])  # zigzag varints of 3, 1
+
+
+START = simworld.START
+
+
+class FlakyFs(MemFs):
+    """Flash whose reads of one segment fail (as an out-of-memory read does on the device)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: str | None = None
+
+    def open(self, name, mode):
+        if "r" in mode and name == self.broken:
+            raise MemoryError("no room to read " + name)
+        return super().open(name, mode)
+
+
+def test_upload_does_not_acknowledge_past_an_unreadable_segment() -> None:
+    fs = FlakyFs()
+    tag = TagAdapter(TagConfig(upload_interval_s=10**6), fs, simworld.START)
+    tag.store.seg_bytes = 512  # small segments: 200 fixes span several
+    for k in range(200):
+        fix = (
+            START + k,
+            0,
+            52_520_000 + 37 * k,
+            13_370_000 - 11 * k,
+            350,
+            140,
+            9000,
+            50,
+            90,
+            9,
+            1,
+            3,
+            2,
+        )
+        tag.store.append_fix(Fix(*fix), START + k)
+    tag.store.flush()
+    segs = sorted(fs.files)
+    assert len(segs) >= 2
+    fs.broken = segs[0]
+    tag.upload(START + 300)
+    assert tag.take_events()[-1][:3] == ("U", START + 300, 2)
+    assert tag.acked == 0 and sorted(fs.files) == segs  # nothing deleted
+    fs.broken = None
+    tag.upload(START + 600)
+    ev = tag.take_events()[-1]
+    assert ev[:3] == ("U", START + 600, 1) and ev[3] == 201  # the boot record + 200 fixes

@@ -101,7 +101,7 @@ def run(
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
-                pm.upload(ln.split()[2] == "1")
+                pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
 
     try:
         emit(tag.boot(cfg, t), t)

@@ -164,7 +164,7 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"
         ),
         "uploads_failed": sum(
-            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] == "0"
+            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] != "1"
         ),
         "tamper_events": sum(1 for _, ln in log.tag_lines if ln.startswith("T ")),
         "low_battery_events": sum(1 for _, ln in log.tag_lines if ln.startswith("B ")),

@@ -151,9 +151,11 @@ class MicroPythonTag:
 
     def boot(self, cfg: TagConfig, now: int) -> list[str]:
         c = cfg
+        flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
+        flash.mkdir(exist_ok=True)
         return self._call(
             f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
-            f"{c.upload_interval_s} {c.low_battery_pct} {now}"
+            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}"
         )
 
     def reboot(self, now: int) -> list[str]:

@@ -11,6 +11,11 @@
 #   gnss_on      the GNSS rail should be powered
 #   want_scan    a BLE scan should run now (the shell reports results, then scan_done)
 #   wake_at      when to call wake() if nothing else happens first (the GNSS off: deep sleep)
+# Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
+#   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
+#   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
+#   scan result; ("A"/"P", now, *alert) hook alerts; ("T", now, code) tamper; ("B", now, pct) low
+#   battery; ("L", now) location lost (a search timed out); ("K", now, up) link state.
 #   events       what the tag did, as tuples; the shell drains them with take_events()
 #
 # HOOK POINTS for the cores being written (issue 4: zones and curfew; issue 6: proximity):
@@ -28,6 +33,7 @@ from tagcore.nmea import NmeaReader
 from tagcore.store import Store
 
 NEVER = 1 << 62
+UPLOAD_BATCH = 16  # records read from the store at a time while uploading
 TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
 
@@ -169,14 +175,26 @@ class TagAdapter:
             self.events.append(("U", now, 0, 0))
             return
         self.store.flush()
+        # Store.read skips a segment it cannot read (counted as "unreadable", e.g. out of
+        # memory): acknowledging past it would delete records never sent, so such a batch is
+        # sent but not acknowledged, and the next upload tries again.
+        bad = self.store.counts.get("unreadable", 0)
         n = 0
+        last = self.acked
         while True:
-            recs = self.store.read(self.acked + 1, 64)
+            # Small batches, each dropped before the next is read: on an ESP32 without PSRAM
+            # two batches of 64 fixes and the segment bytes fragment the heap until reads fail.
+            recs = self.store.read(last + 1, UPLOAD_BATCH)
             if not recs:
                 break
             n += len(recs)
-            self.acked = recs[-1][0]
-        self.store.ack(self.acked)
+            last = recs[-1][0]
+            recs = None
+        if self.store.counts.get("unreadable", 0) != bad:
+            self.events.append(("U", now, 2, n))
+            return
+        self.acked = last
+        self.store.ack(last)
         self.events.append(("U", now, 1, n))
 
     # ---- the one place that decides what next and when ----------------------------------

@@ -2,7 +2,8 @@
 # stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW   configure and boot
+#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW [DIR]   configure and boot; the flash log lives in
+#                    DIR (real files, as littlefs on the device: off the heap), else in RAM
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K          K lines "ADDR RSSI" follow: scan results, then the scan ends
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
@@ -13,12 +14,13 @@ import sys
 
 from adapter import TagAdapter, TagConfig
 from memfs import MemFs
+from tagcore.store import OsFs
 
 
 def main():
     inp = sys.stdin.buffer
     out = sys.stdout
-    fs = MemFs()
+    fs = None
     tag = None
     cfg = None
     while True:
@@ -29,9 +31,10 @@ def main():
         op = a[0]
         if op == b"q":
             return
-        now = int(a[-1]) if op == b"c" else int(a[1])
+        now = int(a[6]) if op == b"c" else int(a[1])
         if op == b"c":
             cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+            fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
             tag = TagAdapter(cfg, fs, now)
         elif op == b"r":
             tag = None

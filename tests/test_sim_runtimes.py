@@ -1,0 +1,63 @@
+"""The same scenario with the core in CPython and inside the real MicroPython interpreter
+(lockstep over a pipe, heap capped at an ESP32 size): the tag's event streams are identical."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tagsim import engine, runner, runtime, scenario
+
+
+def _pair(name: str, **over: object) -> tuple[engine.Run, engine.Run]:
+    sc = dataclasses.replace(scenario.load(runner.SCENARIOS / f"{name}.toml"), **over)
+    return engine.run(sc, "cpython"), engine.run(sc, "micropython")
+
+
+def test_commute_streams_are_identical() -> None:
+    a, b = _pair("commute")
+    assert len(a.log.tag_lines) > 500
+    assert a.log.tag_lines == b.log.tag_lines
+    assert a.log.world == b.log.world
+
+
+def test_noisy_line_tamper_gap_and_beacon_are_identical() -> None:
+    # line noise exercises the reader's reject paths; the week's first hours bring a tamper,
+    # coverage gaps and the charger; the beacon scenario brings scan results
+    a, b = _pair(
+        "week",
+        duration=14 * 3600,
+        line_noise=2e-4,
+        start=scenario.load(runner.SCENARIOS / "week.toml").start + 2 * 86400,
+    )
+    assert a.uart.corrupted > 10
+    assert any(ln.startswith("T ") for _, ln in a.log.tag_lines)
+    assert any(ln.startswith("U ") and ln.split()[2] == "0" for _, ln in a.log.tag_lines)
+    assert a.log.tag_lines == b.log.tag_lines
+    c, d = _pair("beacon_indoor")
+    assert any(ln.startswith("S ") for _, ln in c.log.tag_lines)
+    assert c.log.tag_lines == d.log.tag_lines
+
+
+def test_battery_death_and_reboot_are_identical() -> None:
+    sc = scenario.load(runner.SCENARIOS / "battery_rundown.toml")
+    sc = dataclasses.replace(
+        sc,
+        battery_mah=40.0,  # flat after about 4.6 h
+        duration=7 * 3600,
+        charging=(scenario.Window(sc.start + 5 * 3600, sc.start + 6 * 3600),),
+    )
+    a, b = engine.run(sc, "cpython"), engine.run(sc, "micropython")
+    assert a.log.died_at is not None and any(w["ev"] == "boot" for w in a.log.world)
+    assert a.log.tag_lines == b.log.tag_lines
+
+
+def test_micropython_heap_is_capped() -> None:
+    assert runtime.ESP32_HEAP <= 110 * 1024
+    tag = runtime.MicroPythonTag(heap=8 * 1024)  # far too small for the core: it must fail
+    try:
+        import pytest
+
+        with pytest.raises(RuntimeError, match="MemoryError"):
+            tag.boot(runtime.TagConfig(), 825_753_600)
+    finally:
+        tag.close()
