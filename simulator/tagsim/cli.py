@@ -106,9 +106,9 @@ def main(argv: list[str]) -> int:
     s.set_defaults(func=cmd_sweep)
     ls = sub.add_parser("list", help="the scenario library and the board profiles")
     ls.set_defaults(func=cmd_list)
+    if not argv or argv[0] not in ("run", "sweep", "list", "-h", "--help"):
+        argv = ["run", *argv]  # `opentag sim [FILE] [options]`: run (the default scenario)
     a = p.parse_args(argv)
-    if a.cmd is None:  # `opentag sim`: the default scenario
-        a = p.parse_args(["run", *argv])
     try:
         return int(a.func(a))
     except (scenario.ScenarioError, boards.BoardError) as e:
