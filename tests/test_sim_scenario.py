@@ -83,7 +83,7 @@ def test_durations_and_windows() -> None:
         ('[[tamper]]\nat = "yesterday"\n', "tamper[0].at: not an ISO 8601"),
         ('[[coverage_gaps]]\ndaily = "25:00-01:00"\n', "expected a time of day"),
         ("[battery]\ncapacity_mah = 0\n", "battery.capacity_mah: 0 is out of range"),
-        ('[zones]\nfile = "missing.geojson"\n', "zones.file: no such file"),
+        ('[zones]\nfile = "missing.geojson"\n', "zones.file: no such GeoJSON file"),
     ],
 )
 def test_bad_scenarios_name_the_key(tmp_path: Path, extra: str, message: str) -> None:

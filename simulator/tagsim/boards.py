@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tagsim import docfile
+
 BOARDS_DIR = Path(__file__).resolve().parents[2] / "boards"
 
 # Component -> states every profile must give a current for (mA).
@@ -177,12 +179,7 @@ def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
 
 
 def load_file(path: Path) -> Board:
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BoardError(f"{path}: no such board profile") from None
-    except json.JSONDecodeError as e:
-        raise BoardError(f"{path}: not valid JSON: {e}") from None
+    doc = docfile.read(path, json.loads, json.JSONDecodeError, BoardError, "board profile", "JSON")
     board = from_dict(doc, str(path))
     if board.id != path.stem:
         raise BoardError(f"{path}: id {board.id!r} does not match the file name")

@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from tagsim import boards
+from tagsim import boards, docfile
 from tagsim.simtime import parse_clock, parse_duration, parse_instant
 
 MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0}  # typical urban speed, m/s
@@ -332,12 +332,9 @@ def _zones(r: _Reader, base: Path) -> tuple[list[Zone], dict[str, Any] | None]:
     z = r.sub("zones")
     z.check_keys({"file"})
     p = base / z.get("file", str)
-    try:
-        gj = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise z.fail("file", f"no such file {p}") from None
-    except json.JSONDecodeError as e:
-        raise z.fail("file", f"{p} is not valid JSON: {e}") from None
+    gj = docfile.read(
+        p, json.loads, json.JSONDecodeError, lambda m: z.fail("file", m), "GeoJSON file", "JSON"
+    )
     if not isinstance(gj, dict) or gj.get("type") != "FeatureCollection":
         raise z.fail("file", f"{p} must be a GeoJSON FeatureCollection")
     zones = []
@@ -532,12 +529,9 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
 
 def load(path: str | Path) -> Scenario:
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
+    doc = docfile.read(
+        path, tomllib.loads, tomllib.TOMLDecodeError, ScenarioError, "scenario file", "TOML"
+    )
     sc = parse(doc, str(path), path.parent)
     sc.path = path
     return sc
