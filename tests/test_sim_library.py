@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pytest
 from tagsim import runner, scenario
@@ -18,10 +19,14 @@ SHORT = [
 ]
 
 
+@functools.cache
+def result(name: str) -> runner.Result:
+    return runner.run_scenario(scenario.load(runner.SCENARIOS / f"{name}.toml"))
+
+
 @pytest.mark.parametrize("name", SHORT)
 def test_scenario_runs_green(name: str) -> None:
-    sc = scenario.load(runner.SCENARIOS / f"{name}.toml")
-    res = runner.run_scenario(sc)
+    res = result(name)
     bad = [c for c in res.checks if c["status"] == "fail"]
     assert not bad, bad
     assert any(c["status"] == "pass" for c in res.checks)
@@ -29,7 +34,7 @@ def test_scenario_runs_green(name: str) -> None:
 
 def test_scenarios_show_what_they_are_named_for() -> None:
     def m(name: str) -> dict:
-        return runner.run_scenario(scenario.load(runner.SCENARIOS / f"{name}.toml")).metrics
+        return result(name).metrics
 
     assert m("zone_entry")["truth_zone_entries"] == 1
     assert m("commute")["truth_zone_entries"] == 0

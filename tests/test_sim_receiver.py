@@ -94,3 +94,29 @@ def test_urban_canyon_has_multipath_jumps() -> None:
     ur, _, _ = _errors("urban", seed=9, n=1800)
     r = np.hypot(ur[:, 0], ur[:, 1])
     assert (r > 20).sum() > 5  # jumps of 20-80 m that GST does not predict
+
+
+def test_first_fix_after_a_hot_start_has_the_full_error_spread() -> None:
+    # The error process restarts with each solution: a duty-cycled tag (one fix a minute) must see
+    # indoor errors indoors, not the tail of an open-sky process from the last power-on.
+    def first_errors(env: str) -> list[float]:
+        rx = Receiver(simworld.m8(), 11)
+        out = []
+        for c in range(150):
+            t0 = S + 60 * c
+            rx.power(True, t0)
+            for k in range(30):
+                p = simworld.point(t0 + k, env)
+                e = rx.epoch(p)
+                if e.fix:
+                    gga = next(
+                        pynmea2.parse(x) for x in e.data.decode().split("\r\n") if "GGA" in x
+                    )
+                    out.append(geo.dist(p.lat, p.lon, gga.latitude, gga.longitude))
+                    break
+            rx.power(False, t0 + 30)
+        return out
+
+    op, ind = first_errors("open"), first_errors("indoor")
+    assert len(op) == 150 and len(ind) > 100
+    assert statistics.median(ind) > 2 * statistics.median(op)

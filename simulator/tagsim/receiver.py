@@ -76,7 +76,7 @@ class Receiver:
         self.need = 0.0  # sky-seconds still needed for the first fix
         self.start_kind = ""
         self.no_fix_s = 0
-        self.err = [0.0, 0.0]
+        self.err: list[float] | None = None  # Gauss-Markov state per axis (east, north), m
         self.jump = (0, 0.0, 0.0)  # (until t, east m, north m)
         self.starts = {"cold": 0, "warm": 0, "hot": 0}
 
@@ -100,8 +100,7 @@ class Receiver:
         self.start_kind = kind
         self.starts[kind] += 1
         self.need = self.g.ttff_s[kind] * math.exp(self.rng.gauss(0, 0.2))
-        s = self.sigma(1.0, "open")
-        self.err = [self.rng.gauss(0, s), self.rng.gauss(0, s)]
+        self.err = None  # drawn at the first fix, from where the receiver then is
 
     def sigma(self, hdop: float, env: str) -> float:
         return self.g.uere_m * hdop * NOISE_FACTOR[env] / math.sqrt(2)
@@ -160,12 +159,15 @@ class Receiver:
 
     def _position(self, p: Point, hdop: float) -> tuple[float, float, float]:
         sig = self.sigma(hdop, p.env)
-        a = math.exp(-1.0 / TAU_S)
-        k = math.sqrt(1 - a * a) * sig
-        self.err = [
-            a * self.err[0] + k * self.rng.gauss(0, 1),
-            a * self.err[1] + k * self.rng.gauss(0, 1),
-        ]
+        if self.err is None:  # a fresh solution: the stationary distribution
+            self.err = [self.rng.gauss(0, sig), self.rng.gauss(0, sig)]
+        else:
+            a = math.exp(-1.0 / TAU_S)
+            k = math.sqrt(1 - a * a) * sig
+            self.err = [
+                a * self.err[0] + k * self.rng.gauss(0, 1),
+                a * self.err[1] + k * self.rng.gauss(0, 1),
+            ]
         e, n = self.err
         until, je, jn = self.jump
         if p.t >= until and self.rng.random() < MULTIPATH_RATE[p.env]:

@@ -417,8 +417,12 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
     if not itin or not isinstance(itin[0], Stay):
         raise r.fail("itinerary", "must start with a 'stay' step (where the wearer starts)")
     start = r.conv("start", parse_instant)
-    natural = sum(s.seconds for s in itin if isinstance(s, Stay))
     duration = r.conv("duration", parse_duration, None)
+    seed = int(r.num("seed", 1))
+    if duration is None:  # until the itinerary ends (legs take as long as this seed says)
+        from tagsim.truth import Trajectory
+
+        duration = Trajectory(tuple(itin), places, start, seed).end - start
     zones, gj = _zones(r, base)
     beacon = None
     if "beacon" in r.data:
@@ -498,8 +502,8 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         description=r.get("description", str, ""),
         board=board,
         start=start,
-        duration=int(duration if duration is not None else natural),
-        seed=int(r.num("seed", 1)),
+        duration=int(duration),
+        seed=seed,
         places=places,
         itinerary=tuple(itin),
         start_place=itin[0].place,
