@@ -7,6 +7,8 @@ from pathlib import Path
 
 import gpxpy.gpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tagsim import runner, scenario
 from tagsim.simtime import iso, parse_duration
 
@@ -130,3 +132,47 @@ def test_gpx_route_and_repeat(tmp_path: Path) -> None:
     (tmp_path / "r.gpx").write_text("<gpx>")
     with pytest.raises(scenario.ScenarioError, match="gpx"):
         _load(tmp_path, BASE + 'gpx = "r.gpx"\n')
+
+
+_KEYS = scenario.TOP_KEYS | {
+    "stay",
+    "go",
+    "for",
+    "mode",
+    "via",
+    "lat",
+    "lon",
+    "name",
+    "file",
+    "daily",
+    "start",
+    "end",
+    "repeat",
+    "env",
+    "sections",
+    "at",
+    "kind",
+}
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["home", "a", "b", "walk", "2h", "10:00-12:00", "2026-03-02T08:00:00Z", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(sorted(_KEYS)), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(sorted(_KEYS)), _values, max_size=6))
+def test_any_document_is_accepted_or_rejected_with_a_scenario_error(doc: dict) -> None:
+    base = scenario.tomllib.loads(textwrap.dedent(BASE))
+    base.update(doc)
+    try:
+        scenario.parse(base, "<h>")
+    except scenario.ScenarioError as e:
+        assert str(e).startswith("<h>")
