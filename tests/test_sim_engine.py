@@ -103,3 +103,13 @@ def test_same_seed_same_run() -> None:
     assert a.log.tag_lines == b.log.tag_lines and a.log.world == b.log.world
     c = engine.run(parse(simworld.doc(seed=2), "<t>"))
     assert c.log.tag_lines != engine.run(parse(simworld.doc(), "<t>")).log.tag_lines
+
+
+def test_wifi_uplink_costs_wifi_not_modem() -> None:
+    modem = _park(0.25, tag={"upload_interval_s": 600})
+    wifi = _park(0.25, tag={"upload_interval_s": 600, "uplink": "wifi"})
+    assert modem.power.mah["wifi"] == 0 and wifi.power.mah["modem"] == 0
+    ups = sum(1 for _, ln in wifi.log.tag_lines if ln.startswith("U "))
+    # 3 s receiving (100 mA) and 1 s sending (240 mA) per upload
+    assert abs(wifi.power.mah["wifi"] - ups * (3 * 100 + 240) / 3600) < 1e-6
+    assert modem.power.mah["modem"] > wifi.power.mah["wifi"]  # LTE-M attach + linger costs more

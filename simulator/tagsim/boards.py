@@ -20,7 +20,7 @@ BOARDS_DIR = Path(__file__).resolve().parents[2] / "boards"
 REQUIRED_CURRENTS = {
     "mcu": ("active", "light_sleep", "deep_sleep"),
     "ble": ("off", "scan"),
-    "wifi": ("off", "tx"),
+    "wifi": ("off", "rx", "tx"),
     "modem": ("off", "psm", "idle", "tx"),
 }
 GNSS_CURRENTS = ("off", "backup", "acquisition", "tracking")

@@ -88,7 +88,7 @@ def run(
         radio = BeaconRadio(sc.beacon, sc.seed + 11)
     rx = Receiver(sc.board.gnss, sc.seed + 1)
     uart = Uart(sc.board.gnss.baud, sc.chunk_bytes, sc.line_noise, sc.seed + 3)
-    pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct)
+    pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
     log = RunLog()
     backup = sc.board.gnss.backup_supply
     cfg = TagConfig(

@@ -7,13 +7,19 @@ from tagsim.boards import Board
 SCAN_WINDOW_S = 2.0  # a BLE scan: window = interval, long enough to catch a 1 Hz beacon
 UPLOAD_TX_S, UPLOAD_IDLE_S = 5.0, 15.0  # modem: attach + send, then linger before PSM
 UPLOAD_FAIL_S = 30.0  # searching for a network that is not there
+WIFI_RX_S, WIFI_TX_S, WIFI_FAIL_S = 3.0, 1.0, 5.0  # associate + DHCP + TLS, send; scan for no AP
 MCU_PER_EPOCH_S = 0.1  # CPU awake per second of GNSS data (UART, parsing); light sleep between
 MCU_PER_WAKE_S = 0.2  # boot from deep sleep, decide, sleep again
 
 
 class PowerMeter:
-    def __init__(self, board: Board, capacity_mah: float, initial_pct: float) -> None:
+    def __init__(
+        self, board: Board, capacity_mah: float, initial_pct: float, uplink: str = "modem"
+    ) -> None:
         self.b = board
+        self.uplink = uplink  # "modem" (LTE-M, PSM between uploads) or "wifi" (off between)
+        # the modem's sleep current while it holds a registration; Wi-Fi is simply off
+        self.link_sleep_ma = board.current_ma["modem"]["psm"] if uplink == "modem" else 0.0
         self.capacity = capacity_mah
         self.charge = capacity_mah * initial_pct / 100.0
         self.mah: dict[str, float] = {
@@ -21,6 +27,7 @@ class PowerMeter:
             "gnss": 0.0,
             "ble": 0.0,
             "modem": 0.0,
+            "wifi": 0.0,
             "board": 0.0,
         }
         self.charged_mah = 0.0
@@ -42,13 +49,13 @@ class PowerMeter:
         """Total current while everything sleeps (MCU deep sleep, GNSS off or on backup)."""
         c = self.b.current_ma
         g = c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"]
-        return c["mcu"]["deep_sleep"] + g + c["modem"]["psm"] + self.b.board_overhead_ma
+        return c["mcu"]["deep_sleep"] + g + self.link_sleep_ma + self.b.board_overhead_ma
 
     def sleep(self, seconds: float, gnss_backup: bool) -> None:
         c = self.b.current_ma
         self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
         self.draw("gnss", c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"], seconds)
-        self.draw("modem", c["modem"]["psm"], seconds)
+        self.draw("modem", self.link_sleep_ma, seconds)
         self.draw("board", self.b.board_overhead_ma, seconds)
 
     def gnss_second(self, state: str) -> None:
@@ -58,7 +65,7 @@ class PowerMeter:
         self.draw(
             "mcu", m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S), 1.0
         )
-        self.draw("modem", c["modem"]["psm"], 1.0)
+        self.draw("modem", self.link_sleep_ma, 1.0)
         self.draw("board", self.b.board_overhead_ma, 1.0)
 
     def wake(self) -> None:
@@ -69,6 +76,15 @@ class PowerMeter:
         self.draw("mcu", self.b.current_ma["mcu"]["active"], SCAN_WINDOW_S)
 
     def upload(self, ok: bool) -> None:
+        if self.uplink == "wifi":
+            w = self.b.current_ma["wifi"]
+            if ok:
+                self.draw("wifi", w["rx"], WIFI_RX_S)
+                self.draw("wifi", w["tx"], WIFI_TX_S)
+            else:
+                self.draw("wifi", w["rx"], WIFI_FAIL_S)
+            self.draw("mcu", self.b.current_ma["mcu"]["active"], WIFI_RX_S + WIFI_TX_S)
+            return
         m = self.b.current_ma["modem"]
         if ok:
             self.draw("modem", m["tx"], UPLOAD_TX_S)
