@@ -113,3 +113,13 @@ def test_wifi_uplink_costs_wifi_not_modem() -> None:
     # 3 s receiving (100 mA) and 1 s sending (240 mA) per upload
     assert abs(wifi.power.mah["wifi"] - ups * (3 * 100 + 240) / 3600) < 1e-6
     assert modem.power.mah["modem"] > wifi.power.mah["wifi"]  # LTE-M attach + linger costs more
+
+
+def test_battery_life_is_projected_without_the_charger() -> None:
+    from tagsim import metrics
+
+    r = _park(1, battery={"charging": [{"daily": "00:00-06:00"}]})
+    m = metrics.compute(r)
+    assert r.power.charged_mah > 0
+    used = sum(r.power.mah.values())
+    assert m["battery_life_days"] == round(3000 / used, 2)

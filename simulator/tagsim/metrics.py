@@ -179,14 +179,12 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         "truth_curfew_breaches": sum(1 for e in zt if e.kind == "curfew"),
         "truth_events": [e.__dict__ for e in zt],
     }
-    used = sum(run.power.mah.values()) - run.power.charged_mah
+    used = sum(run.power.mah.values())
     days = (end - sc.start) / 86400
     if log.died_at is not None:
         m["battery_life_days"] = round((log.died_at - sc.start) / 86400, 2)
-    else:  # projected at this run's average drain
-        m["battery_life_days"] = (
-            round(days * sc.battery_mah / sum(run.power.mah.values()), 2) if used > 0 else None
-        )
+    else:  # a full battery at this run's average drain, without charging
+        m["battery_life_days"] = round(days * sc.battery_mah / used, 2) if used > 0 else None
     if zones_active:
         r = match_alerts(zt, _alerts(log.tag_lines, "A"))
         m.update(

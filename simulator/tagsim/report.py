@@ -159,7 +159,9 @@ def plot_svg(
     ylabel: str,
     line: bool = False,
     t1: int | None = None,
+    bands: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
 ) -> str:
+    """A scatter (or line) plot against hours since t0; bands: (from, to, colour, label) shading."""
     allp = [p for _, s, _ in series for p in s]
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{PW}" height="{PH}" '
@@ -202,6 +204,13 @@ def plot_svg(
         f'<text x="12" y="{(T + B) / 2}" transform="rotate(-90 12 {(T + B) / 2})" '
         f'text-anchor="middle">{_esc(ylabel)}</text>'
     )
+    for b0, b1, col, label in bands:
+        xa, _ = xy(max(b0, x0), y0)
+        xb, _ = xy(min(b1, x1), y0)
+        out.append(
+            f'<rect x="{xa}" y="{T}" width="{max(xb - xa, 0.5)}" height="{B - T}" '
+            f'fill="{col}" opacity="0.18"><title>{_esc(label)}</title></rect>'
+        )
     for name, s, col in series:
         pts = [xy(t, v) for t, v in s]
         if line:
@@ -215,6 +224,66 @@ def plot_svg(
             ]
     out.append("</svg>")
     return "".join(out)
+
+
+def _bands(
+    run: Run, ev: str, key: str, col: str, label: str, invert: bool = False
+) -> list[tuple[int, int, str, str]]:
+    """Intervals where a world on/off event was on (or off, inverted)."""
+    out, since = [], None
+    for w in run.log.world:
+        if w["ev"] != ev:
+            continue
+        on = bool(w[key]) != invert
+        if on and since is None:
+            since = w["t"]
+        elif not on and since is not None:
+            out.append((since, w["t"], col, label))
+            since = None
+    if since is not None:
+        out.append((since, run.log.end, col, label))
+    return out
+
+
+EVENT_NAMES = {
+    "T": "tamper",
+    "B": "low battery",
+    "L": "location lost",
+    "A": "zone alert",
+    "P": "proximity alert",
+}
+
+
+def _event_rows(run: Run, limit: int = 40) -> str:
+    rows = []
+    for t, ln in run.log.tag_lines:
+        f = ln.split()
+        if f[0] in EVENT_NAMES:
+            rows.append((t, "tag", EVENT_NAMES[f[0]], " ".join(f[2:])))
+    for w in run.log.world:
+        if w["ev"] in ("tamper", "battery_empty", "boot"):
+            rows.append(
+                (
+                    w["t"],
+                    "world",
+                    w["ev"],
+                    " ".join(f"{k}={v}" for k, v in w.items() if k not in ("t", "ev")),
+                )
+            )
+    rows.sort()
+    more = (
+        f"<tr><td colspan=4>... {len(rows) - limit} more in events.jsonl</td></tr>"
+        if len(rows) > limit
+        else ""
+    )
+    return (
+        "".join(
+            f"<tr><td>{_esc(iso(t))}</td><td>{src}</td><td>{_esc(k)}</td><td>{_esc(d)}</td></tr>"
+            for t, src, k, d in rows[:limit]
+        )
+        + more
+        or "<tr><td>none</td></tr>"
+    )
 
 
 def render(
@@ -250,7 +319,16 @@ def render(
             "metres",
             t1=t1,
         ),
-        plot_svg("Battery (%)", [("battery", batt, "#1f9d55")], t0, "%", line=True, t1=t1),
+        plot_svg(
+            "Battery (%): on the charger (green), no coverage (red)",
+            [("battery", batt, "#1f9d55")],
+            t0,
+            "%",
+            line=True,
+            t1=t1,
+            bands=_bands(run, "charger", "on", "#1f9d55", "charging")
+            + _bands(run, "coverage", "up", "#d64545", "no coverage", invert=True),
+        ),
     ]
     if sc.beacon is not None:
         dist = [(float(t), float(d)) for t, d, _ in run.log.scans]
@@ -315,6 +393,7 @@ runtime {_esc(run.runtime)} ·
 <div class="grid"><div class="card"><h3>Expectations</h3><table>
 <tr><th>key</th><th>want</th><th>got</th><th></th></tr>{rows}</table></div>
 <div class="card"><h3>Metrics</h3><table>{mrows}</table></div>
-<div class="card"><h3>Energy by component</h3><table>{erows}</table></div></div>
+<div class="card"><h3>Energy by component</h3><table>{erows}</table></div>
+<div class="card"><h3>Events</h3><table>{_event_rows(run)}</table></div></div>
 </body></html>
 """
