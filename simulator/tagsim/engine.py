@@ -77,9 +77,11 @@ def run(
     zones: object = None,
     proximity: object = None,
     max_jump_s: int = 1 << 62,
+    tag: runtime.Tag | None = None,
 ) -> Run:
     """Run a scenario. max_jump_s=1 turns the event-driven clock into a naive 1 Hz one (the
-    benchmark's reference): the tag is woken every second whether it asked or not."""
+    benchmark's reference): the tag is woken every second whether it asked or not. `tag`: a
+    runtime.Tag made by the caller instead of runtime_name's default one."""
     truth = Trajectory(sc.itinerary, sc.places, sc.start, sc.seed)
     btruth = None
     radio = None
@@ -98,7 +100,10 @@ def run(
         sc.tag.upload_interval_s,
         sc.tag.low_battery_pct,
     )
-    tag = runtime.make(runtime_name, zones, proximity)
+    if tag is None:
+        tag = runtime.make(runtime_name, zones, proximity)
+    else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
+        runtime_name = type(tag).__name__
     end = sc.start + sc.duration
     t = sc.start
     world = log.world
