@@ -61,3 +61,11 @@ def test_micropython_heap_is_capped() -> None:
             tag.boot(runtime.TagConfig(), 825_753_600)
     finally:
         tag.close()
+
+
+def test_the_tag_side_is_device_code() -> None:
+    # tagapp/ runs inside MicroPython: it passes the same type check as firmware/ (MicroPython
+    # standard library and ESP32 stubs), so CPython-only code there is caught before a run.
+    from taghost import typecheck
+
+    assert typecheck.main([str(runtime.TAGAPP)]) == 0

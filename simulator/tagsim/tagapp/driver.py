@@ -12,31 +12,42 @@
 import gc
 import sys
 
-from adapter import TagAdapter, TagConfig
-from memfs import MemFs
+from adapter import TagAdapter, TagConfig  # type: ignore[import-not-found]
+from memfs import MemFs  # type: ignore[import-not-found]
 from tagcore.store import OsFs
+
+
+def boot(a):
+    """The tag from a 'c' request (which must come first)."""
+    cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+    fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
+    return cfg, fs, TagAdapter(cfg, fs, int(a[6]))
+
+
+def reply(out, tag):
+    ev = tag.take_events()
+    out.write("= %d %d %d %d\n" % (tag.gnss_on, tag.want_scan, tag.wake_at, len(ev)))  # noqa: UP031
+    for e in ev:
+        out.write(" ".join([str(x) for x in e]))
+        out.write("\n")
+    out.flush()
 
 
 def main():
     inp = sys.stdin.buffer
     out = sys.stdout
-    fs = None
-    tag = None
-    cfg = None
+    a = inp.readline().split()
+    if not a or a[0] != b"c":
+        raise ValueError("the first request must be 'c' (configure and boot)")
+    cfg, fs, tag = boot(a)
+    reply(out, tag)
     while True:
-        line = inp.readline()
-        if not line:
+        a = inp.readline().split()
+        if not a or a[0] == b"q":
             return
-        a = line.split()
         op = a[0]
-        if op == b"q":
-            return
-        now = int(a[6]) if op == b"c" else int(a[1])
-        if op == b"c":
-            cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
-            fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
-            tag = TagAdapter(cfg, fs, now)
-        elif op == b"r":
+        now = int(a[1])
+        if op == b"r":  # reboot: RAM is gone, the flash stays
             tag = None
             gc.collect()
             tag = TagAdapter(cfg, fs, now)
@@ -61,12 +72,7 @@ def main():
             tag.tamper(now, a[2].decode())
         elif op == b"l":
             tag.link(now, a[2] == b"1")
-        ev = tag.take_events()
-        out.write("= %d %d %d %d\n" % (tag.gnss_on, tag.want_scan, tag.wake_at, len(ev)))  # noqa: UP031
-        for e in ev:
-            out.write(" ".join([str(x) for x in e]))
-            out.write("\n")
-        out.flush()
+        reply(out, tag)
 
 
 main()
