@@ -5,9 +5,13 @@ from __future__ import annotations
 from tagsim.boards import Board
 
 SCAN_WINDOW_S = 2.0  # a BLE scan: window = interval, long enough to catch a 1 Hz beacon
-UPLOAD_TX_S, UPLOAD_IDLE_S = 5.0, 15.0  # modem: attach + send, then linger before PSM
-UPLOAD_FAIL_S = 30.0  # searching for a network that is not there
-WIFI_RX_S, WIFI_TX_S, WIFI_FAIL_S = 3.0, 1.0, 5.0  # associate + DHCP + TLS, send; scan for no AP
+# One upload, by uplink and success: the (state, seconds) the radio spends, and the MCU's awake
+# seconds. Modem: attach + send, then linger before PSM; without coverage it searches 30 s.
+# Wi-Fi: associate, DHCP and TLS (receiving), send; without an AP, 5 s of scanning.
+UPLINK_PHASES = {
+    "modem": {True: ((("tx", 5.0), ("idle", 15.0)), 5.0), False: ((("idle", 30.0),), 5.0)},
+    "wifi": {True: ((("rx", 3.0), ("tx", 1.0)), 4.0), False: ((("rx", 5.0),), 5.0)},
+}
 MCU_PER_EPOCH_S = 0.1  # CPU awake per second of GNSS data (UART, parsing); light sleep between
 MCU_PER_WAKE_S = 0.2  # boot from deep sleep, decide, sleep again
 
@@ -76,22 +80,11 @@ class PowerMeter:
         self.draw("mcu", self.b.current_ma["mcu"]["active"], SCAN_WINDOW_S)
 
     def upload(self, ok: bool) -> None:
-        if self.uplink == "wifi":
-            w = self.b.current_ma["wifi"]
-            if ok:
-                self.draw("wifi", w["rx"], WIFI_RX_S)
-                self.draw("wifi", w["tx"], WIFI_TX_S)
-            else:
-                self.draw("wifi", w["rx"], WIFI_FAIL_S)
-            self.draw("mcu", self.b.current_ma["mcu"]["active"], WIFI_RX_S + WIFI_TX_S)
-            return
-        m = self.b.current_ma["modem"]
-        if ok:
-            self.draw("modem", m["tx"], UPLOAD_TX_S)
-            self.draw("modem", m["idle"], UPLOAD_IDLE_S)
-        else:
-            self.draw("modem", m["idle"], UPLOAD_FAIL_S)
-        self.draw("mcu", self.b.current_ma["mcu"]["active"], UPLOAD_TX_S)
+        phases, mcu_s = UPLINK_PHASES[self.uplink][ok]
+        cur = self.b.current_ma[self.uplink]
+        for state, seconds in phases:
+            self.draw(self.uplink, cur[state], seconds)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], mcu_s)
 
     def charge_for(self, ma: float, seconds: float) -> None:
         q = min(ma * seconds / 3600.0, self.capacity - self.charge)
