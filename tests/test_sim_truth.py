@@ -46,7 +46,7 @@ def test_sections_change_the_environment() -> None:
     it = simworld.doc()["itinerary"]
     it[1] = {
         "go": "park",
-        "mode": "car",
+        "mode": "cycle",
         "sections": [{"from": 0.4, "to": 0.6, "env": "underground"}],
     }
     tr = _traj(1, itinerary=it)
@@ -54,3 +54,25 @@ def test_sections_change_the_environment() -> None:
     assert "underground" in envs and envs[0] == "open" and envs[-1] == "open"
     frac = envs.count("underground") / len(envs)
     assert 0.15 < frac < 0.25
+
+
+def test_a_bus_stops_every_few_hundred_metres() -> None:
+    it = simworld.doc()["itinerary"]
+    it[1] = {"go": "park", "mode": "bus", "via": [[52.53, 13.37], [52.53, 13.386]]}  # 3.3 km
+    tr = _traj(4, itinerary=it)
+    leg = [tr.at(t) for t in range(tr.start + 600, tr.end - 1200)]
+    stopped = [not p.moving for p in leg]
+    runs, n = [], 0
+    for s in [*stopped, False]:
+        if s:
+            n += 1
+        elif n:
+            runs.append(n)
+            n = 0
+    assert 5 <= len(runs) <= 9  # 3.3 km / 350-550 m, none in the last 50 m
+    assert all(14 <= r <= 41 for r in runs)
+    assert all(p.speed == 0 for p in leg if not p.moving)
+    d = [geo.dist(52.52, 13.37, p.lat, p.lon) for p in leg]
+    end = tr.at(tr.end - 1200)
+    assert geo.dist(end.lat, end.lon, 52.52, 13.386) < 1
+    assert max(d) > 1100  # it went north first

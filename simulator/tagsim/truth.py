@@ -18,6 +18,8 @@ from tagsim import geo
 from tagsim.scenario import Go, Place, Stay
 
 SPOT_MIN_S, SPOT_MAX_S = 120, 600  # how long someone stands in one spot of a place
+# Stops along a leg by mode: (spacing min, max in m, wait min, max in s): bus stops, traffic lights.
+STOPS = {"bus": (350, 550, 15, 40), "car": (300, 900, 0, 45)}
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,19 @@ class _Leg:
     env: str
     pts: list[tuple[float, float]]
     cum: list[float]  # distance along the leg to each point, m
-    speed: float
+    speed: float  # cruising speed, m/s
     sections: tuple[tuple[float, float, str], ...]
+    knot_t: list[float]  # times at which the motion changes (start, stops, end) ...
+    knot_d: list[float]  # ... and the distance along the leg then
+
+    def distance(self, t: int) -> tuple[float, bool]:
+        """Distance along the leg at t, and whether it is moving (not at a stop)."""
+        k = min(max(1, bisect.bisect_right(self.knot_t, t)), len(self.knot_t) - 1)
+        t0, t1 = self.knot_t[k - 1], self.knot_t[k]
+        d0, d1 = self.knot_d[k - 1], self.knot_d[k]
+        if d1 == d0:
+            return d0, False
+        return d0 + (d1 - d0) * (t - t0) / (t1 - t0), True
 
 
 class Trajectory:
@@ -72,13 +85,39 @@ class Trajectory:
                 for a, b in itertools.pairwise(pts):
                     cum.append(cum[-1] + geo.dist(a[0], a[1], b[0], b[1]))
                 speed = step.speed * rng.uniform(0.85, 1.15)
-                dur = max(1, round(cum[-1] / speed))
-                self.segs.append(_Leg(t, t + dur, step.env, pts, cum, cum[-1] / dur, step.sections))
+                kt, kd = self._knots(t, cum[-1], speed, STOPS.get(step.mode), rng)
+                leg = _Leg(t, round(kt[-1]), step.env, pts, cum, speed, step.sections, kt, kd)
+                self.segs.append(leg)
                 here = dest
-                t += dur
+                t = leg.t1
         self.start = start
         self.end = t
         self.t0s = [s.t0 for s in self.segs]
+
+    @staticmethod
+    def _knots(
+        t: float,
+        length: float,
+        speed: float,
+        stops: tuple[int, int, int, int] | None,
+        rng: random.Random,
+    ) -> tuple[list[float], list[float]]:
+        kt, kd = [float(t)], [0.0]
+        d = 0.0
+        while stops:
+            d_next = d + rng.uniform(stops[0], stops[1])
+            if d_next >= length - 50:  # no stop in the last 50 m: that is the destination
+                break
+            t += (d_next - d) / speed
+            kt.append(t)
+            kd.append(d_next)
+            t += rng.uniform(stops[2], stops[3])
+            kt.append(t)
+            kd.append(d_next)
+            d = d_next
+        kt.append(max(t + (length - d) / speed, kt[0] + 1))
+        kd.append(length)
+        return kt, kd
 
     @staticmethod
     def _spots(p: Place, t: int, step: Stay, rng: random.Random) -> list[tuple[int, float, float]]:
@@ -102,7 +141,7 @@ class Trajectory:
             j = bisect.bisect_right(s.spots, (t, math.inf, math.inf)) - 1
             _, lat, lon = s.spots[max(0, j)]
             return Point(t, lat, lon, s.env, 0.0, 0.0, False)
-        d = (t - s.t0) * s.speed
+        d, moving = s.distance(t)
         k = min(max(1, bisect.bisect_right(s.cum, d)), len(s.pts) - 1)
         (la0, lo0), (la1, lo1) = s.pts[k - 1], s.pts[k]
         seg = s.cum[k] - s.cum[k - 1]
@@ -117,9 +156,9 @@ class Trajectory:
             la0 + (la1 - la0) * f,
             lo0 + (lo1 - lo0) * f,
             env,
-            s.speed,
+            s.speed if moving else 0.0,
             geo.bearing(la0, lo0, la1, lo1),
-            True,
+            moving,
         )
 
     def samples(self, t0: int, t1: int, step: int = 1) -> Iterator[Point]:
