@@ -11,12 +11,12 @@
 #   gnss_on      the GNSS rail should be powered
 #   want_scan    a BLE scan should run now (the shell reports results, then scan_done)
 #   wake_at      when to call wake() if nothing else happens first (the GNSS off: deep sleep)
+#   events       what the tag did, as tuples; the shell drains them with take_events()
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
 #   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
 #   scan result; ("A"/"P", now, *alert) hook alerts; ("T", now, code) tamper; ("B", now, pct) low
 #   battery; ("L", now) location lost (a search timed out); ("K", now, up) link state.
-#   events       what the tag did, as tuples; the shell drains them with take_events()
 #
 # HOOK POINTS for the cores being written (issue 4: zones and curfew; issue 6: proximity):
 #   zones      ZoneMonitor(blob): on_fix(fix, now) -> alerts, on_no_fix(now) -> alerts,
@@ -54,7 +54,7 @@ class TagConfig:
 
 
 def _alert_fields(a):
-    # An alert from a hook: a tuple/list of ints (kept) or anything else (its str()).
+    # An alert from a hook: a tuple or list of ints, or a single value (one field).
     if isinstance(a, (tuple, list)):
         return tuple(a)
     return (a,)
@@ -226,7 +226,9 @@ class TagAdapter:
             self.events.append(("G", now, 1 if on else 0))
         if now >= self.next_scan:
             self.want_scan = True
-        nxt = self.next_fix
+        # While searching, the receiver's epochs drive the tag (uart_idle); only the give-up
+        # time needs a wake. Otherwise the next fix search does.
+        nxt = self.next_fix if self.search_from < 0 else self.search_from + self.cfg.max_search_s
         if self.next_scan < nxt:
             nxt = self.next_scan
         if self.next_upload < nxt:
