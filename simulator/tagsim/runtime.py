@@ -116,13 +116,14 @@ def micropython_binary() -> str:
 class MicroPythonTag:
     """The same adapter and core inside the MicroPython unix port, heap capped at ESP32 size.
 
-    The modules are compiled with mpy-cross first, as deployed (compiling on the target would
-    take its RAM from the same heap), into a private directory removed on close()."""
+    The modules are compiled with mpy-cross -O3 first, as deployed (compiling on the target
+    would take its RAM from the same heap; tracebacks still name the file and function), into a
+    private directory removed on close()."""
 
     def __init__(self, heap: int = ESP32_HEAP) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
-        build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=0)
-        build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=0)
+        build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
+        build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
         env = dict(os.environ)
         env["MICROPYPATH"] = ".frozen:fw:app"
         self.p = subprocess.Popen(
