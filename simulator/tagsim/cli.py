@@ -75,10 +75,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         )
     print(f"\n{base.name}: {a.seeds} seeds, {sum(r.red for r in results)} red")
     print(f"  {'metric':28} {'min':>10} {'median':>10} {'max':>10}")
-    for k in SUMMARY_KEYS:
-        vals = [r.metrics[k] for r in results if isinstance(r.metrics.get(k), (int, float))]
+    for key in SUMMARY_KEYS:
+        vals = [r.metrics[key] for r in results if isinstance(r.metrics.get(key), (int, float))]
         if vals:
-            print(f"  {k:28} {min(vals):10.4g} {statistics.median(vals):10.4g} {max(vals):10.4g}")
+            print(f"  {key:28} {min(vals):10.4g} {statistics.median(vals):10.4g} {max(vals):10.4g}")
     return 1 if any(r.red for r in results) else 0
 
 

@@ -25,7 +25,7 @@ class BeaconRadio:
         self.b = beacon
         self.rng = random.Random(seed)
 
-    def rssi(self, tag: Point, beacon: Point) -> tuple[float, float | None]:
+    def rssi(self, tag: Point, beacon: Point) -> tuple[float, int | None]:
         """(true distance m, RSSI dBm or None when not heard) for one scan."""
         d = geo.dist(tag.lat, tag.lon, beacon.lat, beacon.lon)
         b = self.b

@@ -309,7 +309,8 @@ def _windows(r: _Reader, key: str) -> list[Window]:
     for w in r.tables(key):
         if "daily" in w.data:
             w.check_keys({"daily"})
-            out.append(Window(*w.conv("daily", _daily), True))
+            a, b = w.conv("daily", _daily)
+            out.append(Window(a, b, True))
         else:
             w.check_keys({"start", "end", "for"})
             a = w.conv("start", parse_instant)
