@@ -15,6 +15,7 @@ from tagcore.compat import const
 SEG_BYTES = const(4096)  # one littlefs block on the ESP32
 MAX_FIXES = const(32)
 MAX_AGE = const(300)
+THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
 
 
 class OsFs:
@@ -37,6 +38,13 @@ class OsFs:
 
     def rename(self, a, b):
         self.os.rename(self.root + "/" + a, self.root + "/" + b)
+
+
+def _frame_kept(out, kseq, keep, st):
+    # Frame the fixes a thinning pass kept: every other fix of a run with stride st, so the kept
+    # ones are st * 2 apart (a run at stride >= 128 is not thinned). True if more than one.
+    out.extend(R.fixes_frame(kseq, keep, st * 2 if st < 128 else st))
+    return len(keep) > 1
 
 
 def _segname(n):
@@ -67,7 +75,9 @@ class Store:
         self.next_seq = 1
         self.file = None
         self.thinned = 0
-        self.last_thinned = []  # type: list
+        self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
+        self.logging_thin = False
+        self.now = now  # time of the latest call, stamped on EV_THINNED
         self.recover(now, rtc)
 
     def _count(self, k, n=1):
@@ -197,19 +207,42 @@ class Store:
         cur[3] += len(fr)
         if fixes:
             cur[4] = True
+        if self.thin_pend and not self.logging_thin:
+            self._log_thinned()
+
+    def _log_thinned(self):
+        # The merged frames' doubled strides already say which fixes went (atomically with the
+        # merge); this event says it in one record the server cannot miss. Logging it may roll
+        # a segment and thin again, hence the loop.
+        self.logging_thin = True
+        try:
+            while self.thin_pend:
+                n, lo, hi = self.thin_pend
+                self.thin_pend = None
+                d = bytearray()
+                R.put_varint(d, n)
+                R.put_varint(d, lo)
+                R.put_varint(d, hi)
+                seq = self.next_seq
+                self.next_seq += 1
+                fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
+                self._write(fr, seq, seq, False)
+        finally:
+            self.logging_thin = False
 
     def _flush_buf(self):
         if not self.buf:
             return
         fr = R.fixes_frame(self.buf_seq, self.buf)
         self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1, True)
-        self.buf_seq += len(self.buf)
         self.buf = []
+        self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
 
     def append_fix(self, fix, now):
         """Queue a fix; returns (seq, durable). Raises only if the filesystem does."""
         seq = self.next_seq
         self.next_seq += 1
+        self.now = now
         if not self.buf:
             self.buf_seq = seq
             self.buf_t = now
@@ -221,6 +254,7 @@ class Store:
 
     def tick(self, now):
         """Flush buffered fixes whose age bound has passed; True if something was written."""
+        self.now = now
         if self.buf and now - self.buf_t >= self.max_age:
             self._flush_buf()
             return True
@@ -231,11 +265,12 @@ class Store:
 
     def append_event(self, kind, t, data=b""):
         """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
+        self.now = t
         self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        self.buf_seq = self.next_seq
         self._write(R.frame(kind, seq, R.event_payload(t, data)), seq, seq, False)
+        self.buf_seq = self.next_seq
         return seq, True
 
     def durable_seq(self):
@@ -295,36 +330,68 @@ class Store:
         return False
 
     def _thin_bytes(self, data):
-        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass."""
+        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass.
+
+        Fix frames whose sequence numbers continue each other (same stride, no event between)
+        form a run: every other fix of the whole run is kept and the kept fixes are framed
+        afresh, THIN_CHUNK at a time. Small batches (5 fixes per sync at 1 fix/min) then shrink
+        as well as large ones: each frame's header and full first fix are paid per chunk,
+        not per batch. Events and undecodable frames are copied untouched."""
         out = bytearray()
-        i = 0
-        end = len(data)
         gone = 0
         lo = hi = None
         left = False
+        keep = []  # type: list  # kept fixes of the run not yet framed; the first has seq kseq
+        kseq = 0
+        nxt = -1  # the seq the run's next fix would have
+        st = 0  # the run's stride as written
+        n = 0  # fixes seen in the run
+        i = 0
+        end = len(data)
         while i < end:
             ln = R.check_frame(data, i, end)
             if not ln:
                 i += 1
                 continue
-            fr = data[i : i + ln]
+            recs = None
             if data[i + 1] == R.KIND_FIXES:
                 try:
                     recs = R.frame_records(data, i, ln)
                 except Exception:
-                    recs = []
-                stride = data[i + R.HEADER + 1]
-                if len(recs) > 1 and stride < 128:
-                    keep = [recs[k][2] for k in range(0, len(recs), 2)]
-                    fr = R.fixes_frame(recs[0][0], keep, stride * 2)
-                    gone += len(recs) - len(keep)
+                    recs = None
+            if not recs:
+                if keep:
+                    left = _frame_kept(out, kseq, keep, st) or left
+                    keep = []
+                nxt = -1
+                out.extend(data[i : i + ln])
+                i += ln
+                continue
+            s = data[i + R.HEADER + 1]
+            if recs[0][0] != nxt or s != st:  # a new run
+                if keep:
+                    left = _frame_kept(out, kseq, keep, st) or left
+                    keep = []
+                st = s
+                n = 0
+            for r in recs:
+                if n & 1 and st < 128:
+                    gone += 1
                     if lo is None:
-                        lo = recs[1][0]
-                    hi = recs[-1][0] if len(recs) % 2 == 0 else recs[-2][0]
-                    recs = keep
-                left = left or len(recs) > 1
-            out.extend(fr)
+                        lo = r[0]
+                    hi = r[0]
+                else:
+                    if not keep:
+                        kseq = r[0]
+                    keep.append(r[2])
+                    if len(keep) >= THIN_CHUNK:
+                        left = _frame_kept(out, kseq, keep, st) or left
+                        keep = []
+                n += 1
+            nxt = recs[-1][0] + s
             i += ln
+        if keep:
+            left = _frame_kept(out, kseq, keep, st) or left
         return out, gone, lo, hi, left
 
     def _merge(self, k):
@@ -357,13 +424,14 @@ class Store:
         a[3] = len(data)
         a[4] = left
         self.segs.pop(k + 1)
-        self.thinned += gone
-        self._count("thinned", gone)
-        self.last_thinned = [gone, lo, hi]
+        if gone:
+            self.thinned += gone
+            self._count("thinned", gone)
+            p = self.thin_pend
+            if p is None:
+                self.thin_pend = [gone, lo, hi]
+            else:  # several merges before the record is logged: one record covers them all
+                p[0] += gone
+                p[1] = lo if lo < p[1] else p[1]
+                p[2] = hi if hi > p[2] else p[2]
         return True
-
-    def take_thinned(self):
-        """(count, first seq, last seq) of the last thinning, once; the caller logs EV_THINNED."""
-        r = self.last_thinned
-        self.last_thinned = []
-        return tuple(r) if r else None

@@ -241,19 +241,30 @@ def test_recovery_survives_garbage():
     assert "s00000006" in fs.files  # appends go to a fresh segment, never after damage
 
 
+def thinned_records(recs):
+    """(count, first, last) of every EV_THINNED record in `recs`."""
+    out = []
+    for r in recs:
+        if r[1] == R.EV_THINNED:
+            d = r[2][1]
+            n, i = R.get_varint(d, 0, len(d))
+            lo, i = R.get_varint(d, i, len(d))
+            hi, i = R.get_varint(d, i, len(d))
+            out.append((n, lo, hi))
+    return out
+
+
 def test_thinning_keeps_events_and_says_what_went():
     fs = MemFs()
     st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8)
     ev = []
+    fixes = []
     t = 0
     for k in range(150):
         t += 60
-        st.append_fix(mkfix(k, t), t)
+        fixes.append(st.append_fix(mkfix(k, t), t)[0])
         if k % 40 == 0:
             ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
-        th = st.take_thinned()
-        if th:
-            ev.append(st.append_event(R.EV_THINNED, t, b"%d" % th[0])[0])
     assert st.thinned > 0
     assert len(fs.files) <= 5  # merged back within the budget (+ the segment being written)
     recs = st.read(0, 10000)
@@ -261,8 +272,54 @@ def test_thinning_keeps_events_and_says_what_went():
     assert seqs == sorted(set(seqs))
     for s in ev:
         assert s in seqs  # events are never thinned
-    nfix = len([r for r in recs if r[1] == R.KIND_FIXES])
-    assert nfix + st.thinned == 150 - len(st.buf)
+    kept = set(r[0] for r in recs if r[1] == R.KIND_FIXES)
+    gone = [s for s in fixes[: len(fixes) - len(st.buf)] if s not in kept]
+    assert len(gone) == st.thinned
+    # the store logged the thinning itself: counts add up and the ranges cover every lost fix
+    th = thinned_records(recs)
+    assert th and sum(x[0] for x in th) == st.thinned
+    for s in gone:
+        assert any(lo <= s <= hi for _, lo, hi in th), s
+
+
+def test_thinning_holds_the_budget_with_small_batches():
+    # At 1 fix/min the age bound syncs ~5 fixes per frame; thinning frame by frame could not
+    # shrink two such segments into one and the log outgrew its budget. Runs are re-framed whole.
+    fs = MemFs()
+    st = Store(fs, 0, max_segments=6, seg_bytes=512, max_fixes=5)
+    ev = []
+    t = 0
+    for k in range(600):  # 600 fixes in 3 KB: per-frame thinning overflowed at the 270th
+        t += 60
+        st.append_fix(mkfix(k, t), t)
+        if k % 97 == 0:
+            ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
+    assert st.thinned > 350
+    assert "full" not in st.counts
+    assert len(st.segs) <= 6
+    recs = st.read(0, 10000)
+    seqs = [r[0] for r in recs]
+    assert seqs == sorted(set(seqs))
+    for s in ev:
+        assert s in seqs
+    # what is left is still a trail: the newest fixes whole, the oldest evenly thinned
+    fx = [r for r in recs if r[1] == R.KIND_FIXES]
+    assert len(fx) + st.thinned == 600 - len(st.buf)
+    assert fx[-1][2] == mkfix(599 - len(st.buf), 60 * (600 - len(st.buf)))
+
+
+def test_thinning_record_survives_reboot():
+    # the EV_THINNED records are durable: after a reboot they still account for every thinned fix
+    fs = MemFs()
+    st = Store(fs, 0, max_segments=3, seg_bytes=200, max_fixes=4)
+    t = 0
+    for k in range(120):
+        t += 60
+        st.append_fix(mkfix(k, t), t)
+    st.flush()
+    st2 = Store(fs, t + 1)
+    th = thinned_records(st2.read(0, 10000))
+    assert sum(x[0] for x in th) == st.thinned > 0
 
 
 def test_rtc_state_carries_buffer_over_deep_sleep():

@@ -1,0 +1,83 @@
+# Rolling identifiers of the victim's beacon, shared by the beacon, the host and (for tests) the
+# tag. The tag itself never holds the secret: the host gives it a table of identifiers for a
+# bounded window (tagcore.beacontable).
+#
+# For interval k (UTC seconds since 2000-01-01 // interval_s):
+#   h    = HMAC-SHA256(secret, b"opentag-beacon-v1" | u32le(k))
+#   id   = h[0:8]                    the identifier the beacon advertises
+#   addr = h[8:14], top two bits 00  its BLE non-resolvable private address for the interval
+# HMAC-SHA256 because hashlib.sha256 is built into both runtimes, where AES (cryptolib) is not
+# in CPython's standard library. MicroPython has no `hmac` module: it is written out here.
+import hashlib
+
+from tagcore.compat import const
+
+ID_LEN = const(8)
+ADDR_LEN = const(6)
+DEFAULT_INTERVAL_S = const(900)
+_BLOCK = const(64)
+_LABEL = b"opentag-beacon-v1"
+
+
+def hmac_sha256(key, msg):
+    """RFC 2104 HMAC with SHA-256 (32 bytes) on hashlib alone."""
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    ipad = bytearray(_BLOCK)
+    opad = bytearray(_BLOCK)
+    for i in range(len(key)):
+        ipad[i] = key[i]
+        opad[i] = key[i]
+    for i in range(_BLOCK):
+        ipad[i] ^= 0x36
+        opad[i] ^= 0x5C
+    h = hashlib.sha256(ipad)
+    h.update(msg)
+    inner = h.digest()
+    h = hashlib.sha256(opad)
+    h.update(inner)
+    return h.digest()
+
+
+def interval_of(t, interval_s=DEFAULT_INTERVAL_S):
+    """The interval number of UTC time t (seconds since 2000-01-01)."""
+    return t // interval_s
+
+
+def _mac(secret, k):
+    msg = bytearray(_LABEL)
+    msg.append(k & 0xFF)
+    msg.append((k >> 8) & 0xFF)
+    msg.append((k >> 16) & 0xFF)
+    msg.append((k >> 24) & 0xFF)
+    return hmac_sha256(secret, msg)
+
+
+def rolling_id(secret, k):
+    """The 8-byte identifier the beacon advertises during interval k."""
+    return _mac(secret, k)[:ID_LEN]
+
+
+def id_and_addr(secret, k):
+    """(identifier, BLE address) for interval k; the address is a non-resolvable private one
+    (the two most significant bits 00, given here most significant byte first) that changes
+    with every identifier."""
+    h = _mac(secret, k)
+    addr = bytearray(h[ID_LEN : ID_LEN + ADDR_LEN])
+    addr[0] &= 0x3F
+    # The spec forbids an NRPA whose random part is all zeros or all ones.
+    if addr == b"\x00\x00\x00\x00\x00\x00":
+        addr[5] = 1
+    elif addr == b"\x3f\xff\xff\xff\xff\xff":
+        addr[5] = 0xFE
+    return h[:ID_LEN], bytes(addr)
+
+
+def ct_equal(a, b):
+    """Compare two byte strings in time that depends only on their length."""
+    if len(a) != len(b):
+        return False
+    r = 0
+    for i in range(len(a)):
+        r |= a[i] ^ b[i]
+    return r == 0

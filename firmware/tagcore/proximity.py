@@ -1,0 +1,440 @@
+# The tag's proximity check against the victim's beacon (Bluetooth) and position (GNSS).
+#
+# Sans-I/O: scan results, fixes and victim positions come in with `now` (UTC seconds since
+# 2000-01-01); decisions go out as events (to the store as EV_PROXIMITY, via encode_event) and
+# as the next scan to run. Nothing here reaches the wearer: the tag never signals that the
+# victim is near.
+#
+# Bluetooth signal strength is a poor ruler (the body alone costs 10-20 dB), so a sighting is
+# presence plus a coarse tier, never metres:
+#   ABSENT --authenticated sighting--> NEARBY (pre-alert: scan and fix faster)
+#   NEARBY --median RSSI over the window >= near threshold for dwell_in_s--> NEAR (alert)
+#   NEAR --median below threshold - hysteresis for dwell_out_s, or unseen absent_s--> exit
+#   NEARBY --unseen absent_s--> ABSENT
+# Where both positions are known, the GNSS distance is the primary rule (a moving exclusion
+# zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
+# contradicted (a relay can fake presence) or could not check it.
+from tagcore.advdata import find_id
+from tagcore.beacontable import MAX_BEACONS
+from tagcore.compat import const
+from tagcore.geo import dist_dm
+from tagcore.record import get_varint, put_varint, unzz, zz
+
+# Track states (Bluetooth) and GNSS states.
+ABSENT = const(0)
+NEARBY = const(1)
+NEAR = const(2)
+G_UNKNOWN = const(0)
+G_OUT = const(1)
+G_PRE = const(2)
+G_IN = const(3)
+
+# Event kinds.
+K_NEARBY = const(1)  # first authenticated sighting: pre-alert
+K_NEAR = const(2)  # close for long enough: alert
+K_NEAR_EXIT = const(3)  # left "near" (weaker median for dwell_out_s, or unseen)
+K_GONE = const(4)  # unseen for absent_s
+K_GNSS_PRE = const(5)  # inside the pre-alert ring around the victim's position
+K_GNSS_IN = const(6)  # inside the exclusion zone: alert
+K_GNSS_EXIT = const(7)  # out of the exclusion zone (with hysteresis)
+K_GNSS_OUT = const(8)  # out of the pre-alert ring (with hysteresis)
+K_CORROBORATED = const(9)  # a Bluetooth-only alert later checked against GNSS: agrees
+K_CONTRADICTED = const(10)  # ... disagrees (possible relay or replay)
+
+# Event flags.
+F_BLE = const(1)  # decided on Bluetooth sightings
+F_GNSS = const(2)  # decided on GNSS distance
+F_BLE_ONLY = const(4)  # no fresh GNSS pair to check it against
+F_CORROBORATED = const(8)  # GNSS distance agrees with Bluetooth presence
+F_CONTRADICTED = const(16)  # GNSS distance says the two are far apart
+F_SKEWED = const(32)  # identifiers seen from another interval than the tag's clock expects
+
+EVENT_VERSION = const(1)
+MAX_SAMPLES = const(32)  # sightings kept per beacon (and at most this many per event)
+MAX_EVENTS = const(16)  # events waiting for the caller; beyond, counted and dropped
+
+
+def lg100(x):
+    """floor(100 * log10(x)) for an integer x >= 1, exactly (big integers, at set-up only)."""
+    xp = x**100
+    k = 0
+    step = 256
+    while step:
+        if 10 ** (k + step) <= xp:
+            k += step
+        step >>= 1
+    return k
+
+
+class Profile:
+    """Settings of the proximity check; every field can be given as a keyword."""
+
+    def __init__(self, **kw):
+        # Beacon calibration: RSSI at 1 m (dBm) and the path-loss exponent x 10.
+        self.tx1m = -50  # ESP32 at +9 dBm (the beacon's default); about -59 at 0 dBm
+        self.n10 = 30
+        self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
+        self.shadow_db = 0  # ...minus this much of the body loss (10-20 dB) it must survive
+        self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
+        self.window_s = 45  # sightings older than this leave the filter
+        # The filter: this percentile of the window's RSSIs (50: the median). The body only
+        # ever takes signal away, so a higher one follows the unshadowed moments.
+        self.pct = 67
+        self.min_samples = 6
+        self.dwell_in_s = 8
+        self.dwell_out_s = 60
+        self.absent_s = 120
+        # Identifiers accepted within this many intervals of the expected one (clock skew).
+        self.skew_tol = 2
+        self.max_skew = 8  # the learned skew never goes further than this
+        # Scans: slow while nothing is around, fast (continuous) after a sighting or near the
+        # victim's last known position.
+        self.slow_period_s = 20
+        self.slow_scan_ms = 1500
+        self.fast_period_s = 10
+        self.fast_scan_ms = 10000
+        # GNSS rule (metres): exclusion radius, pre-alert ring, hysteresis, fix/position age.
+        self.excl_m = 500
+        self.pre_m = 1000
+        self.gnss_hyst_m = 100
+        self.max_age_s = 300
+        # Scans stay fast while the wearer is within pre_m of a victim position up to this old
+        # (the victim's last known area), though it no longer decides alerts.
+        self.area_age_s = 3600
+        # A Bluetooth sighting is corroborated if GNSS puts the two within this distance (plus
+        # both accuracies) and contradicted beyond contradict_m (plus accuracies).
+        self.corroborate_m = 150
+        self.contradict_m = 1000
+        for k in kw:
+            if not hasattr(self, k):
+                raise ValueError(k)
+            setattr(self, k, kw[k])
+        self.near_dbm = self.tx1m - (self.n10 * lg100(self.near_m) + 50) // 100 - self.shadow_db
+
+
+class _Track:
+    # One beacon's Bluetooth state.
+    def __init__(self):
+        self.state = ABSENT
+        self.st = [0] * MAX_SAMPLES  # sighting times (ring)
+        self.sr = [0] * MAX_SAMPLES  # sighting RSSIs
+        self.head = 0  # next slot
+        self.n = 0
+        self.last_seen = 0
+        self.since = 0  # when the current candidate condition (near / below) started; -1: none
+        self.cand = False
+        self.skew = 0  # learned beacon clock offset, in intervals
+        self.skewed = False
+        self.ble_only_alert = False  # an alert waiting for a GNSS check
+
+    def add(self, t, rssi):
+        h = self.head
+        self.st[h] = t
+        self.sr[h] = rssi
+        self.head = (h + 1) % MAX_SAMPLES
+        if self.n < MAX_SAMPLES:
+            self.n += 1
+
+    def recent(self, since):
+        # (times, rssis) of sightings at or after `since`, oldest first.
+        ts = []
+        rs = []
+        for j in range(self.n):
+            k = (self.head - self.n + j) % MAX_SAMPLES
+            if self.st[k] >= since:
+                ts.append(self.st[k])
+                rs.append(self.sr[k])
+        return ts, rs
+
+
+def percentile(vals, pct):
+    """The pct-th percentile of a list of ints, nearest rank rounded down (50: lower median)."""
+    s = sorted(vals)
+    return s[(len(s) - 1) * pct // 100]
+
+
+class Proximity:
+    def __init__(self, table, profile=None):
+        self.table = table
+        self.p = profile if profile is not None else Profile()
+        self.tracks = {}  # beacon -> _Track, created on first sighting
+        self.victim: list = [None] * MAX_BEACONS  # (t, lat, lon, acc_dm) per beacon
+        self.gstate = [G_UNKNOWN] * MAX_BEACONS
+        self.fix = None  # (t, lat, lon, acc_dm) of the wearer
+        self.events = []
+        self.counts = {}
+        self.last_end = -(1 << 30)  # when the last scan ended (on_scan_end)
+        self.now = 0  # the latest time any input or query carried
+
+    # -- inputs --
+
+    def _count(self, k):
+        self.counts[k] = self.counts.get(k, 0) + 1
+
+    def on_scan(self, now, addr, rssi, adv):
+        """One scan result. Returns the beacon number if it was an authenticated sighting of a
+        beacon in the table, else -1 (the reason is counted). `addr` is not used: the beacon's
+        address rotates, and nothing is keyed on it."""
+        try:
+            if not isinstance(rssi, int) or rssi < -127 or rssi > 20:
+                self._count("bad_rssi")
+                return -1
+            i = find_id(adv, self.counts)
+            if i < 0:
+                return -1
+            hit = self.table.lookup(adv, i)
+        except Exception:  # adv of a type that cannot be indexed or sliced
+            self._count("adv_type")
+            return -1
+        if hit is None:
+            self._count("unknown_id")
+            return -1
+        beacon, k = hit
+        tr = self.tracks.get(beacon)
+        if tr is None:
+            tr = _Track()
+            self.tracks[beacon] = tr
+        ivs = self.table.interval_s[beacon]
+        off = k - now // ivs
+        p = self.p
+        # Accepted within skew_tol of the learned skew, or of the tag's own clock: replayed
+        # identifiers may drag the learned skew, but never hide a beacon whose clock is right.
+        if (off < tr.skew - p.skew_tol or off > tr.skew + p.skew_tol) and (
+            off < -p.skew_tol or off > p.skew_tol
+        ):
+            # A replayed old identifier, or a beacon whose clock ran further than the
+            # tolerance. Counted, raises nothing.
+            self._count("outside_window")
+            return -1
+        # Follow the beacon's drift one interval at a time, never beyond max_skew.
+        if off != tr.skew and -p.max_skew <= off <= p.max_skew:
+            tr.skew += 1 if off > tr.skew else -1
+        if off != 0:
+            tr.skewed = True
+        self._count("sightings")
+        tr.add(now, rssi)
+        tr.last_seen = now
+        if tr.state == ABSENT:
+            tr.state = NEARBY
+            tr.cand = False
+            self._emit(now, K_NEARBY, beacon, F_BLE, rssi, [now], [rssi])
+        self._evaluate(now, beacon, tr)
+        return beacon
+
+    def on_scan_end(self, now):
+        """A scan finished at `now`: time-outs are decided here (and by next_scan)."""
+        self.last_end = now
+        self._tick(now)
+
+    def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
+        """The victim's position (microdegrees, accuracy in decimetres), as the uplink brings
+        it; `now` is when it was measured."""
+        for v in (now, lat, lon, acc_dm):
+            if not isinstance(v, int):
+                self._count("bad_position")
+                return
+        if not (-90000000 <= lat <= 90000000 and -180000000 <= lon <= 180000000):
+            self._count("bad_position")
+            return
+        if not 0 <= beacon < MAX_BEACONS:
+            self._count("bad_beacon")
+            return
+        self.victim[beacon] = (now, lat, lon, acc_dm if acc_dm and acc_dm > 0 else 0)
+        self._gnss(now)
+
+    def on_fix(self, fix, now):
+        """The wearer's accepted fix (tagcore.fix.Fix)."""
+        self.fix = (fix.t, fix.lat, fix.lon, fix.acc_dm if fix.acc_dm else 0)
+        self._tick(now)
+
+    # -- outputs --
+
+    def next_scan(self, now):
+        """(start, duration_ms) of the next scan: slow while nothing is around, back to back
+        after a sighting or inside the GNSS pre-alert ring. Ask again after every scan and
+        whenever an input arrives: the latest answer replaces earlier ones."""
+        self._tick(now)
+        p = self.p
+        if self.urgent():
+            dur = p.fast_scan_ms
+            start = self.last_end + p.fast_period_s - dur // 1000
+        else:
+            dur = p.slow_scan_ms
+            start = self.last_end + p.slow_period_s - dur // 1000
+        return (start if start > now else now), dur
+
+    def urgent(self):
+        """True while a beacon is around or the wearer is inside a pre-alert ring: the tag
+        should scan and fix more often (and never tell the wearer why)."""
+        for tr in self.tracks.values():
+            if tr.state != ABSENT:
+                return True
+        for g in self.gstate:
+            if g >= G_PRE:
+                return True
+        f = self.fix
+        if f is None or self.now - f[0] > self.p.max_age_s:
+            return False
+        for v in self.victim:
+            if v is not None and self.now - v[0] <= self.p.area_age_s:
+                if dist_dm(f[1], f[2], v[1], v[2]) <= self.p.pre_m * 10 + f[3] + v[3]:
+                    return True
+        return False
+
+    def state(self, beacon=0):
+        tr = self.tracks.get(beacon)
+        return tr.state if tr is not None else ABSENT
+
+    def pop_event(self):
+        return self.events.pop(0) if self.events else None
+
+    # -- decisions --
+
+    def _emit(self, now, kind, beacon, flags, rssi, ts, rs, dist=-1):
+        if len(self.events) >= MAX_EVENTS:
+            self._count("events_dropped")
+            return
+        self.events.append((now, kind, beacon, flags, rssi, dist, ts, rs))
+
+    def _gnss_dist(self, beacon, now):
+        # (distance dm, sum of accuracies dm) between wearer and victim, or None if either is
+        # unknown or stale.
+        v = self.victim[beacon]
+        f = self.fix
+        age = self.p.max_age_s
+        if v is None or f is None or now - v[0] > age or now - f[0] > age:
+            return None
+        return dist_dm(f[1], f[2], v[1], v[2]), f[3] + v[3]
+
+    def _check_flags(self, beacon, now):
+        g = self._gnss_dist(beacon, now)
+        if g is None:
+            return F_BLE_ONLY, -1
+        d, acc = g
+        if d <= self.p.corroborate_m * 10 + acc:
+            return F_CORROBORATED, d
+        if d > self.p.contradict_m * 10 + acc:
+            return F_CONTRADICTED, d
+        return 0, d
+
+    def _evaluate(self, now, beacon, tr):
+        p = self.p
+        ts, rs = tr.recent(now - p.window_s)
+        if len(rs) < p.min_samples:
+            tr.cand = False
+            return
+        med = percentile(rs, p.pct)
+        if tr.state == NEARBY:
+            hit = med >= p.near_dbm
+        else:
+            hit = med < p.near_dbm - p.hyst_db
+        if not hit:
+            tr.cand = False
+            return
+        if not tr.cand:
+            tr.cand = True
+            tr.since = now
+        if tr.state == NEARBY and now - tr.since >= p.dwell_in_s:
+            tr.state = NEAR
+            tr.cand = False
+            chk, d = self._check_flags(beacon, now)
+            tr.ble_only_alert = chk == F_BLE_ONLY
+            fl = F_BLE | chk | (F_SKEWED if tr.skewed else 0)
+            self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
+        elif tr.state == NEAR and now - tr.since >= p.dwell_out_s:
+            tr.state = NEARBY
+            tr.cand = False
+            self._emit(now, K_NEAR_EXIT, beacon, F_BLE, med, ts, rs)
+
+    def _tick(self, now):
+        p = self.p
+        if now > self.now:
+            self.now = now
+        self._gnss(now)
+        for beacon in self.tracks:
+            tr = self.tracks[beacon]
+            if tr.state != ABSENT and now - tr.last_seen >= p.absent_s:
+                if tr.state == NEAR:
+                    self._emit(now, K_NEAR_EXIT, beacon, F_BLE, 0, [tr.last_seen], [])
+                self._emit(now, K_GONE, beacon, F_BLE, 0, [tr.last_seen], [])
+                tr.state = ABSENT
+                tr.cand = False
+                tr.skewed = False
+            if tr.ble_only_alert:
+                chk, d = self._check_flags(beacon, now)
+                if chk & (F_CORROBORATED | F_CONTRADICTED):
+                    tr.ble_only_alert = False
+                    kind = K_CORROBORATED if chk == F_CORROBORATED else K_CONTRADICTED
+                    self._emit(now, kind, beacon, F_BLE | F_GNSS | chk, 0, [], [], d)
+
+    def _gnss(self, now):
+        p = self.p
+        for b in range(MAX_BEACONS):
+            if self.victim[b] is None:
+                continue
+            g = self._gnss_dist(b, now)
+            if g is None:
+                # Stale positions decide nothing; the zone state is forgotten, silently.
+                self.gstate[b] = G_UNKNOWN
+                continue
+            d = g[0]
+            st = self.gstate[b]
+            new = st
+            if d <= p.excl_m * 10:
+                new = G_IN
+            elif d <= p.pre_m * 10:
+                new = G_PRE if st != G_IN or d > (p.excl_m + p.gnss_hyst_m) * 10 else G_IN
+            elif st <= G_OUT or d > (p.pre_m + p.gnss_hyst_m) * 10:
+                new = G_OUT
+            elif st == G_IN:
+                new = G_PRE
+            if new == st:
+                continue
+            self.gstate[b] = new
+            fl = F_GNSS
+            if new == G_IN:
+                self._emit(now, K_GNSS_IN, b, fl, 0, [], [], d)
+            elif new == G_PRE:
+                self._emit(now, K_GNSS_EXIT if st == G_IN else K_GNSS_PRE, b, fl, 0, [], [], d)
+            elif st != G_UNKNOWN:
+                if st == G_IN:  # jumped straight out: the exit comes first
+                    self._emit(now, K_GNSS_EXIT, b, fl, 0, [], [], d)
+                self._emit(now, K_GNSS_OUT, b, fl, 0, [], [], d)
+
+
+def encode_event(ev):
+    """The data bytes of an EV_PROXIMITY record for event `ev` (its time goes in the record):
+    version, kind, beacon, flags (u8 each) | zz(median RSSI) | distance dm + 1 (0: unknown) |
+    sample count | per sample: age before the event (s), zz(RSSI)  (varints)."""
+    t, kind, beacon, flags, rssi, dist, ts, rs = ev
+    out = bytearray((EVENT_VERSION, kind, beacon, flags))
+    put_varint(out, zz(rssi))
+    put_varint(out, dist + 1 if dist >= 0 else 0)
+    n = len(rs)
+    put_varint(out, n)
+    for j in range(n):
+        put_varint(out, t - ts[j] if t >= ts[j] else 0)
+        put_varint(out, zz(rs[j]))
+    return bytes(out)
+
+
+def decode_event(t, data):
+    """The event tuple back from encode_event's bytes; raises ValueError if malformed."""
+    end = len(data)
+    if end < 4 or data[0] != EVENT_VERSION:
+        raise ValueError("version")
+    u, i = get_varint(data, 4, end)
+    rssi = unzz(u)
+    u, i = get_varint(data, i, end)
+    dist = u - 1
+    n, i = get_varint(data, i, end)
+    ts = []
+    rs = []
+    for _ in range(n):
+        u, i = get_varint(data, i, end)
+        ts.append(t - u)
+        u, i = get_varint(data, i, end)
+        rs.append(unzz(u))
+    if i != end:
+        raise ValueError("trailing")
+    return (t, data[1], data[2], data[3], rssi, dist, ts, rs)

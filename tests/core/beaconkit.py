@@ -1,0 +1,24 @@
+# Shared by the beacon tests on both runtimes: a beacon secret, its table and advertisements.
+from tagcore import beaconid
+from tagcore.advdata import build_adv
+from tagcore.beacontable import IdTable, window_blob
+
+SECRET = b"\x01\x23\x45\x67\x89\xab\xcd\xef\xfe\xdc\xba\x98\x76\x54\x32\x10"
+T0 = 830000000  # 2026-04-20T00:53:20Z in seconds since 2000-01-01
+IVS = 900
+
+
+def unhex(s):
+    return bytes(int(s[i : i + 2], 16) for i in range(0, len(s), 2))
+
+
+def table_for(t, hours=48, margin=8, secret=SECRET, beacon=0):
+    k0 = t // IVS
+    tab = IdTable()
+    n = tab.load(window_blob(secret, beacon, k0 - margin, hours * 3600 // IVS + 2 * margin))
+    assert n == hours * 4 + 2 * margin
+    return tab
+
+
+def adv_at(t, secret=SECRET):
+    return build_adv(beaconid.rolling_id(secret, t // IVS))

@@ -1,0 +1,214 @@
+# The tag's proximity state machine (Bluetooth and GNSS rules), on both runtimes.
+from beaconkit import IVS, T0, adv_at, table_for
+from tagcore import proximity as P
+from tagcore import record as R
+from tagcore.beacontable import IdTable
+from tagcore.fix import Fix
+
+
+def test_beacon_and_tag_agree_over_the_whole_window():
+    tab = table_for(T0)
+    prox = P.Proximity(tab)
+    hits = 0
+    for t in range(T0, T0 + 48 * 3600, 450):
+        assert prox.on_scan(t, b"\x00" * 6, -60, adv_at(t)) == 0
+        hits += 1
+    assert prox.counts["sightings"] == hits
+    assert "outside_window" not in prox.counts
+
+
+def test_replayed_identifiers_outside_their_window_raise_nothing():
+    tab = table_for(T0)
+    prox = P.Proximity(tab)
+    captured = [adv_at(T0 - 3 * 3600 + 60 * j) for j in range(120)]  # two hours, 3 h ago
+    for j in range(len(captured)):
+        assert prox.on_scan(T0 + j, b"\x00" * 6, -40, captured[j]) == -1
+        prox.on_scan_end(T0 + j)
+    assert prox.pop_event() is None and prox.state() == P.ABSENT
+    assert prox.counts["outside_window"] + prox.counts["unknown_id"] == len(captured)
+    # Identifiers of another beacon (another secret) are unknown.
+    assert prox.on_scan(T0, b"", -40, adv_at(T0, b"someone else")) == -1
+
+
+def test_learns_a_drifting_beacon_clock():
+    tab = table_for(T0, hours=48, margin=16)
+    prox = P.Proximity(tab)
+    # The beacon's clock gains 5% (a poor RC clock): after 40 h it is 2 h = 8 intervals ahead,
+    # far beyond the +-2 intervals tolerated without learning.
+    for t in range(T0, T0 + 40 * 3600, 300):
+        tb = t + (t - T0) // 20
+        assert prox.on_scan(t, b"", -60, adv_at(tb)) == 0, (t - T0) // 3600
+    assert prox.tracks[0].skew == 8
+    # A tag that has not learned the skew refuses the same identifier.
+    fresh = P.Proximity(table_for(T0, hours=48, margin=16))
+    assert fresh.on_scan(t, b"", -60, adv_at(tb)) == -1
+    assert fresh.counts["outside_window"] == 1
+
+
+def test_replays_can_drag_the_learned_skew_but_never_hide_a_beacon_on_time():
+    tab = table_for(T0, hours=48, margin=16)
+    prox = P.Proximity(tab)
+    # The wearer replays identifiers captured earlier, each two intervals older than what the
+    # tag expects by now: the learned skew follows them down to its bound...
+    for j in range(40):
+        t = T0 + j
+        prox.on_scan(t, b"", -60, adv_at(t + (prox.tracks[0].skew - 2) * IVS if j else t))
+    dragged = prox.tracks[0].skew
+    assert dragged <= 1 - prox.p.max_skew
+    # ...yet the victim's beacon, on time, is still recognised, and pulls the skew back.
+    for j in range(5):
+        assert prox.on_scan(T0 + 100 + j, b"", -60, adv_at(T0 + 100 + j)) == 0
+    assert prox.tracks[0].skew == dragged + 5
+
+
+def run_near(prox, t, seconds, rssi, step=1):
+    for s in range(0, seconds, step):
+        prox.on_scan(t + s, b"", rssi, adv_at(t + s))
+        prox.on_scan_end(t + s)
+    return t + seconds
+
+
+def drain(prox):
+    out = []
+    while True:
+        e = prox.pop_event()
+        if e is None:
+            return out
+        out.append(e)
+
+
+def test_state_machine_pre_alert_alert_exit_with_evidence():
+    prof = P.Profile()
+    prox = P.Proximity(table_for(T0), prof)
+    assert prox.next_scan(T0)[1] == prof.slow_scan_ms and not prox.urgent()
+    strong = prof.near_dbm + 10
+    t = run_near(prox, T0, 5, strong)
+    ev = drain(prox)
+    assert [e[1] for e in ev] == [P.K_NEARBY]
+    assert prox.urgent() and prox.next_scan(t)[1] == prof.fast_scan_ms
+    t = run_near(prox, t, prof.dwell_in_s + 5, strong)
+    ev = drain(prox)
+    assert [e[1] for e in ev] == [P.K_NEAR]
+    alert = ev[0]
+    assert alert[3] & P.F_BLE and alert[3] & P.F_BLE_ONLY  # no GNSS: says so
+    assert alert[4] == strong and len(alert[7]) >= prof.min_samples
+    # Evidence goes to the store as an EV_PROXIMITY record and comes back intact.
+    data = P.encode_event(alert)
+    assert P.decode_event(alert[0], data) == alert
+    fr = R.frame(R.EV_PROXIMITY, 7, R.event_payload(alert[0], data))
+    ((_seq, kind, (tt, back)),) = R.frame_records(fr, 0, R.check_frame(fr, 0, len(fr)))
+    assert kind == R.EV_PROXIMITY and P.decode_event(tt, back) == alert
+    # Weak sightings (well below threshold - hysteresis) for dwell_out: exit "near", still nearby.
+    t = run_near(prox, t, prof.window_s + prof.dwell_out_s + 2, prof.near_dbm - 20)
+    assert [e[1] for e in drain(prox)] == [P.K_NEAR_EXIT] and prox.state() == P.NEARBY
+    # Nothing seen for absent_s: gone, and scanning slows down again.
+    prox.on_scan_end(t + prof.absent_s)
+    assert [e[1] for e in drain(prox)] == [P.K_GONE] and not prox.urgent()
+    s = prox.next_scan(t + prof.absent_s)
+    assert s == (t + prof.absent_s + prof.slow_period_s - prof.slow_scan_ms // 1000, 1500)
+
+
+def test_a_few_strong_sightings_or_a_short_burst_do_not_alert():
+    prof = P.Profile()
+    prox = P.Proximity(table_for(T0), prof)
+    strong = prof.near_dbm + 15
+    run_near(prox, T0, prof.min_samples - 1, strong)  # too few samples
+    run_near(prox, T0 + 200, prof.dwell_in_s, -99, step=1)  # weak: far away
+    assert [e[1] for e in drain(prox)] == [P.K_NEARBY]
+    # Hysteresis: in "near", a median just below the entry threshold does not leave it.
+    t = run_near(prox, T0 + 400, prof.dwell_in_s + prof.window_s, strong)
+    assert P.K_NEAR in [e[1] for e in drain(prox)]
+    run_near(prox, t, prof.dwell_out_s * 2, prof.near_dbm - prof.hyst_db + 2)
+    assert drain(prox) == [] and prox.state() == P.NEAR
+
+
+def fix_at(t, lat, lon, acc_dm=50):
+    return Fix(t, 0, lat, lon, None, None, None, acc_dm, 90, 8, 1, 3, 0)
+
+
+def test_gnss_exclusion_zone_with_pre_alert_ring_and_hysteresis():
+    prox = P.Proximity(IdTable())
+    lat0 = 51500000
+    lon0 = -120000
+    prox.on_victim_position(T0, lat0, lon0, 80)
+    kinds = []
+    # The wearer walks north towards the victim and back: 1 m is 8.99 microdegrees of latitude.
+    path = [2000, 1100, 990, 700, 510, 490, 300, 520, 590, 610, 800, 1050, 1150, 1200]
+    for j in range(len(path)):
+        t = T0 + 10 * j
+        prox.on_victim_position(t, lat0, lon0, 80)
+        prox.on_fix(fix_at(t, lat0 - path[j] * 8993 // 1000, lon0), t)
+        kinds += [e[1] for e in drain(prox)]
+    assert kinds == [P.K_GNSS_PRE, P.K_GNSS_IN, P.K_GNSS_EXIT, P.K_GNSS_OUT]
+    # Stale positions decide nothing.
+    prox.on_fix(fix_at(T0 + 1000, lat0, lon0), T0 + 1000)
+    assert drain(prox) == []
+
+
+def test_bluetooth_alert_corroborated_or_contradicted_by_gnss():
+    prof = P.Profile()
+    for far, kind, flag in ((20, P.K_CORROBORATED, P.F_CORROBORATED), (3000, P.K_CONTRADICTED, 0)):
+        prox = prox2 = None  # one table at a time in a small heap
+        prox = P.Proximity(table_for(T0), prof)
+        t = run_near(prox, T0, prof.dwell_in_s + 8, prof.near_dbm + 10)
+        ev = drain(prox)
+        assert ev[-1][1] == P.K_NEAR and ev[-1][3] & P.F_BLE_ONLY
+        prox.on_victim_position(t, 51500000, 0, 50)
+        prox.on_fix(fix_at(t, 51500000 + far * 9, 0), t)
+        ev = [e for e in drain(prox) if e[1] in (P.K_CORROBORATED, P.K_CONTRADICTED)]
+        assert len(ev) == 1 and ev[0][1] == kind and ev[0][5] > 0
+        # With fresh GNSS already at hand, the alert carries the check itself.
+        prox = None
+        prox2 = P.Proximity(table_for(T0), prof)
+        prox2.on_victim_position(T0, 51500000, 0, 50)
+        prox2.on_fix(fix_at(T0, 51500000 + far * 9, 0), T0)
+        run_near(prox2, T0, prof.dwell_in_s + 8, prof.near_dbm + 10)
+        near = next(e for e in drain(prox2) if e[1] == P.K_NEAR)
+        assert not near[3] & P.F_BLE_ONLY
+        assert near[3] & (P.F_CORROBORATED | P.F_CONTRADICTED) == (flag or P.F_CONTRADICTED)
+
+
+def test_bad_inputs_are_counted():
+    prox = P.Proximity(table_for(T0))
+    for adv, rssi in ((None, -50), (b"\x03", -50), (adv_at(T0), 127), (adv_at(T0), "x")):
+        assert prox.on_scan(T0, b"", rssi, adv) == -1
+    prox.on_victim_position(T0, 95000000, 0, 10)
+    prox.on_victim_position(T0, 51000000, 0.5, 10)
+    prox.on_victim_position(T0, 51000000, 0, None)
+    assert prox.counts["bad_rssi"] == 2 and prox.counts["adv_type"] == 1
+    assert prox.counts["bad_position"] == 3 and prox.victim[0] is None
+    assert P.lg100(10) == 100 and P.lg100(2) == 30 and P.lg100(1) == 0
+
+
+def test_event_queue_is_bounded():
+    prox = P.Proximity(table_for(T0))
+    for j in range(40):  # appear and vanish repeatedly, nobody collects the events
+        prox.on_scan(T0 + j * 1000, b"", -60, adv_at(T0 + j * 1000))
+        prox.on_scan_end(T0 + j * 1000 + 500)
+    assert len(prox.events) == P.MAX_EVENTS and prox.counts["events_dropped"] > 0
+
+
+def test_gnss_jump_out_and_stale_positions():
+    prox = P.Proximity(IdTable())
+    lat0 = 51500000
+    prox.on_victim_position(T0, lat0, 0, 80)
+    prox.on_fix(fix_at(T0, lat0 + 300 * 9, 0), T0)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN] and prox.urgent()
+    prox.on_victim_position(T0 + 5, lat0, 0, 80)
+    prox.on_fix(fix_at(T0 + 5, lat0 + 5000 * 9, 0), T0 + 5)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_EXIT, P.K_GNSS_OUT]
+    prox.on_fix(fix_at(T0 + 10, lat0 + 300 * 9, 0), T0 + 10)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
+    # Once the victim's position is older than max_age_s it decides nothing, and the tag stops
+    # scanning fast on its account.
+    later = T0 + prox.p.max_age_s + 60
+    prox.on_fix(fix_at(later, lat0 + 5000 * 9, 0), later)
+    assert drain(prox) == [] and not prox.urgent()
+    # Back within the pre-alert ring of her last known position (an hour old at most): no
+    # alert, but the tag scans fast there.
+    prox.on_fix(fix_at(later + 10, lat0 + 800 * 9, 0), later + 10)
+    assert drain(prox) == [] and prox.urgent()
+    assert prox.next_scan(later + 10)[1] == prox.p.fast_scan_ms
+    late = T0 + prox.p.area_age_s + 60
+    prox.on_fix(fix_at(late, lat0 + 800 * 9, 0), late)
+    assert not prox.urgent()

@@ -1,0 +1,39 @@
+# Replays a scan stream through tagcore.proximity and prints every decision, so that CPython
+# and MicroPython can be held to the same output byte for byte.
+# Usage: proximity_replay.py STREAM TABLE
+# Stream lines:  S t rssi advhex | E t | N t | V t lat lon acc | F t lat lon acc
+import sys
+from binascii import unhexlify
+
+from tagcore.beacontable import IdTable
+from tagcore.fix import Fix
+from tagcore.proximity import Proximity, encode_event
+
+with open(sys.argv[2], "rb") as f:
+    tab = IdTable()
+    tab.load(f.read())
+prox = Proximity(tab)
+with open(sys.argv[1]) as f:
+    for line in f:
+        w = line.split()
+        t = int(w[1])
+        op = w[0]
+        if op == "S":
+            r = prox.on_scan(t, b"\x00" * 6, int(w[2]), unhexlify(w[3]) if len(w) > 3 else b"")
+            print("S", t, r)
+        elif op == "E":
+            prox.on_scan_end(t)
+        elif op == "N":
+            print("N", t, prox.next_scan(t), prox.urgent())
+        elif op == "V":
+            prox.on_victim_position(t, int(w[2]), int(w[3]), int(w[4]))
+        elif op == "F":
+            fix = Fix(t, 0, int(w[2]), int(w[3]), None, None, None, int(w[4]), 100, 7, 1, 3, 0)
+            prox.on_fix(fix, t)
+        while True:
+            e = prox.pop_event()
+            if e is None:
+                break
+            print("ev", e[0], e[1], e[2], e[3], e[4], e[5], encode_event(e).hex())
+print("counts", sorted(prox.counts.items()))
+print("skew", [(b, prox.tracks[b].skew, prox.tracks[b].state) for b in sorted(prox.tracks)])
