@@ -8,6 +8,8 @@ import itertools
 
 import simworld
 from tagcore import record as R
+from tagcore.advdata import build_adv
+from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
 from tagsim import engine, metrics
 from tagsim.scenario import parse
@@ -40,15 +42,35 @@ class LineZone:
 
 
 class EveryScan:
+    """Stand-in with tagcore.proximity's API: a 3 s scan every 120 s; a decision (kind 2,
+    "near") on every advertisement stronger than -70 dBm; urgent after one."""
+
     def __init__(self, period: int) -> None:
-        self.period, self.seen = period, []
+        self.period, self.seen, self.ends, self.fixes = period, [], [], 0
+        self.last_end = -(10**9)
+        self.events: list[tuple] = []
 
     def on_scan(self, now, addr, rssi, adv):
-        self.seen.append((now, addr, rssi))
-        return [(1, 1)] if rssi > -70 else []
+        self.seen.append((now, addr, rssi, bytes(adv)))
+        if rssi > -70:
+            self.events.append((now, 2, 0, 1, rssi, -1, [now], [rssi]))
+        return 0
+
+    def on_scan_end(self, now):
+        self.ends.append(now)
+        self.last_end = now
+
+    def on_fix(self, fix, now):
+        self.fixes += 1
 
     def next_scan(self, now):
-        return now + self.period
+        return max(now, self.last_end + self.period), 3000
+
+    def urgent(self):
+        return bool(self.seen)
+
+    def pop_event(self):
+        return self.events.pop(0) if self.events else None
 
 
 def _walk() -> engine.Run:
@@ -78,13 +100,25 @@ def test_wanted_interval_shortens_the_duty_cycle() -> None:
 
 def test_proximity_hook_sets_the_scan_schedule() -> None:
     d = simworld.doc(beacon={"itinerary": [{"stay": "home", "for": "2h"}], "shadowing_db": 0})
+    sc = parse(d, "<t>")
     prox = EveryScan(120)
-    r = engine.run(parse(d, "<t>"), "cpython", None, prox)
-    scans = [t for t, _, _ in r.log.scans]
-    assert all(b - a == 120 for a, b in itertools.pairwise(scans))
-    heard_home = [x for x in prox.seen if x[0] < r.scenario.start + 600]
-    assert heard_home and all(x[1] == "c0:ff:ee:00:00:01" for x in heard_home)
-    assert any(ln.startswith("P ") for _, ln in r.log.tag_lines)
+    r = engine.run(sc, "cpython", None, prox)
+    # the core's schedule: each scan starts 120 s after the last ended and lasts 3 s (its end
+    # is reported in its last second, 2 s after it started)
+    assert all(b - a == 122 for a, b in itertools.pairwise(prox.ends))
+    per_scan = {}
+    for t, _, _ in r.log.scans:  # every advertisement sent while the tag listened
+        per_scan.setdefault((t - sc.start) // 120, []).append(t)
+    assert all(len(v) == 6 for v in per_scan.values())  # 3 s at one every 500 ms
+    # what the tag heard is the beacon's rolling identity for the interval (tagcore.beaconid)
+    heard = [x for x in prox.seen if x[0] < sc.start + 600]
+    ident, addr = id_and_addr(sc.beacon.secret, interval_of(heard[0][0]))
+    assert heard[0][1] == addr.hex() and heard[0][3] == build_adv(ident)
+    assert prox.fixes == sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))
+    # decisions become "P" lines and EV_PROXIMITY records; an alert kind goes out at once
+    p = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("P ")]
+    assert p and p[0][1].split()[2:4] == ["0", "2"]
+    assert any(t == p[0][0] and ln.startswith("U ") for t, ln in r.log.tag_lines)
 
 
 def test_alerts_become_store_events() -> None:

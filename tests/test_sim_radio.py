@@ -21,7 +21,7 @@ def _beacon(**over: float) -> scenario.Beacon:
         encounter_m=50.0,
     )
     kw.update(over)
-    return scenario.Beacon("c0:ff:ee:00:00:01", "home", (), **kw)
+    return scenario.Beacon("home", (), **kw, secret=bytes(16))
 
 
 def _rssi(radio: BeaconRadio, d: float, env_tag: str = "open", env_b: str = "open", n: int = 400):
@@ -54,6 +54,6 @@ def test_walls_and_range() -> None:
     assert statistics.median(same_room) == statistics.median(out)
     assert statistics.median(far_open) - statistics.median(other_room) == 10
     heard, n = _rssi(radio, 5)
-    assert 0.9 < len(heard) / n < 0.99  # about 5 % of scans miss the advertisement
+    assert 0.72 < len(heard) / n < 0.88  # about 20 % of advertisements are lost
     none, _ = _rssi(radio, 2000)
     assert none == [] and -59 - 20 * math.log10(2000) < SENSITIVITY_DBM

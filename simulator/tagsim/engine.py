@@ -67,6 +67,13 @@ def _next_edge(windows: tuple[Window, ...], t: int) -> int:
     return int(best) if best != math.inf else 1 << 62
 
 
+def _gnss_off(rx: Receiver, state: str, t: int, world: list[dict[str, Any]]) -> str:
+    if state != OFF:
+        rx.power(False, t)
+        world.append({"t": t, "ev": "gnss_off"})
+    return OFF
+
+
 def _inside(windows: tuple[Window, ...], t: int) -> bool:
     return any(w.contains(t) for w in windows)
 
@@ -123,6 +130,8 @@ def run(
         last_pct = -1
         last_sample = -BATTERY_SAMPLE_S
         rx_state = OFF
+        scan_end: int | None = None  # a scan is running until then
+        heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
             log.iterations += 1
             # -- the world at t ------------------------------------------------------------
@@ -164,32 +173,40 @@ def run(
             if t >= tag.wake_at:
                 pm.wake()
                 emit(tag.wake(t), t)
-            if tag.want_scan:
-                pm.scan()
-                res: list[tuple[str, int]] = []
-                if radio is not None and btruth is not None and sc.beacon is not None:
-                    d, rssi = radio.rssi(truth.at(t), btruth.at(t))
-                    log.scans.append((t, round(d, 1), rssi))
-                    if rssi is not None:
-                        res.append((sc.beacon.addr, rssi))
-                emit(tag.scan(t, res), t)
-            if tag.gnss_on:
-                rx.power(True, t)
-                if rx_state == OFF:
-                    world.append({"t": t, "ev": "gnss_on", "start": rx.start_kind})
-                ep = rx.epoch(truth.at(t))
-                rx_state = rx.state
-                log.gnss_seconds[rx_state] += 1
-                pm.gnss_second(rx_state)
+            if tag.want_scan and scan_end is None:  # a scan of scan_ms starts now
+                pm.scan(tag.scan_ms / 1000)
+                scan_end = t + max(1, math.ceil(tag.scan_ms / 1000))
+                heard = []
+                if radio is not None and btruth is not None:
+                    for ta, d, r, addr, adv in radio.scan(t, tag.scan_ms, truth, btruth):
+                        log.scans.append((int(ta), round(d, 1), r))
+                        if r is not None:
+                            heard.append((int(ta), (addr, r, adv)))
+            if tag.gnss_on or scan_end is not None:  # awake: the world steps one second
+                if tag.gnss_on:
+                    rx.power(True, t)
+                    if rx_state == OFF:
+                        world.append({"t": t, "ev": "gnss_on", "start": rx.start_kind})
+                    ep = rx.epoch(truth.at(t))
+                    rx_state = rx.state
+                    log.gnss_seconds[rx_state] += 1
+                    pm.gnss_second(rx_state)
+                    emit(tag.uart(t, uart.chunks(ep.data)), t)
+                else:
+                    rx_state = _gnss_off(rx, rx_state, t, world)
+                    pm.sleep(1, backup)  # the scan's own cost was drawn when it started
+                if scan_end is not None:
+                    now_heard = [a for ta, a in heard if ta == t]
+                    done = t + 1 >= scan_end
+                    if now_heard or done:
+                        emit(tag.scan(t, now_heard, done), t)
+                    if done:
+                        scan_end = None
                 if charging:
                     pm.charge_for(sc.charge_ma, 1)
-                emit(tag.uart(t, uart.chunks(ep.data)), t)
                 t += 1
             else:
-                if rx_state != OFF:
-                    rx.power(False, t)
-                    rx_state = OFF
-                    world.append({"t": t, "ev": "gnss_off"})
+                rx_state = _gnss_off(rx, rx_state, t, world)
                 nxt = min(
                     tag.wake_at, _next_edge(sc.charging, t), _next_edge(sc.coverage_gaps, t), end
                 )
@@ -208,6 +225,7 @@ def run(
                 t = nxt
             if pm.empty:
                 alive = False
+                scan_end = None
                 pm.charge = 0.0
                 log.died_at = log.died_at or t
                 world.append({"t": t, "ev": "battery_empty"})

@@ -7,8 +7,8 @@ alerts stay None (expectations on them pending). When a core lands, fill in its 
     zone_monitor(sc)  -> ZoneMonitor(blob): .on_fix(fix, now) -> alerts, .on_no_fix(now) -> alerts,
                          .wanted_interval(now) -> seconds | None; blob compiled from
                          sc.zones_geojson (the scenario's GeoJSON, schedules in properties)
-    proximity(sc)     -> Proximity(...): .on_scan(now, addr, rssi, adv) -> alerts,
-                         .next_scan(now) -> time; the beacon's address is sc.beacon.addr
+    proximity(sc)     -> tagcore.proximity.Proximity (landed): built here with the beacon's
+                         identifier window; the adapter drives its real API
 
 An alert is a tuple of ints starting (zone or beacon id, code) with code 1 for an entry, a
 curfew breach or an encounter: tagsim.metrics matches those against truth.
@@ -24,4 +24,27 @@ def zone_monitor(sc: Scenario) -> object | None:
 
 
 def proximity(sc: Scenario) -> object | None:
-    return None  # issue 6 lands tagcore's proximity detector here
+    """tagcore.proximity (issue 6) with the beacon's identifier window loaded, as
+    `opentag beacon window` would give it: the run's intervals plus 2 h either side."""
+    if sc.beacon is None:
+        return None
+    from tagcore.proximity import Profile, Proximity
+
+    return Proximity(id_table(sc), Profile())
+
+
+def id_table_blob(sc: Scenario) -> bytes:
+    from tagcore.beaconid import interval_of
+    from tagcore.beacontable import window_blob
+
+    assert sc.beacon is not None
+    k0 = interval_of(sc.start) - 8
+    return window_blob(sc.beacon.secret, 0, k0, sc.duration // 900 + 17)
+
+
+def id_table(sc: Scenario) -> object:
+    from tagcore.beacontable import IdTable
+
+    t = IdTable()
+    t.load(id_table_blob(sc))
+    return t

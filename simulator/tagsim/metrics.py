@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from tagcore.proximity import K_GNSS_IN, K_NEAR
 
 from tagsim.engine import Run
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
@@ -23,6 +24,7 @@ from tagsim.truth import Trajectory
 EARLY_S = 120  # an alert this much before the truth entry still counts (fix noise near an edge)
 MATCH_S = 1800  # an alert later than this after the entry does not explain it
 MERGE_S = 300  # beacon contacts this close together are one encounter
+PROX_ALERT_KINDS = (K_NEAR, K_GNSS_IN)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def zone_truth(zones: tuple[Zone, ...], ser: dict[str, np.ndarray]) -> list[Trut
 
 
 def encounter_truth(
-    tag: dict[str, np.ndarray], beacon: dict[str, np.ndarray], near_m: float, bid: int = 1
+    tag: dict[str, np.ndarray], beacon: dict[str, np.ndarray], near_m: float, bid: int = 0
 ) -> list[TruthEvent]:
     lat0 = np.radians(tag["lat"])
     dn = (beacon["lat"] - tag["lat"]) * 111195.08
@@ -117,11 +119,16 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int]]:
+    """(t, id, code) of the tag's "A" (zone hook) or "P" (proximity) lines; for "P" the code is
+    1 for the core's alert kinds (K_NEAR, K_GNSS_IN) and 0 for the rest."""
     out = []
     for t, ln in lines:
         f = ln.split()
         if f[0] == tag and len(f) >= 4:
-            out.append((t, int(f[2]), int(f[3])))
+            code = int(f[3])
+            if tag == "P":
+                code = 1 if code in PROX_ALERT_KINDS else 0
+            out.append((t, int(f[2]), code))
     return out
 
 

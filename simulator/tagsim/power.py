@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tagsim.boards import Board
 
-SCAN_WINDOW_S = 2.0  # a BLE scan: window = interval, long enough to catch a 1 Hz beacon
 # One upload, by uplink and success: the (state, seconds) the radio spends, and the MCU's awake
 # seconds. Modem: attach + send, then linger before PSM; without coverage it searches 30 s.
 # Wi-Fi: associate, DHCP and TLS (receiving), send; without an AP, 5 s of scanning.
@@ -75,9 +74,10 @@ class PowerMeter:
     def wake(self) -> None:
         self.draw("mcu", self.b.current_ma["mcu"]["active"], MCU_PER_WAKE_S)
 
-    def scan(self) -> None:
-        self.draw("ble", self.b.current_ma["ble"]["scan"], SCAN_WINDOW_S)
-        self.draw("mcu", self.b.current_ma["mcu"]["active"], SCAN_WINDOW_S)
+    def scan(self, seconds: float) -> None:
+        """A BLE scan with window = interval: the radio listens the whole time."""
+        self.draw("ble", self.b.current_ma["ble"]["scan"], seconds)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], seconds)
 
     def upload(self, ok: bool) -> None:
         phases, mcu_s = UPLINK_PHASES[self.uplink][ok]

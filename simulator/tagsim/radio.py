@@ -12,18 +12,45 @@ from __future__ import annotations
 import math
 import random
 
+from tagcore.advdata import build_adv
+from tagcore.beaconid import id_and_addr, interval_of
+
 from tagsim import geo
 from tagsim.scenario import Beacon
-from tagsim.truth import Point
+from tagsim.truth import Point, Trajectory
 
 SENSITIVITY_DBM = -97.0
-ADV_PER_SCAN = 0.95  # chance one advertisement lands in the scan window when in range
+ADV_PER_SCAN = 0.8  # chance one advertisement in range is received (collisions, channels)
+ADV_MS = 500  # the beacon's advertising interval (firmware/beacon default)
 
 
 class BeaconRadio:
     def __init__(self, beacon: Beacon, seed: int) -> None:
         self.b = beacon
         self.rng = random.Random(seed)
+        self.phase = self.rng.uniform(0, ADV_MS / 1000)  # when in each interval it advertises
+
+    def payload(self, t: int) -> tuple[str, bytes]:
+        """(address as hex, advertising payload) the beacon sends at t: the rolling identifier
+        and address of its 15-minute interval (tagcore.beaconid, as firmware/beacon does)."""
+        ident, addr = id_and_addr(self.b.secret, interval_of(t))
+        return addr.hex(), build_adv(ident)
+
+    def scan(
+        self, t0: int, ms: int, tag: Trajectory, beacon: Trajectory
+    ) -> list[tuple[float, float, int | None, str, bytes]]:
+        """Every advertisement sent during a scan [t0, t0 + ms): (time, true distance, RSSI or
+        None when not received, address, payload)."""
+        out = []
+        step = ADV_MS / 1000
+        ta = t0 + self.phase
+        while ta < t0 + ms / 1000:
+            s = int(ta)
+            d, r = self.rssi(tag.at(s), beacon.at(s))
+            addr, adv = self.payload(s)
+            out.append((ta, d, r, addr, adv))
+            ta += step
+        return out
 
     def rssi(self, tag: Point, beacon: Point) -> tuple[float, int | None]:
         """(true distance m, RSSI dBm or None when not heard) for one scan."""

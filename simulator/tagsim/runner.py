@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tagsim import engine, hooks, metrics, output
+from tagsim import runtime as runtime_mod
 from tagsim.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -27,12 +28,21 @@ class Result:
 
 
 def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
-    zones = hooks.zone_monitor(sc) if runtime == "cpython" else None
-    prox = hooks.proximity(sc) if runtime == "cpython" else None
+    """The scenario with every core that exists plugged in (hooks.py), in either runtime."""
     t0 = time.perf_counter()
-    r = engine.run(sc, runtime, zones, prox)
+    if runtime == "cpython":
+        zones, prox = hooks.zone_monitor(sc), hooks.proximity(sc)
+        r = engine.run(sc, runtime, zones, prox)
+        prox_on = prox is not None
+    else:
+        zones = None
+        table = hooks.id_table_blob(sc) if sc.beacon is not None else None
+        heap = runtime_mod.heap_for(sc.board)
+        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap))
+        r.runtime = runtime
+        prox_on = table is not None
     wall = time.perf_counter() - t0
-    m = metrics.compute(r, zones_active=zones is not None, proximity_active=prox is not None)
+    m = metrics.compute(r, zones_active=zones is not None, proximity_active=prox_on)
     m["wall_s"] = round(wall, 3)
     m["sim_seconds_per_wall_second"] = round(m["simulated_s"] / max(wall, 1e-9))
     return Result(r, m, metrics.check(sc, m), wall)

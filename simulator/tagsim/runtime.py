@@ -15,12 +15,22 @@ from typing import Protocol
 
 from taghost import build
 
+from tagsim.boards import Board
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
+PSRAM_HEAP = 2 * 1024 * 1024  # with PSRAM MicroPython's heap is megabytes (most of the 4-8 MB)
+
+
+def heap_for(board: Board) -> int:
+    """The MicroPython heap a board gives the tag: small without PSRAM, megabytes with it."""
+    return PSRAM_HEAP if board.raw.get("mcu", {}).get("psram_mb", 0) > 0 else ESP32_HEAP
+
+
+Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
 
 
 def _line(e: tuple) -> str:
@@ -36,7 +46,10 @@ class Tag(Protocol):
     def reboot(self, now: int) -> list[str]: ...
     def wake(self, now: int) -> list[str]: ...
     def uart(self, now: int, chunks: list[bytes]) -> list[str]: ...
-    def scan(self, now: int, results: list[tuple[str, int]]) -> list[str]: ...
+
+    scan_ms: int
+
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]: ...
     def battery(self, now: int, pct: int) -> list[str]: ...
     def tamper(self, now: int, kind: str) -> list[str]: ...
     def link(self, now: int, up: bool) -> list[str]: ...
@@ -54,10 +67,12 @@ class LocalTag:
 
     def _out(self) -> list[str]:
         assert self.t is not None
-        self.gnss_on, self.want_scan, self.wake_at = (
-            self.t.gnss_on,
-            self.t.want_scan,
-            self.t.wake_at,
+        t = self.t
+        self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
+            t.gnss_on,
+            t.want_scan,
+            t.wake_at,
+            t.scan_ms,
         )
         return [_line(e) for e in self.t.take_events()]
 
@@ -82,11 +97,12 @@ class LocalTag:
         self.t.uart_idle(now)
         return self._out()
 
-    def scan(self, now: int, results: list[tuple[str, int]]) -> list[str]:
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]:
         assert self.t is not None
-        for addr, rssi in results:
-            self.t.scan_result(now, addr, rssi)
-        self.t.scan_done(now)
+        for addr, rssi, adv in results:
+            self.t.scan_result(now, addr, rssi, adv)
+        if done:
+            self.t.scan_done(now)
         return self._out()
 
     def battery(self, now: int, pct: int) -> list[str]:
@@ -120,8 +136,14 @@ class MicroPythonTag:
     would take its RAM from the same heap; tracebacks still name the file and function), into a
     private directory removed on close()."""
 
-    def __init__(self, heap: int = ESP32_HEAP) -> None:
+    def __init__(self, heap: int = ESP32_HEAP, id_table: bytes | None = None) -> None:
+        """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
+        runs tagcore.proximity on it, as hooks.proximity does in CPython."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
+        self.table_arg = ""
+        if id_table is not None:
+            (self.tmp / "idtable.bin").write_bytes(id_table)
+            self.table_arg = f" {self.tmp / 'idtable.bin'}"
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
         env = dict(os.environ)
@@ -135,7 +157,7 @@ class MicroPythonTag:
             env=env,
         )
         self.gnss_on = self.want_scan = False
-        self.wake_at = 0
+        self.wake_at = self.scan_ms = 0
 
     def _call(self, header: str, payload: bytes = b"") -> list[str]:
         assert self.p.stdin is not None and self.p.stdout is not None
@@ -146,8 +168,13 @@ class MicroPythonTag:
             self.p.kill()
             err = self.p.stderr.read().decode() if self.p.stderr else ""
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
-        _, g, s, w, n = head.split()
-        self.gnss_on, self.want_scan, self.wake_at = g == "1", s == "1", int(w)
+        _, g, s, w, ms, n = head.split()
+        self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
+            g == "1",
+            s == "1",
+            int(w),
+            int(ms),
+        )
         return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
 
     def boot(self, cfg: TagConfig, now: int) -> list[str]:
@@ -156,11 +183,11 @@ class MicroPythonTag:
         flash.mkdir(exist_ok=True)
         return self._call(
             f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
-            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}"
+            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.table_arg}"
         )
 
     def reboot(self, now: int) -> list[str]:
-        return self._call(f"r {now}")
+        return self._call(f"r {now}{self.table_arg}")
 
     def wake(self, now: int) -> list[str]:
         return self._call(f"w {now}")
@@ -169,9 +196,9 @@ class MicroPythonTag:
         sizes = " ".join(str(len(c)) for c in chunks)
         return self._call(f"u {now} {sizes}", b"".join(chunks))
 
-    def scan(self, now: int, results: list[tuple[str, int]]) -> list[str]:
-        body = "".join(f"{a} {r}\n" for a, r in results).encode()
-        return self._call(f"s {now} {len(results)}", body)
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]:
+        body = "".join(f"{a} {r} {adv.hex()}\n" for a, r, adv in results).encode()
+        return self._call(f"s {now} {len(results)} {int(done)}", body)
 
     def battery(self, now: int, pct: int) -> list[str]:
         return self._call(f"b {now} {pct}")
@@ -191,11 +218,19 @@ class MicroPythonTag:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def make(runtime: str, zones: object = None, proximity: object = None) -> Tag:
+def make(
+    runtime: str,
+    zones: object = None,
+    proximity: object = None,
+    id_table: bytes | None = None,
+    heap: int = ESP32_HEAP,
+) -> Tag:
+    """A tag in `runtime`. CPython takes the hook objects; MicroPython builds its proximity core
+    inside from `id_table` (objects cannot cross the pipe) and has no zone hook yet."""
     if runtime == "cpython":
         return LocalTag(zones, proximity)
     if runtime == "micropython":
-        if zones is not None or proximity is not None:
-            raise ValueError("the MicroPython runtime does not carry zone/proximity hooks yet")
-        return MicroPythonTag()
+        if zones is not None:
+            raise ValueError("the MicroPython runtime does not carry a zone hook yet")
+        return MicroPythonTag(heap=heap, id_table=id_table)
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

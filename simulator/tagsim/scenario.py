@@ -6,6 +6,7 @@ The format is documented in docs/simulator.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -104,7 +105,6 @@ class Zone:
 
 @dataclass(frozen=True)
 class Beacon:
-    addr: str
     start: str
     itinerary: tuple[Stay | Go, ...]
     tx_power_dbm: float  # RSSI at 1 m
@@ -113,6 +113,7 @@ class Beacon:
     body_loss_db: float
     wall_loss_db: float
     encounter_m: float
+    secret: bytes  # the beacon's 16-byte key (identifiers: tagcore.beaconid)
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,16 @@ def _itinerary(r: _Reader, key: str, places: dict[str, Place], base: Path) -> li
     return steps
 
 
+def _secret(v: object) -> bytes:
+    try:
+        b = bytes.fromhex(v) if isinstance(v, str) else b""
+    except ValueError:
+        b = b""
+    if len(b) != 16:
+        raise ValueError(f"expected 32 hex digits (a 16-byte key), got {v!r}")
+    return b
+
+
 def _daily(v: object) -> tuple[int, int]:
     if not isinstance(v, str) or v.count("-") != 1:
         raise ValueError(f"expected 'HH:MM-HH:MM', got {v!r}")
@@ -430,7 +441,6 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         b = r.sub("beacon")
         b.check_keys(
             {
-                "addr",
                 "itinerary",
                 "tx_power_dbm",
                 "path_loss_exp",
@@ -438,13 +448,13 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
                 "body_loss_db",
                 "wall_loss_db",
                 "encounter_m",
+                "secret",
             }
         )
         bit = _itinerary(b, "itinerary", places, base)
         if not bit or not isinstance(bit[0], Stay):
             raise b.fail("itinerary", "must start with a 'stay' step")
         beacon = Beacon(
-            b.get("addr", str, "c0:ff:ee:00:00:01"),
             bit[0].place,
             tuple(bit),
             float(b.num("tx_power_dbm", -59.0, lo=-100, hi=0)),
@@ -452,7 +462,10 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
             float(b.num("shadowing_db", 4.0, lo=0, hi=20)),
             float(b.num("body_loss_db", 6.0, lo=0, hi=30)),
             float(b.num("wall_loss_db", 8.0, lo=0, hi=40)),
-            float(b.num("encounter_m", 50.0, lo=1, hi=1000)),
+            float(b.num("encounter_m", 10.0, lo=1, hi=1000)),
+            b.conv(
+                "secret", _secret, hashlib.sha256(b"opentag-sim-beacon-%d" % seed).digest()[:16]
+            ),
         )
     bat = r.sub("battery") if "battery" in r.data else _Reader(src, {}, "battery")
     bat.check_keys({"capacity_mah", "initial_pct", "charge_ma", "charging"})

@@ -9,7 +9,8 @@
 #   battery(now, pct), tamper(now, kind), link(now, up)
 # Outputs (read after each call):
 #   gnss_on      the GNSS rail should be powered
-#   want_scan    a BLE scan should run now (the shell reports results, then scan_done)
+#   want_scan    a BLE scan should run now for scan_ms (the shell reports each advertisement
+#                at the second it arrives, then scan_done at the end)
 #   wake_at      when to call wake() if nothing else happens first (the GNSS off: deep sleep)
 #   events       what the tag did, as tuples; the shell drains them with take_events()
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
@@ -21,9 +22,12 @@
 # HOOK POINTS for the cores being written (issue 4: zones and curfew; issue 6: proximity):
 #   zones      ZoneMonitor(blob): on_fix(fix, now) -> alerts, on_no_fix(now) -> alerts,
 #              wanted_interval(now) -> seconds between fixes (or None: no opinion)
-#   proximity  Proximity(...): on_scan(now, addr, rssi, adv) -> alerts, next_scan(now) -> time
-# Pass them to TagAdapter(...); with None the adapter behaves as a plain tracker. Every alert is
-# logged to the store as an event (EV_ZONE / EV_PROXIMITY) and reported as an "A"/"P" event.
+#   proximity  tagcore.proximity.Proximity (issue 6, landed): on_scan(now, addr, rssi, adv),
+#              on_scan_end(now), on_fix(fix, now), next_scan(now) -> (start, duration_ms),
+#              urgent() -> scan and fix more often, pop_event() -> decision tuple or None
+# Pass them to TagAdapter(...); with None the adapter behaves as a plain tracker (scanning every
+# scan_interval_s, if set). Every alert or decision is logged to the store as an event
+# (EV_ZONE / EV_PROXIMITY, the latter with proximity.encode_event) and reported ("A" / "P").
 #
 # ALL "what next and when" decisions are in plan(): the later core scheduler (issue: scheduling
 # brain and power budget) replaces that one method.
@@ -33,6 +37,10 @@ from tagcore.nmea import NmeaReader
 from tagcore.store import Store
 
 NEVER = 1 << 62
+SCAN_MS = 2000  # a scan without the proximity core: window = interval, 2 s
+URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may be near
+K_NEAR = 2  # tagcore.proximity kinds that are alerts: go out at once
+K_GNSS_IN = 6
 UPLOAD_BATCH = 16  # records read from the store at a time while uploading
 TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
@@ -83,6 +91,11 @@ class TagAdapter:
         self.search_from = -1  # when the current fix search began; -1: not searching
         self.next_fix = now
         self.next_scan = now if cfg.scan_interval_s > 0 or proximity is not None else NEVER
+        self.scan_ms = SCAN_MS
+        if proximity is not None:  # imported only when used: the module costs heap
+            from tagcore.proximity import encode_event
+
+            self.encode_event = encode_event
         self.next_upload = now + cfg.upload_interval_s
         self.link_up = True
         self.acked = 0
@@ -128,19 +141,37 @@ class TagAdapter:
                 self.next_fix = now + self.interval(now)
             if self.zones is not None:
                 self._alerts("A", R.EV_ZONE, now, self.zones.on_fix(f, now))
+            if self.proximity is not None:
+                self.proximity.on_fix(f, now)
+                self._prox_events(now)
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))
         if self.proximity is not None:
-            self._alerts("P", R.EV_PROXIMITY, now, self.proximity.on_scan(now, addr, rssi, adv))
+            self.proximity.on_scan(now, addr, rssi, adv)
+            self._prox_events(now)
+            if self.next_upload <= now:  # an alert: out now, not when the scan ends
+                self.plan(now)
 
     def scan_done(self, now):
         self.want_scan = False
         if self.proximity is not None:
-            self.next_scan = self.proximity.next_scan(now)
+            self.proximity.on_scan_end(now)
+            self._prox_events(now)
         else:
             self.next_scan = now + self.cfg.scan_interval_s
         self.plan(now)
+
+    def _prox_events(self, now):
+        encode_event = self.encode_event
+        while True:
+            ev = self.proximity.pop_event()
+            if ev is None:
+                return
+            self.store.append_event(R.EV_PROXIMITY, ev[0], encode_event(ev))
+            self.events.append(("P", now, ev[2], ev[1], ev[3], ev[4], ev[5]))
+            if ev[1] == K_NEAR or ev[1] == K_GNSS_IN:
+                self.next_upload = now  # an alert goes out at once
 
     def battery(self, now, pct):
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
@@ -200,6 +231,8 @@ class TagAdapter:
     # ---- the one place that decides what next and when ----------------------------------
     def interval(self, now):
         iv = self.cfg.fix_interval_s
+        if self.proximity is not None and self.proximity.urgent() and URGENT_FIX_S < iv:
+            iv = URGENT_FIX_S
         if self.zones is not None:
             w = self.zones.wanted_interval(now)
             if w is not None and w < iv:
@@ -224,6 +257,8 @@ class TagAdapter:
         if on != self.gnss_on:
             self.gnss_on = on
             self.events.append(("G", now, 1 if on else 0))
+        if self.proximity is not None and not self.want_scan:
+            self.next_scan, self.scan_ms = self.proximity.next_scan(now)
         if now >= self.next_scan:
             self.want_scan = True
         # While searching, the receiver's epochs drive the tag (uart_idle); only the give-up
