@@ -44,7 +44,11 @@ def test_scenarios_show_what_they_are_named_for() -> None:
     br = m("battery_rundown")
     assert br["battery_empty"] and br["gnss_starts"]["hot"] == 0  # no backup: cold every time
     bi = m("beacon_indoor")
-    assert bi["truth_encounters"] >= 1 and bi["scans_heard"] > 0
+    assert (
+        bi["truth_encounters"] >= 1
+        and bi["beacon_adv_heard"] > 0
+        and bi["encounters_detected"] == 1
+    )
 
 
 def test_first_day_of_the_week() -> None:

@@ -46,7 +46,7 @@ def test_metrics_and_events(out: tuple[Path, runner.Result]) -> None:
     assert [r["t"] for r in rows] == sorted(r["t"] for r in rows)
     kinds = Counter((r["src"], r.get("ev")) for r in rows)
     assert kinds[("tag", "F")] == res.metrics["fixes_recorded"]
-    assert kinds[("tag", "S")] == res.metrics["scans_heard"]
+    assert kinds[("tag", "S")] == res.metrics["beacon_adv_heard"]
     assert kinds[("world", "gnss_on")] > 50
 
 

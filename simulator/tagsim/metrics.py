@@ -215,8 +215,8 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             ser, truth_series(run.beacon_truth, sc.start, end), sc.beacon.encounter_m
         )
         heard = [r for _, _, r in log.scans if r is not None]
-        m["scans"] = len(log.scans)
-        m["scans_heard"] = len(heard)
+        m["beacon_adv_in_scans"] = len(log.scans)  # sent while the tag listened
+        m["beacon_adv_heard"] = len(heard)
     m["truth_encounters"] = len(et)
     if proximity_active:
         r = match_alerts(et, _alerts(log.tag_lines, "P"))
