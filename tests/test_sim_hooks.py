@@ -11,7 +11,7 @@ from tagcore import record as R
 from tagcore.advdata import build_adv
 from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
-from tagsim import engine, metrics
+from tagsim import engine, geo, metrics
 from tagsim.scenario import parse
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
@@ -47,6 +47,7 @@ class EveryScan:
 
     def __init__(self, period: int) -> None:
         self.period, self.seen, self.ends, self.fixes = period, [], [], 0
+        self.victim: list[tuple[int, int, int, int]] = []
         self.last_end = -(10**9)
         self.events: list[tuple] = []
 
@@ -62,6 +63,9 @@ class EveryScan:
 
     def on_fix(self, fix, now):
         self.fixes += 1
+
+    def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
+        self.victim.append((now, lat, lon, acc_dm))
 
     def next_scan(self, now):
         return max(now, self.last_end + self.period), 3000
@@ -116,6 +120,12 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
     assert heard[0][1] == addr.hex() and heard[0][3] == build_adv(ident)
     assert prox.fixes == sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))
     # decisions become "P" lines and EV_PROXIMITY records; an alert kind goes out at once
+    # every successful upload brings the victim's position back (a minute old, ~10 m off)
+    ups = [t for t, ln in r.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
+    assert [v[0] for v in prox.victim] == sorted(set(ups))
+    for t, lat, lon, acc in prox.victim:
+        b = r.beacon_truth.at(t - 60)
+        assert geo.dist(b.lat, b.lon, lat / 1e6, lon / 1e6) < 40 and acc == 100
     p = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("P ")]
     assert p and p[0][1].split()[2:4] == ["0", "2"]
     assert any(t == p[0][0] and ln.startswith("U ") for t, ln in r.log.tag_lines)

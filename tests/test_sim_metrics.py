@@ -28,22 +28,23 @@ def test_zone_truth_entries_and_curfew_breaches() -> None:
 
 def test_alert_matching_delays_false_and_missed() -> None:
     truth = [
-        TruthEvent(1000, 1, "entry"),
-        TruthEvent(5000, 1, "entry"),
-        TruthEvent(9000, 2, "entry"),
+        TruthEvent(1000, 1, "entry", 1500),
+        TruthEvent(5000, 1, "entry", 5400),
+        TruthEvent(9000, 2, "entry", None),  # still inside when the run ends
     ]
     alerts = [
         (1060, 1, 1),  # 60 s late: detected
-        (1070, 1, 1),  # a second alert for the same entry: false
+        (1070, 1, 1),  # again while still inside: a repeat, not false
+        (3000, 1, 1),  # long after the first episode ended, long before the next: false
         (4950, 1, 1),  # 50 s early (fix noise at the edge): still matched, delay 0
         (5100, 1, 0),  # a leave: not scored
         (9000, 3, 1),  # wrong zone: false, and zone 2's entry is missed
     ]
     r = match_alerts(truth, alerts)
-    assert r["detected"] == 2 and r["false"] == 2 and r["missed"] == 1
+    assert r["detected"] == 2 and r["false"] == 2 and r["repeats"] == 1 and r["missed"] == 1
     assert r["delays_s"] == [60, 0] and r["delay_max_s"] == 60
     assert match_alerts([], [])["delay_max_s"] is None
-    late = match_alerts([TruthEvent(0, 1, "entry")], [(metrics.MATCH_S + 1, 1, 1)])
+    late = match_alerts([TruthEvent(0, 1, "entry", 10)], [(metrics.MATCH_S + 1, 1, 1)])
     assert late["missed"] == 1 and late["false"] == 1
 
 
@@ -80,4 +81,7 @@ def test_encounter_truth() -> None:
     east = np.where(((t > 30) & (t < 60)) | ((t >= 120) & (t < 150)) | (t >= 700), 20.0, 200.0)
     b = {"t": t, "lat": tag["lat"], "lon": 13.37 + east / (111195.08 * np.cos(np.radians(52.52)))}
     ev = metrics.encounter_truth(tag, b, 50)
-    assert [(e.t, e.kind) for e in ev] == [(31, "encounter"), (700, "encounter")]
+    assert [(e.t, e.kind, e.until) for e in ev] == [
+        (31, "encounter", 150),
+        (700, "encounter", None),
+    ]

@@ -21,7 +21,7 @@ def _beacon(**over: float) -> scenario.Beacon:
         encounter_m=50.0,
     )
     kw.update(over)
-    return scenario.Beacon("home", (), **kw, secret=bytes(16))
+    return scenario.Beacon("home", (), **kw, secret=bytes(16), victim_gnss=False)
 
 
 def _rssi(radio: BeaconRadio, d: float, env_tag: str = "open", env_b: str = "open", n: int = 400):

@@ -9,10 +9,11 @@ battery running out, the end of the run. A day in deep sleep costs a handful of 
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tagsim import runtime
+from tagsim import geo, runtime
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
@@ -67,6 +68,15 @@ def _next_edge(windows: tuple[Window, ...], t: int) -> int:
     return int(best) if best != math.inf else 1 << 62
 
 
+def _victim_fix(tr: Trajectory, t: int, rng: random.Random) -> tuple[int, int, int]:
+    """The victim's position as her phone reports it: truth plus ~10 m of error (microdegrees,
+    accuracy in decimetres), measured a minute before it reaches the tag."""
+    p = tr.at(t - 60)
+    e, n = rng.gauss(0, 7), rng.gauss(0, 7)
+    lat, lon = geo.offset(p.lat, p.lon, e, n)
+    return round(lat * 1e6), round(lon * 1e6), 100
+
+
 def _gnss_off(rx: Receiver, state: str, t: int, world: list[dict[str, Any]]) -> str:
     if state != OFF:
         rx.power(False, t)
@@ -96,6 +106,7 @@ def run(
         btruth = Trajectory(sc.beacon.itinerary, sc.places, sc.start, sc.seed + 7)
         radio = BeaconRadio(sc.beacon, sc.seed + 11)
     rx = Receiver(sc.board.gnss, sc.seed + 1)
+    vrng = random.Random(sc.seed + 13)
     uart = Uart(sc.board.gnss.baud, sc.chunk_bytes, sc.line_noise, sc.seed + 3)
     pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
     log = RunLog()
@@ -115,11 +126,22 @@ def run(
     t = sc.start
     world = log.world
 
+    last_victim = [-1]  # when the victim's position was last brought down
+
     def emit(lines: list[str], now: int) -> None:
+        ok = False
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
                 pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
+                ok = ok or ln.split()[2] == "1"
+        # A successful upload brings the victim's latest position back (once a second at most:
+        # an alert it causes uploads again).
+        if ok and btruth is not None and sc.beacon is not None and sc.beacon.victim_gnss:
+            if last_victim[0] != now:
+                last_victim[0] = now
+                lat, lon, acc = _victim_fix(btruth, now, vrng)
+                emit(tag.victim(now, lat, lon, acc), now)
 
     try:
         emit(tag.boot(cfg, t), t)

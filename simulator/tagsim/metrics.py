@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from tagcore.proximity import K_GNSS_IN, K_NEAR
+from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
 
 from tagsim.engine import Run
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
@@ -25,6 +25,7 @@ EARLY_S = 120  # an alert this much before the truth entry still counts (fix noi
 MATCH_S = 1800  # an alert later than this after the entry does not explain it
 MERGE_S = 300  # beacon contacts this close together are one encounter
 PROX_ALERT_KINDS = (K_NEAR, K_GNSS_IN)
+VICTIM_ZONE_M = Profile().excl_m  # the core's GNSS exclusion radius around the victim (500 m)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class TruthEvent:
     t: int
     id: int
     kind: str  # "entry" (exclusion), "curfew" (outside an inclusion zone on schedule), "encounter"
+    until: int | None = None  # when the episode ended (None: still on at the end of the run)
 
 
 def truth_series(tr: Trajectory, t0: int, t1: int) -> dict[str, np.ndarray]:
@@ -47,6 +49,14 @@ def _rising(mask: np.ndarray) -> np.ndarray:
     """Indices where mask turns True (index 0 counts when it starts True)."""
     m = mask.astype(np.int8)
     return np.flatnonzero(np.diff(np.concatenate(([0], m))) == 1)
+
+
+def _episode_end(mask: np.ndarray, i: int, ts: np.ndarray) -> int | None:
+    """The time the episode starting at index i ends (first False after it), or None."""
+    rest = mask[i:]
+    if rest.all():
+        return None
+    return int(ts[i + int(np.argmin(rest))])
 
 
 def _scheduled(z: Zone, ts: np.ndarray) -> np.ndarray:
@@ -67,47 +77,69 @@ def zone_truth(zones: tuple[Zone, ...], ser: dict[str, np.ndarray]) -> list[Trut
             bad, kind = inside & _scheduled(z, ser["t"]), "entry"
         else:
             bad, kind = ~inside & _scheduled(z, ser["t"]), "curfew"
-        out += [TruthEvent(int(ser["t"][i]), z.id, kind) for i in _rising(bad)]
+        out += [
+            TruthEvent(int(ser["t"][i]), z.id, kind, _episode_end(bad, i, ser["t"]))
+            for i in _rising(bad)
+        ]
     return sorted(out, key=lambda e: e.t)
 
 
 def encounter_truth(
-    tag: dict[str, np.ndarray], beacon: dict[str, np.ndarray], near_m: float, bid: int = 0
+    tag: dict[str, np.ndarray],
+    beacon: dict[str, np.ndarray],
+    near_m: float,
+    bid: int = 0,
+    kind: str = "encounter",
 ) -> list[TruthEvent]:
+    """Episodes of the beacon within near_m of the wearer; contacts less than MERGE_S apart
+    are one episode."""
     lat0 = np.radians(tag["lat"])
     dn = (beacon["lat"] - tag["lat"]) * 111195.08
     de = (beacon["lon"] - tag["lon"]) * 111195.08 * np.cos(lat0)
     close = np.hypot(de, dn) < near_m
     out: list[TruthEvent] = []
-    last_close = -MERGE_S - 1
     for i in _rising(close):
         t = int(tag["t"][i])
-        if t - last_close > MERGE_S:  # apart for longer than MERGE_S: a new encounter
-            out.append(TruthEvent(t, bid, "encounter"))
-        j = i + int(np.argmin(close[i:])) if not close[i:].all() else len(close)
-        last_close = int(tag["t"][j - 1])
+        end = _episode_end(close, i, tag["t"])
+        if out and out[-1].until is not None and t - out[-1].until <= MERGE_S:
+            out[-1] = TruthEvent(out[-1].t, bid, kind, end)  # the same encounter goes on
+        else:
+            out.append(TruthEvent(t, bid, kind, end))
     return out
 
 
-def match_alerts(truth: list[TruthEvent], alerts: list[tuple[int, int, int]]) -> dict[str, Any]:
+def match_alerts(truth: list[TruthEvent], alerts: list[tuple[int, ...]]) -> dict[str, Any]:
     """Pair each truth event with the first unused alert for the same id (code 1) in
-    [t - EARLY_S, t + MATCH_S]. alerts: (t, id, code)."""
+    [t - EARLY_S, t + MATCH_S]. alerts: (t, id, code). An unpaired alert while an episode of the
+    same id is still on (up to EARLY_S either side) is a repeat; any other is false."""
     used = [False] * len(alerts)
     delays = []
     missed = 0
     for ev in truth:
-        for k, (t, aid, code) in enumerate(alerts):
+        for k, (t, aid, code, *_) in enumerate(alerts):
             if not used[k] and code == 1 and aid == ev.id and ev.t - EARLY_S <= t <= ev.t + MATCH_S:
                 used[k] = True
                 delays.append(max(0, t - ev.t))
                 break
         else:
             missed += 1
-    false = sum(1 for k, a in enumerate(alerts) if a[2] == 1 and not used[k])
+    repeats = false = 0
+    for k, (t, aid, code, *_) in enumerate(alerts):
+        if code != 1 or used[k]:
+            continue
+        during = any(
+            ev.id == aid and ev.t - EARLY_S <= t and (ev.until is None or t <= ev.until + EARLY_S)
+            for ev in truth
+        )
+        if during:
+            repeats += 1
+        else:
+            false += 1
     return {
         "detected": len(delays),
         "missed": missed,
         "false": false,
+        "repeats": repeats,
         "delay_max_s": max(delays) if delays else None,
         "delay_median_s": statistics.median(delays) if delays else None,
         "delays_s": delays,
@@ -118,17 +150,16 @@ def _pct(xs: list[float], q: float) -> float | None:
     return float(np.percentile(xs, q)) if xs else None
 
 
-def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int]]:
-    """(t, id, code) of the tag's "A" (zone hook) or "P" (proximity) lines; for "P" the code is
-    1 for the core's alert kinds (K_NEAR, K_GNSS_IN) and 0 for the rest."""
+def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int, int]]:
+    """(t, id, code, kind) of the tag's "A" (zone hook) or "P" (proximity) lines; for "P" the
+    code is 1 for the core's alert kinds (K_NEAR, K_GNSS_IN) and 0 for the rest."""
     out = []
     for t, ln in lines:
         f = ln.split()
         if f[0] == tag and len(f) >= 4:
-            code = int(f[3])
-            if tag == "P":
-                code = 1 if code in PROX_ALERT_KINDS else 0
-            out.append((t, int(f[2]), code))
+            kind = int(f[3])
+            code = (1 if kind in PROX_ALERT_KINDS else 0) if tag == "P" else kind
+            out.append((t, int(f[2]), code, kind))
     return out
 
 
@@ -210,19 +241,38 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             alert_delay_median_s=None,
         )
     et: list[TruthEvent] = []
+    vz: list[TruthEvent] = []
     if run.beacon_truth is not None and sc.beacon is not None:
-        et = encounter_truth(
-            ser, truth_series(run.beacon_truth, sc.start, end), sc.beacon.encounter_m
-        )
+        bser = truth_series(run.beacon_truth, sc.start, end)
+        et = encounter_truth(ser, bser, sc.beacon.encounter_m)
+        vz = encounter_truth(ser, bser, VICTIM_ZONE_M, kind="victim_zone")
         heard = [r for _, _, r in log.scans if r is not None]
         m["beacon_adv_in_scans"] = len(log.scans)  # sent while the tag listened
         m["beacon_adv_heard"] = len(heard)
     m["truth_encounters"] = len(et)
+    m["truth_victim_zone_entries"] = len(vz)
     if proximity_active:
-        r = match_alerts(et, _alerts(log.tag_lines, "P"))
-        m.update(encounters_detected=r["detected"], encounter_delay_max_s=r["delay_max_s"])
+        # Bluetooth "near" against encounters; the GNSS check against the zone around the victim
+        alerts = _alerts(log.tag_lines, "P")
+        r = match_alerts(et, [a for a in alerts if a[3] == K_NEAR])
+        g = match_alerts(vz, [a for a in alerts if a[3] == K_GNSS_IN])
+        m.update(
+            encounters_detected=r["detected"],
+            encounter_delay_max_s=r["delay_max_s"],
+            victim_zone_alerts_matched=g["detected"],
+            victim_zone_delay_max_s=g["delay_max_s"],
+            proximity_false_alerts=r["false"] + g["false"],
+            proximity_repeat_alerts=r["repeats"] + g["repeats"],
+        )
     else:
-        m.update(encounters_detected=None, encounter_delay_max_s=None)
+        m.update(
+            encounters_detected=None,
+            encounter_delay_max_s=None,
+            victim_zone_alerts_matched=None,
+            victim_zone_delay_max_s=None,
+            proximity_false_alerts=None,
+            proximity_repeat_alerts=None,
+        )
     return m
 
 

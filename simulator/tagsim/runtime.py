@@ -51,6 +51,7 @@ class Tag(Protocol):
 
     def scan(self, now: int, results: list[Adv], done: bool) -> list[str]: ...
     def battery(self, now: int, pct: int) -> list[str]: ...
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]: ...
     def tamper(self, now: int, kind: str) -> list[str]: ...
     def link(self, now: int, up: bool) -> list[str]: ...
     def close(self) -> None: ...
@@ -108,6 +109,11 @@ class LocalTag:
     def battery(self, now: int, pct: int) -> list[str]:
         assert self.t is not None
         self.t.battery(now, pct)
+        return self._out()
+
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]:
+        assert self.t is not None
+        self.t.victim(now, lat, lon, acc_dm)
         return self._out()
 
     def tamper(self, now: int, kind: str) -> list[str]:
@@ -202,6 +208,9 @@ class MicroPythonTag:
 
     def battery(self, now: int, pct: int) -> list[str]:
         return self._call(f"b {now} {pct}")
+
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]:
+        return self._call(f"v {now} {lat} {lon} {acc_dm}")
 
     def tamper(self, now: int, kind: str) -> list[str]:
         return self._call(f"t {now} {kind}")

@@ -40,6 +40,8 @@ EXPECT_KEYS = {
     "missed_entries": ("missed_entries", "max"),
     "min_encounters_detected": ("encounters_detected", "min"),
     "max_encounter_delay_s": ("encounter_delay_max_s", "max"),
+    "max_proximity_false_alerts": ("proximity_false_alerts", "max"),
+    "min_victim_zone_alerts": ("victim_zone_alerts_matched", "min"),
     "min_uploads": ("uploads", "min"),
     "min_tamper_events": ("tamper_events", "min"),
     "min_days_battery": ("battery_life_days", "min"),
@@ -114,6 +116,7 @@ class Beacon:
     wall_loss_db: float
     encounter_m: float
     secret: bytes  # the beacon's 16-byte key (identifiers: tagcore.beaconid)
+    victim_gnss: bool  # the victim's phone reports her position; each upload brings it back
 
 
 @dataclass(frozen=True)
@@ -449,6 +452,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
                 "wall_loss_db",
                 "encounter_m",
                 "secret",
+                "victim_gnss",
             }
         )
         bit = _itinerary(b, "itinerary", places, base)
@@ -463,9 +467,8 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
             float(b.num("body_loss_db", 6.0, lo=0, hi=30)),
             float(b.num("wall_loss_db", 8.0, lo=0, hi=40)),
             float(b.num("encounter_m", 10.0, lo=1, hi=1000)),
-            b.conv(
-                "secret", _secret, hashlib.sha256(b"opentag-sim-beacon-%d" % seed).digest()[:16]
-            ),
+            b.conv("secret", _secret, hashlib.sha256(b"sim-beacon-%d" % seed).digest()[:16]),
+            b.get("victim_gnss", bool, True),
         )
     bat = r.sub("battery") if "battery" in r.data else _Reader(src, {}, "battery")
     bat.check_keys({"capacity_mah", "initial_pct", "charge_ma", "charging"})

@@ -7,6 +7,7 @@
 #   uart(now, chunk), uart_idle(now)   GNSS bytes; the line went quiet (end of the epoch burst)
 #   scan_result(now, addr, rssi, adv), scan_done(now)   one BLE advertisement; the scan ended
 #   battery(now, pct), tamper(now, kind), link(now, up)
+#   victim(now, lat, lon, acc_dm)  the victim's position, brought by the uplink
 # Outputs (read after each call):
 #   gnss_on      the GNSS rail should be powered
 #   want_scan    a BLE scan should run now for scan_ms (the shell reports each advertisement
@@ -172,6 +173,13 @@ class TagAdapter:
             self.events.append(("P", now, ev[2], ev[1], ev[3], ev[4], ev[5]))
             if ev[1] == K_NEAR or ev[1] == K_GNSS_IN:
                 self.next_upload = now  # an alert goes out at once
+
+    def victim(self, now, lat, lon, acc_dm):
+        """The victim's position (microdegrees, accuracy dm) as the uplink brings it."""
+        if self.proximity is not None:
+            self.proximity.on_victim_position(now, lat, lon, acc_dm, 0)
+            self._prox_events(now)
+        self.plan(now)
 
     def battery(self, now, pct):
         if pct <= self.cfg.low_battery_pct and not self.low_batt:

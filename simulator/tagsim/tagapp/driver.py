@@ -7,6 +7,7 @@
 #                    RAM; TABLE: a beacon identifier window file: run tagcore.proximity on it
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
+#   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
 #   r NOW            reboot: a new adapter over the same flash       q          quit
 # Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
@@ -84,6 +85,8 @@ def main():
                 tag.scan_result(now, r[0].decode(), int(r[1]), binascii.unhexlify(r[2]))
             if a[3] == b"1":
                 tag.scan_done(now)
+        elif op == b"v":
+            tag.victim(now, int(a[2]), int(a[3]), int(a[4]))
         elif op == b"b":
             tag.battery(now, int(a[2]))
         elif op == b"t":
