@@ -163,6 +163,28 @@ def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int,
     return out
 
 
+ZONE_ALERT_KEYS = (
+    "alerts_matched",
+    "missed_entries",
+    "false_alerts",
+    "alert_delay_max_s",
+    "alert_delay_median_s",
+)
+PROXIMITY_ALERT_KEYS = (
+    "encounters_detected",
+    "encounter_delay_max_s",
+    "victim_zone_alerts_matched",
+    "victim_zone_delay_max_s",
+    "proximity_false_alerts",
+    "proximity_repeat_alerts",
+)
+
+
+def _or_none(keys: tuple[str, ...], vals: dict[str, Any]) -> dict[str, Any]:
+    """Every key: its value, or None when the core that would produce it is not plugged in."""
+    return {k: vals.get(k) for k in keys}
+
+
 def compute(run: Run, zones_active: bool = False, proximity_active: bool = False) -> dict[str, Any]:
     sc, log = run.scenario, run.log
     end = max(log.end, sc.start + 1)
@@ -223,23 +245,17 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         m["battery_life_days"] = round((log.died_at - sc.start) / 86400, 2)
     else:  # a full battery at this run's average drain, without charging
         m["battery_life_days"] = round(days * sc.battery_mah / used, 2) if used > 0 else None
+    zone: dict[str, Any] = {}
     if zones_active:
         r = match_alerts(zt, _alerts(log.tag_lines, "A"))
-        m.update(
-            alerts_matched=r["detected"],
-            missed_entries=r["missed"],
-            false_alerts=r["false"],
-            alert_delay_max_s=r["delay_max_s"],
-            alert_delay_median_s=r["delay_median_s"],
-        )
-    else:
-        m.update(
-            alerts_matched=None,
-            missed_entries=None,
-            false_alerts=None,
-            alert_delay_max_s=None,
-            alert_delay_median_s=None,
-        )
+        zone = {
+            "alerts_matched": r["detected"],
+            "missed_entries": r["missed"],
+            "false_alerts": r["false"],
+            "alert_delay_max_s": r["delay_max_s"],
+            "alert_delay_median_s": r["delay_median_s"],
+        }
+    m.update(_or_none(ZONE_ALERT_KEYS, zone))
     et: list[TruthEvent] = []
     vz: list[TruthEvent] = []
     if run.beacon_truth is not None and sc.beacon is not None:
@@ -251,28 +267,21 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         m["beacon_adv_heard"] = len(heard)
     m["truth_encounters"] = len(et)
     m["truth_victim_zone_entries"] = len(vz)
+    prox: dict[str, Any] = {}
     if proximity_active:
         # Bluetooth "near" against encounters; the GNSS check against the zone around the victim
         alerts = _alerts(log.tag_lines, "P")
         r = match_alerts(et, [a for a in alerts if a[3] == K_NEAR])
         g = match_alerts(vz, [a for a in alerts if a[3] == K_GNSS_IN])
-        m.update(
-            encounters_detected=r["detected"],
-            encounter_delay_max_s=r["delay_max_s"],
-            victim_zone_alerts_matched=g["detected"],
-            victim_zone_delay_max_s=g["delay_max_s"],
-            proximity_false_alerts=r["false"] + g["false"],
-            proximity_repeat_alerts=r["repeats"] + g["repeats"],
-        )
-    else:
-        m.update(
-            encounters_detected=None,
-            encounter_delay_max_s=None,
-            victim_zone_alerts_matched=None,
-            victim_zone_delay_max_s=None,
-            proximity_false_alerts=None,
-            proximity_repeat_alerts=None,
-        )
+        prox = {
+            "encounters_detected": r["detected"],
+            "encounter_delay_max_s": r["delay_max_s"],
+            "victim_zone_alerts_matched": g["detected"],
+            "victim_zone_delay_max_s": g["delay_max_s"],
+            "proximity_false_alerts": r["false"] + g["false"],
+            "proximity_repeat_alerts": r["repeats"] + g["repeats"],
+        }
+    m.update(_or_none(PROXIMITY_ALERT_KEYS, prox))
     return m
 
 
