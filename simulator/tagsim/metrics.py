@@ -10,6 +10,7 @@ are plugged in, the alert metrics are None and expectations on them stay pending
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,7 @@ def encounter_truth(
     return out
 
 
-def match_alerts(truth: list[TruthEvent], alerts: list[tuple[int, ...]]) -> dict[str, Any]:
+def match_alerts(truth: list[TruthEvent], alerts: Sequence[tuple[int, ...]]) -> dict[str, Any]:
     """Pair each truth event with the first unused alert for the same id (code 1) in
     [t - EARLY_S, t + MATCH_S]. alerts: (t, id, code). An unpaired alert while an episode of the
     same id is still on (up to EARLY_S either side) is a repeat; any other is false."""
