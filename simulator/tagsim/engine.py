@@ -33,6 +33,7 @@ class RunLog:
     battery: list[tuple[int, float]] = field(default_factory=list)
     scans: list[tuple[int, float, int | None]] = field(default_factory=list)  # t, true m, rssi
     gnss_seconds: dict[str, int] = field(default_factory=lambda: {"acquiring": 0, "tracking": 0})
+    scan_s: float = 0.0  # seconds the BLE radio listened
     iterations: int = 0
     end: int = 0
     died_at: int | None = None
@@ -197,6 +198,7 @@ def run(
                 emit(tag.wake(t), t)
             if tag.want_scan and scan_end is None:  # a scan of scan_ms starts now
                 pm.scan(tag.scan_ms / 1000)
+                log.scan_s += tag.scan_ms / 1000
                 scan_end = t + max(1, math.ceil(tag.scan_ms / 1000))
                 heard = []
                 if radio is not None and btruth is not None:
