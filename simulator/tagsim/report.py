@@ -149,7 +149,7 @@ def map_svg(
 
 
 def _tick(v: float) -> str:
-    return f"{v / 1000:.3g}k" if abs(v) >= 10000 else f"{v:.3g}"
+    return f"{v / 1000:.3g}k" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def plot_svg(
@@ -254,11 +254,30 @@ EVENT_NAMES = {
 }
 
 
+PROX_KINDS = {
+    1: "beacon nearby",
+    2: "beacon NEAR (alert)",
+    3: "near: exit",
+    4: "beacon gone",
+    5: "GNSS pre-alert ring",
+    6: "GNSS victim zone (alert)",
+    7: "GNSS zone: exit",
+    8: "GNSS ring: exit",
+    9: "corroborated by GNSS",
+    10: "contradicted by GNSS",
+}
+
+
 def _event_rows(run: Run, limit: int = 40) -> str:
     rows = []
     for t, ln in run.log.tag_lines:
         f = ln.split()
-        if f[0] in EVENT_NAMES:
+        if f[0] == "P":  # beacon kind flags rssi dist_dm
+            what = PROX_KINDS.get(int(f[3]), "proximity " + f[3])
+            dist = f", {int(f[6]) / 10:.0f} m by GNSS" if int(f[6]) >= 0 else ""
+            rssi = f", {f[5]} dBm" if f[5] != "0" else ""
+            rows.append((t, "tag", what, f"beacon {f[2]}{rssi}{dist}"))
+        elif f[0] in EVENT_NAMES:
             rows.append((t, "tag", EVENT_NAMES[f[0]], " ".join(f[2:])))
     for w in run.log.world:
         if w["ev"] in ("tamper", "battery_empty", "boot"):
@@ -368,6 +387,10 @@ def render(
         "missed_entries",
         "alert_delay_max_s",
         "encounters_detected",
+        "encounter_delay_max_s",
+        "victim_zone_alerts_matched",
+        "proximity_false_alerts",
+        "proximity_repeat_alerts",
         "battery_end_pct",
         "battery_life_days",
         "energy_total_mah",
