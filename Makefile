@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The ESP32 (Xtensa LX6/LX7) target for compiled .mpy files.
 MARCH  ?= xtensawin
+# The simulator's report test screenshots the HTML report in a real headless Chromium.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: all demo test lint typecheck build bench clean venv
 
@@ -20,10 +22,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/opentag replay
+	$(BIN)/opentag sim run
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(CHROMIUM) lint typecheck
 	$(PY) -m pytest -n 2 tests
+
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

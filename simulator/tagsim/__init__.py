@@ -1,0 +1,1 @@
+"""tagsim: the simulator shell around the tag's core (see docs/simulator.md)."""

@@ -1,0 +1,263 @@
+"""The virtual clock: the world and the tag advance together, event by event.
+
+While the tag's receiver is powered the world steps one second at a time (each second is one
+NMEA epoch delivered over the UART). While it is off, the clock jumps straight to the earliest
+of: the wake time the tag asked for, a world event (tamper, coverage or charger edge), the
+battery running out, the end of the run. A day in deep sleep costs a handful of iterations.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from tagsim import geo, runtime
+from tagsim.power import PowerMeter
+from tagsim.radio import BeaconRadio
+from tagsim.receiver import OFF, Receiver
+from tagsim.scenario import Scenario, Window
+from tagsim.tagapp.adapter import TagConfig
+from tagsim.truth import Trajectory
+from tagsim.uart import Uart
+
+BATTERY_SAMPLE_S = 300
+REVIVE_PCT = 2.0  # a dead tag boots again once the charger has put this much back
+
+
+@dataclass
+class RunLog:
+    tag_lines: list[tuple[int, str]] = field(default_factory=list)  # (t, event line) from the tag
+    world: list[dict[str, Any]] = field(default_factory=list)  # what the world did
+    battery: list[tuple[int, float]] = field(default_factory=list)
+    scans: list[tuple[int, float, int | None]] = field(default_factory=list)  # t, true m, rssi
+    gnss_seconds: dict[str, int] = field(default_factory=lambda: {"acquiring": 0, "tracking": 0})
+    scan_s: float = 0.0  # seconds the BLE radio listened
+    iterations: int = 0
+    end: int = 0
+    died_at: int | None = None
+
+
+@dataclass
+class Run:
+    scenario: Scenario
+    truth: Trajectory
+    beacon_truth: Trajectory | None
+    log: RunLog
+    power: PowerMeter
+    receiver: Receiver
+    uart: Uart
+    runtime: str
+
+
+def _next_edge(windows: tuple[Window, ...], t: int) -> int:
+    """The first time after t at which any window starts or ends."""
+    best = math.inf
+    for w in windows:
+        if w.daily:
+            day = t - t % 86400
+            for edge in (w.start, w.end):
+                e = day + edge
+                while e <= t:
+                    e += 86400
+                best = min(best, e)
+        else:
+            for e in (w.start, w.end):
+                if e > t:
+                    best = min(best, e)
+    return int(best) if best != math.inf else 1 << 62
+
+
+def _victim_fix(tr: Trajectory, t: int, rng: random.Random) -> tuple[int, int, int]:
+    """The victim's position as her phone reports it: truth plus ~10 m of error (microdegrees,
+    accuracy in decimetres), measured a minute before it reaches the tag."""
+    p = tr.at(t - 60)
+    e, n = rng.gauss(0, 7), rng.gauss(0, 7)
+    lat, lon = geo.offset(p.lat, p.lon, e, n)
+    return round(lat * 1e6), round(lon * 1e6), 100
+
+
+def _gnss_off(rx: Receiver, state: str, t: int, world: list[dict[str, Any]]) -> str:
+    if state != OFF:
+        rx.power(False, t)
+        world.append({"t": t, "ev": "gnss_off"})
+    return OFF
+
+
+def _inside(windows: tuple[Window, ...], t: int) -> bool:
+    return any(w.contains(t) for w in windows)
+
+
+def run(
+    sc: Scenario,
+    runtime_name: str = "cpython",
+    zones: object = None,
+    proximity: object = None,
+    max_jump_s: int = 1 << 62,
+    tag: runtime.Tag | None = None,
+) -> Run:
+    """Run a scenario. max_jump_s=1 turns the event-driven clock into a naive 1 Hz one (the
+    benchmark's reference): the tag is woken every second whether it asked or not. `tag`: a
+    runtime.Tag made by the caller instead of runtime_name's default one."""
+    truth = Trajectory(sc.itinerary, sc.places, sc.start, sc.seed)
+    btruth = None
+    radio = None
+    if sc.beacon is not None:
+        btruth = Trajectory(sc.beacon.itinerary, sc.places, sc.start, sc.seed + 7)
+        radio = BeaconRadio(sc.beacon, sc.seed + 11)
+    rx = Receiver(sc.board.gnss, sc.seed + 1)
+    vrng = random.Random(sc.seed + 13)
+    uart = Uart(sc.board.gnss.baud, sc.chunk_bytes, sc.line_noise, sc.seed + 3)
+    pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
+    log = RunLog()
+    backup = sc.board.gnss.backup_supply
+    cfg = TagConfig(
+        sc.tag.fix_interval_s,
+        sc.tag.max_search_s,
+        sc.tag.scan_interval_s,
+        sc.tag.upload_interval_s,
+        sc.tag.low_battery_pct,
+    )
+    if tag is None:
+        tag = runtime.make(runtime_name, zones, proximity)
+    else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
+        runtime_name = type(tag).__name__
+    end = sc.start + sc.duration
+    t = sc.start
+    world = log.world
+
+    last_victim = [-1]  # when the victim's position was last brought down
+
+    def emit(lines: list[str], now: int) -> None:
+        ok = False
+        for ln in lines:
+            log.tag_lines.append((now, ln))
+            if ln.startswith("U "):
+                pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
+                ok = ok or ln.split()[2] == "1"
+        # A successful upload brings the victim's latest position back (once a second at most:
+        # an alert it causes uploads again).
+        if ok and btruth is not None and sc.beacon is not None and sc.beacon.victim_gnss:
+            if last_victim[0] != now:
+                last_victim[0] = now
+                lat, lon, acc = _victim_fix(btruth, now, vrng)
+                emit(tag.victim(now, lat, lon, acc), now)
+
+    try:
+        emit(tag.boot(cfg, t), t)
+        alive = True
+        link_up = True
+        charging = _inside(sc.charging, t)
+        tampers = list(sc.tamper)
+        last_pct = -1
+        last_sample = -BATTERY_SAMPLE_S
+        rx_state = OFF
+        scan_end: int | None = None  # a scan is running until then
+        heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
+        while t < end:
+            log.iterations += 1
+            # -- the world at t ------------------------------------------------------------
+            ch = _inside(sc.charging, t)
+            if ch != charging:
+                charging = ch
+                world.append({"t": t, "ev": "charger", "on": ch})
+            up = not _inside(sc.coverage_gaps, t)
+            if t - last_sample >= BATTERY_SAMPLE_S:
+                log.battery.append((t, round(pm.pct, 2)))
+                last_sample = t
+            if not alive:
+                if charging and pm.pct >= REVIVE_PCT:
+                    alive = True
+                    world.append({"t": t, "ev": "boot", "battery_pct": round(pm.pct, 1)})
+                    emit(tag.reboot(t), t)
+                    link_up, last_pct = True, -1
+                else:
+                    nxt = min(_next_edge(sc.charging, t), end)
+                    if charging:  # time until REVIVE_PCT is reached
+                        need = (REVIVE_PCT / 100 * pm.capacity - pm.charge) * 3600 / sc.charge_ma
+                        nxt = min(nxt, t + max(1, math.ceil(need)))
+                        pm.charge_for(sc.charge_ma, nxt - t)
+                    t = nxt
+                    continue
+            if up != link_up:
+                link_up = up
+                world.append({"t": t, "ev": "coverage", "up": up})
+                emit(tag.link(t, up), t)
+            while tampers and tampers[0][0] <= t:
+                _, kind = tampers.pop(0)
+                world.append({"t": t, "ev": "tamper", "kind": kind})
+                emit(tag.tamper(t, kind), t)
+            pct = max(0, min(100, int(pm.pct)))
+            if pct != last_pct:
+                last_pct = pct
+                emit(tag.battery(t, pct), t)
+            # -- the tag ---------------------------------------------------------------------
+            if t >= tag.wake_at:
+                pm.wake()
+                emit(tag.wake(t), t)
+            if tag.want_scan and scan_end is None:  # a scan of scan_ms starts now
+                pm.scan(tag.scan_ms / 1000)
+                log.scan_s += tag.scan_ms / 1000
+                scan_end = t + max(1, math.ceil(tag.scan_ms / 1000))
+                heard = []
+                if radio is not None and btruth is not None:
+                    for ta, d, r, addr, adv in radio.scan(t, tag.scan_ms, truth, btruth):
+                        log.scans.append((int(ta), round(d, 1), r))
+                        if r is not None:
+                            heard.append((int(ta), (addr, r, adv)))
+            if tag.gnss_on or scan_end is not None:  # awake: the world steps one second
+                if tag.gnss_on:
+                    rx.power(True, t)
+                    if rx_state == OFF:
+                        world.append({"t": t, "ev": "gnss_on", "start": rx.start_kind})
+                    ep = rx.epoch(truth.at(t))
+                    rx_state = rx.state
+                    log.gnss_seconds[rx_state] += 1
+                    pm.gnss_second(rx_state)
+                    emit(tag.uart(t, uart.chunks(ep.data)), t)
+                else:
+                    rx_state = _gnss_off(rx, rx_state, t, world)
+                    pm.sleep(1, backup)  # the scan's own cost was drawn when it started
+                if scan_end is not None:
+                    now_heard = [a for ta, a in heard if ta == t]
+                    done = t + 1 >= scan_end
+                    if now_heard or done:
+                        emit(tag.scan(t, now_heard, done), t)
+                    if done:
+                        scan_end = None
+                if charging:
+                    pm.charge_for(sc.charge_ma, 1)
+                t += 1
+            else:
+                rx_state = _gnss_off(rx, rx_state, t, world)
+                nxt = min(
+                    tag.wake_at, _next_edge(sc.charging, t), _next_edge(sc.coverage_gaps, t), end
+                )
+                if tampers:
+                    nxt = min(nxt, tampers[0][0])
+                nxt = max(min(nxt, t + max_jump_s), t + 1)
+                net = pm.sleep_ma(backup) - (sc.charge_ma if charging else 0.0)
+                if net > 0:  # stop where the battery would cross the next whole percent
+                    step = pm.capacity / 100
+                    to_next = pm.charge - (math.ceil(pm.charge / step) - 1) * step
+                    nxt = min(nxt, t + max(1, math.ceil(to_next * 3600 / net)))
+                nxt = min(nxt, t + BATTERY_SAMPLE_S) if charging else nxt
+                pm.sleep(nxt - t, backup)
+                if charging:
+                    pm.charge_for(sc.charge_ma, nxt - t)
+                t = nxt
+            if pm.empty:
+                alive = False
+                scan_end = None
+                pm.charge = 0.0
+                log.died_at = log.died_at or t
+                world.append({"t": t, "ev": "battery_empty"})
+                if rx_state != OFF:
+                    rx.power(False, t)
+                    rx_state = OFF
+        log.battery.append((t, round(pm.pct, 2)))
+        log.end = t
+    finally:
+        tag.close()
+    return Run(sc, truth, btruth, log, pm, rx, uart, runtime_name)

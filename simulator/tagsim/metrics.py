@@ -1,0 +1,309 @@
+"""Measured outcomes of a run: truth (what really happened) against what the tag reported.
+
+Zone truth comes from the 1 Hz trajectory tested against the zone polygons with shapely;
+alerts come from whatever stream the tag produced ("A" events from the zone hook, "P" from the
+proximity hook). An alert tuple starts (zone or beacon id, code): code 1 = entry / breach /
+encounter, anything else (a leave, a status) is not matched. Until the zone and proximity cores
+are plugged in, the alert metrics are None and expectations on them stay pending.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
+
+from tagsim.engine import Run
+from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
+from tagsim.truth import Trajectory
+
+EARLY_S = 120  # an alert this much before the truth entry still counts (fix noise near an edge)
+MATCH_S = 1800  # an alert later than this after the entry does not explain it
+MERGE_S = 300  # beacon contacts this close together are one encounter
+PROX_ALERT_KINDS = (K_NEAR, K_GNSS_IN)
+VICTIM_ZONE_M = Profile().excl_m  # the core's GNSS exclusion radius around the victim (500 m)
+
+
+@dataclass(frozen=True)
+class TruthEvent:
+    t: int
+    id: int
+    kind: str  # "entry" (exclusion), "curfew" (outside an inclusion zone on schedule), "encounter"
+    until: int | None = None  # when the episode ended (None: still on at the end of the run)
+
+
+def truth_series(tr: Trajectory, t0: int, t1: int) -> dict[str, np.ndarray]:
+    pts = [tr.at(t) for t in range(t0, t1)]
+    return {
+        "t": np.arange(t0, t1, dtype=np.int64),
+        "lat": np.fromiter((p.lat for p in pts), float, len(pts)),
+        "lon": np.fromiter((p.lon for p in pts), float, len(pts)),
+    }
+
+
+def _rising(mask: np.ndarray) -> np.ndarray:
+    """Indices where mask turns True (index 0 counts when it starts True)."""
+    m = mask.astype(np.int8)
+    return np.flatnonzero(np.diff(np.concatenate(([0], m))) == 1)
+
+
+def _episode_end(mask: np.ndarray, i: int, ts: np.ndarray) -> int | None:
+    """The time the episode starting at index i ends (first False after it), or None."""
+    rest = mask[i:]
+    if rest.all():
+        return None
+    return int(ts[i + int(np.argmin(rest))])
+
+
+def _scheduled(z: Zone, ts: np.ndarray) -> np.ndarray:
+    if not z.schedule:
+        return np.ones(len(ts), bool)
+    s = ts % 86400
+    on = np.zeros(len(ts), bool)
+    for w in z.schedule:
+        on |= (s >= w.start) & (s < w.end) if w.start <= w.end else (s >= w.start) | (s < w.end)
+    return on
+
+
+def zone_truth(zones: tuple[Zone, ...], ser: dict[str, np.ndarray]) -> list[TruthEvent]:
+    out = []
+    for z in zones:
+        inside = shapely.contains_xy(z.geometry, ser["lon"], ser["lat"])
+        if z.kind == "exclusion":
+            bad, kind = inside & _scheduled(z, ser["t"]), "entry"
+        else:
+            bad, kind = ~inside & _scheduled(z, ser["t"]), "curfew"
+        out += [
+            TruthEvent(int(ser["t"][i]), z.id, kind, _episode_end(bad, i, ser["t"]))
+            for i in _rising(bad)
+        ]
+    return sorted(out, key=lambda e: e.t)
+
+
+def encounter_truth(
+    tag: dict[str, np.ndarray],
+    beacon: dict[str, np.ndarray],
+    near_m: float,
+    bid: int = 0,
+    kind: str = "encounter",
+) -> list[TruthEvent]:
+    """Episodes of the beacon within near_m of the wearer; contacts less than MERGE_S apart
+    are one episode."""
+    lat0 = np.radians(tag["lat"])
+    dn = (beacon["lat"] - tag["lat"]) * 111195.08
+    de = (beacon["lon"] - tag["lon"]) * 111195.08 * np.cos(lat0)
+    close = np.hypot(de, dn) < near_m
+    out: list[TruthEvent] = []
+    for i in _rising(close):
+        t = int(tag["t"][i])
+        end = _episode_end(close, i, tag["t"])
+        if out and out[-1].until is not None and t - out[-1].until <= MERGE_S:
+            out[-1] = TruthEvent(out[-1].t, bid, kind, end)  # the same encounter goes on
+        else:
+            out.append(TruthEvent(t, bid, kind, end))
+    return out
+
+
+def match_alerts(truth: list[TruthEvent], alerts: Sequence[tuple[int, ...]]) -> dict[str, Any]:
+    """Pair each truth event with the first unused alert for the same id (code 1) in
+    [t - EARLY_S, t + MATCH_S]. alerts: (t, id, code). An unpaired alert while an episode of the
+    same id is still on (up to EARLY_S either side) is a repeat; any other is false."""
+    used = [False] * len(alerts)
+    delays = []
+    missed = 0
+    for ev in truth:
+        for k, (t, aid, code, *_) in enumerate(alerts):
+            if not used[k] and code == 1 and aid == ev.id and ev.t - EARLY_S <= t <= ev.t + MATCH_S:
+                used[k] = True
+                delays.append(max(0, t - ev.t))
+                break
+        else:
+            missed += 1
+    repeats = false = 0
+    for k, (t, aid, code, *_) in enumerate(alerts):
+        if code != 1 or used[k]:
+            continue
+        during = any(
+            ev.id == aid and ev.t - EARLY_S <= t and (ev.until is None or t <= ev.until + EARLY_S)
+            for ev in truth
+        )
+        if during:
+            repeats += 1
+        else:
+            false += 1
+    return {
+        "detected": len(delays),
+        "missed": missed,
+        "false": false,
+        "repeats": repeats,
+        "delay_max_s": max(delays) if delays else None,
+        "delay_median_s": statistics.median(delays) if delays else None,
+        "delays_s": delays,
+    }
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    return float(np.percentile(xs, q)) if xs else None
+
+
+def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int, int]]:
+    """(t, id, code, kind) of the tag's "A" (zone hook) or "P" (proximity) lines; for "P" the
+    code is 1 for the core's alert kinds (K_NEAR, K_GNSS_IN) and 0 for the rest."""
+    out = []
+    for t, ln in lines:
+        f = ln.split()
+        if f[0] == tag and len(f) >= 4:
+            kind = int(f[3])
+            code = (1 if kind in PROX_ALERT_KINDS else 0) if tag == "P" else kind
+            out.append((t, int(f[2]), code, kind))
+    return out
+
+
+ZONE_ALERT_KEYS = (
+    "alerts_matched",
+    "missed_entries",
+    "false_alerts",
+    "alert_delay_max_s",
+    "alert_delay_median_s",
+)
+PROXIMITY_ALERT_KEYS = (
+    "encounters_detected",
+    "encounter_delay_max_s",
+    "victim_zone_alerts_matched",
+    "victim_zone_delay_max_s",
+    "proximity_false_alerts",
+    "proximity_repeat_alerts",
+)
+
+
+def _or_none(keys: tuple[str, ...], vals: dict[str, Any]) -> dict[str, Any]:
+    """Every key: its value, or None when the core that would produce it is not plugged in."""
+    return {k: vals.get(k) for k in keys}
+
+
+def compute(run: Run, zones_active: bool = False, proximity_active: bool = False) -> dict[str, Any]:
+    sc, log = run.scenario, run.log
+    end = max(log.end, sc.start + 1)
+    ser = truth_series(run.truth, sc.start, end)
+    fixes = [ln.split() for _, ln in log.tag_lines if ln.startswith("F ")]
+    errs, covered = [], 0
+    for f in fixes:
+        p = run.truth.at(int(f[2]))
+        e = float(
+            np.hypot(
+                (int(f[3]) / 1e6 - p.lat) * 111195.08,
+                (int(f[4]) / 1e6 - p.lon) * 111195.08 * np.cos(np.radians(p.lat)),
+            )
+        )
+        errs.append(e)
+        if f[5] != "None" and e <= int(f[5]) / 10:
+            covered += 1
+    zt = zone_truth(sc.zones, ser)
+    m: dict[str, Any] = {
+        "scenario": sc.name,
+        "seed": sc.seed,
+        "runtime": run.runtime,
+        "board": sc.board.id,
+        "simulated_s": end - sc.start,
+        "iterations": log.iterations,
+        "fixes_recorded": len(fixes),
+        "fixes_per_hour": round(len(fixes) * 3600 / (end - sc.start), 2),
+        "fix_error_median_m": round(statistics.median(errs), 2) if errs else None,
+        "fix_error_p95_m": round(_pct(errs, 95) or 0, 2) if errs else None,
+        "fix_error_max_m": round(max(errs), 2) if errs else None,
+        "accuracy_covers_error_pct": round(100 * covered / len(errs), 1) if errs else None,
+        "fixes_rejected": sum(1 for _, ln in log.tag_lines if ln.startswith("R ")),
+        "loc_lost_events": sum(1 for _, ln in log.tag_lines if ln.startswith("L ")),
+        "gnss_on_s": dict(log.gnss_seconds),
+        "gnss_starts": dict(run.receiver.starts),
+        "uploads": sum(
+            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"
+        ),
+        "uploads_failed": sum(
+            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] != "1"
+        ),
+        "tamper_events": sum(1 for _, ln in log.tag_lines if ln.startswith("T ")),
+        "low_battery_events": sum(1 for _, ln in log.tag_lines if ln.startswith("B ")),
+        "energy_mah": {k: round(v, 3) for k, v in run.power.mah.items()},
+        "energy_total_mah": round(sum(run.power.mah.values()), 3),
+        "charged_mah": round(run.power.charged_mah, 1),
+        "battery_end_pct": round(run.power.pct, 2),
+        "battery_empty": log.died_at is not None,
+        "battery_died_at_s": (log.died_at - sc.start) if log.died_at is not None else None,
+        "uart_bytes_corrupted": run.uart.corrupted,
+        "truth_zone_entries": sum(1 for e in zt if e.kind == "entry"),
+        "truth_curfew_breaches": sum(1 for e in zt if e.kind == "curfew"),
+        "truth_events": [e.__dict__ for e in zt],
+    }
+    used = sum(run.power.mah.values())
+    days = (end - sc.start) / 86400
+    if log.died_at is not None:
+        m["battery_life_days"] = round((log.died_at - sc.start) / 86400, 2)
+    else:  # a full battery at this run's average drain, without charging
+        m["battery_life_days"] = round(days * sc.battery_mah / used, 2) if used > 0 else None
+    zone: dict[str, Any] = {}
+    if zones_active:
+        r = match_alerts(zt, _alerts(log.tag_lines, "A"))
+        zone = {
+            "alerts_matched": r["detected"],
+            "missed_entries": r["missed"],
+            "false_alerts": r["false"],
+            "alert_delay_max_s": r["delay_max_s"],
+            "alert_delay_median_s": r["delay_median_s"],
+        }
+    m.update(_or_none(ZONE_ALERT_KEYS, zone))
+    et: list[TruthEvent] = []
+    vz: list[TruthEvent] = []
+    if run.beacon_truth is not None and sc.beacon is not None:
+        bser = truth_series(run.beacon_truth, sc.start, end)
+        et = encounter_truth(ser, bser, sc.beacon.encounter_m)
+        vz = encounter_truth(ser, bser, VICTIM_ZONE_M, kind="victim_zone")
+        heard = [r for _, _, r in log.scans if r is not None]
+        m["beacon_adv_in_scans"] = len(log.scans)  # sent while the tag listened
+        m["beacon_adv_heard"] = len(heard)
+    m["truth_encounters"] = len(et)
+    m["truth_victim_zone_entries"] = len(vz)
+    prox: dict[str, Any] = {}
+    if proximity_active:
+        # Bluetooth "near" against encounters; the GNSS check against the zone around the victim
+        alerts = _alerts(log.tag_lines, "P")
+        r = match_alerts(et, [a for a in alerts if a[3] == K_NEAR])
+        g = match_alerts(vz, [a for a in alerts if a[3] == K_GNSS_IN])
+        prox = {
+            "encounters_detected": r["detected"],
+            "encounter_delay_max_s": r["delay_max_s"],
+            "victim_zone_alerts_matched": g["detected"],
+            "victim_zone_delay_max_s": g["delay_max_s"],
+            "proximity_false_alerts": r["false"] + g["false"],
+            "proximity_repeat_alerts": r["repeats"] + g["repeats"],
+        }
+    m.update(_or_none(PROXIMITY_ALERT_KEYS, prox))
+    return m
+
+
+def check(sc: Scenario, m: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each expectation: key, wanted, got, status pass / fail / pending (marked pending in the
+    file and not met, e.g. it needs the zone core that is not plugged in yet)."""
+    out = []
+    for key, want in sc.expect.items():
+        metric, how = EXPECT_KEYS[key]
+        got = m.get(metric)
+        if got is None:
+            ok = None
+        elif how == "min":
+            ok = got >= want
+        elif how == "max":
+            ok = got <= want
+        else:
+            ok = got == want
+        if key in sc.pending and not ok:
+            status = "pending"  # waits for a core (or for it to get good enough)
+        else:
+            status = "pass" if ok else "fail"  # a metric nobody can compute is a failure
+        out.append({"key": key, "metric": metric, "want": want, "got": got, "status": status})
+    return out

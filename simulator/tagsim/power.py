@@ -1,0 +1,93 @@
+"""Energy by component from the board profile's currents, and the battery they drain."""
+
+from __future__ import annotations
+
+from tagsim.boards import Board
+
+# One upload, by uplink and success: the (state, seconds) the radio spends, and the MCU's awake
+# seconds. Modem: attach + send, then linger before PSM; without coverage it searches 30 s.
+# Wi-Fi: associate, DHCP and TLS (receiving), send; without an AP, 5 s of scanning.
+UPLINK_PHASES = {
+    "modem": {True: ((("tx", 5.0), ("idle", 15.0)), 5.0), False: ((("idle", 30.0),), 5.0)},
+    "wifi": {True: ((("rx", 3.0), ("tx", 1.0)), 4.0), False: ((("rx", 5.0),), 5.0)},
+}
+MCU_PER_EPOCH_S = 0.1  # CPU awake per second of GNSS data (UART, parsing); light sleep between
+MCU_PER_WAKE_S = 0.2  # boot from deep sleep, decide, sleep again
+
+
+class PowerMeter:
+    def __init__(
+        self, board: Board, capacity_mah: float, initial_pct: float, uplink: str = "modem"
+    ) -> None:
+        self.b = board
+        self.uplink = uplink  # "modem" (LTE-M, PSM between uploads) or "wifi" (off between)
+        # the modem's sleep current while it holds a registration; Wi-Fi is simply off
+        self.link_sleep_ma = board.current_ma["modem"]["psm"] if uplink == "modem" else 0.0
+        self.capacity = capacity_mah
+        self.charge = capacity_mah * initial_pct / 100.0
+        self.mah: dict[str, float] = {
+            "mcu": 0.0,
+            "gnss": 0.0,
+            "ble": 0.0,
+            "modem": 0.0,
+            "wifi": 0.0,
+            "board": 0.0,
+        }
+        self.charged_mah = 0.0
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * self.charge / self.capacity
+
+    @property
+    def empty(self) -> bool:
+        return self.charge <= 0.0
+
+    def draw(self, comp: str, ma: float, seconds: float) -> None:
+        q = ma * seconds / 3600.0
+        self.mah[comp] += q
+        self.charge -= q
+
+    def sleep_ma(self, gnss_backup: bool) -> float:
+        """Total current while everything sleeps (MCU deep sleep, GNSS off or on backup)."""
+        c = self.b.current_ma
+        g = c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"]
+        return c["mcu"]["deep_sleep"] + g + self.link_sleep_ma + self.b.board_overhead_ma
+
+    def sleep(self, seconds: float, gnss_backup: bool) -> None:
+        c = self.b.current_ma
+        self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
+        self.draw("gnss", c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"], seconds)
+        self.draw("modem", self.link_sleep_ma, seconds)
+        self.draw("board", self.b.board_overhead_ma, seconds)
+
+    def gnss_second(self, state: str) -> None:
+        c = self.b.current_ma
+        self.draw("gnss", c["gnss"]["tracking" if state == "tracking" else "acquisition"], 1.0)
+        m = c["mcu"]
+        self.draw(
+            "mcu", m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S), 1.0
+        )
+        self.draw("modem", self.link_sleep_ma, 1.0)
+        self.draw("board", self.b.board_overhead_ma, 1.0)
+
+    def wake(self) -> None:
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], MCU_PER_WAKE_S)
+
+    def scan(self, seconds: float) -> None:
+        """A BLE scan with window = interval: the radio listens the whole time."""
+        self.draw("ble", self.b.current_ma["ble"]["scan"], seconds)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], seconds)
+
+    def upload(self, ok: bool) -> None:
+        phases, mcu_s = UPLINK_PHASES[self.uplink][ok]
+        cur = self.b.current_ma[self.uplink]
+        for state, seconds in phases:
+            self.draw(self.uplink, cur[state], seconds)
+        self.draw("mcu", self.b.current_ma["mcu"]["active"], mcu_s)
+
+    def charge_for(self, ma: float, seconds: float) -> None:
+        q = min(ma * seconds / 3600.0, self.capacity - self.charge)
+        if q > 0:
+            self.charge += q
+            self.charged_mah += q

@@ -1,0 +1,52 @@
+"""Run a scenario end to end: engine, metrics, expectations (and files, if asked)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tagsim import engine, hooks, metrics, output
+from tagsim import runtime as runtime_mod
+from tagsim.scenario import Scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+DEFAULT_SCENARIO = SCENARIOS / "commute.toml"
+
+
+@dataclass
+class Result:
+    run: engine.Run
+    metrics: dict[str, Any]
+    checks: list[dict[str, Any]]
+    wall_s: float
+
+    @property
+    def red(self) -> bool:
+        return any(c["status"] == "fail" for c in self.checks)
+
+
+def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
+    """The scenario with every core that exists plugged in (hooks.py), in either runtime."""
+    t0 = time.perf_counter()
+    if runtime == "cpython":
+        zones, prox = hooks.zone_monitor(sc), hooks.proximity(sc)
+        r = engine.run(sc, runtime, zones, prox)
+        prox_on = prox is not None
+    else:
+        zones = None
+        table = hooks.id_table_blob(sc) if sc.beacon is not None else None
+        heap = runtime_mod.heap_for(sc.board)
+        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap))
+        r.runtime = runtime
+        prox_on = table is not None
+    wall = time.perf_counter() - t0
+    m = metrics.compute(r, zones_active=zones is not None, proximity_active=prox_on)
+    m["wall_s"] = round(wall, 3)
+    m["sim_seconds_per_wall_second"] = round(m["simulated_s"] / max(wall, 1e-9))
+    return Result(r, m, metrics.check(sc, m), wall)
+
+
+def write(res: Result, out: Path) -> dict[str, Path]:
+    return output.write(res.run, res.metrics, res.checks, out)

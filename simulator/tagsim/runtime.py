@@ -1,0 +1,245 @@
+"""Where the tag's code runs: in this CPython process, or inside the real MicroPython interpreter
+in lockstep over a pipe. Both expose the same calls and the same outputs (gnss_on, want_scan,
+wake_at and the tag's events as text lines), so the engine cannot tell them apart and their
+event streams can be compared line for line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from taghost import build
+
+from tagsim.boards import Board
+from tagsim.tagapp.adapter import TagAdapter, TagConfig
+from tagsim.tagapp.memfs import MemFs
+
+TAGAPP = Path(__file__).resolve().parent / "tagapp"
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
+PSRAM_HEAP = 2 * 1024 * 1024  # with PSRAM MicroPython's heap is megabytes (most of the 4-8 MB)
+
+
+def heap_for(board: Board) -> int:
+    """The MicroPython heap a board gives the tag: small without PSRAM, megabytes with it."""
+    return PSRAM_HEAP if board.raw.get("mcu", {}).get("psram_mb", 0) > 0 else ESP32_HEAP
+
+
+Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
+
+
+def _line(e: tuple) -> str:
+    return " ".join(str(x) for x in e)
+
+
+class Tag(Protocol):
+    gnss_on: bool
+    want_scan: bool
+    wake_at: int
+
+    def boot(self, cfg: TagConfig, now: int) -> list[str]: ...
+    def reboot(self, now: int) -> list[str]: ...
+    def wake(self, now: int) -> list[str]: ...
+    def uart(self, now: int, chunks: list[bytes]) -> list[str]: ...
+
+    scan_ms: int
+
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]: ...
+    def battery(self, now: int, pct: int) -> list[str]: ...
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]: ...
+    def tamper(self, now: int, kind: str) -> list[str]: ...
+    def link(self, now: int, up: bool) -> list[str]: ...
+    def close(self) -> None: ...
+
+
+class LocalTag:
+    """The adapter and core in this process (CPython). zones / proximity: the hook objects."""
+
+    def __init__(self, zones: object = None, proximity: object = None) -> None:
+        self.fs = MemFs()
+        self.zones, self.proximity = zones, proximity
+        self.cfg: TagConfig | None = None
+        self.t: TagAdapter | None = None
+
+    def _out(self) -> list[str]:
+        assert self.t is not None
+        t = self.t
+        self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
+            t.gnss_on,
+            t.want_scan,
+            t.wake_at,
+            t.scan_ms,
+        )
+        return [_line(e) for e in self.t.take_events()]
+
+    def boot(self, cfg: TagConfig, now: int) -> list[str]:
+        self.cfg = cfg
+        self.t = TagAdapter(cfg, self.fs, now, self.zones, self.proximity)
+        return self._out()
+
+    def reboot(self, now: int) -> list[str]:
+        assert self.cfg is not None
+        return self.boot(self.cfg, now)
+
+    def wake(self, now: int) -> list[str]:
+        assert self.t is not None
+        self.t.wake(now)
+        return self._out()
+
+    def uart(self, now: int, chunks: list[bytes]) -> list[str]:
+        assert self.t is not None
+        for c in chunks:
+            self.t.uart(now, c)
+        self.t.uart_idle(now)
+        return self._out()
+
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]:
+        assert self.t is not None
+        for addr, rssi, adv in results:
+            self.t.scan_result(now, addr, rssi, adv)
+        if done:
+            self.t.scan_done(now)
+        return self._out()
+
+    def battery(self, now: int, pct: int) -> list[str]:
+        assert self.t is not None
+        self.t.battery(now, pct)
+        return self._out()
+
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]:
+        assert self.t is not None
+        self.t.victim(now, lat, lon, acc_dm)
+        return self._out()
+
+    def tamper(self, now: int, kind: str) -> list[str]:
+        assert self.t is not None
+        self.t.tamper(now, kind)
+        return self._out()
+
+    def link(self, now: int, up: bool) -> list[str]:
+        assert self.t is not None
+        self.t.link(now, up)
+        return self._out()
+
+    def close(self) -> None:
+        pass
+
+
+def micropython_binary() -> str:
+    here = Path(sys.executable).parent / "micropython"
+    return str(here) if here.exists() else "micropython"
+
+
+class MicroPythonTag:
+    """The same adapter and core inside the MicroPython unix port, heap capped at ESP32 size.
+
+    The modules are compiled with mpy-cross -O3 first, as deployed (compiling on the target
+    would take its RAM from the same heap; tracebacks still name the file and function), into a
+    private directory removed on close()."""
+
+    def __init__(self, heap: int = ESP32_HEAP, id_table: bytes | None = None) -> None:
+        """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
+        runs tagcore.proximity on it, as hooks.proximity does in CPython."""
+        self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
+        self.table_arg = ""
+        if id_table is not None:
+            (self.tmp / "idtable.bin").write_bytes(id_table)
+            self.table_arg = f" {self.tmp / 'idtable.bin'}"
+        build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
+        build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
+        env = dict(os.environ)
+        env["MICROPYPATH"] = ".frozen:fw:app"
+        self.p = subprocess.Popen(
+            [micropython_binary(), "-X", f"heapsize={heap}", "-m", "driver"],
+            cwd=self.tmp,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        self.gnss_on = self.want_scan = False
+        self.wake_at = self.scan_ms = 0
+
+    def _call(self, header: str, payload: bytes = b"") -> list[str]:
+        assert self.p.stdin is not None and self.p.stdout is not None
+        self.p.stdin.write(header.encode() + b"\n" + payload)
+        self.p.stdin.flush()
+        head = self.p.stdout.readline().decode()
+        if not head.startswith("="):
+            self.p.kill()
+            err = self.p.stderr.read().decode() if self.p.stderr else ""
+            raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
+        _, g, s, w, ms, n = head.split()
+        self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
+            g == "1",
+            s == "1",
+            int(w),
+            int(ms),
+        )
+        return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
+
+    def boot(self, cfg: TagConfig, now: int) -> list[str]:
+        c = cfg
+        flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
+        flash.mkdir(exist_ok=True)
+        return self._call(
+            f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
+            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.table_arg}"
+        )
+
+    def reboot(self, now: int) -> list[str]:
+        return self._call(f"r {now}{self.table_arg}")
+
+    def wake(self, now: int) -> list[str]:
+        return self._call(f"w {now}")
+
+    def uart(self, now: int, chunks: list[bytes]) -> list[str]:
+        sizes = " ".join(str(len(c)) for c in chunks)
+        return self._call(f"u {now} {sizes}", b"".join(chunks))
+
+    def scan(self, now: int, results: list[Adv], done: bool) -> list[str]:
+        body = "".join(f"{a} {r} {adv.hex()}\n" for a, r, adv in results).encode()
+        return self._call(f"s {now} {len(results)} {int(done)}", body)
+
+    def battery(self, now: int, pct: int) -> list[str]:
+        return self._call(f"b {now} {pct}")
+
+    def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]:
+        return self._call(f"v {now} {lat} {lon} {acc_dm}")
+
+    def tamper(self, now: int, kind: str) -> list[str]:
+        return self._call(f"t {now} {kind}")
+
+    def link(self, now: int, up: bool) -> list[str]:
+        return self._call(f"l {now} {int(up)}")
+
+    def close(self) -> None:
+        if self.p.poll() is None:
+            assert self.p.stdin is not None
+            self.p.stdin.write(b"q\n")
+            self.p.stdin.close()
+            self.p.wait(timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def make(
+    runtime: str,
+    zones: object = None,
+    proximity: object = None,
+    id_table: bytes | None = None,
+    heap: int = ESP32_HEAP,
+) -> Tag:
+    """A tag in `runtime`. CPython takes the hook objects; MicroPython builds its proximity core
+    inside from `id_table` (objects cannot cross the pipe) and has no zone hook yet."""
+    if runtime == "cpython":
+        return LocalTag(zones, proximity)
+    if runtime == "micropython":
+        if zones is not None:
+            raise ValueError("the MicroPython runtime does not carry a zone hook yet")
+        return MicroPythonTag(heap=heap, id_table=id_table)
+    raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

@@ -1,0 +1,54 @@
+"""Simulation time: integer seconds since 2000-01-01T00:00:00Z, the core's epoch (Fix.t)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_DUR = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+
+
+def parse_instant(v: object) -> int:
+    """A TOML datetime or an ISO 8601 string (UTC unless it says otherwise) to sim seconds."""
+    if isinstance(v, str):
+        try:
+            v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {v!r}") from None
+    if not isinstance(v, datetime):
+        raise ValueError(f"expected a date-time, got {v!r}")
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    return int((v - EPOCH).total_seconds())
+
+
+def parse_duration(v: object) -> int:
+    """Seconds from a number or a string like '1d2h', '90m', '45s'."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a duration, got {v!r}")
+    if isinstance(v, (int, float)):
+        if v < 0:
+            raise ValueError(f"negative duration {v!r}")
+        return int(v)
+    m = _DUR.match(v) if isinstance(v, str) else None
+    if not m or not any(m.groups()):
+        raise ValueError(f"expected a duration like '2h30m' or seconds, got {v!r}")
+    d, h, mi, s = (int(g or 0) for g in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + s
+
+
+def parse_clock(v: object) -> int:
+    """'HH:MM' to seconds after midnight."""
+    m = re.match(r"^(\d\d):(\d\d)$", v) if isinstance(v, str) else None
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
+        raise ValueError(f"expected a time of day 'HH:MM', got {v!r}")
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60
+
+
+def to_datetime(t: float) -> datetime:
+    return EPOCH + timedelta(seconds=t)
+
+
+def iso(t: float) -> str:
+    return to_datetime(int(t)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,99 @@
+# Lockstep driver: runs the tag adapter (and the core under it) inside MicroPython, driven over
+# stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython can run it too.
+#
+# Requests, one header line each (binary payload after it where noted):
+#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW [DIR [TABLE]]   configure and boot; the flash log
+#                    lives in DIR (real files, as littlefs on the device: off the heap), else in
+#                    RAM; TABLE: a beacon identifier window file: run tagcore.proximity on it
+#   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
+#   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
+#   v NOW LAT LON ACC   the victim's position (from the uplink)
+#   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
+#   r NOW            reboot: a new adapter over the same flash       q          quit
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
+import binascii
+import gc
+import sys
+
+from adapter import TagAdapter, TagConfig  # type: ignore[import-not-found]
+from memfs import MemFs  # type: ignore[import-not-found]
+from tagcore.store import OsFs
+
+
+def proximity(path):
+    from tagcore.beacontable import IdTable
+    from tagcore.proximity import Profile, Proximity
+
+    table = IdTable()
+    with open(path, "rb") as f:
+        table.load(f.read())
+    return Proximity(table, Profile())
+
+
+def boot(a):
+    """The tag from a 'c' request (which must come first)."""
+    cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+    fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
+    prox = proximity(a[8].decode()) if len(a) > 8 else None
+    return cfg, fs, prox, TagAdapter(cfg, fs, int(a[6]), None, prox)
+
+
+def reply(out, tag):
+    ev = tag.take_events()
+    out.write(
+        "= %d %d %d %d %d\n"  # noqa: UP031
+        % (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev))
+    )
+    for e in ev:
+        out.write(" ".join([str(x) for x in e]))
+        out.write("\n")
+    out.flush()
+
+
+def main():
+    inp = sys.stdin.buffer
+    out = sys.stdout
+    a = inp.readline().split()
+    if not a or a[0] != b"c":
+        raise ValueError("the first request must be 'c' (configure and boot)")
+    cfg, fs, prox, tag = boot(a)
+    reply(out, tag)
+    while True:
+        a = inp.readline().split()
+        if not a or a[0] == b"q":
+            return
+        op = a[0]
+        now = int(a[1])
+        if op == b"r":  # reboot: RAM is gone, the flash stays (and the identifier window)
+            tag = prox = None
+            gc.collect()
+            prox = proximity(a[2].decode()) if len(a) > 2 else None
+            tag = TagAdapter(cfg, fs, now, None, prox)
+        elif op == b"w":
+            tag.wake(now)
+        elif op == b"u":
+            for k in range(2, len(a)):
+                n = int(a[k])
+                data = inp.read(n)
+                while len(data) < n:
+                    data += inp.read(n - len(data))
+                tag.uart(now, data)
+            tag.uart_idle(now)
+        elif op == b"s":
+            for _ in range(int(a[2])):
+                r = inp.readline().split()
+                tag.scan_result(now, r[0].decode(), int(r[1]), binascii.unhexlify(r[2]))
+            if a[3] == b"1":
+                tag.scan_done(now)
+        elif op == b"v":
+            tag.victim(now, int(a[2]), int(a[3]), int(a[4]))
+        elif op == b"b":
+            tag.battery(now, int(a[2]))
+        elif op == b"t":
+            tag.tamper(now, a[2].decode())
+        elif op == b"l":
+            tag.link(now, a[2] == b"1")
+        reply(out, tag)
+
+
+main()

@@ -1,0 +1,97 @@
+"""Board profiles: every file loads, matches the shared reference data, and bad ones fail loudly."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from micropython_runner import SHARED
+from tagsim import boards
+
+
+def test_every_profile_loads_and_is_named_by_its_file() -> None:
+    names = boards.available()
+    assert len(names) >= 5
+    for n in names:
+        b = boards.load(n)
+        assert b.id == n
+        g = b.gnss
+        assert g.ttff_s["hot"] <= g.ttff_s["warm"] <= g.ttff_s["cold"]
+        assert b.current("gnss", "acquisition") > b.current("gnss", "backup")
+        assert (
+            b.current("mcu", "active")
+            > b.current("mcu", "light_sleep")
+            > b.current("mcu", "deep_sleep")
+        )
+
+
+def test_pins_agree_with_the_shared_draft() -> None:
+    draft = json.loads((SHARED / "reference" / "boards.draft.json").read_text())
+    for bid, d in draft.items():
+        if bid.startswith("_"):
+            continue
+        b = boards.load(bid)
+        u = b.pins["gnss_uart"]
+        assert (u["rx"], u["tx"], u["baud"]) == (
+            d["uart"]["rx"],
+            d["uart"]["tx"],
+            d["uart"]["baud"],
+        )
+        assert b.gnss.model in d["gnss"]
+        assert b.raw["mcu"]["chip"].split()[0] == d["mcu"].split()[0]
+
+
+def test_datasheet_figures() -> None:
+    # shared/reference/boards.md: NEO-M8N cold 26 s / hot 1 s; M8 32 / 29 mA; ESP32 deep sleep 10 uA
+    b = boards.load("tbeam_v12_axp2101")
+    assert b.gnss.ttff_s["cold"] == 26 and b.gnss.ttff_s["hot"] == 1
+    assert b.current("gnss", "acquisition") == 32 and b.current("gnss", "tracking") == 29
+    assert b.current("mcu", "deep_sleep") == 0.01
+    assert b.board_overhead_ma == 5.3  # measured whole-board deep sleep (TBeamPower)
+    s3 = boards.load("tbeam_supreme_s3")
+    assert s3.gnss.model == "L76K" and s3.gnss.ttff_s["cold"] == 30 and s3.gnss.ttff_s["hot"] == 5.5
+    assert boards.load("heltec_wireless_tracker_v11").gnss.backup_supply is False
+
+
+def _doc() -> dict:
+    return json.loads((boards.BOARDS_DIR / "tbeam_v12_axp2101.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("gnss"), "$.gnss: missing"),
+        (lambda d: d["gnss"]["ttff_s"].update(hot=99), "hot <= warm <= cold"),
+        (lambda d: d["gnss"].update(talker="XX"), "$.gnss.talker"),
+        (lambda d: d["current_ma"]["ble"].update(scan=-1), "$.current_ma.ble.scan: must be >= 0"),
+        (
+            lambda d: d["current_ma"]["mcu"].pop("deep_sleep"),
+            "$.current_ma.mcu.deep_sleep: missing",
+        ),
+        (lambda d: d["pins"]["gnss_uart"].update(rx=99), "not an ESP32 GPIO"),
+        (lambda d: d["pins"]["gnss_uart"].update(baud=1234), "unusual baud"),
+        (lambda d: d["gnss"].update(backup_supply="yes"), "$.gnss.backup_supply: expected bool"),
+        (lambda d: d["gnss_power"].update(method="magic"), "$.gnss_power.method"),
+    ],
+)
+def test_invalid_profiles_are_rejected_with_the_path(edit, message) -> None:
+    d = copy.deepcopy(_doc())
+    edit(d)
+    with pytest.raises(boards.BoardError) as e:
+        boards.from_dict(d)
+    assert message in str(e.value)
+
+
+def test_load_errors(tmp_path) -> None:
+    with pytest.raises(boards.BoardError, match="unknown board 'nope'"):
+        boards.load("nope")
+    bad = tmp_path / "x.json"
+    bad.write_text("{")
+    with pytest.raises(boards.BoardError, match="not valid JSON"):
+        boards.load(str(bad))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(_doc()))
+    with pytest.raises(boards.BoardError, match="does not match the file name"):
+        boards.load(str(other))
+    assert boards.validate([]) == ["$: a profile must be a JSON object"]

@@ -1,0 +1,178 @@
+"""Scenario files: the library loads; bad files fail with the file and the key named."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import gpxpy.gpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tagsim import runner, scenario
+from tagsim.simtime import iso, parse_duration
+
+BASE = """
+name = "t"
+start = 2026-03-02T08:00:00Z
+[[places]]
+name = "a"
+lat = 52.52
+lon = 13.37
+[[places]]
+name = "b"
+lat = 52.53
+lon = 13.38
+[[itinerary]]
+stay = "a"
+for = "10m"
+[[itinerary]]
+go = "b"
+"""
+
+
+def _load(tmp_path: Path, text: str) -> scenario.Scenario:
+    p = tmp_path / "s.toml"
+    p.write_text(textwrap.dedent(text))
+    return scenario.load(p)
+
+
+def test_library_scenarios_load() -> None:
+    files = sorted(runner.SCENARIOS.glob("*.toml"))
+    assert len(files) >= 7
+    for f in files:
+        sc = scenario.load(f)
+        assert sc.duration > 0 and sc.expect, f.name
+        assert sc.pending <= set(sc.expect)
+
+
+def test_minimal_scenario_defaults(tmp_path: Path) -> None:
+    sc = _load(tmp_path, BASE)
+    assert iso(sc.start) == "2026-03-02T08:00:00Z"
+    assert sc.board.id == "tbeam_v12_axp2101" and sc.seed == 1
+    assert 600 + 800 < sc.duration < 600 + 1100  # the stay, then 1.3 km at walking pace
+    assert sc.tag.fix_interval_s == 60 and sc.tag.scan_interval_s == 0
+    assert sc.battery_mah == 3000 and sc.zones == ()
+
+
+def test_durations_and_windows() -> None:
+    assert parse_duration("1d2h3m4s") == 93784
+    assert parse_duration(90) == 90
+    for bad in ("", "2x", -1, True):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    w = scenario.Window(22 * 3600, 6 * 3600, True)
+    assert w.contains(23 * 3600) and w.contains(86400 * 5 + 3600) and not w.contains(12 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("colour = 1\n", "colour: unknown key"),
+        ('board = "nope"\n', "board: unknown board 'nope'"),
+        ('[[itinerary]]\ngo = "zz"\n', "itinerary[2].go: unknown place 'zz'"),
+        ('[[itinerary]]\ngo = "a"\nmode = "jetpack"\n', "unknown mode 'jetpack'"),
+        ('[[itinerary]]\nstay = "a"\nfor = "soon"\n', "itinerary[2].for: expected a duration"),
+        ('[[itinerary]]\nflyto = "a"\n', "each step needs"),
+        ('[[itinerary]]\ngo = "a"\nvia = [[95, 0]]\n', "expected [lat, lon]"),
+        ('[[itinerary]]\ngo = "a"\nenv = "space"\n', "unknown environment 'space'"),
+        ('[[itinerary]]\ngo = "a"\nsections = [{from = 0.5, to = 0.2}]\n', "must be greater"),
+        ("[tag]\nfix_interval_s = 0\n", "tag.fix_interval_s: 0 is out of range"),
+        ('[tag]\nuplink = "pigeon"\n', "expected modem or wifi"),
+        ('[expect]\nmin_fixes = "many"\n', "expect.min_fixes: expected a number"),
+        ("[expect]\nbest = 1\n", "expect.best: unknown key"),
+        ('[expect]\nmin_fixes = 1\npending = ["false_alerts"]\n', "not one of this scenario"),
+        ('[[tamper]]\nat = "yesterday"\n', "tamper[0].at: not an ISO 8601"),
+        ('[[coverage_gaps]]\ndaily = "25:00-01:00"\n', "expected a time of day"),
+        ("[battery]\ncapacity_mah = 0\n", "battery.capacity_mah: 0 is out of range"),
+        ('[zones]\nfile = "missing.geojson"\n', "zones.file: no such GeoJSON file"),
+    ],
+)
+def test_bad_scenarios_name_the_key(tmp_path: Path, extra: str, message: str) -> None:
+    # top-level keys must come before the first table in TOML
+    text = extra + BASE if not extra.startswith("[") else BASE + extra
+    with pytest.raises(scenario.ScenarioError) as e:
+        _load(tmp_path, text)
+    assert message in str(e.value) and "s.toml" in str(e.value)
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(scenario.ScenarioError, match="not valid TOML"):
+        _load(tmp_path, "name = \n")
+    with pytest.raises(scenario.ScenarioError, match="no such scenario"):
+        scenario.load(tmp_path / "none.toml")
+    with pytest.raises(scenario.ScenarioError, match="must start with a 'stay'"):
+        _load(tmp_path, BASE.replace('stay = "a"\nfor = "10m"', 'go = "b"'))
+
+
+def test_bad_geojson(tmp_path: Path) -> None:
+    (tmp_path / "z.geojson").write_text('{"type": "Feature"}')
+    with pytest.raises(scenario.ScenarioError, match="FeatureCollection"):
+        _load(tmp_path, BASE + '[zones]\nfile = "z.geojson"\n')
+    (tmp_path / "z.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Point","coordinates":[13,52]}}]}'
+    )
+    with pytest.raises(scenario.ScenarioError, match="expected a valid Polygon"):
+        _load(tmp_path, BASE + '[zones]\nfile = "z.geojson"\n')
+
+
+def test_gpx_route_and_repeat(tmp_path: Path) -> None:
+    g = gpxpy.gpx.GPX()
+    trk = gpxpy.gpx.GPXTrack()
+    seg = gpxpy.gpx.GPXTrackSegment()
+    seg.points = [gpxpy.gpx.GPXTrackPoint(52.521 + i * 1e-3, 13.371 + i * 1e-3) for i in range(5)]
+    trk.segments.append(seg)
+    g.tracks.append(trk)
+    (tmp_path / "r.gpx").write_text(g.to_xml())
+    sc = _load(tmp_path, BASE + 'gpx = "r.gpx"\nmode = "cycle"\n[[itinerary]]\nrepeat = 2\n')
+    leg = sc.itinerary[1]
+    assert isinstance(leg, scenario.Go) and len(leg.via) == 5 and leg.via[0] == (52.521, 13.371)
+    assert len(sc.itinerary) == 6  # the two steps, three times
+    (tmp_path / "r.gpx").write_text("<gpx>")
+    with pytest.raises(scenario.ScenarioError, match="gpx"):
+        _load(tmp_path, BASE + 'gpx = "r.gpx"\n')
+
+
+_KEYS = scenario.TOP_KEYS | {
+    "stay",
+    "go",
+    "for",
+    "mode",
+    "via",
+    "lat",
+    "lon",
+    "name",
+    "file",
+    "daily",
+    "start",
+    "end",
+    "repeat",
+    "env",
+    "sections",
+    "at",
+    "kind",
+}
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["home", "a", "b", "walk", "2h", "10:00-12:00", "2026-03-02T08:00:00Z", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(sorted(_KEYS)), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(sorted(_KEYS)), _values, max_size=6))
+def test_any_document_is_accepted_or_rejected_with_a_scenario_error(doc: dict) -> None:
+    base = scenario.tomllib.loads(textwrap.dedent(BASE))
+    base.update(doc)
+    try:
+        scenario.parse(base, "<h>")
+    except scenario.ScenarioError as e:
+        assert str(e).startswith("<h>")
