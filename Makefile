@@ -29,7 +29,7 @@ test: $(STAMP) $(CHROMIUM) lint typecheck
 
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
