@@ -5,6 +5,7 @@ truth metrics (to the alert and to the server), and the same alert stream on bot
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import simworld
 from tagcore import record as R
@@ -54,7 +55,7 @@ def test_entry_is_stored_decoded_and_uploaded_at_once() -> None:
     assert all(a is not None for a in zone_recs)
     # near the zone the monitor wants a fix every fast_s (15 s) instead of the scenario's 60 s
     fixes = [t for t, ln in lines if ln.startswith("F ")]
-    gaps = [b - a for a, b in zip(fixes, fixes[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(fixes)]
     assert min(gaps) <= 20 and sum(1 for g in gaps if g <= 20) > 20
 
 

@@ -388,8 +388,16 @@ def _zones(r: _Reader, base: Path) -> tuple[list[Zone], dict[str, Any] | None]:
         zid = f["properties"]["id"]
         mine = tuple(s for s in specs if s.id == zid)
         s = mine[0]
-        zones.append(Zone(zid, s.name or f"zone {zid}", KIND_NAMES[s.kind], _truth_shape(f, s),
-                          s.schedule, mine))
+        zones.append(
+            Zone(
+                zid,
+                s.name or f"zone {zid}",
+                KIND_NAMES[s.kind],
+                _truth_shape(f, s),
+                s.schedule,
+                mine,
+            )
+        )
     return zones, gj
 
 
