@@ -128,3 +128,35 @@ def test_report_shows_the_breach_on_the_map_and_in_the_events(tmp_path) -> None:
         "<title>ZONE BREACH (alert) zone 1 Victim's street (consecutive" in html
     )
     assert "<td>ZONE BREACH (alert)</td>" in html and "server_delay_max_s" in html
+
+
+def test_loss_of_location_underground_is_alerted_and_ends(tmp_path) -> None:
+    # 40 minutes in an underground car park: the monitor hears every empty receiver epoch and
+    # each search that gives up, warns the wearer at loc_warn_s (600 s), alerts at loc_alert_s
+    # (1200 s, stored as EV_LOC_LOST and uploaded) and reports the way back out
+    (tmp_path / "z.geojson").write_text(CITY.read_text())
+    d = simworld.doc(
+        zones={"file": "z.geojson"},
+        places=[
+            {"name": "home", "lat": 52.52, "lon": 13.37, "env": "indoor", "radius_m": 5},
+            {"name": "park", "lat": 52.52, "lon": 13.386, "env": "underground"},
+            {"name": "out", "lat": 52.5205, "lon": 13.387},
+        ],
+        itinerary=[
+            {"stay": "home", "for": "10m"},
+            {"go": "park", "mode": "walk"},
+            {"stay": "park", "for": "40m"},
+            {"go": "out", "mode": "walk"},
+            {"stay": "out", "for": "10m"},
+        ],
+    )
+    sc = scenario.parse(d, "<t>", tmp_path)
+    res = runner.run_scenario(sc)
+    a = [(t, ln.split()) for t, ln in res.run.log.tag_lines if ln.startswith("A ")]
+    kinds = [int(f[3]) for _, f in a]
+    assert kinds.count(4) == 1 and kinds.count(5) == 1 and kinds.count(6) == 1  # warn, lost, back
+    t_lost, f = next((t, f) for t, f in a if f[3] == "5")
+    assert int(f[5]) >= 1200  # seconds without a fix, by the monitor's count
+    assert res.metrics["loc_lost_alerts"] == 1
+    ups = [t for t, ln in res.run.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
+    assert t_lost in ups  # stored and out at once (the car park has no link model: link up)
