@@ -109,15 +109,17 @@ def test_commute_and_week_raise_no_zone_alert() -> None:
 
 
 def test_zone_alert_streams_are_identical_on_both_runtimes() -> None:
-    # the heap: the board's (T-Beam: PSRAM); and 112 KB, the least that gave the same stream
-    # (96 KB: an upload found a segment unreadable, docs/simulator.md)
-    for name, heap in (("zone_entry", 112 * 1024), ("curfew_night", None)):
+    # the heap: the board's (T-Beam: PSRAM); and 128 KB, a margin over the 112 KB that was the
+    # least to give the same stream (96 KB: uploads found a segment unreadable, and
+    # fragmentation varies a little from run to run near the limit: docs/simulator.md)
+    for name, heap in (("zone_entry", 128 * 1024), ("curfew_night", None), ("commute", None)):
         sc = _load(name)
         blob = hooks.zone_blob(sc)
         a = engine.run(sc, tag=runtime.make("cpython", zone_blob=blob))
         h = heap or runtime.heap_for(sc.board)
         b = engine.run(sc, tag=runtime.make("micropython", zone_blob=blob, heap=h))
-        assert any(ln.startswith("A ") and ln.split()[3] == "1" for _, ln in a.log.tag_lines)
+        breach = any(ln.startswith("A ") and ln.split()[3] == "1" for _, ln in a.log.tag_lines)
+        assert breach == (name != "commute")
         assert a.log.tag_lines == b.log.tag_lines, name
 
 
