@@ -160,6 +160,7 @@ class Proximity:
         self.tracks = {}  # beacon -> _Track, created on first sighting
         self.victim: list = [None] * MAX_BEACONS  # (t, lat, lon, acc_dm) per beacon
         self.gstate = [G_UNKNOWN] * MAX_BEACONS
+        self.gseen = [0] * MAX_BEACONS  # when a fresh pair last decided gstate
         self.fix = None  # (t, lat, lon, acc_dm) of the wearer
         self.events = []
         self.counts = {}
@@ -269,8 +270,8 @@ class Proximity:
         for tr in self.tracks.values():
             if tr.state != ABSENT:
                 return True
-        for g in self.gstate:
-            if g >= G_PRE:
+        for b in range(MAX_BEACONS):  # the ring decides only while both positions are fresh
+            if self.gstate[b] >= G_PRE and self._gnss_dist(b, self.now) is not None:
                 return True
         f = self.fix
         if f is None or self.now - f[0] > self.p.max_age_s:
@@ -374,9 +375,14 @@ class Proximity:
                 continue
             g = self._gnss_dist(b, now)
             if g is None:
-                # Stale positions decide nothing; the zone state is forgotten, silently.
-                self.gstate[b] = G_UNKNOWN
+                # A stale pair decides nothing, but the episode goes on: positions arrive with
+                # uploads, and a fresh pair resumes from the state it left (forgetting it made
+                # every upload a new alert for one breach). After area_age_s without a decision
+                # the state is forgotten and the next fresh pair starts a new episode.
+                if self.gstate[b] != G_UNKNOWN and now - self.gseen[b] > p.area_age_s:
+                    self.gstate[b] = G_UNKNOWN
                 continue
+            self.gseen[b] = now
             d = g[0]
             st = self.gstate[b]
             new = st

@@ -75,6 +75,7 @@ class Store:
         self.next_seq = 1
         self.file = None
         self.thinned = 0
+        self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
@@ -112,16 +113,26 @@ class Store:
             i += 1  # resync: look for the next valid frame
         return offs, last, fixes, clean
 
-    def _read(self, name):
+    def _load(self, name):
+        """Segment `name`'s bytes in the store's own read buffer (valid until the next _load),
+        or None if it cannot be read. The buffer is allocated once at start-up: a segment-sized
+        allocation per read can fail on a fragmented ESP32 heap, and a failed read must never be
+        taken for an empty segment."""
         try:
             f = self.fs.open(name, "rb")
             try:
-                return f.read()
+                b = self.rbuf
+                n = f.readinto(b) or 0
+                if n == len(b):  # longer than a segment should be (damage): take all of it
+                    rest = f.read()
+                    if rest:
+                        return bytes(b) + rest
+                return memoryview(b)[:n]
             finally:
                 f.close()
         except Exception:
             self._count("unreadable")
-            return b""
+            return None
 
     def recover(self, now, rtc=None):
         """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.rtcstate bytes)
@@ -151,14 +162,22 @@ class Store:
                 self._rm(name)
         nums.sort()
         last = 0
+        unread = 0  # unreadable segments after the last one that held frames
         self.cur_clean = True
         for n in nums:
-            data = self._read(_segname(n))
+            data = self._load(_segname(n))
+            if data is None:
+                # Contents unknown: keep the file (never delete what could not be read) and
+                # leave it out of the index; the next boot tries again.
+                unread += 1
+                self.cur_clean = False
+                continue
             offs, nlast, fixes, clean = self._scan(data, last)
             self.cur_clean = clean
             if offs:
                 self.segs.append([n, R.frame_seq(data, offs[0]), nlast, len(data), fixes])
                 last = nlast
+                unread = 0
             elif n != nums[-1]:
                 self._rm(_segname(n))
             else:
@@ -166,7 +185,9 @@ class Store:
         self.cur_no = nums[-1] if nums else 0
         # Up to max_fixes seqs (buffered fixes, an event in flight) may have been handed out
         # after the last synced frame, which is at least the previous run's EV_BOOT: skip them.
-        self.next_seq = last + 1 + self.max_fixes
+        # An unreadable segment newer than that may hold later seqs: skip as many as it could
+        # (a record takes at least a byte, a thinned one at most 254 seqs).
+        self.next_seq = last + 1 + self.max_fixes + unread * self.seg_bytes * 254
         self.buf_seq = self.next_seq
         if not self.cur_clean:
             self.cur_no += 1  # never append after damaged bytes
@@ -284,7 +305,9 @@ class Store:
         for sg in self.segs:
             if sg[2] < from_seq or sg[3] == 0:
                 continue
-            data = self._read(_segname(sg[0]))
+            data = self._load(_segname(sg[0]))
+            if data is None:
+                continue  # counted; the caller must not acknowledge past what it did not get
             i = 0
             end = len(data)
             while i < end and len(out) < limit:
@@ -324,8 +347,13 @@ class Store:
         # fix of each batch (repeatedly if needed); events are copied untouched.
         segs = self.segs
         for k in range(len(segs) - 2):
-            if segs[k][4] and segs[k + 1][4] and self._merge(k):
-                return True
+            if segs[k][4] and segs[k + 1][4]:
+                try:
+                    if self._merge(k):
+                        return True
+                except MemoryError:  # two segments at once did not fit: never fail the append
+                    self._count("merge_nomem")
+                    return False
         self._count("full")  # only events left: they are kept, the log grows past its budget
         return False
 
@@ -397,8 +425,14 @@ class Store:
     def _merge(self, k):
         a = self.segs[k]
         b = self.segs[k + 1]
-        data = bytearray(self._read(_segname(a[0])))
-        data.extend(self._read(_segname(b[0])))
+        da = self._load(_segname(a[0]))
+        if da is None:
+            return False
+        data = bytearray(da)
+        db = self._load(_segname(b[0]))
+        if db is None:
+            return False
+        data.extend(db)
         gone = 0
         lo = hi = None
         while True:

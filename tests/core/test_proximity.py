@@ -212,3 +212,33 @@ def test_gnss_jump_out_and_stale_positions():
     late = T0 + prox.p.area_age_s + 60
     prox.on_fix(fix_at(late, lat0 + 800 * 9, 0), late)
     assert not prox.urgent()
+
+
+def test_gnss_episode_survives_stale_positions():
+    # Victim positions come with uploads (every 15 min here) and go stale in between: one
+    # breach is one alert, however many uploads it lasts; leaving ends it; a long silence
+    # forgets it, and the next fresh pair inside starts a new episode.
+    prox = P.Proximity(IdTable())
+    lat0 = 51500000
+    kinds = []
+    t = T0
+    for k in range(6):
+        t = T0 + k * 900
+        prox.on_victim_position(t, lat0, 0, 80)
+        for j in range(0, 900, 60):  # the wearer's fixes, 300 m from her, every minute
+            prox.on_fix(fix_at(t + j, lat0 + 300 * 9, 0), t + j)
+        kinds.extend(e[1] for e in drain(prox))
+    assert kinds == [P.K_GNSS_IN]
+    t += 900
+    prox.on_victim_position(t, lat0, 0, 80)
+    prox.on_fix(fix_at(t, lat0 + 5000 * 9, 0), t)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_EXIT, P.K_GNSS_OUT]
+    prox.on_victim_position(t + 60, lat0, 0, 80)
+    prox.on_fix(fix_at(t + 60, lat0 + 300 * 9, 0), t + 60)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
+    late = t + 60 + prox.p.area_age_s + 60
+    prox.on_fix(fix_at(late, lat0 + 300 * 9, 0), late)
+    assert drain(prox) == [] and prox.gstate[0] == P.G_UNKNOWN
+    prox.on_victim_position(late + 1, lat0, 0, 80)
+    prox.on_fix(fix_at(late + 1, lat0 + 300 * 9, 0), late + 1)
+    assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]

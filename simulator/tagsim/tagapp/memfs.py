@@ -17,6 +17,12 @@ class MemFile:
         self.pos = len(self.data)
         return d
 
+    def readinto(self, buf):
+        n = min(len(buf), len(self.data) - self.pos)
+        buf[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
     def write(self, b):
         self.fs.files[self.name] += b
         self.fs.written += len(b)
