@@ -52,7 +52,7 @@ def heap_sweep(base: scenario.Scenario) -> None:
     blob = hooks.zone_blob(day)
     want = engine.run(day, tag=runtime.make("cpython", zone_blob=blob)).log.tag_lines
     print("\nMicroPython heap cap (one day of the week, zone core on): stream against CPython")
-    for kb in (80, 96, 112, 128):
+    for kb in (80, 88, 96, 112):
         tag = runtime.MicroPythonTag(heap=kb * 1024, zone_blob=blob)
         try:
             got = engine.run(day, tag=tag).log.tag_lines
