@@ -1,11 +1,13 @@
 """Simulator benchmark: simulated time per wall-clock second.
 
 - The week-long scenario (simulator/scenarios/week.toml: one fix a minute, uploads every 15
-  minutes, nightly charging) with the core in CPython and inside MicroPython (lockstep over a
-  pipe, ESP32-sized heap). Target: a week of wear in under 60 s on CPython.
+  minutes, nightly charging, the zone/curfew core checking every fix and every empty epoch)
+  with the core in CPython and inside MicroPython (lockstep over a pipe, the board's heap).
+  Target: a week of wear in under 60 s on CPython. Also without the zone core, for its cost.
 - Reference: the same engine as a naive clock that ticks every second whether the tag sleeps or
   not (the tag is called every second), measured over one day and scaled to a week.
-- How the cost grows with the fix rate: one day of the same wear at several fix intervals.
+- How the cost grows with the fix rate: one day of the same wear at several fix intervals,
+  without zones (the zone core caps the interval at its slow_s, 60 s).
 Usage: python bench/bench_simulator.py [--days N] [--skip-micropython]
 """
 
@@ -15,14 +17,19 @@ import argparse
 import dataclasses
 import time
 
-from tagsim import engine, runner, runtime, scenario
+from tagsim import engine, hooks, runner, runtime, scenario
 
 WEEK = runner.SCENARIOS / "week.toml"
 
 
-def timed(sc: scenario.Scenario, rt: str, max_jump_s: int = 1 << 62) -> tuple[float, engine.Run]:
+def timed(
+    sc: scenario.Scenario, rt: str, max_jump_s: int = 1 << 62, zones: bool = False
+) -> tuple[float, engine.Run]:
+    """One run; zones: the scenario's zone core on (built from its blob in either runtime)."""
     t0 = time.perf_counter()
-    r = engine.run(sc, rt, max_jump_s=max_jump_s)
+    blob = hooks.zone_blob(sc) if zones and sc.zones else None
+    tag = runtime.make(rt, zone_blob=blob, heap=runtime.heap_for(sc.board))
+    r = engine.run(sc, max_jump_s=max_jump_s, tag=tag)
     return time.perf_counter() - t0, r
 
 
@@ -39,12 +46,14 @@ def proximity(skip_micropython: bool) -> None:
 
 
 def heap_sweep(base: scenario.Scenario) -> None:
-    """One day of the week under MicroPython at several heap caps, against CPython's stream."""
+    """One day of the week (zone core on) under MicroPython at several heap caps, against
+    CPython's stream."""
     day = dataclasses.replace(base, duration=86400)
-    want = engine.run(day, "cpython").log.tag_lines
-    print("\nMicroPython heap cap (one day of the week): the stream against CPython's")
-    for kb in (56, 64, 80, 96):
-        tag = runtime.MicroPythonTag(heap=kb * 1024)
+    blob = hooks.zone_blob(day)
+    want = engine.run(day, tag=runtime.make("cpython", zone_blob=blob)).log.tag_lines
+    print("\nMicroPython heap cap (one day of the week, zone core on): stream against CPython")
+    for kb in (80, 88, 96, 112):
+        tag = runtime.MicroPythonTag(heap=kb * 1024, zone_blob=blob)
         try:
             got = engine.run(day, tag=tag).log.tag_lines
         except RuntimeError as e:
@@ -74,12 +83,16 @@ def main() -> None:
     head = f"  {'run':42} {'sim':>7} {'wall':>10} {'sim/wall':>11} {'iters':>9} {'fixes':>7}"
     print(f"week scenario ({WEEK.name}), 1 fix/min, board {sc.board.id}")
     print(head)
-    wall, r = timed(sc, "cpython")
-    print(row("event-driven, core in CPython", sc.duration, wall, r))
+    wall, r = timed(sc, "cpython", zones=True)
+    print(row("event-driven, core + zones in CPython", sc.duration, wall, r))
     cp_lines = r.log.tag_lines
+    w0, r0 = timed(sc, "cpython")
+    print(row("  the same without the zone core", sc.duration, w0, r0))
     if not a.skip_micropython:
-        wall_m, rm = timed(sc, "micropython")
-        print(row("event-driven, core in MicroPython", sc.duration, wall_m, rm))
+        wall_m, rm = timed(sc, "micropython", zones=True)
+        print(row("event-driven, core + zones in MicroPython", sc.duration, wall_m, rm))
+        w0m, r0m = timed(sc, "micropython")
+        print(row("  the same without the zone core", sc.duration, w0m, r0m))
         print(f"  MicroPython event stream identical to CPython's: {rm.log.tag_lines == cp_lines}")
     t0 = time.perf_counter()
     res = runner.run_scenario(sc)

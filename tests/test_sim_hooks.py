@@ -11,6 +11,15 @@ from tagcore import record as R
 from tagcore.advdata import build_adv
 from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
+from tagcore.zones import (
+    A_BREACH,
+    A_BREACH_END,
+    A_LOC_LOST,
+    END_LEFT,
+    RULE_CONSECUTIVE,
+    Alert,
+    decode_event,
+)
 from tagsim import engine, geo, metrics
 from tagsim.scenario import parse
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
@@ -18,9 +27,10 @@ from tagsim.tagapp.memfs import MemFs
 
 
 class LineZone:
-    """Stand-in zone monitor: 'inside' east of a longitude (microdegrees), code 1 on entry."""
+    """Stand-in with tagcore.zones' API: zone 7 is everything east of a longitude
+    (microdegrees); a breach (Alert A_BREACH) at the first fix there, no confirmation rule."""
 
-    def __init__(self, lon: int, fast: int | None = None) -> None:
+    def __init__(self, lon: int, fast: int = 60) -> None:
         self.lon, self.fast, self.inside = lon, fast, False
         self.no_fix = 0
 
@@ -28,14 +38,14 @@ class LineZone:
         inside = fix.lon >= self.lon
         was, self.inside = self.inside, inside
         if inside and not was:
-            return [(7, 1)]
+            return (Alert(A_BREACH, fix.t, 7, 1, RULE_CONSECUTIVE, (fix,)),)
         if was and not inside:
-            return [(7, 0)]
-        return []
+            return (Alert(A_BREACH_END, fix.t, 7, 1, END_LEFT, (fix,)),)
+        return ()
 
     def on_no_fix(self, now):
         self.no_fix += 1
-        return []
+        return ()
 
     def wanted_interval(self, now):
         return self.fast
@@ -84,7 +94,7 @@ def _walk() -> engine.Run:
 def test_zone_hook_alerts_are_stored_uploaded_and_scored() -> None:
     r = _walk()
     alerts = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("A ")]
-    assert [ln.split()[2:] for _, ln in alerts] == [["7", "1"]]
+    assert [ln.split()[2:6] for _, ln in alerts] == [["7", "1", "1", "1"]]
     t_alert = alerts[0][0]
     assert any(t == t_alert and ln.startswith("U ") for t, ln in r.log.tag_lines)
     # truth: the first second the wearer is east of 13.378 (walking east at ~1.4 m/s)
@@ -96,7 +106,7 @@ def test_zone_hook_alerts_are_stored_uploaded_and_scored() -> None:
 
 def test_wanted_interval_shortens_the_duty_cycle() -> None:
     sc = parse(simworld.doc(), "<t>")
-    slow = engine.run(sc, "cpython", LineZone(99_000_000), None)
+    slow = engine.run(sc, "cpython", LineZone(99_000_000, fast=60), None)
     fast = engine.run(sc, "cpython", LineZone(99_000_000, fast=15), None)
     n = lambda r: sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))  # noqa: E731
     assert n(fast) > 3 * n(slow)
@@ -132,14 +142,20 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
 
 
 def test_alerts_become_store_events() -> None:
+    # tagcore.zones' own event encoding: the server decodes the same Alert, evidence included
     fs = MemFs()
-    tag = TagAdapter(TagConfig(), fs, simworld.START)
-    tag._alerts("A", R.EV_ZONE, simworld.START + 5, [(3, 1)])
+    tag = TagAdapter(TagConfig(), fs, simworld.START, LineZone(99_000_000))
+    f = Fix(simworld.START + 4, 0, 52_520_000, 13_370_000, 350, 120, 9000, 60, 90, 9, 1, 3, 1)
+    a = Alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
+    lost = Alert(A_LOC_LOST, simworld.START + 9, 0, 0, 1200, (f,))
+    tag._zone_alerts(simworld.START + 5, (a, lost))
     recs = tag.store.read(0, 10)
     kinds = [k for _, k, _ in recs]
-    assert R.EV_ZONE in kinds and R.EV_BOOT in kinds
+    assert R.EV_ZONE in kinds and R.EV_LOC_LOST in kinds and R.EV_BOOT in kinds
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
-    assert t == simworld.START + 5 and data == bytes([6, 2])  # zigzag varints of 3, 1
+    got = decode_event(R.EV_ZONE, t, data)
+    assert got is not None and got[:5] == a[:5] and got.evidence[0].lat == f.lat
+    assert tag.next_upload == simworld.START + 5  # out with the next plan()
 
 
 START = simworld.START

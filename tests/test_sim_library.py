@@ -13,6 +13,7 @@ SHORT = [
     "commute",
     "zone_entry",
     "curfew_night",
+    "edge_walk",
     "beacon_indoor",
     "tunnel_canyon",
     "battery_rundown",
@@ -39,6 +40,11 @@ def test_scenarios_show_what_they_are_named_for() -> None:
     assert m("zone_entry")["truth_zone_entries"] == 1
     assert m("commute")["truth_zone_entries"] == 0
     assert m("curfew_night")["truth_curfew_breaches"] == 1
+    # the zone core confirms the real entries and breaches, and nothing near the edge
+    assert m("zone_entry")["alerts_matched"] == m("curfew_night")["alerts_matched"] == 1
+    ew = m("edge_walk")
+    assert ew["truth_zone_entries"] == 0 and ew["zone_alerts"] == 0
+    assert ew["fix_error_p95_m"] > 10  # the fixes do wander: the edge is 25-30 m away
     tc = m("tunnel_canyon")
     assert tc["loc_lost_events"] >= 1  # no fix in the tunnel
     br = m("battery_rundown")

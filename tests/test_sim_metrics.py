@@ -7,18 +7,16 @@ import simworld
 from shapely.geometry import box
 from tagsim import metrics
 from tagsim.metrics import TruthEvent, match_alerts
-from tagsim.scenario import Window, Zone, parse
+from tagsim.scenario import Zone, parse
 
 
 def test_zone_truth_entries_and_curfew_breaches() -> None:
     t = np.arange(0, 10 * 3600, 1, dtype=np.int64) + simworld.START - 8 * 3600  # 00:00-10:00
     lon = np.where((t % 3600) < 600, 13.375, 13.365)  # 10 minutes an hour east of 13.37
     ser = {"t": t, "lat": np.full(len(t), 52.52), "lon": lon}
-    ex = Zone(1, "x", "exclusion", box(13.37, 52.5, 13.38, 52.53), ())
-    home = Zone(
-        2, "home", "inclusion", box(13.36, 52.5, 13.37, 52.53), (Window(0, 6 * 3600, True),)
-    )
-    ev = metrics.zone_truth((ex, home), ser)
+    ex = Zone(1, "x", "exclusion", box(13.37, 52.5, 13.38, 52.53), None)
+    home = Zone(2, "home", "inclusion", box(13.36, 52.5, 13.37, 52.53), None)
+    ev = metrics.zone_truth((ex, home), ser, {2: [(int(t[0]), int(t[0]) + 6 * 3600)]})
     entries = [e for e in ev if e.kind == "entry"]
     breaches = [e for e in ev if e.kind == "curfew"]
     assert len(entries) == 10 and all((e.t - t[0]) % 3600 == 0 for e in entries)

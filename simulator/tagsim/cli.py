@@ -18,8 +18,14 @@ SUMMARY_KEYS = (
     "uploads",
     "truth_zone_entries",
     "truth_curfew_breaches",
-    "alert_delay_max_s",
+    "zone_alerts",
+    "alerts_matched",
+    "missed_entries",
     "false_alerts",
+    "repeat_alerts",
+    "alert_delay_median_s",
+    "alert_delay_max_s",
+    "server_delay_max_s",
     "truth_encounters",
     "encounters_detected",
     "encounter_delay_max_s",
@@ -44,6 +50,7 @@ def _summary(res: runner.Result) -> str:
         f"p95 {m['fix_error_p95_m']} m; uploads {m['uploads']} (+{m['uploads_failed']} failed)",
         f"  truth: zone entries {m['truth_zone_entries']}, curfew breaches "
         f"{m['truth_curfew_breaches']}, beacon encounters {m['truth_encounters']}",
+        *_zone_line(m),
         f"  battery {m['battery_end_pct']}% at the end, {m['energy_total_mah']} mAh used "
         f"(projected life {m['battery_life_days']} days)"
         + (f", EMPTY after {m['battery_died_at_s'] / 3600:.1f} h" if m["battery_empty"] else ""),
@@ -52,6 +59,18 @@ def _summary(res: runner.Result) -> str:
         lines.append(f"  [{c['status']:7}] {c['key']} = {c['want']!r}: got {c['got']!r}")
     lines.append("  verdict: " + ("RED" if res.red else "green"))
     return "\n".join(lines)
+
+
+def _zone_line(m: dict) -> list[str]:
+    """The zone core's outcome (none without zones in the scenario)."""
+    if m.get("zone_alerts") is None:
+        return []
+    return [
+        f"  zones: {m['zone_alerts']} breach alerts, {m['alerts_matched']} matched to truth, "
+        f"{m['missed_entries']} missed, {m['false_alerts']} false, {m['repeat_alerts']} repeats; "
+        f"delay to alert max {m['alert_delay_max_s']} s, to the server max "
+        f"{m['server_delay_max_s']} s"
+    ]
 
 
 def cmd_run(a: argparse.Namespace) -> int:

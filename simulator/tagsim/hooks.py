@@ -1,26 +1,56 @@
 """Where the zone/curfew core (issue 4) and the proximity core (issue 6) plug into a run.
 
-Each function builds the core object for a scenario, or returns None while that core does not
-exist; the tag adapter (tagapp/adapter.py) then runs as a plain tracker and the metrics that need
-alerts stay None (expectations on them pending). When a core lands, fill in its function:
+Each function builds the core object for a scenario (None when the scenario has no zones or no
+beacon); the tag adapter (tagapp/adapter.py) drives their real APIs:
 
-    zone_monitor(sc)  -> ZoneMonitor(blob): .on_fix(fix, now) -> alerts, .on_no_fix(now) -> alerts,
-                         .wanted_interval(now) -> seconds | None; blob compiled from
-                         sc.zones_geojson (the scenario's GeoJSON, schedules in properties)
-    proximity(sc)     -> tagcore.proximity.Proximity (landed): built here with the beacon's
-                         identifier window; the adapter drives its real API
-
-An alert is a tuple of ints starting (zone or beacon id, code) with code 1 for an entry, a
-curfew breach or an encounter: tagsim.metrics matches those against truth.
+    zone_monitor(sc)  -> tagcore.zones.ZoneMonitor over zone_blob(sc): the scenario's GeoJSON
+                         compiled by the host's compiler (taghost.zoneconfig), schedules expanded
+                         into UTC windows (taghost.zoneschedule) over the run's horizon
+    proximity(sc)     -> tagcore.proximity.Proximity with the beacon's identifier window
 """
 
 from __future__ import annotations
 
-from tagsim.scenario import Scenario
+import datetime as dt
+
+from tagsim.scenario import Scenario, Zone
+from tagsim.simtime import EPOCH
+
+WEEK_S = 7 * 86400
+
+
+def zone_horizon(sc: Scenario) -> tuple[dt.date, int]:
+    """(first day, weeks) of the schedule horizon covering the whole run, as the host would
+    compile it before the tag goes out (from 00:00 UTC of the first day)."""
+    day = (EPOCH + dt.timedelta(seconds=sc.start)).date()
+    h0 = int((dt.datetime.combine(day, dt.time(), dt.timezone.utc) - EPOCH).total_seconds())
+    return day, (sc.start + sc.duration - h0) // WEEK_S + 1
+
+
+def zone_windows(sc: Scenario, z: Zone) -> list[tuple[int, int]] | None:
+    """The zone's active UTC windows over the run (None: always active)."""
+    from taghost.zoneschedule import windows
+
+    return None if z.schedule is None else windows(z.schedule, *zone_horizon(sc))
+
+
+def zone_blob(sc: Scenario) -> bytes:
+    from taghost.zoneconfig import compile_blob
+
+    specs = [s for z in sc.zones for s in z.specs]
+    return compile_blob(specs, *zone_horizon(sc))
 
 
 def zone_monitor(sc: Scenario) -> object | None:
-    return None  # issue 4 lands tagcore's zone monitor here
+    """tagcore.zones (issue 4) loaded with the scenario's zones, or None without zones."""
+    if not sc.zones:
+        return None
+    from tagcore.zones import ZoneMonitor
+
+    m = ZoneMonitor(zone_blob(sc))
+    if m.error is not None:  # compile_blob checks with the same loader: a bug if it happens
+        raise ValueError(f"the tag refused the zone blob: {m.error}")
+    return m
 
 
 def proximity(sc: Scenario) -> object | None:

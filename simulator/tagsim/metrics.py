@@ -1,10 +1,11 @@
 """Measured outcomes of a run: truth (what really happened) against what the tag reported.
 
-Zone truth comes from the 1 Hz trajectory tested against the zone polygons with shapely;
-alerts come from whatever stream the tag produced ("A" events from the zone hook, "P" from the
-proximity hook). An alert tuple starts (zone or beacon id, code): code 1 = entry / breach /
-encounter, anything else (a leave, a status) is not matched. Until the zone and proximity cores
-are plugged in, the alert metrics are None and expectations on them stay pending.
+Zone truth comes from the 1 Hz trajectory tested against the zones with shapely, during each
+zone's active UTC windows (the host's schedule expansion over the run, as the tag's blob has
+them); alerts come from the stream the tag produced ("A" lines from tagcore.zones, "P" from
+tagcore.proximity). Alerts are matched as (t, id, code): code 1 = a confirmed breach (A_BREACH)
+or a proximity alert kind; the rest (ends, loss of location, approach) is not matched. Without
+a zone or proximity core in the run the metrics that need it are None.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import shapely
 from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
+from tagcore.zones import A_BREACH, A_LOC_LOST
 
 from tagsim.engine import Run
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
@@ -60,24 +62,31 @@ def _episode_end(mask: np.ndarray, i: int, ts: np.ndarray) -> int | None:
     return int(ts[i + int(np.argmin(rest))])
 
 
-def _scheduled(z: Zone, ts: np.ndarray) -> np.ndarray:
-    if not z.schedule:
+Windows = dict[int, list[tuple[int, int]] | None]  # zone id: active UTC windows, None: always
+
+
+def _scheduled(win: list[tuple[int, int]] | None, ts: np.ndarray) -> np.ndarray:
+    if win is None:
         return np.ones(len(ts), bool)
-    s = ts % 86400
-    on = np.zeros(len(ts), bool)
-    for w in z.schedule:
-        on |= (s >= w.start) & (s < w.end) if w.start <= w.end else (s >= w.start) | (s < w.end)
-    return on
+    if not win:
+        return np.zeros(len(ts), bool)
+    w = np.asarray(win, np.int64)
+    k = np.searchsorted(w[:, 1], ts, side="right")  # first window ending after t
+    kk = np.minimum(k, len(w) - 1)
+    return (k < len(w)) & (w[kk, 0] <= ts)
 
 
-def zone_truth(zones: tuple[Zone, ...], ser: dict[str, np.ndarray]) -> list[TruthEvent]:
+def zone_truth(
+    zones: tuple[Zone, ...], ser: dict[str, np.ndarray], windows: Windows | None = None
+) -> list[TruthEvent]:
     out = []
     for z in zones:
         inside = shapely.contains_xy(z.geometry, ser["lon"], ser["lat"])
+        on = _scheduled((windows or {}).get(z.id), ser["t"])
         if z.kind == "exclusion":
-            bad, kind = inside & _scheduled(z, ser["t"]), "entry"
+            bad, kind = inside & on, "entry"
         else:
-            bad, kind = ~inside & _scheduled(z, ser["t"]), "curfew"
+            bad, kind = ~inside & on, "curfew"
         out += [
             TruthEvent(int(ser["t"][i]), z.id, kind, _episode_end(bad, i, ser["t"]))
             for i in _rising(bad)
@@ -115,12 +124,14 @@ def match_alerts(truth: list[TruthEvent], alerts: Sequence[tuple[int, ...]]) -> 
     same id is still on (up to EARLY_S either side) is a repeat; any other is false."""
     used = [False] * len(alerts)
     delays = []
+    pairs = []
     missed = 0
     for ev in truth:
         for k, (t, aid, code, *_) in enumerate(alerts):
             if not used[k] and code == 1 and aid == ev.id and ev.t - EARLY_S <= t <= ev.t + MATCH_S:
                 used[k] = True
                 delays.append(max(0, t - ev.t))
+                pairs.append((ev.t, t))
                 break
         else:
             missed += 1
@@ -144,6 +155,7 @@ def match_alerts(truth: list[TruthEvent], alerts: Sequence[tuple[int, ...]]) -> 
         "delay_max_s": max(delays) if delays else None,
         "delay_median_s": statistics.median(delays) if delays else None,
         "delays_s": delays,
+        "pairs": pairs,  # (truth time, alert time) of each detected event
     }
 
 
@@ -152,24 +164,43 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int, int]]:
-    """(t, id, code, kind) of the tag's "A" (zone hook) or "P" (proximity) lines; for "P" the
-    code is 1 for the core's alert kinds (K_NEAR, K_GNSS_IN) and 0 for the rest."""
+    """(t, id, code, kind) of the tag's "A" (zone: `A zone kind ...`) or "P" (proximity:
+    `P beacon kind ...`) lines; code 1 for a confirmed zone breach or the proximity core's alert
+    kinds (K_NEAR, K_GNSS_IN), 0 for the rest."""
     out = []
+    alerting = (A_BREACH,) if tag == "A" else PROX_ALERT_KINDS
     for t, ln in lines:
         f = ln.split()
         if f[0] == tag and len(f) >= 4:
             kind = int(f[3])
-            code = (1 if kind in PROX_ALERT_KINDS else 0) if tag == "P" else kind
-            out.append((t, int(f[2]), code, kind))
+            out.append((t, int(f[2]), 1 if kind in alerting else 0, kind))
+    return out
+
+
+def server_delays(pairs: list[tuple[int, int]], lines: list[tuple[int, str]]) -> list[int]:
+    """Seconds from each true event to the first acknowledged upload at or after its alert was
+    stored (the alert is then at the monitoring centre); an alert never uploaded is left out."""
+    ups = sorted(t for t, ln in lines if ln.startswith("U ") and ln.split()[2] == "1")
+    out = []
+    for t_true, t_alert in pairs:
+        k = int(np.searchsorted(ups, t_alert))
+        if k < len(ups):
+            out.append(max(0, ups[k] - t_true))
     return out
 
 
 ZONE_ALERT_KEYS = (
+    "zone_alerts",
     "alerts_matched",
     "missed_entries",
     "false_alerts",
+    "repeat_alerts",
     "alert_delay_max_s",
     "alert_delay_median_s",
+    "server_delay_max_s",
+    "server_delay_median_s",
+    "alerts_not_uploaded",
+    "loc_lost_alerts",
 )
 PROXIMITY_ALERT_KEYS = (
     "encounters_detected",
@@ -203,7 +234,9 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         errs.append(e)
         if f[5] != "None" and e <= int(f[5]) / 10:
             covered += 1
-    zt = zone_truth(sc.zones, ser)
+    from tagsim.hooks import zone_windows
+
+    zt = zone_truth(sc.zones, ser, {z.id: zone_windows(sc, z) for z in sc.zones})
     m: dict[str, Any] = {
         "scenario": sc.name,
         "seed": sc.seed,
@@ -248,13 +281,21 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         m["battery_life_days"] = round(days * sc.battery_mah / used, 2) if used > 0 else None
     zone: dict[str, Any] = {}
     if zones_active:
-        r = match_alerts(zt, _alerts(log.tag_lines, "A"))
+        za = _alerts(log.tag_lines, "A")
+        r = match_alerts(zt, za)
+        up = server_delays(r["pairs"], log.tag_lines)
         zone = {
+            "zone_alerts": sum(1 for a in za if a[2] == 1),
             "alerts_matched": r["detected"],
             "missed_entries": r["missed"],
             "false_alerts": r["false"],
+            "repeat_alerts": r["repeats"],
             "alert_delay_max_s": r["delay_max_s"],
             "alert_delay_median_s": r["delay_median_s"],
+            "server_delay_max_s": max(up) if up else None,
+            "server_delay_median_s": statistics.median(up) if up else None,
+            "alerts_not_uploaded": len(r["pairs"]) - len(up),
+            "loc_lost_alerts": sum(1 for a in za if a[3] == A_LOC_LOST),
         }
     m.update(_or_none(ZONE_ALERT_KEYS, zone))
     et: list[TruthEvent] = []

@@ -118,9 +118,12 @@ def map_svg(
     marks = {"A": "#d64545", "P": "#8a4baf", "T": "#111", "L": "#c98a12", "B": "#c98a12"}
     for a in alerts:
         x, y = pr(a["lat"], a["lon"])
+        label = a["kind"]
+        if a["kind"] == "A" and len(a["fields"]) >= 6:
+            label = " ".join(zone_alert_text(run, ["A", "", *a["fields"]]))
         out.append(
             f'<path d="M{x},{y - 9} l7,12 h-14 z" fill="{marks.get(a["kind"], "#000")}" '
-            f'stroke="#fff"><title>{a["kind"]} {_esc(iso(a["t"]))}</title></path>'
+            f'stroke="#fff"><title>{_esc(label)} {_esc(iso(a["t"]))}</title></path>'
         )
     # scale bar: a round number of metres near 120 px
     mpp = pr.metres_per_px()
@@ -254,6 +257,30 @@ EVENT_NAMES = {
 }
 
 
+ZONE_KINDS = {  # tagcore.zones A_*
+    1: "ZONE BREACH (alert)",
+    2: "zone breach over",
+    3: "zone approach (wearer warned)",
+    4: "no fix: wearer warned",
+    5: "LOCATION LOST (alert)",
+    6: "location back",
+    7: "zone config expired",
+}
+ZONE_RULES = {1: "consecutive fixes", 2: "sustained", 3: "left", 4: "window closed", 5: "reload"}
+
+
+def zone_alert_text(run: Run, f: list[str]) -> tuple[str, str]:
+    """(what, details) of an "A now zone kind zkind rule t evidence" line."""
+    kind, zid, rule = int(f[3]), int(f[2]), int(f[5])
+    what = ZONE_KINDS.get(kind, f"zone alert {kind}")
+    if kind in (4, 5, 6):
+        return what, f"{rule} s without a fix"
+    names = {z.id: z.name for z in run.scenario.zones}
+    how = ZONE_RULES.get(rule, "") if kind in (1, 2) else ""
+    ev = f", {f[7]} evidence fixes" if f[7] != "0" else ""
+    return what, f"zone {zid} {names.get(zid, '')}" + (f" ({how})" if how else "") + ev
+
+
 PROX_KINDS = {
     1: "beacon nearby",
     2: "beacon NEAR (alert)",
@@ -272,7 +299,9 @@ def _event_rows(run: Run, limit: int = 40) -> str:
     rows = []
     for t, ln in run.log.tag_lines:
         f = ln.split()
-        if f[0] == "P":  # beacon kind flags rssi dist_dm
+        if f[0] == "A" and len(f) >= 8:
+            rows.append((t, "tag", *zone_alert_text(run, f)))
+        elif f[0] == "P":  # beacon kind flags rssi dist_dm
             what = PROX_KINDS.get(int(f[3]), "proximity " + f[3])
             dist = f", {int(f[6]) / 10:.0f} m by GNSS" if int(f[6]) >= 0 else ""
             rssi = f", {f[5]} dBm" if f[5] != "0" else ""
@@ -383,9 +412,14 @@ def render(
         "truth_zone_entries",
         "truth_curfew_breaches",
         "truth_encounters",
+        "zone_alerts",
+        "alerts_matched",
         "false_alerts",
         "missed_entries",
+        "repeat_alerts",
         "alert_delay_max_s",
+        "server_delay_max_s",
+        "loc_lost_alerts",
         "encounters_detected",
         "encounter_delay_max_s",
         "victim_zone_alerts_matched",

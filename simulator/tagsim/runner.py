@@ -30,19 +30,19 @@ class Result:
 def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
     """The scenario with every core that exists plugged in (hooks.py), in either runtime."""
     t0 = time.perf_counter()
+    blob = hooks.zone_blob(sc) if sc.zones else None
     if runtime == "cpython":
-        zones, prox = hooks.zone_monitor(sc), hooks.proximity(sc)
-        r = engine.run(sc, runtime, zones, prox)
+        prox = hooks.proximity(sc)
+        r = engine.run(sc, tag=runtime_mod.make(runtime, None, prox, zone_blob=blob))
         prox_on = prox is not None
     else:
-        zones = None
         table = hooks.id_table_blob(sc) if sc.beacon is not None else None
         heap = runtime_mod.heap_for(sc.board)
-        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap))
-        r.runtime = runtime
+        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap, zone_blob=blob))
         prox_on = table is not None
+    r.runtime = runtime
     wall = time.perf_counter() - t0
-    m = metrics.compute(r, zones_active=zones is not None, proximity_active=prox_on)
+    m = metrics.compute(r, zones_active=blob is not None, proximity_active=prox_on)
     m["wall_s"] = round(wall, 3)
     m["sim_seconds_per_wall_second"] = round(m["simulated_s"] / max(wall, 1e-9))
     return Result(r, m, metrics.check(sc, m), wall)

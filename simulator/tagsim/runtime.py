@@ -60,9 +60,13 @@ class Tag(Protocol):
 class LocalTag:
     """The adapter and core in this process (CPython). zones / proximity: the hook objects."""
 
-    def __init__(self, zones: object = None, proximity: object = None) -> None:
+    def __init__(
+        self, zones: object = None, proximity: object = None, zone_blob: bytes | None = None
+    ) -> None:
+        """zone_blob: build a fresh tagcore.zones monitor over it at every boot (as the device
+        and MicroPythonTag do), instead of the `zones` object kept across reboots."""
         self.fs = MemFs()
-        self.zones, self.proximity = zones, proximity
+        self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
         self.cfg: TagConfig | None = None
         self.t: TagAdapter | None = None
 
@@ -79,6 +83,10 @@ class LocalTag:
 
     def boot(self, cfg: TagConfig, now: int) -> list[str]:
         self.cfg = cfg
+        if self.zone_blob is not None:
+            from tagcore.zones import ZoneMonitor
+
+            self.zones = ZoneMonitor(self.zone_blob)
         self.t = TagAdapter(cfg, self.fs, now, self.zones, self.proximity)
         return self._out()
 
@@ -142,14 +150,22 @@ class MicroPythonTag:
     would take its RAM from the same heap; tracebacks still name the file and function), into a
     private directory removed on close()."""
 
-    def __init__(self, heap: int = ESP32_HEAP, id_table: bytes | None = None) -> None:
+    def __init__(
+        self,
+        heap: int = ESP32_HEAP,
+        id_table: bytes | None = None,
+        zone_blob: bytes | None = None,
+    ) -> None:
         """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
-        runs tagcore.proximity on it, as hooks.proximity does in CPython."""
+        runs tagcore.proximity on it, as hooks.proximity does in CPython. zone_blob: a zone
+        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
-        self.table_arg = ""
-        if id_table is not None:
-            (self.tmp / "idtable.bin").write_bytes(id_table)
-            self.table_arg = f" {self.tmp / 'idtable.bin'}"
+        files = []
+        for name, blob in (("idtable.bin", id_table), ("zones.bin", zone_blob)):
+            if blob is not None:
+                (self.tmp / name).write_bytes(blob)
+            files.append(str(self.tmp / name) if blob is not None else "-")
+        self.core_args = " " + " ".join(files)
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
         env = dict(os.environ)
@@ -189,11 +205,11 @@ class MicroPythonTag:
         flash.mkdir(exist_ok=True)
         return self._call(
             f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
-            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.table_arg}"
+            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.core_args}"
         )
 
     def reboot(self, now: int) -> list[str]:
-        return self._call(f"r {now}{self.table_arg}")
+        return self._call(f"r {now}{self.core_args}")
 
     def wake(self, now: int) -> list[str]:
         return self._call(f"w {now}")
@@ -233,13 +249,15 @@ def make(
     proximity: object = None,
     id_table: bytes | None = None,
     heap: int = ESP32_HEAP,
+    zone_blob: bytes | None = None,
 ) -> Tag:
-    """A tag in `runtime`. CPython takes the hook objects; MicroPython builds its proximity core
-    inside from `id_table` (objects cannot cross the pipe) and has no zone hook yet."""
+    """A tag in `runtime`. CPython takes the hook objects (or builds its zone monitor from
+    `zone_blob` at each boot); MicroPython builds its cores inside from `id_table` and
+    `zone_blob` (objects cannot cross the pipe)."""
     if runtime == "cpython":
-        return LocalTag(zones, proximity)
+        return LocalTag(zones, proximity, zone_blob)
     if runtime == "micropython":
         if zones is not None:
-            raise ValueError("the MicroPython runtime does not carry a zone hook yet")
-        return MicroPythonTag(heap=heap, id_table=id_table)
+            raise ValueError("MicroPython builds its zone monitor inside: pass zone_blob")
+        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob)
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

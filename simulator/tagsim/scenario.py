@@ -24,6 +24,7 @@ from tagsim.simtime import parse_clock, parse_duration, parse_instant
 MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0}  # typical urban speed, m/s
 ENVS = ("open", "urban", "indoor", "underground")
 TAMPER_KINDS = ("strap_cut", "case_open", "removed")
+KIND_NAMES = {1: "exclusion", 2: "inclusion"}  # tagcore.zoneblob KIND_*
 # Expectation keys: metric name and whether the value is a floor ("min") or a ceiling ("max").
 EXPECT_KEYS = {
     "min_fixes": ("fixes_recorded", "min"),
@@ -38,6 +39,8 @@ EXPECT_KEYS = {
     "max_alert_delay_s": ("alert_delay_max_s", "max"),
     "false_alerts": ("false_alerts", "max"),
     "missed_entries": ("missed_entries", "max"),
+    "max_server_delay_s": ("server_delay_max_s", "max"),
+    "min_zone_alerts_matched": ("alerts_matched", "min"),
     "min_encounters_detected": ("encounters_detected", "min"),
     "max_encounter_delay_s": ("encounter_delay_max_s", "max"),
     "max_proximity_false_alerts": ("proximity_false_alerts", "max"),
@@ -101,8 +104,9 @@ class Zone:
     id: int
     name: str
     kind: str  # "exclusion" (must stay out) or "inclusion" (must be inside during schedule)
-    geometry: Any  # shapely geometry, lon/lat
-    schedule: tuple[Window, ...]  # empty: always
+    geometry: Any  # shapely geometry, lon/lat (truth)
+    schedule: Any  # taghost.zoneschedule.Schedule (local weekly rules), None: always
+    specs: tuple[Any, ...] = ()  # taghost.zoneconfig.ZoneSpec: what the tag's blob is built from
 
 
 @dataclass(frozen=True)
@@ -339,8 +343,31 @@ def _windows(r: _Reader, key: str) -> list[Window]:
     return out
 
 
+def _truth_shape(feat: dict[str, Any], spec: Any) -> Any:
+    """The zone as a lon/lat shapely geometry for truth: polygons as drawn; a circle or a
+    corridor buffered in metres around the zone's anchor (the tag's own local frame)."""
+    import math
+
+    import shapely
+    from shapely.geometry import LineString, Point, shape
+    from taghost.zoneconfig import M_PER_DEG, local_m
+
+    g = feat["geometry"]
+    if g["type"] in ("Polygon", "MultiPolygon"):
+        return shape(g)
+    lat0, lon0 = spec.anchor[0] / 1e6, spec.anchor[1] / 1e6
+    if g["type"] == "Point":
+        local = Point(local_m(spec.anchor, [spec.anchor])[0]).buffer(spec.radius_dm / 10, 64)
+    else:
+        local = LineString(local_m(spec.anchor, spec.rings[0])).buffer(spec.radius_dm / 10, 64)
+    kx = M_PER_DEG * math.cos(math.radians(lat0))
+    return shapely.transform(local, lambda xy: xy / (kx, M_PER_DEG) + (lon0, lat0))
+
+
 def _zones(r: _Reader, base: Path) -> tuple[list[Zone], dict[str, Any] | None]:
-    from shapely.geometry import shape
+    """The zones as the host's zone compiler reads them (taghost.zoneconfig: the same
+    validation and messages as `opentag zones check`), with a truth geometry each."""
+    from taghost.zoneconfig import ZoneConfigError, read_zones
 
     if "zones" not in r.data:
         return [], None
@@ -352,34 +379,23 @@ def _zones(r: _Reader, base: Path) -> tuple[list[Zone], dict[str, Any] | None]:
     )
     if not isinstance(gj, dict) or gj.get("type") != "FeatureCollection":
         raise z.fail("file", f"{p} must be a GeoJSON FeatureCollection")
+    try:
+        specs = read_zones(gj)
+    except ZoneConfigError as e:
+        raise ScenarioError(f"{p}: " + "; ".join(e.problems)) from None
     zones = []
-    for i, f in enumerate(gj.get("features", [])):
-        where = f"{p} feature {i}"
-        props = f.get("properties") or {}
-        kind = props.get("kind", "exclusion")
-        if kind not in ("exclusion", "inclusion"):
-            raise ScenarioError(f"{where}: kind must be exclusion or inclusion, got {kind!r}")
-        try:
-            geom = shape(f["geometry"])
-        except Exception as e:  # shapely's errors for bad geometry vary by version
-            raise ScenarioError(f"{where}: bad geometry: {e}") from None
-        if geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
-            raise ScenarioError(f"{where}: expected a valid Polygon, got {geom.geom_type}")
-        sched = []
-        for s in props.get("schedule", []):
-            try:
-                sched.append(Window(parse_clock(s["from"]), parse_clock(s["to"]), True))
-            except (KeyError, TypeError, ValueError) as e:
-                raise ScenarioError(
-                    f"{where}: schedule entries are {{from, to}} 'HH:MM': {e}"
-                ) from None
+    for f in gj["features"]:
+        zid = f["properties"]["id"]
+        mine = tuple(s for s in specs if s.id == zid)
+        s = mine[0]
         zones.append(
             Zone(
-                int(props.get("id", i + 1)),
-                str(props.get("name", f"zone {i + 1}")),
-                kind,
-                geom,
-                tuple(sched),
+                zid,
+                s.name or f"zone {zid}",
+                KIND_NAMES[s.kind],
+                _truth_shape(f, s),
+                s.schedule,
+                mine,
             )
         )
     return zones, gj

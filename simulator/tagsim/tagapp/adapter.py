@@ -17,18 +17,20 @@
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
 #   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
-#   scan result; ("A"/"P", now, *alert) hook alerts; ("T", now, code) tamper; ("B", now, pct) low
-#   battery; ("L", now) location lost (a search timed out); ("K", now, up) link state.
+#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a tagcore.zones Alert;
+#   ("P", now, beacon, kind, ...) a proximity decision; ("T", now, code) tamper; ("B", now, pct)
+#   low battery; ("L", now) a fix search timed out; ("K", now, up) link state.
 #
-# HOOK POINTS for the cores being written (issue 4: zones and curfew; issue 6: proximity):
-#   zones      ZoneMonitor(blob): on_fix(fix, now) -> alerts, on_no_fix(now) -> alerts,
-#              wanted_interval(now) -> seconds between fixes (or None: no opinion)
-#   proximity  tagcore.proximity.Proximity (issue 6, landed): on_scan(now, addr, rssi, adv),
-#              on_scan_end(now), on_fix(fix, now), next_scan(now) -> (start, duration_ms),
-#              urgent() -> scan and fix more often, pop_event() -> decision tuple or None
-# Pass them to TagAdapter(...); with None the adapter behaves as a plain tracker (scanning every
-# scan_interval_s, if set). Every alert or decision is logged to the store as an event
-# (EV_ZONE / EV_PROXIMITY, the latter with proximity.encode_event) and reported ("A" / "P").
+# HOOK POINTS (TagAdapter(..., zones, proximity); None: a plain tracker, scanning every
+# scan_interval_s if set):
+#   zones      tagcore.zones.ZoneMonitor: on_fix(fix, now) per accepted fix, on_no_fix(now) per
+#              receiver epoch without one (and when a search gives up), wanted_interval(now)
+#              caps the fix interval. Alerts the store keeps (alert_event: EV_ZONE, EV_LOC_LOST)
+#              are appended and go out with an upload at once (or when the link comes back);
+#              approach and location warnings are for the wearer (reported, not stored).
+#   proximity  tagcore.proximity.Proximity: on_scan(now, addr, rssi, adv), on_scan_end(now),
+#              on_fix(fix, now), next_scan(now) -> (start, duration_ms), urgent() -> scan and
+#              fix more often, pop_event() -> decision tuple or None (EV_PROXIMITY, "P").
 #
 # ALL "what next and when" decisions are in plan(): the later core scheduler (issue: scheduling
 # brain and power budget) replaces that one method.
@@ -62,21 +64,6 @@ class TagConfig:
         self.low_battery_pct = low_battery_pct
 
 
-def _alert_fields(a):
-    # An alert from a hook: a tuple or list of ints, or a single value (one field).
-    if isinstance(a, (tuple, list)):
-        return tuple(a)
-    return (a,)
-
-
-def _alert_bytes(fields):
-    out = bytearray()
-    for v in fields:
-        if isinstance(v, int):
-            R.put_varint(out, R.zz(v))
-    return bytes(out)
-
-
 class TagAdapter:
     def __init__(self, cfg, fs, now, zones=None, proximity=None):
         self.cfg = cfg
@@ -97,6 +84,12 @@ class TagAdapter:
             from tagcore.proximity import encode_event
 
             self.encode_event = encode_event
+        if zones is not None:
+            from tagcore.zones import alert_event
+
+            self.alert_event = alert_event
+        self.alert_unsent = False  # an alert is stored but no upload has taken it yet
+        self.epoch_fix = False  # the current receiver epoch gave an accepted fix
         self.next_upload = now + cfg.upload_interval_s
         self.link_up = True
         self.acked = 0
@@ -122,6 +115,9 @@ class TagAdapter:
     def uart_idle(self, now):
         if self.reader.flush():
             self._drain(now)
+        if self.zones is not None and not self.epoch_fix and self.search_from >= 0:
+            self._zone_alerts(now, self.zones.on_no_fix(now))  # the receiver is on: no fix
+        self.epoch_fix = False
         self.plan(now)
 
     def _drain(self, now):
@@ -136,15 +132,16 @@ class TagAdapter:
             seq = self.store.append_fix(f, now)[0]
             self.fixes += 1
             self.lost = False
+            self.epoch_fix = True
             self.events.append(("F", now, f.t, f.lat, f.lon, f.acc_dm, f.sats, seq))
-            if self.search_from >= 0:
-                self.search_from = -1
-                self.next_fix = now + self.interval(now)
             if self.zones is not None:
-                self._alerts("A", R.EV_ZONE, now, self.zones.on_fix(f, now))
+                self._zone_alerts(now, self.zones.on_fix(f, now))
             if self.proximity is not None:
                 self.proximity.on_fix(f, now)
                 self._prox_events(now)
+            if self.search_from >= 0:  # after the cores: this fix may change the interval
+                self.search_from = -1
+                self.next_fix = now + self.interval(now)
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))
@@ -199,13 +196,18 @@ class TagAdapter:
     def link(self, now, up):
         self.link_up = up
         self.events.append(("K", now, 1 if up else 0))
+        if up and self.alert_unsent:  # an alert waited for the link: out now
+            self.next_upload = now
+            self.plan(now)
 
-    def _alerts(self, tag, kind, now, alerts):
-        for a in alerts or ():
-            fields = _alert_fields(a)
-            self.store.append_event(kind, now, _alert_bytes(fields))
-            self.events.append((tag, now) + fields)  # noqa: RUF005 (no PEP 448 in MicroPython)
-            self.next_upload = now  # alerts go out at once (the next plan() uploads)
+    def _zone_alerts(self, now, alerts):
+        for a in alerts:
+            ev = self.alert_event(a)
+            if ev is not None:  # for the server: durable first, then out at once
+                self.store.append_event(ev[0], a.t, ev[1])
+                self.next_upload = now
+                self.alert_unsent = True
+            self.events.append(("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence)))
 
     # ---- uplink -------------------------------------------------------------------------
     def upload(self, now):
@@ -234,6 +236,7 @@ class TagAdapter:
             return
         self.acked = last
         self.store.ack(last)
+        self.alert_unsent = False
         self.events.append(("U", now, 1, n))
 
     # ---- the one place that decides what next and when ----------------------------------
@@ -255,10 +258,11 @@ class TagAdapter:
             self.next_fix = now + self.interval(now)
             if not self.lost:
                 self.lost = True
-                self.store.append_event(R.EV_LOC_LOST, now)
+                if self.zones is None:  # else the monitor decides loss of location (its rule)
+                    self.store.append_event(R.EV_LOC_LOST, now)
                 self.events.append(("L", now))
             if self.zones is not None:
-                self._alerts("A", R.EV_ZONE, now, self.zones.on_no_fix(now))
+                self._zone_alerts(now, self.zones.on_no_fix(now))
         if now >= self.next_upload:  # due, or brought forward by an alert or tamper
             self.upload(now)
         on = self.search_from >= 0

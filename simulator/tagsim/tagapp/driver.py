@@ -2,14 +2,16 @@
 # stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW [DIR [TABLE]]   configure and boot; the flash log
-#                    lives in DIR (real files, as littlefs on the device: off the heap), else in
-#                    RAM; TABLE: a beacon identifier window file: run tagcore.proximity on it
+#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW [DIR [TABLE [ZONES]]]   configure and boot; the
+#                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
+#                    else in RAM; TABLE: a beacon identifier window file: run tagcore.proximity on
+#                    it; ZONES: a zone blob file: run tagcore.zones on it ("-": none)
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW            reboot: a new adapter over the same flash       q          quit
+#   r NOW [TABLE [ZONES]]   reboot: a new adapter over the same flash, cores built afresh
+#   q                quit
 # Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
 import binascii
 import gc
@@ -20,7 +22,27 @@ from memfs import MemFs  # type: ignore[import-not-found]
 from tagcore.store import OsFs
 
 
+def _arg(a, k):
+    # Optional file argument k of a request: its path, or None when absent or "-".
+    return a[k].decode() if len(a) > k and a[k] != b"-" else None
+
+
+def zones(path):
+    # The zone monitor over the blob file, as the device loads it from flash at boot.
+    if path is None:
+        return None
+    from tagcore.zones import ZoneMonitor
+
+    with open(path, "rb") as f:
+        m = ZoneMonitor(f.read())
+    if m.error is not None:
+        raise ValueError("zone blob refused: " + m.error)
+    return m
+
+
 def proximity(path):
+    if path is None:
+        return None
     from tagcore.beacontable import IdTable
     from tagcore.proximity import Profile, Proximity
 
@@ -34,8 +56,9 @@ def boot(a):
     """The tag from a 'c' request (which must come first)."""
     cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
     fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
-    prox = proximity(a[8].decode()) if len(a) > 8 else None
-    return cfg, fs, prox, TagAdapter(cfg, fs, int(a[6]), None, prox)
+    zm = zones(_arg(a, 9))  # first: the heap is still in one piece
+    prox = proximity(_arg(a, 8))
+    return cfg, fs, TagAdapter(cfg, fs, int(a[6]), zm, prox)
 
 
 def reply(out, tag):
@@ -56,7 +79,7 @@ def main():
     a = inp.readline().split()
     if not a or a[0] != b"c":
         raise ValueError("the first request must be 'c' (configure and boot)")
-    cfg, fs, prox, tag = boot(a)
+    cfg, fs, tag = boot(a)
     reply(out, tag)
     while True:
         a = inp.readline().split()
@@ -64,11 +87,11 @@ def main():
             return
         op = a[0]
         now = int(a[1])
-        if op == b"r":  # reboot: RAM is gone, the flash stays (and the identifier window)
-            tag = prox = None
+        if op == b"r":  # reboot: RAM is gone, the flash stays (identifier window, zone blob)
+            tag = None
             gc.collect()
-            prox = proximity(a[2].decode()) if len(a) > 2 else None
-            tag = TagAdapter(cfg, fs, now, None, prox)
+            zm = zones(_arg(a, 3))
+            tag = TagAdapter(cfg, fs, now, zm, proximity(_arg(a, 2)))
         elif op == b"w":
             tag.wake(now)
         elif op == b"u":
