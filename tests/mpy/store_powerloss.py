@@ -5,6 +5,7 @@
 # store thins (merge to a temporary file, rename, remove) on littlefs while power is cut.
 # Usage: micropython store_powerloss.py FIRST LAST STEP PARTIAL(0|1) [THIN(0|1)]
 # Prints "OPS n" (ops a full run takes), "CHECKED k" and "FAIL ..." lines.
+import gc
 import sys
 
 import vfs
@@ -74,11 +75,29 @@ THIN = len(sys.argv) > 5 and sys.argv[5] == "1"
 def mount(dev):
     vfs.mount(vfs.VfsLfs2(dev), MNT)
     if THIN:
-        return Store(OsFs(MNT), 0, max_segments=4, seg_bytes=512, max_fixes=8, max_age=120)
-    return Store(OsFs(MNT), 0, max_segments=40, seg_bytes=1024, max_fixes=8, max_age=120)
+        st = Store(OsFs(MNT), 0, max_segments=4, seg_bytes=512, max_fixes=8, max_age=120)
+    else:
+        st = Store(OsFs(MNT), 0, max_segments=40, seg_bytes=1024, max_fixes=8, max_age=120)
+    OPEN.append(st)
+    return st
+
+
+OPEN = []  # the store whose file may be open on the mounted filesystem
 
 
 def umount():
+    # Close what the store left open before unmounting (the device is already dead, so this
+    # writes nothing): a file finalised after its filesystem is gone touches freed littlefs
+    # state, which crashed the interpreter now and then.
+    for st in OPEN:
+        try:
+            if st.file is not None:
+                st.file.close()
+        except Exception:
+            pass
+        st.file = None
+    del OPEN[:]
+    gc.collect()  # and files of a store whose recovery the cut interrupted: finalised now
     try:
         vfs.umount(MNT)
     except Exception:
