@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from tagcore import zones as Z
 from tagcore.fix import Fix
 from taghost import zonecli
-from taghost.zoneconfig import ZoneConfigError, compile_blob, read_file, read_zones
+from taghost.zoneconfig import (
+    DEFAULT_WARNING_M,
+    ZoneConfigError,
+    compile_blob,
+    read_file,
+    read_zones,
+)
 from taghost.zoneschedule import local_to_utc, parse_schedule, seconds_2000, windows
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "host/taghost/examples/zones-bournemouth.geojson"
@@ -44,6 +50,11 @@ def problems(*feats: dict) -> list[str]:
     with pytest.raises(ZoneConfigError) as e:
         read_zones({"type": "FeatureCollection", "features": list(feats)})
     return e.value.problems
+
+
+def one_zone(feat: dict):
+    [z] = read_zones({"type": "FeatureCollection", "features": [feat]})
+    return z
 
 
 def one_problem(feat: dict) -> str:
@@ -94,6 +105,11 @@ def test_the_example_file_is_valid_and_compiles_for_the_device() -> None:
         (poly([[-1.5, 50.5], [-1.0, 50.5], [-1.0, 51.0]]), {}, "too large"),
         (poly(SQUARE), {"kind": "forbidden"}, "'kind' must be"),
         (poly(SQUARE), {"warning_m": -3}, "'warning_m'"),
+        (
+            {"type": "Point", "coordinates": [-1.88, 50.72]},
+            {"kind": "inclusion", "radius_m": 40, "warning_m": 50},
+            "covers the whole inclusion zone",
+        ),
         (poly(SQUARE), {"schedule": {"tz": "Mars/Olympus", "rules": []}}, "unknown time zone"),
         (
             poly(SQUARE),
@@ -307,3 +323,32 @@ def test_any_mangled_file_is_refused_with_messages_not_a_crash(data) -> None:
         assert "schedule has no window" in str(e)
         return
     assert Z.ZoneMonitor(blob).error is None
+
+
+def test_an_inclusion_zones_default_ring_leaves_its_middle_calm() -> None:
+    # A 110 m home: with the default 50 m ring a wearer indoors in the middle (accuracy ~30 m)
+    # would be "approaching" all night, sampling every 15 s; by default the ring stops 40 m
+    # short of the middle instead.
+    home = {"type": "Point", "coordinates": [-1.88, 50.72]}
+    z = one_zone(feature(home, kind="inclusion", radius_m=55))
+    assert z.warning_m == 15
+    big = one_zone(feature(home, kind="inclusion", radius_m=400))
+    assert big.warning_m == DEFAULT_WARNING_M
+    excl = one_zone(feature(home, kind="exclusion", radius_m=55))
+    assert excl.warning_m == DEFAULT_WARNING_M  # outside the zone: nothing to squeeze
+    # a polygon's inner radius is its inscribed circle's (shapely's pole of inaccessibility):
+    # a 200 m x 100 m block is 50 m deep whatever its length
+    lat, lon = 50.72, -1.88
+    dlat, dlon = 100 / 111194.93, 200 / (111194.93 * 0.6327)
+    strip = poly([[lon, lat], [lon + dlon, lat], [lon + dlon, lat + dlat], [lon, lat + dlat]])
+    z = one_zone(feature(strip, kind="inclusion"))
+    assert 9 <= z.warning_m <= 10
+    # and the middle of the house really is calm: a fix there at indoor accuracy is "inside",
+    # not "warning", while one at the ring's depth is
+    t = utc(2026, 3, 2, 12)
+    mid = Fix(t, 0, 50720000, -1880000, None, None, None, 300, 100, 6, 1, 3, 0)  # 30 m
+    for props, want in (({}, Z.CLEAR), ({"warning_m": 40}, Z.WARNING)):
+        zone = one_zone(feature(home, kind="inclusion", radius_m=55, **props))
+        m = Z.ZoneMonitor(compile_blob([zone], date(2026, 3, 2), 1))
+        m.on_fix(mid, t)
+        assert m.state(7) == want, props

@@ -6,6 +6,10 @@ A FeatureCollection whose features are zones:
   - LineString with a `width_m` property: a corridor (within width_m / 2 of the line)
 Properties: `id` (1-65535, unique), `name`, `kind` ("exclusion" | "inclusion"), `warning_m`
 (approach ring, default 50), `schedule` (see taghost.zoneschedule; none = always active).
+An inclusion zone's ring lies inside it, and the tag tests the fix's accuracy circle against
+it: by default it stops INDOOR_ACC_M + 10 m short of the zone's deepest point (its inner radius),
+so a wearer indoors in the middle of a small home is not "approaching" all night (sampling every
+15 s); a `warning_m` that reaches the deepest point is refused.
 
 Every problem is reported with the zone it belongs to; nothing is compiled while any remain.
 Geometry is checked in the same local frame the tag uses (tagcore.geo around the zone's
@@ -22,7 +26,8 @@ from datetime import date
 from pathlib import Path
 
 import shapely
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
+from shapely.ops import polylabel
 from shapely.validation import explain_validity
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
@@ -37,6 +42,7 @@ MAX_LAT_DEG = B.MAX_LAT / 1e6
 MIN_RADIUS_M, MAX_RADIUS_M = 5, B.MAX_RADIUS_DM // 10
 MIN_WIDTH_M, MAX_WIDTH_M = 4, 2000
 DEFAULT_WARNING_M = 50
+INDOOR_ACC_M = 30  # indoor fixes are good to about 30 m (shared/reference/requirements.md)
 MIN_AREA_M2 = 1.0
 M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
 # What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
@@ -199,6 +205,16 @@ def _at(poly: Polygon, anchor: tuple[int, int]) -> str:
     return f" near [{lon:.6f}, {lat:.6f}]"
 
 
+def inner_radius_m(shape: int, rings: list[Ring], anchor: tuple[int, int], r_dm: int) -> float:
+    """How far the deepest point of a zone lies from its edge, in metres (the widest circle
+    that fits inside: a circle's radius, a corridor's half-width, a polygon's inscribed circle)."""
+    if shape != B.SHAPE_POLYGON:
+        return r_dm / 10
+    poly = Polygon(local_m(anchor, rings[0]), [local_m(anchor, r) for r in rings[1:]])
+    deepest = polylabel(poly, tolerance=0.5)
+    return float(poly.boundary.distance(Point(deepest)))
+
+
 def _number(props: dict, key: str, where: str, lo: float, hi: float, default=None) -> float:
     v = props.get(key, default)
     if v is None:
@@ -238,7 +254,19 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
     gtype, coords = geom.get("type"), geom.get("coordinates")
 
     def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
-        z = ZoneSpec(zid, name, kind, shape, warn, anchor, r_dm, rings, sched, area)
+        ring = warn
+        if kind == B.KIND_INCLUSION and ring > 0:
+            inner = inner_radius_m(shape, rings, anchor, r_dm)
+            if props.get("warning_m") is None:
+                ring = max(0, min(ring, int(inner) - INDOOR_ACC_M - 10))
+            elif ring >= inner:
+                raise ValueError(
+                    f"{where}: warning_m {ring} m covers the whole inclusion zone (its deepest "
+                    f"point is {inner:.0f} m from the edge), so the tag would sample fast all "
+                    f"the time inside it; use at most "
+                    f"{max(0, int(inner) - INDOOR_ACC_M - 10)} m, or 0"
+                )
+        z = ZoneSpec(zid, name, kind, shape, ring, anchor, r_dm, rings, sched, area)
         _check_antimeridian_gap(z, where)
         return z
 
