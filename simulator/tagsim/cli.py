@@ -65,12 +65,16 @@ def _zone_line(m: dict) -> list[str]:
     """The zone core's outcome (none without zones in the scenario)."""
     if m.get("zone_alerts") is None:
         return []
-    return [
+    line = (
         f"  zones: {m['zone_alerts']} breach alerts, {m['alerts_matched']} matched to truth, "
-        f"{m['missed_entries']} missed, {m['false_alerts']} false, {m['repeat_alerts']} repeats; "
-        f"delay to alert max {m['alert_delay_max_s']} s, to the server max "
-        f"{m['server_delay_max_s']} s"
-    ]
+        f"{m['missed_entries']} missed, {m['false_alerts']} false, {m['repeat_alerts']} repeats"
+    )
+    if m.get("alert_delay_max_s") is not None:  # only when a true entry was alerted
+        line += (
+            f"; delay to alert max {m['alert_delay_max_s']} s, "
+            f"to the server max {m['server_delay_max_s']} s"
+        )
+    return [line]
 
 
 def cmd_run(a: argparse.Namespace) -> int:
