@@ -80,3 +80,46 @@ def test_where_the_stack_takes_an_address_it_is_the_derived_one() -> None:
 def test_both_runtimes_decide_the_same() -> None:
     cp = run_cpython(script=DRIVER, args=(str(FAKE), "0"))
     assert cp == on_micropython(False)
+
+
+RING_CHECK = """
+from tagdevice.blescan import BleScanner, SLOTS
+
+class Ble:
+    def irq(self, h):
+        pass
+
+class Prox:  # checks order as results come: nothing kept, the heap is ESP32-sized
+    def __init__(self):
+        self.k = 0
+        self.ok = True
+    def on_scan(self, now, addr, rssi, adv):
+        k = self.k
+        self.ok = self.ok and rssi == -(k % 100) and adv[0] == k & 255
+        self.k = k + 1
+    def on_scan_end(self, now):
+        pass
+
+sc = BleScanner(Ble())
+p = Prox()
+k = 0
+small = True
+for rnd in range(3000):  # many times round the ring: the indices must stay small
+    for j in range(rnd % (SLOTS + 1)):
+        sc.irq(5, (0, memoryview(bytes(6)), 0, -(k % 100), memoryview(bytes((k & 255,)))))
+        k += 1
+    sc.drain(p, rnd)
+    small = small and sc.w < 2 * SLOTS and sc.r == sc.w
+ok = p.ok and p.k == k and small
+p = Prox()
+for i in range(SLOTS + 3):  # a full ring drops the newest and keeps the rest in order
+    sc.irq(5, (0, memoryview(bytes(6)), 0, -i, memoryview(bytes((i,)))))
+sc.drain(p, 0)
+print("RING", ok, k, sc.dropped, p.ok and p.k == SLOTS)
+"""
+
+
+def test_scan_ring_wraps_without_growing_and_drops_when_full() -> None:
+    out = run_micropython(code=RING_CHECK, path=(FAKE,))
+    _, ok, fed, dropped, order = out.split()
+    assert ok == "True" and int(fed) > 20_000 and dropped == "3" and order == "True"

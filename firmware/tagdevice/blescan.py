@@ -5,7 +5,9 @@
 # buffer, valid only during the call: they are copied into a fixed ring of preallocated slots
 # (no allocation in the handler) and fed to the core later, outside the IRQ. The ring has one
 # writer (the IRQ) and one reader (drain), each with its own index, so neither can corrupt the
-# other's count.
+# other's count. The indices run modulo twice the slot count (full and empty stay distinct):
+# ever-growing ones would pass the ESP32's 31-bit small ints after months of wear, and the IRQ
+# would then allocate a long int at every result.
 from tagcore.compat import const
 
 _IRQ_SCAN_RESULT = const(5)
@@ -36,7 +38,7 @@ class BleScanner:
         if event == _IRQ_SCAN_RESULT:
             _addr_type, addr, _adv_type, rssi, adv = data
             w = self.w
-            if w - self.r >= self.n:
+            if (w - self.r) % (2 * self.n) >= self.n:
                 self.dropped += 1
                 return
             n = len(adv)
@@ -48,7 +50,7 @@ class BleScanner:
             self.addr[s][:] = addr
             self.alen[s] = n
             self.rssi[s] = rssi
-            self.w = w + 1
+            self.w = (w + 1) % (2 * self.n)
         elif event == _IRQ_SCAN_DONE:
             self.done = True
 
@@ -66,7 +68,7 @@ class BleScanner:
         while self.r != self.w:
             s = self.r % self.n
             prox.on_scan(now, self.addr[s], self.rssi[s], memoryview(self.adv[s])[: self.alen[s]])
-            self.r += 1
+            self.r = (self.r + 1) % (2 * self.n)
             fed += 1
         if self.done:
             self.done = False
