@@ -95,6 +95,16 @@ class UbxFramer:
     def held(self):
         return self.blen
 
+    def flush(self):
+        """The line went quiet: a frame still open will never finish. It is dropped and counted
+        `truncated` (its bytes were no NMEA: they began with the UBX sync)."""
+        if self.blen:
+            _bump(self.counts, "truncated")
+            self.dropped += self.blen
+            self.blen = 0
+            self.need = 0
+        self.skip = 0
+
     def feed(self, data, n=-1, sink=None):
         """Take a chunk (only its first n bytes if n >= 0). UBX frames are queued; every other
         byte goes to sink.feed(buf, n) in stream order. Returns how many frames are queued."""
