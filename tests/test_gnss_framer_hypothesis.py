@@ -51,7 +51,7 @@ def _accounted(fr: UbxFramer, n: int) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=600), st.lists(st.integers(0, 600), max_size=20))
 def test_arbitrary_bytes_never_raise_and_are_accounted(data: bytes, cuts: list[int]) -> None:
-    fr, r, msgs = _feed(data, cuts)
+    fr, _r, msgs = _feed(data, cuts)
     assert _accounted(fr, len(data))
     for cls, mid, payload in msgs:  # anything framed is a frame pyubx2 accepts
         raw = UBXMessage(bytes((cls,)), bytes((mid,)), GET, payload=payload).serialize()

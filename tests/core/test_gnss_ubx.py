@@ -116,7 +116,7 @@ def test_reused_buffer_with_n():
 
 
 def test_flush_drops_an_unfinished_frame_and_counts_it():
-    fr, r, msgs = feed_all(GGA + ACK_RXM[:7], 4)
+    fr, r, _msgs = feed_all(GGA + ACK_RXM[:7], 4)
     assert fr.held == 7
     fr.flush()
     assert fr.held == 0 and fr.counts == {"truncated": 1} and accounted(fr, len(GGA) + 7)

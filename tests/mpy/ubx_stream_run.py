@@ -33,11 +33,11 @@ def run():
                 m = fr.pop()
                 if m is None:
                     break
-                w("M %d %d %s\n" % (m[0], m[1], binascii.hexlify(m[2]).decode()))
+                w(f"M {m[0]} {m[1]} {binascii.hexlify(m[2]).decode()}\n")
         fr.flush()
         r.flush()
-        w("A %d %d %d %d %d %d\n" % (len(data), fr.passed, fr.framed, fr.dropped, fr.held, fr.skip))
-        w("N %d %d\n" % (r.sentences, r.epochs))
+        w(f"A {len(data)} {fr.passed} {fr.framed} {fr.dropped} {fr.held}\n")
+        w(f"N {r.sentences} {r.epochs}\n")
         counts("C", fr.counts)
         counts("R", r.counts)
 
