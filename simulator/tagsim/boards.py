@@ -1,14 +1,17 @@
 """Board profiles (boards/*.json): loading and schema validation.
 
 A profile is data shared by the simulator, the power model and the device shell: pins, the GNSS
-receiver (model, time to first fix, currents) and the current drawn by each component in each
-state. The validator names every problem with its JSON path, so a bad profile fails loudly.
+receiver (model, family, power modes it supports, time to first fix as datasheet figures and as
+field distributions, currents), how its rail is switched, and the current drawn by each
+component in each state. Every current and time cites its source in `sources`, keyed by the
+JSON path it covers (a key covers every number below it). The validator names every problem
+with its JSON path, so a bad profile fails loudly.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,19 @@ REQUIRED_CURRENTS = {
 }
 GNSS_CURRENTS = ("off", "backup", "acquisition", "tracking")
 TTFF_KINDS = ("cold", "warm", "hot")
+# Receiver families the core has a driver for (firmware/tagcore/gnss/).
+FAMILIES = ("ublox_m8", "ublox_m10", "l76k", "mtk", "unicore")
+GNSS_FLAGS = ("power_save", "soft_backup", "backup_on_rail_off", "keeps_config_on_rail_off")
+# Numbers that must cite a source: every leaf below these paths.
+CITED = (
+    "gnss.current_ma",
+    "gnss.ttff_s",
+    "gnss.ttff_field_s",
+    "gnss.hot_window_s",
+    "gnss.warm_window_s",
+    "gnss.backup_hold_s",
+    "current_ma",
+)
 
 
 class BoardError(ValueError):
@@ -43,6 +59,13 @@ class Gnss:
     current_ma: dict[str, float]
     uere_m: float
     baud: int
+    family: str = "ublox_m8"
+    power_save: bool = False  # the driver uses the receiver's own power save (cyclic)
+    soft_backup: bool = False  # a commanded backup / standby that keeps ephemeris
+    backup_on_rail_off: bool = False  # RAM (ephemeris) kept while the rail is cut
+    keeps_config_on_rail_off: bool = False
+    ttff_field_s: dict[str, tuple[float, ...]] = field(default_factory=dict)  # deciles per kind
+    backup_hold_s: float | None = None  # a backup cell keeps RAM this long without main power
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,8 @@ class Board:
     board_overhead_ma: float  # drawn always (PMU, LEDs, regulators): measured where known
     pins: dict[str, Any]
     raw: dict[str, Any]
+    gnss_power: dict[str, Any] = field(default_factory=dict)  # rail control, as in the profile
+    board_states_ma: dict[str, float] = field(default_factory=dict)  # measured, per state
 
     def current(self, component: str, state: str) -> float:
         return self.current_ma[component][state]
@@ -115,6 +140,27 @@ def validate(doc: Any) -> list[str]:
         if c is not None:
             for k in GNSS_CURRENTS:
                 nonneg(c, k, "$.gnss.current_ma")
+        fam = need(g, "family", "$.gnss", str)
+        if fam is not None and fam not in FAMILIES:
+            errs.append(f"$.gnss.family: expected one of {', '.join(FAMILIES)}, got {fam!r}")
+        flags = {k: need(g, k, "$.gnss", bool) for k in GNSS_FLAGS}
+        if flags["power_save"] and c is not None:
+            nonneg(c, "power_save", "$.gnss.current_ma")
+            if _num(c.get("power_save")) and _num(c.get("tracking")):
+                if c["power_save"] >= c["tracking"]:
+                    errs.append("$.gnss.current_ma.power_save: must be below tracking")
+        fd = need(g, "ttff_field_s", "$.gnss", dict)
+        if fd is not None:
+            for k in ("hot", "cold"):
+                q = need(fd, k, "$.gnss.ttff_field_s", list)
+                if q is None:
+                    continue
+                if not q or not all(_num(v) and v >= 0 for v in q):
+                    errs.append(f"$.gnss.ttff_field_s.{k}: a non-empty list of seconds >= 0")
+                elif any(q[i] > q[i + 1] for i in range(len(q) - 1)):
+                    errs.append(f"$.gnss.ttff_field_s.{k}: quantiles must not decrease")
+        if "backup_hold_s" in g:
+            nonneg(g, "backup_hold_s", "$.gnss")
     pins = need(doc, "pins", "$", dict)
     if pins is not None:
         u = need(pins, "gnss_uart", "$.pins", dict)
@@ -131,6 +177,14 @@ def validate(doc: Any) -> list[str]:
         m = need(pw, "method", "$.gnss_power", str)
         if m is not None and m not in ("pmu", "gpio"):
             errs.append(f"$.gnss_power.method: expected pmu or gpio, got {m!r}")
+        if m == "pmu":
+            for k in ("i2c_addr", "reg", "bit"):
+                need(pw, k, "$.gnss_power", int)
+        elif m == "gpio":
+            need(pw, "pin", "$.gnss_power", int)
+            a = pw.get("active", "high")
+            if a not in ("high", "low"):
+                errs.append(f"$.gnss_power.active: expected high or low, got {a!r}")
     cur = need(doc, "current_ma", "$", dict)
     if cur is not None:
         for comp, states in REQUIRED_CURRENTS.items():
@@ -145,7 +199,36 @@ def validate(doc: Any) -> list[str]:
     bat = need(doc, "battery", "$", dict)
     if bat is not None:
         nonneg(bat, "typical_mah", "$.battery")
+    errs.extend(_uncited(doc))
     return errs
+
+
+def _leaves(obj: Any, path: str) -> list[str]:
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in _leaves(v, f"{path}.{k}")]
+    if isinstance(obj, list):
+        return [path] if obj and all(_num(v) for v in obj) else []
+    return [path] if _num(obj) else []
+
+
+def _uncited(doc: dict[str, Any]) -> list[str]:
+    """Every current and time without a source: a `sources` key must equal its path or a
+    prefix of it (path components, not characters)."""
+    src = doc.get("sources")
+    if not isinstance(src, dict):
+        return ["$.sources: missing"]
+    keys = [k for k, v in src.items() if isinstance(v, str) and v.strip()]
+    out = []
+    for root in CITED:
+        obj: Any = doc
+        for part in root.split("."):
+            obj = obj.get(part) if isinstance(obj, dict) else None
+        if obj is None:
+            continue
+        for leaf in _leaves(obj, root):
+            if not any(leaf == k or leaf.startswith(k + ".") for k in keys):
+                out.append(f"$.{leaf}: no source cited in $.sources")
+    return out
 
 
 def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
@@ -166,6 +249,13 @@ def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
         current_ma=cur["gnss"],
         uere_m=float(g["uere_m"]),
         baud=doc["pins"]["gnss_uart"]["baud"],
+        family=g["family"],
+        power_save=g["power_save"],
+        soft_backup=g["soft_backup"],
+        backup_on_rail_off=g["backup_on_rail_off"],
+        keeps_config_on_rail_off=g["keeps_config_on_rail_off"],
+        ttff_field_s={k: tuple(float(v) for v in q) for k, q in g["ttff_field_s"].items()},
+        backup_hold_s=float(g["backup_hold_s"]) if "backup_hold_s" in g else None,
     )
     return Board(
         id=doc["id"],
@@ -175,6 +265,8 @@ def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
         board_overhead_ma=float(doc["current_ma"]["board_overhead"]),
         pins=doc["pins"],
         raw=doc,
+        gnss_power=doc["gnss_power"],
+        board_states_ma={k: float(v) for k, v in doc["current_ma"].get("board_states", {}).items()},
     )
 
 

@@ -47,16 +47,18 @@ def test_beyond_the_hot_window_every_start_is_cold():
 
 def test_infeasible_when_the_start_does_not_fit():
     assert charge_per_fix(BACKUP, 10, M8) is None  # never sleeps at 10 s
-    assert charge_per_fix(BACKUP, 14, M8) is None  # 12 s hot start + 2 s hold
-    assert charge_per_fix(OFF, 43, UC) is None
-    assert charge_per_fix(OFF, 44, UC) is not None
+    assert charge_per_fix(BACKUP, 32, M8) is None  # the worst hot start (30 s) + 2 s hold
+    assert charge_per_fix(BACKUP, 33, M8) is not None
+    assert charge_per_fix(OFF, 72, UC) is None  # the worst cold start (70 s) + 2 s
+    assert charge_per_fix(OFF, 73, UC) is not None
 
 
 def test_choice_follows_the_interval():
     assert choose(15, M8)[0] == CYCLIC  # a hot start costs more than 15 s of power save
     assert choose(60, M8)[0] == BACKUP or choose(60, M8)[0] == OFF
-    assert choose(45, UC) == (CONTINUOUS, 40000 * 45)  # a 41 s cold start costs more
-    assert choose(60, UC) == (OFF, 45000 * 41 + 40000 * 2)
+    assert choose(45, UC) == (CONTINUOUS, 40000 * 45)
+    assert choose(60, UC) == (CONTINUOUS, 40000 * 60)  # a cold start may take 70 s
+    assert choose(120, UC) == (OFF, 45000 * 41 + 40000 * 2)
     assert choose(300, UC)[0] == OFF
     _m, q = choose(300, M8)
     assert q == min(charge_per_fix(x, 300, M8) or 1 << 40 for x in (0, 1, 2, 3))

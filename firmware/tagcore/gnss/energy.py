@@ -15,8 +15,9 @@
 # where ttff is the hot distribution's mean while T is within the hot window, else the cold
 # one's; ephemeris refresh is eph_s of tracking every hot_window / 2 (short hot-start sessions
 # never download new ephemeris, Meshtastic keeps the receiver on after a fix for the same
-# reason). A mode whose on-time does not fit in T is infeasible (None): the receiver would never
-# get to sleep.
+# reason). A mode is infeasible (None) when its worst start (the distribution's last quantile
+# point) plus the hold does not fit in T: the fix of that interval would come late, and the
+# receiver would never get to sleep.
 from collections import namedtuple
 
 from tagcore.gnss.power import BACKUP, CONTINUOUS, CYCLIC, OFF
@@ -85,10 +86,11 @@ def charge_per_fix(mode, interval_s, rx):
     if t <= NEVER_SLEEP_S:
         return None
     hot = hot_start(mode, t, rx)
-    ttff = mean_s(rx.hot_s if hot else rx.cold_s)
-    on = ttff + HOLD_S
-    if on >= t:
+    q = rx.hot_s if hot else rx.cold_s
+    if max(q) + HOLD_S >= t:
         return None
+    ttff = mean_s(q)
+    on = ttff + HOLD_S
     sleep_ua = rx.backup_ua if mode == BACKUP else rx.off_ua
     c = rx.acq_ua * ttff + rx.track_ua * HOLD_S + sleep_ua * (t - on)
     if hot:  # hot starts need the ephemeris kept fresh

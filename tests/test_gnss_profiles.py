@@ -1,0 +1,118 @@
+"""Board profiles as the GNSS core reads them: family, driver, rail, sources, field TTFF."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from micropython_runner import SHARED
+from tagcore.gnss import energy, profile
+from tagcore.gnss.power import BACKUP, CYCLIC, OFF
+from tagsim import boards
+
+
+def _raw(bid: str) -> dict:
+    return json.loads((boards.BOARDS_DIR / f"{bid}.json").read_text())
+
+
+def test_every_profile_has_a_driver_and_its_rail_matches_the_reference() -> None:
+    draft = json.loads((SHARED / "reference" / "boards.draft.json").read_text())
+    for bid in boards.available():
+        doc = _raw(bid)
+        assert profile.driver(doc) is not None, bid
+        on, off = profile.rails(doc)
+        d = draft.get(bid)
+        if d is None or "pmu" not in d:
+            continue
+        r = d["pmu"]["gnss_rail"]
+        mask = 1 << r["bit"]
+        assert on == ("i2c", int(d["pmu"]["i2c"]["addr"], 16), int(r["reg"], 16), mask, mask)
+        assert off == ("i2c", int(d["pmu"]["i2c"]["addr"], 16), int(r["reg"], 16), mask, 0)
+        assert doc["gnss_power"]["rail"] == r["name"]
+    heltec = _raw("heltec_wireless_tracker_v11")
+    vext = draft["heltec_wireless_tracker_v11"]["gnss_power"]
+    assert profile.rails(heltec) == (("gpio", vext["pin"], 1), ("gpio", vext["pin"], 0))
+
+
+def test_family_follows_the_model() -> None:
+    want = {"NEO-M8N": "ublox_m8", "MAX-M10S": "ublox_m10", "L76K": "l76k", "UC6580": "unicore"}
+    for bid in boards.available():
+        g = boards.load(bid).gnss
+        assert g.family == want[g.model], bid
+    uc = boards.load("heltec_wireless_tracker_v11").gnss
+    assert not uc.power_save and not uc.soft_backup and not uc.keeps_config_on_rail_off
+
+
+def test_supreme_m10_figures_from_the_sam_m10q_datasheet() -> None:
+    b = boards.load("tbeam_supreme_m10")
+    assert (b.gnss.model, b.gnss.family) == ("MAX-M10S", "ublox_m10")
+    c = b.gnss.current_ma
+    assert (c["acquisition"], c["tracking"], c["power_save"], c["backup"]) == (13, 10, 5, 0.032)
+    assert b.gnss.ttff_s["hot"] == 1 and 23 <= b.gnss.ttff_s["cold"] <= 29
+    assert b.gnss.ttff_field_s["cold"][0] >= 23  # the field is never better than the datasheet
+    assert b.pins["gnss_uart"] == _raw("tbeam_supreme_s3")["pins"]["gnss_uart"]
+    assert b.gnss_power == boards.load("tbeam_supreme_s3").gnss_power
+
+
+def test_tbeam_v11_sleep_figures_follow_the_measured_state() -> None:
+    b = boards.load("tbeam_v11_axp192")
+    s = b.board_states_ma
+    assert s["timer_wake_rails_off"] == 0.9 and s["gpio_wake_rails_off"] == 1.2
+    assert 0.040 <= s["esp32_off_by_pmu"] <= 0.050 and s["oled_pmu_left_on"] == 5.3
+    # what the simulator charges while asleep: the measured rails-off figure, MCU included
+    assert b.board_overhead_ma + b.current("mcu", "deep_sleep") == pytest.approx(0.9)
+
+
+def test_field_ttff_is_no_better_than_the_datasheet() -> None:
+    for bid in boards.available():
+        g = boards.load(bid).gnss
+        hot, cold = g.ttff_field_s["hot"], g.ttff_field_s["cold"]
+        assert hot[0] >= g.ttff_s["hot"] and cold[0] >= g.ttff_s["cold"] - 0.5, bid
+        assert hot[-1] <= 32 or not g.backup_supply  # StuartsProjects: 2-32 s
+        assert max(cold) <= 120  # NIJ 1004.00: a cold fix within 2 minutes
+        if g.soft_backup or g.backup_on_rail_off:  # often ~10 s
+            assert 8 <= sorted(hot)[len(hot) // 2] <= 12, bid
+
+
+def test_energy_model_inputs_and_choices_per_board() -> None:
+    for bid in boards.available():
+        rx = profile.receiver(_raw(bid))
+        g = boards.load(bid).gnss
+        assert rx.acq_ua == round(g.current_ma["acquisition"] * 1000)
+        assert energy.supported(CYCLIC, rx) == g.power_save
+        assert energy.supported(BACKUP, rx) == g.soft_backup
+        assert energy.supported(OFF, rx)  # every board here can cut the rail
+        for t in (15, 60, 300):
+            m, q = energy.choose(t, rx)
+            assert energy.supported(m, rx) and q == energy.charge_per_fix(m, t, rx)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["sources"].pop("gnss.current_ma.tracking"),
+            "gnss.current_ma.tracking: no source",
+        ),
+        (lambda d: d["sources"].update({"gnss.ttff_s": " "}), "gnss.ttff_s.cold: no source"),
+        (lambda d: d["sources"].pop("current_ma.ble"), "$.current_ma.ble.scan: no source"),
+        (lambda d: d["sources"].update({"current_ma.b": "x"}), None),
+        (lambda d: d.pop("sources"), "$.sources: missing"),
+        (lambda d: d["gnss"].update(family="sirf"), "$.gnss.family"),
+        (lambda d: d["gnss"].pop("soft_backup"), "$.gnss.soft_backup: missing"),
+        (lambda d: d["gnss"]["ttff_field_s"].update(hot=[5, 3]), "must not decrease"),
+        (lambda d: d["gnss"]["ttff_field_s"].update(cold=[]), "non-empty list"),
+        (lambda d: d["gnss"]["current_ma"].update(power_save=40), "must be below tracking"),
+        (lambda d: d["gnss_power"].pop("reg"), "$.gnss_power.reg: missing"),
+    ],
+)
+def test_profiles_without_sources_or_with_bad_gnss_data_are_rejected(edit, message) -> None:
+    d = copy.deepcopy(_raw("tbeam_v11_axp192"))
+    edit(d)
+    if message is None:  # a source key that is a character prefix covers nothing extra
+        boards.from_dict(d)
+        return
+    with pytest.raises(boards.BoardError) as e:
+        boards.from_dict(d)
+    assert message in str(e.value)
