@@ -61,9 +61,18 @@ class PowerMeter:
         self.draw("modem", self.link_sleep_ma, seconds)
         self.draw("board", self.b.board_overhead_ma, seconds)
 
-    def gnss_second(self, state: str) -> None:
+    def gnss_second(self, state: str, mode: str = "continuous") -> None:
+        """One second with the receiver powered: acquiring or tracking; tracking in the
+        receiver's power save draws its power-save current, asleep its backup current."""
         c = self.b.current_ma
-        self.draw("gnss", c["gnss"]["tracking" if state == "tracking" else "acquisition"], 1.0)
+        g = c["gnss"]
+        if state == "asleep":
+            ma = g["backup"]
+        elif state == "tracking":
+            ma = g["power_save"] if mode == "power_save" and "power_save" in g else g["tracking"]
+        else:
+            ma = g["acquisition"]
+        self.draw("gnss", ma, 1.0)
         m = c["mcu"]
         self.draw(
             "mcu", m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S), 1.0

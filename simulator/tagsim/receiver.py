@@ -10,6 +10,17 @@
   UERE x HDOP and the environment; urban canyons and indoors add multipath jumps that the
   receiver's own GST estimate does not know about. Fewer than 4 satellites: no fix that epoch;
   4 s without one and it is back to (hot) acquisition.
+- Power modes (the same the core drives, tagcore.gnss.power): `power()` is the rail; `write()`
+  takes the bytes the tag sends and acts on what pyubx2/pynmea2 make of them (tagsim.gnsscmd):
+  power save (u-blox M8 CFG-RXM, M10 CFG-VALSET OPERATEMODE, effective on the M10 only with
+  SBAS off), backup/standby (RXM-PMREQ, $PCAS12: no output until woken by a UART byte or the
+  duration; RAM kept, so the next start is hot), ACK/NAK to u-blox CFG messages, and nothing
+  for anything it does not understand. Power save tracks worse in canyons and indoors (longer
+  integration gaps: a few dB less margin). A rail cut keeps RAM only with a backup supply, for
+  at most backup_hold_s, and configuration only if the receiver keeps it; lose_backup() is the
+  backup supply running out: every start after it is cold.
+- TTFF: "datasheet" (default: the profile's ttff_s with a 20 % log-normal spread) or "field"
+  (drawn from the profile's ttff_field_s deciles: real hot starts 2-30 s, often ~10 s).
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from tagsim import geo, nmeagen
+from tagsim import geo, gnsscmd, nmeagen
 from tagsim.boards import Gnss
 from tagsim.simtime import to_datetime
 from tagsim.truth import Point
@@ -30,6 +41,12 @@ LOSS_DB = {"open": 0.0, "urban": 6.0, "indoor": 14.0, "underground": 60.0}
 NOISE_FACTOR = {"open": 1.0, "urban": 1.8, "indoor": 2.5, "underground": 3.0}
 MULTIPATH_RATE = {"open": 0.0, "urban": 0.004, "indoor": 0.006, "underground": 0.0}
 LOSE_AFTER_S = 4
+CONTINUOUS, POWER_SAVE = "continuous", "power_save"
+# Power save integrates in short windows: less margin where the signal is already weak.
+PS_LOSS_DB = {"open": 0.0, "urban": 8.0, "indoor": 5.0, "underground": 0.0}
+# ... and its shorter tracking windows follow reflections less well: noisier positions.
+PS_NOISE = {"open": 1.0, "urban": 1.5, "indoor": 1.5, "underground": 1.0}
+UBX_ACKED_M8 = ("CFG-MSG", "CFG-RATE", "CFG-PM2", "CFG-PMS", "CFG-RST", "CFG-CFG", "CFG-RXM")
 
 
 @dataclass
@@ -48,10 +65,12 @@ class Sky:
         for prn in range(65, 83):
             self.sats.append((prn, 2, 40544.0, rng.uniform(0, 2 * math.pi), rng.uniform(0, 360)))
 
-    def view(self, t: int, env: str, rng: random.Random) -> list[tuple[int, int, int, int, int]]:
+    def view(
+        self, t: int, env: str, rng: random.Random, extra_loss: float = 0.0
+    ) -> list[tuple[int, int, int, int, int]]:
         """(system, prn, elevation, azimuth, C/N0 or 0) of the satellites above the horizon."""
         out = []
-        loss = LOSS_DB[env]
+        loss = LOSS_DB[env] + extra_loss
         for prn, system, period, phase, az0 in self.sats:
             w = 2 * math.pi * t / period + phase
             elv = 80 * math.sin(w) - 15
@@ -66,8 +85,11 @@ class Sky:
 
 
 class Receiver:
-    def __init__(self, gnss: Gnss, seed: int) -> None:
+    def __init__(self, gnss: Gnss, seed: int, ttff: str = "datasheet") -> None:
+        if ttff not in ("datasheet", "field"):
+            raise ValueError(f"ttff model {ttff!r}: expected datasheet or field")
         self.g = gnss
+        self.ttff_model = ttff
         self.rng = random.Random(seed)
         self.sky = Sky(random.Random(seed ^ 0x5EED))
         self.state = OFF
@@ -79,16 +101,52 @@ class Receiver:
         self.err: list[float] | None = None  # Gauss-Markov state per axis (east, north), m
         self.jump = (0, 0.0, 0.0)  # (until t, east m, north m)
         self.starts = {"cold": 0, "warm": 0, "hot": 0}
+        # power modes
+        self.mode = CONTINUOUS  # asked for by the last command
+        self.saved_mode = CONTINUOUS  # what survives a rail cut (flash / BBR)
+        self.sbas = True  # receivers ship with SBAS on
+        self.asleep = False  # soft backup / standby: powered, silent, RAM kept
+        self.wake_at: int | None = None  # a timed backup ends here
+        self.replies = bytearray()  # ACK/NAK waiting to go out with the next epoch
+        self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
+        self.ignored_bytes = 0  # written but not a command it understood
+
+    @property
+    def power_mode(self) -> str:
+        """The mode the receiver really runs: an M10 in power save with SBAS on stays full."""
+        if self.mode == POWER_SAVE and not (self.g.family == "ublox_m10" and self.sbas):
+            return POWER_SAVE
+        return CONTINUOUS
 
     def power(self, on: bool, t: int) -> None:
+        """The rail."""
         if on and self.state == OFF:
+            if not self.g.keeps_config_on_rail_off:
+                self.mode, self.sbas = CONTINUOUS, True
+            else:
+                self.mode = self.saved_mode
             self._acquire(t, self._start_kind(t))
         elif not on and self.state != OFF:
             self.state = OFF
             self.off_since = t
+            self.asleep = False
+            self.wake_at = None
+            self.replies.clear()
+
+    def lose_backup(self) -> None:
+        """The backup supply ran out (a flat coin cell, an empty main battery): RAM is gone."""
+        self.last_track = None
 
     def _start_kind(self, t: int) -> str:
         if not self.g.backup_supply or self.last_track is None:
+            return "cold"
+        hold = self.g.backup_hold_s
+        if hold is not None and self.off_since is not None and t - self.off_since > hold:
+            return "cold"  # the backup cell ran flat while the rail was off
+        return self._kind_from_ram(t)
+
+    def _kind_from_ram(self, t: int) -> str:
+        if self.last_track is None:
             return "cold"
         off = t - self.last_track
         return (
@@ -99,16 +157,101 @@ class Receiver:
         self.state = ACQUIRING
         self.start_kind = kind
         self.starts[kind] += 1
-        self.need = self.g.ttff_s[kind] * math.exp(self.rng.gauss(0, 0.2))
+        if self.ttff_model == "field" and self.g.ttff_field_s:
+            self.need = self._field_ttff(kind)
+        else:
+            self.need = self.g.ttff_s[kind] * math.exp(self.rng.gauss(0, 0.2))
         self.err = None  # drawn at the first fix, from where the receiver then is
 
+    def _field_ttff(self, kind: str) -> float:
+        """A draw from the field deciles (linear between them); warm scales the cold ones by
+        the datasheet's warm/cold ratio (no field figures for warm starts)."""
+        q = self.g.ttff_field_s["hot" if kind == "hot" else "cold"]
+        u = self.rng.random() * (len(q) - 1)
+        i = int(u)
+        v = q[i] + (u - i) * (q[min(i + 1, len(q) - 1)] - q[i])
+        if kind == "warm":
+            v *= self.g.ttff_s["warm"] / self.g.ttff_s["cold"]
+        return v
+
+    # -- commands from the tag ------------------------------------------------------------------
+
+    def write(self, data: bytes, t: int) -> None:
+        """Bytes the tag writes to the receiver's UART."""
+        if self.state == OFF:  # no power: nothing happens
+            self.ignored_bytes += len(data)
+            return
+        if self.asleep:  # any byte wakes it; the bytes that woke it are lost
+            self._wake(t)
+            self.heard.append((t, "wake", "woken"))
+            return
+        cmds, junk = gnsscmd.split(data)
+        self.ignored_bytes += junk
+        for c in cmds:
+            self.heard.append((t, c.name, self._handle(c, t)))
+
+    def _reply(self, c: gnsscmd.Command, ok: bool) -> str:
+        self.replies += gnsscmd.ack(c, ok)
+        return "ack" if ok else "nak"
+
+    def _handle(self, c: gnsscmd.Command, t: int) -> str:
+        fam = self.g.family
+        if fam in ("ublox_m8", "ublox_m10") and c.kind == "ubx":
+            if c.name == "RXM-PMREQ":
+                if not c.fields.get("backup"):
+                    return "ignored"
+                self.asleep = True
+                d = c.fields.get("duration", 0)
+                self.wake_at = t + max(1, d // 1000) if d else None
+                return "backup"
+            if fam == "ublox_m8":
+                if c.name == "CFG-RXM":
+                    lp = c.fields.get("lpMode")
+                    if lp == 1 and not self.g.power_save:
+                        return self._reply(c, False)
+                    self.mode = POWER_SAVE if lp == 1 else CONTINUOUS
+                elif c.name == "CFG-CFG":
+                    self.saved_mode = self.mode
+                elif c.name not in UBX_ACKED_M8:
+                    return self._reply(c, False) if c.name.startswith("CFG-") else "ignored"
+                return self._reply(c, True)
+            if c.name != "CFG-VALSET":  # the M10 keeps only the configuration database
+                return self._reply(c, False) if c.name.startswith("CFG-") else "ignored"
+            f = c.fields
+            if "CFG_PM_OPERATEMODE" in f:
+                self.mode = POWER_SAVE if f["CFG_PM_OPERATEMODE"] in (1, 2) else CONTINUOUS
+            if "CFG_SIGNAL_SBAS_ENA" in f:
+                self.sbas = bool(f["CFG_SIGNAL_SBAS_ENA"])
+            if f.get("bbr"):
+                self.saved_mode = self.mode
+            return self._reply(c, True)
+        if fam in ("l76k", "mtk") and c.kind == "text":
+            if c.name == "PCAS12" or c.name == "PMTK161":
+                self.asleep = True
+                s = int(c.fields["args"][0] or 0) if c.name == "PCAS12" else 0
+                self.wake_at = t + s if 0 < s < 65535 else None
+                return "standby"
+            return "accepted"
+        return "ignored"
+
+    def _wake(self, t: int) -> None:
+        self.asleep = False
+        self.wake_at = None
+        self._acquire(t, self._kind_from_ram(t))
+
     def sigma(self, hdop: float, env: str) -> float:
-        return self.g.uere_m * hdop * NOISE_FACTOR[env] / math.sqrt(2)
+        ps = PS_NOISE[env] if self.power_mode == POWER_SAVE else 1.0
+        return self.g.uere_m * hdop * NOISE_FACTOR[env] * ps / math.sqrt(2)
 
     def epoch(self, p: Point) -> EpochOut:
         """One second of output while powered, for the wearer at truth point p."""
         t = p.t
-        view = self.sky.view(t, p.env, self.rng)
+        if self.asleep:
+            if self.wake_at is None or t < self.wake_at:
+                return EpochOut(b"", False, 0, 0.0)
+            self._wake(t)
+        extra = PS_LOSS_DB[p.env] if self.power_mode == POWER_SAVE else 0.0
+        view = self.sky.view(t, p.env, self.rng, extra)
         used = [v for v in view if v[4] > 0 and v[0] == 1][:12]  # a GSA lists 12 per system
         used += [v for v in view if v[4] > 0 and v[0] == 2][:12]
         n = len(used)
@@ -128,7 +271,11 @@ class Receiver:
                 self.no_fix_s += 1
                 if self.no_fix_s >= LOSE_AFTER_S:
                     self._acquire(t, self._start_kind(t))
-        return EpochOut(self._nmea(p, view, used, hdop, fix), fix, n, hdop)
+        data = self._nmea(p, view, used, hdop, fix)
+        if self.replies:
+            data = bytes(self.replies) + data
+            self.replies.clear()
+        return EpochOut(data, fix, n, hdop)
 
     def _nmea(self, p: Point, view: list, used: list, hdop: float, fix: bool) -> bytes:
         tk = self.g.talker
