@@ -3,63 +3,21 @@ tag's core thinks the receiver does must be what the simulated receiver does."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import types
 
 import simworld
-from tagcore.gnss import profile, ublox_m8, ublox_m10
-from tagcore.gnss.power import BACKUP, CONTINUOUS, CYCLIC, OFF, GnssPower
-from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
+from tagcore.gnss import ublox_m8, ublox_m10
+from tagcore.gnss.power import BACKUP, CONTINUOUS, CYCLIC, OFF
 from tagsim import boards
-from tagsim.power import PowerMeter
+from tagsim.gnssloop import GnssLoop
 from tagsim.receiver import POWER_SAVE, Receiver
 
 S = simworld.START
 
 
-class Loop:
-    """One tag core (GnssPower + UbxFramer + NmeaReader) wired to one simulated receiver."""
-
-    def __init__(self, bid: str, driver: object = None, seed: int = 1, env: str = "open"):
-        self.doc = json.loads((boards.BOARDS_DIR / f"{bid}.json").read_text())
-        self.board = boards.load(bid)
-        on, off = profile.rails(self.doc)
-        self.on = on
-        self.p = GnssPower(driver or profile.driver(self.doc), on, off)
-        self.rx = Receiver(self.board.gnss, seed)
-        self.fr, self.nmea = UbxFramer(), NmeaReader()
-        self.t = S
-        self.env = env
-        self.fixes: list[int] = []
-        self.pm = PowerMeter(self.board, 3000, 100)
-
-    def ms(self) -> int:
-        return (self.t - S) * 1000
-
-    def run(self, seconds: int, mode: int | None = None) -> None:
-        if mode is not None:
-            self.p.request(mode, self.ms())
-        for _ in range(seconds):
-            while (a := self.p.pop()) is not None:
-                if a[0] == "uart":
-                    self.rx.write(a[1], self.t)
-                else:
-                    self.rx.power(a[1] == self.on, self.t)
-            if self.rx.state != "off":
-                ep = self.rx.epoch(simworld.point(self.t, self.env))
-                st = "asleep" if self.rx.asleep else self.rx.state
-                self.pm.gnss_second(st, self.rx.power_mode)
-                if ep.fix:
-                    self.fixes.append(self.t)
-                self.fr.feed(ep.data, -1, self.nmea)
-                while (m := self.fr.pop()) is not None:
-                    self.p.on_ubx(m[0], m[1], m[2], self.ms())
-                if ep.data:
-                    self.p.on_output(self.ms())
-            self.p.tick(self.ms())
-            self.t += 1
+def Loop(bid: str, driver: object = None, seed: int = 1, env: str = "open") -> GnssLoop:
+    return GnssLoop(bid, driver, seed, env, S)
 
 
 def test_m8_cyclic_and_backup_as_the_core_asks() -> None:
