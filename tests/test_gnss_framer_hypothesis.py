@@ -65,7 +65,7 @@ def test_arbitrary_bytes_never_raise_and_are_accounted(data: bytes, cuts: list[i
 )
 def test_a_clean_stream_yields_every_frame_and_sentence(order: list[int], cuts: list[int]):
     data = b"".join(PIECES[k] for k in order)
-    # chunks of at most 30 bytes hold at most three frames: the queue of four never overflows
+    # chunks of at most 30 bytes hold at most three frames: the queue never overflows
     fr, r, msgs = _feed(data, cuts + list(range(0, len(data), 30)))
     want = [UBXReader.parse(PIECES[k]) for k in order if PIECES[k][0] == 0xB5]
     got = [

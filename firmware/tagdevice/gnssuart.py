@@ -19,9 +19,18 @@ def open_uart(uart_id, rx, tx, baud, rxbuf=RXBUF):
 
 
 class GnssPump:
-    def __init__(self, uart, reader, chunk=256, idle_ms=IDLE_FLUSH_MS):
+    # framer (tagcore.gnss.ubx.UbxFramer, optional): sees the bytes first and passes everything
+    # outside UBX frames on to the reader. power (tagcore.gnss.power.GnssPower, optional): told
+    # of every UBX message and of output, ticked every poll; actions (tagdevice.gnsspower.
+    # GnssActions): carries out what it asks.
+    def __init__(
+        self, uart, reader, chunk=256, idle_ms=IDLE_FLUSH_MS, framer=None, power=None, actions=None
+    ):
         self.uart = uart
         self.reader = reader
+        self.framer = framer
+        self.power = power
+        self.actions = actions
         self.buf = bytearray(chunk)  # reused for every read: no allocation per poll
         self.idle_ms = idle_ms
         self.last_rx = 0
@@ -34,15 +43,34 @@ class GnssPump:
         uart = self.uart
         reader = self.reader
         buf = self.buf
+        fr = self.framer
+        pw = self.power
         while uart.any():
             n = uart.readinto(buf)
             if not n:  # None on timeout
                 break
-            reader.feed(buf, n)
+            if fr is None:
+                reader.feed(buf, n)
+            else:
+                fr.feed(buf, n, reader)
+                while True:
+                    m = fr.pop()
+                    if m is None:
+                        break
+                    if pw is not None:
+                        pw.on_ubx(m[0], m[1], m[2], now_ms)
+            if pw is not None:
+                pw.on_output(now_ms)
             self.bytes_in += n
             self.last_rx = now_ms
             self.pending = True
         if self.pending and time.ticks_diff(now_ms, self.last_rx) >= self.idle_ms:
+            if fr is not None:
+                fr.flush()
             reader.flush()
             self.pending = False
+        if pw is not None:
+            pw.tick(now_ms)
+            if self.actions is not None:
+                self.actions.run(pw)
         return len(reader.queue)

@@ -268,3 +268,17 @@ def test_timeouts_across_the_tick_counter_wrap():
     assert drain(p) == []
     p.tick((w + 1000) & ((1 << 30) - 1))
     assert drain(p) == first
+
+
+def test_off_preempts_a_sequence_in_flight_and_a_boot():
+    p = powered()
+    p.request(CYCLIC, 1000)
+    drain(p)  # CFG-PM2 waits for its ACK
+    p.request(OFF, 1100)
+    assert drain(p) == [("rail", CUT)] and p.mode == OFF and not p.busy
+    p.tick(5000)
+    assert drain(p) == []  # no retry of the abandoned command
+    p.request(CONTINUOUS, 6000)
+    assert drain(p) == [("rail", ON)]
+    p.request(OFF, 6100)  # still booting, silent: the rail is on all the same
+    assert drain(p) == [("rail", CUT)] and not p.busy

@@ -1,6 +1,6 @@
 # The UBX framer shares one UART stream with the NMEA reader. Both runtimes.
 from nmeatest import cs
-from tagcore.gnss.ubx import PAYLOAD_MAX, SKIP_MAX, UbxFramer, ack_of, checksum, frame
+from tagcore.gnss.ubx import PAYLOAD_MAX, QUEUE_MAX, SKIP_MAX, UbxFramer, ack_of, checksum, frame
 from tagcore.nmea import NmeaReader
 
 # ../shared/reference/gnss-commands.txt (known-good, not built here)
@@ -97,9 +97,9 @@ def test_long_frames_are_skipped_by_length_and_absurd_lengths_released():
 
 def test_queue_is_capped_and_counts_overflow():
     fr = UbxFramer()
-    for _ in range(7):
+    for _ in range(QUEUE_MAX + 3):
         fr.feed(ACK_RXM)
-    assert len(fr.queue) == 4 and fr.counts == {"queue_overflow": 3}
+    assert len(fr.queue) == QUEUE_MAX and fr.counts == {"queue_overflow": 3}
 
 
 def test_reused_buffer_with_n():

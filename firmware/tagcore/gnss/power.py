@@ -102,7 +102,11 @@ class GnssPower:
             _bump(self.counts, "no_rail")
             mode = BACKUP if self.backup_ok else CONTINUOUS
         self.target = mode
-        if self.phase == _IDLE:
+        if mode == OFF and (self.mode != OFF or self.phase != _IDLE):
+            # a rail cut preempts whatever is in flight (a boot too: the rail is on then)
+            self.seq = []
+            self._rail_cut(now)
+        elif self.phase == _IDLE:
             self._plan(now)
 
     def on_ubx(self, cls, mid, payload, now):

@@ -16,7 +16,7 @@ SYNC1 = const(0xB5)
 SYNC2 = const(0x62)
 PAYLOAD_MAX = const(160)  # MON-VER with four extension strings; ACKs are 2 bytes
 SKIP_MAX = const(1024)  # longer claimed lengths are damage, not a frame (NAV-SAT fits below)
-QUEUE_MAX = const(4)
+QUEUE_MAX = const(8)  # a 256-byte UART read holds up to 25 ACKs; the pump drains per read
 _OUT = const(128)  # scratch for bytes after a frame that go on to the sink
 
 CLS_ACK = const(0x05)

@@ -60,3 +60,62 @@ class UART:
         self.head = (self.head + n) % size
         self.count -= n
         return n
+
+
+# -- for tagdevice.gnsspower: what the shell writes to the receiver, the PMU and its pins --
+
+
+def _uart_write(self, data):
+    if not hasattr(self, "written"):
+        self.written = []
+    self.written.append(bytes(data))
+    return len(data)
+
+
+UART.write = _uart_write
+
+
+class I2C:
+    """A PMU's register file: regs[(addr, reg)] = byte; fail=True makes every access raise."""
+
+    def __init__(self, i2c_id=0, scl=None, sda=None, freq=400000):
+        self.regs = {}
+        self.fail = False
+        self.log = []
+
+    def readfrom_mem(self, addr, reg, n):
+        if self.fail:
+            raise OSError(19)
+        return bytes((self.regs.get((addr, reg), 0),))
+
+    def writeto_mem(self, addr, reg, buf):
+        if self.fail:
+            raise OSError(19)
+        self.regs[(addr, reg)] = buf[0]
+        self.log.append((addr, reg, buf[0]))
+
+
+class Pin:
+    OUT = 1
+    IN = 0
+    levels = {}  # pin -> level driven
+    held = {}
+
+    def __init__(self, pin_id, mode=-1, pull=-1, value=None, hold=None):
+        self.id = pin_id
+        if hold is not None:
+            Pin.held[pin_id] = hold
+        if value is not None:
+            self.value(value)
+
+    def init(self, mode=-1, pull=-1, value=None, hold=None):
+        if hold is not None:
+            Pin.held[self.id] = hold
+
+    def value(self, v=None):
+        if v is None:
+            return Pin.levels.get(self.id, 0)
+        if Pin.held.get(self.id):
+            return None  # a held pin keeps its level
+        Pin.levels[self.id] = v
+        return None
