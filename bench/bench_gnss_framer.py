@@ -35,7 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "gpsd"))
     ap.add_argument("--chunk", type=int, default=256)
-    ap.add_argument("--repeat", type=int, default=5, help="best of N runs")
+    ap.add_argument("--repeat", type=int, default=3, help="best of N runs")
     a = ap.parse_args()
     files = sorted(str(p) for p in Path(a.corpus).glob("*.log"))
     print(f"UBX framer before the NMEA reader: {len(files)} captures, {a.chunk}-byte chunks,")
