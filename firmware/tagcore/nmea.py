@@ -7,10 +7,29 @@
 # sentence that is not used is counted in `counts` by reason. Nothing here raises on any input
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
-from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
+from tagcore.epoch import (
+    PENDING,
+    SRC_GGA,
+    SRC_GNS,
+    SRC_RMC,
+    DateKeeper,
+    Epoch,
+    close_epoch,
+    mode_quality,
+)
 from tagcore.geo import isqrt
 from tagcore.gnsstime import days_from_civil, valid_date
-from tagcore.nmeafields import BAD, EMPTY, char, dec, hexbyte, latlon, tod_ms, xor_printable
+from tagcore.nmeafields import (
+    BAD,
+    EMPTY,
+    char,
+    dec,
+    hexbyte,
+    hexdigit,
+    latlon,
+    tod_ms,
+    xor_printable,
+)
 
 LINE_MAX = const(128)  # longest sentence kept, '$' to checksum (NMEA says 82; receivers exceed it)
 _MAXF = const(40)  # most fields in a sentence we decode
@@ -112,7 +131,7 @@ class NmeaReader:
         self.s_days = EMPTY
         self.s_lat = EMPTY
         self.s_lon = EMPTY
-        self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID
+        self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID (hex digit, 0..15)
 
     # -- output -------------------------------------------------------------------------------
 
@@ -339,10 +358,27 @@ class NmeaReader:
         self.s_tod = t
         ep = self.ep
         if not ep.open or ep.tod != t:
-            if ep.open:
-                self._close()
-            ep.reset(t)
+            if ep.open and ep.tod == PENDING:  # time-less sentences began this epoch
+                ep.tod = t
+            else:
+                if ep.open:
+                    self._close()
+                ep.reset(t)
         return True
+
+    def _join(self, says):
+        """Place a time-less sentence (GSA, VTG) that says fix (1), no fix (-1) or nothing (0):
+        in the open epoch, unless it contradicts that epoch's status (the receiver has begun
+        its next cycle, as Quectel's no-fix cycles do with VTG and GSA) or none is open; then
+        in a new epoch whose time the next timed sentence gives (PENDING)."""
+        ep = self.ep
+        if ep.open:
+            # A "fix" after a timed no-fix statement joins: Garmin's demo mode sends GSA 3D
+            # with RMC "V" for one instant. After an untimed no-fix epoch it cannot belong.
+            if not (says < 0 < ep.ok or (ep.ok < 0 < says and ep.tod < 0)):
+                return
+            self._close()
+        ep.reset(PENDING)
 
     def _pos(self, buf, k):
         """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
@@ -361,28 +397,30 @@ class NmeaReader:
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         q = self._f(buf, 6, 0)
-        if q == BAD or q > 9 or not self._sats_hdop_alt(buf, 7):
+        if q == BAD or q > 9 or not self._solution(buf, 7, SRC_GGA):
             return False
         ep = self.ep
-        ep.position(self.s_lat, self.s_lon)
         if q != EMPTY:
             ep.quality = q
             ep.status(q > 0)
         return True
 
-    def _sats_hdop_alt(self, buf, k):
-        # GGA and GNS both carry satellites used, HDOP and altitude at fields k, k+1, k+2.
+    def _solution(self, buf, k, rank):
+        """GGA and GNS: the position, and satellites used, HDOP and altitude at fields k, k+1,
+        k+2. The first GGA (else GNS) of an epoch sets them all, over what RMC, GLL or GSA
+        said; any later one only fills gaps. False if malformed."""
         sats = self._f(buf, k, 0)
         hdop = self._f(buf, k + 1, 2)
         alt = self._f(buf, k + 2, 1)
         if sats == BAD or hdop == BAD or alt == BAD:
             return False
         ep = self.ep
-        if sats >= 0 and ep.sats == EMPTY:
+        take = ep.position(self.s_lat, self.s_lon, rank)
+        if sats >= 0 and (take or ep.sats == EMPTY):
             ep.sats = sats
-        if hdop >= 0 and ep.hdop_c == EMPTY:
+        if hdop >= 0 and (take or ep.hdop_c == EMPTY):
             ep.hdop_c = hdop
-        if alt != EMPTY and ep.alt_dm == EMPTY:
+        if alt != EMPTY and (take or ep.alt_dm == EMPTY):
             ep.alt_dm = alt
         return True
 
@@ -402,7 +440,7 @@ class NmeaReader:
         if status == 65 or status == 86:  # 'A' / 'V'
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon)
+        ep.position(self.s_lat, self.s_lon, SRC_RMC)
         if days != EMPTY:
             ep.days = days
         if kn >= 0:
@@ -457,26 +495,27 @@ class NmeaReader:
         if status == 65 or status == 86:
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon)
+        ep.position(self.s_lat, self.s_lon, SRC_RMC)
         return True
 
     def _gns(self, buf, sysid, s, st):
         # time, lat, N, lon, E, mode letters (one per constellation), sats, hdop, alt, sep, ...
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
-        if not self._sats_hdop_alt(buf, 7):
-            return False
         ep = self.ep
+        took = ep.src < SRC_GNS
+        if not self._solution(buf, 7, SRC_GNS):
+            return False
         q = -1
         for i in range(self._a(6), self._b(6)):  # the best of the per-constellation mode letters
             mq = mode_quality(buf[i])
             if mq > q and (q < 1 or mq < 6):  # prefer a real fix over estimated/manual/sim
                 q = mq
         if q >= 0:
-            if ep.quality < 0:
+            # GNS's quality goes with its position, but never hides an RMC "estimated".
+            if ep.quality < 0 or (took and ep.quality < 6):
                 ep.quality = q
             ep.status(q > 0)
-        ep.position(self.s_lat, self.s_lon)
         return True
 
     def _gsa(self, buf, sysid, s, st):
@@ -491,7 +530,7 @@ class NmeaReader:
         w = fp[nf] - fp[nf - 1] - 1
         sid = -1
         if w <= 1 and nf >= 18:
-            sid = self._f(buf, nf, 0) if w else EMPTY
+            sid = hexdigit(buf, self._a(nf), self._b(nf))
             last = nf - 1
         hdop = self._f(buf, last - 1, 2)
         if ftype == BAD or hdop == BAD or sid == BAD:
@@ -512,16 +551,15 @@ class NmeaReader:
             if p == BAD:
                 return False
             slot = prn_system(p)
+        self._join(1 if ftype >= 2 else (-1 if ftype == 1 else 0))
         ep = self.ep
-        if not ep.open:
-            return True
         ep.used[slot] = used if used < 255 else 255
         if ftype >= 1:
             ep.fixtype = ftype
         elif ep.fixtype < 0:
             ep.fixtype = 0
-        if hdop >= 0:
-            ep.gsa_hdop = hdop
+        if hdop >= 0 and (ep.src < SRC_GNS or ep.hdop_c == EMPTY):
+            ep.hdop_c = hdop  # GSA's HDOP only where no GGA or GNS gave one
         return True
 
     def _gsv(self, buf, sysid, s, st):
@@ -535,8 +573,8 @@ class NmeaReader:
         if total == BAD or num == BAD or view == BAD:
             return False
         sig = EMPTY
-        if (nf - 3) % 4 == 1:  # NMEA 4.10: a signal ID after the satellite blocks
-            sig = dec(buf, buf.rfind(b",", s, st) + 1, st, 0)
+        if (nf - 3) % 4 == 1:  # NMEA 4.10: a signal ID (one hex digit) after the satellite blocks
+            sig = hexdigit(buf, buf.rfind(b",", s, st) + 1, st)
             if sig == BAD:
                 return False
         self.s_signal = sig
@@ -560,9 +598,9 @@ class NmeaReader:
             return False
         if cog == BAD or kn == BAD or kmh == BAD or mode < 0:
             return False
+        mq = mode_quality(mode) if mode else -1
+        self._join(0 if mq < 0 else (1 if mq > 0 else -1))
         ep = self.ep
-        if not ep.open:
-            return True
         if ep.speed_cms == EMPTY:
             if kn >= 0:
                 ep.speed_cms = (kn * 5144 + 5000) // 10000
