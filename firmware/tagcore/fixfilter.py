@@ -1,6 +1,7 @@
 # The fix filter: the gate every fix passes before anything else (store, zones) sees it.
 # A rejected fix is counted by reason and goes no further; nothing else in the core has to ask
-# "is this fix usable?".
+# "is this fix usable?". An outlier accepted before the track was known (a jump, a time stamped
+# in the future) is replaced once consistent fixes after it prove it wrong (re-anchoring).
 from tagcore.compat import const
 from tagcore.geo import dist_dm
 
@@ -61,25 +62,33 @@ class FixFilter:
         if dt == 0:
             return "duplicate_time"
         if dt < 0:
-            return "time_backwards"
+            return self._outlier(f, "time_backwards")
         if not self._plausible(last, f, dt):
-            # The new fix or the last accepted one is wrong. If several new fixes in a row agree
-            # with each other, the outlier was the last accepted one: start again from them.
-            c = self.cand
-            if c is not None and _dt_ms(c, f) > 0 and self._plausible(c, f, _dt_ms(c, f)):
-                self.cand_n += 1
-            else:
-                self.cand_n = 1
-            self.cand = f
-            if self.cand_n >= self.reanchor:
-                self.cand = None
-                self.cand_n = 0
-                self.counts["reanchored"] = self.counts.get("reanchored", 0) + 1
-                return None
-            return "jump"
+            return self._outlier(f, "jump")
         self.cand = None
         self.cand_n = 0
         return None
+
+    def _outlier(self, f, why):
+        # The new fix or the last accepted one is wrong (a jump, or a last fix stamped in the
+        # future). If several new fixes in a row agree with each other, in time and space, the
+        # outlier was the last accepted one: start again from them.
+        c = self.cand
+        if c is not None:
+            dt = _dt_ms(c, f)
+            if dt > 0 and self._plausible(c, f, dt):
+                self.cand_n += 1
+            else:
+                self.cand_n = 1
+        else:
+            self.cand_n = 1
+        self.cand = f
+        if self.cand_n >= self.reanchor:
+            self.cand = None
+            self.cand_n = 0
+            self.counts["reanchored"] = self.counts.get("reanchored", 0) + 1
+            return None
+        return why
 
     def _plausible(self, a, b, dt):
         # Reachable at the speed limit, with both fixes' accuracy as slack.
