@@ -18,7 +18,7 @@ from tagcore.epoch import (
     mode_quality,
 )
 from tagcore.geo import isqrt
-from tagcore.gnsstime import days_from_civil, valid_date
+from tagcore.gnsstime import SECONDS_PER_DAY, days_from_civil, valid_date
 from tagcore.nmeafields import (
     BAD,
     EMPTY,
@@ -146,8 +146,10 @@ class NmeaReader:
             self._close()
         return len(self.queue)
 
-    def set_floor(self, days):
-        """Raise the date floor (the last stored fix's day): rollover correction uses it."""
+    def raise_floor(self, t):
+        """Raise the date floor to the day of `t` (seconds since 2000: a stored fix's time).
+        Rollover correction and the date window start there; the floor never goes down."""
+        days = t // SECONDS_PER_DAY
         if days > self.dates.floor:
             self.dates.floor = days
 

@@ -367,3 +367,34 @@ def test_contradicting_statements_of_one_time_still_make_no_fix():
     )
     _, fixes = run(data)
     assert [f.quality for f in fixes] == [1, 0, 1]
+
+
+def _dated(ddmmyy, hhmmss="123519"):
+    return lines(
+        "GPRMC," + hhmmss + ".00,A,4807.038,N,01131.000,E,0.0,0.0," + ddmmyy + ",,,A",
+        "GPGGA," + hhmmss + ".00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,",
+    )
+
+
+def test_a_date_just_below_the_floor_is_refused_not_moved_forward():
+    floor = days_from_civil(2026, 3, 2)
+    for ddmmyy in ("010326", "280226", "010226", "020325"):
+        r, fixes = run(_dated(ddmmyy), floor_days=floor)
+        assert fixes == [], ddmmyy
+        assert r.counts == {"bad_date": 1, "no_date": 1}, (ddmmyy, r.counts)
+
+
+def test_raise_floor_follows_the_last_stored_fix_and_never_goes_down():
+    r = NmeaReader(floor_days=days_from_civil(2026, 1, 1))
+    t = days_from_civil(2026, 11, 22) * 86400 + 12 * 3600
+    r.raise_floor(t)
+    assert r.dates.floor == days_from_civil(2026, 11, 22)
+    r.raise_floor(t - 86400 * 30)
+    assert r.dates.floor == days_from_civil(2026, 11, 22)
+    # A day before the last stored fix is now refused; the same day is fine.
+    r.feed(_dated("211126"))
+    r.feed(_dated("221126", "123520"))
+    r.flush()
+    f = r.pop()
+    assert f is not None and f.t == t + 35 * 60 + 20
+    assert r.pop() is None and r.counts.get("bad_date") == 1
