@@ -2,8 +2,8 @@
 # Sentences with a UTC time (GGA, RMC, GLL, GNS, GST, ZDA) open a new epoch when their time
 # differs from the open one; GSA and VTG carry no time and join the open epoch, unless they
 # contradict its fix status (the receiver has begun its next cycle): then they open an epoch
-# whose time is PENDING, which the next timed sentence adopts. With no epoch open (the start,
-# or after flush()) they open a PENDING epoch too.
+# whose time is pending, which the next timed sentence adopts. With no epoch open (the start,
+# or after flush()) they open a pending epoch too.
 from tagcore.compat import const
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER, Fix
 from tagcore.gnsstime import SECONDS_PER_DAY, unroll
@@ -11,12 +11,6 @@ from tagcore.nmeafields import EMPTY
 
 NSYS = const(8)  # constellation slots: 0 unknown, 1 GPS, 2 GLONASS, 3 Galileo, 4 BeiDou,
 # 5 QZSS, 6 NavIC, 7 SBAS
-PENDING = const(-2)  # Epoch.tod of an epoch opened by a time-less sentence: the next time adopts it
-# Position sources by rank: the fix's position comes from the sentence its quality, HDOP and
-# altitude come from (GGA, else GNS); RMC and GLL only when neither has spoken.
-SRC_RMC = const(1)  # RMC, GLL
-SRC_GNS = const(2)
-SRC_GGA = const(3)
 _HALF_DAY_MS = const(43200000)
 _DAY_MS = const(86400000)
 
@@ -49,7 +43,7 @@ class Epoch:
         self.ok = 0  # 1: a sentence said "valid"; -1: one said "void" (V, N), which sticks
         self.alt_dm = EMPTY
         self.hdop_c = EMPTY  # from GGA / GNS, else from GSA
-        self.src = 0  # SRC_* rank of the sentence the position came from; 0 = none yet
+        self.src = 0  # rank of the sentence the position came from (nmea._SRC_*); 0 = none
         self.sats = EMPTY  # GGA / GNS count
         self.speed_cms = EMPTY
         self.course_cd = EMPTY
@@ -116,7 +110,7 @@ class DateKeeper:
 def close_epoch(ep, dates, uere_dm, counts):
     """The Fix for a finished epoch, or None (reason counted). No-fix epochs give quality 0."""
     ep.open = False
-    if ep.tod < 0:  # EMPTY or PENDING
+    if ep.tod < 0:  # EMPTY, or pending (nmea._PENDING)
         counts["no_time"] = counts.get("no_time", 0) + 1
         return None
     q = ep.quality

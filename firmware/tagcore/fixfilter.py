@@ -61,25 +61,17 @@ class FixFilter:
         dt = _dt_ms(last, f)
         if dt == 0:
             return "duplicate_time"
-        if dt < 0:
-            return self._outlier(f, "time_backwards")
-        if not self._plausible(last, f, dt):
-            return self._outlier(f, "jump")
-        self.cand = None
-        self.cand_n = 0
-        return None
-
-    def _outlier(self, f, why):
+        if dt > 0 and self._plausible(last, f, dt):
+            self.cand = None
+            self.cand_n = 0
+            return None
         # The new fix or the last accepted one is wrong (a jump, or a last fix stamped in the
         # future). If several new fixes in a row agree with each other, in time and space, the
         # outlier was the last accepted one: start again from them.
         c = self.cand
-        if c is not None:
-            dt = _dt_ms(c, f)
-            if dt > 0 and self._plausible(c, f, dt):
-                self.cand_n += 1
-            else:
-                self.cand_n = 1
+        dc = _dt_ms(c, f) if c is not None else 0
+        if dc > 0 and self._plausible(c, f, dc):
+            self.cand_n += 1
         else:
             self.cand_n = 1
         self.cand = f
@@ -88,7 +80,7 @@ class FixFilter:
             self.cand_n = 0
             self.counts["reanchored"] = self.counts.get("reanchored", 0) + 1
             return None
-        return why
+        return "time_backwards" if dt < 0 else "jump"
 
     def _plausible(self, a, b, dt):
         # Reachable at the speed limit, with both fixes' accuracy as slack.

@@ -7,7 +7,7 @@ GPS_EPOCH_DAYS = const(-7300)  # 1980-01-06, the first day any GPS receiver can 
 SECONDS_PER_DAY = const(86400)
 # How far past its floor a tag's true date can be: 15 years, longer than any tag's service and
 # below the 19.6-year rollover period, so a date less than 4.6 years before the floor is refused.
-SPAN_DAYS = const(5479)
+_SPAN_DAYS = const(5479)
 
 
 def days_from_civil(y, m, d):
@@ -36,7 +36,7 @@ def unroll(days, floor):
     """Undo GPS week rollover against a date floor.
 
     A receiver whose week counter wrapped reports a date a multiple of 1024 weeks too early. The
-    tag's true date lies in [floor, floor + SPAN_DAYS), the floor being the earliest date the tag
+    tag's true date lies in [floor, floor + _SPAN_DAYS), the floor being the earliest date the tag
     can really be at (its build date, or the last stored fix). A date in that window is taken as
     it is; a date before the floor is moved forward by whole rollover periods only if that lands
     it in the window: a date a few days or years before the floor (a stale receiver clock, a fix
@@ -46,7 +46,7 @@ def unroll(days, floor):
     """
     if days < GPS_EPOCH_DAYS:
         return -1, -1
-    end = floor + SPAN_DAYS
+    end = floor + _SPAN_DAYS
     if days < floor:
         k = (floor - days + ROLLOVER_DAYS - 1) // ROLLOVER_DAYS
         days += k * ROLLOVER_DAYS

@@ -7,18 +7,9 @@
 # sentence that is not used is counted in `counts` by reason. Nothing here raises on any input
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
-from tagcore.epoch import (
-    PENDING,
-    SRC_GGA,
-    SRC_GNS,
-    SRC_RMC,
-    DateKeeper,
-    Epoch,
-    close_epoch,
-    mode_quality,
-)
+from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
 from tagcore.geo import isqrt
-from tagcore.gnsstime import SECONDS_PER_DAY, days_from_civil, valid_date
+from tagcore.gnsstime import days_from_civil, valid_date
 from tagcore.nmeafields import (
     BAD,
     EMPTY,
@@ -41,6 +32,15 @@ CS_AUTO = const(2)  # used only until the stream has shown one valid checksum
 
 DEFAULT_FLOOR_DAYS = const(9497)  # 2026-01-01: no tag built now sees an earlier date
 DEFAULT_UERE_DM = const(40)  # 4 m user-equivalent range error: accuracy = HDOP x UERE
+_DAY_S = const(86400)
+
+# Epoch.tod of an epoch opened by a time-less sentence: the next timed sentence gives its time.
+_PENDING = const(-2)
+# Position sources by rank (Epoch.position): the fix's position comes from the sentence its
+# quality, HDOP and altitude come from (GGA, else GNS); RMC and GLL only when neither spoke.
+_SRC_RMC = const(1)  # RMC, GLL
+_SRC_GNS = const(2)
+_SRC_GGA = const(3)
 
 # Formatter codes: the three letters packed into an int, so dispatch needs no slicing.
 _GGA = const(0x474741)
@@ -108,7 +108,7 @@ def prn_system(prn):
 
 class NmeaReader:
     def __init__(self, checksum=CS_AUTO, floor_days=DEFAULT_FLOOR_DAYS, uere_dm=DEFAULT_UERE_DM):
-        self.checksum = checksum
+        self.checksum = checksum  # CS_AUTO turns into CS_REQUIRE at the first valid checksum
         self.uere_dm = uere_dm
         self.counts = {}
         self.sentences = 0  # sentences decoded and used
@@ -116,10 +116,12 @@ class NmeaReader:
         self.line = bytearray(LINE_MAX + 2)  # a sentence split across chunks
         self.llen = 0  # bytes held in self.line; 0 = between sentences
         self.lover = False  # the held sentence outgrew LINE_MAX: drop it at its end
+        # Where the framer is in its line: 1 at a line start (a '#' here starts a '#' line),
+        # 2 inside a '#' line (a capture's comment, a NovAtel-style log), 0 elsewhere.
+        self.bol = 1
         self.fp = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
         self.s0 = 0  # where that sentence starts in its buffer
         self.nf = 0
-        self.seen_cs = False
         self.ep = Epoch()
         self.dates = DateKeeper(floor_days)
         self.queue = []
@@ -149,7 +151,7 @@ class NmeaReader:
     def raise_floor(self, t):
         """Raise the date floor to the day of `t` (seconds since 2000: a stored fix's time).
         Rollover correction and the date window start there; the floor never goes down."""
-        days = t // SECONDS_PER_DAY
+        days = t // _DAY_S
         if days > self.dates.floor:
             self.dates.floor = days
 
@@ -165,20 +167,27 @@ class NmeaReader:
             if self.llen:
                 i = self._continue(data, i, n)
                 continue
+            if self.bol == 2:  # skip to the end of the '#' line, '$' and all
+                e = data.find(b"\n", i, n)
+                if e < 0:
+                    break
+                self.bol = 1
+                i = e + 1
+                continue
             d = data.find(b"$", i, n)
-            if d < 0:
-                self._junk(data, i, n)
-                break
-            if d > i:
-                self._junk(data, i, d)
+            if d != i:
+                i = self._junk(data, i, n if d < 0 else d)
+                continue
             e = data.find(b"\n", d + 1, n)
             stop = n if e < 0 else e
             d2 = data.find(b"$", d + 1, stop)
+            self.bol = 0
             if d2 >= 0:  # a new sentence starts before this one ended
                 self._line(data, d, d2, True)
                 i = d2
             elif e >= 0:
                 self._line(data, d, e, False)
+                self.bol = 1
                 i = e + 1
             else:  # the sentence continues in the next chunk
                 self._hold(data, d, n)
@@ -195,6 +204,7 @@ class NmeaReader:
             return n
         ln = self.llen
         self.llen = 0
+        self.bol = 0 if d2 >= 0 else 1
         if self.lover:
             self.lover = False
             _bump(self.counts, "too_long")
@@ -215,13 +225,26 @@ class NmeaReader:
         self.llen = ln + k
 
     def _junk(self, data, a, b):
+        """Count the bytes outside sentences in data[a:b] (line ends aside), up to a '#' that
+        starts a line; returns where it stopped: b, or past that '#' (in a '#' line)."""
         k = 0
-        for i in range(a, b):
-            c = data[i]
-            if c != 10 and c != 13:
+        bol = self.bol
+        while a < b:
+            c = data[a]
+            a += 1
+            if c == 10:
+                bol = 1
+            elif c != 13:
+                if bol and c == 35:
+                    bol = 2
+                    _bump(self.counts, "hash_lines")
+                    break
+                bol = 0
                 k += 1
+        self.bol = bol
         if k:
             self.counts["junk_bytes"] = self.counts.get("junk_bytes", 0) + k
+        return a
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -230,6 +253,9 @@ class NmeaReader:
         counts = self.counts
         while e > s and (buf[e - 1] == 13 or buf[e - 1] == 32):
             e -= 1
+        if cut and e - s == 1:  # "$$": a doubled start, not a sentence cut short
+            _bump(counts, "double_dollar")
+            return
         if e - s > LINE_MAX:
             _bump(counts, "too_long")
             return
@@ -244,7 +270,7 @@ class NmeaReader:
             if cut:  # cut short by the next '$': a sentence that never finished
                 _bump(counts, "truncated")
                 return
-            if self.checksum == CS_REQUIRE or (self.checksum == CS_AUTO and self.seen_cs):
+            if self.checksum == CS_REQUIRE:
                 _bump(counts, "no_checksum")
                 return
             _bump(counts, "no_checksum_used")
@@ -259,7 +285,8 @@ class NmeaReader:
             if cs != x:
                 _bump(counts, "bad_checksum")
                 return
-            self.seen_cs = True
+            if self.checksum == CS_AUTO:
+                self.checksum = CS_REQUIRE
         self._dispatch(buf, s, end)
 
     def _dispatch(self, buf, s, st):
@@ -360,7 +387,7 @@ class NmeaReader:
         self.s_tod = t
         ep = self.ep
         if not ep.open or ep.tod != t:
-            if ep.open and ep.tod == PENDING:  # time-less sentences began this epoch
+            if ep.open and ep.tod == _PENDING:  # time-less sentences began this epoch
                 ep.tod = t
             else:
                 if ep.open:
@@ -372,7 +399,7 @@ class NmeaReader:
         """Place a time-less sentence (GSA, VTG) that says fix (1), no fix (-1) or nothing (0):
         in the open epoch, unless it contradicts that epoch's status (the receiver has begun
         its next cycle, as Quectel's no-fix cycles do with VTG and GSA) or none is open; then
-        in a new epoch whose time the next timed sentence gives (PENDING)."""
+        in a new epoch whose time the next timed sentence gives (_PENDING)."""
         ep = self.ep
         if ep.open:
             # A "fix" after a timed no-fix statement joins: Garmin's demo mode sends GSA 3D
@@ -380,7 +407,7 @@ class NmeaReader:
             if not (says < 0 < ep.ok or (ep.ok < 0 < says and ep.tod < 0)):
                 return
             self._close()
-        ep.reset(PENDING)
+        ep.reset(_PENDING)
 
     def _pos(self, buf, k):
         """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
@@ -399,7 +426,7 @@ class NmeaReader:
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         q = self._f(buf, 6, 0)
-        if q == BAD or q > 9 or not self._solution(buf, 7, SRC_GGA):
+        if q == BAD or q > 9 or not self._solution(buf, 7, _SRC_GGA):
             return False
         ep = self.ep
         if q != EMPTY:
@@ -442,7 +469,7 @@ class NmeaReader:
         if status == 65 or status == 86:  # 'A' / 'V'
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon, SRC_RMC)
+        ep.position(self.s_lat, self.s_lon, _SRC_RMC)
         if days != EMPTY:
             ep.days = days
         if kn >= 0:
@@ -497,7 +524,7 @@ class NmeaReader:
         if status == 65 or status == 86:
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon, SRC_RMC)
+        ep.position(self.s_lat, self.s_lon, _SRC_RMC)
         return True
 
     def _gns(self, buf, sysid, s, st):
@@ -505,8 +532,8 @@ class NmeaReader:
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         ep = self.ep
-        took = ep.src < SRC_GNS
-        if not self._solution(buf, 7, SRC_GNS):
+        took = ep.src < _SRC_GNS
+        if not self._solution(buf, 7, _SRC_GNS):
             return False
         q = -1
         for i in range(self._a(6), self._b(6)):  # the best of the per-constellation mode letters
@@ -560,7 +587,7 @@ class NmeaReader:
             ep.fixtype = ftype
         elif ep.fixtype < 0:
             ep.fixtype = 0
-        if hdop >= 0 and (ep.src < SRC_GNS or ep.hdop_c == EMPTY):
+        if hdop >= 0 and (ep.src < _SRC_GNS or ep.hdop_c == EMPTY):
             ep.hdop_c = hdop  # GSA's HDOP only where no GGA or GNS gave one
         return True
 

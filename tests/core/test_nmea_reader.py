@@ -398,3 +398,45 @@ def test_raise_floor_follows_the_last_stored_fix_and_never_goes_down():
     f = r.pop()
     assert f is not None and f.t == t + 35 * 60 + 20
     assert r.pop() is None and r.counts.get("bad_date") == 1
+
+
+COMMENTS = (
+    b"# Note: Odd signal loss behavior with $GPGGA and $GPRMC.",
+    b"#        $QZGSV,1,1,01,193,34,332,,,,,,,,,,,,,",
+    b"# $GPGGA,123519.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*7B",
+    b"#",
+    b"#$$GYOACC is 100 Hz 6-axi gyro",
+)
+
+
+def test_hash_lines_are_counted_as_such_not_as_damage():
+    # gpsd captures carry '#' comment lines (NovAtel-style receivers send '#' logs): a '$'
+    # inside one is no sentence, and the line is counted once, whatever the chunking.
+    body = lines(*EPOCH) + lines(NEXT)
+    ref = run(body)[1]
+    for c in COMMENTS:
+        for where in ("head", "middle", "both"):
+            if where == "head":
+                data = c + b"\r\n" + body
+            elif where == "middle":
+                data = lines(*EPOCH) + c + b"\n" + lines(NEXT)
+            else:
+                data = c + b"\n" + c + b"\r\n" + lines(*EPOCH) + c + b"\r\n" + lines(NEXT)
+            want = 3 if where == "both" else 1
+            for chunk in (0, 1, 2, 5, 64):
+                r, fixes = run(data, chunk)
+                assert fixes == ref, (c, where, chunk)
+                assert r.counts == {"hash_lines": want}, (c, where, chunk, r.counts)
+
+
+def test_a_hash_inside_a_line_is_not_a_comment():
+    r, _ = run(b"ab#c" + lines(EPOCH[0]))
+    assert r.counts == {"junk_bytes": 4} and r.sentences == 1
+
+
+def test_doubled_dollars_are_counted_as_such_and_the_sentence_is_used():
+    for k in (1, 2, 3):
+        for chunk in (0, 1, 3):
+            r, _ = run(b"$" * k + lines(EPOCH[0]), chunk)
+            assert r.sentences == 1, (k, chunk)
+            assert r.counts == {"double_dollar": k}, (k, chunk, r.counts)
