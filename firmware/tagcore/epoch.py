@@ -86,7 +86,7 @@ class DateKeeper:
         days = EMPTY
         if ep.days != EMPTY and ep.quality > 0:
             d, k = unroll(ep.days, self.floor)
-            if d < 0:
+            if k < 0:  # (day -1 is 1999-12-31, a date: k says "refused")
                 counts["bad_date"] = counts.get("bad_date", 0) + 1
             else:
                 days = d

@@ -42,7 +42,8 @@ def unroll(days, floor):
     it in the window: a date a few days or years before the floor (a stale receiver clock, a fix
     older than the last stored one) is no rollover artefact. Returns (days, periods added), or
     (-1, -1) for a date that no receiver could report (before the GPS epoch), that lies beyond
-    the window, or that no whole number of rollovers brings into it.
+    the window, or that no whole number of rollovers brings into it (test the periods: day -1
+    is 1999-12-31).
     """
     if days < GPS_EPOCH_DAYS:
         return -1, -1

@@ -116,8 +116,8 @@ class NmeaReader:
         self.line = bytearray(LINE_MAX + 2)  # a sentence split across chunks
         self.llen = 0  # bytes held in self.line; 0 = between sentences
         self.lover = False  # the held sentence outgrew LINE_MAX: drop it at its end
-        # Where the framer is in its line: 1 at a line start (a '#' here starts a '#' line),
-        # 2 inside a '#' line (a capture's comment, a NovAtel-style log), 0 elsewhere.
+        # Where the last chunk left the framer: 1 at a line start (a '#' there starts a '#'
+        # line), 2 inside a '#' line (a capture's comment, a NovAtel-style log), 0 elsewhere.
         self.bol = 1
         self.fp = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
         self.s0 = 0  # where that sentence starts in its buffer
@@ -181,17 +181,17 @@ class NmeaReader:
             e = data.find(b"\n", d + 1, n)
             stop = n if e < 0 else e
             d2 = data.find(b"$", d + 1, stop)
-            self.bol = 0
             if d2 >= 0:  # a new sentence starts before this one ended
                 self._line(data, d, d2, True)
                 i = d2
             elif e >= 0:
                 self._line(data, d, e, False)
-                self.bol = 1
                 i = e + 1
             else:  # the sentence continues in the next chunk
                 self._hold(data, d, n)
                 i = n
+        if n and self.bol != 2:
+            self.bol = 1 if data[n - 1] == 10 else 0
         return len(self.queue)
 
     def _continue(self, data, i, n):
@@ -204,7 +204,6 @@ class NmeaReader:
             return n
         ln = self.llen
         self.llen = 0
-        self.bol = 0 if d2 >= 0 else 1
         if self.lover:
             self.lover = False
             _bump(self.counts, "too_long")
@@ -228,7 +227,7 @@ class NmeaReader:
         """Count the bytes outside sentences in data[a:b] (line ends aside), up to a '#' that
         starts a line; returns where it stopped: b, or past that '#' (in a '#' line)."""
         k = 0
-        bol = self.bol
+        bol = self.bol if a == 0 else (1 if data[a - 1] == 10 else 0)  # at a line start?
         while a < b:
             c = data[a]
             a += 1
@@ -399,12 +398,13 @@ class NmeaReader:
         """Place a time-less sentence (GSA, VTG) that says fix (1), no fix (-1) or nothing (0):
         in the open epoch, unless it contradicts that epoch's status (the receiver has begun
         its next cycle, as Quectel's no-fix cycles do with VTG and GSA) or none is open; then
-        in a new epoch whose time the next timed sentence gives (_PENDING)."""
+        in a new epoch whose time the next timed sentence gives (_PENDING). The callers skip
+        the call when the epoch is open and agrees (ep.ok * says >= 0): the hot path."""
         ep = self.ep
         if ep.open:
             # A "fix" after a timed no-fix statement joins: Garmin's demo mode sends GSA 3D
             # with RMC "V" for one instant. After an untimed no-fix epoch it cannot belong.
-            if not (says < 0 < ep.ok or (ep.ok < 0 < says and ep.tod < 0)):
+            if says > 0 and ep.tod >= 0:
                 return
             self._close()
         ep.reset(_PENDING)
@@ -580,8 +580,10 @@ class NmeaReader:
             if p == BAD:
                 return False
             slot = prn_system(p)
-        self._join(1 if ftype >= 2 else (-1 if ftype == 1 else 0))
         ep = self.ep
+        says = 1 if ftype >= 2 else (-1 if ftype == 1 else 0)
+        if not ep.open or ep.ok * says < 0:
+            self._join(says)
         ep.used[slot] = used if used < 255 else 255
         if ftype >= 1:
             ep.fixtype = ftype
@@ -628,8 +630,10 @@ class NmeaReader:
         if cog == BAD or kn == BAD or kmh == BAD or mode < 0:
             return False
         mq = mode_quality(mode) if mode else -1
-        self._join(0 if mq < 0 else (1 if mq > 0 else -1))
         ep = self.ep
+        says = 0 if mq < 0 else (1 if mq > 0 else -1)
+        if not ep.open or ep.ok * says < 0:
+            self._join(says)
         if ep.speed_cms == EMPTY:
             if kn >= 0:
                 ep.speed_cms = (kn * 5144 + 5000) // 10000
