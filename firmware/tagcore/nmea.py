@@ -559,7 +559,7 @@ class NmeaReader:
         w = fp[nf] - fp[nf - 1] - 1
         sid = -1
         if w <= 1 and nf >= 18:
-            sid = hexdigit(buf, self._a(nf), self._b(nf))
+            sid = hexdigit(buf, s + fp[nf - 1] + 1, s + fp[nf])
             last = nf - 1
         hdop = self._f(buf, last - 1, 2)
         if ftype == BAD or hdop == BAD or sid == BAD:

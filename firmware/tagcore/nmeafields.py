@@ -111,10 +111,12 @@ def hexdigit(buf, a, b):
     EMPTY if empty, BAD otherwise."""
     if a >= b:
         return EMPTY
-    if b - a == 1 and buf[a] < 97:
-        v = _hexval(buf[a])
-        if v >= 0:
-            return v
+    if b - a == 1:
+        c = buf[a]
+        if 48 <= c <= 57:
+            return c - 48
+        if 65 <= c <= 70:
+            return c - 55
     return BAD
 
 
