@@ -15,6 +15,7 @@ import pynmea2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from corpus import own_floor  # noqa: E402
 from micropython_runner import FIRMWARE, micropython_binary, mpy_env  # noqa: E402
 
 STREAM = ROOT / "bench" / "nmea_stream.py"
@@ -77,12 +78,13 @@ def run_pynmea2_parse_only(files: list[str]) -> dict[str, int]:
 
 def smallest_heap(paths: str, opt: int) -> float:
     """Smallest heap (KB, 0.25 KB steps) in which the core, as .mpy compiled with -O`opt`,
-    streams the whole corpus with one reader."""
+    streams the whole corpus with one reader (`paths`: "path floor" lines, as the differential
+    test gives them)."""
     env, cwd = mpy_env(opt=opt)
     for q in range(24 * 4, 65 * 4):
         cmd = [micropython_binary(), "-X", f"heapsize={q * 256}", "-m", "nmea_replay"]
         proc = subprocess.run(
-            [*cmd, "256", "-132", "one"],
+            [*cmd, "256", "one"],
             input=paths,
             capture_output=True,
             text=True,
@@ -126,7 +128,9 @@ def main() -> None:
         rate = r["sentences"] / r["us"] * 1e6
         alloc = f"{r['alloc'] / r['sentences']:.0f}" if r.get("alloc") else "-"
         print(f"{name:34} {r['sentences']:9d} {rate:9.0f} {rate / ref_rate:9.2f} {alloc:>12}")
-    paths = "".join(f + "\n" for f in files)
+    # Each capture at a date floor that fits its own dates (-132, 1999, for the undated ones).
+    floors = [own_floor(Path(f)) for f in files]
+    paths = "".join(f"{f} {-132 if d is None else d}\n" for f, d in zip(files, floors, strict=True))
     for opt in (3, 0):
         print(
             f"smallest MicroPython heap for the whole corpus (one reader, .mpy -O{opt}): "

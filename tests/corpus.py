@@ -25,3 +25,32 @@ def sentences() -> Iterator[tuple[str, bytes]]:
             line = raw.rstrip(b"\r")
             if line.startswith(b"$"):
                 yield path.name, line
+
+
+def own_floor(path: Path) -> int | None:
+    """The date floor that fits a capture's own dates: the earliest date (days since
+    2000-01-01) its receiver gives a valid fix (RMC status A), else its earliest ZDA date of
+    1990 or later (receiver defaults such as 1980 are no date); None if it has neither.
+    Read with pynmea2, not with the code under test."""
+    import datetime
+
+    import pynmea2
+
+    rmc: list[datetime.date] = []
+    zda: list[datetime.date] = []
+    for raw in path.read_bytes().split(b"\n"):
+        line = raw.rstrip(b"\r")
+        if not line.startswith(b"$") or b"*" not in line:
+            continue
+        try:
+            msg = pynmea2.parse(line.decode("ascii"), check=True)
+            if msg.sentence_type == "RMC" and msg.status == "A" and msg.datestamp:
+                rmc.append(msg.datestamp)
+            elif msg.sentence_type == "ZDA" and msg.year and int(msg.year) >= 1990:
+                zda.append(datetime.date(int(msg.year), int(msg.month), int(msg.day)))
+        except (pynmea2.ParseError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            continue
+    dates = rmc or zda
+    if not dates:
+        return None
+    return (min(dates) - datetime.date(2000, 1, 1)).days

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tagcore import nmeafields
 from tagcore.fixfilter import FixFilter
+from tagcore.gnsstime import unroll
 from tagcore.nmea import LINE_MAX, QUEUE_MAX, NmeaReader
 
 SAMPLE = b"".join(
@@ -94,3 +95,66 @@ def test_cpython_checksum_path_equals_the_device_loop(data: bytes, d: st.DataObj
     b = d.draw(st.integers(a, len(data)))
     assert nmeafields.xor_printable(data, a, b) == nmeafields._xor_loop(data, a, b)
     assert nmeafields.xor_printable(bytearray(data), a, b) == nmeafields._xor_loop(data, a, b)
+
+
+def _cs(body: str) -> bytes:
+    x = 0
+    for c in body.encode():
+        x ^= c
+    return f"${body}*{x:02X}\r\n".encode()
+
+
+def _ddmm(v: int, deg_digits: int) -> str:
+    """Microdegrees (positive) as NMEA (d)ddmm.mmmmmm."""
+    deg, rest = divmod(v, 1_000_000)
+    minutes = rest * 60 / 1_000_000
+    return f"{deg:0{deg_digits}d}{minutes:09.6f}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.permutations(["RMC", "GLL", "GNS", "GGA", "VTG", "GSA", "GST"]),
+    st.lists(st.integers(-3000, 3000), min_size=8, max_size=8),
+)
+def test_the_position_is_always_the_one_quality_and_accuracy_come_from(
+    order: list[str], jitter: list[int]
+) -> None:
+    # Whatever order the receiver sends its sentences in and however their positions differ,
+    # the fix carries GGA's position with GGA's altitude and HDOP.
+    lat0, lon0 = 48_117_300, 11_516_667
+
+    def pos(k: int) -> str:
+        lat, lon = lat0 + jitter[2 * k], lon0 + jitter[2 * k + 1]
+        return f"{_ddmm(lat, 2)},N,{_ddmm(lon, 3)},E"
+
+    body = {
+        "GGA": f"GNGGA,123519.00,{pos(0)},1,08,0.9,545.4,M,46.9,M,,",
+        "RMC": f"GNRMC,123519.00,A,{pos(1)},022.4,084.4,221126,,,A,V",
+        "GLL": f"GNGLL,{pos(2)},123519.00,A,A",
+        "GNS": f"GNGNS,123519.00,{pos(3)},AA,10,1.4,550.0,46.9,,",
+        "VTG": "GNVTG,084.4,T,,M,022.4,N,041.5,K,A",
+        "GSA": "GNGSA,A,3,04,05,09,12,24,,,,,,,,2.5,1.3,2.1,1",
+        "GST": "GNGST,123519.00,1.5,2.0,1.0,45,1.2,1.6,3.0",
+    }
+    data = b"".join(_cs(body[k]) for k in order)
+    data += _cs("GNGGA,123520.00,4807.038,N,01131.000,E,1,08,0.9,545.6,M,46.9,M,,")
+    r = NmeaReader()
+    r.feed(data)
+    f = r.pop()
+    assert f is not None
+    want = NmeaReader()
+    want.feed(_cs(body["GGA"]))
+    assert (f.lat, f.lon) == (want.s_lat, want.s_lon)
+    assert f.alt_dm == 5454 and f.hdop_c == 90 and f.quality == 1
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(-7300, 40000), st.integers(-7300, 40000))
+def test_unroll_only_moves_dates_by_whole_rollovers_into_the_window(days: int, floor: int) -> None:
+    got, k = unroll(days, floor)
+    if k < 0:  # refused; day -1 (1999-12-31) is a date like any other
+        assert got == -1
+        return
+    assert floor <= got < floor + 15 * 365 + 4  # the window: 15 years past the floor
+    assert got - days == k * 7168 and k >= 0
+    assert k == 0 or days < floor

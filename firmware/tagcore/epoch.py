@@ -1,6 +1,9 @@
 # Epoch assembly: the sentences a receiver sends for one measurement instant become one Fix.
 # Sentences with a UTC time (GGA, RMC, GLL, GNS, GST, ZDA) open a new epoch when their time
-# differs from the open one; GSA, GSV and VTG carry no time and join the open epoch.
+# differs from the open one; GSA and VTG carry no time and join the open epoch, unless they
+# contradict its fix status (the receiver has begun its next cycle): then they open an epoch
+# whose time is pending, which the next timed sentence adopts. With no epoch open (the start,
+# or after flush()) they open a pending epoch too.
 from tagcore.compat import const
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER, Fix
 from tagcore.gnsstime import SECONDS_PER_DAY, unroll
@@ -39,8 +42,8 @@ class Epoch:
         self.quality = -1  # from GGA / GNS; -1 = not said
         self.ok = 0  # 1: a sentence said "valid"; -1: one said "void" (V, N), which sticks
         self.alt_dm = EMPTY
-        self.hdop_c = EMPTY  # from GGA / GNS
-        self.gsa_hdop = EMPTY  # from GSA: used when the epoch has no GGA or GNS HDOP
+        self.hdop_c = EMPTY  # from GGA / GNS, else from GSA
+        self.src = 0  # rank of the sentence the position came from (nmea._SRC_*); 0 = none
         self.sats = EMPTY  # GGA / GNS count
         self.speed_cms = EMPTY
         self.course_cd = EMPTY
@@ -50,11 +53,17 @@ class Epoch:
         for i in range(NSYS):
             used[i] = 0
 
-    def position(self, lat, lon):
-        # GGA comes first in priority; later sentences of the same epoch only fill a gap.
-        if self.lat == EMPTY and lat != EMPTY and lon != EMPTY:
+    def position(self, lat, lon, rank):
+        """Take a sentence's position if it outranks the one held (GGA > GNS > RMC = GLL; the
+        first of equal rank), or fills a gap. True if the sentence outranks: then its other
+        solution fields (quality, HDOP, altitude, satellites) are the epoch's too."""
+        take = rank > self.src
+        if take:
+            self.src = rank
+        if lat != EMPTY and lon != EMPTY and (take or self.lat == EMPTY):
             self.lat = lat
             self.lon = lon
+        return take
 
     def status(self, ok):
         if not ok:
@@ -77,7 +86,7 @@ class DateKeeper:
         days = EMPTY
         if ep.days != EMPTY and ep.quality > 0:
             d, k = unroll(ep.days, self.floor)
-            if d < 0:
+            if k < 0:  # (day -1 is 1999-12-31, a date: k says "refused")
                 counts["bad_date"] = counts.get("bad_date", 0) + 1
             else:
                 days = d
@@ -101,7 +110,7 @@ class DateKeeper:
 def close_epoch(ep, dates, uere_dm, counts):
     """The Fix for a finished epoch, or None (reason counted). No-fix epochs give quality 0."""
     ep.open = False
-    if ep.tod == EMPTY:
+    if ep.tod < 0:  # EMPTY, or pending (nmea._PENDING)
         counts["no_time"] = counts.get("no_time", 0) + 1
         return None
     q = ep.quality
@@ -117,8 +126,6 @@ def close_epoch(ep, dates, uere_dm, counts):
     if tod >= _DAY_MS:  # a leap second
         tod = _DAY_MS - 1
     t = days * SECONDS_PER_DAY + tod // 1000
-    if ep.hdop_c == EMPTY:
-        ep.hdop_c = ep.gsa_hdop
     acc = None
     if ep.gst_acc >= 0:
         acc = ep.gst_acc

@@ -1,6 +1,7 @@
 # The fix filter: the gate every fix passes before anything else (store, zones) sees it.
 # A rejected fix is counted by reason and goes no further; nothing else in the core has to ask
-# "is this fix usable?".
+# "is this fix usable?". An outlier accepted before the track was known (a jump, a time stamped
+# in the future) is replaced once consistent fixes after it prove it wrong (re-anchoring).
 from tagcore.compat import const
 from tagcore.geo import dist_dm
 
@@ -60,26 +61,26 @@ class FixFilter:
         dt = _dt_ms(last, f)
         if dt == 0:
             return "duplicate_time"
-        if dt < 0:
-            return "time_backwards"
-        if not self._plausible(last, f, dt):
-            # The new fix or the last accepted one is wrong. If several new fixes in a row agree
-            # with each other, the outlier was the last accepted one: start again from them.
-            c = self.cand
-            if c is not None and _dt_ms(c, f) > 0 and self._plausible(c, f, _dt_ms(c, f)):
-                self.cand_n += 1
-            else:
-                self.cand_n = 1
-            self.cand = f
-            if self.cand_n >= self.reanchor:
-                self.cand = None
-                self.cand_n = 0
-                self.counts["reanchored"] = self.counts.get("reanchored", 0) + 1
-                return None
-            return "jump"
-        self.cand = None
-        self.cand_n = 0
-        return None
+        if dt > 0 and self._plausible(last, f, dt):
+            self.cand = None
+            self.cand_n = 0
+            return None
+        # The new fix or the last accepted one is wrong (a jump, or a last fix stamped in the
+        # future). If several new fixes in a row agree with each other, in time and space, the
+        # outlier was the last accepted one: start again from them.
+        c = self.cand
+        dc = _dt_ms(c, f) if c is not None else 0
+        if dc > 0 and self._plausible(c, f, dc):
+            self.cand_n += 1
+        else:
+            self.cand_n = 1
+        self.cand = f
+        if self.cand_n >= self.reanchor:
+            self.cand = None
+            self.cand_n = 0
+            self.counts["reanchored"] = self.counts.get("reanchored", 0) + 1
+            return None
+        return "time_backwards" if dt < 0 else "jump"
 
     def _plausible(self, a, b, dt):
         # Reachable at the speed limit, with both fixes' accuracy as slack.

@@ -10,7 +10,17 @@ from tagcore.compat import const
 from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
 from tagcore.geo import isqrt
 from tagcore.gnsstime import days_from_civil, valid_date
-from tagcore.nmeafields import BAD, EMPTY, char, dec, hexbyte, latlon, tod_ms, xor_printable
+from tagcore.nmeafields import (
+    BAD,
+    EMPTY,
+    char,
+    dec,
+    hexbyte,
+    hexdigit,
+    latlon,
+    tod_ms,
+    xor_printable,
+)
 
 LINE_MAX = const(128)  # longest sentence kept, '$' to checksum (NMEA says 82; receivers exceed it)
 _MAXF = const(40)  # most fields in a sentence we decode
@@ -22,6 +32,15 @@ CS_AUTO = const(2)  # used only until the stream has shown one valid checksum
 
 DEFAULT_FLOOR_DAYS = const(9497)  # 2026-01-01: no tag built now sees an earlier date
 DEFAULT_UERE_DM = const(40)  # 4 m user-equivalent range error: accuracy = HDOP x UERE
+_DAY_S = const(86400)
+
+# Epoch.tod of an epoch opened by a time-less sentence: the next timed sentence gives its time.
+_PENDING = const(-2)
+# Position sources by rank (Epoch.position): the fix's position comes from the sentence its
+# quality, HDOP and altitude come from (GGA, else GNS); RMC and GLL only when neither spoke.
+_SRC_RMC = const(1)  # RMC, GLL
+_SRC_GNS = const(2)
+_SRC_GGA = const(3)
 
 # Formatter codes: the three letters packed into an int, so dispatch needs no slicing.
 _GGA = const(0x474741)
@@ -89,7 +108,7 @@ def prn_system(prn):
 
 class NmeaReader:
     def __init__(self, checksum=CS_AUTO, floor_days=DEFAULT_FLOOR_DAYS, uere_dm=DEFAULT_UERE_DM):
-        self.checksum = checksum
+        self.checksum = checksum  # CS_AUTO turns into CS_REQUIRE at the first valid checksum
         self.uere_dm = uere_dm
         self.counts = {}
         self.sentences = 0  # sentences decoded and used
@@ -97,10 +116,12 @@ class NmeaReader:
         self.line = bytearray(LINE_MAX + 2)  # a sentence split across chunks
         self.llen = 0  # bytes held in self.line; 0 = between sentences
         self.lover = False  # the held sentence outgrew LINE_MAX: drop it at its end
+        # Where the last chunk left the framer: 1 at a line start (a '#' there starts a '#'
+        # line), 2 inside a '#' line (a capture's comment, a NovAtel-style log), 0 elsewhere.
+        self.bol = 1
         self.fp = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
         self.s0 = 0  # where that sentence starts in its buffer
         self.nf = 0
-        self.seen_cs = False
         self.ep = Epoch()
         self.dates = DateKeeper(floor_days)
         self.queue = []
@@ -112,7 +133,7 @@ class NmeaReader:
         self.s_days = EMPTY
         self.s_lat = EMPTY
         self.s_lon = EMPTY
-        self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID
+        self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID (hex digit, 0..15)
 
     # -- output -------------------------------------------------------------------------------
 
@@ -127,8 +148,10 @@ class NmeaReader:
             self._close()
         return len(self.queue)
 
-    def set_floor(self, days):
-        """Raise the date floor (the last stored fix's day): rollover correction uses it."""
+    def raise_floor(self, t):
+        """Raise the date floor to the day of `t` (seconds since 2000: a stored fix's time).
+        Rollover correction and the date window start there; the floor never goes down."""
+        days = t // _DAY_S
         if days > self.dates.floor:
             self.dates.floor = days
 
@@ -144,12 +167,17 @@ class NmeaReader:
             if self.llen:
                 i = self._continue(data, i, n)
                 continue
+            if self.bol == 2:  # skip to the end of the '#' line, '$' and all
+                e = data.find(b"\n", i, n)
+                if e < 0:
+                    break
+                self.bol = 1
+                i = e + 1
+                continue
             d = data.find(b"$", i, n)
-            if d < 0:
-                self._junk(data, i, n)
-                break
-            if d > i:
-                self._junk(data, i, d)
+            if d != i:
+                i = self._junk(data, i, n if d < 0 else d)
+                continue
             e = data.find(b"\n", d + 1, n)
             stop = n if e < 0 else e
             d2 = data.find(b"$", d + 1, stop)
@@ -162,6 +190,8 @@ class NmeaReader:
             else:  # the sentence continues in the next chunk
                 self._hold(data, d, n)
                 i = n
+        if n and self.bol != 2:
+            self.bol = 1 if data[n - 1] == 10 else 0
         return len(self.queue)
 
     def _continue(self, data, i, n):
@@ -194,13 +224,26 @@ class NmeaReader:
         self.llen = ln + k
 
     def _junk(self, data, a, b):
+        """Count the bytes outside sentences in data[a:b] (line ends aside), up to a '#' that
+        starts a line; returns where it stopped: b, or past that '#' (in a '#' line)."""
         k = 0
-        for i in range(a, b):
-            c = data[i]
-            if c != 10 and c != 13:
+        bol = self.bol if a == 0 else (1 if data[a - 1] == 10 else 0)  # at a line start?
+        while a < b:
+            c = data[a]
+            a += 1
+            if c == 10:
+                bol = 1
+            elif c != 13:
+                if bol and c == 35:
+                    bol = 2
+                    _bump(self.counts, "hash_lines")
+                    break
+                bol = 0
                 k += 1
+        self.bol = bol
         if k:
             self.counts["junk_bytes"] = self.counts.get("junk_bytes", 0) + k
+        return a
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -209,6 +252,9 @@ class NmeaReader:
         counts = self.counts
         while e > s and (buf[e - 1] == 13 or buf[e - 1] == 32):
             e -= 1
+        if cut and e - s == 1:  # "$$": a doubled start, not a sentence cut short
+            _bump(counts, "double_dollar")
+            return
         if e - s > LINE_MAX:
             _bump(counts, "too_long")
             return
@@ -223,7 +269,7 @@ class NmeaReader:
             if cut:  # cut short by the next '$': a sentence that never finished
                 _bump(counts, "truncated")
                 return
-            if self.checksum == CS_REQUIRE or (self.checksum == CS_AUTO and self.seen_cs):
+            if self.checksum == CS_REQUIRE:
                 _bump(counts, "no_checksum")
                 return
             _bump(counts, "no_checksum_used")
@@ -238,7 +284,8 @@ class NmeaReader:
             if cs != x:
                 _bump(counts, "bad_checksum")
                 return
-            self.seen_cs = True
+            if self.checksum == CS_AUTO:
+                self.checksum = CS_REQUIRE
         self._dispatch(buf, s, end)
 
     def _dispatch(self, buf, s, st):
@@ -339,10 +386,28 @@ class NmeaReader:
         self.s_tod = t
         ep = self.ep
         if not ep.open or ep.tod != t:
-            if ep.open:
-                self._close()
-            ep.reset(t)
+            if ep.open and ep.tod == _PENDING:  # time-less sentences began this epoch
+                ep.tod = t
+            else:
+                if ep.open:
+                    self._close()
+                ep.reset(t)
         return True
+
+    def _join(self, says):
+        """Place a time-less sentence (GSA, VTG) that says fix (1), no fix (-1) or nothing (0):
+        in the open epoch, unless it contradicts that epoch's status (the receiver has begun
+        its next cycle, as Quectel's no-fix cycles do with VTG and GSA) or none is open; then
+        in a new epoch whose time the next timed sentence gives (_PENDING). The callers skip
+        the call when the epoch is open and agrees (ep.ok * says >= 0): the hot path."""
+        ep = self.ep
+        if ep.open:
+            # A "fix" after a timed no-fix statement joins: Garmin's demo mode sends GSA 3D
+            # with RMC "V" for one instant. After an untimed no-fix epoch it cannot belong.
+            if says > 0 and ep.tod >= 0:
+                return
+            self._close()
+        ep.reset(_PENDING)
 
     def _pos(self, buf, k):
         """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
@@ -361,28 +426,30 @@ class NmeaReader:
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         q = self._f(buf, 6, 0)
-        if q == BAD or q > 9 or not self._sats_hdop_alt(buf, 7):
+        if q == BAD or q > 9 or not self._solution(buf, 7, _SRC_GGA):
             return False
         ep = self.ep
-        ep.position(self.s_lat, self.s_lon)
         if q != EMPTY:
             ep.quality = q
             ep.status(q > 0)
         return True
 
-    def _sats_hdop_alt(self, buf, k):
-        # GGA and GNS both carry satellites used, HDOP and altitude at fields k, k+1, k+2.
+    def _solution(self, buf, k, rank):
+        """GGA and GNS: the position, and satellites used, HDOP and altitude at fields k, k+1,
+        k+2. The first GGA (else GNS) of an epoch sets them all, over what RMC, GLL or GSA
+        said; any later one only fills gaps. False if malformed."""
         sats = self._f(buf, k, 0)
         hdop = self._f(buf, k + 1, 2)
         alt = self._f(buf, k + 2, 1)
         if sats == BAD or hdop == BAD or alt == BAD:
             return False
         ep = self.ep
-        if sats >= 0 and ep.sats == EMPTY:
+        take = ep.position(self.s_lat, self.s_lon, rank)
+        if sats >= 0 and (take or ep.sats == EMPTY):
             ep.sats = sats
-        if hdop >= 0 and ep.hdop_c == EMPTY:
+        if hdop >= 0 and (take or ep.hdop_c == EMPTY):
             ep.hdop_c = hdop
-        if alt != EMPTY and ep.alt_dm == EMPTY:
+        if alt != EMPTY and (take or ep.alt_dm == EMPTY):
             ep.alt_dm = alt
         return True
 
@@ -402,7 +469,7 @@ class NmeaReader:
         if status == 65 or status == 86:  # 'A' / 'V'
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon)
+        ep.position(self.s_lat, self.s_lon, _SRC_RMC)
         if days != EMPTY:
             ep.days = days
         if kn >= 0:
@@ -457,26 +524,27 @@ class NmeaReader:
         if status == 65 or status == 86:
             ep.status(status == 65)
         self._mode(mode)
-        ep.position(self.s_lat, self.s_lon)
+        ep.position(self.s_lat, self.s_lon, _SRC_RMC)
         return True
 
     def _gns(self, buf, sysid, s, st):
         # time, lat, N, lon, E, mode letters (one per constellation), sats, hdop, alt, sep, ...
         if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
-        if not self._sats_hdop_alt(buf, 7):
-            return False
         ep = self.ep
+        took = ep.src < _SRC_GNS
+        if not self._solution(buf, 7, _SRC_GNS):
+            return False
         q = -1
         for i in range(self._a(6), self._b(6)):  # the best of the per-constellation mode letters
             mq = mode_quality(buf[i])
             if mq > q and (q < 1 or mq < 6):  # prefer a real fix over estimated/manual/sim
                 q = mq
         if q >= 0:
-            if ep.quality < 0:
+            # GNS's quality goes with its position, but never hides an RMC "estimated".
+            if ep.quality < 0 or (took and ep.quality < 6):
                 ep.quality = q
             ep.status(q > 0)
-        ep.position(self.s_lat, self.s_lon)
         return True
 
     def _gsa(self, buf, sysid, s, st):
@@ -491,7 +559,7 @@ class NmeaReader:
         w = fp[nf] - fp[nf - 1] - 1
         sid = -1
         if w <= 1 and nf >= 18:
-            sid = self._f(buf, nf, 0) if w else EMPTY
+            sid = hexdigit(buf, s + fp[nf - 1] + 1, s + fp[nf])
             last = nf - 1
         hdop = self._f(buf, last - 1, 2)
         if ftype == BAD or hdop == BAD or sid == BAD:
@@ -513,15 +581,16 @@ class NmeaReader:
                 return False
             slot = prn_system(p)
         ep = self.ep
-        if not ep.open:
-            return True
+        says = 1 if ftype >= 2 else (-1 if ftype == 1 else 0)
+        if not ep.open or ep.ok * says < 0:
+            self._join(says)
         ep.used[slot] = used if used < 255 else 255
         if ftype >= 1:
             ep.fixtype = ftype
         elif ep.fixtype < 0:
             ep.fixtype = 0
-        if hdop >= 0:
-            ep.gsa_hdop = hdop
+        if hdop >= 0 and (ep.src < _SRC_GNS or ep.hdop_c == EMPTY):
+            ep.hdop_c = hdop  # GSA's HDOP only where no GGA or GNS gave one
         return True
 
     def _gsv(self, buf, sysid, s, st):
@@ -535,8 +604,8 @@ class NmeaReader:
         if total == BAD or num == BAD or view == BAD:
             return False
         sig = EMPTY
-        if (nf - 3) % 4 == 1:  # NMEA 4.10: a signal ID after the satellite blocks
-            sig = dec(buf, buf.rfind(b",", s, st) + 1, st, 0)
+        if (nf - 3) % 4 == 1:  # NMEA 4.10: a signal ID (one hex digit) after the satellite blocks
+            sig = hexdigit(buf, buf.rfind(b",", s, st) + 1, st)
             if sig == BAD:
                 return False
         self.s_signal = sig
@@ -560,9 +629,11 @@ class NmeaReader:
             return False
         if cog == BAD or kn == BAD or kmh == BAD or mode < 0:
             return False
+        mq = mode_quality(mode) if mode else -1
         ep = self.ep
-        if not ep.open:
-            return True
+        says = 0 if mq < 0 else (1 if mq > 0 else -1)
+        if not ep.open or ep.ok * says < 0:
+            self._join(says)
         if ep.speed_cms == EMPTY:
             if kn >= 0:
                 ep.speed_cms = (kn * 5144 + 5000) // 10000

@@ -106,6 +106,20 @@ def char(buf, a, b):
     return 0 if a >= b else -1
 
 
+def hexdigit(buf, a, b):
+    """A one-digit upper-case hex field (NMEA 4.11 system and signal IDs, 1..F) as 0..15,
+    EMPTY if empty, BAD otherwise."""
+    if a >= b:
+        return EMPTY
+    if b - a == 1:
+        c = buf[a]
+        if 48 <= c <= 57:
+            return c - 48
+        if 65 <= c <= 70:
+            return c - 55
+    return BAD
+
+
 def hexbyte(buf, i):
     """Two hex digits (either case) at buf[i], buf[i+1] as 0..255, or -1."""
     hi = _hexval(buf[i])

@@ -298,6 +298,35 @@ class Store:
         """Highest sequence number on flash (0 if none)."""
         return self.segs[-1][2] if self.segs else 0
 
+    def newest_fix_t(self):
+        """Fix.t of the newest fix held (RAM buffer, else the newest segment holding fixes), or
+        None. At boot it raises the NMEA reader's date floor; reads one segment."""
+        if self.buf:
+            return self.buf[-1].t
+        for k in range(len(self.segs) - 1, -1, -1):
+            sg = self.segs[k]
+            data = self._load(_segname(sg[0])) if sg[4] else None
+            if data is None:
+                continue
+            t = None
+            i = 0
+            end = len(data)
+            while i < end:
+                ln = R.check_frame(data, i, end)
+                if not ln:
+                    i += 1
+                    continue
+                if data[i + 1] == R.KIND_FIXES:
+                    try:
+                        for r in R.frame_records(data, i, ln):
+                            t = r[2].t
+                    except Exception:
+                        pass
+                i += ln
+            if t is not None:
+                return t
+        return None
+
     # ---- reading and acknowledging ----------------------------------------------------------
     def read(self, from_seq, limit=64, include_buffer=False):
         """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data))."""

@@ -72,3 +72,26 @@ def test_a_bad_anchor_is_replaced_by_consistent_new_fixes():
     got = [ff.check(fx(T + i, lat=51500000 + i)) for i in range(1, 6)]
     assert got == [False, False, True, True, True]
     assert ff.counts == {"jump": 2, "reanchored": 1}
+
+
+def test_one_fix_from_the_future_does_not_refuse_the_rest_of_the_track():
+    # A receiver's bad date (or two sessions spliced together) puts one accepted fix ahead of
+    # everything that follows. Consistent fixes after it prove it was the outlier, as for jumps.
+    for ahead in (9, 61, 3600, 86400, 400 * 86400, 7168 * 86400):
+        ff = FixFilter(reanchor=3)
+        assert ff.check(fx(T))
+        assert ff.check(fx(T + ahead))  # plausible in space: far enough in time
+        got = [ff.check(fx(T + i, lat=51500000 + i * 10)) for i in range(1, 8)]
+        assert got == [False, False, True, True, True, True, True], (ahead, got)
+        assert ff.counts == {"time_backwards": 2, "reanchored": 1}, ahead
+        assert ff.last.t == T + 7
+
+
+def test_backward_fixes_that_disagree_never_reanchor():
+    ff = FixFilter(reanchor=3)
+    assert ff.check(fx(T + 1000))
+    # Older fixes, but each one before the last or far from it: no consistent run.
+    for i, t in enumerate((T + 10, T + 5, T + 20, T + 15, T + 30, T + 25)):
+        assert not ff.check(fx(t, lat=51500000 + (i % 2) * 900000)), t
+    assert ff.counts == {"time_backwards": 6}
+    assert ff.check(fx(T + 1001))  # the anchor still holds

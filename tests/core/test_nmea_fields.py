@@ -108,3 +108,20 @@ def test_week_rollover_is_undone_against_the_floor():
     assert unroll(days_from_civil(2026, 11, 22), tag_floor) == (days_from_civil(2026, 11, 22), 0)
     assert unroll(days_from_civil(1979, 12, 31), tag_floor) == (-1, -1)  # before GPS existed
     assert unroll(tag_floor + 7168, tag_floor) == (-1, -1)  # no rollover explains this
+
+
+def test_only_dates_a_week_rollover_can_explain_are_moved():
+    # A wrapped receiver reports the true date less a whole number of 1024-week periods, and
+    # the true date lies a few years at most past the floor (the tag's build date or its last
+    # stored fix). So a date shortly before the floor (a stale receiver clock, a fix older
+    # than the last stored one) is refused, never moved 19.6 years into the future.
+    for floor in (days_from_civil(2026, 1, 1), days_from_civil(2026, 3, 2), 7036, 0):
+        for n in (1, 2, 7, 30, 365, 2 * 365, 4 * 365):
+            assert unroll(floor - n, floor) == (-1, -1), (floor, n)
+        # Every artefact of a true date up to 13 years past the floor is undone exactly.
+        for ahead in range(0, 13 * 365, 97):
+            for k in (1, 2, 3):
+                d = floor + ahead - k * 7168
+                if d >= -7300:
+                    assert unroll(d, floor) == (floor + ahead, k), (floor, ahead, k)
+            assert unroll(floor + ahead, floor) == (floor + ahead, 0)

@@ -232,3 +232,211 @@ def test_feed_reads_only_the_first_n_bytes_of_a_reused_buffer():
                 break
             got.append(f)
     assert got == run(data)[1][:1]
+
+
+# -- issue 13: field findings -----------------------------------------------------------------
+
+HEX = "0123456789ABCDEF"
+
+
+def test_gsv_signal_id_is_one_hex_digit():
+    # NMEA 4.11 signal IDs run 1..F (BeiDou B2a is B, ...): every hex digit is read as hex.
+    for k in range(16):
+        r = NmeaReader()
+        r.feed(lines("BDGSV,1,1,01,201,40,083,46," + HEX[k]))
+        assert r.counts == {} and r.s_signal == k, k
+    for bad in ("G", "10", "-1", "b"):
+        r = NmeaReader()
+        r.feed(lines("BDGSV,1,1,01,201,40,083,46," + bad))
+        assert r.counts == {"malformed": 1}, bad
+
+
+def test_gsa_system_id_is_one_hex_digit():
+    # A GN GSA names its constellation by a hex system ID; digits above 9 must not be refused.
+    for k in range(1, 16):
+        body = "GNGSA,A,3,04,05,09,,,,,,,,,,2.5,1.3,2.1," + HEX[k]
+        r, _ = run(lines(EPOCH[2], body))
+        assert r.counts == {"no_date": 1}, (k, r.counts)
+        assert r.sentences == 2, k
+        slot = k if k < 7 else 0
+        assert r.ep.used[slot] == 3, k
+
+
+GGA_POS = (48117300, 11516667)  # EPOCH[2]'s position
+
+
+def _epoch_with(*others):
+    """The EPOCH's GGA with other position sentences of the same time, in every order."""
+    gga = EPOCH[2]
+    out = []
+    items = list(others)
+    items.insert(0, gga)
+    n = len(items)
+    # Every rotation and its reverse: GGA first, last and in between.
+    for i in range(n):
+        rot = items[i:] + items[:i]
+        out.append(rot)
+        out.append(rot[::-1])
+    return out
+
+
+def test_position_comes_from_gga_whatever_the_order():
+    # RMC, GLL and GNS carry slightly different positions for the same time (receivers that
+    # fill them from another stage of their solution); the fix must carry GGA's, whose
+    # quality, HDOP and altitude it has.
+    rmc = "GNRMC,123519.00,A,4807.050,N,01131.020,E,022.4,084.4,221126,003.1,W,A,V"
+    gll = "GNGLL,4807.060,N,01131.030,E,123519.00,A,A"
+    gns = "GNGNS,123519.00,4807.070,N,01131.040,E,AN,08,0.9,545.4,46.9,,"
+    for order in _epoch_with(rmc, gll, gns):
+        _, fixes = run(lines(*order) + lines(NEXT))
+        f = fixes[0]
+        assert (f.lat, f.lon) == GGA_POS, order
+        assert f.quality == 1 and f.alt_dm == 5454 and f.hdop_c == 90, order
+
+
+def test_position_comes_from_gns_when_there_is_no_gga():
+    rmc = "GNRMC,123519.00,A,4807.050,N,01131.020,E,022.4,084.4,221126,003.1,W,A,V"
+    gll = "GNGLL,4807.060,N,01131.030,E,123519.00,A,A"
+    gns = "GNGNS,123519.00,4807.038,N,01131.000,E,AN,08,1.1,545.0,46.9,,"
+    for order in ((rmc, gll, gns), (gns, gll, rmc), (gll, gns, rmc)):
+        _, fixes = run(lines(*order) + lines(NEXT))
+        f = fixes[0]
+        assert (f.lat, f.lon) == GGA_POS, order
+        assert f.hdop_c == 110 and f.alt_dm == 5450, order
+
+
+NOFIX_CYCLE = (
+    "GPVTG,,T,,M,,N,,K,N",
+    "GPGSA,A,1,,,,,,,,,,,,,,,,",
+    "GPGGA,,,,,,0,,,,,,,,",
+    "GPRMC,,V,,,,,,,,,,N",
+)
+
+
+def test_a_no_fix_cycle_does_not_void_the_fix_before_it():
+    # Quectel: after the last good epoch the receiver starts its no-fix cycles with the
+    # time-less VTG and GSA. They belong to the next cycle, not to the good epoch still open.
+    good = (
+        "GPGGA,123519.00,4807.038,N,01131.000,E,1,06,1.1,53.0,M,37.0,M,,",
+        "GPVTG,,T,341.7,M,0.0,N,0.0,K,A",
+        "GPRMC,123519.00,A,4807.038,N,01131.000,E,0.0,,221126,18.3,E,A,V",
+        "GPGSA,A,2,06,07,11,19,22,30,,,,,,,1.4,1.1,0.9,1",
+        "GPGSV,2,1,06,01,37,122,,13,21,278,,17,60,275,,24,,,,1",
+    )
+    # Any subset and order of the time-less no-fix statements, then the rest of the cycle.
+    heads = (
+        NOFIX_CYCLE[:1],
+        NOFIX_CYCLE[1:2],
+        NOFIX_CYCLE[:2],
+        (NOFIX_CYCLE[1], NOFIX_CYCLE[0]),
+    )
+    for head in heads:
+        for chunk in (0, 7):
+            data = lines(*good) + lines(*head) + lines(*NOFIX_CYCLE[2:]) * 2
+            r, fixes = run(data, chunk)
+            f = fixes[0]
+            assert f.quality == 1 and f.t == T0, (head, chunk)
+            assert f.sats == 6 and f.mode == 2 and f.speed_cms == 0, (head, chunk)
+            assert [g.quality for g in fixes[1:]] == [], (head, fixes)
+            assert r.counts == {"no_time": 1}, (head, r.counts)
+
+
+def test_time_less_sentences_leading_a_cycle_join_the_epoch_that_follows():
+    # A receiver whose cycle starts with VTG and GSA (fix after no fix): their speed, course
+    # and satellites belong to the GGA/RMC that follow, not to the no-fix epoch before.
+    data = lines(*NOFIX_CYCLE) + lines(
+        "GPVTG,084.4,T,,M,022.4,N,041.5,K,A",
+        "GPGSA,A,3,04,05,09,12,24,,,,,,,,2.5,1.3,2.1,1",
+        "GPGGA,123519.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,",
+        "GPRMC,123519.00,A,4807.038,N,01131.000,E,,,221126,,,A",
+    )
+    r, fixes = run(data + lines(NEXT))
+    f = fixes[0]
+    assert f.quality == 1 and f.t == T0
+    assert f.speed_cms == 1152 and f.course_cd == 8440 and f.sats == 5 and f.mode == 3
+    assert r.counts == {"no_time": 1}
+
+
+def test_contradicting_statements_of_one_time_still_make_no_fix():
+    # The split only applies to sentences without a time: a timed void still voids.
+    data = lines(
+        "GPRMC,123518.00,A,4807.038,N,01131.000,E,0.0,0.0,221126,,,A",
+        "GPGGA,123519.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,",
+        "GPRMC,123519.00,V,4807.038,N,01131.000,E,0.0,0.0,221126,,,N",
+        NEXT,
+    )
+    _, fixes = run(data)
+    assert [f.quality for f in fixes] == [1, 0, 1]
+
+
+def _dated(ddmmyy, hhmmss="123519"):
+    return lines(
+        "GPRMC," + hhmmss + ".00,A,4807.038,N,01131.000,E,0.0,0.0," + ddmmyy + ",,,A",
+        "GPGGA," + hhmmss + ".00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,",
+    )
+
+
+def test_a_date_just_below_the_floor_is_refused_not_moved_forward():
+    floor = days_from_civil(2026, 3, 2)
+    for ddmmyy in ("010326", "280226", "010226", "020325"):
+        r, fixes = run(_dated(ddmmyy), floor_days=floor)
+        assert fixes == [], ddmmyy
+        assert r.counts == {"bad_date": 1, "no_date": 1}, (ddmmyy, r.counts)
+
+
+def test_raise_floor_follows_the_last_stored_fix_and_never_goes_down():
+    r = NmeaReader(floor_days=days_from_civil(2026, 1, 1))
+    t = days_from_civil(2026, 11, 22) * 86400 + 12 * 3600
+    r.raise_floor(t)
+    assert r.dates.floor == days_from_civil(2026, 11, 22)
+    r.raise_floor(t - 86400 * 30)
+    assert r.dates.floor == days_from_civil(2026, 11, 22)
+    # A day before the last stored fix is now refused; the same day is fine.
+    r.feed(_dated("211126"))
+    r.feed(_dated("221126", "123520"))
+    r.flush()
+    f = r.pop()
+    assert f is not None and f.t == t + 35 * 60 + 20
+    assert r.pop() is None and r.counts.get("bad_date") == 1
+
+
+COMMENTS = (
+    b"# Note: Odd signal loss behavior with $GPGGA and $GPRMC.",
+    b"#        $QZGSV,1,1,01,193,34,332,,,,,,,,,,,,,",
+    b"# $GPGGA,123519.00,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*7B",
+    b"#",
+    b"#$$GYOACC is 100 Hz 6-axi gyro",
+)
+
+
+def test_hash_lines_are_counted_as_such_not_as_damage():
+    # gpsd captures carry '#' comment lines (NovAtel-style receivers send '#' logs): a '$'
+    # inside one is no sentence, and the line is counted once, whatever the chunking.
+    body = lines(*EPOCH) + lines(NEXT)
+    ref = run(body)[1]
+    for c in COMMENTS:
+        for where in ("head", "middle", "both"):
+            if where == "head":
+                data = c + b"\r\n" + body
+            elif where == "middle":
+                data = lines(*EPOCH) + c + b"\n" + lines(NEXT)
+            else:
+                data = c + b"\n" + c + b"\r\n" + lines(*EPOCH) + c + b"\r\n" + lines(NEXT)
+            want = 3 if where == "both" else 1
+            for chunk in (0, 1, 2, 5, 64):
+                r, fixes = run(data, chunk)
+                assert fixes == ref, (c, where, chunk)
+                assert r.counts == {"hash_lines": want}, (c, where, chunk, r.counts)
+
+
+def test_a_hash_inside_a_line_is_not_a_comment():
+    r, _ = run(b"ab#c" + lines(EPOCH[0]))
+    assert r.counts == {"junk_bytes": 4} and r.sentences == 1
+
+
+def test_doubled_dollars_are_counted_as_such_and_the_sentence_is_used():
+    for k in (1, 2, 3):
+        for chunk in (0, 1, 3):
+            r, _ = run(b"$" * k + lines(EPOCH[0]), chunk)
+            assert r.sentences == 1, (k, chunk)
+            assert r.counts == {"double_dollar": k}, (k, chunk, r.counts)

@@ -1,8 +1,10 @@
 # Differential driver: streams capture files through NmeaReader + FixFilter in fixed-size chunks
 # and prints one canonical line per fix and the counters after each file. Runs unchanged under
 # CPython and MicroPython; the two outputs must be identical.
-# Usage: nmea_replay.py CHUNK FLOOR_DAYS MODE < file-of-paths
-#   MODE "each": a new reader per file; "one": one reader for the whole run, as on the device.
+# Usage: nmea_replay.py CHUNK MODE < file-of-"path floor_days"-lines
+#   Each capture is read at its own date floor (days since 2000-01-01).
+#   MODE "each": a new reader per file; "one": one reader for the whole run, as on the device
+#   (its floor set to each capture's, as for a receiver session of another date).
 #   Paths are read one line at a time, so a long list costs no heap.
 import gc
 import sys
@@ -54,19 +56,23 @@ def replay(path, buf, r, ff):
 
 def main():
     chunk = int(sys.argv[1])
-    floor = int(sys.argv[2])
-    each = sys.argv[3] == "each"
+    each = sys.argv[2] == "each"
     buf = bytearray(chunk)
     r = ff = None
     while True:
-        path = sys.stdin.readline().strip()
-        if not path:
+        line = sys.stdin.readline().strip()
+        if not line:
             break
+        sp = line.rfind(" ")
+        path = line[:sp]
+        floor = int(line[sp + 1 :])
         if each or r is None:
             r = ff = None
             gc.collect()
             r = NmeaReader(floor_days=floor)
             ff = FixFilter()
+        else:
+            r.dates.floor = floor
         print("=", path[path.rfind("/") + 1 :])
         replay(path, buf, r, ff)
 

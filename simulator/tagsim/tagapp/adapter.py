@@ -70,6 +70,9 @@ class TagAdapter:
         self.reader = NmeaReader()
         self.filter = FixFilter()
         self.store = Store(fs, now)
+        t = self.store.newest_fix_t()
+        if t is not None:  # a date before the last stored fix is refused, not unrolled
+            self.reader.raise_floor(t)
         self.zones = zones
         self.proximity = proximity
         self.events = []
@@ -125,10 +128,13 @@ class TagAdapter:
             f = self.reader.pop()
             if f is None:
                 return
+            prev = self.filter.last
             if not self.filter.check(f):
                 if f.quality:  # a fix the filter refused (no-fix epochs are only counted)
                     self.events.append(("R", now, f.t))
                 continue
+            if prev is not None:  # the older of the last two: one outlier never raises it
+                self.reader.raise_floor(prev.t if prev.t < f.t else f.t)
             seq = self.store.append_fix(f, now)[0]
             self.fixes += 1
             self.lost = False
