@@ -12,6 +12,7 @@ from tagcore.advdata import build_adv
 from tagcore.beacontable import IdTable
 from tagcore.proximity import Proximity
 from taghost import beaconcli, beaconpower, cli
+from taghost.errors import EXIT_BAD_INPUT
 
 
 def test_keygen_window_show_and_the_tag_recognises_the_beacon(
@@ -21,7 +22,8 @@ def test_keygen_window_show_and_the_tag_recognises_the_beacon(
     table = tmp_path / "table.bin"
     assert cli.main(["beacon", "keygen", "--out", str(key)]) == 0
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert beaconcli.main(["keygen", "--out", str(key)]) == 1  # never overwrites silently
+    # never overwrites silently; refused as bad input (exit 2, docs/cli.md)
+    assert beaconcli.main(["keygen", "--out", str(key)]) == EXIT_BAD_INPUT
     start = "2026-04-20T06:00:00Z"
     args = ["window", "--secret", str(key), "--start", start, "--out", str(table)]
     assert beaconcli.main(args) == 0
@@ -53,13 +55,14 @@ def test_bad_inputs_are_reported_not_raised(tmp_path: Path) -> None:
     bad.write_text("zz\n")
     out = str(tmp_path / "t.bin")
     assert (
-        beaconcli.main(["window", "--secret", str(bad), "--start", "2026-01-01", "--out", out]) == 1
+        beaconcli.main(["window", "--secret", str(bad), "--start", "2026-01-01", "--out", out])
+        == EXIT_BAD_INPUT
     )
     short = tmp_path / "short.key"
     short.write_text("0011\n")
     assert (
         beaconcli.main(["window", "--secret", str(short), "--start", "2026-01-01", "--out", out])
-        == 1
+        == EXIT_BAD_INPUT
     )
     assert beaconcli.main(["show", str(bad)]) == 1
 

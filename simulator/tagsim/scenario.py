@@ -18,6 +18,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from taghost.errors import UserError
+
 from tagsim import boards, docfile
 from tagsim.simtime import parse_clock, parse_duration, parse_instant
 
@@ -53,7 +55,7 @@ EXPECT_KEYS = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario file is malformed; the message names the file and the key."""
 
 
