@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,8 @@ class _Reader:
         self, key: str, default: Any = ..., lo: float | None = None, hi: float | None = None
     ) -> float:
         v = self.get(key, (int, float), default)
+        if v is not default and not math.isfinite(v):  # TOML has nan and inf; nan passes < and >
+            raise self.fail(key, f"{v} is not a finite number")
         if v is not default and ((lo is not None and v < lo) or (hi is not None and v > hi)):
             raise self.fail(key, f"{v} is out of range [{lo}, {hi}]")
         return v
@@ -241,9 +244,14 @@ def _latlon(r: _Reader, key: str, v: Any) -> tuple[float, float]:
         and len(v) == 2
         and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
     )
-    if not ok or not (-90 <= v[0] <= 90 and -180 <= v[1] <= 180):
+    if not ok or not _on_globe(v[0], v[1]):
         raise r.fail(key, f"expected [lat, lon] in degrees, got {v!r}")
     return (float(v[0]), float(v[1]))
+
+
+def _on_globe(lat: float, lon: float) -> bool:
+    """A latitude and longitude in degrees (nan and inf fail every comparison here)."""
+    return -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 def _env(r: _Reader, key: str, default: str) -> str:
@@ -265,6 +273,9 @@ def _gpx_points(r: _Reader, base: Path) -> tuple[tuple[float, float], ...]:
         raise r.fail("gpx", f"not a readable GPX file: {e}") from None
     pts = [(q.latitude, q.longitude) for t in g.tracks for s in t.segments for q in s.points]
     pts += [(q.latitude, q.longitude) for rt in g.routes for q in rt.points]
+    for i, (la, lo) in enumerate(pts):
+        if not _on_globe(la, lo):
+            raise r.fail("gpx", f"{p}: point {i} (lat {la}, lon {lo}) is not on the globe")
     if len(pts) < 2:
         raise r.fail("gpx", f"{p} holds fewer than two track or route points")
     return tuple(pts)
