@@ -4,6 +4,7 @@ HTML report that a real headless Chromium renders offline into a non-blank pictu
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import gpxpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pngread import read_png
 from shapely.geometry import shape
-from tagsim import runner, scenario
+from taghost.cli import main as opentag
+from taghost.errors import EXIT_CRASH
+from tagsim import report, runner, scenario
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -110,3 +115,40 @@ def test_report_renders_in_headless_chromium(
     assert near((0x1F, 0x77, 0xD0)) > 20  # fixes (blue dots)
     assert near((0x8A, 0x4B, 0xAF)) > 20  # the beacon's trail and RSSI plot (purple)
     assert near((0x1F, 0x9D, 0x55)) > 20  # battery line and the GREEN badge
+
+
+# Issue 14 item 6: a run longer than 20 days crashed the report (StopIteration in plot_svg).
+@settings(max_examples=200, deadline=None)
+@given(
+    span=st.integers(1, 10 * 365 * 86400),
+    t0=st.integers(0, 30 * 365 * 86400),
+    n=st.integers(0, 50),
+)
+def test_plots_take_any_span(span: int, t0: int, n: int) -> None:
+    pts = [(float(t0 + span * i / max(n - 1, 1)), float(i % 7)) for i in range(n)]
+    svg = report.plot_svg("t", [("s", pts, "#000")], t0, "y", t1=t0 + span)
+    ticks = re.findall(r'<text class="tick" x="([\d.]+)"[^>]*>([^<]+)</text>', svg)
+    if n == 0:
+        assert "no data" in svg
+        return
+    xs = [float(x) for x, _ in ticks]
+    assert 2 <= len(ticks) <= 12 and xs == sorted(xs)  # readable, in order, on the axis
+    assert all(50 <= x <= report.PW for x in xs)
+
+
+def test_the_summary_survives_a_report_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's summary and metrics come before the report: a report bug loses neither."""
+
+    def broken(*a: object, **kw: object) -> str:
+        raise StopIteration
+
+    monkeypatch.setattr(report, "render", broken)
+    code = opentag(
+        ["sim", "run", str(runner.SCENARIOS / "zone_entry.toml"), "--out", str(tmp_path)]
+    )
+    out, err = capsys.readouterr()
+    assert code == EXIT_CRASH and "Traceback" in err
+    assert "zone-entry (seed 2, cpython)" in out and "verdict: green" in out
+    assert json.loads((tmp_path / "metrics.json").read_text())["verdict"] == "green"

@@ -163,6 +163,7 @@ class Scenario:
     line_noise: float  # probability a UART byte is corrupted
     chunk_bytes: int  # largest UART chunk the shell reads at once
     extra: dict[str, Any] = field(default_factory=dict)
+    timezone: str | None = None  # IANA zone the report's local times are in (None: the zones')
 
 
 class _Reader:
@@ -431,7 +432,22 @@ TOP_KEYS = {
     "tag",
     "expect",
     "uart",
+    "timezone",
 }
+
+
+def _timezone(v: object) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"expected an IANA time zone name such as 'Europe/London', got {v!r}")
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {v!r} (want an IANA name such as 'Europe/London')"
+        ) from None
+    return v
 
 
 def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None) -> Scenario:
@@ -574,6 +590,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         pending=frozenset(pending),
         line_noise=float(u.num("line_noise", 0.0, lo=0, hi=0.1)),
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
+        timezone=r.conv("timezone", _timezone, None),
     )
 
 
