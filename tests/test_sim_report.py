@@ -3,12 +3,15 @@ HTML report that a real headless Chromium renders offline into a non-blank pictu
 
 from __future__ import annotations
 
+import html as htmlmod
 import json
 import re
 import shutil
 import subprocess
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import gpxpy
 import pytest
@@ -152,3 +155,119 @@ def test_the_summary_survives_a_report_that_fails(
     assert code == EXIT_CRASH and "Traceback" in err
     assert "zone-entry (seed 2, cpython)" in out and "verdict: green" in out
     assert json.loads((tmp_path / "metrics.json").read_text())["verdict"] == "green"
+
+
+# Issue 14 item 9: the report as a probation officer reads it, checked on the page Chromium
+# renders (layout measured in the browser, colours in its screenshot), not on the HTML text.
+DST_NIGHT = (
+    (runner.SCENARIOS / "zone_entry.toml")
+    .read_text()
+    .replace("start = 2026-03-03T15:00:00Z", "start = 2026-03-29T00:50:00Z")  # 01:50 CET
+    .replace('name = "zone-entry"', 'name = "dst-night"\ntimezone = "Europe/Berlin"')
+    .replace("max_server_delay_s = 240", "")
+    + "\n[[coverage_gaps]]\nstart = 2026-03-29T00:58:00Z\nend = 2026-03-29T01:25:00Z\n"
+)
+PROBE = """<script>
+addEventListener('load', () => {
+  const box = e => { const b = e.getBoundingClientRect(); return [b.width, b.height]; };
+  const map = document.getElementById('map');
+  const marks = {};
+  for (const k of ['entry', 'approach', 'breach', 'end']) {
+    const el = map.querySelector('.mk-' + k);
+    marks[k] = el && [el.tagName, getComputedStyle(el).fill, getComputedStyle(el).stroke];
+  }
+  const rect = e => {
+    const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom];
+  };
+  const zones = [...map.querySelectorAll('.zone')].map(rect);
+  const texts = s => [...s.querySelectorAll('text')].map(t => [t.textContent, rect(t)[1]]);
+  const out = {map: box(map), maprect: rect(map), trail: box(document.getElementById('trail')),
+    marks, zones, text: document.body.innerText,
+    gaps: document.querySelectorAll('#timeline .gap').length,
+    plots: [...document.querySelectorAll('svg.plot')].map(texts)};
+  const pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def dst(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, runner.Result]:
+    d = tmp_path_factory.mktemp("dst")
+    (d / "zones").symlink_to(runner.SCENARIOS / "zones")
+    (d / "dst.toml").write_text(DST_NIGHT)
+    res = runner.run_scenario(scenario.load(d / "dst.toml"))
+    runner.write(res, d / "out")
+    return d / "out", res
+
+
+def _render(html: Path, tmp: Path) -> dict:
+    page = tmp / "probe.html"
+    page.write_text(html.read_text().replace("</body>", PROBE + "</body>"))
+    cmd = [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'profile'}"]
+    cmd += ["--window-size=1000,3000", "--dump-dom", page.as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True).stdout
+    m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert m, "the probe did not run in the page"
+    return json.loads(htmlmod.unescape(m.group(1)))
+
+
+def test_the_report_answers_what_when_where_and_when_we_knew(
+    dst: tuple[Path, runner.Result], tmp_path: Path
+) -> None:
+    d, res = dst
+    rows = [json.loads(x) for x in (d / "events.jsonl").read_text().splitlines()]
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def wall(t: int) -> str:  # the oracle: zoneinfo straight from the sim's epoch
+        return (
+            (datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=t))
+            .astimezone(berlin)
+            .strftime("%H:%M:%S %Z")
+        )
+
+    (entry,) = [e for e in res.metrics["truth_events"] if e["kind"] == "entry"]
+    breach = next(  # zone 1 (Victim's street), kind 1: the breach alert
+        r for r in rows if r["src"] == "tag" and r["ev"] == "A" and r["fields"][:2] == ["1", "1"]
+    )
+    gap_end = next(r["t"] for r in rows if r.get("ev") == "coverage" and r["up"] and r["t"] > 0)
+    acked = next(
+        r["t"] for r in rows if r["ev"] == "U" and r["fields"][0] == "1" and r["t"] >= breach["t"]
+    )
+    assert acked >= gap_end > breach["t"]  # the alert waited for coverage: the test means it
+    page = _render(d / "report.html", tmp_path)
+    text = page["text"]
+    # What, when in local time across the DST switch (01:50 CET start, entry after 03:00 CEST),
+    # and when the server had it.
+    assert "01:50:00 CET" in text and wall(entry["t"]).endswith("CEST")
+    first = text.split("What happened", 1)[1].split("Timeline", 1)[0]
+    assert f"Entered exclusion zone Victim's street at 2026-03-29 {wall(entry['t'])}" in first
+    assert f"tag alert {wall(breach['t'])}" in first
+    assert f"server received it {wall(acked)}" in first
+    assert "No network coverage" in first and page["gaps"] == 1
+    # Where: the walk fills the map, not a corner of it (the city's zones are far larger).
+    mw, mh = page["map"]
+    tw, th = page["trail"]
+    assert max(tw / (mw - 236), th / mh) > 0.6
+    # ... and is not fitted to every zone: the zones reach beyond the map's edges.
+    zl, zt = min(z[0] for z in page["zones"]), min(z[1] for z in page["zones"])
+    zr, zb = max(z[2] for z in page["zones"]), max(z[3] for z in page["zones"])
+    ml, mt, mr, mb = page["maprect"]
+    assert zl < ml or zt < mt or zr > mr or zb > mb
+    # Approach, breach, end and the true entry: four different marks.
+    marks = page["marks"]
+    assert all(marks.values()), marks
+    assert len({tuple(v) for v in marks.values()}) == 4
+    # The beacon-free run has no distance plot; the plots' time axes are on the local clock.
+    labels = [[t for t, _ in p] for p in page["plots"]]
+    assert any("03:00" in p and "02:00" not in p for p in labels)
+
+
+def test_beacon_distance_is_on_a_log_scale(out: tuple[Path, runner.Result], tmp_path: Path) -> None:
+    page = _render(out[0] / "report.html", tmp_path)
+    dist = next(p for p in page["plots"] if p[0][0].startswith("True distance"))
+    assert "log scale" in dist[0][0]
+    y = {t: top for t, top in dist}
+    # Decades equally far apart on the screen: 1 to 10 m as tall as 10 to 100 m.
+    assert y["1"] > y["10"] > y["100"]
+    assert abs((y["1"] - y["10"]) - (y["10"] - y["100"])) < 1.5
