@@ -16,7 +16,7 @@ from taghost.errors import EXIT_OK, UserError
 from taghost.paths import demo_capture
 
 SHOW_FIRST, SHOW_LAST = 20, 5  # without --all: the head and the tail of the fixes
-JUNK_HINT = 0.5  # warn when more than this share of the bytes were not NMEA
+JUNK_HINT = 0.2  # warn when more than this share of the bytes were not NMEA (clean: ~0)
 
 
 def _floor(args: argparse.Namespace, fh: Any, err: TextIO) -> int:
