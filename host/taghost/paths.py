@@ -26,7 +26,14 @@ def _is_checkout(root: Path) -> bool:
 def data_roots() -> list[Path]:
     """Where to look, in order: the checkout this code runs from, then the install prefixes."""
     roots = [_CHECKOUT] if _is_checkout(_CHECKOUT) else []
-    for base in (sysconfig.get_path("data"), sys.prefix, sys.base_prefix):
+    # <prefix>/lib/pythonX.Y/site-packages/taghost/paths.py: the prefix this copy went into
+    # (pip --prefix, --user), then the running interpreter's.
+    here = (
+        Path(__file__).resolve().parents[4] if len(Path(__file__).resolve().parents) > 4 else None
+    )
+    for base in (here, sysconfig.get_path("data"), sys.prefix, sys.base_prefix):
+        if base is None:
+            continue
         share = Path(base) / "share" / "opentag"
         if share not in roots:
             roots.append(share)
