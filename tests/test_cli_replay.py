@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from corpus import CORPUS, capture_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from taghost import cli
+from taghost import replay as rp
 from taghost.errors import EXIT_BAD_INPUT
 
 EPOCH = datetime.datetime(2000, 1, 1)
@@ -170,3 +172,23 @@ def test_streamed_json_is_one_document_whatever_the_chunking(
     assert cli.main(["replay", p, "--floor", "2010-01-01", "--json", "--chunk", chunk]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["fixes"] == ref["fixes"] and doc["reader_counts"] == ref["reader_counts"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"#", b"\n", b"$", b"a", b"\r", b"#x\n", b"$GPGGA,1*00\r\n"])
+    ).map(b"".join),
+    block=st.integers(1, 80),
+)
+def test_streaming_drops_exactly_the_annotation_lines(data: bytes, block: int) -> None:
+    """Read in blocks of any size, the stream is the file without its '#' lines."""
+    lines = data.split(b"\n")
+    want = b"".join(
+        ln + nl
+        for ln, nl in zip(lines, [b"\n"] * (len(lines) - 1) + [b""], strict=True)
+        if not ln.startswith(b"#")
+    )
+    pieces = list(rp.receiver_bytes(io.BytesIO(data), block))
+    assert b"".join(pieces) == want
+    assert all(len(p) <= block for p in pieces)  # bounded: never more than a block at once

@@ -134,13 +134,13 @@ COMMANDS: dict[str, Command | Group] = {
                         "--hours",
                         type=int_range(1),
                         default=48,
-                        help="hours the table covers (1-744)",
+                        help="hours the table covers (a tag holds 2048 identifiers)",
                     ),
                     arg(
                         "--interval",
-                        type=int_range(60, 86400),
+                        type=int_range(60, 65535),
                         default=900,
-                        help="seconds per identifier (60-86400)",
+                        help="seconds per identifier (60-65535; the beacon rolls every 900)",
                     ),
                     arg(
                         "--margin",

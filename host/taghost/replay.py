@@ -61,16 +61,30 @@ def parse_floor(text: str) -> int:
 
 
 def receiver_bytes(fh: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
-    """The receiver's bytes from a capture, in pieces of at most `block` bytes. Lines starting
-    with '#' are annotations (the gpsd captures' headers, a tester's notes), not receiver
-    output, and are left out; a line longer than a block is passed on in pieces."""
-    at_start, skip = True, False
-    while piece := fh.readline(block):
-        if at_start:
-            skip = piece.startswith(b"#")
-        if not skip:
-            yield piece
-        at_start = piece.endswith(b"\n")
+    """The receiver's bytes from a capture, in pieces of at most about `block` bytes. Lines
+    starting with '#' are annotations (the gpsd captures' headers, a tester's notes), not
+    receiver output, and are left out. Memory is one block plus one line, whatever the file."""
+    at_start, skip = True, False  # at a line start; inside an annotation line
+    while data := fh.read(block):
+        if not skip and not (at_start and data[:1] == b"#") and b"\n#" not in data:
+            yield data  # the common case: no annotation starts in this block
+            at_start = data.endswith(b"\n")
+            continue
+        i, n = 0, len(data)
+        while i < n:
+            j = data.find(b"\n", i)
+            end = n if j < 0 else j + 1
+            if at_start:
+                skip = data[i : i + 1] == b"#"
+            if not skip:
+                yield data[i:end]
+            at_start = j >= 0
+            i = end
+            if not skip and j >= 0 and b"\n#" not in data[i - 1 :]:
+                if i < n:
+                    yield data[i:]
+                at_start = data.endswith(b"\n")
+                break
 
 
 def chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -174,11 +188,11 @@ def first_date(fh: BinaryIO, limit: int = INFER_BYTES) -> int | None:
     pos = fh.tell()
     seen = 0
     try:
-        for piece in receiver_bytes(fh):
-            seen += len(piece)
+        while line := fh.readline(BLOCK):  # a line, or a block of one too long to be NMEA
+            seen += len(line)
             if seen > limit:
                 return None
-            day = _rmc_day(piece.strip())
+            day = _rmc_day(line.strip())
             if day is not None and day >= GPS_EPOCH_DAYS:
                 return day
         return None
