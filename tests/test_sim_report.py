@@ -261,6 +261,19 @@ def test_the_report_answers_what_when_where_and_when_we_knew(
     # The beacon-free run has no distance plot; the plots' time axes are on the local clock.
     labels = [[t for t, _ in p] for p in page["plots"]]
     assert any("03:00" in p and "02:00" not in p for p in labels)
+    # The screenshot: the coverage gap (orange), the breach diamond (red) are on the page.
+    png = tmp_path / "dst.png"
+    cmd = [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'shot'}"]
+    cmd += ["--window-size=1000,1400", f"--screenshot={png}", (d / "report.html").as_uri()]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+    _, _, shot = read_png(png.read_bytes())
+    px = Counter(row[x : x + 3] for row in shot for x in range(0, len(row), 3))
+
+    def near(rgb: tuple[int, int, int], tol: int = 30) -> int:
+        return sum(n for c, n in px.items() if all(abs(c[k] - rgb[k]) <= tol for k in range(3)))
+
+    assert near((0xF0, 0xA0, 0x20)) > 50  # the gap on the timeline (and the walk in it)
+    assert near((0xD6, 0x45, 0x45)) > 50  # the breach mark and the zone's edge
 
 
 def test_beacon_distance_is_on_a_log_scale(out: tuple[Path, runner.Result], tmp_path: Path) -> None:
