@@ -142,3 +142,23 @@ def test_piping_into_head_leaves_no_traceback(args: list[str]) -> None:
     p = subprocess.run(["bash", "-c", sh], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
     assert p.returncode in (EXIT_OK, EXIT_PIPE_CLOSED)
+
+
+def test_a_missing_dependency_is_named_and_a_missing_own_module_is_a_crash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = cli.importlib.import_module
+
+    def gone(name: str) -> object:
+        if name == "tagsim.cli":
+            raise ModuleNotFoundError("No module named 'shapely'", name="shapely")
+        return real(name)
+
+    monkeypatch.setattr(cli.importlib, "import_module", gone)
+    assert cli.main(["sim", "list"]) == EXIT_BAD_INPUT
+    assert "pip install shapely" in capsys.readouterr().err
+    monkeypatch.setattr(cli.importlib, "import_module", real)
+    sim = cli.COMMANDS["sim"]
+    assert isinstance(sim, cli.Group)
+    monkeypatch.setitem(sim.commands, "list", cli.Command("x", "tagsim.nosuchmodule:f"))
+    assert cli.main(["sim", "list"]) == EXIT_CRASH

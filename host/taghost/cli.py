@@ -244,8 +244,11 @@ def handler(spec: str) -> Callable[[argparse.Namespace], int]:
     mod, _, fn = spec.partition(":")
     try:
         module = importlib.import_module(mod)
-    except ImportError as e:  # an optional dependency of this one tool is missing
-        raise UserError(f"not available in this installation: {e}") from None
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in ("tagcore", "taghost", "tagsim"):
+            raise  # our own module missing: a broken install or a bug, a crash
+        # A third-party dependency of this one tool is missing: the user can install it.
+        raise UserError(f"needs the Python package {e.name!r}: pip install {e.name}") from None
     return getattr(module, fn)  # type: ignore[no-any-return]
 
 
