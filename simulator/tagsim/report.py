@@ -79,7 +79,7 @@ MARKERS = {
     "breach": ("#d64545", "diamond", "zone breach (alert)"),
     "approach": ("#e08a00", "triangle", "approach ring (wearer warned)"),
     "end": ("#1f9d55", "square", "breach over (left the zone)"),
-    "entry": ("#111111", "cross", "true entry (ground truth)"),
+    "entry": ("#111111", "cross", "true breach (ground truth)"),
     "proximity": ("#8a4baf", "star", "beacon / victim alert"),
     "loc_lost": ("#6b7480", "circle", "location lost / no-fix warning"),
     "tamper": ("#111111", "octagon", "tamper"),
@@ -620,7 +620,7 @@ def headline(
     matched = {e.alert for e in episodes if e.alert is not None}
     for e in episodes:
         what = (
-            f"Curfew broken ({_esc(e.zone_name)})"
+            f"Curfew broken: {_esc(e.zone_name)}"
             if e.kind == "curfew"
             else f"Entered exclusion zone {_esc(e.zone_name)}"
         )
@@ -630,7 +630,7 @@ def headline(
             continue
         srv = (
             f"server received it <b>{_esc(story.clock(e.at_server, tz))}</b> "
-            f"({_delay(e.t, e.at_server)} after the entry)"
+            f"({_delay(e.t, e.at_server)} after the true moment)"
             if e.at_server is not None
             else "<b>never reached the server</b> in this run"
         )
