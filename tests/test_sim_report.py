@@ -284,3 +284,25 @@ def test_beacon_distance_is_on_a_log_scale(out: tuple[Path, runner.Result], tmp_
     # Decades equally far apart on the screen: 1 to 10 m as tall as 10 to 100 m.
     assert y["1"] > y["10"] > y["100"]
     assert abs((y["1"] - y["10"]) - (y["10"] - y["100"])) < 1.5
+
+
+def test_time_ticks_follow_the_wall_clock_across_dst() -> None:
+    """The night clocks go forward in Berlin (02:00 CET -> 03:00 CEST, 01:00 UTC): hourly ticks
+    read 00:00, 01:00, 03:00, 04:00 ..., each at the instant zoneinfo says."""
+    berlin = ZoneInfo("Europe/Berlin")
+    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    t0 = int((datetime(2026, 3, 28, 23, 0, tzinfo=timezone.utc) - epoch).total_seconds())
+    ticks = report.time_ticks(t0, t0 + 6 * 3600, berlin)
+    labels = [lab.split()[-1] for _, lab in ticks]
+    assert "02:00" not in labels and {"01:00", "03:00", "04:00"} <= set(labels)
+    for t, lab in ticks:
+        wall = (epoch + timedelta(seconds=t)).astimezone(berlin).strftime("%H:%M")
+        assert lab.endswith(wall)
+
+
+def test_an_unknown_time_zone_is_a_scenario_error(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(DST_NIGHT.replace("Europe/Berlin", "Europe/Berlinn"))
+    (tmp_path / "zones").symlink_to(runner.SCENARIOS / "zones")
+    with pytest.raises(scenario.ScenarioError, match="timezone: unknown time zone"):
+        scenario.load(f)
