@@ -21,7 +21,7 @@ from pngread import read_png
 from shapely.geometry import shape
 from taghost.cli import main as opentag
 from taghost.errors import EXIT_CRASH
-from tagsim import report, runner, scenario
+from tagsim import report, runner, scenario, story
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -306,3 +306,18 @@ def test_an_unknown_time_zone_is_a_scenario_error(tmp_path: Path) -> None:
     (tmp_path / "zones").symlink_to(runner.SCENARIOS / "zones")
     with pytest.raises(scenario.ScenarioError, match="timezone: unknown time zone"):
         scenario.load(f)
+
+
+@pytest.mark.parametrize("which", ["dst", "out"])
+def test_the_story_agrees_with_the_metrics(which: str, request: pytest.FixtureRequest) -> None:
+    """Each true breach, its alert and the server's receipt: the same as the run's metrics."""
+    _, res = request.getfixturevalue(which)
+    m = res.metrics
+    eps = story.episodes(res.run, m)
+    assert len(eps) == m["truth_zone_entries"] + m["truth_curfew_breaches"]
+    hit = [e for e in eps if e.alert is not None]
+    assert len(hit) == m["alerts_matched"] and len(eps) - len(hit) == m["missed_entries"]
+    if hit:
+        assert max(max(0, e.alert - e.t) for e in hit) == m["alert_delay_max_s"]
+        got = [e.at_server - e.t for e in hit if e.at_server is not None]
+        assert max(got) == m["server_delay_max_s"]

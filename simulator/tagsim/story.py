@@ -117,17 +117,17 @@ def episodes(run: Run, m: dict[str, Any]) -> list[Episode]:
         for t, ln in run.log.tag_lines
         if (f := ln.split())[0] == "A" and len(f) >= 4
     ]
-    pairs = metrics.match_alerts(truth, zone_alerts)["pairs"] if truth else []
+    # Per zone, so each pair is found by (zone, true moment): one zone's episodes never start
+    # in the same second. An alert for one zone never explains another zone's entry anyway.
+    alert_of: dict[tuple[int, int], int] = {}
+    for zid in {e.id for e in truth}:
+        mine = [e for e in truth if e.id == zid]
+        for tt, ta in metrics.match_alerts(mine, [a for a in zone_alerts if a[1] == zid])["pairs"]:
+            alert_of[(zid, tt)] = ta
     ups = acked_uploads(run)
     out = []
-    used: set[int] = set()
     for ev in truth:
-        alert = next(
-            (a for (tt, a) in pairs if tt == ev.t and a not in used),
-            None,
-        )
-        if alert is not None:
-            used.add(alert)
+        alert = alert_of.get((ev.id, ev.t))
         out.append(
             Episode(
                 ev.id,
