@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -55,7 +55,6 @@ class Group:
     help: str
     commands: dict[str, Command]
     default: str | None = None  # `opentag sim FILE` means `opentag sim run FILE`
-    description: str = field(default="")
 
 
 def _zone_args(out: bool) -> tuple[Arg, ...]:

@@ -209,14 +209,11 @@ def map_svg(
         x, y = pr(p.lat, p.lon)
         what = "curfew broken" if e.kind == "curfew" else f"entered {e.zone_name}"
         out.append(marker("entry", x, y, f"true: {what} {story.local(e.t, tz)}", big=True))
-    for a in alerts:
-        x, y = pr(a["lat"], a["lon"])
-        kind = a.get("story_kind", a["kind"])
-        out.append(
-            marker(
-                kind, x, y, f"{a.get('what', kind)} {story.local(a['t'], tz)}", big=kind == "breach"
-            )
-        )
+    for al in alerts:
+        x, y = pr(al["lat"], al["lon"])
+        kind = al.get("story_kind", al["kind"])
+        title = f"{al.get('what', kind)} {story.local(al['t'], tz)}"
+        out.append(marker(kind, x, y, title, big=kind == "breach"))
     # scale bar: a round number of metres near 120 px
     mpp = pr.metres_per_px()
     m = 10 ** math.floor(math.log10(max(mpp * 120, 1)))
