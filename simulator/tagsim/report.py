@@ -698,14 +698,14 @@ def render(
     eps = story.episodes(run, metrics)
     als = story.alerts(run)
     gaps = story.coverage_gaps(run)
-    kinds = {(a.t, a.what): a.kind for a in als}
     shown = []
     for a in alerts:  # the map: zone events by kind, proximity and tamper alerts
         k = "loc_lost"
         what = EVENT_NAMES.get(a["kind"], a["kind"])
         if a["kind"] == "A" and len(a["fields"]) >= 6:
-            what = ": ".join(zone_alert_text(run, ["A", "", *a["fields"]]))
-            k = kinds.get((a["t"], what), "loc_lost")
+            what = " ".join(zone_alert_text(run, ["A", "", *a["fields"]]))
+            k = story.ZONE_KIND.get(int(a["fields"][1]), "loc_lost")
+            k = k if k in MARKERS else "loc_lost"  # no-fix warning, location back
         elif a["kind"] == "P":
             if int(a["fields"][1]) not in story.PROX_ALERTS:
                 continue
