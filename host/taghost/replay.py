@@ -61,30 +61,23 @@ def parse_floor(text: str) -> int:
 
 
 def receiver_bytes(fh: BinaryIO, block: int = BLOCK) -> Iterator[bytes]:
-    """The receiver's bytes from a capture, in pieces of at most about `block` bytes. Lines
-    starting with '#' are annotations (the gpsd captures' headers, a tester's notes), not
-    receiver output, and are left out. Memory is one block plus one line, whatever the file."""
+    """The receiver's bytes from a capture, in pieces of at most `block` bytes. Lines starting
+    with '#' are annotations (the gpsd captures' headers, a tester's notes), not receiver
+    output, and are left out. Memory is one block, whatever the file."""
     at_start, skip = True, False  # at a line start; inside an annotation line
     while data := fh.read(block):
-        if not skip and not (at_start and data[:1] == b"#") and b"\n#" not in data:
-            yield data  # the common case: no annotation starts in this block
-            at_start = data.endswith(b"\n")
-            continue
         i, n = 0, len(data)
         while i < n:
-            j = data.find(b"\n", i)
-            end = n if j < 0 else j + 1
-            if at_start:
-                skip = data[i : i + 1] == b"#"
-            if not skip:
-                yield data[i:end]
-            at_start = j >= 0
+            if skip or (at_start and data[i] == 0x23):  # '#': an annotation to its line end
+                j = data.find(b"\n", i)
+                skip, at_start = j < 0, j >= 0
+                i = n if j < 0 else j + 1
+                continue
+            k = data.find(b"\n#", i)  # receiver bytes up to the next annotation, in one piece
+            end = n if k < 0 else k + 1
+            yield data[i:end] if i or end < n else data
+            at_start = data[end - 1] == 0x0A
             i = end
-            if not skip and j >= 0 and b"\n#" not in data[i - 1 :]:
-                if i < n:
-                    yield data[i:]
-                at_start = data.endswith(b"\n")
-                break
 
 
 def chunks(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
