@@ -6,7 +6,7 @@ report (report.py) draws them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ def clock(t: float, tz: ZoneInfo) -> str:
 
 
 def to_local(t: float, tz: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(to_datetime(int(t)).timestamp(), timezone.utc).astimezone(tz)
+    return to_datetime(int(t)).astimezone(tz)
 
 
 @dataclass(frozen=True)
