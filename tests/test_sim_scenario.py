@@ -177,3 +177,79 @@ def test_any_document_is_accepted_or_rejected_with_a_scenario_error(doc: dict) -
         scenario.parse(base, "<h>")
     except scenario.ScenarioError as e:
         assert str(e).startswith("<h>")
+
+
+def _gpx_file(path: Path, pts: list[tuple[float, float]], route: bool) -> None:
+    """A GPX written as a GPS app writes one (text, not gpxpy, so any number can be put in)."""
+    tag = "rtept" if route else "trkpt"
+    body = "".join(f'<{tag} lat="{la}" lon="{lo}"></{tag}>' for la, lo in pts)
+    wrap = f"<rte>{body}</rte>" if route else f"<trk><trkseg>{body}</trkseg></trk>"
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        f'xmlns="http://www.topografix.com/GPX/1/1">{wrap}</gpx>'
+    )
+
+
+_good = st.tuples(st.floats(52.50, 52.54), st.floats(13.36, 13.40))
+_bad = st.one_of(
+    st.tuples(
+        st.floats(min_value=90, exclude_min=True) | st.floats(max_value=-90, exclude_max=True),
+        st.floats(-180, 180),
+    ),
+    st.tuples(
+        st.floats(-90, 90),
+        st.floats(min_value=180, exclude_min=True) | st.floats(max_value=-180, exclude_max=True),
+    ),
+    st.tuples(st.sampled_from([float("nan"), float("inf"), float("-inf")]), st.floats(-180, 180)),
+    st.tuples(st.floats(-90, 90), st.sampled_from([float("nan"), float("inf")])),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pts=st.lists(_good, min_size=1, max_size=6),
+    bad=_bad,
+    where=st.integers(0, 6),
+    route=st.booleans(),
+)
+def test_a_gpx_point_off_the_globe_is_refused(
+    tmp_path: Path,
+    pts: list[tuple[float, float]],
+    bad: tuple[float, float],
+    where: int,
+    route: bool,
+) -> None:
+    """A GPX with lat 952 was accepted and simulated 7,000 h of walking."""
+    pts = [*pts[:where], bad, *pts[where:]]
+    _gpx_file(tmp_path / "r.gpx", pts, route)
+    with pytest.raises(scenario.ScenarioError, match=r"itinerary\[1\]\.gpx: .*point \d+"):
+        _load(tmp_path, BASE + 'gpx = "r.gpx"\n')
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pts=st.lists(_good, min_size=2, max_size=6), route=st.booleans())
+def test_a_gpx_on_the_globe_is_taken_point_for_point(
+    tmp_path: Path, pts: list[tuple[float, float]], route: bool
+) -> None:
+    _gpx_file(tmp_path / "r.gpx", pts, route)
+    sc = _load(tmp_path, BASE + 'gpx = "r.gpx"\n')
+    leg = sc.itinerary[1]
+    assert isinstance(leg, scenario.Go) and leg.via == tuple(pts)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("key", ["lat", "lon", "radius_m"])
+def test_non_finite_numbers_are_refused(tmp_path: Path, key: str, value: str) -> None:
+    """TOML has nan and inf; no range check refuses nan (every comparison is false)."""
+    text = BASE.replace(
+        "lat = 52.52\nlon = 13.37\n", "lat = 52.52\nlon = 13.37\n" if key != "lat" else ""
+    )
+    text = text.replace('name = "a"\n', f'name = "a"\n{key} = {value}\n', 1)
+    if key == "lon":
+        text = text.replace("lon = 13.37\n", "", 1)
+    with pytest.raises(scenario.ScenarioError, match=rf"places\[0\]\.{key}"):
+        _load(tmp_path, text)

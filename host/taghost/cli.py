@@ -1,129 +1,299 @@
-"""The `opentag` command: host tools around the tag's core."""
+"""The `opentag` command: host tools around the tag's core (docs/cli.md).
+
+One front end. Every command is one entry in COMMANDS: its help, its handler as
+"module:function" (imported only when that command runs, so a tool whose dependencies are
+missing cannot break the others) and its options. A handler takes the parsed options and
+returns an exit code; it raises `UserError` for input the user can fix. Errors are caught here,
+in one place, and mapped to the exit codes of `taghost.errors`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
+import os
 import sys
-from pathlib import Path
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
-from tagcore.nmea import DEFAULT_FLOOR_DAYS
+from taghost.argtypes import int_range, iso_date
+from taghost.build import ARCHES
+from taghost.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CRASH,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE_CLOSED,
+    UserError,
+)
 
-from taghost import build as buildmod
-from taghost import replay as rp
-from taghost.paths import DEMO_CAPTURE
-
-# The demo capture dates from 2022: its receiver era starts at the April 2019 rollover.
-DEMO_FLOOR = "2019-04-07"
+Arg = tuple[tuple[str, ...], dict[str, Any]]
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
-    path = Path(args.file) if args.file else DEMO_CAPTURE
-    floor = args.floor or (DEMO_FLOOR if not args.file else None)
-    floor_days = rp.parse_floor(floor) if floor else DEFAULT_FLOOR_DAYS
-    result = rp.replay_file(path, floor_days=floor_days, chunk=args.chunk)
-    if args.json:
-        json.dump(
-            {
-                "source": result.source,
-                "fixes": [dict(v.fix._asdict(), accepted=v.accepted) for v in result.verdicts],
-                "reader_counts": result.reader_counts,
-                "filter_counts": result.filter_counts,
-                "sentences": result.sentences,
-            },
-            sys.stdout,
-            indent=1,
-        )
-        print()
-        return 0
-    print(f"replaying {result.source}")
-    print(
-        f"  {result.bytes_in} bytes in {args.chunk}-byte chunks, "
-        f"date floor {rp.floor_text(floor_days)}"
+def arg(*names: str, **opts: Any) -> Arg:
+    """One option or positional, as `ArgumentParser.add_argument(*names, **opts)` takes it."""
+    return names, opts
+
+
+JSON = arg("--json", action="store_true", help="machine-readable output on stdout")
+RUNTIME = arg("--runtime", choices=("cpython", "micropython"), default="cpython")
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    handler: str  # "module:function"; the function takes the parsed options, returns an exit code
+    args: tuple[Arg, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    """A command with subcommands (`opentag zones check ...`)."""
+
+    help: str
+    commands: dict[str, Command]
+    default: str | None = None  # `opentag sim FILE` means `opentag sim run FILE`
+
+
+def _zone_args(out: bool) -> tuple[Arg, ...]:
+    today = datetime.now(timezone.utc).date()
+    args = (
+        arg("file"),
+        arg("--start", type=iso_date, default=today, help="horizon start (UTC date)"),
+        arg("--weeks", type=int_range(1, 26), default=4, help="horizon in weeks (1-26)"),
     )
-    print(rp.HEADER)
-    shown = result.verdicts
-    if not args.all and len(shown) > 30:
-        for v in shown[:20]:
-            print(rp.format_fix(v))
-        print(f"  ... {len(shown) - 25} more (--all shows every fix) ...")
-        shown = shown[-5:]
-    for v in shown:
-        print(rp.format_fix(v))
-    acc = len(result.accepted)
-    print(
-        f"\n{result.sentences} sentences used, {result.epochs} epochs, "
-        f"{acc} fixes accepted, {len(result.verdicts) - acc} rejected"
-    )
-    print("dropped or skipped by the reader:")
-    for k, v in sorted(result.reader_counts.items(), key=lambda kv: -kv[1]) or [("(nothing)", 0)]:
-        print(f"  {k:20} {v}")
-    print("rejected by the fix filter:")
-    for k, v in sorted(result.filter_counts.items(), key=lambda kv: -kv[1]) or [("(nothing)", 0)]:
-        print(f"  {k:20} {v}")
-    return 0
+    return (*args, arg("--out", required=True, help="blob file to write")) if out else args
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    files = buildmod.build(out, march=args.march, opt=args.opt)
-    size = sum(f.stat().st_size for f in files)
-    print(f"{len(files)} modules compiled for {args.march} into {out} ({size} bytes)")
-    return 0
-
-
-# Subcommands whose tools live in their own modules: `opentag NAME ARGS...` calls MODULE.main(ARGS).
-DELEGATED = {
-    "sim": ("tagsim.cli", "run simulated wear scenarios (see docs/simulator.md)"),
-    "zones": ("taghost.zonecli", "validate and compile GeoJSON zones and curfew schedules"),
-    "beacon": ("taghost.beaconcli", "victim-beacon keys and identifier windows for a tag"),
+COMMANDS: dict[str, Command | Group] = {
+    "replay": Command(
+        "replay an NMEA capture through the core's reader and fix filter",
+        "taghost.replaycli:cmd_replay",
+        (
+            arg("file", nargs="?", help="capture file (default: the corpus's quectel-eg25-g.log)"),
+            arg(
+                "--floor",
+                help="date floor YYYY-MM-DD for GPS week rollover correction "
+                "(default: inferred from the capture's first date)",
+            ),
+            arg(
+                "--chunk", type=int_range(1, 1 << 20), default=256, help="UART chunk size in bytes"
+            ),
+            arg("--all", action="store_true", help="print every fix"),
+            JSON,
+        ),
+    ),
+    "build": Command(
+        "compile firmware/ to .mpy with mpy-cross",
+        "taghost.build:cmd_build",
+        (
+            arg("--out", default="build/firmware"),
+            arg("--march", default="xtensawin", choices=ARCHES),
+            arg("--opt", type=int_range(0, 3), default=3, help="mpy-cross -O level (0 to debug)"),
+            JSON,
+        ),
+    ),
+    "zones": Group(
+        "validate and compile GeoJSON zones and curfew schedules",
+        {
+            "check": Command(
+                "validate a GeoJSON zone file and print a summary",
+                "taghost.zonecli:cmd_check",
+                _zone_args(out=False),
+            ),
+            "compile": Command(
+                "compile a GeoJSON zone file into the tag's zone blob",
+                "taghost.zonecli:cmd_compile",
+                _zone_args(out=True),
+            ),
+            "show": Command(
+                "decode a compiled zone blob with the tag's own loader",
+                "taghost.zonecli:cmd_show",
+                (arg("file"),),
+            ),
+        },
+    ),
+    "beacon": Group(
+        "victim-beacon keys, the tag's identifier windows, battery life",
+        {
+            "keygen": Command(
+                "a new beacon secret (hex, mode 0600)",
+                "taghost.beaconcli:cmd_keygen",
+                (arg("--out", required=True), arg("--force", action="store_true")),
+            ),
+            "window": Command(
+                "the tag's identifier table for a window",
+                "taghost.beaconcli:cmd_window",
+                (
+                    arg("--secret", required=True, help="the beacon's key file"),
+                    arg("--start", required=True, help="ISO 8601 time, UTC unless given"),
+                    arg(
+                        "--hours",
+                        type=int_range(1),
+                        default=48,
+                        help="hours the table covers (a tag holds 2048 identifiers)",
+                    ),
+                    arg(
+                        "--interval",
+                        type=int_range(60, 65535),
+                        default=900,
+                        help="seconds per identifier (60-65535; the beacon rolls every 900)",
+                    ),
+                    arg(
+                        "--margin",
+                        type=int_range(0, 96),
+                        default=8,
+                        help="extra intervals each side for the beacon's clock drift (0-96)",
+                    ),
+                    arg("--beacon", type=int_range(0, 15), default=0),
+                    arg("--out", required=True),
+                    JSON,
+                ),
+            ),
+            "show": Command(
+                "describe a table or a secret (fingerprint only)",
+                "taghost.beaconcli:cmd_show",
+                (arg("file"), JSON),
+            ),
+            "battery": Command(
+                "beacon battery life from its board profile",
+                "taghost.beaconcli:cmd_battery",
+                (
+                    arg("--profile", help="beacon profile JSON (default: the ESP32 beacon)"),
+                    arg("--adv-ms", type=int_range(1), help="advertising interval, ms"),
+                    arg("--sleep", choices=("light", "awake")),
+                    JSON,
+                ),
+            ),
+        },
+    ),
+    "sim": Group(
+        "run simulated wear scenarios (docs/simulator.md)",
+        {
+            "run": Command(
+                "run a scenario (default: the commute) and write its report",
+                "tagsim.cli:cmd_run",
+                (
+                    arg("file", nargs="?", help="scenario TOML (default: the commute)"),
+                    arg("--out", help="output directory (default: out/sim/NAME)"),
+                    RUNTIME,
+                    arg("--seed", type=int_range(0), help="override the scenario's seed"),
+                    JSON,
+                ),
+            ),
+            "sweep": Command(
+                "run a scenario over several seeds and summarise the spread",
+                "tagsim.cli:cmd_sweep",
+                (
+                    arg("file", nargs="?"),
+                    arg("--seeds", type=int_range(1, 10000), default=10, help="how many seeds"),
+                    RUNTIME,
+                    JSON,
+                ),
+            ),
+            "list": Command(
+                "the scenario library and the board profiles",
+                "tagsim.cli:cmd_list",
+                (JSON,),
+            ),
+        },
+        default="run",
+    ),
 }
 
 
-def run_delegated(name: str, rest: list[str]) -> int:
+def _add(sub: Any, name: str, cmd: Command) -> None:
+    p = sub.add_parser(name, help=cmd.help, description=cmd.help)
+    for names, opts in cmd.args:
+        p.add_argument(*names, **opts)
+    p.set_defaults(handler=cmd.handler)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="opentag",
+        description="Host tools around the opentag core.",
+        epilog="exit codes: 0 ok/green, 1 red (run failed its expectations, file invalid), "
+        "2 bad input, 3 crash (a bug), 130 interrupted, 141 stdout closed",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, entry in COMMANDS.items():
+        if isinstance(entry, Command):
+            _add(sub, name, entry)
+            continue
+        g = sub.add_parser(name, help=entry.help, description=entry.help)
+        gsub = g.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+        for sname, cmd in entry.commands.items():
+            _add(gsub, sname, cmd)
+    return p
+
+
+def _with_default(argv: list[str]) -> list[str]:
+    """`opentag sim [FILE] [options]` runs: insert a group's default subcommand."""
+    if argv and isinstance(entry := COMMANDS.get(argv[0]), Group) and entry.default:
+        rest = argv[1:]
+        if not rest or (rest[0] not in entry.commands and rest[0] not in ("-h", "--help")):
+            return [argv[0], entry.default, *rest]
+    return argv
+
+
+def handler(spec: str) -> Callable[[argparse.Namespace], int]:
+    mod, _, fn = spec.partition(":")
     try:
-        mod = importlib.import_module(DELEGATED[name][0])
-    except ImportError as e:
-        print(f"`opentag {name}` is not available: {e}", file=sys.stderr)
-        return 2
-    return int(mod.main(rest))
+        module = importlib.import_module(mod)
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in ("tagcore", "taghost", "tagsim"):
+            raise  # our own module missing: a broken install or a bug, a crash
+        # A third-party dependency of this one tool is missing: the user can install it.
+        raise UserError(f"needs the Python package {e.name!r}: pip install {e.name}") from None
+    return getattr(module, fn)  # type: ignore[no-any-return]
+
+
+def _stdout_closed() -> int:
+    # Python flushes stdout again at exit: point it at /dev/null so that flush cannot fail.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_PIPE_CLOSED
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in DELEGATED:  # the tool parses its own options, --help included
-        return run_delegated(argv[0], argv[1:])
-    p = argparse.ArgumentParser(prog="opentag", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    r = sub.add_parser("replay", help="replay an NMEA capture through the core")
-    r.add_argument("file", nargs="?", help=f"capture file (default: {DEMO_CAPTURE.name})")
-    r.add_argument("--floor", help="date floor YYYY-MM-DD for GPS week rollover correction")
-    r.add_argument("--chunk", type=int, default=256, help="UART chunk size in bytes")
-    r.add_argument("--all", action="store_true", help="print every fix")
-    r.add_argument("--json", action="store_true", help="machine-readable output")
-    r.set_defaults(func=cmd_replay)
-
-    b = sub.add_parser("build", help="compile firmware/ to .mpy with mpy-cross")
-    b.add_argument("--out", default="build/firmware")
-    b.add_argument("--march", default="xtensawin", choices=buildmod.ARCHES)
-    b.add_argument(
-        "--opt", type=int, default=3, choices=range(4), help="mpy-cross -O level (0 to debug)"
-    )
-    b.set_defaults(func=cmd_build)
-
-    for name, (_, text) in DELEGATED.items():
-        d = sub.add_parser(name, help=text, add_help=False)
-        d.add_argument("rest", nargs=argparse.REMAINDER)
-        d.set_defaults(func=lambda a: run_delegated(a.cmd, a.rest))
-
-    args = p.parse_args(argv)
+    argv = _with_default(sys.argv[1:] if argv is None else list(argv))
     try:
-        return int(args.func(args))
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        print(f"opentag: {e}", file=sys.stderr)
-        return 2
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2, argparse's message printed)
+        return int(e.code or 0)
+    name = " ".join(x for x in (args.command, getattr(args, "subcommand", None)) if x)
+    try:
+        code = int(handler(args.handler)(args))
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+        return code
+    except UserError as e:
+        print(f"opentag {name}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return _stdout_closed()
+    except OSError as e:
+        if e.filename is None:  # not about a path the user gave: a crash
+            return _crash(name)
+        print(f"opentag {name}: {e.filename}: {e.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"opentag {name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        return _crash(name)
+
+
+def _crash(name: str) -> int:
+    traceback.print_exc()
+    print(
+        f"opentag {name}: crashed (exit {EXIT_CRASH}): this is a bug, not your input; "
+        "please report it with the traceback above",
+        file=sys.stderr,
+    )
+    return EXIT_CRASH
 
 
 if __name__ == "__main__":

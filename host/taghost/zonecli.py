@@ -3,13 +3,15 @@
 opentag zones check FILE.geojson [--start YYYY-MM-DD] [--weeks N]
 opentag zones compile FILE.geojson --out zones.bin [--start YYYY-MM-DD] [--weeks N]
 opentag zones show zones.bin
+
+The handlers; their options are wired in `taghost.cli.COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 from tagcore import zoneblob as B
@@ -109,34 +111,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
-
-
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="opentag zones", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    today = datetime.now(timezone.utc).date()
-    for name, fn, text in (
-        ("check", cmd_check, "validate a GeoJSON zone file and print a summary"),
-        ("compile", cmd_compile, "compile a GeoJSON zone file into the tag's zone blob"),
-    ):
-        c = sub.add_parser(name, help=text)
-        c.add_argument("file")
-        c.add_argument("--start", type=_date, default=today, help="horizon start (UTC date)")
-        c.add_argument("--weeks", type=int, default=DEFAULT_WEEKS, choices=range(1, 27))
-        c.set_defaults(func=fn)
-        if name == "compile":
-            c.add_argument("--out", required=True, help="blob file to write")
-    s = sub.add_parser("show", help="decode a compiled zone blob with the tag's own loader")
-    s.add_argument("file")
-    s.set_defaults(func=cmd_show)
-    args = p.parse_args(argv)
-    return int(args.func(args))
+    """`opentag zones ARGS`, for callers that hold this module. The options are wired in
+    `taghost.cli.COMMANDS`, the one front end."""
+    from taghost import cli
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    return cli.main(["zones", *argv])

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taghost import paths
+from taghost.errors import UserError
+
 from tagsim import docfile
 
-BOARDS_DIR = Path(__file__).resolve().parents[2] / "boards"
+BOARDS_DIR = paths.BOARDS  # a checkout's boards/, or the installed copy
 
 # Component -> states every profile must give a current for (mA).
 REQUIRED_CURRENTS = {
@@ -43,7 +46,7 @@ CITED = (
 )
 
 
-class BoardError(ValueError):
+class BoardError(UserError):
     """A board profile is missing or malformed; the message lists every problem found."""
 
 

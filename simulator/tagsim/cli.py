@@ -1,12 +1,15 @@
-"""`opentag sim`: run wear scenarios in virtual time (docs/simulator.md)."""
+"""`opentag sim`: run wear scenarios in virtual time (docs/simulator.md). The handlers; their
+options are wired in `taghost.cli.COMMANDS`."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
-import sys
 from pathlib import Path
+
+from taghost.errors import EXIT_OK, EXIT_RED
 
 from tagsim import boards, runner, scenario
 from tagsim.simtime import iso
@@ -83,10 +86,20 @@ def cmd_run(a: argparse.Namespace) -> int:
         sc.seed = a.seed
     res = runner.run_scenario(sc, a.runtime)
     out = Path(a.out) if a.out else Path("out") / "sim" / sc.name
+    if not a.json:  # the summary first: whatever happens writing the files, it is not lost
+        print(_summary(res), flush=True)
     paths = runner.write(res, out)
-    print(_summary(res))
-    print(f"  report: {paths['report'].resolve()}")
-    return 1 if res.red else 0
+    if a.json:
+        doc = {
+            "verdict": "red" if res.red else "green",
+            "metrics": res.metrics,
+            "expectations": res.checks,
+            "files": {k: str(p.resolve()) for k, p in paths.items()},
+        }
+        print(json.dumps(doc, indent=1, default=str))
+    else:
+        print(f"  report: {paths['report'].resolve()}")
+    return EXIT_RED if res.red else EXIT_OK
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
@@ -97,52 +110,60 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         res = runner.run_scenario(sc, a.runtime)
         results.append(res)
         red = "RED" if res.red else "ok"
-        print(
-            f"seed {sc.seed:4}: {red:3} fixes {res.metrics['fixes_recorded']:5} "
-            f"p95 {res.metrics['fix_error_p95_m']} m, battery {res.metrics['battery_end_pct']}%"
-        )
-    print(f"\n{base.name}: {a.seeds} seeds, {sum(r.red for r in results)} red")
-    print(f"  {'metric':28} {'min':>10} {'median':>10} {'max':>10}")
+        if not a.json:
+            print(
+                f"seed {sc.seed:4}: {red:3} fixes {res.metrics['fixes_recorded']:5} "
+                f"p95 {res.metrics['fix_error_p95_m']} m, "
+                f"battery {res.metrics['battery_end_pct']}%",
+                flush=True,
+            )
+    spread = {}
     for key in SUMMARY_KEYS:
         vals = [r.metrics[key] for r in results if isinstance(r.metrics.get(key), (int, float))]
         if vals:
-            print(f"  {key:28} {min(vals):10.4g} {statistics.median(vals):10.4g} {max(vals):10.4g}")
-    return 1 if any(r.red for r in results) else 0
+            spread[key] = {"min": min(vals), "median": statistics.median(vals), "max": max(vals)}
+    red_seeds = [r.metrics["seed"] for r in results if r.red]
+    if a.json:
+        doc = {
+            "scenario": base.name,
+            "seeds": [r.metrics["seed"] for r in results],
+            "red_seeds": red_seeds,
+            "spread": spread,
+        }
+        print(json.dumps(doc, indent=1))
+    else:
+        print(f"\n{base.name}: {a.seeds} seeds, {len(red_seeds)} red")
+        print(f"  {'metric':28} {'min':>10} {'median':>10} {'max':>10}")
+        for key, v in spread.items():
+            print(f"  {key:28} {v['min']:10.4g} {v['median']:10.4g} {v['max']:10.4g}")
+    return EXIT_RED if red_seeds else EXIT_OK
 
 
 def cmd_list(a: argparse.Namespace) -> int:
+    rows = []
     for p in sorted(runner.SCENARIOS.glob("*.toml")):
         sc = scenario.load(p)
-        print(f"{p.name:28} {sc.duration / 3600:7.1f} h from {iso(sc.start)}  {sc.description}")
+        rows.append(
+            {
+                "file": p.name,
+                "name": sc.name,
+                "hours": round(sc.duration / 3600, 1),
+                "start": iso(sc.start),
+                "description": sc.description,
+            }
+        )
+    if a.json:
+        print(json.dumps({"scenarios": rows, "boards": boards.available()}, indent=1))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['file']:28} {r['hours']:7.1f} h from {r['start']}  {r['description']}")
     print("\nboards: " + ", ".join(boards.available()))
-    return 0
+    return EXIT_OK
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="opentag sim", description=__doc__)
-    sub = p.add_subparsers(dest="cmd")
-    r = sub.add_parser("run", help="run a scenario (default: the commute) and write its report")
-    r.add_argument("file", nargs="?", help="scenario TOML (default: scenarios/commute.toml)")
-    r.add_argument("--out", help="output directory (default: out/sim/NAME)")
-    r.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython")
-    r.add_argument("--seed", type=int, help="override the scenario's seed")
-    r.set_defaults(func=cmd_run)
-    s = sub.add_parser("sweep", help="run a scenario over several seeds and summarise the spread")
-    s.add_argument("file", nargs="?")
-    s.add_argument("--seeds", type=int, default=10)
-    s.add_argument("--runtime", choices=("cpython", "micropython"), default="cpython")
-    s.set_defaults(func=cmd_sweep)
-    ls = sub.add_parser("list", help="the scenario library and the board profiles")
-    ls.set_defaults(func=cmd_list)
-    if not argv or argv[0] not in ("run", "sweep", "list", "-h", "--help"):
-        argv = ["run", *argv]  # `opentag sim [FILE] [options]`: run (the default scenario)
-    a = p.parse_args(argv)
-    try:
-        return int(a.func(a))
-    except (scenario.ScenarioError, boards.BoardError) as e:
-        print(f"opentag sim: {e}", file=sys.stderr)
-        return 2
+    """`opentag sim ARGS`, for callers that hold this module. The options are wired in
+    `taghost.cli.COMMANDS`, the one front end."""
+    from taghost import cli
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    return cli.main(["sim", *argv])

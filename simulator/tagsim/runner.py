@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taghost import paths
+
 from tagsim import engine, hooks, metrics, output
 from tagsim import runtime as runtime_mod
 from tagsim.scenario import Scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = paths.SCENARIOS  # a checkout's simulator/scenarios/, or the installed copy
 DEFAULT_SCENARIO = SCENARIOS / "commute.toml"
 
 

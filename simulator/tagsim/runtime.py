@@ -13,14 +13,14 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from taghost import build
+from taghost import build, paths
 
 from tagsim.boards import Board
 from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+FIRMWARE = paths.FIRMWARE
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
 PSRAM_HEAP = 2 * 1024 * 1024  # with PSRAM MicroPython's heap is megabytes (most of the 4-8 MB)
 

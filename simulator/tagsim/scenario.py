@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+from taghost.errors import UserError
 
 from tagsim import boards, docfile
 from tagsim.simtime import parse_clock, parse_duration, parse_instant
@@ -53,7 +56,7 @@ EXPECT_KEYS = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario file is malformed; the message names the file and the key."""
 
 
@@ -160,6 +163,7 @@ class Scenario:
     line_noise: float  # probability a UART byte is corrupted
     chunk_bytes: int  # largest UART chunk the shell reads at once
     extra: dict[str, Any] = field(default_factory=dict)
+    timezone: str | None = None  # IANA zone the report's local times are in (None: the zones')
 
 
 class _Reader:
@@ -192,6 +196,8 @@ class _Reader:
         self, key: str, default: Any = ..., lo: float | None = None, hi: float | None = None
     ) -> float:
         v = self.get(key, (int, float), default)
+        if v is not default and not math.isfinite(v):  # TOML has nan and inf; nan passes < and >
+            raise self.fail(key, f"{v} is not a finite number")
         if v is not default and ((lo is not None and v < lo) or (hi is not None and v > hi)):
             raise self.fail(key, f"{v} is out of range [{lo}, {hi}]")
         return v
@@ -239,9 +245,14 @@ def _latlon(r: _Reader, key: str, v: Any) -> tuple[float, float]:
         and len(v) == 2
         and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
     )
-    if not ok or not (-90 <= v[0] <= 90 and -180 <= v[1] <= 180):
+    if not ok or not _on_globe(v[0], v[1]):
         raise r.fail(key, f"expected [lat, lon] in degrees, got {v!r}")
     return (float(v[0]), float(v[1]))
+
+
+def _on_globe(lat: float, lon: float) -> bool:
+    """A latitude and longitude in degrees (nan and inf fail every comparison here)."""
+    return -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 def _env(r: _Reader, key: str, default: str) -> str:
@@ -263,6 +274,9 @@ def _gpx_points(r: _Reader, base: Path) -> tuple[tuple[float, float], ...]:
         raise r.fail("gpx", f"not a readable GPX file: {e}") from None
     pts = [(q.latitude, q.longitude) for t in g.tracks for s in t.segments for q in s.points]
     pts += [(q.latitude, q.longitude) for rt in g.routes for q in rt.points]
+    for i, (la, lo) in enumerate(pts):
+        if not _on_globe(la, lo):
+            raise r.fail("gpx", f"{p}: point {i} (lat {la}, lon {lo}) is not on the globe")
     if len(pts) < 2:
         raise r.fail("gpx", f"{p} holds fewer than two track or route points")
     return tuple(pts)
@@ -418,7 +432,22 @@ TOP_KEYS = {
     "tag",
     "expect",
     "uart",
+    "timezone",
 }
+
+
+def _timezone(v: object) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"expected an IANA time zone name such as 'Europe/London', got {v!r}")
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {v!r} (want an IANA name such as 'Europe/London')"
+        ) from None
+    return v
 
 
 def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None) -> Scenario:
@@ -561,6 +590,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         pending=frozenset(pending),
         line_noise=float(u.num("line_noise", 0.0, lo=0, hi=0.1)),
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
+        timezone=r.conv("timezone", _timezone, None),
     )
 
 
