@@ -24,7 +24,7 @@ import struct
 from array import array
 
 from tagcore.compat import const
-from tagcore.geo import cos_q15, lon_delta, udeg_to_dm
+from tagcore.geo import frame, lon_delta, project
 
 MAGIC = b"OTZC"
 VERSION = const(1)
@@ -81,11 +81,13 @@ class Zone:
         self.warn_dm = warn_dm
         self.lat0 = lat0
         self.lon0 = lon0
-        self.cos0 = cos_q15(lat0)
+        self.fr = frame(lat0)  # the local frame's coefficients (tagcore.geo.project)
         self.r_dm = r_dm
         self.rings = rings  # list of arrays of interleaved x, y (dm)
         self.win = win  # array of start, end pairs, or None: always active
         self.ext = (0, 0, 0, 0)  # local bounding box of the shape: xmin, ymin, xmax, ymax (dm)
+        # ... and in microdegrees, of its vertices (a circle: its centre): lat, lon min, max.
+        self.bbu = (lat0, lon0, lat0, lon0)
         # The monitor's (tagcore.zones): evidence so far, first fix of the stretch.
         self.ev = []  # type: list
         self.first = None
@@ -129,7 +131,7 @@ def parse_header(blob):
     return h
 
 
-def _ring(blob, i, end, lat0, lon0, cos0, ext):
+def _ring(blob, i, end, lat0, lon0, fr, ext, bbu):
     """Parse one ring at blob[i]; returns (array of x, y in dm, next index).
     The points are copied from the blob in one piece (the tag is little endian, like the
     format) and projected in place: no allocation per point, so loading a big config does not
@@ -150,8 +152,15 @@ def _ring(blob, i, end, lat0, lon0, cos0, ext):
             raise ValueError("near_pole")
         if lon > 180000000 or lon < -180000000 or lon - lon0 != lon_delta(lon, lon0):
             raise ValueError("antimeridian")
-        y = udeg_to_dm(lat - lat0)
-        x = (udeg_to_dm(lon - lon0) * cos0 + 16384) >> 15
+        x, y = project(fr, lat - lat0, lon - lon0)
+        if lat < bbu[0]:
+            bbu[0] = lat
+        if lon < bbu[1]:
+            bbu[1] = lon
+        if lat > bbu[2]:
+            bbu[2] = lat
+        if lon > bbu[3]:
+            bbu[3] = lon
         xy[k] = x
         xy[k + 1] = y
         if x < ext[0]:
@@ -205,9 +214,11 @@ def parse_zone(blob, i):
             last = v
         j += 8 * nwin
     ext = [0, 0, 0, 0]
+    bbu = [lat0, lon0, lat0, lon0]
     rings = []
+    fr = frame(lat0)
     for _ in range(nring):
-        xy, j = _ring(blob, j, end, lat0, lon0, cos_q15(lat0), ext)
+        xy, j = _ring(blob, j, end, lat0, lon0, fr, ext, bbu)
         rings.append(xy)
     if j != end:
         raise ValueError("bad_record_length")
@@ -234,6 +245,7 @@ def parse_zone(blob, i):
             raise ValueError("too_large")
     z = Zone(zid, kind, shape, warn_m * 10, lat0, lon0, r_dm, _small(rings, ext), win)
     z.ext = (ext[0], ext[1], ext[2], ext[3])
+    z.bbu = (bbu[0], bbu[1], bbu[2], bbu[3])
     return z, end
 
 

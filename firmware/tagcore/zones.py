@@ -17,10 +17,10 @@
 #   possible   the accuracy circle overlaps the forbidden region (e + a > 0)
 #   breach     confirmed by confirm_n consecutive fixes, spanning >= confirm_s seconds, each
 #              with a circle of circle_k10 / 10 x its accuracy inside by >= margin
-#              (e >= 2a + margin by default); or by the centre inside (e > 0) on every fix for
-#              >= sustain_s seconds (and >= confirm_n fixes). A stretch that a jump the
-#              receiver's velocity cannot explain carried into the zone (multipath) confirms
-#              only jump_s after the jump.
+#              (e >= 2a + margin by default); or by the centre inside by half its accuracy
+#              (2e >= a) on every fix for >= sustain_s seconds (and >= confirm_n fixes).
+#              A stretch that a jump the receiver's velocity cannot explain carried into the
+#              zone (multipath) confirms only jump_s after the jump.
 #   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
 #              hysteresis (e + a <= -hyst), or the zone's window closes
 # Worst-case confirmation delays as functions of the intervals are in docs/zones.md.
@@ -30,7 +30,7 @@ from collections import namedtuple
 from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta, udeg_to_dm
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 CLEAR = const(0)
@@ -79,18 +79,40 @@ V_EPREV = const(4)  # depth at the last fix that reached this zone's geometry
 V_ET = const(5)  # ... and that fix's time
 V_JUMPT = const(6)  # last unexplained jump deeper into the zone
 V_WARNT = const(7)  # last approach warning
-V_STRIDE = const(8)
+V_WARNED = const(8)  # 1: warned (or in a breach) and not yet seen clear of the ring again
+V_WRUN = const(9)  # consecutive fixes with the centre in the ring (armed) or clear of it
+V_WRUNT0 = const(10)  # ... since
+V_SUSN = const(11)  # consecutive fixes with the centre inside by half the accuracy or more
+V_SUSA = const(12)  # ... since
+V_STRIDE = const(13)
 _UNKNOWN = (0, 0, -1)
 
 
-def _udeg(dm, cos0, up):
-    # dm (north, or east when cos0 is given) to microdegrees, rounded away from the zone.
-    num = dm * DM_PER_UDEG_DEN
-    den = DM_PER_UDEG_NUM
-    if cos0:
-        num *= 32768
-        den *= cos0
-    return -((-num) // den) + 2 if up else num // den - 2
+def _grow(dm):
+    # A distance in dm to microdegrees along a meridian, rounded up: at least 1.1 dm per
+    # microdegree anywhere on WGS84 (1.1057 at the equator), and along a parallel divided
+    # by the cosine of its latitude.
+    return dm * 10 // 11 + 2
+
+
+def _bbox(bb, j, z, grow):
+    # The zone's box in microdegrees: its vertices' (or centre's) box, grown by the decision
+    # range, the radius and what the frame's curvature can move a straight local edge away
+    # from the straight line between its vertices in degrees (<= E^2 tan(lat) / R for an
+    # extent E; 2 E^2 / (R cos) bounds it).
+    x0, y0, x1, y1 = z.ext
+    e = max(-x0, -y0, x1, y1) + z.r_dm
+    c0 = cos_q15(z.lat0) or 1
+    m = grow + z.r_dm + 2 * e * e * 32768 // (63710000 * c0)
+    dlat = _grow(m)
+    lat0, lon0, lat1, lon1 = z.bbu
+    top = max(-lat0, lat1) + dlat
+    c = cos_q15(top if top < 89000000 else 89000000)
+    dlon = _grow(m) * 32768 // c + 2
+    bb[j] = lat0 - dlat
+    bb[j + 1] = lon0 - dlon
+    bb[j + 2] = lat1 + dlat
+    bb[j + 3] = lon1 + dlon
 
 
 def _arrays(n):
@@ -115,13 +137,7 @@ def _index(ix, zones, rules, max_acc_dm):
     for i in range(len(zones)):
         z = zones[i]
         z.cap = z.warn_dm + grow
-        x0, y0, x1, y1 = z.ext
-        c = z.cap
-        j = 4 * i
-        bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
-        bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
-        bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
-        bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
+        _bbox(bb, 4 * i, z, z.cap)
         kd[i] = z.kind
         chg[i] = -FAR  # unknown: the schedule is looked up on first use
         k = i * V_STRIDE
@@ -293,6 +309,9 @@ class ZoneMonitor:
                 if st[i]:
                     st[i] = CLEAR
                     self._reset(i)
+                k = i * V_STRIDE  # the next window starts afresh for the wearer's warnings
+                self.zv[k + V_WARNED] = 0
+                self.zv[k + V_WRUN] = 0
                 continue
             if far:
                 e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
@@ -362,6 +381,15 @@ class ZoneMonitor:
                 z.first = f
             v[k + V_SUS] += 1
             _keep(z.ev, f, n)
+            # The sustained rule counts only fixes whose centre is inside by half their
+            # accuracy: noise of one accuracy radius carries a wearer standing 25 m outside
+            # "inside" for minutes under indoor accuracy.
+            if 2 * e >= a:
+                if not v[k + V_SUSN]:
+                    v[k + V_SUSA] = t
+                v[k + V_SUSN] += 1
+            else:
+                v[k + V_SUSN] = 0
             if e >= a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]:
                 if not v[k + V_RUN]:
                     v[k + V_RUNT0] = t
@@ -375,11 +403,12 @@ class ZoneMonitor:
                     rule = RULE_CONSECUTIVE
             else:
                 v[k + V_RUN] = 0
-            if not rule and v[k + V_SUS] >= n and t - v[k + V_SUST0] >= r[B.R_SUSTAIN_S]:
+            if not rule and v[k + V_SUSN] >= n and t - v[k + V_SUSA] >= r[B.R_SUSTAIN_S]:
                 rule = RULE_SUSTAINED
         else:
             v[k + V_SUS] = 0
             v[k + V_RUN] = 0
+            v[k + V_SUSN] = 0
         if rule:
             ev = z.ev
             if rule == RULE_SUSTAINED and ev[0] is not z.first:
@@ -388,18 +417,65 @@ class ZoneMonitor:
             out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
             self._reset(i)
             self.st[i] = BREACH
+            v[k + V_WARNED] = 1  # no warning until the wearer is seen clear of the ring
+            v[k + V_WRUN] = 0
             return out
         s = _level(e, a, z.warn_dm)
-        if s and not self.st[i] and t - v[k + V_WARNT] >= APPROACH_REPEAT_S:
-            v[k + V_WARNT] = t
+        if self._warn(v, k, z, e, a, t):
             out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
         self.st[i] = s
         return out
+
+    def _warn(self, v, k, z, e, a, t):
+        # The wearer's approach warning, confirmed and with hysteresis like a breach, so that
+        # noise at the ring's edge (a wearer resting indoors near the edge of home) does not
+        # buzz all night. Armed: warn on one fix whose accuracy circle lies wholly within the
+        # ring (e - a >= -ring), or on confirm_n consecutive fixes spanning confirm_s with the
+        # centre in it. Then disarmed until the wearer is seen clear of the ring by the
+        # hysteresis: one fix whose circle_k10 / 10 x accuracy circle is, or exit_n
+        # consecutive fixes spanning confirm_s whose accuracy circle is. At most one warning
+        # per zone per APPROACH_REPEAT_S. Returns True to warn.
+        r = self.rules
+        ring = z.warn_dm
+        if v[k + V_WARNED]:
+            out = -ring - r[B.R_HYST_DM]
+            if e + a > out:
+                v[k + V_WRUN] = 0
+                return False
+            if not v[k + V_WRUN]:
+                v[k + V_WRUNT0] = t
+            v[k + V_WRUN] += 1
+            strong = e + a * r[B.R_CIRCLE_K10] // 10 <= out
+            if strong or (
+                v[k + V_WRUN] >= r[B.R_EXIT_N] and t - v[k + V_WRUNT0] >= r[B.R_CONFIRM_S]
+            ):
+                v[k + V_WARNED] = 0
+                v[k + V_WRUN] = 0
+            return False
+        if e - a >= -ring:
+            ok = True
+        elif e > -ring:
+            if not v[k + V_WRUN]:
+                v[k + V_WRUNT0] = t
+            v[k + V_WRUN] += 1
+            ok = v[k + V_WRUN] >= r[B.R_CONFIRM_N] and t - v[k + V_WRUNT0] >= r[B.R_CONFIRM_S]
+        else:
+            v[k + V_WRUN] = 0
+            ok = False
+        if not ok:
+            return False
+        v[k + V_WARNED] = 1
+        v[k + V_WRUN] = 0
+        if t - v[k + V_WARNT] < APPROACH_REPEAT_S:
+            return False
+        v[k + V_WARNT] = t
+        return True
 
     def _reset(self, i):
         k = i * V_STRIDE
         self.zv[k + V_RUN] = 0
         self.zv[k + V_SUS] = 0
+        self.zv[k + V_SUSN] = 0
         z = self.zones[i]
         z.ev = []
         z.first = None
@@ -440,9 +516,16 @@ class ZoneMonitor:
 
 def depth(z, lat, lon):
     """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
-    # tagcore.geo.offset_dm inlined: no tuple allocated per zone and fix.
-    y = udeg_to_dm(lat - z.lat0)
-    x = (udeg_to_dm(lon_delta(lon, z.lon0)) * z.cos0 + 16384) >> 15
+    # tagcore.geo.project inlined: no tuple allocated per zone and fix.
+    fr = z.fr
+    du = lat - z.lat0
+    dv = lon_delta(lon, z.lon0)
+    uu = du * du >> 12
+    vv = dv * dv >> 12
+    x = fr[0] - (fr[1] * du >> 24) - (fr[2] * uu >> 36) - (fr[3] * vv >> 36)
+    x = (dv * x + 134217728) >> 28
+    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 24) * vv >> 24)
+    y = (y + 134217728) >> 28
     if z.shape == B.SHAPE_POLYGON:
         e = sdist_polygon(x, y, z.rings, z.cap)
     elif z.shape == B.SHAPE_CIRCLE:

@@ -31,7 +31,7 @@ from shapely.ops import polylabel
 from shapely.validation import explain_validity
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
-from tagcore.geo import cos_q15, offset_dm
+from tagcore.geo import frame, lon_delta, project
 from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
 
 from taghost.zoneschedule import Schedule, parse_schedule, windows
@@ -151,10 +151,10 @@ def _anchor(rings: list[Ring]) -> tuple[int, int]:
 
 def local_m(anchor: tuple[int, int], ring: Ring) -> list[tuple[float, float]]:
     """The ring in the tag's local frame around `anchor`, in metres (x east, y north)."""
-    c = cos_q15(anchor[0])
+    fr = frame(anchor[0])
     out = []
     for lat, lon in ring:
-        x, y = offset_dm(anchor[0], anchor[1], c, lat, lon)
+        x, y = project(fr, lat - anchor[0], lon_delta(lon, anchor[1]))
         out.append((x / 10, y / 10))
     return out
 
