@@ -15,7 +15,14 @@ from pathlib import Path
 from tagcore import zoneblob as B
 from tagcore.civil import civil_from_days
 
-from taghost.zoneconfig import SHAPE_NAMES, ZoneConfigError, ZoneSpec, compile_blob, read_file
+from taghost.zoneconfig import (
+    SHAPE_NAMES,
+    ZoneConfigError,
+    ZoneFileError,
+    ZoneSpec,
+    compile_blob,
+    read_file,
+)
 from taghost.zoneschedule import windows
 
 DEFAULT_WEEKS = 4
@@ -45,19 +52,34 @@ def _summary(z: ZoneSpec, start: date, weeks: int) -> str:
     )
 
 
-def _load(path: str) -> list[ZoneSpec] | None:
+USAGE_ERROR = 2  # the file could not be read at all (a problem in a readable file: 1)
+
+
+def _load(path: str) -> list[ZoneSpec] | int:
+    """The zones, or the exit code after printing why not."""
     try:
         return read_file(Path(path))
+    except ZoneFileError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        return USAGE_ERROR
     except ZoneConfigError as e:
         print(f"{path}: {len(e.problems)} problem(s):", file=sys.stderr)
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
-        return None
+        return 1
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     zones = _load(args.file)
-    if zones is None:
+    if isinstance(zones, int):
+        return zones
+    try:  # everything `compile` would refuse (the device's limits), with the zone named
+        compile_blob(zones, args.start, args.weeks)
+    except ZoneConfigError as e:
+        print(f"{args.file}: {len(e.problems)} problem(s):", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
         return 1
     print(f"{args.file}: {len(zones)} zones, valid")
     for z in zones:
@@ -67,15 +89,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     zones = _load(args.file)
-    if zones is None:
-        return 1
+    if isinstance(zones, int):
+        return zones
     try:
         blob = compile_blob(zones, args.start, args.weeks)
     except ZoneConfigError as e:
         for p in e.problems:
             print(f"{args.file}: {p}", file=sys.stderr)
         return 1
-    Path(args.out).write_bytes(blob)
+    try:
+        Path(args.out).write_bytes(blob)
+    except OSError as e:
+        print(f"{args.out}: cannot be written ({e.strerror or e})", file=sys.stderr)
+        return USAGE_ERROR
     h = B.parse_header(blob)
     print(
         f"{args.out}: {len(blob)} bytes, {len(zones)} zones, valid "
@@ -85,7 +111,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    blob = Path(args.file).read_bytes()
+    try:
+        blob = Path(args.file).read_bytes()
+    except FileNotFoundError:
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as e:
+        print(f"{args.file}: cannot be read ({e.strerror or e})", file=sys.stderr)
+        return USAGE_ERROR
     try:
         h, zones = B.parse(blob)
     except ValueError as e:

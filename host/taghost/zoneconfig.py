@@ -60,6 +60,10 @@ class ZoneConfigError(ValueError):
         self.problems = problems
 
 
+class ZoneFileError(ZoneConfigError):
+    """The file itself could not be read (missing, a directory, not UTF-8 text)."""
+
+
 @dataclass
 class ZoneSpec:
     id: int
@@ -85,7 +89,8 @@ def _position(p: object, where: str) -> tuple[int, int]:
     if not isinstance(p, list | tuple) or len(p) < 2:
         raise ValueError(f"{where}: a position must be [lon, lat]")
     lon, lat = p[0], p[1]
-    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (lon, lat)):
+    ok = (isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat))
+    if not all(ok) or not all(math.isfinite(v) for v in (lon, lat)):
         raise ValueError(f"{where}: coordinates must be finite numbers")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude")
@@ -109,7 +114,27 @@ def _ring(coords: object, where: str, closed: bool) -> Ring:
     need = 3 if closed else 2
     if len(out) < need:
         raise ValueError(f"{where}: fewer than {need} distinct points")
+    if len(out) > B.MAX_POINTS:
+        raise ValueError(
+            f"{where}: {len(out)} points; the tag takes at most {B.MAX_POINTS} per ring "
+            "(simplify it or split the zone)"
+        )
     return out
+
+
+def _record_bytes(rings: list[Ring], nwin: int) -> int:
+    """The size of the zone's record in the blob (it must fit its u16 length field)."""
+    return B.REC_LEN + 8 * nwin + sum(2 + 8 * len(r) for r in rings)
+
+
+def _check_record(rings: list[Ring], where: str) -> None:
+    n = _record_bytes(rings, 0)
+    if n > 0xFFFF:
+        total = sum(len(r) for r in rings)
+        raise ValueError(
+            f"{where}: {total} vertices in all its rings; the tag's record holds at most "
+            f"{(0xFFFF - B.REC_LEN - 2 * len(rings)) // 8} (simplify it or split the zone)"
+        )
 
 
 def _check_lat_lon(rings: list[Ring], where: str, closed: bool = True) -> None:
@@ -173,10 +198,15 @@ def _check_extent(rings: list[Ring], anchor: tuple[int, int], pad_dm: int, where
 def _polygon(coords: object, where: str) -> tuple[list[Ring], tuple[int, int], float]:
     if not isinstance(coords, list) or not coords:
         raise ValueError(f"{where}: a polygon needs at least its outer ring")
+    if len(coords) > B.MAX_RINGS:
+        raise ValueError(
+            f"{where}: {len(coords) - 1} holes; the tag takes at most {B.MAX_RINGS - 1}"
+        )
     rings = [
         _ring(r, f"{where}, {'outer ring' if k == 0 else f'hole {k}'}", True)
         for k, r in enumerate(coords)
     ]
+    _check_record(rings, where)
     _check_lat_lon(rings, where)
     anchor = _anchor(rings)
     _check_extent(rings, anchor, 0, where)
@@ -328,8 +358,21 @@ def read_zones(doc: object) -> list[ZoneSpec]:
 
 
 def read_file(path: Path) -> list[ZoneSpec]:
+    """The zones of a GeoJSON file; ZoneFileError if it cannot be read as UTF-8 text."""
     try:
-        doc = json.loads(Path(path).read_text())
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ZoneFileError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise ZoneFileError([f"{path}: is a directory, not a GeoJSON file"]) from None
+    except OSError as e:
+        raise ZoneFileError([f"{path}: cannot be read ({e.strerror or e})"]) from None
+    except UnicodeDecodeError as e:
+        raise ZoneFileError(
+            [f"{path}: not UTF-8 text (byte {e.start}); GeoJSON must be UTF-8 (RFC 7946)"]
+        ) from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ZoneConfigError([f"{path}: not JSON ({e})"]) from None
     return read_zones(doc)
@@ -343,14 +386,29 @@ def compile_blob(
 
     t0 = seconds_2000(EPOCH_2000.replace(year=start.year, month=start.month, day=start.day))
     t1 = t0 + weeks * 7 * 86400
-    recs = []
+    recs, problems = [], []
     for z in zones:
         win = windows(z.schedule, start, weeks) if z.schedule else []
         if z.schedule and not win:
-            raise ZoneConfigError([f"{z.label()}: its schedule has no window in the horizon"])
-        recs.append(
-            W.zone_record(z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, win, z.rings)
-        )
+            problems.append(f"{z.label()}: its schedule has no window in the horizon")
+        elif len(win) > B.MAX_WINDOWS:
+            problems.append(
+                f"{z.label()}: its schedule has {len(win)} windows in {weeks} weeks; the tag "
+                f"takes at most {B.MAX_WINDOWS} (fewer weeks, or fewer windows a day)"
+            )
+        elif _record_bytes(z.rings, len(win)) > 0xFFFF:
+            problems.append(
+                f"{z.label()}: {sum(len(r) for r in z.rings)} vertices and {len(win)} windows "
+                "do not fit the tag's zone record (64 KB); simplify it or shorten the horizon"
+            )
+        else:
+            recs.append(
+                W.zone_record(
+                    z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, win, z.rings
+                )
+            )
+    if problems:
+        raise ZoneConfigError(problems)
     blob = bytes(W.blob(recs, t0, t1, rules))
     err = ZoneMonitor(blob).error  # the device's own loader must take it
     if err is not None:
