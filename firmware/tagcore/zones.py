@@ -22,7 +22,8 @@
 #              A stretch that a jump the receiver's velocity cannot explain carried into the
 #              zone (multipath) confirms only jump_s after the jump.
 #   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
-#              hysteresis (e + a <= -hyst), or the zone's window closes
+#              hysteresis (e + a <= -hyst), or spanning >= CENTRE_EXIT_S with the centre
+#              outside by it (e <= -hyst), or the zone's window closes
 # Worst-case confirmation delays as functions of the intervals are in docs/zones.md.
 from array import array
 from collections import namedtuple
@@ -57,6 +58,7 @@ END_RELOAD = const(5)  # a new configuration replaced the zone
 
 DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never reach us
 APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
+CENTRE_EXIT_S = const(60)  # the centre outside by the hysteresis this long ends a breach
 STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
 STEP_SLACK_DM = const(50)
 FAR = const(0x3FFFFFFF)  # "never": no schedule change ahead (largest small int on the ESP32)
@@ -359,19 +361,34 @@ class ZoneMonitor:
             v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t
-        if self.st[i] == BREACH:  # the run counts fixes clear of the zone
-            if e + a <= -r[B.R_HYST_DM]:
-                if not v[k + V_RUN]:
-                    v[k + V_RUNT0] = t
+        if self.st[i] == BREACH:
+            # Two runs end a breach: the accuracy circle outside by the hysteresis (e + a <=
+            # -hyst) on exit_n fixes spanning confirm_s; or the centre outside by it (e <= -hyst,
+            # V_SUS*) on exit_n fixes spanning CENTRE_EXIT_S, for a wearer back home in a zone
+            # smaller than the indoor accuracy circle, where the first can never hold.
+            h = r[B.R_HYST_DM]
+            x_n = r[B.R_EXIT_N]
+            if e <= -h:
+                if not v[k + V_SUSN]:
+                    v[k + V_SUSA] = t
                     z.ev = []
-                v[k + V_RUN] += 1
-                _keep(z.ev, f, r[B.R_EXIT_N])
-                if v[k + V_RUN] >= r[B.R_EXIT_N] and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]:
-                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
-                    self._reset(i)
-                    self.st[i] = _level(e, a, z.warn_dm)
+                v[k + V_SUSN] += 1
+                _keep(z.ev, f, x_n)
+                if e + a <= -h:
+                    if not v[k + V_RUN]:
+                        v[k + V_RUNT0] = t
+                    v[k + V_RUN] += 1
+                else:
+                    v[k + V_RUN] = 0
             else:
+                v[k + V_SUSN] = 0
                 v[k + V_RUN] = 0
+            if (v[k + V_RUN] >= x_n and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]) or (
+                v[k + V_SUSN] >= x_n and t - v[k + V_SUSA] >= CENTRE_EXIT_S
+            ):
+                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                self._reset(i)
+                self.st[i] = _level(e, a, z.warn_dm)
             return out
         rule = 0
         if e > 0:

@@ -21,6 +21,7 @@ from taghost.zoneconfig import (
     ZoneFileError,
     ZoneSpec,
     compile_blob,
+    file_warnings,
     read_file,
 )
 from taghost.zoneschedule import windows
@@ -70,6 +71,11 @@ def _load(path: str) -> list[ZoneSpec] | int:
         return 1
 
 
+def _warn(path: str, zones: list[ZoneSpec]) -> None:
+    for w in file_warnings(zones):
+        print(f"{path}: warning: {w}", file=sys.stderr)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     zones = _load(args.file)
     if isinstance(zones, int):
@@ -81,6 +87,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return 1
+    _warn(args.file, zones)
     print(f"{args.file}: {len(zones)} zones, valid")
     for z in zones:
         print(_summary(z, args.start, args.weeks))
@@ -91,6 +98,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     zones = _load(args.file)
     if isinstance(zones, int):
         return zones
+    _warn(args.file, zones)
     try:
         blob = compile_blob(zones, args.start, args.weeks)
     except ZoneConfigError as e:

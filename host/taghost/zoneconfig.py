@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -43,6 +43,12 @@ MIN_RADIUS_M, MAX_RADIUS_M = 5, B.MAX_RADIUS_DM // 10
 MIN_WIDTH_M, MAX_WIDTH_M = 4, 2000
 DEFAULT_WARNING_M = 50
 INDOOR_ACC_M = 30  # indoor fixes are good to about 30 m (shared/reference/requirements.md)
+# A zone's deepest point must be this far from its edge: the tag ends a breach on fixes whose
+# centre is the hysteresis (10 m) inside the edge, so a smaller zone can never end one...
+MIN_INNER_M = _HYST_M = 10
+# ... and below this the tag decides there only slowly at indoor accuracy: confirming needs
+# the centre inside by half the accuracy (15 m), a return home the centre 10 m inside.
+WARN_INNER_M = INDOOR_ACC_M // 2 + 5
 MIN_AREA_M2 = 1.0
 M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
 # What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
@@ -76,6 +82,8 @@ class ZoneSpec:
     rings: list[Ring]
     schedule: Schedule | None
     area_m2: float
+    inner_m: float = 0.0  # the deepest point's distance from the edge
+    warnings: list[str] = field(default_factory=list)  # compiled anyway, but worth a look
 
     def label(self) -> str:
         return f"zone {self.id} {self.name!r}" if self.name else f"zone {self.id}"
@@ -285,8 +293,28 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
 
     def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
         ring = warn
+        inner = inner_radius_m(shape, rings, anchor, r_dm)
+        what = "inclusion" if kind == B.KIND_INCLUSION else "exclusion"
+        if inner < MIN_INNER_M:
+            raise ValueError(
+                f"{where}: too small for GNSS: its deepest point is {inner:.1f} m from the edge "
+                f"(at least {MIN_INNER_M} m; the tag needs a fix's centre {_HYST_M} m inside "
+                "to end a breach, and indoor fixes are good to about "
+                f"{INDOOR_ACC_M} m); make it larger"
+            )
+        notes = []
+        if inner < WARN_INNER_M:
+            notes.append(
+                f"{where}: small {what} zone (deepest point {inner:.0f} m from the edge): at "
+                f"indoor accuracy (~{INDOOR_ACC_M} m) the tag "
+                + (
+                    "ends a breach there only once the fixes' centres stay 10 m inside"
+                    if kind == B.KIND_INCLUSION
+                    else "confirms a breach there only by the sustained rule (4 minutes), "
+                    "and not at all when the accuracy is worse than twice its depth"
+                )
+            )
         if kind == B.KIND_INCLUSION and ring > 0:
-            inner = inner_radius_m(shape, rings, anchor, r_dm)
             if props.get("warning_m") is None:
                 ring = max(0, min(ring, int(inner) - INDOOR_ACC_M - 10))
             elif ring >= inner:
@@ -296,7 +324,7 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
                     f"the time inside it; use at most "
                     f"{max(0, int(inner) - INDOOR_ACC_M - 10)} m, or 0"
                 )
-        z = ZoneSpec(zid, name, kind, shape, ring, anchor, r_dm, rings, sched, area)
+        z = ZoneSpec(zid, name, kind, shape, ring, anchor, r_dm, rings, sched, area, inner, notes)
         _check_antimeridian_gap(z, where)
         return z
 
@@ -355,6 +383,14 @@ def read_zones(doc: object) -> list[ZoneSpec]:
     if problems:
         raise ZoneConfigError(problems)
     return zones
+
+
+def file_warnings(zones: list[ZoneSpec]) -> list[str]:
+    """What an officer would not expect but the tag will do as told: each zone's own notes."""
+    out = []
+    for z in zones:
+        out.extend(z.warnings)
+    return out
 
 
 def read_file(path: Path) -> list[ZoneSpec]:
