@@ -47,9 +47,13 @@ def _summary(z: ZoneSpec, start: date, weeks: int) -> str:
     if z.schedule:
         w = windows(z.schedule, start, weeks)
         when = f"{len(w)} windows in {weeks} weeks ({z.schedule.tz.key})"
+    lat, lon = z.anchor[0] / 1e6, z.anchor[1] / 1e6
+    where = (
+        f"at {abs(lat):.6f} {'N' if lat >= 0 else 'S'}, {abs(lon):.6f} {'E' if lon >= 0 else 'W'}"
+    )
     return (
         f"  {z.label():32} {KIND_NAMES[z.kind]:9} {SHAPE_NAMES[z.shape]:8} {size:26} "
-        f"area {z.area_m2:,.0f} m2, ring {z.warning_m} m, {when}"
+        f"{where}, area {z.area_m2:,.0f} m2, ring {z.warning_m} m, {when}"
     )
 
 
@@ -71,8 +75,8 @@ def _load(path: str) -> list[ZoneSpec] | int:
         return 1
 
 
-def _warn(path: str, zones: list[ZoneSpec]) -> None:
-    for w in file_warnings(zones):
+def _warn(path: str, zones: list[ZoneSpec], start: date, weeks: int) -> None:
+    for w in file_warnings(zones, start, weeks):
         print(f"{path}: warning: {w}", file=sys.stderr)
 
 
@@ -87,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    _warn(args.file, zones)
+    _warn(args.file, zones, args.start, args.weeks)
     print(f"{args.file}: {len(zones)} zones, valid")
     for z in zones:
         print(_summary(z, args.start, args.weeks))
@@ -98,7 +102,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     zones = _load(args.file)
     if isinstance(zones, int):
         return zones
-    _warn(args.file, zones)
+    _warn(args.file, zones, args.start, args.weeks)
     try:
         blob = compile_blob(zones, args.start, args.weeks)
     except ZoneConfigError as e:

@@ -101,7 +101,10 @@ def _position(p: object, where: str) -> tuple[int, int]:
     if not all(ok) or not all(math.isfinite(v) for v in (lon, lat)):
         raise ValueError(f"{where}: coordinates must be finite numbers")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude")
+        swapped = ""
+        if -180 <= lat <= 180 and -90 <= lon <= 90:
+            swapped = f" (swapped? GeoJSON positions are [longitude, latitude]: [{lat}, {lon}])"
+        raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude{swapped}")
     return udeg(lat), udeg(lon)
 
 
@@ -365,14 +368,54 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
     )
 
 
-def read_zones(doc: object) -> list[ZoneSpec]:
+class ZoneList(list):
+    """The zones of a file, and the warnings about the file as a whole (its `crs`)."""
+
+    warnings: list[str]
+
+
+_CRS84 = ("CRS84", "OGC:CRS84", "OGC:1.3:CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84")
+_CRS84 += ("URN:OGC:DEF:CRS:OGC::CRS84", "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84")
+_EPSG4326 = ("EPSG:4326", "URN:OGC:DEF:CRS:EPSG::4326", "URN:OGC:DEF:CRS:EPSG:6.6:4326")
+_EPSG4326 += ("HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/4326",)
+
+
+def _crs(doc: dict) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about a `crs` member: GeoJSON (RFC 7946) positions are WGS84
+    longitude, latitude; the 2008 draft's `crs` is not read, so one that says otherwise must
+    not pass silently."""
+    if "crs" not in doc:
+        return [], []
+    crs = doc["crs"]
+    name = None
+    if isinstance(crs, dict) and crs.get("type") == "name":
+        props = crs.get("properties")
+        name = props.get("name") if isinstance(props, dict) else None
+    key = str(name).strip().upper() if isinstance(name, str) else None
+    if key in _CRS84:
+        return [], []
+    if key in _EPSG4326:
+        return [], [
+            f"the file's crs {name} (EPSG:4326) is read as GeoJSON's longitude, latitude; "
+            "some tools write EPSG:4326 as latitude, longitude: check a zone's position"
+        ]
+    return [
+        f"the file's crs {json.dumps(crs)} is not WGS84 longitude, latitude: GeoJSON "
+        "positions must be WGS84 [lon, lat] (RFC 7946); reproject the file"
+    ], []
+
+
+def read_zones(doc: object) -> ZoneList:
     """Validated zones of a parsed GeoJSON document; raises ZoneConfigError with every problem."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ZoneConfigError(["not a GeoJSON FeatureCollection"])
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
         raise ZoneConfigError(["the FeatureCollection has no features"])
-    problems, zones, ids = [], [], {}
+    problems, file_notes = _crs(doc)
+    zones: ZoneList = ZoneList()
+    zones.warnings = file_notes
+    ids: dict[int, str] = {}
     for k, feat in enumerate(feats):
         try:
             zones.extend(_feature(k, feat, ids))
@@ -385,12 +428,11 @@ def read_zones(doc: object) -> list[ZoneSpec]:
     return zones
 
 
-def file_warnings(zones: list[ZoneSpec]) -> list[str]:
-    """What an officer would not expect but the tag will do as told: each zone's own notes."""
-    out = []
-    for z in zones:
-        out.extend(z.warnings)
-    return out
+def file_warnings(zones: list[ZoneSpec], start: date, weeks: int) -> list[str]:
+    """What an officer would not expect but the tag will do as told (taghost.zonewarn)."""
+    from taghost.zonewarn import warnings
+
+    return warnings(zones, start, weeks)
 
 
 def read_file(path: Path) -> list[ZoneSpec]:

@@ -144,3 +144,21 @@ def windows(sched: Schedule, start: date, weeks: int) -> list[tuple[int, int]]:
         else:
             merged.append((a, b))
     return merged
+
+
+def skipped(sched: Schedule, start: date, weeks: int) -> list[tuple[date, int]]:
+    """(day, rule index) of every rule-day in the horizon whose window does not exist: both
+    its start and its end fall in the hour the clocks skip (spring forward), so the night
+    has no window at all."""
+    out = []
+    for k in range(weeks * 7):
+        day = start + timedelta(days=k)
+        for i, r in enumerate(sched.rules):
+            if day.weekday() not in r.days:
+                continue
+            end_day = day + timedelta(days=1) if r.end <= r.start else day
+            s = local_to_utc(datetime.combine(day, r.start), sched.tz, latest=False)
+            e = local_to_utc(datetime.combine(end_day, r.end), sched.tz, latest=True)
+            if e <= s:
+                out.append((day, i))
+    return out
