@@ -91,91 +91,10 @@ def dist_dm(lat0, lon0, lat, lon):
 # cosine of the anchor's latitude, M, N its meridional and prime-vertical radii, R their mean:
 #   x = v (N c - M s u - R c u^2 / 3 - R c s^2 v^2 / 6)
 #   y = M u + M' u^2 / 2 + N s c v^2 / 2 + R u v^2 (c^2 / 6 - s^2 / 2)
-# The coefficients are computed once per anchor in integers to 1e-9 (Q30, small ints on a
-# 64-bit port), so both runtimes and every float width give the same frame; projecting a
-# point is a few integer products.
-_PI_Q30 = 3373259426  # pi x 2^30
-_E2_Q30 = const(7188002)  # WGS84 first eccentricity squared x 2^30 (0.00669438)
-_A_DM = const(63781370)  # WGS84 semi-major axis, dm
-_ONE = const(1073741824)  # 1 in Q30
-
-
-def _sincos_q30(lat):
-    # sin, cos of a latitude in microdegrees, Q30, by their Taylor series.
-    x = lat * _PI_Q30 // 180000000
-    x2 = x * x >> 30
-    s = 0
-    c = 0
-    term = x
-    k = 1
-    while term:
-        s += term
-        term = -(term * x2 >> 30) // ((k + 1) * (k + 2))
-        k += 2
-    term = _ONE
-    k = 0
-    while term:
-        c += term
-        term = -(term * x2 >> 30) // ((k + 1) * (k + 2))
-        k += 2
-    return s, c
-
-
-def frame(lat0):
-    """The coefficients of the local frame around an anchor at latitude lat0 (microdegrees,
-    within 80 degrees), for project(). A tuple of 8 ints."""
-    s, c = _sincos_q30(lat0)
-    # 1 / sqrt(w) and 1 / w for w = 1 - e2 s^2 by their series (e2 s^2 < 0.0067).
-    es = _E2_Q30 * (s * s >> 30) >> 30
-    inv_sqrt = 0
-    inv = 0
-    a = _ONE
-    b = _ONE
-    for j in range(6):
-        inv_sqrt += a
-        inv += b
-        a = a * es * (2 * j + 1) // ((2 * j + 2) << 30)
-        b = b * es >> 30
-    # Radii in dm, Q4 (about 2^30).
-    n = _A_DM * inv_sqrt >> 26  # N = a / sqrt(w)
-    m = (n * (_ONE - _E2_Q30) >> 30) * inv >> 30  # M = N (1 - e2) / w
-    dm = ((3 * m * (_E2_Q30 * s >> 30) >> 30) * c >> 30) * inv >> 30  # dM / dphi
-    r = (m + n) >> 1
-    rc = r * c >> 30
-    return (
-        _coef(n * c >> 30, 1, 28),  # x: N c
-        _coef(m * s >> 30, 2, 52),  #    M s u
-        _coef(rc, 3, 76, 3),  #    R c u^2 / 3
-        _coef(rc * (s * s >> 30) >> 30, 3, 76, 6),  #    R c s^2 v^2 / 6
-        _coef(m, 1, 28),  # y: M
-        _coef(dm, 2, 52, 2),  #    M' u^2 / 2
-        _coef((n * s >> 30) * c >> 30, 2, 52, 2),  #    N s c v^2 / 2
-        _coef(r * ((c * c - 3 * s * s) >> 30) >> 30, 3, 88, 6),  #    R u v^2 (c^2 - 3 s^2) / 6
-    )
-
-
-def _coef(x, p, shift, div=1):
-    # round(x k^p 2^shift / div) for x in dm Q4 (|x| < 2^30) and k = radians per microdegree
-    # (pi / 180e6), keeping 30 significant bits at each step.
-    neg = x < 0
-    if neg:
-        x = -x
-    q = 4
-    for _ in range(p):
-        x = x * _PI_Q30 // 180000000
-        q += 30
-        while x >= 1073741824:  # x * pi stays a small int on a 64-bit port
-            x >>= 1
-            q -= 1
-    d = shift - q
-    if d >= 0:
-        x = ((x << d) + (div >> 1)) // div
-    else:
-        den = div << -d
-        x = (x + (den >> 1)) // den
-    return -x if neg else x
-
-
+# The host computes the coefficients once per anchor, in integers to 1e-9
+# (tagcore.zonewrite.frame), and ships them in the zone's record: the same frame on every
+# runtime and float width, no load-time trigonometry on the tag; projecting a point is a few
+# integer products.
 def project(fr, du, dv):
     """(x east, y north) in dm of a point du, dv microdegrees north and east of the anchor
     whose frame() is fr. Every intermediate stays within 2^62 for offsets within 30 km."""
@@ -183,5 +102,5 @@ def project(fr, du, dv):
     vv = dv * dv >> 12
     sx = fr[0] - (fr[1] * du >> 24) - (fr[2] * uu >> 36) - (fr[3] * vv >> 36)
     x = (dv * sx + 134217728) >> 28
-    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 24) * vv >> 24)
+    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 16) * vv >> 24)
     return x, (y + 134217728) >> 28

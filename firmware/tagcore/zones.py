@@ -229,29 +229,40 @@ class ZoneMonitor:
                     self.pending = _add(self.pending, a)
 
     def _schedule(self, i, t):
-        # Is zone i active at t, and until when does that hold? Binary search of its windows.
-        w = self.zones[i].win
-        if w is None:
+        # Is zone i active at t, and until when does that hold? Its one-off windows (binary
+        # search) and its weekly rules (tagcore.curfew, imported only for zones that have them).
+        z = self.zones[i]
+        w = z.win
+        if w is None and z.rules is None:
             self.act[i] = 1
             self.chg[i] = FAR
             return
-        lo = 0
-        hi = len(w) >> 1
-        while lo < hi:  # first window whose end is after t
-            mid = (lo + hi) >> 1
-            if w[2 * mid + 1] <= t:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(w) >> 1:
-            self.act[i] = 0
-            self.chg[i] = FAR
-        elif w[2 * lo] <= t:
-            self.act[i] = 1
-            self.chg[i] = w[2 * lo + 1]
-        else:
-            self.act[i] = 0
-            self.chg[i] = w[2 * lo]
+        on = 0
+        chg = FAR
+        if w is not None:
+            lo = 0
+            hi = len(w) >> 1
+            while lo < hi:  # first window whose end is after t
+                mid = (lo + hi) >> 1
+                if w[2 * mid + 1] <= t:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < len(w) >> 1:
+                if w[2 * lo] <= t:
+                    on = 1
+                    chg = w[2 * lo + 1]
+                else:
+                    chg = w[2 * lo]
+        if z.rules is not None:
+            from tagcore import curfew
+
+            r_on, r_chg = curfew.state(z.rules, z.tz, t)
+            on |= r_on
+            if r_chg < chg:
+                chg = r_chg
+        self.act[i] = on
+        self.chg[i] = chg
 
     # ---- fixes ------------------------------------------------------------------------------
     def on_fix(self, f, now):

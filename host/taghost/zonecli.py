@@ -1,8 +1,8 @@
 """`opentag zones`: validate GeoJSON zones and compile them into the tag's zone blob.
 
-opentag zones check FILE.geojson [--start YYYY-MM-DD] [--weeks N]
-opentag zones compile FILE.geojson --out zones.bin [--start YYYY-MM-DD] [--weeks N]
-opentag zones show zones.bin
+opentag zones check FILE.geojson [--start YYYY-MM-DD] [--weeks N] [--years N]
+opentag zones compile FILE.geojson --out zones.bin [--start YYYY-MM-DD] [--years N]
+opentag zones show zones.bin [--from YYYY-MM-DD] [--nights N]
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from tagcore import curfew
 from tagcore import zoneblob as B
 from tagcore.civil import civil_from_days
 
 from taghost.zoneconfig import (
+    DEFAULT_YEARS,
     SHAPE_NAMES,
     ZoneConfigError,
     ZoneFileError,
@@ -85,7 +87,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if isinstance(zones, int):
         return zones
     try:  # everything `compile` would refuse (the device's limits), with the zone named
-        compile_blob(zones, args.start, args.weeks)
+        compile_blob(zones, args.start, args.years)
     except ZoneConfigError as e:
         print(f"{args.file}: {len(e.problems)} problem(s):", file=sys.stderr)
         for p in e.problems:
@@ -104,7 +106,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return zones
     _warn(args.file, zones, args.start, args.weeks)
     try:
-        blob = compile_blob(zones, args.start, args.weeks)
+        blob = compile_blob(zones, args.start, args.years)
     except ZoneConfigError as e:
         for p in e.problems:
             print(f"{args.file}: {p}", file=sys.stderr)
@@ -122,6 +124,38 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local(t: int, tz) -> str:
+    off = curfew.offset_at(tz, t)
+    sign = "+" if off >= 0 else "-"
+    a = abs(off)
+    return f"{_utc(t + off)[:-4]} (UTC{sign}{a // 3600:02d}:{a // 60 % 60:02d})"
+
+
+def _nights(z, t0: int, nights: int) -> list[str]:
+    """The zone's windows starting in the `nights` days from t0, by the tag's own rule code,
+    in the zone's local time."""
+    out: list[str] = []
+    end = t0 + nights * 86400
+    on, chg = curfew.state(z.rules, z.tz, t0)
+    if on:  # the window holding t0 counts from t0
+        a, t = t0, chg
+        on, chg = curfew.state(z.rules, z.tz, t)
+        while on:
+            t = chg
+            on, chg = curfew.state(z.rules, z.tz, t)
+        out.append(f"    {_local(a, z.tz)} to {_local(t, z.tz)}, {(t - a) / 3600:g} h")
+    while chg < end and len(out) < 4 * nights:
+        t = chg
+        on, chg = curfew.state(z.rules, z.tz, t)
+        if on:
+            a = t
+            while on:  # windows that touch merge
+                t = chg
+                on, chg = curfew.state(z.rules, z.tz, t)
+            out.append(f"    {_local(a, z.tz)} to {_local(t, z.tz)}, {(t - a) / 3600:g} h")
+    return out
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     try:
         blob = Path(args.file).read_bytes()
@@ -134,7 +168,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     try:
         h, zones = B.parse(blob)
     except ValueError as e:
-        print(f"{args.file}: refused by the tag's loader: {e.args[0]}", file=sys.stderr)
+        why = e.args[0]
+        hint = " (a version 1 blob: recompile it with this opentag)" if why == "old_version" else ""
+        print(f"{args.file}: refused by the tag's loader: {why}{hint}", file=sys.stderr)
         return 1
     signed = "signed" if h[2] & B.FL_SIGNED else "unsigned"
     valid = f"valid {_utc(h[4])} to {_utc(h[5])}"
@@ -143,14 +179,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s", "circle_k10", "jump_s")
     rules = h[8 : 8 + B.N_RULES]
     print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, rules, strict=True)))
+    start = args.from_ or datetime.now(timezone.utc).date()
+    t0 = (start - date(2000, 1, 1)).days * 86400
     for z in zones:
         nwin = len(z.win) // 2 if z.win is not None else 0
         first = f", first {_utc(z.win[0])}-{_utc(z.win[1])}" if z.win is not None else ""
+        sched = "always active" if z.win is None and z.rules is None else f"{nwin or 'no'} windows"
+        if z.rules is not None:
+            sched = f"{len(z.rules) // 3} weekly rules, {(len(z.tz) - 1) // 2} clock changes"
         print(
             f"  zone {z.id:5} {KIND_NAMES[z.kind]:9} {SHAPE_NAMES[z.shape]:8} "
             f"anchor {z.lat0 / 1e6:.6f},{z.lon0 / 1e6:.6f} ring {z.warn_dm // 10} m, "
-            f"{nwin or 'no'} windows{first}"
+            f"{sched}{first}"
         )
+        if z.rules is not None:
+            print(f"    the {args.nights} nights from {start.isoformat()}, local time:")
+            for line in _nights(z, t0, args.nights):
+                print(line)
     return 0
 
 
@@ -172,12 +217,27 @@ def main(argv: list[str]) -> int:
         c = sub.add_parser(name, help=text)
         c.add_argument("file")
         c.add_argument("--start", type=_date, default=today, help="horizon start (UTC date)")
-        c.add_argument("--weeks", type=int, default=DEFAULT_WEEKS, choices=range(1, 27))
+        c.add_argument(
+            "--weeks",
+            type=int,
+            default=DEFAULT_WEEKS,
+            choices=range(1, 27),
+            help="weeks summarised and checked for clock-change surprises",
+        )
+        c.add_argument(
+            "--years",
+            type=int,
+            default=DEFAULT_YEARS,
+            choices=range(1, 51),
+            help="years of DST transitions shipped: how long the tag enforces the rules",
+        )
         c.set_defaults(func=fn)
         if name == "compile":
             c.add_argument("--out", required=True, help="blob file to write")
     s = sub.add_parser("show", help="decode a compiled zone blob with the tag's own loader")
     s.add_argument("file")
+    s.add_argument("--from", dest="from_", type=_date, help="first night shown (UTC date)")
+    s.add_argument("--nights", type=int, default=7, choices=range(1, 61))
     s.set_defaults(func=cmd_show)
     args = p.parse_args(argv)
     return int(args.func(args))

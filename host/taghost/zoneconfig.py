@@ -31,10 +31,11 @@ from shapely.ops import polylabel
 from shapely.validation import explain_validity
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
-from tagcore.geo import frame, lon_delta, project
+from tagcore.geo import lon_delta, project
 from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
+from tagcore.zonewrite import frame
 
-from taghost.zoneschedule import Schedule, parse_schedule, windows
+from taghost.zoneschedule import Schedule, parse_schedule
 
 KINDS = {"exclusion": B.KIND_EXCLUSION, "inclusion": B.KIND_INCLUSION}
 SHAPE_NAMES = {B.SHAPE_CIRCLE: "circle", B.SHAPE_POLYGON: "polygon", B.SHAPE_CORRIDOR: "corridor"}
@@ -428,6 +429,10 @@ def read_zones(doc: object) -> ZoneList:
     return zones
 
 
+def _secs(t) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
 def file_warnings(zones: list[ZoneSpec], start: date, weeks: int) -> list[str]:
     """What an officer would not expect but the tag will do as told (taghost.zonewarn)."""
     from taghost.zonewarn import warnings
@@ -456,33 +461,47 @@ def read_file(path: Path) -> list[ZoneSpec]:
     return read_zones(doc)
 
 
+DEFAULT_YEARS = 20  # the DST transitions shipped: the tag enforces the rules this long
+
+
 def compile_blob(
-    zones: list[ZoneSpec], start: date, weeks: int, rules: tuple[int, ...] = W.DEFAULT_RULES
+    zones: list[ZoneSpec],
+    start: date,
+    years: int = DEFAULT_YEARS,
+    rules: tuple[int, ...] = W.DEFAULT_RULES,
 ) -> bytes:
-    """The zone blob for the tag, schedules expanded over `weeks` from `start` (00:00 UTC)."""
-    from taghost.zoneschedule import EPOCH_2000, seconds_2000
+    """The zone blob for the tag: each schedule as its weekly local rules and its time zone's
+    offset changes from `start` (00:00 UTC, less two days for windows that cross into it) for
+    `years`, so the tag enforces a curfew until the configuration is replaced; after that
+    (valid_until) it raises CONFIG_EXPIRED once and keeps the last offset."""
+    from taghost.zoneschedule import EPOCH_2000, day_mask, seconds_2000, tz_changes
 
     t0 = seconds_2000(EPOCH_2000.replace(year=start.year, month=start.month, day=start.day))
-    t1 = t0 + weeks * 7 * 86400
+    t1 = seconds_2000(EPOCH_2000.replace(year=start.year + years, month=1, day=1))
     recs, problems = [], []
     for z in zones:
-        win = windows(z.schedule, start, weeks) if z.schedule else []
-        if z.schedule and not win:
-            problems.append(f"{z.label()}: its schedule has no window in the horizon")
-        elif len(win) > B.MAX_WINDOWS:
+        wk: list[tuple[int, int, int]] = []
+        tz = None
+        if z.schedule:
+            wk = [(day_mask(r.days), _secs(r.start), _secs(r.end)) for r in z.schedule.rules]
+            tz = tz_changes(z.schedule.tz, t0 - 2 * 86400, t1)
+        n = _record_bytes(z.rings, 0) + (12 * len(wk) + 4 + 8 * len(tz[1]) if tz else 0)
+        if len(wk) > B.MAX_RULES:
+            problems.append(f"{z.label()}: {len(wk)} rules; the tag takes at most {B.MAX_RULES}")
+        elif tz and len(tz[1]) > B.MAX_CHANGES:
             problems.append(
-                f"{z.label()}: its schedule has {len(win)} windows in {weeks} weeks; the tag "
-                f"takes at most {B.MAX_WINDOWS} (fewer weeks, or fewer windows a day)"
+                f"{z.label()}: {len(tz[1])} clock changes in {years} years; the tag takes at "
+                f"most {B.MAX_CHANGES} (fewer years)"
             )
-        elif _record_bytes(z.rings, len(win)) > 0xFFFF:
+        elif n > 0xFFFF:
             problems.append(
-                f"{z.label()}: {sum(len(r) for r in z.rings)} vertices and {len(win)} windows "
-                "do not fit the tag's zone record (64 KB); simplify it or shorten the horizon"
+                f"{z.label()}: {sum(len(r) for r in z.rings)} vertices and its schedule do not "
+                "fit the tag's zone record (64 KB); simplify it"
             )
         else:
             recs.append(
                 W.zone_record(
-                    z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, win, z.rings
+                    z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, [], z.rings, wk, tz
                 )
             )
     if problems:

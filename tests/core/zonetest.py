@@ -3,8 +3,9 @@
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
 from tagcore.fix import Fix
-from tagcore.geo import frame, project
+from tagcore.geo import project
 from tagcore.zones import ZoneMonitor
+from tagcore.zonewrite import frame
 
 LAT0 = 51500000
 LON0 = -120000
