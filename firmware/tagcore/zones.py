@@ -459,23 +459,24 @@ class ZoneMonitor:
         # noise at the ring's edge (a wearer resting indoors near the edge of home) does not
         # buzz all night. Armed: warn on one fix whose accuracy circle lies wholly within the
         # ring (e - a >= -ring), or on confirm_n consecutive fixes spanning confirm_s with the
-        # centre in it. Then disarmed until the wearer is seen clear of the ring by the
-        # hysteresis: one fix whose circle_k10 / 10 x accuracy circle is, or exit_n
-        # consecutive fixes spanning confirm_s whose accuracy circle is. At most one warning
-        # per zone per APPROACH_REPEAT_S. Returns True to warn.
+        # centre in it. Then disarmed until the wearer is seen clear of the ring: fixes whose
+        # circle of circle_k10 / 10 x the accuracy lies outside it by the hysteresis, exit_n
+        # of them in a row spanning APPROACH_REPEAT_S, or one that is clear of it by a further
+        # ring width (gone and back). At most one warning per zone per APPROACH_REPEAT_S.
+        # Returns True to warn.
         r = self.rules
         ring = z.warn_dm
         if v[k + V_WARNED]:
             out = -ring - r[B.R_HYST_DM]
-            if e + a > out:
+            far = e + a * r[B.R_CIRCLE_K10] // 10
+            if far > out:
                 v[k + V_WRUN] = 0
                 return False
             if not v[k + V_WRUN]:
                 v[k + V_WRUNT0] = t
             v[k + V_WRUN] += 1
-            strong = e + a * r[B.R_CIRCLE_K10] // 10 <= out
-            if strong or (
-                v[k + V_WRUN] >= r[B.R_EXIT_N] and t - v[k + V_WRUNT0] >= r[B.R_CONFIRM_S]
+            if far <= out - ring or (
+                v[k + V_WRUN] >= r[B.R_EXIT_N] and t - v[k + V_WRUNT0] >= APPROACH_REPEAT_S
             ):
                 v[k + V_WARNED] = 0
                 v[k + V_WRUN] = 0
