@@ -357,7 +357,13 @@ class ZoneMonitor:
             return False
         q = self.q2
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
-            return False
+            # The fix before last predicts this one: an excuse only if the last fix was itself
+            # an unexplained jump outwards (multipath that has ended), not merely noise; else a
+            # jump in that began one fix late would be excused for two intervals.
+            p2 = self.prev2
+            back = _predict(p2, p)
+            if back[2] >= 0 and depth(z, p2.lat, p2.lon) - v[k + V_EPREV] > back[2]:
+                return False
         self._count("jumps")
         return True
 
