@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "core"))
 from tagcore import zones as Z
 from tagcore.fix import Fix
 from tagcore.fixfilter import FixFilter
-from zonetest import T0, blob, square, udeg
+from zonetest import T0, blob, circle, square, udeg
 
 HALF_M = 300  # exclusion zone: a 600 m square centred on the origin; its south edge is y = -300
 HOURS = 4
@@ -251,6 +251,37 @@ def urban_walk_in(seed: int) -> tuple[Run, float]:
         return 0.0, y, WALK_SPEED * moving, 0
 
     return simulate(path, int(cross) + 600, rng, (1, 1), rx_class=UrbanReceiver), cross
+
+
+def home_nights(seed: int, nights: int = 3) -> tuple[int, int]:
+    """Issue 14, item 3: a tag resting indoors 30 m inside the edge of a 60 m circular home
+    (10 m approach ring) for `nights` 12 h curfews. Returns (the wearer's approach warnings,
+    what the earlier rule would have given on the same fixes: a warning on every step from
+    clear into the ring, at most one per 10 minutes)."""
+    rng = random.Random(90_000 + seed)
+    win = [(T0 + n * 86400, T0 + n * 86400 + 12 * 3600) for n in range(nights)]
+    m = Z.ZoneMonitor(blob(circle(2, 60, kind=Z.B.KIND_INCLUSION, warn_m=10, windows=win)))
+    ff = FixFilter()
+    rx = Receiver(rng, INDOOR)
+    warned = old = 0
+    last_old = -(10**9)
+    for s0, e0 in win:
+        t = s0
+        prev = Z.CLEAR
+        while t < e0:
+            ex, ey = rx.error(t)
+            lat, lon = udeg(round(ex), round(30 + ey))
+            acc = round(rx.hdop * 40)
+            f = Fix(t, 0, lat, lon, 100, 0, 0, acc, round(rx.hdop * 100), 8, 1, 3, 0)
+            if ff.check(f):
+                warned += sum(1 for a in m.on_fix(f, t) if a.kind == Z.A_APPROACH)
+                st = m.state(2)
+                if st and st != Z.BREACH and not prev and t - last_old >= Z.APPROACH_REPEAT_S:
+                    old += 1
+                    last_old = t
+                prev = st
+            t += m.wanted_interval(t)
+    return warned, old
 
 
 def urban_figures(seeds: int) -> dict[str, float]:

@@ -463,13 +463,14 @@ class ZoneMonitor:
     def _warn(self, v, k, z, e, a, t):
         # The wearer's approach warning, confirmed and with hysteresis like a breach, so that
         # noise at the ring's edge (a wearer resting indoors near the edge of home) does not
-        # buzz all night. Armed: warn on one fix whose accuracy circle lies wholly within the
-        # ring (e - a >= -ring), or on confirm_n consecutive fixes spanning confirm_s with the
-        # centre in it. Then disarmed until the wearer is seen clear of the ring: fixes whose
-        # circle of circle_k10 / 10 x the accuracy lies outside it by the hysteresis, exit_n
-        # of them in a row spanning APPROACH_REPEAT_S, or one that is clear of it by a further
-        # ring width (gone and back). At most one warning per zone per APPROACH_REPEAT_S.
-        # Returns True to warn.
+        # buzz all night. Armed: warn on one fix whose circle of circle_k10 / 10 x its
+        # accuracy lies wholly within the ring (e - 2a >= -ring); or, as the sustained rule
+        # confirms a breach, on fixes with the centre in it by half the accuracy for
+        # sustain_s (and >= confirm_n fixes); within jump_s of an unexplained jump only on the
+        # latter. Then disarmed until the wearer is seen clear of the ring: fixes whose circle
+        # of circle_k10 / 10 x the accuracy lies outside it by the hysteresis, exit_n of them
+        # in a row spanning APPROACH_REPEAT_S, or one clear of it by a further ring width
+        # (gone and back). At most one warning per zone per APPROACH_REPEAT_S. True: warn.
         r = self.rules
         ring = z.warn_dm
         if v[k + V_WARNED]:
@@ -487,13 +488,16 @@ class ZoneMonitor:
                 v[k + V_WARNED] = 0
                 v[k + V_WRUN] = 0
             return False
-        if e - a >= -ring:
+        # Within jump_s of an unexplained jump (multipath) only a stretch that outlasts it.
+        calm = t - v[k + V_JUMPT] >= r[B.R_JUMP_S]
+        if e - a * r[B.R_CIRCLE_K10] // 10 >= -ring and calm:
             ok = True
-        elif e > -ring:
+        elif 2 * (e + ring) >= a:  # the centre in the ring by half the accuracy
             if not v[k + V_WRUN]:
                 v[k + V_WRUNT0] = t
             v[k + V_WRUN] += 1
-            ok = v[k + V_WRUN] >= r[B.R_CONFIRM_N] and t - v[k + V_WRUNT0] >= r[B.R_CONFIRM_S]
+            ok = calm and v[k + V_WRUN] >= r[B.R_CONFIRM_N]
+            ok = ok and t - v[k + V_WRUNT0] >= r[B.R_SUSTAIN_S]
         else:
             v[k + V_WRUN] = 0
             ok = False
