@@ -361,9 +361,10 @@ class ZoneMonitor:
             # an unexplained jump outwards (multipath that has ended), not merely noise; else a
             # jump in that began one fix late would be excused for two intervals.
             p2 = self.prev2
-            back = _predict(p2, p)
-            if back[2] >= 0 and depth(z, p2.lat, p2.lon) - v[k + V_EPREV] > back[2]:
-                return False
+            if p2 is not None:
+                back = _predict(p2, p)
+                if back[2] >= 0 and depth(z, p2.lat, p2.lon) - v[k + V_EPREV] > back[2]:
+                    return False
         self._count("jumps")
         return True
 
