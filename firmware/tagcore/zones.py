@@ -375,7 +375,10 @@ class ZoneMonitor:
         n = r[B.R_CONFIRM_N]
         v = self.zv
         k = i * V_STRIDE
-        if self._jumped_in(z, v, k, e, f):
+        # A jump deeper from a fix that already qualified (the wearer well inside) changes
+        # nothing the rule decides: only jumps into qualifying depth hold a stretch back.
+        q = a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]
+        if v[k + V_EPREV] < q and self._jumped_in(z, v, k, e, f):
             v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t

@@ -118,3 +118,21 @@ def test_a_jump_in_after_a_noisy_fix_is_not_excused_by_the_fix_before_last():
                     got += [a.kind for a in m.on_fix(f, t)]
                     t += 15
                 assert Z.A_BREACH not in got, (acc, nearer, jump)
+
+
+def test_a_jump_deeper_from_a_qualifying_fix_does_not_hold_the_walk_in_back():
+    # Issue 13, item 9 (walk-in p95): once the fixes qualify (2a circle inside by 5 m), a
+    # multipath jump carrying one further in decides nothing; it held the stretch to jump_s.
+    for jump in (40, 80, 120):
+        for at in (1, 2):
+            m = monitor(square(1, 1000))  # the south edge at y = -1000
+            t = T0
+            ys = [-1000 + 21 * k for k in range(-6, 12)]  # 1.4 m/s northwards, a fix every 15 s
+            first_q = next(k for k, y in enumerate(ys) if y >= -1000 + 15)
+            ys[first_q + at] += jump
+            got = []
+            for y in ys:
+                got += [(a.kind, a.t) for a in m.on_fix(fx(t, 0, y, 5, speed=1.4, course=0), t)]
+                t += 15
+            breach = [u for k, u in got if k == Z.A_BREACH]
+            assert breach and breach[0] - T0 <= 15 * (first_q + 3), (jump, at, breach)
