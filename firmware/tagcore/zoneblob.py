@@ -2,7 +2,7 @@
 # Little endian throughout. Layout (docs/zones.md has the table):
 #
 #   header (44 bytes)
-#     0  4s magic b"OTZC"          4  u8 version (1)        5  u8 flags (FL_SIGNED)
+#     0  4s magic b"OTZC"          4  u8 version (3)        5  u8 flags (FL_SIGNED)
 #     6  u16 zone count            8  u32 valid_from       12  u32 valid_until (s since 2000)
 #    16  u32 body length          20  u32 CRC-32 of every byte but itself and the signature area
 #    24  u8 confirm_n  25 u8 exit_n  26 u16 confirm_s  28 u16 margin_dm  30 u16 hyst_dm
@@ -12,8 +12,13 @@
 #   body: `zone count` zone records
 #     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
 #     i32 anchor lat, i32 anchor lon (microdegrees), u32 radius (dm: circle radius, corridor
-#     half-width), u16 window count, u16 ring count,
-#     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint; none = always active
+#     half-width), u16 window count, u16 ring count, u16 rule count, u16 offset change count,
+#     8 x i32 the local frame's coefficients (tagcore.geo.project; tagcore.zonewrite.frame),
+#     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint (one-off dates)
+#     rules: (u32 days mask, u32 start, u32 end) weekly local-time rules (tagcore.curfew)
+#     time zone (only with rules): i32 offset (s) before the first change, then per change
+#       (u32 UTC instant, i32 offset from then on), increasing: the zone's DST transitions
+#     no windows and no rules: always active
 #     rings: u16 point count, then (i32 lat, i32 lon) per point; a polygon's first ring is the
 #     outline and the others holes (no closing vertex); a corridor has one ring, its centre line.
 #
@@ -24,17 +29,18 @@ import struct
 from array import array
 
 from tagcore.compat import const
-from tagcore.geo import cos_q15, lon_delta, udeg_to_dm
+from tagcore.geo import cos_q15, lon_delta, project
 
 MAGIC = b"OTZC"
-VERSION = const(1)
+VERSION = const(3)  # 3: weekly rules and DST transitions; 1: expanded windows only (2: never)
 FL_SIGNED = const(1)
 HEADER_LEN = const(44)
 SIG_LEN = const(64)
 BODY_AT = const(108)  # HEADER_LEN + SIG_LEN
 HEADER_FMT = "<4sBBHIIIIBBHHHHHHBBBHB"
-REC_FMT = "<HHBBHiiIHH"
-REC_LEN = const(24)
+REC_FMT = "<HHBBHiiIHHHH"
+FRAME_AT = const(28)  # the local frame's 8 coefficients (i32) follow REC_FMT's fields
+REC_LEN = const(60)  # the fixed part: REC_FMT and the frame
 
 KIND_EXCLUSION = const(1)
 KIND_INCLUSION = const(2)
@@ -47,6 +53,9 @@ MAX_ZONES = const(1000)
 MAX_RINGS = const(64)
 MAX_POINTS = const(4000)
 MAX_WINDOWS = const(4000)
+MAX_RULES = const(64)
+MAX_CHANGES = const(400)  # offset changes: twice a year for 200 years
+MAX_OFFSET_S = const(64800)  # UTC offsets within +-18 h
 MAX_LAT = const(80000000)  # zones must stay within +-80 degrees: the local frame needs cos > 0.17
 MAX_EXTENT_DM = const(250000)  # 25 km from the anchor: local-frame distance error < 0.5 % at 60N
 MAX_RADIUS_DM = const(200000)  # 20 km
@@ -74,18 +83,22 @@ N_RULES = const(12)
 class Zone:
     """One zone: geometry in its local frame, schedule, and the monitor's per-zone state."""
 
-    def __init__(self, zid, kind, shape, warn_dm, lat0, lon0, r_dm, rings, win):
+    def __init__(self, zid, kind, shape, warn_dm, lat0, lon0, r_dm, rings, win, fr):
         self.id = zid
         self.kind = kind
         self.shape = shape
         self.warn_dm = warn_dm
         self.lat0 = lat0
         self.lon0 = lon0
-        self.cos0 = cos_q15(lat0)
+        self.fr = fr  # the local frame's coefficients (tagcore.geo.project)
         self.r_dm = r_dm
         self.rings = rings  # list of arrays of interleaved x, y (dm)
-        self.win = win  # array of start, end pairs, or None: always active
+        self.win = win  # array of start, end pairs (UTC), or None
+        self.rules = None  # array of (days, start, end) weekly local rules, or None
+        self.tz = None  # array [offset, t1, offset1, ...]: the rules' UTC offsets
         self.ext = (0, 0, 0, 0)  # local bounding box of the shape: xmin, ymin, xmax, ymax (dm)
+        # ... and in microdegrees, of its vertices (a circle: its centre): lat, lon min, max.
+        self.bbu = (lat0, lon0, lat0, lon0)
         # The monitor's (tagcore.zones): evidence so far, first fix of the stretch.
         self.ev = []  # type: list
         self.first = None
@@ -112,7 +125,8 @@ def parse_header(blob):
     if h[0] != MAGIC:
         raise ValueError("bad_magic")
     if h[1] != VERSION:
-        raise ValueError("bad_version")
+        # A version 1 blob carries weeks of windows that run out: recompile it.
+        raise ValueError("old_version" if h[1] == 1 else "bad_version")
     if h[6] != len(blob) - BODY_AT:
         raise ValueError("bad_length")
     if h[7] != crc(blob):
@@ -129,7 +143,7 @@ def parse_header(blob):
     return h
 
 
-def _ring(blob, i, end, lat0, lon0, cos0, ext):
+def _ring(blob, i, end, lat0, lon0, fr, ext, bbu):
     """Parse one ring at blob[i]; returns (array of x, y in dm, next index).
     The points are copied from the blob in one piece (the tag is little endian, like the
     format) and projected in place: no allocation per point, so loading a big config does not
@@ -150,8 +164,15 @@ def _ring(blob, i, end, lat0, lon0, cos0, ext):
             raise ValueError("near_pole")
         if lon > 180000000 or lon < -180000000 or lon - lon0 != lon_delta(lon, lon0):
             raise ValueError("antimeridian")
-        y = udeg_to_dm(lat - lat0)
-        x = (udeg_to_dm(lon - lon0) * cos0 + 16384) >> 15
+        x, y = project(fr, lat - lat0, lon - lon0)
+        if lat < bbu[0]:
+            bbu[0] = lat
+        if lon < bbu[1]:
+            bbu[1] = lon
+        if lat > bbu[2]:
+            bbu[2] = lat
+        if lon > bbu[3]:
+            bbu[3] = lon
         xy[k] = x
         xy[k + 1] = y
         if x < ext[0]:
@@ -165,6 +186,52 @@ def _ring(blob, i, end, lat0, lon0, cos0, ext):
     return xy, i + 8 * n
 
 
+# Bounds on the frame's coefficients over latitudes within 80 degrees (tagcore.zonewrite.frame
+# computes them): a corrupt frame is refused, so a distance can only be as wrong as a valid
+# frame at some latitude would make it.
+_FRAME_MAX = (300000000, 90000000, 9000000, 2000000, 300000000, 500000, 22000000, 250000000)
+
+
+def _check_frame(fr, lat0):
+    for k in range(8):
+        if fr[k] > _FRAME_MAX[k] or fr[k] < -_FRAME_MAX[k]:
+            raise ValueError("bad_frame")
+    # M (the y scale) is 6,335-6,400 km; N cos(lat) / M is cos(lat) x 1.000-1.007.
+    if not 296000000 <= fr[4] <= 300000000:
+        raise ValueError("bad_frame")
+    c = cos_q15(lat0)
+    est = fr[4] * c
+    if fr[0] * 32768 < est - (est >> 7) or fr[0] * 32768 > est + (est >> 6):
+        raise ValueError("bad_frame")
+
+
+def _rules(blob, j, end, nrule, nchg):
+    """A zone record's weekly rules and its time zone's offset changes at blob[j]
+    (tagcore.zoneblob has the layout): (rules, tz, next index); ValueError(reason)."""
+    if not nrule or nrule > MAX_RULES or nchg > MAX_CHANGES:
+        raise ValueError("bad_rules")
+    n = 12 * nrule + 4 + 8 * nchg
+    if j + n > end:
+        raise ValueError("truncated")
+    rules = array("i", blob[j : j + 12 * nrule])
+    for k in range(0, 3 * nrule, 3):
+        s = rules[k + 1]
+        e = rules[k + 2]
+        if not 0 < rules[k] < 128 or not 0 <= s < 86400 or not 0 <= e < 86400 or s == e:
+            raise ValueError("bad_rules")
+    tz = array("i", blob[j + 12 * nrule : j + n])
+    last = -1
+    for k in range(len(tz)):
+        v = tz[k]
+        if k & 1:  # a change's instant: increasing
+            if v <= last:
+                raise ValueError("bad_time_zone")
+            last = v
+        elif v > MAX_OFFSET_S or v < -MAX_OFFSET_S:
+            raise ValueError("bad_time_zone")
+    return rules, tz, j + n
+
+
 def _small(rings, ext):
     if ext[0] < -SMALL_DM or ext[1] < -SMALL_DM or ext[2] > SMALL_DM or ext[3] > SMALL_DM:
         return rings
@@ -175,7 +242,7 @@ def parse_zone(blob, i):
     """One zone record at blob[i]: (Zone, next index); raises ValueError(reason)."""
     if i + REC_LEN > len(blob):
         raise ValueError("truncated")
-    ln, zid, kind, shape, warn_m, lat0, lon0, r_dm, nwin, nring = struct.unpack_from(
+    ln, zid, kind, shape, warn_m, lat0, lon0, r_dm, nwin, nring, nrule, nchg = struct.unpack_from(
         REC_FMT, blob, i
     )
     end = i + ln
@@ -191,6 +258,8 @@ def parse_zone(blob, i):
         raise ValueError("bad_anchor")
     if nwin > MAX_WINDOWS or nring > MAX_RINGS:
         raise ValueError("too_big")
+    fr = struct.unpack_from("<8i", blob, i + FRAME_AT)
+    _check_frame(fr, lat0)
     j = i + REC_LEN
     win = None
     if nwin:
@@ -204,10 +273,14 @@ def parse_zone(blob, i):
                 raise ValueError("bad_windows")
             last = v
         j += 8 * nwin
+    rules = tz = None
+    if nrule or nchg:
+        rules, tz, j = _rules(blob, j, end, nrule, nchg)
     ext = [0, 0, 0, 0]
+    bbu = [lat0, lon0, lat0, lon0]
     rings = []
     for _ in range(nring):
-        xy, j = _ring(blob, j, end, lat0, lon0, cos_q15(lat0), ext)
+        xy, j = _ring(blob, j, end, lat0, lon0, fr, ext, bbu)
         rings.append(xy)
     if j != end:
         raise ValueError("bad_record_length")
@@ -232,8 +305,11 @@ def parse_zone(blob, i):
     for v in ext:
         if v > MAX_EXTENT_DM or v < -MAX_EXTENT_DM:
             raise ValueError("too_large")
-    z = Zone(zid, kind, shape, warn_m * 10, lat0, lon0, r_dm, _small(rings, ext), win)
+    z = Zone(zid, kind, shape, warn_m * 10, lat0, lon0, r_dm, _small(rings, ext), win, fr)
     z.ext = (ext[0], ext[1], ext[2], ext[3])
+    z.bbu = (bbu[0], bbu[1], bbu[2], bbu[3])
+    z.rules = rules
+    z.tz = tz
     return z, end
 
 

@@ -17,12 +17,13 @@
 #   possible   the accuracy circle overlaps the forbidden region (e + a > 0)
 #   breach     confirmed by confirm_n consecutive fixes, spanning >= confirm_s seconds, each
 #              with a circle of circle_k10 / 10 x its accuracy inside by >= margin
-#              (e >= 2a + margin by default); or by the centre inside (e > 0) on every fix for
-#              >= sustain_s seconds (and >= confirm_n fixes). A stretch that a jump the
-#              receiver's velocity cannot explain carried into the zone (multipath) confirms
-#              only jump_s after the jump.
+#              (e >= 2a + margin by default); or by the centre inside by half its accuracy
+#              (2e >= a) on every fix for >= sustain_s seconds (and >= confirm_n fixes).
+#              A stretch that a jump the receiver's velocity cannot explain carried into the
+#              zone (multipath) confirms only jump_s after the jump.
 #   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
-#              hysteresis (e + a <= -hyst), or the zone's window closes
+#              hysteresis (e + a <= -hyst), or spanning >= CENTRE_EXIT_S with the centre
+#              outside by it (e <= -hyst), or the zone's window closes
 # Worst-case confirmation delays as functions of the intervals are in docs/zones.md.
 from array import array
 from collections import namedtuple
@@ -30,7 +31,7 @@ from collections import namedtuple
 from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta, udeg_to_dm
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 CLEAR = const(0)
@@ -57,6 +58,7 @@ END_RELOAD = const(5)  # a new configuration replaced the zone
 
 DEFAULT_MAX_ACC_DM = const(1000)  # the fix filter's default: worse fixes never reach us
 APPROACH_REPEAT_S = const(600)  # at most one approach warning per zone per 10 minutes
+CENTRE_EXIT_S = const(60)  # the centre outside by the hysteresis this long ends a breach
 STEP_GAP_S = const(120)  # fixes further apart than this cannot be checked for a jump
 STEP_SLACK_DM = const(50)
 FAR = const(0x3FFFFFFF)  # "never": no schedule change ahead (largest small int on the ESP32)
@@ -79,18 +81,40 @@ V_EPREV = const(4)  # depth at the last fix that reached this zone's geometry
 V_ET = const(5)  # ... and that fix's time
 V_JUMPT = const(6)  # last unexplained jump deeper into the zone
 V_WARNT = const(7)  # last approach warning
-V_STRIDE = const(8)
+V_WARNED = const(8)  # 1: warned (or in a breach) and not yet seen clear of the ring again
+V_WRUN = const(9)  # consecutive fixes with the centre in the ring (armed) or clear of it
+V_WRUNT0 = const(10)  # ... since
+V_SUSN = const(11)  # consecutive fixes with the centre inside by half the accuracy or more
+V_SUSA = const(12)  # ... since
+V_STRIDE = const(13)
 _UNKNOWN = (0, 0, -1)
 
 
-def _udeg(dm, cos0, up):
-    # dm (north, or east when cos0 is given) to microdegrees, rounded away from the zone.
-    num = dm * DM_PER_UDEG_DEN
-    den = DM_PER_UDEG_NUM
-    if cos0:
-        num *= 32768
-        den *= cos0
-    return -((-num) // den) + 2 if up else num // den - 2
+def _grow(dm):
+    # A distance in dm to microdegrees along a meridian, rounded up: at least 1.1 dm per
+    # microdegree anywhere on WGS84 (1.1057 at the equator), and along a parallel divided
+    # by the cosine of its latitude.
+    return dm * 10 // 11 + 2
+
+
+def _bbox(bb, j, z, grow):
+    # The zone's box in microdegrees: its vertices' (or centre's) box, grown by the decision
+    # range, the radius and what the frame's curvature can move a straight local edge away
+    # from the straight line between its vertices in degrees (<= E^2 tan(lat) / R for an
+    # extent E; 2 E^2 / (R cos) bounds it).
+    x0, y0, x1, y1 = z.ext
+    e = max(-x0, -y0, x1, y1) + z.r_dm
+    c0 = cos_q15(z.lat0) or 1
+    m = grow + z.r_dm + 2 * e * e * 32768 // (63710000 * c0)
+    dlat = _grow(m)
+    lat0, lon0, lat1, lon1 = z.bbu
+    top = max(-lat0, lat1) + dlat
+    c = cos_q15(top if top < 89000000 else 89000000)
+    dlon = _grow(m) * 32768 // c + 2
+    bb[j] = lat0 - dlat
+    bb[j + 1] = lon0 - dlon
+    bb[j + 2] = lat1 + dlat
+    bb[j + 3] = lon1 + dlon
 
 
 def _arrays(n):
@@ -115,13 +139,7 @@ def _index(ix, zones, rules, max_acc_dm):
     for i in range(len(zones)):
         z = zones[i]
         z.cap = z.warn_dm + grow
-        x0, y0, x1, y1 = z.ext
-        c = z.cap
-        j = 4 * i
-        bb[j] = z.lat0 + _udeg(y0 - c, 0, False)
-        bb[j + 1] = z.lon0 + _udeg(x0 - c, z.cos0, False)
-        bb[j + 2] = z.lat0 + _udeg(y1 + c, 0, True)
-        bb[j + 3] = z.lon0 + _udeg(x1 + c, z.cos0, True)
+        _bbox(bb, 4 * i, z, z.cap)
         kd[i] = z.kind
         chg[i] = -FAR  # unknown: the schedule is looked up on first use
         k = i * V_STRIDE
@@ -211,29 +229,40 @@ class ZoneMonitor:
                     self.pending = _add(self.pending, a)
 
     def _schedule(self, i, t):
-        # Is zone i active at t, and until when does that hold? Binary search of its windows.
-        w = self.zones[i].win
-        if w is None:
+        # Is zone i active at t, and until when does that hold? Its one-off windows (binary
+        # search) and its weekly rules (tagcore.curfew, imported only for zones that have them).
+        z = self.zones[i]
+        w = z.win
+        if w is None and z.rules is None:
             self.act[i] = 1
             self.chg[i] = FAR
             return
-        lo = 0
-        hi = len(w) >> 1
-        while lo < hi:  # first window whose end is after t
-            mid = (lo + hi) >> 1
-            if w[2 * mid + 1] <= t:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(w) >> 1:
-            self.act[i] = 0
-            self.chg[i] = FAR
-        elif w[2 * lo] <= t:
-            self.act[i] = 1
-            self.chg[i] = w[2 * lo + 1]
-        else:
-            self.act[i] = 0
-            self.chg[i] = w[2 * lo]
+        on = 0
+        chg = FAR
+        if w is not None:
+            lo = 0
+            hi = len(w) >> 1
+            while lo < hi:  # first window whose end is after t
+                mid = (lo + hi) >> 1
+                if w[2 * mid + 1] <= t:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < len(w) >> 1:
+                if w[2 * lo] <= t:
+                    on = 1
+                    chg = w[2 * lo + 1]
+                else:
+                    chg = w[2 * lo]
+        if z.rules is not None:
+            from tagcore import curfew
+
+            r_on, r_chg = curfew.state(z.rules, z.tz, t)
+            on |= r_on
+            if r_chg < chg:
+                chg = r_chg
+        self.act[i] = on
+        self.chg[i] = chg
 
     # ---- fixes ------------------------------------------------------------------------------
     def on_fix(self, f, now):
@@ -293,6 +322,9 @@ class ZoneMonitor:
                 if st[i]:
                     st[i] = CLEAR
                     self._reset(i)
+                k = i * V_STRIDE  # the next window starts afresh for the wearer's warnings
+                self.zv[k + V_WARNED] = 0
+                self.zv[k + V_WRUN] = 0
                 continue
             if far:
                 e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
@@ -325,7 +357,14 @@ class ZoneMonitor:
             return False
         q = self.q2
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
-            return False
+            # The fix before last predicts this one: an excuse only if the last fix was itself
+            # an unexplained jump outwards (multipath that has ended), not merely noise; else a
+            # jump in that began one fix late would be excused for two intervals.
+            p2 = self.prev2
+            if p2 is not None:
+                back = _predict(p2, p)
+                if back[2] >= 0 and depth(z, p2.lat, p2.lon) - v[k + V_EPREV] > back[2]:
+                    return False
         self._count("jumps")
         return True
 
@@ -336,23 +375,41 @@ class ZoneMonitor:
         n = r[B.R_CONFIRM_N]
         v = self.zv
         k = i * V_STRIDE
-        if self._jumped_in(z, v, k, e, f):
+        # A jump deeper from a fix that already qualified (the wearer well inside) changes
+        # nothing the rule decides: only jumps into qualifying depth hold a stretch back.
+        q = a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]
+        if v[k + V_EPREV] < q and self._jumped_in(z, v, k, e, f):
             v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t
-        if self.st[i] == BREACH:  # the run counts fixes clear of the zone
-            if e + a <= -r[B.R_HYST_DM]:
-                if not v[k + V_RUN]:
-                    v[k + V_RUNT0] = t
+        if self.st[i] == BREACH:
+            # Two runs end a breach: the accuracy circle outside by the hysteresis (e + a <=
+            # -hyst) on exit_n fixes spanning confirm_s; or the centre outside by it (e <= -hyst,
+            # V_SUS*) on exit_n fixes spanning CENTRE_EXIT_S, for a wearer back home in a zone
+            # smaller than the indoor accuracy circle, where the first can never hold.
+            h = r[B.R_HYST_DM]
+            x_n = r[B.R_EXIT_N]
+            if e <= -h:
+                if not v[k + V_SUSN]:
+                    v[k + V_SUSA] = t
                     z.ev = []
-                v[k + V_RUN] += 1
-                _keep(z.ev, f, r[B.R_EXIT_N])
-                if v[k + V_RUN] >= r[B.R_EXIT_N] and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]:
-                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
-                    self._reset(i)
-                    self.st[i] = _level(e, a, z.warn_dm)
+                v[k + V_SUSN] += 1
+                _keep(z.ev, f, x_n)
+                if e + a <= -h:
+                    if not v[k + V_RUN]:
+                        v[k + V_RUNT0] = t
+                    v[k + V_RUN] += 1
+                else:
+                    v[k + V_RUN] = 0
             else:
+                v[k + V_SUSN] = 0
                 v[k + V_RUN] = 0
+            if (v[k + V_RUN] >= x_n and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]) or (
+                v[k + V_SUSN] >= x_n and t - v[k + V_SUSA] >= CENTRE_EXIT_S
+            ):
+                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                self._reset(i)
+                self.st[i] = _level(e, a, z.warn_dm)
             return out
         rule = 0
         if e > 0:
@@ -362,6 +419,15 @@ class ZoneMonitor:
                 z.first = f
             v[k + V_SUS] += 1
             _keep(z.ev, f, n)
+            # The sustained rule counts only fixes whose centre is inside by half their
+            # accuracy: noise of one accuracy radius carries a wearer standing 25 m outside
+            # "inside" for minutes under indoor accuracy.
+            if 2 * e >= a:
+                if not v[k + V_SUSN]:
+                    v[k + V_SUSA] = t
+                v[k + V_SUSN] += 1
+            else:
+                v[k + V_SUSN] = 0
             if e >= a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]:
                 if not v[k + V_RUN]:
                     v[k + V_RUNT0] = t
@@ -375,11 +441,12 @@ class ZoneMonitor:
                     rule = RULE_CONSECUTIVE
             else:
                 v[k + V_RUN] = 0
-            if not rule and v[k + V_SUS] >= n and t - v[k + V_SUST0] >= r[B.R_SUSTAIN_S]:
+            if not rule and v[k + V_SUSN] >= n and t - v[k + V_SUSA] >= r[B.R_SUSTAIN_S]:
                 rule = RULE_SUSTAINED
         else:
             v[k + V_SUS] = 0
             v[k + V_RUN] = 0
+            v[k + V_SUSN] = 0
         if rule:
             ev = z.ev
             if rule == RULE_SUSTAINED and ev[0] is not z.first:
@@ -388,18 +455,70 @@ class ZoneMonitor:
             out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
             self._reset(i)
             self.st[i] = BREACH
+            v[k + V_WARNED] = 1  # no warning until the wearer is seen clear of the ring
+            v[k + V_WRUN] = 0
             return out
         s = _level(e, a, z.warn_dm)
-        if s and not self.st[i] and t - v[k + V_WARNT] >= APPROACH_REPEAT_S:
-            v[k + V_WARNT] = t
+        if self._warn(v, k, z, e, a, t):
             out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
         self.st[i] = s
         return out
+
+    def _warn(self, v, k, z, e, a, t):
+        # The wearer's approach warning, confirmed and with hysteresis like a breach, so that
+        # noise at the ring's edge (a wearer resting indoors near the edge of home) does not
+        # buzz all night. Armed: warn on one fix whose circle of circle_k10 / 10 x its
+        # accuracy lies wholly within the ring (e - 2a >= -ring); or, as the sustained rule
+        # confirms a breach, on fixes with the centre in it by half the accuracy for
+        # sustain_s (and >= confirm_n fixes); within jump_s of an unexplained jump only on the
+        # latter. Then disarmed until the wearer is seen clear of the ring: fixes whose circle
+        # of circle_k10 / 10 x the accuracy lies outside it by the hysteresis, exit_n of them
+        # in a row spanning APPROACH_REPEAT_S, or one clear of it by a further ring width
+        # (gone and back). At most one warning per zone per APPROACH_REPEAT_S. True: warn.
+        r = self.rules
+        ring = z.warn_dm
+        if v[k + V_WARNED]:
+            out = -ring - r[B.R_HYST_DM]
+            far = e + a * r[B.R_CIRCLE_K10] // 10
+            if far > out:
+                v[k + V_WRUN] = 0
+                return False
+            if not v[k + V_WRUN]:
+                v[k + V_WRUNT0] = t
+            v[k + V_WRUN] += 1
+            if far <= out - ring or (
+                v[k + V_WRUN] >= r[B.R_EXIT_N] and t - v[k + V_WRUNT0] >= APPROACH_REPEAT_S
+            ):
+                v[k + V_WARNED] = 0
+                v[k + V_WRUN] = 0
+            return False
+        # Within jump_s of an unexplained jump (multipath) only a stretch that outlasts it.
+        calm = t - v[k + V_JUMPT] >= r[B.R_JUMP_S]
+        if e - a * r[B.R_CIRCLE_K10] // 10 >= -ring and calm:
+            ok = True
+        elif 2 * (e + ring) >= a:  # the centre in the ring by half the accuracy
+            if not v[k + V_WRUN]:
+                v[k + V_WRUNT0] = t
+            v[k + V_WRUN] += 1
+            ok = calm and v[k + V_WRUN] >= r[B.R_CONFIRM_N]
+            ok = ok and t - v[k + V_WRUNT0] >= r[B.R_SUSTAIN_S]
+        else:
+            v[k + V_WRUN] = 0
+            ok = False
+        if not ok:
+            return False
+        v[k + V_WARNED] = 1
+        v[k + V_WRUN] = 0
+        if t - v[k + V_WARNT] < APPROACH_REPEAT_S:
+            return False
+        v[k + V_WARNT] = t
+        return True
 
     def _reset(self, i):
         k = i * V_STRIDE
         self.zv[k + V_RUN] = 0
         self.zv[k + V_SUS] = 0
+        self.zv[k + V_SUSN] = 0
         z = self.zones[i]
         z.ev = []
         z.first = None
@@ -440,9 +559,16 @@ class ZoneMonitor:
 
 def depth(z, lat, lon):
     """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
-    # tagcore.geo.offset_dm inlined: no tuple allocated per zone and fix.
-    y = udeg_to_dm(lat - z.lat0)
-    x = (udeg_to_dm(lon_delta(lon, z.lon0)) * z.cos0 + 16384) >> 15
+    # tagcore.geo.project inlined: no tuple allocated per zone and fix.
+    fr = z.fr
+    du = lat - z.lat0
+    dv = lon_delta(lon, z.lon0)
+    uu = du * du >> 12
+    vv = dv * dv >> 12
+    x = fr[0] - (fr[1] * du >> 24) - (fr[2] * uu >> 36) - (fr[3] * vv >> 36)
+    x = (dv * x + 134217728) >> 28
+    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 24) * vv >> 24)
+    y = (y + 134217728) >> 28
     if z.shape == B.SHAPE_POLYGON:
         e = sdist_polygon(x, y, z.rings, z.cap)
     elif z.shape == B.SHAPE_CIRCLE:

@@ -62,7 +62,18 @@ def _zone_args(out: bool) -> tuple[Arg, ...]:
     args = (
         arg("file"),
         arg("--start", type=iso_date, default=today, help="horizon start (UTC date)"),
-        arg("--weeks", type=int_range(1, 26), default=4, help="horizon in weeks (1-26)"),
+        arg(
+            "--weeks",
+            type=int_range(1, 26),
+            default=4,
+            help="weeks summarised and checked for clock-change surprises (1-26)",
+        ),
+        arg(
+            "--years",
+            type=int_range(1, 50),
+            default=20,
+            help="years of DST transitions shipped: how long the tag enforces the rules (1-50)",
+        ),
     )
     return (*args, arg("--out", required=True, help="blob file to write")) if out else args
 
@@ -111,7 +122,11 @@ COMMANDS: dict[str, Command | Group] = {
             "show": Command(
                 "decode a compiled zone blob with the tag's own loader",
                 "taghost.zonecli:cmd_show",
-                (arg("file"),),
+                (
+                    arg("file"),
+                    arg("--from", dest="from_", type=iso_date, help="first night shown (UTC date)"),
+                    arg("--nights", type=int_range(1, 60), default=7, help="nights shown (1-60)"),
+                ),
             ),
         },
     ),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,10 +31,11 @@ from shapely.ops import polylabel
 from shapely.validation import explain_validity
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
-from tagcore.geo import cos_q15, offset_dm
+from tagcore.geo import lon_delta, project
 from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
+from tagcore.zonewrite import frame
 
-from taghost.zoneschedule import Schedule, parse_schedule, windows
+from taghost.zoneschedule import Schedule, parse_schedule
 
 KINDS = {"exclusion": B.KIND_EXCLUSION, "inclusion": B.KIND_INCLUSION}
 SHAPE_NAMES = {B.SHAPE_CIRCLE: "circle", B.SHAPE_POLYGON: "polygon", B.SHAPE_CORRIDOR: "corridor"}
@@ -43,6 +44,12 @@ MIN_RADIUS_M, MAX_RADIUS_M = 5, B.MAX_RADIUS_DM // 10
 MIN_WIDTH_M, MAX_WIDTH_M = 4, 2000
 DEFAULT_WARNING_M = 50
 INDOOR_ACC_M = 30  # indoor fixes are good to about 30 m (shared/reference/requirements.md)
+# A zone's deepest point must be this far from its edge: the tag ends a breach on fixes whose
+# centre is the hysteresis (10 m) inside the edge, so a smaller zone can never end one...
+MIN_INNER_M = _HYST_M = 10
+# ... and below this the tag decides there only slowly at indoor accuracy: confirming needs
+# the centre inside by half the accuracy (15 m), a return home the centre 10 m inside.
+WARN_INNER_M = INDOOR_ACC_M // 2 + 5
 MIN_AREA_M2 = 1.0
 M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
 # What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
@@ -60,6 +67,10 @@ class ZoneConfigError(ValueError):
         self.problems = problems
 
 
+class ZoneFileError(ZoneConfigError):
+    """The file itself could not be read (missing, a directory, not UTF-8 text)."""
+
+
 @dataclass
 class ZoneSpec:
     id: int
@@ -72,6 +83,8 @@ class ZoneSpec:
     rings: list[Ring]
     schedule: Schedule | None
     area_m2: float
+    inner_m: float = 0.0  # the deepest point's distance from the edge
+    warnings: list[str] = field(default_factory=list)  # compiled anyway, but worth a look
 
     def label(self) -> str:
         return f"zone {self.id} {self.name!r}" if self.name else f"zone {self.id}"
@@ -85,10 +98,14 @@ def _position(p: object, where: str) -> tuple[int, int]:
     if not isinstance(p, list | tuple) or len(p) < 2:
         raise ValueError(f"{where}: a position must be [lon, lat]")
     lon, lat = p[0], p[1]
-    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (lon, lat)):
+    ok = (isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat))
+    if not all(ok) or not all(math.isfinite(v) for v in (lon, lat)):
         raise ValueError(f"{where}: coordinates must be finite numbers")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude")
+        swapped = ""
+        if -180 <= lat <= 180 and -90 <= lon <= 90:
+            swapped = f" (swapped? GeoJSON positions are [longitude, latitude]: [{lat}, {lon}])"
+        raise ValueError(f"{where}: [{lon}, {lat}] is not a longitude, latitude{swapped}")
     return udeg(lat), udeg(lon)
 
 
@@ -109,7 +126,27 @@ def _ring(coords: object, where: str, closed: bool) -> Ring:
     need = 3 if closed else 2
     if len(out) < need:
         raise ValueError(f"{where}: fewer than {need} distinct points")
+    if len(out) > B.MAX_POINTS:
+        raise ValueError(
+            f"{where}: {len(out)} points; the tag takes at most {B.MAX_POINTS} per ring "
+            "(simplify it or split the zone)"
+        )
     return out
+
+
+def _record_bytes(rings: list[Ring], nwin: int) -> int:
+    """The size of the zone's record in the blob (it must fit its u16 length field)."""
+    return B.REC_LEN + 8 * nwin + sum(2 + 8 * len(r) for r in rings)
+
+
+def _check_record(rings: list[Ring], where: str) -> None:
+    n = _record_bytes(rings, 0)
+    if n > 0xFFFF:
+        total = sum(len(r) for r in rings)
+        raise ValueError(
+            f"{where}: {total} vertices in all its rings; the tag's record holds at most "
+            f"{(0xFFFF - B.REC_LEN - 2 * len(rings)) // 8} (simplify it or split the zone)"
+        )
 
 
 def _check_lat_lon(rings: list[Ring], where: str, closed: bool = True) -> None:
@@ -151,10 +188,10 @@ def _anchor(rings: list[Ring]) -> tuple[int, int]:
 
 def local_m(anchor: tuple[int, int], ring: Ring) -> list[tuple[float, float]]:
     """The ring in the tag's local frame around `anchor`, in metres (x east, y north)."""
-    c = cos_q15(anchor[0])
+    fr = frame(anchor[0])
     out = []
     for lat, lon in ring:
-        x, y = offset_dm(anchor[0], anchor[1], c, lat, lon)
+        x, y = project(fr, lat - anchor[0], lon_delta(lon, anchor[1]))
         out.append((x / 10, y / 10))
     return out
 
@@ -173,10 +210,15 @@ def _check_extent(rings: list[Ring], anchor: tuple[int, int], pad_dm: int, where
 def _polygon(coords: object, where: str) -> tuple[list[Ring], tuple[int, int], float]:
     if not isinstance(coords, list) or not coords:
         raise ValueError(f"{where}: a polygon needs at least its outer ring")
+    if len(coords) > B.MAX_RINGS:
+        raise ValueError(
+            f"{where}: {len(coords) - 1} holes; the tag takes at most {B.MAX_RINGS - 1}"
+        )
     rings = [
         _ring(r, f"{where}, {'outer ring' if k == 0 else f'hole {k}'}", True)
         for k, r in enumerate(coords)
     ]
+    _check_record(rings, where)
     _check_lat_lon(rings, where)
     anchor = _anchor(rings)
     _check_extent(rings, anchor, 0, where)
@@ -255,8 +297,28 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
 
     def spec(shape: int, rings: list[Ring], anchor, r_dm: int, area: float) -> ZoneSpec:
         ring = warn
+        inner = inner_radius_m(shape, rings, anchor, r_dm)
+        what = "inclusion" if kind == B.KIND_INCLUSION else "exclusion"
+        if inner < MIN_INNER_M:
+            raise ValueError(
+                f"{where}: too small for GNSS: its deepest point is {inner:.1f} m from the edge "
+                f"(at least {MIN_INNER_M} m; the tag needs a fix's centre {_HYST_M} m inside "
+                "to end a breach, and indoor fixes are good to about "
+                f"{INDOOR_ACC_M} m); make it larger"
+            )
+        notes = []
+        if inner < WARN_INNER_M:
+            notes.append(
+                f"{where}: small {what} zone (deepest point {inner:.0f} m from the edge): at "
+                f"indoor accuracy (~{INDOOR_ACC_M} m) the tag "
+                + (
+                    "ends a breach there only once the fixes' centres stay 10 m inside"
+                    if kind == B.KIND_INCLUSION
+                    else "confirms a breach there only by the sustained rule (4 minutes), "
+                    "and not at all when the accuracy is worse than twice its depth"
+                )
+            )
         if kind == B.KIND_INCLUSION and ring > 0:
-            inner = inner_radius_m(shape, rings, anchor, r_dm)
             if props.get("warning_m") is None:
                 ring = max(0, min(ring, int(inner) - INDOOR_ACC_M - 10))
             elif ring >= inner:
@@ -266,7 +328,7 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
                     f"the time inside it; use at most "
                     f"{max(0, int(inner) - INDOOR_ACC_M - 10)} m, or 0"
                 )
-        z = ZoneSpec(zid, name, kind, shape, ring, anchor, r_dm, rings, sched, area)
+        z = ZoneSpec(zid, name, kind, shape, ring, anchor, r_dm, rings, sched, area, inner, notes)
         _check_antimeridian_gap(z, where)
         return z
 
@@ -307,14 +369,54 @@ def _feature(k: int, feat: object, ids: dict[int, str]) -> list[ZoneSpec]:
     )
 
 
-def read_zones(doc: object) -> list[ZoneSpec]:
+class ZoneList(list):
+    """The zones of a file, and the warnings about the file as a whole (its `crs`)."""
+
+    warnings: list[str]
+
+
+_CRS84 = ("CRS84", "OGC:CRS84", "OGC:1.3:CRS84", "URN:OGC:DEF:CRS:OGC:1.3:CRS84")
+_CRS84 += ("URN:OGC:DEF:CRS:OGC::CRS84", "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84")
+_EPSG4326 = ("EPSG:4326", "URN:OGC:DEF:CRS:EPSG::4326", "URN:OGC:DEF:CRS:EPSG:6.6:4326")
+_EPSG4326 += ("HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/4326",)
+
+
+def _crs(doc: dict) -> tuple[list[str], list[str]]:
+    """(problems, warnings) about a `crs` member: GeoJSON (RFC 7946) positions are WGS84
+    longitude, latitude; the 2008 draft's `crs` is not read, so one that says otherwise must
+    not pass silently."""
+    if "crs" not in doc:
+        return [], []
+    crs = doc["crs"]
+    name = None
+    if isinstance(crs, dict) and crs.get("type") == "name":
+        props = crs.get("properties")
+        name = props.get("name") if isinstance(props, dict) else None
+    key = str(name).strip().upper() if isinstance(name, str) else None
+    if key in _CRS84:
+        return [], []
+    if key in _EPSG4326:
+        return [], [
+            f"the file's crs {name} (EPSG:4326) is read as GeoJSON's longitude, latitude; "
+            "some tools write EPSG:4326 as latitude, longitude: check a zone's position"
+        ]
+    return [
+        f"the file's crs {json.dumps(crs)} is not WGS84 longitude, latitude: GeoJSON "
+        "positions must be WGS84 [lon, lat] (RFC 7946); reproject the file"
+    ], []
+
+
+def read_zones(doc: object) -> ZoneList:
     """Validated zones of a parsed GeoJSON document; raises ZoneConfigError with every problem."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ZoneConfigError(["not a GeoJSON FeatureCollection"])
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
         raise ZoneConfigError(["the FeatureCollection has no features"])
-    problems, zones, ids = [], [], {}
+    problems, file_notes = _crs(doc)
+    zones: ZoneList = ZoneList()
+    zones.warnings = file_notes
+    ids: dict[int, str] = {}
     for k, feat in enumerate(feats):
         try:
             zones.extend(_feature(k, feat, ids))
@@ -327,30 +429,83 @@ def read_zones(doc: object) -> list[ZoneSpec]:
     return zones
 
 
+def _secs(t) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def file_warnings(zones: list[ZoneSpec], start: date, weeks: int) -> list[str]:
+    """What an officer would not expect but the tag will do as told (taghost.zonewarn)."""
+    from taghost.zonewarn import warnings
+
+    return warnings(zones, start, weeks)
+
+
 def read_file(path: Path) -> list[ZoneSpec]:
+    """The zones of a GeoJSON file; ZoneFileError if it cannot be read as UTF-8 text."""
     try:
-        doc = json.loads(Path(path).read_text())
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ZoneFileError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise ZoneFileError([f"{path}: is a directory, not a GeoJSON file"]) from None
+    except OSError as e:
+        raise ZoneFileError([f"{path}: cannot be read ({e.strerror or e})"]) from None
+    except UnicodeDecodeError as e:
+        raise ZoneFileError(
+            [f"{path}: not UTF-8 text (byte {e.start}); GeoJSON must be UTF-8 (RFC 7946)"]
+        ) from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ZoneConfigError([f"{path}: not JSON ({e})"]) from None
     return read_zones(doc)
 
 
+DEFAULT_YEARS = 20  # the DST transitions shipped: the tag enforces the rules this long
+
+
 def compile_blob(
-    zones: list[ZoneSpec], start: date, weeks: int, rules: tuple[int, ...] = W.DEFAULT_RULES
+    zones: list[ZoneSpec],
+    start: date,
+    years: int = DEFAULT_YEARS,
+    rules: tuple[int, ...] = W.DEFAULT_RULES,
 ) -> bytes:
-    """The zone blob for the tag, schedules expanded over `weeks` from `start` (00:00 UTC)."""
-    from taghost.zoneschedule import EPOCH_2000, seconds_2000
+    """The zone blob for the tag: each schedule as its weekly local rules and its time zone's
+    offset changes from `start` (00:00 UTC, less two days for windows that cross into it) for
+    `years`, so the tag enforces a curfew until the configuration is replaced; after that
+    (valid_until) it raises CONFIG_EXPIRED once and keeps the last offset."""
+    from taghost.zoneschedule import EPOCH_2000, day_mask, seconds_2000, tz_changes
 
     t0 = seconds_2000(EPOCH_2000.replace(year=start.year, month=start.month, day=start.day))
-    t1 = t0 + weeks * 7 * 86400
-    recs = []
+    t1 = seconds_2000(EPOCH_2000.replace(year=start.year + years, month=1, day=1))
+    recs, problems = [], []
     for z in zones:
-        win = windows(z.schedule, start, weeks) if z.schedule else []
-        if z.schedule and not win:
-            raise ZoneConfigError([f"{z.label()}: its schedule has no window in the horizon"])
-        recs.append(
-            W.zone_record(z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, win, z.rings)
-        )
+        wk: list[tuple[int, int, int]] = []
+        tz = None
+        if z.schedule:
+            wk = [(day_mask(r.days), _secs(r.start), _secs(r.end)) for r in z.schedule.rules]
+            tz = tz_changes(z.schedule.tz, t0 - 2 * 86400, t1)
+        n = _record_bytes(z.rings, 0) + (12 * len(wk) + 4 + 8 * len(tz[1]) if tz else 0)
+        if len(wk) > B.MAX_RULES:
+            problems.append(f"{z.label()}: {len(wk)} rules; the tag takes at most {B.MAX_RULES}")
+        elif tz and len(tz[1]) > B.MAX_CHANGES:
+            problems.append(
+                f"{z.label()}: {len(tz[1])} clock changes in {years} years; the tag takes at "
+                f"most {B.MAX_CHANGES} (fewer years)"
+            )
+        elif n > 0xFFFF:
+            problems.append(
+                f"{z.label()}: {sum(len(r) for r in z.rings)} vertices and its schedule do not "
+                "fit the tag's zone record (64 KB); simplify it"
+            )
+        else:
+            recs.append(
+                W.zone_record(
+                    z.id, z.kind, z.shape, z.warning_m, *z.anchor, z.radius_dm, [], z.rings, wk, tz
+                )
+            )
+    if problems:
+        raise ZoneConfigError(problems)
     blob = bytes(W.blob(recs, t0, t1, rules))
     err = ZoneMonitor(blob).error  # the device's own loader must take it
     if err is not None:

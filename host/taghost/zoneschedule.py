@@ -144,3 +144,56 @@ def windows(sched: Schedule, start: date, weeks: int) -> list[tuple[int, int]]:
         else:
             merged.append((a, b))
     return merged
+
+
+def skipped(sched: Schedule, start: date, weeks: int) -> list[tuple[date, int]]:
+    """(day, rule index) of every rule-day in the horizon whose window does not exist: both
+    its start and its end fall in the hour the clocks skip (spring forward), so the night
+    has no window at all."""
+    out = []
+    for k in range(weeks * 7):
+        day = start + timedelta(days=k)
+        for i, r in enumerate(sched.rules):
+            if day.weekday() not in r.days:
+                continue
+            end_day = day + timedelta(days=1) if r.end <= r.start else day
+            s = local_to_utc(datetime.combine(day, r.start), sched.tz, latest=False)
+            e = local_to_utc(datetime.combine(end_day, r.end), sched.tz, latest=True)
+            if e <= s:
+                out.append((day, i))
+    return out
+
+
+def day_mask(days: frozenset[int]) -> int:
+    """The tag's weekday bit mask (bit 0 Monday .. bit 6 Sunday; tagcore.curfew)."""
+    return sum(1 << d for d in days)
+
+
+def tz_changes(tz: ZoneInfo, t0: int, t1: int) -> tuple[int, list[tuple[int, int]]]:
+    """(UTC offset in seconds at t0, [(UTC instant, offset from then on)]) for every change
+    of the zone's offset in [t0, t1] (seconds since 2000), to the second: the DST transitions
+    the tag needs to turn local rules into UTC (tagcore.curfew)."""
+
+    def off(t: int) -> int:
+        u = EPOCH_2000 + timedelta(seconds=t)
+        return int((u.astimezone(tz).utcoffset() or timedelta()).total_seconds())
+
+    base = off(t0)
+    out: list[tuple[int, int]] = []
+    prev, cur = t0, base
+    t = t0
+    while t < t1:
+        t = min(t + 86400, t1)
+        o = off(t)
+        if o != cur:
+            lo, hi = prev, t  # the change is in (lo, hi]: bisect to the second
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if off(mid) == cur:
+                    lo = mid
+                else:
+                    hi = mid
+            out.append((hi, o))
+            cur = o
+        prev = t
+    return base, out

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import shapely
 from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
-from tagcore.zones import A_BREACH, A_LOC_LOST
+from tagcore.zones import A_APPROACH, A_BREACH, A_LOC_LOST
 
 from tagsim.engine import Run
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
@@ -201,6 +201,7 @@ ZONE_ALERT_KEYS = (
     "server_delay_median_s",
     "alerts_not_uploaded",
     "loc_lost_alerts",
+    "wearer_warnings",
 )
 PROXIMITY_ALERT_KEYS = (
     "encounters_detected",
@@ -296,6 +297,8 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             "server_delay_median_s": statistics.median(up) if up else None,
             "alerts_not_uploaded": len(r["pairs"]) - len(up),
             "loc_lost_alerts": sum(1 for a in za if a[3] == A_LOC_LOST),
+            # The tag's approach warnings: each a vibration for the wearer (never stored).
+            "wearer_warnings": sum(1 for a in za if a[3] == A_APPROACH),
         }
     m.update(_or_none(ZONE_ALERT_KEYS, zone))
     et: list[TruthEvent] = []

@@ -42,6 +42,7 @@ EXPECT_KEYS = {
     "max_alert_delay_s": ("alert_delay_max_s", "max"),
     "false_alerts": ("false_alerts", "max"),
     "missed_entries": ("missed_entries", "max"),
+    "max_wearer_warnings": ("wearer_warnings", "max"),
     "max_server_delay_s": ("server_delay_max_s", "max"),
     "min_zone_alerts_matched": ("alerts_matched", "min"),
     "min_encounters_detected": ("encounters_detected", "min"),

@@ -4,6 +4,10 @@ from tagcore import zones as Z
 from tagcore.fix import Fix
 from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square
 
+# The WGS84 frame (8 coefficients per zone) and the wearer-warning counters cost about 5 KB of
+# live heap over the 64 KB default with this module's eight-zone case loaded.
+MPY_HEAP = 73728
+
 # Default rules: 3 qualifying fixes (circle of 2 x accuracy inside by 5 m) over >= 30 s confirm;
 # hysteresis 10 m; sustained 180 s; after an unexplained jump in 150 s; fast 15 s, slow 60 s;
 # location warning 600 s, alert 1200 s.

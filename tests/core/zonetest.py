@@ -3,8 +3,9 @@
 from tagcore import zoneblob as B
 from tagcore import zonewrite as W
 from tagcore.fix import Fix
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15
+from tagcore.geo import project
 from tagcore.zones import ZoneMonitor
+from tagcore.zonewrite import frame
 
 LAT0 = 51500000
 LON0 = -120000
@@ -13,13 +14,34 @@ EXCL = B.KIND_EXCLUSION
 INCL = B.KIND_INCLUSION
 
 
+_FRAME = [None, None]  # the last anchor latitude and its frame
+
+
 def udeg(x_m, y_m, lat0=LAT0, lon0=LON0):
-    """(lat, lon) in microdegrees of the point x_m east, y_m north of (lat0, lon0)."""
-    lat = lat0 + (y_m * 10 * DM_PER_UDEG_DEN + DM_PER_UDEG_NUM // 2) // DM_PER_UDEG_NUM
-    c = cos_q15(lat0)
-    den = DM_PER_UDEG_NUM * c
-    lon = lon0 + (x_m * 10 * DM_PER_UDEG_DEN * 32768 + den // 2) // den
-    return lat, lon
+    """(lat, lon) in microdegrees of the point x_m east, y_m north of (lat0, lon0): the
+    microdegrees that the tag's own local frame (tagcore.geo.project) puts there, by Newton."""
+    if _FRAME[0] != lat0:
+        _FRAME[0] = lat0
+        _FRAME[1] = frame(lat0)
+    fr = _FRAME[1]
+    x = round(x_m * 10)
+    y = round(y_m * 10)
+    du = (y << 28) // fr[4]
+    dv = (x << 28) // fr[0]
+    for _ in range(8):
+        px, py = project(fr, du, dv)
+        if px == x and py == y:
+            break
+        # dx/dv is about the x scale, dy/du the y scale (the cross terms are small here).
+        du += _div((y - py) << 28, fr[4])
+        dv += _div((x - px) << 28, fr[0] - (fr[1] * du >> 24))
+    return lat0 + du, lon0 + dv
+
+
+def _div(a, b):
+    # a / b rounded half away from zero, at least one step when a is not zero.
+    q = (abs(a) + abs(b) // 2) // abs(b) or (1 if a else 0)
+    return q if (a < 0) == (b < 0) else -q
 
 
 def ring_m(pts, lat0=LAT0, lon0=LON0):
