@@ -315,6 +315,9 @@ class Store:
                 if not ln:
                     i += 1
                     continue
+                if R.frame_last_seq(data, i) < from_seq:  # wholly before: no need to decode
+                    i += ln
+                    continue
                 try:
                     recs = R.frame_records(data, i, ln)
                 except Exception:
