@@ -71,10 +71,9 @@ class UplinkClient:
         # sleep (RTC memory, beside tagcore.rtcstate); after power loss the store's recovery
         # moves its sequence past everything handed out, and with it this floor.
         self.ctr = ctr
-        if acked is None:
-            first = store.read(1, 1, True)
-            acked = first[0][0] - 1 if first else store.next_seq - 1
-        self.acked = acked  # every seq up to here is at the server
+        # Every seq up to here is at the server. Unknown after a power-on: 0, so the first
+        # batch covers [1, ...] (what the store no longer holds was acknowledged before).
+        self.acked = acked if acked is not None else 0
         self.pending = []  # alert seqs not yet delivered, ascending
         self.out = None  # (ctr, first, last) of the outstanding request
         self.items = []
