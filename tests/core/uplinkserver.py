@@ -73,25 +73,28 @@ class ServerDouble:
             return None
         try:
             m = cbor.decode(p)
+            p = None
             ctr, first, last, recs = m[2], m[4], m[5], m[6]
-            got = []
-            for r in recs:
+            assert m[1] == self.tag_id and last >= first - 1
+            for r in recs:  # check everything before storing anything
                 if r[0] == 0:
                     _, seq, stride, count, b = r
-                    fixes = R.decode_fixes(b, 0, len(b), count)
-                    for k in range(count):
-                        got.append((seq + k * stride, ("fix", fixes[k])))
+                    R.decode_fixes(b, 0, len(b), count)
+                    assert first <= seq and seq + (count - 1) * stride <= last and stride > 0
                 else:
-                    got.append((r[1], (r[0], r[2], r[3])))
-            for seq, _ in got:
-                assert first <= seq <= last
-            assert m[1] == self.tag_id and last >= first - 1
+                    assert r[0] >= R.EV_FIRST and first <= r[1] <= last
         except Exception:
             self.refused += 1
             return None
         self.batches += 1
-        for seq, v in got:
-            self._put(seq, v, now)
+        for r in recs:
+            if r[0] == 0:
+                _, seq, stride, count, b = r
+                fixes = R.decode_fixes(b, 0, len(b), count) if self.keep else None
+                for k in range(count):
+                    self._put(seq + k * stride, ("fix", fixes[k]) if fixes else (0,), now)
+            else:
+                self._put(r[1], (r[0], r[2], r[3]), now)
         self._cover(first, last)
         self.held = m[7]
         return bytes(A.encode(self.key, self.tag_id, ctr, self.acked(), now, self.down))

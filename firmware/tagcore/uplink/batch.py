@@ -8,11 +8,15 @@
 # five fixes per frame, and one run per batch pays the full first fix once instead of per frame.
 from tagcore import record as R
 from tagcore.compat import const
-from tagcore.uplink import cbor
+from tagcore.uplink import cbor, cose
 
 CHUNK = const(16)  # records per Store.read
 MAX_BYTES = const(4096)  # encoded records per batch (the ESP32 builds and sends it in RAM)
 MAX_STRIDE = const(256)  # a larger gap between two fixes starts a new run
+RUN_MAX = const(64)  # fixes per run: bounds the run's scratch buffer (like the store's thinning)
+RUN_BYTES = const(1600)  # scratch for one run of RUN_MAX fixes (about 10-25 B each)
+HEAD_ROOM = const(64)  # reserved before the records: COSE prefix, payload head, map head
+TAIL_ROOM = const(64)  # after them: `held` (a few kinds) and the MAC
 
 K_TAG = const(1)
 K_CTR = const(2)
@@ -23,14 +27,24 @@ K_RECS = const(6)
 K_HELD = const(7)
 
 
-class _Recs:
-    """The `recs` array being built: closed records in `out`, the open fix run apart."""
+def scratch(n):
+    """An empty bytearray that can grow to n bytes without reallocating (MicroPython keeps the
+    capacity when a bytearray is cleared by slice assignment): allocated once, while the heap is
+    whole, and reused for every batch."""
+    b = bytearray(n)
+    b[:] = b""
+    return b
 
-    def __init__(self):
-        self.out = bytearray()
+
+class _Recs:
+    """The `recs` array being built: closed records appended to `out`, the open run apart."""
+
+    def __init__(self, out, run):
+        self.out = out
         self.n = 0  # closed records in out
         self.fixes = 0
-        self.run = None  # bytearray of the open run's fixes
+        self.run = run
+        self.open = False
         self.rseq = 0
         self.rstride = 0
         self.rcount = 0
@@ -38,10 +52,10 @@ class _Recs:
         self.pmisc = 0
 
     def size(self):
-        return len(self.out) + (len(self.run) + 12 if self.run is not None else 0)
+        return len(self.out) + (len(self.run) + 12 if self.open else 0)
 
     def close_run(self):
-        if self.run is None:
+        if not self.open:
             return
         o = self.out
         o.append(0x85)  # array(5)
@@ -50,25 +64,26 @@ class _Recs:
         cbor.put_head(o, cbor.UINT, self.rstride)
         cbor.put_head(o, cbor.UINT, self.rcount)
         cbor.put_bytes(o, self.run)
+        self.run[:] = b""
         self.n += 1
-        self.run = None
+        self.open = False
 
     def add(self, rec):
         seq, kind, v = rec
         if kind == R.KIND_FIXES:
             self.fixes += 1
-            if self.run is not None:
+            if self.open:
                 last = self.rseq + (self.rcount - 1) * self.rstride
                 step = seq - last
                 if self.rcount == 1 and 0 < step <= MAX_STRIDE:
                     self.rstride = step
-                if step == self.rstride:
+                if step == self.rstride and self.rcount < RUN_MAX:
                     self.pmisc = R.encode_fix(self.run, v, self.prev, self.pmisc)
                     self.prev = v
                     self.rcount += 1
                     return
                 self.close_run()
-            self.run = bytearray()
+            self.open = True
             self.rseq = seq
             self.rstride = 1
             self.rcount = 1
@@ -85,17 +100,24 @@ class _Recs:
         self.n += 1
 
 
-def build(store, tag_id, ctr, now, first, held, max_bytes=MAX_BYTES, max_recs=0x7FFFFFFF):
-    """(payload bytearray, last seq covered, records, fixes) of the batch covering records from
-    seq `first` on: as many as fit `max_bytes` (at least one) and `max_recs`. `last` is the seq
-    of the last record taken, or first - 1 when there is none (a poll). Reading stops before a
-    chunk in which the store met a segment it could not read: what it did not get is never
-    claimed absent."""
-    r = _Recs()
+def build(store, key, tag_id, ctr, now, first, held, out, run, max_bytes=MAX_BYTES, max_recs=0):
+    """The COSE_Mac0 batch covering records from seq `first` on, as many as fit `max_bytes`
+    (at least one) and `max_recs` (0: no limit), built in `out` and `run` (scratch buffers,
+    cleared here). Returns (message memoryview into `out`, last seq covered, records, fixes).
+    `last` is the seq of the last record taken, or first - 1 when there is none (a poll).
+    Reading stops before a chunk in which the store met a segment it could not read: what it
+    did not get is never claimed absent."""
+    out[:] = b""
+    run[:] = b""
+    for _ in range(HEAD_ROOM):
+        out.append(0)
+    r = _Recs(out, run)
+    if max_recs <= 0:
+        max_recs = 0x7FFFFFFF
     last = first - 1
     nxt = first
     taken = 0
-    while taken < max_recs and (taken == 0 or r.size() < max_bytes):
+    while taken < max_recs and (taken == 0 or r.size() - HEAD_ROOM < max_bytes):
         bad = store.counts.get("unreadable", 0)
         want = CHUNK if max_recs - taken > CHUNK else max_recs - taken
         got = store.read(nxt, want, True)
@@ -104,35 +126,47 @@ def build(store, tag_id, ctr, now, first, held, max_bytes=MAX_BYTES, max_recs=0x
             break
         if not got:
             break
+        short = len(got) < want  # the store had no more
         for rec in got:
-            if taken > 0 and r.size() >= max_bytes:
+            if taken > 0 and r.size() - HEAD_ROOM >= max_bytes:
                 break
             r.add(rec)
             taken += 1
             last = rec[0]
+        got = None
         nxt = last + 1
-        if len(got) < want:
+        if short:
             break
     r.close_run()
-    p = bytearray(b"\xa7")  # map(7)
-    p.append(K_TAG)
-    cbor.put_bytes(p, tag_id)
-    p.append(K_CTR)
-    cbor.put_head(p, cbor.UINT, ctr)
-    p.append(K_SENT)
-    cbor.put_head(p, cbor.UINT, now if now > 0 else 0)
-    p.append(K_FIRST)
-    cbor.put_head(p, cbor.UINT, first)
-    p.append(K_LAST)
-    cbor.put_head(p, cbor.UINT, last)
-    p.append(K_RECS)
-    cbor.put_head(p, cbor.ARRAY, r.n)
-    p.extend(r.out)
-    r.out = None
-    p.append(K_HELD)
+    out.append(K_HELD)
     kinds = sorted(held)
-    cbor.put_head(p, cbor.MAP, len(kinds))
+    cbor.put_head(out, cbor.MAP, len(kinds))
     for k in kinds:
-        cbor.put_head(p, cbor.UINT, k)
-        cbor.put_head(p, cbor.UINT, held[k])
-    return p, last, taken, r.fixes
+        cbor.put_head(out, cbor.UINT, k)
+        cbor.put_head(out, cbor.UINT, held[k])
+    # The head goes into the room reserved before the records, ending where they start.
+    h = bytearray(b"\xa7")  # map(7)
+    h.append(K_TAG)
+    cbor.put_bytes(h, tag_id)
+    h.append(K_CTR)
+    cbor.put_head(h, cbor.UINT, ctr)
+    h.append(K_SENT)
+    cbor.put_head(h, cbor.UINT, now if now > 0 else 0)
+    h.append(K_FIRST)
+    cbor.put_head(h, cbor.UINT, first)
+    h.append(K_LAST)
+    cbor.put_head(h, cbor.UINT, last)
+    h.append(K_RECS)
+    cbor.put_head(h, cbor.ARRAY, r.n)
+    pstart = HEAD_ROOM - len(h)
+    plen = len(out) - pstart
+    pre = cose.prefix(tag_id)
+    cbor.put_head(pre, cbor.BSTR, plen)
+    start = pstart - len(pre)
+    if start < 0:
+        raise ValueError("head room")
+    out[start:pstart] = pre
+    out[pstart:HEAD_ROOM] = h
+    out.append(0x48)  # bstr(8): the MAC
+    out.extend(cose.mac_tag(key, cose.AAD_UP, out, pstart, pstart + plen))
+    return memoryview(out)[start:], last, taken, r.fixes

@@ -10,9 +10,9 @@
 # Only a verified acknowledgement of the outstanding request calls store.ack(); anything else
 # changes nothing and is counted by reason. docs/uplink.md is the contract.
 from tagcore import record as R
-from tagcore.compat import const
+from tagcore.compat import IS_MICROPYTHON, const
 from tagcore.uplink import ack as A
-from tagcore.uplink import batch, cose
+from tagcore.uplink import batch
 
 ACKED = "acked"
 ALERT_RECS = const(8)  # records an alert batch carries from the alert on
@@ -67,6 +67,10 @@ class UplinkClient:
         self.held = dict(held) if held else {}
         self.checks = checks if checks is not None else DEFAULT_CHECKS
         self.max_bytes = max_bytes
+        # The message and one fix run are built in buffers allocated here, once, while the
+        # heap is whole: growing a 4 KB bytearray per batch fragments an ESP32's heap.
+        self.obuf = batch.scratch(max_bytes + batch.HEAD_ROOM + batch.TAIL_ROOM + 64)
+        self.rbuf = batch.scratch(batch.RUN_BYTES)
         # The counter must exceed every one this tag ever sent. Persist `ctr` across deep
         # sleep (RTC memory, beside tagcore.rtcstate); after power loss the store's recovery
         # moves its sequence past everything handed out, and with it this floor.
@@ -111,8 +115,9 @@ class UplinkClient:
         return c
 
     def request(self, now, poll=False):
-        """The body of the next request (a COSE_Mac0 batch), or None if nothing is due and no
-        poll was asked for. A request still outstanding is abandoned (its reply is stale)."""
+        """The body of the next request (a COSE_Mac0 batch, a memoryview into the client's own
+        buffer: valid until the next call), or None if nothing is due and no poll was asked
+        for. A request still outstanding is abandoned (its reply is then stale)."""
         if self.out is not None:
             self._count("abandoned")
             self.out = None
@@ -125,13 +130,17 @@ class UplinkClient:
             mb, mr = ALERT_BYTES, ALERT_RECS
             self._count("alert_batches")
         else:
-            mb, mr = self.max_bytes, 0x7FFFFFFF
+            mb, mr = self.max_bytes, 0
         ctr = self._next_ctr(now)
-        p, last, n, nfix = batch.build(self.store, self.tag_id, ctr, now, first, self.held, mb, mr)
+        st = self.store
+        if not IS_MICROPYTHON:  # CPython cannot resize a buffer a live memoryview exports
+            self.obuf = bytearray()
+        body, last, n, nfix = batch.build(
+            st, self.key, self.tag_id, ctr, now, first, self.held, self.obuf, self.rbuf, mb, mr
+        )
         self.out = (ctr, first, last)
         self.last_recs = n
         self.last_fixes = nfix
-        body = cose.encode(self.key, self.tag_id, cose.AAD_UP, p)
         self.last_bytes = len(body)
         return body
 
