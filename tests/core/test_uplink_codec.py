@@ -91,8 +91,11 @@ def test_cbor_rfc8949_vectors():
     assert cbor.decode(unhexlify("83010203")) == [1, 2, 3]
     assert cbor.decode(unhexlify("8301820203820405")) == [1, [2, 3], [4, 5]]
     assert cbor.decode(unhexlify("a201020304")) == {1: 2, 3: 4}
-    t = cbor.decode(unhexlify("d818456449455446"))
-    assert t.tag == 24 and t.value == b"dIETF"
+    t = cbor.decode(unhexlify("d1456449455446"))
+    assert t.tag == 17 and t.value == b"dIETF"
+    # Other tags carry semantics (RFC 8949 3.4: dates, bignums, ...): outside the profile.
+    for x in ("d818456449455446", "c074323031332d30332d32315432303a30343a30305a", "c11a514b67b0"):
+        assert refused(unhexlify(x)), x
 
 
 def refused(b):

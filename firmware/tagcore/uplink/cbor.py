@@ -1,5 +1,5 @@
 # The CBOR (RFC 8949) subset of the uplink: unsigned and negative integers, byte strings, text
-# strings (decoded only), arrays, maps and tags, all of definite length.
+# strings (decoded only), arrays, maps and tag 17 (COSE_Mac0), all of definite length.
 #
 # The encoder appends to a bytearray the caller owns (no intermediate objects). The decoder is
 # strict and bounded: it refuses indefinite lengths, floats and simple values, duplicate map
@@ -132,6 +132,10 @@ def decode_at(b, i, end, depth=0):
             d[k] = x
         return d, i
     if major == TAG:
+        # The profile's only tag is COSE_Mac0's 17: others have semantics (dates, bignums, ...)
+        # that general decoders apply, so a value could mean different things on each side.
+        if v != 17:
+            raise ValueError("cbor: tag")
         x, i = decode_at(b, i, end, depth + 1)
         return Tagged(v, x), i
     raise ValueError("cbor: float or simple")
