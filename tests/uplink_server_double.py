@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import cbor2
 import uplink_oracle as O
 from tagcore import record as R
 
@@ -82,6 +84,12 @@ class ProtocolDouble:
         self.batches = 0
         self.duplicates = 0
         self.clock = 800_000_000
+        # Faults for the transport tests, one per request in arrival order ("" = none):
+        # drop_request, drop_reply, slow, 500, garbage, forged, stale, truncated.
+        self.faults: list[str] = []
+        self.seen_faults: list[str] = []
+        self.slow_s = 3.0
+        self.last_reply = b""
 
     def acked(self, tag: bytes) -> int:
         h = 0
@@ -151,17 +159,50 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(413, json.dumps({"error": "too large"}).encode(), "application/json")
             return
         body = self.rfile.read(n)
+        d = self.double
+        with d.lock:
+            fault = d.faults.pop(0) if d.faults else ""
+            d.seen_faults.append(fault)
+        if fault == "drop_request":  # lost on the way in: nothing stored
+            self.close_connection = True
+            return
+        if fault == "500":
+            self._send(500, b'{"error": "fault"}', "application/json")
+            return
         try:
-            reply = self.double.handle(body)
+            reply = d.handle(body)
         except Refused as e:
             self._send(e.status, json.dumps({"error": e.reason}).encode(), "application/json")
             return
+        genuine = reply
+        if fault == "drop_reply":  # stored, but the answer is lost
+            self.close_connection = True
+            return
+        if fault == "slow":  # stored, answered after the tag gave up
+            time.sleep(d.slow_s)
+        elif fault == "garbage":
+            reply = bytes(range(40))
+        elif fault == "forged":
+            p = cbor2.loads(O.mac0_decode(reply).payload)
+            reply = O.ack(bytes(32), p[1], p[2], p[3], p[4], [])
+        elif fault == "stale" and d.last_reply:  # a genuine answer to an earlier request
+            reply = d.last_reply
+        elif fault == "truncated":
+            reply = reply[:-3]
+        d.last_reply = genuine
         self._send(200, reply, "application/cose")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a tag that gave up (timeout) resets the connection: expected in these tests
 
 
 def serve(double: ProtocolDouble) -> tuple[ThreadingHTTPServer, int]:
     """Serve the double on 127.0.0.1 (a free port) in a thread; returns (server, port)."""
     handler = type("Handler", (_Handler,), {"double": double})
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, srv.server_address[1]

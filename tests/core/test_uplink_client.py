@@ -297,8 +297,45 @@ def test_counter_exhaustion_moves_the_sequence_on():
     c = UplinkClient(st, TID, KEY)
     c.ctr = ((st.next_seq + 1) << 16) - 2
     seq0 = st.next_seq
-    a = c.request(T0 + 500)
-    b = c.request(T0 + 500)
+    a = c.request(T0 + 500)  # valid until the next request (the client's buffer)
     ca = cbor.decode(cose.decode(KEY, TID, cose.AAD_UP, a)[0])[2]
+    b = c.request(T0 + 500)
     cb = cbor.decode(cose.decode(KEY, TID, cose.AAD_UP, b)[0])[2]
     assert cb > ca and st.next_seq == seq0 + 1 and c.counts["ctr_bump"] == 1
+
+
+class Flaky:
+    """frame_records that raises MemoryError at its n-th call (a full heap)."""
+
+    def __init__(self, real, n):
+        self.real = real
+        self.n = n
+        self.calls = 0
+
+    def __call__(self, b, i, ln):
+        self.calls += 1
+        if self.calls == self.n:
+            raise MemoryError()
+        return self.real(b, i, ln)
+
+
+def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
+    # On a full ESP32 heap, decoding a frame can raise MemoryError in Store.read. The batch
+    # must end before what the store could not give, or the ack deletes records never sent.
+    for fail_at in (1, 2, 3, 5, 8, 13):
+        log = {}
+        st = store(300, log)
+        srv = ServerDouble(KEY, TID)
+        c = UplinkClient(st, TID, KEY, max_bytes=100000)
+        real = R.frame_records
+        R.frame_records = Flaky(real, fail_at)
+        try:
+            body = c.request(T0 + 30000)
+        finally:
+            R.frame_records = real
+        assert c.on_reply(T0 + 30000, srv.handle(body, T0 + 30000)) == ACKED
+        held = {r[0] for r in st.read(1, 100000, True)}
+        for seq in log:  # every record is at the server or still on the tag
+            assert seq in srv.recs or seq in held, (fail_at, seq)
+        drain(c, srv, T0 + 30001)
+        assert srv.recs == log

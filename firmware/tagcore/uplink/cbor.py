@@ -106,12 +106,12 @@ def decode_at(b, i, end, depth=0):
         if v > end - i:
             raise ValueError("cbor: short")
         s = bytes(b[i : i + v])
-        if major == TSTR:
-            try:
-                s = s.decode()
-            except Exception:
-                raise ValueError("cbor: utf-8") from None
-        return s, i + v
+        if major == BSTR:
+            return s, i + v
+        try:
+            return s.decode(), i + v
+        except Exception:
+            raise ValueError("cbor: utf-8") from None
     if major == ARRAY:
         if v > end - i:  # every item takes at least a byte
             raise ValueError("cbor: short")

@@ -135,9 +135,13 @@ class UplinkClient:
         st = self.store
         if not IS_MICROPYTHON:  # CPython cannot resize a buffer a live memoryview exports
             self.obuf = bytearray()
-        body, last, n, nfix = batch.build(
-            st, self.key, self.tag_id, ctr, now, first, self.held, self.obuf, self.rbuf, mb, mr
-        )
+        try:
+            body, last, n, nfix = batch.build(
+                st, self.key, self.tag_id, ctr, now, first, self.held, self.obuf, self.rbuf, mb, mr
+            )
+        except MemoryError:  # the heap is short: nothing sent, nothing changed; try later
+            self._count("nomem")
+            return None
         self.out = (ctr, first, last)
         self.last_recs = n
         self.last_fixes = nfix
@@ -156,17 +160,18 @@ class UplinkClient:
         """Verify a reply: ACKED (the store truncated, downlink items checked) or the refusal
         reason (FORGED, MALFORMED, STALE, REPLAYED, AHEAD), counted, with nothing changed."""
         ctr, acked, t, items, why = A.parse(self.key, self.tag_id, body)
+        out = self.out
         if why is None:
-            if self.out is None:
+            if out is None:
                 why = A.REPLAYED
-            elif ctr != self.out[0]:
+            elif ctr != out[0]:
                 why = A.STALE
             elif acked > self.store.next_seq - 1:
                 why = A.AHEAD
-        if why is not None:
+        if why is not None or out is None or items is None:
             self._count(why)
             return why
-        first, last = self.out[1], self.out[2]
+        first, last = out[1], out[2]
         self.out = None
         self.failures = 0
         self._count(ACKED)
