@@ -18,6 +18,7 @@ from typing import Any
 import cbor2
 import uplink_oracle as O
 from tagcore import record as R
+from tagcore.uplink import fixcodec
 
 MAX_BODY = 64 * 1024
 
@@ -46,14 +47,17 @@ def parse_batch(p: Any) -> tuple[int, int, int, int, list[tuple[int, Any]], dict
     for r in recs:
         if not isinstance(r, (list, tuple)) or not r or not _uint(r[0]):
             raise Refused(400, "record")
-        if r[0] == 0:
+        if r[0] in (0, 1):
             if len(r) != 5 or not all(_uint(x) for x in r[1:4]) or type(r[4]) is not bytes:
                 raise Refused(400, "fix run")
             _, seq, stride, count, b = r
             if stride < 1 or count < 1:
                 raise Refused(400, "fix run")
             try:
-                fixes = R.decode_fixes(b, 0, len(b), count)
+                if r[0] == 0:
+                    fixes = R.decode_fixes(b, 0, len(b), count)
+                else:
+                    fixes = fixcodec.decode(b, count)
             except Exception:
                 raise Refused(400, "fix codec") from None
             out += [(seq + k * stride, ("fix", fixes[k])) for k in range(count)]

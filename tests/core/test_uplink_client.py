@@ -108,7 +108,7 @@ def test_lossy_link_replays_and_reordering_store_once():
     assert srv.recs == log
     assert srv.inserted == len(log)
     assert srv.acked() == st.next_seq - 1
-    assert c.counts.get("failed", 0) > 10 and c.counts[A.REPLAYED] > 3
+    assert c.counts.get("failed", 0) > 5 and c.counts[A.REPLAYED] > 3  # the faults happened
 
 
 def snapshot(st, c):

@@ -4,7 +4,15 @@
 # (host/taghost/server/) decodes independently.
 from tagcore import record as R
 from tagcore.uplink import ack as A
-from tagcore.uplink import cbor, cose
+from tagcore.uplink import cbor, cose, fixcodec
+
+
+def run_fixes(r):
+    """The fixes of a fix run record: kind 0 in the store's codec, kind 1 packed."""
+    _, _, _, count, b = r
+    if r[0] == 0:
+        return R.decode_fixes(b, 0, len(b), count)
+    return fixcodec.decode(b, count)
 
 
 class ServerDouble:
@@ -77,9 +85,9 @@ class ServerDouble:
             ctr, first, last, recs = m[2], m[4], m[5], m[6]
             assert m[1] == self.tag_id and last >= first - 1
             for r in recs:  # check everything before storing anything
-                if r[0] == 0:
-                    _, seq, stride, count, b = r
-                    R.decode_fixes(b, 0, len(b), count)
+                if r[0] in (0, 1):
+                    _, seq, stride, count, _ = r
+                    run_fixes(r)
                     assert first <= seq and seq + (count - 1) * stride <= last and stride > 0
                 else:
                     assert r[0] >= R.EV_FIRST and first <= r[1] <= last
@@ -88,9 +96,9 @@ class ServerDouble:
             return None
         self.batches += 1
         for r in recs:
-            if r[0] == 0:
-                _, seq, stride, count, b = r
-                fixes = R.decode_fixes(b, 0, len(b), count) if self.keep else None
+            if r[0] in (0, 1):
+                _, seq, stride, count, _b = r
+                fixes = run_fixes(r) if self.keep else None
                 for k in range(count):
                     self._put(seq + k * stride, ("fix", fixes[k]) if fixes else (0,), now)
             else:

@@ -45,10 +45,13 @@ def main():
     c.alert(seq)
     print("RECORDS", n)
     ex = 0
-    for _ in range(300):
+    for _ in range(600):
         gc.collect()
         r = upload(c, link, t)
         if r is None:
+            if c.due():  # the heap was short (counted nomem): try again
+                t += 5
+                continue
             break
         ex += 1
         print("X", NAMES[r[0]], r[1], r[2])

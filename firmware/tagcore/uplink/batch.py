@@ -3,9 +3,9 @@
 # Records are read CHUNK at a time (Store.read loads one segment into its own buffer and skips
 # frames before the start without decoding them), so RAM is bounded by `max_bytes` of encoded
 # records plus one chunk, never by the backlog. Consecutive fixes whose sequence numbers step
-# by the same stride become one fix run `[0, seq, stride, count, bstr]`, re-coded with
-# tagcore.record's delta codec across the store's frames: at 1 fix/min the store syncs about
-# five fixes per frame, and one run per batch pays the full first fix once instead of per frame.
+# by the same stride (up to RUN_MAX) become one packed fix run `[1, seq, stride, count, bstr]`
+# (tagcore.uplink.fixcodec) across the store's frames: at 1 fix/min the store syncs about five
+# fixes per frame, and one run pays its full first fix once instead of per frame.
 from tagcore import record as R
 from tagcore.compat import const
 from tagcore.uplink import cbor, cose
@@ -13,8 +13,9 @@ from tagcore.uplink import cbor, cose
 CHUNK = const(16)  # records per Store.read
 MAX_BYTES = const(4096)  # encoded records per batch (the ESP32 builds and sends it in RAM)
 MAX_STRIDE = const(256)  # a larger gap between two fixes starts a new run
-RUN_MAX = const(64)  # fixes per run: bounds the run's scratch buffer (like the store's thinning)
-RUN_BYTES = const(1600)  # scratch for one run of RUN_MAX fixes (about 10-25 B each)
+RUN_MAX = const(64)  # fixes per run: bounds the run's buffers (like the store's thinning)
+RUN_BYTES = const(1600)  # scratch for one packed run of RUN_MAX fixes (about 8-25 B each)
+FIX_RUN = const(1)  # record kind of a packed fix run (tagcore.uplink.fixcodec)
 HEAD_ROOM = const(64)  # reserved before the records: COSE prefix, payload head, map head
 TAIL_ROOM = const(64)  # after them: `held` (a few kinds) and the MAC
 
@@ -37,32 +38,37 @@ def scratch(n):
 
 
 class _Recs:
-    """The `recs` array being built: closed records appended to `out`, the open run apart."""
+    """The `recs` array being built: closed records appended to `out`, the open run apart
+    (its first fix in `run`, the rest in the packer until the run closes)."""
 
-    def __init__(self, out, run):
+    def __init__(self, out, run, packer):
         self.out = out
         self.n = 0  # closed records in out
         self.fixes = 0
         self.run = run
+        self.pk = packer
         self.open = False
         self.rseq = 0
         self.rstride = 0
-        self.rcount = 0
-        self.prev = None
-        self.pmisc = 0
 
     def size(self):
-        return len(self.out) + (len(self.run) + 12 if self.open else 0)
+        if not self.open:
+            return len(self.out)
+        bits = 0
+        for w in self.pk.widths:
+            bits += w
+        return len(self.out) + len(self.run) + 24 + (bits * (self.pk.n - 1) + 7) // 8
 
     def close_run(self):
         if not self.open:
             return
+        self.pk.finish(self.run)
         o = self.out
         o.append(0x85)  # array(5)
-        o.append(0)
+        o.append(FIX_RUN)
         cbor.put_head(o, cbor.UINT, self.rseq)
         cbor.put_head(o, cbor.UINT, self.rstride)
-        cbor.put_head(o, cbor.UINT, self.rcount)
+        cbor.put_head(o, cbor.UINT, self.pk.n)
         cbor.put_bytes(o, self.run)
         self.run[:] = b""
         self.n += 1
@@ -72,23 +78,20 @@ class _Recs:
         seq, kind, v = rec
         if kind == R.KIND_FIXES:
             self.fixes += 1
+            pk = self.pk
             if self.open:
-                last = self.rseq + (self.rcount - 1) * self.rstride
+                last = self.rseq + (pk.n - 1) * self.rstride
                 step = seq - last
-                if self.rcount == 1 and 0 < step <= MAX_STRIDE:
+                if pk.n == 1 and 0 < step <= MAX_STRIDE:
                     self.rstride = step
-                if step == self.rstride and self.rcount < RUN_MAX:
-                    self.pmisc = R.encode_fix(self.run, v, self.prev, self.pmisc)
-                    self.prev = v
-                    self.rcount += 1
+                if step == self.rstride and not pk.full():
+                    pk.add(v)
                     return
                 self.close_run()
             self.open = True
             self.rseq = seq
             self.rstride = 1
-            self.rcount = 1
-            self.pmisc = R.encode_fix(self.run, v, None, 0)
-            self.prev = v
+            pk.start(self.run, v)
             return
         self.close_run()
         o = self.out
@@ -100,18 +103,21 @@ class _Recs:
         self.n += 1
 
 
-def build(store, key, tag_id, ctr, now, first, held, out, run, max_bytes=MAX_BYTES, max_recs=0):
+def build(
+    store, key, tag_id, ctr, now, first, held, out, run, packer, max_bytes=MAX_BYTES, max_recs=0
+):
     """The COSE_Mac0 batch covering records from seq `first` on, as many as fit `max_bytes`
     (at least one) and `max_recs` (0: no limit), built in `out` and `run` (scratch buffers,
-    cleared here). Returns (message memoryview into `out`, last seq covered, records, fixes).
-    `last` is the seq of the last record taken, or first - 1 when there is none (a poll).
-    Reading stops before a chunk in which the store met a segment it could not read: what it
-    did not get is never claimed absent."""
+    cleared here) with `packer` (a fixcodec.Packer of RUN_MAX fixes). Returns (message
+    memoryview into `out`, last seq covered, records, fixes). `last` is the seq of the last
+    record taken, or first - 1 when there is none (a poll). Reading stops before a chunk in
+    which the store met a segment it could not read: what it did not get is never claimed
+    absent."""
     out[:] = b""
     run[:] = b""
     for _ in range(HEAD_ROOM):
         out.append(0)
-    r = _Recs(out, run)
+    r = _Recs(out, run, packer)
     if max_recs <= 0:
         max_recs = 0x7FFFFFFF
     last = first - 1

@@ -12,9 +12,10 @@
 from tagcore import record as R
 from tagcore.compat import IS_MICROPYTHON, const
 from tagcore.uplink import ack as A
-from tagcore.uplink import batch
+from tagcore.uplink import batch, fixcodec
 
 ACKED = "acked"
+NOMEM = "nomem"
 ALERT_RECS = const(8)  # records an alert batch carries from the alert on
 ALERT_BYTES = const(512)
 MAX_PENDING_ALERTS = const(16)
@@ -71,6 +72,7 @@ class UplinkClient:
         # heap is whole: growing a 4 KB bytearray per batch fragments an ESP32's heap.
         self.obuf = batch.scratch(max_bytes + batch.HEAD_ROOM + batch.TAIL_ROOM + 64)
         self.rbuf = batch.scratch(batch.RUN_BYTES)
+        self.packer = fixcodec.Packer(batch.RUN_MAX)
         # The counter must exceed every one this tag ever sent. Persist `ctr` across deep
         # sleep (RTC memory, beside tagcore.rtcstate); after power loss the store's recovery
         # moves its sequence past everything handed out, and with it this floor.
@@ -83,7 +85,7 @@ class UplinkClient:
         self.items = []
         self.refused = []  # (kind, version, reason) of refused downlink items
         self.failures = 0  # consecutive
-        self.counts = {}
+        self.counts = {"nomem": 0}  # present from the start: counting it must not allocate
 
     def _count(self, k):
         self.counts[k] = self.counts.get(k, 0) + 1
@@ -117,7 +119,16 @@ class UplinkClient:
     def request(self, now, poll=False):
         """The body of the next request (a COSE_Mac0 batch, a memoryview into the client's own
         buffer: valid until the next call), or None if nothing is due and no poll was asked
-        for. A request still outstanding is abandoned (its reply is then stale)."""
+        for, or the heap is short (counted `nomem`: nothing changed, try later). A request
+        still outstanding is abandoned (its reply is then stale)."""
+        try:
+            return self._request(now, poll)
+        except MemoryError:
+            self.out = None
+            self.counts["nomem"] += 1
+            return None
+
+    def _request(self, now, poll):
         if self.out is not None:
             self._count("abandoned")
             self.out = None
@@ -135,13 +146,20 @@ class UplinkClient:
         st = self.store
         if not IS_MICROPYTHON:  # CPython cannot resize a buffer a live memoryview exports
             self.obuf = bytearray()
-        try:
-            body, last, n, nfix = batch.build(
-                st, self.key, self.tag_id, ctr, now, first, self.held, self.obuf, self.rbuf, mb, mr
-            )
-        except MemoryError:  # the heap is short: nothing sent, nothing changed; try later
-            self._count("nomem")
-            return None
+        body, last, n, nfix = batch.build(
+            st,
+            self.key,
+            self.tag_id,
+            ctr,
+            now,
+            first,
+            self.held,
+            self.obuf,
+            self.rbuf,
+            self.packer,
+            mb,
+            mr,
+        )
         self.out = (ctr, first, last)
         self.last_recs = n
         self.last_fixes = nfix
@@ -158,7 +176,15 @@ class UplinkClient:
 
     def on_reply(self, now, body):
         """Verify a reply: ACKED (the store truncated, downlink items checked) or the refusal
-        reason (FORGED, MALFORMED, STALE, REPLAYED, AHEAD), counted, with nothing changed."""
+        reason (FORGED, MALFORMED, STALE, REPLAYED, AHEAD, or NOMEM when the heap was too short
+        to check it), counted, with nothing changed."""
+        try:
+            return self._on_reply(now, body)
+        except MemoryError:
+            self.counts["nomem"] += 1
+            return NOMEM
+
+    def _on_reply(self, now, body):
         ctr, acked, t, items, why = A.parse(self.key, self.tag_id, body)
         out = self.out
         if why is None:
