@@ -260,3 +260,17 @@ def test_double_refuses_bad_requests_and_stores_nothing() -> None:
         d.handle(bytes(cose.encode(KEY, b"NOBODY00", cose.AAD_UP, b"\xa0")))
     assert e.value.status == 403
     assert not d.recs and d.batches == 0
+
+
+@given(st.lists(fixes, min_size=1, max_size=64))
+@SETTINGS
+def test_packed_runs_round_trip_any_fixes(run: list) -> None:
+    from tagcore.uplink import fixcodec
+
+    pk = fixcodec.Packer(64)
+    out = bytearray()
+    pk.start(out, run[0])
+    for f in run[1:]:
+        pk.add(f)
+    pk.finish(out)
+    assert fixcodec.decode(bytes(out), len(run)) == run

@@ -37,7 +37,7 @@ class RamFile:
     def readinto(self, buf):
         d = self.fs.files[self.name]
         n = min(len(buf), len(d) - self.pos)
-        buf[:n] = d[self.pos : self.pos + n]
+        buf[:n] = memoryview(d)[self.pos : self.pos + n]
         self.pos += n
         return n
 
@@ -184,4 +184,5 @@ def main():
     print("JSON_BYTES", total, k)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -2,9 +2,10 @@
 # in full (tagcore.record's varints), then for every later fix ten channels of differences,
 # each bit-packed at one width for the whole run:
 #
-#   first fix (record.encode_fix, prev None) | if count > 1: width u8 x 10 | bits, LSB first,
-#   zero-padded to a byte
-#   channels: 0 t: zz(dt - previous dt)     1 ms: zz(d ms)    2 lat: zz(d)    3 lon: zz(d)
+#   first fix (record.encode_fix, prev None) | if count > 1: zz(base dt) varint |
+#   width u8 x 10 | bits, LSB first, zero-padded to a byte
+#   channels: 0 t: zz(dt - previous dt, the first step's previous being base dt)
+#             1 ms: zz(d ms)    2 lat: zz(d)    3 lon: zz(d)
 #             4 misc XOR previous misc (presence, sats, quality, mode, flags)
 #             5..9 alt, speed, course, acc, hdop: zz(d) if present in both fixes, zz(value)
 #             if present only in this one, nothing if absent (misc says which)
@@ -32,6 +33,7 @@ class Packer:
         self.prev = R.Fix(0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0)  # set by start
         self.pmisc = 0
         self.pdt = 0
+        self.base = 0
 
     def start(self, out, f):
         """Begin a run with fix f, written in full into `out`."""
@@ -51,6 +53,9 @@ class Packer:
         w = self.widths
         o = (self.n - 1) * CHANNELS
         dt = f[0] - p[0]
+        if self.n == 1:  # the run's interval: the prediction for its first step
+            self.base = dt
+            self.pdt = dt
         misc = R._misc(f)
         vals[o] = R.zz(dt - self.pdt)
         vals[o + 1] = R.zz(f[1] - p[1])
@@ -80,6 +85,7 @@ class Packer:
         run of one fix)."""
         if self.n < 2:
             return
+        R.put_varint(out, R.zz(self.base))
         w = self.widths
         for j in range(CHANNELS):
             out.append(w[j])
@@ -153,6 +159,8 @@ def decode(b, count):
         if i != end:
             raise ValueError("trailing")
         return out
+    u, i = R.get_varint(b, i, end)
+    pdt = R.unzz(u)
     if end - i < CHANNELS:
         raise ValueError("short")
     w = [b[i + j] for j in range(CHANNELS)]
@@ -179,7 +187,6 @@ def decode(b, count):
             pos += c
         return v
 
-    pdt = 0
     for _ in range(count - 1):
         p = out[-1]
         dt = pdt + R.unzz(take(w[0]))
