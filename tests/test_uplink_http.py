@@ -112,3 +112,65 @@ def test_unreachable_server_is_a_counted_failure(tmp_path: Path) -> None:
     assert counts(out, "LINK")["connect"] >= 1
     acked, top = map(int, val(out, "ACKED"))
     assert acked == 0 and top > 0
+
+
+def make_cert(d: Path, name: str) -> tuple[str, str, str]:
+    """A self-signed EC P-256 certificate for `localhost`: (cert PEM, key PEM, cert DER) files."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    pem, kpem, der = (d / f"{name}.pem", d / f"{name}.key", d / f"{name}.der")
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    der.write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    kpem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(pem), str(kpem), str(der)
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_tls_verifies_the_server(tmp_path: Path, trusted: bool) -> None:
+    pem, key, der = make_cert(tmp_path, "server")
+    other_der = make_cert(tmp_path, "other")[2]
+    d = ProtocolDouble({TID: KEY})
+    srv, port = serve(d, tls=(pem, key))
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    try:
+        out = run_micropython(
+            module="uplink_http_run",
+            args=(str(port), str(store_dir), "2", "5", "localhost", der if trusted else other_der),
+            heap=HEAP,
+            timeout=600,
+        )
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    acked, top = map(int, val(out, "ACKED"))
+    if trusted:
+        assert acked == top and len(d.recs) == int(val(out, "RECORDS")[0])
+    else:  # a server the tag cannot verify gets nothing, and nothing is deleted
+        assert counts(out, "LINK")["tls"] >= 1 and acked == 0 and not d.recs

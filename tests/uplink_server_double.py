@@ -9,6 +9,7 @@ tests. The real server is host/taghost/server/; the lead points these tests at i
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -204,9 +205,16 @@ class _Server(ThreadingHTTPServer):
         pass  # a tag that gave up (timeout) resets the connection: expected in these tests
 
 
-def serve(double: ProtocolDouble) -> tuple[ThreadingHTTPServer, int]:
-    """Serve the double on 127.0.0.1 (a free port) in a thread; returns (server, port)."""
+def serve(
+    double: ProtocolDouble, tls: tuple[str, str] | None = None
+) -> tuple[ThreadingHTTPServer, int]:
+    """Serve the double on 127.0.0.1 (a free port) in a thread, over TLS with `tls` =
+    (certificate file, key file) if given; returns (server, port)."""
     handler = type("Handler", (_Handler,), {"double": double})
     srv = _Server(("127.0.0.1", 0), handler)
+    if tls is not None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, srv.server_address[1]

@@ -1,6 +1,7 @@
 # The tag's side over real sockets: the store on files, the uplink client and the HTTP
 # transport (tagdevice.uplink_http) against a server on loopback, until nothing is due.
-# Usage: uplink_http_run.py PORT DIR HOURS TIMEOUT_S
+# Usage: uplink_http_run.py PORT DIR HOURS TIMEOUT_S [HOST CA_DER_FILE]  (the last two: TLS,
+# verifying the server's certificate against that CA)
 # Prints RECORDS (handed out), EXCHANGES, one line per exchange (code status verdict), the
 # client's and the link's counters, ACKED and TOP, SEGMENTS_LEFT.
 import gc
@@ -25,7 +26,12 @@ def main():
     st = Store(OsFs(root), T0)
     # Allocated at boot, while the heap is whole.
     c = UplinkClient(st, TID, KEY)
-    link = Link("127.0.0.1", port, timeout_s=timeout_s)
+    if len(sys.argv) > 6:
+        with open(sys.argv[6], "rb") as f:
+            ca = f.read()
+        link = Link(sys.argv[5], port, timeout_s=timeout_s, use_tls=True, cadata=ca)
+    else:
+        link = Link("127.0.0.1", port, timeout_s=timeout_s)
     t = T0
     lat = 51500000
     lon = -120000
