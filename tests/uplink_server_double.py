@@ -81,6 +81,7 @@ class ProtocolDouble:
         self.keys = keys
         self.lock = threading.Lock()
         self.recs: dict[tuple[bytes, int], Any] = {}
+        self.arrived: dict[tuple[bytes, int], float | None] = {}
         self.cover: dict[bytes, list[list[int]]] = {}
         self.ctr: dict[bytes, int] = {}
         self.held: dict[bytes, dict[int, int]] = {}
@@ -104,8 +105,9 @@ class ProtocolDouble:
             h = max(h, b)
         return h
 
-    def handle(self, body: bytes) -> bytes:
-        """The ack for a request body; raises Refused (nothing stored)."""
+    def handle(self, body: bytes, now: float | None = None) -> bytes:
+        """The ack for a request body; raises Refused (nothing stored). `now` (the server's
+        clock, if given) is recorded as each record's first arrival."""
         try:
             if len(body) > MAX_BODY:
                 raise Refused(413, "too large")
@@ -134,6 +136,7 @@ class ProtocolDouble:
                     self.duplicates += 1
                 else:
                     self.recs[(kid, seq)] = v
+                    self.arrived[(kid, seq)] = now
             if last >= first:
                 self.cover.setdefault(kid, []).append([first, last])
             self.ctr[kid] = max(self.ctr.get(kid, 0), ctr)
