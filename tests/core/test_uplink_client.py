@@ -339,3 +339,25 @@ def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
             assert seq in srv.recs or seq in held, (fail_at, seq)
         drain(c, srv, T0 + 30001)
         assert srv.recs == log
+
+
+def test_default_checks_take_real_windows_and_zone_blobs():
+    from tagcore.beacontable import window_blob
+    from zonetest import blob, circle
+
+    st = store(3)
+    srv = ServerDouble(KEY, TID)
+    c = UplinkClient(st, TID, KEY)
+    window = window_blob(b"s" * 32, 0, 1000, 192)  # 48 h of 15-minute identifiers
+    zones = blob(circle(7, 200))
+    srv.down = [[A.DL_BEACONS, 2, window], [A.DL_ZONES, 5, zones]]
+    now = T0 + 700
+    assert c.on_reply(now, srv.handle(c.request(now), now)) == ACKED
+    assert c.take_items() == [(A.DL_BEACONS, 2, window), (A.DL_ZONES, 5, zones)]
+    # One byte changed in either: refused, the versions held stay.
+    srv.down = [
+        [A.DL_BEACONS, 3, window[:-1]],
+        [A.DL_ZONES, 6, zones[:-1] + bytes([zones[-1] ^ 1])],
+    ]
+    assert c.on_reply(now, srv.handle(c.request(now, poll=True), now)) == ACKED
+    assert c.take_items() == [] and c.held == {A.DL_BEACONS: 2, A.DL_ZONES: 5}
