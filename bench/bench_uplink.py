@@ -61,7 +61,7 @@ def main() -> None:
     )
     print(
         f"  MicroPython: bytes allocated building the batch {mp['BATCH_ALLOC'][0]}"
-        f" ({mp['BATCH_ALLOC'][0] / k:.0f} per fix, mostly the store's decoded Fix records)"
+        f" ({mp['BATCH_ALLOC'][0] / k:.0f} per fix, almost all in Store.read)"
     )
     print(
         f"  MicroPython: heap taken by importing tagcore.uplink.client {mp['IMPORT_BYTES'][0]} B"
