@@ -274,3 +274,50 @@ def test_packed_runs_round_trip_any_fixes(run: list) -> None:
         pk.add(f)
     pk.finish(out)
     assert fixcodec.decode(bytes(out), len(run)) == run
+
+
+steps = st.lists(
+    st.sampled_from(["fix", "fix", "fix", "event", "alert", "up", "up_lost", "reply_lost"]),
+    max_size=120,
+)
+
+
+@given(steps, st.integers(80, 2000), st.integers(0, 2**16))
+@SETTINGS
+def test_any_interleaving_keeps_every_record_at_the_server_or_on_the_tag(todo, max_bytes, seed):
+    d = ProtocolDouble({KID: KEY})
+    s = Store(MemFs(), 800_000_000, max_segments=10_000, seg_bytes=256)
+    c = UplinkClient(s, KID, KEY, max_bytes=max_bytes)
+    written = {s.boot_seq}
+    t = 800_000_000
+    for k, step in enumerate(todo):
+        t += 30
+        if step == "fix":
+            written.add(s.append_fix(Fix(t, 0, k, -k, None, k, None, 40, None, 5, 1, 3, 0), t)[0])
+        elif step in ("event", "alert"):
+            seq = s.append_event(
+                R.EV_ZONE if step == "alert" else R.EV_STATUS, t, bytes([k & 255])
+            )[0]
+            written.add(seq)
+            if step == "alert":
+                c.alert(seq)
+        else:
+            body = c.request(t)
+            if body is None:
+                continue
+            if step == "up_lost":
+                c.on_failure(t)
+                continue
+            reply = d.handle(bytes(body), t)  # stored at the server
+            if step == "reply_lost":
+                c.on_failure(t)
+            else:
+                assert c.on_reply(t, reply) == ACKED
+        on_tag = {r[0] for r in s.read(1, 100_000, True)}
+        at_server = {q for (_, q) in d.recs}
+        assert written <= on_tag | at_server, "a record is neither on the tag nor at the server"
+    while c.due():
+        t += 30
+        assert c.on_reply(t, d.handle(bytes(c.request(t)), t)) == ACKED
+    assert {q for (_, q) in d.recs} == written
+    assert d.acked(KID) == s.next_seq - 1
