@@ -74,34 +74,40 @@ def _misc(f):
     return sats | (m << 7) | ((f[10] & 0xF) << 12) | ((f[11] & 3) << 16) | ((f[12] & 0xFFFF) << 18)
 
 
+def encode_fix(out, f, prev, pmisc):
+    """Append one fix: in full if `prev` is None, else as deltas against `prev` (whose misc word
+    is `pmisc`). Returns this fix's misc word, for the next call."""
+    misc = _misc(f)
+    if prev is None:
+        put_varint(out, zz(f[0]))
+        put_varint(out, zz(f[1]))
+        put_varint(out, zz(f[2]))
+        put_varint(out, zz(f[3]))
+        put_varint(out, misc)
+        for k in _NULLABLE:
+            if f[k] is not None:
+                put_varint(out, zz(f[k]))
+    else:
+        put_varint(out, zz(f[0] - prev[0]))
+        put_varint(out, zz(f[1]))
+        put_varint(out, zz(f[2] - prev[2]))
+        put_varint(out, zz(f[3] - prev[3]))
+        put_varint(out, misc ^ pmisc)
+        for k in _NULLABLE:
+            v = f[k]
+            if v is not None:
+                p = prev[k]
+                put_varint(out, zz(v - p) if p is not None else zz(v))
+    return misc
+
+
 def encode_fixes(fixes, out):
     """Append the fixes' encoding to bytearray `out` (first full, the rest as deltas)."""
     prev = None
     pmisc = 0
     for f in fixes:
-        misc = _misc(f)
-        if prev is None:
-            put_varint(out, zz(f[0]))
-            put_varint(out, zz(f[1]))
-            put_varint(out, zz(f[2]))
-            put_varint(out, zz(f[3]))
-            put_varint(out, misc)
-            for k in _NULLABLE:
-                if f[k] is not None:
-                    put_varint(out, zz(f[k]))
-        else:
-            put_varint(out, zz(f[0] - prev[0]))
-            put_varint(out, zz(f[1]))
-            put_varint(out, zz(f[2] - prev[2]))
-            put_varint(out, zz(f[3] - prev[3]))
-            put_varint(out, misc ^ pmisc)
-            for k in _NULLABLE:
-                v = f[k]
-                if v is not None:
-                    p = prev[k]
-                    put_varint(out, zz(v - p) if p is not None else zz(v))
+        pmisc = encode_fix(out, f, prev, pmisc)
         prev = f
-        pmisc = misc
     return out
 
 

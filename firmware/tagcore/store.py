@@ -329,7 +329,9 @@ class Store:
 
     # ---- reading and acknowledging ----------------------------------------------------------
     def read(self, from_seq, limit=64, include_buffer=False):
-        """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data))."""
+        """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data)).
+        Fewer than `limit` are returned when the log ends, or early when the heap runs short
+        (counted `read_nomem`); a segment that cannot be read is skipped (`unreadable`)."""
         out = []  # type: list
         for sg in self.segs:
             if sg[2] < from_seq or sg[3] == 0:
@@ -344,8 +346,16 @@ class Store:
                 if not ln:
                     i += 1
                     continue
+                if R.frame_last_seq(data, i) < from_seq:  # wholly before: no need to decode
+                    i += ln
+                    continue
                 try:
                     recs = R.frame_records(data, i, ln)
+                except MemoryError:
+                    # Not damage: the heap is short. Stop here, so that what is returned is
+                    # every record from from_seq on up to its last (the uplink relies on it).
+                    self._count("read_nomem")
+                    return out
                 except Exception:
                     recs = []
                 for r in recs:

@@ -1,0 +1,208 @@
+# The uplink's packed fix run (record kind 1 in a batch, docs/uplink.md): the run's first fix
+# in full (tagcore.record's varints), then for every later fix ten channels of differences,
+# each bit-packed at one width for the whole run:
+#
+#   first fix (record.encode_fix, prev None) | if count > 1: zz(base dt) varint |
+#   width u8 x 10 | bits, LSB first, zero-padded to a byte
+#   channels: 0 t: zz(dt - previous dt, the first step's previous being base dt)
+#             1 ms: zz(d ms)    2 lat: zz(d)    3 lon: zz(d)
+#             4 misc XOR previous misc (presence, sats, quality, mode, flags)
+#             5..9 alt, speed, course, acc, hdop: zz(d) if present in both fixes, zz(value)
+#             if present only in this one, nothing if absent (misc says which)
+#
+# Why: a varint costs at least a byte per field, ten bytes a fix however still the wearer is;
+# at 1 fix/min the store's codec takes 13-15 B a fix. With one width per channel per run a
+# constant interval costs 0 bits, a small change a few, so a 60-fix run is about 8-10 B a fix.
+from tagcore import record as R
+from tagcore.compat import const
+
+CHANNELS = const(10)
+MAX_WIDTH = const(64)
+_NULLABLE = (4, 5, 6, 7, 8)
+
+
+class Packer:
+    """Collects a run's fixes (at most `cap`) and writes the packed run into a bytearray.
+    The differences wait in one list allocated here: small ints, no allocation per fix."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.vals = [0] * (cap * CHANNELS)
+        self.widths = [0] * CHANNELS
+        self.n = 0
+        self.prev = R.Fix(0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0)  # set by start
+        self.pmisc = 0
+        self.pdt = 0
+        self.base = 0
+
+    def start(self, out, f):
+        """Begin a run with fix f, written in full into `out`."""
+        for j in range(CHANNELS):
+            self.widths[j] = 0
+        self.n = 1
+        self.pmisc = R.encode_fix(out, f, None, 0)
+        self.prev = f
+        self.pdt = 0
+
+    def full(self):
+        return self.n >= self.cap
+
+    def add(self, f):
+        p = self.prev
+        vals = self.vals
+        w = self.widths
+        o = (self.n - 1) * CHANNELS
+        dt = f[0] - p[0]
+        if self.n == 1:  # the run's interval: the prediction for its first step
+            self.base = dt
+            self.pdt = dt
+        misc = R._misc(f)
+        vals[o] = R.zz(dt - self.pdt)
+        vals[o + 1] = R.zz(f[1] - p[1])
+        vals[o + 2] = R.zz(f[2] - p[2])
+        vals[o + 3] = R.zz(f[3] - p[3])
+        vals[o + 4] = misc ^ self.pmisc
+        for k in range(5):
+            v = f[_NULLABLE[k]]
+            if v is None:
+                vals[o + 5 + k] = -1
+            else:
+                q = p[_NULLABLE[k]]
+                vals[o + 5 + k] = R.zz(v - q) if q is not None else R.zz(v)
+        for j in range(CHANNELS):
+            v = vals[o + j]
+            wj = w[j]
+            while v >> wj > 0:  # -1 >> n stays -1: an absent field never widens
+                wj += 1
+            w[j] = wj
+        self.pdt = dt
+        self.pmisc = misc
+        self.prev = f
+        self.n += 1
+
+    def finish(self, out):
+        """Append the widths and the packed differences of fixes 2..n to `out` (nothing for a
+        run of one fix)."""
+        if self.n < 2:
+            return
+        R.put_varint(out, R.zz(self.base))
+        w = self.widths
+        for j in range(CHANNELS):
+            out.append(w[j])
+        vals = self.vals
+        acc = 0
+        nb = 0
+        for i in range((self.n - 1) * CHANNELS):
+            v = vals[i]
+            if v < 0:
+                continue
+            k = w[i % CHANNELS]
+            while k > 0:  # at most 16 bits at a time: acc stays a small int on the ESP32
+                c = k if k < 16 else 16
+                acc |= (v & ((1 << c) - 1)) << nb
+                v >>= c
+                k -= c
+                nb += c
+                while nb >= 8:
+                    out.append(acc & 0xFF)
+                    acc >>= 8
+                    nb -= 8
+        if nb:
+            out.append(acc)
+
+
+def _first(b, i, end):
+    # The run's first fix in full (record.encode_fix with prev None): (Fix, misc, next index).
+    u, i = R.get_varint(b, i, end)
+    t = R.unzz(u)
+    u, i = R.get_varint(b, i, end)
+    ms = R.unzz(u)
+    u, i = R.get_varint(b, i, end)
+    lat = R.unzz(u)
+    u, i = R.get_varint(b, i, end)
+    lon = R.unzz(u)
+    misc, i = R.get_varint(b, i, end)
+    vals = [None, None, None, None, None]
+    for k in range(5):
+        if misc & (1 << (7 + k)):
+            u, i = R.get_varint(b, i, end)
+            vals[k] = R.unzz(u)
+    return _fix(t, ms, lat, lon, vals, misc), misc, i
+
+
+def _fix(t, ms, lat, lon, v, misc):
+    return R.Fix(
+        t,
+        ms,
+        lat,
+        lon,
+        v[0],
+        v[1],
+        v[2],
+        v[3],
+        v[4],
+        misc & 0x7F,
+        (misc >> 12) & 0xF,
+        (misc >> 16) & 3,
+        misc >> 18,
+    )
+
+
+def decode(b, count):
+    """The `count` fixes of a packed run; raises ValueError if `b` is not exactly one."""
+    end = len(b)
+    if count < 1:
+        raise ValueError("count")
+    f, misc, i = _first(b, 0, end)
+    out = [f]
+    if count == 1:
+        if i != end:
+            raise ValueError("trailing")
+        return out
+    u, i = R.get_varint(b, i, end)
+    pdt = R.unzz(u)
+    if end - i < CHANNELS:
+        raise ValueError("short")
+    w = [b[i + j] for j in range(CHANNELS)]
+    for x in w:
+        if x > MAX_WIDTH:
+            raise ValueError("width")
+    pos = (i + CHANNELS) * 8  # bit position
+    endbit = end * 8
+
+    def take(k):
+        nonlocal pos
+        if pos + k > endbit:
+            raise ValueError("short")
+        v = 0
+        s = 0
+        while s < k:
+            byte = b[pos >> 3]
+            off = pos & 7
+            c = 8 - off
+            if c > k - s:
+                c = k - s
+            v |= ((byte >> off) & ((1 << c) - 1)) << s
+            s += c
+            pos += c
+        return v
+
+    for _ in range(count - 1):
+        p = out[-1]
+        dt = pdt + R.unzz(take(w[0]))
+        ms = p[1] + R.unzz(take(w[1]))
+        lat = p[2] + R.unzz(take(w[2]))
+        lon = p[3] + R.unzz(take(w[3]))
+        misc ^= take(w[4])
+        vals = [None, None, None, None, None]
+        for k in range(5):
+            if misc & (1 << (7 + k)):
+                d = R.unzz(take(w[5 + k]))
+                q = p[_NULLABLE[k]]
+                vals[k] = q + d if q is not None else d
+        out.append(_fix(p[0] + dt, ms, lat, lon, vals, misc))
+        pdt = dt
+    # Only zero padding may follow, within the last byte.
+    if (endbit - pos) >= 8 or (pos < endbit and b[pos >> 3] >> (pos & 7)):
+        raise ValueError("trailing")
+    return out

@@ -1,0 +1,323 @@
+"""The tag's uplink codec held against cbor2 and pycose (hypothesis).
+
+Every batch the core writes verifies in pycose and decodes in cbor2 into exactly the store's
+records; every acknowledgement pycose writes verifies in the core with the same values; the core
+refuses every reply pycose or cbor2 would refuse (and more: it is strict about types)."""
+
+from __future__ import annotations
+
+import cbor2
+import pytest
+import uplink_oracle as O
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tagcore import record as R
+from tagcore.fix import Fix
+from tagcore.store import Store
+from tagcore.uplink import ack as A
+from tagcore.uplink import cbor, cose
+from tagcore.uplink.client import ACKED, UplinkClient
+from test_store import MemFs
+from uplink_server_double import ProtocolDouble, Refused, parse_batch
+
+KEY = bytes(range(100, 132))
+KID = b"ORACLE01"
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+i32 = st.integers(-(2**31), 2**31 - 1)
+opt = st.one_of(st.none(), i32)
+fixes = st.builds(
+    Fix,
+    st.integers(0, 2**31 - 1),
+    st.integers(0, 999),
+    st.integers(-90_000_000, 90_000_000),
+    st.integers(-180_000_000, 180_000_000),
+    opt,
+    opt,
+    opt,
+    opt,
+    opt,
+    st.integers(0, 127),
+    st.integers(0, 15),
+    st.integers(0, 3),
+    st.integers(0, 0xFFFF),
+)
+events = st.tuples(st.integers(R.EV_FIRST, 255), i32, st.binary(max_size=40))
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("fix"), fixes, st.integers(1, 400)),
+        st.tuples(st.just("event"), events, st.just(0)),
+    ),
+    min_size=0,
+    max_size=150,
+)
+
+
+def cbor_values(leaves):
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=5),
+            st.dictionaries(st.integers(-(2**40), 2**40), kids, max_size=5),
+        ),
+        max_leaves=20,
+    )
+
+
+def core_enc(v) -> bytes:
+    out = bytearray()
+    if isinstance(v, bytes):
+        cbor.put_bytes(out, v)
+    else:
+        cbor.put_int(out, v)
+    return bytes(out)
+
+
+@given(st.one_of(st.integers(-(2**64), 2**64 - 1), st.binary(max_size=300)))
+@SETTINGS
+def test_core_encoder_writes_what_cbor2_writes(v) -> None:
+    assert core_enc(v) == cbor2.dumps(v)
+
+
+@given(cbor_values(st.one_of(st.integers(-(2**64), 2**64 - 1), st.binary(max_size=20))))
+@SETTINGS
+def test_core_decoder_reads_what_cbor2_writes(v) -> None:
+    assert cbor.decode(cbor2.dumps(v)) == v
+
+
+@given(st.binary(max_size=60))
+@settings(max_examples=2000, deadline=None)
+def test_core_decoder_never_accepts_what_cbor2_refuses(b: bytes) -> None:
+    try:
+        got = cbor.decode(b)
+    except ValueError:
+        return
+    want = cbor2.loads(b)  # must not raise: the core accepted it
+
+    def plain(x):
+        if isinstance(x, cbor.Tagged):
+            return ("tag", x.tag, plain(x.value))
+        if isinstance(x, cbor2.CBORTag):
+            return ("tag", x.tag, plain(x.value))
+        if isinstance(x, (list, tuple)):
+            return [plain(y) for y in x]
+        if isinstance(x, dict) or hasattr(x, "items"):
+            return {k: plain(y) for k, y in x.items()}
+        return x
+
+    assert plain(got) == plain(want)
+
+
+def run_ops(st_: Store, todo) -> int:
+    t = 800_000_000
+    for kind, v, dt in todo:
+        t += dt
+        if kind == "fix":
+            st_.append_fix(v._replace(t=t), t)
+        else:
+            st_.append_event(v[0], v[1], v[2])
+    return t
+
+
+@given(ops, st.integers(60, 3000), st.integers(4, 12))
+@SETTINGS
+def test_every_batch_verifies_in_pycose_and_carries_exactly_the_store(todo, max_bytes, segs):
+    s = Store(MemFs(), 800_000_000, max_segments=segs, seg_bytes=512)
+    now = run_ops(s, todo)
+    expect = {r[0]: r for r in s.read(1, 100000, True)}
+    c = UplinkClient(s, KID, KEY, held={2: 5, 1: 17}, max_bytes=max_bytes)
+    got = {}
+    ctrs = []
+    for _ in range(500):
+        body = c.request(now)
+        if body is None:
+            break
+        p = O.verify(bytes(body), KEY, O.AAD_UP, KID)
+        assert p is not None, "pycose refused a batch the core wrote"
+        ctr, sent, first, last, recs, held = parse_batch(p)
+        assert p[1] == KID and sent == now and held == {1: 17, 2: 5}
+        assert first == c.acked + 1
+        ctrs.append(ctr)
+        want = [expect[q] for q in sorted(expect) if first <= q <= last]
+        assert [q for q, _ in recs] == [r[0] for r in want]  # coverage: nothing else exists
+        for (q, v), r in zip(recs, want, strict=True):
+            if r[1] == R.KIND_FIXES:
+                assert v == ("fix", r[2])
+            else:
+                assert v == (r[1], r[2][0], r[2][1])
+            got[q] = v
+        # Acknowledge with pycose: the end of this batch.
+        assert c.on_reply(now, O.ack(KEY, KID, ctr, last, now, [])) == ACKED
+    assert set(got) == set(expect)
+    assert ctrs == sorted(set(ctrs))
+
+
+@given(
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**32),
+    st.integers(0, 2**32),
+    st.lists(
+        st.tuples(st.integers(0, 2**32), st.integers(0, 2**64 - 1), st.binary(max_size=64)),
+        max_size=5,
+    ),
+)
+@SETTINGS
+def test_pycose_acks_verify_in_the_core(ctr, acked, t, items) -> None:
+    down = [list(x) for x in items]
+    b = O.ack(KEY, KID, ctr, acked, t, down)
+    assert A.parse(KEY, KID, b) == (ctr, acked, t, down, None)
+    # ... and the core's own acknowledgements (the in-process double's) verify in pycose.
+    assert O.verify(bytes(A.encode(KEY, KID, ctr, acked, t, items)), KEY, O.AAD_DOWN, KID) == {
+        1: KID,
+        2: ctr,
+        3: acked,
+        4: t,
+        5: down,
+    }
+
+
+def good_ack() -> bytes:
+    return O.ack(KEY, KID, 7, 3, 1000, [[1, 2, b"abc"]])
+
+
+def oracle_accepts(b: bytes) -> bool:
+    p = O.verify(b, KEY, O.AAD_DOWN, KID)
+    return p is not None and isinstance(p, dict)
+
+
+@given(st.data())
+@settings(max_examples=1500, deadline=None)
+def test_core_refuses_every_mutation_pycose_refuses(data) -> None:
+    b = bytearray(good_ack())
+    how = data.draw(st.sampled_from(["flip", "cut", "append", "insert"]))
+    if how == "flip":
+        i = data.draw(st.integers(0, len(b) - 1))
+        b[i] ^= data.draw(st.integers(1, 255))
+    elif how == "cut":
+        b = b[: data.draw(st.integers(0, len(b) - 1))]
+    elif how == "append":
+        b += data.draw(st.binary(min_size=1, max_size=4))
+    else:
+        i = data.draw(st.integers(0, len(b)))
+        b[i:i] = data.draw(st.binary(min_size=1, max_size=3))
+    core = A.parse(KEY, KID, bytes(b))
+    if core[4] is None:
+        assert oracle_accepts(bytes(b)), b.hex()
+
+
+def test_core_refuses_what_pycose_refuses_by_construction() -> None:
+    p = cbor2.dumps({1: KID, 2: 7, 3: 3, 4: 1000, 5: []})
+    cases = {
+        "wrong key": O.mac0_encode(p, bytes(32), O.AAD_DOWN, KID),
+        "wrong aad": O.mac0_encode(p, KEY, O.AAD_UP, KID),
+        "wrong kid": O.mac0_encode(p, KEY, O.AAD_DOWN, b"OTHERTAG"),
+        "untagged": cbor2.dumps(cbor2.loads(O.mac0_encode(p, KEY, O.AAD_DOWN, KID)).value),
+    }
+    for name, b in cases.items():
+        assert not oracle_accepts(b) or name == "untagged", name
+        assert A.parse(KEY, KID, b)[4] is not None, name
+    # Verifies, but wrong types or shape: refused by the core (pycose cannot tell).
+    for bad in (
+        {1: KID, 2: "7", 3: 3, 4: 1000, 5: []},
+        {1: KID, 2: 7, 3: -3, 4: 1000, 5: []},
+        {1: KID, 2: 7, 3: 3.0, 4: 1000, 5: []},
+        {1: KID, 2: 7, 3: 3, 4: 1000, 5: [[1, 2]]},
+        {1: KID, 2: 7, 3: 3, 4: 1000, 5: [[1, 2, "text"]]},
+        {1: KID, 2: 7, 3: 3, 4: 1000, 5: None},
+        {1: KID, 2: 7, 3: 3, 4: 1000, 5: [], "x": 1},
+        {1: KID, 2: 7, 3: 3, 4: 1000, 5: [], 5.5: 1},
+        {1: b"OTHERTAG", 2: 7, 3: 3, 4: 1000, 5: []},
+        {1: KID, 2: True, 3: 3, 4: 1000, 5: []},
+        [KID, 7, 3, 1000, []],
+    ):
+        b = O.mac0_encode(cbor2.dumps(bad), KEY, O.AAD_DOWN, KID)
+        assert oracle_accepts(b) or not isinstance(bad, dict)  # the MAC is fine
+        assert A.parse(KEY, KID, b)[4] == A.MALFORMED, bad
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=500, deadline=None)
+def test_arbitrary_replies_never_raise_nor_delete(b: bytes) -> None:
+    s = Store(MemFs(), 800_000_000, seg_bytes=256)
+    t = run_ops(s, [("fix", Fix(0, 0, 1, 2, None, None, None, 40, None, 5, 1, 3, 0), 60)] * 80)
+    c = UplinkClient(s, KID, KEY)
+    c.request(t)
+    segs = [list(x) for x in s.segs]
+    assert c.on_reply(t, b) != ACKED
+    assert [list(x) for x in s.segs] == segs and c.acked == 0
+
+
+def test_double_refuses_bad_requests_and_stores_nothing() -> None:
+    d = ProtocolDouble({KID: KEY})
+    good = bytes(cose.encode(KEY, KID, cose.AAD_UP, cbor2.dumps({1: KID})))
+    with pytest.raises(Refused) as e:
+        d.handle(good)
+    assert e.value.status == 400
+    with pytest.raises(Refused) as e:
+        d.handle(bytes(cose.encode(bytes(32), KID, cose.AAD_UP, b"\xa0")))
+    assert e.value.status == 401
+    with pytest.raises(Refused) as e:
+        d.handle(bytes(cose.encode(KEY, b"NOBODY00", cose.AAD_UP, b"\xa0")))
+    assert e.value.status == 403
+    assert not d.recs and d.batches == 0
+
+
+@given(st.lists(fixes, min_size=1, max_size=64))
+@SETTINGS
+def test_packed_runs_round_trip_any_fixes(run: list) -> None:
+    from tagcore.uplink import fixcodec
+
+    pk = fixcodec.Packer(64)
+    out = bytearray()
+    pk.start(out, run[0])
+    for f in run[1:]:
+        pk.add(f)
+    pk.finish(out)
+    assert fixcodec.decode(bytes(out), len(run)) == run
+
+
+steps = st.lists(
+    st.sampled_from(["fix", "fix", "fix", "event", "alert", "up", "up_lost", "reply_lost"]),
+    max_size=120,
+)
+
+
+@given(steps, st.integers(80, 2000), st.integers(0, 2**16))
+@SETTINGS
+def test_any_interleaving_keeps_every_record_at_the_server_or_on_the_tag(todo, max_bytes, seed):
+    d = ProtocolDouble({KID: KEY})
+    s = Store(MemFs(), 800_000_000, max_segments=10_000, seg_bytes=256)
+    c = UplinkClient(s, KID, KEY, max_bytes=max_bytes)
+    written = {s.boot_seq}
+    t = 800_000_000
+    for k, step in enumerate(todo):
+        t += 30
+        if step == "fix":
+            written.add(s.append_fix(Fix(t, 0, k, -k, None, k, None, 40, None, 5, 1, 3, 0), t)[0])
+        elif step in ("event", "alert"):
+            seq = s.append_event(
+                R.EV_ZONE if step == "alert" else R.EV_STATUS, t, bytes([k & 255])
+            )[0]
+            written.add(seq)
+            if step == "alert":
+                c.alert(seq)
+        else:
+            body = c.request(t)
+            if body is None:
+                continue
+            if step == "up_lost":
+                c.on_failure(t)
+                continue
+            reply = d.handle(bytes(body), t)  # stored at the server
+            if step == "reply_lost":
+                c.on_failure(t)
+            else:
+                assert c.on_reply(t, reply) == ACKED
+        on_tag = {r[0] for r in s.read(1, 100_000, True)}
+        at_server = {q for (_, q) in d.recs}
+        assert written <= on_tag | at_server, "a record is neither on the tag nor at the server"
+    while c.due():
+        t += 30
+        assert c.on_reply(t, d.handle(bytes(c.request(t)), t)) == ACKED
+    assert {q for (_, q) in d.recs} == written
+    assert d.acked(KID) == s.next_seq - 1
