@@ -13,12 +13,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from tagcore.app import config as appconfig
+
 from tagsim import geo, runtime
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
 from tagsim.scenario import Scenario, Window
-from tagsim.tagapp.adapter import TagConfig
 from tagsim.truth import Trajectory
 from tagsim.uart import Uart
 
@@ -112,13 +113,7 @@ def run(
     pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
     log = RunLog()
     backup = sc.board.gnss.backup_supply
-    cfg = TagConfig(
-        sc.tag.fix_interval_s,
-        sc.tag.max_search_s,
-        sc.tag.scan_interval_s,
-        sc.tag.upload_interval_s,
-        sc.tag.low_battery_pct,
-    )
+    cfg = appconfig.TagConfig(**sc.tag.settings)
     if tag is None:
         tag = runtime.make(runtime_name, zones, proximity)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)

@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from taghost import build
+from tagcore.app.app import TagApp
+from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
+from taghost import build, tagconfig
 
 from tagsim.boards import Board
-from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
@@ -33,6 +34,14 @@ def heap_for(board: Board) -> int:
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
 
 
+class TagOutOfMemory(RuntimeError):
+    """The MicroPython tag ran out of heap (a MemoryError): on its board it would die there."""
+
+    def __init__(self, where: str, detail: str = "") -> None:
+        super().__init__(f"MicroPython tag ran out of memory (MemoryError) at {where}: {detail}")
+        self.where = where
+
+
 def _line(e: tuple) -> str:
     return " ".join(str(x) for x in e)
 
@@ -42,7 +51,7 @@ class Tag(Protocol):
     want_scan: bool
     wake_at: int
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]: ...
+    def boot(self, cfg: Settings, now: int) -> list[str]: ...
     def reboot(self, now: int) -> list[str]: ...
     def wake(self, now: int) -> list[str]: ...
     def uart(self, now: int, chunks: list[bytes]) -> list[str]: ...
@@ -58,7 +67,7 @@ class Tag(Protocol):
 
 
 class LocalTag:
-    """The adapter and core in this process (CPython). zones / proximity: the hook objects."""
+    """The core app in this process (CPython). zones / proximity: the hook objects."""
 
     def __init__(
         self, zones: object = None, proximity: object = None, zone_blob: bytes | None = None
@@ -67,8 +76,8 @@ class LocalTag:
         and MicroPythonTag do), instead of the `zones` object kept across reboots."""
         self.fs = MemFs()
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
-        self.cfg: TagConfig | None = None
-        self.t: TagAdapter | None = None
+        self.cfg: Settings | None = None
+        self.t: TagApp | None = None
 
     def _out(self) -> list[str]:
         assert self.t is not None
@@ -81,13 +90,13 @@ class LocalTag:
         )
         return [_line(e) for e in self.t.take_events()]
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]:
+    def boot(self, cfg: Settings, now: int) -> list[str]:
         self.cfg = cfg
         if self.zone_blob is not None:
             from tagcore.zones import ZoneMonitor
 
             self.zones = ZoneMonitor(self.zone_blob)
-        self.t = TagAdapter(cfg, self.fs, now, self.zones, self.proximity)
+        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity)
         return self._out()
 
     def reboot(self, now: int) -> list[str]:
@@ -144,7 +153,7 @@ def micropython_binary() -> str:
 
 
 class MicroPythonTag:
-    """The same adapter and core inside the MicroPython unix port, heap capped at ESP32 size.
+    """The same core app inside the MicroPython unix port, heap capped at ESP32 size.
 
     The modules are compiled with mpy-cross -O3 first, as deployed (compiling on the target
     would take its RAM from the same heap; tracebacks still name the file and function), into a
@@ -186,9 +195,14 @@ class MicroPythonTag:
         self.p.stdin.write(header.encode() + b"\n" + payload)
         self.p.stdin.flush()
         head = self.p.stdout.readline().decode()
+        if head.startswith("! MemoryError"):  # the driver caught it: where the tag would die
+            self.p.kill()
+            raise TagOutOfMemory((header.split()[0] == "c" and "boot") or header.split()[0], head)
         if not head.startswith("="):
             self.p.kill()
             err = self.p.stderr.read().decode() if self.p.stderr else ""
+            if "MemoryError" in err:  # at import, before the driver could catch it
+                raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
         _, g, s, w, ms, n = head.split()
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
@@ -199,14 +213,11 @@ class MicroPythonTag:
         )
         return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]:
-        c = cfg
+    def boot(self, cfg: Settings, now: int) -> list[str]:
         flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
         flash.mkdir(exist_ok=True)
-        return self._call(
-            f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
-            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.core_args}"
-        )
+        blob = tagconfig.encode(tagconfig.values(cfg)).hex()  # loaded inside as the device loads it
+        return self._call(f"c {blob} {now} {flash}{self.core_args}")
 
     def reboot(self, now: int) -> list[str]:
         return self._call(f"r {now}{self.core_args}")
