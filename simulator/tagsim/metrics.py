@@ -189,6 +189,36 @@ def server_delays(pairs: list[tuple[int, int]], lines: list[tuple[int, str]]) ->
     return out
 
 
+# Alerts the tag stores for the server, by event line: tamper, proximity alert kinds, confirmed
+# zone breaches and loss of location (tagcore.zones' A_BREACH, A_LOC_LOST), and without a zone
+# core the app's own "L" (EV_LOC_LOST).
+def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tuple[int, str]]:
+    """(time stored, event code) of every alert the tag stored for the server. zones: a zone
+    core ran (its monitor, not the app's "L", decides loss of location)."""
+    out = []
+    for t, ln in lines:
+        f = ln.split()
+        if f[0] == "T" or (f[0] == "L" and not zones):
+            out.append((t, f[0]))
+        elif f[0] == "P" and len(f) >= 4 and int(f[3]) in PROX_ALERT_KINDS:
+            out.append((t, "P"))
+        elif f[0] == "A" and len(f) >= 4 and int(f[3]) in (A_BREACH, A_LOC_LOST):
+            out.append((t, "A"))
+    return out
+
+
+def alert_upload_delays(lines: list[tuple[int, str]], zones: bool = False) -> list[int]:
+    """Seconds from each stored alert to the first acknowledged upload at or after it (the
+    alert is then at the server); an alert never uploaded is left out."""
+    ups = sorted(t for t, ln in lines if ln.startswith("U ") and ln.split()[2] == "1")
+    out = []
+    for t, _ in stored_alerts(lines, zones):
+        k = int(np.searchsorted(ups, t))
+        if k < len(ups):
+            out.append(ups[k] - t)
+    return out
+
+
 ZONE_ALERT_KEYS = (
     "zone_alerts",
     "alerts_matched",
@@ -261,6 +291,12 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] != "1"
         ),
         "tamper_events": sum(1 for _, ln in log.tag_lines if ln.startswith("T ")),
+        "alerts_stored": len(stored_alerts(log.tag_lines, zones_active)),
+        "alert_upload_delay_max_s": max(
+            alert_upload_delays(log.tag_lines, zones_active), default=None
+        ),
+        "alerts_never_uploaded": len(stored_alerts(log.tag_lines, zones_active))
+        - len(alert_upload_delays(log.tag_lines, zones_active)),
         "low_battery_events": sum(1 for _, ln in log.tag_lines if ln.startswith("B ")),
         "energy_mah": {k: round(v, 3) for k, v in run.power.mah.items()},
         "energy_total_mah": round(sum(run.power.mah.values()), 3),

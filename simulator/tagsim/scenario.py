@@ -40,6 +40,7 @@ EXPECT_KEYS = {
     "false_alerts": ("false_alerts", "max"),
     "missed_entries": ("missed_entries", "max"),
     "max_server_delay_s": ("server_delay_max_s", "max"),
+    "max_alert_upload_delay_s": ("alert_upload_delay_max_s", "max"),  # any alert -> server
     "min_zone_alerts_matched": ("alerts_matched", "min"),
     "min_encounters_detected": ("encounters_detected", "min"),
     "max_encounter_delay_s": ("encounter_delay_max_s", "max"),
