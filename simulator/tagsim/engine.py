@@ -38,6 +38,7 @@ class RunLog:
     iterations: int = 0
     end: int = 0
     died_at: int | None = None
+    out_of_memory: str | None = None  # where the MicroPython tag hit a MemoryError (it died)
 
 
 @dataclass
@@ -115,7 +116,8 @@ def run(
     backup = sc.board.gnss.backup_supply
     cfg = appconfig.TagConfig(**sc.tag.settings)
     if tag is None:
-        tag = runtime.make(runtime_name, zones, proximity)
+        heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
+        tag = runtime.make(runtime_name, zones, proximity, heap=heap)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration
@@ -251,6 +253,11 @@ def run(
                 if rx_state != OFF:
                     rx.power(False, t)
                     rx_state = OFF
+        log.battery.append((t, round(pm.pct, 2)))
+        log.end = t
+    except runtime.TagOutOfMemory as e:  # on its board the tag would die here: so it does
+        log.out_of_memory = e.where
+        world.append({"t": t, "ev": "out_of_memory", "where": e.where})
         log.battery.append((t, round(pm.pct, 2)))
         log.end = t
     finally:

@@ -21,6 +21,7 @@ from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
 from tagcore.zones import A_BREACH, A_LOC_LOST
 
 from tagsim.engine import Run
+from tagsim.runtime import heap_for
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
 from tagsim.truth import Trajectory
 
@@ -305,6 +306,8 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         "battery_empty": log.died_at is not None,
         "battery_died_at_s": (log.died_at - sc.start) if log.died_at is not None else None,
         "uart_bytes_corrupted": run.uart.corrupted,
+        "out_of_memory": log.out_of_memory,  # where the tag ran out of its board's heap
+        "heap_kb": heap_for(sc.board) // 1024,
         "truth_zone_entries": sum(1 for e in zt if e.kind == "entry"),
         "truth_curfew_breaches": sum(1 for e in zt if e.kind == "curfew"),
         "truth_events": [e.__dict__ for e in zt],
@@ -383,4 +386,14 @@ def check(sc: Scenario, m: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             status = "pass" if ok else "fail"  # a metric nobody can compute is a failure
         out.append({"key": key, "metric": metric, "want": want, "got": got, "status": status})
+    if m.get("out_of_memory") is not None:  # the tag dies on its board: always red
+        out.append(
+            {
+                "key": "fits_heap",
+                "metric": "out_of_memory",
+                "want": f"fits the board's {m['heap_kb']} KB MicroPython heap",
+                "got": f"MemoryError at {m['out_of_memory']}",
+                "status": "fail",
+            }
+        )
     return out

@@ -23,12 +23,19 @@ from tagsim.tagapp.memfs import MemFs
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
+# The ROMFS image's own block in the simulated heap (on the device it is flash, not heap): its
+# bytearray header and the GC's 16-byte block rounding. The mount itself (128 B) is real heap.
+ROMFS_SLACK = 64
 PSRAM_HEAP = 2 * 1024 * 1024  # with PSRAM MicroPython's heap is megabytes (most of the 4-8 MB)
 
 
 def heap_for(board: Board) -> int:
-    """The MicroPython heap a board gives the tag: small without PSRAM, megabytes with it."""
-    return PSRAM_HEAP if board.raw.get("mcu", {}).get("psram_mb", 0) > 0 else ESP32_HEAP
+    """The MicroPython heap a board gives the tag: its profile's `mcu.micropython_heap_kb`,
+    else small without PSRAM and megabytes with it."""
+    mcu = board.raw.get("mcu", {})
+    if "micropython_heap_kb" in mcu:
+        return int(mcu["micropython_heap_kb"]) * 1024
+    return PSRAM_HEAP if mcu.get("psram_mb", 0) > 0 else ESP32_HEAP
 
 
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
@@ -164,10 +171,14 @@ class MicroPythonTag:
         heap: int = ESP32_HEAP,
         id_table: bytes | None = None,
         zone_blob: bytes | None = None,
+        romfs: bool = True,
     ) -> None:
         """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
         runs tagcore.proximity on it, as hooks.proximity does in CPython. zone_blob: a zone
-        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it."""
+        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it. romfs: the
+        core is deployed as a ROMFS image (bytecode runs in place from flash, as on the
+        device); the image is loaded first into extra heap beyond `heap`, so the tag still has
+        exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap)."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
         files = []
         for name, blob in (("idtable.bin", id_table), ("zones.bin", zone_blob)):
@@ -177,10 +188,15 @@ class MicroPythonTag:
         self.core_args = " " + " ".join(files)
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
+        total = heap
+        if romfs:  # the driver mounts it first: one block at the start of the heap
+            img = build.romfs_image(self.tmp / "fw")
+            (self.tmp / "core.romfs").write_bytes(img)
+            total += len(img) + ROMFS_SLACK
         env = dict(os.environ)
         env["MICROPYPATH"] = ".frozen:fw:app"
         self.p = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={heap}", "-m", "driver"],
+            [micropython_binary(), "-X", f"heapsize={total}", "-m", "driver"],
             cwd=self.tmp,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -196,10 +212,20 @@ class MicroPythonTag:
         self.p.stdin.flush()
         head = self.p.stdout.readline().decode()
         if head.startswith("! MemoryError"):  # the driver caught it: where the tag would die
-            self.p.kill()
-            raise TagOutOfMemory((header.split()[0] == "c" and "boot") or header.split()[0], head)
+            assert self.p.stdin is not None
+            self.p.stdin.close()
+            self.p.wait(timeout=10)
+            err = self.p.stderr.read().decode() if self.p.stderr else ""
+            where = "boot" if header.startswith("c ") else header.split()[0]
+            raise TagOutOfMemory(
+                where, err.strip().splitlines()[-3:] and " | ".join(err.strip().splitlines()[-3:])
+            )
         if not head.startswith("="):
-            self.p.kill()
+            try:
+                self.p.stdin.close()
+                self.p.wait(timeout=10)  # its traceback complete on stderr
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
             err = self.p.stderr.read().decode() if self.p.stderr else ""
             if "MemoryError" in err:  # at import, before the driver could catch it
                 raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
@@ -252,6 +278,21 @@ class MicroPythonTag:
             self.p.stdin.close()
             self.p.wait(timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def boot_probe(
+    cfg: Settings, now: int, heap: int, id_table: bytes | None, zone_blob: bytes | None
+) -> str | None:
+    """Boot the tag once inside MicroPython at `heap`: None if it boots, else where it ran out
+    of memory (for a CPython run, which cannot see the board's heap itself)."""
+    tag = MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob)
+    try:
+        tag.boot(cfg, now)
+        return None
+    except TagOutOfMemory as e:
+        return e.where
+    finally:
+        tag.close()
 
 
 def make(

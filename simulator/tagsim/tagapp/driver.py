@@ -17,12 +17,30 @@
 # Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
 # there), then the driver exits.
-import binascii
-import gc
+import os
 import sys
 
-from tagcore.app.app import TagApp
-from tagcore.store import OsFs
+
+def _mount_romfs():
+    # The core deployed as a ROMFS image (core.romfs beside the driver): mounted at /rom before
+    # anything imports it, so its bytecode runs in place (on the device the image is flash).
+    try:
+        n = os.stat("core.romfs")[6]
+    except OSError:
+        return
+    import vfs  # type: ignore[import-not-found]
+
+    img = bytearray(n)  # first, one block: the heap beyond it is the board's
+    with open("core.romfs", "rb") as f:
+        f.readinto(img)
+    vfs.mount(vfs.VfsRom(img), "/rom")  # type: ignore[attr-defined]
+    sys.path.insert(0, "/rom")
+
+
+_mount_romfs()
+
+import binascii  # noqa: E402
+import gc  # noqa: E402
 
 
 def _arg(a, k):
@@ -68,6 +86,8 @@ def boot(a):
     zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
     prox = proximity(_arg(a, 4))
     if len(a) > 3:
+        from tagcore.store import OsFs
+
         fs = OsFs(a[3].decode())
     else:  # only then: a module costs heap
         from memfs import MemFs  # type: ignore[import-not-found]
@@ -77,7 +97,17 @@ def boot(a):
 
 
 def app(cfg, fs, now, zm, prox):
+    from tagcore.app.app import TagApp
+
     return TagApp(cfg, fs, now, zm, prox)
+
+
+def _trace(e):
+    # Where the MemoryError happened, to stderr (best effort: printing needs heap too).
+    try:
+        sys.print_exception(e)  # type: ignore[attr-defined]
+    except MemoryError:
+        pass
 
 
 def reply(out, tag):
@@ -100,8 +130,10 @@ def main():
         raise ValueError("the first request must be 'c' (configure and boot)")
     try:
         cfg, fs, tag = boot(a)
-    except MemoryError:
-        out.write("! MemoryError boot\n")
+    except MemoryError as e:
+        out.write("! MemoryError boot\n")  # a constant: no allocation needed
+        out.flush()
+        _trace(e)
         out.flush()
         return
     reply(out, tag)
@@ -111,9 +143,10 @@ def main():
             return
         try:
             tag = serve(inp, a, cfg, fs, tag)
-        except MemoryError:
+        except MemoryError as e:
             tag = None
             gc.collect()
+            _trace(e)
             out.write("! MemoryError " + a[0].decode() + "\n")
             out.flush()
             return
