@@ -430,6 +430,26 @@ class ZoneMonitor:
         r = self.rules
         return r[B.R_FAST_S] if self.hot else r[B.R_SLOW_S]
 
+    def nearest_dm(self, lat, lon):
+        """A lower bound (dm) of the distance from (lat, lon) to the nearest exclusion zone,
+        active or not (its bounding box; 0 inside it), or None without one. For the planner's
+        drive-through guard: how soon the wearer could be inside one."""
+        from tagcore.geo import isqrt, offset_dm
+
+        best = None
+        for z in self.zones:
+            if z.kind != B.KIND_EXCLUSION:
+                continue
+            x, y = offset_dm(z.lat0, z.lon0, z.cos0, lat, lon)
+            r = z.r_dm if z.shape != B.SHAPE_POLYGON else 0
+            x0, y0, x1, y1 = z.ext
+            dx = x0 - r - x if x < x0 - r else (x - x1 - r if x > x1 + r else 0)
+            dy = y0 - r - y if y < y0 - r else (y - y1 - r if y > y1 + r else 0)
+            d = isqrt(dx * dx + dy * dy)
+            if best is None or d < best:
+                best = d
+        return best
+
     def state(self, zone_id):
         """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""
         for i in range(len(self.zones)):

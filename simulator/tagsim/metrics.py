@@ -95,6 +95,25 @@ def zone_truth(
     return sorted(out, key=lambda e: e.t)
 
 
+def unseen_entries(
+    zones: tuple[Zone, ...], truth: list[TruthEvent], fixes: list[list[str]], end: int
+) -> int:
+    """Exclusion-zone entries with not one stored fix inside the zone during the episode (a
+    drive-through the tag never saw). fixes: the split "F" lines."""
+    geom = {z.id: z.geometry for z in zones}
+    ts = np.array([int(f[2]) for f in fixes], dtype=np.int64)
+    lat = np.array([int(f[3]) / 1e6 for f in fixes])
+    lon = np.array([int(f[4]) / 1e6 for f in fixes])
+    n = 0
+    for ev in truth:
+        if ev.kind != "entry":
+            continue
+        on = (ts >= ev.t) & (ts <= (ev.until if ev.until is not None else end))
+        if not on.any() or not shapely.contains_xy(geom[ev.id], lon[on], lat[on]).any():
+            n += 1
+    return n
+
+
 def encounter_truth(
     tag: dict[str, np.ndarray],
     beacon: dict[str, np.ndarray],
@@ -311,6 +330,7 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         "truth_zone_entries": sum(1 for e in zt if e.kind == "entry"),
         "truth_curfew_breaches": sum(1 for e in zt if e.kind == "curfew"),
         "truth_events": [e.__dict__ for e in zt],
+        "unseen_entries": unseen_entries(sc.zones, zt, fixes, end) if sc.zones else None,
     }
     used = sum(run.power.mah.values())
     days = (end - sc.start) / 86400

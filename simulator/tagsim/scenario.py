@@ -21,7 +21,8 @@ else:  # pragma: no cover
 from tagsim import boards, docfile
 from tagsim.simtime import parse_clock, parse_duration, parse_instant
 
-MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0}  # typical urban speed, m/s
+# Typical speed, m/s: urban modes, and a motorway (120 km/h, no stops: the drive-through case)
+MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0, "motorway": 33.3}
 ENVS = ("open", "urban", "indoor", "underground")
 TAMPER_KINDS = ("strap_cut", "case_open", "removed")
 KIND_NAMES = {1: "exclusion", 2: "inclusion"}  # tagcore.zoneblob KIND_*
@@ -39,6 +40,7 @@ EXPECT_KEYS = {
     "max_alert_delay_s": ("alert_delay_max_s", "max"),
     "false_alerts": ("false_alerts", "max"),
     "missed_entries": ("missed_entries", "max"),
+    "max_unseen_entries": ("unseen_entries", "max"),  # entries without one stored fix inside
     "max_server_delay_s": ("server_delay_max_s", "max"),
     "max_alert_upload_delay_s": ("alert_upload_delay_max_s", "max"),  # any alert -> server
     "min_zone_alerts_matched": ("alerts_matched", "min"),

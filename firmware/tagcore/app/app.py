@@ -79,7 +79,7 @@ class Planner:
         self.next_upload = now + cfg.upload_interval_s
         self.last_fix = None  # the latest accepted fix (speed and position for the guard)
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
-        if zones is not None and cfg.guard_kmh > 0:
+        if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
             from tagcore.app.guard import guard
 
             self.guard = guard

@@ -32,7 +32,7 @@ KEYS = (
     (3, "scan_interval_s", 0, 0, 86400),
     (4, "upload_interval_s", 900, 60, 86400),
     (5, "low_battery_pct", 15, 0, 100),
-    (6, "guard_kmh", 0, 0, 250),  # drive-through guard: top speed assumed; 0 off
+    (6, "guard_kmh", 130, 0, 250),  # drive-through guard: top speed assumed; 0 off
     (7, "guard_accel_cms2", 250, 10, 2000),  # ... and acceleration (2.5 m/s2: a brisk car)
     (8, "guard_lead_s", 5, 0, 120),  # ... a search's time to its first fix (hot start)
     (9, "minimise", 0, 0, 1),  # data-minimising mode: zone and curfew events only
