@@ -5,6 +5,7 @@ bench/bench_drive_through.py prints it and its energy cost)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,7 +89,7 @@ def test_nearest_is_a_lower_bound_of_the_true_distance(east_m, north_m) -> None:
     # true distance: the shortest geodesic to the rectangle's sides, sampled every metre
     xs = list(poly.exterior.coords)
     best = 1e18
-    for (x0, y0), (x1, y1) in zip(xs, xs[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(xs):
         n = 1200
         for k in range(n + 1):
             px, py = x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
