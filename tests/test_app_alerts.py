@@ -152,3 +152,16 @@ def test_alert_upload_delays_are_measured_from_each_stored_alert() -> None:
     assert metrics.alert_upload_delays(lines) == [300, 250, 0]
     assert len(metrics.stored_alerts(lines)) == 4
     assert len(metrics.stored_alerts(lines, zones=True)) == 3
+
+
+def test_alerts_only_policy_uploads_a_heartbeat_and_alerts_at_once() -> None:
+    cfg = TagConfig(upload_interval_s=900, fix_interval_s=10**5, upload_policy=1)
+    tag = TagApp(cfg, MemFs(), T0)
+    for t in range(T0, T0 + 4 * 3600 + 1, 60):
+        tag.wake(t)
+    ev = tag.take_events()
+    ups = [e[1] for e in ev if e[0] == "U"]
+    t_lost = next(e[1] for e in ev if e[0] == "L")  # the first search gives up: an alert
+    assert ups == [t_lost + k * 3600 for k in range(4)]  # then a heartbeat 4 x 900 s apart
+    tag.tamper(T0 + 14500, "case_open")
+    assert [e[1] for e in tag.take_events() if e[0] == "U"] == [T0 + 14500]

@@ -76,7 +76,7 @@ class Planner:
         self.next_fix = now
         self.next_scan = now if cfg.scan_interval_s > 0 or proximity is not None else NEVER
         self.scan_ms = SCAN_MS
-        self.next_upload = now + cfg.upload_interval_s
+        self.uploaded(now)  # the first regular upload (next_upload)
         self.last_fix = None  # the latest accepted fix (speed and position for the guard)
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
         if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
@@ -130,7 +130,10 @@ class Planner:
         return now >= self.next_upload
 
     def uploaded(self, now):
-        self.next_upload = now + self.cfg.upload_interval_s
+        iv = self.cfg.upload_interval_s
+        if self.cfg.upload_policy == 1:  # config.UP_ALERTS_ONLY: a heartbeat, alerts at once
+            iv *= 4  # config.HEARTBEAT_X
+        self.next_upload = now + iv
 
     def alert(self, now):
         self.next_upload = now

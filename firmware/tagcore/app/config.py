@@ -23,7 +23,8 @@ SEC_BEACON = 2
 
 # Upload policies.
 UP_INTERVAL = 0  # every upload_interval_s, alerts at once
-UP_ALERTS_ONLY = 1  # only when an alert is waiting (and at least every upload_interval_s x 4)
+UP_ALERTS_ONLY = 1  # alerts at once; otherwise only every upload_interval_s x HEARTBEAT_X
+HEARTBEAT_X = 4
 
 # (id, name, default, min, max). Ids are forever: a retired key keeps its id unused.
 KEYS = (
@@ -37,8 +38,7 @@ KEYS = (
     (8, "guard_lead_s", 5, 0, 120),  # ... a search's time to its first fix (hot start)
     (9, "minimise", 0, 0, 1),  # data-minimising mode: zone and curfew events only
     (10, "upload_policy", 0, 0, 1),  # UP_INTERVAL or UP_ALERTS_ONLY
-    (11, "power_target_h", 0, 0, 8760),  # battery life wanted (h); 0: none
-    (12, "beacon_window_s", 0, 0, 86400 * 366),  # the identifier window's span (s); 0: none
+    (11, "power_target_h", 0, 0, 8760),  # battery life wanted (h), for the power planner; 0 none
 )
 
 
