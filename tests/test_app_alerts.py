@@ -165,3 +165,40 @@ def test_alerts_only_policy_uploads_a_heartbeat_and_alerts_at_once() -> None:
     assert ups == [t_lost + k * 3600 for k in range(4)]  # then a heartbeat 4 x 900 s apart
     tag.tamper(T0 + 14500, "case_open")
     assert [e[1] for e in tag.take_events() if e[0] == "U"] == [T0 + 14500]
+
+
+class FakeClient:
+    """Stand-in with tagcore.uplink's UplinkClient calls: request(now) -> body, on_reply(now,
+    body) -> the acknowledged seq (None: refused), on_failure(now)."""
+
+    def __init__(self, store) -> None:
+        self.store, self.requests, self.failures = store, [], []
+
+    def request(self, now):
+        self.requests.append(now)
+        return b"batch %d" % self.store.durable_seq()
+
+    def on_reply(self, now, body):
+        return None if body == b"forged" else int(body)
+
+    def on_failure(self, now):
+        self.failures.append(now)
+
+
+def test_an_external_uplink_client_sends_and_the_reply_acknowledges() -> None:
+    cfg = TagConfig(upload_interval_s=600, fix_interval_s=10**5)
+    tag = TagApp(cfg, MemFs(), T0)
+    tag.uplink = FakeClient(tag.store)
+    tag.tamper(T0 + 10, "strap_cut")  # an alert: the request goes out at once
+    assert tag.uplink_request is not None and tag.uplink.requests == [T0 + 10]
+    assert not [e for e in tag.take_events() if e[0] == "U"]  # nothing until the reply
+    tag.wake(T0 + 11)  # no second request while one is out
+    assert tag.uplink.requests == [T0 + 10]
+    tag.uplink_reply(T0 + 12, b"forged")  # refused by the client: not acknowledged
+    assert [e[2] for e in tag.take_events() if e[0] == "U"] == [2] and tag.alert_unsent
+    tag.tamper(T0 + 20, "case_open")
+    tag.uplink_failed(T0 + 25)  # the transport failed
+    assert tag.uplink.failures == [T0 + 25] and tag.alert_unsent
+    tag.tamper(T0 + 30, "removed")
+    tag.uplink_reply(T0 + 31, str(tag.store.durable_seq()).encode())
+    assert [e[2] for e in tag.take_events() if e[0] == "U"][-1] == 1 and not tag.alert_unsent

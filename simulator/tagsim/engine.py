@@ -117,7 +117,8 @@ def run(
     cfg = appconfig.TagConfig(**sc.tag.settings)
     if tag is None:
         heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
-        tag = runtime.make(runtime_name, zones, proximity, heap=heap)
+        rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
+        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration

@@ -42,9 +42,17 @@ def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
         if heap < runtime_mod.PSRAM_HEAP and r.log.out_of_memory is None:
             # CPython cannot see the board's heap: boot the same tag once in MicroPython there
             cfg = appconfig.TagConfig(**sc.tag.settings)
-            r.log.out_of_memory = runtime_mod.boot_probe(cfg, sc.start, heap, table, blob)
+            rom = runtime_mod.romfs_for(sc.board)
+            r.log.out_of_memory = runtime_mod.boot_probe(cfg, sc.start, heap, table, blob, rom)
     else:
-        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap, zone_blob=blob))
+        tag = runtime_mod.make(
+            runtime,
+            id_table=table,
+            heap=heap,
+            zone_blob=blob,
+            romfs=runtime_mod.romfs_for(sc.board),
+        )
+        r = engine.run(sc, tag=tag)
         prox_on = table is not None
     r.runtime = runtime
     wall = time.perf_counter() - t0

@@ -38,6 +38,12 @@ def heap_for(board: Board) -> int:
     return PSRAM_HEAP if mcu.get("psram_mb", 0) > 0 else ESP32_HEAP
 
 
+def romfs_for(board: Board) -> bool:
+    """Whether the board's deploy puts the core in a ROMFS image (`mcu.core_deploy`: "romfs",
+    bytecode runs from flash) rather than .mpy files (copied to the heap on import)."""
+    return board.raw.get("mcu", {}).get("core_deploy", "files") == "romfs"
+
+
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
 
 
@@ -171,7 +177,7 @@ class MicroPythonTag:
         heap: int = ESP32_HEAP,
         id_table: bytes | None = None,
         zone_blob: bytes | None = None,
-        romfs: bool = True,
+        romfs: bool = False,
     ) -> None:
         """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
         runs tagcore.proximity on it, as hooks.proximity does in CPython. zone_blob: a zone
@@ -281,11 +287,16 @@ class MicroPythonTag:
 
 
 def boot_probe(
-    cfg: Settings, now: int, heap: int, id_table: bytes | None, zone_blob: bytes | None
+    cfg: Settings,
+    now: int,
+    heap: int,
+    id_table: bytes | None,
+    zone_blob: bytes | None,
+    romfs: bool = False,
 ) -> str | None:
     """Boot the tag once inside MicroPython at `heap`: None if it boots, else where it ran out
     of memory (for a CPython run, which cannot see the board's heap itself)."""
-    tag = MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob)
+    tag = MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
     try:
         tag.boot(cfg, now)
         return None
@@ -302,14 +313,17 @@ def make(
     id_table: bytes | None = None,
     heap: int = ESP32_HEAP,
     zone_blob: bytes | None = None,
+    romfs: bool | None = None,
 ) -> Tag:
     """A tag in `runtime`. CPython takes the hook objects (or builds its zone monitor from
     `zone_blob` at each boot); MicroPython builds its cores inside from `id_table` and
-    `zone_blob` (objects cannot cross the pipe)."""
+    `zone_blob` (objects cannot cross the pipe); romfs None: a ROMFS deploy below PSRAM_HEAP."""
     if runtime == "cpython":
         return LocalTag(zones, proximity, zone_blob)
     if runtime == "micropython":
         if zones is not None:
             raise ValueError("MicroPython builds its zone monitor inside: pass zone_blob")
-        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob)
+        if romfs is None:  # as the no-PSRAM boards deploy (boards/*.json: core_deploy)
+            romfs = heap < PSRAM_HEAP
+        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")
