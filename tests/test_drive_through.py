@@ -96,3 +96,10 @@ def test_nearest_is_a_lower_bound_of_the_true_distance(east_m, north_m) -> None:
             best = min(best, GEOD.inv(lon, lat, px, py)[2])
     assert d / 10 <= best + 2.0  # a lower bound (2 m: sampling and the local frame)
     assert d / 10 >= best - 25.0  # and not a loose one
+
+
+def test_the_guard_decides_the_same_on_both_runtimes() -> None:
+    sc = scenario.load(runner.SCENARIOS / "drive_through.toml")
+    a, b = runner.run_scenario(sc, "cpython"), runner.run_scenario(sc, "micropython")
+    assert a.run.log.tag_lines == b.run.log.tag_lines
+    assert b.metrics["unseen_entries"] == 0
