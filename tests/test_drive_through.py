@@ -103,3 +103,37 @@ def test_the_guard_decides_the_same_on_both_runtimes() -> None:
     a, b = runner.run_scenario(sc, "cpython"), runner.run_scenario(sc, "micropython")
     assert a.run.log.tag_lines == b.run.log.tag_lines
     assert b.metrics["unseen_entries"] == 0
+
+
+def test_without_a_fix_the_guard_does_not_keep_the_receiver_searching() -> None:
+    # Stand-in zone monitor 50 m away: within reach, the receiver stays on after each fix; a
+    # search that gives up (no signal) falls back to the normal interval, not to searching on
+    from tagcore.app.app import TagApp
+    from tagcore.app.config import TagConfig
+    from tagcore.fix import Fix
+    from tagsim.tagapp.memfs import MemFs
+
+    class Near:
+        def on_fix(self, fix, now):
+            return ()
+
+        def on_no_fix(self, now):
+            return ()
+
+        def wanted_interval(self, now):
+            return 60
+
+        def nearest_dm(self, lat, lon):
+            return 500
+
+    t0 = 825_753_600
+    tag = TagApp(TagConfig(fix_interval_s=60, max_search_s=120), MemFs(), t0, Near())
+    assert tag.gnss_on  # the first search
+    f = Fix(t0 + 3, 0, 52_520_000, 13_370_000, 50, 0, 0, 60, 90, 9, 1, 3, 1)
+    tag.store.append_fix(f, t0 + 3)
+    tag._drain(t0 + 3)  # nothing queued: drive the planner as the reader would
+    tag.planner.fix_taken(t0 + 3, f)
+    tag.plan(t0 + 3)
+    assert tag.gnss_on  # within reach: stays on
+    tag.wake(t0 + 3 + 120)  # no fix for max_search_s: gives up
+    assert not tag.gnss_on and tag.wake_at >= t0 + 3 + 120 + 60 - 1

@@ -85,7 +85,7 @@ class Planner:
             self.guard = guard
 
     # ---- fixes ------------------------------------------------------------------------------
-    def interval(self, now):
+    def interval(self, now, guarded=True):
         iv = self.cfg.fix_interval_s
         if self.proximity is not None and self.proximity.urgent() and URGENT_FIX_S < iv:
             iv = URGENT_FIX_S
@@ -93,7 +93,7 @@ class Planner:
             w = self.zones.wanted_interval(now)
             if w is not None and w < iv:
                 iv = w
-            if self.guard is not None and self.last_fix is not None:
+            if guarded and self.guard is not None and self.last_fix is not None:
                 g = self.guard(self.zones, self.cfg, self.last_fix, iv)
                 if g < iv:
                     iv = g
@@ -108,7 +108,9 @@ class Planner:
     def give_up(self, now):
         if self.search_from >= 0 and now - self.search_from >= self.cfg.max_search_s:
             self.search_from = -1  # give up this sample: save the battery
-            self.next_fix = now + self.interval(now)
+            # Without a fresh position the guard has nothing to go on (indoors, a tunnel):
+            # the normal schedule, and the zone core's loss-of-location rule, take over.
+            self.next_fix = now + self.interval(now, False)
             return True
         return False
 
