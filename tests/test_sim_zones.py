@@ -110,8 +110,8 @@ def test_commute_and_week_raise_no_zone_alert() -> None:
 
 
 def test_zone_alert_streams_are_identical_on_both_runtimes() -> None:
-    # the heap: the board's (T-Beam: PSRAM); and an ESP32 without PSRAM (96 KB: the zone core
-    # fits, 88 KB does not: docs/simulator.md)
+    # the heap: the board's (T-Beam: PSRAM); and an ESP32 without PSRAM (96 KB, the core in a
+    # ROMFS image as those boards deploy it: it fits from about 80 KB, docs/app.md)
     cases = (("zone_entry", runtime.ESP32_HEAP), ("curfew_night", None), ("commute", None))
     for name, heap in cases:
         sc = _load(name)
