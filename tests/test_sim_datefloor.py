@@ -5,9 +5,10 @@ fix is refused rather than moved 1024 weeks forward."""
 from __future__ import annotations
 
 from nmeatest import lines
+from tagcore.app.app import TagApp
+from tagcore.app.config import TagConfig
 from tagcore.civil import civil_from_days
 from tagcore.fix import Fix
-from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 START = 825_753_600  # 2026-03-02T08:00:00Z
@@ -26,18 +27,18 @@ def epoch(t: int) -> bytes:
     )
 
 
-def feed(tag: TagAdapter, t: int, now: int) -> None:
+def feed(tag: TagApp, t: int, now: int) -> None:
     tag.uart(now, epoch(t))
     tag.uart_idle(now)
 
 
 def test_the_floor_starts_at_the_newest_stored_fix() -> None:
     fs = MemFs()
-    first = TagAdapter(TagConfig(), fs, START)
+    first = TagApp(TagConfig(), fs, START)
     fix = Fix(START + 40 * DAY, 0, 52520000, 13370000, 450, 0, 0, 36, 90, 8, 1, 3, 2)
     first.store.append_fix(fix, START + 40 * DAY)
     first.store.flush()
-    tag = TagAdapter(TagConfig(), fs, START + 41 * DAY)  # a reboot on the same flash
+    tag = TagApp(TagConfig(), fs, START + 41 * DAY)  # a reboot on the same flash
     assert tag.reader.dates.floor == (START + 40 * DAY) // DAY
     # A fix dated the day before that is refused, not stored as a 2045 fix.
     feed(tag, START + 39 * DAY, START + 41 * DAY)
@@ -45,7 +46,7 @@ def test_the_floor_starts_at_the_newest_stored_fix() -> None:
 
 
 def test_accepted_fixes_raise_the_floor_but_one_outlier_does_not() -> None:
-    tag = TagAdapter(TagConfig(), MemFs(), START)
+    tag = TagApp(TagConfig(), MemFs(), START)
     floor0 = tag.reader.dates.floor
     for k in range(3):
         feed(tag, START + 10 * DAY + k, START + k)

@@ -9,6 +9,8 @@ import itertools
 import simworld
 from tagcore import record as R
 from tagcore.advdata import build_adv
+from tagcore.app.app import TagApp
+from tagcore.app.config import TagConfig
 from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
 from tagcore.zones import (
@@ -22,7 +24,6 @@ from tagcore.zones import (
 )
 from tagsim import engine, geo, metrics
 from tagsim.scenario import parse
-from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 
@@ -144,7 +145,7 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
 def test_alerts_become_store_events() -> None:
     # tagcore.zones' own event encoding: the server decodes the same Alert, evidence included
     fs = MemFs()
-    tag = TagAdapter(TagConfig(), fs, simworld.START, LineZone(99_000_000))
+    tag = TagApp(TagConfig(), fs, simworld.START, LineZone(99_000_000))
     f = Fix(simworld.START + 4, 0, 52_520_000, 13_370_000, 350, 120, 9000, 60, 90, 9, 1, 3, 1)
     a = Alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
     lost = Alert(A_LOC_LOST, simworld.START + 9, 0, 0, 1200, (f,))
@@ -155,7 +156,7 @@ def test_alerts_become_store_events() -> None:
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
     got = decode_event(R.EV_ZONE, t, data)
     assert got is not None and got[:5] == a[:5] and got.evidence[0].lat == f.lat
-    assert tag.next_upload == simworld.START + 5  # out with the next plan()
+    assert tag.planner.next_upload == simworld.START + 5  # out with the next plan()
 
 
 START = simworld.START
@@ -176,7 +177,7 @@ class FlakyFs(MemFs):
 
 def test_upload_does_not_acknowledge_past_an_unreadable_segment() -> None:
     fs = FlakyFs()
-    tag = TagAdapter(TagConfig(upload_interval_s=10**6), fs, simworld.START)
+    tag = TagApp(TagConfig(upload_interval_s=10**6), fs, simworld.START)
     tag.store.seg_bytes = 512  # small segments: 200 fixes span several
     for k in range(200):
         fix = (

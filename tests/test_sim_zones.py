@@ -10,11 +10,12 @@ import json
 
 import simworld
 from tagcore import record as R
+from tagcore.app.app import TagApp
+from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
 from tagcore.zones import A_BREACH, Alert, ZoneMonitor, decode_event
 from tagsim import engine, hooks, metrics, runner, runtime, scenario
 from tagsim.simtime import parse_instant
-from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 CITY = runner.SCENARIOS / "zones" / "city.geojson"
@@ -51,7 +52,7 @@ def test_entry_is_stored_decoded_and_uploaded_at_once() -> None:
     assert any(t == t_alert and ln.startswith("U ") and ln.split()[2] == "1" for t, ln in lines)
     # the record on flash is the core's EV_ZONE encoding, with the evidence inside it
     assert tag.t is not None
-    recs = tag.t.store.read(0, 10_000)  # the adapter acknowledged up to the last upload only
+    recs = tag.t.store.read(0, 10_000)  # the app acknowledged up to the last upload only
     zone_recs = [decode_event(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
     assert all(a is not None for a in zone_recs)
     # near the zone the monitor wants a fix every fast_s (15 s) instead of the scenario's 60 s
@@ -81,10 +82,10 @@ class Breach:
 
 def test_alert_waits_for_the_link_and_goes_out_when_it_returns() -> None:
     t0 = simworld.START
-    tag = TagAdapter(TagConfig(upload_interval_s=900), MemFs(), t0, Breach())
+    tag = TagApp(TagConfig(upload_interval_s=900), MemFs(), t0, Breach())
     tag.link(t0, False)
     f = Fix(t0 + 5, 0, 52_520_000, 13_370_000, 350, 0, 0, 60, 90, 9, 1, 3, 1)
-    tag.search_from = t0
+    tag.planner.search_from = t0
     tag.store.append_fix(f, t0 + 5)
     tag._zone_alerts(t0 + 5, tag.zones.on_fix(f, t0 + 5))
     tag.plan(t0 + 5)
@@ -110,8 +111,8 @@ def test_commute_and_week_raise_no_zone_alert() -> None:
 
 
 def test_zone_alert_streams_are_identical_on_both_runtimes() -> None:
-    # the heap: the board's (T-Beam: PSRAM); and an ESP32 without PSRAM (96 KB: the zone core
-    # fits, 88 KB does not: docs/simulator.md)
+    # the heap: the board's (T-Beam: PSRAM); and an ESP32 without PSRAM (96 KB, the core in a
+    # ROMFS image as those boards deploy it: it fits from about 80 KB, docs/app.md)
     cases = (("zone_entry", runtime.ESP32_HEAP), ("curfew_night", None), ("commute", None))
     for name, heap in cases:
         sc = _load(name)

@@ -284,6 +284,10 @@ class Store:
     def flush(self):
         self._flush_buf()
 
+    def flush_at(self):
+        """When the buffered fixes must be written (their age bound), or None if none are."""
+        return self.buf_t + self.max_age if self.buf else None
+
     def append_event(self, kind, t, data=b""):
         """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
         self.now = t

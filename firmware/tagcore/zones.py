@@ -34,6 +34,9 @@ from tagcore.compat import const
 from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
+# tagcore.geo.project holds within 30 km of a zone's anchor; 0.25 degrees either way is inside.
+_FRAME_UDEG = const(250000)
+
 CLEAR = const(0)
 WARNING = const(1)
 POSSIBLE = const(2)
@@ -548,6 +551,34 @@ class ZoneMonitor:
         """Seconds until the next fix is wanted: fast while any zone is not clear."""
         r = self.rules
         return r[B.R_FAST_S] if self.hot else r[B.R_SLOW_S]
+
+    def nearest_dm(self, lat, lon):
+        """A lower bound (dm) of the distance from (lat, lon) to the nearest exclusion zone,
+        active or not (its bounding box; 0 inside it), or None without one. For the planner's
+        drive-through guard: how soon the wearer could be inside one."""
+        from tagcore.geo import isqrt, offset_dm, project
+
+        best = None
+        for z in self.zones:
+            if z.kind != B.KIND_EXCLUSION:
+                continue
+            du = lat - z.lat0
+            dv = lon_delta(lon, z.lon0)
+            far = not (-_FRAME_UDEG < du < _FRAME_UDEG and -_FRAME_UDEG < dv < _FRAME_UDEG)
+            if far:  # beyond the frame's series (30 km): the sphere, 1 % taken off below
+                x, y = offset_dm(z.lat0, z.lon0, cos_q15(z.lat0), lat, lon)
+            else:
+                x, y = project(z.fr, du, dv)
+            r = z.r_dm if z.shape != B.SHAPE_POLYGON else 0
+            x0, y0, x1, y1 = z.ext
+            dx = x0 - r - x if x < x0 - r else (x - x1 - r if x > x1 + r else 0)
+            dy = y0 - r - y if y < y0 - r else (y - y1 - r if y > y1 + r else 0)
+            d = isqrt(dx * dx + dy * dy)
+            if far:
+                d -= d // 100
+            if best is None or d < best:
+                best = d
+        return best
 
     def state(self, zone_id):
         """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""

@@ -62,3 +62,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         print(f"{len(files)} modules compiled for {args.march} into {out} ({size} bytes)")
     return 0
+
+
+def romfs_image(mpy_root: Path, packages: tuple[str, ...] = ("tagcore",)) -> bytes:
+    """A ROMFS image (MicroPython >= 1.25, `mpremote romfs deploy`) holding the compiled
+    packages under mpy_root. Imported from a ROMFS partition, a module's bytecode runs in place
+    from flash instead of being copied to the heap: on an ESP32 without PSRAM that is what lets
+    the zone and proximity cores fit side by side (docs/app.md has the figures)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from mpremote.romfs import make_romfs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in packages:
+            shutil.copytree(
+                mpy_root / name, Path(tmp) / name, ignore=shutil.ignore_patterns("*.py")
+            )
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the tree
+            return bytes(make_romfs(tmp, mpy_cross=False))

@@ -216,6 +216,21 @@ COMMANDS: dict[str, Command | Group] = {
         },
         default="run",
     ),
+    "config": Group(
+        "check and compile the tag configuration (docs/app.md)",
+        {
+            "check": Command(
+                "validate a tag configuration (TOML or JSON); refusals name the key",
+                "taghost.configcli:cmd_check",
+                (arg("file"),),
+            ),
+            "compile": Command(
+                "compile it into the blob the tag loads",
+                "taghost.configcli:cmd_compile",
+                (arg("file"), arg("-o", "--out", help="output file (default: FILE with .cfg)")),
+            ),
+        },
+    ),
 }
 
 

@@ -13,12 +13,13 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from tagcore.app import config as appconfig
+
 from tagsim import geo, runtime
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
 from tagsim.scenario import Scenario, Window
-from tagsim.tagapp.adapter import TagConfig
 from tagsim.truth import Trajectory
 from tagsim.uart import Uart
 
@@ -37,6 +38,7 @@ class RunLog:
     iterations: int = 0
     end: int = 0
     died_at: int | None = None
+    out_of_memory: str | None = None  # where the MicroPython tag hit a MemoryError (it died)
 
 
 @dataclass
@@ -112,15 +114,11 @@ def run(
     pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
     log = RunLog()
     backup = sc.board.gnss.backup_supply
-    cfg = TagConfig(
-        sc.tag.fix_interval_s,
-        sc.tag.max_search_s,
-        sc.tag.scan_interval_s,
-        sc.tag.upload_interval_s,
-        sc.tag.low_battery_pct,
-    )
+    cfg = appconfig.TagConfig(**sc.tag.settings)
     if tag is None:
-        tag = runtime.make(runtime_name, zones, proximity)
+        heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
+        rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
+        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration
@@ -256,6 +254,11 @@ def run(
                 if rx_state != OFF:
                     rx.power(False, t)
                     rx_state = OFF
+        log.battery.append((t, round(pm.pct, 2)))
+        log.end = t
+    except runtime.TagOutOfMemory as e:  # on its board the tag would die here: so it does
+        log.out_of_memory = e.where
+        world.append({"t": t, "ev": "out_of_memory", "where": e.where})
         log.battery.append((t, round(pm.pct, 2)))
         log.end = t
     finally:

@@ -1,7 +1,7 @@
 """Where the zone/curfew core (issue 4) and the proximity core (issue 6) plug into a run.
 
 Each function builds the core object for a scenario (None when the scenario has no zones or no
-beacon); the tag adapter (tagapp/adapter.py) drives their real APIs:
+beacon); the core app (tagcore.app.app.TagApp) drives their real APIs:
 
     zone_monitor(sc)  -> tagcore.zones.ZoneMonitor over zone_blob(sc): the scenario's GeoJSON
                          compiled by the host's compiler (taghost.zoneconfig), schedules expanded

@@ -21,6 +21,7 @@ from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
 from tagcore.zones import A_APPROACH, A_BREACH, A_LOC_LOST
 
 from tagsim.engine import Run
+from tagsim.runtime import heap_for
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
 from tagsim.truth import Trajectory
 
@@ -92,6 +93,25 @@ def zone_truth(
             for i in _rising(bad)
         ]
     return sorted(out, key=lambda e: e.t)
+
+
+def unseen_entries(
+    zones: tuple[Zone, ...], truth: list[TruthEvent], fixes: list[list[str]], end: int
+) -> int:
+    """Exclusion-zone entries with not one stored fix inside the zone during the episode (a
+    drive-through the tag never saw). fixes: the split "F" lines."""
+    geom = {z.id: z.geometry for z in zones}
+    ts = np.array([int(f[2]) for f in fixes], dtype=np.int64)
+    lat = np.array([int(f[3]) / 1e6 for f in fixes])
+    lon = np.array([int(f[4]) / 1e6 for f in fixes])
+    n = 0
+    for ev in truth:
+        if ev.kind != "entry":
+            continue
+        on = (ts >= ev.t) & (ts <= (ev.until if ev.until is not None else end))
+        if not on.any() or not shapely.contains_xy(geom[ev.id], lon[on], lat[on]).any():
+            n += 1
+    return n
 
 
 def encounter_truth(
@@ -189,6 +209,36 @@ def server_delays(pairs: list[tuple[int, int]], lines: list[tuple[int, str]]) ->
     return out
 
 
+# Alerts the tag stores for the server, by event line: tamper, proximity alert kinds, confirmed
+# zone breaches and loss of location (tagcore.zones' A_BREACH, A_LOC_LOST), and without a zone
+# core the app's own "L" (EV_LOC_LOST).
+def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tuple[int, str]]:
+    """(time stored, event code) of every alert the tag stored for the server. zones: a zone
+    core ran (its monitor, not the app's "L", decides loss of location)."""
+    out = []
+    for t, ln in lines:
+        f = ln.split()
+        if f[0] == "T" or (f[0] == "L" and not zones):
+            out.append((t, f[0]))
+        elif f[0] == "P" and len(f) >= 4 and int(f[3]) in PROX_ALERT_KINDS:
+            out.append((t, "P"))
+        elif f[0] == "A" and len(f) >= 4 and int(f[3]) in (A_BREACH, A_LOC_LOST):
+            out.append((t, "A"))
+    return out
+
+
+def alert_upload_delays(lines: list[tuple[int, str]], zones: bool = False) -> list[int]:
+    """Seconds from each stored alert to the first acknowledged upload at or after it (the
+    alert is then at the server); an alert never uploaded is left out."""
+    ups = sorted(t for t, ln in lines if ln.startswith("U ") and ln.split()[2] == "1")
+    out = []
+    for t, _ in stored_alerts(lines, zones):
+        k = int(np.searchsorted(ups, t))
+        if k < len(ups):
+            out.append(ups[k] - t)
+    return out
+
+
 ZONE_ALERT_KEYS = (
     "zone_alerts",
     "alerts_matched",
@@ -262,6 +312,12 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] != "1"
         ),
         "tamper_events": sum(1 for _, ln in log.tag_lines if ln.startswith("T ")),
+        "alerts_stored": len(stored_alerts(log.tag_lines, zones_active)),
+        "alert_upload_delay_max_s": max(
+            alert_upload_delays(log.tag_lines, zones_active), default=None
+        ),
+        "alerts_never_uploaded": len(stored_alerts(log.tag_lines, zones_active))
+        - len(alert_upload_delays(log.tag_lines, zones_active)),
         "low_battery_events": sum(1 for _, ln in log.tag_lines if ln.startswith("B ")),
         "energy_mah": {k: round(v, 3) for k, v in run.power.mah.items()},
         "energy_total_mah": round(sum(run.power.mah.values()), 3),
@@ -270,9 +326,12 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         "battery_empty": log.died_at is not None,
         "battery_died_at_s": (log.died_at - sc.start) if log.died_at is not None else None,
         "uart_bytes_corrupted": run.uart.corrupted,
+        "out_of_memory": log.out_of_memory,  # where the tag ran out of its board's heap
+        "heap_kb": heap_for(sc.board) // 1024,
         "truth_zone_entries": sum(1 for e in zt if e.kind == "entry"),
         "truth_curfew_breaches": sum(1 for e in zt if e.kind == "curfew"),
         "truth_events": [e.__dict__ for e in zt],
+        "unseen_entries": unseen_entries(sc.zones, zt, fixes, end) if sc.zones else None,
     }
     used = sum(run.power.mah.values())
     days = (end - sc.start) / 86400
@@ -350,4 +409,14 @@ def check(sc: Scenario, m: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             status = "pass" if ok else "fail"  # a metric nobody can compute is a failure
         out.append({"key": key, "metric": metric, "want": want, "got": got, "status": status})
+    if m.get("out_of_memory") is not None:  # the tag dies on its board: always red
+        out.append(
+            {
+                "key": "fits_heap",
+                "metric": "out_of_memory",
+                "want": f"fits the board's {m['heap_kb']} KB MicroPython heap",
+                "got": f"MemoryError at {m['out_of_memory']}",
+                "status": "fail",
+            }
+        )
     return out

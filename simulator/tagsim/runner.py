@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tagcore.app import config as appconfig
 from taghost import paths
 
 from tagsim import engine, hooks, metrics, output
@@ -33,14 +34,26 @@ def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
     """The scenario with every core that exists plugged in (hooks.py), in either runtime."""
     t0 = time.perf_counter()
     blob = hooks.zone_blob(sc) if sc.zones else None
+    heap = runtime_mod.heap_for(sc.board)
+    table = hooks.id_table_blob(sc) if sc.beacon is not None else None
     if runtime == "cpython":
         prox = hooks.proximity(sc)
         r = engine.run(sc, tag=runtime_mod.make(runtime, None, prox, zone_blob=blob))
         prox_on = prox is not None
+        if heap < runtime_mod.PSRAM_HEAP and r.log.out_of_memory is None:
+            # CPython cannot see the board's heap: boot the same tag once in MicroPython there
+            cfg = appconfig.TagConfig(**sc.tag.settings)
+            rom = runtime_mod.romfs_for(sc.board)
+            r.log.out_of_memory = runtime_mod.boot_probe(cfg, sc.start, heap, table, blob, rom)
     else:
-        table = hooks.id_table_blob(sc) if sc.beacon is not None else None
-        heap = runtime_mod.heap_for(sc.board)
-        r = engine.run(sc, tag=runtime_mod.make(runtime, id_table=table, heap=heap, zone_blob=blob))
+        tag = runtime_mod.make(
+            runtime,
+            id_table=table,
+            heap=heap,
+            zone_blob=blob,
+            romfs=runtime_mod.romfs_for(sc.board),
+        )
+        r = engine.run(sc, tag=tag)
         prox_on = table is not None
     r.runtime = runtime
     wall = time.perf_counter() - t0

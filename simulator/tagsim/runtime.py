@@ -13,24 +13,46 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from taghost import build, paths
+from tagcore.app.app import TagApp
+from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
+from taghost import build, paths, tagconfig
 
 from tagsim.boards import Board
-from tagsim.tagapp.adapter import TagAdapter, TagConfig
 from tagsim.tagapp.memfs import MemFs
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
 FIRMWARE = paths.FIRMWARE
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
+# The ROMFS image's own block in the simulated heap (on the device it is flash, not heap): its
+# bytearray header and the GC's 16-byte block rounding. The mount itself (128 B) is real heap.
+ROMFS_SLACK = 64
 PSRAM_HEAP = 2 * 1024 * 1024  # with PSRAM MicroPython's heap is megabytes (most of the 4-8 MB)
 
 
 def heap_for(board: Board) -> int:
-    """The MicroPython heap a board gives the tag: small without PSRAM, megabytes with it."""
-    return PSRAM_HEAP if board.raw.get("mcu", {}).get("psram_mb", 0) > 0 else ESP32_HEAP
+    """The MicroPython heap a board gives the tag: its profile's `mcu.micropython_heap_kb`,
+    else small without PSRAM and megabytes with it."""
+    mcu = board.raw.get("mcu", {})
+    if "micropython_heap_kb" in mcu:
+        return int(mcu["micropython_heap_kb"]) * 1024
+    return PSRAM_HEAP if mcu.get("psram_mb", 0) > 0 else ESP32_HEAP
+
+
+def romfs_for(board: Board) -> bool:
+    """Whether the board's deploy puts the core in a ROMFS image (`mcu.core_deploy`: "romfs",
+    bytecode runs from flash) rather than .mpy files (copied to the heap on import)."""
+    return board.raw.get("mcu", {}).get("core_deploy", "files") == "romfs"
 
 
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
+
+
+class TagOutOfMemory(RuntimeError):
+    """The MicroPython tag ran out of heap (a MemoryError): on its board it would die there."""
+
+    def __init__(self, where: str, detail: str = "") -> None:
+        super().__init__(f"MicroPython tag ran out of memory (MemoryError) at {where}: {detail}")
+        self.where = where
 
 
 def _line(e: tuple) -> str:
@@ -42,7 +64,7 @@ class Tag(Protocol):
     want_scan: bool
     wake_at: int
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]: ...
+    def boot(self, cfg: Settings, now: int) -> list[str]: ...
     def reboot(self, now: int) -> list[str]: ...
     def wake(self, now: int) -> list[str]: ...
     def uart(self, now: int, chunks: list[bytes]) -> list[str]: ...
@@ -58,7 +80,7 @@ class Tag(Protocol):
 
 
 class LocalTag:
-    """The adapter and core in this process (CPython). zones / proximity: the hook objects."""
+    """The core app in this process (CPython). zones / proximity: the hook objects."""
 
     def __init__(
         self, zones: object = None, proximity: object = None, zone_blob: bytes | None = None
@@ -67,8 +89,8 @@ class LocalTag:
         and MicroPythonTag do), instead of the `zones` object kept across reboots."""
         self.fs = MemFs()
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
-        self.cfg: TagConfig | None = None
-        self.t: TagAdapter | None = None
+        self.cfg: Settings | None = None
+        self.t: TagApp | None = None
 
     def _out(self) -> list[str]:
         assert self.t is not None
@@ -81,13 +103,13 @@ class LocalTag:
         )
         return [_line(e) for e in self.t.take_events()]
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]:
+    def boot(self, cfg: Settings, now: int) -> list[str]:
         self.cfg = cfg
         if self.zone_blob is not None:
             from tagcore.zones import ZoneMonitor
 
             self.zones = ZoneMonitor(self.zone_blob)
-        self.t = TagAdapter(cfg, self.fs, now, self.zones, self.proximity)
+        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity)
         return self._out()
 
     def reboot(self, now: int) -> list[str]:
@@ -144,7 +166,7 @@ def micropython_binary() -> str:
 
 
 class MicroPythonTag:
-    """The same adapter and core inside the MicroPython unix port, heap capped at ESP32 size.
+    """The same core app inside the MicroPython unix port, heap capped at ESP32 size.
 
     The modules are compiled with mpy-cross -O3 first, as deployed (compiling on the target
     would take its RAM from the same heap; tracebacks still name the file and function), into a
@@ -155,10 +177,14 @@ class MicroPythonTag:
         heap: int = ESP32_HEAP,
         id_table: bytes | None = None,
         zone_blob: bytes | None = None,
+        romfs: bool = False,
     ) -> None:
         """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
         runs tagcore.proximity on it, as hooks.proximity does in CPython. zone_blob: a zone
-        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it."""
+        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it. romfs: the
+        core is deployed as a ROMFS image (bytecode runs in place from flash, as on the
+        device); the image is loaded first into extra heap beyond `heap`, so the tag still has
+        exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap)."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
         files = []
         for name, blob in (("idtable.bin", id_table), ("zones.bin", zone_blob)):
@@ -168,10 +194,15 @@ class MicroPythonTag:
         self.core_args = " " + " ".join(files)
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
+        total = heap
+        if romfs:  # the driver mounts it first: one block at the start of the heap
+            img = build.romfs_image(self.tmp / "fw")
+            (self.tmp / "core.romfs").write_bytes(img)
+            total += len(img) + ROMFS_SLACK
         env = dict(os.environ)
         env["MICROPYPATH"] = ".frozen:fw:app"
         self.p = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={heap}", "-m", "driver"],
+            [micropython_binary(), "-X", f"heapsize={total}", "-m", "driver"],
             cwd=self.tmp,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -186,9 +217,24 @@ class MicroPythonTag:
         self.p.stdin.write(header.encode() + b"\n" + payload)
         self.p.stdin.flush()
         head = self.p.stdout.readline().decode()
-        if not head.startswith("="):
-            self.p.kill()
+        if head.startswith("! MemoryError"):  # the driver caught it: where the tag would die
+            assert self.p.stdin is not None
+            self.p.stdin.close()
+            self.p.wait(timeout=10)
             err = self.p.stderr.read().decode() if self.p.stderr else ""
+            where = "boot" if header.startswith("c ") else header.split()[0]
+            raise TagOutOfMemory(
+                where, err.strip().splitlines()[-3:] and " | ".join(err.strip().splitlines()[-3:])
+            )
+        if not head.startswith("="):
+            try:
+                self.p.stdin.close()
+                self.p.wait(timeout=10)  # its traceback complete on stderr
+            except (OSError, subprocess.TimeoutExpired):
+                self.p.kill()
+            err = self.p.stderr.read().decode() if self.p.stderr else ""
+            if "MemoryError" in err:  # at import, before the driver could catch it
+                raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
         _, g, s, w, ms, n = head.split()
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
@@ -199,14 +245,11 @@ class MicroPythonTag:
         )
         return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
 
-    def boot(self, cfg: TagConfig, now: int) -> list[str]:
-        c = cfg
+    def boot(self, cfg: Settings, now: int) -> list[str]:
         flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
         flash.mkdir(exist_ok=True)
-        return self._call(
-            f"c {c.fix_interval_s} {c.max_search_s} {c.scan_interval_s} "
-            f"{c.upload_interval_s} {c.low_battery_pct} {now} {flash}{self.core_args}"
-        )
+        blob = tagconfig.encode(tagconfig.values(cfg)).hex()  # loaded inside as the device loads it
+        return self._call(f"c {blob} {now} {flash}{self.core_args}")
 
     def reboot(self, now: int) -> list[str]:
         return self._call(f"r {now}{self.core_args}")
@@ -243,6 +286,26 @@ class MicroPythonTag:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def boot_probe(
+    cfg: Settings,
+    now: int,
+    heap: int,
+    id_table: bytes | None,
+    zone_blob: bytes | None,
+    romfs: bool = False,
+) -> str | None:
+    """Boot the tag once inside MicroPython at `heap`: None if it boots, else where it ran out
+    of memory (for a CPython run, which cannot see the board's heap itself)."""
+    tag = MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
+    try:
+        tag.boot(cfg, now)
+        return None
+    except TagOutOfMemory as e:
+        return e.where
+    finally:
+        tag.close()
+
+
 def make(
     runtime: str,
     zones: object = None,
@@ -250,14 +313,17 @@ def make(
     id_table: bytes | None = None,
     heap: int = ESP32_HEAP,
     zone_blob: bytes | None = None,
+    romfs: bool | None = None,
 ) -> Tag:
     """A tag in `runtime`. CPython takes the hook objects (or builds its zone monitor from
     `zone_blob` at each boot); MicroPython builds its cores inside from `id_table` and
-    `zone_blob` (objects cannot cross the pipe)."""
+    `zone_blob` (objects cannot cross the pipe); romfs None: a ROMFS deploy below PSRAM_HEAP."""
     if runtime == "cpython":
         return LocalTag(zones, proximity, zone_blob)
     if runtime == "micropython":
         if zones is not None:
             raise ValueError("MicroPython builds its zone monitor inside: pass zone_blob")
-        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob)
+        if romfs is None:  # as the no-PSRAM boards deploy (boards/*.json: core_deploy)
+            romfs = heap < PSRAM_HEAP
+        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

@@ -24,7 +24,8 @@ from taghost.errors import UserError
 from tagsim import boards, docfile
 from tagsim.simtime import parse_clock, parse_duration, parse_instant
 
-MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0}  # typical urban speed, m/s
+# Typical speed, m/s: urban modes, and a motorway (120 km/h, no stops: the drive-through case)
+MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0, "motorway": 33.3}
 ENVS = ("open", "urban", "indoor", "underground")
 TAMPER_KINDS = ("strap_cut", "case_open", "removed")
 KIND_NAMES = {1: "exclusion", 2: "inclusion"}  # tagcore.zoneblob KIND_*
@@ -43,7 +44,9 @@ EXPECT_KEYS = {
     "false_alerts": ("false_alerts", "max"),
     "missed_entries": ("missed_entries", "max"),
     "max_wearer_warnings": ("wearer_warnings", "max"),
+    "max_unseen_entries": ("unseen_entries", "max"),  # entries without one stored fix inside
     "max_server_delay_s": ("server_delay_max_s", "max"),
+    "max_alert_upload_delay_s": ("alert_upload_delay_max_s", "max"),  # any alert -> server
     "min_zone_alerts_matched": ("alerts_matched", "min"),
     "min_encounters_detected": ("encounters_detected", "min"),
     "max_encounter_delay_s": ("encounter_delay_max_s", "max"),
@@ -135,6 +138,20 @@ class TagConfig:
     upload_interval_s: int
     uplink: str
     low_battery_pct: int
+    more: tuple[tuple[str, int], ...] = ()  # the other tagcore.app.config keys set in [tag]
+
+    @property
+    def settings(self) -> dict[str, int]:
+        """The tag configuration's values (tagcore.app.config keys) this scenario sets."""
+        d = {
+            "fix_interval_s": self.fix_interval_s,
+            "max_search_s": self.max_search_s,
+            "scan_interval_s": self.scan_interval_s,
+            "upload_interval_s": self.upload_interval_s,
+            "low_battery_pct": self.low_battery_pct,
+        }
+        d.update(self.more)
+        return d
 
 
 @dataclass
@@ -519,16 +536,15 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
     bat = r.sub("battery") if "battery" in r.data else _Reader(src, {}, "battery")
     bat.check_keys({"capacity_mah", "initial_pct", "charge_ma", "charging"})
     tg = r.sub("tag") if "tag" in r.data else _Reader(src, {}, "tag")
-    tg.check_keys(
-        {
-            "fix_interval_s",
-            "max_search_s",
-            "scan_interval_s",
-            "upload_interval_s",
-            "uplink",
-            "low_battery_pct",
-        }
-    )
+    from tagcore.app import config as appconfig
+    from taghost import tagconfig
+
+    base = ("fix_interval_s", "max_search_s", "scan_interval_s", "upload_interval_s", "uplink")
+    tg.check_keys({k[1] for k in appconfig.KEYS} | {"uplink"})
+    more = {k: v for k, v in tg.data.items() if k not in (*base, "low_battery_pct")}
+    for problem in tagconfig.check(more):  # the tag configuration's own ranges
+        k, _, msg = problem.partition(": ")
+        raise tg.fail(k, msg)
     uplink = tg.get("uplink", str, "modem")
     if uplink not in ("modem", "wifi"):
         raise tg.fail("uplink", f"expected modem or wifi, got {uplink!r}")
@@ -539,6 +555,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         int(tg.num("upload_interval_s", 900, lo=60, hi=86400)),
         uplink,
         int(tg.num("low_battery_pct", 15, lo=0, hi=100)),
+        tuple(sorted(more.items())),
     )
     tampers = []
     for t in r.tables("tamper"):

@@ -1,8 +1,10 @@
-# Lockstep driver: runs the tag adapter (and the core under it) inside MicroPython, driven over
-# stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython can run it too.
+# Lockstep driver: runs the core app (tagcore.app.app.TagApp, and the core under it) inside
+# MicroPython, driven over stdin/stdout by tagsim.runtime.MicroPythonTag. Portable, so CPython
+# can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c FIX MAXSEARCH SCAN UPLOAD LOWBATT NOW [DIR [TABLE [ZONES]]]   configure and boot; the
+#   c CONFIG NOW [DIR [TABLE [ZONES]]]   configure and boot: CONFIG is the tag configuration
+#                    blob in hex (tagcore.app.config, loaded as the device loads it); the
 #                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
 #                    else in RAM; TABLE: a beacon identifier window file: run tagcore.proximity on
 #                    it; ZONES: a zone blob file: run tagcore.zones on it ("-": none)
@@ -10,16 +12,35 @@
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES]]   reboot: a new adapter over the same flash, cores built afresh
+#   r NOW [TABLE [ZONES]]   reboot: a new app over the same flash, cores built afresh
 #   q                quit
 # Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
-import binascii
-import gc
+# A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
+# there), then the driver exits.
+import os
 import sys
 
-from adapter import TagAdapter, TagConfig  # type: ignore[import-not-found]
-from memfs import MemFs  # type: ignore[import-not-found]
-from tagcore.store import OsFs
+
+def _mount_romfs():
+    # The core deployed as a ROMFS image (core.romfs beside the driver): mounted at /rom before
+    # anything imports it, so its bytecode runs in place (on the device the image is flash).
+    try:
+        n = os.stat("core.romfs")[6]
+    except OSError:
+        return
+    import vfs  # type: ignore[import-not-found]
+
+    img = bytearray(n)  # first, one block: the heap beyond it is the board's
+    with open("core.romfs", "rb") as f:
+        f.readinto(img)
+    vfs.mount(vfs.VfsRom(img), "/rom")  # type: ignore[attr-defined]
+    sys.path.insert(0, "/rom")
+
+
+_mount_romfs()
+
+import binascii  # noqa: E402
+import gc  # noqa: E402
 
 
 def _arg(a, k):
@@ -54,11 +75,39 @@ def proximity(path):
 
 def boot(a):
     """The tag from a 'c' request (which must come first)."""
-    cfg = TagConfig(int(a[1]), int(a[2]), int(a[3]), int(a[4]), int(a[5]))
-    fs = OsFs(a[7].decode()) if len(a) > 7 else MemFs()
-    zm = zones(_arg(a, 9))  # first: the heap is still in one piece
-    prox = proximity(_arg(a, 8))
-    return cfg, fs, TagAdapter(cfg, fs, int(a[6]), zm, prox)
+    from tagcore.app import config
+
+    cfg, counts = config.load(binascii.unhexlify(a[1]))
+    if counts:
+        raise ValueError("tag configuration refused: " + repr(counts))
+    config.unload()  # the codec's work is done: a board without PSRAM needs the heap
+    del config
+    gc.collect()
+    zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
+    prox = proximity(_arg(a, 4))
+    if len(a) > 3:
+        from tagcore.store import OsFs
+
+        fs = OsFs(a[3].decode())
+    else:  # only then: a module costs heap
+        from memfs import MemFs  # type: ignore[import-not-found]
+
+        fs = MemFs()
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox)
+
+
+def app(cfg, fs, now, zm, prox):
+    from tagcore.app.app import TagApp
+
+    return TagApp(cfg, fs, now, zm, prox)
+
+
+def _trace(e):
+    # Where the MemoryError happened, to stderr (best effort: printing needs heap too).
+    try:
+        sys.print_exception(e)  # type: ignore[attr-defined]
+    except MemoryError:
+        pass
 
 
 def reply(out, tag):
@@ -79,44 +128,65 @@ def main():
     a = inp.readline().split()
     if not a or a[0] != b"c":
         raise ValueError("the first request must be 'c' (configure and boot)")
-    cfg, fs, tag = boot(a)
+    try:
+        cfg, fs, tag = boot(a)
+    except MemoryError as e:
+        out.write("! MemoryError boot\n")  # a constant: no allocation needed
+        out.flush()
+        _trace(e)
+        out.flush()
+        return
     reply(out, tag)
     while True:
         a = inp.readline().split()
         if not a or a[0] == b"q":
             return
-        op = a[0]
-        now = int(a[1])
-        if op == b"r":  # reboot: RAM is gone, the flash stays (identifier window, zone blob)
+        try:
+            tag = serve(inp, a, cfg, fs, tag)
+        except MemoryError as e:
             tag = None
             gc.collect()
-            zm = zones(_arg(a, 3))
-            tag = TagAdapter(cfg, fs, now, zm, proximity(_arg(a, 2)))
-        elif op == b"w":
-            tag.wake(now)
-        elif op == b"u":
-            for k in range(2, len(a)):
-                n = int(a[k])
-                data = inp.read(n)
-                while len(data) < n:
-                    data += inp.read(n - len(data))
-                tag.uart(now, data)
-            tag.uart_idle(now)
-        elif op == b"s":
-            for _ in range(int(a[2])):
-                r = inp.readline().split()
-                tag.scan_result(now, r[0].decode(), int(r[1]), binascii.unhexlify(r[2]))
-            if a[3] == b"1":
-                tag.scan_done(now)
-        elif op == b"v":
-            tag.victim(now, int(a[2]), int(a[3]), int(a[4]))
-        elif op == b"b":
-            tag.battery(now, int(a[2]))
-        elif op == b"t":
-            tag.tamper(now, a[2].decode())
-        elif op == b"l":
-            tag.link(now, a[2] == b"1")
+            _trace(e)
+            out.write("! MemoryError " + a[0].decode() + "\n")
+            out.flush()
+            return
         reply(out, tag)
+
+
+def serve(inp, a, cfg, fs, tag):
+    """Carry out one request; returns the tag (a new one after a reboot)."""
+    op = a[0]
+    now = int(a[1])
+    if op == b"r":  # reboot: RAM is gone, the flash stays (identifier window, zone blob)
+        tag = None
+        gc.collect()
+        zm = zones(_arg(a, 3))
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)))
+    elif op == b"w":
+        tag.wake(now)
+    elif op == b"u":
+        for k in range(2, len(a)):
+            n = int(a[k])
+            data = inp.read(n)
+            while len(data) < n:
+                data += inp.read(n - len(data))
+            tag.uart(now, data)
+        tag.uart_idle(now)
+    elif op == b"s":
+        for _ in range(int(a[2])):
+            r = inp.readline().split()
+            tag.scan_result(now, r[0].decode(), int(r[1]), binascii.unhexlify(r[2]))
+        if a[3] == b"1":
+            tag.scan_done(now)
+    elif op == b"v":
+        tag.victim(now, int(a[2]), int(a[3]), int(a[4]))
+    elif op == b"b":
+        tag.battery(now, int(a[2]))
+    elif op == b"t":
+        tag.tamper(now, a[2].decode())
+    elif op == b"l":
+        tag.link(now, a[2] == b"1")
+    return tag
 
 
 main()

@@ -1,0 +1,70 @@
+"""Data-minimising mode (Germany's federal scheme): zone and curfew events only, no continuous
+trail kept or sent. What is stored and what is uploaded, for the same wear with and without
+it; and the host's `opentag config` refusals, each naming the key."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tagcore import record as R
+from taghost import configcli
+from tagsim import engine, hooks, runner, runtime, scenario
+
+
+def _zone_entry(minimise: int) -> tuple[engine.Run, runtime.LocalTag]:
+    sc = scenario.load(runner.SCENARIOS / "zone_entry.toml")
+    more = (*sc.tag.more, ("minimise", minimise))
+    sc = dataclasses.replace(sc, tag=dataclasses.replace(sc.tag, more=more))
+    tag = runtime.LocalTag(zone_blob=hooks.zone_blob(sc))
+    return engine.run(sc, tag=tag), tag
+
+
+def _kinds(tag: runtime.LocalTag) -> list[int]:
+    assert tag.t is not None
+    tag.t.store.flush()
+    return [k for _, k, _ in tag.t.store.read(0, 100_000)]
+
+
+def test_minimising_keeps_zone_events_and_no_trail() -> None:
+    full, tf = _zone_entry(0)
+    mini, tm = _zone_entry(1)
+    # the same wear decides the same: the same breach alert at the same time
+    alerts = lambda r: [ln for _, ln in r.log.tag_lines if ln.startswith("A ")]  # noqa: E731
+    assert alerts(full) == alerts(mini) and any(a.split()[3] == "1" for a in alerts(mini))
+    # stored (what is still on flash, unacknowledged records included)
+    assert R.KIND_FIXES in _kinds(tf)
+    assert R.KIND_FIXES not in _kinds(tm) and R.EV_ZONE in _kinds(tm)
+    # uploaded: every upload of the minimising tag carries a handful of events, never the trail
+    n = lambda r: sum(int(ln.split()[3]) for _, ln in r.log.tag_lines if ln.startswith("U "))  # noqa: E731
+    assert n(full) > 40 and n(mini) <= 8
+    # the fixes still drove the decisions (seq 0: used, not kept)
+    f = [ln.split() for _, ln in mini.log.tag_lines if ln.startswith("F ")]
+    assert len(f) > 40 and all(x[7] == "0" for x in f)
+
+
+def test_config_refusals_name_the_key(tmp_path, capsys) -> None:
+    p = tmp_path / "tag.toml"
+    p.write_text('fix_interval_s = 0\nminimise = 2\ncolour = "red"\nzones_blob = "nope.bin"\n')
+    assert configcli.main(["check", str(p)]) == 1
+    err = capsys.readouterr().err
+    for key in ("fix_interval_s", "minimise", "colour", "zones_blob"):
+        assert f": {key}: " in err, key
+    p.write_text("fix_interval_s = [\n")
+    assert configcli.main(["check", str(p)]) == 2  # unreadable: a message, no traceback
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_config_compile_gives_the_blob_the_tag_loads(tmp_path) -> None:
+    from tagcore.app import config
+
+    sc = scenario.load(runner.SCENARIOS / "zone_entry.toml")
+    (tmp_path / "z.bin").write_bytes(hooks.zone_blob(sc))
+    (tmp_path / "tag.json").write_text(
+        '{"fix_interval_s": 30, "minimise": true, "upload_policy": 1, "zones_blob": "z.bin"}'
+    )
+    assert (
+        configcli.main(["compile", str(tmp_path / "tag.json"), "-o", str(tmp_path / "t.cfg")]) == 0
+    )
+    cfg, counts = config.load((tmp_path / "t.cfg").read_bytes())
+    assert counts == {} and cfg.fix_interval_s == 30 and cfg.minimise == 1
+    assert cfg.upload_policy == 1 and cfg.zones_blob == hooks.zone_blob(sc)
