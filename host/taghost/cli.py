@@ -78,6 +78,7 @@ DELEGATED = {
     "sim": ("tagsim.cli", "run simulated wear scenarios (see docs/simulator.md)"),
     "zones": ("taghost.zonecli", "validate and compile GeoJSON zones and curfew schedules"),
     "beacon": ("taghost.beaconcli", "victim-beacon keys and identifier windows for a tag"),
+    "server": ("taghost.server.cli", "the uplink server and its database (docs/server.md)"),
 }
 
 

@@ -1,0 +1,195 @@
+"""Ingest: verify a batch, insert its records once, answer with the contiguous acknowledgement.
+
+Idempotent by construction: fixes and events are keyed by (tag, seq) and inserted with
+`ON CONFLICT DO NOTHING`, so a retried, duplicated or overlapping batch stores nothing twice.
+The acknowledged point only moves over sequence ranges covered by verified batches
+(docs/uplink.md, "Coverage"); ranges that arrive ahead of a gap wait in `coverage`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+from tagcore import record as R
+
+from taghost.server import wire
+from taghost.server.db import Database, Tx
+from taghost.server.wire import Batch, Event, FixRun, Refused
+
+log = logging.getLogger("opentag.server")
+
+EPOCH_2000 = 946684800  # Unix time of 2000-01-01T00:00:00Z, the core's epoch
+
+# Tag events the server turns into alert rows (the others are kept as events only).
+ALERT_KINDS = {
+    R.EV_ZONE: "zone",
+    R.EV_PROXIMITY: "proximity",
+    R.EV_TAMPER: "tamper",
+    R.EV_LOW_BATTERY: "low_battery",
+    R.EV_LOC_LOST: "loss_of_location",
+}
+
+FIX_COLS = (
+    "tag, seq, batch_id, t, ms, lat, lon, alt_dm, speed_cms, course_cd, acc_dm, hdop_c, "
+    "sats, quality, mode, flags, rx_ms"
+)
+INSERT_FIX = (
+    f"INSERT INTO fixes ({FIX_COLS}) VALUES ({', '.join('?' * 17)}) "
+    "ON CONFLICT (tag, seq) DO NOTHING"
+)
+INSERT_EVENT = (
+    "INSERT INTO events (tag, seq, batch_id, kind, t, data, rx_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (tag, seq) DO NOTHING"
+)
+INSERT_ALERT = (
+    "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data) "
+    "VALUES (?, ?, 'tag', ?, ?, ?, ?) ON CONFLICT (tag, seq) DO NOTHING"
+)
+
+
+def ms_2000(unix_s: float) -> int:
+    """Server clock (Unix seconds) as milliseconds since 2000-01-01 UTC."""
+    return int(round((unix_s - EPOCH_2000) * 1000))
+
+
+def advance(tx: Tx, tag: str, acked: int, first: int, last: int) -> int:
+    """The new acknowledged point after a verified batch covering [first, last]."""
+    if first <= acked + 1:
+        acked = max(acked, last)
+    else:  # ahead of a gap: wait until the gap is covered
+        tx.execute(
+            "INSERT INTO coverage (tag, first_seq, last_seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (tag, first_seq, last_seq) DO NOTHING",
+            (tag, first, last),
+        )
+    while True:
+        r = tx.execute(
+            "SELECT MAX(last_seq) FROM coverage WHERE tag = ? AND first_seq <= ?",
+            (tag, acked + 1),
+        ).one()
+        if r is None or r[0] is None:
+            return acked
+        if int(r[0]) <= acked:
+            break
+        acked = int(r[0])
+    tx.execute("DELETE FROM coverage WHERE tag = ? AND first_seq <= ?", (tag, acked + 1))
+    return acked
+
+
+class Ingest:
+    """POST /v1/up without HTTP: bytes in, (status, body, content type) out. Thread-safe."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.counts: Counter[str] = Counter()
+
+    def refuse(self, reason: str) -> None:
+        """Count a refusal decided outside (the HTTP layer: too large, too slow)."""
+        self.counts["refused_" + reason] += 1
+
+    def handle(self, body: bytes, now_ms: int) -> tuple[int, bytes, str]:
+        try:
+            out = self._ingest(body, now_ms)
+        except Refused as r:
+            self.refuse(r.reason)
+            return r.status, json.dumps({"error": r.reason}).encode(), "application/json"
+        except Exception:
+            log.exception("ingest failed")
+            self.refuse("server_error")
+            return 500, b'{"error": "server_error"}', "application/json"
+        self.counts["accepted"] += 1
+        return 200, out, "application/cose"
+
+    def _ingest(self, body: bytes, now_ms: int) -> bytes:
+        if len(body) > wire.MAX_BODY:
+            raise Refused(413, "too_large")
+        env = wire.open_envelope(body)
+        tag = env.kid.hex()
+        with self.db.tx() as tx:
+            row = tx.lock_tag(tag)
+            if row is None:
+                raise Refused(403, "not_provisioned")
+            key = bytes(row[1])
+            batch = wire.parse_batch(wire.verify(env, key), env.kid)
+            max_ctr, acked = int(row[2]), int(row[3])
+            if batch.ctr < max_ctr:
+                raise Refused(409, "replayed")
+            if batch.ctr == max_ctr and self._same_as_stored(tx, tag, batch.ctr, body):
+                self.counts["duplicate_batches"] += 1
+            else:
+                acked = self._store(tx, tag, batch, body, acked, now_ms)
+            tx.execute(
+                "UPDATE tags SET max_ctr = ?, acked = ?, last_rx_ms = ?, last_sent = ? "
+                "WHERE tag = ?",
+                (max(max_ctr, batch.ctr), acked, now_ms, batch.sent, tag),
+            )
+            tx.execute(
+                "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND source = 'server' "
+                "AND kind = 'comm_lost' AND cleared_ms IS NULL",
+                (now_ms, tag),
+            )
+            for kind, version in batch.held.items():
+                tx.execute(
+                    "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (tag, kind) DO UPDATE SET version = excluded.version, "
+                    "since_ms = excluded.since_ms WHERE held.version <> excluded.version",
+                    (tag, kind, version, now_ms),
+                )
+            pending = tx.execute(
+                "SELECT kind, version, data FROM downlink WHERE tag = ? ORDER BY kind", (tag,)
+            ).all()
+        down = [
+            (int(k), int(v), bytes(d)) for k, v, d in pending if int(v) > batch.held.get(int(k), 0)
+        ]
+        self.counts["downlink_items_sent"] += len(down)
+        return wire.encode_ack(key, env.kid, batch.ctr, acked, now_ms // 1000, down)
+
+    def _same_as_stored(self, tx: Tx, tag: str, ctr: int, body: bytes) -> bool:
+        r = tx.execute(
+            "SELECT raw FROM batches WHERE tag = ? AND ctr = ? ORDER BY id DESC LIMIT 1",
+            (tag, ctr),
+        ).one()
+        return r is not None and bytes(r[0]) == body
+
+    def _store(self, tx: Tx, tag: str, b: Batch, body: bytes, acked: int, now_ms: int) -> int:
+        r = tx.execute(
+            "INSERT INTO batches (tag, ctr, sent, first_seq, last_seq, rx_ms, raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (tag, b.ctr, b.sent, b.first, b.last, now_ms, body),
+        ).one()
+        assert r is not None
+        bid = int(r[0])
+        fixes: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        for rec in b.recs:
+            if isinstance(rec, FixRun):
+                for k, f in enumerate(rec.fixes):
+                    fixes.append((tag, rec.seq + k * rec.stride, bid, *f, now_ms))
+            else:
+                assert isinstance(rec, Event)
+                events.append((tag, rec.seq, bid, rec.kind, rec.t, rec.data, now_ms))
+        before = self._count(tx, tag, b.first, b.last)
+        tx.many(INSERT_FIX, fixes)
+        tx.many(INSERT_EVENT, events)
+        new = self._count(tx, tag, b.first, b.last) - before
+        self.counts["records_new"] += new
+        self.counts["records_duplicate"] += len(fixes) + len(events) - new
+        alerts = [
+            (tag, ALERT_KINDS[e[3]], e[1], e[4], now_ms, e[5]) for e in events if e[3] in ALERT_KINDS
+        ]
+        tx.many(INSERT_ALERT, alerts)
+        return advance(tx, tag, acked, b.first, b.last)
+
+    def _count(self, tx: Tx, tag: str, first: int, last: int) -> int:
+        # Records of the tag inside the batch's range (rowcount of executemany differs by driver).
+        n = 0
+        for table in ("fixes", "events"):
+            r = tx.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE tag = ? AND seq BETWEEN ? AND ?",
+                (tag, first, last),
+            ).one()
+            n += int(r[0]) if r else 0
+        return n
