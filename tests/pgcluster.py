@@ -21,7 +21,9 @@ class PgUnavailable(RuntimeError):
 
 
 def pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if not found:
         raise PgUnavailable("no PostgreSQL server: make test installs Debian's postgresql")
     return Path(found[-1]).parent

@@ -11,10 +11,9 @@ import random
 import cbor2
 import pytest
 import uplinkkit as K
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tagcore import record as R
-
 from taghost.server import admin, api, rules
 from taghost.server.db import Database
 from taghost.server.ingest import Ingest
@@ -115,8 +114,13 @@ def deliveries(draw):
     return n, ranges, absent, ctrs, order
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(d=deliveries(), seed=st.integers(0, 2**32))
+# Ranges arriving newest-seq first (a chain waiting on its first link), then with a replay.
+@example(d=(9, [(1, 3), (4, 6), (7, 9)], set(), [3, 2, 1], [2, 1, 0]), seed=0)
+@example(d=(9, [(1, 3), (4, 6), (7, 9)], {5}, [1, 3, 2], [1, 2, 0, 1, 2]), seed=1)
 def test_acknowledged_point_and_replays(db, d, seed):
     """Batches over arbitrary ranges, in any order, repeated: a batch older than the newest
     accepted one is refused (409) and stores nothing; the acknowledged point is the highest H
@@ -169,7 +173,7 @@ def test_alert_rows_and_evidence(db):
         "low_battery",
         "loss_of_location",
     ]
-    for a, s, k in zip(al, ev_seqs, kinds):
+    for a, s, k in zip(al, ev_seqs, kinds, strict=True):
         assert a["seq"] == s and a["source"] == "tag" and a["data"] == bytes([k]).hex()
         fix_seqs = sorted(q for q, r in written.items() if r[0] == "fix")
         want = [q for q in fix_seqs if q < s][-3:] + [q for q in fix_seqs if q > s][:3]
@@ -218,7 +222,9 @@ def test_refusals_store_nothing(db):
     assert ing.handle(good, NOW_MS)[0] == 200  # the tag itself is unaffected
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=300) | st.builds(cbor2.dumps, st.recursive(
     st.none() | st.booleans() | st.integers() | st.binary(max_size=20) | st.text(max_size=5),
     lambda c: st.lists(c, max_size=5) | st.dictionaries(st.integers(-2, 8), c, max_size=5),
@@ -233,7 +239,9 @@ def test_malformed_bytes_refused(db, data):
     assert row_counts(db) == before
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     recs=st.lists(
         st.lists(st.integers(-(2**70), 2**70) | st.binary(max_size=30), min_size=0, max_size=6),

@@ -178,7 +178,9 @@ class HostTag:
                 close_run()
                 recs.append(event(r[1], s, r[2], r[3]))
         close_run()
-        body = batch(self.key, self.tag, self.ctr, first, last, recs, dict(self.held), now or self.t)
+        body = batch(
+            self.key, self.tag, self.ctr, first, last, recs, dict(self.held), now or self.t
+        )
         self.outstanding = (self.ctr, body)
         return body
 

@@ -42,7 +42,9 @@ def parse_time(text: str | None) -> int | None:
 def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     """A fix row (seq, t .. flags, rx_ms) as JSON: degrees beside the stored integers."""
     d: dict[str, Any] = {"seq": int(row[0])}
-    d.update({k: (None if v is None else int(v)) for k, v in zip(FIX_FIELDS, row[1:-1])})
+    d.update(
+        {k: (None if v is None else int(v)) for k, v in zip(FIX_FIELDS, row[1:-1], strict=True)}
+    )
     d["time"] = iso(d["t"] + d["ms"] / 1000)
     d["lat_deg"] = d["lat"] / 1e6
     d["lon_deg"] = d["lon"] / 1e6

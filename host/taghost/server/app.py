@@ -186,7 +186,9 @@ class Server:
         except (ValueError, KeyError, TypeError) as e:
             return error(400, f"bad downlink request: {e}")
         try:
-            v = await self.run(admin.queue_downlink, self.db, tag, kind, data, self.now_ms(), version)
+            v = await self.run(
+                admin.queue_downlink, self.db, tag, kind, data, self.now_ms(), version
+            )
         except admin.AdminError as e:
             return error(409, str(e))
         return web.json_response({"tag": tag, "kind": req["kind"], "version": v}, status=201)
@@ -213,12 +215,12 @@ class Server:
                 log.exception("rules failed")
 
     async def _start_rules(self, app: web.Application) -> None:
-        app["rules_task"] = asyncio.get_running_loop().create_task(self._rules_loop())
+        self._rules_task = asyncio.get_running_loop().create_task(self._rules_loop())
 
     async def _stop_rules(self, app: web.Application) -> None:
-        app["rules_task"].cancel()
+        self._rules_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await app["rules_task"]
+            await self._rules_task
 
     def app(self) -> web.Application:
         # client_max_size bounds the JSON API's bodies; /v1/up streams under its own limit.
@@ -248,8 +250,11 @@ class Server:
 class ServerThread:
     """The server on a loopback port in a background thread (tests, bench, demo)."""
 
-    def __init__(self, server: Server, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, server: Server, host: str = "127.0.0.1", port: int = 0, shutdown_s: float = 1.0
+    ) -> None:
         self.server = server
+        self.shutdown_s = shutdown_s
         self.host = host
         self.port = port
         self.loop = asyncio.new_event_loop()
@@ -270,7 +275,9 @@ class ServerThread:
         self.loop.run_forever()
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.server.app(), access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.server.app(), access_log=None, shutdown_timeout=self.shutdown_s
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()

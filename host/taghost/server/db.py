@@ -139,7 +139,8 @@ class Database:
             have = int(row[0]) if row and row[0] is not None else 0
             if have > schema.LATEST:
                 raise DatabaseError(
-                    f"{self.url} has schema version {have}, newer than this server ({schema.LATEST})"
+                    f"{self.url} has schema version {have}, "
+                    f"newer than this server's ({schema.LATEST})"
                 )
             for version, sql in schema.MIGRATIONS:
                 if version > have:

@@ -30,7 +30,11 @@ def geojson(tag: str, fixes: list[dict[str, Any]]) -> str:
         props = {k: v for k, v in f.items() if k not in ("lat_deg", "lon_deg")}
         props["tag"] = tag
         feats.append(
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": coords}, "properties": props}
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": coords},
+                "properties": props,
+            }
         )
     return json.dumps({"type": "FeatureCollection", "features": feats}, indent=1)
 

@@ -52,7 +52,7 @@ INSERT_ALERT = (
 
 def ms_2000(unix_s: float) -> int:
     """Server clock (Unix seconds) as milliseconds since 2000-01-01 UTC."""
-    return int(round((unix_s - EPOCH_2000) * 1000))
+    return round((unix_s - EPOCH_2000) * 1000)
 
 
 def advance(tx: Tx, tag: str, acked: int, first: int, last: int) -> int:
@@ -178,7 +178,9 @@ class Ingest:
         self.counts["records_new"] += new
         self.counts["records_duplicate"] += len(fixes) + len(events) - new
         alerts = [
-            (tag, ALERT_KINDS[e[3]], e[1], e[4], now_ms, e[5]) for e in events if e[3] in ALERT_KINDS
+            (tag, ALERT_KINDS[e[3]], e[1], e[4], now_ms, e[5])
+            for e in events
+            if e[3] in ALERT_KINDS
         ]
         tx.many(INSERT_ALERT, alerts)
         return advance(tx, tag, acked, b.first, b.last)
