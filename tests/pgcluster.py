@@ -30,7 +30,8 @@ def pg_bin() -> Path:
 
 
 class PgCluster:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable  # fsync on (benchmarks); off for tests, whose data is thrown away
         self.bin = pg_bin()
         self.root = Path(tempfile.mkdtemp(prefix="opentag-pg-"))
         self.data = self.root / "data"
@@ -54,9 +55,10 @@ class PgCluster:
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
         opts = (
-            f"-k {self.sock} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
-            "-c max_connections=60 -c shared_buffers=64MB"
+            f"-k {self.sock} -c listen_addresses='' -c max_connections=60 -c shared_buffers=128MB"
         )
+        if not self.durable:
+            opts += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts, "-w", "-t", "60",
             "-l", str(self.root / "log"), "start",

@@ -77,7 +77,14 @@ def test_batch_stored_once_and_acknowledged(db):
     status, out2, _ = ing.handle(body, NOW_MS + 1000)
     assert status == 200 and K.open_ack(key, out2)[3] == 16
     assert row_counts(db) == before and ing.counts["duplicate_batches"] == 1
-    assert ht.on_reply(status, out2) and ht.pending() == 0
+    assert (ing.counts["records_new"], ing.counts["records_duplicate"]) == (16, 0)
+    # An overlapping batch (a new counter, the same records and two more): only those two new.
+    ht.add_fixes(2)
+    status, out3, _ = ing.handle(ht.build(), NOW_MS + 2000)
+    assert status == 200 and K.open_ack(key, out3)[3] == 18
+    assert (ing.counts["records_new"], ing.counts["records_duplicate"]) == (18, 16)
+    assert not ht.on_reply(status, out2)  # answers an older counter: stale to the tag
+    assert ht.on_reply(200, out3) and ht.pending() == 0
 
 
 def test_gaps_strides_and_polls(db):

@@ -27,6 +27,7 @@ from taghost.server.ingest import Ingest, ms_2000
 
 log = logging.getLogger("opentag.server")
 
+MAX_GROUP = 64  # requests committed together at most (group commit)
 BODY_TIMEOUT_S = 10.0  # a tag's whole body must arrive within this (slow clients get 408)
 RULES_EVERY_S = 30.0
 
@@ -83,6 +84,8 @@ class Server:
         self.ingest = Ingest(db)
         self.pool = ThreadPoolExecutor(self.config.workers or db.workers, "opentag-db")
         self.started = clock()
+        self.queue: asyncio.Queue[tuple[bytes, asyncio.Future[tuple[int, bytes, str]]]]
+        self._tasks: list[asyncio.Task[None]] = []
 
     def now_ms(self) -> int:
         return ms_2000(self.clock())
@@ -102,8 +105,26 @@ class Server:
         except asyncio.TimeoutError:
             self.ingest.refuse("too_slow")
             return error(408, "too_slow", close=True)
-        status, out, ctype = await self.run(self.ingest.handle, body, self.now_ms())
+        fut: asyncio.Future[tuple[int, bytes, str]] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((body, fut))
+        status, out, ctype = await fut
         return web.Response(status=status, body=out, content_type=ctype)
+
+    async def _writer(self) -> None:
+        """Take every request waiting (up to MAX_GROUP) and commit them in one transaction:
+        under load one disk sync serves many tags; idle, a request goes alone at once."""
+        while True:
+            items = [await self.queue.get()]
+            while len(items) < MAX_GROUP and not self.queue.empty():
+                items.append(self.queue.get_nowait())
+            try:
+                res = await self.run(self.ingest.handle_many, [b for b, _ in items], self.now_ms())
+            except Exception:
+                log.exception("ingest group failed")
+                res = [(500, b'{"error": "server_error"}', "application/json")] * len(items)
+            for (_, fut), r in zip(items, res, strict=True):
+                if not fut.done():
+                    fut.set_result(r)
 
     # ---- people ------------------------------------------------------------------------------
     async def stats(self, request: web.Request) -> web.Response:
@@ -214,13 +235,18 @@ class Server:
             except Exception:
                 log.exception("rules failed")
 
-    async def _start_rules(self, app: web.Application) -> None:
-        self._rules_task = asyncio.get_running_loop().create_task(self._rules_loop())
+    async def _start_tasks(self, app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        self.queue = asyncio.Queue()
+        self._tasks = [loop.create_task(self._rules_loop())]
+        self._tasks += [loop.create_task(self._writer()) for _ in range(self.pool._max_workers)]
 
-    async def _stop_rules(self, app: web.Application) -> None:
-        self._rules_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._rules_task
+    async def _stop_tasks(self, app: web.Application) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
 
     def app(self) -> web.Application:
         # client_max_size bounds the JSON API's bodies; /v1/up streams under its own limit.
@@ -239,8 +265,8 @@ class Server:
                 web.get("/v1/alerts", self.alerts),
             ]
         )
-        a.on_startup.append(self._start_rules)
-        a.on_cleanup.append(self._stop_rules)
+        a.on_startup.append(self._start_tasks)
+        a.on_cleanup.append(self._stop_tasks)
         return a
 
     def close(self) -> None:

@@ -38,9 +38,12 @@ class Tx:
         self.cur.execute(self._sql(sql), tuple(params))
         return self
 
-    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run `sql` once per row; the number of rows it changed (both drivers sum them)."""
+        if not rows:
+            return 0
+        self.cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+        return int(self.cur.rowcount)
 
     def one(self) -> Row | None:
         r = self.cur.fetchone()
