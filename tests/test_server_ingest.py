@@ -310,3 +310,34 @@ def test_loss_of_communication(db):
     Ingest(db).handle(ht.build(), due + 1_000_000)
     al = [a for a in api.alerts(db, tag.hex(), None, None) if a["kind"] == "comm_lost"]
     assert al[0]["cleared"] == api.iso((due + 1_000_000) / 1000)
+
+
+def test_group_commit_mixed_group(db):
+    """One group (one transaction): refused requests leave no trace and do not undo the others;
+    two batches of one tag in the same group are taken in order; results stay in request order."""
+    a_tag, a_key = provision(db)
+    b_tag, b_key = provision(db)
+    a, b = K.HostTag(a_tag, a_key, seed=8), K.HostTag(b_tag, b_key, seed=9)
+    a.add_fixes(3)
+    a1 = a.build()
+    a.add_fixes(2)
+    a2 = a.build()
+    b.add_fixes(4)
+    b1 = b.build()
+    ghost_tag, ghost_key = K.new_tag()
+    bodies = [
+        a2,
+        K.batch(ghost_key, ghost_tag, 1, 1, 1, []),  # not provisioned
+        b1,
+        a1,  # older than a2 in the same group: replayed
+        K.batch(a_key, b_tag, 5, 1, 1, []),  # forged for b
+        b"\x00",
+    ]
+    ing = Ingest(db)
+    res = ing.handle_many(bodies, NOW_MS)
+    assert [r[0] for r in res] == [200, 403, 200, 409, 401, 400]
+    assert K.open_ack(a_key, res[0][1])[3] == 5 and K.open_ack(b_key, res[2][1])[3] == 4
+    assert stored(db, a_tag) == kit_form(a.all_records())
+    assert stored(db, b_tag) == kit_form(b.all_records())
+    with db.tx() as tx:
+        assert tx.execute("SELECT COUNT(*) FROM batches").one()[0] == 2
