@@ -27,7 +27,8 @@ from taghost.server.ingest import EPOCH_2000
 
 @pytest.fixture
 def srv(server_db_url):
-    t = ServerThread(Server(Database(server_db_url), Config(body_timeout_s=0.5))).start()
+    cfg = Config(body_timeout_s=0.5, idle_timeout_s=1.0)
+    t = ServerThread(Server(Database(server_db_url), cfg)).start()
     yield t
     t.stop()
 
@@ -102,6 +103,13 @@ def test_body_limit_without_length_and_slow_client(srv):
     t0 = time.monotonic()
     assert s.recv(4096).startswith(b"HTTP/1.1 408")
     assert time.monotonic() - t0 < 5
+    s.close()
+    # A client that never finishes its request head is disconnected after the idle timeout.
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(b"POST /v1/up HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.monotonic()
+    assert s.recv(4096) == b""
+    assert 0.5 < time.monotonic() - t0 < 5
     s.close()
     stats = json.loads(get(srv, "/v1/stats")[1])
     assert stats["refused"] == {"too_large": 1, "too_slow": 1}

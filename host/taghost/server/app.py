@@ -29,6 +29,8 @@ log = logging.getLogger("opentag.server")
 
 MAX_GROUP = 64  # requests committed together at most (group commit)
 BODY_TIMEOUT_S = 10.0  # a tag's whole body must arrive within this (slow clients get 408)
+# A connection that has not sent a complete request head within this is closed (slowloris).
+IDLE_TIMEOUT_S = 15.0
 RULES_EVERY_S = 30.0
 
 
@@ -40,7 +42,9 @@ class Config:
         grace_s: int = rules.DEFAULT_GRACE_S,
         rules_every_s: float = RULES_EVERY_S,
         workers: int | None = None,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
+        self.idle_timeout_s = idle_timeout_s
         self.max_body = max_body
         self.body_timeout_s = body_timeout_s
         self.grace_s = grace_s
@@ -302,7 +306,10 @@ class ServerThread:
 
     async def _start(self) -> None:
         self._runner = web.AppRunner(
-            self.server.app(), access_log=None, shutdown_timeout=self.shutdown_s
+            self.server.app(),
+            access_log=None,
+            shutdown_timeout=self.shutdown_s,
+            keepalive_timeout=self.server.config.idle_timeout_s,
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
@@ -340,7 +347,9 @@ class ServerThread:
 
 
 async def serve_forever(server: Server, host: str, port: int) -> None:
-    runner = web.AppRunner(server.app(), access_log=log)
+    runner = web.AppRunner(
+        server.app(), access_log=log, keepalive_timeout=server.config.idle_timeout_s
+    )
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"opentag server on http://{host}:{port} ({server.db.dialect}: {server.db.url})")
