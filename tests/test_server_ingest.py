@@ -341,3 +341,33 @@ def test_group_commit_mixed_group(db):
     assert stored(db, b_tag) == kit_form(b.all_records())
     with db.tx() as tx:
         assert tx.execute("SELECT COUNT(*) FROM batches").one()[0] == 2
+
+
+def test_database_fault_is_500_and_acknowledges_nothing(db, monkeypatch):
+    """The database fails at commit: every request of the group gets 500, none an ack."""
+    tag, key = provision(db)
+    ht = K.HostTag(tag, key, seed=10)
+    ht.add_fixes(3)
+    body = ht.build()
+    real_tx = db.tx
+
+    def failing_tx():
+        cm = real_tx()
+
+        class Failing:
+            def __enter__(self):
+                return cm.__enter__()
+
+            def __exit__(self, *exc):
+                cm.__exit__(RuntimeError, RuntimeError("disk gone"), None)
+                raise RuntimeError("disk gone")
+
+        return Failing()
+
+    monkeypatch.setattr(db, "tx", failing_tx)
+    ing = Ingest(db)
+    res = ing.handle_many([body, body], NOW_MS)
+    assert [r[0] for r in res] == [500, 500] and ing.counts["refused_server_error"] == 2
+    assert not ht.on_reply(res[0][0], res[0][1]) and ht.pending() == 3
+    monkeypatch.setattr(db, "tx", real_tx)
+    assert row_counts(db)["fixes"] == 0

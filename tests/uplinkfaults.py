@@ -193,6 +193,7 @@ class Harness:
     def restart(self) -> None:
         with self._lock:
             self.thread.stop()
+            self.thread.server.db.close()  # a restarted process holds no old connections
             self.thread = ServerThread(self._server(), port=self.port, shutdown_s=0.1).start()
             self.restarts += 1
 
@@ -211,6 +212,7 @@ class Harness:
     def close(self) -> None:
         self.proxy.close()
         self.thread.stop()
+        self.thread.server.db.close()
         self.check_db.close()
 
 

@@ -338,6 +338,8 @@ class ServerThread:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
+        if self.loop.is_closed():
+            return
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
