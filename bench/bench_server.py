@@ -76,9 +76,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workers: int | None) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "taghost.server.cli", "--db", url, "--port", str(port)]
     p = subprocess.Popen(
-        [sys.executable, "-m", "taghost.server.cli", "--db", url, "--port", str(port)],
+        cmd + (["--workers", str(workers)] if workers else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -152,11 +153,13 @@ def pct(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
-def bench_load(name: str, url: str, tags: int, batches: int, per_batch: int, conc: int) -> dict:
+def bench_load(
+    name: str, url: str, tags: int, batches: int, per_batch: int, conc: int, workers: int | None
+) -> dict:
     db = Database(url)
     fleet = build_fleet(db, tags, batches, per_batch)
     port = free_port()
-    proc = start_server(url, port)
+    proc = start_server(url, port, workers)
     try:
         wall, lat = asyncio.run(drive(port, fleet, conc))
     finally:
@@ -189,6 +192,7 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     ap.add_argument("--quick", action="store_true", help="a small run (1,000 faults, 300 tags)")
     ap.add_argument("--skip-faults", action="store_true")
+    ap.add_argument("--pg-workers", type=int, help="the server's database threads on PostgreSQL")
     a = ap.parse_args()
     if a.quick:
         a.faults, a.tags = 1_000, 300
@@ -204,7 +208,8 @@ def main() -> int:
         print(f"  {'backend':9} {cols}")
         rows = []
         for name, url in (("sqlite", f"sqlite:///{tmp}/load.db"), ("postgres", pg.new_database())):
-            r = bench_load(name, url, a.tags, a.batches, a.fixes, a.concurrency)
+            w = a.pg_workers if name == "postgres" else None
+            r = bench_load(name, url, a.tags, a.batches, a.fixes, a.concurrency, w)
             rows.append(r)
             ok &= r["complete"]
             print(

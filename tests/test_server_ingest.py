@@ -371,3 +371,24 @@ def test_database_fault_is_500_and_acknowledges_nothing(db, monkeypatch):
     assert not ht.on_reply(res[0][0], res[0][1]) and ht.pending() == 3
     monkeypatch.setattr(db, "tx", real_tx)
     assert row_counts(db)["fixes"] == 0
+
+
+def test_one_failing_request_does_not_sink_its_group(db, monkeypatch):
+    """A request that fails in the database (here: forced) gets 500; the rest of its group is
+    retried alone and stored."""
+    tags = [provision(db) for _ in range(3)]
+    hts = [K.HostTag(t, k, seed=20 + n) for n, (t, k) in enumerate(tags)]
+    for ht in hts:
+        ht.add_fixes(2)
+    bad = tags[1][0].hex()
+    real = Ingest._store
+
+    def store(self, tx, tag, *a):
+        if tag == bad:
+            raise RuntimeError("constraint")
+        return real(self, tx, tag, *a)
+
+    monkeypatch.setattr(Ingest, "_store", store)
+    res = Ingest(db).handle_many([ht.build() for ht in hts], NOW_MS)
+    assert [r[0] for r in res] == [200, 500, 200]
+    assert [len(stored(db, t)) for t, _ in tags] == [2, 0, 2]

@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     p.add_argument("--port", type=int, default=8080, help="TCP port (%(default)s)")
     p.add_argument("--grace", type=int, default=600, help="loss of communication: seconds past due")
+    p.add_argument(
+        "--workers", type=int, help="database threads (default: 1 for SQLite, 4 for PostgreSQL)"
+    )
     s = p.add_subparsers(dest="server_cmd")
     pr = s.add_parser("provision", help="register a tag and its MAC key (prints the key)")
     pr.add_argument("tag", help="tag id, 16 hex digits")
@@ -95,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"locate {v} queued for {admin.parse_tag(args.tag)}: sent with its next ack")
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    server = Server(Database(args.db), Config(grace_s=args.grace))
+    server = Server(Database(args.db), Config(grace_s=args.grace, workers=args.workers))
     try:
         asyncio.run(serve_forever(server, args.host, args.port))
     except KeyboardInterrupt:

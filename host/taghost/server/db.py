@@ -57,8 +57,17 @@ class Tx:
         return int(self.cur.rowcount)
 
     def lock_tag(self, tag: str) -> Row | None:
-        """The tag's row, locked until the transaction ends (SQLite: the write lock holds it)."""
-        q = "SELECT tag, mac_key, max_ctr, acked, upload_every_s FROM tags WHERE tag = ?"
+        """The tag's row, locked until the transaction ends (SQLite: the write lock holds it):
+        tag, key, max_ctr, acked, upload_every_s, and whether it has ranges waiting on a gap,
+        downlink items queued, an open server alert (one round trip instead of four)."""
+        q = (
+            "SELECT tag, mac_key, max_ctr, acked, upload_every_s, "
+            "EXISTS (SELECT 1 FROM coverage c WHERE c.tag = tags.tag), "
+            "EXISTS (SELECT 1 FROM downlink d WHERE d.tag = tags.tag), "
+            "EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.source = 'server' "
+            "AND a.cleared_ms IS NULL) "
+            "FROM tags WHERE tag = ?"
+        )
         if self.dialect == "postgres":
             q += " FOR UPDATE"
         return self.execute(q, (tag,)).one()

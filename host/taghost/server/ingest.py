@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from typing import Any
 
@@ -55,10 +56,13 @@ def ms_2000(unix_s: float) -> int:
     return round((unix_s - EPOCH_2000) * 1000)
 
 
-def advance(tx: Tx, tag: str, acked: int, first: int, last: int) -> int:
-    """The new acknowledged point after a verified batch covering [first, last]."""
+def advance(tx: Tx, tag: str, acked: int, first: int, last: int, waiting: bool) -> int:
+    """The new acknowledged point after a verified batch covering [first, last]; `waiting`:
+    the tag has ranges in `coverage` (without, a contiguous batch needs no query)."""
     if first <= acked + 1:
         acked = max(acked, last)
+        if not waiting:
+            return acked
     else:  # ahead of a gap: wait until the gap is covered
         tx.execute(
             "INSERT INTO coverage (tag, first_seq, last_seq) VALUES (?, ?, ?) "
@@ -91,18 +95,21 @@ class Ingest:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()  # ingest runs in several threads on PostgreSQL
 
     def refuse(self, reason: str) -> None:
-        """Count a refusal decided outside (the HTTP layer: too large, too slow)."""
-        self.counts["refused_" + reason] += 1
+        """Count a refusal (also those decided outside: the HTTP layer's too large, too slow)."""
+        with self._lock:
+            self.counts["refused_" + reason] += 1
 
     def handle(self, body: bytes, now_ms: int) -> tuple[int, bytes, str]:
         return self.handle_many([body], now_ms)[0]
 
     def handle_many(self, bodies: list[bytes], now_ms: int) -> list[tuple[int, bytes, str]]:
-        """Several requests in one transaction (group commit: one disk sync for all of them),
-        each inside its own savepoint so a refused one leaves the others untouched. Nothing is
-        acknowledged before the commit returns."""
+        """Several requests in one transaction (group commit: one disk sync for all of them).
+        Every refusal is decided before a request writes anything, so a refused request leaves
+        no trace in the group; nothing is acknowledged before the commit returns. If the group
+        fails in the database, each request is tried alone, so one cannot sink the others."""
         results: list[tuple[int, bytes, str] | None] = [None] * len(bodies)
         work: list[tuple[int, wire.Envelope]] = []
         for i, body in enumerate(bodies):
@@ -114,33 +121,45 @@ class Ingest:
                 results[i] = self._refused(r)
         # One lock order for every group (by tag id): concurrent groups never deadlock.
         work.sort(key=lambda w: w[1].kid)
+        groups = [work]
+        while groups:
+            group = groups.pop()
+            outcome = self._group(group, bodies, now_ms)
+            if outcome is None:  # the database failed the transaction
+                if len(group) > 1:
+                    groups += [[w] for w in group]
+                    continue
+                self.refuse("server_error")
+                results[group[0][0]] = (500, b'{"error": "server_error"}', "application/json")
+                continue
+            for i, res in outcome:
+                results[i] = res
+        return finished(results)
+
+    def _group(
+        self, group: list[tuple[int, wire.Envelope]], bodies: list[bytes], now_ms: int
+    ) -> list[tuple[int, tuple[int, bytes, str]]] | None:
+        refused: list[tuple[int, Refused]] = []
         done: list[tuple[int, Counter[str], tuple[bytes, bytes, int, int, list[Any]]]] = []
         try:
             with self.db.tx() as tx:
-                for i, env in work:
+                for i, env in group:
                     c: Counter[str] = Counter()
-                    tx.execute("SAVEPOINT one")
                     try:
-                        ack = self._ingest(tx, env, bodies[i], now_ms, c)
+                        done.append((i, c, self._ingest(tx, env, bodies[i], now_ms, c)))
                     except Refused as r:
-                        tx.execute("ROLLBACK TO SAVEPOINT one")
-                        results[i] = self._refused(r)
-                        continue
-                    tx.execute("RELEASE SAVEPOINT one")
-                    done.append((i, c, ack))
+                        refused.append((i, r))
         except Exception:
             log.exception("ingest failed")
-            for i, _ in work:
-                if results[i] is None:
-                    self.refuse("server_error")
-                    results[i] = (500, b'{"error": "server_error"}', "application/json")
-            return finished(results)
+            return None
+        out = [(i, self._refused(r)) for i, r in refused]
         for i, c, (key, kid, ctr, acked, down) in done:
-            self.counts.update(c)
-            self.counts["accepted"] += 1
-            out = wire.encode_ack(key, kid, ctr, acked, now_ms // 1000, down)
-            results[i] = (200, out, "application/cose")
-        return finished(results)
+            with self._lock:
+                self.counts.update(c)
+                self.counts["accepted"] += 1
+            ack = wire.encode_ack(key, kid, ctr, acked, now_ms // 1000, down)
+            out.append((i, (200, ack, "application/cose")))
+        return out
 
     def _refused(self, r: Refused) -> tuple[int, bytes, str]:
         self.refuse(r.reason)
@@ -156,34 +175,40 @@ class Ingest:
         key = bytes(row[1])
         batch = wire.parse_batch(wire.verify(env, key), env.kid)
         max_ctr, acked = int(row[2]), int(row[3])
+        waiting, queued, open_alert = bool(row[5]), bool(row[6]), bool(row[7])
         if batch.ctr < max_ctr:
             raise Refused(409, "replayed")
+        # Nothing is written above this line: a refusal leaves the transaction as it was.
         if batch.ctr == max_ctr and self._same_as_stored(tx, tag, batch.ctr, body):
             c["duplicate_batches"] += 1
         else:
-            acked = self._store(tx, tag, batch, body, acked, now_ms, c)
+            acked = self._store(tx, tag, batch, body, acked, now_ms, c, waiting)
         tx.execute(
             "UPDATE tags SET max_ctr = ?, acked = ?, last_rx_ms = ?, last_sent = ? WHERE tag = ?",
             (max(max_ctr, batch.ctr), acked, now_ms, batch.sent, tag),
         )
-        tx.execute(
-            "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND source = 'server' "
-            "AND kind = 'comm_lost' AND cleared_ms IS NULL",
-            (now_ms, tag),
-        )
-        for kind, version in batch.held.items():
+        if open_alert:
             tx.execute(
-                "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (tag, kind) DO UPDATE SET version = excluded.version, "
-                "since_ms = excluded.since_ms WHERE held.version <> excluded.version",
-                (tag, kind, version, now_ms),
+                "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND source = 'server' "
+                "AND kind = 'comm_lost' AND cleared_ms IS NULL",
+                (now_ms, tag),
             )
-        pending = tx.execute(
-            "SELECT kind, version, data FROM downlink WHERE tag = ? ORDER BY kind", (tag,)
-        ).all()
-        down = [
-            (int(k), int(v), bytes(d)) for k, v, d in pending if int(v) > batch.held.get(int(k), 0)
-        ]
+        tx.many(
+            "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tag, kind) DO UPDATE SET version = excluded.version, "
+            "since_ms = excluded.since_ms WHERE held.version <> excluded.version",
+            [(tag, k, v, now_ms) for k, v in sorted(batch.held.items())],
+        )
+        down: list[tuple[int, int, bytes]] = []
+        if queued:
+            pending = tx.execute(
+                "SELECT kind, version, data FROM downlink WHERE tag = ? ORDER BY kind", (tag,)
+            ).all()
+            down = [
+                (int(k), int(v), bytes(d))
+                for k, v, d in pending
+                if int(v) > batch.held.get(int(k), 0)
+            ]
         c["downlink_items_sent"] += len(down)
         return key, env.kid, batch.ctr, acked, down
 
@@ -195,7 +220,15 @@ class Ingest:
         return r is not None and bytes(r[0]) == body
 
     def _store(
-        self, tx: Tx, tag: str, b: Batch, body: bytes, acked: int, now_ms: int, c: Counter[str]
+        self,
+        tx: Tx,
+        tag: str,
+        b: Batch,
+        body: bytes,
+        acked: int,
+        now_ms: int,
+        c: Counter[str],
+        waiting: bool,
     ) -> int:
         r = tx.execute(
             "INSERT INTO batches (tag, ctr, sent, first_seq, last_seq, rx_ms, raw) "
@@ -222,4 +255,4 @@ class Ingest:
             if e[3] in ALERT_KINDS
         ]
         tx.many(INSERT_ALERT, alerts)
-        return advance(tx, tag, acked, b.first, b.last)
+        return advance(tx, tag, acked, b.first, b.last, waiting)
