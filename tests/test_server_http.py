@@ -208,6 +208,11 @@ def test_cli_provision_and_errors(tmp_path, capsys):
         == 0
     )
     assert cli.main(["server", "locate", "0011223344556677", "--db", db]) == 0
+    (tmp_path / "b.key").write_text(bytes(range(16)).hex())
+    beacon = ["server", "beacon", "0011223344556677", "--secret", str(tmp_path / "b.key")]
+    assert cli.main([*beacon, "--db", db]) == 0
+    assert cli.main([*beacon, "--hours", "9999", "--db", db]) == 2
     assert cli.main(["server", "tags", "--db", db]) == 0
-    state = json.loads(capsys.readouterr().out.split("\n", 2)[2])
-    assert [p["kind"] for p in state[0]["pending_downlink"]] == ["zones", "locate"]
+    out = capsys.readouterr().out
+    state = json.loads(out[out.index("\n[") + 1 :])
+    assert [p["kind"] for p in state[0]["pending_downlink"]] == ["beacon", "zones", "locate"]

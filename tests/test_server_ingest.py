@@ -392,3 +392,34 @@ def test_one_failing_request_does_not_sink_its_group(db, monkeypatch):
     res = Ingest(db).handle_many([ht.build() for ht in hts], NOW_MS)
     assert [r[0] for r in res] == [200, 500, 200]
     assert [len(stored(db, t)) for t, _ in tags] == [2, 0, 2]
+
+
+def test_beacon_windows_kept_fresh(db):
+    """A fresh window is queued before the last one has less than a day left; it holds the
+    beacon's identifiers for the coming intervals, and reaches the tag in its next ack."""
+    from tagcore.beaconid import rolling_id
+    from tagcore.beacontable import IdTable
+
+    tag, key = provision(db)
+    secret = bytes(range(16))
+    admin.add_beacon(db, tag.hex(), secret, beacon=3, hours=48, interval_s=900)
+    now_s = NOW_MS // 1000
+    assert rules.beacon_windows(db, NOW_MS) == [tag.hex()]
+    assert rules.beacon_windows(db, NOW_MS + 23 * 3600_000) == []  # 25 h and more left
+    ht = K.HostTag(tag, key, seed=30)
+    ht.add_fixes(1)
+    st, out, _ = Ingest(db).handle(ht.build(), NOW_MS)
+    assert ht.on_reply(st, out)
+    [(kind, version, blob)] = ht.downlink
+    assert (kind, version) == (1, 1)
+    tab = IdTable()
+    assert tab.load(blob) > 0
+    for h in (0, 24, 47):  # the beacon's identifier at each hour of the window is in the table
+        k = (now_s + h * 3600) // 900
+        assert tab.lookup(rolling_id(secret, k)) == (3, k)
+    assert rules.window_end(blob) >= now_s + 48 * 3600
+    later = NOW_MS + 27 * 3600_000  # 48 h + 2 h margin: under a day left now
+    assert rules.beacon_windows(db, later) == [tag.hex()]
+    st, out, _ = Ingest(db).handle(ht.build(), later)
+    assert ht.on_reply(st, out) and [d[:2] for d in ht.downlink] == [(1, 1), (1, 2)]
+    assert rules.window_end(ht.downlink[1][2]) >= later // 1000 + 48 * 3600

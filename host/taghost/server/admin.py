@@ -50,6 +50,33 @@ def provision(
     return key
 
 
+def add_beacon(
+    db: Database,
+    tag: str,
+    secret: bytes,
+    beacon: int = 0,
+    hours: int = 48,
+    interval_s: int = 900,
+    margin: int = 8,
+) -> None:
+    """Keep a victim beacon's identifier windows fresh on the tag (rules.beacon_windows)."""
+    tag = parse_tag(tag)
+    if len(secret) < 16:
+        raise AdminError(f"a beacon secret has at least 16 bytes, not {len(secret)}")
+    if not (0 <= beacon <= 255 and 1 <= hours <= 24 * 21 and 60 <= interval_s <= 65535):
+        raise AdminError("beacon 0-255, hours 1-504, interval 60-65535 s")
+    with db.tx() as tx:
+        if tx.lock_tag(tag) is None:
+            raise AdminError(f"tag {tag} is not provisioned")
+        tx.execute(
+            "INSERT INTO beacons (tag, beacon, secret, hours, interval_s, margin) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tag, beacon) DO UPDATE SET "
+            "secret = excluded.secret, hours = excluded.hours, "
+            "interval_s = excluded.interval_s, margin = excluded.margin",
+            (tag, beacon, secret, hours, interval_s, margin),
+        )
+
+
 def queue_downlink(
     db: Database, tag: str, kind: int, data: bytes, now_ms: int, version: int | None = None
 ) -> int:

@@ -236,6 +236,8 @@ class Server:
                     rules.comm_loss, self.db, self.now_ms(), self.config.grace_s
                 )
                 self.ingest.counts["comm_lost_raised"] += len(raised)
+                served = await self.run(rules.beacon_windows, self.db, self.now_ms())
+                self.ingest.counts["beacon_windows_queued"] += len(served)
             except Exception:
                 log.exception("rules failed")
 

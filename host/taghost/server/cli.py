@@ -5,6 +5,8 @@
     opentag server tags                                  each tag's state (JSON)
     opentag server push TAG KIND FILE [--version N]      queue a downlink item (beacon|zones|config)
     opentag server locate TAG                            queue an on-demand locate
+    opentag server beacon TAG --secret FILE [--beacon N] [--hours H]
+                                                         keep a victim beacon's windows fresh
 The database is --db, else $OPENTAG_DB, else sqlite:///opentag-server.db (SQLite, WAL).
 """
 
@@ -19,7 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from taghost.server import admin, api, wire
+from taghost import beaconcli
+from taghost.server import admin, api, rules, wire
 from taghost.server.app import Config, Server, serve_forever
 from taghost.server.db import Database, DatabaseError
 from taghost.server.ingest import ms_2000
@@ -62,6 +65,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     lo = s.add_parser("locate", help="ask the tag for its position at its next upload")
     lo.add_argument("tag")
     _db_arg(lo)
+    be = s.add_parser("beacon", help="keep a victim beacon's identifier windows fresh on a tag")
+    be.add_argument("tag")
+    be.add_argument("--secret", required=True, help="the beacon's secret (opentag beacon keygen)")
+    be.add_argument("--beacon", type=int, default=0, help="beacon number on the tag (0-255)")
+    be.add_argument("--hours", type=int, default=48, help="hours each window covers")
+    be.add_argument("--interval", type=int, default=900, help="identifier interval, s")
+    _db_arg(be)
     p.set_defaults(func=run)
     return p
 
@@ -92,6 +102,13 @@ def _run(args: argparse.Namespace) -> int:
         kind = wire.DOWNLINK_KINDS[args.kind]
         v = admin.queue_downlink(Database(args.db), args.tag, kind, data, now_ms, args.version)
         print(f"{args.kind} version {v} ({len(data)} bytes) queued for {admin.parse_tag(args.tag)}")
+        return 0
+    if cmd == "beacon":
+        db = Database(args.db)
+        secret = beaconcli.read_secret(args.secret)
+        admin.add_beacon(db, args.tag, secret, args.beacon, args.hours, args.interval)
+        served = rules.beacon_windows(db, now_ms)
+        print(f"beacon {args.beacon} on {admin.parse_tag(args.tag)}: window queued {served != []}")
         return 0
     if cmd == "locate":
         v = admin.queue_downlink(Database(args.db), args.tag, wire.DL_LOCATE, b"", now_ms)

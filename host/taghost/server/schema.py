@@ -104,6 +104,16 @@ CREATE TABLE downlink (
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (tag, kind)
 );
+-- Victim beacons whose identifier windows the server keeps fresh on a tag (kind 1 items).
+CREATE TABLE beacons (
+    tag TEXT NOT NULL REFERENCES tags(tag),
+    beacon INTEGER NOT NULL,
+    secret {blob} NOT NULL,           -- the beacon's secret: it never goes to the tag
+    hours INTEGER NOT NULL,
+    interval_s INTEGER NOT NULL,
+    margin INTEGER NOT NULL,
+    PRIMARY KEY (tag, beacon)
+);
 -- What each tag reports it runs (`held` of its batches) and since when the server has seen it.
 CREATE TABLE held (
     tag TEXT NOT NULL REFERENCES tags(tag),
