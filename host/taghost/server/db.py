@@ -45,6 +45,28 @@ class Tx:
         self.cur.executemany(self._sql(sql), [tuple(r) for r in rows])
         return int(self.cur.rowcount)
 
+    def insert_rows(
+        self, head: str, pg_types: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
+    ) -> int:
+        """Insert many rows in one statement; returns how many were inserted (`tail` may say
+        ON CONFLICT DO NOTHING). PostgreSQL: `head SELECT * FROM unnest(arrays) tail`, one
+        array per column (`pg_types`), a fixed text psycopg prepares once; SQLite:
+        `head VALUES (...), (...) tail` per 500 rows (its variable limit)."""
+        if not rows:
+            return 0
+        if self.dialect == "postgres":
+            arrays = ", ".join(f"?::{t}[]" for t in pg_types)
+            cols = [list(c) for c in zip(*rows, strict=True)]
+            return self.execute(f"{head} SELECT * FROM unnest({arrays}) {tail}", cols).rowcount
+        n = 0
+        for k in range(0, len(rows), 500):
+            part = rows[k : k + 500]
+            marks = "(" + ", ".join("?" * len(part[0])) + ")"
+            sql = f"{head} VALUES {', '.join([marks] * len(part))} {tail}"
+            self.execute(sql, [v for r in part for v in r])
+            n += self.rowcount
+        return n
+
     def one(self) -> Row | None:
         r = self.cur.fetchone()
         return tuple(r) if r is not None else None

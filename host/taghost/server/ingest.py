@@ -37,18 +37,14 @@ FIX_COLS = (
     "tag, seq, batch_id, t, ms, lat, lon, alt_dm, speed_cms, course_cd, acc_dm, hdop_c, "
     "sats, quality, mode, flags, rx_ms"
 )
-INSERT_FIX = (
-    f"INSERT INTO fixes ({FIX_COLS}) VALUES ({', '.join('?' * 17)}) "
-    "ON CONFLICT (tag, seq) DO NOTHING"
-)
-INSERT_EVENT = (
-    "INSERT INTO events (tag, seq, batch_id, kind, t, data, rx_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (tag, seq) DO NOTHING"
-)
-INSERT_ALERT = (
-    "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data) "
-    "VALUES (?, ?, 'tag', ?, ?, ?, ?) ON CONFLICT (tag, seq) DO NOTHING"
-)
+INSERT_FIX = f"INSERT INTO fixes ({FIX_COLS})"
+INSERT_EVENT = "INSERT INTO events (tag, seq, batch_id, kind, t, data, rx_ms)"
+INSERT_ALERT = "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data)"
+ON_SEQ = "ON CONFLICT (tag, seq) DO NOTHING"
+# Column types for PostgreSQL's unnest (Tx.insert_rows), in the order of the columns above.
+FIX_TYPES = ["text"] + ["bigint"] * 3 + ["int"] + ["bigint"] * 7 + ["int"] * 3 + ["bigint"] * 2
+EVENT_TYPES = ["text", "bigint", "bigint", "int", "bigint", "bytea", "bigint"]
+ALERT_TYPES = ["text", "text", "text", "bigint", "bigint", "bigint", "bytea"]
 
 
 def ms_2000(unix_s: float) -> int:
@@ -246,13 +242,14 @@ class Ingest:
             else:
                 assert isinstance(rec, Event)
                 events.append((tag, rec.seq, bid, rec.kind, rec.t, rec.data, now_ms))
-        new = tx.many(INSERT_FIX, fixes) + tx.many(INSERT_EVENT, events)
+        new = tx.insert_rows(INSERT_FIX, FIX_TYPES, fixes, ON_SEQ)
+        new += tx.insert_rows(INSERT_EVENT, EVENT_TYPES, events, ON_SEQ)
         c["records_new"] += new
         c["records_duplicate"] += len(fixes) + len(events) - new
         alerts = [
-            (tag, ALERT_KINDS[e[3]], e[1], e[4], now_ms, e[5])
+            (tag, ALERT_KINDS[e[3]], "tag", e[1], e[4], now_ms, e[5])
             for e in events
             if e[3] in ALERT_KINDS
         ]
-        tx.many(INSERT_ALERT, alerts)
+        tx.insert_rows(INSERT_ALERT, ALERT_TYPES, alerts, ON_SEQ)
         return advance(tx, tag, acked, b.first, b.last, waiting)
