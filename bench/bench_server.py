@@ -62,7 +62,7 @@ def bench_faults(total: int, pg: PgCluster, tmp: Path) -> bool:
         )
     by: dict[str, int] = {}
     for r in results.values():
-        for k, v in r["by_fault"].items():  # type: ignore[union-attr]
+        for k, v in r["by_fault"].items():  # type: ignore[attr-defined]
             by[k] = by.get(k, 0) + v
     print("  by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(by.items())))
     total_faults = sum(int(r["faults"]) for r in results.values())  # type: ignore[call-overload]

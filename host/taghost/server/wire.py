@@ -117,7 +117,7 @@ def open_envelope(body: bytes) -> Envelope:
 def verify(env: Envelope, key: bytes) -> bytes:
     """The payload if the MAC verifies under `key` with the up-direction aad, else 401."""
     env.msg.key = SymmetricKey(k=key)
-    env.msg.external_aad = UP_AAD
+    env.msg.external_aad = UP_AAD  # type: ignore[misc]  # pycose's setter, declared late
     try:
         # pycose computes; the comparison is constant-time (pycose's verify_tag uses ==).
         received = bytes(env.msg.auth_tag)
@@ -126,7 +126,7 @@ def verify(env: Envelope, key: bytes) -> bytes:
         ok = False
     if not ok:
         raise Refused(401, "bad_mac")
-    return bytes(env.msg.payload)
+    return bytes(env.msg.payload or b"")
 
 
 def _record(r: Any) -> FixRun | Event:
