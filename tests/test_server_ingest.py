@@ -423,3 +423,55 @@ def test_beacon_windows_kept_fresh(db):
     st, out, _ = Ingest(db).handle(ht.build(), later)
     assert ht.on_reply(st, out) and [d[:2] for d in ht.downlink] == [(1, 1), (1, 2)]
     assert rules.window_end(ht.downlink[1][2]) >= later // 1000 + 48 * 3600
+
+
+def test_alerts_from_core_events_open_and_end(db):
+    """Events written by the core's own encoders: a zone breach opens an alert carrying the
+    tag's evidence fixes, its end clears it; proximity near/gone and loss/return of location
+    likewise; a later breach of the same zone is a new open alert."""
+    from tagcore import proximity as P
+    from tagcore import zones as Z
+
+    tag, key = provision(db)
+    ht = K.HostTag(tag, key, seed=40)
+    ht.add_fixes(3)
+    evid = tuple(r[1] for r in ht.log.values())
+    t = ht.t
+
+    def zone(kind: int) -> tuple[int, bytes]:
+        ev = Z.alert_event(Z.Alert(kind, t, 5, 1, 0, evid))
+        return ev[0], bytes(ev[1])
+
+    def prox(kind: int) -> tuple[int, bytes]:
+        return R.EV_PROXIMITY, P.encode_event((t, kind, 2, 0, -60, 30, [t - 5], [-61]))
+
+    def loc(kind: int) -> tuple[int, bytes]:
+        ev = Z.alert_event(Z.Alert(kind, t, 0, 0, 120, evid))
+        return ev[0], bytes(ev[1])
+
+    for ev in (zone(Z.A_BREACH), prox(P.K_NEAR), loc(Z.A_LOC_LOST)):
+        ht.add_event(*ev)
+    ing = Ingest(db)
+    st, out, _ = ing.handle(ht.build(), NOW_MS)
+    assert ht.on_reply(st, out)
+    al = api.alerts(db, tag.hex(), None, None)
+    assert [(a["kind"], a["subject"], a["cleared"]) for a in al] == [
+        ("zone_breach", "zone 5", None),
+        ("proximity", "beacon 2", None),
+        ("loss_of_location", "location", None),
+    ]
+    assert [e["lat"] for e in al[0]["tag_evidence"]] == [f.lat for f in evid]
+    for ev in (zone(Z.A_BREACH_END), prox(P.K_GONE), loc(Z.A_LOC_BACK), zone(Z.A_BREACH)):
+        ht.add_event(*ev)
+    second = ht.build()
+    st, out, _ = ing.handle(second, NOW_MS + 60_000)
+    assert ht.on_reply(st, out)
+    assert ing.handle(second, NOW_MS + 120_000)[0] == 200  # the same bytes again: no change
+    al = api.alerts(db, tag.hex(), None, None)
+    cleared = api.iso((NOW_MS + 60_000) / 1000)
+    assert [(a["kind"], a["cleared"]) for a in al] == [
+        ("zone_breach", cleared),
+        ("proximity", cleared),
+        ("loss_of_location", cleared),
+        ("zone_breach", None),
+    ]

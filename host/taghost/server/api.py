@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from taghost.server import wire
+from taghost.server.alerts import meaning
 from taghost.server.db import Database
 from taghost.server.ingest import EPOCH_2000, FIX_COLS
 
@@ -55,6 +56,15 @@ def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:
 SELECT_FIX = f"SELECT seq, {', '.join(FIX_FIELDS)}, rx_ms FROM fixes"
 
 
+def evidence_dict(f: Any) -> dict[str, Any]:
+    """A fix the tag attached to an event (a tagcore.fix.Fix, no seq of its own)."""
+    d: dict[str, Any] = dict(f._asdict())
+    d["time"] = iso(d["t"] + d["ms"] / 1000)
+    d["lat_deg"] = d["lat"] / 1e6
+    d["lon_deg"] = d["lon"] / 1e6
+    return d
+
+
 def trail(db: Database, tag: str, t_from: int | None, t_to: int | None) -> list[dict[str, Any]]:
     q = SELECT_FIX + " WHERE tag = ?"
     args: list[Any] = [tag]
@@ -72,7 +82,10 @@ def alerts(
     db: Database, tag: str | None, t_from: int | None, t_to: int | None
 ) -> list[dict[str, Any]]:
     """Alert rows, each with its evidence: the fixes logged around its event (tag alerts)."""
-    q = "SELECT id, tag, kind, source, seq, t, raised_ms, cleared_ms, data FROM alerts WHERE 1 = 1"
+    q = (
+        "SELECT id, tag, kind, source, seq, t, raised_ms, cleared_ms, data, subject "
+        "FROM alerts WHERE 1 = 1"
+    )
     args: list[Any] = []
     for cond, v in (("tag = ?", tag), ("t >= ?", t_from), ("t <= ?", t_to)):
         if v is not None:
@@ -80,11 +93,17 @@ def alerts(
             args.append(v)
     out = []
     with db.tx() as tx:
-        for aid, atag, kind, source, seq, t, raised, cleared, data in tx.execute(
+        for aid, atag, kind, source, seq, t, raised, cleared, data, subject in tx.execute(
             q + " ORDER BY t, id", args
         ).all():
             ev: list[dict[str, Any]] = []
+            own: list[dict[str, Any]] = []
             if seq is not None:
+                r = tx.execute(
+                    "SELECT kind FROM events WHERE tag = ? AND seq = ?", (atag, seq)
+                ).one()
+                m = meaning(int(r[0]), int(t), bytes(data)) if r else None
+                own = [evidence_dict(f) for f in (m.evidence if m else ())]
                 before = tx.execute(
                     SELECT_FIX + " WHERE tag = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                     (atag, seq, EVIDENCE_FIXES),
@@ -105,8 +124,10 @@ def alerts(
                     "time": iso(int(t)),
                     "raised": iso(int(raised) / 1000),
                     "cleared": None if cleared is None else iso(int(cleared) / 1000),
+                    "subject": subject,
                     "data": bytes(data).hex(),
-                    "evidence": ev,
+                    "tag_evidence": own,  # the fixes the tag attached to the event
+                    "evidence": ev,  # the fixes logged just before and after it
                 }
             )
     return out

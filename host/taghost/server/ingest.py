@@ -14,9 +14,8 @@ import threading
 from collections import Counter
 from typing import Any
 
-from tagcore import record as R
-
 from taghost.server import wire
+from taghost.server.alerts import meaning
 from taghost.server.db import Database, Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
 
@@ -24,27 +23,18 @@ log = logging.getLogger("opentag.server")
 
 EPOCH_2000 = 946684800  # Unix time of 2000-01-01T00:00:00Z, the core's epoch
 
-# Tag events the server turns into alert rows (the others are kept as events only).
-ALERT_KINDS = {
-    R.EV_ZONE: "zone",
-    R.EV_PROXIMITY: "proximity",
-    R.EV_TAMPER: "tamper",
-    R.EV_LOW_BATTERY: "low_battery",
-    R.EV_LOC_LOST: "loss_of_location",
-}
-
 FIX_COLS = (
     "tag, seq, batch_id, t, ms, lat, lon, alt_dm, speed_cms, course_cd, acc_dm, hdop_c, "
     "sats, quality, mode, flags, rx_ms"
 )
 INSERT_FIX = f"INSERT INTO fixes ({FIX_COLS})"
 INSERT_EVENT = "INSERT INTO events (tag, seq, batch_id, kind, t, data, rx_ms)"
-INSERT_ALERT = "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data)"
+INSERT_ALERT = "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data, subject)"
 ON_SEQ = "ON CONFLICT (tag, seq) DO NOTHING"
 # Column types for PostgreSQL's unnest (Tx.insert_rows), in the order of the columns above.
 FIX_TYPES = ["text"] + ["bigint"] * 3 + ["int"] + ["bigint"] * 7 + ["int"] * 3 + ["bigint"] * 2
 EVENT_TYPES = ["text", "bigint", "bigint", "int", "bigint", "bytea", "bigint"]
-ALERT_TYPES = ["text", "text", "text", "bigint", "bigint", "bigint", "bytea"]
+ALERT_TYPES = ["text", "text", "text", "bigint", "bigint", "bigint", "bytea", "text"]
 
 
 def ms_2000(unix_s: float) -> int:
@@ -246,10 +236,18 @@ class Ingest:
         new += tx.insert_rows(INSERT_EVENT, EVENT_TYPES, events, ON_SEQ)
         c["records_new"] += new
         c["records_duplicate"] += len(fixes) + len(events) - new
-        alerts = [
-            (tag, ALERT_KINDS[e[3]], "tag", e[1], e[4], now_ms, e[5])
-            for e in events
-            if e[3] in ALERT_KINDS
-        ]
-        tx.insert_rows(INSERT_ALERT, ALERT_TYPES, alerts, ON_SEQ)
+        opened = []
+        for e in events:
+            m = meaning(e[3], e[4], e[5])
+            if m is None:
+                continue
+            if m.opens:
+                opened.append((tag, m.opens, "tag", e[1], e[4], now_ms, e[5], m.subject))
+            for k in m.ends:  # idempotent: only alerts opened before this event (by seq)
+                tx.execute(
+                    "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = ? AND subject = ? "
+                    "AND source = 'tag' AND seq < ? AND cleared_ms IS NULL",
+                    (now_ms, tag, k, m.subject, e[1]),
+                )
+        tx.insert_rows(INSERT_ALERT, ALERT_TYPES, opened, ON_SEQ)
         return advance(tx, tag, acked, b.first, b.last, waiting)

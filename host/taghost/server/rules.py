@@ -32,8 +32,8 @@ def comm_loss(db: Database, now_ms: int, grace_s: int = DEFAULT_GRACE_S) -> list
         for tag, every_s, last_ms in rows:
             due_s = (int(last_ms) + int(every_s) * 1000) // 1000
             tx.execute(
-                "INSERT INTO alerts (tag, kind, source, seq, t, raised_ms, data) "
-                "VALUES (?, 'comm_lost', 'server', NULL, ?, ?, ?)",
+                "INSERT INTO alerts (tag, kind, source, subject, seq, t, raised_ms, data) "
+                "VALUES (?, 'comm_lost', 'server', 'uplink', NULL, ?, ?, ?)",
                 (tag, due_s, now_ms, b""),
             )
             raised.append(str(tag))

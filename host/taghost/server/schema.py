@@ -87,6 +87,7 @@ CREATE TABLE alerts (
     tag TEXT NOT NULL REFERENCES tags(tag),
     kind TEXT NOT NULL,
     source TEXT NOT NULL,
+    subject TEXT NOT NULL,            -- "zone 5", "beacon 0", "location", '' (the tag itself)
     seq BIGINT,
     t BIGINT NOT NULL,
     raised_ms BIGINT NOT NULL,
