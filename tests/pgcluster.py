@@ -7,6 +7,7 @@ creates (`runuser -u postgres --`), with the folder chowned to it.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -50,6 +51,8 @@ class PgCluster:
             raise PgUnavailable(f"{cmd[0]} failed: {r.stdout}{r.stderr}")
 
     def start(self) -> PgCluster:
+        # Stopped at exit even when the caller dies on an exception before its own stop().
+        atexit.register(self.stop)
         self._run(
             str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", self.user,
             "-E", "UTF8", "--no-sync",
