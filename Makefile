@@ -8,8 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 MARCH  ?= xtensawin
 # The simulator's report test screenshots the HTML report in a real headless Chromium.
 CHROMIUM := /usr/bin/chromium
+# The server's tests start a throwaway cluster from Debian's PostgreSQL (tests/pgcluster.py).
+PG_INITDB = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: all demo test lint typecheck build bench clean venv
+.PHONY: all demo test lint typecheck build bench clean venv postgres
 
 all: test
 
@@ -24,12 +26,17 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/opentag sim run
 
-test: $(STAMP) $(CHROMIUM) lint typecheck
+test: $(STAMP) $(CHROMIUM) postgres lint typecheck
 	$(PY) -m pytest -n 2 tests
 
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+postgres:
+	@test -n "$(PG_INITDB)" || { \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,7 +48,7 @@ typecheck: $(STAMP)
 build: $(STAMP)
 	$(BIN)/opentag build --out build/firmware --march $(MARCH)
 
-bench: $(STAMP)
+bench: $(STAMP) postgres
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; echo; done
 
 clean:

@@ -38,6 +38,11 @@ def arg(*names: str, **opts: Any) -> Arg:
 
 
 JSON = arg("--json", action="store_true", help="machine-readable output on stdout")
+DB = arg(
+    "--db",
+    default=None,
+    help="sqlite:///PATH or postgresql://... (default: $OPENTAG_DB or sqlite:///opentag-server.db)",
+)
 RUNTIME = arg("--runtime", choices=("cpython", "micropython"), default="cpython")
 
 
@@ -212,6 +217,76 @@ COMMANDS: dict[str, Command | Group] = {
                 "the scenario library and the board profiles",
                 "tagsim.cli:cmd_list",
                 (JSON,),
+            ),
+        },
+        default="run",
+    ),
+    "server": Group(
+        "the uplink server and its database (docs/server.md)",
+        {
+            "run": Command(
+                "run the HTTP server (the default: `opentag server [--port P]`)",
+                "taghost.server.cli:cmd_run",
+                (
+                    DB,
+                    arg("--host", default="127.0.0.1", help="address to listen on (%(default)s)"),
+                    arg("--port", type=int_range(0, 65535), default=8080, help="TCP port"),
+                    arg(
+                        "--grace",
+                        type=int_range(0),
+                        default=600,
+                        help="loss of communication: seconds past due",
+                    ),
+                    arg(
+                        "--workers",
+                        type=int_range(1, 64),
+                        help="database threads (default: 1 for SQLite, 4 for PostgreSQL)",
+                    ),
+                ),
+            ),
+            "provision": Command(
+                "register a tag and its MAC key (prints the key)",
+                "taghost.server.cli:cmd_provision",
+                (
+                    arg("tag", help="tag id, 16 hex digits"),
+                    arg("--key", help="the 32-byte key as 64 hex digits (default: random)"),
+                    arg(
+                        "--upload-every", type=int_range(1), default=900, help="upload interval, s"
+                    ),
+                    arg("--label", default=""),
+                    DB,
+                ),
+            ),
+            "tags": Command("each tag's state as JSON", "taghost.server.cli:cmd_tags", (DB,)),
+            "push": Command(
+                "queue a downlink item for a tag's next acknowledgement",
+                "taghost.server.cli:cmd_push",
+                (
+                    arg("tag"),
+                    arg("kind", choices=("beacon", "zones", "config")),
+                    arg(
+                        "file", help="the item's bytes (a compiled zones blob, a config, a window)"
+                    ),
+                    arg("--version", type=int_range(1), help="default: one above what is held"),
+                    DB,
+                ),
+            ),
+            "locate": Command(
+                "ask the tag for its position at its next upload",
+                "taghost.server.cli:cmd_locate",
+                (arg("tag"), DB),
+            ),
+            "beacon": Command(
+                "keep a victim beacon's identifier windows fresh on a tag",
+                "taghost.server.cli:cmd_beacon",
+                (
+                    arg("tag"),
+                    arg("--secret", required=True, help="the beacon's secret (beacon keygen)"),
+                    arg("--beacon", type=int_range(0, 255), default=0, help="beacon number"),
+                    arg("--hours", type=int_range(1), default=48, help="hours each window covers"),
+                    arg("--interval", type=int_range(60, 65535), default=900, help="seconds"),
+                    DB,
+                ),
             ),
         },
         default="run",

@@ -1,0 +1,69 @@
+"""What a tag event means to the people monitoring: an alert that opens, one that ends an open
+alert, or nothing. Decoded with the core's own event decoders (tagcore.zones, .proximity),
+whose formats the tag writes; undecodable data still opens an alert (by event kind), never
+fails a batch."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from tagcore import proximity as P
+from tagcore import record as R
+from tagcore import zones as Z
+
+ZONE_NAMES = {Z.A_BREACH: "zone_breach", Z.A_CONFIG_EXPIRED: "zones_expired"}
+LOC_NAMES = {Z.A_LOC_LOST: "loss_of_location"}
+PROX_NAMES = {
+    P.K_NEARBY: "proximity_prealert",
+    P.K_NEAR: "proximity",
+    P.K_GNSS_PRE: "proximity_gnss_prealert",
+    P.K_GNSS_IN: "proximity_gnss",
+    P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
+}
+# Proximity kinds that end the open alerts of their beacon (and which of them).
+PROX_ENDS = {
+    P.K_NEAR_EXIT: ("proximity",),
+    P.K_GONE: ("proximity", "proximity_prealert"),
+    P.K_GNSS_EXIT: ("proximity_gnss",),
+    P.K_GNSS_OUT: ("proximity_gnss", "proximity_gnss_prealert"),
+}
+
+
+class Meaning(NamedTuple):
+    opens: str | None  # the alert kind this event raises
+    ends: tuple[str, ...]  # the open alert kinds (same subject) it clears
+    subject: str  # what it is about: "zone 5", "beacon 0", "location", "" (the tag)
+    evidence: tuple[Any, ...]  # fixes the tag attached to the event (tagcore.fix.Fix)
+
+
+def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
+    """None: not an alert matter (status, thinning, boot, link...)."""
+    if kind == R.EV_ZONE:
+        a = Z.decode_event(kind, t, data)
+        if a is None:
+            return Meaning("zone", (), "zone ?", ())
+        subject = f"zone {a.zone}"
+        if a.kind == Z.A_BREACH_END:
+            return Meaning(None, ("zone_breach",), subject, a.evidence)
+        return Meaning(ZONE_NAMES.get(a.kind, "zone"), (), subject, a.evidence)
+    if kind == R.EV_LOC_LOST:
+        a = Z.decode_event(kind, t, data)
+        if a is not None and a.kind == Z.A_LOC_BACK:
+            return Meaning(None, ("loss_of_location",), "location", a.evidence)
+        return Meaning("loss_of_location", (), "location", a.evidence if a else ())
+    if kind == R.EV_PROXIMITY:
+        try:
+            ev = P.decode_event(t, data)
+        except (ValueError, IndexError):
+            return Meaning("proximity", (), "beacon ?", ())
+        subject = f"beacon {ev[2]}"
+        if ev[1] in PROX_ENDS:
+            return Meaning(None, PROX_ENDS[ev[1]], subject, ())
+        if ev[1] == P.K_CORROBORATED:
+            return None  # confirms an alert already open
+        return Meaning(PROX_NAMES.get(ev[1], "proximity"), (), subject, ())
+    if kind == R.EV_TAMPER:
+        return Meaning("tamper", (), "", ())
+    if kind == R.EV_LOW_BATTERY:
+        return Meaning("low_battery", (), "", ())
+    return None
