@@ -23,6 +23,9 @@ class CutFile:
     def read(self) -> bytes:
         return self.f.read()
 
+    def readinto(self, buf: bytearray) -> int:
+        return self.f.readinto(buf)
+
     def write(self, b: bytes) -> int:
         lay = self.layer
         if lay.budget is not None and lay.budget < len(b):
@@ -95,7 +98,7 @@ def workload(fs: FaultFs, model: dict[str, Any]) -> None:
 
 def check(root: str, model: dict[str, Any]) -> None:
     stor = Store(OsFs(root), 10**6)
-    got = stor.read(0, 10**6)
+    got = stor.read(0, 10**6)[0]
     prev = 0
     have = set()
     for seq, kind, val in got:
@@ -146,7 +149,7 @@ def build_log(n: int) -> tuple[MemFs, list[int]]:
         if k % 9 == 4:
             stor.append_event(R.EV_LOC_LOST, 100 + 5 * k, b"gone")
     stor.flush()
-    return fs, [r[0] for r in stor.read(0, 10**6)]
+    return fs, [r[0] for r in stor.read(0, 10**6)[0]]
 
 
 def frames_before(data: bytes, cut: int) -> list[int]:
@@ -193,7 +196,7 @@ def test_damage_never_crashes_recovery(n: int, hits: list, garbage: bytes) -> No
     orig = {nm: bytes(fs.files[nm]) for nm in names}
     fs.files["s" + "9" * 8] = bytearray(garbage)  # a whole segment of random bytes
     stor = Store(fs, 1)
-    got = [r[0] for r in stor.read(0, 10**6)]
+    got = [r[0] for r in stor.read(0, 10**6)[0]]
     assert got == sorted(set(got))
     for nm in names:
         # frames wholly before the first damage in each segment survive
@@ -233,7 +236,7 @@ def test_power_cut_while_thinning() -> None:
     thin_workload(full, model)
     assert model["thinned"] > 20
     # uncut, the store's own EV_THINNED records account for every fix it thinned
-    logged = thinned_records(Store(full, 1).read(0, 10**6))
+    logged = thinned_records(Store(full, 1).read(0, 10**6)[0])
     assert sum(x[0] for x in logged) == model["thinned"]
     total = full.writes
     for budget in range(0, total + 1, 2):
@@ -245,7 +248,7 @@ def test_power_cut_while_thinning() -> None:
             pass
         fs.budget = None
         stor = Store(fs, 1)
-        got = stor.read(0, 10**6)
+        got = stor.read(0, 10**6)[0]
         seqs = [r[0] for r in got]
         assert seqs == sorted(set(seqs))
         for seq, kind, val in got:

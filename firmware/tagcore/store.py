@@ -17,6 +17,11 @@ MAX_FIXES = const(32)
 MAX_AGE = const(300)
 THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
 
+# read()'s failure: it stopped at a segment it could not read, or could not decode for lack of
+# memory (never taken for damage: the caller retries later).
+READ_UNREADABLE = "unreadable"
+READ_NOMEM = "nomem"
+
 
 class OsFs:
     """The filesystem as the store sees it: `os` plus `open`, rooted at `root`."""
@@ -77,6 +82,7 @@ class Store:
         self.thinned = 0
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
+        self.thin_total = 0  # fixes thinned since the log began (recovery reads it back)
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
         self.recover(now, rtc)
@@ -84,56 +90,135 @@ class Store:
     def _count(self, k, n=1):
         self.counts[k] = self.counts.get(k, 0) + n
 
-    # ---- recovery ------------------------------------------------------------------------
-    def _scan(self, data, last):
-        """Valid frames of one segment's bytes: (offsets list, last seq, has_fixes, clean)."""
+    # ---- scanning ------------------------------------------------------------------------
+    def _step(self, data, i, end, last):
+        """How to move over data[i:] given the last seq taken so far: ln > 0, a frame to take
+        (a record frame with a new seq, or a KIND_MARK); -n, skip n bytes (self.junk says
+        whether they are damage or a valid frame already seen, such as a merge's stale copy).
+        Scan and read() both walk segments with this, so read() serves exactly what the scan
+        indexed."""
+        ln = R.check_frame(data, i, end)
+        if ln:
+            if R.payload_ok(data, i, ln):
+                s = R.frame_seq(data, i)
+                if s > last or (data[i + 1] == R.KIND_MARK and s == last):
+                    return ln
+                self.junk = False
+                return -ln
+            self._count("bad_frame")
+        self.junk = True
+        if data[i] == R.MAGIC and end - i >= R.OVERHEAD:
+            # A damaged frame whose declared length ends at the segment's end or at a valid
+            # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
+            # that must not be taken for a record, whose seq would hide every later one.
+            j = i + R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
+            if j == end or (j < end and self._valid_at(data, j, end)):
+                return i - j
+        return -1
+
+    def _valid_at(self, data, j, end):
+        ln = R.check_frame(data, j, end)
+        return ln > 0 and R.payload_ok(data, j, ln)
+
+    def _scan(self, n, data, last):
+        """Index segment n's bytes: appends its entry to self.segs if it holds frames we take.
+        Returns (taken, last seq, damaged bytes)."""
         i = 0
         end = len(data)
-        offs = []
+        first = -1
         fixes = False
-        clean = True
+        junk = 0
+        stale = False
+        taken = False
         while i < end:
-            ln = R.check_frame(data, i, end)
-            if ln:
-                s = R.frame_seq(data, i)
-                try:
-                    R.frame_records(data, i, ln)
-                    ok = s > last
-                except Exception:
-                    ok = False
-                if ok:
-                    offs.append(i)
-                    last = R.frame_last_seq(data, i)
-                    if data[i + 1] == R.KIND_FIXES:
-                        fixes = True
-                    i += ln
-                    continue
-                self._count("bad_frame")
-            clean = False
-            i += 1  # resync: look for the next valid frame
-        return offs, last, fixes, clean
+            ln = self._step(data, i, end, last)
+            if ln < 0:
+                if self.junk:
+                    junk -= ln
+                    self.tail_bad -= ln
+                else:
+                    self._count("stale_frame")
+                    stale = True
+                i -= ln
+                continue
+            kind = data[i + 1]
+            taken = True
+            self.tail_bad = 0
+            if kind == R.KIND_MARK:
+                last = R.frame_seq(data, i)
+                self._note_mark(data, i, ln)
+            else:
+                if first < 0:
+                    first = R.frame_seq(data, i)
+                last = R.frame_last_seq(data, i)
+                if kind == R.KIND_FIXES:
+                    fixes = True
+                elif kind == R.EV_THINNED:
+                    self._note_logged(data, i, ln)
+            i += ln
+        if taken:
+            if first < 0:
+                first = last + 1
+            # seg entry: number, first and last seq, size, holds fixes, clean (nothing but
+            # frames we take: only clean segments are merged or appended to)
+            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale])
+        return taken, last, junk
+
+    def _varints(self, data, i, ln, k):
+        # the first k varints of a frame's payload (after an event's time); decoded on a
+        # frame payload_ok accepted, so they are there
+        p = i + R.HEADER
+        end = i + ln - 4
+        if data[i + 1] != R.KIND_MARK:
+            p = R.skip_varint(data, p, end)
+        out = []
+        for _ in range(k):
+            if p >= end:
+                out.append(-1)
+                continue
+            v, p = R.get_varint(data, p, end)
+            out.append(v)
+        return out
+
+    def _note_mark(self, data, i, ln):
+        t, lo, hi = self._varints(data, i, ln, 3)
+        if t > self.mark[0]:
+            self.mark = [t, lo, hi]
+
+    def _note_logged(self, data, i, ln):
+        t = self._varints(data, i, ln, 4)[3]
+        if t > self.logged:
+            self.logged = t
 
     def _load(self, name):
         """Segment `name`'s bytes in the store's own read buffer (valid until the next _load),
-        or None if it cannot be read. The buffer is allocated once at start-up: a segment-sized
-        allocation per read can fail on a fragmented ESP32 heap, and a failed read must never be
-        taken for an empty segment."""
+        or None if it cannot be read (OSError, counted). The buffer is allocated once at
+        start-up: a segment-sized allocation per read can fail on a fragmented ESP32 heap, and
+        a failed read must never be taken for an empty segment. MemoryError is left to the
+        caller: out of memory is never damage."""
         try:
             f = self.fs.open(name, "rb")
-            try:
-                b = self.rbuf
-                n = f.readinto(b) or 0
-                if n == len(b):  # longer than a segment should be (damage): take all of it
-                    rest = f.read()
-                    if rest:
-                        return bytes(b) + rest
-                return memoryview(b)[:n]
-            finally:
-                f.close()
-        except Exception:
+        except OSError:
             self._count("unreadable")
             return None
+        try:
+            b = self.rbuf
+            n = f.readinto(b) or 0
+            if n == len(b):  # longer than a segment should be (damage): take all of it
+                rest = f.read()
+                if rest:
+                    return bytes(b) + rest
+            return memoryview(b)[:n]
+        except OSError:
+            self._count("unreadable")
+            return None
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass
 
+    # ---- recovery ------------------------------------------------------------------------
     def recover(self, now, rtc=None):
         """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.rtcstate bytes)
         restores the RAM buffer and sequence; otherwise (power-on, bad RTC state) an EV_BOOT
@@ -142,15 +227,20 @@ class Store:
         if self.file is not None:
             try:
                 self.file.close()
-            except Exception:
+            except OSError:
                 pass
         self.file = None
         self.segs = []
         self.buf = []
+        self.thin_pend = None
+        self.mark = [0, 0, 0]  # the newest KIND_MARK: [total thinned, lo, hi]
+        self.logged = 0  # the highest total an EV_THINNED on flash says
+        self.tail_bad = 0  # damaged bytes after the last frame taken
         nums = []
         try:
             names = self.fs.listdir()
-        except Exception:
+        except OSError:
+            self._count("unreadable")
             names = []
         for name in names:
             if len(name) == 9 and name[0] == "s":
@@ -158,39 +248,54 @@ class Store:
                     nums.append(int(name[1:]))
                 except ValueError:
                     pass
-            elif name[0:1] == "t":  # an unfinished thinning rewrite
+            elif name[0:1] == "t":  # an unfinished merge: its sources are still there
                 self._rm(name)
         nums.sort()
         last = 0
-        unread = 0  # unreadable segments after the last one that held frames
-        self.cur_clean = True
+        unread = 0  # segments of unknown contents after the last one that held frames
+        self.cur_no = (nums[-1] + 1) if nums else 0  # never append after bytes not taken
         for n in nums:
-            data = self._load(_segname(n))
+            try:
+                data = self._load(_segname(n))
+            except MemoryError:
+                self._count("nomem")
+                data = None
             if data is None:
-                # Contents unknown: keep the file (never delete what could not be read) and
-                # leave it out of the index; the next boot tries again.
+                # Contents unknown: keep the file (never delete what could not be read); its
+                # place in the index is a hole that read() reports and ack() never passes.
+                self.segs.append([n, last + 1, last, -1, False, False])
                 unread += 1
-                self.cur_clean = False
                 continue
-            offs, nlast, fixes, clean = self._scan(data, last)
-            self.cur_clean = clean
-            if offs:
-                self.segs.append([n, R.frame_seq(data, offs[0]), nlast, len(data), fixes])
+            taken, nlast, junk = self._scan(n, data, last)
+            if taken:
                 last = nlast
                 unread = 0
-            elif n != nums[-1]:
+                if n == nums[-1] and self.segs[-1][5]:
+                    self.cur_no = n
+            elif junk:
+                self._count("damaged_kept")  # evidence: kept on flash, out of the index
+            else:  # empty, or only frames already seen (a merge's stale source): no loss
                 self._rm(_segname(n))
-            else:
-                self.segs.append([n, last + 1, last, len(data), False])
-        self.cur_no = nums[-1] if nums else 0
+                if n == nums[-1]:
+                    self.cur_no = n
         # Up to max_fixes seqs (buffered fixes, an event in flight) may have been handed out
         # after the last synced frame, which is at least the previous run's EV_BOOT: skip them.
-        # An unreadable segment newer than that may hold later seqs: skip as many as it could
-        # (a record takes at least a byte, a thinned one at most 254 seqs).
-        self.next_seq = last + 1 + self.max_fixes + unread * self.seg_bytes * 254
+        # Bytes of unknown contents after it (an unreadable segment, a damaged tail) may hold
+        # later seqs: skip as many as they could (a record takes at least a byte, a thinned
+        # one at most 254 seqs). A merge's KIND_MARK keeps `last` at the highest seq its
+        # sources had, even when thinning dropped that record.
+        bad = self.tail_bad + unread * self.seg_bytes
+        self.next_seq = last + 1 + self.max_fixes + bad * 254
         self.buf_seq = self.next_seq
-        if not self.cur_clean:
-            self.cur_no += 1  # never append after damaged bytes
+        for k in range(len(self.segs) - 1, -1, -1):
+            sg = self.segs[k]
+            if sg[3] < 0:  # a hole holds seqs below the next segment's first
+                nxt = self.segs[k + 1][1] if k + 1 < len(self.segs) else self.next_seq
+                sg[2] = nxt - 1
+        self.thin_total = self.mark[0] if self.mark[0] > self.logged else self.logged
+        if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
+            self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
+            self._log_thinned()
         self.boot_seq = 0
         if rtc is not None:
             from tagcore import rtcstate
@@ -204,19 +309,19 @@ class Store:
     def _rm(self, name):
         try:
             self.fs.remove(name)
-        except Exception:
+        except OSError:
             self._count("remove_failed")
 
     # ---- appending -----------------------------------------------------------------------
     def _write(self, fr, first, last, fixes):
-        cur = self.segs[-1] if self.segs else [-1, 0, 0, 0, False]
-        if cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
+        cur = self.segs[-1] if self.segs else None
+        if cur is None or cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
             if self.file is not None:
                 self.file.close()
                 self.file = None
-            if cur[0] == self.cur_no:
-                self.cur_no += 1  # the current segment is full
-            cur = [self.cur_no, first, first - 1, 0, False]
+            if cur is not None and cur[0] >= self.cur_no:
+                self.cur_no = cur[0] + 1  # the current segment is full
+            cur = [self.cur_no, first, first - 1, 0, False, True]
             self.segs.append(cur)
             while len(self.segs) > self.max_segments and self._make_room():
                 pass
@@ -232,9 +337,10 @@ class Store:
             self._log_thinned()
 
     def _log_thinned(self):
-        # The merged frames' doubled strides already say which fixes went (atomically with the
-        # merge); this event says it in one record the server cannot miss. Logging it may roll
-        # a segment and thin again, hence the loop.
+        # The merge's KIND_MARK already says, atomically with it, what went; this event says it
+        # in one record the server cannot miss. Logging it may roll a segment and thin again,
+        # hence the loop. Data: count, first, last seq, cumulative total (recovery compares
+        # the total with the newest mark's to log what a cut kept from being logged).
         self.logging_thin = True
         try:
             while self.thin_pend:
@@ -244,10 +350,13 @@ class Store:
                 R.put_varint(d, n)
                 R.put_varint(d, lo)
                 R.put_varint(d, hi)
+                R.put_varint(d, self.thin_total)
                 seq = self.next_seq
                 self.next_seq += 1
                 fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
                 self._write(fr, seq, seq, False)
+                if not self.buf:
+                    self.buf_seq = self.next_seq
         finally:
             self.logging_thin = False
 
@@ -259,8 +368,17 @@ class Store:
         self.buf = []
         self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
 
+    def _due(self, now):
+        # the age bound; a clock that went backwards cannot say how long the fixes waited
+        return now - self.buf_t >= self.max_age or now < self.buf_t
+
     def append_fix(self, fix, now):
-        """Queue a fix; returns (seq, durable). Raises only if the filesystem does."""
+        """Queue a fix; returns (seq, durable). A fix the store could not keep unchanged
+        raises ValueError before anything changes; otherwise raises only if the filesystem
+        does."""
+        err = R.fix_error(fix)
+        if err is not None or not isinstance(now, int):
+            raise ValueError("append_fix: " + (err or "now not an int"))
         seq = self.next_seq
         self.next_seq += 1
         self.now = now
@@ -268,7 +386,7 @@ class Store:
             self.buf_seq = seq
             self.buf_t = now
         self.buf.append(fix)
-        if len(self.buf) >= self.max_fixes or now - self.buf_t >= self.max_age:
+        if len(self.buf) >= self.max_fixes or self._due(now):
             self._flush_buf()
             return seq, True
         return seq, False
@@ -276,7 +394,7 @@ class Store:
     def tick(self, now):
         """Flush buffered fixes whose age bound has passed; True if something was written."""
         self.now = now
-        if self.buf and now - self.buf_t >= self.max_age:
+        if self.buf and self._due(now):
             self._flush_buf()
             return True
         return False
@@ -285,12 +403,21 @@ class Store:
         self._flush_buf()
 
     def append_event(self, kind, t, data=b""):
-        """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
+        """Write an event (after any buffered fixes); returns (seq, True) once it is synced.
+        An event the log cannot hold as given (kind not an event kind in a byte, data not
+        bytes or too long for a frame) raises ValueError before anything changes."""
+        if not isinstance(kind, int) or not R.EV_FIRST <= kind <= 255:
+            raise ValueError("append_event: kind must be in 16..255")
+        if not isinstance(t, int) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValueError("append_event: t must be an int and data bytes")
+        p = R.event_payload(t, data)
+        if len(p) > R.MAX_PAYLOAD:
+            raise ValueError("append_event: data too long")
         self.now = t
         self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        self._write(R.frame(kind, seq, R.event_payload(t, data)), seq, seq, False)
+        self._write(R.frame(kind, seq, p), seq, seq, False)
         self.buf_seq = self.next_seq
         return seq, True
 
@@ -300,43 +427,65 @@ class Store:
 
     # ---- reading and acknowledging ----------------------------------------------------------
     def read(self, from_seq, limit=64, include_buffer=False):
-        """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data))."""
+        """(records, failure): up to `limit` records with seq >= from_seq, in order, each
+        (seq, kind, Fix | (t, data)); failure is None, or READ_UNREADABLE / READ_NOMEM when
+        the read stopped at a segment it could not read or decode for lack of memory. The
+        records returned always precede what could not be read: acknowledging the last one
+        never deletes a record that was not served."""
         out = []  # type: list
         for sg in self.segs:
             if sg[2] < from_seq or sg[3] == 0:
                 continue
-            data = self._load(_segname(sg[0]))
+            if sg[3] < 0:
+                return out, READ_UNREADABLE
+            try:
+                data = self._load(_segname(sg[0]))
+            except MemoryError:
+                self._count("read_nomem")
+                return out, READ_NOMEM
             if data is None:
-                continue  # counted; the caller must not acknowledge past what it did not get
+                return out, READ_UNREADABLE
             i = 0
             end = len(data)
-            while i < end and len(out) < limit:
-                ln = R.check_frame(data, i, end)
-                if not ln:
-                    i += 1
+            last = sg[1] - 1
+            while i < end:
+                ln = self._step(data, i, end, last)
+                if ln < 0:
+                    i -= ln
                     continue
-                try:
-                    recs = R.frame_records(data, i, ln)
-                except Exception:
-                    recs = []
-                for r in recs:
-                    if r[0] >= from_seq and len(out) < limit and (not out or r[0] > out[-1][0]):
-                        out.append(r)
+                if data[i + 1] == R.KIND_MARK:
+                    last = R.frame_seq(data, i)
+                    i += ln
+                    continue
+                last = R.frame_last_seq(data, i)
+                if last >= from_seq:
+                    try:
+                        recs = R.frame_records(data, i, ln)
+                    except MemoryError:
+                        self._count("read_nomem")
+                        return out, READ_NOMEM
+                    for r in recs:
+                        if r[0] >= from_seq:
+                            if len(out) >= limit:
+                                return out, None
+                            out.append(r)
                 i += ln
-            if len(out) >= limit:
-                return out
         if include_buffer:
             for k in range(len(self.buf)):
                 s = self.buf_seq + k
                 if s >= from_seq and len(out) < limit:
                     out.append((s, R.KIND_FIXES, self.buf[k]))
-        return out
+        return out, None
 
     def ack(self, seq):
         """The server has everything up to `seq`: delete the segments wholly at or below it
-        (never the newest, which carries the sequence across reboots). Returns how many."""
+        (never the newest, which carries the sequence across reboots, and never past a
+        segment that could not be read). Returns how many. A seq never handed out raises
+        ValueError before anything changes."""
+        if not isinstance(seq, int) or seq < 0 or seq >= self.next_seq:
+            raise ValueError("ack: seq never issued")
         n = 0
-        while len(self.segs) > 1 and self.segs[0][2] <= seq:
+        while len(self.segs) > 1 and self.segs[0][2] <= seq and self.segs[0][3] >= 0:
             self._rm(_segname(self.segs.pop(0)[0]))
             n += 1
         return n
@@ -345,9 +494,11 @@ class Store:
     def _make_room(self):
         # Merge the two oldest adjacent segments that hold fixes into one, keeping every other
         # fix of each batch (repeatedly if needed); events are copied untouched.
+        # Only clean segments (nothing but frames taken) are merged: damaged bytes stay where
+        # they are, out of the index but on flash.
         segs = self.segs
         for k in range(len(segs) - 2):
-            if segs[k][4] and segs[k + 1][4]:
+            if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
                 try:
                     if self._merge(k):
                         return True
@@ -382,10 +533,13 @@ class Store:
                 i += 1
                 continue
             recs = None
+            if data[i + 1] == R.KIND_MARK:  # superseded by the merge's new mark
+                i += ln
+                continue
             if data[i + 1] == R.KIND_FIXES:
                 try:
                     recs = R.frame_records(data, i, ln)
-                except Exception:
+                except ValueError:
                     recs = None
             if not recs:
                 if keep:
@@ -435,23 +589,45 @@ class Store:
         data.extend(db)
         gone = 0
         lo = hi = None
+        room = self.seg_bytes - 32  # the mark: header, three varints and the CRC
         while True:
             data, g, a_lo, a_hi, left = self._thin_bytes(data)
             gone += g
             if a_lo is not None:
                 lo = a_lo if lo is None or a_lo < lo else lo
                 hi = a_hi if hi is None or a_hi > hi else hi
-            if len(data) <= self.seg_bytes or not g:
+            if len(data) <= room or not g:
                 break
-        if len(data) > self.seg_bytes:
+        if len(data) > room:
             a[4] = False
             return False
+        # The account goes into the merged file itself, in the same atomic rename: the highest
+        # seq a and b covered (thinning may drop that record) and what went, not yet logged.
+        p = self.thin_pend
+        if gone:
+            if p is None:
+                p = [gone, lo, hi]
+            else:  # several merges before the record is logged: one record covers them all
+                p = [p[0] + gone, lo if lo < p[1] else p[1], hi if hi > p[2] else p[2]]
+        total = self.thin_total + gone
+        m = bytearray()
+        R.put_varint(m, total)
+        R.put_varint(m, p[1] if p else 0)
+        R.put_varint(m, p[2] if p else 0)
+        data.extend(R.frame(R.KIND_MARK, b[2], m))
         tmp = "t" + _segname(a[0])[1:]
-        f = self.fs.open(tmp, "wb")
-        f.write(data)
-        f.close()
-        # Atomic on littlefs. A cut before the remove leaves b's frames behind a's new last seq:
-        # recovery skips them as already seen and deletes the emptied segment.
+        try:
+            f = self.fs.open(tmp, "wb")
+            try:
+                f.write(data)
+            finally:
+                f.close()
+        except OSError:  # no room for the copy: the sources are intact
+            self._count("merge_failed")
+            self._rm(tmp)
+            return False
+        # Atomic on littlefs. A cut before the remove leaves b's frames at or below the mark's
+        # seq: recovery takes them for the stale copy they are and deletes it.
         self.fs.rename(tmp, _segname(a[0]))
         self._rm(_segname(b[0]))
         a[2] = b[2]
@@ -460,12 +636,7 @@ class Store:
         self.segs.pop(k + 1)
         if gone:
             self.thinned += gone
+            self.thin_total = total
             self._count("thinned", gone)
-            p = self.thin_pend
-            if p is None:
-                self.thin_pend = [gone, lo, hi]
-            else:  # several merges before the record is logged: one record covers them all
-                p[0] += gone
-                p[1] = lo if lo < p[1] else p[1]
-                p[2] = hi if hi > p[2] else p[2]
+            self.thin_pend = p
         return True

@@ -177,7 +177,7 @@ def reset(dev):
 def check(data, model, partial):
     dev = RamBdev(data, None, partial)
     st = mount(dev)
-    recs = st.read(0, 100000)
+    recs = st.read(0, 100000)[0]
     issued = model["issued"]
     durable = model["durable"]
     prev = 0
