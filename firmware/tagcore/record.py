@@ -55,6 +55,14 @@ def put_varint(out, u):
     out.append(u)
 
 
+def varint_len(u):
+    n = 1
+    while u >= 0x80:
+        u >>= 7
+        n += 1
+    return n
+
+
 def skip_varint(b, i, end):
     # Index after the varint at b[i], or -1 if it is truncated or too long; allocates nothing.
     n = 0

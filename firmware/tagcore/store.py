@@ -83,6 +83,10 @@ class Store:
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
         self.thin_total = 0  # fixes thinned since the log began (recovery reads it back)
+        self.mark = [0, 0, 0]  # while scanning: the newest KIND_MARK [total thinned, lo, hi]
+        self.logged = 0  # while scanning: the highest total an EV_THINNED on flash says
+        self.tail_bad = 0  # while scanning: damaged bytes after the last frame taken
+        self.junk = False  # set by _step: the bytes it skips are damage
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
         self.recover(now, rtc)
@@ -233,9 +237,9 @@ class Store:
         self.segs = []
         self.buf = []
         self.thin_pend = None
-        self.mark = [0, 0, 0]  # the newest KIND_MARK: [total thinned, lo, hi]
-        self.logged = 0  # the highest total an EV_THINNED on flash says
-        self.tail_bad = 0  # damaged bytes after the last frame taken
+        self.mark = [0, 0, 0]
+        self.logged = 0
+        self.tail_bad = 0
         nums = []
         try:
             names = self.fs.listdir()
@@ -410,9 +414,12 @@ class Store:
             raise ValueError("append_event: kind must be in 16..255")
         if not isinstance(t, int) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValueError("append_event: t must be an int and data bytes")
-        p = R.event_payload(t, data)
-        if len(p) > R.MAX_PAYLOAD:
+        # A frame must fit a segment: one the store could not read back into its segment
+        # buffer would stall every later read on a small heap.
+        n = R.varint_len(R.zz(t)) + len(data)
+        if n > R.MAX_PAYLOAD or n + R.OVERHEAD > self.seg_bytes:
             raise ValueError("append_event: data too long")
+        p = R.event_payload(t, data)
         self.now = t
         self._flush_buf()
         seq = self.next_seq
