@@ -35,6 +35,16 @@ EV_LINK_LOST = const(21)
 EV_STATUS = const(22)
 EV_THINNED = const(23)  # data: count, first seq, last seq, cumulative total (varints)
 EV_BOOT = const(24)
+# data: count, first seq, last seq, carried, total (varints) of segments given up when full:
+# `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
+# up with them had accounted for; `total` the highest EV_THINNED total among those.
+EV_DROPPED = const(25)
+
+
+def kept_kind(kind):
+    # Alerts: events the store never gives up to make room.
+    return kind == EV_ZONE or kind == EV_PROXIMITY or kind == EV_TAMPER or kind == EV_LOC_LOST
+
 
 # Nullable fields of a fix, in encoding order, and their bit in the presence mask.
 _NULLABLE = (4, 5, 6, 7, 8)  # alt_dm, speed_cms, course_cd, acc_dm, hdop_c

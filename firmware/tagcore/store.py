@@ -22,6 +22,9 @@ THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds 
 READ_UNREADABLE = "unreadable"
 READ_NOMEM = "nomem"
 
+RESERVE = "r"  # a file of `reserve` bytes given up when the partition is full
+DROP_INTENT = "d"  # the EV_DROPPED of a segment being given up, until it is logged
+
 
 class OsFs:
     """The filesystem as the store sees it: `os` plus `open`, rooted at `root`."""
@@ -67,12 +70,17 @@ class Store:
         max_fixes=MAX_FIXES,
         max_age=MAX_AGE,
         rtc=None,
+        reserve=0,
     ):
         self.fs = fs
         self.max_segments = max_segments
         self.seg_bytes = seg_bytes
         self.max_fixes = max_fixes
         self.max_age = max_age
+        self.reserve = reserve
+        self.has_reserve = False
+        self.drop_pend = None  # [count, first, last seq] given up but not yet logged
+        self.dropped_hi = 0  # while scanning: the highest seq an EV_DROPPED on flash gave up
         self.counts = {}
         self.segs = []  # [segno, first_seq, last_seq, size, has_fixes]
         self.buf = []  # buffered fixes, seqs next_durable..
@@ -134,6 +142,7 @@ class Store:
         junk = 0
         stale = False
         taken = False
+        kept = False
         while i < end:
             ln = self._step(data, i, end, last)
             if ln < 0:
@@ -157,30 +166,38 @@ class Store:
                 last = R.frame_last_seq(data, i)
                 if kind == R.KIND_FIXES:
                     fixes = True
+                elif R.kept_kind(kind):
+                    kept = True
                 elif kind == R.EV_THINNED:
-                    self._note_logged(data, i, ln)
+                    self._note_logged(self._varints(data, i, ln, 4)[3])
+                elif kind == R.EV_DROPPED:
+                    v = self._varints(data, i, ln, 5)
+                    self._note_logged(v[4])
+                    if v[2] > self.dropped_hi:
+                        self.dropped_hi = v[2]
             i += ln
         if taken:
             if first < 0:
                 first = last + 1
             # seg entry: number, first and last seq, size, holds fixes, clean (nothing but
             # frames we take: only clean segments are merged or appended to)
-            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale])
+            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
         return taken, last, junk
 
     def _varints(self, data, i, ln, k):
-        # the first k varints of a frame's payload (after an event's time); decoded on a
-        # frame payload_ok accepted, so they are there
+        # the first k varints of a frame's payload (after an event's time), 0 for any missing
         p = i + R.HEADER
         end = i + ln - 4
         if data[i + 1] != R.KIND_MARK:
             p = R.skip_varint(data, p, end)
         out = []
         for _ in range(k):
-            if p >= end:
-                out.append(-1)
-                continue
-            v, p = R.get_varint(data, p, end)
+            v = 0
+            if 0 <= p < end:
+                try:
+                    v, p = R.get_varint(data, p, end)
+                except ValueError:
+                    p = end
             out.append(v)
         return out
 
@@ -189,8 +206,7 @@ class Store:
         if t > self.mark[0]:
             self.mark = [t, lo, hi]
 
-    def _note_logged(self, data, i, ln):
-        t = self._varints(data, i, ln, 4)[3]
+    def _note_logged(self, t):
         if t > self.logged:
             self.logged = t
 
@@ -208,19 +224,19 @@ class Store:
         try:
             b = self.rbuf
             n = f.readinto(b) or 0
-            if n == len(b):  # longer than a segment should be (damage): take all of it
-                rest = f.read()
-                if rest:
-                    return bytes(b) + rest
-            return memoryview(b)[:n]
+            rest = f.read() if n == len(b) else None  # longer than a segment should be
         except OSError:
             self._count("unreadable")
+            rest = b = None
+        try:
+            f.close()
+        except OSError:
+            pass
+        if b is None:
             return None
-        finally:
-            try:
-                f.close()
-            except OSError:
-                pass
+        if rest:  # damage made it long: take all of it
+            return bytes(b) + rest
+        return memoryview(b)[:n]
 
     # ---- recovery ------------------------------------------------------------------------
     def recover(self, now, rtc=None):
@@ -237,6 +253,9 @@ class Store:
         self.segs = []
         self.buf = []
         self.thin_pend = None
+        self.drop_pend = None
+        self.dropped_hi = 0
+        self.has_reserve = False
         self.mark = [0, 0, 0]
         self.logged = 0
         self.tail_bad = 0
@@ -254,6 +273,8 @@ class Store:
                     pass
             elif name[0:1] == "t":  # an unfinished merge: its sources are still there
                 self._rm(name)
+            elif name == RESERVE:
+                self.has_reserve = True
         nums.sort()
         last = 0
         unread = 0  # segments of unknown contents after the last one that held frames
@@ -267,7 +288,7 @@ class Store:
             if data is None:
                 # Contents unknown: keep the file (never delete what could not be read); its
                 # place in the index is a hole that read() reports and ack() never passes.
-                self.segs.append([n, last + 1, last, -1, False, False])
+                self.segs.append([n, last + 1, last, -1, False, False, True])
                 unread += 1
                 continue
             taken, nlast, junk = self._scan(n, data, last)
@@ -299,7 +320,11 @@ class Store:
         self.thin_total = self.mark[0] if self.mark[0] > self.logged else self.logged
         if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
             self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
+        if DROP_INTENT in names:
+            self._read_intent()
+        if self.thin_pend or self.drop_pend:
             self._log_thinned()
+        self._make_reserve()
         self.boot_seq = 0
         if rtc is not None:
             from tagcore import rtcstate
@@ -313,11 +338,157 @@ class Store:
     def _rm(self, name):
         try:
             self.fs.remove(name)
+            return True
         except OSError:
             self._count("remove_failed")
+            return False
+
+    def _make_reserve(self):
+        if self.reserve <= 0 or self.has_reserve:
+            return
+        if self._put_file(RESERVE, bytes(256), (self.reserve + 255) // 256):
+            self.has_reserve = True
+        else:  # no room for it now: the next boot tries again
+            self._count("reserve_failed")
+            self._rm(RESERVE)
+
+    def _read_intent(self):
+        # A drop whose EV_DROPPED was not logged yet: finish it (roll forward).
+        try:
+            data = self._load(DROP_INTENT)
+        except MemoryError:
+            data = None
+        if data is None:
+            return
+        ln = R.check_frame(data, 0, len(data))
+        if ln and data[1] == R.EV_DROPPED and R.payload_ok(data, 0, ln):
+            v = self._varints(data, 0, ln, 5)
+            lo = v[1]
+            hi = v[2]
+            if hi > self.dropped_hi:
+                k = 0
+                while k < len(self.segs) - 1:
+                    sg = self.segs[k]
+                    if sg[3] >= 0 and sg[1] >= lo and sg[2] <= hi and not sg[6]:
+                        self._rm(_segname(sg[0]))
+                        self.segs.pop(k)
+                    else:
+                        k += 1
+                self.drop_pend = v
+                if v[4] > self.logged:  # the thinning totals it carries were logged
+                    self.logged = v[4]
+                return
+        self._rm(DROP_INTENT)
+
+    def _records_in(self, sg):
+        """[caller's records, records carried by the accounts among them, highest EV_THINNED
+        total] of segment sg, or None if it cannot be read."""
+        data = self._load(_segname(sg[0]))
+        if data is None:
+            return None
+        res = [0, 0, 0]
+        i = 0
+        end = len(data)
+        last = sg[1] - 1
+        while i < end:
+            ln = self._step(data, i, end, last)
+            if ln < 0:
+                i -= ln
+                continue
+            kind = data[i + 1]
+            if kind == R.KIND_MARK:
+                last = R.frame_seq(data, i)
+            else:
+                last = R.frame_last_seq(data, i)
+                if kind == R.KIND_FIXES:
+                    res[0] += data[i + R.HEADER]
+                elif kind == R.EV_THINNED:
+                    v = self._varints(data, i, ln, 4)
+                    res[1] += v[0]
+                    res[2] = v[3] if v[3] > res[2] else res[2]
+                elif kind == R.EV_DROPPED:
+                    v = self._varints(data, i, ln, 5)
+                    res[1] += v[0] + v[3]
+                    res[2] = v[4] if v[4] > res[2] else res[2]
+                elif kind != R.EV_BOOT:
+                    res[0] += 1
+            i += ln
+        return res
+
+    def _drop_oldest(self):
+        # Give up the oldest segment that holds no alert and no account (EV_THINNED,
+        # EV_DROPPED): its EV_DROPPED goes to a small intent file first, so that a cut after
+        # the remove still leaves the drop accounted for (recovery logs it).
+        segs = self.segs
+        k = 0
+        while k < len(segs) - 1 and not (segs[k][3] > 0 and segs[k][5] and not segs[k][6]):
+            k += 1
+        if k >= len(segs) - 1:
+            return False
+        sg = segs[k]
+        try:
+            n = self._records_in(sg)
+        except MemoryError:
+            n = None
+        if n is None:
+            return False
+        p = self.drop_pend
+        if p is None:
+            p = [n[0], sg[1], sg[2], n[1], n[2]]
+        else:
+            p = [
+                p[0] + n[0],
+                p[1] if p[1] < sg[1] else sg[1],
+                p[2] if p[2] > sg[2] else sg[2],
+                p[3] + n[1],
+                p[4] if p[4] > n[2] else n[2],
+            ]
+        d = self._drop_data(p)
+        fr = R.frame(R.EV_DROPPED, 0, R.event_payload(self.now, d))
+        while not self._put_file(DROP_INTENT, fr):
+            if not (self.has_reserve and self._rm(RESERVE)):  # the reserve makes room for it
+                self._count("drop_failed")
+                self._rm(DROP_INTENT)
+                return False
+            self._count("reserve_used")
+            self.has_reserve = False
+        if not self._rm(_segname(sg[0])):
+            return False
+        segs.pop(k)
+        self.drop_pend = p
+        self._count("dropped", n[0])
+        return True
+
+    def _put_file(self, name, b, times=1):
+        """Write a whole small file; False on OSError (ENOSPC). The file is closed on the
+        error path only for an OSError: nothing may stand in for a BaseException."""
+        try:
+            f = self.fs.open(name, "wb")
+        except OSError:
+            return False
+        try:
+            for _ in range(times):
+                f.write(b)
+        except OSError:
+            try:
+                f.close()
+            except OSError:
+                pass
+            return False
+        try:
+            f.close()
+        except OSError:
+            return False
+        return True
+
+    def _drop_data(self, p):
+        d = bytearray()
+        for v in p:
+            R.put_varint(d, v)
+        return d
 
     # ---- appending -----------------------------------------------------------------------
-    def _write(self, fr, first, last, fixes):
+    def _write(self, fr, first, last):
         cur = self.segs[-1] if self.segs else None
         if cur is None or cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
             if self.file is not None:
@@ -325,20 +496,55 @@ class Store:
                 self.file = None
             if cur is not None and cur[0] >= self.cur_no:
                 self.cur_no = cur[0] + 1  # the current segment is full
-            cur = [self.cur_no, first, first - 1, 0, False, True]
+            cur = [self.cur_no, first, first - 1, 0, False, True, False]
             self.segs.append(cur)
-            while len(self.segs) > self.max_segments and self._make_room():
+            while len(self.segs) > self.max_segments and self._make_room() > 0:
                 pass
-        if self.file is None:
-            self.file = self.fs.open(_segname(cur[0]), "ab")
-        self.file.write(fr)
-        self.file.flush()
+        if not self._append(cur, fr):
+            return False
         cur[2] = last
         cur[3] += len(fr)
-        if fixes:
+        if fr[1] == R.KIND_FIXES:
             cur[4] = True
-        if self.thin_pend and not self.logging_thin:
+        elif R.kept_kind(fr[1]):
+            cur[6] = True
+        if (self.thin_pend or self.drop_pend) and not self.logging_thin:
             self._log_thinned()
+        return True
+
+    def _append(self, cur, fr):
+        # One synced write. A full partition (ENOSPC) gives up the oldest segment without an
+        # alert, else the reserve file, and tries again; if nothing is left to give, the frame
+        # is not stored (counted "nospace") and the caller is told: never raised.
+        while True:
+            try:
+                if self.file is None:
+                    self.file = self.fs.open(_segname(cur[0]), "ab")
+                self.file.write(fr)
+                self.file.flush()
+                return True
+            except OSError as e:
+                if not e.args or e.args[0] != 28:
+                    raise
+                self._close()
+                if self._drop_oldest():
+                    continue
+                if self.has_reserve and self._rm(RESERVE):
+                    self._count("reserve_used")
+                    self.has_reserve = False
+                    continue
+                break
+        self._count("nospace")
+        return False
+
+    def _close(self):
+        if self.file is not None:
+            f = self.file
+            self.file = None
+            try:
+                f.close()
+            except OSError:
+                pass
 
     def _log_thinned(self):
         # The merge's KIND_MARK already says, atomically with it, what went; this event says it
@@ -347,6 +553,17 @@ class Store:
         # the total with the newest mark's to log what a cut kept from being logged).
         self.logging_thin = True
         try:
+            while self.drop_pend:
+                d = self._drop_data(self.drop_pend)
+                self.drop_pend = None
+                seq = self.next_seq
+                self.next_seq += 1
+                fr = R.frame(R.EV_DROPPED, seq, R.event_payload(self.now, d))
+                if self._write(fr, seq, seq) and not self.drop_pend:
+                    self._rm(DROP_INTENT)
+                    self._make_reserve()  # room was made: take the reserve back if it fits
+                if not self.buf:
+                    self.buf_seq = self.next_seq
             while self.thin_pend:
                 n, lo, hi = self.thin_pend
                 self.thin_pend = None
@@ -358,7 +575,7 @@ class Store:
                 seq = self.next_seq
                 self.next_seq += 1
                 fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
-                self._write(fr, seq, seq, False)
+                self._write(fr, seq, seq)
                 if not self.buf:
                     self.buf_seq = self.next_seq
         finally:
@@ -366,11 +583,14 @@ class Store:
 
     def _flush_buf(self):
         if not self.buf:
-            return
+            return True
         fr = R.fixes_frame(self.buf_seq, self.buf)
-        self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1, True)
+        ok = self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1)
+        if not ok:  # no room at all: the fixes, never promised durable, go (counted)
+            self._count("fixes_nospace", len(self.buf))
         self.buf = []
         self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
+        return ok
 
     def _due(self, now):
         # the age bound; a clock that went backwards cannot say how long the fixes waited
@@ -391,16 +611,14 @@ class Store:
             self.buf_t = now
         self.buf.append(fix)
         if len(self.buf) >= self.max_fixes or self._due(now):
-            self._flush_buf()
-            return seq, True
+            return seq, self._flush_buf()
         return seq, False
 
     def tick(self, now):
         """Flush buffered fixes whose age bound has passed; True if something was written."""
         self.now = now
         if self.buf and self._due(now):
-            self._flush_buf()
-            return True
+            return self._flush_buf()
         return False
 
     def flush(self):
@@ -412,6 +630,8 @@ class Store:
         bytes or too long for a frame) raises ValueError before anything changes."""
         if not isinstance(kind, int) or not R.EV_FIRST <= kind <= 255:
             raise ValueError("append_event: kind must be in 16..255")
+        if kind == R.EV_THINNED or kind == R.EV_DROPPED:
+            raise ValueError("append_event: the store's own account kinds")
         if not isinstance(t, int) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValueError("append_event: t must be an int and data bytes")
         # A frame must fit a segment: one the store could not read back into its segment
@@ -421,12 +641,13 @@ class Store:
             raise ValueError("append_event: data too long")
         p = R.event_payload(t, data)
         self.now = t
-        self._flush_buf()
+        ok = self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        self._write(R.frame(kind, seq, p), seq, seq, False)
-        self.buf_seq = self.next_seq
-        return seq, True
+        ok = self._write(R.frame(kind, seq, p), seq, seq) and ok
+        if not self.buf:
+            self.buf_seq = self.next_seq
+        return seq, ok
 
     def durable_seq(self):
         """Highest sequence number on flash (0 if none)."""
@@ -508,12 +729,12 @@ class Store:
             if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
                 try:
                     if self._merge(k):
-                        return True
+                        return 1
                 except MemoryError:  # two segments at once did not fit: never fail the append
                     self._count("merge_nomem")
-                    return False
-        self._count("full")  # only events left: they are kept, the log grows past its budget
-        return False
+                    return -1
+        self._count("full")  # nothing left to thin: a segment is given up, or the log grows
+        return 0
 
     def _thin_bytes(self, data):
         """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass.
@@ -623,13 +844,7 @@ class Store:
         R.put_varint(m, p[2] if p else 0)
         data.extend(R.frame(R.KIND_MARK, b[2], m))
         tmp = "t" + _segname(a[0])[1:]
-        try:
-            f = self.fs.open(tmp, "wb")
-            try:
-                f.write(data)
-            finally:
-                f.close()
-        except OSError:  # no room for the copy: the sources are intact
+        if not self._put_file(tmp, data):  # no room for the copy: the sources are intact
             self._count("merge_failed")
             self._rm(tmp)
             return False

@@ -1,6 +1,8 @@
 # The store on an in-memory filesystem (both runtimes). MemFs can cut the power after a given
 # number of written bytes: the write in progress keeps only its prefix (a torn tail), as on a
 # plain file system without littlefs's atomic sync.
+import gc
+
 from tagcore import record as R
 from tagcore.fix import Fix
 from tagcore.store import Store
@@ -39,6 +41,8 @@ class MemFile:
     def write(self, b):
         fs = self.fs
         n = len(b)
+        if fs.cap is not None and sum(len(v) for v in fs.files.values()) + n > fs.cap:
+            raise OSError(28)  # ENOSPC: nothing written (littlefs keeps the last synced state)
         if fs.budget is not None:
             if fs.budget < n:
                 fs.files[self.name].extend(b[: fs.budget])
@@ -57,10 +61,11 @@ class MemFile:
 
 
 class MemFs:
-    def __init__(self, budget=None):
+    def __init__(self, budget=None, cap=None):
         self.files = {}
         self.budget = budget
         self.writes = 0
+        self.cap = cap  # partition size in bytes (None: unlimited)
 
     def listdir(self):
         return list(self.files)
@@ -69,6 +74,8 @@ class MemFs:
         return MemFile(self, name, mode)
 
     def remove(self, name):
+        if name not in self.files:
+            raise OSError(2)
         del self.files[name]
 
     def rename(self, a, b):
@@ -624,3 +631,93 @@ def test_damaged_newest_tail_never_brings_back_a_seq():
                 seg[q] = (seg[q] ^ 0xFF) if how else 0xFF
             st2 = Store(fs, 100, seg_bytes=4096, max_fixes=4)
             assert st2.boot_seq > max(issued), (p, how)
+
+
+def read_all(st):
+    # page through the log as an uploader does (one big list fragments a small heap)
+    out = []
+    nxt = 0
+    while True:
+        recs, failed = st.read(nxt, 50)
+        assert failed is None
+        if not recs:
+            return out
+        out.extend(recs)
+        nxt = recs[-1][0] + 1
+
+
+def accounted(recs, kind):
+    # records an EV_THINNED / EV_DROPPED says went (an EV_DROPPED also carries what the
+    # accounts it gave up had said)
+    n = 0
+    for r in recs:
+        if r[1] == kind:
+            d = r[2][1]
+            v, i = R.get_varint(d, 0, len(d))
+            n += v
+            if kind == R.EV_DROPPED:
+                for _ in range(3):
+                    v, i = R.get_varint(d, i, len(d))
+                n += v
+    return n
+
+
+def test_full_partition_keeps_working_and_keeps_alerts():
+    # item 15: a partition that fills up (events are never thinned; a budget larger than the
+    # partition) never makes append_event or Store() raise, keeps every alert, and accounts for
+    # every record it gave up
+    cfg = {"seg_bytes": 256, "max_fixes": 4, "reserve": 256}
+    for budget, every in ((12, 1), (12, 3), (60, 1), (60, 5)):
+        fs = MemFs(cap=16 * 256)  # room for the 10 alerts' segments and a few more
+        st = Store(fs, 0, max_segments=budget, **cfg)
+        alerts = []
+        durable = 0  # records promised durable
+        pend = 0
+        t = 0
+        for k in range(600):
+            t += 60
+            if k % every == 0:
+                pend += 1
+                if st.append_fix(mkfix(k, t), t)[1]:
+                    durable += pend
+                    pend = 0
+            if st.append_event(R.EV_STATUS, t, b"status ok")[1]:
+                durable += pend + 1
+            pend = 0  # flushed with the event, or gone with it (never promised)
+            if k % 61 == 0:  # alerts are rare: segments without one are what can be given up
+                s, d = st.append_event(R.EV_TAMPER, t, b"!")
+                assert d, (budget, every, k)
+                alerts.append(s)
+                durable += 1
+        assert "dropped" in st.counts
+        st = None
+        gc.collect()
+        st2 = Store(fs, t + 1, max_segments=budget, **cfg)
+        recs = read_all(st2)
+        seqs = [r[0] for r in recs]
+        for s in alerts:
+            assert s in seqs, (budget, every, s)
+        own = (R.EV_BOOT, R.EV_THINNED, R.EV_DROPPED)
+        kept = len([r for r in recs if r[1] not in own])
+        gone = accounted(recs, R.EV_THINNED) + accounted(recs, R.EV_DROPPED)
+        assert kept + gone >= durable, (budget, every, kept, gone, durable)
+
+
+def test_partition_full_of_alerts_never_raises():
+    # item 15: when nothing is left to give up the reserve still takes an alert, and past it an
+    # alert that cannot be stored is reported (durable False), never raised; Store() boots
+    cfg = {"max_segments": 100, "seg_bytes": 256, "max_fixes": 4, "reserve": 512}
+    fs = MemFs(cap=6 * 256)
+    st = Store(fs, 0, **cfg)
+    stored = []
+    for k in range(400):
+        s, d = st.append_event(R.EV_TAMPER, k, b"!" * 20)
+        if d:
+            stored.append(s)
+    assert "reserve_used" in st.counts and st.counts.get("nospace", 0) > 0
+    st2 = Store(fs, 500, **cfg)
+    seqs = [r[0] for r in st2.read(0, 10**6)[0]]
+    for s in stored:
+        assert s in seqs
+    s, _ = st2.append_event(R.EV_TAMPER, 501, b"!")
+    assert s > max(stored)
