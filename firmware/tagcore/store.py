@@ -15,7 +15,7 @@ from tagcore.compat import const
 SEG_BYTES = const(4096)  # one littlefs block on the ESP32
 MAX_FIXES = const(32)
 MAX_AGE = const(300)
-THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
+THIN_CHUNK = const(32)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
 
 # read()'s failure: it stopped at a segment it could not read, or could not decode for lack of
 # memory (never taken for damage: the caller retries later).
@@ -48,10 +48,43 @@ class OsFs:
         self.os.rename(self.root + "/" + a, self.root + "/" + b)
 
 
+class _Out:
+    """Bytes written into a buffer allocated once (no growing bytearray: its reallocations
+    fragment a small heap until a merge cannot find a block)."""
+
+    def __init__(self, buf):
+        self.buf = buf
+        self.w = 0
+
+    def put(self, b):
+        n = len(b)
+        if self.w + n > len(self.buf):
+            raise MemoryError("merge buffer")
+        self.buf[self.w : self.w + n] = b
+        self.w += n
+
+    def append(self, v):  # what R.encode_fixes needs: it then encodes straight into the buffer
+        if self.w >= len(self.buf):
+            raise MemoryError("merge buffer")
+        self.buf[self.w] = v
+        self.w += 1
+
+
 def _frame_kept(out, kseq, keep, st):
     # Frame the fixes a thinning pass kept: every other fix of a run with stride st, so the kept
     # ones are st * 2 apart (a run at stride >= 128 is not thinned). True if more than one.
-    out.extend(R.fixes_frame(kseq, keep, st * 2 if st < 128 else st))
+    # Framed in place in the output buffer: nothing frame-sized is allocated.
+    w0 = out.w
+    for _ in range(R.HEADER):
+        out.append(0)
+    out.append(len(keep))
+    out.append(st * 2 if st < 128 else st)
+    R.encode_fixes(keep, out)
+    R.seal_frame(out.buf, w0, R.KIND_FIXES, kseq, out.w - w0 - R.HEADER)
+    c = R.frame_crc(out.buf, w0, out.w)
+    for _ in range(4):
+        out.append(c & 0xFF)
+        c >>= 8
     return len(keep) > 1
 
 
@@ -89,6 +122,14 @@ class Store:
         self.file = None
         self.thinned = 0
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
+        # A merge's two buffers (two segments each: its input and one thinning pass's output),
+        # allocated while the heap is still whole; None: the heap could not give them, the log
+        # then grows past its budget (counted merge_nomem) rather than fail.
+        self.mbufs = None  # type: tuple | None
+        try:
+            self.mbufs = (bytearray(2 * seg_bytes + 64), bytearray(2 * seg_bytes + 64))
+        except MemoryError:
+            pass
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
         self.thin_total = 0  # fixes thinned since the log began (recovery reads it back)
         self.mark = [0, 0, 0]  # while scanning: the newest KIND_MARK [total thinned, lo, hi]
@@ -736,15 +777,15 @@ class Store:
         self._count("full")  # nothing left to thin: a segment is given up, or the log grows
         return 0
 
-    def _thin_bytes(self, data):
-        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass.
+    def _thin_bytes(self, data, out):
+        """(fixes dropped, first, last dropped seq, fixes left) of one thinning pass of `data`
+        into `out` (an _Out).
 
         Fix frames whose sequence numbers continue each other (same stride, no event between)
         form a run: every other fix of the whole run is kept and the kept fixes are framed
         afresh, THIN_CHUNK at a time. Small batches (5 fixes per sync at 1 fix/min) then shrink
         as well as large ones: each frame's header and full first fix are paid per chunk,
         not per batch. Events and undecodable frames are copied untouched."""
-        out = bytearray()
         gone = 0
         lo = hi = None
         left = False
@@ -774,7 +815,7 @@ class Store:
                     left = _frame_kept(out, kseq, keep, st) or left
                     keep = []
                 nxt = -1
-                out.extend(data[i : i + ln])
+                out.put(data[i : i + ln])
                 i += ln
                 continue
             s = data[i + R.HEADER + 1]
@@ -802,31 +843,37 @@ class Store:
             i += ln
         if keep:
             left = _frame_kept(out, kseq, keep, st) or left
-        return out, gone, lo, hi, left
+        return gone, lo, hi, left
 
     def _merge(self, k):
         a = self.segs[k]
         b = self.segs[k + 1]
+        if self.mbufs is None:
+            raise MemoryError("no merge buffers")
+        src = _Out(self.mbufs[0])
+        dst = _Out(self.mbufs[1])
         da = self._load(_segname(a[0]))
         if da is None:
             return False
-        data = bytearray(da)
+        src.put(da)
         db = self._load(_segname(b[0]))
         if db is None:
             return False
-        data.extend(db)
+        src.put(db)
         gone = 0
         lo = hi = None
         room = self.seg_bytes - 32  # the mark: header, three varints and the CRC
         while True:
-            data, g, a_lo, a_hi, left = self._thin_bytes(data)
+            dst.w = 0
+            g, a_lo, a_hi, left = self._thin_bytes(memoryview(src.buf)[: src.w], dst)
+            src, dst = dst, src
             gone += g
             if a_lo is not None:
                 lo = a_lo if lo is None or a_lo < lo else lo
                 hi = a_hi if hi is None or a_hi > hi else hi
-            if len(data) <= room or not g:
+            if src.w <= room or not g:
                 break
-        if len(data) > room:
+        if src.w > room:
             a[4] = False
             return False
         # The account goes into the merged file itself, in the same atomic rename: the highest
@@ -842,7 +889,8 @@ class Store:
         R.put_varint(m, total)
         R.put_varint(m, p[1] if p else 0)
         R.put_varint(m, p[2] if p else 0)
-        data.extend(R.frame(R.KIND_MARK, b[2], m))
+        src.put(R.frame(R.KIND_MARK, b[2], m))
+        data = memoryview(src.buf)[: src.w]
         tmp = "t" + _segname(a[0])[1:]
         if not self._put_file(tmp, data):  # no room for the copy: the sources are intact
             self._count("merge_failed")
@@ -853,7 +901,7 @@ class Store:
         self.fs.rename(tmp, _segname(a[0]))
         self._rm(_segname(b[0]))
         a[2] = b[2]
-        a[3] = len(data)
+        a[3] = src.w
         a[4] = left
         self.segs.pop(k + 1)
         if gone:

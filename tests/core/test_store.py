@@ -465,6 +465,7 @@ def test_bad_input_is_refused_before_anything_changes():
         assert refused(st.append_event, *ev), ev[:2]
         assert snapshot(st, fs) == before, ev[:2]
     for n in sizes:  # made one at a time: the MicroPython heap is small
+        gc.collect()
         assert refused(st.append_event, R.EV_STATUS, 5, bytes(n)), n
         assert snapshot(st, fs) == before, n
     for s in (st.next_seq, st.next_seq + 1, 10**9, -1, None, 1.0):
