@@ -58,9 +58,7 @@ def heap_figures() -> None:
     need = smallest_heap(9000)
     print("-- heap (MicroPython unix port, 64-bit; 4 KB segments, budget 8 segments)")
     print(f"  smallest heap, store without merges   {base / 1024:.0f} KB")
-    print(
-        f"  smallest heap holding the budget      {need / 1024:.0f} KB (9,000 fixes, 7,000+ thinned)"
-    )
+    print(f"  smallest heap holding the budget      {need / 1024:.0f} KB (9,000 fixes at 1/min)")
     print(f"  merges need on top                    {(need - base) / 1024:.0f} KB")
 
 
