@@ -48,46 +48,6 @@ class OsFs:
         self.os.rename(self.root + "/" + a, self.root + "/" + b)
 
 
-class _Out:
-    """Bytes written into a buffer allocated once (no growing bytearray: its reallocations
-    fragment a small heap until a merge cannot find a block)."""
-
-    def __init__(self, buf):
-        self.buf = buf
-        self.w = 0
-
-    def put(self, b):
-        n = len(b)
-        if self.w + n > len(self.buf):
-            raise MemoryError("merge buffer")
-        self.buf[self.w : self.w + n] = b
-        self.w += n
-
-    def append(self, v):  # what R.encode_fixes needs: it then encodes straight into the buffer
-        if self.w >= len(self.buf):
-            raise MemoryError("merge buffer")
-        self.buf[self.w] = v
-        self.w += 1
-
-
-def _frame_kept(out, kseq, keep, st):
-    # Frame the fixes a thinning pass kept: every other fix of a run with stride st, so the kept
-    # ones are st * 2 apart (a run at stride >= 128 is not thinned). True if more than one.
-    # Framed in place in the output buffer: nothing frame-sized is allocated.
-    w0 = out.w
-    for _ in range(R.HEADER):
-        out.append(0)
-    out.append(len(keep))
-    out.append(st * 2 if st < 128 else st)
-    R.encode_fixes(keep, out)
-    R.seal_frame(out.buf, w0, R.KIND_FIXES, kseq, out.w - w0 - R.HEADER)
-    c = R.frame_crc(out.buf, w0, out.w)
-    for _ in range(4):
-        out.append(c & 0xFF)
-        c >>= 8
-    return len(keep) > 1
-
-
 def _segname(n):
     s = str(n)
     return "s" + "0" * (8 - len(s)) + s
@@ -112,6 +72,7 @@ class Store:
         self.max_age = max_age
         self.reserve = reserve
         self.has_reserve = False
+        self.stuck = False  # the last write found no room: seqs only with a synced frame
         self.drop_pend = None  # [count, first, last seq] given up but not yet logged
         self.dropped_hi = 0  # while scanning: the highest seq an EV_DROPPED on flash gave up
         self.counts = {}
@@ -123,13 +84,10 @@ class Store:
         self.thinned = 0
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
         # A merge's two buffers (two segments each: its input and one thinning pass's output),
-        # allocated while the heap is still whole; None: the heap could not give them, the log
-        # then grows past its budget (counted merge_nomem) rather than fail.
+        # allocated at the first merge and kept (merges then come at every new segment); if the
+        # heap cannot give them, the log grows past its budget (counted merge_nomem) until a
+        # later merge can. Not at start-up: a tag that never fills its log never pays for them.
         self.mbufs = None  # type: tuple | None
-        try:
-            self.mbufs = (bytearray(2 * seg_bytes + 64), bytearray(2 * seg_bytes + 64))
-        except MemoryError:
-            pass
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
         self.thin_total = 0  # fixes thinned since the log began (recovery reads it back)
         self.mark = [0, 0, 0]  # while scanning: the newest KIND_MARK [total thinned, lo, hi]
@@ -200,7 +158,7 @@ class Store:
             self.tail_bad = 0
             if kind == R.KIND_MARK:
                 last = R.frame_seq(data, i)
-                self._note_mark(data, i, ln)
+                self._note(data, i, ln, kind)
             else:
                 if first < 0:
                     first = R.frame_seq(data, i)
@@ -209,13 +167,8 @@ class Store:
                     fixes = True
                 elif R.kept_kind(kind):
                     kept = True
-                elif kind == R.EV_THINNED:
-                    self._note_logged(self._varints(data, i, ln, 4)[3])
-                elif kind == R.EV_DROPPED:
-                    v = self._varints(data, i, ln, 5)
-                    self._note_logged(v[4])
-                    if v[2] > self.dropped_hi:
-                        self.dropped_hi = v[2]
+                elif kind == R.EV_THINNED or kind == R.EV_DROPPED:
+                    self._note(data, i, ln, kind)
             i += ln
         if taken:
             if first < 0:
@@ -225,31 +178,20 @@ class Store:
             self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
         return taken, last, junk
 
-    def _varints(self, data, i, ln, k):
-        # the first k varints of a frame's payload (after an event's time), 0 for any missing
-        p = i + R.HEADER
-        end = i + ln - 4
-        if data[i + 1] != R.KIND_MARK:
-            p = R.skip_varint(data, p, end)
-        out = []
-        for _ in range(k):
-            v = 0
-            if 0 <= p < end:
-                try:
-                    v, p = R.get_varint(data, p, end)
-                except ValueError:
-                    p = end
-            out.append(v)
-        return out
+    def _note(self, data, i, ln, kind):
+        from tagcore import storethin
 
-    def _note_mark(self, data, i, ln):
-        t, lo, hi = self._varints(data, i, ln, 3)
-        if t > self.mark[0]:
-            self.mark = [t, lo, hi]
+        storethin.note_frame(self, data, i, ln, kind)
 
-    def _note_logged(self, t):
-        if t > self.logged:
-            self.logged = t
+    def _log_thinned(self):
+        from tagcore import storethin
+
+        storethin.log_accounts(self)
+
+    def _put_file(self, name, b, times=1):
+        from tagcore import storethin
+
+        return storethin.put_file(self, name, b, times)
 
     def _load(self, name):
         """Segment `name`'s bytes in the store's own read buffer (valid until the next _load),
@@ -362,10 +304,13 @@ class Store:
         if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
             self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
         if DROP_INTENT in names:
-            self._read_intent()
+            from tagcore import storefull
+
+            storefull.read_intent(self)
         if self.thin_pend or self.drop_pend:
             self._log_thinned()
-        self._make_reserve()
+        if self.reserve > 0 and not self.has_reserve:
+            self._make_reserve()
         self.boot_seq = 0
         if rtc is not None:
             from tagcore import rtcstate
@@ -385,148 +330,9 @@ class Store:
             return False
 
     def _make_reserve(self):
-        if self.reserve <= 0 or self.has_reserve:
-            return
-        if self._put_file(RESERVE, bytes(256), (self.reserve + 255) // 256):
-            self.has_reserve = True
-        else:  # no room for it now: the next boot tries again
-            self._count("reserve_failed")
-            self._rm(RESERVE)
+        from tagcore import storefull
 
-    def _read_intent(self):
-        # A drop whose EV_DROPPED was not logged yet: finish it (roll forward).
-        try:
-            data = self._load(DROP_INTENT)
-        except MemoryError:
-            data = None
-        if data is None:
-            return
-        ln = R.check_frame(data, 0, len(data))
-        if ln and data[1] == R.EV_DROPPED and R.payload_ok(data, 0, ln):
-            v = self._varints(data, 0, ln, 5)
-            lo = v[1]
-            hi = v[2]
-            if hi > self.dropped_hi:
-                k = 0
-                while k < len(self.segs) - 1:
-                    sg = self.segs[k]
-                    if sg[3] >= 0 and sg[1] >= lo and sg[2] <= hi and not sg[6]:
-                        self._rm(_segname(sg[0]))
-                        self.segs.pop(k)
-                    else:
-                        k += 1
-                self.drop_pend = v
-                if v[4] > self.logged:  # the thinning totals it carries were logged
-                    self.logged = v[4]
-                return
-        self._rm(DROP_INTENT)
-
-    def _records_in(self, sg):
-        """[caller's records, records carried by the accounts among them, highest EV_THINNED
-        total] of segment sg, or None if it cannot be read."""
-        data = self._load(_segname(sg[0]))
-        if data is None:
-            return None
-        res = [0, 0, 0]
-        i = 0
-        end = len(data)
-        last = sg[1] - 1
-        while i < end:
-            ln = self._step(data, i, end, last)
-            if ln < 0:
-                i -= ln
-                continue
-            kind = data[i + 1]
-            if kind == R.KIND_MARK:
-                last = R.frame_seq(data, i)
-            else:
-                last = R.frame_last_seq(data, i)
-                if kind == R.KIND_FIXES:
-                    res[0] += data[i + R.HEADER]
-                elif kind == R.EV_THINNED:
-                    v = self._varints(data, i, ln, 4)
-                    res[1] += v[0]
-                    res[2] = v[3] if v[3] > res[2] else res[2]
-                elif kind == R.EV_DROPPED:
-                    v = self._varints(data, i, ln, 5)
-                    res[1] += v[0] + v[3]
-                    res[2] = v[4] if v[4] > res[2] else res[2]
-                elif kind != R.EV_BOOT:
-                    res[0] += 1
-            i += ln
-        return res
-
-    def _drop_oldest(self):
-        # Give up the oldest segment that holds no alert and no account (EV_THINNED,
-        # EV_DROPPED): its EV_DROPPED goes to a small intent file first, so that a cut after
-        # the remove still leaves the drop accounted for (recovery logs it).
-        segs = self.segs
-        k = 0
-        while k < len(segs) - 1 and not (segs[k][3] > 0 and segs[k][5] and not segs[k][6]):
-            k += 1
-        if k >= len(segs) - 1:
-            return False
-        sg = segs[k]
-        try:
-            n = self._records_in(sg)
-        except MemoryError:
-            n = None
-        if n is None:
-            return False
-        p = self.drop_pend
-        if p is None:
-            p = [n[0], sg[1], sg[2], n[1], n[2]]
-        else:
-            p = [
-                p[0] + n[0],
-                p[1] if p[1] < sg[1] else sg[1],
-                p[2] if p[2] > sg[2] else sg[2],
-                p[3] + n[1],
-                p[4] if p[4] > n[2] else n[2],
-            ]
-        d = self._drop_data(p)
-        fr = R.frame(R.EV_DROPPED, 0, R.event_payload(self.now, d))
-        while not self._put_file(DROP_INTENT, fr):
-            if not (self.has_reserve and self._rm(RESERVE)):  # the reserve makes room for it
-                self._count("drop_failed")
-                self._rm(DROP_INTENT)
-                return False
-            self._count("reserve_used")
-            self.has_reserve = False
-        if not self._rm(_segname(sg[0])):
-            return False
-        segs.pop(k)
-        self.drop_pend = p
-        self._count("dropped", n[0])
-        return True
-
-    def _put_file(self, name, b, times=1):
-        """Write a whole small file; False on OSError (ENOSPC). The file is closed on the
-        error path only for an OSError: nothing may stand in for a BaseException."""
-        try:
-            f = self.fs.open(name, "wb")
-        except OSError:
-            return False
-        try:
-            for _ in range(times):
-                f.write(b)
-        except OSError:
-            try:
-                f.close()
-            except OSError:
-                pass
-            return False
-        try:
-            f.close()
-        except OSError:
-            return False
-        return True
-
-    def _drop_data(self, p):
-        d = bytearray()
-        for v in p:
-            R.put_varint(d, v)
-        return d
+        storefull.make_reserve(self)
 
     # ---- appending -----------------------------------------------------------------------
     def _write(self, fr, first, last):
@@ -567,16 +373,10 @@ class Store:
             except OSError as e:
                 if not e.args or e.args[0] != 28:
                     raise
-                self._close()
-                if self._drop_oldest():
-                    continue
-                if self.has_reserve and self._rm(RESERVE):
-                    self._count("reserve_used")
-                    self.has_reserve = False
-                    continue
-                break
-        self._count("nospace")
-        return False
+                from tagcore import storefull
+
+                if not storefull.make_space(self):
+                    return False
 
     def _close(self):
         if self.file is not None:
@@ -587,41 +387,6 @@ class Store:
             except OSError:
                 pass
 
-    def _log_thinned(self):
-        # The merge's KIND_MARK already says, atomically with it, what went; this event says it
-        # in one record the server cannot miss. Logging it may roll a segment and thin again,
-        # hence the loop. Data: count, first, last seq, cumulative total (recovery compares
-        # the total with the newest mark's to log what a cut kept from being logged).
-        self.logging_thin = True
-        try:
-            while self.drop_pend:
-                d = self._drop_data(self.drop_pend)
-                self.drop_pend = None
-                seq = self.next_seq
-                self.next_seq += 1
-                fr = R.frame(R.EV_DROPPED, seq, R.event_payload(self.now, d))
-                if self._write(fr, seq, seq) and not self.drop_pend:
-                    self._rm(DROP_INTENT)
-                    self._make_reserve()  # room was made: take the reserve back if it fits
-                if not self.buf:
-                    self.buf_seq = self.next_seq
-            while self.thin_pend:
-                n, lo, hi = self.thin_pend
-                self.thin_pend = None
-                d = bytearray()
-                R.put_varint(d, n)
-                R.put_varint(d, lo)
-                R.put_varint(d, hi)
-                R.put_varint(d, self.thin_total)
-                seq = self.next_seq
-                self.next_seq += 1
-                fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
-                self._write(fr, seq, seq)
-                if not self.buf:
-                    self.buf_seq = self.next_seq
-        finally:
-            self.logging_thin = False
-
     def _flush_buf(self):
         if not self.buf:
             return True
@@ -629,6 +394,7 @@ class Store:
         ok = self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1)
         if not ok:  # no room at all: the fixes, never promised durable, go (counted)
             self._count("fixes_nospace", len(self.buf))
+            self.stuck = True  # their seqs are within max_fixes of the last synced frame
         self.buf = []
         self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
         return ok
@@ -640,13 +406,18 @@ class Store:
     def append_fix(self, fix, now):
         """Queue a fix; returns (seq, durable). A fix the store could not keep unchanged
         raises ValueError before anything changes; otherwise raises only if the filesystem
-        does."""
+        does (not for a full partition). (0, False): the partition is full, the fix is not
+        kept and has no seq."""
         err = R.fix_error(fix)
         if err is not None or not isinstance(now, int):
             raise ValueError("append_fix: " + (err or "now not an int"))
+        self.now = now
+        if self.stuck:
+            from tagcore import storefull
+
+            return storefull.append_stuck(self, fix)
         seq = self.next_seq
         self.next_seq += 1
-        self.now = now
         if not self.buf:
             self.buf_seq = seq
             self.buf_t = now
@@ -666,7 +437,9 @@ class Store:
         self._flush_buf()
 
     def append_event(self, kind, t, data=b""):
-        """Write an event (after any buffered fixes); returns (seq, True) once it is synced.
+        """Write an event (after any buffered fixes); returns (seq, True) once it is synced,
+        (seq, False) if the buffered fixes before it found no room, (0, False) if it found none
+        itself (it has no seq then; nothing is raised for a full partition).
         An event the log cannot hold as given (kind not an event kind in a byte, data not
         bytes or too long for a frame) raises ValueError before anything changes."""
         if not isinstance(kind, int) or not R.EV_FIRST <= kind <= 255:
@@ -685,9 +458,13 @@ class Store:
         ok = self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        ok = self._write(R.frame(kind, seq, p), seq, seq) and ok
-        if not self.buf:
-            self.buf_seq = self.next_seq
+        if not self._write(R.frame(kind, seq, p), seq, seq):
+            self.next_seq = seq  # never handed out: nothing says so on flash
+            self.buf_seq = seq
+            self.stuck = True
+            return 0, False
+        self.stuck = False
+        self.buf_seq = self.next_seq
         return seq, ok
 
     def durable_seq(self):
@@ -769,144 +546,12 @@ class Store:
         for k in range(len(segs) - 2):
             if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
                 try:
-                    if self._merge(k):
+                    from tagcore import storethin
+
+                    if storethin.merge(self, k):
                         return 1
                 except MemoryError:  # two segments at once did not fit: never fail the append
                     self._count("merge_nomem")
                     return -1
         self._count("full")  # nothing left to thin: a segment is given up, or the log grows
         return 0
-
-    def _thin_bytes(self, data, out):
-        """(fixes dropped, first, last dropped seq, fixes left) of one thinning pass of `data`
-        into `out` (an _Out).
-
-        Fix frames whose sequence numbers continue each other (same stride, no event between)
-        form a run: every other fix of the whole run is kept and the kept fixes are framed
-        afresh, THIN_CHUNK at a time. Small batches (5 fixes per sync at 1 fix/min) then shrink
-        as well as large ones: each frame's header and full first fix are paid per chunk,
-        not per batch. Events and undecodable frames are copied untouched."""
-        gone = 0
-        lo = hi = None
-        left = False
-        keep = []  # type: list  # kept fixes of the run not yet framed; the first has seq kseq
-        kseq = 0
-        nxt = -1  # the seq the run's next fix would have
-        st = 0  # the run's stride as written
-        n = 0  # fixes seen in the run
-        i = 0
-        end = len(data)
-        while i < end:
-            ln = R.check_frame(data, i, end)
-            if not ln:
-                i += 1
-                continue
-            recs = None
-            if data[i + 1] == R.KIND_MARK:  # superseded by the merge's new mark
-                i += ln
-                continue
-            if data[i + 1] == R.KIND_FIXES:
-                try:
-                    recs = R.frame_records(data, i, ln)
-                except ValueError:
-                    recs = None
-            if not recs:
-                if keep:
-                    left = _frame_kept(out, kseq, keep, st) or left
-                    keep = []
-                nxt = -1
-                out.put(data[i : i + ln])
-                i += ln
-                continue
-            s = data[i + R.HEADER + 1]
-            if recs[0][0] != nxt or s != st:  # a new run
-                if keep:
-                    left = _frame_kept(out, kseq, keep, st) or left
-                    keep = []
-                st = s
-                n = 0
-            for r in recs:
-                if n & 1 and st < 128:
-                    gone += 1
-                    if lo is None:
-                        lo = r[0]
-                    hi = r[0]
-                else:
-                    if not keep:
-                        kseq = r[0]
-                    keep.append(r[2])
-                    if len(keep) >= THIN_CHUNK:
-                        left = _frame_kept(out, kseq, keep, st) or left
-                        keep = []
-                n += 1
-            nxt = recs[-1][0] + s
-            i += ln
-        if keep:
-            left = _frame_kept(out, kseq, keep, st) or left
-        return gone, lo, hi, left
-
-    def _merge(self, k):
-        a = self.segs[k]
-        b = self.segs[k + 1]
-        if self.mbufs is None:
-            raise MemoryError("no merge buffers")
-        src = _Out(self.mbufs[0])
-        dst = _Out(self.mbufs[1])
-        da = self._load(_segname(a[0]))
-        if da is None:
-            return False
-        src.put(da)
-        db = self._load(_segname(b[0]))
-        if db is None:
-            return False
-        src.put(db)
-        gone = 0
-        lo = hi = None
-        room = self.seg_bytes - 32  # the mark: header, three varints and the CRC
-        while True:
-            dst.w = 0
-            g, a_lo, a_hi, left = self._thin_bytes(memoryview(src.buf)[: src.w], dst)
-            src, dst = dst, src
-            gone += g
-            if a_lo is not None:
-                lo = a_lo if lo is None or a_lo < lo else lo
-                hi = a_hi if hi is None or a_hi > hi else hi
-            if src.w <= room or not g:
-                break
-        if src.w > room:
-            a[4] = False
-            return False
-        # The account goes into the merged file itself, in the same atomic rename: the highest
-        # seq a and b covered (thinning may drop that record) and what went, not yet logged.
-        p = self.thin_pend
-        if gone:
-            if p is None:
-                p = [gone, lo, hi]
-            else:  # several merges before the record is logged: one record covers them all
-                p = [p[0] + gone, lo if lo < p[1] else p[1], hi if hi > p[2] else p[2]]
-        total = self.thin_total + gone
-        m = bytearray()
-        R.put_varint(m, total)
-        R.put_varint(m, p[1] if p else 0)
-        R.put_varint(m, p[2] if p else 0)
-        src.put(R.frame(R.KIND_MARK, b[2], m))
-        data = memoryview(src.buf)[: src.w]
-        tmp = "t" + _segname(a[0])[1:]
-        if not self._put_file(tmp, data):  # no room for the copy: the sources are intact
-            self._count("merge_failed")
-            self._rm(tmp)
-            return False
-        # Atomic on littlefs. A cut before the remove leaves b's frames at or below the mark's
-        # seq: recovery takes them for the stale copy they are and deletes it.
-        self.fs.rename(tmp, _segname(a[0]))
-        self._rm(_segname(b[0]))
-        a[2] = b[2]
-        a[3] = src.w
-        a[4] = left
-        self.segs.pop(k + 1)
-        if gone:
-            self.thinned += gone
-            self.thin_total = total
-            self._count("thinned", gone)
-            self.thin_pend = p
-        return True

@@ -720,5 +720,7 @@ def test_partition_full_of_alerts_never_raises():
     seqs = [r[0] for r in st2.read(0, 10**6)[0]]
     for s in stored:
         assert s in seqs
-    s, _ = st2.append_event(R.EV_TAMPER, 501, b"!")
-    assert s > max(stored)
+    s, d = st2.append_event(R.EV_TAMPER, 501, b"!")
+    assert (s, d) == (0, False) or s > max(stored)  # 0: not stored, and no seq handed out
+    s, d = st2.append_fix(mkfix(1, 502), 502)
+    assert (s == 0 and not d) or s > max(stored)
