@@ -248,30 +248,20 @@ def payload_ok(b, i, ln):
     return kind >= EV_FIRST and skip_varint(b, p, end) >= 0
 
 
-def seal_frame(b, i, kind, seq, n):
-    """Write the header of a frame at b[i] whose n payload bytes follow it."""
-    b[i] = MAGIC
-    b[i + 1] = kind
-    b[i + 2] = n & 0xFF
-    b[i + 3] = n >> 8
-    b[i + 4] = seq & 0xFF
-    b[i + 5] = (seq >> 8) & 0xFF
-    b[i + 6] = (seq >> 16) & 0xFF
-    b[i + 7] = (seq >> 24) & 0xFF
-
-
-def frame_crc(b, i, j):
-    # the CRC of the frame at b[i] whose payload ends at b[j]
-    return binascii.crc32(memoryview(b)[i + 1 : j]) & 0xFFFFFFFF
-
-
 def frame(kind, seq, payload):
     """A complete frame (bytes) for `payload`."""
     n = len(payload)
     b = bytearray(HEADER + n + 4)
-    seal_frame(b, 0, kind, seq, n)
+    b[0] = MAGIC
+    b[1] = kind
+    b[2] = n & 0xFF
+    b[3] = n >> 8
+    b[4] = seq & 0xFF
+    b[5] = (seq >> 8) & 0xFF
+    b[6] = (seq >> 16) & 0xFF
+    b[7] = (seq >> 24) & 0xFF
     b[HEADER : HEADER + n] = payload
-    c = frame_crc(b, 0, HEADER + n)
+    c = binascii.crc32(memoryview(b)[1 : HEADER + n]) & 0xFFFFFFFF
     b[HEADER + n] = c & 0xFF
     b[HEADER + n + 1] = (c >> 8) & 0xFF
     b[HEADER + n + 2] = (c >> 16) & 0xFF

@@ -65,6 +65,8 @@ class Store:
         rtc=None,
         reserve=0,
     ):
+        self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into (first:
+        # the largest block the store needs, taken before its own attributes fill the heap)
         self.fs = fs
         self.max_segments = max_segments
         self.seg_bytes = seg_bytes
@@ -82,7 +84,6 @@ class Store:
         self.next_seq = 1
         self.file = None
         self.thinned = 0
-        self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
         # A merge's two buffers (two segments each: its input and one thinning pass's output),
         # allocated at the first merge and kept (merges then come at every new segment); if the
         # heap cannot give them, the log grows past its budget (counted merge_nomem) until a

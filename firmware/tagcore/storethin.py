@@ -1,6 +1,8 @@
 # Thinning: the store's merge of two segments into one, keeping every other fix of each run
 # (tagcore.store imports this at its first merge: a log that never reaches its budget never
 # loads it). See docs/store.md, "Flash full: thinning".
+import binascii
+
 from tagcore import record as R
 from tagcore import store as S
 
@@ -114,6 +116,23 @@ def note_frame(st, data, i, ln, kind):
             st.dropped_hi = v[2]
 
 
+def seal_frame(b, i, kind, seq, n):
+    """Write the header of a frame at b[i] whose n payload bytes follow it."""
+    b[i] = R.MAGIC
+    b[i + 1] = kind
+    b[i + 2] = n & 0xFF
+    b[i + 3] = n >> 8
+    b[i + 4] = seq & 0xFF
+    b[i + 5] = (seq >> 8) & 0xFF
+    b[i + 6] = (seq >> 16) & 0xFF
+    b[i + 7] = (seq >> 24) & 0xFF
+
+
+def frame_crc(b, i, j):
+    # the CRC of the frame at b[i] whose payload ends at b[j]
+    return binascii.crc32(memoryview(b)[i + 1 : j]) & 0xFFFFFFFF
+
+
 class _Out:
     """Bytes written into a buffer allocated once (no growing bytearray: its reallocations
     fragment a small heap until a merge cannot find a block)."""
@@ -146,8 +165,8 @@ def _frame_kept(out, kseq, keep, st):
     out.append(len(keep))
     out.append(st * 2 if st < 128 else st)
     R.encode_fixes(keep, out)
-    R.seal_frame(out.buf, w0, R.KIND_FIXES, kseq, out.w - w0 - R.HEADER)
-    c = R.frame_crc(out.buf, w0, out.w)
+    seal_frame(out.buf, w0, R.KIND_FIXES, kseq, out.w - w0 - R.HEADER)
+    c = frame_crc(out.buf, w0, out.w)
     for _ in range(4):
         out.append(c & 0xFF)
         c >>= 8
