@@ -5,7 +5,9 @@ Run: .venv/bin/python bench/bench_store.py"""
 
 from __future__ import annotations
 
+import re
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,39 @@ def measure(interval_s: int) -> dict[str, float]:
     return {k: float(v) for k, v in (ln.split() for ln in out.strip().splitlines())}
 
 
+def holds(heap: int, fixes: int) -> bool:
+    """Whether the store with 4 KB segments and an 8-segment budget holds it over `fixes`
+    1/min fixes (thinning again and again) inside a MicroPython heap of `heap` bytes."""
+    with tempfile.TemporaryDirectory() as d:
+        out = run_micropython(
+            module="store_heap", args=(d, "8", str(fixes)), heap=heap, check=False
+        )
+    m = re.search(r"^held (\d)", out, re.M)
+    return bool(m and m.group(1) == "1")
+
+
+def smallest_heap(fixes: int, lo: int = 16 * 1024, hi: int = 512 * 1024) -> int:
+    # bisection to 2 KB (holding is monotonic in the heap, up to fragmentation luck)
+    while hi - lo > 2048:
+        mid = (lo + hi) // 2
+        if holds(mid, fixes):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def heap_figures() -> None:
+    # Reference in the same run: the heap at which the same driver runs 100 fixes (no merge),
+    # i.e. the interpreter, the modules and a Store with its buffers.
+    base = smallest_heap(100)
+    need = smallest_heap(9000)
+    print("-- heap (MicroPython unix port, 64-bit; 4 KB segments, budget 8 segments)")
+    print(f"  smallest heap, store without merges   {base / 1024:.0f} KB")
+    print(f"  smallest heap holding the budget      {need / 1024:.0f} KB (9,000 fixes at 1/min)")
+    print(f"  merges need on top                    {(need - base) / 1024:.0f} KB")
+
+
 def main() -> None:
     blocks = PARTITION // 4096
     print(f"partition {PARTITION} B = {blocks} blocks of 4 KB; {ERASE_CYCLES} erase cycles/block")
@@ -46,6 +81,7 @@ def main() -> None:
         print(f"  append (MicroPython, unix)    {m['append_us_per_fix']:.0f} us/fix")
         print(f"  recovery of the full log      {m['recovery_ms_full']:.0f} ms")
         print(f"  segments                      {m['segments']:.0f}")
+    heap_figures()
 
 
 if __name__ == "__main__":

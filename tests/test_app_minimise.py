@@ -22,7 +22,7 @@ def _zone_entry(minimise: int) -> tuple[engine.Run, runtime.LocalTag]:
 def _kinds(tag: runtime.LocalTag) -> list[int]:
     assert tag.t is not None
     tag.t.store.flush()
-    return [k for _, k, _ in tag.t.store.read(0, 100_000)]
+    return [k for _, k, _ in tag.t.store.read(0, 100_000)[0]]
 
 
 def test_minimising_keeps_zone_events_and_no_trail() -> None:

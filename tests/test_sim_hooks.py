@@ -150,7 +150,7 @@ def test_alerts_become_store_events() -> None:
     a = Alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
     lost = Alert(A_LOC_LOST, simworld.START + 9, 0, 0, 1200, (f,))
     tag._zone_alerts(simworld.START + 5, (a, lost))
-    recs = tag.store.read(0, 10)
+    recs = tag.store.read(0, 10)[0]
     kinds = [k for _, k, _ in recs]
     assert R.EV_ZONE in kinds and R.EV_LOC_LOST in kinds and R.EV_BOOT in kinds
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)

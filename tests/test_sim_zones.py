@@ -52,7 +52,7 @@ def test_entry_is_stored_decoded_and_uploaded_at_once() -> None:
     assert any(t == t_alert and ln.startswith("U ") and ln.split()[2] == "1" for t, ln in lines)
     # the record on flash is the core's EV_ZONE encoding, with the evidence inside it
     assert tag.t is not None
-    recs = tag.t.store.read(0, 10_000)  # the app acknowledged up to the last upload only
+    recs = tag.t.store.read(0, 10_000)[0]  # the app acknowledged up to the last upload only
     zone_recs = [decode_event(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
     assert all(a is not None for a in zone_recs)
     # near the zone the monitor wants a fix every fast_s (15 s) instead of the scenario's 60 s

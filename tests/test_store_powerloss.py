@@ -7,7 +7,11 @@ that every record promised durable is back once, in order, that nothing unknown 
 the sequence never repeats. In the thinning variant the log has a 4-segment budget and nothing is
 acknowledged, so merges (temporary file, rename, remove) run on littlefs while power is cut: a
 durable fix may then be missing only by thinning, events never, and the store's EV_THINNED
-records never claim more than went. Crash points are split across a few interpreter runs."""
+records account for exactly what went (recovery logs the one a cut kept from being logged). In the
+full variant a 16 KB partition fills up (a budget larger than it, no acks): the store gives up
+segments without an alert (EV_DROPPED), then its reserve, never raising anything but the cut;
+durable alerts all survive and what went is accounted for. Crash points are split across a few
+interpreter runs."""
 
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ from micropython_runner import MPY_TESTS, run_micropython
 SPLIT = 4
 
 
-@pytest.mark.parametrize("thin", [0, 1])
-@pytest.mark.parametrize("partial", [0, 1])
+# the full variant runs with torn programs only (the harder case; it has twice the ops)
+@pytest.mark.parametrize(
+    ("thin", "full", "partial"), [(0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 0, 1), (0, 1, 1)]
+)
 @pytest.mark.parametrize("part", range(SPLIT))
-def test_power_cut_at_every_op(part: int, partial: int, thin: int) -> None:
+def test_power_cut_at_every_op(part: int, partial: int, thin: int, full: int) -> None:
     out = run_micropython(
         script=MPY_TESTS / "store_powerloss.py",
-        args=(str(1 + part), "100000", str(SPLIT), str(partial), str(thin)),
+        args=(str(1 + part), "100000", str(SPLIT), str(partial), str(thin), str(full)),
         heap=2_000_000,
     )
     ops = int(re.search(r"^OPS (\d+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -37,3 +43,6 @@ def test_power_cut_at_every_op(part: int, partial: int, thin: int) -> None:
     assert checked == len(range(1 + part, ops, SPLIT))
     if thin:  # the uncut run really thinned
         assert int(re.search(r"^THINNED (\d+)", out, re.M).group(1)) > 100  # type: ignore[union-attr]
+    if full:  # the uncut run really filled the partition and gave segments up
+        assert int(re.search(r"^DROPPED (\d+)", out, re.M).group(1)) > 0  # type: ignore[union-attr]
+        assert "nospace" in out

@@ -124,7 +124,7 @@ def run_ops(st_: Store, todo) -> int:
 def test_every_batch_verifies_in_pycose_and_carries_exactly_the_store(todo, max_bytes, segs):
     s = Store(MemFs(), 800_000_000, max_segments=segs, seg_bytes=512)
     now = run_ops(s, todo)
-    expect = {r[0]: r for r in s.read(1, 100000, True)}
+    expect = {r[0]: r for r in s.read(1, 100000, True)[0]}
     c = UplinkClient(s, KID, KEY, held={2: 5, 1: 17}, max_bytes=max_bytes)
     got = {}
     ctrs = []
@@ -313,7 +313,7 @@ def test_any_interleaving_keeps_every_record_at_the_server_or_on_the_tag(todo, m
                 c.on_failure(t)
             else:
                 assert c.on_reply(t, reply) == ACKED
-        on_tag = {r[0] for r in s.read(1, 100_000, True)}
+        on_tag = {r[0] for r in s.read(1, 100_000, True)[0]}
         at_server = {q for (_, q) in d.recs}
         assert written <= on_tag | at_server, "a record is neither on the tag nor at the server"
     while c.due():

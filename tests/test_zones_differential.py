@@ -120,7 +120,7 @@ def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
     assert len(kept) >= 8
     back = [
         decode_event(kind, v[0], v[1])
-        for _, kind, v in Store(fs, now=1).read(1, limit=10_000)
+        for _, kind, v in Store(fs, now=1).read(1, limit=10_000)[0]
         if kind != R.EV_BOOT
     ]
     assert back == kept

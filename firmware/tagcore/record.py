@@ -18,6 +18,12 @@ OVERHEAD = const(12)  # header + crc
 MAX_PAYLOAD = const(65535)
 
 KIND_FIXES = const(1)
+# Store-internal frame, not a record (read() never serves it): written into a merged segment, in
+# the same atomic rename, so that thinning never hides what the segment covered or what went.
+# seq field: the highest sequence number the segment's records ever had; payload: varints T
+# (fixes thinned since the log began, cumulative), lo, hi (range thinned since the last
+# EV_THINNED). Recovery logs an EV_THINNED for T above the last logged one.
+KIND_MARK = const(2)
 # Events (kind >= EV_FIRST): every event is its own frame and durable when append returns.
 EV_FIRST = const(16)
 EV_ZONE = const(16)  # data: zone id, enter/leave
@@ -27,8 +33,18 @@ EV_LOW_BATTERY = const(19)
 EV_LOC_LOST = const(20)
 EV_LINK_LOST = const(21)
 EV_STATUS = const(22)
-EV_THINNED = const(23)  # data: count, first seq, last seq (varints) of the fixes thinned
+EV_THINNED = const(23)  # data: count, first seq, last seq, cumulative total (varints)
 EV_BOOT = const(24)
+# data: count, first seq, last seq, carried, total (varints) of segments given up when full:
+# `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
+# up with them had accounted for; `total` the highest EV_THINNED total among those.
+EV_DROPPED = const(25)
+
+
+def kept_kind(kind):
+    # Alerts: events the store never gives up to make room.
+    return kind == EV_ZONE or kind == EV_PROXIMITY or kind == EV_TAMPER or kind == EV_LOC_LOST
+
 
 # Nullable fields of a fix, in encoding order, and their bit in the presence mask.
 _NULLABLE = (4, 5, 6, 7, 8)  # alt_dm, speed_cms, course_cd, acc_dm, hdop_c
@@ -47,6 +63,26 @@ def put_varint(out, u):
         out.append((u & 0x7F) | 0x80)
         u >>= 7
     out.append(u)
+
+
+def varint_len(u):
+    n = 1
+    while u >= 0x80:
+        u >>= 7
+        n += 1
+    return n
+
+
+def skip_varint(b, i, end):
+    # Index after the varint at b[i], or -1 if it is truncated or too long; allocates nothing.
+    n = 0
+    while i < end and n < 10:
+        c = b[i]
+        i += 1
+        if not (c & 0x80):
+            return i
+        n += 1
+    return -1
 
 
 def get_varint(b, i, end):
@@ -162,6 +198,60 @@ def decode_fixes(b, i, end, count):
     if i != end:
         raise ValueError("trailing")
     return res
+
+
+def fix_error(f):
+    """None if `f` is a fix the store keeps unchanged, else why not (a short reason)."""
+    if not isinstance(f, tuple) or len(f) != 13:
+        return "not a Fix"
+    for k in range(13):
+        v = f[k]
+        if v is None and k in _NULLABLE:
+            continue
+        if not isinstance(v, int):
+            return "field " + str(k) + " not an int"
+    if not (0 <= f[9] < 128 and 0 <= f[10] < 16 and 0 <= f[11] < 4 and 0 <= f[12] < 0x10000):
+        return "sats/quality/mode/flags out of range"
+    return None
+
+
+def payload_ok(b, i, ln):
+    """True if a frame's payload decodes (checked without allocating: MemoryError is never
+    taken for damage because nothing here can raise it on a small-int payload)."""
+    kind = b[i + 1]
+    p = i + HEADER
+    end = i + ln - 4
+    if kind == KIND_FIXES:
+        if end - p < 2 or b[p + 1] < 1:
+            return False
+        count = b[p]
+        p += 2
+        mask = 0
+        for k in range(count):
+            # t, ms, lat, lon, then misc: its bits 7..11 say which nullable fields follow
+            for _ in range(4):
+                p = skip_varint(b, p, end)
+                if p < 0:
+                    return False
+            q = skip_varint(b, p, end)
+            if q < 0:
+                return False
+            m = b[p + 1] & 0x1F if q - p > 1 else 0
+            mask = m if k == 0 else mask ^ m
+            p = q
+            for j in range(5):
+                if mask & (1 << j):
+                    p = skip_varint(b, p, end)
+                    if p < 0:
+                        return False
+        return p == end
+    if kind == KIND_MARK:
+        for _ in range(3):
+            p = skip_varint(b, p, end)
+            if p < 0:
+                return False
+        return p == end
+    return kind >= EV_FIRST and skip_varint(b, p, end) >= 0
 
 
 def frame(kind, seq, payload):

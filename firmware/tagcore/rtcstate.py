@@ -7,6 +7,10 @@
 # were never promised durable.
 #
 # Layout: b"RT1" | crc32 u32 of the rest | next_seq u32 | buf_seq u32 | buf_t i32 | frame bytes
+#
+# The state is single-use: resume() spoils the magic of the bytearray it was given, and the shell
+# writes that back to RTC memory before the store hands out a seq. Bytes kept in RTC memory
+# across a watchdog reset would otherwise bring back a sequence already handed out since.
 import binascii
 
 from tagcore import record as R
@@ -36,7 +40,7 @@ def pack(store):
     b = bytearray(_HEAD + len(fr))
     b[0:3] = b"RT1"
     _put32(b, 7, store.next_seq)
-    _put32(b, 11, store.buf_seq)
+    _put32(b, 11, store.buf_seq if store.buf else store.next_seq)
     _put32(b, 15, getattr(store, "buf_t", 0))
     b[_HEAD:] = fr
     _put32(b, 3, binascii.crc32(memoryview(b)[7:]))
@@ -44,38 +48,46 @@ def pack(store):
 
 
 def unpack(b):
-    """(next_seq, buf_seq, buf_t, fixes) from RTC bytes, or None if they are not ours/damaged."""
-    try:
-        if len(b) < _HEAD or bytes(b[0:3]) != b"RT1":
-            return None
-        if binascii.crc32(memoryview(b)[7:]) & 0xFFFFFFFF != _u32(b, 3):
-            return None
-        t = _u32(b, 15)
-        if t >= 0x80000000:
-            t -= 0x100000000
-        fixes = []
-        if len(b) > _HEAD:
-            ln = R.check_frame(b, _HEAD, len(b))
-            if ln != len(b) - _HEAD:
-                return None
-            fixes = [r[2] for r in R.frame_records(b, _HEAD, ln)]
-        return _u32(b, 7), _u32(b, 11), t, fixes
-    except Exception:
+    """(next_seq, buf_seq, buf_t, fixes) from RTC bytes, or None if they are not ours/damaged.
+    Raises MemoryError if the fixes do not fit the heap (that is not damage)."""
+    if len(b) < _HEAD or bytes(b[0:3]) != b"RT1":
         return None
+    if binascii.crc32(memoryview(b)[7:]) & 0xFFFFFFFF != _u32(b, 3):
+        return None
+    t = _u32(b, 15)
+    if t >= 0x80000000:
+        t -= 0x100000000
+    fixes = []
+    if len(b) > _HEAD:
+        ln = R.check_frame(b, _HEAD, len(b))
+        if ln != len(b) - _HEAD or b[_HEAD + 1] != R.KIND_FIXES or not R.payload_ok(b, _HEAD, ln):
+            return None
+        fixes = [r[2] for r in R.frame_records(b, _HEAD, ln)]
+    return _u32(b, 7), _u32(b, 11), t, fixes
 
 
 def resume(store, b):
-    """Called by Store.recover after a deep-sleep wake (Store(fs, now, rtc=bytes)): restore the
-    RAM buffer and sequence. True if the RTC state was valid and consistent with the log."""
-    st = unpack(b)
+    """Called by Store.recover after a deep-sleep wake (Store(fs, now, rtc=bytearray)): restore
+    the RAM buffer and sequence. True if the RTC state was valid and consistent with the log;
+    then `b` is spoilt in place (single use: write it back to RTC memory). Read-only bytes are
+    refused: they could not be spoilt, so they could be resumed twice."""
+    if not isinstance(b, bytearray):
+        store._count("rtc_readonly")
+        return False
+    try:
+        st = unpack(b)
+    except MemoryError:
+        store._count("rtc_nomem")
+        return False
     if st is None:
         return False
     next_seq, buf_seq, buf_t, fixes = st
     if buf_seq <= store.durable_seq() or next_seq != buf_seq + len(fixes) or store.buf:
         return False  # stale: flash moved on since this was saved
+    b[0] = 0
     store.next_seq = next_seq
+    store.buf_seq = buf_seq
     if fixes:
         store.buf = fixes
-        store.buf_seq = buf_seq
         store.buf_t = buf_t
     return True

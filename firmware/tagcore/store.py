@@ -15,7 +15,15 @@ from tagcore.compat import const
 SEG_BYTES = const(4096)  # one littlefs block on the ESP32
 MAX_FIXES = const(32)
 MAX_AGE = const(300)
-THIN_CHUNK = const(64)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
+THIN_CHUNK = const(32)  # fixes per frame when thinning re-frames a run (bounds RAM on the ESP32)
+
+# read()'s failure: it stopped at a segment it could not read, or could not decode for lack of
+# memory (never taken for damage: the caller retries later).
+READ_UNREADABLE = "unreadable"
+READ_NOMEM = "nomem"
+
+RESERVE = "r"  # a file of `reserve` bytes given up when the partition is full
+DROP_INTENT = "d"  # the EV_DROPPED of a segment being given up, until it is logged
 
 
 class OsFs:
@@ -40,13 +48,6 @@ class OsFs:
         self.os.rename(self.root + "/" + a, self.root + "/" + b)
 
 
-def _frame_kept(out, kseq, keep, st):
-    # Frame the fixes a thinning pass kept: every other fix of a run with stride st, so the kept
-    # ones are st * 2 apart (a run at stride >= 128 is not thinned). True if more than one.
-    out.extend(R.fixes_frame(kseq, keep, st * 2 if st < 128 else st))
-    return len(keep) > 1
-
-
 def _segname(n):
     s = str(n)
     return "s" + "0" * (8 - len(s)) + s
@@ -62,12 +63,20 @@ class Store:
         max_fixes=MAX_FIXES,
         max_age=MAX_AGE,
         rtc=None,
+        reserve=0,
     ):
+        self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into (first:
+        # the largest block the store needs, taken before its own attributes fill the heap)
         self.fs = fs
         self.max_segments = max_segments
         self.seg_bytes = seg_bytes
         self.max_fixes = max_fixes
         self.max_age = max_age
+        self.reserve = reserve
+        self.has_reserve = False
+        self.stuck = False  # the last write found no room: seqs only with a synced frame
+        self.drop_pend = None  # [count, first, last seq] given up but not yet logged
+        self.dropped_hi = 0  # while scanning: the highest seq an EV_DROPPED on flash gave up
         self.counts = {}
         self.segs = []  # [segno, first_seq, last_seq, size, has_fixes]
         self.buf = []  # buffered fixes, seqs next_durable..
@@ -75,8 +84,17 @@ class Store:
         self.next_seq = 1
         self.file = None
         self.thinned = 0
-        self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into
+        # A merge's two buffers (two segments each: its input and one thinning pass's output),
+        # allocated at the first merge and kept (merges then come at every new segment); if the
+        # heap cannot give them, the log grows past its budget (counted merge_nomem) until a
+        # later merge can. Not at start-up: a tag that never fills its log never pays for them.
+        self.mbufs = None  # type: tuple | None
         self.thin_pend = None  # [count, first, last seq] thinned but not yet logged
+        self.thin_total = 0  # fixes thinned since the log began (recovery reads it back)
+        self.mark = [0, 0, 0]  # while scanning: the newest KIND_MARK [total thinned, lo, hi]
+        self.logged = 0  # while scanning: the highest total an EV_THINNED on flash says
+        self.tail_bad = 0  # while scanning: damaged bytes after the last frame taken
+        self.junk = False  # set by _step: the bytes it skips are damage
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
         self.recover(now, rtc)
@@ -84,56 +102,127 @@ class Store:
     def _count(self, k, n=1):
         self.counts[k] = self.counts.get(k, 0) + n
 
-    # ---- recovery ------------------------------------------------------------------------
-    def _scan(self, data, last):
-        """Valid frames of one segment's bytes: (offsets list, last seq, has_fixes, clean)."""
+    # ---- scanning ------------------------------------------------------------------------
+    def _step(self, data, i, end, last):
+        """How to move over data[i:] given the last seq taken so far: ln > 0, a frame to take
+        (a record frame with a new seq, or a KIND_MARK); -n, skip n bytes (self.junk says
+        whether they are damage or a valid frame already seen, such as a merge's stale copy).
+        Scan and read() both walk segments with this, so read() serves exactly what the scan
+        indexed."""
+        ln = R.check_frame(data, i, end)
+        if ln:
+            if R.payload_ok(data, i, ln):
+                s = R.frame_seq(data, i)
+                if s > last or (data[i + 1] == R.KIND_MARK and s == last):
+                    return ln
+                self.junk = False
+                return -ln
+            self._count("bad_frame")
+        self.junk = True
+        if data[i] == R.MAGIC and end - i >= R.OVERHEAD:
+            # A damaged frame whose declared length ends at the segment's end or at a valid
+            # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
+            # that must not be taken for a record, whose seq would hide every later one.
+            j = i + R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
+            if j == end or (j < end and self._valid_at(data, j, end)):
+                return i - j
+        return -1
+
+    def _valid_at(self, data, j, end):
+        ln = R.check_frame(data, j, end)
+        return ln > 0 and R.payload_ok(data, j, ln)
+
+    def _scan(self, n, data, last):
+        """Index segment n's bytes: appends its entry to self.segs if it holds frames we take.
+        Returns (taken, last seq, damaged bytes)."""
         i = 0
         end = len(data)
-        offs = []
+        first = -1
         fixes = False
-        clean = True
+        junk = 0
+        stale = False
+        taken = False
+        kept = False
         while i < end:
-            ln = R.check_frame(data, i, end)
-            if ln:
-                s = R.frame_seq(data, i)
-                try:
-                    R.frame_records(data, i, ln)
-                    ok = s > last
-                except Exception:
-                    ok = False
-                if ok:
-                    offs.append(i)
-                    last = R.frame_last_seq(data, i)
-                    if data[i + 1] == R.KIND_FIXES:
-                        fixes = True
-                    i += ln
-                    continue
-                self._count("bad_frame")
-            clean = False
-            i += 1  # resync: look for the next valid frame
-        return offs, last, fixes, clean
+            ln = self._step(data, i, end, last)
+            if ln < 0:
+                if self.junk:
+                    junk -= ln
+                    self.tail_bad -= ln
+                else:
+                    self._count("stale_frame")
+                    stale = True
+                i -= ln
+                continue
+            kind = data[i + 1]
+            taken = True
+            self.tail_bad = 0
+            if kind == R.KIND_MARK:
+                last = R.frame_seq(data, i)
+                self._note(data, i, ln, kind)
+            else:
+                if first < 0:
+                    first = R.frame_seq(data, i)
+                last = R.frame_last_seq(data, i)
+                if kind == R.KIND_FIXES:
+                    fixes = True
+                elif R.kept_kind(kind):
+                    kept = True
+                elif kind == R.EV_THINNED or kind == R.EV_DROPPED:
+                    self._note(data, i, ln, kind)
+            i += ln
+        if taken:
+            if first < 0:
+                first = last + 1
+            # seg entry: number, first and last seq, size, holds fixes, clean (nothing but
+            # frames we take: only clean segments are merged or appended to)
+            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
+        return taken, last, junk
+
+    def _note(self, data, i, ln, kind):
+        from tagcore import storethin
+
+        storethin.note_frame(self, data, i, ln, kind)
+
+    def _log_thinned(self):
+        from tagcore import storethin
+
+        storethin.log_accounts(self)
+
+    def _put_file(self, name, b, times=1):
+        from tagcore import storethin
+
+        return storethin.put_file(self, name, b, times)
 
     def _load(self, name):
         """Segment `name`'s bytes in the store's own read buffer (valid until the next _load),
-        or None if it cannot be read. The buffer is allocated once at start-up: a segment-sized
-        allocation per read can fail on a fragmented ESP32 heap, and a failed read must never be
-        taken for an empty segment."""
+        or None if it cannot be read (OSError, counted). The buffer is allocated once at
+        start-up: a segment-sized allocation per read can fail on a fragmented ESP32 heap, and
+        a failed read must never be taken for an empty segment. MemoryError is left to the
+        caller: out of memory is never damage."""
         try:
             f = self.fs.open(name, "rb")
-            try:
-                b = self.rbuf
-                n = f.readinto(b) or 0
-                if n == len(b):  # longer than a segment should be (damage): take all of it
-                    rest = f.read()
-                    if rest:
-                        return bytes(b) + rest
-                return memoryview(b)[:n]
-            finally:
-                f.close()
-        except Exception:
+        except OSError:
             self._count("unreadable")
             return None
+        try:
+            b = self.rbuf
+            n = f.readinto(b) or 0
+            rest = f.read() if n == len(b) else None  # longer than a segment should be
+        except OSError:
+            self._count("unreadable")
+            rest = b = None
+        try:
+            f.close()
+        except OSError:
+            pass
+        if b is None:
+            return None
+        if rest:  # damage made it long: take all of it
+            return bytes(b) + rest
+        return memoryview(b)[:n]
 
+    # ---- recovery ------------------------------------------------------------------------
     def recover(self, now, rtc=None):
         """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.rtcstate bytes)
         restores the RAM buffer and sequence; otherwise (power-on, bad RTC state) an EV_BOOT
@@ -142,15 +231,23 @@ class Store:
         if self.file is not None:
             try:
                 self.file.close()
-            except Exception:
+            except OSError:
                 pass
         self.file = None
         self.segs = []
         self.buf = []
+        self.thin_pend = None
+        self.drop_pend = None
+        self.dropped_hi = 0
+        self.has_reserve = False
+        self.mark = [0, 0, 0]
+        self.logged = 0
+        self.tail_bad = 0
         nums = []
         try:
             names = self.fs.listdir()
-        except Exception:
+        except OSError:
+            self._count("unreadable")
             names = []
         for name in names:
             if len(name) == 9 and name[0] == "s":
@@ -158,39 +255,63 @@ class Store:
                     nums.append(int(name[1:]))
                 except ValueError:
                     pass
-            elif name[0:1] == "t":  # an unfinished thinning rewrite
+            elif name[0:1] == "t":  # an unfinished merge: its sources are still there
                 self._rm(name)
+            elif name == RESERVE:
+                self.has_reserve = True
         nums.sort()
         last = 0
-        unread = 0  # unreadable segments after the last one that held frames
-        self.cur_clean = True
+        unread = 0  # segments of unknown contents after the last one that held frames
+        self.cur_no = (nums[-1] + 1) if nums else 0  # never append after bytes not taken
         for n in nums:
-            data = self._load(_segname(n))
+            try:
+                data = self._load(_segname(n))
+            except MemoryError:
+                self._count("nomem")
+                data = None
             if data is None:
-                # Contents unknown: keep the file (never delete what could not be read) and
-                # leave it out of the index; the next boot tries again.
+                # Contents unknown: keep the file (never delete what could not be read); its
+                # place in the index is a hole that read() reports and ack() never passes.
+                self.segs.append([n, last + 1, last, -1, False, False, True])
                 unread += 1
-                self.cur_clean = False
                 continue
-            offs, nlast, fixes, clean = self._scan(data, last)
-            self.cur_clean = clean
-            if offs:
-                self.segs.append([n, R.frame_seq(data, offs[0]), nlast, len(data), fixes])
+            taken, nlast, junk = self._scan(n, data, last)
+            if taken:
                 last = nlast
                 unread = 0
-            elif n != nums[-1]:
+                if n == nums[-1] and self.segs[-1][5]:
+                    self.cur_no = n
+            elif junk:
+                self._count("damaged_kept")  # evidence: kept on flash, out of the index
+            else:  # empty, or only frames already seen (a merge's stale source): no loss
                 self._rm(_segname(n))
-            else:
-                self.segs.append([n, last + 1, last, len(data), False])
-        self.cur_no = nums[-1] if nums else 0
+                if n == nums[-1]:
+                    self.cur_no = n
         # Up to max_fixes seqs (buffered fixes, an event in flight) may have been handed out
         # after the last synced frame, which is at least the previous run's EV_BOOT: skip them.
-        # An unreadable segment newer than that may hold later seqs: skip as many as it could
-        # (a record takes at least a byte, a thinned one at most 254 seqs).
-        self.next_seq = last + 1 + self.max_fixes + unread * self.seg_bytes * 254
+        # Bytes of unknown contents after it (an unreadable segment, a damaged tail) may hold
+        # later seqs: skip as many as they could (a record takes at least a byte, a thinned
+        # one at most 254 seqs). A merge's KIND_MARK keeps `last` at the highest seq its
+        # sources had, even when thinning dropped that record.
+        bad = self.tail_bad + unread * self.seg_bytes
+        self.next_seq = last + 1 + self.max_fixes + bad * 254
         self.buf_seq = self.next_seq
-        if not self.cur_clean:
-            self.cur_no += 1  # never append after damaged bytes
+        for k in range(len(self.segs) - 1, -1, -1):
+            sg = self.segs[k]
+            if sg[3] < 0:  # a hole holds seqs below the next segment's first
+                nxt = self.segs[k + 1][1] if k + 1 < len(self.segs) else self.next_seq
+                sg[2] = nxt - 1
+        self.thin_total = self.mark[0] if self.mark[0] > self.logged else self.logged
+        if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
+            self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
+        if DROP_INTENT in names:
+            from tagcore import storefull
+
+            storefull.read_intent(self)
+        if self.thin_pend or self.drop_pend:
+            self._log_thinned()
+        if self.reserve > 0 and not self.has_reserve:
+            self._make_reserve()
         self.boot_seq = 0
         if rtc is not None:
             from tagcore import rtcstate
@@ -204,81 +325,113 @@ class Store:
     def _rm(self, name):
         try:
             self.fs.remove(name)
-        except Exception:
+            return True
+        except OSError:
             self._count("remove_failed")
+            return False
+
+    def _make_reserve(self):
+        from tagcore import storefull
+
+        storefull.make_reserve(self)
 
     # ---- appending -----------------------------------------------------------------------
-    def _write(self, fr, first, last, fixes):
-        cur = self.segs[-1] if self.segs else [-1, 0, 0, 0, False]
-        if cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
+    def _write(self, fr, first, last):
+        cur = self.segs[-1] if self.segs else None
+        if cur is None or cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
             if self.file is not None:
                 self.file.close()
                 self.file = None
-            if cur[0] == self.cur_no:
-                self.cur_no += 1  # the current segment is full
-            cur = [self.cur_no, first, first - 1, 0, False]
+            if cur is not None and cur[0] >= self.cur_no:
+                self.cur_no = cur[0] + 1  # the current segment is full
+            cur = [self.cur_no, first, first - 1, 0, False, True, False]
             self.segs.append(cur)
-            while len(self.segs) > self.max_segments and self._make_room():
+            while len(self.segs) > self.max_segments and self._make_room() > 0:
                 pass
-        if self.file is None:
-            self.file = self.fs.open(_segname(cur[0]), "ab")
-        self.file.write(fr)
-        self.file.flush()
+        if not self._append(cur, fr):
+            return False
         cur[2] = last
         cur[3] += len(fr)
-        if fixes:
+        if fr[1] == R.KIND_FIXES:
             cur[4] = True
-        if self.thin_pend and not self.logging_thin:
+        elif R.kept_kind(fr[1]):
+            cur[6] = True
+        if (self.thin_pend or self.drop_pend) and not self.logging_thin:
             self._log_thinned()
+        return True
 
-    def _log_thinned(self):
-        # The merged frames' doubled strides already say which fixes went (atomically with the
-        # merge); this event says it in one record the server cannot miss. Logging it may roll
-        # a segment and thin again, hence the loop.
-        self.logging_thin = True
-        try:
-            while self.thin_pend:
-                n, lo, hi = self.thin_pend
-                self.thin_pend = None
-                d = bytearray()
-                R.put_varint(d, n)
-                R.put_varint(d, lo)
-                R.put_varint(d, hi)
-                seq = self.next_seq
-                self.next_seq += 1
-                fr = R.frame(R.EV_THINNED, seq, R.event_payload(self.now, d))
-                self._write(fr, seq, seq, False)
-        finally:
-            self.logging_thin = False
+    def _append(self, cur, fr):
+        # One synced write. A full partition (ENOSPC) gives up the oldest segment without an
+        # alert, else the reserve file, and tries again; if nothing is left to give, the frame
+        # is not stored (counted "nospace") and the caller is told: never raised.
+        while True:
+            try:
+                if self.file is None:
+                    self.file = self.fs.open(_segname(cur[0]), "ab")
+                self.file.write(fr)
+                self.file.flush()
+                return True
+            except OSError as e:
+                if not e.args or e.args[0] != 28:
+                    raise
+                from tagcore import storefull
+
+                if not storefull.make_space(self):
+                    return False
+
+    def _close(self):
+        if self.file is not None:
+            f = self.file
+            self.file = None
+            try:
+                f.close()
+            except OSError:
+                pass
 
     def _flush_buf(self):
         if not self.buf:
-            return
+            return True
         fr = R.fixes_frame(self.buf_seq, self.buf)
-        self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1, True)
+        ok = self._write(fr, self.buf_seq, self.buf_seq + len(self.buf) - 1)
+        if not ok:  # no room at all: the fixes, never promised durable, go (counted)
+            self._count("fixes_nospace", len(self.buf))
+            self.stuck = True  # their seqs are within max_fixes of the last synced frame
         self.buf = []
         self.buf_seq = self.next_seq  # past the fixes and any EV_THINNED logged with them
+        return ok
+
+    def _due(self, now):
+        # the age bound; a clock that went backwards cannot say how long the fixes waited
+        return now - self.buf_t >= self.max_age or now < self.buf_t
 
     def append_fix(self, fix, now):
-        """Queue a fix; returns (seq, durable). Raises only if the filesystem does."""
+        """Queue a fix; returns (seq, durable). A fix the store could not keep unchanged
+        raises ValueError before anything changes; otherwise raises only if the filesystem
+        does (not for a full partition). (0, False): the partition is full, the fix is not
+        kept and has no seq."""
+        err = R.fix_error(fix)
+        if err is not None or not isinstance(now, int):
+            raise ValueError("append_fix: " + (err or "now not an int"))
+        self.now = now
+        if self.stuck:
+            from tagcore import storefull
+
+            return storefull.append_stuck(self, fix)
         seq = self.next_seq
         self.next_seq += 1
-        self.now = now
         if not self.buf:
             self.buf_seq = seq
             self.buf_t = now
         self.buf.append(fix)
-        if len(self.buf) >= self.max_fixes or now - self.buf_t >= self.max_age:
-            self._flush_buf()
-            return seq, True
+        if len(self.buf) >= self.max_fixes or self._due(now):
+            return seq, self._flush_buf()
         return seq, False
 
     def tick(self, now):
         """Flush buffered fixes whose age bound has passed; True if something was written."""
         self.now = now
-        if self.buf and now - self.buf_t >= self.max_age:
-            self._flush_buf()
-            return True
+        if self.buf and self._due(now):
+            return self._flush_buf()
         return False
 
     def flush(self):
@@ -289,14 +442,35 @@ class Store:
         return self.buf_t + self.max_age if self.buf else None
 
     def append_event(self, kind, t, data=b""):
-        """Write an event (after any buffered fixes); returns (seq, True) once it is synced."""
+        """Write an event (after any buffered fixes); returns (seq, True) once it is synced,
+        (seq, False) if the buffered fixes before it found no room, (0, False) if it found none
+        itself (it has no seq then; nothing is raised for a full partition).
+        An event the log cannot hold as given (kind not an event kind in a byte, data not
+        bytes or too long for a frame) raises ValueError before anything changes."""
+        if not isinstance(kind, int) or not R.EV_FIRST <= kind <= 255:
+            raise ValueError("append_event: kind must be in 16..255")
+        if kind == R.EV_THINNED or kind == R.EV_DROPPED:
+            raise ValueError("append_event: the store's own account kinds")
+        if not isinstance(t, int) or not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ValueError("append_event: t must be an int and data bytes")
+        # A frame must fit a segment: one the store could not read back into its segment
+        # buffer would stall every later read on a small heap.
+        n = R.varint_len(R.zz(t)) + len(data)
+        if n > R.MAX_PAYLOAD or n + R.OVERHEAD > self.seg_bytes:
+            raise ValueError("append_event: data too long")
+        p = R.event_payload(t, data)
         self.now = t
-        self._flush_buf()
+        ok = self._flush_buf()
         seq = self.next_seq
         self.next_seq += 1
-        self._write(R.frame(kind, seq, R.event_payload(t, data)), seq, seq, False)
+        if not self._write(R.frame(kind, seq, p), seq, seq):
+            self.next_seq = seq  # never handed out: nothing says so on flash
+            self.buf_seq = seq
+            self.stuck = True
+            return 0, False
+        self.stuck = False
         self.buf_seq = self.next_seq
-        return seq, True
+        return seq, ok
 
     def durable_seq(self):
         """Highest sequence number on flash (0 if none)."""
@@ -309,7 +483,12 @@ class Store:
             return self.buf[-1].t
         for k in range(len(self.segs) - 1, -1, -1):
             sg = self.segs[k]
-            data = self._load(_segname(sg[0])) if sg[4] else None
+            if sg[3] < 0 or not sg[4]:  # unreadable, or no fixes in it
+                continue
+            try:
+                data = self._load(_segname(sg[0]))
+            except MemoryError:  # the floor stays where it is: never a reason to fail a boot
+                return None
             if data is None:
                 continue
             t = None
@@ -324,7 +503,7 @@ class Store:
                     try:
                         for r in R.frame_records(data, i, ln):
                             t = r[2].t
-                    except Exception:
+                    except (ValueError, MemoryError):  # a frame it cannot decode: the one before
                         pass
                 i += ln
             if t is not None:
@@ -333,53 +512,65 @@ class Store:
 
     # ---- reading and acknowledging ----------------------------------------------------------
     def read(self, from_seq, limit=64, include_buffer=False):
-        """Up to `limit` records with seq >= from_seq, in order: (seq, kind, Fix | (t, data)).
-        Fewer than `limit` are returned when the log ends, or early when the heap runs short
-        (counted `read_nomem`); a segment that cannot be read is skipped (`unreadable`)."""
+        """(records, failure): up to `limit` records with seq >= from_seq, in order, each
+        (seq, kind, Fix | (t, data)); failure is None, or READ_UNREADABLE / READ_NOMEM when
+        the read stopped at a segment it could not read or decode for lack of memory. The
+        records returned always precede what could not be read: acknowledging the last one
+        never deletes a record that was not served."""
         out = []  # type: list
         for sg in self.segs:
             if sg[2] < from_seq or sg[3] == 0:
                 continue
-            data = self._load(_segname(sg[0]))
+            if sg[3] < 0:
+                return out, READ_UNREADABLE
+            try:
+                data = self._load(_segname(sg[0]))
+            except MemoryError:
+                self._count("read_nomem")
+                return out, READ_NOMEM
             if data is None:
-                continue  # counted; the caller must not acknowledge past what it did not get
+                return out, READ_UNREADABLE
             i = 0
             end = len(data)
-            while i < end and len(out) < limit:
-                ln = R.check_frame(data, i, end)
-                if not ln:
-                    i += 1
+            last = sg[1] - 1
+            while i < end:
+                ln = self._step(data, i, end, last)
+                if ln < 0:
+                    i -= ln
                     continue
-                if R.frame_last_seq(data, i) < from_seq:  # wholly before: no need to decode
+                if data[i + 1] == R.KIND_MARK:
+                    last = R.frame_seq(data, i)
                     i += ln
                     continue
-                try:
-                    recs = R.frame_records(data, i, ln)
-                except MemoryError:
-                    # Not damage: the heap is short. Stop here, so that what is returned is
-                    # every record from from_seq on up to its last (the uplink relies on it).
-                    self._count("read_nomem")
-                    return out
-                except Exception:
-                    recs = []
-                for r in recs:
-                    if r[0] >= from_seq and len(out) < limit and (not out or r[0] > out[-1][0]):
-                        out.append(r)
+                last = R.frame_last_seq(data, i)
+                if last >= from_seq:
+                    try:
+                        recs = R.frame_records(data, i, ln)
+                    except MemoryError:
+                        self._count("read_nomem")
+                        return out, READ_NOMEM
+                    for r in recs:
+                        if r[0] >= from_seq:
+                            if len(out) >= limit:
+                                return out, None
+                            out.append(r)
                 i += ln
-            if len(out) >= limit:
-                return out
         if include_buffer:
             for k in range(len(self.buf)):
                 s = self.buf_seq + k
                 if s >= from_seq and len(out) < limit:
                     out.append((s, R.KIND_FIXES, self.buf[k]))
-        return out
+        return out, None
 
     def ack(self, seq):
         """The server has everything up to `seq`: delete the segments wholly at or below it
-        (never the newest, which carries the sequence across reboots). Returns how many."""
+        (never the newest, which carries the sequence across reboots, and never past a
+        segment that could not be read). Returns how many. A seq never handed out raises
+        ValueError before anything changes."""
+        if not isinstance(seq, int) or seq < 0 or seq >= self.next_seq:
+            raise ValueError("ack: seq never issued")
         n = 0
-        while len(self.segs) > 1 and self.segs[0][2] <= seq:
+        while len(self.segs) > 1 and self.segs[0][2] <= seq and self.segs[0][3] >= 0:
             self._rm(_segname(self.segs.pop(0)[0]))
             n += 1
         return n
@@ -388,127 +579,18 @@ class Store:
     def _make_room(self):
         # Merge the two oldest adjacent segments that hold fixes into one, keeping every other
         # fix of each batch (repeatedly if needed); events are copied untouched.
+        # Only clean segments (nothing but frames taken) are merged: damaged bytes stay where
+        # they are, out of the index but on flash.
         segs = self.segs
         for k in range(len(segs) - 2):
-            if segs[k][4] and segs[k + 1][4]:
+            if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
                 try:
-                    if self._merge(k):
-                        return True
+                    from tagcore import storethin
+
+                    if storethin.merge(self, k):
+                        return 1
                 except MemoryError:  # two segments at once did not fit: never fail the append
                     self._count("merge_nomem")
-                    return False
-        self._count("full")  # only events left: they are kept, the log grows past its budget
-        return False
-
-    def _thin_bytes(self, data):
-        """(new bytes, fixes dropped, first, last dropped seq, fixes left) of one thinning pass.
-
-        Fix frames whose sequence numbers continue each other (same stride, no event between)
-        form a run: every other fix of the whole run is kept and the kept fixes are framed
-        afresh, THIN_CHUNK at a time. Small batches (5 fixes per sync at 1 fix/min) then shrink
-        as well as large ones: each frame's header and full first fix are paid per chunk,
-        not per batch. Events and undecodable frames are copied untouched."""
-        out = bytearray()
-        gone = 0
-        lo = hi = None
-        left = False
-        keep = []  # type: list  # kept fixes of the run not yet framed; the first has seq kseq
-        kseq = 0
-        nxt = -1  # the seq the run's next fix would have
-        st = 0  # the run's stride as written
-        n = 0  # fixes seen in the run
-        i = 0
-        end = len(data)
-        while i < end:
-            ln = R.check_frame(data, i, end)
-            if not ln:
-                i += 1
-                continue
-            recs = None
-            if data[i + 1] == R.KIND_FIXES:
-                try:
-                    recs = R.frame_records(data, i, ln)
-                except Exception:
-                    recs = None
-            if not recs:
-                if keep:
-                    left = _frame_kept(out, kseq, keep, st) or left
-                    keep = []
-                nxt = -1
-                out.extend(data[i : i + ln])
-                i += ln
-                continue
-            s = data[i + R.HEADER + 1]
-            if recs[0][0] != nxt or s != st:  # a new run
-                if keep:
-                    left = _frame_kept(out, kseq, keep, st) or left
-                    keep = []
-                st = s
-                n = 0
-            for r in recs:
-                if n & 1 and st < 128:
-                    gone += 1
-                    if lo is None:
-                        lo = r[0]
-                    hi = r[0]
-                else:
-                    if not keep:
-                        kseq = r[0]
-                    keep.append(r[2])
-                    if len(keep) >= THIN_CHUNK:
-                        left = _frame_kept(out, kseq, keep, st) or left
-                        keep = []
-                n += 1
-            nxt = recs[-1][0] + s
-            i += ln
-        if keep:
-            left = _frame_kept(out, kseq, keep, st) or left
-        return out, gone, lo, hi, left
-
-    def _merge(self, k):
-        a = self.segs[k]
-        b = self.segs[k + 1]
-        da = self._load(_segname(a[0]))
-        if da is None:
-            return False
-        data = bytearray(da)
-        db = self._load(_segname(b[0]))
-        if db is None:
-            return False
-        data.extend(db)
-        gone = 0
-        lo = hi = None
-        while True:
-            data, g, a_lo, a_hi, left = self._thin_bytes(data)
-            gone += g
-            if a_lo is not None:
-                lo = a_lo if lo is None or a_lo < lo else lo
-                hi = a_hi if hi is None or a_hi > hi else hi
-            if len(data) <= self.seg_bytes or not g:
-                break
-        if len(data) > self.seg_bytes:
-            a[4] = False
-            return False
-        tmp = "t" + _segname(a[0])[1:]
-        f = self.fs.open(tmp, "wb")
-        f.write(data)
-        f.close()
-        # Atomic on littlefs. A cut before the remove leaves b's frames behind a's new last seq:
-        # recovery skips them as already seen and deletes the emptied segment.
-        self.fs.rename(tmp, _segname(a[0]))
-        self._rm(_segname(b[0]))
-        a[2] = b[2]
-        a[3] = len(data)
-        a[4] = left
-        self.segs.pop(k + 1)
-        if gone:
-            self.thinned += gone
-            self._count("thinned", gone)
-            p = self.thin_pend
-            if p is None:
-                self.thin_pend = [gone, lo, hi]
-            else:  # several merges before the record is logged: one record covers them all
-                p[0] += gone
-                p[1] = lo if lo < p[1] else p[1]
-                p[2] = hi if hi > p[2] else p[2]
-        return True
+                    return -1
+        self._count("full")  # nothing left to thin: a segment is given up, or the log grows
+        return 0

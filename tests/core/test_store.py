@@ -1,6 +1,8 @@
 # The store on an in-memory filesystem (both runtimes). MemFs can cut the power after a given
 # number of written bytes: the write in progress keeps only its prefix (a torn tail), as on a
 # plain file system without littlefs's atomic sync.
+import gc
+
 from tagcore import record as R
 from tagcore.fix import Fix
 from tagcore.store import Store
@@ -39,6 +41,8 @@ class MemFile:
     def write(self, b):
         fs = self.fs
         n = len(b)
+        if fs.cap is not None and sum(len(v) for v in fs.files.values()) + n > fs.cap:
+            raise OSError(28)  # ENOSPC: nothing written (littlefs keeps the last synced state)
         if fs.budget is not None:
             if fs.budget < n:
                 fs.files[self.name].extend(b[: fs.budget])
@@ -57,10 +61,11 @@ class MemFile:
 
 
 class MemFs:
-    def __init__(self, budget=None):
+    def __init__(self, budget=None, cap=None):
         self.files = {}
         self.budget = budget
         self.writes = 0
+        self.cap = cap  # partition size in bytes (None: unlimited)
 
     def listdir(self):
         return list(self.files)
@@ -69,6 +74,8 @@ class MemFs:
         return MemFile(self, name, mode)
 
     def remove(self, name):
+        if name not in self.files:
+            raise OSError(2)
         del self.files[name]
 
     def rename(self, a, b):
@@ -140,12 +147,12 @@ def test_durability_bounds_and_read():
     seqs.append(seq)
     eseq, d = st.append_event(R.EV_LOW_BATTERY, 140, b"\x07")
     assert d and eseq > seqs[-1]
-    recs = st.read(seqs[0])
+    recs = st.read(seqs[0])[0]
     assert [r[0] for r in recs] == seqs + [eseq]  # noqa: RUF005
     assert recs[2][2] == mkfix(2, 102)
     # a reset: recovery finds the same records and carries the sequence on
     st2 = Store(fs, 200, max_fixes=4, max_age=30)
-    assert [r[0] for r in st2.read(seqs[0]) if r[1] != R.EV_BOOT] == seqs + [eseq]  # noqa: RUF005
+    assert [r[0] for r in st2.read(seqs[0])[0] if r[1] != R.EV_BOOT] == seqs + [eseq]  # noqa: RUF005
     s, _ = st2.append_fix(mkfix(9, 201), 201)
     assert s > eseq
 
@@ -165,10 +172,10 @@ def test_ack_truncates_whole_segments():
     mid = st.segs[3][2]
     assert st.ack(mid) == 4
     assert len(fs.files) == n - 4
-    recs = st.read(0, 1000)
+    recs = st.read(0, 1000)[0]
     assert recs[0][0] == mid + 1 and recs[-1][0] == st.durable_seq()
     before = len(st.segs)
-    assert st.ack(10**9) == before - 1
+    assert st.ack(st.next_seq - 1) == before - 1  # everything issued (10**9 was never issued)
     assert len(fs.files) == 1  # the newest segment always stays: it carries the sequence
     st2 = Store(fs, t)
     assert st2.boot_seq > st.durable_seq()
@@ -212,7 +219,7 @@ def test_torn_tail_every_byte():
             pass
         fs.budget = None
         st = Store(fs, 1)
-        got = st.read(0, 1000)
+        got = st.read(0, 1000)[0]
         prev = 0
         for seq, kind, val in got:
             assert seq > prev
@@ -230,7 +237,7 @@ def test_torn_tail_every_byte():
         assert st.boot_seq > top
         # the store keeps working after recovery
         s, d = st.append_event(R.EV_STATUS, 2, b"")
-        assert Store(fs, 3).read(s, 10)[0][0] == s
+        assert Store(fs, 3).read(s, 10)[0][0][0] == s
         checked += 1
         budget += 1
     assert checked > 300
@@ -241,12 +248,12 @@ def test_recovery_survives_garbage():
     st = Store(fs, 0, max_fixes=2)
     for k in range(6):
         st.append_fix(mkfix(k, k), k)
-    good = [r[0] for r in st.read(0)]
+    good = [r[0] for r in st.read(0)[0]]
     fs.files["s00000000"].extend(b"\xa7\x01\xff\xff" + bytes(range(256)))
     fs.files["s00000005"] = bytearray(b"\xa7" * 50)
     fs.files["junk"] = bytearray(b"zz")
     st2 = Store(fs, 9)
-    assert [r[0] for r in st2.read(0)][: len(good)] == good
+    assert [r[0] for r in st2.read(0)[0]][: len(good)] == good
     assert "s00000006" in fs.files  # appends go to a fresh segment, never after damage
 
 
@@ -276,7 +283,7 @@ def test_thinning_keeps_events_and_says_what_went():
             ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
     assert st.thinned > 0
     assert len(fs.files) <= 5  # merged back within the budget (+ the segment being written)
-    recs = st.read(0, 10000)
+    recs = st.read(0, 10000)[0]
     seqs = [r[0] for r in recs]
     assert seqs == sorted(set(seqs))
     for s in ev:
@@ -306,7 +313,7 @@ def test_thinning_holds_the_budget_with_small_batches():
     assert st.thinned > 350
     assert "full" not in st.counts
     assert len(st.segs) <= 6
-    recs = st.read(0, 10000)
+    recs = st.read(0, 10000)[0]
     seqs = [r[0] for r in recs]
     assert seqs == sorted(set(seqs))
     for s in ev:
@@ -327,7 +334,7 @@ def test_thinning_record_survives_reboot():
         st.append_fix(mkfix(k, t), t)
     st.flush()
     st2 = Store(fs, t + 1)
-    th = thinned_records(st2.read(0, 10000))
+    th = thinned_records(st2.read(0, 10000)[0])
     assert sum(x[0] for x in th) == st.thinned > 0
 
 
@@ -343,7 +350,7 @@ def test_rtc_state_carries_buffer_over_deep_sleep():
     # deep sleep: RAM gone, RTC memory kept; no boot record, same sequence, buffer back
     st2 = Store(fs, 50, max_fixes=10, max_age=1000, rtc=b)
     assert st2.boot_seq == 0
-    recs = st2.read(0, 100, include_buffer=True)
+    recs = st2.read(0, 100, include_buffer=True)[0]
     assert [r[0] for r in recs if r[1] == R.KIND_FIXES] == seqs
     assert recs[-1][2] == mkfix(3, 3)
     s, d = st2.append_event(R.EV_STATUS, 60, b"")
@@ -378,7 +385,7 @@ def test_unreadable_segment_is_kept_and_its_seqs_never_reused():
     for k in range(60):
         st.append_fix(mkfix(k, k), k)
     st.flush()
-    before = [r[0] for r in st.read(0, 1000)]
+    before = [r[0] for r in st.read(0, 1000)[0]]
     names = sorted(fs.files)
     assert len(names) >= 4
     newest = names[-1]
@@ -390,11 +397,330 @@ def test_unreadable_segment_is_kept_and_its_seqs_never_reused():
     assert names[-2] in fs.files and newest in fs.files
     s, _ = st2.append_event(R.EV_STATUS, 101, b"after")
     assert s > before[-1]
-    assert st2.read(0, 1000)  # what could be read is still served
+    assert st2.read(0, 1000)[0]  # what could be read is still served
     # once readable again, everything is back, in order, once
     st3 = Store(fs, 200, seg_bytes=256, max_fixes=4)
-    got = [r[0] for r in st3.read(0, 1000)]
+    got = [r[0] for r in st3.read(0, 1000)[0]]
     assert got == sorted(set(got))
     for q in before:
         assert q in got
     assert s in got
+
+
+# ---- issue 13 findings ----------------------------------------------------------------------
+
+
+def snapshot(st, fs):
+    return (st.next_seq, st.buf_seq, list(st.buf), dict((k, bytes(v)) for k, v in fs.files.items()))
+
+
+def refused(call, *args):
+    try:
+        call(*args)
+    except ValueError:
+        return True
+    return False
+
+
+def test_bad_input_is_refused_before_anything_changes():
+    # item 17: every input the log cannot keep as given raises ValueError and changes nothing
+    fs = MemFs()
+    st = Store(fs, 0, max_fixes=4, max_age=1000)
+    st.append_fix(mkfix(1, 1), 1)  # a buffered fix that a refused call must not flush
+    good = mkfix(2, 2)
+    bad_fixes = [None, (), good[:12], good + (0,), "x" * 13]  # noqa: RUF005
+    for k, v in (
+        (0, None),
+        (2, None),
+        (9, None),
+        (0, 1.5),
+        (3, "1"),
+        (9, 128),
+        (9, 200),
+        (9, -1),
+        (10, 16),
+        (10, -1),
+        (11, 4),
+        (11, -1),
+        (12, 0x10000),
+        (12, -1),
+    ):
+        bad_fixes.append(good[:k] + (v,) + good[k + 1 :])  # noqa: RUF005
+    bad_events = []
+    for kind in (-1, 0, 1, 2, 15, 256, 1000, None, "x", 16.0):
+        bad_events.append((kind, 5, b""))
+    for t in (None, 1.5, "5"):
+        bad_events.append((R.EV_STATUS, t, b""))
+    for data in (None, "text", 5, [1, 2]):
+        bad_events.append((R.EV_STATUS, 5, data))
+    # the payload is t's varint then the data (one byte for t = 5), and a frame must fit a
+    # segment (4096 B: header and CRC take 12): 4083 B of data is the most
+    sizes = (4084, 4085, 5000, 65534, 65535, 65536, 70000)
+    before = snapshot(st, fs)
+    for f in bad_fixes:
+        assert refused(st.append_fix, f, 3), f
+        assert snapshot(st, fs) == before, f
+    assert refused(st.append_fix, good, None)
+    for ev in bad_events:
+        assert refused(st.append_event, *ev), ev[:2]
+        assert snapshot(st, fs) == before, ev[:2]
+    for n in sizes:  # made one at a time: the MicroPython heap is small
+        gc.collect()
+        assert refused(st.append_event, R.EV_STATUS, 5, bytes(n)), n
+        assert snapshot(st, fs) == before, n
+    for s in (st.next_seq, st.next_seq + 1, 10**9, -1, None, 1.0):
+        assert refused(st.ack, s), s
+        assert snapshot(st, fs) == before, s
+    # the limits themselves are kept unchanged, and the store goes on
+    edge = good[:9] + (127, 15, 3, 0xFFFF)  # noqa: RUF005
+    s1 = st.append_fix(edge, 3)[0]
+    s2 = st.append_event(255, 5, bytes(4083))[0]
+    s3 = st.append_event(R.EV_FIRST, -(1 << 40), b"x")[0]
+    recs = Store(fs, 9).read(0, 100)[0]
+    got = dict((r[0], r[2]) for r in recs)
+    assert got[s1] == edge
+    assert got[s2] == (5, bytes(4083))
+    assert got[s3] == (-(1 << 40), b"x")
+
+
+def test_rtc_state_after_an_empty_wake_is_accepted():
+    # item 18: a wake with nothing buffered, saved again at once, resumes at the next wake
+    from tagcore import rtcstate
+
+    for nbuf in range(4):
+        fs = MemFs()
+        st = Store(fs, 0, max_fixes=10, max_age=1000)
+        st.append_event(R.EV_STATUS, 0, b"")
+        for k in range(nbuf):
+            st.append_fix(mkfix(k, k), k)
+        b = rtcstate.pack(st)
+        st2 = Store(fs, 50, max_fixes=10, max_age=1000, rtc=b)
+        assert st2.boot_seq == 0
+        st2.flush()
+        want = st2.next_seq
+        b2 = rtcstate.pack(st2)  # right after the wake: nothing buffered
+        st3 = Store(fs, 60, max_fixes=10, max_age=1000, rtc=b2)
+        assert st3.boot_seq == 0 and "rtc_rejected" not in st3.counts, nbuf
+        assert st3.append_fix(mkfix(9, 61), 61)[0] == want
+
+
+def test_rtc_state_is_single_use():
+    # item 18: RTC bytes left over across a watchdog reset never bring back a seq handed out
+    from tagcore import rtcstate
+
+    for nbuf in range(5):
+        fs = MemFs()
+        st = Store(fs, 0, max_fixes=8, max_age=1000)
+        st.append_event(R.EV_STATUS, 0, b"")
+        for k in range(nbuf):
+            st.append_fix(mkfix(k, k), k)
+        b = rtcstate.pack(st)
+        st2 = Store(fs, 50, max_fixes=8, max_age=1000, rtc=b)
+        handed = [st2.append_fix(mkfix(k, 50 + k), 50 + k)[0] for k in range(3)]
+        handed += [r[0] for r in st2.read(0, 100, include_buffer=True)[0]]
+        # watchdog reset: RAM gone, the same RTC bytes offered again
+        st3 = Store(fs, 60, max_fixes=8, max_age=1000, rtc=b)
+        s = st3.append_fix(mkfix(7, 61), 61)[0]
+        assert s > max(handed), (nbuf, s, max(handed))
+        assert st3.boot_seq > max(handed)
+    # read-only bytes cannot be spoilt, so they are refused
+    st4 = Store(MemFs(), 0, rtc=bytes(rtcstate.pack(Store(MemFs(), 0))))
+    assert st4.counts.get("rtc_readonly") == 1 and st4.boot_seq > 0
+
+
+def test_age_bound_holds_when_the_clock_goes_back():
+    # item 18: a clock stepped backwards by any amount must not hold fixes past the bound
+    for back in (1, 2, 59, 299, 300, 301, 3600, 10**6):
+        fs = MemFs()
+        st = Store(fs, 0, max_fixes=32, max_age=300)
+        st.append_fix(mkfix(0, 1000), 10**7)
+        assert st.tick(10**7 - back), back
+        st.append_fix(mkfix(1, 1001), 10**7)
+        assert st.append_fix(mkfix(2, 1002), 10**7 - back)[1], back
+
+
+def test_crafted_event_with_a_frame_inside_loses_only_itself():
+    # item 19: an event whose data holds a whole frame with a high seq, plus one flipped bit of
+    # that event's CRC (or of anything after its length field): only that event may go
+    for pos in range(4):
+        for bit in range(8):
+            fs = MemFs()
+            st = Store(fs, 0, seg_bytes=1024, max_fixes=4)
+            inner = R.frame(R.EV_TAMPER, 0x7FFFFFF0, R.event_payload(1, b"x"))
+            evil = st.append_event(R.EV_STATUS, 5, bytes(inner))[0]
+            after = []
+            for k in range(60):
+                after.append(st.append_fix(mkfix(k, 10 + k), 10 + k)[0])
+                if k % 9 == 0:
+                    after.append(st.append_event(R.EV_ZONE, 10 + k, b"z")[0])
+            st.flush()
+            seg = fs.files[sorted(fs.files)[0]]
+            i = 0
+            while R.frame_seq(seg, i) != evil:
+                i += R.check_frame(seg, i, len(seg))
+            ln = R.check_frame(seg, i, len(seg))
+            seg[i + ln - 4 + pos] ^= 1 << bit
+            st2 = Store(fs, 100, seg_bytes=1024, max_fixes=4)
+            got = [r[0] for r in st2.read(0, 1000)[0]]
+            assert evil not in got and 0x7FFFFFF0 not in got
+            for s in after:
+                assert s in got, (pos, bit, s)
+            assert st2.boot_seq > max(after)
+
+
+def test_recovery_keeps_what_it_cannot_index():
+    # item 19: a segment with no valid frame is evidence: kept on flash, never deleted
+    blobs = [b"\xa7" * 50, bytes(range(256)), b"\x00", b"\xa7\x01\xff\xff" + bytes(40)]
+    for blob in blobs:
+        fs = MemFs()
+        st = Store(fs, 0, seg_bytes=128, max_fixes=2)
+        for k in range(20):
+            st.append_fix(mkfix(k, k), k)
+        good = [r[0] for r in st.read(0, 100)[0]]
+        names = sorted(fs.files)
+        assert len(names) > 3
+        fs.files[names[1]] = bytearray(blob)  # an old segment, not the newest
+        st2 = Store(fs, 9, seg_bytes=128, max_fixes=2)
+        assert bytes(fs.files[names[1]]) == blob
+        got = [r[0] for r in st2.read(0, 100)[0]]
+        assert got == sorted(set(got))
+        assert st2.boot_seq > max(good)
+        assert names[-1] in fs.files
+
+
+def test_merge_never_drops_damaged_bytes():
+    # item 19: damage in a segment that thinning would merge stays on flash as it was
+    for off in (0, 5, 20, 47, 100):
+        fs = MemFs()
+        st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8)
+        t = 0
+        for k in range(30):
+            t += 60
+            st.append_fix(mkfix(k, t), t)
+        st.flush()
+        first = sorted(fs.files)[0]
+        seg = fs.files[first]
+        seg[off % len(seg)] ^= 0x5A
+        damaged = bytes(seg)
+        st = Store(fs, t + 1, max_segments=4, seg_bytes=300, max_fixes=8)
+        for k in range(30, 200):
+            t += 60
+            st.append_fix(mkfix(k, t), t)
+        assert st.thinned > 0
+        assert first in fs.files and bytes(fs.files[first]) == damaged, off
+
+
+def test_damaged_newest_tail_never_brings_back_a_seq():
+    # item 13: damage to any suffix of the newest segment (bytes kept, contents spoilt) must not
+    # let recovery hand out a seq that was already returned or served
+    fs0 = MemFs()
+    st = Store(fs0, 0, seg_bytes=4096, max_fixes=4)
+    issued = []
+    for k in range(40):
+        issued.append(st.append_fix(mkfix(k, k), k)[0])
+        if k % 10 == 3:
+            issued.append(st.append_event(R.EV_ZONE, k, b"z")[0])
+    issued += [r[0] for r in st.read(0, 1000, include_buffer=True)[0]]
+    newest = sorted(fs0.files)[-1]
+    size = len(fs0.files[newest])
+    for p in range(0, size, 7):
+        for how in (0, 1):
+            fs = MemFs()
+            fs.files = dict((k, bytearray(v)) for k, v in fs0.files.items())
+            seg = fs.files[newest]
+            for q in range(p, size):
+                seg[q] = (seg[q] ^ 0xFF) if how else 0xFF
+            st2 = Store(fs, 100, seg_bytes=4096, max_fixes=4)
+            assert st2.boot_seq > max(issued), (p, how)
+
+
+def read_all(st):
+    # page through the log as an uploader does (one big list fragments a small heap)
+    out = []
+    nxt = 0
+    while True:
+        recs, failed = st.read(nxt, 50)
+        assert failed is None
+        if not recs:
+            return out
+        out.extend(recs)
+        nxt = recs[-1][0] + 1
+
+
+def accounted(recs, kind):
+    # records an EV_THINNED / EV_DROPPED says went (an EV_DROPPED also carries what the
+    # accounts it gave up had said)
+    n = 0
+    for r in recs:
+        if r[1] == kind:
+            d = r[2][1]
+            v, i = R.get_varint(d, 0, len(d))
+            n += v
+            if kind == R.EV_DROPPED:
+                for _ in range(3):
+                    v, i = R.get_varint(d, i, len(d))
+                n += v
+    return n
+
+
+def test_full_partition_keeps_working_and_keeps_alerts():
+    # item 15: a partition that fills up (events are never thinned; a budget larger than the
+    # partition) never makes append_event or Store() raise, keeps every alert, and accounts for
+    # every record it gave up
+    cfg = {"seg_bytes": 256, "max_fixes": 4, "reserve": 256}
+    for budget, every in ((12, 1), (12, 3), (60, 1), (60, 5)):
+        fs = MemFs(cap=16 * 256)  # room for the 10 alerts' segments and a few more
+        st = Store(fs, 0, max_segments=budget, **cfg)
+        alerts = []
+        durable = 0  # records promised durable
+        pend = 0
+        t = 0
+        for k in range(600):
+            t += 60
+            if k % every == 0:
+                pend += 1
+                if st.append_fix(mkfix(k, t), t)[1]:
+                    durable += pend
+                    pend = 0
+            if st.append_event(R.EV_STATUS, t, b"status ok")[1]:
+                durable += pend + 1
+            pend = 0  # flushed with the event, or gone with it (never promised)
+            if k % 61 == 0:  # alerts are rare: segments without one are what can be given up
+                s, d = st.append_event(R.EV_TAMPER, t, b"!")
+                assert d, (budget, every, k)
+                alerts.append(s)
+                durable += 1
+        assert "dropped" in st.counts
+        st = None
+        gc.collect()
+        st2 = Store(fs, t + 1, max_segments=budget, **cfg)
+        recs = read_all(st2)
+        seqs = [r[0] for r in recs]
+        for s in alerts:
+            assert s in seqs, (budget, every, s)
+        own = (R.EV_BOOT, R.EV_THINNED, R.EV_DROPPED)
+        kept = len([r for r in recs if r[1] not in own])
+        gone = accounted(recs, R.EV_THINNED) + accounted(recs, R.EV_DROPPED)
+        assert kept + gone >= durable, (budget, every, kept, gone, durable)
+
+
+def test_partition_full_of_alerts_never_raises():
+    # item 15: when nothing is left to give up the reserve still takes an alert, and past it an
+    # alert that cannot be stored is reported (durable False), never raised; Store() boots
+    cfg = {"max_segments": 100, "seg_bytes": 256, "max_fixes": 4, "reserve": 512}
+    fs = MemFs(cap=6 * 256)
+    st = Store(fs, 0, **cfg)
+    stored = []
+    for k in range(400):
+        s, d = st.append_event(R.EV_TAMPER, k, b"!" * 20)
+        if d:
+            stored.append(s)
+    assert "reserve_used" in st.counts and st.counts.get("nospace", 0) > 0
+    st2 = Store(fs, 500, **cfg)
+    seqs = [r[0] for r in st2.read(0, 10**6)[0]]
+    for s in stored:
+        assert s in seqs
+    s, d = st2.append_event(R.EV_TAMPER, 501, b"!")
+    assert (s, d) == (0, False) or s > max(stored)  # 0: not stored, and no seq handed out
+    s, d = st2.append_fix(mkfix(1, 502), 502)
+    assert (s == 0 and not d) or s > max(stored)

@@ -337,22 +337,21 @@ class TagApp:
             self.uplink_request = self.uplink.request(now)
             return
         self.store.flush()
-        # Store.read skips a segment it cannot read (counted as "unreadable", e.g. out of
-        # memory): acknowledging past it would delete records never sent, so such a batch is
-        # sent but not acknowledged, and the next upload tries again.
-        bad = self.store.counts.get("unreadable", 0)
+        # Store.read stops at a segment it cannot read (or decode for lack of memory) and says
+        # so; such a batch is sent but not acknowledged, and the next upload tries again.
+        failed = None
         n = 0
         last = self.acked
-        while True:
+        while failed is None:
             # Small batches, each dropped before the next is read: on an ESP32 without PSRAM
             # two batches of 64 fixes and the segment bytes fragment the heap until reads fail.
-            recs = self.store.read(last + 1, UPLOAD_BATCH)
+            recs, failed = self.store.read(last + 1, UPLOAD_BATCH)
             if not recs:
                 break
             n += len(recs)
             last = recs[-1][0]
             recs = None
-        if self.store.counts.get("unreadable", 0) != bad:
+        if failed is not None:
             self.events.append(("U", now, 2, n))
             return
         self._acked(now, last, n)

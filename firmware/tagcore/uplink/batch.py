@@ -124,15 +124,13 @@ def build(
     nxt = first
     taken = 0
     while taken < max_recs and (taken == 0 or r.size() - HEAD_ROOM < max_bytes):
-        bad = store.counts.get("unreadable", 0)
         want = CHUNK if max_recs - taken > CHUNK else max_recs - taken
-        got = store.read(nxt, want, True)
-        if store.counts.get("unreadable", 0) != bad:
+        got, failed = store.read(nxt, want, True)
+        if failed is not None:  # what came before the failure may go; nothing after it
             store.counts["uplink_stalled"] = store.counts.get("uplink_stalled", 0) + 1
-            break
         if not got:
             break
-        short = len(got) < want  # the store had no more
+        short = failed is not None or len(got) < want  # the store had no more (or could not)
         for rec in got:
             if taken > 0 and r.size() - HEAD_ROOM >= max_bytes:
                 break
