@@ -31,7 +31,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (wheel,) = (tmp / "dist").glob("opentag-*.whl")
     prefix = tmp / "prefix"
     subprocess.run(
-        [*pip, "install", "--no-deps", "--no-index", "--prefix", str(prefix), str(wheel)],
+        # --ignore-installed: with --prefix alone pip uninstalls the running environment's own
+        # (editable) opentag first, and every test after this one loses `taghost`.
+        [*pip, "install", "--no-deps", "--no-index", "--ignore-installed"]
+        + ["--prefix", str(prefix), str(wheel)],
         check=True,
         capture_output=True,
         timeout=600,
