@@ -30,11 +30,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     )
     (wheel,) = (tmp / "dist").glob("opentag-*.whl")
     prefix = tmp / "prefix"
+    target = ["--prefix", str(prefix), str(wheel)]
     subprocess.run(
         # --ignore-installed: with --prefix alone pip uninstalls the running environment's own
         # (editable) opentag first, and every test after this one loses `taghost`.
-        [*pip, "install", "--no-deps", "--no-index", "--ignore-installed"]
-        + ["--prefix", str(prefix), str(wheel)],
+        [*pip, "install", "--no-deps", "--no-index", "--ignore-installed", *target],
         check=True,
         capture_output=True,
         timeout=600,
