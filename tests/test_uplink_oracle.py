@@ -115,7 +115,10 @@ def run_ops(st_: Store, todo) -> int:
         if kind == "fix":
             st_.append_fix(v._replace(t=t), t)
         else:
-            st_.append_event(v[0], v[1], v[2])
+            try:
+                st_.append_event(v[0], v[1], v[2])
+            except ValueError:  # a frame larger than a segment: refused, nothing stored
+                pass
     return t
 
 
