@@ -205,28 +205,37 @@ def test_damage_never_crashes_recovery(n: int, hits: list, garbage: bytes) -> No
     assert stor.boot_seq > max(got[:-1], default=0)
 
 
+def model_step(
+    stor: Store, model: dict[str, Any], k: int, pend: list[int], event_every: int
+) -> list[int]:
+    """Fix k at 60 k s (and a tamper event every `event_every` fixes), tracked in the model as
+    issued, in flight and durable; returns the seqs still waiting to become durable."""
+    f = mkfix(k, 60 * k)
+    model["inflight"] = (stor.next_seq, f)
+    seq, d = stor.append_fix(f, 60 * k)
+    model["issued"][seq] = f
+    pend.append(seq)
+    if d:
+        model["durable"].extend(pend)
+        pend = []
+    if k % event_every == 5:
+        ev = (60 * k, b"t")
+        model["inflight"] = (stor.next_seq, ev)
+        seq, d = stor.append_event(R.EV_TAMPER, 60 * k, b"t")
+        model["issued"][seq] = ev
+        model["events"].append(seq)
+        model["durable"].extend([*pend, seq])
+        pend = []
+    return pend
+
+
 def thin_workload(fs: MemFs, model: dict[str, Any]) -> None:
     # a long gap without acks on a small budget: the oldest segments get thinned and merged
     stor = Store(fs, 0, max_segments=4, seg_bytes=400, max_fixes=8, max_age=600)
     model["thinned"] = 0
     pend: list[int] = []
     for k in range(150):
-        f = mkfix(k, 60 * k)
-        model["inflight"] = (stor.next_seq, f)
-        seq, d = stor.append_fix(f, 60 * k)
-        model["issued"][seq] = f
-        pend.append(seq)
-        if d:
-            model["durable"].extend(pend)
-            pend = []
-        if k % 11 == 5:
-            ev = (60 * k, b"t")
-            model["inflight"] = (stor.next_seq, ev)
-            seq, d = stor.append_event(R.EV_TAMPER, 60 * k, b"t")
-            model["issued"][seq] = ev
-            model["events"].append(seq)
-            model["durable"].extend([*pend, seq])
-            pend = []
+        pend = model_step(stor, model, k, pend, event_every=11)
         model["thinned"] = stor.thinned
 
 
@@ -324,22 +333,7 @@ def deep_thin_workload(fs: MemFs, model: dict[str, Any], n: int = 400) -> None:
     model["store"] = stor
     pend: list[int] = []
     for k in range(n):
-        f = mkfix(k, 60 * k)
-        model["inflight"] = (stor.next_seq, f)
-        seq, d = stor.append_fix(f, 60 * k)
-        model["issued"][seq] = f
-        pend.append(seq)
-        if d:
-            model["durable"].extend(pend)
-            pend = []
-        if k % 97 == 5:
-            ev = (60 * k, b"t")
-            model["inflight"] = (stor.next_seq, ev)
-            seq, d = stor.append_event(R.EV_TAMPER, 60 * k, b"t")
-            model["issued"][seq] = ev
-            model["events"].append(seq)
-            model["durable"].extend([*pend, seq])
-            pend = []
+        pend = model_step(stor, model, k, pend, event_every=97)
         for r in stor.read(0, 10**6, include_buffer=True)[0] if k % 50 == 49 else ():
             model["served"].add(r[0])
 
