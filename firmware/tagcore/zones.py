@@ -20,7 +20,8 @@
 #              (e >= 2a + margin by default); or by the centre inside by half its accuracy
 #              (2e >= a) on every fix for >= sustain_s seconds (and >= confirm_n fixes).
 #              A stretch that a jump the receiver's velocity cannot explain carried into the
-#              zone (multipath) confirms only jump_s after the jump.
+#              zone (multipath) confirms only jump_s after the jump, unless a later fix
+#              returns to the track the fixes before the jump predict (_returned).
 #   end        exit_n consecutive fixes spanning >= confirm_s with the circle outside by
 #              hysteresis (e + a <= -hyst), or spanning >= CENTRE_EXIT_S with the centre
 #              outside by it (e <= -hyst), or the zone's window closes
@@ -31,7 +32,7 @@ from collections import namedtuple
 from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, dist_dm, lon_delta
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 # tagcore.geo.project holds within 30 km of a zone's anchor; 0.25 degrees either way is inside.
@@ -173,7 +174,11 @@ class ZoneMonitor:
         self.prev2 = None
         self.q_t = -FAR  # the fix q1, q2 are for:
         self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
-        self.q2 = _UNKNOWN  # ... from prev2
+        self.q2 = _UNKNOWN  # ... from prev2 (None: not made yet for this fix)
+        self.anchor = None  # the last fix before an open multipath excursion (_returned)
+        self.back_t = -FAR  # the fix `back` is for: True if it ended an excursion
+        self.back = False
+        self.back_to = _UNKNOWN  # ... and where the anchor's velocity put the track then
         if blob is not None:
             self.error = self.load(blob)
 
@@ -342,6 +347,43 @@ class ZoneMonitor:
             self._count("exact", exact)
         return out or _NONE
 
+    def _predicted(self, f):
+        # Once per fix: where the last fix puts this one (q1; q2, from the fix before last, is
+        # made by _jumped_in when it needs it).
+        if self.q_t != f.t:
+            self.q_t = f.t
+            self.q1 = _predict(self.prev, f) if self.prev is not None else _UNKNOWN
+            self.q2 = None
+        return self.q1
+
+    def _returned(self, f):
+        # Multipath excursions, the jump rule's other half (once per fix, only near zones): a
+        # fix the receiver's velocity cannot put where it is from the last one opens one,
+        # anchored at that last fix; a later fix that jumps again (unexplained from the last)
+        # to where the anchor, counted the same way, puts the wearer ends it. True for that
+        # fix: a return to the track, not a jump in; it also lifts the zones' jump holds, so
+        # a walk-in just after multipath carried fixes inside, or back out, confirms on the
+        # usual rule (issue 13.9: most of the walk-in tail waited out jump_s after an
+        # excursion that had already ended). Open at most jump_s: then its fixes are where
+        # the wearer is.
+        if self.back_t == f.t:
+            return self.back
+        self.back_t = f.t
+        self.back = False
+        p = self.prev
+        if p is None or not _off_track(self._predicted(f), f):
+            return False
+        anc = self.anchor
+        if anc is not None and f.t - anc.t <= self.rules[B.R_JUMP_S]:
+            q = _predict(anc, f)
+            if q[2] >= 0 and not _off_track(q, f):
+                self.anchor = None
+                self.back_to = q
+                self.back = True
+            return self.back
+        self.anchor = p
+        return False
+
     def _jumped_in(self, z, v, k, e, f):
         # Is this fix deeper into zone z than the receiver's own velocity (Doppler speed and
         # course, robust to the multipath that moves positions) puts the wearer, counting from
@@ -351,14 +393,12 @@ class ZoneMonitor:
         p = self.prev
         if p is None or v[k + V_ET] != p.t or e - v[k + V_EPREV] <= self.rules[B.R_HYST_DM]:
             return False
-        if self.q_t != f.t:  # once per fix: the positions predicted from the two fixes before
-            self.q_t = f.t
-            self.q1 = _predict(p, f)
-            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
-        q = self.q1
+        q = self._predicted(f)
         if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
             return False
         q = self.q2
+        if q is None:
+            q = self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
             # The fix before last predicts this one: an excuse only if the last fix was itself
             # an unexplained jump outwards (multipath that has ended), not merely noise; else a
@@ -381,8 +421,16 @@ class ZoneMonitor:
         # A jump deeper from a fix that already qualified (the wearer well inside) changes
         # nothing the rule decides: only jumps into qualifying depth hold a stretch back.
         q = a * r[B.R_CIRCLE_K10] // 10 + r[B.R_MARGIN_DM]
-        if v[k + V_EPREV] < q and self._jumped_in(z, v, k, e, f):
-            v[k + V_JUMPT] = t
+        # The end of a multipath excursion (_returned): back out of the zone lifts the hold of
+        # the jump that carried the fixes in; back in excuses the jump only onto a track that
+        # the anchor's velocity carries inside by now (a wearer pacing outside the edge whose
+        # fixes multipath carries out and then in again still makes a jump in).
+        back = self._returned(f)
+        if back and e < v[k + V_EPREV]:
+            v[k + V_JUMPT] = 0
+        elif v[k + V_EPREV] < q and self._jumped_in(z, v, k, e, f):
+            if not back or depth(z, self.back_to[0], self.back_to[1]) <= 0:
+                v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t
         if self.st[i] == BREACH:
@@ -641,6 +689,12 @@ def _predict(p, f):
     c = cos_q15(p.lat) or 1
     dlon = east * 32768 * DM_PER_UDEG_DEN // (DM_PER_UDEG_NUM * c)
     return (p.lat + dlat, p.lon + dlon, slack)
+
+
+def _off_track(q, f):
+    # Is fix f farther from the prediction q (lat, lon, slack dm) than its slack? Not when q
+    # is unknown.
+    return q[2] >= 0 and dist_dm(q[0], q[1], f.lat, f.lon) > q[2]
 
 
 def _add(out, a):

@@ -2,6 +2,8 @@
 from tagcore import zones as Z
 from zonetest import INCL, T0, circle, fx, kinds, monitor, square
 
+MPY_HEAP = 73728  # as test_zones: the host's blob writer runs inside the test too
+
 
 def walk(m, pts, t=T0, dt=15, acc_m=5):
     """Feed fixes at (x, y) metres every dt seconds; returns [(t, alerts)] of non-empty ones."""
