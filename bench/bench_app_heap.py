@@ -21,16 +21,16 @@ from taghost import build
 from tagsim import engine, hooks, runner, runtime, scenario
 
 MODULES = (
-    "tagcore.store",
-    "tagcore.nmea",
-    "tagcore.fixfilter",
+    "tagcore.store.log",
+    "tagcore.gnss.nmea",
+    "tagcore.gnss.fixfilter",
     "tagcore.app",
     "tagcore.app.app",
     "tagcore.app.config",
     "tagcore.app.guard",
-    "tagcore.zones",
-    "tagcore.beacontable",
-    "tagcore.proximity",
+    "tagcore.zones.monitor",
+    "tagcore.proximity.idtable",
+    "tagcore.proximity.monitor",
 )
 
 PROBE = """

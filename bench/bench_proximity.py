@@ -10,7 +10,7 @@ import random
 import sys
 from pathlib import Path
 
-from tagcore.proximity import Profile
+from tagcore.proximity.monitor import Profile
 from taghost import beaconpower
 from taghost.proxsim import Radio, lingering, measure
 

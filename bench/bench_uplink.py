@@ -65,7 +65,7 @@ def main() -> None:
     )
     print(
         f"  MicroPython: heap taken by importing tagcore.uplink.client {mp['IMPORT_BYTES'][0]} B"
-        " (with tagcore.record and tagcore.fix; .mpy, unix port)"
+        " (with tagcore.store.record and tagcore.fix; .mpy, unix port)"
     )
 
 

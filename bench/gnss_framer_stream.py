@@ -7,8 +7,8 @@ import gc
 import sys
 import time
 
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
 
 ACK = b"\xb5\x62\x05\x01\x02\x00\x06\x11\x1f\x48"
 

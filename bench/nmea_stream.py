@@ -5,7 +5,7 @@ import gc
 import sys
 import time
 
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 
 try:
     ticks = time.ticks_us

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
-from tagcore.zones import A_BREACH, A_LOC_LOST, Alert
+from tagcore.zones.monitor import A_BREACH, A_LOC_LOST, Alert
 from tagsim import metrics, runner
 from tagsim.scenario import parse
 from tagsim.tagapp.memfs import MemFs

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tagcore import record as R
+from tagcore.store import record as R
 from taghost import configcli
 from tagsim import engine, hooks, runner, runtime, scenario
 

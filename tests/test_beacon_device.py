@@ -9,9 +9,9 @@ import ast
 from functools import cache
 
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.proximity import K_GONE, K_NEAR, K_NEAR_EXIT, K_NEARBY
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.monitor import K_GONE, K_NEAR, K_NEAR_EXIT, K_NEARBY
 
 FAKE = MPY_TESTS / "fake_bluetooth"
 DRIVER = MPY_TESTS / "ble_pair_run.py"

@@ -10,7 +10,7 @@ from beacon_vectors import VECTORS
 from cryptography.hazmat.primitives import hashes, hmac
 from hypothesis import given
 from hypothesis import strategies as st
-from tagcore import beaconid
+from tagcore.proximity import beaconid
 
 
 def reference(secret: bytes, k: int) -> tuple[bytes, bytes]:

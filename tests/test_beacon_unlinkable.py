@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import random
 
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable, window_blob
-from tagcore.proximity import Proximity
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.monitor import Proximity
 
 SECRET = bytes.fromhex("5e3a7c19d2b84f60a1e92c7d3b5f8a04")
 K0 = 830_000_000 // 900

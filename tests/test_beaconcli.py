@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable
-from tagcore.proximity import Proximity
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.idtable import IdTable
+from tagcore.proximity.monitor import Proximity
 from taghost import beaconcli, beaconpower, cli
 from taghost.errors import EXIT_BAD_INPUT, EXIT_OK
 

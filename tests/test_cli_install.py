@@ -90,7 +90,7 @@ def test_every_command_works_from_the_installed_copy(
         Path(f["path"]).relative_to(tmp_path / "fw").as_posix()
         for f in json.loads(p.stdout)["files"]
     }
-    assert {"tagcore/nmea.mpy", "tagdevice/gnssuart.mpy", "beacon/app.mpy"} <= files
+    assert {"tagcore/gnss/nmea.mpy", "tagdevice/gnssuart.mpy", "beacon/app.mpy"} <= files
     p = _opentag(site, tmp_path, "replay")  # the demo capture, found through OPENTAG_CORPUS
     assert p.returncode == 0 and " ok" in p.stdout, p.stderr
     for line in (p.stdout + p.stderr).splitlines():

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Polygon
 from tagcore.app.guard import guard_interval, reach_dm
-from tagcore.zones import ZoneMonitor
+from tagcore.zones.monitor import ZoneMonitor
 from tagsim import hooks, runner, scenario
 
 GEOD = Geod(ellps="WGS84")

@@ -10,7 +10,7 @@ from corpus import CORPUS
 from micropython_runner import MPY_TESTS, run_micropython
 from pyubx2 import GET, UBXMessage
 from tagcore.gnss import ublox_m8
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 
 CAPTURE = CORPUS / "ublox-neo-m9n-nmea.log"
 

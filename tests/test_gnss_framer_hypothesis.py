@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
 from pyubx2 import GET, UBXMessage, UBXReader
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
 
 SENTENCES = [
     (pynmea2.parse(s, check=False).render() + "\r\n").encode()  # pynmea2 computes the checksums

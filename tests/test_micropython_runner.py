@@ -8,7 +8,7 @@ from micropython_runner import run_micropython
 
 def test_runs_the_real_micropython_with_the_core_importable() -> None:
     out = run_micropython(
-        code="import sys, tagcore.nmea; print(sys.implementation.name, tagcore.nmea.LINE_MAX)"
+        code="import sys, tagcore.gnss.nmea as N; print(sys.implementation.name, N.LINE_MAX)"
     )
     assert out.split() == ["micropython", "128"]
 

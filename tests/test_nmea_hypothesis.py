@@ -5,10 +5,10 @@ from __future__ import annotations
 from corpus import capture_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tagcore import nmeafields
-from tagcore.fixfilter import FixFilter
-from tagcore.gnsstime import unroll
-from tagcore.nmea import LINE_MAX, QUEUE_MAX, NmeaReader
+from tagcore.gnss import nmeafields
+from tagcore.gnss.fixfilter import FixFilter
+from tagcore.gnss.gnsstime import unroll
+from tagcore.gnss.nmea import LINE_MAX, QUEUE_MAX, NmeaReader
 
 SAMPLE = b"".join(
     p.read_bytes()

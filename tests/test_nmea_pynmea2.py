@@ -8,9 +8,9 @@ import datetime
 import pynmea2
 import pytest
 from corpus import sentences
-from tagcore.gnsstime import days_from_civil
-from tagcore.nmea import CS_REQUIRE, NmeaReader
-from tagcore.nmeafields import EMPTY
+from tagcore.gnss.gnsstime import days_from_civil
+from tagcore.gnss.nmea import CS_REQUIRE, NmeaReader
+from tagcore.gnss.nmeafields import EMPTY
 
 OURS = {"GGA", "RMC", "GLL", "GNS", "ZDA", "GST"}
 TALKERS = {"GP", "GN", "GL", "GA", "GB", "BD", "GQ", "QZ", "GI"}

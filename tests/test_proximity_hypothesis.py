@@ -7,11 +7,11 @@ from __future__ import annotations
 from beaconkit import SECRET, T0, adv_at, table_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tagcore import beaconid
-from tagcore.advdata import build_adv, find_id
-from tagcore.beacontable import IdTable, window_blob
 from tagcore.fix import Fix
-from tagcore.proximity import Proximity, decode_event
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv, find_id
+from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.monitor import Proximity, decode_event
 
 TABLE = table_for(T0)
 GOOD = adv_at(T0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from tagcore.proximity import Profile
+from tagcore.proximity.monitor import Profile
 from taghost.proxsim import Figures, Radio, measure
 
 

@@ -17,7 +17,7 @@ import pytest
 import shapely.geometry
 import uplinkfaults as F
 import uplinkkit as K
-from tagcore import record as R
+from tagcore.store import record as R
 from taghost import cli
 from taghost.server import admin
 from taghost.server.app import Config, Server, ServerThread

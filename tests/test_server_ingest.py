@@ -13,7 +13,7 @@ import pytest
 import uplinkkit as K
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from tagcore import record as R
+from tagcore.store import record as R
 from taghost.server import admin, api, rules
 from taghost.server.db import Database
 from taghost.server.ingest import Ingest
@@ -397,8 +397,8 @@ def test_one_failing_request_does_not_sink_its_group(db, monkeypatch):
 def test_beacon_windows_kept_fresh(db):
     """A fresh window is queued before the last one has less than a day left; it holds the
     beacon's identifiers for the coming intervals, and reaches the tag in its next ack."""
-    from tagcore.beaconid import rolling_id
-    from tagcore.beacontable import IdTable
+    from tagcore.proximity.beaconid import rolling_id
+    from tagcore.proximity.idtable import IdTable
 
     tag, key = provision(db)
     secret = bytes(range(16))
@@ -429,8 +429,8 @@ def test_alerts_from_core_events_open_and_end(db):
     """Events written by the core's own encoders: a zone breach opens an alert carrying the
     tag's evidence fixes, its end clears it; proximity near/gone and loss/return of location
     likewise; a later breach of the same zone is a new open alert."""
-    from tagcore import proximity as P
-    from tagcore import zones as Z
+    from tagcore.proximity import monitor as P
+    from tagcore.zones import monitor as Z
 
     tag, key = provision(db)
     ht = K.HostTag(tag, key, seed=40)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import itertools
 
 import simworld
-from tagcore import record as R
-from tagcore.advdata import build_adv
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
-from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
-from tagcore.zones import (
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.beaconid import id_and_addr, interval_of
+from tagcore.store import record as R
+from tagcore.zones.monitor import (
     A_BREACH,
     A_BREACH_END,
     A_LOC_LOST,
@@ -28,7 +28,7 @@ from tagsim.tagapp.memfs import MemFs
 
 
 class LineZone:
-    """Stand-in with tagcore.zones' API: zone 7 is everything east of a longitude
+    """Stand-in with tagcore.zones.monitor' API: zone 7 is everything east of a longitude
     (microdegrees); a breach (Alert A_BREACH) at the first fix there, no confirmation rule."""
 
     def __init__(self, lon: int, fast: int = 60) -> None:
@@ -53,7 +53,7 @@ class LineZone:
 
 
 class EveryScan:
-    """Stand-in with tagcore.proximity's API: a 3 s scan every 120 s; a decision (kind 2,
+    """Stand-in with tagcore.proximity.monitor's API: a 3 s scan every 120 s; a decision (kind 2,
     "near") on every advertisement stronger than -70 dBm; urgent after one."""
 
     def __init__(self, period: int) -> None:
@@ -125,7 +125,7 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
     for t, _, _ in r.log.scans:  # every advertisement sent while the tag listened
         per_scan.setdefault((t - sc.start) // 120, []).append(t)
     assert all(len(v) == 6 for v in per_scan.values())  # 3 s at one every 500 ms
-    # what the tag heard is the beacon's rolling identity for the interval (tagcore.beaconid)
+    # what the tag heard is the beacon's rolling identity for the interval (proximity.beaconid)
     heard = [x for x in prox.seen if x[0] < sc.start + 600]
     ident, addr = id_and_addr(sc.beacon.secret, interval_of(heard[0][0]))
     assert heard[0][1] == addr.hex() and heard[0][3] == build_adv(ident)
@@ -143,7 +143,7 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
 
 
 def test_alerts_become_store_events() -> None:
-    # tagcore.zones' own event encoding: the server decodes the same Alert, evidence included
+    # the zone monitor's own event encoding: the server decodes the same Alert, evidence included
     fs = MemFs()
     tag = TagApp(TagConfig(), fs, simworld.START, LineZone(99_000_000))
     f = Fix(simworld.START + 4, 0, 52_520_000, 13_370_000, 350, 120, 9000, 60, 90, 9, 1, 3, 1)

@@ -8,7 +8,7 @@ import datetime as dt
 import pynmea2
 import simworld
 from pynmeagps import NMEAReader as GpsReader
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 from tagsim.receiver import TRACKING, Receiver
 from tagsim.simtime import to_datetime
 from tagsim.uart import Uart

@@ -36,8 +36,8 @@ def test_noisy_line_tamper_and_gaps_are_identical() -> None:
 
 
 def test_proximity_core_decides_the_same_in_both_runtimes() -> None:
-    # tagcore.proximity on the beacon's real rolling identifiers: built by hooks.proximity in
-    # CPython, inside the driver from the same identifier window in MicroPython
+    # tagcore.proximity.monitor on the beacon's real rolling identifiers: built by
+    # hooks.proximity in CPython, inside the driver from the same identifier window in MicroPython
     sc = scenario.load(runner.SCENARIOS / "beacon_indoor.toml")
     c, d = runner.run_scenario(sc, "cpython"), runner.run_scenario(sc, "micropython")
     lines = c.run.log.tag_lines

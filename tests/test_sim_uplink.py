@@ -6,8 +6,8 @@ server is merged; the link model is simulator/tagsim/uplinklink.py."""
 
 from __future__ import annotations
 
-from tagcore import record as R
-from tagcore.store import Store
+from tagcore.store import record as R
+from tagcore.store.log import Store
 from tagcore.uplink.client import UplinkClient
 from tagsim.uplinklink import LinkModel, upload
 from test_store import MemFs, mkfix

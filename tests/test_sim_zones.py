@@ -1,6 +1,7 @@
-"""tagcore.zones in the simulator: the scenario's GeoJSON compiled by the host's compiler into
-the tag's blob, alerts stored and uploaded at once, the fix interval shortened near zones,
-truth metrics (to the alert and to the server), and the same alert stream on both runtimes."""
+"""tagcore.zones.monitor in the simulator: the scenario's GeoJSON compiled by the host's
+compiler into the tag's blob, alerts stored and uploaded at once, the fix interval shortened
+near zones, truth metrics (to the alert and to the server), and the same alert stream on both
+runtimes."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import itertools
 import json
 
 import simworld
-from tagcore import record as R
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
-from tagcore.zones import A_BREACH, Alert, ZoneMonitor, decode_event
+from tagcore.store import record as R
+from tagcore.zones.monitor import A_BREACH, Alert, ZoneMonitor, decode_event
 from tagsim import engine, hooks, metrics, runner, runtime, scenario
 from tagsim.simtime import parse_instant
 from tagsim.tagapp.memfs import MemFs

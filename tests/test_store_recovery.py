@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tagcore import record as R
-from tagcore.store import OsFs, Store
+from tagcore.store import record as R
+from tagcore.store.log import OsFs, Store
 from test_store import MemFs, PowerCut, mkfix, thinned_records
 
 

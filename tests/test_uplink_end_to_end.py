@@ -6,8 +6,8 @@ truncates only what the server acknowledged, and an alert overtakes the backlog.
 from __future__ import annotations
 
 import uplinkfaults as F
-from tagcore import record as R
-from tagcore.store import Store
+from tagcore.store import record as R
+from tagcore.store.log import Store
 from tagcore.uplink.client import UplinkClient
 from taghost.server import admin
 from taghost.server.app import Config, Server, ServerThread

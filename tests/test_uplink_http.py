@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from micropython_runner import run_micropython
-from tagcore import record as R
+from tagcore.store import record as R
 from uplink_server_double import ProtocolDouble, serve
 
 KEY = bytes(range(32))

@@ -11,9 +11,9 @@ import pytest
 import uplink_oracle as O
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import Store
+from tagcore.store import record as R
+from tagcore.store.log import Store
 from tagcore.uplink import ack as A
 from tagcore.uplink import cbor, cose
 from tagcore.uplink.client import ACKED, UplinkClient

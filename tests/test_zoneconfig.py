@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tagcore import zones as Z
 from tagcore.fix import Fix
+from tagcore.zones import monitor as Z
 from taghost import zonecli
 from taghost.zoneconfig import (
     DEFAULT_WARNING_M,

@@ -1,6 +1,6 @@
 """Issue 13, item 11: a curfew is enforced for years after the configuration was compiled, not
 only over a horizon of expanded windows: the blob ships the weekly rules and the time zone's
-offset changes, and the tag's own rule code (tagcore.curfew, through ZoneMonitor) opens and
+offset changes, and the tag's own rule code (tagcore.zones.curfew, through ZoneMonitor) opens and
 closes every window to the second where zoneinfo (taghost.zoneschedule.windows) says, years on,
 across daylight-saving changes, in several time zones."""
 
@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tagcore import zoneblob as B
-from tagcore import zones as Z
 from tagcore.fix import Fix
+from tagcore.zones import blob as B
+from tagcore.zones import monitor as Z
 from taghost.zoneconfig import compile_blob, read_zones
 from taghost.zoneschedule import parse_schedule, seconds_2000, windows
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
-from tagcore import record as R
 from tagcore.fix import Fix
 from tagcore.geo import cos_q15
+from tagcore.store import record as R
 from taghost.zoneconfig import compile_blob, read_file
 from taghost.zoneschedule import EPOCH_2000, seconds_2000
 
@@ -95,8 +95,8 @@ def test_both_runtimes_decide_the_same(blob_file: Path, tmp_path: Path, seed: in
 def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
     # The alerts of a wander go into the flash log as the device stores them; a new Store on
     # the same files (a reboot) reads them back and they decode to the same alerts.
-    from tagcore.store import Store
-    from tagcore.zones import ZoneMonitor, alert_event, decode_event
+    from tagcore.store.log import Store
+    from tagcore.zones.monitor import ZoneMonitor, alert_event, decode_event
     from test_store import MemFs
 
     fs = MemFs()

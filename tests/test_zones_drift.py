@@ -5,7 +5,7 @@ stated worst-case delay. Figures over more seeds: `python tests/zonedrift.py 100
 from __future__ import annotations
 
 import zonedrift as D
-from tagcore.zoneblob import DEFAULT_RULES, R_CONFIRM_S, R_FAST_S, R_JUMP_S, R_SLOW_S
+from tagcore.zones.blob import DEFAULT_RULES, R_CONFIRM_S, R_FAST_S, R_JUMP_S, R_SLOW_S
 
 SEEDS = 120  # 480 wearer-hours, about 110,000 fixes, a few seconds
 

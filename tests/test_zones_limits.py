@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
-from tagcore import zoneblob as B
+from tagcore.zones import blob as B
 from taghost import zonecli
 from taghost.zoneconfig import ZoneConfigError, read_zones
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tagcore.fix import Fix
-from tagcore.zones import ZoneMonitor, alert_event, decode_event
+from tagcore.zones.monitor import ZoneMonitor, alert_event, decode_event
 from taghost.zoneconfig import compile_blob, read_file
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "host/taghost/examples/zones-bournemouth.geojson"

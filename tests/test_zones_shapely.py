@@ -14,7 +14,7 @@ from array import array
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
-from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
+from tagcore.zones.geom import sdist_circle, sdist_corridor, sdist_polygon
 
 TOL_DM = 1
 BIG = 10**9

@@ -18,7 +18,7 @@ from typing import Any
 
 import cbor2
 import uplink_oracle as O
-from tagcore import record as R
+from tagcore.store import record as R
 from tagcore.uplink import fixcodec
 
 MAX_BODY = 64 * 1024

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import uplinkkit as K
-from tagcore import record as R
+from tagcore.store import record as R
 from taghost.server import admin
 from taghost.server.api import FIX_FIELDS
 from taghost.server.app import Config, Server, ServerThread

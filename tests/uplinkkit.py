@@ -14,8 +14,8 @@ from pycose.algorithms import HMAC25664
 from pycose.headers import KID, Algorithm
 from pycose.keys import SymmetricKey
 from pycose.messages import Mac0Message
-from tagcore import record as R
 from tagcore.fix import Fix
+from tagcore.store import record as R
 
 UP_AAD = b"opentag/up/v1"
 DOWN_AAD = b"opentag/down/v1"

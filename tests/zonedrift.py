@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "firmware"))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "core"))
 
-from tagcore import zones as Z
 from tagcore.fix import Fix
-from tagcore.fixfilter import FixFilter
+from tagcore.gnss.fixfilter import FixFilter
+from tagcore.zones import monitor as Z
 from zonetest import T0, blob, circle, square, udeg
 
 HALF_M = 300  # exclusion zone: a 600 m square centred on the origin; its south edge is y = -300

@@ -1,10 +1,10 @@
 # The victim's beacon: a small ESP32 MicroPython app (device-only: bluetooth, machine, time).
 #
-# It advertises, non-connectable, the rolling identifier of tagcore.beaconid for the current
-# interval of its own clock, and changes identifier and BLE address together at every interval
-# boundary. Its clock drifts (the ESP32's RC slow clock without a crystal): the tag tolerates
-# and learns the skew. The clock is saved to flash every hour, so after a power cut the beacon
-# resumes from the saved time (late by the outage) instead of from 2000-01-01.
+# It advertises, non-connectable, the rolling identifier of tagcore.proximity.beaconid for the
+# current interval of its own clock, and changes identifier and BLE address together at every
+# interval boundary. Its clock drifts (the ESP32's RC slow clock without a crystal): the tag
+# tolerates and learns the skew. The clock is saved to flash every hour, so after a power cut the
+# beacon resumes from the saved time (late by the outage) instead of from 2000-01-01.
 #
 # On the device: /beacon.key holds the secret (hex, from `opentag beacon keygen`), /main.py is
 #     from beacon.app import main
@@ -13,9 +13,9 @@ import time
 
 import bluetooth
 import machine
-from tagcore import beaconid
-from tagcore.advdata import build_adv
 from tagcore.compat import const
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
 
 ADV_MS = const(500)  # advertising interval
 TX_DBM = const(9)  # transmit power asked of the stack (ESP32: -12 .. +9 dBm)

@@ -1,8 +1,8 @@
-# Writes zone blobs (format in tagcore.zoneblob). The host compiler and the tests use it; the
+# Writes zone blobs (format in tagcore.zones.blob). The host compiler and the tests use it; the
 # tag itself never does, so it is kept out of the modules the device imports.
 import struct
 
-from tagcore import zoneblob as B
+from tagcore.zones import blob as B
 
 DEFAULT_RULES = B.DEFAULT_RULES
 
@@ -93,7 +93,7 @@ def zone_record(zid, kind, shape, warn_m, lat0, lon0, r_dm, windows, rings, rule
     """One zone record. windows: [(start, end)] UTC seconds since 2000; rings: [[(lat, lon)]]
     in microdegrees (polygon: outline first, then holes, no closing vertex; corridor: one
     polyline; circle: none); rules: [(days mask, start s, end s)] weekly local-time rules
-    (tagcore.curfew) with tz: (offset before the first change, [(UTC instant, offset)])."""
+    (tagcore.zones.curfew) with tz: (offset before the first change, [(UTC instant, offset)])."""
     parts = []
     for s, e in windows:
         parts.append(struct.pack("<II", s, e))

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from tagcore.beaconid import ID_LEN
-from tagcore.beacontable import HEADER, MAGIC, MAX_IDS, IdTable, window_blob
+from tagcore.proximity.beaconid import ID_LEN
+from tagcore.proximity.idtable import HEADER, MAGIC, MAX_IDS, IdTable, window_blob
 
 from taghost import beaconpower
 from taghost.errors import EXIT_RED, UserError

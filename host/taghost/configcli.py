@@ -60,13 +60,13 @@ def _section(key: str, value: Any, base: Path) -> tuple[bytes | None, str | None
     except OSError as e:
         return None, f"{key}: cannot read {p}: {e.strerror or e}"
     if key == "zones_blob":  # the tag's own loader decides
-        from tagcore.zones import ZoneMonitor
+        from tagcore.zones.monitor import ZoneMonitor
 
         why = ZoneMonitor(blob).error
         if why is not None:
             return None, f"{key}: the tag refuses {p}: {why}"
     else:
-        from tagcore.beacontable import IdTable
+        from tagcore.proximity.idtable import IdTable
 
         t = IdTable()
         if t.load(blob) == 0:

@@ -1,5 +1,5 @@
 """A seeded, deliberately unflattering radio model of the victim's beacon, driving the core's
-proximity check (tagcore.proximity) through its public API.
+proximity check (tagcore.proximity.monitor) through its public API.
 
 RSSI(t) = P1m + cal - 10 n log10(d(t)) + shadow(t) + fading(t), rounded to whole dBm;
 an advertisement is lost with probability `loss`, and below the receiver's sensitivity.
@@ -19,10 +19,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable, window_blob
-from tagcore.proximity import K_NEAR, Profile, Proximity
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.monitor import K_NEAR, Profile, Proximity
 
 T0 = 830_000_000  # 2026-04-20, seconds since 2000: any time works, the window is made for it
 SECRET = bytes(range(16))

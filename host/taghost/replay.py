@@ -15,9 +15,9 @@ from typing import BinaryIO
 
 from tagcore.civil import civil_from_days
 from tagcore.fix import Fix
-from tagcore.fixfilter import FixFilter
-from tagcore.gnsstime import GPS_EPOCH_DAYS, days_from_civil, valid_date
-from tagcore.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
+from tagcore.gnss.fixfilter import FixFilter
+from tagcore.gnss.gnsstime import GPS_EPOCH_DAYS, days_from_civil, valid_date
+from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
 
 from taghost.errors import UserError
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from tagcore.nmea import DEFAULT_FLOOR_DAYS
+from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS
 
 from taghost import replay as rp
 from taghost.errors import EXIT_OK, UserError

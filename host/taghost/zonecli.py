@@ -14,9 +14,9 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from tagcore import curfew
-from tagcore import zoneblob as B
 from tagcore.civil import civil_from_days
+from tagcore.zones import blob as B
+from tagcore.zones import curfew
 
 from taghost.zoneconfig import (
     SHAPE_NAMES,

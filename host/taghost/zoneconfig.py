@@ -29,10 +29,10 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import polylabel
 from shapely.validation import explain_validity
-from tagcore import zoneblob as B
 from tagcore import zonewrite as W
 from tagcore.geo import lon_delta, project
-from tagcore.zones import DEFAULT_MAX_ACC_DM, ZoneMonitor
+from tagcore.zones import blob as B
+from tagcore.zones.monitor import DEFAULT_MAX_ACC_DM, ZoneMonitor
 from tagcore.zonewrite import frame
 
 from taghost.zoneschedule import Schedule, parse_schedule

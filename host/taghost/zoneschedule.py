@@ -165,14 +165,14 @@ def skipped(sched: Schedule, start: date, weeks: int) -> list[tuple[date, int]]:
 
 
 def day_mask(days: frozenset[int]) -> int:
-    """The tag's weekday bit mask (bit 0 Monday .. bit 6 Sunday; tagcore.curfew)."""
+    """The tag's weekday bit mask (bit 0 Monday .. bit 6 Sunday; tagcore.zones.curfew)."""
     return sum(1 << d for d in days)
 
 
 def tz_changes(tz: ZoneInfo, t0: int, t1: int) -> tuple[int, list[tuple[int, int]]]:
     """(UTC offset in seconds at t0, [(UTC instant, offset from then on)]) for every change
     of the zone's offset in [t0, t1] (seconds since 2000), to the second: the DST transitions
-    the tag needs to turn local rules into UTC (tagcore.curfew)."""
+    the tag needs to turn local rules into UTC (tagcore.zones.curfew)."""
 
     def off(t: int) -> int:
         u = EPOCH_2000 + timedelta(seconds=t)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shapely.geometry import LineString, Point, Polygon
-from tagcore import zoneblob as B
+from tagcore.zones import blob as B
 
 from taghost.zoneconfig import ZoneSpec, local_m
 from taghost.zoneschedule import DAY_NAMES, skipped

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from tagcore.gnss import profile
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.power import BACKUP, CONTINUOUS, CYCLIC, OFF, GnssPower
 from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
 
 from tagsim import boards
 from tagsim.power import PowerMeter

@@ -3,10 +3,11 @@
 Each function builds the core object for a scenario (None when the scenario has no zones or no
 beacon); the core app (tagcore.app.app.TagApp) drives their real APIs:
 
-    zone_monitor(sc)  -> tagcore.zones.ZoneMonitor over zone_blob(sc): the scenario's GeoJSON
-                         compiled by the host's compiler (taghost.zoneconfig), schedules expanded
-                         into UTC windows (taghost.zoneschedule) over the run's horizon
-    proximity(sc)     -> tagcore.proximity.Proximity with the beacon's identifier window
+    zone_monitor(sc)  -> tagcore.zones.monitor.ZoneMonitor over zone_blob(sc): the scenario's
+                         GeoJSON compiled by the host's compiler (taghost.zoneconfig),
+                         schedules expanded into UTC windows (taghost.zoneschedule) over the
+                         run's horizon
+    proximity(sc)     -> tagcore.proximity.monitor.Proximity with the beacon's identifier window
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ def zone_blob(sc: Scenario) -> bytes:
 
 
 def zone_monitor(sc: Scenario) -> object | None:
-    """tagcore.zones (issue 4) loaded with the scenario's zones, or None without zones."""
+    """tagcore.zones.monitor (issue 4) loaded with the scenario's zones, or None without zones."""
     if not sc.zones:
         return None
-    from tagcore.zones import ZoneMonitor
+    from tagcore.zones.monitor import ZoneMonitor
 
     m = ZoneMonitor(zone_blob(sc))
     if m.error is not None:  # compile_blob checks with the same loader: a bug if it happens
@@ -54,18 +55,18 @@ def zone_monitor(sc: Scenario) -> object | None:
 
 
 def proximity(sc: Scenario) -> object | None:
-    """tagcore.proximity (issue 6) with the beacon's identifier window loaded, as
+    """tagcore.proximity.monitor (issue 6) with the beacon's identifier window loaded, as
     `opentag beacon window` would give it: the run's intervals plus 2 h either side."""
     if sc.beacon is None:
         return None
-    from tagcore.proximity import Profile, Proximity
+    from tagcore.proximity.monitor import Profile, Proximity
 
     return Proximity(id_table(sc), Profile())
 
 
 def id_table_blob(sc: Scenario) -> bytes:
-    from tagcore.beaconid import interval_of
-    from tagcore.beacontable import window_blob
+    from tagcore.proximity.beaconid import interval_of
+    from tagcore.proximity.idtable import window_blob
 
     assert sc.beacon is not None
     k0 = interval_of(sc.start) - 8
@@ -73,7 +74,7 @@ def id_table_blob(sc: Scenario) -> bytes:
 
 
 def id_table(sc: Scenario) -> object:
-    from tagcore.beacontable import IdTable
+    from tagcore.proximity.idtable import IdTable
 
     t = IdTable()
     t.load(id_table_blob(sc))

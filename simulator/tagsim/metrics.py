@@ -2,10 +2,11 @@
 
 Zone truth comes from the 1 Hz trajectory tested against the zones with shapely, during each
 zone's active UTC windows (the host's schedule expansion over the run, as the tag's blob has
-them); alerts come from the stream the tag produced ("A" lines from tagcore.zones, "P" from
-tagcore.proximity). Alerts are matched as (t, id, code): code 1 = a confirmed breach (A_BREACH)
-or a proximity alert kind; the rest (ends, loss of location, approach) is not matched. Without
-a zone or proximity core in the run the metrics that need it are None.
+them); alerts come from the stream the tag produced ("A" lines from tagcore.zones.monitor,
+"P" from tagcore.proximity.monitor). Alerts are matched as (t, id, code): code 1 = a
+confirmed breach (A_BREACH) or a proximity alert kind; the rest (ends, loss of location,
+approach) is not matched. Without a zone or proximity core in the run the metrics that need it
+are None.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from tagcore.proximity import K_GNSS_IN, K_NEAR, Profile
-from tagcore.zones import A_APPROACH, A_BREACH, A_LOC_LOST
+from tagcore.proximity.monitor import K_GNSS_IN, K_NEAR, Profile
+from tagcore.zones.monitor import A_APPROACH, A_BREACH, A_LOC_LOST
 
 from tagsim.engine import Run
 from tagsim.runtime import heap_for
@@ -210,8 +211,8 @@ def server_delays(pairs: list[tuple[int, int]], lines: list[tuple[int, str]]) ->
 
 
 # Alerts the tag stores for the server, by event line: tamper, proximity alert kinds, confirmed
-# zone breaches and loss of location (tagcore.zones' A_BREACH, A_LOC_LOST), and without a zone
-# core the app's own "L" (EV_LOC_LOST).
+# zone breaches and loss of location (the zone monitor's A_BREACH, A_LOC_LOST), and without a
+# zone core the app's own "L" (EV_LOC_LOST).
 def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tuple[int, str]]:
     """(time stored, event code) of every alert the tag stored for the server. zones: a zone
     core ran (its monitor, not the app's "L", decides loss of location)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import random
 
-from tagcore.advdata import build_adv
-from tagcore.beaconid import id_and_addr, interval_of
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.beaconid import id_and_addr, interval_of
 
 from tagsim import geo
 from tagsim.scenario import Beacon
@@ -32,7 +32,7 @@ class BeaconRadio:
 
     def payload(self, t: int) -> tuple[str, bytes]:
         """(address as hex, advertising payload) the beacon sends at t: the rolling identifier
-        and address of its 15-minute interval (tagcore.beaconid, as firmware/beacon does)."""
+        and address of its 15-minute interval (tagcore.proximity.beaconid, as the beacon does)."""
         ident, addr = id_and_addr(self.b.secret, interval_of(t))
         return addr.hex(), build_adv(ident)
 

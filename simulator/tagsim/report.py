@@ -521,7 +521,7 @@ EVENT_NAMES = {
 }
 
 
-ZONE_KINDS = {  # tagcore.zones A_*
+ZONE_KINDS = {  # tagcore.zones.monitor A_*
     1: "ZONE BREACH (alert)",
     2: "zone breach over",
     3: "zone approach (wearer warned)",

@@ -85,7 +85,7 @@ class LocalTag:
     def __init__(
         self, zones: object = None, proximity: object = None, zone_blob: bytes | None = None
     ) -> None:
-        """zone_blob: build a fresh tagcore.zones monitor over it at every boot (as the device
+        """zone_blob: build a fresh zone monitor over it at every boot (as the device
         and MicroPythonTag do), instead of the `zones` object kept across reboots."""
         self.fs = MemFs()
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
@@ -106,7 +106,7 @@ class LocalTag:
     def boot(self, cfg: Settings, now: int) -> list[str]:
         self.cfg = cfg
         if self.zone_blob is not None:
-            from tagcore.zones import ZoneMonitor
+            from tagcore.zones.monitor import ZoneMonitor
 
             self.zones = ZoneMonitor(self.zone_blob)
         self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity)
@@ -179,9 +179,9 @@ class MicroPythonTag:
         zone_blob: bytes | None = None,
         romfs: bool = False,
     ) -> None:
-        """id_table: a beacon identifier window (tagcore.beacontable blob): the tag inside
-        runs tagcore.proximity on it, as hooks.proximity does in CPython. zone_blob: a zone
-        configuration (hooks.zone_blob): the tag inside runs tagcore.zones on it. romfs: the
+        """id_table: a beacon identifier window (tagcore.proximity.idtable blob): the tag inside
+        runs tagcore.proximity.monitor on it, as hooks.proximity does in CPython. zone_blob: a zone
+        configuration (hooks.zone_blob): the tag inside runs tagcore.zones.monitor on it. romfs: the
         core is deployed as a ROMFS image (bytecode runs in place from flash, as on the
         device); the image is loaded first into extra heap beyond `heap`, so the tag still has
         exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap)."""

@@ -28,7 +28,7 @@ from tagsim.simtime import parse_clock, parse_duration, parse_instant
 MODES = {"walk": 1.4, "cycle": 4.5, "bus": 7.0, "car": 11.0, "motorway": 33.3}
 ENVS = ("open", "urban", "indoor", "underground")
 TAMPER_KINDS = ("strap_cut", "case_open", "removed")
-KIND_NAMES = {1: "exclusion", 2: "inclusion"}  # tagcore.zoneblob KIND_*
+KIND_NAMES = {1: "exclusion", 2: "inclusion"}  # tagcore.zones.blob KIND_*
 # Expectation keys: metric name and whether the value is a floor ("min") or a ceiling ("max").
 EXPECT_KEYS = {
     "min_fixes": ("fixes_recorded", "min"),
@@ -126,7 +126,7 @@ class Beacon:
     body_loss_db: float
     wall_loss_db: float
     encounter_m: float
-    secret: bytes  # the beacon's 16-byte key (identifiers: tagcore.beaconid)
+    secret: bytes  # the beacon's 16-byte key (identifiers: tagcore.proximity.beaconid)
     victim_gnss: bool  # the victim's phone reports her position; each upload brings it back
 
 

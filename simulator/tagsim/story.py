@@ -70,7 +70,7 @@ class Episode:
 
 
 ZONE_KIND = {1: "breach", 2: "end", 3: "approach", 4: "wearer_warned", 5: "loc_lost", 6: "back"}
-PROX_ALERTS = (2, 6)  # tagcore.proximity K_NEAR, K_GNSS_IN
+PROX_ALERTS = (2, 6)  # tagcore.proximity.monitor K_NEAR, K_GNSS_IN
 
 
 def acked_uploads(run: Run) -> list[int]:

@@ -1,4 +1,4 @@
-# Known answers for tagcore.beaconid, computed with an independent implementation (the
+# Known answers for tagcore.proximity.beaconid, computed with an independent implementation (the
 # `cryptography` package's HMAC-SHA256; tests/test_beacon_kat.py recomputes them on CPython).
 # (secret hex, interval, identifier hex, address hex)
 VECTORS = (

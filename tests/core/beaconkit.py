@@ -1,7 +1,7 @@
 # Shared by the beacon tests on both runtimes: a beacon secret, its table and advertisements.
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.idtable import IdTable, window_blob
 
 SECRET = b"\x01\x23\x45\x67\x89\xab\xcd\xef\xfe\xdc\xba\x98\x76\x54\x32\x10"
 T0 = 830000000  # 2026-04-20T00:53:20Z in seconds since 2000-01-01

@@ -1,5 +1,5 @@
 # Helpers for the NMEA core tests (both runtimes).
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 
 
 def cs(body):

@@ -1,9 +1,9 @@
 # Victim-beacon identifiers, advertising data and the tag's identifier table, on both runtimes.
 from beacon_vectors import VECTORS
 from beaconkit import IVS, SECRET, T0, table_for, unhex
-from tagcore import beaconid
-from tagcore.advdata import build_adv, find_id
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv, find_id
+from tagcore.proximity.idtable import IdTable, window_blob
 
 
 def test_hmac_matches_rfc4231():

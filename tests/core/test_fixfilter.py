@@ -1,6 +1,6 @@
 # The fix filter: every rejection has a reason and is counted. Both runtimes.
 from tagcore.fix import Fix
-from tagcore.fixfilter import FixFilter
+from tagcore.gnss.fixfilter import FixFilter
 
 T = 848000000  # 2026-11-16
 

@@ -1,7 +1,7 @@
 # The UBX framer shares one UART stream with the NMEA reader. Both runtimes.
 from nmeatest import cs
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import PAYLOAD_MAX, QUEUE_MAX, SKIP_MAX, UbxFramer, ack_of, checksum, frame
-from tagcore.nmea import NmeaReader
 
 # ../shared/reference/gnss-commands.txt (known-good, not built here)
 CFG_RXM_PS = bytes.fromhex("B5620611020008012292")

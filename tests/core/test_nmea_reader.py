@@ -1,8 +1,8 @@
 # The NMEA reader: framing, checks, dispatch, epoch assembly. Runs on CPython and MicroPython.
 from nmeatest import cs, lines, run
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER
-from tagcore.gnsstime import days_from_civil
-from tagcore.nmea import CS_ACCEPT, CS_REQUIRE, LINE_MAX, QUEUE_MAX, NmeaReader
+from tagcore.gnss.gnsstime import days_from_civil
+from tagcore.gnss.nmea import CS_ACCEPT, CS_REQUIRE, LINE_MAX, QUEUE_MAX, NmeaReader
 
 D2026 = days_from_civil(2026, 11, 22)
 T0 = D2026 * 86400 + 12 * 3600 + 35 * 60 + 19

@@ -1,9 +1,9 @@
 # The tag's proximity state machine (Bluetooth and GNSS rules), on both runtimes.
 from beaconkit import IVS, T0, adv_at, table_for
-from tagcore import proximity as P
-from tagcore import record as R
-from tagcore.beacontable import IdTable
 from tagcore.fix import Fix
+from tagcore.proximity import monitor as P
+from tagcore.proximity.idtable import IdTable
+from tagcore.store import record as R
 
 
 def test_beacon_and_tag_agree_over_the_whole_window():

@@ -3,9 +3,9 @@
 # plain file system without littlefs's atomic sync.
 import gc
 
-from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import Store
+from tagcore.store import record as R
+from tagcore.store.log import Store
 
 MPY_HEAP = 204800
 
@@ -339,7 +339,7 @@ def test_thinning_record_survives_reboot():
 
 
 def test_rtc_state_carries_buffer_over_deep_sleep():
-    from tagcore import rtcstate
+    from tagcore.store import rtcstate
 
     fs = MemFs()
     st = Store(fs, 0, max_fixes=10, max_age=1000)
@@ -485,7 +485,7 @@ def test_bad_input_is_refused_before_anything_changes():
 
 def test_rtc_state_after_an_empty_wake_is_accepted():
     # item 18: a wake with nothing buffered, saved again at once, resumes at the next wake
-    from tagcore import rtcstate
+    from tagcore.store import rtcstate
 
     for nbuf in range(4):
         fs = MemFs()
@@ -506,7 +506,7 @@ def test_rtc_state_after_an_empty_wake_is_accepted():
 
 def test_rtc_state_is_single_use():
     # item 18: RTC bytes left over across a watchdog reset never bring back a seq handed out
-    from tagcore import rtcstate
+    from tagcore.store import rtcstate
 
     for nbuf in range(5):
         fs = MemFs()

@@ -1,8 +1,8 @@
 # Store.newest_fix_t: the time of the newest fix held (the reader's date floor at boot).
 from test_store import MemFs  # noqa: I001
-from tagcore import record as R
+from tagcore.store import record as R
 from tagcore.fix import Fix
-from tagcore.store import Store
+from tagcore.store.log import Store
 
 MPY_HEAP = 204800  # test_store, imported for its MemFs, is large
 T = 825753600  # 2026-03-02

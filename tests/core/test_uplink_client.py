@@ -1,7 +1,7 @@
 # The uplink client against a test double of the server (both runtimes): exactly once over a
 # lossy link, truncation only on a valid acknowledgement, alerts first, downlink versions.
-from tagcore import record as R
-from tagcore.store import Store
+from tagcore.store import record as R
+from tagcore.store.log import Store
 from tagcore.uplink import ack as A
 from tagcore.uplink import cbor, cose
 from tagcore.uplink.client import ACKED, UplinkClient
@@ -342,7 +342,7 @@ def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
 
 
 def test_default_checks_take_real_windows_and_zone_blobs():
-    from tagcore.beacontable import window_blob
+    from tagcore.proximity.idtable import window_blob
     from zonetest import blob, circle
 
     st = store(3)

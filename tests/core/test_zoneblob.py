@@ -2,9 +2,9 @@
 # raises out of ZoneMonitor.load. Both runtimes.
 import struct
 
-from tagcore import zoneblob as B
 from tagcore import zonewrite as W
-from tagcore.zones import ZoneMonitor
+from tagcore.zones import blob as B
+from tagcore.zones.monitor import ZoneMonitor
 from zonetest import EXCL, INCL, LAT0, LON0, T0, blob, circle, corridor, ring_m, square
 
 

@@ -2,7 +2,7 @@
 # runtimes. (tests/test_zones_shapely.py holds it against shapely for random shapes.)
 from array import array
 
-from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
+from tagcore.zones.geom import sdist_circle, sdist_corridor, sdist_polygon
 
 BIG = 1000000
 # A 100 m x 60 m rectangle with a 20 m square hole in its middle (dm, no closing vertex).

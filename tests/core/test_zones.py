@@ -1,7 +1,7 @@
 # The zone monitor's decisions, fix by fix. Both runtimes.
-from tagcore import record as R
-from tagcore import zones as Z
 from tagcore.fix import Fix
+from tagcore.store import record as R
+from tagcore.zones import monitor as Z
 from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square
 
 # The WGS84 frame (8 coefficients per zone) and the wearer-warning counters cost about 5 KB of

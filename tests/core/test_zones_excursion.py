@@ -1,5 +1,5 @@
 # Issue 13, item 9 (walk-in p95): multipath excursions that end. Both runtimes.
-from tagcore import zones as Z
+from tagcore.zones import monitor as Z
 from zonetest import T0, fx, monitor, square
 
 MPY_HEAP = 73728  # as test_zones: the host's blob writer runs inside the test too

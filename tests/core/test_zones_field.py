@@ -1,5 +1,5 @@
 # Issue 13 (items 8 and 9) and issue 14 (item 3) field findings, fix by fix. Both runtimes.
-from tagcore import zones as Z
+from tagcore.zones import monitor as Z
 from zonetest import INCL, T0, circle, fx, kinds, monitor, square
 
 MPY_HEAP = 73728  # as test_zones: the host's blob writer runs inside the test too

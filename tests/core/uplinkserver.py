@@ -2,7 +2,7 @@
 # beside the tag's core (both runtimes). It decodes with the core's own codec: the host tests
 # (tests/test_uplink_oracle.py) hold that codec against cbor2 and pycose, and the real server
 # (host/taghost/server/) decodes independently.
-from tagcore import record as R
+from tagcore.store import record as R
 from tagcore.uplink import ack as A
 from tagcore.uplink import cbor, cose, fixcodec
 

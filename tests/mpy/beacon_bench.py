@@ -6,10 +6,10 @@ import gc
 import sys
 import time
 
-from tagcore import beaconid
-from tagcore.advdata import build_adv
-from tagcore.beacontable import HEADER, IdTable, window_blob
-from tagcore.proximity import Proximity
+from tagcore.proximity import beaconid
+from tagcore.proximity.advdata import build_adv
+from tagcore.proximity.idtable import HEADER, IdTable, window_blob
+from tagcore.proximity.monitor import Proximity
 
 IS_MPY = sys.implementation.name == "micropython"
 

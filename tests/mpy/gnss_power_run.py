@@ -6,10 +6,10 @@ import sys
 
 from machine import I2C, UART, Pin
 from tagcore.gnss import ublox_m8, unicore
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.power import CONTINUOUS, CYCLIC, OFF, GnssPower
 from tagcore.gnss.rail import rail_action
 from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
 from tagdevice.gnsspower import GnssActions
 from tagdevice.gnssuart import GnssPump
 

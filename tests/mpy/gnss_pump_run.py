@@ -4,7 +4,7 @@
 import sys
 
 from machine import UART
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 from tagdevice.gnssuart import GnssPump
 
 path, baud, rxbuf, poll, floor = sys.argv[1:6]

@@ -9,10 +9,10 @@
 import gc
 import sys
 
-from tagcore.nmea import NmeaReader  # the largest module first, while the heap is unfragmented
+from tagcore.gnss.nmea import NmeaReader  # the largest module first, while the heap is unfragmented
 
 gc.collect()
-from tagcore.fixfilter import FixFilter  # noqa: E402
+from tagcore.gnss.fixfilter import FixFilter  # noqa: E402
 
 
 def out_counts(tag, counts):

@@ -1,13 +1,13 @@
-# Replays a scan stream through tagcore.proximity and prints every decision, so that CPython
+# Replays a scan stream through tagcore.proximity.monitor and prints every decision, so that CPython
 # and MicroPython can be held to the same output byte for byte.
 # Usage: proximity_replay.py STREAM TABLE
 # Stream lines:  S t rssi advhex | E t | N t | V t lat lon acc | F t lat lon acc
 import sys
 from binascii import unhexlify
 
-from tagcore.beacontable import IdTable
 from tagcore.fix import Fix
-from tagcore.proximity import Proximity, encode_event
+from tagcore.proximity.idtable import IdTable
+from tagcore.proximity.monitor import Proximity, encode_event
 
 with open(sys.argv[2], "rb") as f:
     tab = IdTable()

@@ -7,7 +7,7 @@ import time
 
 import vfs
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store.log import OsFs, Store
 
 BS = 4096
 

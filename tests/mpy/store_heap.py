@@ -6,9 +6,9 @@
 import gc
 import sys
 
-from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store import record as R
+from tagcore.store.log import OsFs, Store
 
 
 def walk(k, t):

@@ -9,9 +9,9 @@ import gc
 import sys
 
 import vfs
-from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store import record as R
+from tagcore.store.log import OsFs, Store
 
 BS = 512
 NBLK = 160

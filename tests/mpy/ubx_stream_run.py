@@ -4,8 +4,8 @@
 import binascii
 import sys
 
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer
-from tagcore.nmea import NmeaReader
 
 
 def counts(tag, c):

@@ -17,7 +17,7 @@ gc.collect()
 IMPORT_BYTES = (gc.mem_alloc() - _a) if hasattr(gc, "mem_alloc") else -1
 
 from tagcore.fix import Fix  # noqa: E402
-from tagcore.store import Store  # noqa: E402
+from tagcore.store.log import Store  # noqa: E402
 
 KEY = bytes(range(32))
 TID = b"TAGBENCH"

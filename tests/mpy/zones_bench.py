@@ -7,7 +7,7 @@ import sys
 import time
 
 from tagcore.fix import Fix
-from tagcore.zones import ZoneMonitor, depth
+from tagcore.zones.monitor import ZoneMonitor, depth
 
 try:
     ticks = time.ticks_us  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ import sys
 from binascii import hexlify
 
 from tagcore.fix import Fix
-from tagcore.zones import ZoneMonitor, alert_event
+from tagcore.zones.monitor import ZoneMonitor, alert_event
 
 
 def num(s):

@@ -19,14 +19,15 @@
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
 #   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
-#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a tagcore.zones Alert;
+#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a zone Alert;
 #   ("P", now, beacon, kind, ...) a proximity decision; ("T", now, code) tamper; ("B", now, pct)
 #   low battery; ("L", now) a fix search timed out; ("K", now, up) link state.
 #
 # Cores (TagApp(cfg, fs, now, zones, proximity); None: a plain tracker):
-#   zones      tagcore.zones.ZoneMonitor: on_fix, on_no_fix, wanted_interval (the planner's cap),
-#              nearest_dm (the drive-through guard); stored alerts go out at once.
-#   proximity  tagcore.proximity.Proximity: on_scan, on_scan_end, on_fix, next_scan, urgent,
+#   zones      tagcore.zones.monitor.ZoneMonitor: on_fix, on_no_fix, wanted_interval (the
+#              planner's cap), nearest_dm (the drive-through guard); stored alerts go out at once.
+#   proximity  tagcore.proximity.monitor.Proximity: on_scan, on_scan_end, on_fix, next_scan,
+#              urgent,
 #              pop_event; K_NEAR / K_GNSS_IN go out at once.
 #   uplink     None: the store is read and acknowledged at once (the simulator's loopback);
 #              else an object with tagcore.uplink's UplinkClient calls request(now) -> body or
@@ -36,11 +37,11 @@
 # goes out at the next plan() with a link, and the moment the link returns if it was down.
 # Data-minimising mode (cfg.minimise): no continuous trail. Fixes feed the cores but are not
 # stored; the evidence the rules need is inside the zone and proximity events themselves.
-from tagcore import record as R
 from tagcore.compat import const
-from tagcore.fixfilter import FixFilter
-from tagcore.nmea import NmeaReader
-from tagcore.store import Store
+from tagcore.gnss.fixfilter import FixFilter
+from tagcore.gnss.nmea import NmeaReader
+from tagcore.store import record as R
+from tagcore.store.log import Store
 
 # ---- the planner ----------------------------------------------------------------------
 # The one planner: every "what next and when" decision of the tag. Sans-I/O: `now` is an
@@ -164,7 +165,7 @@ class Planner:
 
 
 # ---- the app --------------------------------------------------------------------------
-K_NEAR = 2  # tagcore.proximity kinds that are alerts: go out at once
+K_NEAR = 2  # tagcore.proximity.monitor kinds that are alerts: go out at once
 K_GNSS_IN = 6
 UPLOAD_BATCH = 16  # records read from the store at a time while uploading
 TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
@@ -191,11 +192,11 @@ class TagApp:
         self.uplink_request = None
         self.wake_at = now
         if proximity is not None:  # imported only when used: the module costs heap
-            from tagcore.proximity import encode_event
+            from tagcore.proximity.monitor import encode_event
 
             self.encode_event = encode_event
         if zones is not None:
-            from tagcore.zones import alert_event
+            from tagcore.zones.monitor import alert_event
 
             self.alert_event = alert_event
         self.alert_seq = 0  # the newest stored alert's sequence number

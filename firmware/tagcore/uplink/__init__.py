@@ -4,6 +4,6 @@
 # packed fix runs (fixcodec), a batch built from the store a chunk at a time into buffers
 # allocated once (batch), the acknowledgement and downlink check (ack) and the sans-I/O
 # client state machine that alone calls store.ack() (client).
-# May import: hashlib, tagcore.compat, tagcore.record, tagcore.fix, and (lazily, for the
-# default downlink checks) tagcore.zoneblob and tagcore.beacontable; the store is an object
+# May import: hashlib, tagcore.compat, tagcore.store.record, tagcore.fix, and (lazily, for the
+# default downlink checks) tagcore.zones.blob and tagcore.proximity.idtable; the store is an object
 # it is given. No sockets, no clock: the transport is the shell's (tagdevice.uplink_http).

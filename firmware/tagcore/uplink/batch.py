@@ -6,8 +6,8 @@
 # by the same stride (up to RUN_MAX) become one packed fix run `[1, seq, stride, count, bstr]`
 # (tagcore.uplink.fixcodec) across the store's frames: at 1 fix/min the store syncs about five
 # fixes per frame, and one run pays its full first fix once instead of per frame.
-from tagcore import record as R
 from tagcore.compat import const
+from tagcore.store import record as R
 from tagcore.uplink import cbor, cose
 
 CHUNK = const(16)  # records per Store.read

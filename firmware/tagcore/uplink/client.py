@@ -9,8 +9,8 @@
 #
 # Only a verified acknowledgement of the outstanding request calls store.ack(); anything else
 # changes nothing and is counted by reason. docs/uplink.md is the contract.
-from tagcore import record as R
 from tagcore.compat import IS_MICROPYTHON, const
+from tagcore.store import record as R
 from tagcore.uplink import ack as A
 from tagcore.uplink import batch, fixcodec
 
@@ -24,7 +24,7 @@ ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY)
 
 
 def check_zones(data):
-    from tagcore import zoneblob
+    from tagcore.zones import blob as zoneblob
 
     try:
         zoneblob.parse(data)
@@ -34,7 +34,7 @@ def check_zones(data):
 
 
 def check_beacons(data):
-    from tagcore.beacontable import IdTable
+    from tagcore.proximity.idtable import IdTable
 
     t = IdTable()
     try:
@@ -74,7 +74,7 @@ class UplinkClient:
         self.rbuf = batch.scratch(batch.RUN_BYTES)
         self.packer = fixcodec.Packer(batch.RUN_MAX)
         # The counter must exceed every one this tag ever sent. Persist `ctr` across deep
-        # sleep (RTC memory, beside tagcore.rtcstate); after power loss the store's recovery
+        # sleep (RTC memory, beside tagcore.store.rtcstate); after power loss the store's recovery
         # moves its sequence past everything handed out, and with it this floor.
         self.ctr = ctr
         # Every seq up to here is at the server. Unknown after a power-on: 0, so the first

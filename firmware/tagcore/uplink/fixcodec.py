@@ -1,5 +1,5 @@
 # The uplink's packed fix run (record kind 1 in a batch, docs/uplink.md): the run's first fix
-# in full (tagcore.record's varints), then for every later fix ten channels of differences,
+# in full (tagcore.store.record's varints), then for every later fix ten channels of differences,
 # each bit-packed at one width for the whole run:
 #
 #   first fix (record.encode_fix, prev None) | if count > 1: zz(base dt) varint |
@@ -13,8 +13,8 @@
 # Why: a varint costs at least a byte per field, ten bytes a fix however still the wearer is;
 # at 1 fix/min the store's codec takes 13-15 B a fix. With one width per channel per run a
 # constant interval costs 0 bits, a small change a few, so a 60-fix run is about 8-10 B a fix.
-from tagcore import record as R
 from tagcore.compat import const
+from tagcore.store import record as R
 
 CHANNELS = const(10)
 MAX_WIDTH = const(64)

@@ -1,5 +1,5 @@
 """What a tag event means to the people monitoring: an alert that opens, one that ends an open
-alert, or nothing. Decoded with the core's own event decoders (tagcore.zones, .proximity),
+alert, or nothing. Decoded with the core's own event decoders (tagcore.zones.monitor, .proximity),
 whose formats the tag writes; undecodable data still opens an alert (by event kind), never
 fails a batch."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from tagcore import proximity as P
-from tagcore import record as R
-from tagcore import zones as Z
+from tagcore.proximity import monitor as P
+from tagcore.store import record as R
+from tagcore.zones import monitor as Z
 
 ZONE_NAMES = {Z.A_BREACH: "zone_breach", Z.A_CONFIG_EXPIRED: "zones_expired"}
 LOC_NAMES = {Z.A_LOC_LOST: "loss_of_location"}

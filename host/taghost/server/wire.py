@@ -15,7 +15,7 @@ from pycose.algorithms import HMAC25664
 from pycose.headers import KID, Algorithm
 from pycose.keys import SymmetricKey
 from pycose.messages import Mac0Message
-from tagcore import record as R
+from tagcore.store import record as R
 from tagcore.uplink import fixcodec
 
 UP_AAD = b"opentag/up/v1"
@@ -33,7 +33,7 @@ DL_CONFIG = 3
 DL_LOCATE = 4
 DOWNLINK_KINDS = {"beacon": 1, "zones": 2, "config": 3, "locate": 4}
 
-FIX_RUN = 0  # the store's fix codec (tagcore.record.encode_fixes)
+FIX_RUN = 0  # the store's fix codec (tagcore.store.record.encode_fixes)
 PACKED_FIX_RUN = 1  # what the tag writes: tagcore.uplink.fixcodec
 
 

@@ -6,8 +6,9 @@
 #   c CONFIG NOW [DIR [TABLE [ZONES]]]   configure and boot: CONFIG is the tag configuration
 #                    blob in hex (tagcore.app.config, loaded as the device loads it); the
 #                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
-#                    else in RAM; TABLE: a beacon identifier window file: run tagcore.proximity on
-#                    it; ZONES: a zone blob file: run tagcore.zones on it ("-": none)
+#                    else in RAM; TABLE: a beacon identifier window file: run
+#                    tagcore.proximity.monitor on it; ZONES: a zone blob file: run
+#                    tagcore.zones.monitor on it ("-": none)
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
@@ -52,7 +53,7 @@ def zones(path):
     # The zone monitor over the blob file, as the device loads it from flash at boot.
     if path is None:
         return None
-    from tagcore.zones import ZoneMonitor
+    from tagcore.zones.monitor import ZoneMonitor
 
     with open(path, "rb") as f:
         m = ZoneMonitor(f.read())
@@ -64,8 +65,8 @@ def zones(path):
 def proximity(path):
     if path is None:
         return None
-    from tagcore.beacontable import IdTable
-    from tagcore.proximity import Profile, Proximity
+    from tagcore.proximity.idtable import IdTable
+    from tagcore.proximity.monitor import Profile, Proximity
 
     table = IdTable()
     with open(path, "rb") as f:
@@ -86,7 +87,7 @@ def boot(a):
     zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
     prox = proximity(_arg(a, 4))
     if len(a) > 3:
-        from tagcore.store import OsFs
+        from tagcore.store.log import OsFs
 
         fs = OsFs(a[3].decode())
     else:  # only then: a module costs heap

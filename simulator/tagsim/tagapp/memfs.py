@@ -1,4 +1,4 @@
-# An in-memory filesystem with the interface tagcore.store.Store expects (listdir, open, remove,
+# An in-memory filesystem with the interface tagcore.store.log.Store expects (listdir, open, remove,
 # rename), so a simulated tag keeps its flash log in RAM. Portable: CPython and MicroPython.
 
 

@@ -14,11 +14,11 @@
 # Where both positions are known, the GNSS distance is the primary rule (a moving exclusion
 # zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
 # contradicted (a relay can fake presence) or could not check it.
-from tagcore.advdata import find_id
-from tagcore.beacontable import MAX_BEACONS
 from tagcore.compat import const
 from tagcore.geo import dist_dm
-from tagcore.record import get_varint, put_varint, unzz, zz
+from tagcore.proximity.advdata import find_id
+from tagcore.proximity.idtable import MAX_BEACONS
+from tagcore.store.record import get_varint, put_varint, unzz, zz
 
 # Track states (Bluetooth) and GNSS states.
 ABSENT = const(0)

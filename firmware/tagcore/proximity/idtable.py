@@ -6,8 +6,8 @@
 #   b"OTW1" | id_len u8 | beacon u8 | interval_s u16 | first u32 | count u16 | ids[count * id_len]
 # ids[j] is the identifier of interval first + j. Lookup is a dict keyed by the identifier
 # bytes: one hash, whatever the table size (no search through the window).
-from tagcore.beaconid import DEFAULT_INTERVAL_S, ID_LEN, rolling_id
 from tagcore.compat import const
+from tagcore.proximity.beaconid import DEFAULT_INTERVAL_S, ID_LEN, rolling_id
 
 MAGIC = b"OTW1"
 HEADER = const(14)

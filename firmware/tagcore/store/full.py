@@ -1,9 +1,9 @@
-# The store when the partition is full (tagcore.store imports this only then, or when a
+# The store when the partition is full (tagcore.store.log imports this only then, or when a
 # reserve is asked for): giving up the oldest segment without an alert, and the reserve file.
 # See docs/store.md, "Partition full".
-from tagcore import record as R
-from tagcore import store as S
-from tagcore import storethin as T
+from tagcore.store import log as S
+from tagcore.store import record as R
+from tagcore.store import thin as T
 
 
 def make_reserve(st):

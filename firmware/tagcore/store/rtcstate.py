@@ -1,6 +1,6 @@
 # What survives deep sleep but not power loss: packed for RTC memory (2 KB on the ESP32).
 #
-# The log (tagcore.store) is for what must survive power loss. RTC memory keeps, across a deep
+# The log (tagcore.store.log) is for what must survive power loss. RTC memory keeps, across a deep
 # sleep, the fixes still buffered in RAM (so sleeping does not force a flash write) and the
 # store's next sequence number (so a wake skips the full recovery scan). After power loss the
 # RTC bytes fail their CRC and the store recovers from flash instead: those buffered fixes
@@ -13,8 +13,8 @@
 # across a watchdog reset would otherwise bring back a sequence already handed out since.
 import binascii
 
-from tagcore import record as R
 from tagcore.compat import const
+from tagcore.store import record as R
 
 RTC_BYTES = const(2048)
 _HEAD = const(19)

@@ -7,10 +7,10 @@
 # sentence that is not used is counted in `counts` by reason. Nothing here raises on any input
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
-from tagcore.epoch import DateKeeper, Epoch, close_epoch, mode_quality
 from tagcore.geo import isqrt
-from tagcore.gnsstime import days_from_civil, valid_date
-from tagcore.nmeafields import (
+from tagcore.gnss.epoch import DateKeeper, Epoch, close_epoch, mode_quality
+from tagcore.gnss.gnsstime import days_from_civil, valid_date
+from tagcore.gnss.nmeafields import (
     BAD,
     EMPTY,
     char,

@@ -15,7 +15,7 @@
 #     half-width), u16 window count, u16 ring count, u16 rule count, u16 offset change count,
 #     8 x i32 the local frame's coefficients (tagcore.geo.project; tagcore.zonewrite.frame),
 #     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint (one-off dates)
-#     rules: (u32 days mask, u32 start, u32 end) weekly local-time rules (tagcore.curfew)
+#     rules: (u32 days mask, u32 start, u32 end) weekly local-time rules (tagcore.zones.curfew)
 #     time zone (only with rules): i32 offset (s) before the first change, then per change
 #       (u32 UTC instant, i32 offset from then on), increasing: the zone's DST transitions
 #     no windows and no rules: always active
@@ -99,7 +99,7 @@ class Zone:
         self.ext = (0, 0, 0, 0)  # local bounding box of the shape: xmin, ymin, xmax, ymax (dm)
         # ... and in microdegrees, of its vertices (a circle: its centre): lat, lon min, max.
         self.bbu = (lat0, lon0, lat0, lon0)
-        # The monitor's (tagcore.zones): evidence so far, first fix of the stretch.
+        # The monitor's (tagcore.zones.monitor): evidence so far, first fix of the stretch.
         self.ev = []  # type: list
         self.first = None
         self.cap = 0  # decision range (dm): distances beyond it saturate
@@ -207,7 +207,7 @@ def _check_frame(fr, lat0):
 
 def _rules(blob, j, end, nrule, nchg):
     """A zone record's weekly rules and its time zone's offset changes at blob[j]
-    (tagcore.zoneblob has the layout): (rules, tz, next index); ValueError(reason)."""
+    (tagcore.zones.blob has the layout): (rules, tz, next index); ValueError(reason)."""
     if not nrule or nrule > MAX_RULES or nchg > MAX_CHANGES:
         raise ValueError("bad_rules")
     n = 12 * nrule + 4 + 8 * nchg

@@ -1,6 +1,6 @@
 # Rolling identifiers of the victim's beacon, shared by the beacon, the host and (for tests) the
 # tag. The tag itself never holds the secret: the host gives it a table of identifiers for a
-# bounded window (tagcore.beacontable).
+# bounded window (tagcore.proximity.idtable).
 #
 # For interval k (UTC seconds since 2000-01-01 // interval_s):
 #   h    = HMAC-SHA256(secret, b"opentag-beacon-v1" | u32le(k))

@@ -29,11 +29,11 @@
 from array import array
 from collections import namedtuple
 
-from tagcore import record as R
-from tagcore import zoneblob as B
 from tagcore.compat import const
 from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, dist_dm, lon_delta
-from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
+from tagcore.store import record as R
+from tagcore.zones import blob as B
+from tagcore.zones.geom import sdist_circle, sdist_corridor, sdist_polygon
 
 # tagcore.geo.project holds within 30 km of a zone's anchor; 0.25 degrees either way is inside.
 _FRAME_UDEG = const(250000)
@@ -174,7 +174,8 @@ class ZoneMonitor:
         self.prev2 = None
         self.q_t = -FAR  # the fix q1, q2 are for:
         self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
-        self.q2 = _UNKNOWN  # ... from prev2 (None: not made yet for this fix)
+        self.q2 = _UNKNOWN  # ... from prev2, made only when the jump check needs it (for q2_t)
+        self.q2_t = -FAR
         self.anchor = None  # the last fix before an open multipath excursion (_returned)
         self.back_t = -FAR  # the fix `back` is for: True if it ended an excursion
         self.back = False
@@ -238,7 +239,7 @@ class ZoneMonitor:
 
     def _schedule(self, i, t):
         # Is zone i active at t, and until when does that hold? Its one-off windows (binary
-        # search) and its weekly rules (tagcore.curfew, imported only for zones that have them).
+        # search) and its weekly rules (tagcore.zones.curfew, imported only for zones with them).
         z = self.zones[i]
         w = z.win
         if w is None and z.rules is None:
@@ -263,7 +264,7 @@ class ZoneMonitor:
                 else:
                     chg = w[2 * lo]
         if z.rules is not None:
-            from tagcore import curfew
+            from tagcore.zones import curfew
 
             r_on, r_chg = curfew.state(z.rules, z.tz, t)
             on |= r_on
@@ -353,7 +354,6 @@ class ZoneMonitor:
         if self.q_t != f.t:
             self.q_t = f.t
             self.q1 = _predict(self.prev, f) if self.prev is not None else _UNKNOWN
-            self.q2 = None
         return self.q1
 
     def _returned(self, f):
@@ -396,9 +396,10 @@ class ZoneMonitor:
         q = self._predicted(f)
         if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
             return False
+        if self.q2_t != f.t:
+            self.q2_t = f.t
+            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
         q = self.q2
-        if q is None:
-            q = self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
             # The fix before last predicts this one: an excuse only if the last fix was itself
             # an unexplained jump outwards (multipath that has ended), not merely noise; else a

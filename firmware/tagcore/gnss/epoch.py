@@ -6,8 +6,8 @@
 # or after flush()) they open a pending epoch too.
 from tagcore.compat import const
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER, Fix
-from tagcore.gnsstime import SECONDS_PER_DAY, unroll
-from tagcore.nmeafields import EMPTY
+from tagcore.gnss.gnsstime import SECONDS_PER_DAY, unroll
+from tagcore.gnss.nmeafields import EMPTY
 
 NSYS = const(8)  # constellation slots: 0 unknown, 1 GPS, 2 GLONASS, 3 Galileo, 4 BeiDou,
 # 5 QZSS, 6 NavIC, 7 SBAS

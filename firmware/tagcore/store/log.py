@@ -9,8 +9,8 @@
 # Recovery scans every segment, keeps every frame whose CRC holds and whose sequence numbers
 # continue the log, drops the rest (torn tails, damage), and resumes the sequence past anything
 # that might have been handed out but not synced.
-from tagcore import record as R
 from tagcore.compat import const
+from tagcore.store import record as R
 
 SEG_BYTES = const(4096)  # one littlefs block on the ESP32
 MAX_FIXES = const(32)
@@ -180,17 +180,17 @@ class Store:
         return taken, last, junk
 
     def _note(self, data, i, ln, kind):
-        from tagcore import storethin
+        from tagcore.store import thin as storethin
 
         storethin.note_frame(self, data, i, ln, kind)
 
     def _log_thinned(self):
-        from tagcore import storethin
+        from tagcore.store import thin as storethin
 
         storethin.log_accounts(self)
 
     def _put_file(self, name, b, times=1):
-        from tagcore import storethin
+        from tagcore.store import thin as storethin
 
         return storethin.put_file(self, name, b, times)
 
@@ -224,7 +224,7 @@ class Store:
 
     # ---- recovery ------------------------------------------------------------------------
     def recover(self, now, rtc=None):
-        """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.rtcstate bytes)
+        """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.store.rtcstate bytes)
         restores the RAM buffer and sequence; otherwise (power-on, bad RTC state) an EV_BOOT
         event is logged, durable before any new seq is handed out, so that the next recovery
         knows where this run's sequence started."""
@@ -305,7 +305,7 @@ class Store:
         if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
             self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
         if DROP_INTENT in names:
-            from tagcore import storefull
+            from tagcore.store import full as storefull
 
             storefull.read_intent(self)
         if self.thin_pend or self.drop_pend:
@@ -314,7 +314,7 @@ class Store:
             self._make_reserve()
         self.boot_seq = 0
         if rtc is not None:
-            from tagcore import rtcstate
+            from tagcore.store import rtcstate
 
             if rtcstate.resume(self, rtc):
                 return last
@@ -331,7 +331,7 @@ class Store:
             return False
 
     def _make_reserve(self):
-        from tagcore import storefull
+        from tagcore.store import full as storefull
 
         storefull.make_reserve(self)
 
@@ -374,7 +374,7 @@ class Store:
             except OSError as e:
                 if not e.args or e.args[0] != 28:
                     raise
-                from tagcore import storefull
+                from tagcore.store import full as storefull
 
                 if not storefull.make_space(self):
                     return False
@@ -414,7 +414,7 @@ class Store:
             raise ValueError("append_fix: " + (err or "now not an int"))
         self.now = now
         if self.stuck:
-            from tagcore import storefull
+            from tagcore.store import full as storefull
 
             return storefull.append_stuck(self, fix)
         seq = self.next_seq
@@ -585,7 +585,7 @@ class Store:
         for k in range(len(segs) - 2):
             if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
                 try:
-                    from tagcore import storethin
+                    from tagcore.store import thin as storethin
 
                     if storethin.merge(self, k):
                         return 1

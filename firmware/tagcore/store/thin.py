@@ -1,10 +1,10 @@
 # Thinning: the store's merge of two segments into one, keeping every other fix of each run
-# (tagcore.store imports this at its first merge: a log that never reaches its budget never
+# (tagcore.store.log imports this at its first merge: a log that never reaches its budget never
 # loads it). See docs/store.md, "Flash full: thinning".
 import binascii
 
-from tagcore import record as R
-from tagcore import store as S
+from tagcore.store import log as S
+from tagcore.store import record as R
 
 
 def varints(data, i, ln, k):

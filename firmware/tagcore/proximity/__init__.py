@@ -1,0 +1,10 @@
+# tagcore.proximity: the victim-beacon room, both sides of the beacon protocol.
+#
+#   monitor.py   Proximity: scan results and victim positions in, near/far decisions out
+#   beaconid.py  the rolling identifier (HMAC of the secret and the interval), the beacon's too
+#   idtable.py   the tag's 48 h table of expected identifiers (a hash index, no secret on the tag)
+#   advdata.py   BLE advertising payload: build (beacon) and find (tag IRQ path)
+#
+# May import: tagcore.compat, tagcore.geo, tagcore.store.record (varints). The beacon imports only
+# beaconid and advdata, so it never loads the tag's monitor.
+# This file imports nothing: a package costs heap on MicroPython, its modules are loaded by name.
