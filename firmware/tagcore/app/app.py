@@ -40,7 +40,7 @@
 from tagcore import record as R
 from tagcore.compat import const
 from tagcore.fixfilter import FixFilter
-from tagcore.gnss.integrity import K_END, Integrity
+from tagcore.gnss.integrity import K_END, WATCH_S, Integrity
 from tagcore.nmea import NmeaReader
 from tagcore.store import Store
 
@@ -56,8 +56,8 @@ from tagcore.store import Store
 #   p.upload_due(now)        an upload is due (or was brought forward by an alert)
 #   p.uploaded(now)          an upload was tried: the next regular one is scheduled
 #   p.alert(now)             an alert must go out: the upload is brought forward to now
-#   p.alarm(now)             an attack on the GNSS (tagcore.gnss.integrity): fixes every
-#                            ALARM_FIX_S for ALARM_S
+#   p.alarm(now, s)          an attack on the GNSS (tagcore.gnss.integrity), or the suspicion
+#                            of one: fixes every ALARM_FIX_S for s (ALARM_S)
 #   p.scan(now, scanning)    whether a BLE scan should run now (and p.scan_ms)
 #   p.wake_time(now, flush_at)   when to wake the app if nothing else happens first
 # With zones and cfg.guard_kmh > 0 the drive-through guard (guard.py) caps the interval too.
@@ -149,8 +149,8 @@ class Planner:
     def alert(self, now):
         self.next_upload = now
 
-    def alarm(self, now):
-        self.alarm_until = now + ALARM_S
+    def alarm(self, now, s=ALARM_S):
+        self.alarm_until = now + s
         if self.search_from < 0 and self.next_fix > now + ALARM_FIX_S:
             self.next_fix = now + ALARM_FIX_S
 
@@ -285,8 +285,13 @@ class TagApp:
     def _integrity(self, now):
         # A detected attack is stored with its evidence, raises the fix rate and goes out at
         # once as a circumvention alert; the end of an episode is stored as evidence only.
+        g = self.integrity
+        if g.watch:  # a suspicion: fixes more often for a while, to confirm or clear it
+            g.watch = False
+            if now + WATCH_S > self.planner.alarm_until:
+                self.planner.alarm(now, WATCH_S)
         while True:
-            ev = self.integrity.pop()
+            ev = g.pop()
             if ev is None:
                 return
             seq = self.store.append_event(R.EV_INTEGRITY, ev[1], ev[2])[0]

@@ -8,6 +8,8 @@
 #   g.fix(fix, ok, counts)    # the fix filter's verdict on each fix, and its counts
 #   g.rx(flags)               # tagcore.gnss.ubx.integrity_of(...) of a UBX frame
 #   ev = g.pop()              # (kind, t, evidence bytes) or None; kind < K_END is an alert
+#   g.watch                   # True once a suspicion begins (the app raises the fix rate for
+#                             # WATCH_S to confirm or clear it; it sets it back to False)
 #
 # Per epoch the GSVs give a compact C/N0 summary over the tracked satellites (count, max,
 # mean, spread): no per-satellite objects. Epochs without a GSV say nothing about the sky.
@@ -25,23 +27,27 @@ K_RX_SPOOFING = const(6)  # the receiver's own spoofing flag (UBX-NAV-STATUS / S
 K_END = const(7)  # a signal-collapse episode ended (signals back): evidence, not an alert
 NAMES = ("", "shielding", "jamming", "signal_loss", "spoofing", "rx_jamming", "rx_spoofing", "end")
 
-TRACK_N = const(4)  # tracked satellites that allow a fix
-STRONG_DB = const(38)  # max C/N0 of an open-sky or street epoch (indoors rarely reaches it)
-DROP_DB = const(12)  # a few weak satellites left count as dark if the max fell this much
-ONSET_S = const(90)  # the last tracking epoch at most this long before the first dark one
-STEP_S = const(2)  # ... this close: the collapse was seen in one step (shielding)
-DECLINE_DB = const(6)  # ... max fallen this much over the tracking epochs before: jamming
-HOLD_S = const(50)  # dark this long (and HOLD_EPOCHS epochs) before the alert
-HOLD_EPOCHS = const(10)
-STILL_CMS = const(100)  # the wearer was not travelling (faster: a tunnel, an underground line)
-UNI_N = const(6)  # uniform C/N0: at least this many tracked, mean >= UNI_MEAN, spread <= UNI_SD
-UNI_MEAN = const(40)
-UNI_SD10 = const(15)  # 1.5 dB-Hz standard deviation (an open sky: 4-7 dB-Hz)
-UNI_EPOCHS = const(10)
-CLOCK_S = const(30)  # fix time against the tag's clock, beyond the offset learnt
+_TRACK_N = const(4)  # tracked satellites that allow a fix
+_STRONG_DB = const(28)  # a sky worth losing: more than _TRACK_N tracked, the best this strong
+# (not a fix at the receiver's margin, where one step to nothing is ordinary)
+_DROP_DB = const(12)  # a few weak satellites left count as dark if the max fell this much
+_ONSET_S = const(180)  # the last good sky at most this long before the first dark epoch
+_STEP_S = const(2)  # ... this close: the collapse was seen in one step (shielding)
+HOLD_S = const(50)  # dark this long (and _HOLD_EPOCHS epochs) before the alert
+_HOLD_EPOCHS = const(10)
+_STILL_CMS = const(100)  # a fix this fast in the last _MOVED_S: the wearer is travelling, and a
+_MOVED_S = const(180)  # collapse may be a tunnel or an underground line: it must last
+_TRAVEL_HOLD_S = const(1800)  # this long before the alert
+_UNI_N = const(6)  # uniform C/N0: at least this many tracked, mean >= _UNI_MEAN, spread <= UNI_SD
+_UNI_MEAN = const(40)
+_UNI_SD10 = const(10)  # 1.0 dB-Hz standard deviation (an open sky: 4-7; the corpus: >= 1.2)
+UNI_EPOCHS = const(6)  # epochs in a row (not one search: a search ends at its first fix)
+UNI_JUMP = const(3)  # ... or this many, with a jump or time going back the filter refused
+_CLOCK_S = const(30)  # fix time against the tag's clock, beyond the offset learnt
 CLOCK_FIXES = const(3)
-RX_REPORTS = const(2)  # the receiver's flag in this many reports in a row
-QUEUE_MAX = const(4)
+_RX_REPORTS = const(2)  # the receiver's flag in this many reports in a row
+_QUEUE_MAX = const(4)
+WATCH_S = const(300)
 
 
 class Integrity:
@@ -51,6 +57,7 @@ class Integrity:
         self.seen = bytearray(16)  # (talker, signal) whose GSV cycle began in this epoch
         self.counts = {}
         self.queue = []
+        self.watch = False
         # the last epoch's summary (tests, the serial console): tracked, max, mean and spread x10
         self.n = 0
         self.mx = 0
@@ -60,13 +67,14 @@ class Integrity:
         self.ref_t = -1  # the last tracking epoch: when, tracked, max
         self.ref_n = 0
         self.ref_mx = 0
-        self.hi = 0  # the highest max of the tracking epochs just before it (a decline)
         self.last_t = -1  # the last epoch with a GSV
         self.cand = -1  # first dark epoch of a suspected collapse; -1 none
         self.cand_k = 0
         self.dark = 0
         self.active = 0  # the kind alerted for the collapse going on; 0 none
         self.speed = 0  # the last fix's speed, cm/s
+        self.moved_t = -1  # the last fix at _STILL_CMS or faster
+        self.hold = HOLD_S  # how long the suspected collapse must last
         # spoofing
         self.uni = 0
         self.clk = None  # fix time minus the tag's clock, learnt from the first fixes
@@ -94,7 +102,7 @@ class Integrity:
             put_varint(b, zz(x))
             put_varint(b, zz(y))
         q = self.queue
-        if len(q) >= QUEUE_MAX:
+        if len(q) >= _QUEUE_MAX:
             q.pop(0)
             self.counts["queue_overflow"] = self.counts.get("queue_overflow", 0) + 1
         q.append((kind, t, bytes(b)))
@@ -157,57 +165,57 @@ class Integrity:
     def _collapse(self, now):
         n = self.n
         mx = self.mx
-        if n >= TRACK_N:
+        live = self.last_t >= 0 and now - self.last_t <= _STEP_S  # the epoch before was seen
+        self.last_t = now
+        if n >= _TRACK_N:  # the receiver can fix: no collapse (or the end of one)
             if self.active:
                 self._event(K_END, now, (self.active, now - self.cand, self.dark, n, mx))
                 self.active = 0
             self.cand = -1
-            if self.last_t < 0 or now - self.last_t > STEP_S or mx > self.hi:
-                self.hi = mx
-            self.ref_t = now
-            self.ref_n = n
-            self.ref_mx = mx
-        elif n == 0 or mx + DROP_DB <= self.ref_mx:  # dark
-            if self.cand < 0:
-                gap = now - self.ref_t
-                if (
-                    not self.active
-                    and self.ref_t >= 0
-                    and gap <= ONSET_S
-                    and self.ref_mx >= STRONG_DB
-                    and self.ref_n > TRACK_N
-                    and self.speed < STILL_CMS
-                ):
-                    self.cand = now
-                    self.dark = 0
-                    if now - self.rx_jam_t <= ONSET_S and self.rx_jam_t >= 0:
-                        self.cand_k = K_JAMMING
-                    elif gap > STEP_S:
-                        self.cand_k = K_SIGNAL_LOSS
-                    elif self.hi - self.ref_mx >= DECLINE_DB:
-                        self.cand_k = K_JAMMING
-                    else:
-                        self.cand_k = K_SHIELDING
-            if self.cand >= 0 and not self.active:
-                self.dark += 1
-                if now - self.cand >= HOLD_S and self.dark >= HOLD_EPOCHS:
-                    self.active = self.cand_k
-                    # evidence: dark for (s, epochs), the gap before it, the last tracking
-                    # epoch (tracked, max), the max before the decline, the last speed
-                    c = self.cand
-                    ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_mx)
-                    self._event(self.cand_k, c, ev, self.hi, self.speed)
-            elif self.active:
-                self.dark += 1
-        else:  # a few satellites left, not much weaker: neither tracking nor dark
+            if n > _TRACK_N and mx >= _STRONG_DB:  # a sky worth losing
+                self.ref_t = now
+                self.ref_n = n
+                self.ref_mx = mx
+            return
+        if n and mx + _DROP_DB > self.ref_mx:  # a few satellites left, not much weaker
             self.cand = -1
-        self.last_t = now
+            return
+        # dark: nothing tracked, or a few much weaker than the sky before
+        if self.active:
+            self.dark += 1
+            return
+        if self.cand < 0:
+            gap = now - self.ref_t
+            if self.ref_t < 0 or gap > _ONSET_S:
+                return
+            self.cand = now
+            self.dark = 0
+            moving = self.moved_t >= 0 and now - self.moved_t <= _MOVED_S
+            self.hold = _TRAVEL_HOLD_S if moving else HOLD_S
+            if self.rx_jam_t >= 0 and now - self.rx_jam_t <= _ONSET_S:
+                self.cand_k = K_JAMMING  # the receiver saw the jammer
+            elif not live:
+                self.cand_k = K_SIGNAL_LOSS  # the onset fell while the receiver was off
+            elif gap <= _STEP_S:
+                self.cand_k = K_SHIELDING  # a good sky, then nothing: one step
+            else:
+                self.cand_k = K_JAMMING  # watched collapsing on every satellite over seconds
+        self.dark += 1
+        if now - self.cand >= self.hold and self.dark >= _HOLD_EPOCHS:
+            self.active = self.cand_k
+            # evidence: dark for (s, epochs), the gap from the last good sky (tracked, max C/N0),
+            # the last fix's speed, and whether the wearer was travelling (the hold)
+            c = self.cand
+            ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_mx)
+            self._event(self.cand_k, c, ev, self.speed, self.hold)
 
     # ---- spoofing ---------------------------------------------------------------------------
     def _uniform(self, now):
-        if self.n >= UNI_N and self.mean10 >= UNI_MEAN * 10 and self.sd10 <= UNI_SD10:
+        if self.n >= _UNI_N and self.mean10 >= _UNI_MEAN * 10 and self.sd10 <= _UNI_SD10:
             self.uni += 1
-            if self.uni == UNI_EPOCHS:
+            if self.uni == 1 and not self.spoofed:
+                self.watch = True
+            if self.uni >= UNI_EPOCHS or (self.uni >= UNI_JUMP and self.jumps > self.jumps0):
                 self._spoof(now, 1)
         else:
             self.uni = 0
@@ -226,20 +234,23 @@ class Integrity:
         the filter's counts (jumps and time going back are evidence of spoofing)."""
         if not ok:
             self.jumps = counts.get("jump", 0) + counts.get("time_backwards", 0)
-            return
-        if f.speed_cms is not None:
-            self.speed = f.speed_cms
+        # The fix's time against the tag's clock (refused fixes too: a replay goes back in
+        # time, which the filter refuses). Only agreeing, accepted fixes teach the offset.
         off = f.t - self.now
-        if self.clk is None:
-            self.clk = off
-        elif off - self.clk > CLOCK_S or self.clk - off > CLOCK_S:
+        clk = self.clk
+        if clk is not None and (off - clk > _CLOCK_S or clk - off > _CLOCK_S):
             self.clk_bad += 1
             if self.clk_bad >= CLOCK_FIXES:
                 self._spoof(self.now, 2)
-            return  # a disagreeing clock is not learnt
-        else:
-            self.clk_bad = 0
-            self.clk = off
+            return
+        if not ok:
+            return
+        self.clk_bad = 0
+        self.clk = off
+        if f.speed_cms is not None:
+            self.speed = f.speed_cms
+            if f.speed_cms >= _STILL_CMS:
+                self.moved_t = self.now
         if self.uni == 0 and self.clk_bad == 0:
             self.spoofed = False  # a real sky and a clock that agrees again: a new episode may
             self.jumps0 = self.jumps  # be alerted
@@ -254,9 +265,9 @@ class Integrity:
             self.rx_jam_t = now
         if jam >= 0:
             self.rx_jam = self.rx_jam + 1 if jam == 3 else 0
-            if self.rx_jam == RX_REPORTS:
+            if self.rx_jam == _RX_REPORTS:
                 self._event(K_RX_JAMMING, now, (src, jam, ind, agc))
         if spf >= 0:
             self.rx_spf = self.rx_spf + 1 if spf >= 2 else 0
-            if self.rx_spf == RX_REPORTS:
+            if self.rx_spf == _RX_REPORTS:
                 self._event(K_RX_SPOOFING, now, (src, spf))
