@@ -201,3 +201,15 @@ def test_the_receivers_own_flags():
     assert g.pop()[0] == I.K_RX_SPOOFING
     g.rx((3, 1, 1, -1, -1))  # SEC-SIG: all clear
     assert g.pop() is None
+
+
+def test_a_car_seen_only_at_red_lights_is_travelling():
+    # Fixes a minute apart, each at a red light (speed 0), 400 m on each time; then a tunnel
+    # (ten minutes: a long one, or a jam inside it). Travel: no alert before the long hold.
+    tag = Tag()
+    for j in range(6):
+        t = T0 + 60 * j
+        tag.second(t, epoch(t, SKY, 30.0 + j * 0.216))  # 0.216 minutes of latitude: 400 m
+    for k in range(300, 900):
+        tag.second(T0 + k, epoch(T0 + k, (0,) * 8))
+    assert tag.events == []

@@ -40,7 +40,6 @@
 from tagcore import record as R
 from tagcore.compat import const
 from tagcore.fixfilter import FixFilter
-from tagcore.gnss.integrity import K_END, WATCH_S, Integrity
 from tagcore.nmea import NmeaReader
 from tagcore.store import Store
 
@@ -189,8 +188,9 @@ class TagApp:
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
-        self.integrity = Integrity()  # jamming, shielding, spoofing (tagcore.gnss.integrity)
-        self.integrity.attach(self.reader)
+        # Jamming, shielding, spoofing (tagcore.gnss.integrity): made at the first GNSS bytes,
+        # after boot's peak (the configuration codec is unloaded by then).
+        self.integrity = None
         self.store = Store(fs, now)
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
@@ -239,13 +239,19 @@ class TagApp:
         self.plan(now)
 
     def uart(self, now, chunk):
+        if self.integrity is None:
+            from tagcore.gnss.integrity import Integrity
+
+            self.integrity = Integrity()
+            self.integrity.attach(self.reader)
         self.integrity.now = now
         if self.reader.feed(chunk):
             self._drain(now)
         self._integrity(now)
 
     def uart_idle(self, now):
-        self.integrity.now = now
+        if self.integrity is not None:
+            self.integrity.now = now
         if self.reader.flush():
             self._drain(now)
         self._integrity(now)
@@ -263,9 +269,11 @@ class TagApp:
             if not self.filter.check(f):
                 if f.quality:  # a fix the filter refused (no-fix epochs are only counted)
                     self.events.append(("R", now, f.t))
-                    self.integrity.fix(f, False, self.filter.counts)
+                    if self.integrity is not None:
+                        self.integrity.fix(f, False, self.filter.counts)
                 continue
-            self.integrity.fix(f, True, self.filter.counts)
+            if self.integrity is not None:
+                self.integrity.fix(f, True, self.filter.counts)
             if prev is not None:  # the older of the last two: one outlier never raises it
                 self.reader.raise_floor(prev.t if prev.t < f.t else f.t)
             seq = 0
@@ -286,17 +294,19 @@ class TagApp:
         # A detected attack is stored with its evidence, raises the fix rate and goes out at
         # once as a circumvention alert; the end of an episode is stored as evidence only.
         g = self.integrity
+        if g is None:
+            return
         if g.watch:  # a suspicion: fixes more often for a while, to confirm or clear it
             g.watch = False
-            if now + WATCH_S > self.planner.alarm_until:
-                self.planner.alarm(now, WATCH_S)
+            if now + g.watch_s > self.planner.alarm_until:
+                self.planner.alarm(now, g.watch_s)
         while True:
             ev = g.pop()
             if ev is None:
                 return
             seq = self.store.append_event(R.EV_INTEGRITY, ev[1], ev[2])[0]
             self.events.append(("I", now, ev[0], ev[1]))
-            if ev[0] < K_END:
+            if g.alert(ev[0]):
                 self._alert(now, seq)
                 self.planner.alarm(now)
 

@@ -14,7 +14,7 @@
 # Per epoch the GSVs give a compact C/N0 summary over the tracked satellites (count, max,
 # mean, spread): no per-satellite objects. Epochs without a GSV say nothing about the sky.
 from tagcore.compat import const
-from tagcore.geo import isqrt
+from tagcore.geo import dist_dm, isqrt
 from tagcore.nmeafields import EMPTY
 from tagcore.record import put_varint, zz
 
@@ -38,6 +38,8 @@ _HOLD_EPOCHS = const(10)
 _STILL_CMS = const(100)  # a fix this fast in the last _MOVED_S: the wearer is travelling, and a
 _MOVED_S = const(180)  # collapse may be a tunnel or an underground line: it must last
 _TRAVEL_HOLD_S = const(1800)  # this long before the alert
+_MOVED_DM = const(1500)  # ... so does a fix 150 m from the one before (a car that stopped at
+# lights for the fix; indoor multipath jumps are 20-80 m)
 _UNI_N = const(6)  # uniform C/N0: at least this many tracked, mean >= _UNI_MEAN, spread <= UNI_SD
 _UNI_MEAN = const(40)
 _UNI_SD10 = const(10)  # 1.0 dB-Hz standard deviation (an open sky: 4-7; the corpus: >= 1.2)
@@ -51,6 +53,8 @@ WATCH_S = const(300)
 
 
 class Integrity:
+    watch_s = WATCH_S  # how long the app raises the fix rate on a suspicion
+
     def __init__(self):
         self.now = 0
         self.cn = [0, 0, 0, 0, 0]  # GSVs, tracked, sum, sum of squares, max of C/N0 (dB-Hz)
@@ -73,7 +77,8 @@ class Integrity:
         self.dark = 0
         self.active = 0  # the kind alerted for the collapse going on; 0 none
         self.speed = 0  # the last fix's speed, cm/s
-        self.moved_t = -1  # the last fix at _STILL_CMS or faster
+        self.moved_t = -1  # the last fix at _STILL_CMS or faster, or _MOVED_DM from the last
+        self.last = None  # the last accepted fix
         self.hold = HOLD_S  # how long the suspected collapse must last
         # spoofing
         self.uni = 0
@@ -88,6 +93,10 @@ class Integrity:
 
     def attach(self, reader):
         reader.sky = self
+
+    def alert(self, kind):
+        """A circumvention alert (not the end of an episode)."""
+        return kind < K_END
 
     def pop(self):
         q = self.queue
@@ -251,6 +260,10 @@ class Integrity:
             self.speed = f.speed_cms
             if f.speed_cms >= _STILL_CMS:
                 self.moved_t = self.now
+        last = self.last
+        if last is not None and dist_dm(last.lat, last.lon, f.lat, f.lon) >= _MOVED_DM:
+            self.moved_t = self.now
+        self.last = f
         if self.uni == 0 and self.clk_bad == 0:
             self.spoofed = False  # a real sky and a clock that agrees again: a new episode may
             self.jumps0 = self.jumps  # be alerted

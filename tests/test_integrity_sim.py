@@ -1,0 +1,120 @@
+"""The attacks in the simulator and the tag's answer to them: the receiver model's C/N0 through
+the real reader, each attack through the engine and the whole TagApp (stored, alerted, sent at
+once), an ordinary day that raises nothing, and the scenario keys."""
+
+from __future__ import annotations
+
+import pytest
+import simworld
+from tagcore.gnss import integrity as I
+from tagcore.nmea import NmeaReader
+from tagsim import attacks, engine, scenario, wear
+from tagsim.receiver import Receiver
+from tagsim.scenario import ScenarioError
+
+
+class Seen(I.Integrity):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sums: list[list[int]] = []
+
+    def epoch(self, f: object) -> None:
+        self.sums.append(list(self.cn[1:]))  # tracked, sum, sum of squares, max
+        super().epoch(f)
+
+
+def test_the_fast_path_sees_what_the_reader_reads_from_the_models_gsv() -> None:
+    rx = Receiver(simworld.m8(), 5)
+    rx.attacks = (attacks.Attack("foil", simworld.START + 100, 60),)
+    rx.power(True, simworld.START)
+    r = NmeaReader()
+    g = Seen()
+    g.attach(r)
+    want = []
+    for k in range(300):
+        env = ("open", "urban", "indoor")[k // 100]
+        ep = rx.epoch(simworld.point(simworld.START + k, env))
+        want.append(wear.summary(ep.view)[1:])
+        r.feed(ep.data)
+        r.flush()
+    assert g.sums == want
+    assert any(s[0] == 0 for s in want) and any(s[0] >= 8 for s in want)  # foil, open sky
+
+
+def _alerts(run: engine.Run) -> list[tuple[int, int, int]]:
+    out = []
+    for now, ln in run.log.tag_lines:
+        if ln.startswith("I "):
+            _, _, kind, onset = ln.split()
+            out.append((now, int(kind), int(onset)))
+    return out
+
+
+def _uploaded_at(run: engine.Run, now: int) -> bool:
+    return any(
+        t == now and ln.startswith("U ") and ln.split()[2] == "1" for t, ln in run.log.tag_lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "named"),
+    [
+        ("foil", "indoor", {I.K_SIGNAL_LOSS, I.K_SHIELDING}),
+        ("jammer", "urban", {I.K_SIGNAL_LOSS, I.K_JAMMING}),
+        ("spoofer", "urban", {I.K_SPOOFING}),
+    ],
+)
+def test_each_attack_is_detected_stored_and_sent_at_once(kind: str, env: str, named: set) -> None:
+    doc = wear.attack_day(kind, env, 7, per_day=1)
+    doc["duration"] = "3h"
+    sc = scenario.parse(doc, "<test>")
+    a = sc.attacks[0]
+    run = engine.run(sc)
+    al = [x for x in _alerts(run) if x[1] < I.K_END]
+    assert len(al) == 1, _alerts(run)
+    now, k, _onset = al[0]
+    assert k in named
+    t0, t1 = a.window
+    limit = 120 if kind != "spoofer" else 180
+    assert t0 <= now <= t0 + limit  # within 2 minutes (the spoofer: 3)
+    assert _uploaded_at(run, now)  # a circumvention alert goes out at once
+    if kind != "spoofer":  # the episode's end is logged as evidence
+        assert [x for x in _alerts(run) if x[1] == I.K_END and x[0] >= t1]
+
+
+def test_an_ordinary_day_through_the_engine_raises_no_alert() -> None:
+    sc = scenario.parse(wear.ordinary_day(1003), "<test>")
+    run = engine.run(sc)
+    under = sum(
+        1
+        for t in range(sc.start, sc.start + sc.duration, 60)
+        if run.truth.at(t).env == "underground"
+    )
+    assert under >= 10  # it did go underground (minutes)
+    assert [x for x in _alerts(run) if x[1] < I.K_END] == []
+
+
+def test_the_jammer_model_loses_more_the_closer_it_is() -> None:
+    a = attacks.Attack("jammer", 0, 600, distance_m=30.0)
+    losses = [a.loss_db(t) for t in range(0, int(a.approach_s) + 1, 10)]
+    assert losses == sorted(losses) and losses[0] > 10
+    assert 49 < a.loss_db(int(a.approach_s) + 10) < 52  # parked 30 m away: 80 - 29.5 dB
+    t0, t1 = a.window
+    assert a.loss_db(t0) >= 19 and a.loss_db(t1 + 2) < 21
+    assert a.loss_db(a.end + 1) == 0.0
+
+
+def test_attack_keys_are_checked_and_named() -> None:
+    doc = simworld.doc(attack=[{"kind": "laser", "at": "2026-03-02T08:05:00Z"}])
+    with pytest.raises(ScenarioError, match=r"attack\[0\]\.kind"):
+        scenario.parse(doc, "<t>")
+    doc = simworld.doc(attack=[{"kind": "spoofer", "at": "2026-03-02T08:05:00Z", "place": "moon"}])
+    with pytest.raises(ScenarioError, match=r"attack\[0\]\.place"):
+        scenario.parse(doc, "<t>")
+    doc = simworld.doc(attack=[{"kind": "foil", "at": "2026-03-02T08:05:00Z", "wrap": 3}])
+    with pytest.raises(ScenarioError, match="unknown key"):
+        scenario.parse(doc, "<t>")
+    sc = scenario.parse(
+        simworld.doc(attack=[{"kind": "foil", "at": "2026-03-02T08:05:00Z"}]), "<t>"
+    )
+    assert sc.attacks[0].seconds == 1200  # 20 minutes unless said
