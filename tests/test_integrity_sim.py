@@ -118,3 +118,47 @@ def test_attack_keys_are_checked_and_named() -> None:
         simworld.doc(attack=[{"kind": "foil", "at": "2026-03-02T08:05:00Z"}]), "<t>"
     )
     assert sc.attacks[0].seconds == 1200  # 20 minutes unless said
+
+
+def test_the_receivers_own_jamming_flag_reaches_the_store_and_the_server() -> None:
+    from pyubx2 import GET, UBXMessage, UBXReader
+    from tagcore import record as R
+    from tagcore.app.app import TagApp
+    from tagcore.app.config import TagConfig
+    from tagsim.tagapp.memfs import MemFs
+
+    tag = TagApp(TagConfig(upload_interval_s=86400), MemFs(), simworld.START)
+    rx = Receiver(simworld.m8(), 3)
+    rx.power(True, simworld.START)
+    tag.uart(simworld.START, rx.epoch(simworld.point(simworld.START)).data)
+    kw = {"version": 0, "nBlocks": 1, "blockId_01": 0, "jammingState_01": 3, "jamInd_01": 230}
+    raw = UBXMessage("MON", "MON-RF", GET, agcCnt_01=600, **kw).serialize()
+    msg = UBXReader.parse(raw)
+    payload = raw[6:-2]
+    assert msg.jammingState_01 == 3
+    tag.take_events()
+    for k in (1, 2):  # two reports in a row
+        tag.ubx(simworld.START + k, 0x0A, 0x38, payload)
+    ev = tag.take_events()
+    assert ("I", simworld.START + 2, I.K_RX_JAMMING, simworld.START + 2) in ev
+    assert any(e[0] == "U" and e[2] == 1 for e in ev)  # sent at once, not in a day
+    recs, _ = tag.store.read(1, 16)
+    kinds = [r[1] for r in recs]
+    assert R.EV_INTEGRITY in kinds
+
+
+def test_both_runtimes_decide_alike_under_attack() -> None:
+    # Foil, then a spoofer, at one place: the tag in MicroPython (its board's heap) and in
+    # CPython give the same event stream, integrity alerts and ends included.
+    doc = wear.attack_day("foil", "urban", 11, per_day=1)
+    doc["duration"] = "150m"
+    doc["attack"].append(
+        {"kind": "spoofer", "at": "2026-03-02T01:50:00Z", "for": "20m", "place": "home"}
+    )
+    sc = scenario.parse(doc, "<test>")
+    cp = engine.run(sc, "cpython")
+    mp = engine.run(sc, "micropython")
+    assert mp.log.out_of_memory is None
+    assert mp.log.tag_lines == cp.log.tag_lines
+    kinds = {x[1] for x in _alerts(cp)}
+    assert I.K_SPOOFING in kinds and kinds & {I.K_SIGNAL_LOSS, I.K_SHIELDING}

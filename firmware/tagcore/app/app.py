@@ -5,6 +5,7 @@
 # Inputs (the shell calls these with `now`, integer seconds since 2000):
 #   wake(now)                      the wake time the tag asked for has come
 #   uart(now, chunk), uart_idle(now)   GNSS bytes; the line went quiet (end of the epoch burst)
+#   ubx(now, cls, mid, payload)    a UBX frame the shell's framer took out of those bytes
 #   scan_result(now, addr, rssi, adv), scan_done(now)   one BLE advertisement; the scan ended
 #   battery(now, pct), tamper(now, kind), link(now, up)
 #   victim(now, lat, lon, acc_dm)  the victim's position, brought by the uplink
@@ -309,6 +310,17 @@ class TagApp:
             if g.alert(ev[0]):
                 self._alert(now, seq)
                 self.planner.alarm(now)
+
+    def ubx(self, now, cls, mid, payload):
+        """A UBX frame from the receiver (the shell's UbxFramer): its own jamming and spoofing
+        flags (UBX-MON-RF, NAV-STATUS, SEC-SIG) go to the integrity checks."""
+        if self.integrity is not None:
+            from tagcore.gnss.ubx import integrity_of
+
+            self.integrity.now = now
+            self.integrity.rx(integrity_of(cls, mid, payload))
+            self._integrity(now)
+            self.plan(now)
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))
