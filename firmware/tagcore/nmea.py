@@ -75,7 +75,7 @@ def _fields_read(kind):
     """The highest field the decoder of a formatter reads; -1 for formatters not decoded.
     Most frequent first (GSV, GSA, GGA, RMC in the corpus)."""
     if kind == _GSV:
-        return 20  # the header, four satellite blocks, the signal ID
+        return 3  # the header; the blocks (to field 20) only for the integrity hook
     if kind == _GSA:
         return _MAXF
     if kind == _GGA or kind == _GNS or kind == _VTG:
@@ -309,6 +309,8 @@ class NmeaReader:
             return
         kind = (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
         need = _fields_read(kind)
+        if kind == _GSV and self.sky is not None:
+            need = 20  # four satellite blocks and the signal ID
         if need < 0:
             _bump(counts, "unknown_sentence")
             return

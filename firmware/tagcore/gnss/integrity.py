@@ -40,7 +40,7 @@ _MOVED_S = const(180)  # collapse may be a tunnel or an underground line: it mus
 _TRAVEL_HOLD_S = const(1800)  # this long before the alert
 _MOVED_DM = const(1500)  # ... so does a fix 150 m from the one before (a car that stopped at
 # lights for the fix; indoor multipath jumps are 20-80 m)
-_UNI_N = const(6)  # uniform C/N0: at least this many tracked, mean >= _UNI_MEAN, spread <= UNI_SD
+_UNI_N = const(6)  # uniform C/N0: this many tracked or more, mean >= _UNI_MEAN, spread <= _UNI_SD10
 _UNI_MEAN = const(40)
 _UNI_SD10 = const(10)  # 1.0 dB-Hz standard deviation (an open sky: 4-7; the corpus: >= 1.2)
 UNI_EPOCHS = const(6)  # epochs in a row (not one search: a search ends at its first fix)
@@ -68,7 +68,7 @@ class Integrity:
         self.mean10 = 0
         self.sd10 = 0
         # signal collapse
-        self.ref_t = -1  # the last tracking epoch: when, tracked, max
+        self.ref_t = -1  # the last good sky: when, tracked, max
         self.ref_n = 0
         self.ref_mx = 0
         self.last_t = -1  # the last epoch with a GSV
