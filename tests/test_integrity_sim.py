@@ -162,3 +162,33 @@ def test_both_runtimes_decide_alike_under_attack() -> None:
     assert mp.log.tag_lines == cp.log.tag_lines
     kinds = {x[1] for x in _alerts(cp)}
     assert I.K_SPOOFING in kinds and kinds & {I.K_SIGNAL_LOSS, I.K_SHIELDING}
+
+
+def test_the_server_opens_a_circumvention_alert_and_its_end_clears_it(server_db_url: str) -> None:
+    # The real server's ingest (SQLite here; PostgreSQL too via the fixture's parameters).
+    import uplinkkit as K
+    from tagcore import record as R
+    from taghost.server import admin, api
+    from taghost.server.db import Database
+    from taghost.server.ingest import Ingest
+
+    now_ms = 850_000_000_000
+    db = Database(server_db_url)
+    try:
+        tag, key = K.new_tag(9)
+        admin.provision(db, tag.hex(), now_ms, key)
+        ht = K.HostTag(tag, key, seed=9)
+        ht.add_fixes(3)
+        ht.add_event(R.EV_INTEGRITY, bytes([I.K_SIGNAL_LOSS, 100, 20, 122, 16, 88, 0, 100]))
+        ht.add_fixes(3)
+        Ingest(db).handle(ht.build(), now_ms)
+        al = api.alerts(db, tag.hex(), None, None)
+        assert [(a["kind"], a["subject"], a["cleared"]) for a in al] == [
+            ("circumvention", "gnss", None)
+        ]
+        ht.add_event(R.EV_INTEGRITY, bytes([I.K_END, I.K_SIGNAL_LOSS, 0x90, 0x09]))
+        Ingest(db).handle(ht.build(), now_ms + 1000)
+        al = api.alerts(db, tag.hex(), None, None)
+        assert [a["kind"] for a in al] == ["circumvention"] and al[0]["cleared"] is not None
+    finally:
+        db.close()

@@ -134,7 +134,7 @@ class NmeaReader:
         self.s_lat = EMPTY
         self.s_lon = EMPTY
         self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID (hex digit, 0..15)
-        # The integrity checks' hook (tagcore.gnss.integrity.Sky), None when none is attached:
+        # The integrity checks' hook (tagcore.gnss.integrity.Integrity), None when none is attached:
         # sky.gsv(reader, buf) reads a GSV's satellite blocks (fields located up to 20),
         # sky.epoch(fix or None) sees each epoch close.
         self.sky = None
