@@ -109,6 +109,7 @@ def run(
         btruth = Trajectory(sc.beacon.itinerary, sc.places, sc.start, sc.seed + 7)
         radio = BeaconRadio(sc.beacon, sc.seed + 11)
     rx = Receiver(sc.board.gnss, sc.seed + 1)
+    rx.attacks = sc.attacks  # foil, jammers, spoofers act on its signals (tagsim.attacks)
     vrng = random.Random(sc.seed + 13)
     uart = Uart(sc.board.gnss.baud, sc.chunk_bytes, sc.line_noise, sc.seed + 3)
     pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)

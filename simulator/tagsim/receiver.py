@@ -19,6 +19,11 @@
   integration gaps: a few dB less margin). A rail cut keeps RAM only with a backup supply, for
   at most backup_hold_s, and configuration only if the receiver keeps it; lose_backup() is the
   backup supply running out: every start after it is cold.
+- C/N0 in ordinary wear: walls and streets do not block every satellite alike (indoors each
+  satellite loses the environment's loss +-SPREAD_DB, by direction: a window, a wall; urban
+  +-3 dB besides the canyon), and the loss changes at a walker's pace between environments
+  (SLEW_FOOT dB/s: a doorway takes seconds, stairs down to a platform ~15 s; SLEW_VEHICLE in a
+  vehicle: a tunnel portal). Attacks (tagsim.attacks: foil, a jammer, a spoofer) act on top.
 - TTFF: "datasheet" (default: the profile's ttff_s with a 20 % log-normal spread) or "field"
   (drawn from the profile's ttff_field_s deciles: real hot starts 2-30 s, often ~10 s).
 """
@@ -29,7 +34,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from tagsim import geo, gnsscmd, nmeagen
+from tagsim import attacks, geo, gnsscmd, nmeagen
 from tagsim.boards import Gnss
 from tagsim.simtime import to_datetime
 from tagsim.truth import Point
@@ -40,6 +45,9 @@ CNO_TRACK = 24  # dB-Hz needed to track (and to count as "used")
 LOSS_DB = {"open": 0.0, "urban": 6.0, "indoor": 14.0, "underground": 60.0}
 NOISE_FACTOR = {"open": 1.0, "urban": 1.8, "indoor": 2.5, "underground": 3.0}
 MULTIPATH_RATE = {"open": 0.0, "urban": 0.004, "indoor": 0.006, "underground": 0.0}
+SPREAD_DB = {"open": 0.0, "urban": 3.0, "indoor": 3.0, "underground": 0.0}
+SLEW_FOOT, SLEW_VEHICLE = 4.0, 30.0  # dB/s the environment's loss changes by, on foot / faster
+VEHICLE_MS = 4.0
 LOSE_AFTER_S = 4
 CONTINUOUS, POWER_SAVE = "continuous", "power_save"
 # Power save integrates in short windows: less margin where the signal is already weak.
@@ -55,6 +63,8 @@ class EpochOut:
     fix: bool
     sats: int
     hdop: float
+    view: list | None = None  # (system, prn, elevation, azimuth, C/N0 or 0) as its GSVs say
+    point: Point | None = None  # where the fix claims to be (a spoofer's place while spoofed)
 
 
 class Sky:
@@ -66,11 +76,21 @@ class Sky:
             self.sats.append((prn, 2, 40544.0, rng.uniform(0, 2 * math.pi), rng.uniform(0, 360)))
 
     def view(
-        self, t: int, env: str, rng: random.Random, extra_loss: float = 0.0
+        self,
+        t: int,
+        env: str,
+        rng: random.Random,
+        extra_loss: float = 0.0,
+        env_loss: float | None = None,
+        key: int = 0,
+        spoof_cno: float | None = None,
     ) -> list[tuple[int, int, int, int, int]]:
-        """(system, prn, elevation, azimuth, C/N0 or 0) of the satellites above the horizon."""
+        """(system, prn, elevation, azimuth, C/N0 or 0) of the satellites above the horizon.
+        env_loss: the environment's loss now (default LOSS_DB[env]); key: the spot (each
+        satellite's own loss there); spoof_cno: a spoofer's power, which every satellite has."""
         out = []
-        loss = LOSS_DB[env] + extra_loss
+        loss = (LOSS_DB[env] if env_loss is None else env_loss) + extra_loss
+        spread = SPREAD_DB[env]
         for prn, system, period, phase, az0 in self.sats:
             w = 2 * math.pi * t / period + phase
             elv = 80 * math.sin(w) - 15
@@ -80,6 +100,10 @@ class Sky:
             cno = 28 + 18 * math.sin(math.radians(elv)) - loss + rng.gauss(0, 2)
             if env == "urban" and elv < 30:
                 cno -= 20
+            if spread:
+                cno -= spread * (((prn * 7919 + key) % 13) - 6) / 6
+            if spoof_cno is not None:
+                cno = spoof_cno + rng.gauss(0, 0.5) - extra_loss
             out.append((system, prn, int(elv), az, int(cno) if cno >= CNO_TRACK else 0))
         return out
 
@@ -110,6 +134,10 @@ class Receiver:
         self.replies = bytearray()  # ACK/NAK waiting to go out with the next epoch
         self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
         self.ignored_bytes = 0  # written but not a command it understood
+        self.attacks: tuple[attacks.Attack, ...] = ()  # the scenario's attacks on its signals
+        self.text = True  # False: no NMEA written (benchmarks that read `view` directly)
+        self.env_loss: float | None = None  # the environment's loss reached (dB), ...
+        self.env_t = -1  # ... at this epoch
 
     @property
     def power_mode(self) -> str:
@@ -251,7 +279,21 @@ class Receiver:
                 return EpochOut(b"", False, 0, 0.0)
             self._wake(t)
         extra = PS_LOSS_DB[p.env] if self.power_mode == POWER_SAVE else 0.0
-        view = self.sky.view(t, p.env, self.rng, extra)
+        target = LOSS_DB[p.env]
+        if self.env_loss is None or t - self.env_t > LOSE_AFTER_S:  # off meanwhile: it is there
+            self.env_loss = target
+        else:
+            step = SLEW_VEHICLE if p.speed > VEHICLE_MS else SLEW_FOOT
+            self.env_loss += max(-step, min(step, target - self.env_loss))
+        self.env_t = t
+        sp = attacks.spoofer(self.attacks, t) if self.attacks else None
+        if self.attacks:
+            extra += attacks.loss_db(self.attacks, t)
+        key = int(p.lat * 2000) * 31 + int(p.lon * 2000)  # ~50 m spots
+        cno_sp = None if sp is None else sp.cno
+        view = self.sky.view(t, p.env, self.rng, extra, self.env_loss, key, cno_sp)
+        if sp is not None:  # the fix is where the spoofer says, its time behind by the lag
+            p = Point(t - sp.lag_s, sp.lat, sp.lon, "open", 0.0, 0.0, False)
         used = [v for v in view if v[4] > 0 and v[0] == 1][:12]  # a GSA lists 12 per system
         used += [v for v in view if v[4] > 0 and v[0] == 2][:12]
         n = len(used)
@@ -271,11 +313,11 @@ class Receiver:
                 self.no_fix_s += 1
                 if self.no_fix_s >= LOSE_AFTER_S:
                     self._acquire(t, self._start_kind(t))
-        data = self._nmea(p, view, used, hdop, fix)
+        data = self._nmea(p, view, used, hdop, fix) if self.text else b""
         if self.replies:
             data = bytes(self.replies) + data
             self.replies.clear()
-        return EpochOut(data, fix, n, hdop)
+        return EpochOut(data, fix, n, hdop, view, p)
 
     def _nmea(self, p: Point, view: list, used: list, hdop: float, fix: bool) -> bytes:
         tk = self.g.talker

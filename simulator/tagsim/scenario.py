@@ -182,6 +182,7 @@ class Scenario:
     chunk_bytes: int  # largest UART chunk the shell reads at once
     extra: dict[str, Any] = field(default_factory=dict)
     timezone: str | None = None  # IANA zone the report's local times are in (None: the zones')
+    attacks: tuple[Any, ...] = ()  # tagsim.attacks.Attack: foil, jammer, spoofer ([[attack]])
 
 
 class _Reader:
@@ -447,6 +448,7 @@ TOP_KEYS = {
     "coverage_gaps",
     "battery",
     "tamper",
+    "attack",
     "tag",
     "expect",
     "uart",
@@ -609,7 +611,44 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         line_noise=float(u.num("line_noise", 0.0, lo=0, hi=0.1)),
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
         timezone=r.conv("timezone", _timezone, None),
+        attacks=_attacks(r, places),
     )
+
+
+def _attacks(r: _Reader, places: dict[str, Place]) -> tuple[Any, ...]:
+    from tagsim.attacks import KINDS, Attack
+
+    out = []
+    for a in r.tables("attack"):
+        a.check_keys(
+            {"kind", "at", "for", "wrap_s", "distance_m", "speed_ms", "power_db"}
+            | {"place", "lag_s", "cno"}
+        )
+        kind = a.get("kind", str)
+        if kind not in KINDS:
+            raise a.fail("kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+        lat = lon = 0.0
+        if kind == "spoofer":
+            name = a.get("place", str)
+            if name not in places:
+                raise a.fail("place", f"no place named {name!r}")
+            lat, lon = places[name].lat, places[name].lon
+        out.append(
+            Attack(
+                kind,
+                a.conv("at", parse_instant),
+                int(a.conv("for", parse_duration, 0 if kind == "jammer" else 1200)),
+                float(a.num("wrap_s", 3.0, lo=0.5, hi=60)),
+                float(a.num("distance_m", 30.0, lo=1, hi=1000)),
+                float(a.num("speed_ms", 10.0, lo=0.5, hi=50)),
+                float(a.num("power_db", 80.0, lo=20, hi=120)),
+                lat,
+                lon,
+                int(a.num("lag_s", 0, lo=0, hi=86400)),
+                float(a.num("cno", 45.0, lo=25, hi=60)),
+            )
+        )
+    return tuple(sorted(out, key=lambda x: x.start))
 
 
 def load(path: str | Path) -> Scenario:

@@ -5,6 +5,7 @@
 # Inputs (the shell calls these with `now`, integer seconds since 2000):
 #   wake(now)                      the wake time the tag asked for has come
 #   uart(now, chunk), uart_idle(now)   GNSS bytes; the line went quiet (end of the epoch burst)
+#   ubx(now, cls, mid, payload)    a UBX frame the shell's framer took out of those bytes
 #   scan_result(now, addr, rssi, adv), scan_done(now)   one BLE advertisement; the scan ended
 #   battery(now, pct), tamper(now, kind), link(now, up)
 #   victim(now, lat, lon, acc_dm)  the victim's position, brought by the uplink
@@ -21,7 +22,8 @@
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
 #   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a zone Alert;
 #   ("P", now, beacon, kind, ...) a proximity decision; ("T", now, code) tamper; ("B", now, pct)
-#   low battery; ("L", now) a fix search timed out; ("K", now, up) link state.
+#   low battery; ("L", now) a fix search timed out; ("K", now, up) link state; ("I", now, kind,
+#   onset) a GNSS integrity event (tagcore.gnss.integrity K_*: kinds below K_END are alerts).
 #
 # Cores (TagApp(cfg, fs, now, zones, proximity); None: a plain tracker):
 #   zones      tagcore.zones.monitor.ZoneMonitor: on_fix, on_no_fix, wanted_interval (the
@@ -55,12 +57,16 @@ from tagcore.store.log import Store
 #   p.upload_due(now)        an upload is due (or was brought forward by an alert)
 #   p.uploaded(now)          an upload was tried: the next regular one is scheduled
 #   p.alert(now)             an alert must go out: the upload is brought forward to now
+#   p.alarm(now, s)          an attack on the GNSS (tagcore.gnss.integrity), or the suspicion
+#                            of one: fixes every ALARM_FIX_S for s (ALARM_S)
 #   p.scan(now, scanning)    whether a BLE scan should run now (and p.scan_ms)
 #   p.wake_time(now, flush_at)   when to wake the app if nothing else happens first
 # With zones and cfg.guard_kmh > 0 the drive-through guard (guard.py) caps the interval too.
 NEVER = 1 << 62
 SCAN_MS = 2000  # a scan without the proximity core: window = interval, 2 s
 URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may be near
+ALARM_FIX_S = 10  # the fix interval after a detected attack on the GNSS ...
+ALARM_S = 1800  # ... for this long (an episode of shielding or jamming, and its end)
 
 # Receiver power decisions. The GNSS room (tagcore/gnss) adds power-save modes here; the app
 # hands the mode to the shell, which today only knows off and on.
@@ -79,6 +85,7 @@ class Planner:
         self.scan_ms = SCAN_MS
         self.uploaded(now)  # the first regular upload (next_upload)
         self.last_fix = None  # the latest accepted fix (speed and position for the guard)
+        self.alarm_until = -1  # an attack on the GNSS raised the fix rate until then
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
         if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
             from tagcore.app.guard import guard
@@ -90,6 +97,8 @@ class Planner:
         iv = self.cfg.fix_interval_s
         if self.proximity is not None and self.proximity.urgent() and URGENT_FIX_S < iv:
             iv = URGENT_FIX_S
+        if now < self.alarm_until and ALARM_FIX_S < iv:
+            iv = ALARM_FIX_S
         if self.zones is not None:
             w = self.zones.wanted_interval(now)
             if w is not None and w < iv:
@@ -141,6 +150,11 @@ class Planner:
     def alert(self, now):
         self.next_upload = now
 
+    def alarm(self, now, s=ALARM_S):
+        self.alarm_until = now + s
+        if self.search_from < 0 and self.next_fix > now + ALARM_FIX_S:
+            self.next_fix = now + ALARM_FIX_S
+
     # ---- scans and waking ---------------------------------------------------------------
     def scan(self, now, scanning):
         if self.proximity is not None and not scanning:
@@ -176,6 +190,9 @@ class TagApp:
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
+        # Jamming, shielding, spoofing (tagcore.gnss.integrity): made at the first GNSS bytes,
+        # after boot's peak (the configuration codec is unloaded by then).
+        self.integrity = None
         self.store = Store(fs, now)
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
@@ -224,12 +241,22 @@ class TagApp:
         self.plan(now)
 
     def uart(self, now, chunk):
+        if self.integrity is None:
+            from tagcore.gnss.integrity import Integrity
+
+            self.integrity = Integrity()
+            self.integrity.attach(self.reader)
+        self.integrity.now = now
         if self.reader.feed(chunk):
             self._drain(now)
+        self._integrity(now)
 
     def uart_idle(self, now):
+        if self.integrity is not None:
+            self.integrity.now = now
         if self.reader.flush():
             self._drain(now)
+        self._integrity(now)
         if self.zones is not None and not self.epoch_fix and self.planner.search_from >= 0:
             self._zone_alerts(now, self.zones.on_no_fix(now))  # the receiver is on: no fix
         self.epoch_fix = False
@@ -244,7 +271,11 @@ class TagApp:
             if not self.filter.check(f):
                 if f.quality:  # a fix the filter refused (no-fix epochs are only counted)
                     self.events.append(("R", now, f.t))
+                    if self.integrity is not None:
+                        self.integrity.fix(f, False, self.filter.counts)
                 continue
+            if self.integrity is not None:
+                self.integrity.fix(f, True, self.filter.counts)
             if prev is not None:  # the older of the last two: one outlier never raises it
                 self.reader.raise_floor(prev.t if prev.t < f.t else f.t)
             seq = 0
@@ -260,6 +291,37 @@ class TagApp:
                 self.proximity.on_fix(f, now)
                 self._prox_events(now)
             self.planner.fix_taken(now, f)  # after the cores: this fix may change the interval
+
+    def _integrity(self, now):
+        # A detected attack is stored with its evidence, raises the fix rate and goes out at
+        # once as a circumvention alert; the end of an episode is stored as evidence only.
+        g = self.integrity
+        if g is None:
+            return
+        if g.watch:  # a suspicion: fixes more often for a while, to confirm or clear it
+            g.watch = False
+            if now + g.watch_s > self.planner.alarm_until:
+                self.planner.alarm(now, g.watch_s)
+        while True:
+            ev = g.pop()
+            if ev is None:
+                return
+            seq = self.store.append_event(R.EV_INTEGRITY, ev[1], ev[2])[0]
+            self.events.append(("I", now, ev[0], ev[1]))
+            if g.alert(ev[0]):
+                self._alert(now, seq)
+                self.planner.alarm(now)
+
+    def ubx(self, now, cls, mid, payload):
+        """A UBX frame from the receiver (the shell's UbxFramer): its own jamming and spoofing
+        flags (UBX-MON-RF, NAV-STATUS, SEC-SIG) go to the integrity checks."""
+        if self.integrity is not None:
+            from tagcore.gnss.ubx import integrity_of
+
+            self.integrity.now = now
+            self.integrity.rx(integrity_of(cls, mid, payload))
+            self._integrity(now)
+            self.plan(now)
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))

@@ -75,7 +75,7 @@ def _fields_read(kind):
     """The highest field the decoder of a formatter reads; -1 for formatters not decoded.
     Most frequent first (GSV, GSA, GGA, RMC in the corpus)."""
     if kind == _GSV:
-        return 3  # the header; GSV's satellite blocks are never walked
+        return 3  # the header; the blocks (to field 20) only for the integrity hook
     if kind == _GSA:
         return _MAXF
     if kind == _GGA or kind == _GNS or kind == _VTG:
@@ -134,6 +134,10 @@ class NmeaReader:
         self.s_lat = EMPTY
         self.s_lon = EMPTY
         self.s_signal = EMPTY  # GSV NMEA 4.10 signal ID (hex digit, 0..15)
+        # The integrity checks' hook (tagcore.gnss.integrity.Integrity), None when none is attached:
+        # sky.gsv(reader, buf) reads a GSV's satellite blocks (fields located up to 20),
+        # sky.epoch(fix or None) sees each epoch close.
+        self.sky = None
 
     # -- output -------------------------------------------------------------------------------
 
@@ -305,12 +309,14 @@ class NmeaReader:
             return
         kind = (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
         need = _fields_read(kind)
+        if kind == _GSV and self.sky is not None:
+            need = 20  # four satellite blocks and the signal ID
         if need < 0:
             _bump(counts, "unknown_sentence")
             return
         # Field table: fp[k] is the offset of the comma before field k+1, fp[nf] that of the
         # checksum '*' (offsets fit a byte: lines are capped). Only the fields the decoder reads
-        # are located (GSV's satellite blocks are never walked).
+        # are located.
         nf = buf.count(b",", s, st)
         if nf > _MAXF:
             _bump(counts, "malformed")
@@ -609,6 +615,8 @@ class NmeaReader:
             if sig == BAD:
                 return False
         self.s_signal = sig
+        if self.sky is not None:
+            self.sky.gsv(self, buf)
         return True
 
     def _vtg(self, buf, sysid, s, st):
@@ -678,6 +686,8 @@ class NmeaReader:
 
     def _close(self):
         f = close_epoch(self.ep, self.dates, self.uere_dm, self.counts)
+        if self.sky is not None:
+            self.sky.epoch(f)
         if f is None:
             return
         self.epochs += 1

@@ -208,3 +208,65 @@ class UbxFramer:
             q.pop(0)
             _bump(self.counts, "queue_overflow")
         q.append((buf[2], buf[3], bytes(buf[6 : m - 2])))
+
+
+# ---- the receiver's own integrity flags (u-blox M8/M10/F9 interface descriptions) ----------
+CLS_NAV = const(0x01)
+ID_NAV_STATUS = const(0x03)
+CLS_MON = const(0x0A)
+ID_MON_RF = const(0x38)
+CLS_SEC = const(0x27)
+ID_SEC_SIG = const(0x09)
+SRC_MON_RF = const(1)
+SRC_NAV_STATUS = const(2)
+SRC_SEC_SIG = const(3)
+
+
+def integrity_of(cls, mid, payload):
+    """What UBX-MON-RF, UBX-NAV-STATUS or UBX-SEC-SIG says about jamming and spoofing, as
+    (source, jamming state, spoofing state, jamInd, agcCnt); -1 where the message says nothing.
+    States as u-blox numbers them: jamming 0 unknown, 1 ok, 2 warning, 3 critical; spoofing
+    0 unknown, 1 none, 2 indicated, 3 multiple indications / affirmed. MON-RF: the worst of its
+    RF blocks (highest state and jamInd, lowest AGC). None for any other or a short message."""
+    n = len(payload)
+    if cls == CLS_MON and mid == ID_MON_RF:
+        if n < 4 or n < 4 + 24 * payload[1]:
+            return None
+        jam = -1
+        ind = -1
+        agc = -1
+        for b in range(4, 4 + 24 * payload[1], 24):
+            s = payload[b + 1] & 3
+            if s > jam:
+                jam = s
+            a = payload[b + 14] | (payload[b + 15] << 8)
+            if agc < 0 or a < agc:
+                agc = a
+            if payload[b + 16] > ind:
+                ind = payload[b + 16]
+        return (SRC_MON_RF, jam, -1, ind, agc)
+    if cls == CLS_NAV and mid == ID_NAV_STATUS:
+        if n < 16:
+            return None
+        return (SRC_NAV_STATUS, -1, (payload[7] >> 3) & 3, -1, -1)
+    if cls == CLS_SEC and mid == ID_SEC_SIG:
+        if n >= 12 and payload[0] == 1:  # version 1 (M10 SPG 5.10)
+            jf = payload[4]
+            sf = payload[8]
+            return (
+                SRC_SEC_SIG,
+                (jf >> 1) & 3 if jf & 1 else -1,
+                (sf >> 1) & 7 if sf & 1 else -1,
+                -1,
+                -1,
+            )
+        if n >= 4 and payload[0] == 2:  # version 2 (F9 HPG 1.50, M10 SPG 6)
+            f = payload[1]
+            return (
+                SRC_SEC_SIG,
+                (f >> 1) & 3 if f & 1 else -1,
+                (f >> 4) & 7 if f & 8 else -1,
+                -1,
+                -1,
+            )
+    return None

@@ -39,11 +39,20 @@ EV_BOOT = const(24)
 # `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
 # up with them had accounted for; `total` the highest EV_THINNED total among those.
 EV_DROPPED = const(25)
+# data: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints; t: the
+# episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing).
+EV_INTEGRITY = const(28)
 
 
 def kept_kind(kind):
     # Alerts: events the store never gives up to make room.
-    return kind == EV_ZONE or kind == EV_PROXIMITY or kind == EV_TAMPER or kind == EV_LOC_LOST
+    return (
+        kind == EV_ZONE
+        or kind == EV_PROXIMITY
+        or kind == EV_TAMPER
+        or kind == EV_LOC_LOST
+        or kind == EV_INTEGRITY
+    )
 
 
 # Nullable fields of a fix, in encoding order, and their bit in the presence mask.

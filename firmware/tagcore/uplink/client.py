@@ -20,7 +20,7 @@ ALERT_RECS = const(8)  # records an alert batch carries from the alert on
 ALERT_BYTES = const(512)
 MAX_PENDING_ALERTS = const(16)
 CTR_SHIFT = const(16)  # ctr = (next seq << CTR_SHIFT) + batches since: monotonic across boots
-ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY)
+ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY, R.EV_INTEGRITY)
 
 
 def check_zones(data):

@@ -66,4 +66,10 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
         return Meaning("tamper", (), "", ())
     if kind == R.EV_LOW_BATTERY:
         return Meaning("low_battery", (), "", ())
+    if kind == R.EV_INTEGRITY:  # tagcore.gnss.integrity: jamming, shielding, spoofing
+        from tagcore.gnss import integrity as G
+
+        if data and data[0] == G.K_END:  # the detector that saw it is the data's first byte
+            return Meaning(None, ("circumvention",), "gnss", ())
+        return Meaning("circumvention", (), "gnss", ())
     return None

@@ -1,0 +1,286 @@
+# GNSS integrity: is the receiver being jammed, shielded or spoofed? Rules and figures are in
+# docs/integrity.md. Sans-I/O: the app sets `now` before it feeds the reader (the tag's clock,
+# seconds since 2000; receiver time is what a spoofer controls).
+#
+#   g = Integrity()
+#   g.attach(reader)          # the reader calls g.gsv(reader, buf) per GSV, g.epoch(fix) per epoch
+#   g.now = now               # before each reader.feed / flush
+#   g.fix(fix, ok, counts)    # the fix filter's verdict on each fix, and its counts
+#   g.rx(flags)               # tagcore.gnss.ubx.integrity_of(...) of a UBX frame
+#   ev = g.pop()              # (kind, t, evidence bytes) or None; kind < K_END is an alert
+#   g.watch                   # True once a suspicion begins (the app raises the fix rate for
+#                             # WATCH_S to confirm or clear it; it sets it back to False)
+#
+# Per epoch the GSVs give a compact C/N0 summary over the tracked satellites (count, max,
+# mean, spread): no per-satellite objects. Epochs without a GSV say nothing about the sky.
+from tagcore.compat import const
+from tagcore.geo import dist_dm, isqrt
+from tagcore.nmeafields import EMPTY
+from tagcore.record import put_varint, zz
+
+K_SHIELDING = const(1)  # strong C/N0 to nothing in one step (foil, a metal box)
+K_JAMMING = const(2)  # C/N0 collapsing on every satellite together, or the receiver says so
+K_SIGNAL_LOSS = const(3)  # strong to nothing across a receiver-off gap: shielding or jamming
+K_SPOOFING = const(4)  # uniformly high C/N0 with little spread, or a clock that disagrees
+K_RX_JAMMING = const(5)  # the receiver's own jamming flag (UBX-MON-RF / SEC-SIG), critical
+K_RX_SPOOFING = const(6)  # the receiver's own spoofing flag (UBX-NAV-STATUS / SEC-SIG)
+K_END = const(7)  # a signal-collapse episode ended (signals back): evidence, not an alert
+NAMES = ("", "shielding", "jamming", "signal_loss", "spoofing", "rx_jamming", "rx_spoofing", "end")
+
+_TRACK_N = const(4)  # tracked satellites that allow a fix
+_STRONG_DB = const(28)  # a sky worth losing: more than _TRACK_N tracked, the best this strong
+# (not a fix at the receiver's margin, where one step to nothing is ordinary)
+_DROP_DB = const(12)  # a few weak satellites left count as dark if the max fell this much
+_ONSET_S = const(180)  # the last good sky at most this long before the first dark epoch
+_STEP_S = const(2)  # ... this close: the collapse was seen in one step (shielding)
+HOLD_S = const(50)  # dark this long (and _HOLD_EPOCHS epochs) before the alert
+_HOLD_EPOCHS = const(10)
+_STILL_CMS = const(100)  # a fix this fast in the last _MOVED_S: the wearer is travelling, and a
+_MOVED_S = const(180)  # collapse may be a tunnel or an underground line: it must last
+_TRAVEL_HOLD_S = const(1800)  # this long before the alert
+_MOVED_DM = const(1500)  # ... so does a fix 150 m from the one before (a car that stopped at
+# lights for the fix; indoor multipath jumps are 20-80 m)
+_UNI_N = const(6)  # uniform C/N0: this many tracked or more, mean >= _UNI_MEAN, spread <= _UNI_SD10
+_UNI_MEAN = const(40)
+_UNI_SD10 = const(10)  # 1.0 dB-Hz standard deviation (an open sky: 4-7; the corpus: >= 1.2)
+UNI_EPOCHS = const(6)  # epochs in a row (not one search: a search ends at its first fix)
+UNI_JUMP = const(3)  # ... or this many, with a jump or time going back the filter refused
+_CLOCK_S = const(30)  # fix time against the tag's clock, beyond the offset learnt
+CLOCK_FIXES = const(3)
+_RX_REPORTS = const(2)  # the receiver's flag in this many reports in a row
+_QUEUE_MAX = const(4)
+WATCH_S = const(300)
+
+
+class Integrity:
+    watch_s = WATCH_S  # how long the app raises the fix rate on a suspicion
+
+    def __init__(self):
+        self.now = 0
+        self.cn = [0, 0, 0, 0, 0]  # GSVs, tracked, sum, sum of squares, max of C/N0 (dB-Hz)
+        self.seen = bytearray(16)  # (talker, signal) whose GSV cycle began in this epoch
+        self.counts = {}
+        self.queue = []
+        self.watch = False
+        # the last epoch's summary (tests, the serial console): tracked, max, mean and spread x10
+        self.n = 0
+        self.mx = 0
+        self.mean10 = 0
+        self.sd10 = 0
+        # signal collapse
+        self.ref_t = -1  # the last good sky: when, tracked, max
+        self.ref_n = 0
+        self.ref_mx = 0
+        self.last_t = -1  # the last epoch with a GSV
+        self.cand = -1  # first dark epoch of a suspected collapse; -1 none
+        self.cand_k = 0
+        self.dark = 0
+        self.active = 0  # the kind alerted for the collapse going on; 0 none
+        self.speed = 0  # the last fix's speed, cm/s
+        self.moved_t = -1  # the last fix at _STILL_CMS or faster, or _MOVED_DM from the last
+        self.last = None  # the last accepted fix
+        self.hold = HOLD_S  # how long the suspected collapse must last
+        # spoofing
+        self.uni = 0
+        self.clk = None  # fix time minus the tag's clock, learnt from the first fixes
+        self.clk_bad = 0
+        self.jumps = 0  # fixes the filter refused as jumps or time going back (its counts) ...
+        self.jumps0 = 0  # ... when the last episode ended
+        self.spoofed = False
+        self.rx_jam = 0  # consecutive receiver reports saying jamming / spoofing
+        self.rx_spf = 0
+        self.rx_jam_t = -1  # the last report that said jamming (warning or worse)
+
+    def attach(self, reader):
+        reader.sky = self
+
+    def alert(self, kind):
+        """A circumvention alert (not the end of an episode)."""
+        return kind < K_END
+
+    def pop(self):
+        q = self.queue
+        return q.pop(0) if q else None
+
+    def _event(self, kind, t, vals, x=None, y=None):
+        b = bytearray()
+        b.append(kind)
+        for v in vals:
+            put_varint(b, zz(v))
+        if x is not None:
+            put_varint(b, zz(x))
+            put_varint(b, zz(y))
+        q = self.queue
+        if len(q) >= _QUEUE_MAX:
+            q.pop(0)
+            self.counts["queue_overflow"] = self.counts.get("queue_overflow", 0) + 1
+        q.append((kind, t, bytes(b)))
+        self.counts[NAMES[kind]] = self.counts.get(NAMES[kind], 0) + 1
+
+    # ---- the reader's hook ------------------------------------------------------------------
+    def gsv(self, r, buf):
+        """A GSV's satellite blocks: the C/N0 every 4th field from 7 (0..99; empty: not
+        tracked). A C/N0 out of range is counted and left out."""
+        cn = self.cn
+        # A second cycle of one talker and signal without an epoch closing (receivers that
+        # send no time): the summary starts again, so it covers one cycle.
+        if r._f(buf, 2, 0) == 1:
+            key = r.s_sys * 16 + (r.s_signal & 15 if r.s_signal >= 0 else 0)
+            seen = self.seen
+            if seen[key >> 3] & (1 << (key & 7)):
+                self._reset()
+                self.counts["gsv_restart"] = self.counts.get("gsv_restart", 0) + 1
+            seen[key >> 3] |= 1 << (key & 7)
+        k = 7
+        nf = r.nf
+        while k <= nf and k < 21:  # fields past 20 are not located (more than 4 blocks)
+            v = r._f(buf, k, 0)
+            if v > 99 or (v < 0 and v != EMPTY):
+                self.counts["bad_cno"] = self.counts.get("bad_cno", 0) + 1
+            elif v > 0:
+                cn[1] += 1
+                cn[2] += v
+                cn[3] += v * v
+                if v > cn[4]:
+                    cn[4] = v
+            k += 4
+        cn[0] += 1
+
+    def epoch(self, f):
+        cn = self.cn
+        if cn[0]:
+            n = cn[1]
+            self.n = n
+            self.mx = cn[4]
+            if n:
+                self.mean10 = cn[2] * 10 // n
+                self.sd10 = isqrt((n * cn[3] - cn[2] * cn[2]) * 100 // (n * n))
+            else:
+                self.mean10 = 0
+                self.sd10 = 0
+            self._collapse(self.now)
+            self._uniform(self.now)
+        self._reset()
+
+    def _reset(self):
+        cn = self.cn
+        for i in range(5):
+            cn[i] = 0
+        seen = self.seen
+        for i in range(16):
+            seen[i] = 0
+
+    # ---- jamming and shielding --------------------------------------------------------------
+    def _collapse(self, now):
+        n = self.n
+        mx = self.mx
+        live = self.last_t >= 0 and now - self.last_t <= _STEP_S  # the epoch before was seen
+        self.last_t = now
+        if n >= _TRACK_N:  # the receiver can fix: no collapse (or the end of one)
+            if self.active:
+                self._event(K_END, now, (self.active, now - self.cand, self.dark, n, mx))
+                self.active = 0
+            self.cand = -1
+            if n > _TRACK_N and mx >= _STRONG_DB:  # a sky worth losing
+                self.ref_t = now
+                self.ref_n = n
+                self.ref_mx = mx
+            return
+        if n and mx + _DROP_DB > self.ref_mx:  # a few satellites left, not much weaker
+            self.cand = -1
+            return
+        # dark: nothing tracked, or a few much weaker than the sky before
+        if self.active:
+            self.dark += 1
+            return
+        if self.cand < 0:
+            gap = now - self.ref_t
+            if self.ref_t < 0 or gap > _ONSET_S:
+                return
+            self.cand = now
+            self.dark = 0
+            moving = self.moved_t >= 0 and now - self.moved_t <= _MOVED_S
+            self.hold = _TRAVEL_HOLD_S if moving else HOLD_S
+            if self.rx_jam_t >= 0 and now - self.rx_jam_t <= _ONSET_S:
+                self.cand_k = K_JAMMING  # the receiver saw the jammer
+            elif not live:
+                self.cand_k = K_SIGNAL_LOSS  # the onset fell while the receiver was off
+            elif gap <= _STEP_S:
+                self.cand_k = K_SHIELDING  # a good sky, then nothing: one step
+            else:
+                self.cand_k = K_JAMMING  # watched collapsing on every satellite over seconds
+        self.dark += 1
+        if now - self.cand >= self.hold and self.dark >= _HOLD_EPOCHS:
+            self.active = self.cand_k
+            # evidence: dark for (s, epochs), the gap from the last good sky (tracked, max C/N0),
+            # the last fix's speed, and whether the wearer was travelling (the hold)
+            c = self.cand
+            ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_mx)
+            self._event(self.cand_k, c, ev, self.speed, self.hold)
+
+    # ---- spoofing ---------------------------------------------------------------------------
+    def _uniform(self, now):
+        if self.n >= _UNI_N and self.mean10 >= _UNI_MEAN * 10 and self.sd10 <= _UNI_SD10:
+            self.uni += 1
+            if self.uni == 1 and not self.spoofed:
+                self.watch = True
+            if self.uni >= UNI_EPOCHS or (self.uni >= UNI_JUMP and self.jumps > self.jumps0):
+                self._spoof(now, 1)
+        else:
+            self.uni = 0
+
+    def _spoof(self, now, why):
+        if self.spoofed:
+            return
+        self.spoofed = True
+        clk = 0 if self.clk is None else self.clk
+        jumps = self.jumps - self.jumps0
+        ev = (why, self.n, self.mean10, self.sd10, self.uni, jumps, self.clk_bad, clk)
+        self._event(K_SPOOFING, now, ev)
+
+    def fix(self, f, ok, counts):
+        """The fix filter's verdict on a fix with a position (no-fix epochs are not passed) and
+        the filter's counts (jumps and time going back are evidence of spoofing)."""
+        if not ok:
+            self.jumps = counts.get("jump", 0) + counts.get("time_backwards", 0)
+        # The fix's time against the tag's clock (refused fixes too: a replay goes back in
+        # time, which the filter refuses). Only agreeing, accepted fixes teach the offset.
+        off = f.t - self.now
+        clk = self.clk
+        if clk is not None and (off - clk > _CLOCK_S or clk - off > _CLOCK_S):
+            self.clk_bad += 1
+            if self.clk_bad >= CLOCK_FIXES:
+                self._spoof(self.now, 2)
+            return
+        if not ok:
+            return
+        self.clk_bad = 0
+        self.clk = off
+        if f.speed_cms is not None:
+            self.speed = f.speed_cms
+            if f.speed_cms >= _STILL_CMS:
+                self.moved_t = self.now
+        last = self.last
+        if last is not None and dist_dm(last.lat, last.lon, f.lat, f.lon) >= _MOVED_DM:
+            self.moved_t = self.now
+        self.last = f
+        if self.uni == 0 and self.clk_bad == 0:
+            self.spoofed = False  # a real sky and a clock that agrees again: a new episode may
+            self.jumps0 = self.jumps  # be alerted
+
+    # ---- the receiver's own flags -----------------------------------------------------------
+    def rx(self, flags):
+        if flags is None:
+            return
+        src, jam, spf, ind, agc = flags
+        now = self.now
+        if jam >= 2:
+            self.rx_jam_t = now
+        if jam >= 0:
+            self.rx_jam = self.rx_jam + 1 if jam == 3 else 0
+            if self.rx_jam == _RX_REPORTS:
+                self._event(K_RX_JAMMING, now, (src, jam, ind, agc))
+        if spf >= 0:
+            self.rx_spf = self.rx_spf + 1 if spf >= 2 else 0
+            if self.rx_spf == _RX_REPORTS:
+                self._event(K_RX_SPOOFING, now, (src, spf))
