@@ -6,7 +6,7 @@ from __future__ import annotations
 import pynmea2
 from corpus import sentences
 from tagcore.gnss.integrity import Integrity
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 
 
 def _cn0_of(line: bytes) -> list[int] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tagcore.gnss import integrity as I
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 
 sys.path.insert(0, str(Path(__file__).parent / "core"))
 from test_integrity_rules import T0, Tag, epoch, gsv

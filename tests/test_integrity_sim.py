@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import simworld
 from tagcore.gnss import integrity as I
-from tagcore.nmea import NmeaReader
+from tagcore.gnss.nmea import NmeaReader
 from tagsim import attacks, engine, scenario, wear
 from tagsim.receiver import Receiver
 from tagsim.scenario import ScenarioError
@@ -122,9 +122,9 @@ def test_attack_keys_are_checked_and_named() -> None:
 
 def test_the_receivers_own_jamming_flag_reaches_the_store_and_the_server() -> None:
     from pyubx2 import GET, UBXMessage, UBXReader
-    from tagcore import record as R
     from tagcore.app.app import TagApp
     from tagcore.app.config import TagConfig
+    from tagcore.store import record as R
     from tagsim.tagapp.memfs import MemFs
 
     tag = TagApp(TagConfig(upload_interval_s=86400), MemFs(), simworld.START)
@@ -167,7 +167,7 @@ def test_both_runtimes_decide_alike_under_attack() -> None:
 def test_the_server_opens_a_circumvention_alert_and_its_end_clears_it(server_db_url: str) -> None:
     # The real server's ingest (SQLite here; PostgreSQL too via the fixture's parameters).
     import uplinkkit as K
-    from tagcore import record as R
+    from tagcore.store import record as R
     from taghost.server import admin, api
     from taghost.server.db import Database
     from taghost.server.ingest import Ingest

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from tagcore.app.app import ALARM_FIX_S, ALARM_S
 from tagcore.app.config import KEYS
 from tagcore.fix import Fix
-from tagcore.fixfilter import FixFilter
 from tagcore.gnss import integrity as I
+from tagcore.gnss.fixfilter import FixFilter
 
 from tagsim.receiver import Receiver
 from tagsim.scenario import Scenario

@@ -1,11 +1,11 @@
 # The GNSS integrity rules (tagcore.gnss.integrity) on NMEA streams built here: what each
 # detector says, and what it must not say. Both runtimes.
 from nmeatest import cs
-from tagcore.fixfilter import FixFilter
 from tagcore.geo import isqrt
 from tagcore.gnss import integrity as I
-from tagcore.nmea import NmeaReader
-from tagcore.record import get_varint, unzz
+from tagcore.gnss.fixfilter import FixFilter
+from tagcore.gnss.nmea import NmeaReader
+from tagcore.store.record import get_varint, unzz
 
 T0 = 825753600  # 2026-03-02T08:00:00Z, seconds since 2000
 SKY = (44, 41, 38, 36, 33, 31, 29, 27)  # an open sky: C/N0 falls with elevation

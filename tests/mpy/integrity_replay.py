@@ -7,10 +7,10 @@
 # Usage: integrity_replay.py < file-of-"path floor_days"-lines
 import sys
 
-from tagcore.fixfilter import FixFilter
+from tagcore.gnss.fixfilter import FixFilter
 from tagcore.gnss.integrity import Integrity
+from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer, integrity_of
-from tagcore.nmea import NmeaReader
 
 
 class Replay(Integrity):

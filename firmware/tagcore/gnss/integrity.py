@@ -15,8 +15,8 @@
 # mean, spread): no per-satellite objects. Epochs without a GSV say nothing about the sky.
 from tagcore.compat import const
 from tagcore.geo import dist_dm, isqrt
-from tagcore.nmeafields import EMPTY
-from tagcore.record import put_varint, zz
+from tagcore.gnss.nmeafields import EMPTY
+from tagcore.store.record import put_varint, zz
 
 K_SHIELDING = const(1)  # strong C/N0 to nothing in one step (foil, a metal box)
 K_JAMMING = const(2)  # C/N0 collapsing on every satellite together, or the receiver says so
