@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
-
 from taghost import verify as V
 
 DRIVER = MPY_TESTS / "seal_run.py"

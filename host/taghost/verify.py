@@ -94,6 +94,9 @@ class Report:
     def ok(self) -> bool:
         return not any(f.is_break for f in self.findings)
 
+    def seqs(self, code: str) -> list[int]:
+        return sorted(s for f in self.findings if f.code == code for s in f.seqs)
+
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}
 
@@ -187,9 +190,14 @@ def read_segments(folder: Path, report: Report | None = None) -> dict[int, Rec]:
     names = sorted(p for p in folder.iterdir() if p.name.startswith("s") and len(p.name) == 9)
     if not names:
         raise UserError(f"{folder}: no store segment files (s00000000...)")
+    return read_frames([p.read_bytes() for p in names], report)
+
+
+def read_frames(blobs: list[bytes], report: Report | None = None) -> dict[int, Rec]:
+    """Every record of every valid frame in the segments' bytes, by seq (store-internal marks
+    left out; two different records under one seq are a CONFLICT)."""
     recs: dict[int, Rec] = {}
-    for p in names:
-        data = p.read_bytes()
+    for data in blobs:
         i = 0
         while i < len(data):
             ln = R.check_frame(data, i, len(data))
