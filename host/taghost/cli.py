@@ -250,6 +250,7 @@ COMMANDS: dict[str, Command | Group] = {
                 (
                     arg("tag", help="tag id, 16 hex digits"),
                     arg("--key", help="the 32-byte key as 64 hex digits (default: random)"),
+                    arg("--seal-key", help="initial seal key k0, 64 hex digits (default: random)"),
                     arg(
                         "--upload-every", type=int_range(1), default=900, help="upload interval, s"
                     ),

@@ -171,11 +171,11 @@ TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
 
 class TagApp:
-    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None):
+    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None, sealer=None):
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
-        self.store = Store(fs, now)
+        self.store = Store(fs, now, sealer=sealer)  # sealer: tagcore.seal (docs/evidence.md)
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
             self.reader.raise_floor(t)
