@@ -401,8 +401,15 @@ def load_input(path: Path, report: Report) -> tuple[dict[int, Rec], Anchors | No
     if path.is_dir():
         return read_segments(path, report), None
     try:
-        d = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
+        if path.suffix.lower() == ".zip":  # an evidence bundle
+            import zipfile
+
+            with zipfile.ZipFile(path) as z:
+                text = z.read("records.json").decode()
+        else:
+            text = path.read_text()
+        d = json.loads(text)
+    except (OSError, ValueError, KeyError) as e:
         raise UserError(f"{path}: not a segment folder or an opentag export ({e})") from None
     if not isinstance(d, dict) or "records" not in d:
         raise UserError(f"{path}: not an opentag export (no 'records')")
