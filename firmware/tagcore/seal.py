@@ -28,7 +28,7 @@ TAG_LEN = const(4)
 MAC_LEN = const(16)
 KEY_LEN = const(32)
 KID_LEN = const(8)
-SEAL_EVERY = const(600)  # s: the longest an unsealed record waits (the exposure window)
+SEAL_EVERY = const(900)  # s: the longest a synced record waits unsealed (the exposure window)
 SEAL_MAX = const(128)  # records per seal: bounds its frame (5 B each) and the RAM to build it
 EVOLVE = b"opentag/evolve/v1"
 SEAL_AAD = b"opentag/seal/v1"
@@ -265,8 +265,12 @@ class Sealer:
         n = 0
         try:
             while True:
-                got, _ = st.read(self.hi + 1, self.max_recs)  # a failed read: seal the prefix
-                more = len(got) >= self.max_recs
+                # up to twice max_recs: the check runs per synced frame, so an epoch ends with
+                # a little over max_recs (a seal per 128 and another for the few left over
+                # doubled the seals at 1 Hz). A failed read seals the prefix it got.
+                lim = 2 * self.max_recs
+                got, _ = st.read(self.hi + 1, lim)
+                more = len(got) >= lim
                 recs = [r for r in got if r[1] != R.EV_SEAL]
                 got = None
                 if not recs:
