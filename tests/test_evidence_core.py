@@ -53,7 +53,9 @@ def test_identical_seals_on_both_runtimes_and_the_log_verifies(case: tuple, tmp_
         assert seals > 50 and thinned > 500  # sealing went on through thinning
     rep = V.verify(V.read_segments(write_log(files_of(cpy), tmp_path / "log")), K0, KID)
     assert rep.ok, rep.text()
-    assert rep.seals > 50 and rep.verified > 500
+    assert rep.seals > 20 and rep.verified > 300
+    # every record in the log is verified against a seal, or in the tail after the last one
+    assert rep.verified + len(rep.seqs("UNSEALED_TAIL")) == rep.records
     assert rep.codes() <= {"THINNED", "UNSEALED_TAIL", "DROPPED_FOR_SPACE"}
     if not case[3]:
         assert "THINNED" in rep.codes()

@@ -82,6 +82,7 @@ def test_an_honest_log_always_verifies(n: int, seg: int, maxseg: int, cut: int, 
     assert rep.ok, rep.text()
     assert rep.codes() <= {"THINNED", "UNSEALED_TAIL", "DROPPED_FOR_SPACE", "HEAD_GONE"}
     assert rep.seals >= 1 and rep.verified >= 1
+    assert rep.verified + len(rep.seqs("UNSEALED_TAIL")) == rep.records
 
 
 @SETTINGS
