@@ -224,3 +224,20 @@ def test_rolled_back_log_is_named() -> None:
     fs, _, _, _ = run(300, 4096, 60, 0, fs=fs, t=t + 7, x=4242)
     rep = broken(records(fs), "ROLLED_BACK", anchors)
     assert "ROLLED_BACK" in rep.text()
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_forged_thinning_account_excuses_nothing(data: st.DataObject) -> None:
+    # drop sealed fixes and append an EV_THINNED that claims them (no seal covers it)
+    recs = honest()
+    fixes = [s for s in sealed_seqs(recs) if recs[s][0] == R.KIND_FIXES]
+    gone = data.draw(st.lists(st.sampled_from(fixes), min_size=1, max_size=6, unique=True))
+    for s in gone:
+        del recs[s]
+    d = bytearray()
+    for v in (len(gone), min(gone), max(gone), len(gone)):
+        R.put_varint(d, v)
+    recs[max(recs) + 1] = (R.EV_THINNED, (0, bytes(d)))
+    rep = broken(recs, "MISSING")
+    assert rep.seqs("MISSING") == sorted(gone) and "THINNED" not in rep.codes()

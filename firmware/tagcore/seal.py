@@ -210,11 +210,13 @@ class Sealer:
         self.due = False
         self.busy = False
         self.ready = False
+        self.acc = 0  # the store's thinning and drop totals at the last seal
 
     def boot(self, st, now):
         st_ = unpack_slot(self.slot.load())
         self.ready = True
         self.t0 = now
+        self.acc = st.thin_total + st.counts.get("dropped", 0)
         if st_ is None:
             st._count("seal_nokey")
             self.key = None
@@ -247,8 +249,12 @@ class Sealer:
             return
         if self.t0 is None:
             self.t0 = st.now
+        # An account of what thinning or a full partition took is sealed at once: the verifier
+        # takes only sealed accounts for records a seal lists and the log lacks.
+        acc = st.thin_total + st.counts.get("dropped", 0)
         if (
             self.due
+            or acc != self.acc
             or R.kept_kind(kind)
             or st.durable_seq() - self.hi >= self.max_recs
             or st.now - self.t0 >= self.every
@@ -262,6 +268,7 @@ class Sealer:
         if self.key is None or self.busy:
             return 0
         self.busy = True
+        self.acc = st.thin_total + st.counts.get("dropped", 0)
         n = 0
         try:
             while True:
@@ -294,8 +301,10 @@ class Sealer:
                 st._count("seals")
                 if not self._step(recs[-1][0], mac):
                     st._count("seal_slot_failed")
-                if not more:
+                acc = st.thin_total + st.counts.get("dropped", 0)
+                if not more and acc == self.acc:
                     break
+                self.acc = acc  # the seal's own write thinned or dropped: seal that account too
         finally:
             self.busy = False
         self.due = False

@@ -259,10 +259,11 @@ def anchors_to_json(a: Anchors) -> dict[str, Any]:
 
 
 # ---- verifying ---------------------------------------------------------------------------
-def _ranges(recs: dict[int, Rec], kind: int) -> list[tuple[int, int]]:
-    # [first, last] of every EV_THINNED / EV_DROPPED account in the log
+def _accounts(recs: dict[int, Rec], kind: int, seqs: set[int]) -> list[tuple[int, int, int]]:
+    """(count, first, last) of every EV_THINNED / EV_DROPPED account among `seqs`."""
     out = []
-    for k, v in recs.values():
+    for s in sorted(seqs):
+        k, v = recs[s]
         if k != kind:
             continue
         vals = []
@@ -275,12 +276,12 @@ def _ranges(recs: dict[int, Rec], kind: int) -> list[tuple[int, int]]:
         except ValueError:
             continue
         if len(vals) == 3:
-            out.append((vals[1], vals[2]))
+            out.append((vals[0], vals[1], vals[2]))
     return out
 
 
-def _inside(seq: int, ranges: list[tuple[int, int]]) -> bool:
-    return any(lo <= seq <= hi for lo, hi in ranges)
+def _inside(seq: int, accounts: list[tuple[int, int, int]]) -> bool:
+    return any(lo <= seq <= hi for _, lo, hi in accounts)
 
 
 def verify(
@@ -293,8 +294,8 @@ def verify(
     """Check every record and seal of `recs` (seq -> record); the report names what it finds."""
     rep = report or Report(kid.hex())
     keys = Keys(k0)
-    thinned = _ranges(recs, R.EV_THINNED)
-    dropped = _ranges(recs, R.EV_DROPPED)
+    absent: list[tuple[int, int]] = []  # (seq, is_fix) listed by a seal, not in the log
+    gaps: list[tuple[list[int], str]] = []  # seq ranges of epochs whose seals are gone
     data_seqs = [s for s, (k, _) in recs.items() if k != R.EV_SEAL]
     rep.records = len(data_seqs)
     start = min(data_seqs) if data_seqs else 0
@@ -327,10 +328,7 @@ def verify(
                 rep.add("CHAIN_BROKEN", [sseq], f"epoch {epoch}")
             elif epoch > prev[0] + 1:
                 gap = [prev[2] + 1, lst[0][0] - 1 if lst else sseq - 1]
-                if _inside(gap[0], dropped):
-                    rep.add("DROPPED_FOR_SPACE", gap, f"epochs {prev[0] + 1}..{epoch - 1}")
-                else:
-                    rep.add("SEAL_MISSING", gap, f"epochs {prev[0] + 1}..{epoch - 1}")
+                gaps.append((gap, f"epochs {prev[0] + 1}..{epoch - 1}"))
         elif anchors is not None and epoch > 0:
             am = anchors.seals.get(epoch - 1)
             if am is not None and am != pmac:
@@ -342,14 +340,7 @@ def verify(
             listed.add(s)
             r = recs.get(s)
             if r is None:
-                if s <= head_ok:
-                    rep.add("HEAD_GONE", [s])
-                elif is_fix and _inside(s, thinned):
-                    rep.add("THINNED", [s])
-                elif _inside(s, dropped):
-                    rep.add("DROPPED_FOR_SPACE", [s])
-                else:
-                    rep.add("MISSING", [s], "a fix" if is_fix else "an event")
+                absent.append((s, is_fix))
                 continue
             if hmac.compare_digest(tag_of(k, s, r[0], r[1]), tg):
                 verified.append(s)
@@ -362,6 +353,27 @@ def verify(
             else:
                 rep.add("ALTERED", [s])
         prev = (epoch, mac, lst[-1][0] if lst else (prev[2] if prev else 0))
+    # What went missing is accounted only by accounts that are themselves sealed and verified
+    # (the store seals each at once): an account forged after the fact cannot excuse a drop.
+    ok = set(verified)
+    thinned = _accounts(recs, R.EV_THINNED, ok)
+    dropped = _accounts(recs, R.EV_DROPPED, ok)
+    budget = sum(a[0] for a in thinned)
+    for gap, what in gaps:
+        if _inside(gap[0], dropped):
+            rep.add("DROPPED_FOR_SPACE", gap, what)
+        else:
+            rep.add("SEAL_MISSING", gap, what)
+    for s, is_fix in absent:
+        if s <= head_ok:
+            rep.add("HEAD_GONE", [s])
+        elif is_fix and _inside(s, thinned) and budget > 0:
+            budget -= 1
+            rep.add("THINNED", [s])
+        elif _inside(s, dropped):
+            rep.add("DROPPED_FOR_SPACE", [s])
+        else:
+            rep.add("MISSING", [s], "a fix" if is_fix else "an event")
     hi = prev[2] if prev else 0
     for s in sorted(data_seqs):
         if s in listed:
