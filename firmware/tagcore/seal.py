@@ -4,7 +4,7 @@
 # overwritten (Bellare-Yee forward-secure MAC; systemd-journald's FSS does the same per
 # interval). At the end of an epoch the store writes one EV_SEAL record:
 #
-#   data = ver 1 | kid (8) | epoch varint | first seq varint | n varint
+#   data = ver 1 | kid (8) | epoch varint | first seq varint | n u16
 #          | n x (d varint, tag (4)) | prev mac (16) | mac (16)
 #
 # listing every record written since the previous seal: d = (seq gap << 1) | is_fix, tag =
@@ -17,6 +17,7 @@
 # What survives power loss: the key slot (epoch, last sealed seq, k_e, prev mac; written whole
 # by the slot object, atomically) and the seals in the log. A cut between a seal's write and the
 # slot's update leaves the slot one epoch behind its newest seal: boot() finishes the step.
+import binascii
 import hashlib
 
 from tagcore import record as R
@@ -29,7 +30,9 @@ MAC_LEN = const(16)
 KEY_LEN = const(32)
 KID_LEN = const(8)
 SEAL_EVERY = const(900)  # s: the longest a synced record waits unsealed (the exposure window)
-SEAL_MAX = const(128)  # records per seal: bounds its frame (5 B each) and the RAM to build it
+SEAL_MAX = const(128)  # records per epoch: bounds its seal's frame (5 B each)
+CHUNK = const(16)  # records read back at a time to build a seal (bounds its RAM)
+_ROOM = const(64)  # a seal frame's bytes besides its entries: frame, time, both macs, one entry
 EVOLVE = b"opentag/evolve/v1"
 SEAL_AAD = b"opentag/seal/v1"
 SLOT_MAGIC = b"K1"
@@ -76,23 +79,6 @@ def seal_mac(k, body):
     return h.digest()[:MAC_LEN]
 
 
-def seal_body(kid, epoch, recs, prev, k):
-    """The seal's data up to its mac, for records [(seq, kind, value)] in seq order."""
-    b = bytearray()
-    b.append(VERSION)
-    b.extend(kid)
-    R.put_varint(b, epoch)
-    R.put_varint(b, recs[0][0] if recs else 0)
-    R.put_varint(b, len(recs))
-    last = recs[0][0] if recs else 0
-    for r in recs:
-        R.put_varint(b, ((r[0] - last) << 1) | (1 if r[1] == R.KIND_FIXES else 0))
-        last = r[0]
-        b.extend(record_tag(k, r[0], r[1], r[2]))
-    b.extend(prev)
-    return b
-
-
 def parse(data):
     """(kid, epoch, [(seq, is_fix, tag)], prev, mac, body length) of a seal's data, or None."""
     try:
@@ -103,7 +89,10 @@ def parse(data):
         i = 1 + KID_LEN
         epoch, i = R.get_varint(data, i, end)
         seq, i = R.get_varint(data, i, end)
-        n, i = R.get_varint(data, i, end)
+        if i + 2 > end:
+            return None
+        n = data[i] | (data[i + 1] << 8)
+        i += 2
         lst = []
         for _ in range(n):
             d, i = R.get_varint(data, i, end)
@@ -118,6 +107,21 @@ def parse(data):
         return kid, epoch, lst, prev, bytes(data[i + MAC_LEN :]), i + MAC_LEN
     except (ValueError, IndexError):
         return None
+
+
+def _close_frame(b, seq):
+    # header and CRC of an EV_SEAL frame built in place (tagcore.record's frame layout)
+    n = len(b) - R.HEADER
+    b[0] = R.MAGIC
+    b[1] = R.EV_SEAL
+    b[2] = n & 0xFF
+    b[3] = n >> 8
+    for k in range(4):
+        b[4 + k] = (seq >> (8 * k)) & 0xFF
+    c = binascii.crc32(memoryview(b)[1:]) & 0xFFFFFFFF
+    for _ in range(4):
+        b.append(c & 0xFF)
+        c >>= 8
 
 
 class FileSlot:
@@ -166,8 +170,6 @@ def _put32(b, v):
 
 
 def pack_slot(epoch, hi, k, prev):
-    import binascii
-
     b = bytearray(SLOT_MAGIC)
     _put32(b, epoch)
     _put32(b, hi)
@@ -179,8 +181,6 @@ def pack_slot(epoch, hi, k, prev):
 
 def unpack_slot(b):
     """(epoch, last sealed seq, k_e, prev mac), or None if absent or damaged."""
-    import binascii
-
     if b is None or len(b) != _SLOT_LEN or bytes(b[0:2]) != SLOT_MAGIC:
         return None
     if binascii.crc32(memoryview(b)[: _SLOT_LEN - 4]) & 0xFFFFFFFF != _u32(b, _SLOT_LEN - 4):
@@ -211,11 +211,22 @@ class Sealer:
         self.busy = False
         self.ready = False
         self.acc = 0  # the store's thinning and drop totals at the last seal
+        self.body = None  # the seal frame being built (allocated at boot, then reused)
+        self._p0 = 0
+        self.canon = bytearray(64)  # one record's canonical bytes (reused)
+        self.canon[:] = b""
+        self.v = [0] * 13  # one fix's fields, decoded in place
+        self._n = 0
+        self._npos = 0
+        self._last = 0
 
     def boot(self, st, now):
         st_ = unpack_slot(self.slot.load())
         self.ready = True
         self.t0 = now
+        if self.body is None:  # while the heap is whole: a seal's frame is built in it
+            n = 2 * self.max_recs * 6 + _ROOM
+            self.body = bytearray(n if n < st.seg_bytes else st.seg_bytes)
         self.acc = st.thin_total + st.counts.get("dropped", 0)
         if st_ is None:
             st._count("seal_nokey")
@@ -262,9 +273,148 @@ class Sealer:
         ):
             self.seal(st)
 
+    def _body(self, st):
+        """(frame bytes up to the mac, last seq listed, more to seal) for the records on flash
+        after the last seal, or None if there are none; the seal's data starts at self._p0.
+        Walks the segments as read() does, but tags records straight from the frame bytes:
+        fixes are decoded into one reused list, events tagged over their payload bytes, so a
+        seal allocates no record objects (decoding 32-fix frames into Fix tuples made 1 Hz
+        sealing need ~13 KB more heap)."""
+        b = self.body
+        b[:] = b""  # MicroPython keeps the capacity
+        for _ in range(R.HEADER):  # the frame is built in place: header, time, data, CRC
+            b.append(0)
+        R.put_varint(b, R.zz(st.now))
+        self._p0 = len(b)
+        b.append(VERSION)
+        b.extend(self.kid)
+        R.put_varint(b, self.epoch)
+        self._n = 0
+        self._npos = 0
+        self._last = 0
+        nxt = self.hi + 1
+        more = False
+        from tagcore.store import _segname
+
+        for sg in st.segs:
+            if sg[2] < nxt or sg[3] == 0:
+                continue
+            if sg[3] < 0:
+                break  # a segment it cannot read: seal what comes before it
+            data = st._load(_segname(sg[0]))
+            if data is None:
+                break
+            i = 0
+            end = len(data)
+            last = sg[1] - 1
+            while i < end and not more:
+                ln = st._step(data, i, end, last)
+                if ln < 0:
+                    i -= ln
+                    continue
+                kind = data[i + 1]
+                if kind == R.KIND_MARK:
+                    last = R.frame_seq(data, i)
+                elif kind == R.KIND_FIXES:
+                    last = R.frame_last_seq(data, i)
+                    if last >= nxt:
+                        more = self._fixes(st, data, i, ln, nxt)
+                else:
+                    last = R.frame_seq(data, i)
+                    if last >= nxt and kind != R.EV_SEAL:
+                        c = self.canon
+                        c[:] = b""
+                        R.put_varint(c, last)
+                        c.append(kind)
+                        c.extend(memoryview(data)[i + R.HEADER : i + ln - 4])
+                        more = not self._add(st, last, 0)
+                i += ln
+            data = None
+            if more:
+                break
+        if not self._n:
+            return None
+        b[self._npos] = self._n & 0xFF
+        b[self._npos + 1] = self._n >> 8
+        b.extend(self.prev)
+        return b, self._last, more
+
+    def _fixes(self, st, data, i, ln, nxt):
+        # Tag each fix of the frame with seq >= nxt; True if the seal is full before the end.
+        v = self.v
+        p = i + R.HEADER
+        end = i + ln - 4
+        count = data[p]
+        stride = data[p + 1]
+        p += 2
+        seq = R.frame_seq(data, i)
+        pmisc = 0
+        for k in range(count):
+            u, p = R.get_varint(data, p, end)
+            t = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            v[1] = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            lat = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            lon = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            misc = u if k == 0 else u ^ pmisc
+            for j in range(5):
+                f = R._NULLABLE[j]
+                if misc & (1 << (7 + j)):
+                    u, p = R.get_varint(data, p, end)
+                    x = R.unzz(u)
+                    if k and v[f] is not None:
+                        x += v[f]
+                    v[f] = x
+                else:
+                    v[f] = None
+            if k:
+                t += v[0]
+                lat += v[2]
+                lon += v[3]
+            v[0] = t
+            v[2] = lat
+            v[3] = lon
+            v[9] = misc & 0x7F
+            v[10] = (misc >> 12) & 0xF
+            v[11] = (misc >> 16) & 3
+            v[12] = misc >> 18
+            pmisc = misc
+            if seq >= nxt:
+                c = self.canon
+                c[:] = b""
+                canon(seq, R.KIND_FIXES, v, c)
+                if not self._add(st, seq, 1):
+                    return True
+            seq += stride
+        return False
+
+    def _add(self, st, seq, is_fix):
+        # One entry for the record whose canonical bytes are in self.canon; False if full.
+        b = self.body
+        if self._n >= 2 * self.max_recs or len(b) + _ROOM > st.seg_bytes:
+            return False
+        if not self._n:
+            self._last = seq
+            R.put_varint(b, seq)
+            self._npos = len(b)
+            b.append(0)
+            b.append(0)
+        R.put_varint(b, ((seq - self._last) << 1) | is_fix)
+        self._last = seq
+        h = hashlib.sha256(b"\x01")
+        h.update(self.key)
+        h.update(self.canon)
+        b.extend(h.digest()[:TAG_LEN])
+        self._n += 1
+        return True
+
     def seal(self, st):
-        """Seal every record on flash after the last seal (several seals if there are more
-        than max_recs). Returns the number of seals written."""
+        """Seal every record on flash after the last seal (several seals if they do not fit
+        one). Returns the number of seals written. Never raises for lack of memory (counted
+        seal_nomem: the records wait for the next seal)."""
         if self.key is None or self.busy:
             return 0
         self.busy = True
@@ -272,26 +422,17 @@ class Sealer:
         n = 0
         try:
             while True:
-                # up to twice max_recs: the check runs per synced frame, so an epoch ends with
-                # a little over max_recs (a seal per 128 and another for the few left over
-                # doubled the seals at 1 Hz). A failed read seals the prefix it got.
-                lim = 2 * self.max_recs
-                got, _ = st.read(self.hi + 1, lim)
-                more = len(got) >= lim
-                recs = [r for r in got if r[1] != R.EV_SEAL]
-                got = None
-                if not recs:
+                got = self._body(st)
+                if got is None:
                     break
-                body = seal_body(self.kid, self.epoch, recs, self.prev, self.key)
-                while len(body) + MAC_LEN + 16 > st.seg_bytes and len(recs) > 1:
-                    recs = recs[: len(recs) // 2]  # the seal's frame must fit a segment
-                    more = True
-                    body = seal_body(self.kid, self.epoch, recs, self.prev, self.key)
-                mac = seal_mac(self.key, body)
-                body.extend(mac)
+                fr, last, more = got
+                got = None
+                mac = seal_mac(self.key, memoryview(fr)[self._p0 :])
+                fr.extend(mac)  # within the scratch's capacity: _ROOM keeps room for it
                 seq = st.next_seq
                 st.next_seq += 1
-                if not st._write(R.frame(R.EV_SEAL, seq, R.event_payload(st.now, body)), seq, seq):
+                _close_frame(fr, seq)
+                if not st._write(fr, seq, seq):
                     st.next_seq = seq
                     st._count("seal_nospace")
                     break
@@ -299,12 +440,14 @@ class Sealer:
                     st.buf_seq = st.next_seq
                 n += 1
                 st._count("seals")
-                if not self._step(recs[-1][0], mac):
+                if not self._step(last, mac):
                     st._count("seal_slot_failed")
                 acc = st.thin_total + st.counts.get("dropped", 0)
                 if not more and acc == self.acc:
                     break
                 self.acc = acc  # the seal's own write thinned or dropped: seal that account too
+        except MemoryError:
+            st._count("seal_nomem")
         finally:
             self.busy = False
         self.due = False

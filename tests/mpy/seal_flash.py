@@ -7,9 +7,9 @@ import sys
 import time
 
 import vfs
+from seal_flash_walk import walk
 from tagcore import record as R
 from tagcore import seal as S
-from tagcore.fix import Fix
 from tagcore.store import OsFs, Store
 
 BS = 4096
@@ -40,24 +40,6 @@ class CountingBdev:
         if op == 6:
             self.erases += 1
         return 0
-
-
-def walk(k, t):
-    return Fix(
-        t,
-        0,
-        51500000 + (k * 7) % 900 + k // 3,
-        -120000 + (k * 5) % 700,
-        312 + k % 4,
-        (k * 13) % 180,
-        (k * 2711) % 36000,
-        45 + k % 20,
-        95 + k % 40,
-        6 + k % 6,
-        1,
-        3,
-        1,
-    )
 
 
 def main():
