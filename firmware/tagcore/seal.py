@@ -211,11 +211,11 @@ class Sealer:
         self.busy = False
         self.ready = False
         self.acc = 0  # the store's thinning and drop totals at the last seal
-        self.body = None  # the seal frame being built (allocated at boot, then reused)
+        self.body = bytearray(0)  # the seal frame being built (allocated at boot, then reused)
         self._p0 = 0
         self.canon = bytearray(64)  # one record's canonical bytes (reused)
         self.canon[:] = b""
-        self.v = [0] * 13  # one fix's fields, decoded in place
+        self.v = [0] * 13  # type: list  # one fix's fields, decoded in place
         self._n = 0
         self._npos = 0
         self._last = 0
@@ -224,7 +224,7 @@ class Sealer:
         st_ = unpack_slot(self.slot.load())
         self.ready = True
         self.t0 = now
-        if self.body is None:  # while the heap is whole: a seal's frame is built in it
+        if not self.body:  # while the heap is whole: a seal's frame is built in it
             n = 2 * self.max_recs * 6 + _ROOM
             self.body = bytearray(n if n < st.seg_bytes else st.seg_bytes)
         self.acc = st.thin_total + st.counts.get("dropped", 0)
