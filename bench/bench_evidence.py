@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/bench_evidence.py"""
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,6 +74,29 @@ def cpython(step: int, sealed: bool, days: float) -> tuple[float, MemFs]:
     return (time.perf_counter() - t0) * 1e6 / recs, fs
 
 
+def seals_fit(heap: int, sealed: bool, step: int, fixes: int = 3000) -> bool:
+    """Whether the store (with its sealer) runs `fixes` fixes inside a MicroPython heap of
+    `heap` bytes with every seal written (the log on host files: it takes no heap)."""
+    with tempfile.TemporaryDirectory() as d:
+        out = run_micropython(
+            module="seal_heap",
+            args=(d, "1" if sealed else "0", str(step), str(fixes)),
+            heap=heap,
+            check=False,
+        )
+    return out.split()[-2:] == ["ok", "1"]
+
+
+def smallest_heap(sealed: bool, step: int, lo: int = 32 * 1024, hi: int = 256 * 1024) -> int:
+    while hi - lo > 1024:  # bisection to 1 KB (monotonic up to fragmentation luck)
+        mid = (lo + hi) // 2
+        if seals_fit(mid, sealed, step):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def main() -> None:
     print("-- sealing cost (docs/evidence.md): epoch 15 min or 128 records, alerts sealed at once")
     print("   workload: walking track, an alert every 2 h; 2 MB littlefs, 4 KB blocks")
@@ -112,6 +136,13 @@ def main() -> None:
             f"({rep.records} records, {rep.seals} seals)"
         )
     print("  (unix port on this host; an ESP32 at 240 MHz is roughly 10-30x slower)")
+    print("-- heap (MicroPython unix port, 64-bit; 4 KB segments, log on host files, 3000 fixes)")
+    for step, _, name in RATES:
+        a, b = smallest_heap(False, step), smallest_heap(True, step)
+        print(
+            f"  {name}: smallest heap, store alone {a / 1024:.1f} KB, sealed {b / 1024:.1f} KB "
+            f"(+{(b - a) / 1024:.1f} KB)"
+        )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def main():
     except MemoryError:
         print("ok 0")
         return
-    print("seals", st.counts.get("seals", 0), sorted(st.counts.items()))
+    print("seals", st.counts.get("seals", 0))
     print("ok", 0 if st.counts.get("seal_nomem") else 1)
 
 
