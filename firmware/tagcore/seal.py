@@ -4,15 +4,18 @@
 # overwritten (Bellare-Yee forward-secure MAC; systemd-journald's FSS does the same per
 # interval). At the end of an epoch the store writes one EV_SEAL record:
 #
-#   data = ver 1 | kid (8) | epoch varint | first seq varint | n u16
-#          | n x (d varint, tag (4)) | prev mac (16) | mac (16)
+#   data = ver 2 | kid (8) | epoch | first seq | last seq | fixes | events (varints)
+#          | event digest (16) | prev mac (16) | mac (16) | entries: (d varint, tag (4))...
 #
-# listing every record written since the previous seal: d = (seq gap << 1) | is_fix, tag =
+# d = (seq gap << 1) | is_fix, one entry per record written since the previous seal, tag =
 # SHA-256(0x01 | k_e | canon(record))[:4] (the 32-byte state is never shown: no length
-# extension); mac = HMAC-SHA256(k_e, "opentag/seal/v1" | data before mac)[:16] chains the
-# previous seal's mac. Per-record tags and not one hash over the epoch: thinning later drops
-# every other fix, with no old key left to seal what remains; each survivor still verifies on
-# its own and the seal still lists (as fixes) what thinning took.
+# extension); event digest = SHA-256 of the event entries (seq varint | tag)...[:16]; mac =
+# HMAC-SHA256(k_e, "opentag/seal/v1" | data before mac)[:16] covers the head (range, counts,
+# the events, the previous seal's mac: the chain), not the fix entries: each entry's tag is
+# itself keyed by k_e. So thinning, long after k_e is gone, can take the entries of the fixes
+# it drops out of the seal (compact(), in the merge) and the seal still verifies: the signed
+# fix count says how many went, the signed events that none did. Per-record tags and not one
+# hash over the epoch: each surviving fix still verifies on its own.
 #
 # What survives power loss: the key slot (epoch, last sealed seq, k_e, prev mac; written whole
 # by the slot object, atomically) and the seals in the log. A cut between a seal's write and the
@@ -24,7 +27,7 @@ from tagcore import record as R
 from tagcore.compat import const
 from tagcore.uplink.cose import Hmac
 
-VERSION = const(1)
+VERSION = const(2)
 TAG_LEN = const(4)
 MAC_LEN = const(16)
 KEY_LEN = const(32)
@@ -32,7 +35,8 @@ KID_LEN = const(8)
 SEAL_EVERY = const(900)  # s: the longest a synced record waits unsealed (the exposure window)
 SEAL_MAX = const(128)  # records per epoch: bounds its seal's frame (5 B each)
 CHUNK = const(16)  # records read back at a time to build a seal (bounds its RAM)
-_ROOM = const(64)  # a seal frame's bytes besides its entries: frame, time, both macs, one entry
+_HEAD = const(112)  # room before the entries: frame header, time, the seal's head, macs
+_ROOM = const(16)  # after them: one more entry and the CRC
 EVOLVE = b"opentag/evolve/v1"
 SEAL_AAD = b"opentag/seal/v1"
 SLOT_MAGIC = b"K1"
@@ -80,48 +84,42 @@ def seal_mac(k, body):
 
 
 def parse(data):
-    """(kid, epoch, [(seq, is_fix, tag)], prev, mac, body length) of a seal's data, or None."""
+    """(kid, epoch, first, last, fixes, events, event digest, prev, mac, signed, entries) of a
+    seal's data, entries [(seq, is_fix, tag)], `signed` the length of the bytes the mac
+    covers; or None."""
     try:
         end = len(data)
-        if end < 1 + KID_LEN + 3 + 2 * MAC_LEN or data[0] != VERSION:
+        if end < 1 + KID_LEN + 5 + 2 * MAC_LEN or data[0] != VERSION:
             return None
         kid = bytes(data[1 : 1 + KID_LEN])
         i = 1 + KID_LEN
         epoch, i = R.get_varint(data, i, end)
-        seq, i = R.get_varint(data, i, end)
-        if i + 2 > end:
+        first, i = R.get_varint(data, i, end)
+        last, i = R.get_varint(data, i, end)
+        nfix, i = R.get_varint(data, i, end)
+        nev, i = R.get_varint(data, i, end)
+        if i + 3 * MAC_LEN > end:
             return None
-        n = data[i] | (data[i + 1] << 8)
-        i += 2
-        lst = []
-        for _ in range(n):
+        evd = bytes(data[i : i + MAC_LEN])
+        i += MAC_LEN
+        prev = bytes(data[i : i + MAC_LEN])
+        signed = i + MAC_LEN
+        mac = bytes(data[signed : signed + MAC_LEN])
+        i = signed + MAC_LEN
+        lst = []  # type: list
+        seq = first
+        while i < end:
             d, i = R.get_varint(data, i, end)
+            if lst and not d >> 1:
+                return None  # entries strictly ascend
             seq += d >> 1
-            if i + TAG_LEN > end:
+            if i + TAG_LEN > end or seq > last:
                 return None
             lst.append((seq, d & 1, bytes(data[i : i + TAG_LEN])))
             i += TAG_LEN
-        if i + 2 * MAC_LEN != end:
-            return None
-        prev = bytes(data[i : i + MAC_LEN])
-        return kid, epoch, lst, prev, bytes(data[i + MAC_LEN :]), i + MAC_LEN
+        return kid, epoch, first, last, nfix, nev, evd, prev, mac, signed, lst
     except (ValueError, IndexError):
         return None
-
-
-def _close_frame(b, seq):
-    # header and CRC of an EV_SEAL frame built in place (tagcore.record's frame layout)
-    n = len(b) - R.HEADER
-    b[0] = R.MAGIC
-    b[1] = R.EV_SEAL
-    b[2] = n & 0xFF
-    b[3] = n >> 8
-    for k in range(4):
-        b[4 + k] = (seq >> (8 * k)) & 0xFF
-    c = binascii.crc32(memoryview(b)[1:]) & 0xFFFFFFFF
-    for _ in range(4):
-        b.append(c & 0xFF)
-        c >>= 8
 
 
 class FileSlot:
@@ -216,6 +214,7 @@ class Sealer:
         self.canon = bytearray(64)  # one record's canonical bytes (reused)
         self.canon[:] = b""
         self.v = [0] * 13  # type: list  # one fix's fields, decoded in place
+        self._evh = hashlib.sha256()
         self._n = 0
         self._npos = 0
         self._last = 0
@@ -225,7 +224,7 @@ class Sealer:
         self.ready = True
         self.t0 = now
         if not self.body:  # while the heap is whole: a seal's frame is built in it
-            n = 2 * self.max_recs * 6 + _ROOM
+            n = _HEAD + 2 * self.max_recs * 6 + _ROOM
             self.body = bytearray(n if n < st.seg_bytes else st.seg_bytes)
         self.acc = st.thin_total + st.counts.get("dropped", 0)
         if st_ is None:
@@ -237,12 +236,12 @@ class Sealer:
             recs, _ = st.read(st.seal_seq, 1)
             if recs and recs[0][0] == st.seal_seq and recs[0][1] == R.EV_SEAL:
                 p = parse(recs[0][2][1])
-                if p is not None and p[1] >= self.epoch and p[1] - self.epoch < 64 and p[2]:
+                if p is not None and p[1] >= self.epoch and p[1] - self.epoch < 64:
                     k = key_at(self.key, p[1] - self.epoch)
-                    if seal_mac(k, recs[0][2][1][: p[5]]) == p[4]:
+                    if seal_mac(k, recs[0][2][1][: p[9]]) == p[8]:
                         self.key = k
                         self.epoch = p[1]
-                        self._step(p[2][-1][0], p[4])
+                        self._step(p[3], p[8])
         self.due = True  # a boot ends the epoch: the previous run's tail is sealed now
 
     def _step(self, hi, mac):
@@ -274,24 +273,21 @@ class Sealer:
             self.seal(st)
 
     def _body(self, st):
-        """(frame bytes up to the mac, last seq listed, more to seal) for the records on flash
-        after the last seal, or None if there are none; the seal's data starts at self._p0.
-        Walks the segments as read() does, but tags records straight from the frame bytes:
-        fixes are decoded into one reused list, events tagged over their payload bytes, so a
-        seal allocates no record objects (decoding 32-fix frames into Fix tuples made 1 Hz
-        sealing need ~13 KB more heap)."""
+        """Gather the entries of the records on flash after the last seal into self.body
+        (after _HEAD bytes of room); (last seq listed, more to seal), or None if there are
+        none. Walks the segments as read() does, but tags records straight from the frame
+        bytes: fixes are decoded into one reused list, events tagged over their payload bytes,
+        so a seal allocates no record objects (decoding 32-fix frames into Fix tuples made
+        1 Hz sealing need ~13 KB more heap)."""
         b = self.body
         b[:] = b""  # MicroPython keeps the capacity
-        for _ in range(R.HEADER):  # the frame is built in place: header, time, data, CRC
+        for _ in range(_HEAD):
             b.append(0)
-        R.put_varint(b, R.zz(st.now))
-        self._p0 = len(b)
-        b.append(VERSION)
-        b.extend(self.kid)
-        R.put_varint(b, self.epoch)
         self._n = 0
-        self._npos = 0
+        self._nfix = 0
+        self._first = 0
         self._last = 0
+        self._evh = hashlib.sha256()
         nxt = self.hi + 1
         more = False
         from tagcore.store import _segname
@@ -334,10 +330,40 @@ class Sealer:
                 break
         if not self._n:
             return None
-        b[self._npos] = self._n & 0xFF
-        b[self._npos + 1] = self._n >> 8
-        b.extend(self.prev)
-        return b, self._last, more
+        return self._last, more
+
+    def _frame(self, st, seq):
+        """Write the head before the entries in self.body and close the frame: a memoryview of
+        the complete EV_SEAL frame, and the mac."""
+        b = self.body
+        h = bytearray()
+        R.put_varint(h, R.zz(st.now))
+        p0 = len(h)
+        h.append(VERSION)
+        h.extend(self.kid)
+        R.put_varint(h, self.epoch)
+        R.put_varint(h, self._first)
+        R.put_varint(h, self._last)
+        R.put_varint(h, self._nfix)
+        R.put_varint(h, self._n - self._nfix)
+        h.extend(self._evh.digest()[:MAC_LEN])
+        h.extend(self.prev)
+        mac = seal_mac(self.key, memoryview(h)[p0:])
+        h.extend(mac)
+        start = _HEAD - len(h) - R.HEADER
+        b[start + R.HEADER : _HEAD] = h
+        n = len(b) - start - R.HEADER
+        b[start] = R.MAGIC
+        b[start + 1] = R.EV_SEAL
+        b[start + 2] = n & 0xFF
+        b[start + 3] = n >> 8
+        for k in range(4):
+            b[start + 4 + k] = (seq >> (8 * k)) & 0xFF
+        c = binascii.crc32(memoryview(b)[start + 1 :]) & 0xFFFFFFFF
+        for _ in range(4):
+            b.append(c & 0xFF)
+            c >>= 8
+        return memoryview(b)[start:], mac
 
     def _fixes(self, st, data, i, ln, nxt):
         # Tag each fix of the frame with seq >= nxt; True if the seal is full before the end.
@@ -397,18 +423,23 @@ class Sealer:
         if self._n >= 2 * self.max_recs or len(b) + _ROOM > st.seg_bytes:
             return False
         if not self._n:
+            self._first = seq
             self._last = seq
-            R.put_varint(b, seq)
-            self._npos = len(b)
-            b.append(0)
-            b.append(0)
         R.put_varint(b, ((seq - self._last) << 1) | is_fix)
         self._last = seq
         h = hashlib.sha256(b"\x01")
         h.update(self.key)
         h.update(self.canon)
-        b.extend(h.digest()[:TAG_LEN])
+        tag = h.digest()[:TAG_LEN]
+        b.extend(tag)
+        if not is_fix:  # events are bound into the signed head: thinning never takes one
+            c = self.canon
+            c[:] = b""
+            R.put_varint(c, seq)
+            c.extend(tag)
+            self._evh.update(c)
         self._n += 1
+        self._nfix += is_fix
         return True
 
     def seal(self, st):
@@ -425,14 +456,14 @@ class Sealer:
                 got = self._body(st)
                 if got is None:
                     break
-                fr, last, more = got
+                last, more = got
                 got = None
-                mac = seal_mac(self.key, memoryview(fr)[self._p0 :])
-                fr.extend(mac)  # within the scratch's capacity: _ROOM keeps room for it
                 seq = st.next_seq
                 st.next_seq += 1
-                _close_frame(fr, seq)
-                if not st._write(fr, seq, seq):
+                fr, mac = self._frame(st, seq)
+                ok = st._write(fr, seq, seq)
+                fr = None  # a view of self.body: released before the body is rebuilt
+                if not ok:
                     st.next_seq = seq
                     st._count("seal_nospace")
                     break
@@ -453,3 +484,110 @@ class Sealer:
         self.due = False
         self.t0 = st.now
         return n
+
+
+# ---- thinning: taking thinned fixes out of their seals (called by tagcore.storethin) -------
+def _entries_at(b, q, end):
+    """(first seq, offset of the first entry) of the seal data at b[q:end], or None."""
+    try:
+        if end - q < 1 + KID_LEN + 5 + 3 * MAC_LEN or b[q] != VERSION:
+            return None
+        i = q + 1 + KID_LEN
+        i = R.skip_varint(b, i, end)
+        if i < 0:
+            return None
+        first, i = R.get_varint(b, i, end)
+        for _ in range(3):
+            i = R.skip_varint(b, i, end)
+            if i < 0:
+                return None
+        i += 3 * MAC_LEN
+        return (first, i) if i <= end else None
+    except (ValueError, IndexError):
+        return None
+
+
+def _gone(b, i, lo, hi):
+    # Entries of the seal frame at b[i] to take out: fixes in [lo, hi] no fix frame before it
+    # holds (fix frames and entries are both in seq order: one walk over the frames).
+    # Returns (count, first seq, entries offset, payload end) or None.
+    ln = R.OVERHEAD + (b[i + 2] | (b[i + 3] << 8))
+    end = i + ln - 4
+    q = R.skip_varint(b, i + R.HEADER, end)
+    at = _entries_at(b, q, end) if q >= 0 else None
+    if at is None:
+        return None
+    seq, j = at
+    first = seq
+    f = 0
+    gone = 0
+    while j < end:
+        try:
+            d, j = R.get_varint(b, j, end)
+        except ValueError:
+            return None
+        seq += d >> 1
+        j += TAG_LEN
+        if not (d & 1) or seq < lo or seq > hi:
+            continue
+        # advance to the first frame before the seal whose last seq reaches this one
+        while f < i and R.frame_last_seq(b, f) < seq:
+            f += R.OVERHEAD + (b[f + 2] | (b[f + 3] << 8))
+        held = False
+        if f < i and b[f + 1] == R.KIND_FIXES:
+            s0 = R.frame_seq(b, f)
+            stride = b[f + R.HEADER + 1]
+            held = s0 <= seq and (seq - s0) % stride == 0
+        if not held:
+            gone += 1
+    return gone, first, at[1], end
+
+
+def compact(data, out, lo, hi):
+    """Copy a merge's thinned output (`data`: whole valid frames, in seq order) into `out` (a
+    storethin._Out), taking out of each seal the entries of fixes with seqs in [lo, hi] (the
+    merged segments' range) that it no longer holds: thinned. Returns how many went. The
+    signed head is copied as it was: its fix count says how many there were."""
+    from tagcore import storethin as T
+
+    i = 0
+    end = len(data)
+    took = 0
+    while i < end:
+        ln = R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
+        g = _gone(data, i, lo, hi) if data[i + 1] == R.EV_SEAL else None
+        if g is None or not g[0]:
+            out.put(data[i : i + ln])
+            i += ln
+            continue
+        n, seq, j, pend = g
+        w0 = out.w
+        for _ in range(R.HEADER):
+            out.append(0)
+        out.put(data[i + R.HEADER : j])  # time, head, macs: unchanged
+        last = seq
+        f = 0
+        while j < pend:
+            d, j = R.get_varint(data, j, pend)
+            seq += d >> 1
+            keep = True
+            if d & 1 and lo <= seq <= hi:
+                while f < i and R.frame_last_seq(data, f) < seq:
+                    f += R.OVERHEAD + (data[f + 2] | (data[f + 3] << 8))
+                keep = False
+                if f < i and data[f + 1] == R.KIND_FIXES:
+                    s0 = R.frame_seq(data, f)
+                    keep = s0 <= seq and (seq - s0) % data[f + R.HEADER + 1] == 0
+            if keep:
+                R.put_varint(out, ((seq - last) << 1) | (d & 1))
+                last = seq
+                out.put(data[j : j + TAG_LEN])
+            j += TAG_LEN
+        T.seal_frame(out.buf, w0, R.EV_SEAL, R.frame_seq(data, i), out.w - w0 - R.HEADER)
+        c = T.frame_crc(out.buf, w0, out.w)
+        for _ in range(4):
+            out.append(c & 0xFF)
+            c >>= 8
+        took += n
+        i += ln
+    return took

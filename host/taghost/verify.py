@@ -161,6 +161,17 @@ def tag_of(k: bytes, seq: int, kind: int, v: Any) -> bytes:
     return hashlib.sha256(b"\x01" + k + bytes(S.canon(seq, kind, v, bytearray()))).digest()[:4]
 
 
+def event_digest(entries: list[tuple[int, int, bytes]]) -> bytes:
+    """SHA-256 over a seal's event entries (seq varint | tag), as the seal signs it."""
+    h = hashlib.sha256()
+    for s, is_fix, tg in entries:
+        if not is_fix:
+            b = bytearray()
+            R.put_varint(b, s)
+            h.update(bytes(b) + tg)
+    return h.digest()[: S.MAC_LEN]
+
+
 def mac_of(k: bytes, body: bytes) -> bytes:
     return hmac.new(k, S.SEAL_AAD + body, hashlib.sha256).digest()[: S.MAC_LEN]
 
@@ -295,6 +306,7 @@ def verify(
     rep = report or Report(kid.hex())
     keys = Keys(k0)
     absent: list[tuple[int, int]] = []  # (seq, is_fix) listed by a seal, not in the log
+    compacted: list[tuple[int, int, int, int, int]] = []  # seal seq, first, last, fixes, epoch
     gaps: list[tuple[list[int], str]] = []  # seq ranges of epochs whose seals are gone
     data_seqs = [s for s, (k, _) in recs.items() if k != R.EV_SEAL]
     rep.records = len(data_seqs)
@@ -310,13 +322,13 @@ def verify(
         if p is None:
             rep.add("SEAL_FORGED", [sseq], "not a seal's layout")
             continue
-        skid, epoch, lst, pmac, mac, blen = p
+        skid, epoch, first, last, nfix, nev, evd, pmac, mac, signed, lst = p
         if skid != kid:
             rep.add("FOREIGN", [sseq], f"sealed by tag {skid.hex()}")
             listed.update(s for s, _, _ in lst)
             continue
         k = keys.at(epoch)
-        if not hmac.compare_digest(mac_of(k, bytes(data[:blen])), mac):
+        if not hmac.compare_digest(mac_of(k, bytes(data[:signed])), mac):
             rep.add("SEAL_FORGED", [sseq], f"epoch {epoch}")
             continue
         rep.seals += 1
@@ -327,7 +339,7 @@ def verify(
             elif epoch == prev[0] + 1 and pmac != prev[1]:
                 rep.add("CHAIN_BROKEN", [sseq], f"epoch {epoch}")
             elif epoch > prev[0] + 1:
-                gap = [prev[2] + 1, lst[0][0] - 1 if lst else sseq - 1]
+                gap = [prev[2] + 1, first - 1]
                 gaps.append((gap, f"epochs {prev[0] + 1}..{epoch - 1}"))
         elif anchors is not None and epoch > 0:
             am = anchors.seals.get(epoch - 1)
@@ -352,7 +364,19 @@ def verify(
                 rep.add("REORDERED", [s], f"holds what was sealed as seq {moved[0]}")
             else:
                 rep.add("ALTERED", [s])
-        prev = (epoch, mac, lst[-1][0] if lst else (prev[2] if prev else 0))
+        # The signed counts: thinning takes the entries of the fixes it drops out of their
+        # seal (never an event's); fewer entries than signed must be accounted as thinned.
+        lfix = sum(f for _, f, _ in lst)
+        if len(lst) - lfix != nev:
+            code = "MISSING" if len(lst) - lfix < nev else "INSERTED"
+            rep.add(code, [sseq], f"epoch {epoch} signed {nev} events, lists {len(lst) - lfix}")
+        elif event_digest(lst) != evd:
+            rep.add("ALTERED", [sseq], f"the event entries of epoch {epoch}'s seal")
+        if lfix > nfix:
+            rep.add("INSERTED", [sseq], f"epoch {epoch} signed {nfix} fixes, lists {lfix}")
+        elif lfix < nfix:
+            compacted.append((sseq, first, last, nfix - lfix, epoch))
+        prev = (epoch, mac, last)
     # What went missing is accounted only by accounts that are themselves sealed and verified
     # (the store seals each at once): an account forged after the fact cannot excuse a drop.
     ok = set(verified)
@@ -364,6 +388,12 @@ def verify(
             rep.add("DROPPED_FOR_SPACE", gap, what)
         else:
             rep.add("SEAL_MISSING", gap, what)
+    for sseq, first, last, n, epoch in compacted:
+        if any(lo <= last and first <= hi for _, lo, hi in thinned) and budget >= n:
+            budget -= n
+            rep.add("THINNED", [sseq], "entries taken out of their seals by thinning")
+        else:
+            rep.add("MISSING", [sseq], f"{n} fixes of epoch {epoch} taken out of its seal")
     for s, is_fix in absent:
         if s <= head_ok:
             rep.add("HEAD_GONE", [s])

@@ -93,7 +93,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
         p = S.parse(ev.data)
         if p is None:
             raise _refuse("seal_malformed")
-        skid, epoch, lst, pmac, mac, blen = p
+        skid, epoch, _first, last, nfix, nev, evd, pmac, mac, signed, lst = p
         if skid != kid:
             raise _refuse("seal_foreign")
         if epoch < e_next:  # a retry: the server verified this epoch already
@@ -102,10 +102,15 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
             c["seals_duplicate"] += 1
             continue
         k = S.key_at(k_next, epoch - e_next)
-        if not hmac.compare_digest(V.mac_of(k, bytes(ev.data[:blen])), mac):
+        if not hmac.compare_digest(V.mac_of(k, bytes(ev.data[:signed])), mac):
             raise _refuse("seal_forged")
         if epoch == e_next and pmac != prev:
             raise _refuse("seal_chain")
+        lfix = sum(f for _, f, _ in lst)
+        if len(lst) - lfix != nev or lfix > nfix or V.event_digest(lst) != evd:
+            raise _refuse("seal_missing")  # an event taken out of the seal, or entries added
+        if lfix < nfix:  # thinned before upload, their entries taken out of the seal
+            c["seal_fixes_absent"] += nfix - lfix
         if epoch > e_next:  # epochs whose seals the tag gave up for space before uploading
             c["seal_epochs_skipped"] += epoch - e_next
         if lst:
@@ -122,7 +127,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
                     raise _refuse("seal_mismatch")
                 c["sealed_records_verified"] += 1
         c["seals_verified"] += 1
-        out.append((epoch, ev.seq, lst[-1][0] if lst else 0, mac))
+        out.append((epoch, ev.seq, last, mac))
         held[epoch] = mac
         prev = mac
         e_next = epoch + 1
