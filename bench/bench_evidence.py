@@ -97,6 +97,30 @@ def smallest_heap(sealed: bool, step: int, lo: int = 32 * 1024, hi: int = 256 * 
     return hi
 
 
+def days_held(sealed: bool, max_days: int = 365) -> tuple[float, float | None]:
+    """Days of 1 fix/min (a status event a day) a 2 MB log (461 segments of 4 KB, the
+    store's bench) holds without any acknowledgement before it outgrows its budget, and the
+    day thinning starts; CPython, in-memory files (the same bytes as on the device)."""
+    fs = MemFs()
+    sealer = None
+    if sealed:
+        S.provision(S.FileSlot(fs), bytes(range(32)))
+        sealer = S.Sealer(S.FileSlot(fs), b"\x07" * 8)
+    st = Store(fs, 0, max_segments=461, sealer=sealer)
+    t = 0
+    k = 0
+    thin_from = None
+    while len(st.segs) <= 461 + 1 and t < max_days * 86400:
+        t += 60
+        k += 1
+        st.append_fix(walk(k, t), t)
+        if t % 86400 < 60:
+            st.append_event(R.EV_STATUS, t, b"ok")
+        if thin_from is None and st.thinned:
+            thin_from = t / 86400
+    return t / 86400, thin_from
+
+
 def main() -> None:
     print("-- sealing cost (docs/evidence.md): epoch 15 min or 128 records, alerts sealed at once")
     print("   workload: walking track, an alert every 2 h; 2 MB littlefs, 4 KB blocks")
@@ -136,6 +160,14 @@ def main() -> None:
             f"({rep.records} records, {rep.seals} seals)"
         )
     print("  (unix port on this host; an ESP32 at 240 MHz is roughly 10-30x slower)")
+    print("-- 2 MB log, 1 fix/min, no acknowledgement at all (thinning; seals are never thinned)")
+    for sealed in (False, True):
+        held, thin = days_held(sealed)
+        more = "+" if held >= 365 else ""
+        print(
+            f"  {'sealed  ' if sealed else 'unsealed'}: thinning from day {thin or 0:.0f}, "
+            f"budget held {held:.0f}{more} days"
+        )
     print("-- heap (MicroPython unix port, 64-bit; 4 KB segments, log on host files, 3000 fixes)")
     for step, _, name in RATES:
         a, b = smallest_heap(False, step), smallest_heap(True, step)
