@@ -55,7 +55,9 @@ def _run(args: argparse.Namespace) -> int:
         key = admin.provision(db, args.tag, now_ms, key, args.upload_every, args.label, k0)
         k0 = admin.seal_key_of(db, args.tag)
         assert k0 is not None
-        print(f"tag {admin.parse_tag(args.tag)} provisioned; key {key.hex()}; seal key {k0.hex()}")
+        print(f"tag {admin.parse_tag(args.tag)} provisioned; key {key.hex()}")
+        # the initial seal key (docs/evidence.md) on its own stream: stdout's line is a contract
+        print(f"seal key {k0.hex()}", file=sys.stderr)
         return 0
     if cmd == "tags":
         json.dump(api.tag_state(Database(args.db)), sys.stdout, indent=1)
