@@ -210,13 +210,13 @@ class Sealer:
         self.ready = False
         self.acc = 0  # the store's thinning and drop totals at the last seal
         self.body = bytearray(0)  # the seal frame being built (allocated at boot, then reused)
-        self._p0 = 0
         self.canon = bytearray(64)  # one record's canonical bytes (reused)
         self.canon[:] = b""
         self.v = [0] * 13  # type: list  # one fix's fields, decoded in place
         self._evh = hashlib.sha256()
-        self._n = 0
-        self._npos = 0
+        self._n = 0  # the seal being built: entries, fix entries, first and last seq
+        self._nfix = 0
+        self._first = 0
         self._last = 0
 
     def boot(self, st, now):

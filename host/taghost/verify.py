@@ -94,6 +94,14 @@ class Report:
     def ok(self) -> bool:
         return not any(f.is_break for f in self.findings)
 
+    def verdict(self) -> str:
+        if not self.ok:
+            return "BROKEN"
+        tail = self.seqs("UNSEALED_TAIL")
+        if tail:
+            return f"VERIFIED up to seq {tail[0] - 1}; {len(tail)} later records are not sealed yet"
+        return "VERIFIED"
+
     def seqs(self, code: str) -> list[int]:
         return sorted(s for f in self.findings if f.code == code for s in f.seqs)
 
@@ -136,7 +144,7 @@ class Report:
 
         lines = [
             f"opentag verification report, tag {self.tag}",
-            f"result: {'VERIFIED' if self.ok else 'BROKEN'}",
+            f"result: {self.verdict()}",
             f"records in the log: {self.records}; verified against their seals: {self.verified}",
             f"seals: {self.seals}"
             + (f", epochs {self.epochs[0]}..{self.epochs[1]}" if self.epochs else ""),
