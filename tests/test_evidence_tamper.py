@@ -14,7 +14,9 @@ from seal_run import K0, KID, run
 from tagcore import record as R
 from tagcore import seal as S
 from tagcore.fix import Fix
+from tagcore.store import Store
 from taghost import verify as V
+from test_store import MemFs, mkfix
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -289,3 +291,29 @@ def test_thinning_takes_entries_out_of_seals_and_the_log_still_verifies() -> Non
     rep = V.verify(records(fs), K0, KID)
     assert rep.ok, rep.text()
     assert any("taken out of their seals" in f.detail for f in rep.findings if f.code == "THINNED")
+
+
+def test_an_honest_log_on_a_full_partition_verifies() -> None:
+    # ENOSPC: the store gives up its oldest segments (seals with them), accounted by EV_DROPPED
+    fs = MemFs(cap=16 * 1024)
+    S.provision(S.FileSlot(fs), K0)
+    stor = Store(
+        fs,
+        0,
+        max_segments=100,
+        seg_bytes=1024,
+        max_fixes=8,
+        reserve=1024,
+        sealer=S.Sealer(S.FileSlot(fs), KID),
+    )
+    t = 0
+    for k in range(3000):
+        t += 30
+        stor.append_fix(mkfix(k, t), t)
+        if k % 50 == 7:
+            stor.append_event(R.EV_STATUS, t, b"x" * 20)
+    stor.flush()
+    assert stor.counts["dropped"] > 1000
+    rep = V.verify(records(fs), K0, KID)
+    assert rep.ok, rep.text()
+    assert "DROPPED_FOR_SPACE" in rep.codes() and "epochs 0.." in rep.text()

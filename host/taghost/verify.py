@@ -160,7 +160,7 @@ class Report:
                 else (f"{len(s)} records, seq {min(s)}..{max(s)}" if s else "")
             )
             kind = "BREAK" if f.is_break else "note"
-            lines.append(f"{kind} {f.code}: {rng}{'; ' + f.detail if f.detail else ''}")
+            lines.append(f"{kind} {f.code}: " + "; ".join(x for x in (rng, f.detail) if x))
             lines.append(f"    means: {MEANING[f.code]}")
         return "\n".join(lines) + "\n"
 
@@ -403,15 +403,22 @@ def verify(
         else:
             rep.add("MISSING", [sseq], f"{n} fixes of epoch {epoch} taken out of its seal")
     for s, is_fix in absent:
-        if s <= head_ok:
+        if _inside(s, dropped):
+            rep.add("DROPPED_FOR_SPACE", [s])
+        elif s <= head_ok:
             rep.add("HEAD_GONE", [s])
         elif is_fix and _inside(s, thinned) and budget > 0:
             budget -= 1
             rep.add("THINNED", [s])
-        elif _inside(s, dropped):
-            rep.add("DROPPED_FOR_SPACE", [s])
         else:
             rep.add("MISSING", [s], "a fix" if is_fix else "an event")
+    if epochs and min(epochs) > 0:
+        rep.add(
+            "HEAD_GONE",
+            [],
+            f"epochs 0..{min(epochs) - 1} are not in this log: deleted after the server took "
+            "them, or given up for space (then DROPPED_FOR_SPACE says so)",
+        )
     hi = prev[2] if prev else 0
     for s in sorted(data_seqs):
         if s in listed:
