@@ -72,12 +72,14 @@ def main():
     st.flush()
     dt = time.ticks_diff(time.ticks_us(), t0)
     stored = sum(s[3] for s in st.segs)
+    per = recs if recs else 1  # days 0: the start-up reference run
+    days = days if days else 1
     print("records", recs)
     print("stored_bytes", stored)
-    print("bytes_per_record", stored / recs)
+    print("bytes_per_record", stored / per)
     print("prog_bytes_per_day", dev.prog_bytes / days)
     print("erases_per_day", dev.erases / days)
-    print("us_per_record", dt / recs)
+    print("us_per_record", dt / per)
     print("seals_per_day", st.counts.get("seals", 0) / days)
     vfs.umount("/b")
 
