@@ -317,3 +317,37 @@ def test_an_honest_log_on_a_full_partition_verifies() -> None:
     rep = V.verify(records(fs), K0, KID)
     assert rep.ok, rep.text()
     assert "DROPPED_FOR_SPACE" in rep.codes() and "epochs 0.." in rep.text()
+
+
+class KeepsOneSource(MemFs):
+    """A merge's remove of its newer source fails once: the stale copy stays beside the merged
+    segment, as after a cut between the merge's rename and its remove."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: str | None = None
+
+    def remove(self, name: str) -> None:
+        if self.kept is None and name.startswith("s"):
+            self.kept = name
+            raise OSError(5)
+        super().remove(name)
+
+
+def test_a_merges_stale_source_is_no_break_but_a_frame_put_out_of_order_is() -> None:
+    fs = KeepsOneSource()
+    assert S.provision(S.FileSlot(fs), K0)
+    _, stor, _, _ = run(1500, 1024, 5, 0, fs=fs)
+    assert fs.kept is not None and fs.kept in fs.files and stor.thinned
+    rep = V.Report(KID.hex())
+    recs = V.read_frames([bytes(fs.files[n]) for n in sorted(fs.files) if n[0] == "s"], rep)
+    V.verify(recs, K0, KID, None, rep)
+    assert rep.ok, rep.text()
+    # an event frame with an old seq, CRC and all, appended to the newest segment
+    newest = sorted(n for n in fs.files if n[0] == "s")[-1]
+    s = min(s for s, (k, _) in recs.items() if k == R.EV_STATUS)
+    fs.files[newest] += R.frame(R.EV_STATUS, s, R.event_payload(5, b"\x00\x01"))
+    rep = V.Report(KID.hex())
+    recs = V.read_frames([bytes(fs.files[n]) for n in sorted(fs.files) if n[0] == "s"], rep)
+    V.verify(recs, K0, KID, None, rep)
+    assert not rep.ok and rep.seqs("CONFLICT") == [s]
