@@ -221,6 +221,37 @@ COMMANDS: dict[str, Command | Group] = {
         },
         default="run",
     ),
+    "verify": Command(
+        "verify a tag's sealed log: a pulled folder of segments or a server export "
+        "(docs/evidence.md); exit 1 if it is broken",
+        "taghost.verify:cmd_verify",
+        (
+            arg("log", help="folder of store segments (s00000000...), records.json, or a bundle"),
+            arg("--tag", required=True, help="tag id, 16 hex digits"),
+            arg("--key", help="the tag's initial seal key k0, 64 hex digits"),
+            arg("--key-file", help="a file holding k0 as hex"),
+            arg("--anchors", help="the server's anchors (JSON; a server export carries its own)"),
+            arg("--out", help="write the report here (default: stdout)"),
+            JSON,
+        ),
+    ),
+    "evidence": Group(
+        "evidence for court (docs/evidence.md)",
+        {
+            "bundle": Command(
+                "one tag's trail, alerts, raw frames and verification report, with a manifest "
+                "of SHA-256 hashes, in a folder or a .zip",
+                "taghost.evidence:cmd_bundle",
+                (
+                    arg("--tag", required=True, help="tag id, 16 hex digits"),
+                    arg("--from", dest="t_from", help="ISO 8601 time or Unix seconds"),
+                    arg("--to", dest="t_to", help="ISO 8601 time or Unix seconds"),
+                    arg("--out", required=True, help="a new folder, or a file ending in .zip"),
+                    DB,
+                ),
+            ),
+        },
+    ),
     "server": Group(
         "the uplink server and its database (docs/server.md)",
         {
@@ -250,6 +281,7 @@ COMMANDS: dict[str, Command | Group] = {
                 (
                     arg("tag", help="tag id, 16 hex digits"),
                     arg("--key", help="the 32-byte key as 64 hex digits (default: random)"),
+                    arg("--seal-key", help="initial seal key k0, 64 hex digits (default: random)"),
                     arg(
                         "--upload-every", type=int_range(1), default=900, help="upload interval, s"
                     ),

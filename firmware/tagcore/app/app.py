@@ -186,14 +186,14 @@ TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
 
 class TagApp:
-    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None):
+    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None, sealer=None):
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
         # Jamming, shielding, spoofing (tagcore.gnss.integrity): made at the first GNSS bytes,
         # after boot's peak (the configuration codec is unloaded by then).
         self.integrity = None
-        self.store = Store(fs, now)
+        self.store = Store(fs, now, sealer=sealer)  # sealer: tagcore.store.seal (docs/evidence.md)
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
             self.reader.raise_floor(t)

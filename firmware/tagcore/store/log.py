@@ -64,6 +64,7 @@ class Store:
         max_age=MAX_AGE,
         rtc=None,
         reserve=0,
+        sealer=None,
     ):
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into (first:
         # the largest block the store needs, taken before its own attributes fill the heap)
@@ -97,6 +98,8 @@ class Store:
         self.junk = False  # set by _step: the bytes it skips are damage
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
+        self.sealer = sealer  # tagcore.store.seal.Sealer or None (docs/evidence.md)
+        self.seal_seq = 0  # while scanning: the newest EV_SEAL's seq
         self.recover(now, rtc)
 
     def _count(self, k, n=1):
@@ -170,6 +173,8 @@ class Store:
                     kept = True
                 elif kind == R.EV_THINNED or kind == R.EV_DROPPED:
                     self._note(data, i, ln, kind)
+                elif kind == R.EV_SEAL:
+                    self.seal_seq = R.frame_seq(data, i)
             i += ln
         if taken:
             if first < 0:
@@ -243,6 +248,7 @@ class Store:
         self.mark = [0, 0, 0]
         self.logged = 0
         self.tail_bad = 0
+        self.seal_seq = 0
         nums = []
         try:
             names = self.fs.listdir()
@@ -312,11 +318,15 @@ class Store:
             self._log_thinned()
         if self.reserve > 0 and not self.has_reserve:
             self._make_reserve()
+        if self.sealer is not None:
+            self.sealer.boot(self, now)
         self.boot_seq = 0
         if rtc is not None:
             from tagcore.store import rtcstate
 
             if rtcstate.resume(self, rtc):
+                if self.sealer is not None:
+                    self.sealer.due = False  # a wake from deep sleep is no epoch end
                 return last
             self._count("rtc_rejected")
         self.boot_seq = self.append_event(R.EV_BOOT, now, b"")[0]
@@ -358,6 +368,8 @@ class Store:
             cur[6] = True
         if (self.thin_pend or self.drop_pend) and not self.logging_thin:
             self._log_thinned()
+        if self.sealer is not None and not self.logging_thin:
+            self.sealer.after_write(self, fr[1])
         return True
 
     def _append(self, cur, fr):
@@ -449,7 +461,7 @@ class Store:
         bytes or too long for a frame) raises ValueError before anything changes."""
         if not isinstance(kind, int) or not R.EV_FIRST <= kind <= 255:
             raise ValueError("append_event: kind must be in 16..255")
-        if kind == R.EV_THINNED or kind == R.EV_DROPPED:
+        if kind == R.EV_THINNED or kind == R.EV_DROPPED or kind == R.EV_SEAL:
             raise ValueError("append_event: the store's own account kinds")
         if not isinstance(t, int) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise ValueError("append_event: t must be an int and data bytes")

@@ -260,10 +260,17 @@ def merge(st, k):
     gone = 0
     lo = hi = None
     room = st.seg_bytes - 32  # the mark: header, three varints and the CRC
+    took = 0  # seal entries of thinned fixes taken out (docs/evidence.md)
     while True:
         dst.w = 0
         g, a_lo, a_hi, left = thin_bytes(memoryview(src.buf)[: src.w], dst)
         src, dst = dst, src
+        if g and st.sealer is not None:  # take the thinned fixes out of their seals too
+            from tagcore.store import seal
+
+            dst.w = 0
+            took += seal.compact(memoryview(src.buf)[: src.w], dst, a[1], b[2])
+            src, dst = dst, src
         gone += g
         if a_lo is not None:
             lo = a_lo if lo is None or a_lo < lo else lo
@@ -301,6 +308,8 @@ def merge(st, k):
     a[3] = src.w
     a[4] = left
     st.segs.pop(k + 1)
+    if took:
+        st._count("seal_entries_thinned", took)
     if gone:
         st.thinned += gone
         st.thin_total = total

@@ -31,23 +31,35 @@ def provision(
     key: bytes | None = None,
     upload_every_s: int = 900,
     label: str = "",
+    seal_key: bytes | None = None,
 ) -> bytes:
-    """Register a tag and its MAC key (32 random bytes unless given); returns the key."""
+    """Register a tag, its MAC key and its initial seal key k0 (each 32 random bytes unless
+    given; docs/evidence.md); returns the MAC key (`seal_key_of` gives k0)."""
     tag = parse_tag(tag)
     key = os.urandom(wire.KEY_LEN) if key is None else key
     if len(key) != wire.KEY_LEN:
         raise AdminError(f"a tag key is {wire.KEY_LEN} bytes, not {len(key)}")
+    seal_key = os.urandom(wire.KEY_LEN) if seal_key is None else seal_key
+    if len(seal_key) != wire.KEY_LEN:
+        raise AdminError(f"a seal key is {wire.KEY_LEN} bytes, not {len(seal_key)}")
     if upload_every_s < 1:
         raise AdminError("the upload interval must be at least 1 s")
     with db.tx() as tx:
         if tx.execute("SELECT 1 FROM tags WHERE tag = ?", (tag,)).one():
             raise AdminError(f"tag {tag} is already provisioned")
         tx.execute(
-            "INSERT INTO tags (tag, mac_key, label, upload_every_s, created_ms) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (tag, key, label, upload_every_s, now_ms),
+            "INSERT INTO tags (tag, mac_key, label, upload_every_s, created_ms, seal_key, "
+            "seal_next_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tag, key, label, upload_every_s, now_ms, seal_key, seal_key),
         )
     return key
+
+
+def seal_key_of(db: Database, tag: str) -> bytes | None:
+    """The tag's initial seal key k0 (None: provisioned before sealing, or unknown tag)."""
+    with db.tx() as tx:
+        r = tx.execute("SELECT seal_key FROM tags WHERE tag = ?", (parse_tag(tag),)).one()
+    return bytes(r[0]) if r is not None and r[0] is not None else None
 
 
 def add_beacon(

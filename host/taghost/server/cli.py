@@ -50,9 +50,14 @@ def _run(args: argparse.Namespace) -> int:
     cmd = getattr(args, "server_cmd", None)
     if cmd == "provision":
         key = bytes.fromhex(args.key) if args.key else None
+        k0 = bytes.fromhex(args.seal_key) if getattr(args, "seal_key", None) else None
         db = Database(args.db)
-        key = admin.provision(db, args.tag, now_ms, key, args.upload_every, args.label)
+        key = admin.provision(db, args.tag, now_ms, key, args.upload_every, args.label, k0)
+        k0 = admin.seal_key_of(db, args.tag)
+        assert k0 is not None
         print(f"tag {admin.parse_tag(args.tag)} provisioned; key {key.hex()}")
+        # the initial seal key (docs/evidence.md) on its own stream: stdout's line is a contract
+        print(f"seal key {k0.hex()}", file=sys.stderr)
         return 0
     if cmd == "tags":
         json.dump(api.tag_state(Database(args.db)), sys.stdout, indent=1)

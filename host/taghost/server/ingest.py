@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from taghost.server import wire
+from taghost.server import seals, wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database, Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
@@ -164,11 +164,12 @@ class Ingest:
         waiting, queued, open_alert = bool(row[5]), bool(row[6]), bool(row[7])
         if batch.ctr < max_ctr:
             raise Refused(409, "replayed")
+        sealed = seals.check(tx, tag, env.kid, batch, c)  # docs/evidence.md; raises Refused
         # Nothing is written above this line: a refusal leaves the transaction as it was.
         if batch.ctr == max_ctr and self._same_as_stored(tx, tag, batch.ctr, body):
             c["duplicate_batches"] += 1
         else:
-            acked = self._store(tx, tag, batch, body, acked, now_ms, c, waiting)
+            acked = self._store(tx, tag, batch, body, acked, now_ms, c, waiting, sealed)
         tx.execute(
             "UPDATE tags SET max_ctr = ?, acked = ?, last_rx_ms = ?, last_sent = ? WHERE tag = ?",
             (max(max_ctr, batch.ctr), acked, now_ms, batch.sent, tag),
@@ -215,6 +216,7 @@ class Ingest:
         now_ms: int,
         c: Counter[str],
         waiting: bool,
+        sealed: seals.Checked | None = None,
     ) -> int:
         r = tx.execute(
             "INSERT INTO batches (tag, ctr, sent, first_seq, last_seq, rx_ms, raw) "
@@ -223,6 +225,8 @@ class Ingest:
         ).one()
         assert r is not None
         bid = int(r[0])
+        if sealed is not None:
+            seals.store(tx, tag, bid, sealed)
         fixes: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         for rec in b.recs:

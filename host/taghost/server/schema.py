@@ -125,6 +125,27 @@ CREATE TABLE held (
 );
 """,
     ),
+    (
+        2,
+        """
+-- Sealing (docs/evidence.md): the tag's initial seal key k0 (NULL: a tag without sealing) and
+-- the key of the next epoch the server expects, evolved forward as seals are verified.
+ALTER TABLE tags ADD COLUMN seal_key {blob};
+ALTER TABLE tags ADD COLUMN seal_next_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tags ADD COLUMN seal_next_key {blob};
+-- Every seal the server verified: the anchors a pulled log is checked against (truncation,
+-- roll-back). hi: the last seq the seal lists.
+CREATE TABLE anchors (
+    tag TEXT NOT NULL REFERENCES tags(tag),
+    epoch BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    hi BIGINT NOT NULL,
+    mac {blob} NOT NULL,
+    batch_id BIGINT NOT NULL,
+    PRIMARY KEY (tag, epoch)
+);
+""",
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,167 @@
+"""The server's check of a batch's seals before it stores anything (docs/evidence.md).
+
+Every EV_SEAL record of a batch must be this tag's, verify under the key of its epoch (evolved
+forward from the tag's initial key k0), chain to the seal the server verified before it, and
+agree with every record it lists that the server holds or the batch brings. Otherwise the batch
+is refused (422, counted by reason) and nothing of it is stored. Verified seals become the
+tag's anchors: what `opentag verify` checks a pulled log against (truncation, roll-back).
+
+A listed fix the server has not got is accepted and counted (`seal_fixes_absent`): the store
+may have thinned it before it was uploaded, and the EV_THINNED that says so can come in a later
+batch. A listed event that is absent is refused: the store never thins events.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections import Counter
+from typing import Any, NamedTuple
+
+from tagcore.fix import Fix
+from tagcore.store import record as R
+from tagcore.store import seal as S
+
+from taghost import verify as V
+from taghost.server.db import Tx
+from taghost.server.wire import Batch, Event, FixRun, Refused
+
+REFUSED = 422
+
+
+class Checked(NamedTuple):
+    anchors: list[tuple[int, int, int, bytes]]  # epoch, seal seq, last listed seq, mac
+    next_epoch: int
+    next_key: bytes
+
+
+def _refuse(reason: str) -> Refused:
+    return Refused(REFUSED, reason)
+
+
+def batch_records(b: Batch) -> dict[int, V.Rec]:
+    out: dict[int, V.Rec] = {}
+    for rec in b.recs:
+        if isinstance(rec, FixRun):
+            for k, f in enumerate(rec.fixes):
+                out[rec.seq + k * rec.stride] = (R.KIND_FIXES, Fix(*f))
+        else:
+            assert isinstance(rec, Event)
+            out[rec.seq] = (rec.kind, (rec.t, bytes(rec.data)))
+    return out
+
+
+def stored_records(tx: Tx, tag: str, lo: int, hi: int) -> dict[int, V.Rec]:
+    out: dict[int, V.Rec] = {}
+    for row in tx.execute(
+        "SELECT seq, t, ms, lat, lon, alt_dm, speed_cms, course_cd, acc_dm, hdop_c, sats, "
+        "quality, mode, flags FROM fixes WHERE tag = ? AND seq BETWEEN ? AND ?",
+        (tag, lo, hi),
+    ).all():
+        vals = [None if v is None else int(v) for v in row[1:]]
+        out[int(row[0])] = (R.KIND_FIXES, Fix(*vals))
+    for row in tx.execute(
+        "SELECT seq, kind, t, data FROM events WHERE tag = ? AND seq BETWEEN ? AND ?",
+        (tag, lo, hi),
+    ).all():
+        out[int(row[0])] = (int(row[1]), (int(row[2]), bytes(row[3])))
+    return out
+
+
+def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | None:
+    """The batch's seals checked (raises Refused), or None if it holds none or the tag has no
+    seal key (provisioned before sealing: counted `seals_unverifiable`). Writes nothing."""
+    seals = sorted(
+        (r for r in b.recs if isinstance(r, Event) and r.kind == R.EV_SEAL), key=lambda r: r.seq
+    )
+    if not seals:
+        return None
+    row = tx.execute(
+        "SELECT seal_key, seal_next_epoch, seal_next_key FROM tags WHERE tag = ?", (tag,)
+    ).one()
+    if row is None or row[0] is None:
+        c["seals_unverifiable"] += len(seals)
+        return None
+    e_next, k_next = int(row[1]), bytes(row[2])
+    held = {
+        int(e): bytes(m)
+        for e, m in tx.execute("SELECT epoch, mac FROM anchors WHERE tag = ?", (tag,)).all()
+    }
+    prev = held.get(e_next - 1, bytes(S.MAC_LEN)) if e_next > 0 else bytes(S.MAC_LEN)
+    recs = batch_records(b)
+    out: list[tuple[int, int, int, bytes]] = []
+    for ev in seals:
+        p = S.parse(ev.data)
+        if p is None:
+            raise _refuse("seal_malformed")
+        skid, epoch, _first, last, nfix, nev, evd, pmac, mac, signed, lst = p
+        if skid != kid:
+            raise _refuse("seal_foreign")
+        if epoch < e_next:  # a retry: the server verified this epoch already
+            if held.get(epoch) != mac:
+                raise _refuse("seal_fork")
+            c["seals_duplicate"] += 1
+            continue
+        k = S.key_at(k_next, epoch - e_next)
+        if not hmac.compare_digest(V.mac_of(k, bytes(ev.data[:signed])), mac):
+            raise _refuse("seal_forged")
+        if epoch == e_next and pmac != prev:
+            raise _refuse("seal_chain")
+        lfix = sum(f for _, f, _ in lst)
+        if len(lst) - lfix != nev or lfix > nfix or V.event_digest(lst) != evd:
+            raise _refuse("seal_missing")  # an event taken out of the seal, or entries added
+        if lfix < nfix:  # thinned before upload, their entries taken out of the seal
+            c["seal_fixes_absent"] += nfix - lfix
+        if epoch > e_next:  # epochs whose seals the tag gave up for space before uploading
+            c["seal_epochs_skipped"] += epoch - e_next
+        if lst:
+            want = [s for s, _, _ in lst if s not in recs]
+            have = stored_records(tx, tag, min(want), max(want)) if want else {}
+            for s, is_fix, tg in lst:
+                r = recs.get(s) or have.get(s)
+                if r is None:
+                    if not is_fix:
+                        raise _refuse("seal_missing")
+                    c["seal_fixes_absent"] += 1
+                    continue
+                if not hmac.compare_digest(V.tag_of(k, s, r[0], r[1]), tg):
+                    raise _refuse("seal_mismatch")
+                c["sealed_records_verified"] += 1
+        c["seals_verified"] += 1
+        out.append((epoch, ev.seq, last, mac))
+        held[epoch] = mac
+        prev = mac
+        e_next = epoch + 1
+        k_next = S.evolve(k)
+    return Checked(out, e_next, k_next)
+
+
+def store(tx: Tx, tag: str, bid: int, ch: Checked) -> None:
+    tx.many(
+        "INSERT INTO anchors (tag, epoch, seq, hi, mac, batch_id) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tag, epoch) DO NOTHING",
+        [(tag, e, s, hi, mac, bid) for e, s, hi, mac in ch.anchors],
+    )
+    tx.execute(
+        "UPDATE tags SET seal_next_epoch = ?, seal_next_key = ? WHERE tag = ?",
+        (ch.next_epoch, ch.next_key, tag),
+    )
+
+
+def anchors(tx: Tx, tag: str) -> V.Anchors:
+    """What the server holds for a tag: its acknowledged point and every verified seal."""
+    r = tx.execute("SELECT acked FROM tags WHERE tag = ?", (tag,)).one()
+    seals = {
+        int(e): bytes(m)
+        for e, m in tx.execute("SELECT epoch, mac FROM anchors WHERE tag = ?", (tag,)).all()
+    }
+    return V.Anchors(int(r[0]) if r else 0, seals)
+
+
+def export_all(tx: Tx, tag: str, lo: int = 0, hi: int = 1 << 62) -> dict[str, Any]:
+    """The server's records of a tag (seq range) and its anchors, as `opentag verify` reads."""
+    recs = stored_records(tx, tag, lo, hi)
+    return {
+        "tag": tag,
+        "records": V.export_records(recs),
+        "anchors": V.anchors_to_json(anchors(tx, tag)),
+    }
