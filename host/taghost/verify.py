@@ -2,7 +2,8 @@
 export, against the tag's initial seal key and, if given, the server's anchors.
 
 The seals are checked here with Python's `hmac`/`hashlib`, apart from the core's own code
-(`tagcore.store.seal`); only the record's canonical bytes (`tagcore.store.seal.canon`) are shared, as a format.
+(`tagcore.store.seal`); only the record's canonical bytes (`tagcore.store.seal.canon`) are
+shared, as a format.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ EV_BOOT = const(24)
 # `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
 # up with them had accounted for; `total` the highest EV_THINNED total among those.
 EV_DROPPED = const(25)
-# The store's seal of the records written since the previous one (tagcore.store.seal, docs/evidence.md).
+# The store's seal of the records written since the previous one (tagcore.store.seal;
+# docs/evidence.md).
 EV_SEAL = const(26)
 # data: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints; t: the
 # episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing).
