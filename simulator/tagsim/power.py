@@ -61,9 +61,31 @@ class PowerMeter:
         self.draw("modem", self.link_sleep_ma, seconds)
         self.draw("board", self.b.board_overhead_ma, seconds)
 
-    def gnss_second(self, state: str, mode: str = "continuous") -> None:
+    def gnss_off_ma(self) -> float:
+        """The receiver with its rail cut: what V_BCKP still takes from the main battery when
+        that is what feeds it (no backup cell of its own)."""
+        g = self.b.gnss
+        extra = g.backup_on_rail_off and g.backup_hold_s is None
+        return self.b.current_ma["gnss"]["off"] + (
+            self.b.current_ma["gnss"]["backup"] if extra else 0.0
+        )
+
+    def sleep_gnss(self, seconds: float, gnss_ma: float) -> None:
+        """Everything asleep, the receiver drawing gnss_ma (off, or in backup on its rail)."""
+        c = self.b.current_ma
+        self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
+        self.draw("gnss", gnss_ma, seconds)
+        self.draw("modem", self.link_sleep_ma, seconds)
+        self.draw("board", self.b.board_overhead_ma, seconds)
+
+    def sleep_gnss_ma(self, gnss_ma: float) -> float:
+        c = self.b.current_ma
+        return c["mcu"]["deep_sleep"] + gnss_ma + self.link_sleep_ma + self.b.board_overhead_ma
+
+    def gnss_second(self, state: str, mode: str = "continuous", mcu_awake: bool = True) -> None:
         """One second with the receiver powered: acquiring or tracking; tracking in the
-        receiver's power save draws its power-save current, asleep its backup current."""
+        receiver's power save draws its power-save current, asleep its backup current.
+        mcu_awake False: the MCU sleeps through it (the model plan between fixes)."""
         c = self.b.current_ma
         g = c["gnss"]
         if state == "asleep":
@@ -74,9 +96,14 @@ class PowerMeter:
             ma = g["acquisition"]
         self.draw("gnss", ma, 1.0)
         m = c["mcu"]
-        self.draw(
-            "mcu", m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S), 1.0
-        )
+        if not mcu_awake:
+            self.draw("mcu", m["deep_sleep"], 1.0)
+        else:
+            self.draw(
+                "mcu",
+                m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S),
+                1.0,
+            )
         self.draw("modem", self.link_sleep_ma, 1.0)
         self.draw("board", self.b.board_overhead_ma, 1.0)
 

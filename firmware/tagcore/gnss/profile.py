@@ -56,3 +56,14 @@ def receiver(doc):
         sb,
         off is not None,
     )
+
+
+def gnss_for(doc):
+    """(Receiver, GnssPower) for TagApp's `gnss` argument; None without a driver."""
+    from tagcore.gnss.power import GnssPower
+
+    d = driver(doc)
+    if d is None:
+        return None
+    on, off = rails(doc)
+    return receiver(doc), GnssPower(d, on, off)
