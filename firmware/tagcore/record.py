@@ -39,6 +39,9 @@ EV_BOOT = const(24)
 # `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
 # up with them had accounted for; `total` the highest EV_THINNED total among those.
 EV_DROPPED = const(25)
+# The battery budget (tagcore.app.budget): data u8 what (1 the plan's level changed, 2 low-battery
+# warning, 3 critical warning), u8 level, u16 little-endian projected life in minutes (capped).
+EV_POWER = const(26)
 
 
 def kept_kind(kind):

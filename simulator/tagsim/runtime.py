@@ -131,7 +131,7 @@ class LocalTag:
         if self.board is not None:
             from tagcore.gnss.profile import gnss_for
 
-            gnss = gnss_for(self.board)
+            gnss = gnss_for(self.board, cfg.battery_mah)
         self.actions = []  # a reboot: what the old app had not handed over is gone
         self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, gnss=gnss)
         return self._out()

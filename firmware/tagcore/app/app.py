@@ -85,6 +85,8 @@ class Planner:
         self.cap = cfg.max_search_s  # the current search's cap
         self.due = now  # when the next fix is due (the search starts early, by the prediction)
         self.slow = 1  # the budget's fix-interval factor away from zones (tagcore.app.budget)
+        self.up_x = 1  # ... its upload-interval factor
+        self.scan_x = 1  # ... and its factor on the gaps between scans away from the victim
         self.listen_from = 0  # the MCU sleeps through the predicted lock time of a search
         self.hold_until = 0  # tracking on after a fix to refresh the ephemeris (backup / off)
         self.eph_at = now  # the last such refresh
@@ -221,7 +223,7 @@ class Planner:
         return now >= self.next_upload
 
     def uploaded(self, now):
-        iv = self.cfg.upload_interval_s
+        iv = self.cfg.upload_interval_s * self.up_x
         if self.cfg.upload_policy == 1:  # config.UP_ALERTS_ONLY: a heartbeat, alerts at once
             iv *= 4  # config.HEARTBEAT_X
         self.next_upload = now + iv
@@ -233,11 +235,13 @@ class Planner:
     def scan(self, now, scanning):
         if self.proximity is not None and not scanning:
             self.next_scan, self.scan_ms = self.proximity.next_scan(now)
+            if self.scan_x > 1 and self.next_scan > now and not self.proximity.urgent():
+                self.next_scan = now + (self.next_scan - now) * self.scan_x  # the budget
         return now >= self.next_scan
 
     def scan_ended(self, now):
         if self.proximity is None:
-            self.next_scan = now + self.cfg.scan_interval_s
+            self.next_scan = now + self.cfg.scan_interval_s * self.scan_x
 
     def wake_time(self, now, flush_at):
         # While searching, the receiver's epochs drive the tag (uart_idle); only the give-up
@@ -280,17 +284,22 @@ class TagApp:
         self.zones = zones
         self.proximity = proximity
         self.uplink = uplink
-        # gnss: (tagcore.gnss.energy.Receiver, tagcore.gnss.power.GnssPower) of the board
-        # (tagcore.gnss.profile.gnss_for); used with cfg.gnss_plan 1: the planner's mode goes to
+        # gnss: (tagcore.gnss.energy.Receiver, tagcore.gnss.power.GnssPower, tagcore.app.budget
+        # Costs) of the board (tagcore.gnss.profile.gnss_for(doc, cfg.battery_mah)); used with
+        # cfg.gnss_plan 1: the planner's mode goes to
         # the state machine, its command bytes and rail actions out as gnss_actions.
         rx = None
         self.power = None
+        self.budget = None  # tagcore.app.budget: the battery budget and warnings
+        self.wearer = 0  # the wearer's signal: 0 none, 2 low battery, 3 critical (charge now)
         self.asked = GNSS_OFF  # the mode last requested from the state machine
         if gnss is not None and cfg.gnss_plan:
+            from tagcore.app.budget import Budget
             from tagcore.gnss.ubx import UbxFramer
 
-            rx, self.power = gnss
+            rx, self.power, costs = gnss
             self.framer = UbxFramer()  # UBX replies (ACK/NAK) out of the NMEA stream
+            self.budget = Budget(cfg, costs, rx, now)
         self.gnss_actions = []  # ("uart", bytes) | ("rail", action), in order: take_gnss_actions
         self.gnss_listen = False  # the tag wants the receiver's epochs (uart, uart_idle)
         self.planner = Planner(cfg, now, zones, proximity, rx)
@@ -338,6 +347,8 @@ class TagApp:
         self.store.tick(now)
         if self.power is not None:
             self.power.tick(_ms(now))
+        if self.budget is not None:  # a warning may be due between battery readings
+            self._budget(now, self.budget.check(now))
         self.plan(now)
 
     def uart(self, now, chunk):
@@ -407,6 +418,8 @@ class TagApp:
 
     def scan_done(self, now):
         self.want_scan = False
+        if self.budget is not None:
+            self.budget.scanned(self.scan_ms)
         if self.proximity is not None:
             self.proximity.on_scan_end(now)
             self._prox_events(now)
@@ -436,12 +449,33 @@ class TagApp:
         self.plan(now)
 
     def battery(self, now, pct):
+        b = self.budget
+        if b is not None:
+            self._budget(now, b.update(now, pct))
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
             self.low_batt = True
             self.store.append_event(R.EV_LOW_BATTERY, now, bytes([pct]))
             self.events.append(("B", now, pct))
         elif pct > self.cfg.low_battery_pct + 5:
             self.low_batt = False
+
+    def _budget(self, now, ch):
+        b = self.budget
+        if not ch or b is None:
+            return
+        left = b.left_min if 0 <= b.left_min < 65535 else 65535
+        if ch & 1:  # budget.CH_LEVEL: the plan degrades (or recovers), stored for the server
+            p = self.planner
+            p.slow, p.up_x, p.scan_x = b.fix_x, b.upload_x, b.scan_x
+            self.store.append_event(R.EV_POWER, now, bytes((1, b.level, left & 255, left >> 8)))
+            self.events.append(("D", now, b.level, left))
+        if ch & 6:  # CH_LOW | CH_CRITICAL: the wearer is told, and the server at once
+            what = 3 if ch & 4 else 2
+            self.wearer = what
+            data = bytes((what, b.level, left & 255, left >> 8))
+            self._alert(now, self.store.append_event(R.EV_POWER, now, data)[0])
+            self.events.append(("W", now, what, left))
+            self.plan(now)
 
     def tamper(self, now, kind):
         code = TAMPER_CODES.get(kind, 0)
@@ -547,6 +581,11 @@ class TagApp:
         if pw is None:
             self.gnss_listen = on
             return
+        b = self.budget
+        if b is not None:
+            w = b.next_check(now)
+            if w < self.wake_at:
+                self.wake_at = w
         while True:
             a = pw.pop()
             if a is None:

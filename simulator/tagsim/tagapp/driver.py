@@ -108,7 +108,7 @@ def gnss(cfg, path):
 
     with open(path) as f:
         doc = json.load(f)
-    g = gnss_for(doc)
+    g = gnss_for(doc, cfg.battery_mah)
     doc = None
     gc.collect()
     return g
