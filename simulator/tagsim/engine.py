@@ -239,7 +239,7 @@ def run(
             if plan and (tag.gnss_listen or running or scan_end is not None):
                 listen = tag.gnss_listen
                 if rx.state != OFF:
-                    ep = rx.epoch(truth.at(t))
+                    ep = rx.epoch(truth.at(t), not listen)
                     st = "asleep" if rx.asleep else rx.state
                     key = st if st == "asleep" else st + " " + rx.power_mode
                     log.gnss_mode_s[key] = log.gnss_mode_s.get(key, 0) + 1

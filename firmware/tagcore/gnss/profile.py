@@ -83,7 +83,7 @@ def budget_costs(doc, battery_mah=0):
     mcu_fix = listen_ua * (mean_s(hot) + HOLD_S + 2) + _ua(m["active"]) * WAKE_MS // 1000
     up = _ua(modem.get("tx", 0)) * UPLOAD_TX_S + _ua(modem.get("idle", 0)) * UPLOAD_IDLE_S
     up += _ua(m["active"]) * UPLOAD_MCU_S
-    scan = _ua(c["ble"]["scan"]) + _ua(m["active"])
+    scan = _ua(c["ble"]["scan"])  # the ESP32's whole chip while its radio listens
     mah = battery_mah or doc.get("battery", {}).get("typical_mah", 3000)
     return Costs(base, mcu_fix, up, scan, int(mah) * 1000)
 
