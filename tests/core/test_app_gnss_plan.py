@@ -108,3 +108,29 @@ def test_the_ephemeris_is_refreshed_every_half_hot_window():
             held += 1
             assert p.gnss_mode(t + 30) == GNSS_BACKUP
     assert held == 2  # at 1 h and 2 h: 30 s of tracking each (energy.EPH_S)
+
+
+def test_power_save_that_keeps_missing_the_fix_falls_back_to_full_power_for_a_while():
+    # indoors power save loses the signal (longer integration gaps): three searches in a row
+    # more than 5 s late and the receiver runs continuous for 10 min, then tries again
+    class Near:
+        def wanted_interval(self, now):
+            return 15
+
+    p = Planner(TagConfig(gnss_plan=1, guard_kmh=0), T0, zones=Near(), rx=M8)
+    p.search_due(T0)
+    _fix(p, T0 + 40)
+    assert p.idle == GNSS_CYCLIC
+    for _ in range(2):
+        p.search_due(p.next_fix)
+        _fix(p, p.search_from + 9)
+        assert p.idle == GNSS_CYCLIC
+    p.search_due(p.next_fix)
+    _fix(p, p.search_from + 9)
+    assert p.idle == GNSS_ON and p.gnss_mode(p.next_fix - 1) == GNSS_ON
+    t = p.next_fix
+    while t < T0 + 40 + 700:  # prompt fixes at full power; power save again after 10 min
+        p.search_due(t)
+        _fix(p, t + 1)
+        t = p.next_fix
+    assert p.idle == GNSS_CYCLIC

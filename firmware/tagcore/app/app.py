@@ -60,6 +60,9 @@ from tagcore.store import Store
 NEVER = 1 << 62
 SCAN_MS = 2000  # a scan without the proximity core: window = interval, 2 s
 URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may be near
+PS_SLOW_S = 5  # a fix in power save later than this after it was due is a miss
+PS_SLOW_N = 3  # ... so many in a row: power save is not working here
+PS_OFF_S = 600  # ... full power for this long, then power save is tried again
 
 # Receiver power decisions: tagcore.gnss.power's modes (CONTINUOUS 0, CYCLIC 1, BACKUP 2, OFF 3).
 # The fixed plan (cfg.gnss_plan 0) knows only on (continuous) and off.
@@ -90,6 +93,8 @@ class Planner:
         self.listen_from = 0  # the MCU sleeps through the predicted lock time of a search
         self.hold_until = 0  # tracking on after a fix to refresh the ephemeris (backup / off)
         self.eph_at = now  # the last such refresh
+        self.ps_slow = 0  # consecutive searches in power save that took longer than PS_SLOW_S
+        self.ps_off_until = 0  # power save gives no fixes here (indoors, canyons): full power
         if self.rx is not None:
             from tagcore.gnss import energy
             from tagcore.gnss.schedule import SearchSchedule
@@ -148,6 +153,7 @@ class Planner:
             if s is None:
                 self.next_fix = now + iv
                 return True
+            self._ps_result(now, self.cap)
             s.failed()  # back-off (never near a zone or the victim), cold cap next
             self.due = s.next_due(now, iv, self._near(now, iv))
             self._schedule(iv)
@@ -161,6 +167,7 @@ class Planner:
             s, rx = self.sched, self.rx
             if iv > 0:
                 if s is not None and rx is not None:
+                    self._ps_result(now, now - self.search_from)
                     s.locked(now - self.search_from)
                     self.due = now + iv
                     self._schedule(iv)
@@ -174,6 +181,19 @@ class Planner:
                 self.search_from = -1
             else:  # the guard: within reach of a zone the receiver stays on
                 self.search_from = now
+
+    def _ps_result(self, now, took):
+        # Power save tracks worse indoors and in canyons (longer integration gaps): while it
+        # keeps missing the fix due, the receiver runs at full power for a while instead.
+        if self.idle != GNSS_CYCLIC:
+            return
+        if took <= PS_SLOW_S:
+            self.ps_slow = 0
+            return
+        self.ps_slow += 1
+        if self.ps_slow >= PS_SLOW_N:
+            self.ps_slow = 0
+            self.ps_off_until = now + PS_OFF_S
 
     def _near(self, now, iv):
         # near a zone or the victim: the cores asked for a shorter interval than the baseline
@@ -195,6 +215,8 @@ class Planner:
         if s is None:
             return
         self.idle = self.energy.choose(iv, self.rx)[0]
+        if self.idle == GNSS_CYCLIC and self.due - iv < self.ps_off_until:
+            self.idle = GNSS_ON
         lead = 0
         if self.idle == GNSS_BACKUP or self.idle == GNSS_OFF:
             lead = s.predicted_s(self.idle, iv)
