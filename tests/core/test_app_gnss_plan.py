@@ -134,3 +134,42 @@ def test_power_save_that_keeps_missing_the_fix_falls_back_to_full_power_for_a_wh
         _fix(p, t + 1)
         t = p.next_fix
     assert p.idle == GNSS_CYCLIC
+
+
+class _Prox:
+    # tagcore.proximity's planner calls: nothing around, a slow scan every 20 s
+    def __init__(self):
+        self.last = T0 - 20  # a scan is due at T0, then every 20 s
+
+    def next_scan(self, now):
+        return (self.last + 20 if self.last + 20 > now else now), 1500
+
+    def urgent(self):
+        return False
+
+
+def _pfix(lat, lon):
+    from tagcore.fix import Fix
+
+    return Fix(T0, 0, lat, lon, None, None, None, 50, None, 8, 1, 3, 1)
+
+
+def test_idle_scans_wait_while_the_victim_is_too_far_to_be_reached():
+    p = Planner(TagConfig(gnss_plan=1, guard_kmh=130), T0, proximity=_Prox(), rx=M8)
+    assert p.scan(T0, False)  # nothing known: the proximity core's cadence
+    p.fix_taken(T0, _pfix(52520000, 13370000))
+    p.victim_seen(T0, 52520000, 13520000, 100)  # 10.2 km east
+    # (10.2 km - 300 m - accuracies) at 2 x 130 km/h: about 137 s before they could meet
+    assert not p.scan(T0 + 20, False)
+    assert 130 <= p.next_scan - T0 <= 140
+    assert p.scan(p.next_scan, False)  # then the core's cadence again, until positions move
+    p.victim_seen(T0 + 200, 52520000, 13371000, 100)  # 70 m away: no waiting
+    p.fix_taken(T0 + 200, _pfix(52520000, 13370000))
+    assert p.apart == 0 and p.scan(T0 + 220, False)
+
+
+def test_the_fixed_plan_scans_as_the_proximity_core_says():
+    p = Planner(TagConfig(gnss_plan=0), T0, proximity=_Prox(), rx=M8)
+    p.fix_taken(T0, _pfix(52520000, 13370000))
+    p.victim_seen(T0, 52520000, 13520000, 100)
+    assert p.scan(T0 + 20, False)

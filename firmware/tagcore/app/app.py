@@ -63,6 +63,8 @@ URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may
 PS_SLOW_S = 5  # a fix in power save later than this after it was due is a miss
 PS_SLOW_N = 3  # ... so many in a row: power save is not working here
 PS_OFF_S = 600  # ... full power for this long, then power save is tried again
+RADIO_DM = 3000  # BLE heard at most this far (300 m: long range; encounters are 10 m)
+APART_MAX_S = 600  # idle scans wait at most this long for the victim's distance
 
 # Receiver power decisions: tagcore.gnss.power's modes (CONTINUOUS 0, CYCLIC 1, BACKUP 2, OFF 3).
 # The fixed plan (cfg.gnss_plan 0) knows only on (continuous) and off.
@@ -95,6 +97,9 @@ class Planner:
         self.eph_at = now  # the last such refresh
         self.ps_slow = 0  # consecutive searches in power save that took longer than PS_SLOW_S
         self.ps_off_until = 0  # power save gives no fixes here (indoors, canyons): full power
+        self.apart = 0  # seconds the wearer and the victim need to come within radio range ...
+        self.apart_t = 0  # ... counted from here (the older of the two positions)
+        self.victim_pos = None  # (now, lat, lon, acc_dm) as the uplink brought it
         if self.rx is not None:
             from tagcore.gnss import energy
             from tagcore.gnss.schedule import SearchSchedule
@@ -106,6 +111,7 @@ class Planner:
         self.scan_ms = SCAN_MS
         self.uploaded(now)  # the first regular upload (next_upload)
         self.last_fix = None  # the latest accepted fix (speed and position for the guard)
+        self.fix_at = -1  # when it came
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
         if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
             from tagcore.app.guard import guard
@@ -162,6 +168,9 @@ class Planner:
 
     def fix_taken(self, now, fix):
         self.last_fix = fix
+        self.fix_at = now
+        if self.victim_pos is not None:
+            self._apart()
         if self.search_from >= 0:  # after the cores: this fix may change the interval
             iv = self.interval(now)
             s, rx = self.sched, self.rx
@@ -257,9 +266,37 @@ class Planner:
     def scan(self, now, scanning):
         if self.proximity is not None and not scanning:
             self.next_scan, self.scan_ms = self.proximity.next_scan(now)
-            if self.scan_x > 1 and self.next_scan > now and not self.proximity.urgent():
-                self.next_scan = now + (self.next_scan - now) * self.scan_x  # the budget
+            if not self.proximity.urgent():
+                if self.scan_x > 1 and self.next_scan > now:  # the budget
+                    self.next_scan = now + (self.next_scan - now) * self.scan_x
+                if self.rx is not None and self.apart:  # the victim is far (model plan)
+                    until = self.apart_t + self.apart
+                    if until > now + APART_MAX_S:
+                        until = now + APART_MAX_S
+                    if until > self.next_scan:
+                        self.next_scan = until
         return now >= self.next_scan
+
+    def victim_seen(self, now, lat, lon, acc_dm):
+        self.victim_pos = (now, lat, lon, acc_dm)
+        if self.last_fix is not None:
+            self._apart()
+
+    def _apart(self):
+        # Scan when the rules need it: with both positions known, no encounter is possible
+        # before both could have covered the gap at guard_kmh (130 km/h with the guard off),
+        # counted from the older position; computed once per position, not per plan().
+        from tagcore.geo import dist_dm
+
+        f, v = self.last_fix, self.victim_pos
+        if f is None or v is None:
+            return
+        acc = f.acc_dm if f.acc_dm else 500
+        d = dist_dm(f.lat, f.lon, v[1], v[2]) - acc - v[3] - RADIO_DM
+        kmh = self.cfg.guard_kmh if self.cfg.guard_kmh > 0 else 130
+        closing = kmh * 20000 // 3600  # dm/s, both moving towards each other
+        self.apart = d // closing if d > 0 else 0
+        self.apart_t = self.fix_at if self.fix_at < v[0] else v[0]
 
     def scan_ended(self, now):
         if self.proximity is None:
@@ -468,6 +505,7 @@ class TagApp:
         if self.proximity is not None:
             self.proximity.on_victim_position(now, lat, lon, acc_dm, 0)
             self._prox_events(now)
+        self.planner.victim_seen(now, lat, lon, acc_dm)
         self.plan(now)
 
     def battery(self, now, pct):
