@@ -180,6 +180,7 @@ def run(
         last_sample = -BATTERY_SAMPLE_S
         rx_state = OFF
         running = False  # the model plan: the receiver runs (the world must step)
+        awake = False  # the model plan: the MCU read epochs the second before (not asleep)
         scan_end: int | None = None  # a scan is running until then
         heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
@@ -221,7 +222,8 @@ def run(
                 emit(tag.battery(t, pct), t)
             # -- the tag ---------------------------------------------------------------------
             if t >= tag.wake_at:
-                pm.wake()
+                if not awake:  # a wake from deep sleep (not a timer while reading epochs)
+                    pm.wake()
                 emit(tag.wake(t), t)
             if tag.want_scan and scan_end is None:  # a scan of scan_ms starts now
                 pm.scan(tag.scan_ms / 1000)
@@ -248,10 +250,15 @@ def run(
                         pm.gnss_second(st, rx.power_mode, listen)
                     else:
                         pm.sleep_gnss(1, sc.board.current_ma["gnss"]["backup"])
+                        if listen:  # the MCU waits for the receiver's silence: awake
+                            pm.mcu_listen(1)
                     data = ep.data
                 else:
                     pm.sleep_gnss(1, pm.gnss_off_ma())
+                    if listen:
+                        pm.mcu_listen(1)
                     data = b""
+                awake = listen or scan_end is not None
                 if listen:  # the MCU reads the epoch (an empty one: the timeouts run)
                     emit(tag.uart(t, uart.chunks(data) if data else []), t)
                 if scan_end is not None:
@@ -265,6 +272,7 @@ def run(
                     pm.charge_for(sc.charge_ma, 1)
                 t += 1
             elif plan:  # receiver off or asleep until woken, MCU in deep sleep: jump
+                awake = False
                 g_ma = sc.board.current_ma["gnss"]["backup"]  # asleep on its rail
                 if rx.state == OFF:
                     g_ma = pm.gnss_off_ma()

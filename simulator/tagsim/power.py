@@ -110,6 +110,12 @@ class PowerMeter:
         self.draw("modem", self.link_sleep_ma, 1.0)
         self.draw("board", self.b.board_overhead_ma, 1.0)
 
+    def mcu_listen(self, seconds: float) -> None:
+        """The MCU reading the UART (active 10 %, light sleep between) instead of deep sleep."""
+        m = self.b.current_ma["mcu"]
+        ma = m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S)
+        self.draw("mcu", ma - m["deep_sleep"], seconds)
+
     def wake(self) -> None:
         self.draw("mcu", self.b.current_ma["mcu"]["active"], MCU_PER_WAKE_S)
 
