@@ -76,3 +76,14 @@ def test_a_receiver_without_backup_gets_the_mode_the_model_says() -> None:
     assert fixed.receiver.starts["hot"] == 0 and fixed.receiver.starts["cold"] > 90
     assert model.receiver.starts["cold"] == 1  # one start, then tracking
     assert len(_fixes(model)) >= 175 > len(_fixes(fixed)) + 50
+
+
+def test_a_long_encounter_costs_half_the_scanning_and_is_still_detected() -> None:
+    # beacon_indoor: the victim's beacon stays near for most of an hour. Once K_NEAR is out,
+    # presence is checked every minute instead of by back-to-back scans
+    fixed = runner.run_scenario(_sc("beacon_indoor", 0))
+    model = runner.run_scenario(_sc("beacon_indoor", 1))
+    mpy = runner.run_scenario(_sc("beacon_indoor", 1), "micropython")
+    assert not model.red and model.metrics["encounters_detected"] == 1
+    assert model.run.power.mah["ble"] < 0.6 * fixed.run.power.mah["ble"]
+    assert model.run.log.tag_lines == mpy.run.log.tag_lines

@@ -173,3 +173,43 @@ def test_the_fixed_plan_scans_as_the_proximity_core_says():
     p.fix_taken(T0, _pfix(52520000, 13370000))
     p.victim_seen(T0, 52520000, 13520000, 100)
     assert p.scan(T0 + 20, False)
+
+
+class _Near(_Prox):
+    # a beacon in range the whole time: the proximity core wants back-to-back 10 s scans
+    def next_scan(self, now):
+        return (self.last if self.last > now else now), 10000
+
+    def urgent(self):
+        return True
+
+
+def _scans(p, prox, t, until):
+    starts = []
+    while t < until:
+        if p.scan(t, False):
+            starts.append(t)
+            t += 10
+            p.scan_ended(t)
+            prox.last = t
+        else:
+            t = p.next_scan
+    return starts
+
+
+def test_a_long_alerted_encounter_scans_a_minute_apart_not_back_to_back():
+    prox = _Near()
+    p = Planner(TagConfig(gnss_plan=1), T0, proximity=prox, rx=M8)
+    first = _scans(p, prox, T0, T0 + 600)
+    assert len(first) == 60  # back to back while the encounter is young
+    p.alert(T0 + 600)  # K_NEAR went out
+    _scans(p, prox, T0 + 600, T0 + 900)
+    later = _scans(p, prox, T0 + 1000, T0 + 4600)
+    gaps = [later[i + 1] - later[i] for i in range(len(later) - 1)]
+    assert min(gaps) >= 60 and len(later) >= 59  # presence still checked every minute
+
+
+def test_without_an_alert_the_encounter_scans_stay_back_to_back():
+    prox = _Near()
+    p = Planner(TagConfig(gnss_plan=1), T0, proximity=prox, rx=M8)
+    assert len(_scans(p, prox, T0, T0 + 3600)) == 360

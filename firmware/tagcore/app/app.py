@@ -65,6 +65,8 @@ PS_SLOW_N = 3  # ... so many in a row: power save is not working here
 PS_OFF_S = 600  # ... full power for this long, then power save is tried again
 RADIO_DM = 3000  # BLE heard at most this far (300 m: long range; encounters are 10 m)
 APART_MAX_S = 600  # idle scans wait at most this long for the victim's distance
+LONG_ENC_S = 900  # an encounter alerted and still going after this long ...
+LONG_ENC_GAP_S = 50  # ... scans 10 s of every minute instead of back to back (100 mA)
 
 # Receiver power decisions: tagcore.gnss.power's modes (CONTINUOUS 0, CYCLIC 1, BACKUP 2, OFF 3).
 # The fixed plan (cfg.gnss_plan 0) knows only on (continuous) and off.
@@ -100,6 +102,9 @@ class Planner:
         self.apart = 0  # seconds the wearer and the victim need to come within radio range ...
         self.apart_t = 0  # ... counted from here (the older of the two positions)
         self.victim_pos = None  # (now, lat, lon, acc_dm) as the uplink brought it
+        self.urgent_since = -1  # the proximity core has been urgent since (-1: it is not)
+        self.alerted_at = -1  # the last alert (any kind)
+        self.scan_end_at = -1  # the last scan ended
         if self.rx is not None:
             from tagcore.gnss import energy
             from tagcore.gnss.schedule import SearchSchedule
@@ -261,12 +266,26 @@ class Planner:
 
     def alert(self, now):
         self.next_upload = now
+        self.alerted_at = now
 
     # ---- scans and waking ---------------------------------------------------------------
     def scan(self, now, scanning):
         if self.proximity is not None and not scanning:
             self.next_scan, self.scan_ms = self.proximity.next_scan(now)
-            if not self.proximity.urgent():
+            if self.proximity.urgent():
+                if self.urgent_since < 0:
+                    self.urgent_since = now
+                # A long encounter, alerted: the server knows; presence is checked every
+                # minute instead of continuously (a day of battery or less otherwise).
+                if (
+                    self.rx is not None
+                    and now - self.urgent_since >= LONG_ENC_S
+                    and self.alerted_at >= self.urgent_since
+                    and self.scan_end_at + LONG_ENC_GAP_S > self.next_scan
+                ):
+                    self.next_scan = self.scan_end_at + LONG_ENC_GAP_S
+            else:
+                self.urgent_since = -1
                 if self.scan_x > 1 and self.next_scan > now:  # the budget
                     self.next_scan = now + (self.next_scan - now) * self.scan_x
                 if self.rx is not None and self.apart:  # the victim is far (model plan)
@@ -299,6 +318,7 @@ class Planner:
         self.apart_t = self.fix_at if self.fix_at < v[0] else v[0]
 
     def scan_ended(self, now):
+        self.scan_end_at = now
         if self.proximity is None:
             self.next_scan = now + self.cfg.scan_interval_s * self.scan_x
 
