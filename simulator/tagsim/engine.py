@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tagcore.app import config as appconfig
+from tagcore.gnss import profile as gnssprofile
 
 from tagsim import geo, runtime
 from tagsim.power import PowerMeter
@@ -34,6 +35,8 @@ class RunLog:
     battery: list[tuple[int, float]] = field(default_factory=list)
     scans: list[tuple[int, float, int | None]] = field(default_factory=list)  # t, true m, rssi
     gnss_seconds: dict[str, int] = field(default_factory=lambda: {"acquiring": 0, "tracking": 0})
+    # the model plan (gnss_plan 1): seconds the receiver spent in each power mode, by state
+    gnss_mode_s: dict[str, int] = field(default_factory=dict)
     scan_s: float = 0.0  # seconds the BLE radio listened
     iterations: int = 0
     end: int = 0
@@ -98,24 +101,35 @@ def run(
     proximity: object = None,
     max_jump_s: int = 1 << 62,
     tag: runtime.Tag | None = None,
+    ttff: str = "datasheet",
 ) -> Run:
     """Run a scenario. max_jump_s=1 turns the event-driven clock into a naive 1 Hz one (the
     benchmark's reference): the tag is woken every second whether it asked or not. `tag`: a
-    runtime.Tag made by the caller instead of runtime_name's default one."""
+    runtime.Tag made by the caller instead of runtime_name's default one. ttff: the simulated
+    receiver's TTFF model ("datasheet" or "field").
+
+    With the tag's gnss_plan 1 (and a receiver family the core drives) the tag's receiver
+    commands and rail actions are carried out through the simulated receiver (it reads the
+    bytes with pyubx2/pynmea2): the world steps a second at a time while the tag listens or the
+    receiver runs, the MCU sleeps while it runs between fixes, and TTFF follows the start the
+    mode really gives (hot after backup, cold after a rail cut without backup)."""
     truth = Trajectory(sc.itinerary, sc.places, sc.start, sc.seed)
     btruth = None
     radio = None
     if sc.beacon is not None:
         btruth = Trajectory(sc.beacon.itinerary, sc.places, sc.start, sc.seed + 7)
         radio = BeaconRadio(sc.beacon, sc.seed + 11)
-    rx = Receiver(sc.board.gnss, sc.seed + 1)
+    rx = Receiver(sc.board.gnss, sc.seed + 1, ttff)
     rx.attacks = sc.attacks  # foil, jammers, spoofers act on its signals (tagsim.attacks)
     vrng = random.Random(sc.seed + 13)
     uart = Uart(sc.board.gnss.baud, sc.chunk_bytes, sc.line_noise, sc.seed + 3)
     pm = PowerMeter(sc.board, sc.battery_mah, sc.battery_initial_pct, sc.tag.uplink)
     log = RunLog()
     backup = sc.board.gnss.backup_supply
-    cfg = appconfig.TagConfig(**sc.tag.settings)
+    settings = dict(sc.tag.settings)
+    settings.setdefault("battery_mah", int(sc.battery_mah))  # the tag knows its cell
+    cfg = appconfig.TagConfig(**settings)
+    plan = bool(cfg.gnss_plan) and sc.board.gnss.family in gnssprofile.DRIVERS
     if tag is None:
         heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
         rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
@@ -143,6 +157,20 @@ def run(
                 lat, lon, acc = _victim_fix(btruth, now, vrng)
                 emit(tag.victim(now, lat, lon, acc), now)
 
+    def apply_actions(now: int) -> None:
+        # the tag's receiver commands and rail actions, in order (the model plan)
+        for kind, val in tag.take_gnss_actions():
+            if kind == "uart":
+                rx.write(val, now)
+            elif val and rx.state == OFF:
+                rx.power(True, now)
+                world.append({"t": now, "ev": "gnss_on", "start": rx.start_kind})
+            elif not val and rx.state != OFF:
+                rx.power(False, now)
+                world.append({"t": now, "ev": "gnss_off"})
+
+    if plan:
+        tag.use_board(sc.board.raw)
     try:
         emit(tag.boot(cfg, t), t)
         alive = True
@@ -152,6 +180,8 @@ def run(
         last_pct = -1
         last_sample = -BATTERY_SAMPLE_S
         rx_state = OFF
+        running = False  # the model plan: the receiver runs (the world must step)
+        awake = False  # the model plan: the MCU read epochs the second before (not asleep)
         scan_end: int | None = None  # a scan is running until then
         heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
@@ -193,7 +223,8 @@ def run(
                 emit(tag.battery(t, pct), t)
             # -- the tag ---------------------------------------------------------------------
             if t >= tag.wake_at:
-                pm.wake()
+                if not awake:  # a wake from deep sleep (not a timer while reading epochs)
+                    pm.wake()
                 emit(tag.wake(t), t)
             if tag.want_scan and scan_end is None:  # a scan of scan_ms starts now
                 pm.scan(tag.scan_ms / 1000)
@@ -205,7 +236,64 @@ def run(
                         log.scans.append((int(ta), round(d, 1), r))
                         if r is not None:
                             heard.append((int(ta), (addr, r, adv)))
-            if tag.gnss_on or scan_end is not None:  # awake: the world steps one second
+            if plan:
+                apply_actions(t)
+                running = rx.state != OFF and not (rx.asleep and rx.wake_at is None)
+            if plan and (tag.gnss_listen or running or scan_end is not None):
+                listen = tag.gnss_listen
+                if rx.state != OFF:
+                    ep = rx.epoch(truth.at(t), not listen)
+                    st = "asleep" if rx.asleep else rx.state
+                    key = st if st == "asleep" else st + " " + rx.power_mode
+                    log.gnss_mode_s[key] = log.gnss_mode_s.get(key, 0) + 1
+                    if st != "asleep":
+                        log.gnss_seconds[st] += 1
+                        pm.gnss_second(st, rx.power_mode, listen)
+                    else:
+                        pm.sleep_gnss(1, sc.board.current_ma["gnss"]["backup"])
+                        if listen:  # the MCU waits for the receiver's silence: awake
+                            pm.mcu_listen(1)
+                    data = ep.data
+                else:
+                    pm.sleep_gnss(1, pm.gnss_off_ma())
+                    if listen:
+                        pm.mcu_listen(1)
+                    data = b""
+                awake = listen or scan_end is not None
+                if listen:  # the MCU reads the epoch (an empty one: the timeouts run)
+                    emit(tag.uart(t, uart.chunks(data) if data else []), t)
+                if scan_end is not None:
+                    now_heard = [a for ta, a in heard if ta == t]
+                    done = t + 1 >= scan_end
+                    if now_heard or done:
+                        emit(tag.scan(t, now_heard, done), t)
+                    if done:
+                        scan_end = None
+                if charging:
+                    pm.charge_for(sc.charge_ma, 1)
+                t += 1
+            elif plan:  # receiver off or asleep until woken, MCU in deep sleep: jump
+                awake = False
+                g_ma = sc.board.current_ma["gnss"]["backup"]  # asleep on its rail
+                if rx.state == OFF:
+                    g_ma = pm.gnss_off_ma()
+                nxt = min(
+                    tag.wake_at, _next_edge(sc.charging, t), _next_edge(sc.coverage_gaps, t), end
+                )
+                if tampers:
+                    nxt = min(nxt, tampers[0][0])
+                nxt = max(min(nxt, t + max_jump_s), t + 1)
+                net = pm.sleep_gnss_ma(g_ma) - (sc.charge_ma if charging else 0.0)
+                if net > 0:
+                    step = pm.capacity / 100
+                    to_next = pm.charge - (math.ceil(pm.charge / step) - 1) * step
+                    nxt = min(nxt, t + max(1, math.ceil(to_next * 3600 / net)))
+                nxt = min(nxt, t + BATTERY_SAMPLE_S) if charging else nxt
+                pm.sleep_gnss(nxt - t, g_ma)
+                if charging:
+                    pm.charge_for(sc.charge_ma, nxt - t)
+                t = nxt
+            elif tag.gnss_on or scan_end is not None:  # awake: the world steps one second
                 if tag.gnss_on:
                     rx.power(True, t)
                     if rx_state == OFF:
@@ -252,7 +340,7 @@ def run(
                 pm.charge = 0.0
                 log.died_at = log.died_at or t
                 world.append({"t": t, "ev": "battery_empty"})
-                if rx_state != OFF:
+                if rx_state != OFF or rx.state != OFF:
                     rx.power(False, t)
                     rx_state = OFF
         log.battery.append((t, round(pm.pct, 2)))

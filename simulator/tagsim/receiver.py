@@ -271,8 +271,9 @@ class Receiver:
         ps = PS_NOISE[env] if self.power_mode == POWER_SAVE else 1.0
         return self.g.uere_m * hdop * NOISE_FACTOR[env] * ps / math.sqrt(2)
 
-    def epoch(self, p: Point) -> EpochOut:
-        """One second of output while powered, for the wearer at truth point p."""
+    def epoch(self, p: Point, silent: bool = False) -> EpochOut:
+        """One second of output while powered, for the wearer at truth point p. silent: nobody
+        reads the UART this second (the MCU sleeps): the state advances, no NMEA is built."""
         t = p.t
         if self.asleep:
             if self.wake_at is None or t < self.wake_at:
@@ -313,6 +314,8 @@ class Receiver:
                 self.no_fix_s += 1
                 if self.no_fix_s >= LOSE_AFTER_S:
                     self._acquire(t, self._start_kind(t))
+        if silent:
+            return EpochOut(b"", fix, n, hdop)
         data = self._nmea(p, view, used, hdop, fix) if self.text else b""
         if self.replies:
             data = bytes(self.replies) + data

@@ -61,8 +61,12 @@ def _line(e: tuple) -> str:
 
 class Tag(Protocol):
     gnss_on: bool
+    gnss_listen: bool  # the tag wants the receiver's epochs (the model plan; else = gnss_on)
     want_scan: bool
     wake_at: int
+
+    def use_board(self, doc: dict) -> None: ...
+    def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]: ...
 
     def boot(self, cfg: Settings, now: int) -> list[str]: ...
     def reboot(self, now: int) -> list[str]: ...
@@ -91,6 +95,16 @@ class LocalTag:
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
         self.cfg: Settings | None = None
         self.t: TagApp | None = None
+        self.board: dict | None = None
+        self.actions: list[tuple[str, bytes | bool]] = []
+
+    def use_board(self, doc: dict) -> None:
+        """The board profile: the tag builds its receiver driver and energy model from it."""
+        self.board = doc
+
+    def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
+        a, self.actions = self.actions, []
+        return a
 
     def _out(self) -> list[str]:
         assert self.t is not None
@@ -101,6 +115,10 @@ class LocalTag:
             t.wake_at,
             t.scan_ms,
         )
+        self.gnss_listen = t.gnss_listen
+        for kind, val in t.take_gnss_actions():  # a rail action as on (True) / off
+            on = t.power is not None and val == t.power.rail_on
+            self.actions.append((kind, val if kind == "uart" else on))
         return [_line(e) for e in self.t.take_events()]
 
     def boot(self, cfg: Settings, now: int) -> list[str]:
@@ -109,7 +127,13 @@ class LocalTag:
             from tagcore.zones.monitor import ZoneMonitor
 
             self.zones = ZoneMonitor(self.zone_blob)
-        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity)
+        gnss = None
+        if self.board is not None:
+            from tagcore.gnss.profile import gnss_for
+
+            gnss = gnss_for(self.board, cfg.battery_mah)
+        self.actions = []  # a reboot: what the old app had not handed over is gone
+        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, gnss=gnss)
         return self._out()
 
     def reboot(self, now: int) -> list[str]:
@@ -209,8 +233,21 @@ class MicroPythonTag:
             stderr=subprocess.PIPE,
             env=env,
         )
-        self.gnss_on = self.want_scan = False
+        self.gnss_on = self.want_scan = self.gnss_listen = False
         self.wake_at = self.scan_ms = 0
+        self.actions: list[tuple[str, bytes | bool]] = []
+
+    def use_board(self, doc: dict) -> None:
+        """The board profile, as a file the driver reads (as the device reads it from flash)."""
+        import json
+
+        (self.tmp / "board.json").write_text(json.dumps(doc))
+        if self.core_args.count(" ") < 3:
+            self.core_args += " " + str(self.tmp / "board.json")
+
+    def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
+        a, self.actions = self.actions, []
+        return a
 
     def _call(self, header: str, payload: bytes = b"") -> list[str]:
         assert self.p.stdin is not None and self.p.stdout is not None
@@ -236,13 +273,17 @@ class MicroPythonTag:
             if "MemoryError" in err:  # at import, before the driver could catch it
                 raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
-        _, g, s, w, ms, n = head.split()
+        _, g, s, w, ms, n, li, na = head.split()
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
             g == "1",
             s == "1",
             int(w),
             int(ms),
         )
+        self.gnss_listen = li == "1"
+        for _ in range(int(na)):  # "u HEX": bytes to the receiver; "r 1|0": the rail
+            k, v = self.p.stdout.readline().decode().split()
+            self.actions.append(("uart", bytes.fromhex(v)) if k == "u" else ("rail", v == "1"))
         return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
 
     def boot(self, cfg: Settings, now: int) -> list[str]:
@@ -252,6 +293,7 @@ class MicroPythonTag:
         return self._call(f"c {blob} {now} {flash}{self.core_args}")
 
     def reboot(self, now: int) -> list[str]:
+        self.actions = []
         return self._call(f"r {now}{self.core_args}")
 
     def wake(self, now: int) -> list[str]:

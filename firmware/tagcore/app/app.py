@@ -68,24 +68,64 @@ URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may
 ALARM_FIX_S = 10  # the fix interval after a detected attack on the GNSS ...
 ALARM_S = 1800  # ... for this long (an episode of shielding or jamming, and its end)
 
-# Receiver power decisions. The GNSS room (tagcore/gnss) adds power-save modes here; the app
-# hands the mode to the shell, which today only knows off and on.
-GNSS_OFF = const(0)
-GNSS_ON = const(1)
+PS_SLOW_S = 5  # a fix in power save later than this after it was due is a miss
+PS_SLOW_N = 3  # ... so many in a row: power save is not working here
+PS_OFF_S = 600  # ... full power for this long, then power save is tried again
+RADIO_DM = 3000  # BLE heard at most this far (300 m: long range; encounters are 10 m)
+APART_MAX_S = 600  # idle scans wait at most this long for the victim's distance
+LONG_ENC_S = 900  # an encounter alerted and still going after this long ...
+LONG_ENC_GAP_S = 50  # ... scans 10 s of every minute instead of back to back (100 mA)
+
+# Receiver power decisions: tagcore.gnss.power's modes (CONTINUOUS 0, CYCLIC 1, BACKUP 2, OFF 3).
+# The fixed plan (cfg.gnss_plan 0) knows only on (continuous) and off.
+GNSS_ON = const(0)
+GNSS_CYCLIC = const(1)
+GNSS_BACKUP = const(2)
+GNSS_OFF = const(3)
 
 
 class Planner:
-    def __init__(self, cfg, now, zones=None, proximity=None):
+    def __init__(self, cfg, now, zones=None, proximity=None, rx=None):
         self.cfg = cfg
         self.zones = zones
         self.proximity = proximity
         self.search_from = -1  # when the current fix search began; -1: not searching
         self.next_fix = now
+        # The model plan (cfg.gnss_plan 1 and the board's tagcore.gnss.energy.Receiver): per fix
+        # the receiver mode from energy.choose, early start, search cap and back-off from
+        # tagcore.gnss.schedule. None: the fixed plan (rail on to search, off between).
+        self.rx = rx if cfg.gnss_plan else None
+        self.sched = None
+        self.idle = GNSS_OFF  # the mode between fixes
+        self.cap = cfg.max_search_s  # the current search's cap
+        self.due = now  # when the next fix is due (the search starts early, by the prediction)
+        self.slow = 1  # the budget's fix-interval factor away from zones (tagcore.app.budget)
+        self.up_x = 1  # ... its upload-interval factor
+        self.scan_x = 1  # ... and its factor on the gaps between scans away from the victim
+        self.listen_from = 0  # the MCU sleeps through the predicted lock time of a search
+        self.hold_until = 0  # tracking on after a fix to refresh the ephemeris (backup / off)
+        self.eph_at = now  # the last such refresh
+        self.ps_slow = 0  # consecutive searches in power save that took longer than PS_SLOW_S
+        self.ps_off_until = 0  # power save gives no fixes here (indoors, canyons): full power
+        self.apart = 0  # seconds the wearer and the victim need to come within radio range ...
+        self.apart_t = 0  # ... counted from here (the older of the two positions)
+        self.victim_pos = None  # (now, lat, lon, acc_dm) as the uplink brought it
+        self.urgent_since = -1  # the proximity core has been urgent since (-1: it is not)
+        self.alerted_at = -1  # the last alert (any kind)
+        self.scan_end_at = -1  # the last scan ended
+        if self.rx is not None:
+            from tagcore.gnss import energy
+            from tagcore.gnss.schedule import SearchSchedule
+
+            self.energy = energy
+            self.sched = SearchSchedule(self.rx)
+            self.cap = self._cap(self.cfg.fix_interval_s)
         self.next_scan = now if cfg.scan_interval_s > 0 or proximity is not None else NEVER
         self.scan_ms = SCAN_MS
         self.uploaded(now)  # the first regular upload (next_upload)
         self.last_fix = None  # the latest accepted fix (speed and position for the guard)
         self.alarm_until = -1  # an attack on the GNSS raised the fix rate until then
+        self.fix_at = -1  # when it came
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
         if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
             from tagcore.app.guard import guard
@@ -94,7 +134,7 @@ class Planner:
 
     # ---- fixes ------------------------------------------------------------------------------
     def interval(self, now, guarded=True):
-        iv = self.cfg.fix_interval_s
+        iv = self.cfg.fix_interval_s * self.slow  # the budget slows only the baseline
         if self.proximity is not None and self.proximity.urgent() and URGENT_FIX_S < iv:
             iv = URGENT_FIX_S
         if now < self.alarm_until and ALARM_FIX_S < iv:
@@ -112,43 +152,132 @@ class Planner:
     def search_due(self, now):
         if self.search_from < 0 and now >= self.next_fix:
             self.search_from = now  # start a fix search: the receiver goes on
+            s, rx = self.sched, self.rx
+            if s is not None and rx is not None and self.idle >= GNSS_BACKUP:
+                # The MCU sleeps through the start's earliest field TTFF (no fix comes sooner),
+                # not the predicted one: a fix read late keeps the receiver tracking, at 29 mA
+                # against the 4 mA the MCU saves (measured in the simulator: 3x the tracking).
+                if s.failures or not s.locks:
+                    q = rx.cold_s
+                else:
+                    q = self.energy.start_quantiles(self.idle, self.cfg.fix_interval_s, rx)
+                self.listen_from = now + q[0] - 1
             return True
         return False
 
     def give_up(self, now):
-        if self.search_from >= 0 and now - self.search_from >= self.cfg.max_search_s:
+        if self.search_from >= 0 and now - self.search_from >= self.cap:
             self.search_from = -1  # give up this sample: save the battery
             # Without a fresh position the guard has nothing to go on (indoors, a tunnel):
             # the normal schedule, and the zone core's loss-of-location rule, take over.
-            self.next_fix = now + self.interval(now, False)
+            iv = self.interval(now, False)
+            s = self.sched
+            if s is None:
+                self.next_fix = now + iv
+                return True
+            self._ps_result(now, self.cap)
+            s.failed()  # back-off (never near a zone or the victim), cold cap next
+            self.due = s.next_due(now, iv, self._near(now, iv))
+            self._schedule(iv)
             return True
         return False
 
     def fix_taken(self, now, fix):
         self.last_fix = fix
+        self.fix_at = now
+        if self.victim_pos is not None:
+            self._apart()
         if self.search_from >= 0:  # after the cores: this fix may change the interval
             iv = self.interval(now)
+            s, rx = self.sched, self.rx
             if iv > 0:
+                if s is not None and rx is not None:
+                    self._ps_result(now, now - self.search_from)
+                    s.locked(now - self.search_from)
+                    self.due = now + iv
+                    self._schedule(iv)
+                    # Short hot-start sessions never download new ephemeris: track on for
+                    # energy.EPH_S every half hot window (the model charges exactly that).
+                    if self.idle >= GNSS_BACKUP and now - self.eph_at >= rx.hot_window_s // 2:
+                        self.eph_at = now
+                        self.hold_until = now + 30  # energy.EPH_S
+                else:
+                    self.next_fix = now + iv
                 self.search_from = -1
-                self.next_fix = now + iv
             else:  # the guard: within reach of a zone the receiver stays on
                 self.search_from = now
 
-    def gnss_mode(self):
-        return GNSS_ON if self.search_from >= 0 else GNSS_OFF
+    def _ps_result(self, now, took):
+        # Power save tracks worse indoors and in canyons (longer integration gaps): while it
+        # keeps missing the fix due, the receiver runs at full power for a while instead.
+        if self.idle != GNSS_CYCLIC:
+            return
+        if took <= PS_SLOW_S:
+            self.ps_slow = 0
+            return
+        self.ps_slow += 1
+        if self.ps_slow >= PS_SLOW_N:
+            self.ps_slow = 0
+            self.ps_off_until = now + PS_OFF_S
+
+    def _near(self, now, iv):
+        # near a zone or the victim: the cores asked for a shorter interval than the baseline
+        return iv < self.cfg.fix_interval_s * self.slow
+
+    def _cap(self, iv):
+        # never below twice the worst field TTFF of the start (cold after a failure), nor
+        # below the configured cap (energy.search_cap_s; Meshtastic issue 5132)
+        s = self.sched  # the first search after power-up is cold too
+        if s is None:
+            return self.cfg.max_search_s
+        c = self.energy.search_cap_s(self.idle, iv, self.rx, s.failures > 0 or s.locks == 0)
+        return c if c > self.cfg.max_search_s else self.cfg.max_search_s
+
+    def _schedule(self, iv):
+        # The mode between fixes for this interval, and the early start: the receiver goes
+        # on the predicted lock time before the fix is due, so the fix lands on time.
+        s = self.sched
+        if s is None:
+            return
+        self.idle = self.energy.choose(iv, self.rx)[0]
+        if self.idle == GNSS_CYCLIC and self.due - iv < self.ps_off_until:
+            self.idle = GNSS_ON
+        lead = 0
+        if self.idle == GNSS_BACKUP or self.idle == GNSS_OFF:
+            lead = s.predicted_s(self.idle, iv)
+        self.next_fix = self.due - lead
+        self.cap = self._cap(iv)
+
+    def gnss_mode(self, now=0):
+        if self.rx is None:
+            return GNSS_ON if self.search_from >= 0 else GNSS_OFF
+        if self.search_from >= 0:  # a search: full power, unless power save already tracks
+            return GNSS_CYCLIC if self.idle == GNSS_CYCLIC else GNSS_ON
+        if now < self.hold_until:
+            return GNSS_ON
+        return self.idle
+
+    def listening(self, now):
+        """The MCU wants the receiver's epochs now (the model plan)."""
+        return self.search_from >= 0 and now >= self.listen_from
+
+    @property
+    def searching(self):
+        return self.search_from >= 0
 
     # ---- uploads ----------------------------------------------------------------------------
     def upload_due(self, now):
         return now >= self.next_upload
 
     def uploaded(self, now):
-        iv = self.cfg.upload_interval_s
+        iv = self.cfg.upload_interval_s * self.up_x
         if self.cfg.upload_policy == 1:  # config.UP_ALERTS_ONLY: a heartbeat, alerts at once
             iv *= 4  # config.HEARTBEAT_X
         self.next_upload = now + iv
 
     def alert(self, now):
         self.next_upload = now
+        self.alerted_at = now
 
     def alarm(self, now, s=ALARM_S):
         self.alarm_until = now + s
@@ -159,22 +288,70 @@ class Planner:
     def scan(self, now, scanning):
         if self.proximity is not None and not scanning:
             self.next_scan, self.scan_ms = self.proximity.next_scan(now)
+            if self.proximity.urgent():
+                if self.urgent_since < 0:
+                    self.urgent_since = now
+                # A long encounter, alerted: the server knows; presence is checked every
+                # minute instead of continuously (a day of battery or less otherwise).
+                if (
+                    self.rx is not None
+                    and now - self.urgent_since >= LONG_ENC_S
+                    and self.alerted_at >= self.urgent_since
+                    and self.scan_end_at + LONG_ENC_GAP_S > self.next_scan
+                ):
+                    self.next_scan = self.scan_end_at + LONG_ENC_GAP_S
+            else:
+                self.urgent_since = -1
+                if self.scan_x > 1 and self.next_scan > now:  # the budget
+                    self.next_scan = now + (self.next_scan - now) * self.scan_x
+                if self.rx is not None and self.apart:  # the victim is far (model plan)
+                    until = self.apart_t + self.apart
+                    if until > now + APART_MAX_S:
+                        until = now + APART_MAX_S
+                    if until > self.next_scan:
+                        self.next_scan = until
         return now >= self.next_scan
 
+    def victim_seen(self, now, lat, lon, acc_dm):
+        self.victim_pos = (now, lat, lon, acc_dm)
+        if self.last_fix is not None:
+            self._apart()
+
+    def _apart(self):
+        # Scan when the rules need it: with both positions known, no encounter is possible
+        # before both could have covered the gap at guard_kmh (130 km/h with the guard off),
+        # counted from the older position; computed once per position, not per plan().
+        from tagcore.geo import dist_dm
+
+        f, v = self.last_fix, self.victim_pos
+        if f is None or v is None:
+            return
+        acc = f.acc_dm if f.acc_dm else 500
+        d = dist_dm(f.lat, f.lon, v[1], v[2]) - acc - v[3] - RADIO_DM
+        kmh = self.cfg.guard_kmh if self.cfg.guard_kmh > 0 else 130
+        closing = kmh * 20000 // 3600  # dm/s, both moving towards each other
+        self.apart = d // closing if d > 0 else 0
+        self.apart_t = self.fix_at if self.fix_at < v[0] else v[0]
+
     def scan_ended(self, now):
+        self.scan_end_at = now
         if self.proximity is None:
-            self.next_scan = now + self.cfg.scan_interval_s
+            self.next_scan = now + self.cfg.scan_interval_s * self.scan_x
 
     def wake_time(self, now, flush_at):
         # While searching, the receiver's epochs drive the tag (uart_idle); only the give-up
         # time needs a wake. Otherwise the next fix search does.
-        nxt = self.next_fix if self.search_from < 0 else self.search_from + self.cfg.max_search_s
+        nxt = self.next_fix if self.search_from < 0 else self.search_from + self.cap
         if self.next_scan < nxt:
             nxt = self.next_scan
         if self.next_upload < nxt:
             nxt = self.next_upload
         if flush_at is not None and flush_at < nxt:
             nxt = flush_at
+        if self.search_from >= 0 and now < self.listen_from < nxt:
+            nxt = self.listen_from
+        if now < self.hold_until < nxt:
+            nxt = self.hold_until
         return nxt if nxt > now else now + 1
 
 
@@ -185,8 +362,15 @@ UPLOAD_BATCH = 16  # records read from the store at a time while uploading
 TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
 
+def _ms(now):
+    # GnssPower's clock: milliseconds on a counter that wraps at 2**30 (time.ticks_ms)
+    return (now * 1000) & 0x3FFFFFFF
+
+
 class TagApp:
-    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None, sealer=None):
+    def __init__(
+        self, cfg, fs, now, zones=None, proximity=None, uplink=None, sealer=None, gnss=None
+    ):
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
@@ -200,7 +384,25 @@ class TagApp:
         self.zones = zones
         self.proximity = proximity
         self.uplink = uplink
-        self.planner = Planner(cfg, now, zones, proximity)
+        # gnss: (tagcore.gnss.energy.Receiver, tagcore.gnss.power.GnssPower, tagcore.app.budget
+        # Costs) of the board (tagcore.gnss.profile.gnss_for(doc, cfg.battery_mah)); used with
+        # cfg.gnss_plan 1: the planner's mode goes to
+        # the state machine, its command bytes and rail actions out as gnss_actions.
+        rx = None
+        self.power = None
+        self.budget = None  # tagcore.app.budget: the battery budget and warnings
+        self.wearer = 0  # the wearer's signal: 0 none, 2 low battery, 3 critical (charge now)
+        self.asked = GNSS_OFF  # the mode last requested from the state machine
+        if gnss is not None and cfg.gnss_plan:
+            from tagcore.app.budget import Budget
+            from tagcore.gnss.ubx import UbxFramer
+
+            rx, self.power, costs = gnss
+            self.framer = UbxFramer()  # UBX replies (ACK/NAK) out of the NMEA stream
+            self.budget = Budget(cfg, costs, rx, now)
+        self.gnss_actions = []  # ("uart", bytes) | ("rail", action), in order: take_gnss_actions
+        self.gnss_listen = False  # the tag wants the receiver's epochs (uart, uart_idle)
+        self.planner = Planner(cfg, now, zones, proximity, rx)
         self.events = []
         self.gnss_on = False
         self.gnss_mode = GNSS_OFF
@@ -235,9 +437,18 @@ class TagApp:
         self.events = []
         return ev
 
+    def take_gnss_actions(self):
+        a = self.gnss_actions
+        self.gnss_actions = []
+        return a
+
     # ---- inputs -------------------------------------------------------------------------
     def wake(self, now):
         self.store.tick(now)
+        if self.power is not None:
+            self.power.tick(_ms(now))
+        if self.budget is not None:  # a warning may be due between battery readings
+            self._budget(now, self.budget.check(now))
         self.plan(now)
 
     def uart(self, now, chunk):
@@ -247,13 +458,30 @@ class TagApp:
             self.integrity = Integrity()
             self.integrity.attach(self.reader)
         self.integrity.now = now
-        if self.reader.feed(chunk):
+        pw = self.power
+        if pw is None:
+            if self.reader.feed(chunk):
+                self._drain(now)
+        else:
+            fr = self.framer
+            fr.feed(chunk, -1, self.reader)  # NMEA goes on to the reader, UBX frames are queued
+            ms = _ms(now)
+            while True:
+                m = fr.pop()
+                if m is None:
+                    break
+                pw.on_ubx(m[0], m[1], m[2], ms)
+            if chunk:
+                pw.on_output(ms)
             self._drain(now)
         self._integrity(now)
 
     def uart_idle(self, now):
         if self.integrity is not None:
             self.integrity.now = now
+        if self.power is not None:
+            self.framer.flush()
+            self.power.tick(_ms(now))
         if self.reader.flush():
             self._drain(now)
         self._integrity(now)
@@ -267,6 +495,8 @@ class TagApp:
             f = self.reader.pop()
             if f is None:
                 return
+            if self.power is not None and self.planner.search_from < 0:
+                continue  # the receiver runs on between fixes (continuous, cyclic): not due
             prev = self.filter.last
             if not self.filter.check(f):
                 if f.quality:  # a fix the filter refused (no-fix epochs are only counted)
@@ -333,6 +563,8 @@ class TagApp:
 
     def scan_done(self, now):
         self.want_scan = False
+        if self.budget is not None:
+            self.budget.scanned(self.scan_ms)
         if self.proximity is not None:
             self.proximity.on_scan_end(now)
             self._prox_events(now)
@@ -359,15 +591,37 @@ class TagApp:
         if self.proximity is not None:
             self.proximity.on_victim_position(now, lat, lon, acc_dm, 0)
             self._prox_events(now)
+        self.planner.victim_seen(now, lat, lon, acc_dm)
         self.plan(now)
 
     def battery(self, now, pct):
+        b = self.budget
+        if b is not None:
+            self._budget(now, b.update(now, pct))
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
             self.low_batt = True
             self.store.append_event(R.EV_LOW_BATTERY, now, bytes([pct]))
             self.events.append(("B", now, pct))
         elif pct > self.cfg.low_battery_pct + 5:
             self.low_batt = False
+
+    def _budget(self, now, ch):
+        b = self.budget
+        if not ch or b is None:
+            return
+        left = b.left_min if 0 <= b.left_min < 65535 else 65535
+        if ch & 1:  # budget.CH_LEVEL: the plan degrades (or recovers), stored for the server
+            p = self.planner
+            p.slow, p.up_x, p.scan_x = b.fix_x, b.upload_x, b.scan_x
+            self.store.append_event(R.EV_POWER, now, bytes((1, b.level, left & 255, left >> 8)))
+            self.events.append(("D", now, b.level, left))
+        if ch & 6:  # CH_LOW | CH_CRITICAL: the wearer is told, and the server at once
+            what = 3 if ch & 4 else 2
+            self.wearer = what
+            data = bytes((what, b.level, left & 255, left >> 8))
+            self._alert(now, self.store.append_event(R.EV_POWER, now, data)[0])
+            self.events.append(("W", now, what, left))
+            self.plan(now)
 
     def tamper(self, now, kind):
         code = TAMPER_CODES.get(kind, 0)
@@ -455,8 +709,14 @@ class TagApp:
                 self._zone_alerts(now, self.zones.on_no_fix(now))
         if p.upload_due(now) and self.uplink_request is None:
             self.upload(now)
-        self.gnss_mode = p.gnss_mode()
-        on = self.gnss_mode != GNSS_OFF
+        mode = p.gnss_mode(now)
+        pw = self.power
+        if pw is not None and mode != self.asked:
+            self.asked = mode
+            self.events.append(("M", now, mode))
+            pw.request(mode, _ms(now))
+        self.gnss_mode = mode
+        on = mode != GNSS_OFF
         if on != self.gnss_on:
             self.gnss_on = on
             self.events.append(("G", now, 1 if on else 0))
@@ -464,3 +724,20 @@ class TagApp:
             self.want_scan = True
         self.scan_ms = p.scan_ms
         self.wake_at = p.wake_time(now, self.store.flush_at())
+        if pw is None:
+            self.gnss_listen = on
+            return
+        b = self.budget
+        if b is not None:
+            w = b.next_check(now)
+            if w < self.wake_at:
+                self.wake_at = w
+        while True:
+            a = pw.pop()
+            if a is None:
+                break
+            self.gnss_actions.append(a)
+        # epochs are wanted while searching and while the state machine waits for a reply
+        self.gnss_listen = p.listening(now) or pw.busy
+        if pw.busy:
+            self.wake_at = now + 1

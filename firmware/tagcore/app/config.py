@@ -38,7 +38,9 @@ KEYS = (
     (8, "guard_lead_s", 5, 0, 120),  # ... a search's time to its first fix (hot start)
     (9, "minimise", 0, 0, 1),  # data-minimising mode: zone and curfew events only
     (10, "upload_policy", 0, 0, 1),  # UP_INTERVAL or UP_ALERTS_ONLY
-    (11, "power_target_h", 0, 0, 8760),  # battery life wanted (h), for the power planner; 0 none
+    (11, "power_target_h", 0, 0, 8760),  # battery life wanted (h): tagcore.app.budget; 0 none
+    (12, "gnss_plan", 0, 0, 1),  # 0 the fixed plan (rail on to search, off between); 1 the model
+    (13, "battery_mah", 0, 0, 100000),  # the cell's capacity for the budget; 0 the board's
 )
 
 

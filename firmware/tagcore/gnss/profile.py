@@ -56,3 +56,45 @@ def receiver(doc):
         sb,
         off is not None,
     )
+
+
+# One upload over LTE-M: attach and send 5 s at TX, linger 15 s idle before PSM, the MCU awake
+# 5 s (the simulator's tagsim.power.UPLINK_PHASES; currents from the profile: SIM7000 Hardware
+# Design). MCU per fix: woken, then reading epochs through a hot start and the hold, at 10 %
+# active and light sleep between (tagsim.power MCU_PER_EPOCH_S), plus 2 s of set-up replies.
+UPLOAD_TX_S = 5
+UPLOAD_IDLE_S = 15
+UPLOAD_MCU_S = 5
+WAKE_MS = 200
+
+
+def budget_costs(doc, battery_mah=0):
+    """tagcore.app.budget.Costs for a profile; battery_mah 0: the board's typical cell."""
+    from tagcore.app.budget import Costs
+    from tagcore.gnss.energy import HOLD_S, mean_s
+
+    c = doc["current_ma"]
+    m = c["mcu"]
+    g = doc["gnss"]
+    modem = c.get("modem", {})
+    base = _ua(m["deep_sleep"]) + _ua(c.get("board_overhead", 0)) + _ua(modem.get("psm", 0))
+    listen_ua = (_ua(m["active"]) + 9 * _ua(m["light_sleep"])) // 10
+    hot = tuple(round(v) for v in g["ttff_field_s"]["hot"])
+    mcu_fix = listen_ua * (mean_s(hot) + HOLD_S + 2) + _ua(m["active"]) * WAKE_MS // 1000
+    up = _ua(modem.get("tx", 0)) * UPLOAD_TX_S + _ua(modem.get("idle", 0)) * UPLOAD_IDLE_S
+    up += _ua(m["active"]) * UPLOAD_MCU_S
+    scan = _ua(c["ble"]["scan"])  # the ESP32's whole chip while its radio listens
+    mah = battery_mah or doc.get("battery", {}).get("typical_mah", 3000)
+    return Costs(base, mcu_fix, up, scan, int(mah) * 1000)
+
+
+def gnss_for(doc, battery_mah=0):
+    """(Receiver, GnssPower, budget Costs) for TagApp's `gnss` argument; None without a
+    driver."""
+    from tagcore.gnss.power import GnssPower
+
+    d = driver(doc)
+    if d is None:
+        return None
+    on, off = rails(doc)
+    return receiver(doc), GnssPower(d, on, off), budget_costs(doc, battery_mah)

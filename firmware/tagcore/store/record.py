@@ -42,6 +42,9 @@ EV_DROPPED = const(25)
 # The store's seal of the records written since the previous one (tagcore.store.seal;
 # docs/evidence.md).
 EV_SEAL = const(26)
+# The battery budget (tagcore.app.budget): data u8 what (1 the plan's level changed, 2 low-battery
+# warning, 3 critical warning), u8 level, u16 little-endian projected life in minutes (capped).
+EV_POWER = const(27)
 # data: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints; t: the
 # episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing).
 EV_INTEGRITY = const(28)

@@ -3,19 +3,21 @@
 # can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c CONFIG NOW [DIR [TABLE [ZONES]]]   configure and boot: CONFIG is the tag configuration
+#   c CONFIG NOW [DIR [TABLE [ZONES [BOARD]]]]   configure and boot: CONFIG is the tag configuration
 #                    blob in hex (tagcore.app.config, loaded as the device loads it); the
 #                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
 #                    else in RAM; TABLE: a beacon identifier window file: run
 #                    tagcore.proximity.monitor on it; ZONES: a zone blob file: run
-#                    tagcore.zones.monitor on it ("-": none)
+#                    tagcore.zones.monitor on it ("-": none); BOARD: the
+#                    board profile (JSON): the receiver driver and energy model (gnss_plan 1)
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES]]   reboot: a new app over the same flash, cores built afresh
+#   r NOW [TABLE [ZONES [BOARD]]]   reboot: a new app over the same flash, cores built afresh
 #   q                quit
-# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN NA", then NA receiver actions ("u HEX"
+# bytes to write, "r 1|0" the rail on/off), then N event lines (fields joined by spaces).
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
 # there), then the driver exits.
 import os
@@ -94,13 +96,29 @@ def boot(a):
         from memfs import MemFs  # type: ignore[import-not-found]
 
         fs = MemFs()
-    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox)
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _arg(a, 6))
 
 
-def app(cfg, fs, now, zm, prox):
+def gnss(cfg, path):
+    # The board's receiver driver and energy model, only for the model plan (they cost heap).
+    if path is None or not cfg.gnss_plan:
+        return None
+    import json
+
+    from tagcore.gnss.profile import gnss_for
+
+    with open(path) as f:
+        doc = json.load(f)
+    g = gnss_for(doc, cfg.battery_mah)
+    doc = None
+    gc.collect()
+    return g
+
+
+def app(cfg, fs, now, zm, prox, board=None):
     from tagcore.app.app import TagApp
 
-    return TagApp(cfg, fs, now, zm, prox)
+    return TagApp(cfg, fs, now, zm, prox, gnss=gnss(cfg, board))
 
 
 def _trace(e):
@@ -113,10 +131,14 @@ def _trace(e):
 
 def reply(out, tag):
     ev = tag.take_events()
-    out.write(
-        "= %d %d %d %d %d\n"  # noqa: UP031
-        % (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev))
-    )
+    acts = tag.take_gnss_actions()
+    head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen)
+    out.write("= %d %d %d %d %d %d %d\n" % (head + (len(acts),)))  # noqa: UP031, RUF005
+    for k in acts:
+        if k[0] == "uart":
+            out.write("u " + binascii.hexlify(k[1]).decode() + "\n")
+        else:
+            out.write("r %d\n" % (k[1] == tag.power.rail_on))  # noqa: UP031
     for e in ev:
         out.write(" ".join([str(x) for x in e]))
         out.write("\n")
@@ -162,7 +184,7 @@ def serve(inp, a, cfg, fs, tag):
         tag = None
         gc.collect()
         zm = zones(_arg(a, 3))
-        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)))
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _arg(a, 4))
     elif op == b"w":
         tag.wake(now)
     elif op == b"u":

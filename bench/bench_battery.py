@@ -1,0 +1,197 @@
+"""Battery life at 1 fix/min on a 3,000 mAh 18650, per board, without and with a victim beacon
+configured (no encounter: the scans the proximity core asks for, hearing nothing), for a
+typical day of the `week` scenario and for the worst case (always near a zone: 15 s fixes), with
+the mean current by part. Three plans in the same run: the model plan (gnss_plan 1: the planner
+drives the receiver from the board's energy model), today's fixed plan (gnss_plan 0: rail on to
+search, off between) and a naive tracker (the receiver always on, continuous). All with field
+TTFF (the profile's ttff_field_s deciles: hot 2-30 s, often ~10 s). Then the budget: a
+configured target life met across seeds, and the energy per fix and TTFF per receiver family.
+
+Figures come from the simulator (tagsim.engine, tagsim.power.PowerMeter) charging the board
+profiles' currents (boards/*.json: each current names its source there). Life = 3,000 mAh /
+mean current: the day's draw repeated (charging excluded: it does not change what is drawn).
+Run: .venv/bin/python bench/bench_battery.py [--quick]"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import statistics
+import sys
+import time
+
+from tagsim import boards, engine, hooks, runner, runtime, scenario
+
+CELL_MAH = 3000.0
+QUICK = "--quick" in sys.argv
+DAY_S = 6 * 3600 if QUICK else 86400  # the week's first day: home, bus, work, home
+NEAR_S = 2 * 3600 if QUICK else 6 * 3600  # the worst case is the same every hour: 6 h of it
+BOARDS = ("tbeam_v12_axp2101", "tbeam_supreme_m10")
+TARGETS = {"tbeam_v12_axp2101": (21, 10), "tbeam_supreme_m10": (30, 14)}  # days w/o, with beacon
+PARTS = (("GNSS", ("gnss",)), ("MCU", ("mcu",)), ("radio", ("ble", "modem", "wifi")))
+
+
+class AlwaysNear:
+    """The worst case: a zone core that always asks for the near rate (15 s)."""
+
+    def wanted_interval(self, now: int) -> int:
+        return 15
+
+    def on_fix(self, fix: object, now: int) -> list:
+        return []
+
+    def on_no_fix(self, now: int) -> list:
+        return []
+
+
+def naive_doc(doc: dict) -> dict:
+    """The board as a naive tracker drives it: no power save, no backup, a rail cut loses RAM
+    (so off is always cold and never fits a minute): the energy model keeps it continuous."""
+    d = copy.deepcopy(doc)
+    d["gnss"].update(power_save=False, soft_backup=False, backup_on_rail_off=False)
+    return d
+
+
+def _scenario(bid: str, plan: int, hours: float = 0, **more: int) -> scenario.Scenario:
+    sc = scenario.load(runner.SCENARIOS / "week.toml")
+    tag = dataclasses.replace(sc.tag, more=tuple(dict(sc.tag.more, gnss_plan=plan, **more).items()))
+    return dataclasses.replace(
+        sc, board=boards.load(bid), tag=tag, duration=int(hours * 3600) if hours else DAY_S
+    )
+
+
+def _prox(sc: scenario.Scenario) -> object:
+    bi = scenario.load(runner.SCENARIOS / "beacon_indoor.toml")
+    return hooks.proximity(dataclasses.replace(sc, beacon=bi.beacon))
+
+
+@functools.cache
+def run_one(
+    bid: str, plan: str, worst: bool, beacon: bool, seed: int = 7, hours: float = 0
+) -> engine.Run:
+    sc = _scenario(bid, 0 if plan == "fixed" else 1, hours or (NEAR_S if worst else DAY_S) / 3600)
+    sc = dataclasses.replace(sc, seed=seed)
+    if plan == "naive":
+        raw = naive_doc(sc.board.raw)
+        sc = dataclasses.replace(sc, board=dataclasses.replace(sc.board, raw=raw))
+    tag = runtime.LocalTag(
+        zones=AlwaysNear() if worst else None,
+        proximity=_prox(sc) if beacon else None,
+        zone_blob=None if worst else hooks.zone_blob(sc),
+    )
+    return engine.run(sc, tag=tag, ttff="field")
+
+
+def parts_ma(r: engine.Run) -> dict[str, float]:
+    h = (r.log.end - r.scenario.start) / 3600
+    m = r.power.mah
+    out = {name: sum(m[k] for k in keys) / h for name, keys in PARTS}
+    out["board"] = m["board"] / h
+    out["total"] = sum(m.values()) / h
+    return out
+
+
+def life_table() -> dict[tuple, float]:
+    print(f"Battery life on {CELL_MAH:.0f} mAh at 1 fix/min, field TTFF: the first day of `week`")
+    print("(home, bus, work; uploads every 15 min over LTE-M) and the worst case (a zone always")
+    print("near: 15 s fixes, 6 h). Mean current by part, mA; life = 3,000 mAh / total.")
+    print()
+    print("| board | case | beacon | plan | GNSS | MCU | radio | board | total mA | days | fix/h |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    days = {}
+    for bid in BOARDS:
+        for worst in (False, True):
+            for beacon in (False, True):
+                for plan in ("model", "fixed", "naive"):
+                    r = run_one(bid, plan, worst, beacon)
+                    p = parts_ma(r)
+                    d = CELL_MAH / p["total"] / 24
+                    days[(bid, worst, beacon, plan)] = d
+                    h = (r.log.end - r.scenario.start) / 3600
+                    fx = sum(1 for _, ln in r.log.tag_lines if ln.startswith("F ")) / h
+                    case = "near zone" if worst else "week day"
+                    print(
+                        f"| {bid} | {case} | {'yes' if beacon else 'no'} | {plan} | "
+                        f"{p['GNSS']:.2f} | {p['MCU']:.2f} | {p['radio']:.2f} | "
+                        f"{p['board']:.2f} | {p['total']:.2f} | {d:.1f} | {fx:.0f} |",
+                        flush=True,
+                    )
+    print()
+    print("Targets (issue 10, field TTFF), model plan, typical week day:")
+    for bid, (t0, t1) in TARGETS.items():
+        a, b = days[(bid, False, False, "model")], days[(bid, False, True, "model")]
+        print(
+            f"  {bid}: {a:.1f} days without a beacon (target {t0}: "
+            f"{'met' if a >= t0 else 'NOT met'}), {b:.1f} with one (target {t1}: "
+            f"{'met' if b >= t1 else 'NOT met'})"
+        )
+    return days
+
+
+def budget_table() -> None:
+    seeds = (3, 11) if QUICK else (3, 11, 29, 41)
+    print()
+    print("Budget: the week on a small cell (60 mAh, from full, no charger), target 12 h, field")
+    print("TTFF; life without a target for reference. Ratio = life / target.")
+    print("| seed | no target h | target 12 h | ratio | top level | critical, min left |")
+    print("|---|---|---|---|---|---|")
+    for seed in seeds:
+        out = []
+        for target in (0, 12):
+            sc = _scenario("tbeam_v12_axp2101", 1, 24, power_target_h=target)
+            sc = dataclasses.replace(
+                sc, seed=seed, battery_mah=60.0, battery_initial_pct=100, charging=()
+            )
+            r = engine.run(sc, ttff="field")
+            end = r.log.died_at or r.log.end
+            lv = [int(ln.split()[2]) for _, ln in r.log.tag_lines if ln.startswith("D ")]
+            crit = [t for t, ln in r.log.tag_lines if ln.startswith("W ") and ln.split()[2] == "3"]
+            left = (end - crit[0]) // 60 if crit else -1
+            out.append(((end - sc.start) / 3600, max(lv, default=0), left))
+        print(
+            f"| {seed} | {out[0][0]:.2f} | {out[1][0]:.2f} | {out[1][0] / 12:.3f} | {out[1][1]} | "
+            f"{out[1][2]} |",
+            flush=True,
+        )
+
+
+def fix_table() -> None:
+    print()
+    print("Energy per fix and TTFF the model plan achieved, per receiver family (the week's")
+    print("first day; 6 h for the L76K and UC6580 boards), field TTFF: receiver charge per stored")
+    print("fix; search = receiver on to the fix stored (the early start included).")
+    print("| board | family | receiver s by state | uAh/fix | search s p10/p50/p90 | hot/cold |")
+    print("|---|---|---|---|---|---|")
+    more = ("tbeam_supreme_s3", "heltec_wireless_tracker_v11")
+    for bid in (*BOARDS, *more):
+        r = run_one(bid, "model", False, False, hours=6 if bid in more else 0)
+        lines = r.log.tag_lines
+        fixes = [t for t, ln in lines if ln.startswith("F ")]
+        ons = [t for t, ln in lines if ln.startswith("M ") and ln.split()[2] == "0"]
+        took = []
+        for t in ons:
+            nxt = [f for f in fixes if f >= t]
+            if nxt and nxt[0] - t < 900:
+                took.append(nxt[0] - t)
+        q = statistics.quantiles(took, n=10) if len(took) > 10 else [0] * 9
+        modes = ", ".join(f"{k} {v}" for k, v in sorted(r.log.gnss_mode_s.items()))
+        st = r.receiver.starts
+        print(
+            f"| {bid} | {r.scenario.board.gnss.family} | {modes} | "
+            f"{1000 * r.power.mah['gnss'] / max(1, len(fixes)):.0f} | "
+            f"{q[0]:.0f} / {q[4]:.0f} / {q[8]:.0f} | {st['hot']} / {st['cold']} |",
+            flush=True,
+        )
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    life_table()
+    budget_table()
+    fix_table()
+    print(f"\n(bench wall time {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
