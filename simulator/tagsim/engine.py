@@ -22,6 +22,7 @@ from tagsim.receiver import OFF, Receiver
 from tagsim.scenario import Scenario, Window
 from tagsim.truth import Trajectory
 from tagsim.uart import Uart
+from tagsim.uplinklink import LinkModel, SimServer
 
 BATTERY_SAMPLE_S = 300
 REVIVE_PCT = 2.0  # a dead tag boots again once the charger has put this much back
@@ -51,6 +52,9 @@ class Run:
     receiver: Receiver
     uart: Uart
     runtime: str
+    # [server] runs: what the real server holds at the end (SimServer.view) and the link's counts
+    server: dict[str, Any] | None = None
+    link_counts: dict[str, int] | None = None
 
 
 def _next_edge(windows: tuple[Window, ...], t: int) -> int:
@@ -98,10 +102,13 @@ def run(
     proximity: object = None,
     max_jump_s: int = 1 << 62,
     tag: runtime.Tag | None = None,
+    server: SimServer | None = None,
 ) -> Run:
     """Run a scenario. max_jump_s=1 turns the event-driven clock into a naive 1 Hz one (the
     benchmark's reference): the tag is woken every second whether it asked or not. `tag`: a
-    runtime.Tag made by the caller instead of runtime_name's default one."""
+    runtime.Tag made by the caller instead of runtime_name's default one (with [server], made
+    with uplink=(tag id, key)). `server`: with [server], a SimServer the caller keeps running
+    after the run (else one is started here and stopped at the end)."""
     truth = Trajectory(sc.itinerary, sc.places, sc.start, sc.seed)
     btruth = None
     radio = None
@@ -115,10 +122,12 @@ def run(
     log = RunLog()
     backup = sc.board.gnss.backup_supply
     cfg = appconfig.TagConfig(**sc.tag.settings)
+    sl = sc.server
+    creds = (sl.tag_id, sl.key) if sl is not None else None
     if tag is None:
         heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
         rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
-        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom)
+        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom, uplink=creds)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration
@@ -126,8 +135,31 @@ def run(
     world = log.world
 
     last_victim = [-1]  # when the victim's position was last brought down
+    # [server]: the tag's requests go over the link model to the real server; the one in
+    # flight is answered at inflight[0] (reply bytes, or None: lost, refused, no coverage).
+    srv = server
+    link: LinkModel | None = None
+    inflight: list[Any] = []
+    if sl is not None:
+        if srv is None:
+            srv = SimServer(sl.db_url)
+        srv.provision(sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name)
+        gaps = sc.coverage_gaps
+        link = LinkModel(
+            sl.latency_s,
+            sl.loss,
+            timeout_s=sl.timeout_s,
+            seed=sc.seed + 17,
+            in_gap=lambda x: _inside(gaps, int(x)),
+        )
+
+    def send(body: bytes, now: int) -> None:
+        assert link is not None and srv is not None
+        reply, done = link.exchange(now, body, srv.post)
+        inflight[:] = [max(math.ceil(done), now + 1), reply]
 
     def emit(lines: list[str], now: int) -> None:
+        req = tag.request if link is not None else None  # made by the call that gave `lines`
         ok = False
         for ln in lines:
             log.tag_lines.append((now, ln))
@@ -141,6 +173,8 @@ def run(
                 last_victim[0] = now
                 lat, lon, acc = _victim_fix(btruth, now, vrng)
                 emit(tag.victim(now, lat, lon, acc), now)
+        if req is not None and not inflight:
+            send(req, now)
 
     try:
         emit(tag.boot(cfg, t), t)
@@ -168,6 +202,7 @@ def run(
                 if charging and pm.pct >= REVIVE_PCT:
                     alive = True
                     world.append({"t": t, "ev": "boot", "battery_pct": round(pm.pct, 1)})
+                    inflight.clear()  # the old request died with the tag's RAM
                     emit(tag.reboot(t), t)
                     link_up, last_pct = True, -1
                 else:
@@ -191,6 +226,13 @@ def run(
                 last_pct = pct
                 emit(tag.battery(t, pct), t)
             # -- the tag ---------------------------------------------------------------------
+            if inflight and t >= inflight[0]:  # the uplink exchange is over: its answer
+                reply = inflight[1]
+                inflight.clear()
+                if reply is None:
+                    emit(tag.uplink_failed(t), t)
+                else:
+                    emit(tag.uplink_reply(t, reply), t)
             if t >= tag.wake_at:
                 pm.wake()
                 emit(tag.wake(t), t)
@@ -234,6 +276,8 @@ def run(
                 )
                 if tampers:
                     nxt = min(nxt, tampers[0][0])
+                if inflight:
+                    nxt = min(nxt, inflight[0])
                 nxt = max(min(nxt, t + max_jump_s), t + 1)
                 net = pm.sleep_ma(backup) - (sc.charge_ma if charging else 0.0)
                 if net > 0:  # stop where the battery would cross the next whole percent
@@ -248,6 +292,7 @@ def run(
             if pm.empty:
                 alive = False
                 scan_end = None
+                inflight.clear()
                 pm.charge = 0.0
                 log.died_at = log.died_at or t
                 world.append({"t": t, "ev": "battery_empty"})
@@ -263,4 +308,8 @@ def run(
         log.end = t
     finally:
         tag.close()
-    return Run(sc, truth, btruth, log, pm, rx, uart, runtime_name)
+        view = srv.view(sl.tag_id) if srv is not None and sl is not None else None
+        if srv is not None and server is None:
+            srv.stop()
+    counts = dict(link.counts) if link is not None else None
+    return Run(sc, truth, btruth, log, pm, rx, uart, runtime_name, view, counts)

@@ -57,6 +57,10 @@ EXPECT_KEYS = {
     "min_days_battery": ("battery_life_days", "min"),
     "max_days_battery": ("battery_life_days", "max"),
     "battery_empty": ("battery_empty", "eq"),
+    # [server] runs, measured in the real server's database (tagsim.metrics.server_figures)
+    "min_fixes_delivered_pct": ("fixes_delivered_pct", "min"),
+    "max_alert_to_server_s": ("alert_to_server_max_s", "max"),
+    "max_records_stored_twice": ("records_stored_twice", "max"),
 }
 
 
@@ -154,6 +158,50 @@ class TagConfig:
         return d
 
 
+@dataclass(frozen=True)
+class ServerLink:
+    """[server]: the run uploads through the tag's real uplink client, over this link model
+    (tagsim.uplinklink), into the real `opentag server` (taghost.server) on a loopback port."""
+
+    db_url: str | None  # None: SQLite in a temporary folder; else e.g. postgresql://...
+    latency_s: float  # request out plus reply back
+    loss: float  # chance that a request, or else its reply, is lost
+    timeout_s: float  # how long the tag waits for a reply that does not come
+    tag_id: bytes  # 8 bytes: the COSE kid the server is provisioned with
+    key: bytes  # 32 bytes: the tag's MAC key (not the beacon secret)
+
+
+def _hexbytes(n: int) -> Any:
+    def conv(v: object) -> bytes:
+        try:
+            b = bytes.fromhex(v) if isinstance(v, str) else b""
+        except ValueError:
+            b = b""
+        if len(b) != n:
+            raise ValueError(f"expected {2 * n} hex digits ({n} bytes), got {v!r}")
+        return b
+
+    return conv
+
+
+def _server(r: _Reader, seed: int) -> ServerLink | None:
+    if "server" not in r.data:
+        return None
+    s = r.sub("server")
+    s.check_keys({"db_url", "latency_s", "loss", "timeout_s", "tag_id", "key"})
+    url = s.get("db_url", str, "") or None
+    if url is not None and not url.startswith(("sqlite:", "postgresql:", "postgres:")):
+        raise s.fail("db_url", f"expected sqlite:///FILE or postgresql://..., got {url!r}")
+    return ServerLink(
+        url,
+        float(s.num("latency_s", 1.5, lo=0, hi=600)),
+        float(s.num("loss", 0.0, lo=0, hi=0.9)),
+        float(s.num("timeout_s", 30.0, lo=1, hi=600)),
+        s.conv("tag_id", _hexbytes(8), hashlib.sha256(b"sim-tag-%d" % seed).digest()[:8]),
+        s.conv("key", _hexbytes(32), hashlib.sha256(b"sim-tag-key-%d" % seed).digest()),
+    )
+
+
 @dataclass
 class Scenario:
     path: Path | None
@@ -182,6 +230,7 @@ class Scenario:
     chunk_bytes: int  # largest UART chunk the shell reads at once
     extra: dict[str, Any] = field(default_factory=dict)
     timezone: str | None = None  # IANA zone the report's local times are in (None: the zones')
+    server: ServerLink | None = None  # [server]: uploads go to the real server (None: loopback)
 
 
 class _Reader:
@@ -451,6 +500,7 @@ TOP_KEYS = {
     "expect",
     "uart",
     "timezone",
+    "server",
 }
 
 
@@ -609,6 +659,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         line_noise=float(u.num("line_noise", 0.0, lo=0, hi=0.1)),
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
         timezone=r.conv("timezone", _timezone, None),
+        server=_server(r, seed),
     )
 
 

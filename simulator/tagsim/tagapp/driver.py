@@ -12,9 +12,14 @@
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES]]   reboot: a new app over the same flash, cores built afresh
+#   r NOW [TABLE [ZONES [UPLINK]]]   reboot: a new app over the same flash, cores built afresh
+#                    (UPLINK, also the 'c' request's 7th field: "TAGIDHEX:KEYHEX", the tag's
+#                    uplink client (tagcore.uplink.appseam) sends to a server; "-": none)
+#   y NOW LEN        the server's reply to the uplink request (LEN bytes follow)
+#   n NOW            the uplink request failed (lost, timed out, refused)
 #   q                quit
-# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N", then N event lines (fields joined by spaces).
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N [LEN]", then N event lines (fields joined by
+# spaces), then, if LEN is there, the LEN bytes of a new uplink request for the shell to send.
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
 # there), then the driver exits.
 import os
@@ -93,13 +98,26 @@ def boot(a):
         from memfs import MemFs  # type: ignore[import-not-found]
 
         fs = MemFs()
-    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox)
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6))
 
 
-def app(cfg, fs, now, zm, prox):
+def app(cfg, fs, now, zm, prox, up=None):
     from tagcore.app.app import TagApp
 
-    return TagApp(cfg, fs, now, zm, prox)
+    tag = TagApp(cfg, fs, now, zm, prox)
+    if up is not None:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
+        from tagcore.uplink.appseam import AppClient
+
+        tid, key = up.split(b":")
+        tag.uplink = AppClient(tag.store, binascii.unhexlify(tid), binascii.unhexlify(key))
+    return tag
+
+
+def _up(a, k):
+    return a[k] if len(a) > k and a[k] != b"-" else None
+
+
+_sent = [None]  # the uplink request last handed to the shell (each goes out once)
 
 
 def _trace(e):
@@ -112,13 +130,20 @@ def _trace(e):
 
 def reply(out, tag):
     ev = tag.take_events()
+    req = tag.uplink_request
+    new = req is not None and req is not _sent[0]
+    _sent[0] = req
     out.write(
-        "= %d %d %d %d %d\n"  # noqa: UP031
+        "= %d %d %d %d %d"  # noqa: UP031
         % (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev))
     )
+    out.write(" %d\n" % len(req) if new else "\n")  # noqa: UP031
     for e in ev:
         out.write(" ".join([str(x) for x in e]))
         out.write("\n")
+    if new:
+        out.flush()
+        sys.stdout.buffer.write(req)
     out.flush()
 
 
@@ -161,7 +186,7 @@ def serve(inp, a, cfg, fs, tag):
         tag = None
         gc.collect()
         zm = zones(_arg(a, 3))
-        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)))
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4))
     elif op == b"w":
         tag.wake(now)
     elif op == b"u":
@@ -186,6 +211,14 @@ def serve(inp, a, cfg, fs, tag):
         tag.tamper(now, a[2].decode())
     elif op == b"l":
         tag.link(now, a[2] == b"1")
+    elif op == b"y":
+        n = int(a[2])
+        data = inp.read(n)
+        while len(data) < n:
+            data += inp.read(n - len(data))
+        tag.uplink_reply(now, data)
+    elif op == b"n":
+        tag.uplink_failed(now)
     return tag
 
 
