@@ -139,3 +139,38 @@ def test_both_runtimes_send_the_same_bytes_to_the_real_server(loss: float) -> No
     if loss:
         assert a.run.link_counts == b.run.link_counts
         assert a.run.link_counts["request_lost"] + a.run.link_counts["reply_lost"] > 0
+
+
+def test_make_demo_shows_the_path_into_the_server_and_writes_its_exports(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    import gpxpy
+
+    p = subprocess.run(
+        [sys.executable, "-m", "taghost.demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Traceback" not in p.stderr
+    assert "The server's view (JSON API):" in p.stdout
+    assert "alert zone_breach zone 1: tag raised" in p.stdout
+    for name in ("commute", "zone-entry-server"):
+        run = tmp_path / name
+        assert (run / "report.html").exists() and (run / "metrics.json").exists()
+        state = json.loads((run / "server" / "tag.json").read_text())
+        tag = state["tag"]
+        gj = json.loads((run / "server" / f"{tag}.geojson").read_text())
+        gpx = gpxpy.parse((run / "server" / f"{tag}.gpx").read_text())
+        pts = [pt for trk in gpx.tracks for seg in trk.segments for pt in seg.points]
+        # the exports are the server's trail: as many points as fixes it holds, > 0
+        assert state["fixes"] > 100
+        assert (
+            len([f for f in gj["features"] if f["geometry"]["type"] == "Point"]) == state["fixes"]
+        )
+        assert len(pts) == state["fixes"]
+        m = json.loads((run / "metrics.json").read_text())["metrics"]
+        assert m["measured_at"] == "server" and m["fixes_delivered"] == state["fixes"]

@@ -184,7 +184,28 @@ def _hexbytes(n: int) -> Any:
     return conv
 
 
-def _server(r: _Reader, seed: int) -> ServerLink | None:
+def sim_identity(name: str, seed: int) -> tuple[bytes, bytes]:
+    """The tag id and key a scenario's tag is provisioned with unless [server] gives them: one
+    per scenario name and seed, so several runs can share one server."""
+    h = hashlib.sha256(b"sim-tag/%s/%d" % (name.encode(), seed)).digest()
+    return h[:8], hashlib.sha256(b"sim-key/" + h).digest()
+
+
+def with_server(sc: Scenario, db_url: str | None = None, **link: float) -> Scenario:
+    """The scenario with a [server] section (its own, else the defaults): for callers that
+    turn the real server on without editing the file (`make demo`, tests)."""
+    import dataclasses
+
+    base = sc.server
+    if base is None:
+        tid, key = sim_identity(sc.name, sc.seed)
+        base = ServerLink(None, 1.5, 0.0, 30.0, tid, key)
+    return dataclasses.replace(
+        sc, server=dataclasses.replace(base, db_url=db_url or base.db_url, **link)
+    )
+
+
+def _server(r: _Reader, name: str, seed: int) -> ServerLink | None:
     if "server" not in r.data:
         return None
     s = r.sub("server")
@@ -192,13 +213,14 @@ def _server(r: _Reader, seed: int) -> ServerLink | None:
     url = s.get("db_url", str, "") or None
     if url is not None and not url.startswith(("sqlite:", "postgresql:", "postgres:")):
         raise s.fail("db_url", f"expected sqlite:///FILE or postgresql://..., got {url!r}")
+    tid, key = sim_identity(name, seed)
     return ServerLink(
         url,
         float(s.num("latency_s", 1.5, lo=0, hi=600)),
         float(s.num("loss", 0.0, lo=0, hi=0.9)),
         float(s.num("timeout_s", 30.0, lo=1, hi=600)),
-        s.conv("tag_id", _hexbytes(8), hashlib.sha256(b"sim-tag-%d" % seed).digest()[:8]),
-        s.conv("key", _hexbytes(32), hashlib.sha256(b"sim-tag-key-%d" % seed).digest()),
+        s.conv("tag_id", _hexbytes(8), tid),
+        s.conv("key", _hexbytes(32), key),
     )
 
 
@@ -626,9 +648,10 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
             raise ex.fail("pending", f"{k!r} is not one of this scenario's expectations")
     u = r.sub("uart") if "uart" in r.data else _Reader(src, {}, "uart")
     u.check_keys({"line_noise", "chunk_bytes"})
+    name = r.get("name", str, Path(src).stem)
     return Scenario(
         path=None,
-        name=r.get("name", str, Path(src).stem),
+        name=name,
         description=r.get("description", str, ""),
         board=board,
         start=start,
@@ -659,7 +682,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         line_noise=float(u.num("line_noise", 0.0, lo=0, hi=0.1)),
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
         timezone=r.conv("timezone", _timezone, None),
-        server=_server(r, seed),
+        server=_server(r, name, seed),
     )
 
 
