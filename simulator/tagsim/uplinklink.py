@@ -178,6 +178,19 @@ class SimServer:
             raise Refused(r.status, data)
         return data.decode()
 
+    def holds(self, tag_id: bytes, seqs: set[int]) -> set[int]:
+        """Which of `seqs` the server's database holds for the tag (fixes or events)."""
+        out: set[int] = set()
+        part = sorted(seqs)
+        with self.db.tx() as tx:
+            for i in range(0, len(part), 500):
+                chunk = part[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for table in ("fixes", "events"):
+                    q = f"SELECT seq FROM {table} WHERE tag = ? AND seq IN ({marks})"
+                    out |= {int(r[0]) for r in tx.execute(q, (tag_id.hex(), *chunk)).all()}
+        return out
+
     def view(self, tag_id: bytes) -> dict[str, Any]:
         """What the server holds for the tag, read from its database: every fix and event row
         (seq, tag time, receive time in virtual seconds since 2000), its tag alerts, the

@@ -371,6 +371,7 @@ class TagApp:
         acked = self.uplink.on_reply(now, body)
         if acked is None or acked < self.acked:
             self.events.append(("U", now, 2, 0))
+            self._retry_alert(now, getattr(self.uplink, "backoff", 0))
         else:
             self._acked(now, acked, acked - self.acked)
             if getattr(self.uplink, "drain", False):
@@ -381,11 +382,14 @@ class TagApp:
         self.uplink_request = None
         wait = self.uplink.on_failure(now)
         self.events.append(("U", now, 0, 0))
+        self._retry_alert(now, wait)
+        self.plan(now)
+
+    def _retry_alert(self, now, wait):
         if self.alert_unsent and wait:  # an alert is retried on the client's back-off
             p = self.planner
             if now + wait < p.next_upload:
                 p.next_upload = now + wait
-        self.plan(now)
 
     # ---- carrying out the planner's decisions ---------------------------------------
     def plan(self, now):

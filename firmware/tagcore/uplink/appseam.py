@@ -13,6 +13,7 @@ DRAIN_MIN = const(64)  # records behind the ack worth sending on for at once (on
 
 class AppClient(UplinkClient):
     drain = False  # the last ack leaves more to send, and sending on makes progress
+    backoff = 0  # seconds to wait after the last refused reply (0: none)
 
     def on_reply(self, now, body):
         prev, out = self.acked, self.out
@@ -28,4 +29,9 @@ class AppClient(UplinkClient):
             and (bool(self.pending) or left > DRAIN_MIN)
             and (self.acked > prev or (out is not None and out[1] > prev + 1))
         )
-        return self.acked if why == ACKED else None
+        if why == ACKED:
+            return self.acked
+        # No valid answer to this exchange (as tagdevice.uplink_http.upload treats it): the
+        # outstanding request is dropped and the back-off grows; the app retries alerts on it.
+        self.backoff = self.on_failure(now)
+        return None
