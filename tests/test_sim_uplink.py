@@ -319,3 +319,30 @@ def test_any_link_delivers_everything_once_and_the_alert_after_coverage(
     assert row["at"] >= back  # nothing gets through a gap
     if loss == 0:  # retried each minute: out at the first try after coverage is back
         assert row["at"] <= back + 120 + latency
+
+
+def test_a_database_the_run_cannot_use_is_a_clear_error_not_a_traceback(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from taghost.errors import EXIT_BAD_INPUT
+
+    src = (runner.SCENARIOS / "zone_entry_server.toml").read_text()
+    db = tmp_path / "server.db"
+    f = tmp_path / "s.toml"
+    f.write_text(
+        src.replace('[zones]\nfile = "zones/city.geojson"', "")
+        .replace("[server]\n", f'[server]\ndb_url = "sqlite:///{db}"\n')
+        .split("[expect]")[0]
+    )
+    cmd = [sys.executable, "-m", "taghost.cli", "sim", "run", str(f), "--out", str(tmp_path / "o")]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "server: fixes delivered" in first.stdout
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == EXIT_BAD_INPUT and "Traceback" not in again.stderr
+    assert "already provisioned" in again.stderr and "fresh database" in again.stderr
+    f.write_text(f.read_text().replace(f"sqlite:///{db}", f"sqlite:///{tmp_path}/no/such/x.db"))
+    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == EXIT_BAD_INPUT and "Traceback" not in bad.stderr
+    assert "no such folder" in bad.stderr

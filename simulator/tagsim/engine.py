@@ -141,9 +141,15 @@ def run(
     link: LinkModel | None = None
     inflight: list[Any] = []
     if sl is not None:
-        if srv is None:
-            srv = SimServer(sl.db_url)
-        srv.provision(sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name)
+        try:
+            if srv is None:
+                srv = SimServer(sl.db_url)
+            srv.provision(sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name)
+        except BaseException:  # a database the run cannot use: nothing left running
+            if srv is not None and server is None:
+                srv.stop()
+            tag.close()
+            raise
         gaps = sc.coverage_gaps
         link = LinkModel(
             sl.latency_s,

@@ -97,8 +97,9 @@ class SimServer:
     """
 
     def __init__(self, db_url: str | None = None) -> None:
+        from taghost.errors import UserError
         from taghost.server.app import Config, Server, ServerThread
-        from taghost.server.db import Database
+        from taghost.server.db import Database, DatabaseError
         from taghost.server.ingest import EPOCH_2000
 
         self.epoch = EPOCH_2000
@@ -107,7 +108,12 @@ class SimServer:
             self._tmp = tempfile.TemporaryDirectory(prefix="tagsim-server-")
             db_url = f"sqlite:///{self._tmp.name}/server.db"
         self.url = db_url
-        self.db = Database(db_url)
+        try:
+            self.db = Database(db_url)
+        except DatabaseError as e:
+            raise UserError(f"[server] db_url: {e}") from None
+        except Exception as e:  # the driver's own (PostgreSQL unreachable, bad credentials)
+            raise UserError(f"[server] db_url {db_url}: cannot open: {e}") from None
         self.now_s = float(EPOCH_2000)  # Unix seconds: what the server's clock reads
         cfg = Config(rules_every_s=365 * 86400.0)
         self.server = Server(self.db, cfg, clock=lambda: self.now_s)
@@ -118,12 +124,19 @@ class SimServer:
         self.stopped = False
 
     def provision(self, tag_id: bytes, key: bytes, upload_every_s: int, label: str) -> str:
-        """Register the tag (id, key) as an operator does (`opentag server provision`)."""
+        """Register the tag (id, key) as an operator does (`opentag server provision`). A tag
+        already there is refused: its old rows would be counted as this run's deliveries."""
+        from taghost.errors import UserError
         from taghost.server import admin
 
-        return admin.provision(
-            self.db, tag_id.hex(), self.server.now_ms(), key, upload_every_s, label
-        ).hex()
+        try:
+            return admin.provision(
+                self.db, tag_id.hex(), self.server.now_ms(), key, upload_every_s, label
+            ).hex()
+        except admin.AdminError as e:
+            raise UserError(
+                f"[server] {e} in {self.url}: give the run a fresh database or another tag_id"
+            ) from None
 
     def at(self, t2000: float) -> None:
         self.now_s = self.epoch + t2000
