@@ -346,3 +346,29 @@ def test_a_database_the_run_cannot_use_is_a_clear_error_not_a_traceback(tmp_path
     bad = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert bad.returncode == EXIT_BAD_INPUT and "Traceback" not in bad.stderr
     assert "no such folder" in bad.stderr
+
+
+def test_a_failed_exchange_that_went_on_air_costs_a_send(monkeypatch) -> None:
+    # Failed before: a lost request or reply was charged as "no link" (the 30 s network search
+    # without sending), though the modem had sent the batch and waited for the answer.
+    from tagsim.power import PowerMeter
+
+    calls: list[bool] = []
+    real = PowerMeter.upload
+
+    def upload_spy(self: PowerMeter, ok: bool) -> None:
+        calls.append(ok)
+        real(self, ok)
+
+    monkeypatch.setattr(PowerMeter, "upload", upload_spy)
+    sc = zone_entry(0.5)  # lossy, always covered
+    run = engine.run(sc, tag=runtime.LocalTag(zone_blob=hooks.zone_blob(sc), uplink=(TID, KEY)))
+    lc = run.link_counts
+    assert lc is not None
+    on_air_failed = lc.get("request_lost", 0) + lc.get("reply_lost", 0) + lc.get("refused", 0)
+    assert on_air_failed > 0 and "no_coverage" not in lc
+    u = [ln.split()[2] for _, ln in run.log.tag_lines if ln.startswith("U ")]
+    # every U line here is an exchange that went out (no gap): each costs a send; the last
+    # one's answer may still be on its way when the run ends (counted by the link, no line)
+    assert 0 < u.count("0") <= on_air_failed
+    assert calls.count(True) == len(u) and calls.count(False) == 0

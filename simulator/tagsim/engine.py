@@ -161,16 +161,19 @@ def run(
 
     def send(body: bytes, now: int) -> None:
         assert link is not None and srv is not None
+        on_air = link.covered(now)  # the modem sent it (lost or not): its energy is spent
         reply, done = link.exchange(now, body, srv.post)
-        inflight[:] = [max(math.ceil(done), now + 1), reply]
+        inflight[:] = [max(math.ceil(done), now + 1), reply, on_air]
 
-    def emit(lines: list[str], now: int) -> None:
+    def emit(lines: list[str], now: int, sent: bool = False) -> None:
+        """The tag's event lines at `now`. sent: its failed upload (U 0) did go on air."""
         req = tag.request if link is not None else None  # made by the call that gave `lines`
         ok = False
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
-                pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
+                # 0: no link, nothing sent (unless a [server] exchange went out and failed)
+                pm.upload(ln.split()[2] != "0" or sent)
                 ok = ok or ln.split()[2] == "1"
         # A successful upload brings the victim's latest position back (once a second at most:
         # an alert it causes uploads again).
@@ -233,10 +236,10 @@ def run(
                 emit(tag.battery(t, pct), t)
             # -- the tag ---------------------------------------------------------------------
             if inflight and t >= inflight[0]:  # the uplink exchange is over: its answer
-                reply = inflight[1]
+                reply, on_air = inflight[1], inflight[2]
                 inflight.clear()
                 if reply is None:
-                    emit(tag.uplink_failed(t), t)
+                    emit(tag.uplink_failed(t), t, on_air)
                 else:
                     emit(tag.uplink_reply(t, reply), t)
             if t >= tag.wake_at:
