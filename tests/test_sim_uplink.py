@@ -69,6 +69,7 @@ class WatchedTag(runtime.LocalTag):
         super().__init__(zone_blob=zone_blob, uplink=(TID, KEY))
         self.srv = srv
         self.deleted = 0
+        self.written: set[int] = set()  # every seq the tag's store handed out
 
     def boot(self, cfg, now):  # type: ignore[no-untyped-def]
         out = super().boot(cfg, now)
@@ -87,6 +88,16 @@ class WatchedTag(runtime.LocalTag):
             return n
 
         st.ack = watched  # type: ignore[method-assign]
+        self.written.add(st.boot_seq)
+        for name in ("append_fix", "append_event"):
+            real = getattr(st, name)
+
+            def logged(*a, _real=real):  # type: ignore[no-untyped-def]
+                r = _real(*a)
+                self.written.add(r[0])
+                return r
+
+            setattr(st, name, logged)
         return out
 
 
@@ -113,6 +124,12 @@ def test_zone_alert_in_a_coverage_gap_reaches_the_real_server_once(server_db_url
     assert len(got) == len(set(got)) and m["records_stored_twice"] == 0
     assert set(got) <= stored and {s for s in stored if s <= v["acked"]} <= set(got)
     assert m["fixes_delivered"] == len(got) and m["fixes_delivered_pct"] > 50
+    # ... and every event too: all the store handed out up to the acknowledged point, nothing
+    # it did not, each (tag, seq) once
+    rows = got + [s for s, *_ in v["events"]]
+    assert len(rows) == len(set(rows)) and set(rows) <= tag.written
+    assert {s for s in tag.written if s <= v["acked"]} == {s for s in rows if s <= v["acked"]}
+    assert v["acked"] > max(tag.written) - 200  # all but the last minutes' records
     # the alert: one row at the server, measured there, once coverage came back
     rows = [a for a in v["alerts"] if a["kind"] == "zone_breach"]
     assert len(rows) == 1
