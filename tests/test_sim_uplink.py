@@ -389,3 +389,27 @@ def test_a_failed_exchange_that_went_on_air_costs_a_send(monkeypatch) -> None:
     # one's answer may still be on its way when the run ends (counted by the link, no line)
     assert 0 < u.count("0") <= on_air_failed
     assert calls.count(True) == len(u) and calls.count(False) == 0
+
+
+def test_the_servers_loss_of_communication_rule_runs_on_the_virtual_clock() -> None:
+    # A 40-minute gap from 25 min into the run: the tag uploaded at 15 min (its regular slot),
+    # so the next upload was due at 30 min; the server raises comm_lost once that is more than
+    # the grace (10 min) overdue, and the first batch after coverage returns clears it.
+    sc = scenario.load(runner.SCENARIOS / "zone_entry.toml")
+    gap = (sc.start + 1500, sc.start + 3900)
+    sc = dataclasses.replace(
+        scenario.with_server(sc),
+        coverage_gaps=(scenario.Window(*gap),),
+        duration=5400,
+    )
+    res = runner.run_scenario(sc)
+    v = res.run.server
+    assert v is not None
+    (cl,) = [a for a in v["server_alerts"] if a["kind"] == "comm_lost"]
+    before = max(rx for _, _, rx in v["fixes"] if rx < gap[0])  # the last batch before the gap
+    due = before + sc.tag.upload_interval_s
+    assert cl["due"] == int(due)
+    tick = SimServer.RULES_EVERY_S  # evaluated once a virtual minute
+    assert due + 600 < cl["at"] <= due + 600 + tick + 60  # (+ the engine's step)
+    assert cl["cleared"] is not None and gap[1] <= cl["cleared"] <= gap[1] + 60
+    assert res.metrics["comm_lost_alerts"] == 1

@@ -198,6 +198,8 @@ def run(
         heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
             log.iterations += 1
+            if srv is not None and link is not None:
+                srv.tick(t)  # the server's own rules run on, tag dead or alive
             # -- the world at t ------------------------------------------------------------
             ch = _inside(sc.charging, t)
             if ch != charging:

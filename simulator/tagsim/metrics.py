@@ -249,6 +249,7 @@ SERVER_KEYS = (
     "alert_to_server_max_s",
     "alert_to_server_median_s",
     "server_acked",
+    "comm_lost_alerts",
 )
 
 
@@ -277,6 +278,7 @@ def server_figures(run: Run) -> dict[str, Any]:
         "alert_to_server_max_s": round(max(delays), 3) if delays else None,
         "alert_to_server_median_s": round(statistics.median(delays), 3) if delays else None,
         "server_acked": v["acked"],
+        "comm_lost_alerts": sum(1 for a in v["server_alerts"] if a["kind"] == "comm_lost"),
     }
 
 

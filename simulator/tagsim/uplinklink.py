@@ -92,9 +92,12 @@ class SimServer:
     """The real `opentag server` for a simulated run, on 127.0.0.1 (a free port).
 
     Its clock is set to each request's arrival time in virtual time before the request is
-    posted, so its receive times (fixes.rx_ms, alerts.raised_ms) are the run's. The periodic
-    rules (loss of communication) run on wall time in the real server: they are off here.
+    posted, so its receive times (fixes.rx_ms, alerts.raised_ms) are the run's. Its periodic
+    rule (loss of communication, taghost.server.rules.comm_loss) runs on wall time in the real
+    server: here it is off there and run by `tick` on the virtual clock instead.
     """
+
+    RULES_EVERY_S = 60  # virtual seconds between two evaluations of the rules
 
     def __init__(self, db_url: str | None = None) -> None:
         from taghost.errors import UserError
@@ -122,6 +125,8 @@ class SimServer:
         self._conn: http.client.HTTPConnection | None = None
         self.posts = 0
         self.stopped = False
+        self.grace_s = cfg.grace_s
+        self.next_rules = 0.0
 
     def provision(self, tag_id: bytes, key: bytes, upload_every_s: int, label: str) -> str:
         """Register the tag (id, key) as an operator does (`opentag server provision`). A tag
@@ -140,6 +145,16 @@ class SimServer:
 
     def at(self, t2000: float) -> None:
         self.now_s = self.epoch + t2000
+
+    def tick(self, t2000: float) -> None:
+        """Time has come to t2000 (virtual): run the server's rules if they are due."""
+        if t2000 < self.next_rules:
+            return
+        from taghost.server import rules
+
+        self.next_rules = t2000 + self.RULES_EVERY_S
+        self.at(t2000)
+        rules.comm_loss(self.db, self.server.now_ms(), self.grace_s)
 
     def post(self, body: bytes, t2000: float) -> bytes:
         """POST /v1/up arriving at t2000 (virtual seconds since 2000); the reply body, or
@@ -219,6 +234,11 @@ class SimServer:
                 "AND source = 'tag' ORDER BY raised_ms, seq",
                 (tag,),
             ).all()
+            own = tx.execute(
+                "SELECT kind, t, raised_ms, cleared_ms FROM alerts WHERE tag = ? "
+                "AND source = 'server' ORDER BY raised_ms",
+                (tag,),
+            ).all()
             row = tx.execute("SELECT acked FROM tags WHERE tag = ?", (tag,)).one()
             (batches,) = tx.execute("SELECT COUNT(*) FROM batches WHERE tag = ?", (tag,)).one() or (
                 0,
@@ -229,6 +249,15 @@ class SimServer:
             "alerts": [
                 {"kind": k, "subject": sub, "seq": int(s), "t": int(t), "at": int(r) / 1000}
                 for k, sub, s, t, r in alerts
+            ],
+            "server_alerts": [  # the server's own rules: loss of communication
+                {
+                    "kind": k,
+                    "due": int(t),
+                    "at": int(r) / 1000,
+                    "cleared": None if c is None else int(c) / 1000,
+                }
+                for k, t, r, c in own
             ],
             "acked": int(row[0]) if row else 0,
             "batches": int(batches),
