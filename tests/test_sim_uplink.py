@@ -413,3 +413,30 @@ def test_the_servers_loss_of_communication_rule_runs_on_the_virtual_clock() -> N
     assert due + 600 < cl["at"] <= due + 600 + tick + 60  # (+ the engine's step)
     assert cl["cleared"] is not None and gap[1] <= cl["cleared"] <= gap[1] + 60
     assert res.metrics["comm_lost_alerts"] == 1
+
+
+def test_the_server_section_is_checked_and_has_defaults() -> None:
+    import pytest
+
+    src = (runner.SCENARIOS / "zone_entry_server.toml").read_text()
+    doc = scenario.tomllib.loads(src)  # tomllib, or tomli before 3.11
+    base = runner.SCENARIOS
+    sc = scenario.parse(doc, "x.toml", base)
+    assert sc.server is not None and sc.server.db_url is None and sc.server.loss == 0.1
+    assert (sc.server.tag_id, sc.server.key) == scenario.sim_identity(sc.name, sc.seed)
+    assert scenario.sim_identity(sc.name, sc.seed + 1)[0] != sc.server.tag_id
+    for key, value, words in [
+        ("db_url", "mysql://x", "db_url"),
+        ("loss", 1.5, "out of range"),
+        ("tag_id", "abc", "16 hex digits"),
+        ("key", "00" * 31, "64 hex digits"),
+        ("latency", 1, "unknown key"),
+    ]:
+        bad = {**doc, "server": {**doc["server"], key: value}}
+        with pytest.raises(scenario.ScenarioError) as e:
+            scenario.parse(bad, "x.toml", base)
+        assert f"server.{key}" in str(e.value) and words in str(e.value)
+    plain = scenario.parse({k: v for k, v in doc.items() if k != "server"}, "x.toml", base)
+    assert plain.server is None
+    on = scenario.with_server(plain, loss=0.2)
+    assert on.server is not None and on.server.loss == 0.2 and on.server.db_url is None
