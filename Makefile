@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/opentag sim run
+	$(PY) -m taghost.demo
 
 test: $(STAMP) $(CHROMIUM) postgres lint typecheck
 	$(PY) -m pytest -n 2 tests

@@ -17,6 +17,7 @@ SHORT = [
     "beacon_indoor",
     "tunnel_canyon",
     "battery_rundown",
+    "zone_entry_server",  # through the real opentag server (tests/test_sim_uplink.py)
 ]
 
 

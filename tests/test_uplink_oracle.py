@@ -1,13 +1,14 @@
 """The tag's uplink codec held against cbor2 and pycose (hypothesis).
 
-Every batch the core writes verifies in pycose and decodes in cbor2 into exactly the store's
-records; every acknowledgement pycose writes verifies in the core with the same values; the core
-refuses every reply pycose or cbor2 would refuse (and more: it is strict about types)."""
+Every batch the core writes verifies in pycose and decodes, in the real server's cbor2 decoder
+(taghost.server.wire), into exactly the store's records; every acknowledgement pycose writes
+verifies in the core with the same values; the core refuses every reply pycose or cbor2 would
+refuse (and more: it is strict about types). The interleavings run against the real server's
+ingest (taghost.server.ingest on SQLite), not a model of it."""
 
 from __future__ import annotations
 
 import cbor2
-import pytest
 import uplink_oracle as O
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,11 +18,61 @@ from tagcore.store.log import Store
 from tagcore.uplink import ack as A
 from tagcore.uplink import cbor, cose
 from tagcore.uplink.client import ACKED, UplinkClient
+from taghost.server import admin, wire
+from taghost.server.db import Database
+from taghost.server.ingest import Ingest
 from test_store import MemFs
-from uplink_server_double import ProtocolDouble, Refused, parse_batch
 
 KEY = bytes(range(100, 132))
 KID = b"ORACLE01"
+
+
+def parse_batch(body: bytes) -> tuple[wire.Batch, list[tuple[int, tuple]]]:
+    """The batch as the real server decodes it (raises wire.Refused), and its records as
+    (seq, ("fix", Fix) | (kind, t, data))."""
+    b = wire.parse_batch(wire.verify(wire.open_envelope(body), KEY), KID)
+    out: list[tuple[int, tuple]] = []
+    for r in b.recs:
+        if isinstance(r, wire.FixRun):
+            out += [(r.seq + k * r.stride, ("fix", f)) for k, f in enumerate(r.fixes)]
+        else:
+            out.append((r.seq, (r.kind, r.t, r.data)))
+    return b, out
+
+
+class RealIngest:
+    """The real server's ingest (what POST /v1/up runs) on a fresh SQLite file, tag provisioned."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="oracle-")
+        self.db = Database(f"sqlite:///{self.tmp.name}/server.db")
+        admin.provision(self.db, KID.hex(), 0, KEY)
+        self.ingest = Ingest(self.db)
+
+    def handle(self, body: bytes, t: int) -> tuple[int, bytes]:
+        status, reply, _ = self.ingest.handle(body, t * 1000)
+        return status, reply
+
+    def seqs(self) -> set[int]:
+        with self.db.tx() as tx:
+            q = "SELECT seq FROM fixes WHERE tag = ? UNION ALL SELECT seq FROM events WHERE tag = ?"
+            rows = tx.execute(q, (KID.hex(), KID.hex())).all()
+        out = [int(r[0]) for r in rows]
+        assert len(out) == len(set(out))  # (tag, seq) is the key: once
+        return set(out)
+
+    def acked(self) -> int:
+        with self.db.tx() as tx:
+            row = tx.execute("SELECT acked FROM tags WHERE tag = ?", (KID.hex(),)).one()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.db.close()
+        self.tmp.cleanup()
+
+
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 i32 = st.integers(-(2**31), 2**31 - 1)
@@ -137,7 +188,8 @@ def test_every_batch_verifies_in_pycose_and_carries_exactly_the_store(todo, max_
             break
         p = O.verify(bytes(body), KEY, O.AAD_UP, KID)
         assert p is not None, "pycose refused a batch the core wrote"
-        ctr, sent, first, last, recs, held = parse_batch(p)
+        b, recs = parse_batch(bytes(body))
+        ctr, sent, first, last, held = b.ctr, b.sent, b.first, b.last, b.held
         assert p[1] == KID and sent == now and held == {1: 17, 2: 5}
         assert first == c.acked + 1
         ctrs.append(ctr)
@@ -250,19 +302,16 @@ def test_arbitrary_replies_never_raise_nor_delete(b: bytes) -> None:
     assert [list(x) for x in s.segs] == segs and c.acked == 0
 
 
-def test_double_refuses_bad_requests_and_stores_nothing() -> None:
-    d = ProtocolDouble({KID: KEY})
-    good = bytes(cose.encode(KEY, KID, cose.AAD_UP, cbor2.dumps({1: KID})))
-    with pytest.raises(Refused) as e:
-        d.handle(good)
-    assert e.value.status == 400
-    with pytest.raises(Refused) as e:
-        d.handle(bytes(cose.encode(bytes(32), KID, cose.AAD_UP, b"\xa0")))
-    assert e.value.status == 401
-    with pytest.raises(Refused) as e:
-        d.handle(bytes(cose.encode(KEY, b"NOBODY00", cose.AAD_UP, b"\xa0")))
-    assert e.value.status == 403
-    assert not d.recs and d.batches == 0
+def test_the_server_refuses_the_cores_envelopes_around_bad_payloads_and_stores_nothing() -> None:
+    srv = RealIngest()
+    try:
+        good = bytes(cose.encode(KEY, KID, cose.AAD_UP, cbor2.dumps({1: KID})))
+        assert srv.handle(good, 1)[0] == 400  # a valid MAC around a payload that is no batch
+        assert srv.handle(bytes(cose.encode(bytes(32), KID, cose.AAD_UP, b"\xa0")), 1)[0] == 401
+        assert srv.handle(bytes(cose.encode(KEY, b"NOBODY00", cose.AAD_UP, b"\xa0")), 1)[0] == 403
+        assert not srv.seqs() and srv.acked() == 0
+    finally:
+        srv.close()
 
 
 @given(st.lists(fixes, min_size=1, max_size=64))
@@ -288,7 +337,14 @@ steps = st.lists(
 @given(steps, st.integers(80, 2000), st.integers(0, 2**16))
 @SETTINGS
 def test_any_interleaving_keeps_every_record_at_the_server_or_on_the_tag(todo, max_bytes, seed):
-    d = ProtocolDouble({KID: KEY})
+    d = RealIngest()
+    try:
+        interleave(d, todo, max_bytes)
+    finally:
+        d.close()
+
+
+def interleave(d: RealIngest, todo: list[str], max_bytes: int) -> None:
     s = Store(MemFs(), 800_000_000, max_segments=10_000, seg_bytes=256)
     c = UplinkClient(s, KID, KEY, max_bytes=max_bytes)
     written = {s.boot_seq}
@@ -311,16 +367,17 @@ def test_any_interleaving_keeps_every_record_at_the_server_or_on_the_tag(todo, m
             if step == "up_lost":
                 c.on_failure(t)
                 continue
-            reply = d.handle(bytes(body), t)  # stored at the server
+            status, reply = d.handle(bytes(body), t)  # stored at the server
+            assert status == 200, reply
             if step == "reply_lost":
                 c.on_failure(t)
             else:
                 assert c.on_reply(t, reply) == ACKED
         on_tag = {r[0] for r in s.read(1, 100_000, True)[0]}
-        at_server = {q for (_, q) in d.recs}
+        at_server = d.seqs()
         assert written <= on_tag | at_server, "a record is neither on the tag nor at the server"
     while c.due():
         t += 30
-        assert c.on_reply(t, d.handle(bytes(c.request(t)), t)) == ACKED
-    assert {q for (_, q) in d.recs} == written
-    assert d.acked(KID) == s.next_seq - 1
+        assert c.on_reply(t, d.handle(bytes(c.request(t)), t)[1]) == ACKED
+    assert d.seqs() == written
+    assert d.acked() == s.next_seq - 1

@@ -54,6 +54,7 @@ def _summary(res: runner.Result) -> str:
         f"  truth: zone entries {m['truth_zone_entries']}, curfew breaches "
         f"{m['truth_curfew_breaches']}, beacon encounters {m['truth_encounters']}",
         *_zone_line(m),
+        *_server_line(m),
         f"  battery {m['battery_end_pct']}% at the end, {m['energy_total_mah']} mAh used "
         f"(projected life {m['battery_life_days']} days)"
         + (f", EMPTY after {m['battery_died_at_s'] / 3600:.1f} h" if m["battery_empty"] else ""),
@@ -78,6 +79,18 @@ def _zone_line(m: dict) -> list[str]:
             f"to the server max {m['server_delay_max_s']} s"
         )
     return [line]
+
+
+def _server_line(m: dict) -> list[str]:
+    """[server] runs: what the real server holds (measured in its database)."""
+    if m.get("measured_at") != "server":
+        return []
+    return [
+        f"  server: fixes delivered {m['fixes_delivered']} ({m['fixes_delivered_pct']}%), "
+        f"records {m['records_at_server']} ({m['records_stored_twice']} stored twice), "
+        f"alerts {m['alerts_at_server']}, alert to server max {m['alert_to_server_max_s']} s; "
+        f"link {m['uplink_link']}"
+    ]
 
 
 def cmd_run(a: argparse.Namespace) -> int:

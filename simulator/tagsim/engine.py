@@ -23,6 +23,7 @@ from tagsim.receiver import OFF, Receiver
 from tagsim.scenario import Scenario, Window
 from tagsim.truth import Trajectory
 from tagsim.uart import Uart
+from tagsim.uplinklink import LinkModel, SimServer
 
 BATTERY_SAMPLE_S = 300
 REVIVE_PCT = 2.0  # a dead tag boots again once the charger has put this much back
@@ -54,6 +55,9 @@ class Run:
     receiver: Receiver
     uart: Uart
     runtime: str
+    # [server] runs: what the real server holds at the end (SimServer.view) and the link's counts
+    server: dict[str, Any] | None = None
+    link_counts: dict[str, int] | None = None
 
 
 def _next_edge(windows: tuple[Window, ...], t: int) -> int:
@@ -102,11 +106,14 @@ def run(
     max_jump_s: int = 1 << 62,
     tag: runtime.Tag | None = None,
     ttff: str = "datasheet",
+    server: SimServer | None = None,
 ) -> Run:
     """Run a scenario. max_jump_s=1 turns the event-driven clock into a naive 1 Hz one (the
     benchmark's reference): the tag is woken every second whether it asked or not. `tag`: a
-    runtime.Tag made by the caller instead of runtime_name's default one. ttff: the simulated
-    receiver's TTFF model ("datasheet" or "field").
+    runtime.Tag made by the caller instead of runtime_name's default one (with [server], made
+    with uplink=(tag id, key)). ttff: the simulated receiver's TTFF model ("datasheet" or
+    "field"). `server`: with [server], a SimServer the caller keeps running after the run (else
+    one is started here and stopped at the end).
 
     With the tag's gnss_plan 1 (and a receiver family the core drives) the tag's receiver
     commands and rail actions are carried out through the simulated receiver (it reads the
@@ -130,10 +137,12 @@ def run(
     settings.setdefault("battery_mah", int(sc.battery_mah))  # the tag knows its cell
     cfg = appconfig.TagConfig(**settings)
     plan = bool(cfg.gnss_plan) and sc.board.gnss.family in gnssprofile.DRIVERS
+    sl = sc.server
+    creds = (sl.tag_id, sl.key) if sl is not None else None
     if tag is None:
         heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
         rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
-        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom)
+        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom, uplink=creds)
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration
@@ -141,13 +150,45 @@ def run(
     world = log.world
 
     last_victim = [-1]  # when the victim's position was last brought down
+    # [server]: the tag's requests go over the link model to the real server; the one in
+    # flight is answered at inflight[0] (reply bytes, or None: lost, refused, no coverage).
+    srv = server
+    link: LinkModel | None = None
+    inflight: list[Any] = []
+    if sl is not None:
+        try:
+            if srv is None:
+                srv = SimServer(sl.db_url)
+            srv.provision(sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name)
+        except BaseException:  # a database the run cannot use: nothing left running
+            if srv is not None and server is None:
+                srv.stop()
+            tag.close()
+            raise
+        gaps = sc.coverage_gaps
+        link = LinkModel(
+            sl.latency_s,
+            sl.loss,
+            timeout_s=sl.timeout_s,
+            seed=sc.seed + 17,
+            in_gap=lambda x: _inside(gaps, int(x)),
+        )
 
-    def emit(lines: list[str], now: int) -> None:
+    def send(body: bytes, now: int) -> None:
+        assert link is not None and srv is not None
+        on_air = link.covered(now)  # the modem sent it (lost or not): its energy is spent
+        reply, done = link.exchange(now, body, srv.post)
+        inflight[:] = [max(math.ceil(done), now + 1), reply, on_air]
+
+    def emit(lines: list[str], now: int, sent: bool = False) -> None:
+        """The tag's event lines at `now`. sent: its failed upload (U 0) did go on air."""
+        req = tag.request if link is not None else None  # made by the call that gave `lines`
         ok = False
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
-                pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
+                # 0: no link, nothing sent (unless a [server] exchange went out and failed)
+                pm.upload(ln.split()[2] != "0" or sent)
                 ok = ok or ln.split()[2] == "1"
         # A successful upload brings the victim's latest position back (once a second at most:
         # an alert it causes uploads again).
@@ -156,6 +197,8 @@ def run(
                 last_victim[0] = now
                 lat, lon, acc = _victim_fix(btruth, now, vrng)
                 emit(tag.victim(now, lat, lon, acc), now)
+        if req is not None and not inflight:
+            send(req, now)
 
     def apply_actions(now: int) -> None:
         # the tag's receiver commands and rail actions, in order (the model plan)
@@ -186,6 +229,8 @@ def run(
         heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
             log.iterations += 1
+            if srv is not None and link is not None:
+                srv.tick(t)  # the server's own rules run on, tag dead or alive
             # -- the world at t ------------------------------------------------------------
             ch = _inside(sc.charging, t)
             if ch != charging:
@@ -199,6 +244,7 @@ def run(
                 if charging and pm.pct >= REVIVE_PCT:
                     alive = True
                     world.append({"t": t, "ev": "boot", "battery_pct": round(pm.pct, 1)})
+                    inflight.clear()  # the old request died with the tag's RAM
                     emit(tag.reboot(t), t)
                     link_up, last_pct = True, -1
                 else:
@@ -222,6 +268,13 @@ def run(
                 last_pct = pct
                 emit(tag.battery(t, pct), t)
             # -- the tag ---------------------------------------------------------------------
+            if inflight and t >= inflight[0]:  # the uplink exchange is over: its answer
+                reply, on_air = inflight[1], inflight[2]
+                inflight.clear()
+                if reply is None:
+                    emit(tag.uplink_failed(t), t, on_air)
+                else:
+                    emit(tag.uplink_reply(t, reply), t)
             if t >= tag.wake_at:
                 if not awake:  # a wake from deep sleep (not a timer while reading epochs)
                     pm.wake()
@@ -323,6 +376,8 @@ def run(
                 )
                 if tampers:
                     nxt = min(nxt, tampers[0][0])
+                if inflight:
+                    nxt = min(nxt, inflight[0])
                 nxt = max(min(nxt, t + max_jump_s), t + 1)
                 net = pm.sleep_ma(backup) - (sc.charge_ma if charging else 0.0)
                 if net > 0:  # stop where the battery would cross the next whole percent
@@ -337,6 +392,7 @@ def run(
             if pm.empty:
                 alive = False
                 scan_end = None
+                inflight.clear()
                 pm.charge = 0.0
                 log.died_at = log.died_at or t
                 world.append({"t": t, "ev": "battery_empty"})
@@ -352,4 +408,8 @@ def run(
         log.end = t
     finally:
         tag.close()
-    return Run(sc, truth, btruth, log, pm, rx, uart, runtime_name)
+        view = srv.view(sl.tag_id) if srv is not None and sl is not None else None
+        if srv is not None and server is None:
+            srv.stop()
+    counts = dict(link.counts) if link is not None else None
+    return Run(sc, truth, btruth, log, pm, rx, uart, runtime_name, view, counts)

@@ -240,6 +240,68 @@ def alert_upload_delays(lines: list[tuple[int, str]], zones: bool = False) -> li
     return out
 
 
+SERVER_KEYS = (
+    "fixes_delivered",
+    "fixes_delivered_pct",
+    "records_at_server",
+    "records_stored_twice",
+    "records_not_from_tag",
+    "alerts_at_server",
+    "alert_to_server_max_s",
+    "alert_to_server_median_s",
+    "server_acked",
+    "comm_lost_alerts",
+)
+
+
+def server_figures(run: Run) -> dict[str, Any]:
+    """What the real server holds at the end of a [server] run (Run.server, read from its
+    database), against what the tag stored: fixes delivered, each record once, and "alert to
+    server": from the tag's alert event (its time) to the server's alert row (its receive
+    time, the run's virtual clock)."""
+    v = run.server
+    if v is None:
+        return {}
+    tag_fixes = {int(ln.split()[7]) for _, ln in run.log.tag_lines if ln.startswith("F ")}
+    tag_fixes.discard(0)  # data-minimising: fixes not stored
+    seqs = [s for s, _, _ in v["fixes"]] + [s for s, _, _, _ in v["events"]]
+    delays = [a["at"] - a["t"] for a in v["alerts"]]
+    got = {s for s, _, _ in v["fixes"]}
+    return {
+        "fixes_delivered": len(got & tag_fixes),
+        "fixes_delivered_pct": round(100 * len(got & tag_fixes) / len(tag_fixes), 2)
+        if tag_fixes
+        else None,
+        "records_at_server": len(seqs),
+        "records_stored_twice": len(seqs) - len(set(seqs)),
+        "records_not_from_tag": len(got - tag_fixes),
+        "alerts_at_server": len(v["alerts"]),
+        "alert_to_server_max_s": round(max(delays), 3) if delays else None,
+        "alert_to_server_median_s": round(statistics.median(delays), 3) if delays else None,
+        "server_acked": v["acked"],
+        "comm_lost_alerts": sum(1 for a in v["server_alerts"] if a["kind"] == "comm_lost"),
+    }
+
+
+def server_zone_delays(run: Run, pairs: list[tuple[int, int]]) -> tuple[list[float], int]:
+    """Truth to the server's zone-breach row for each (truth time, tag alert time) pair: the
+    first unused row whose event time is at or before the tag's alert, received after it.
+    Returns (delays, pairs with no row at the server)."""
+    assert run.server is not None
+    rows = [a for a in run.server["alerts"] if a["kind"] == "zone_breach"]
+    used = [False] * len(rows)
+    out, missing = [], 0
+    for t_true, t_alert in pairs:
+        for k, a in enumerate(rows):
+            if not used[k] and a["t"] <= t_alert <= a["at"]:
+                used[k] = True
+                out.append(max(0.0, a["at"] - t_true))
+                break
+        else:
+            missing += 1
+    return out, missing
+
+
 ZONE_ALERT_KEYS = (
     "zone_alerts",
     "alerts_matched",
@@ -344,7 +406,11 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
     if zones_active:
         za = _alerts(log.tag_lines, "A")
         r = match_alerts(zt, za)
-        up = server_delays(r["pairs"], log.tag_lines)
+        if run.server is not None:  # measured at the real server
+            up, not_up = server_zone_delays(run, r["pairs"])
+        else:  # modelled: the first acknowledged upload after the alert
+            up = server_delays(r["pairs"], log.tag_lines)
+            not_up = len(r["pairs"]) - len(up)
         zone = {
             "zone_alerts": sum(1 for a in za if a[2] == 1),
             "alerts_matched": r["detected"],
@@ -355,12 +421,19 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
             "alert_delay_median_s": r["delay_median_s"],
             "server_delay_max_s": max(up) if up else None,
             "server_delay_median_s": statistics.median(up) if up else None,
-            "alerts_not_uploaded": len(r["pairs"]) - len(up),
+            "alerts_not_uploaded": not_up,
             "loc_lost_alerts": sum(1 for a in za if a[3] == A_LOC_LOST),
             # The tag's approach warnings: each a vibration for the wearer (never stored).
             "wearer_warnings": sum(1 for a in za if a[3] == A_APPROACH),
         }
     m.update(_or_none(ZONE_ALERT_KEYS, zone))
+    srv = server_figures(run)
+    m.update(_or_none(SERVER_KEYS, srv))
+    m["measured_at"] = "server" if run.server is not None else "tag"
+    m["uplink_link"] = run.link_counts
+    if run.server is not None:  # any alert to the server: its alert rows, not the tag's log
+        m["alert_upload_delay_max_s"] = srv["alert_to_server_max_s"]
+        m["alerts_never_uploaded"] = max(0, m["alerts_stored"] - srv["alerts_at_server"])
     et: list[TruthEvent] = []
     vz: list[TruthEvent] = []
     if run.beacon_truth is not None and sc.beacon is not None:

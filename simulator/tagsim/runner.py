@@ -30,21 +30,24 @@ class Result:
         return any(c["status"] == "fail" for c in self.checks)
 
 
-def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
-    """The scenario with every core that exists plugged in (hooks.py), in either runtime."""
+def run_scenario(sc: Scenario, runtime: str = "cpython", server: Any = None) -> Result:
+    """The scenario with every core that exists plugged in (hooks.py), in either runtime.
+    server: with [server], a running tagsim.uplinklink.SimServer to use (kept running)."""
     t0 = time.perf_counter()
+    up = (sc.server.tag_id, sc.server.key) if sc.server is not None else None
     blob = hooks.zone_blob(sc) if sc.zones else None
     heap = runtime_mod.heap_for(sc.board)
     table = hooks.id_table_blob(sc) if sc.beacon is not None else None
     if runtime == "cpython":
         prox = hooks.proximity(sc)
-        r = engine.run(sc, tag=runtime_mod.make(runtime, None, prox, zone_blob=blob))
+        tag = runtime_mod.make(runtime, None, prox, zone_blob=blob, uplink=up)
+        r = engine.run(sc, tag=tag, server=server)
         prox_on = prox is not None
         if heap < runtime_mod.PSRAM_HEAP and r.log.out_of_memory is None:
             # CPython cannot see the board's heap: boot the same tag once in MicroPython there
             cfg = appconfig.TagConfig(**sc.tag.settings)
             rom = runtime_mod.romfs_for(sc.board)
-            r.log.out_of_memory = runtime_mod.boot_probe(cfg, sc.start, heap, table, blob, rom)
+            r.log.out_of_memory = runtime_mod.boot_probe(cfg, sc.start, heap, table, blob, rom, up)
     else:
         tag = runtime_mod.make(
             runtime,
@@ -52,8 +55,9 @@ def run_scenario(sc: Scenario, runtime: str = "cpython") -> Result:
             heap=heap,
             zone_blob=blob,
             romfs=runtime_mod.romfs_for(sc.board),
+            uplink=up,
         )
-        r = engine.run(sc, tag=tag)
+        r = engine.run(sc, tag=tag, server=server)
         prox_on = table is not None
     r.runtime = runtime
     wall = time.perf_counter() - t0

@@ -45,6 +45,7 @@ def romfs_for(board: Board) -> bool:
 
 
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
+Uplink = tuple[bytes, bytes]  # the tag's uplink identity: tag id (8 bytes), MAC key (32)
 
 
 class TagOutOfMemory(RuntimeError):
@@ -82,17 +83,30 @@ class Tag(Protocol):
     def link(self, now: int, up: bool) -> list[str]: ...
     def close(self) -> None: ...
 
+    # With an uplink (tag id, key): `request` is a new uplink body the tag wants sent (set by
+    # the call that made it, None otherwise); the shell answers with one of these two.
+    request: bytes | None
+
+    def uplink_reply(self, now: int, body: bytes) -> list[str]: ...
+    def uplink_failed(self, now: int) -> list[str]: ...
+
 
 class LocalTag:
     """The core app in this process (CPython). zones / proximity: the hook objects."""
 
     def __init__(
-        self, zones: object = None, proximity: object = None, zone_blob: bytes | None = None
+        self,
+        zones: object = None,
+        proximity: object = None,
+        zone_blob: bytes | None = None,
+        uplink: Uplink | None = None,
     ) -> None:
         """zone_blob: build a fresh zone monitor over it at every boot (as the device
-        and MicroPythonTag do), instead of the `zones` object kept across reboots."""
+        and MicroPythonTag do), instead of the `zones` object kept across reboots. uplink: the
+        tag's real client (tagcore.uplink.appseam) sends batches the shell carries."""
         self.fs = MemFs()
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
+        self.uplink = uplink
         self.cfg: Settings | None = None
         self.t: TagApp | None = None
         self.board: dict | None = None
@@ -105,6 +119,8 @@ class LocalTag:
     def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
         a, self.actions = self.actions, []
         return a
+        self.request: bytes | None = None
+        self._sent: object = None
 
     def _out(self) -> list[str]:
         assert self.t is not None
@@ -119,6 +135,9 @@ class LocalTag:
         for kind, val in t.take_gnss_actions():  # a rail action as on (True) / off
             on = t.power is not None and val == t.power.rail_on
             self.actions.append((kind, val if kind == "uart" else on))
+        req = t.uplink_request
+        self.request = bytes(req) if req is not None and req is not self._sent else None
+        self._sent = req
         return [_line(e) for e in self.t.take_events()]
 
     def boot(self, cfg: Settings, now: int) -> list[str]:
@@ -134,6 +153,11 @@ class LocalTag:
             gnss = gnss_for(self.board, cfg.battery_mah)
         self.actions = []  # a reboot: what the old app had not handed over is gone
         self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, gnss=gnss)
+        self._sent = None
+        if self.uplink is not None:
+            from tagcore.uplink.appseam import AppClient
+
+            self.t.uplink = AppClient(self.t.store, *self.uplink)
         return self._out()
 
     def reboot(self, now: int) -> list[str]:
@@ -180,6 +204,16 @@ class LocalTag:
         self.t.link(now, up)
         return self._out()
 
+    def uplink_reply(self, now: int, body: bytes) -> list[str]:
+        assert self.t is not None
+        self.t.uplink_reply(now, body)
+        return self._out()
+
+    def uplink_failed(self, now: int) -> list[str]:
+        assert self.t is not None
+        self.t.uplink_failed(now)
+        return self._out()
+
     def close(self) -> None:
         pass
 
@@ -202,20 +236,24 @@ class MicroPythonTag:
         id_table: bytes | None = None,
         zone_blob: bytes | None = None,
         romfs: bool = False,
+        uplink: Uplink | None = None,
     ) -> None:
         """id_table: a beacon identifier window (tagcore.proximity.idtable blob): the tag inside
         runs tagcore.proximity.monitor on it, as hooks.proximity does in CPython. zone_blob: a zone
         configuration (hooks.zone_blob): the tag inside runs tagcore.zones.monitor on it. romfs: the
         core is deployed as a ROMFS image (bytecode runs in place from flash, as on the
         device); the image is loaded first into extra heap beyond `heap`, so the tag still has
-        exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap)."""
+        exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap).
+        uplink: (tag id, key): the tag inside runs its real uplink client on them."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
         files = []
         for name, blob in (("idtable.bin", id_table), ("zones.bin", zone_blob)):
             if blob is not None:
                 (self.tmp / name).write_bytes(blob)
             files.append(str(self.tmp / name) if blob is not None else "-")
+        files.append(f"{uplink[0].hex()}:{uplink[1].hex()}" if uplink is not None else "-")
         self.core_args = " " + " ".join(files)
+        self.request: bytes | None = None
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
         total = heap
@@ -242,7 +280,7 @@ class MicroPythonTag:
         import json
 
         (self.tmp / "board.json").write_text(json.dumps(doc))
-        if self.core_args.count(" ") < 3:
+        if self.core_args.count(" ") < 4:  # after TABLE ZONES UPLINK
             self.core_args += " " + str(self.tmp / "board.json")
 
     def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
@@ -273,7 +311,7 @@ class MicroPythonTag:
             if "MemoryError" in err:  # at import, before the driver could catch it
                 raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
-        _, g, s, w, ms, n, li, na = head.split()
+        _, g, s, w, ms, n, li, na, *req = head.split()
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
             g == "1",
             s == "1",
@@ -284,7 +322,9 @@ class MicroPythonTag:
         for _ in range(int(na)):  # "u HEX": bytes to the receiver; "r 1|0": the rail
             k, v = self.p.stdout.readline().decode().split()
             self.actions.append(("uart", bytes.fromhex(v)) if k == "u" else ("rail", v == "1"))
-        return [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
+        lines = [self.p.stdout.readline().decode().rstrip("\n") for _ in range(int(n))]
+        self.request = self.p.stdout.read(int(req[0])) if req else None
+        return lines
 
     def boot(self, cfg: Settings, now: int) -> list[str]:
         flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
@@ -319,6 +359,12 @@ class MicroPythonTag:
     def link(self, now: int, up: bool) -> list[str]:
         return self._call(f"l {now} {int(up)}")
 
+    def uplink_reply(self, now: int, body: bytes) -> list[str]:
+        return self._call(f"y {now} {len(body)}", body)
+
+    def uplink_failed(self, now: int) -> list[str]:
+        return self._call(f"n {now}")
+
     def close(self) -> None:
         if self.p.poll() is None:
             assert self.p.stdin is not None
@@ -335,10 +381,13 @@ def boot_probe(
     id_table: bytes | None,
     zone_blob: bytes | None,
     romfs: bool = False,
+    uplink: Uplink | None = None,
 ) -> str | None:
     """Boot the tag once inside MicroPython at `heap`: None if it boots, else where it ran out
     of memory (for a CPython run, which cannot see the board's heap itself)."""
-    tag = MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
+    tag = MicroPythonTag(
+        heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink
+    )
     try:
         tag.boot(cfg, now)
         return None
@@ -356,16 +405,19 @@ def make(
     heap: int = ESP32_HEAP,
     zone_blob: bytes | None = None,
     romfs: bool | None = None,
+    uplink: Uplink | None = None,
 ) -> Tag:
     """A tag in `runtime`. CPython takes the hook objects (or builds its zone monitor from
     `zone_blob` at each boot); MicroPython builds its cores inside from `id_table` and
     `zone_blob` (objects cannot cross the pipe); romfs None: a ROMFS deploy below PSRAM_HEAP."""
     if runtime == "cpython":
-        return LocalTag(zones, proximity, zone_blob)
+        return LocalTag(zones, proximity, zone_blob, uplink)
     if runtime == "micropython":
         if zones is not None:
             raise ValueError("MicroPython builds its zone monitor inside: pass zone_blob")
         if romfs is None:  # as the no-PSRAM boards deploy (boards/*.json: core_deploy)
             romfs = heap < PSRAM_HEAP
-        return MicroPythonTag(heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs)
+        return MicroPythonTag(
+            heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink
+        )
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

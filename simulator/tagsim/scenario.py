@@ -57,6 +57,10 @@ EXPECT_KEYS = {
     "min_days_battery": ("battery_life_days", "min"),
     "max_days_battery": ("battery_life_days", "max"),
     "battery_empty": ("battery_empty", "eq"),
+    # [server] runs, measured in the real server's database (tagsim.metrics.server_figures)
+    "min_fixes_delivered_pct": ("fixes_delivered_pct", "min"),
+    "max_alert_to_server_s": ("alert_to_server_max_s", "max"),
+    "max_records_stored_twice": ("records_stored_twice", "max"),
 }
 
 
@@ -154,6 +158,72 @@ class TagConfig:
         return d
 
 
+@dataclass(frozen=True)
+class ServerLink:
+    """[server]: the run uploads through the tag's real uplink client, over this link model
+    (tagsim.uplinklink), into the real `opentag server` (taghost.server) on a loopback port."""
+
+    db_url: str | None  # None: SQLite in a temporary folder; else e.g. postgresql://...
+    latency_s: float  # request out plus reply back
+    loss: float  # chance that a request, or else its reply, is lost
+    timeout_s: float  # how long the tag waits for a reply that does not come
+    tag_id: bytes  # 8 bytes: the COSE kid the server is provisioned with
+    key: bytes  # 32 bytes: the tag's MAC key (not the beacon secret)
+
+
+def _hexbytes(n: int) -> Any:
+    def conv(v: object) -> bytes:
+        try:
+            b = bytes.fromhex(v) if isinstance(v, str) else b""
+        except ValueError:
+            b = b""
+        if len(b) != n:
+            raise ValueError(f"expected {2 * n} hex digits ({n} bytes), got {v!r}")
+        return b
+
+    return conv
+
+
+def sim_identity(name: str, seed: int) -> tuple[bytes, bytes]:
+    """The tag id and key a scenario's tag is provisioned with unless [server] gives them: one
+    per scenario name and seed, so several runs can share one server."""
+    h = hashlib.sha256(b"sim-tag/%s/%d" % (name.encode(), seed)).digest()
+    return h[:8], hashlib.sha256(b"sim-key/" + h).digest()
+
+
+def with_server(sc: Scenario, db_url: str | None = None, **link: float) -> Scenario:
+    """The scenario with a [server] section (its own, else the defaults): for callers that
+    turn the real server on without editing the file (`make demo`, tests)."""
+    import dataclasses
+
+    base = sc.server
+    if base is None:
+        tid, key = sim_identity(sc.name, sc.seed)
+        base = ServerLink(None, 1.5, 0.0, 30.0, tid, key)
+    return dataclasses.replace(
+        sc, server=dataclasses.replace(base, db_url=db_url or base.db_url, **link)
+    )
+
+
+def _server(r: _Reader, name: str, seed: int) -> ServerLink | None:
+    if "server" not in r.data:
+        return None
+    s = r.sub("server")
+    s.check_keys({"db_url", "latency_s", "loss", "timeout_s", "tag_id", "key"})
+    url = s.get("db_url", str, "") or None
+    if url is not None and not url.startswith(("sqlite:", "postgresql:", "postgres:")):
+        raise s.fail("db_url", f"expected sqlite:///FILE or postgresql://..., got {url!r}")
+    tid, key = sim_identity(name, seed)
+    return ServerLink(
+        url,
+        float(s.num("latency_s", 1.5, lo=0, hi=600)),
+        float(s.num("loss", 0.0, lo=0, hi=0.9)),
+        float(s.num("timeout_s", 30.0, lo=1, hi=600)),
+        s.conv("tag_id", _hexbytes(8), tid),
+        s.conv("key", _hexbytes(32), key),
+    )
+
+
 @dataclass
 class Scenario:
     path: Path | None
@@ -183,6 +253,7 @@ class Scenario:
     extra: dict[str, Any] = field(default_factory=dict)
     timezone: str | None = None  # IANA zone the report's local times are in (None: the zones')
     attacks: tuple[Any, ...] = ()  # tagsim.attacks.Attack: foil, jammer, spoofer ([[attack]])
+    server: ServerLink | None = None  # [server]: uploads go to the real server (None: loopback)
 
 
 class _Reader:
@@ -453,6 +524,7 @@ TOP_KEYS = {
     "expect",
     "uart",
     "timezone",
+    "server",
 }
 
 
@@ -578,9 +650,10 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
             raise ex.fail("pending", f"{k!r} is not one of this scenario's expectations")
     u = r.sub("uart") if "uart" in r.data else _Reader(src, {}, "uart")
     u.check_keys({"line_noise", "chunk_bytes"})
+    name = r.get("name", str, Path(src).stem)
     return Scenario(
         path=None,
-        name=r.get("name", str, Path(src).stem),
+        name=name,
         description=r.get("description", str, ""),
         board=board,
         start=start,
@@ -612,6 +685,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         chunk_bytes=int(u.num("chunk_bytes", 256, lo=1, hi=4096)),
         timezone=r.conv("timezone", _timezone, None),
         attacks=_attacks(r, places),
+        server=_server(r, name, seed),
     )
 
 

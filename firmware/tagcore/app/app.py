@@ -585,6 +585,9 @@ class TagApp:
     def _alert(self, now, seq):
         self.alert_seq = seq
         self.planner.alert(now)  # out at the next plan(), or when the link returns
+        hook = getattr(self.uplink, "alert", None)
+        if hook is not None:  # an external client sends it first, ahead of the backlog
+            hook(seq)
 
     def victim(self, now, lat, lon, acc_dm):
         """The victim's position (microdegrees, accuracy dm) as the uplink brings it."""
@@ -685,15 +688,25 @@ class TagApp:
         acked = self.uplink.on_reply(now, body)
         if acked is None or acked < self.acked:
             self.events.append(("U", now, 2, 0))
+            self._retry_alert(now, getattr(self.uplink, "backoff", 0))
         else:
             self._acked(now, acked, acked - self.acked)
+            if getattr(self.uplink, "drain", False):
+                self.planner.alert(now)  # a backlog: the next batch at once, oldest first
         self.plan(now)
 
     def uplink_failed(self, now):
         self.uplink_request = None
-        self.uplink.on_failure(now)
+        wait = self.uplink.on_failure(now)
         self.events.append(("U", now, 0, 0))
+        self._retry_alert(now, wait)
         self.plan(now)
+
+    def _retry_alert(self, now, wait):
+        if self.alert_unsent and wait:  # an alert is retried on the client's back-off
+            p = self.planner
+            if now + wait < p.next_upload:
+                p.next_upload = now + wait
 
     # ---- carrying out the planner's decisions ---------------------------------------
     def plan(self, now):

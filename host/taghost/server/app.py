@@ -283,9 +283,15 @@ class ServerThread:
     """The server on a loopback port in a background thread (tests, bench, demo)."""
 
     def __init__(
-        self, server: Server, host: str = "127.0.0.1", port: int = 0, shutdown_s: float = 1.0
+        self,
+        server: Server,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        shutdown_s: float = 1.0,
+        ssl_context: Any = None,
     ) -> None:
         self.server = server
+        self.ssl_context = ssl_context  # an ssl.SSLContext: serve HTTPS (the TLS client tests)
         self.shutdown_s = shutdown_s
         self.host = host
         self.port = port
@@ -314,7 +320,9 @@ class ServerThread:
             keepalive_timeout=self.server.config.idle_timeout_s,
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+        )
         await site.start()
         sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.port = sock.getsockname()[1]

@@ -35,6 +35,7 @@ DOWNLINK_KINDS = {"beacon": 1, "zones": 2, "config": 3, "locate": 4}
 
 FIX_RUN = 0  # the store's fix codec (tagcore.store.record.encode_fixes)
 PACKED_FIX_RUN = 1  # what the tag writes: tagcore.uplink.fixcodec
+RUN_MAX = 64  # fixes in one packed run at most (docs/uplink.md; tagcore.uplink.batch.RUN_MAX)
 
 
 class Refused(Exception):
@@ -139,8 +140,14 @@ def _record(r: Any) -> FixRun | Event:
             raise Refused(400, "malformed")
         _, seq, stride, count, b = r
         ok = _uint(seq, 1) and _uint(stride, 1) and _uint(count, 1) and isinstance(b, bytes)
-        # A fix takes at least 5 bytes: a count the bytes cannot hold is refused before decoding.
-        if not ok or count * 5 > len(b):
+        # A count the bytes cannot hold is refused before decoding: a plain fix takes at least
+        # 5 bytes; a packed run its first fix in full, then as little as 0 bits a fix (a wearer
+        # at rest), so its count is bounded by the run size the format allows instead.
+        if r[0] == FIX_RUN:
+            ok = ok and count * 5 <= len(b)
+        else:
+            ok = ok and count <= RUN_MAX and len(b) >= 5
+        if not ok:
             raise Refused(400, "malformed")
         try:
             if r[0] == FIX_RUN:

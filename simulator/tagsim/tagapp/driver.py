@@ -14,10 +14,16 @@
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES [BOARD]]]   reboot: a new app over the same flash, cores built afresh
+#   r NOW [TABLE [ZONES [UPLINK [BOARD]]]]   reboot: a new app over the same flash, cores
+#                    built afresh (UPLINK, also the 'c' request's 7th field: "TAGIDHEX:KEYHEX",
+#                    the tag's uplink client (tagcore.uplink.appseam) sends to a server; "-": none;
+#                    BOARD, the 'c' request's 8th: the board profile for the model plan)
+#   y NOW LEN        the server's reply to the uplink request (LEN bytes follow)
+#   n NOW            the uplink request failed (lost, timed out, refused)
 #   q                quit
-# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN NA", then NA receiver actions ("u HEX"
-# bytes to write, "r 1|0" the rail on/off), then N event lines (fields joined by spaces).
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN NA [LEN]", then NA receiver actions
+# ("u HEX" bytes to write, "r 1|0" the rail on/off), then N event lines (fields joined by
+# spaces), then, if LEN is there, the LEN bytes of a new uplink request for the shell to send.
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
 # there), then the driver exits.
 import os
@@ -96,7 +102,7 @@ def boot(a):
         from memfs import MemFs  # type: ignore[import-not-found]
 
         fs = MemFs()
-    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _arg(a, 6))
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7))
 
 
 def gnss(cfg, path):
@@ -115,10 +121,23 @@ def gnss(cfg, path):
     return g
 
 
-def app(cfg, fs, now, zm, prox, board=None):
+def app(cfg, fs, now, zm, prox, up=None, board=None):
     from tagcore.app.app import TagApp
 
-    return TagApp(cfg, fs, now, zm, prox, gnss=gnss(cfg, board))
+    tag = TagApp(cfg, fs, now, zm, prox, gnss=gnss(cfg, board))
+    if up is not None:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
+        from tagcore.uplink.appseam import AppClient
+
+        tid, key = up.split(b":")
+        tag.uplink = AppClient(tag.store, binascii.unhexlify(tid), binascii.unhexlify(key))
+    return tag
+
+
+def _up(a, k):
+    return a[k] if len(a) > k and a[k] != b"-" else None
+
+
+_sent = [None]  # the uplink request last handed to the shell (each goes out once)
 
 
 def _trace(e):
@@ -132,8 +151,12 @@ def _trace(e):
 def reply(out, tag):
     ev = tag.take_events()
     acts = tag.take_gnss_actions()
+    req = tag.uplink_request
+    new = req is not None and req is not _sent[0]
+    _sent[0] = req
     head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen)
-    out.write("= %d %d %d %d %d %d %d\n" % (head + (len(acts),)))  # noqa: UP031, RUF005
+    out.write("= %d %d %d %d %d %d %d" % (head + (len(acts),)))  # noqa: UP031, RUF005
+    out.write(" %d\n" % len(req) if new else "\n")  # noqa: UP031
     for k in acts:
         if k[0] == "uart":
             out.write("u " + binascii.hexlify(k[1]).decode() + "\n")
@@ -142,6 +165,9 @@ def reply(out, tag):
     for e in ev:
         out.write(" ".join([str(x) for x in e]))
         out.write("\n")
+    if new:
+        out.flush()
+        sys.stdout.buffer.write(req)
     out.flush()
 
 
@@ -184,7 +210,7 @@ def serve(inp, a, cfg, fs, tag):
         tag = None
         gc.collect()
         zm = zones(_arg(a, 3))
-        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _arg(a, 4))
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4), _arg(a, 5))
     elif op == b"w":
         tag.wake(now)
     elif op == b"u":
@@ -209,6 +235,14 @@ def serve(inp, a, cfg, fs, tag):
         tag.tamper(now, a[2].decode())
     elif op == b"l":
         tag.link(now, a[2] == b"1")
+    elif op == b"y":
+        n = int(a[2])
+        data = inp.read(n)
+        while len(data) < n:
+            data += inp.read(n - len(data))
+        tag.uplink_reply(now, data)
+    elif op == b"n":
+        tag.uplink_failed(now)
     return tag
 
 

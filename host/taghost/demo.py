@@ -1,0 +1,96 @@
+"""`make demo`: the whole path on this machine, no external server and no hardware.
+
+A simulated wearer (tagsim), the tag's core (tagcore.app with its real uplink client), uploads
+over a link model into the real `opentag server` (in-process aiohttp on a loopback port, SQLite
+in a temporary folder), then the server's view: a summary from its JSON API and its GeoJSON and
+GPX exports of each tag's trail, written beside the simulator's own files.
+
+    python -m taghost.demo [--out DIR] [--db-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# The default scenario (the commute, as `opentag sim run` shows it) and one with an alert.
+SCENARIOS = ("commute.toml", "zone_entry_server.toml")
+
+
+def summary(srv: Any, tag: str) -> list[str]:
+    """A few lines about one tag, from the server's JSON API (what an operator's screen reads)."""
+    st = srv.get_json(f"/v1/tags/{tag}")
+    trail = srv.get_json(f"/v1/tags/{tag}/trail")
+    alerts = srv.get_json(f"/v1/tags/{tag}/alerts")
+    lines = [
+        f"  tag {tag} ({st['label']}): {st['fixes']} fixes held, acknowledged to seq "
+        f"{st['acked']}, last upload {st['last_upload']}",
+    ]
+    if trail:
+        lines.append(
+            f"    trail {trail[0]['time']} .. {trail[-1]['time']}, last at "
+            f"{trail[-1]['lat_deg']:.5f}, {trail[-1]['lon_deg']:.5f}"
+        )
+    if not alerts:
+        lines.append("    alerts: none")
+    for a in alerts:
+        lines.append(
+            f"    alert {a['kind']} {a['subject']}: tag raised {a['time']}, server had it "
+            f"{a['raised']} ({len(a['evidence'])} evidence fixes around it)"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tagsim import cli as simcli
+    from tagsim import runner, scenario
+    from tagsim.uplinklink import SimServer
+
+    from taghost.server.admin import parse_tag
+
+    p = argparse.ArgumentParser(prog="python -m taghost.demo", description=__doc__)
+    p.add_argument("--out", default="out/sim", help="folder for the runs' files (per scenario)")
+    p.add_argument("--db-url", default=None, help="a PostgreSQL URL instead of SQLite")
+    a = p.parse_args(argv)
+    t0 = time.perf_counter()
+    srv = SimServer(a.db_url)
+    red = False
+    try:
+        print(f"opentag server on 127.0.0.1:{srv.port} ({srv.db.dialect}), clock = the runs'\n")
+        runs = []
+        for name in SCENARIOS:
+            sc = scenario.with_server(scenario.load(runner.SCENARIOS / name))
+            res = runner.run_scenario(sc, "cpython", server=srv)
+            print(simcli._summary(res), flush=True)
+            out = Path(a.out) / sc.name
+            paths = runner.write(res, out)
+            print(f"  report: {paths['report'].resolve()}\n")
+            red = red or res.red
+            assert sc.server is not None
+            runs.append((parse_tag(sc.server.tag_id.hex()), out))
+        print("The server's view (JSON API):")
+        for tag, out in runs:
+            print("\n".join(summary(srv, tag)))
+            folder = out / "server"
+            folder.mkdir(parents=True, exist_ok=True)
+            for fmt in ("geojson", "gpx"):
+                f = folder / f"{tag}.{fmt}"
+                f.write_text(srv.get_text(f"/v1/tags/{tag}/export.{fmt}"))
+                print(f"    export: {f.resolve()}")
+            (folder / "tag.json").write_text(
+                json.dumps(srv.get_json(f"/v1/tags/{tag}"), indent=1) + "\n"
+            )
+        stats = srv.get_json("/v1/stats")
+        print(f"\nserver counts: {stats['counts']}; refused: {stats['refused'] or 'none'}")
+        print(f"demo done in {time.perf_counter() - t0:.1f} s")
+    finally:
+        srv.stop()
+    return 1 if red else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
