@@ -13,6 +13,7 @@ from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.beaconid import id_and_addr, interval_of
 from tagcore.fix import Fix
+from tagcore.proximity import Event
 from tagcore.zones import (
     A_BREACH,
     A_BREACH_END,
@@ -60,12 +61,12 @@ class EveryScan:
         self.period, self.seen, self.ends, self.fixes = period, [], [], 0
         self.victim: list[tuple[int, int, int, int]] = []
         self.last_end = -(10**9)
-        self.events: list[tuple] = []
+        self.events: list[Event] = []
 
     def on_scan(self, now, addr, rssi, adv):
         self.seen.append((now, addr, rssi, bytes(adv)))
         if rssi > -70:
-            self.events.append((now, 2, 0, 1, rssi, -1, [now], [rssi]))
+            self.events.append(Event(now, 2, 0, 1, rssi, -1, [now], [rssi]))
         return 0
 
     def on_scan_end(self, now):

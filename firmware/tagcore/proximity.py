@@ -14,6 +14,8 @@
 # Where both positions are known, the GNSS distance is the primary rule (a moving exclusion
 # zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
 # contradicted (a relay can fake presence) or could not check it.
+from collections import namedtuple
+
 from tagcore.advdata import find_id
 from tagcore.beacontable import MAX_BEACONS
 from tagcore.compat import const
@@ -48,6 +50,10 @@ F_BLE_ONLY = const(4)  # no fresh GNSS pair to check it against
 F_CORROBORATED = const(8)  # GNSS distance agrees with Bluetooth presence
 F_CONTRADICTED = const(16)  # GNSS distance says the two are far apart
 F_SKEWED = const(32)  # identifiers seen from another interval than the tag's clock expects
+
+# One decision: rssi is the filtered RSSI at the decision (0 when none), dist_dm the GNSS
+# distance (-1 unknown), times / rssis the evidence (authenticated sightings, oldest first).
+Event = namedtuple("Event", ("t", "kind", "beacon", "flags", "rssi", "dist_dm", "times", "rssis"))
 
 EVENT_VERSION = const(1)
 MAX_SAMPLES = const(32)  # sightings kept per beacon (and at most this many per event)
@@ -184,7 +190,7 @@ class Proximity:
             if i < 0:
                 return -1
             hit = self.table.lookup(adv, i)
-        except Exception:  # adv of a type that cannot be indexed or sliced
+        except (TypeError, ValueError, IndexError):  # adv of a type that cannot be indexed
             self._count("adv_type")
             return -1
         if hit is None:
@@ -295,7 +301,7 @@ class Proximity:
         if len(self.events) >= MAX_EVENTS:
             self._count("events_dropped")
             return
-        self.events.append((now, kind, beacon, flags, rssi, dist, ts, rs))
+        self.events.append(Event(now, kind, beacon, flags, rssi, dist, ts, rs))
 
     def _gnss_dist(self, beacon, now):
         # (distance dm, sum of accuracies dm) between wearer and victim, or None if either is
@@ -409,13 +415,15 @@ class Proximity:
 
 
 def encode_event(ev):
-    """The data bytes of an EV_PROXIMITY record for event `ev` (its time goes in the record):
-    version, kind, beacon, flags (u8 each) | zz(median RSSI) | distance dm + 1 (0: unknown) |
+    """The data bytes of an EV_PROXIMITY record for Event `ev` (its time goes in the record):
+    version, kind, beacon, flags (u8 each) | zz(filtered RSSI) | distance dm + 1 (0: unknown) |
     sample count | per sample: age before the event (s), zz(RSSI)  (varints)."""
-    t, kind, beacon, flags, rssi, dist, ts, rs = ev
-    out = bytearray((EVENT_VERSION, kind, beacon, flags))
-    put_varint(out, zz(rssi))
-    put_varint(out, dist + 1 if dist >= 0 else 0)
+    t = ev.t
+    ts = ev.times
+    rs = ev.rssis
+    out = bytearray((EVENT_VERSION, ev.kind, ev.beacon, ev.flags))
+    put_varint(out, zz(ev.rssi))
+    put_varint(out, ev.dist_dm + 1 if ev.dist_dm >= 0 else 0)
     n = len(rs)
     put_varint(out, n)
     for j in range(n):
@@ -424,23 +432,29 @@ def encode_event(ev):
     return bytes(out)
 
 
-def decode_event(t, data):
-    """The event tuple back from encode_event's bytes; raises ValueError if malformed."""
-    end = len(data)
-    if end < 4 or data[0] != EVENT_VERSION:
-        raise ValueError("version")
-    u, i = get_varint(data, 4, end)
-    rssi = unzz(u)
-    u, i = get_varint(data, i, end)
-    dist = u - 1
-    n, i = get_varint(data, i, end)
-    ts = []
-    rs = []
-    for _ in range(n):
-        u, i = get_varint(data, i, end)
-        ts.append(t - u)
-        u, i = get_varint(data, i, end)
-        rs.append(unzz(u))
-    if i != end:
-        raise ValueError("trailing")
-    return (t, data[1], data[2], data[3], rssi, dist, ts, rs)
+def decode_event(t, data, counts=None):
+    """The Event encode_event's bytes hold, or None if they are not one (counted in `counts`
+    under "bad_event" when given): the convention of tagcore.zones.decode_event."""
+    try:
+        end = len(data)
+        if end >= 4 and data[0] == EVENT_VERSION:
+            u, i = get_varint(data, 4, end)
+            rssi = unzz(u)
+            u, i = get_varint(data, i, end)
+            dist = u - 1
+            n, i = get_varint(data, i, end)
+            if n <= end:  # each sample takes at least two bytes: no list from a forged count
+                ts = []
+                rs = []
+                for _ in range(n):
+                    u, i = get_varint(data, i, end)
+                    ts.append(t - u)
+                    u, i = get_varint(data, i, end)
+                    rs.append(unzz(u))
+                if i == end:
+                    return Event(t, data[1], data[2], data[3], rssi, dist, ts, rs)
+    except (TypeError, ValueError, IndexError):
+        pass
+    if counts is not None:
+        counts["bad_event"] = counts.get("bad_event", 0) + 1
+    return None

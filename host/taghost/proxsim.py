@@ -119,8 +119,8 @@ def run_episode(
             if ev is None:
                 break
             events.append(ev)
-            if ev[1] == K_NEAR and alert_t is None and ev[0] - t0 >= 0:
-                alert_t = ev[0] - t0
+            if ev.kind == K_NEAR and alert_t is None and ev.t - t0 >= 0:
+                alert_t = ev.t - t0
         t = e
     return Outcome(alert_t, sightings, scan_s, length_s + lead_s, events)
 

@@ -39,6 +39,7 @@ def test_learns_a_drifting_beacon_clock():
         tb = t + (t - T0) // 20
         assert prox.on_scan(t, b"", -60, adv_at(tb)) == 0, (t - T0) // 3600
     assert prox.tracks[0].skew == 8
+    prox = None  # one table at a time in a small heap
     # A tag that has not learned the skew refuses the same identifier.
     fresh = P.Proximity(table_for(T0, hours=48, margin=16))
     assert fresh.on_scan(t, b"", -60, adv_at(tb)) == -1
@@ -90,12 +91,13 @@ def test_state_machine_pre_alert_alert_exit_with_evidence():
     ev = drain(prox)
     assert [e[1] for e in ev] == [P.K_NEAR]
     alert = ev[0]
-    assert alert[3] & P.F_BLE and alert[3] & P.F_BLE_ONLY  # no GNSS: says so
-    assert alert[4] == strong and len(alert[7]) >= prof.min_samples
+    assert alert.flags & P.F_BLE and alert.flags & P.F_BLE_ONLY  # no GNSS: says so
+    assert alert.rssi == strong and len(alert.rssis) >= prof.min_samples
+    assert alert.times[-1] == alert.t and alert.dist_dm == -1
     # Evidence goes to the store as an EV_PROXIMITY record and comes back intact.
     data = P.encode_event(alert)
-    assert P.decode_event(alert[0], data) == alert
-    fr = R.frame(R.EV_PROXIMITY, 7, R.event_payload(alert[0], data))
+    assert P.decode_event(alert.t, data) == alert
+    fr = R.frame(R.EV_PROXIMITY, 7, R.event_payload(alert.t, data))
     ((_seq, kind, (tt, back)),) = R.frame_records(fr, 0, R.check_frame(fr, 0, len(fr)))
     assert kind == R.EV_PROXIMITY and P.decode_event(tt, back) == alert
     # Weak sightings (well below threshold - hysteresis) for dwell_out: exit "near", still nearby.
@@ -178,6 +180,18 @@ def test_bad_inputs_are_counted():
     assert prox.counts["bad_rssi"] == 2 and prox.counts["adv_type"] == 1
     assert prox.counts["bad_position"] == 3 and prox.victim[0] is None
     assert P.lg100(10) == 100 and P.lg100(2) == 30 and P.lg100(1) == 0
+
+
+def test_malformed_event_bytes_are_counted_and_decode_to_none():
+    ev = P.Event(T0, P.K_NEAR, 0, P.F_BLE, -70, -1, [T0 - 3, T0], [-72, -70])
+    data = P.encode_event(ev)
+    assert P.decode_event(T0, data).kind == P.K_NEAR
+    counts = {}
+    bad = (b"", b"\x09\x02\x00\x01\x00", data[:-1], data + b"\x00", b"\x01\x02\x00\x01\x8c\x00\xff")
+    for b in bad:  # empty, wrong version, truncated, trailing, a sample count beyond the bytes
+        assert P.decode_event(T0, b, counts) is None
+    assert P.decode_event(T0, None) is None  # not bytes at all: the same defined outcome
+    assert counts == {"bad_event": len(bad)}
 
 
 def test_event_queue_is_bounded():

@@ -34,6 +34,6 @@ with open(sys.argv[1]) as f:
             e = prox.pop_event()
             if e is None:
                 break
-            print("ev", e[0], e[1], e[2], e[3], e[4], e[5], encode_event(e).hex())
+            print("ev", e.t, e.kind, e.beacon, e.flags, e.rssi, e.dist_dm, encode_event(e).hex())
 print("counts", sorted(prox.counts.items()))
 print("skew", [(b, prox.tracks[b].skew, prox.tracks[b].state) for b in sorted(prox.tracks)])
