@@ -20,8 +20,9 @@ SECRET = b"victim-beacon-secret-0123456789a"
 
 @cache
 def on_micropython(accept_mac: bool) -> str:
+    # Two boards (beacon and tag) and a phone share this one heap; each has its own on the air.
     return run_micropython(
-        script=DRIVER, args=(str(FAKE), "1" if accept_mac else "0"), heap=64 * 1024
+        script=DRIVER, args=(str(FAKE), "1" if accept_mac else "0"), heap=80 * 1024
     )
 
 
@@ -42,8 +43,10 @@ def test_tag_sees_the_beacon_through_the_irq_and_decides() -> None:
     assert counts["sightings"] > 1000 and counts["not_beacon"] > 1000  # the phone is ignored
     assert set(counts) == {"sightings", "not_beacon"}  # nothing garbled by the IRQ hand-over
     assert lines(out, "scanner") == [["0", "0"]]
-    # The beacon's clock ran 5 min ahead and gained 2 %: the tag learned the skew.
-    assert int(lines(out, "skew")[0][0]) >= 1
+    # The beacon's clock ran 5 min ahead and gained 2 %: every report was accepted (no
+    # outside_window above); over these 2 h the skew moves at most one interval (it learns no
+    # faster than a clock can drift, 6 % a day, so a replay cannot drag it).
+    assert int(lines(out, "skew")[0][0]) in (0, 1)
 
 
 def test_beacon_advertises_rolling_identifiers_non_connectable_with_rotating_addresses() -> None:

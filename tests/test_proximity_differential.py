@@ -34,7 +34,7 @@ def make_stream(seed: int, seconds: int) -> list[str]:
             out.append(f"F {t} {lat} {lon0 + rng.randrange(-50, 50)} {rng.randrange(20, 200)}")
         for _ in range(rng.randrange(0, 4)):
             b = rng.randrange(2)
-            skew = rng.choice((0, 0, 0, 0, 1, -1, 3, -40))
+            skew = rng.choice((0, 0, 0, 0, 1, -1, 3, -12, -40))
             k = t // 900 + skew
             rssi = round(-50 - 30 * math.log10(dist) + rng.gauss(0, 8))
             kind = rng.random()

@@ -3,8 +3,9 @@
 # It advertises, non-connectable, the rolling identifier of tagcore.beaconid for the current
 # interval of its own clock, and changes identifier and BLE address together at every interval
 # boundary. Its clock drifts (the ESP32's RC slow clock without a crystal): the tag tolerates
-# and learns the skew. The clock is saved to flash every hour, so after a power cut the beacon
-# resumes from the saved time (late by the outage) instead of from 2000-01-01.
+# and learns the skew. The clock is saved to flash every 5 min, so after a power cut the beacon
+# resumes from the saved time (late by the outage plus at most 5 min, which the tag takes as on
+# time for swaps up to about 20 min) instead of from 2000-01-01.
 #
 # On the device: /beacon.key holds the secret (hex, from `opentag beacon keygen`), /main.py is
 #     from beacon.app import main
@@ -19,7 +20,7 @@ from tagcore.compat import const
 
 ADV_MS = const(500)  # advertising interval
 TX_DBM = const(9)  # transmit power asked of the stack (ESP32: -12 .. +9 dBm)
-SAVE_EVERY_S = const(3600)
+SAVE_EVERY_S = const(300)  # a power cut costs the outage plus at most this (flash wear: docs)
 _ADDR_MODE_NRPA = const(3)
 # Seconds between 1970-01-01 and 2000-01-01: ports whose time.time() counts from 1970.
 _EPOCH_2000 = const(946684800)

@@ -49,7 +49,12 @@ F_GNSS = const(2)  # decided on GNSS distance
 F_BLE_ONLY = const(4)  # no fresh GNSS pair to check it against
 F_CORROBORATED = const(8)  # GNSS distance agrees with Bluetooth presence
 F_CONTRADICTED = const(16)  # GNSS distance says the two are far apart
-F_SKEWED = const(32)  # identifiers seen from another interval than the tag's clock expects
+# Identifiers further than skew_tol from the tag's clock: the beacon's clock slipped, or an
+# older capture is replayed; Bluetooth cannot tell which, so such an alert is low confidence.
+F_SKEWED = const(32)
+# Low confidence: decided where the rule cannot meet its targets (F_SKEWED, a vehicle, ...):
+# docs/proximity.md "Known limits". Never silently a "near".
+F_LOW_CONF = const(64)
 
 # One decision: rssi is the filtered RSSI at the decision (0 when none), dist_dm the GNSS
 # distance (-1 unknown), times / rssis the evidence (authenticated sightings, oldest first).
@@ -90,9 +95,16 @@ class Profile:
         self.dwell_in_s = 8
         self.dwell_out_s = 60
         self.absent_s = 120
-        # Identifiers accepted within this many intervals of the expected one (clock skew).
+        # Identifiers accepted within this many intervals of the tag's clock (or of the skew
+        # learned from the beacon) as on time: a replay of a capture up to this old is accepted.
         self.skew_tol = 2
-        self.max_skew = 8  # the learned skew never goes further than this
+        # Beyond that, a beacon whose clock slipped is still found, flagged F_SKEWED: within
+        # search_skew intervals more at first contact (a power cut, a battery swap), plus what
+        # a clock drifting drift_ppm can have drifted since the beacon was last seen on its
+        # learned skew; never beyond max_skew (the table's margins bound it too).
+        self.search_skew = 4
+        self.drift_ppm = 60000  # 6 %: above the 5 % a day of an uncalibrated RC clock
+        self.max_skew = 16
         # Scans: slow while nothing is around, fast (continuous) after a sighting or near the
         # victim's last known position.
         self.slow_period_s = 20
@@ -124,12 +136,16 @@ class _Track:
         self.state = ABSENT
         self.st = [0] * MAX_SAMPLES  # sighting times (ring)
         self.sr = [0] * MAX_SAMPLES  # sighting RSSIs
+        self.tmp = [0] * MAX_SAMPLES  # scratch: the window's RSSIs, sorted in place
         self.head = 0  # next slot
         self.n = 0
         self.last_seen = 0
         self.since = 0  # when the current candidate condition (near / below) started; -1: none
         self.cand = False
         self.skew = 0  # learned beacon clock offset, in intervals
+        self.skew_t = 0  # when the skew was last moved (it moves no faster than drift_ppm)
+        self.anchor_t = 0  # last sighting within skew_tol of the learned skew
+        self.last_k = -1  # newest interval accepted: a real beacon's clock only goes forward
         self.skewed = False
         self.ble_only_alert = False  # an alert waiting for a GNSS check
 
@@ -151,6 +167,23 @@ class _Track:
                 ts.append(self.st[k])
                 rs.append(self.sr[k])
         return ts, rs
+
+    def window_pct(self, since, pct):
+        # (count, pct-th percentile) of the RSSIs of sightings at or after `since`, without
+        # allocating: an insertion sort into the scratch list (at most MAX_SAMPLES).
+        a = self.tmp
+        m = 0
+        for j in range(self.n):
+            k = (self.head - self.n + j) % MAX_SAMPLES
+            if self.st[k] >= since:
+                v = self.sr[k]
+                i = m
+                while i > 0 and a[i - 1] > v:
+                    a[i] = a[i - 1]
+                    i -= 1
+                a[i] = v
+                m += 1
+        return m, (a[(m - 1) * pct // 100] if m else 0)
 
 
 def percentile(vals, pct):
@@ -202,22 +235,14 @@ class Proximity:
             tr = _Track()
             self.tracks[beacon] = tr
         ivs = self.table.interval_s[beacon]
+        if tr.last_k < 0:
+            tr.skew_t = tr.anchor_t = now
         off = k - now // ivs
-        p = self.p
-        # Accepted within skew_tol of the learned skew, or of the tag's own clock: replayed
-        # identifiers may drag the learned skew, but never hide a beacon whose clock is right.
-        if (off < tr.skew - p.skew_tol or off > tr.skew + p.skew_tol) and (
-            off < -p.skew_tol or off > p.skew_tol
-        ):
-            # A replayed old identifier, or a beacon whose clock ran further than the
-            # tolerance. Counted, raises nothing.
+        if not self._accept(tr, now, k, off, ivs):
+            # A replayed old identifier, or a beacon whose clock ran further than a clock can
+            # drift. Counted, raises nothing.
             self._count("outside_window")
             return -1
-        # Follow the beacon's drift one interval at a time, never beyond max_skew.
-        if off != tr.skew and -p.max_skew <= off <= p.max_skew:
-            tr.skew += 1 if off > tr.skew else -1
-        if off != 0:
-            tr.skewed = True
         self._count("sightings")
         tr.add(now, rssi)
         tr.last_seen = now
@@ -227,6 +252,36 @@ class Proximity:
             self._emit(now, K_NEARBY, beacon, F_BLE, rssi, [now], [rssi])
         self._evaluate(now, beacon, tr)
         return beacon
+
+    def _accept(self, tr, now, k, off, ivs):
+        # Whether identifier k (off intervals from the tag's clock) is the beacon's; learns
+        # the skew. Within skew_tol of the tag's clock: on time, as the docs promise. Within
+        # skew_tol of the learned skew, or within the drift envelope around it: a beacon whose
+        # clock slipped (F_SKEWED). The skew only learns from identifiers no older than the
+        # newest one accepted (a replay played newest-first cannot drag it) and no faster than
+        # drift_ppm since it last moved (nor can one played at the real pace, for hours).
+        p = self.p
+        tol = p.skew_tol
+        d = off - tr.skew
+        if -tol <= d <= tol:
+            tr.anchor_t = now
+        elif off < -tol or off > tol:
+            env = p.search_skew + (now - tr.anchor_t) * p.drift_ppm // (1000000 * ivs)
+            if env > p.max_skew:
+                env = p.max_skew
+            if d < -tol - env or d > tol + env or off < -p.max_skew or off > p.max_skew:
+                return False
+        if k >= tr.last_k:
+            tr.last_k = k
+            if d != 0:
+                step = (now - tr.skew_t) * p.drift_ppm // (1000000 * ivs)
+                if step > 0:
+                    sk = tr.skew + (d if -step <= d <= step else (step if d > 0 else -step))
+                    tr.skew = -p.max_skew if sk < -p.max_skew else min(sk, p.max_skew)
+                    tr.skew_t = now
+        if off < -tol or off > tol:
+            tr.skewed = True
+        return True
 
     def on_scan_end(self, now):
         """A scan finished at `now`: time-outs are decided here (and by next_scan)."""
@@ -326,11 +381,10 @@ class Proximity:
 
     def _evaluate(self, now, beacon, tr):
         p = self.p
-        ts, rs = tr.recent(now - p.window_s)
-        if len(rs) < p.min_samples:
+        m, med = tr.window_pct(now - p.window_s, p.pct)
+        if m < p.min_samples:
             tr.cand = False
             return
-        med = percentile(rs, p.pct)
         if tr.state == NEARBY:
             hit = med >= p.near_dbm
         else:
@@ -346,11 +400,13 @@ class Proximity:
             tr.cand = False
             chk, d = self._check_flags(beacon, now)
             tr.ble_only_alert = chk == F_BLE_ONLY
-            fl = F_BLE | chk | (F_SKEWED if tr.skewed else 0)
+            fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
+            ts, rs = tr.recent(now - p.window_s)
             self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
         elif tr.state == NEAR and now - tr.since >= p.dwell_out_s:
             tr.state = NEARBY
             tr.cand = False
+            ts, rs = tr.recent(now - p.window_s)
             self._emit(now, K_NEAR_EXIT, beacon, F_BLE, med, ts, rs)
 
     def _tick(self, now):
