@@ -42,6 +42,11 @@ K_GNSS_EXIT = const(7)  # out of the exclusion zone (with hysteresis)
 K_GNSS_OUT = const(8)  # out of the pre-alert ring (with hysteresis)
 K_CORROBORATED = const(9)  # a Bluetooth-only alert later checked against GNSS: agrees
 K_CONTRADICTED = const(10)  # ... disagrees (possible relay or replay)
+# The scanner lost beacon frames (its ring was full: a crowd of opentag-format advertisers, or
+# a flood): the tag was partly deaf. beacon = ANY_BEACON, rssi = reports lost since the last
+# one; at most one per flood_s.
+K_FLOODED = const(11)
+ANY_BEACON = const(255)
 
 # Event flags.
 F_BLE = const(1)  # decided on Bluetooth sightings
@@ -123,6 +128,7 @@ class Profile:
         # both accuracies) and contradicted beyond contradict_m (plus accuracies).
         self.corroborate_m = 150
         self.contradict_m = 1000
+        self.flood_s = 600  # at most one K_FLOODED event this often
         for k in kw:
             if not hasattr(self, k):
                 raise ValueError(k)
@@ -205,6 +211,8 @@ class Proximity:
         self.counts = {}
         self.last_end = -(1 << 30)  # when the last scan ended (on_scan_end)
         self.now = 0  # the latest time any input or query carried
+        self.lost = 0  # scan reports lost by the device's scanner, not yet in an event
+        self.lost_t = -(1 << 30)  # when the last K_FLOODED was emitted
 
     # -- inputs --
 
@@ -282,6 +290,23 @@ class Proximity:
         if off < -tol or off > tol:
             tr.skewed = True
         return True
+
+    def on_lost(self, now, n):
+        """The device's scanner lost n reports carrying the beacon's frame (its ring was full):
+        counted ("lost_reports"), and told to the store as a K_FLOODED event at most once per
+        flood_s, so that a deaf tag is not read as "no beacon here"."""
+        if not isinstance(n, int) or n <= 0:
+            self._count("bad_lost")
+            return
+        self.counts["lost_reports"] = self.counts.get("lost_reports", 0) + n
+        self.lost += n
+        self._flooded(now)
+
+    def _flooded(self, now):
+        if self.lost and now - self.lost_t >= self.p.flood_s:
+            self._emit(now, K_FLOODED, ANY_BEACON, F_BLE, self.lost, [], [])
+            self.lost = 0
+            self.lost_t = now
 
     def on_scan_end(self, now):
         """A scan finished at `now`: time-outs are decided here (and by next_scan)."""
@@ -413,6 +438,7 @@ class Proximity:
         p = self.p
         if now > self.now:
             self.now = now
+        self._flooded(now)
         self._gnss(now)
         for beacon in self.tracks:
             tr = self.tracks[beacon]

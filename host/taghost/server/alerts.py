@@ -19,6 +19,7 @@ PROX_NAMES = {
     P.K_GNSS_PRE: "proximity_gnss_prealert",
     P.K_GNSS_IN: "proximity_gnss",
     P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
+    P.K_FLOODED: "proximity_deaf",  # the scanner lost beacon frames: "no beacon" is not proof
 }
 # Proximity kinds that end the open alerts of their beacon (and which of them).
 PROX_ENDS = {
@@ -55,7 +56,7 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
         ev = P.decode_event(t, data)
         if ev is None:
             return Meaning("proximity", (), "beacon ?", ())
-        subject = f"beacon {ev.beacon}"
+        subject = "radio" if ev.beacon == P.ANY_BEACON else f"beacon {ev.beacon}"
         if ev.kind in PROX_ENDS:
             return Meaning(None, PROX_ENDS[ev.kind], subject, ())
         if ev.kind == P.K_CORROBORATED:
