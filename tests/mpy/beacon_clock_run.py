@@ -1,4 +1,4 @@
-# The beacon's clock keeper: saves the time every SAVE_EVERY_S (5 min), and after a power
+# The beacon's clock keeper: saves the time every SAVE_EVERY_S (2 min), and after a power
 # cut (the RTC reads earlier than the saved time) sets the RTC back to the saved time.
 # Usage: beacon_clock_run.py FAKE_DIR CLOCK_FILE
 import sys
