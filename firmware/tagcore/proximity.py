@@ -60,13 +60,17 @@ F_SKEWED = const(32)
 # Low confidence: decided where the rule cannot meet its targets (F_SKEWED, a vehicle, ...):
 # docs/proximity.md "Known limits". Never silently a "near".
 F_LOW_CONF = const(64)
+F_VEHICLE = const(128)  # the wearer moved at road speed: in a vehicle RSSI barely follows distance
 
 # One decision: rssi is the filtered RSSI at the decision (0 when none), dist_dm the GNSS
 # distance (-1 unknown), times / rssis the evidence (authenticated sightings, oldest first).
 Event = namedtuple("Event", ("t", "kind", "beacon", "flags", "rssi", "dist_dm", "times", "rssis"))
 
 EVENT_VERSION = const(1)
-MAX_SAMPLES = const(32)  # sightings kept per beacon (and at most this many per event)
+# Sightings kept per beacon: the filter's window (window_s = 45 s) at two a second, the
+# beacon's advertising rate, plus a margin. An event carries the newest MAX_EVIDENCE of them.
+MAX_SAMPLES = const(96)
+MAX_EVIDENCE = const(32)
 MAX_EVENTS = const(16)  # events waiting for the caller; beyond, counted and dropped
 
 
@@ -129,6 +133,15 @@ class Profile:
         self.corroborate_m = 150
         self.contradict_m = 1000
         self.flood_s = 600  # at most one K_FLOODED event this often
+        # A "near" decided while the wearer's fresh fix (up to vehicle_age_s old) says he moves
+        # at road speed is flagged F_VEHICLE | F_LOW_CONF: in a bus or tram RSSI barely changes
+        # with distance (Leith & Farrell 2020: about 0.36 dB/m, +-10 dB as people move).
+        self.vehicle_cms = 500  # 18 km/h: above a run, below any bus in traffic
+        self.vehicle_age_s = 30
+        # Energy: a beacon heard only faintly (its filtered RSSI more than faint_db below the
+        # threshold) after its first probe_s is scanned for on the slow schedule, not back to back.
+        self.faint_db = 12
+        self.probe_s = 60
         for k in kw:
             if not hasattr(self, k):
                 raise ValueError(k)
@@ -154,6 +167,8 @@ class _Track:
         self.last_k = -1  # newest interval accepted: a real beacon's clock only goes forward
         self.skewed = False
         self.ble_only_alert = False  # an alert waiting for a GNSS check
+        self.first = 0  # when this presence began (K_NEARBY)
+        self.level = -127  # the latest filtered RSSI (or the latest sighting's, before one)
 
     def add(self, t, rssi):
         h = self.head
@@ -164,7 +179,7 @@ class _Track:
             self.n += 1
 
     def recent(self, since):
-        # (times, rssis) of sightings at or after `since`, oldest first.
+        # (times, rssis) of the newest MAX_EVIDENCE sightings at or after `since`, oldest first.
         ts = []
         rs = []
         for j in range(self.n):
@@ -172,6 +187,9 @@ class _Track:
             if self.st[k] >= since:
                 ts.append(self.st[k])
                 rs.append(self.sr[k])
+        if len(ts) > MAX_EVIDENCE:
+            ts = ts[-MAX_EVIDENCE:]
+            rs = rs[-MAX_EVIDENCE:]
         return ts, rs
 
     def window_pct(self, since, pct):
@@ -212,6 +230,7 @@ class Proximity:
         self.last_end = -(1 << 30)  # when the last scan ended (on_scan_end)
         self.now = 0  # the latest time any input or query carried
         self.lost = 0  # scan reports lost by the device's scanner, not yet in an event
+        self.speed = (0, 0)  # (t, cm/s) of the wearer's last fix
         self.lost_t = -(1 << 30)  # when the last K_FLOODED was emitted
 
     # -- inputs --
@@ -256,6 +275,7 @@ class Proximity:
         tr.last_seen = now
         if tr.state == ABSENT:
             tr.state = NEARBY
+            tr.first = now
             tr.cand = False
             self._emit(now, K_NEARBY, beacon, F_BLE, rssi, [now], [rssi])
         self._evaluate(now, beacon, tr)
@@ -332,6 +352,8 @@ class Proximity:
     def on_fix(self, fix, now):
         """The wearer's accepted fix (tagcore.fix.Fix)."""
         self.fix = (fix.t, fix.lat, fix.lon, fix.acc_dm if fix.acc_dm else 0)
+        sp = fix.speed_cms
+        self.speed = (fix.t, sp if isinstance(sp, int) else 0)
         self._tick(now)
 
     # -- outputs --
@@ -353,8 +375,13 @@ class Proximity:
     def urgent(self):
         """True while a beacon is around or the wearer is inside a pre-alert ring: the tag
         should scan and fix more often (and never tell the wearer why)."""
+        p = self.p
         for tr in self.tracks.values():
-            if tr.state != ABSENT:
+            if tr.state == NEAR:
+                return True
+            if tr.state == NEARBY and (
+                self.now - tr.first < p.probe_s or tr.level >= p.near_dbm - p.faint_db
+            ):
                 return True
         for b in range(MAX_BEACONS):  # the ring decides only while both positions are fresh
             if self.gstate[b] >= G_PRE and self._gnss_dist(b, self.now) is not None:
@@ -408,8 +435,10 @@ class Proximity:
         p = self.p
         m, med = tr.window_pct(now - p.window_s, p.pct)
         if m < p.min_samples:
+            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
             tr.cand = False
             return
+        tr.level = med
         if tr.state == NEARBY:
             hit = med >= p.near_dbm
         else:
@@ -426,6 +455,9 @@ class Proximity:
             chk, d = self._check_flags(beacon, now)
             tr.ble_only_alert = chk == F_BLE_ONLY
             fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
+            st, sp = self.speed
+            if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
+                fl |= F_VEHICLE | F_LOW_CONF
             ts, rs = tr.recent(now - p.window_s)
             self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
         elif tr.state == NEAR and now - tr.since >= p.dwell_out_s:

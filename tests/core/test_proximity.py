@@ -302,3 +302,51 @@ def test_gnss_episode_survives_stale_positions():
     prox.on_victim_position(late + 1, lat0, 0, 80)
     prox.on_fix(fix_at(late + 1, lat0 + 300 * 9, 0), late + 1)
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
+
+
+def test_a_near_decided_at_road_speed_is_flagged_vehicle_and_low_confidence():
+    for speed, flagged in ((1100, True), (140, False)):  # a bus at 40 km/h; walking
+        prox = P.Proximity(table_for(T0))
+        for s in range(0, 20):
+            f = Fix(T0 + s, 0, 51500000, 0, None, speed, None, 50, 90, 8, 1, 3, 0)
+            prox.on_fix(f, T0 + s)
+            prox.on_scan(T0 + s, b"", prox.p.near_dbm + 10, adv_at(T0 + s))
+        near = [e for e in drain(prox) if e.kind == P.K_NEAR]
+        assert len(near) == 1
+        assert bool(near[0].flags & P.F_VEHICLE) == flagged
+        assert bool(near[0].flags & P.F_LOW_CONF) == flagged
+        prox = None
+
+
+def test_a_faintly_heard_beacon_does_not_keep_the_tag_scanning():
+    # A neighbour's beacon heard at -100 + a few dB for an hour. It failed before: it kept the
+    # tag scanning back to back (the scan duty was that of a beacon at arm's length).
+    prox = P.Proximity(table_for(T0))
+    faint = prox.p.near_dbm - prox.p.faint_db - 6
+    t = T0
+    scanning = 0
+    while t < T0 + 3600:
+        start, dur = prox.next_scan(t)
+        for s in range(dur // 1000):
+            prox.on_scan(start + s, b"", faint, adv_at(start + s))
+            prox.on_scan(start + s, b"", faint, adv_at(start + s))
+        if start >= T0 + 300:
+            scanning += dur // 1000
+        t = start + dur // 1000
+        prox.on_scan_end(t)
+    assert prox.state() == P.NEARBY  # still heard and tracked...
+    assert scanning / (3600 - 300) < 0.1  # ...on the slow schedule (7.5 %), not 100 %
+
+
+def test_the_filter_holds_45_s_of_sightings_and_an_event_the_newest_32():
+    # It failed before: the filter kept 32 sightings, 16 s at two a second, where the docs
+    # (and window_s) say 45 s.
+    prox = P.Proximity(table_for(T0))
+    for s in range(60):
+        for _ in range(2):
+            prox.on_scan(T0 + s, b"", -60, adv_at(T0 + s))
+    tr = prox.tracks[0]
+    m, _level = tr.window_pct(T0 + 59 - prox.p.window_s, prox.p.pct)
+    assert m == 2 * (prox.p.window_s + 1)
+    ts, rs = tr.recent(T0)
+    assert len(rs) == P.MAX_EVIDENCE == 32 and ts[-1] == T0 + 59  # the newest ones
