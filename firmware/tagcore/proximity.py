@@ -14,6 +14,7 @@
 # Where both positions are known, the GNSS distance is the primary rule (a moving exclusion
 # zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
 # contradicted (a relay can fake presence) or could not check it.
+from array import array
 from collections import namedtuple
 
 from tagcore.advdata import find_id
@@ -153,9 +154,10 @@ class _Track:
     # One beacon's Bluetooth state.
     def __init__(self):
         self.state = ABSENT
-        self.st = [0] * MAX_SAMPLES  # sighting times (ring)
-        self.sr = [0] * MAX_SAMPLES  # sighting RSSIs
-        self.tmp = [0] * MAX_SAMPLES  # scratch: the window's RSSIs, sorted in place
+        # Typed arrays: 96 sightings cost 4 + 1 + 1 bytes each, not three 8-byte list slots.
+        self.st = array("i", bytes(4 * MAX_SAMPLES))  # sighting times (ring)
+        self.sr = array("b", bytes(MAX_SAMPLES))  # sighting RSSIs (-127 .. 20 dBm)
+        self.tmp = array("b", bytes(MAX_SAMPLES))  # scratch: the window's RSSIs, sorted
         self.head = 0  # next slot
         self.n = 0
         self.last_seen = 0
@@ -208,12 +210,6 @@ class _Track:
                 a[i] = v
                 m += 1
         return m, (a[(m - 1) * pct // 100] if m else 0)
-
-
-def percentile(vals, pct):
-    """The pct-th percentile of a list of ints, nearest rank rounded down (50: lower median)."""
-    s = sorted(vals)
-    return s[(len(s) - 1) * pct // 100]
 
 
 class Proximity:
