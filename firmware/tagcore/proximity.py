@@ -103,6 +103,12 @@ class Profile:
         self.pct = 67
         self.min_samples = 6
         self.dwell_in_s = 8
+        # A "near" is confident only with the filtered RSSI at least sure_db above the
+        # threshold; a presence at most long_db below the threshold for long_s also raises
+        # "near", flagged low confidence (docs/proximity.md: the field model's curves).
+        self.sure_db = 10
+        self.long_db = 0
+        self.long_s = 40
         self.dwell_out_s = 60
         self.absent_s = 120
         # Identifiers accepted within this many intervals of the tag's clock (or of the skew
@@ -163,6 +169,8 @@ class _Track:
         self.last_seen = 0
         self.since = 0  # when the current candidate condition (near / below) started; -1: none
         self.cand = False
+        self.lcand = False  # the long, weaker way into "near" (long_db, long_s)
+        self.lsince = 0
         self.skew = 0  # learned beacon clock offset, in intervals
         self.skew_t = 0  # when the skew was last moved (it moves no faster than drift_ppm)
         self.anchor_t = 0  # last sighting within skew_tol of the learned skew
@@ -182,16 +190,21 @@ class _Track:
 
     def recent(self, since):
         # (times, rssis) of the newest MAX_EVIDENCE sightings at or after `since`, oldest first.
+        c = 0
+        for j in range(self.n):
+            if self.st[(self.head - self.n + j) % MAX_SAMPLES] >= since:
+                c += 1
+        skip = c - MAX_EVIDENCE
         ts = []
         rs = []
         for j in range(self.n):
             k = (self.head - self.n + j) % MAX_SAMPLES
             if self.st[k] >= since:
+                if skip > 0:
+                    skip -= 1
+                    continue
                 ts.append(self.st[k])
                 rs.append(self.sr[k])
-        if len(ts) > MAX_EVIDENCE:
-            ts = ts[-MAX_EVIDENCE:]
-            rs = rs[-MAX_EVIDENCE:]
         return ts, rs
 
     def window_pct(self, since, pct):
@@ -432,31 +445,50 @@ class Proximity:
         m, med = tr.window_pct(now - p.window_s, p.pct)
         if m < p.min_samples:
             tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
-            tr.cand = False
+            tr.cand = tr.lcand = False
             return
         tr.level = med
         if tr.state == NEARBY:
+            # Two ways in: at or above the threshold for dwell_in_s, or, for a presence that
+            # lasts (a seated victim, a beacon deep in a bag: a loss held for minutes), at most
+            # long_db below it for long_s. Only the first, with the filtered RSSI at or above
+            # threshold + sure_db, is a confident "near": below that a pass at 15-30 m in the
+            # open (two-ray, n = 2) looks the same, and the alert says so (F_LOW_CONF).
+            if med >= p.near_dbm - p.long_db:
+                if not tr.lcand:
+                    tr.lcand = True
+                    tr.lsince = now
+            else:
+                tr.lcand = False
             hit = med >= p.near_dbm
-        else:
-            hit = med < p.near_dbm - p.hyst_db
-        if not hit:
+            if not hit:
+                tr.cand = False
+            elif not tr.cand:
+                tr.cand = True
+                tr.since = now
+            if (tr.cand and now - tr.since >= p.dwell_in_s) or (
+                tr.lcand and now - tr.lsince >= p.long_s
+            ):
+                tr.state = NEAR
+                tr.cand = tr.lcand = False
+                chk, d = self._check_flags(beacon, now)
+                tr.ble_only_alert = chk == F_BLE_ONLY
+                fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
+                if med < p.near_dbm + p.sure_db:
+                    fl |= F_LOW_CONF
+                st, sp = self.speed
+                if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
+                    fl |= F_VEHICLE | F_LOW_CONF
+                ts, rs = tr.recent(now - p.window_s)
+                self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
+            return
+        if med >= p.near_dbm - p.long_db - p.hyst_db:
             tr.cand = False
             return
         if not tr.cand:
             tr.cand = True
             tr.since = now
-        if tr.state == NEARBY and now - tr.since >= p.dwell_in_s:
-            tr.state = NEAR
-            tr.cand = False
-            chk, d = self._check_flags(beacon, now)
-            tr.ble_only_alert = chk == F_BLE_ONLY
-            fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
-            st, sp = self.speed
-            if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
-                fl |= F_VEHICLE | F_LOW_CONF
-            ts, rs = tr.recent(now - p.window_s)
-            self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
-        elif tr.state == NEAR and now - tr.since >= p.dwell_out_s:
+        if now - tr.since >= p.dwell_out_s:
             tr.state = NEARBY
             tr.cand = False
             ts, rs = tr.recent(now - p.window_s)
@@ -475,7 +507,7 @@ class Proximity:
                     self._emit(now, K_NEAR_EXIT, beacon, F_BLE, 0, [tr.last_seen], [])
                 self._emit(now, K_GONE, beacon, F_BLE, 0, [tr.last_seen], [])
                 tr.state = ABSENT
-                tr.cand = False
+                tr.cand = tr.lcand = False
                 tr.skewed = False
             if tr.ble_only_alert:
                 chk, d = self._check_flags(beacon, now)

@@ -112,3 +112,22 @@ def test_the_filter_holds_45_s_of_sightings_and_an_event_the_newest_32():
     assert m == 2 * (prox.p.window_s + 1)
     ts, rs = tr.recent(T0)
     assert len(rs) == P.MAX_EVIDENCE == 32 and ts[-1] == T0 + 59  # the newest ones
+
+
+def test_only_a_strong_near_is_confident_and_a_long_weak_presence_can_be_flagged():
+    # The field model (taghost.proxsim.FIELD): below threshold + sure_db a pass at 15-30 m in
+    # the open looks like 10 m, so such a "near" says it is low confidence.
+    for above, low in ((12, False), (2, True)):
+        prox = P.Proximity(table_for(T0))
+        run_near(prox, T0, 30, prox.p.near_dbm + above)
+        near = [e for e in drain(prox) if e.kind == P.K_NEAR]
+        assert len(near) == 1 and bool(near[0].flags & P.F_LOW_CONF) == low
+        prox = None
+    # The long way in (off by default): at most long_db below the threshold for long_s.
+    for long_db, raised in ((0, False), (10, True)):
+        prox = P.Proximity(table_for(T0), P.Profile(long_db=long_db, long_s=40))
+        run_near(prox, T0, 60, prox.p.near_dbm - 5)
+        near = [e for e in drain(prox) if e.kind == P.K_NEAR]
+        assert len(near) == raised
+        assert not near or near[0].flags & P.F_LOW_CONF
+        prox = None
