@@ -96,12 +96,17 @@ class Profile:
         self.n10 = 30
         self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
         self.shadow_db = 0  # ...minus this much of the body loss (10-20 dB) it must survive
+        # ...minus this for the tag's mounting: 0 at the belt; about 10 at the ankle, where
+        # the ground's reflection cancels the direct ray beyond 3 m (two-ray breakpoint
+        # 4 h_t h_r / lambda for 0.1 m and 1 m at 2.4 GHz: 20 log10(10 / 3.2) dB at 10 m).
+        self.mount_db = 0
         self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
         self.window_s = 45  # sightings older than this leave the filter
         # The filter: this percentile of the window's RSSIs (50: the median). The body only
         # ever takes signal away, so a higher one follows the unshadowed moments.
         self.pct = 67
         self.min_samples = 6
+        self.decide_samples = 12  # "near" is decided on at least this many sightings
         self.dwell_in_s = 8
         # A "near" is confident only with the filtered RSSI at least sure_db above the
         # threshold; a presence at most long_db below the threshold for long_s also raises
@@ -147,13 +152,15 @@ class Profile:
         self.vehicle_age_s = 30
         # Energy: a beacon heard only faintly (its filtered RSSI more than faint_db below the
         # threshold) after its first probe_s is scanned for on the slow schedule, not back to back.
-        self.faint_db = 12
+        self.faint_db = 8
         self.probe_s = 60
         for k in kw:
             if not hasattr(self, k):
                 raise ValueError(k)
             setattr(self, k, kw[k])
-        self.near_dbm = self.tx1m - (self.n10 * lg100(self.near_m) + 50) // 100 - self.shadow_db
+        self.near_dbm = (
+            self.tx1m - (self.n10 * lg100(self.near_m) + 50) // 100 - self.shadow_db - self.mount_db
+        )
 
 
 class _Track:
@@ -444,10 +451,17 @@ class Proximity:
         p = self.p
         m, med = tr.window_pct(now - p.window_s, p.pct)
         if m < p.min_samples:
-            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
+            # Too few sightings for a filter: after the first probe_s that is itself faint
+            # (a beacon within 10 m gives dozens while the tag scans back to back).
+            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES] if now - tr.first < p.probe_s else -127
             tr.cand = tr.lcand = False
             return
         tr.level = med
+        if tr.state == NEARBY and m < p.decide_samples:
+            # Sparse (the slow schedule while faint): the level above may make the scans fast
+            # again, but a decision waits for dense sightings (few correlated ones mislead).
+            tr.cand = tr.lcand = False
+            return
         if tr.state == NEARBY:
             # Two ways in: at or above the threshold for dwell_in_s, or, for a presence that
             # lasts (a seated victim, a beacon deep in a bag: a loss held for minutes), at most

@@ -72,7 +72,7 @@ def test_state_machine_pre_alert_alert_exit_with_evidence():
     ev = drain(prox)
     assert [e[1] for e in ev] == [P.K_NEARBY]
     assert prox.urgent() and prox.next_scan(t)[1] == prof.fast_scan_ms
-    t = run_near(prox, t, prof.dwell_in_s + 5, strong)
+    t = run_near(prox, t, prof.dwell_in_s + prof.decide_samples, strong)
     ev = drain(prox)
     assert [e[1] for e in ev] == [P.K_NEAR]
     alert = ev[0]
@@ -137,7 +137,7 @@ def test_bluetooth_alert_corroborated_or_contradicted_by_gnss():
     for far, kind, flag in ((20, P.K_CORROBORATED, P.F_CORROBORATED), (3000, P.K_CONTRADICTED, 0)):
         prox = prox2 = None  # one table at a time in a small heap
         prox = P.Proximity(table_for(T0), prof)
-        t = run_near(prox, T0, prof.dwell_in_s + 8, prof.near_dbm + 10)
+        t = run_near(prox, T0, prof.dwell_in_s + prof.decide_samples + 2, prof.near_dbm + 10)
         ev = drain(prox)
         assert ev[-1][1] == P.K_NEAR and ev[-1][3] & P.F_BLE_ONLY
         prox.on_victim_position(t, 51500000, 0, 50)
@@ -149,7 +149,7 @@ def test_bluetooth_alert_corroborated_or_contradicted_by_gnss():
         prox2 = P.Proximity(table_for(T0), prof)
         prox2.on_victim_position(T0, 51500000, 0, 50)
         prox2.on_fix(fix_at(T0, 51500000 + far * 9, 0), T0)
-        run_near(prox2, T0, prof.dwell_in_s + 8, prof.near_dbm + 10)
+        run_near(prox2, T0, prof.dwell_in_s + prof.decide_samples + 2, prof.near_dbm + 10)
         near = next(e for e in drain(prox2) if e[1] == P.K_NEAR)
         assert not near[3] & P.F_BLE_ONLY
         assert near[3] & (P.F_CORROBORATED | P.F_CONTRADICTED) == (flag or P.F_CONTRADICTED)

@@ -42,8 +42,9 @@ def prof_tol():
 def test_a_beacon_an_hour_off_at_first_contact_is_found_and_flagged():
     # A power cut set the beacon's clock back by an hour (it failed before: every report was
     # refused as outside the window, and "near" never came).
+    tab = table_for(T0)
     for late in (-3600, -2700, 2700):
-        prox = P.Proximity(table_for(T0))
+        prox = P.Proximity(tab)
         run_near(prox, T0, 40, prox.p.near_dbm + 10, late=late)
         near = [e for e in drain(prox) if e.kind == P.K_NEAR]
         assert len(near) == 1 and near[0].flags & P.F_SKEWED and near[0].flags & P.F_LOW_CONF
@@ -67,8 +68,9 @@ def test_a_beacon_drifting_5_percent_a_day_seen_once_a_day_is_never_lost():
 
 
 def test_a_near_decided_at_road_speed_is_flagged_vehicle_and_low_confidence():
+    tab = table_for(T0)
     for speed, flagged in ((1100, True), (140, False)):  # a bus at 40 km/h; walking
-        prox = P.Proximity(table_for(T0))
+        prox = P.Proximity(tab)
         for s in range(0, 20):
             f = Fix(T0 + s, 0, 51500000, 0, None, speed, None, 50, 90, 8, 1, 3, 0)
             prox.on_fix(f, T0 + s)
@@ -117,15 +119,16 @@ def test_the_filter_holds_45_s_of_sightings_and_an_event_the_newest_32():
 def test_only_a_strong_near_is_confident_and_a_long_weak_presence_can_be_flagged():
     # The field model (taghost.proxsim.FIELD): below threshold + sure_db a pass at 15-30 m in
     # the open looks like 10 m, so such a "near" says it is low confidence.
+    tab = table_for(T0)
     for above, low in ((12, False), (2, True)):
-        prox = P.Proximity(table_for(T0))
+        prox = P.Proximity(tab)
         run_near(prox, T0, 30, prox.p.near_dbm + above)
         near = [e for e in drain(prox) if e.kind == P.K_NEAR]
         assert len(near) == 1 and bool(near[0].flags & P.F_LOW_CONF) == low
         prox = None
     # The long way in (off by default): at most long_db below the threshold for long_s.
     for long_db, raised in ((0, False), (10, True)):
-        prox = P.Proximity(table_for(T0), P.Profile(long_db=long_db, long_s=40))
+        prox = P.Proximity(tab, P.Profile(long_db=long_db, long_s=40))
         run_near(prox, T0, 60, prox.p.near_dbm - 5)
         near = [e for e in drain(prox) if e.kind == P.K_NEAR]
         assert len(near) == raised
