@@ -58,7 +58,8 @@ def side_by_side(per: int, passes: int, others: int) -> None:
     print(
         f"CURRENT (n 3, sigma 8, {per * 5} encounters, {passes * 4} passes at 30-50 m): near "
         f"{100 * f.detected:.1f} %, delay median / p90 / p95 {s(f.delay_median)} / "
-        f"{s(f.delay_p90)} / {s(f.delay_p95)} s, false near {f.false_per_day:.3f} a day; "
+        f"{s(f.delay_p90)} / {s(f.delay_p95)} s, false near {f.false_per_day:.3f} a day (not "
+        f"flagged low confidence: {f.silent_per_day:.3f}); "
         f"idle scan duty {100 * f.scan_duty_idle:.1f} %"
     )
     field_rows("FIELD", FIELD, Profile(), per, passes, others, header=True)

@@ -112,7 +112,7 @@ class Profile:
         # threshold; a presence at most long_db below the threshold for long_s also raises
         # "near", flagged low confidence (docs/proximity.md: the field model's curves).
         self.sure_db = 10
-        self.long_db = 0
+        self.long_db = 6
         self.long_s = 40
         self.dwell_out_s = 60
         self.absent_s = 120
@@ -451,9 +451,7 @@ class Proximity:
         p = self.p
         m, med = tr.window_pct(now - p.window_s, p.pct)
         if m < p.min_samples:
-            # Too few sightings for a filter: after the first probe_s that is itself faint
-            # (a beacon within 10 m gives dozens while the tag scans back to back).
-            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES] if now - tr.first < p.probe_s else -127
+            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
             tr.cand = tr.lcand = False
             return
         tr.level = med

@@ -336,11 +336,12 @@ class Figures:
     delay_median: float
     delay_p90: float
     delay_p95: float
-    false_per_day: float
+    false_per_day: float  # any "near" from a pass
     passes_per_day: int
     encounters: int
     passes: int
     scan_duty_idle: float  # fraction of time scanning with nothing around
+    silent_per_day: float = 0.0  # ... of which not flagged low confidence
 
 
 def measure(
@@ -357,10 +358,12 @@ def measure(
         o = encounter(rng, radio, profile)
         if o.alert_t is not None:
             delays.append(o.alert_t)
-    false = 0
+    false = silent = 0
     for _ in range(passes):
-        if passing(rng, radio, profile).alert_t is not None:
+        o = passing(rng, radio, profile)
+        if o.alert_t is not None:
             false += 1
+            silent += not o.low_conf
     delays.sort()
     idle = run_episode(rng, radio, profile, lambda t: None, 3600, 0)
 
@@ -379,6 +382,7 @@ def measure(
         encounters=encounters,
         passes=passes,
         scan_duty_idle=idle.scan_s / idle.length_s,
+        silent_per_day=silent / passes * passes_per_day,
     )
 
 
