@@ -1,18 +1,31 @@
-"""Victim-beacon proximity figures: detection, delay and false alarms of the Bluetooth rule
-across the noise range (taghost.proxsim's radio model), the cost of the identifier table and of
-a scan result in MicroPython and CPython against the naive references, and the beacon's battery
-life from its board profile.
-Run: .venv/bin/python bench/bench_proximity.py [--quick]"""
+"""Victim-beacon proximity figures: the Bluetooth rule on the CURRENT radio model and on the
+FIELD model (taghost.proxsim, one module, two parameter sets), side by side in one run; the
+field model's detection / false-alarm trade-off per condition; the tag's mounting; the scan
+energy a faint neighbour costs; the identifier table and a scan result in MicroPython and
+CPython; the beacon's battery life from its board profile.
+Run: .venv/bin/python bench/bench_proximity.py [--quick] [--grid]"""
 
 from __future__ import annotations
 
+import math
 import random
+import statistics
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from tagcore.proximity.monitor import Profile
 from taghost import beaconpower
-from taghost.proxsim import Radio, lingering, measure
+from taghost.proxsim import (
+    CONDITIONS,
+    CURRENT,
+    FIELD,
+    bus_ride,
+    lingering,
+    measure,
+    measure_field,
+    neighbour,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -21,29 +34,85 @@ from micropython_runner import MPY_TESTS, run_cpython, run_micropython  # noqa: 
 SCAN_MA = 100  # ESP32 radio listening (boards.md: 95-100 mA)
 
 
-def curve(encounters: int, passes: int) -> None:
-    print(f"Bluetooth rule, {encounters} encounters within 10 m (60-300 s, appearing suddenly)")
-    print(f"and {passes} passes at 30-50 m (48 a day) per row; default Profile():")
+def s(x: float) -> str:
+    return "never" if math.isinf(x) else f"{x:.0f}"
+
+
+def current_grid(encounters: int, passes: int) -> None:
+    print(f"CURRENT model grid, {encounters} encounters within 10 m and {passes} passes at")
+    print("30-50 m (48 a day) per row; default Profile():")
     print("| n | sigma dB | near raised | delay median / p90 / p95 s | false near per day |")
     print("|---|---|---|---|---|")
     for n in (2.0, 2.5, 3.0):
         for sigma in (4.0, 6.0, 8.0):
-            f = measure(Radio(n=n, sigma=sigma), Profile(), encounters, passes, seed=2026)
+            f = measure(replace(CURRENT, n=n, sigma=sigma), Profile(), encounters, passes, 2026)
             print(
-                f"| {n} | {sigma:.0f} | {100 * f.detected:.1f} % | {f.delay_median:.0f} / "
-                f"{f.delay_p90:.0f} / {f.delay_p95:.0f} | {f.false_per_day:.3f} |"
+                f"| {n} | {sigma:.0f} | {100 * f.detected:.1f} % | {s(f.delay_median)} / "
+                f"{s(f.delay_p90)} / {s(f.delay_p95)} | {f.false_per_day:.3f} |"
             )
-    print(f"idle scan duty {100 * f.scan_duty_idle:.1f} % -> {SCAN_MA * f.scan_duty_idle:.1f} mA")
 
 
-def neighbours(count: int) -> None:
-    rng = random.Random(5)
-    for n in (2.5, 3.0):
-        hits = sum(
-            lingering(rng, Radio(n=n, sigma=8.0), Profile()).alert_t is not None
-            for _ in range(count)
+def side_by_side(per: int, passes: int, others: int) -> None:
+    print("Both models, default Profile(), one run (seed 2026):")
+    f = measure(CURRENT, Profile(), per * 5, passes * 4, seed=2026)
+    print(
+        f"CURRENT (n 3, sigma 8, {per * 5} encounters, {passes * 4} passes at 30-50 m): near "
+        f"{100 * f.detected:.1f} %, delay median / p90 / p95 {s(f.delay_median)} / "
+        f"{s(f.delay_p90)} / {s(f.delay_p95)} s, false near {f.false_per_day:.3f} a day (not "
+        f"flagged low confidence: {f.silent_per_day:.3f}); "
+        f"idle scan duty {100 * f.scan_duty_idle:.1f} %"
+    )
+    field_rows("FIELD", FIELD, Profile(), per, passes, others, header=True)
+
+
+def field_rows(
+    label: str, radio, prof: Profile, per: int, passes: int, others: int, header: bool = False
+) -> None:
+    if header:
+        cols = " | ".join(CONDITIONS)
+        print(
+            f"| model / rule | {cols} | all 1-10 m (p95 s) | false near a day: silent | "
+            "flagged low confidence | neighbour | bus ride (silent / flagged) |"
         )
-        print(f"beacon lingering 10-60 min at 30-50 m, n={n}, sigma 8: near in {hits}/{count}")
+        print("|---" * (len(CONDITIONS) + 7) + "|")
+    f = measure_field(radio, prof, per, passes, others, seed=2026)
+    det = " | ".join(f"{100 * f.detected[c]:.0f} %" for c in CONDITIONS)
+    print(
+        f"| {label} | {det} | {100 * f.detected_all:.1f} % ({s(f.p95_all)}) | "
+        f"{f.silent_per_day:.2f} | {f.flagged_per_day:.1f} | {100 * f.neighbour:.0f} % | "
+        f"{100 * f.bus_silent:.0f} % / {100 * f.bus_flagged:.0f} % |"
+    )
+
+
+def field_curve(per: int, passes: int, others: int) -> None:
+    print(f"FIELD model trade-off: the threshold moved ({per} encounters per condition, {passes}")
+    print(f"passes at 15-50 m outdoors, {others} neighbour episodes and bus rides); a near is")
+    print("confident only at -70 dBm or more (sure_db), below it is flagged low confidence:")
+    first = True
+    for shift in (-5, 5, 10):
+        prof = Profile(shadow_db=shift, sure_db=10 + shift)
+        label = f"threshold {prof.near_dbm} dBm"
+        field_rows(label, FIELD, prof, per, passes, others, header=first)
+        first = False
+    ankle = replace(FIELD, tag_h_m=0.1)
+    field_rows("ankle tag, belt rule", ankle, Profile(), per, passes, others)
+    field_rows(
+        "ankle tag, mount_db 10", ankle, Profile(mount_db=10, sure_db=20), per, passes, others
+    )
+
+
+def energy(count: int) -> None:
+    rng = random.Random(5)
+    for label, radio, fn in (
+        ("CURRENT, lingering at 30-50 m (n 3)", CURRENT, lingering),
+        ("FIELD, neighbour 15-30 m through walls", FIELD, neighbour),
+        ("FIELD, bus ride 10-15 m", FIELD, bus_ride),
+    ):
+        duty = [o.scan_s / o.length_s for o in (fn(rng, radio, Profile()) for _ in range(count))]
+        print(
+            f"scan duty, {label}: median {100 * statistics.median(duty):.1f} % "
+            f"({SCAN_MA * statistics.median(duty):.1f} mA at {SCAN_MA} mA listening)"
+        )
 
 
 def table_costs() -> None:
@@ -80,9 +149,15 @@ def battery() -> None:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    curve(100 if quick else 500, 500 if quick else 5000)
+    per, passes, others = (20, 100, 20) if quick else (40, 300, 40)
+    side_by_side(per, passes, others)
     print()
-    neighbours(50 if quick else 200)
+    field_curve(per, passes, others)
+    print()
+    if "--grid" in sys.argv:
+        current_grid(100 if quick else 500, 500 if quick else 5000)
+        print()
+    energy(10 if quick else 30)
     print()
     table_costs()
     print()

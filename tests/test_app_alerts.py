@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
+from tagcore.proximity.monitor import Event
 from tagcore.zones.monitor import A_BREACH, A_LOC_LOST, Alert
 from tagsim import metrics, runner
 from tagsim.scenario import parse
@@ -42,7 +43,7 @@ class OneAlertProximity:
     """Stand-in proximity core: one decision of `kind` (2 near, 6 GNSS in) on the first scan."""
 
     def __init__(self, kind: int) -> None:
-        self.events = [(T0, kind, 0, 1, -60, -1, [T0], [-60])]
+        self.events = [Event(T0, kind, 0, 1, -60, -1, [T0], [-60])]
 
     def on_scan(self, now, addr, rssi, adv):
         return 0

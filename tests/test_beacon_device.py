@@ -20,8 +20,9 @@ SECRET = b"victim-beacon-secret-0123456789a"
 
 @cache
 def on_micropython(accept_mac: bool) -> str:
+    # Two boards (beacon and tag) and a phone share this one heap; each has its own on the air.
     return run_micropython(
-        script=DRIVER, args=(str(FAKE), "1" if accept_mac else "0"), heap=64 * 1024
+        script=DRIVER, args=(str(FAKE), "1" if accept_mac else "0"), heap=80 * 1024
     )
 
 
@@ -39,11 +40,14 @@ def test_tag_sees_the_beacon_through_the_irq_and_decides() -> None:
     kinds = [int(e[1]) for e in lines(out, "event")]
     assert kinds == [K_NEARBY, K_NEAR, K_NEAR_EXIT, K_GONE] * 2
     counts = dict(ast.literal_eval(out.split("counts ", 1)[1].split("\n")[0]))
-    assert counts["sightings"] > 1000 and counts["not_beacon"] > 1000  # the phone is ignored
-    assert set(counts) == {"sightings", "not_beacon"}  # nothing garbled by the IRQ hand-over
-    assert lines(out, "scanner") == [["0", "0"]]
-    # The beacon's clock ran 5 min ahead and gained 2 %: the tag learned the skew.
-    assert int(lines(out, "skew")[0][0]) >= 1
+    assert counts["sightings"] > 1000
+    assert set(counts) == {"sightings"}  # nothing garbled by the IRQ hand-over
+    ((dropped, too_long, foreign),) = lines(out, "scanner")
+    assert dropped == too_long == "0" and int(foreign) > 1000  # the phone, left in the IRQ
+    # The beacon's clock ran 5 min ahead and gained 2 %: every report was accepted (no
+    # outside_window above); over these 2 h the skew moves at most one interval (it learns no
+    # faster than a clock can drift, 6 % a day, so a replay cannot drag it).
+    assert int(lines(out, "skew")[0][0]) in (0, 1)
 
 
 def test_beacon_advertises_rolling_identifiers_non_connectable_with_rotating_addresses() -> None:
@@ -89,14 +93,19 @@ class Ble:
     def irq(self, h):
         pass
 
+def frame(k):  # the beacon's frame, its last byte numbering the report
+    return memoryview(bytes((2, 1, 4, 12, 255, 255, 255, 1, 0, 0, 0, 0, 0, 0, 0, k & 255)))
+
 class Prox:  # checks order as results come: nothing kept, the heap is ESP32-sized
     def __init__(self):
         self.k = 0
         self.ok = True
     def on_scan(self, now, addr, rssi, adv):
         k = self.k
-        self.ok = self.ok and rssi == -(k % 100) and adv[0] == k & 255
+        self.ok = self.ok and rssi == -(k % 100) and adv[15] == k & 255
         self.k = k + 1
+    def on_lost(self, now, n):
+        pass
     def on_scan_end(self, now):
         pass
 
@@ -106,14 +115,14 @@ k = 0
 small = True
 for rnd in range(3000):  # many times round the ring: the indices must stay small
     for j in range(rnd % (SLOTS + 1)):
-        sc.irq(5, (0, memoryview(bytes(6)), 0, -(k % 100), memoryview(bytes((k & 255,)))))
+        sc.irq(5, (0, memoryview(bytes(6)), 0, -(k % 100), frame(k)))
         k += 1
     sc.drain(p, rnd)
     small = small and sc.w < 2 * SLOTS and sc.r == sc.w
 ok = p.ok and p.k == k and small
 p = Prox()
 for i in range(SLOTS + 3):  # a full ring drops the newest and keeps the rest in order
-    sc.irq(5, (0, memoryview(bytes(6)), 0, -i, memoryview(bytes((i,)))))
+    sc.irq(5, (0, memoryview(bytes(6)), 0, -i, frame(i)))
 sc.drain(p, 0)
 print("RING", ok, k, sc.dropped, p.ok and p.k == SLOTS)
 """

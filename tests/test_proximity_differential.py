@@ -31,10 +31,14 @@ def make_stream(seed: int, seconds: int) -> list[str]:
         if t % 7 == 0:
             out.append(f"V {t} {lat0} {lon0} {rng.randrange(20, 400)}")
             lat = lat0 + int(dist * 9 * 20)  # the GNSS distance follows the walk, x20
-            out.append(f"F {t} {lat} {lon0 + rng.randrange(-50, 50)} {rng.randrange(20, 200)}")
+            speed = 1100 if (t - T0) // 1800 % 3 == 2 else 120  # a bus ride every 1.5 h
+            lon = lon0 + rng.randrange(-50, 50)
+            out.append(f"F {t} {lat} {lon} {rng.randrange(20, 200)} {speed}")
+        if t % 500 == 0 and rng.random() < 0.3:
+            out.append(f"L {t} {rng.randrange(1, 40)}")
         for _ in range(rng.randrange(0, 4)):
             b = rng.randrange(2)
-            skew = rng.choice((0, 0, 0, 0, 1, -1, 3, -40))
+            skew = rng.choice((0, 0, 0, 0, 1, -1, 3, -12, -40))
             k = t // 900 + skew
             rssi = round(-50 - 30 * math.log10(dist) + rng.gauss(0, 8))
             kind = rng.random()
@@ -65,8 +69,10 @@ def test_cpython_and_micropython_decide_the_same(tmp_path: Path) -> None:
     assert cp == mp
     # The stream exercised what it should: both beacons, every kind of refusal, alerts.
     assert cp.count("\nev ") >= 6
-    for kind in (2, 3, 5, 6, 7):  # near, near exit, GNSS pre, in, exit
+    for kind in (2, 3, 5, 6, 7, 11):  # near, near exit, GNSS pre, in, exit, flooded
         assert any(ln.split()[2] == str(kind) for ln in cp.splitlines() if ln.startswith("ev "))
-    for reason in ("outside_window", "unknown_id", "not_beacon", "sightings"):
+    for reason in ("outside_window", "unknown_id", "not_beacon", "sightings", "lost_reports"):
         assert f"'{reason}'" in cp
     assert " 1\n" in cp  # the second beacon was recognised too
+    flags = [int(ln.split()[4]) for ln in cp.splitlines() if ln.startswith("ev ")]
+    assert any(f & 128 for f in flags) and any(f & 64 for f in flags)  # vehicle, low confidence

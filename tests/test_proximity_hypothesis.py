@@ -11,7 +11,7 @@ from tagcore.fix import Fix
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv, find_id
 from tagcore.proximity.idtable import IdTable, window_blob
-from tagcore.proximity.monitor import Proximity, decode_event
+from tagcore.proximity.monitor import Proximity, decode_event, encode_event
 
 TABLE = table_for(T0)
 GOOD = adv_at(T0)
@@ -109,11 +109,13 @@ def test_identifier_tables_from_garbage_never_raise(data: st.DataObject) -> None
 
 
 @given(st.integers(0, 2**31), st.binary(max_size=60))
-def test_event_decoder_raises_only_value_error(t: int, data: bytes) -> None:
-    try:
-        decode_event(t, data)
-    except ValueError:
-        pass
+def test_event_decoder_never_raises_and_what_it_reads_encodes_back(t: int, data: bytes) -> None:
+    counts: dict[str, int] = {}
+    ev = decode_event(t, data, counts)
+    if ev is None:
+        assert counts == {"bad_event": 1}
+    else:
+        assert counts == {} and decode_event(t, encode_event(ev)) == ev
 
 
 def test_our_frame_is_found_among_other_structures() -> None:

@@ -26,12 +26,14 @@ def test_encounters_within_10_m_for_a_minute_raise_near() -> None:
 def test_passes_at_30_to_50_m_raise_near_at_most_once_in_10_days() -> None:
     f = harsh()
     assert f.passes_per_day == 48  # one pass every half hour, around the clock
-    assert f.false_per_day <= 0.1
+    # A "near" that is not flagged low confidence (the long way in, a weak level, flag it).
+    assert f.silent_per_day <= 0.1
+    assert f.false_per_day <= 2  # flagged ones included
 
 
 def test_the_model_is_not_trivial() -> None:
     # Without the filter (alert on the first strong sighting) the same passes alarm often:
     # the figures above come from the filter, not from a radio model too kind to fail.
-    naive = Profile(min_samples=1, dwell_in_s=0, window_s=1)
+    naive = Profile(min_samples=1, decide_samples=1, dwell_in_s=0, window_s=1)
     f = measure(Radio(n=3.0, sigma=8.0), naive, encounters=20, passes=300, seed=7)
     assert f.false_per_day > 1

@@ -443,7 +443,7 @@ def test_alerts_from_core_events_open_and_end(db):
         return ev[0], bytes(ev[1])
 
     def prox(kind: int) -> tuple[int, bytes]:
-        return R.EV_PROXIMITY, P.encode_event((t, kind, 2, 0, -60, 30, [t - 5], [-61]))
+        return R.EV_PROXIMITY, P.encode_event(P.Event(t, kind, 2, 0, -60, 30, [t - 5], [-61]))
 
     def loc(kind: int) -> tuple[int, bytes]:
         ev = Z.alert_event(Z.Alert(kind, t, 0, 0, 120, evid))

@@ -3,8 +3,9 @@
 # It advertises, non-connectable, the rolling identifier of tagcore.proximity.beaconid for the
 # current interval of its own clock, and changes identifier and BLE address together at every
 # interval boundary. Its clock drifts (the ESP32's RC slow clock without a crystal): the tag
-# tolerates and learns the skew. The clock is saved to flash every hour, so after a power cut the
-# beacon resumes from the saved time (late by the outage) instead of from 2000-01-01.
+# tolerates and learns the skew. The clock is saved to flash every 2 min, so after a power cut the
+# beacon resumes from the saved time (late by the outage plus at most 2 min: the tag takes a 10 min
+# battery swap as on time) instead of from 2000-01-01.
 #
 # On the device: /beacon.key holds the secret (hex, from `opentag beacon keygen`), /main.py is
 #     from beacon.app import main
@@ -19,7 +20,7 @@ from tagcore.proximity.advdata import build_adv
 
 ADV_MS = const(500)  # advertising interval
 TX_DBM = const(9)  # transmit power asked of the stack (ESP32: -12 .. +9 dBm)
-SAVE_EVERY_S = const(3600)
+SAVE_EVERY_S = const(120)  # a power cut costs the outage plus at most this (flash wear: docs)
 _ADDR_MODE_NRPA = const(3)
 # Seconds between 1970-01-01 and 2000-01-01: ports whose time.time() counts from 1970.
 _EPOCH_2000 = const(946684800)
@@ -32,8 +33,9 @@ def now2000():
 
 
 class Beacon:
-    """Advertising state: call update(now) at least once per interval; it rotates identifier
-    and address when the interval changes and says how long until the next change."""
+    """Advertising state: call update(now) at least once a minute; it rotates identifier and
+    address (after a silence) at the moments proximity.beaconid.on_air draws, and says how long
+    until the next change."""
 
     def __init__(
         self, ble, secret, interval_s=beaconid.DEFAULT_INTERVAL_S, adv_ms=ADV_MS, tx_dbm=TX_DBM
@@ -59,10 +61,16 @@ class Beacon:
             return False
 
     def update(self, now):
-        k = now // self.interval_s
+        # Identifier k is on the air from a moment drawn from the secret around k's interval,
+        # after a silence (proximity.beaconid.on_air): no fixed phase, no old-to-new handover.
+        k, until = beaconid.on_air(self.secret, now, self.interval_s)
         if k != self.k:
-            self.rotate(k)
-        return (k + 1) * self.interval_s - now
+            if k < 0:
+                self.ble.gap_advertise(None)
+                self.k = -1
+            else:
+                self.rotate(k)
+        return until - now
 
     def rotate(self, k):
         ident, addr = beaconid.id_and_addr(self.secret, k)

@@ -556,6 +556,7 @@ PROX_KINDS = {
     8: "GNSS ring: exit",
     9: "corroborated by GNSS",
     10: "contradicted by GNSS",
+    11: "scanner flooded (partly deaf)",
 }
 
 

@@ -99,3 +99,23 @@ def test_table_lookup_and_rejects():
     assert t3.load(blob) == 0 and t3.counts == {"duplicate": 4}
     assert t3.lookup(beaconid.rolling_id(b"other", k0 + 3)) == (2, k0 + 3)
     assert t3.drop_before(k0 + 2) == 4 and len(t3) == 4
+
+
+def test_on_air_follows_the_drawn_schedule_with_a_silence_between_identifiers():
+    secret = b"schedule-secret!"
+    t = 830000000
+    prev_k = None
+    changes = 0
+    while t < 830000000 + 6 * 3600:
+        k, until = beaconid.on_air(secret, t)
+        assert until > t
+        if k >= 0:
+            start, gap = beaconid.start_of(secret, k)
+            assert start + gap <= t < beaconid.start_of(secret, k + 1)[0] == until
+            assert prev_k is None or k > prev_k
+            prev_k = k
+            changes += 1
+        else:
+            assert beaconid.on_air(secret, until)[0] >= 0  # a silence ends with an identifier
+        t = until
+    assert 15 <= changes <= 33  # on average one every 15 min

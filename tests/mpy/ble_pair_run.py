@@ -88,7 +88,7 @@ for end, rssi in plan:
                 break
             print("event", e[0] - T0, e[1], e[2], e[3], e[4], len(e[7]))
 print("counts", sorted(prox.counts.items()))
-print("scanner", scanner.dropped, scanner.too_long)
+print("scanner", scanner.dropped, scanner.too_long, scanner.foreign)
 print("skew", prox.tracks[0].skew)
 print("tx_ok", beacon.tx_ok, "mac_settable", beacon.mac_settable)
 for addr, payload, conn, iv in ble_b.history:

@@ -1,7 +1,8 @@
 # Replays a scan stream through tagcore.proximity.monitor and prints every decision, so that CPython
 # and MicroPython can be held to the same output byte for byte.
 # Usage: proximity_replay.py STREAM TABLE
-# Stream lines:  S t rssi advhex | E t | N t | V t lat lon acc | F t lat lon acc
+# Stream lines:  S t rssi advhex | E t | N t | V t lat lon acc | F t lat lon acc [speed_cms]
+#                | L t lost (the scanner's ring lost that many beacon frames)
 import sys
 from binascii import unhexlify
 
@@ -25,15 +26,18 @@ with open(sys.argv[1]) as f:
             prox.on_scan_end(t)
         elif op == "N":
             print("N", t, prox.next_scan(t), prox.urgent())
+        elif op == "L":
+            prox.on_lost(t, int(w[2]))
         elif op == "V":
             prox.on_victim_position(t, int(w[2]), int(w[3]), int(w[4]))
         elif op == "F":
-            fix = Fix(t, 0, int(w[2]), int(w[3]), None, None, None, int(w[4]), 100, 7, 1, 3, 0)
+            sp = int(w[5]) if len(w) > 5 else None
+            fix = Fix(t, 0, int(w[2]), int(w[3]), None, sp, None, int(w[4]), 100, 7, 1, 3, 0)
             prox.on_fix(fix, t)
         while True:
             e = prox.pop_event()
             if e is None:
                 break
-            print("ev", e[0], e[1], e[2], e[3], e[4], e[5], encode_event(e).hex())
+            print("ev", e.t, e.kind, e.beacon, e.flags, e.rssi, e.dist_dm, encode_event(e).hex())
 print("counts", sorted(prox.counts.items()))
 print("skew", [(b, prox.tracks[b].skew, prox.tracks[b].state) for b in sorted(prox.tracks)])

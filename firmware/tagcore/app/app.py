@@ -577,9 +577,9 @@ class TagApp:
             ev = self.proximity.pop_event()
             if ev is None:
                 return
-            seq = self.store.append_event(R.EV_PROXIMITY, ev[0], encode_event(ev))[0]
-            self.events.append(("P", now, ev[2], ev[1], ev[3], ev[4], ev[5]))
-            if ev[1] == K_NEAR or ev[1] == K_GNSS_IN:
+            seq = self.store.append_event(R.EV_PROXIMITY, ev.t, encode_event(ev))[0]
+            self.events.append(("P", now, ev.beacon, ev.kind, ev.flags, ev.rssi, ev.dist_dm))
+            if ev.kind == K_NEAR or ev.kind == K_GNSS_IN:
                 self._alert(now, seq)
 
     def _alert(self, now, seq):

@@ -73,6 +73,41 @@ def id_and_addr(secret, k):
     return h[:ID_LEN], bytes(addr)
 
 
+# When identifier k is on the air (a passive observer must not learn which new identifier
+# follows which old one): it starts at k * interval_s + shift, shift uniform in
+# [-interval_s / 2, interval_s / 2), after a silence uniform in [GAP_MIN_S, GAP_MAX_S), both
+# from the MAC (unpredictable without the secret, reproducible by the host and the tests), and
+# lasts until identifier k + 1 starts: rotations come on average every interval_s (GAEN:
+# "on average" every 15 min), at no fixed phase, and old and new are never on the air together.
+GAP_MIN_S = const(5)
+GAP_MAX_S = const(40)
+
+
+def start_of(secret, k, interval_s=DEFAULT_INTERVAL_S):
+    """(start, silence) of identifier k: silent from start, on the air from start + silence
+    until start_of(k + 1)."""
+    h = _mac(secret, k)
+    half = interval_s // 2
+    shift = ((h[14] << 8) | h[15]) * interval_s // 65536 - half
+    gap = GAP_MIN_S + h[16] * (GAP_MAX_S - GAP_MIN_S) // 256
+    return k * interval_s + shift, gap
+
+
+def on_air(secret, t, interval_s=DEFAULT_INTERVAL_S):
+    """(k, until): the identifier on the air at beacon time t, or k = -1 while silent between
+    two; `until` is when that changes."""
+    k = t // interval_s + 2  # starts after t: the shift is under interval_s / 2
+    start, gap = start_of(secret, k, interval_s)
+    nxt = start
+    while start > t:
+        nxt = start
+        k -= 1
+        start, gap = start_of(secret, k, interval_s)
+    if t < start + gap:
+        return -1, start + gap
+    return k, nxt
+
+
 def ct_equal(a, b):
     """Compare two byte strings in time that depends only on their length."""
     if len(a) != len(b):

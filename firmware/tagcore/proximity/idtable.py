@@ -56,6 +56,7 @@ class IdTable:
 
     def __init__(self):
         self.idbuf = bytearray()  # identifiers, ID_LEN bytes each, in load order
+        self.n = 0  # identifiers in idbuf (sized once per load: no regrowth, no fragments)
         self.windows = []  # (first ordinal, count, beacon, first interval)
         self.index = bytearray(4)  # u16 slots: ordinal + 1, 0 = empty
         self.mask = 1
@@ -128,14 +129,19 @@ class IdTable:
             size <<= 1
         self.index = bytearray(2 * size)
         self.mask = size - 1
-        n = len(self)
-        self.idbuf, old = bytearray(), self.idbuf
+        n = self.n
+        self.idbuf, old = bytearray(capacity * ID_LEN), self.idbuf
+        self.n = 0
         for o in range(n):
             self._insert(old, o * ID_LEN)
 
     def _insert(self, buf, i):
-        o = len(self)
-        self.idbuf.extend(buf[i : i + ID_LEN])
+        o = self.n
+        ids = self.idbuf
+        b = o * ID_LEN
+        for j in range(ID_LEN):
+            ids[b + j] = buf[i + j]
+        self.n = o + 1
         index = self.index
         mask = self.mask
         s = _key(buf, i) & mask
@@ -183,9 +189,10 @@ class IdTable:
             wins.append((len(buf) // ID_LEN, count - skip, beacon, first + skip))
             buf.extend(self.idbuf[(start + skip) * ID_LEN : (start + count) * ID_LEN])
         self.idbuf = buf
+        self.n = len(buf) // ID_LEN
         self.windows = wins
-        self._reindex(len(self))
+        self._reindex(self.n)
         return dropped
 
     def __len__(self):
-        return len(self.idbuf) // ID_LEN
+        return self.n

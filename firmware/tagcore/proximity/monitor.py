@@ -14,6 +14,9 @@
 # Where both positions are known, the GNSS distance is the primary rule (a moving exclusion
 # zone with a pre-alert ring). A Bluetooth alert says in its flags whether GNSS corroborated,
 # contradicted (a relay can fake presence) or could not check it.
+from array import array
+from collections import namedtuple
+
 from tagcore.compat import const
 from tagcore.geo import dist_dm
 from tagcore.proximity.advdata import find_id
@@ -40,6 +43,11 @@ K_GNSS_EXIT = const(7)  # out of the exclusion zone (with hysteresis)
 K_GNSS_OUT = const(8)  # out of the pre-alert ring (with hysteresis)
 K_CORROBORATED = const(9)  # a Bluetooth-only alert later checked against GNSS: agrees
 K_CONTRADICTED = const(10)  # ... disagrees (possible relay or replay)
+# The scanner lost beacon frames (its ring was full: a crowd of opentag-format advertisers, or
+# a flood): the tag was partly deaf. beacon = ANY_BEACON, rssi = reports lost since the last
+# one; at most one per flood_s.
+K_FLOODED = const(11)
+ANY_BEACON = const(255)
 
 # Event flags.
 F_BLE = const(1)  # decided on Bluetooth sightings
@@ -47,10 +55,23 @@ F_GNSS = const(2)  # decided on GNSS distance
 F_BLE_ONLY = const(4)  # no fresh GNSS pair to check it against
 F_CORROBORATED = const(8)  # GNSS distance agrees with Bluetooth presence
 F_CONTRADICTED = const(16)  # GNSS distance says the two are far apart
-F_SKEWED = const(32)  # identifiers seen from another interval than the tag's clock expects
+# Identifiers further than skew_tol from the tag's clock: the beacon's clock slipped, or an
+# older capture is replayed; Bluetooth cannot tell which, so such an alert is low confidence.
+F_SKEWED = const(32)
+# Low confidence: decided where the rule cannot meet its targets (F_SKEWED, a vehicle, ...):
+# docs/proximity.md "Known limits". Never silently a "near".
+F_LOW_CONF = const(64)
+F_VEHICLE = const(128)  # the wearer moved at road speed: in a vehicle RSSI barely follows distance
+
+# One decision: rssi is the filtered RSSI at the decision (0 when none), dist_dm the GNSS
+# distance (-1 unknown), times / rssis the evidence (authenticated sightings, oldest first).
+Event = namedtuple("Event", ("t", "kind", "beacon", "flags", "rssi", "dist_dm", "times", "rssis"))
 
 EVENT_VERSION = const(1)
-MAX_SAMPLES = const(32)  # sightings kept per beacon (and at most this many per event)
+# Sightings kept per beacon: the filter's window (window_s = 45 s) at two a second, the
+# beacon's advertising rate, plus a margin. An event carries the newest MAX_EVIDENCE of them.
+MAX_SAMPLES = const(96)
+MAX_EVIDENCE = const(32)
 MAX_EVENTS = const(16)  # events waiting for the caller; beyond, counted and dropped
 
 
@@ -75,18 +96,36 @@ class Profile:
         self.n10 = 30
         self.near_m = 10  # the "near" tier: the model's RSSI at this distance...
         self.shadow_db = 0  # ...minus this much of the body loss (10-20 dB) it must survive
+        # ...minus this for the tag's mounting: 0 at the belt; about 10 at the ankle, where
+        # the ground's reflection cancels the direct ray beyond 3 m (two-ray breakpoint
+        # 4 h_t h_r / lambda for 0.1 m and 1 m at 2.4 GHz: 20 log10(10 / 3.2) dB at 10 m).
+        self.mount_db = 0
         self.hyst_db = 6  # leave "near" only when the median is this much below the threshold
         self.window_s = 45  # sightings older than this leave the filter
         # The filter: this percentile of the window's RSSIs (50: the median). The body only
         # ever takes signal away, so a higher one follows the unshadowed moments.
         self.pct = 67
         self.min_samples = 6
+        self.decide_samples = 12  # "near" is decided on at least this many sightings
         self.dwell_in_s = 8
+        # A "near" is confident only with the filtered RSSI at least sure_db above the
+        # threshold; a presence at most long_db below the threshold for long_s also raises
+        # "near", flagged low confidence (docs/proximity.md: the field model's curves).
+        self.sure_db = 10
+        self.long_db = 6
+        self.long_s = 40
         self.dwell_out_s = 60
         self.absent_s = 120
-        # Identifiers accepted within this many intervals of the expected one (clock skew).
+        # Identifiers accepted within this many intervals of the tag's clock (or of the skew
+        # learned from the beacon) as on time: a replay of a capture up to this old is accepted.
         self.skew_tol = 2
-        self.max_skew = 8  # the learned skew never goes further than this
+        # Beyond that, a beacon whose clock slipped is still found, flagged F_SKEWED: within
+        # search_skew intervals more at first contact (a power cut, a battery swap), plus what
+        # a clock drifting drift_ppm can have drifted since the beacon was last seen on its
+        # learned skew; never beyond max_skew (the table's margins bound it too).
+        self.search_skew = 4
+        self.drift_ppm = 60000  # 6 %: above the 5 % a day of an uncalibrated RC clock
+        self.max_skew = 16
         # Scans: slow while nothing is around, fast (continuous) after a sighting or near the
         # victim's last known position.
         self.slow_period_s = 20
@@ -105,27 +144,48 @@ class Profile:
         # both accuracies) and contradicted beyond contradict_m (plus accuracies).
         self.corroborate_m = 150
         self.contradict_m = 1000
+        self.flood_s = 600  # at most one K_FLOODED event this often
+        # A "near" decided while the wearer's fresh fix (up to vehicle_age_s old) says he moves
+        # at road speed is flagged F_VEHICLE | F_LOW_CONF: in a bus or tram RSSI barely changes
+        # with distance (Leith & Farrell 2020: about 0.36 dB/m, +-10 dB as people move).
+        self.vehicle_cms = 500  # 18 km/h: above a run, below any bus in traffic
+        self.vehicle_age_s = 30
+        # Energy: a beacon heard only faintly (its filtered RSSI more than faint_db below the
+        # threshold) after its first probe_s is scanned for on the slow schedule, not back to back.
+        self.faint_db = 8
+        self.probe_s = 60
         for k in kw:
             if not hasattr(self, k):
                 raise ValueError(k)
             setattr(self, k, kw[k])
-        self.near_dbm = self.tx1m - (self.n10 * lg100(self.near_m) + 50) // 100 - self.shadow_db
+        self.near_dbm = (
+            self.tx1m - (self.n10 * lg100(self.near_m) + 50) // 100 - self.shadow_db - self.mount_db
+        )
 
 
 class _Track:
     # One beacon's Bluetooth state.
     def __init__(self):
         self.state = ABSENT
-        self.st = [0] * MAX_SAMPLES  # sighting times (ring)
-        self.sr = [0] * MAX_SAMPLES  # sighting RSSIs
+        # Typed arrays: 96 sightings cost 4 + 1 + 1 bytes each, not three 8-byte list slots.
+        self.st = array("i", bytes(4 * MAX_SAMPLES))  # sighting times (ring)
+        self.sr = array("b", bytes(MAX_SAMPLES))  # sighting RSSIs (-127 .. 20 dBm)
+        self.tmp = array("b", bytes(MAX_SAMPLES))  # scratch: the window's RSSIs, sorted
         self.head = 0  # next slot
         self.n = 0
         self.last_seen = 0
         self.since = 0  # when the current candidate condition (near / below) started; -1: none
         self.cand = False
+        self.lcand = False  # the long, weaker way into "near" (long_db, long_s)
+        self.lsince = 0
         self.skew = 0  # learned beacon clock offset, in intervals
+        self.skew_t = 0  # when the skew was last moved (it moves no faster than drift_ppm)
+        self.anchor_t = 0  # last sighting within skew_tol of the learned skew
+        self.last_k = -1  # newest interval accepted: a real beacon's clock only goes forward
         self.skewed = False
         self.ble_only_alert = False  # an alert waiting for a GNSS check
+        self.first = 0  # when this presence began (K_NEARBY)
+        self.level = -127  # the latest filtered RSSI (or the latest sighting's, before one)
 
     def add(self, t, rssi):
         h = self.head
@@ -136,21 +196,40 @@ class _Track:
             self.n += 1
 
     def recent(self, since):
-        # (times, rssis) of sightings at or after `since`, oldest first.
+        # (times, rssis) of the newest MAX_EVIDENCE sightings at or after `since`, oldest first.
+        c = 0
+        for j in range(self.n):
+            if self.st[(self.head - self.n + j) % MAX_SAMPLES] >= since:
+                c += 1
+        skip = c - MAX_EVIDENCE
         ts = []
         rs = []
         for j in range(self.n):
             k = (self.head - self.n + j) % MAX_SAMPLES
             if self.st[k] >= since:
+                if skip > 0:
+                    skip -= 1
+                    continue
                 ts.append(self.st[k])
                 rs.append(self.sr[k])
         return ts, rs
 
-
-def percentile(vals, pct):
-    """The pct-th percentile of a list of ints, nearest rank rounded down (50: lower median)."""
-    s = sorted(vals)
-    return s[(len(s) - 1) * pct // 100]
+    def window_pct(self, since, pct):
+        # (count, pct-th percentile) of the RSSIs of sightings at or after `since`, without
+        # allocating: an insertion sort into the scratch list (at most MAX_SAMPLES).
+        a = self.tmp
+        m = 0
+        for j in range(self.n):
+            k = (self.head - self.n + j) % MAX_SAMPLES
+            if self.st[k] >= since:
+                v = self.sr[k]
+                i = m
+                while i > 0 and a[i - 1] > v:
+                    a[i] = a[i - 1]
+                    i -= 1
+                a[i] = v
+                m += 1
+        return m, (a[(m - 1) * pct // 100] if m else 0)
 
 
 class Proximity:
@@ -166,6 +245,9 @@ class Proximity:
         self.counts = {}
         self.last_end = -(1 << 30)  # when the last scan ended (on_scan_end)
         self.now = 0  # the latest time any input or query carried
+        self.lost = 0  # scan reports lost by the device's scanner, not yet in an event
+        self.speed = (0, 0)  # (t, cm/s) of the wearer's last fix
+        self.lost_t = -(1 << 30)  # when the last K_FLOODED was emitted
 
     # -- inputs --
 
@@ -184,7 +266,7 @@ class Proximity:
             if i < 0:
                 return -1
             hit = self.table.lookup(adv, i)
-        except Exception:  # adv of a type that cannot be indexed or sliced
+        except (TypeError, ValueError, IndexError):  # adv of a type that cannot be indexed
             self._count("adv_type")
             return -1
         if hit is None:
@@ -196,31 +278,71 @@ class Proximity:
             tr = _Track()
             self.tracks[beacon] = tr
         ivs = self.table.interval_s[beacon]
+        if tr.last_k < 0:
+            tr.skew_t = tr.anchor_t = now
         off = k - now // ivs
-        p = self.p
-        # Accepted within skew_tol of the learned skew, or of the tag's own clock: replayed
-        # identifiers may drag the learned skew, but never hide a beacon whose clock is right.
-        if (off < tr.skew - p.skew_tol or off > tr.skew + p.skew_tol) and (
-            off < -p.skew_tol or off > p.skew_tol
-        ):
-            # A replayed old identifier, or a beacon whose clock ran further than the
-            # tolerance. Counted, raises nothing.
+        if not self._accept(tr, now, k, off, ivs):
+            # A replayed old identifier, or a beacon whose clock ran further than a clock can
+            # drift. Counted, raises nothing.
             self._count("outside_window")
             return -1
-        # Follow the beacon's drift one interval at a time, never beyond max_skew.
-        if off != tr.skew and -p.max_skew <= off <= p.max_skew:
-            tr.skew += 1 if off > tr.skew else -1
-        if off != 0:
-            tr.skewed = True
         self._count("sightings")
         tr.add(now, rssi)
         tr.last_seen = now
         if tr.state == ABSENT:
             tr.state = NEARBY
+            tr.first = now
             tr.cand = False
             self._emit(now, K_NEARBY, beacon, F_BLE, rssi, [now], [rssi])
         self._evaluate(now, beacon, tr)
         return beacon
+
+    def _accept(self, tr, now, k, off, ivs):
+        # Whether identifier k (off intervals from the tag's clock) is the beacon's; learns
+        # the skew. Within skew_tol of the tag's clock: on time, as the docs promise. Within
+        # skew_tol of the learned skew, or within the drift envelope around it: a beacon whose
+        # clock slipped (F_SKEWED). The skew only learns from identifiers no older than the
+        # newest one accepted (a replay played newest-first cannot drag it) and no faster than
+        # drift_ppm since it last moved (nor can one played at the real pace, for hours).
+        p = self.p
+        tol = p.skew_tol
+        d = off - tr.skew
+        if -tol <= d <= tol:
+            tr.anchor_t = now
+        elif off < -tol or off > tol:
+            env = p.search_skew + (now - tr.anchor_t) * p.drift_ppm // (1000000 * ivs)
+            if env > p.max_skew:
+                env = p.max_skew
+            if d < -tol - env or d > tol + env or off < -p.max_skew or off > p.max_skew:
+                return False
+        if k >= tr.last_k:
+            tr.last_k = k
+            if d != 0:
+                step = (now - tr.skew_t) * p.drift_ppm // (1000000 * ivs)
+                if step > 0:
+                    sk = tr.skew + (d if -step <= d <= step else (step if d > 0 else -step))
+                    tr.skew = -p.max_skew if sk < -p.max_skew else min(sk, p.max_skew)
+                    tr.skew_t = now
+        if off < -tol or off > tol:
+            tr.skewed = True
+        return True
+
+    def on_lost(self, now, n):
+        """The device's scanner lost n reports carrying the beacon's frame (its ring was full):
+        counted ("lost_reports"), and told to the store as a K_FLOODED event at most once per
+        flood_s, so that a deaf tag is not read as "no beacon here"."""
+        if not isinstance(n, int) or n <= 0:
+            self._count("bad_lost")
+            return
+        self.counts["lost_reports"] = self.counts.get("lost_reports", 0) + n
+        self.lost += n
+        self._flooded(now)
+
+    def _flooded(self, now):
+        if self.lost and now - self.lost_t >= self.p.flood_s:
+            self._emit(now, K_FLOODED, ANY_BEACON, F_BLE, self.lost, [], [])
+            self.lost = 0
+            self.lost_t = now
 
     def on_scan_end(self, now):
         """A scan finished at `now`: time-outs are decided here (and by next_scan)."""
@@ -246,6 +368,8 @@ class Proximity:
     def on_fix(self, fix, now):
         """The wearer's accepted fix (tagcore.fix.Fix)."""
         self.fix = (fix.t, fix.lat, fix.lon, fix.acc_dm if fix.acc_dm else 0)
+        sp = fix.speed_cms
+        self.speed = (fix.t, sp if isinstance(sp, int) else 0)
         self._tick(now)
 
     # -- outputs --
@@ -267,8 +391,13 @@ class Proximity:
     def urgent(self):
         """True while a beacon is around or the wearer is inside a pre-alert ring: the tag
         should scan and fix more often (and never tell the wearer why)."""
+        p = self.p
         for tr in self.tracks.values():
-            if tr.state != ABSENT:
+            if tr.state == NEAR:
+                return True
+            if tr.state == NEARBY and (
+                self.now - tr.first < p.probe_s or tr.level >= p.near_dbm - p.faint_db
+            ):
                 return True
         for b in range(MAX_BEACONS):  # the ring decides only while both positions are fresh
             if self.gstate[b] >= G_PRE and self._gnss_dist(b, self.now) is not None:
@@ -295,7 +424,7 @@ class Proximity:
         if len(self.events) >= MAX_EVENTS:
             self._count("events_dropped")
             return
-        self.events.append((now, kind, beacon, flags, rssi, dist, ts, rs))
+        self.events.append(Event(now, kind, beacon, flags, rssi, dist, ts, rs))
 
     def _gnss_dist(self, beacon, now):
         # (distance dm, sum of accuracies dm) between wearer and victim, or None if either is
@@ -320,37 +449,68 @@ class Proximity:
 
     def _evaluate(self, now, beacon, tr):
         p = self.p
-        ts, rs = tr.recent(now - p.window_s)
-        if len(rs) < p.min_samples:
-            tr.cand = False
+        m, med = tr.window_pct(now - p.window_s, p.pct)
+        if m < p.min_samples:
+            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
+            tr.cand = tr.lcand = False
             return
-        med = percentile(rs, p.pct)
+        tr.level = med
+        if tr.state == NEARBY and m < p.decide_samples:
+            # Sparse (the slow schedule while faint): the level above may make the scans fast
+            # again, but a decision waits for dense sightings (few correlated ones mislead).
+            tr.cand = tr.lcand = False
+            return
         if tr.state == NEARBY:
+            # Two ways in: at or above the threshold for dwell_in_s, or, for a presence that
+            # lasts (a seated victim, a beacon deep in a bag: a loss held for minutes), at most
+            # long_db below it for long_s. Only the first, with the filtered RSSI at or above
+            # threshold + sure_db, is a confident "near": below that a pass at 15-30 m in the
+            # open (two-ray, n = 2) looks the same, and the alert says so (F_LOW_CONF).
+            if med >= p.near_dbm - p.long_db:
+                if not tr.lcand:
+                    tr.lcand = True
+                    tr.lsince = now
+            else:
+                tr.lcand = False
             hit = med >= p.near_dbm
-        else:
-            hit = med < p.near_dbm - p.hyst_db
-        if not hit:
+            if not hit:
+                tr.cand = False
+            elif not tr.cand:
+                tr.cand = True
+                tr.since = now
+            if (tr.cand and now - tr.since >= p.dwell_in_s) or (
+                tr.lcand and now - tr.lsince >= p.long_s
+            ):
+                tr.state = NEAR
+                tr.cand = tr.lcand = False
+                chk, d = self._check_flags(beacon, now)
+                tr.ble_only_alert = chk == F_BLE_ONLY
+                fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
+                if med < p.near_dbm + p.sure_db:
+                    fl |= F_LOW_CONF
+                st, sp = self.speed
+                if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
+                    fl |= F_VEHICLE | F_LOW_CONF
+                ts, rs = tr.recent(now - p.window_s)
+                self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
+            return
+        if med >= p.near_dbm - p.long_db - p.hyst_db:
             tr.cand = False
             return
         if not tr.cand:
             tr.cand = True
             tr.since = now
-        if tr.state == NEARBY and now - tr.since >= p.dwell_in_s:
-            tr.state = NEAR
-            tr.cand = False
-            chk, d = self._check_flags(beacon, now)
-            tr.ble_only_alert = chk == F_BLE_ONLY
-            fl = F_BLE | chk | (F_SKEWED if tr.skewed else 0)
-            self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
-        elif tr.state == NEAR and now - tr.since >= p.dwell_out_s:
+        if now - tr.since >= p.dwell_out_s:
             tr.state = NEARBY
             tr.cand = False
+            ts, rs = tr.recent(now - p.window_s)
             self._emit(now, K_NEAR_EXIT, beacon, F_BLE, med, ts, rs)
 
     def _tick(self, now):
         p = self.p
         if now > self.now:
             self.now = now
+        self._flooded(now)
         self._gnss(now)
         for beacon in self.tracks:
             tr = self.tracks[beacon]
@@ -359,7 +519,7 @@ class Proximity:
                     self._emit(now, K_NEAR_EXIT, beacon, F_BLE, 0, [tr.last_seen], [])
                 self._emit(now, K_GONE, beacon, F_BLE, 0, [tr.last_seen], [])
                 tr.state = ABSENT
-                tr.cand = False
+                tr.cand = tr.lcand = False
                 tr.skewed = False
             if tr.ble_only_alert:
                 chk, d = self._check_flags(beacon, now)
@@ -409,13 +569,15 @@ class Proximity:
 
 
 def encode_event(ev):
-    """The data bytes of an EV_PROXIMITY record for event `ev` (its time goes in the record):
-    version, kind, beacon, flags (u8 each) | zz(median RSSI) | distance dm + 1 (0: unknown) |
+    """The data bytes of an EV_PROXIMITY record for Event `ev` (its time goes in the record):
+    version, kind, beacon, flags (u8 each) | zz(filtered RSSI) | distance dm + 1 (0: unknown) |
     sample count | per sample: age before the event (s), zz(RSSI)  (varints)."""
-    t, kind, beacon, flags, rssi, dist, ts, rs = ev
-    out = bytearray((EVENT_VERSION, kind, beacon, flags))
-    put_varint(out, zz(rssi))
-    put_varint(out, dist + 1 if dist >= 0 else 0)
+    t = ev.t
+    ts = ev.times
+    rs = ev.rssis
+    out = bytearray((EVENT_VERSION, ev.kind, ev.beacon, ev.flags))
+    put_varint(out, zz(ev.rssi))
+    put_varint(out, ev.dist_dm + 1 if ev.dist_dm >= 0 else 0)
     n = len(rs)
     put_varint(out, n)
     for j in range(n):
@@ -424,23 +586,29 @@ def encode_event(ev):
     return bytes(out)
 
 
-def decode_event(t, data):
-    """The event tuple back from encode_event's bytes; raises ValueError if malformed."""
-    end = len(data)
-    if end < 4 or data[0] != EVENT_VERSION:
-        raise ValueError("version")
-    u, i = get_varint(data, 4, end)
-    rssi = unzz(u)
-    u, i = get_varint(data, i, end)
-    dist = u - 1
-    n, i = get_varint(data, i, end)
-    ts = []
-    rs = []
-    for _ in range(n):
-        u, i = get_varint(data, i, end)
-        ts.append(t - u)
-        u, i = get_varint(data, i, end)
-        rs.append(unzz(u))
-    if i != end:
-        raise ValueError("trailing")
-    return (t, data[1], data[2], data[3], rssi, dist, ts, rs)
+def decode_event(t, data, counts=None):
+    """The Event encode_event's bytes hold, or None if they are not one (counted in `counts`
+    under "bad_event" when given): the convention of tagcore.zones.monitor.decode_event."""
+    try:
+        end = len(data)
+        if end >= 4 and data[0] == EVENT_VERSION:
+            u, i = get_varint(data, 4, end)
+            rssi = unzz(u)
+            u, i = get_varint(data, i, end)
+            dist = u - 1
+            n, i = get_varint(data, i, end)
+            if n <= end:  # each sample takes at least two bytes: no list from a forged count
+                ts = []
+                rs = []
+                for _ in range(n):
+                    u, i = get_varint(data, i, end)
+                    ts.append(t - u)
+                    u, i = get_varint(data, i, end)
+                    rs.append(unzz(u))
+                if i == end:
+                    return Event(t, data[1], data[2], data[3], rssi, dist, ts, rs)
+    except (TypeError, ValueError, IndexError):
+        pass
+    if counts is not None:
+        counts["bad_event"] = counts.get("bad_event", 0) + 1
+    return None

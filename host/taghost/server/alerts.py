@@ -19,6 +19,7 @@ PROX_NAMES = {
     P.K_GNSS_PRE: "proximity_gnss_prealert",
     P.K_GNSS_IN: "proximity_gnss",
     P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
+    P.K_FLOODED: "proximity_deaf",  # the scanner lost beacon frames: "no beacon" is not proof
 }
 # Proximity kinds that end the open alerts of their beacon (and which of them).
 PROX_ENDS = {
@@ -52,16 +53,15 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
             return Meaning(None, ("loss_of_location",), "location", a.evidence)
         return Meaning("loss_of_location", (), "location", a.evidence if a else ())
     if kind == R.EV_PROXIMITY:
-        try:
-            ev = P.decode_event(t, data)
-        except (ValueError, IndexError):
+        ev = P.decode_event(t, data)
+        if ev is None:
             return Meaning("proximity", (), "beacon ?", ())
-        subject = f"beacon {ev[2]}"
-        if ev[1] in PROX_ENDS:
-            return Meaning(None, PROX_ENDS[ev[1]], subject, ())
-        if ev[1] == P.K_CORROBORATED:
+        subject = "radio" if ev.beacon == P.ANY_BEACON else f"beacon {ev.beacon}"
+        if ev.kind in PROX_ENDS:
+            return Meaning(None, PROX_ENDS[ev.kind], subject, ())
+        if ev.kind == P.K_CORROBORATED:
             return None  # confirms an alert already open
-        return Meaning(PROX_NAMES.get(ev[1], "proximity"), (), subject, ())
+        return Meaning(PROX_NAMES.get(ev.kind, "proximity"), (), subject, ())
     if kind == R.EV_TAMPER:
         return Meaning("tamper", (), "", ())
     if kind == R.EV_LOW_BATTERY:
