@@ -111,6 +111,57 @@ COMMANDS: dict[str, Command | Group] = {
             JSON,
         ),
     ),
+    "vboard": Command(
+        "run a virtual board (the MicroPython unix port behind a pty) for mpremote and deploy",
+        "taghost.vboard:cmd_vboard",
+        (
+            arg("--image", default="build/vboard.img", help="its flash: a littlefs image file"),
+            arg("--board", default="tbeam_v12_axp2101", help="board profile it emulates"),
+            arg("--heap", type=int_range(16 * 1024), help="heap bytes (default: the profile's)"),
+            JSON,
+        ),
+    ),
+    "deploy": Command(
+        "build, copy and provision the firmware on a board; verify by SHA-256; check the boot",
+        "taghost.deploy:cmd_deploy",
+        (
+            arg("--port", required=True, help="serial port (/dev/ttyUSB0, /dev/pts/N)"),
+            arg("--board", required=True, help="board profile name (boards/NAME.json) or file"),
+            arg("--firmware", help="firmware tree (default: the checkout's firmware/)"),
+            arg("--config", help="compiled tag configuration (opentag config compile)"),
+            arg("--zones", help="compiled zone blob (opentag zones compile)"),
+            arg("--beacon", help="beacon identifier window (opentag beacon window)"),
+            arg("--key", help="the tag's 32-byte MAC key file"),
+            arg("--server", help="uplink server URL (with --tag)"),
+            arg("--tag", help="tag id, 16 hex digits"),
+            arg("--wifi", help="SSID:PASSWORD"),
+            arg("--march", default="xtensawin", choices=ARCHES),
+            arg("--opt", type=int_range(0, 3), default=3),
+            arg("--timeout", type=float, default=30.0, help="seconds to wait for the boot banner"),
+            JSON,
+        ),
+    ),
+    "console": Command(
+        "the board's serial log, decoded and readable",
+        "taghost.console:cmd_console",
+        (
+            arg("--port", required=True),
+            arg("--baud", type=int_range(300, 4000000), default=115200),
+            arg("--seconds", type=float, help="stop after this long (default: until Ctrl-C)"),
+            arg("--raw", action="store_true", help="print lines as they come, undecoded"),
+            JSON,
+        ),
+    ),
+    "pull": Command(
+        "copy the log off a tag, verify its CRCs, decode fixes and events",
+        "taghost.pull:cmd_pull",
+        (
+            arg("--port", help="serial port of the tag"),
+            arg("--from-dir", help="decode segments already copied (a directory) instead"),
+            arg("--out", required=True, help="output directory"),
+            JSON,
+        ),
+    ),
     "zones": Group(
         "validate and compile GeoJSON zones and curfew schedules",
         {

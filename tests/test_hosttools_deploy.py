@@ -1,0 +1,96 @@
+"""`opentag deploy` against the virtual board: build, copy, provision, verify by SHA-256 on the
+board, reset, check the boot banner; refuse a wrong profile and a wrong .mpy format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from taghost.vboard import VirtualBoard
+from vboardkit import mpremote, opentag
+
+
+def test_deploy_copies_verifies_and_boots(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
+    key = tmp_path / "tag.key"
+    key.write_bytes(bytes(range(32)))
+    r = opentag(
+        "deploy",
+        "--port",
+        vboard.port,
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+        "--key",
+        str(key),
+        "--server",
+        "http://127.0.0.1:8080",
+        "--tag",
+        "00112233445566aa",
+        "--json",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["ok"] and doc["banner"]["board"] == "tbeam_v12_axp2101"
+    assert doc["banner"]["cause"] == "hard" and doc["banner"]["mode"] == "normal"
+    assert "verified" in r.stderr
+    # what is on the board is what was built: check a module and a provisioned file ourselves
+    r2 = mpremote(vboard.port, "sha256sum", ":/prov/tag.key")
+    assert hashlib.sha256(key.read_bytes()).hexdigest() in r2.stdout
+    r2 = mpremote(vboard.port, "fs", "cat", ":/prov/server.json")
+    assert json.loads(r2.stdout) == {"url": "http://127.0.0.1:8080", "tag": "00112233445566aa"}
+    r2 = mpremote(vboard.port, "exec", "import tagcore.record as R; print(R.MAGIC)")
+    assert r2.stdout.strip() == "167", r2.stderr
+
+
+def test_deploy_removes_stale_modules(vboard: VirtualBoard, fw: Path) -> None:
+    mpremote(
+        vboard.port,
+        "exec",
+        "import os\nos.mkdir('/lib')\nos.mkdir('/lib/tagcore')\n"
+        "with open('/lib/tagcore/gone.mpy', 'wb') as f: f.write(b'x')",
+    )
+    r = opentag(
+        "deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware", str(fw)
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "removed 1 stale" in r.stdout
+    assert "gone.mpy" not in mpremote(vboard.port, "fs", "ls", ":/lib/tagcore").stdout
+
+
+def test_deploy_refuses_a_profile_the_board_does_not_match(vboard: VirtualBoard, fw: Path) -> None:
+    r = opentag(
+        "deploy", "--port", vboard.port, "--board", "tbeam_supreme_s3", "--firmware", str(fw)
+    )
+    assert r.returncode == 2
+    assert "ESP32S3 board but the board reports" in r.stderr and "Traceback" not in r.stderr
+    # nothing was written
+    assert "lib" not in mpremote(vboard.port, "fs", "ls").stdout
+
+
+def test_deploy_refuses_another_mpy_format(tmp_path: Path, fw: Path) -> None:
+    # a board running a MicroPython of .mpy v5 (1.12-1.18)
+    with VirtualBoard(tmp_path / "old.img", mpy=5) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag(
+            "deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101", "--firmware", str(fw)
+        )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "loads .mpy v5.0, this build makes v6" in r.stderr
+    assert "esptool --chip esp32 --port PORT" in r.stderr and "0x1000" in r.stderr
+
+
+def test_deploy_without_a_board_on_the_port(tmp_path: Path, fw: Path) -> None:
+    r = opentag(
+        "deploy",
+        "--port",
+        str(tmp_path / "nope"),
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+    )
+    assert r.returncode == 2 and "cannot open" in r.stderr and "Traceback" not in r.stderr
+    r = opentag("deploy", "--port", "/dev/null", "--board", "no_such_board")
+    assert r.returncode == 2 and "no board profile 'no_such_board'" in r.stderr
