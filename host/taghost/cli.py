@@ -85,10 +85,15 @@ def _zone_args(out: bool) -> tuple[Arg, ...]:
 
 COMMANDS: dict[str, Command | Group] = {
     "replay": Command(
-        "replay an NMEA capture through the core's reader and fix filter",
+        "replay an NMEA capture or a pulled log through the current core",
         "taghost.replaycli:cmd_replay",
         (
-            arg("file", nargs="?", help="capture file (default: the corpus's quectel-eg25-g.log)"),
+            arg(
+                "file",
+                nargs="?",
+                help="capture file, or a directory from opentag pull "
+                "(default: the corpus's quectel-eg25-g.log)",
+            ),
             arg(
                 "--floor",
                 help="date floor YYYY-MM-DD for GPS week rollover correction "
@@ -98,6 +103,8 @@ COMMANDS: dict[str, Command | Group] = {
                 "--chunk", type=int_range(1, 1 << 20), default=256, help="UART chunk size in bytes"
             ),
             arg("--all", action="store_true", help="print every fix"),
+            arg("--zones", help="zone blob: print the alerts the current core raises"),
+            arg("--truth", help="reference track (GPX): fix error median/p95 against it"),
             JSON,
         ),
     ),

@@ -6,7 +6,8 @@ SHA-256 checked against the board's own), then each segment is walked frame by f
 core's own decoder (`tagcore.record`): frames whose CRC holds are decoded, damaged bytes are
 counted and skipped to the next frame start, records seen twice (a merge's stale copy) are
 kept once. Written: `fixes.geojson`, `fixes.gpx`, `fixes.csv` (the server's export formats),
-`events.json`, `events.csv` and `summary.json` (counts: segments, frames, damaged bytes).
+`events.json`, `events.csv` and `summary.json`; the tag's provisioned files but its secrets
+(`tag.key`, `wifi.json`) into `DIR/prov/` (counts: segments, frames, damaged bytes).
 Exit 0 when every frame was sound, 1 when damage was found (what was sound is still written).
 """
 
@@ -47,6 +48,9 @@ ALERT_NAMES = {
     Z.A_LOC_LOST: "location_lost",
     Z.A_LOC_BACK: "location_back",
 }
+
+
+PROV_COPIED = ("board.json", "config.bin", "zones.bin", "server.json")  # not the secrets
 
 
 def is_segment(name: str) -> bool:
@@ -173,10 +177,18 @@ def copy_off(port: str, dest: Path) -> tuple[str, int]:
             if board.sha256(p) != hashlib.sha256(data).digest():
                 raise UserError(f"{port}: {p} changed while it was copied; pull again")
             (dest / p.rsplit("/", 1)[1]).write_bytes(data)
+        # what the tag was provisioned with, for replay (zones.bin) and the report; never
+        # its secrets (tag.key, wifi.json)
+        prov = dest.parent / "prov"
+        for p in board.listing("/prov"):
+            name = p.rsplit("/", 1)[1]
+            if name in PROV_COPIED:
+                prov.mkdir(exist_ok=True)
+                (prov / name).write_bytes(board.read(p))
         tag = ""
-        if "server.json" in str(board.listing("/prov")):
+        if (prov / "server.json").is_file():
             try:
-                tag = json.loads(board.read("/prov/server.json")).get("tag", "")
+                tag = str(json.loads((prov / "server.json").read_text()).get("tag", ""))
             except ValueError:
                 tag = ""
         return tag, len(paths)
