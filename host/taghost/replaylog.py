@@ -55,13 +55,14 @@ def zone_alerts(fixes: list[Fix], blob: bytes) -> list[dict[str, Any]]:
     from taghost.pull import ALERT_NAMES
     from taghost.server.api import iso
 
+    WEARER_ALERTS = {Z.A_APPROACH: "approach", Z.A_LOC_WARN: "location_warning"}
     m = Z.ZoneMonitor(blob)
     if m.error:
         raise UserError(f"the zone blob is refused by the core: {m.error}")
     out = []
     for f in fixes:
         for a in m.on_fix(f, f.t):
-            name = ALERT_NAMES.get(a.kind) or {Z.A_LOC_WARN: "location_warning"}.get(a.kind)
+            name = ALERT_NAMES.get(a.kind) or WEARER_ALERTS.get(a.kind)
             out.append(
                 {
                     "t": a.t,
