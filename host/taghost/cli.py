@@ -169,6 +169,16 @@ COMMANDS: dict[str, Command | Group] = {
             JSON,
         ),
     ),
+    "report": Command(
+        "one self-contained HTML page for a pulled log, a replay's JSON or a GeoJSON export",
+        "taghost.report:cmd_report",
+        (
+            arg("input", help="a directory from opentag pull, replay --json output, or GeoJSON"),
+            arg("--out", required=True, help="the HTML file to write"),
+            arg("--zones", help="zones GeoJSON to draw (default: zones.geojson beside a pull)"),
+            arg("--title"),
+        ),
+    ),
     "zones": Group(
         "validate and compile GeoJSON zones and curfew schedules",
         {
