@@ -134,7 +134,10 @@ COMMANDS: dict[str, Command | Group] = {
         (
             arg("--port", required=True, help="serial port (/dev/ttyUSB0, /dev/pts/N)"),
             arg("--board", required=True, help="board profile name (boards/NAME.json) or file"),
-            arg("--firmware", help="firmware tree (default: the checkout's firmware/)"),
+            arg(
+                "--firmware",
+                help="firmware tree (default: $OPENTAG_FIRMWARE, else the checkout's firmware/)",
+            ),
             arg("--config", help="compiled tag configuration (opentag config compile)"),
             arg("--zones", help="compiled zone blob (opentag zones compile)"),
             arg("--beacon", help="beacon identifier window (opentag beacon window)"),

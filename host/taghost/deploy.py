@@ -20,6 +20,7 @@ import argparse
 import ast
 import hashlib
 import json
+import os
 import re
 import sys
 import tempfile
@@ -258,7 +259,7 @@ def parse_banner(text: bytes) -> dict[str, str] | None:
 
 def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     prof = board_profile(args.board)
-    src = Path(args.firmware) if args.firmware else FIRMWARE
+    src = Path(args.firmware or os.environ.get("OPENTAG_FIRMWARE") or FIRMWARE)
     if not (src / "tagcore").is_dir():
         raise UserError(f"{src}: not a firmware tree (no tagcore/)")
     prov = provisioned(prof, args)
