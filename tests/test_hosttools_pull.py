@@ -28,6 +28,9 @@ def _deploy_and_log(vboard: VirtualBoard, fw: Path) -> None:
         "http://x",
     )
     assert r.returncode == 0, r.stdout + r.stderr
+    # mpremote's soft reset stops main.py (which logs a walk at boot): start from an empty log
+    clear = "import os\nfor n in os.listdir('/log'):\n os.remove('/log/' + n)"
+    assert mpremote(vboard.port, "exec", clear).returncode == 0
     code = (ROOT / "tests/vboard/write_log.py").read_text()
     code = code.replace("N_FIXES = 1000", f"N_FIXES = {N_FIXES}")
     r = mpremote(vboard.port, "exec", code)

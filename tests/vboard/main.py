@@ -1,6 +1,7 @@
 # A stand-in for the device shell's main.py (until firmware/main.py lands): prints the boot
 # banner and log lines of docs/device.md and, on a board whose log is empty, logs the walk of
-# taghost.samplelog through the real store (so that pull, replay and report have a log to read).
+# taghost.samplelog through the real store (so that pull, replay and report have a log to read);
+# then a heartbeat log line every 2 s.
 import json
 import math
 import os
@@ -39,5 +40,8 @@ if fresh:
     print("850000001 INFO store: logged the sample walk")
 print("850000001 WARN gnss: no fix yet")
 print("850000002 ERROR uplink: POST failed: timeout")
-while True:
-    time.sleep_ms(100)
+n = 0
+while True:  # the loop's heartbeat, every 2 s
+    time.sleep_ms(2000)
+    n += 1
+    print(f"{T0 + 2 * n} INFO main: alive, {len(store.segs)} segments")
