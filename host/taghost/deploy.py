@@ -51,6 +51,18 @@ gc.collect()
 print(repr((_m, _mpy, sys.implementation.version, gc.mem_free() + gc.mem_alloc())))
 """
 
+# The PMU's chip-ID register (0x03) as XPowersLib and the datasheets give it: what tells a
+# T-Beam v1.1 (AXP192) from a v1.2 (AXP2101), which are the same ESP32 with the same PSRAM.
+PMU_CHIP_ID = {"AXP192": 0x03, "AXP2101": 0x4A}
+PMU_PROBE = """
+from machine import I2C, Pin
+try:
+    _v = I2C(0, scl=Pin({scl}), sda=Pin({sda}), freq=400000).readfrom_mem({addr}, 3, 1)[0]
+except OSError:
+    _v = -1
+print(_v)
+"""
+
 # esptool's flash offset of a MicroPython image: 0x1000 on the ESP32, 0 on the S3.
 FLASH = {
     "ESP32": ("ESP32_GENERIC", "esp32", "0x1000"),
@@ -93,6 +105,27 @@ def file_mpy_version(path: Path) -> tuple[int, int]:
     return head[1], head[2] & 3
 
 
+def check_pmu(prof: dict[str, Any], got: int | None) -> None:
+    if got is None:
+        return
+    want = prof["gnss_power"]["chip"]
+    if got == PMU_CHIP_ID[want]:
+        return
+    names = {v: k for k, v in PMU_CHIP_ID.items()}
+    seen = f"an {names[got]}" if got in names else ("no PMU" if got < 0 else f"chip ID 0x{got:02x}")
+    others = [
+        f.stem
+        for f in sorted(BOARDS.glob("*.json"))
+        if names.get(got) and names[got] in f.read_text()
+    ]
+    hint = f" (profiles with an {names[got]}: {', '.join(others)})" if others else ""
+    raise UserError(
+        f"board profile {prof.get('id')} has an {want} PMU but the board's I2C at "
+        f"0x{prof['gnss_power'].get('i2c_addr', 0x34):02x} answers as {seen}: "
+        f"pick the profile of the board on the port{hint}"
+    )
+
+
 def check_board(prof: dict[str, Any], board: dict[str, Any], build_mpy: tuple[int, int]) -> None:
     """Refuse a profile the board does not match, or a MicroPython that cannot load the build."""
     want = chip_family(prof["mcu"]["chip"])
@@ -122,13 +155,24 @@ def check_board(prof: dict[str, Any], board: dict[str, Any], build_mpy: tuple[in
         )
 
 
-def mpy_cross_version() -> str:
+def mpy_cross_full_version() -> str:
     import subprocess
 
     from taghost.build import mpy_cross
 
-    out = subprocess.run([mpy_cross(), "--version"], capture_output=True, text=True).stdout
-    return out.strip().split(";")[0] or "mpy-cross"
+    return subprocess.run([mpy_cross(), "--version"], capture_output=True, text=True).stdout
+
+
+def mpy_cross_version() -> str:
+    return mpy_cross_full_version().strip().split(";")[0] or "mpy-cross"
+
+
+def mpy_cross_format() -> tuple[int, int]:
+    """The .mpy (version, sub-version) mpy-cross writes ("... mpy-cross emitting mpy v6.3")."""
+    m = re.search(r"mpy v(\d+)\.(\d+)", mpy_cross_full_version())
+    if not m:
+        raise UserError(f"cannot tell the .mpy format of {mpy_cross_full_version()!r}")
+    return int(m.group(1)), int(m.group(2))
 
 
 def deploy_files(build_dir: Path, src: Path) -> dict[str, bytes]:
@@ -195,6 +239,15 @@ class Board:
         machine, mpy, version, heap = self.eval_repr(PROBE)
         return {"machine": machine, "mpy": mpy, "version": list(version), "heap": heap}
 
+    def pmu_id(self, prof: dict[str, Any]) -> int | None:
+        """The chip ID the profile's PMU address answers with (-1: none answers); None if the
+        profile has no PMU."""
+        gp, i2c = prof.get("gnss_power") or {}, (prof.get("pins") or {}).get("i2c")
+        if gp.get("chip") not in PMU_CHIP_ID or not i2c:
+            return None
+        code = PMU_PROBE.format(scl=i2c["scl"], sda=i2c["sda"], addr=gp.get("i2c_addr", 0x34))
+        return int(self.t.exec(code).decode().strip())
+
     def makedirs(self, path: str) -> None:
         self.t.exec(
             "import os\n"
@@ -213,7 +266,7 @@ class Board:
         return list(self.eval_repr(code))
 
     def write(self, path: str, data: bytes) -> None:
-        self.t.fs_writefile(path, data, chunk_size=1024)
+        self.t.fs_writefile(path, data, chunk_size=2048)
 
     def read(self, path: str) -> bytes:
         return bytes(self.t.fs_readfile(path, chunk_size=1024))
@@ -223,6 +276,19 @@ class Board:
 
     def sha256(self, path: str) -> bytes:
         return bytes(self.t.fs_hashfile(path, "sha256", chunk_size=1024))
+
+    def sha256_all(self, paths: list[str]) -> dict[str, bytes | None]:
+        """{path: SHA-256 the board computes (None: unreadable)}, in one exec: a deploy's
+        hundred files would take two round trips each through fs_hashfile."""
+        code = (
+            "import hashlib\n_b = bytearray(1024)\n_o = {}\n"
+            f"for _p in {paths!r}:\n"
+            " try:\n  _h = hashlib.sha256()\n  with open(_p, 'rb') as _f:\n"
+            "   while True:\n    _n = _f.readinto(_b)\n    if not _n:\n     break\n"
+            "    _h.update(_b if _n == 1024 else _b[:_n])\n  _o[_p] = _h.digest()\n"
+            " except OSError:\n  _o[_p] = None\nprint(repr(_o))\n"
+        )
+        return dict(self.eval_repr(code))
 
     def reset_and_read(self, until: Callable[[bytes], bool], timeout: float) -> bytes:
         """machine.reset(), then what the board prints until `until(output)` or the timeout."""
@@ -265,18 +331,25 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
     prov = provisioned(prof, args)
     from taghost.build import build
 
-    with tempfile.TemporaryDirectory(prefix="opentag-deploy-") as tmp:
-        built = build(Path(tmp), march=args.march, src=src, opt=args.opt)
-        build_mpy = file_mpy_version(built[0])
-        files = deploy_files(Path(tmp), src)
     board = Board(args.port)
     try:
+        # what the board is, before anything is built or written: a refusal is quick
         info = board.probe()
         say(
             f"board on {args.port}: {info['machine']}, heap {info['heap'] // 1024} KB, "
             f"MicroPython {'.'.join(map(str, info['version'][:3]))} (.mpy v{info['mpy'] & 0xFF})"
         )
+        build_mpy = mpy_cross_format()
         check_board(prof, info, build_mpy)
+        check_pmu(prof, board.pmu_id(prof))
+        with tempfile.TemporaryDirectory(prefix="opentag-deploy-") as tmp:
+            built = build(Path(tmp), march=args.march, src=src, opt=args.opt)
+            if file_mpy_version(built[0])[0] != build_mpy[0]:
+                raise UserError(
+                    f"mpy-cross says v{build_mpy[0]} but wrote {built[0].name} "
+                    f"as v{file_mpy_version(built[0])[0]}"
+                )
+            files = deploy_files(Path(tmp), src)
         files.update(prov)
         stale = [p for top in ("/lib/" + pkg for pkg in PACKAGES) for p in board.listing(top)]
         for path in sorted(set(stale) - set(files)):
@@ -290,10 +363,9 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
             f"wrote {len(files)} files ({sum(map(len, files.values()))} bytes), "
             f"removed {len(set(stale) - set(files))} stale"
         )
+        sums = board.sha256_all(sorted(files))
         bad = [
-            p
-            for p, data in sorted(files.items())
-            if board.sha256(p) != hashlib.sha256(data).digest()
+            p for p, data in sorted(files.items()) if sums.get(p) != hashlib.sha256(data).digest()
         ]
         if bad:
             say(f"verification FAILED: {len(bad)} files differ on the board: {', '.join(bad)}")

@@ -112,6 +112,14 @@ try:
     machine.reset = _reset("hard")
     machine.soft_reset = _reset("soft")
     machine.reset_cause = lambda c=_cause: c
+    if hasattr(machine, "I2C"):  # the emulated board's PMU answers on the bus
+        import virtualboard
+        _i2c_init = machine.I2C.__init__
+        def _i2c(self, *a, _init=_i2c_init, _regs=virtualboard.PMU, **k):
+            _init(self, *a, **k)
+            for _r in (_regs if hasattr(self, "regs") else ()):
+                self.regs.setdefault(_r, _regs[_r])
+        machine.I2C.__init__ = _i2c
     for _k, _v in (("PWRON_RESET", 1), ("HARD_RESET", 2), ("WDT_RESET", 3),
                    ("DEEPSLEEP_RESET", 4), ("SOFT_RESET", 5)):
         if not hasattr(machine, _k):
@@ -144,7 +152,7 @@ del _k
 def identity_module(board: str, machine: str, mpy: int | None = None) -> str:
     """The on-board `virtualboard` module. MPY, if set, is the sys.implementation._mpy the
     board claims (a board with an older MicroPython, to test the deploy's refusal)."""
-    text = f"BOARD = {board!r}\nMACHINE = {machine!r}\n"
+    text = f"BOARD = {board!r}\nMACHINE = {machine!r}\nPMU = {pmu_registers(board)!r}\n"
     return text + (f"MPY = {mpy}\n" if mpy is not None else "")
 
 
@@ -153,6 +161,16 @@ def board_heap(board: str) -> int:
     from taghost.deploy import board_profile
 
     return int(board_profile(board)["mcu"].get("micropython_heap_kb", 96)) * 1024
+
+
+def pmu_registers(board: str) -> dict[tuple[int, int], int]:
+    """The registers the board's PMU answers before anything is written: its chip ID."""
+    from taghost.deploy import PMU_CHIP_ID, board_profile
+
+    gp = board_profile(board).get("gnss_power") or {}
+    if gp.get("chip") not in PMU_CHIP_ID:
+        return {}
+    return {(gp.get("i2c_addr", 0x34), 3): PMU_CHIP_ID[gp["chip"]]}
 
 
 def machine_string(board: str) -> str:
