@@ -28,17 +28,6 @@ def test_the_readme_has_its_two_blocks() -> None:
     assert "opentag deploy" in blocks[1]
 
 
-def test_make_demo_and_make_test() -> None:
-    block = sh_blocks()[0]
-    cmds = [line.split("#")[0].strip() for line in block.strip().splitlines()]
-    assert cmds == ["make demo", "make test"]
-    r = subprocess.run(["make", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "report" in r.stdout
-    r = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 0 and "pytest" in r.stdout, r.stderr
-
-
 def test_flash_a_tbeam_against_the_virtual_board(tmp_path: Path) -> None:
     block = sh_blocks()[1]
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"])
