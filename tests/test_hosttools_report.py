@@ -81,6 +81,24 @@ def test_report_of_a_pulled_log(sample: Path, tmp_path: Path) -> None:
     assert near((0x1F, 0x9D, 0x55)) > 5  # the battery event (green)
 
 
+def test_report_shows_curfew_windows(sample: Path, tmp_path: Path) -> None:
+    # the Bournemouth example's curfew (19:00-07:00 Europe/London) covers the sample's walk
+    # (23:06-23:20 UTC in December: the same on the London clock)
+    zones = (
+        Path(__file__).resolve().parent.parent / "host/taghost/examples/zones-bournemouth.geojson"
+    )
+    out = tmp_path / "c.html"
+    r = opentag("report", str(sample), "--zones", str(zones), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    m = re.search(
+        r'<rect class="curfew"[^>]*><title>curfew: Home \(curfew\) ([^ ]+) to ([^<]+)<', html
+    )
+    assert m, "no curfew band on the timeline"
+    assert m.group(1) == "2026-12-07T19:00:00.000Z" and m.group(2) == "2026-12-08T07:00:00.000Z"
+    assert "curfew: Home (curfew) until 07:00 UTC" in html
+
+
 def test_report_of_a_replay_and_of_an_export(sample: Path, tmp_path: Path) -> None:
     rj = tmp_path / "replay.json"
     r = opentag("replay", "--json")  # the corpus's demo capture

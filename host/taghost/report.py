@@ -221,7 +221,42 @@ def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, i
     return "".join(out)
 
 
-def timeline_svg(doc: dict[str, Any], gap_list: list[tuple[int, int]]) -> str:
+def schedule_windows(zones: Path | None, t0: int, t1: int) -> list[tuple[int, int, str, str]]:
+    """(from, to, kind, name) of every scheduled zone's windows between t0 and t1: a curfew (an
+    inclusion zone's window: the wearer must be inside) or a time-limited exclusion."""
+    if zones is None:
+        return []
+    from datetime import timedelta
+
+    from taghost import zoneschedule as zs
+
+    try:
+        doc = json.loads(zones.read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"--zones {zones}: not readable GeoJSON: {e}") from None
+    start = (zs.EPOCH_2000 + timedelta(seconds=t0)).date() - timedelta(days=1)
+    weeks = (t1 - t0) // (7 * 86400) + 2
+    out = []
+    for f in doc.get("features", []):
+        p = f.get("properties") or {}
+        if not p.get("schedule"):
+            continue
+        try:
+            sched = zs.parse_schedule(p["schedule"])
+        except ValueError as e:
+            raise UserError(f"--zones {zones}: {p.get('name', 'a zone')}: {e}") from None
+        kind = "curfew" if p.get("kind") == "inclusion" else "exclusion window"
+        for a, b in zs.windows(sched, start, weeks):
+            if b > t0 and a < t1:
+                out.append((a, b, kind, str(p.get("name", f"zone {p.get('id')}"))))
+    return out
+
+
+def timeline_svg(
+    doc: dict[str, Any],
+    gap_list: list[tuple[int, int]],
+    windows: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
+) -> str:
     fixes, events = doc["fixes"], doc["events"]
     t0, t1 = fixes[0]["t"], max(fixes[-1]["t"], fixes[0]["t"] + 1)
     for e in events:
@@ -247,6 +282,14 @@ def timeline_svg(doc: dict[str, Any], gap_list: list[tuple[int, int]]) -> str:
             f'<rect x="{L}" y="{top + rh * i + 3}" width="{R - L}" height="{rh - 6}" '
             f'fill="#fafbfc" stroke="#e6e8eb"/><text x="{L - 8}" y="{y(i) + 4}" '
             f'text-anchor="end">{name}</text>'
+        )
+    for a, b, kind, name in windows:
+        col = "#1f9d55" if kind == "curfew" else "#c98a12"
+        cls = "curfew" if kind == "curfew" else "window"
+        out.append(
+            f'<rect class="{cls}" x="{x(a)}" y="{top + 3}" width="{max(x(b) - x(a), 2)}" '
+            f'height="{rh - 6}" fill="{col}" opacity="0.18"><title>{kind}: '
+            f"{simreport._esc(name)} {iso(a)} to {iso(b)}</title></rect>"
         )
     open_at: dict[Any, int] = {}
     for e in sorted(events, key=lambda e: e["t"]):
@@ -312,13 +355,6 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
         for e in alerts
     ]
     items += [(a, f"no fix for {(b - a) // 60} min {(b - a) % 60} s") for a, b in gap_list]
-    happened = (
-        "".join(
-            f"<li>{esc(iso(t))[:19].replace('T', ' ')} UTC: {text}</li>"
-            for t, text in sorted(items)
-        )
-        or "<li>no alerts, no gaps</li>"
-    )
     acc = [(f["t"], f["acc_m"]) for f in fixes if f["acc_m"] is not None]
     sats = [(f["t"], float(f["sats"])) for f in fixes if f["sats"] is not None]
     hdop = [(f["t"], f["hdop"]) for f in fixes if f["hdop"] is not None]
@@ -351,6 +387,18 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
             tz=story.UTC,
         ),
     ]
+    windows = schedule_windows(zones, t0, t1)
+    items += [
+        (max(a, t0), f"{kind}: {esc(name)} until {esc(iso(b))[11:16]} UTC")
+        for a, b, kind, name in windows
+    ]
+    happened = (
+        "".join(
+            f"<li>{esc(iso(t))[:19].replace('T', ' ')} UTC: {text}</li>"
+            for t, text in sorted(items)
+        )
+        or "<li>no alerts, no gaps</li>"
+    )
     head = title or f"opentag report: {doc['kind']}"
     period = f"{iso(t0)[:19].replace('T', ' ')} to {iso(t1)[:19].replace('T', ' ')} UTC"
     return (
@@ -360,7 +408,7 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
         f"{len(fixes)} fixes · {len(alerts)} alerts and events · {len(gap_list)} gaps</div>"
         f"<div class='card'><b>What happened</b><ul id='what-happened'>{happened}</ul></div>"
         f"<div class='card'>{map_svg(doc, zones, gap_list)}</div>"
-        f"<div class='card'>{timeline_svg(doc, gap_list)}</div>"
+        f"<div class='card'>{timeline_svg(doc, gap_list, windows)}</div>"
         + "".join(f"<div class='card'>{p}</div>" for p in plots)
         + "</body></html>"
     )
