@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from taghost.vboard import VirtualBoard
-from vboardkit import mpremote, opentag
+from vboardkit import DEVICE_MAIN, firmware_tree, mpremote, opentag
 
 
 def test_deploy_copies_verifies_and_boots(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
@@ -140,3 +140,23 @@ def test_deploy_catches_a_file_that_arrived_different(
         "deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware", str(fw)
     )
     assert r.returncode == 0, r.stdout + r.stderr  # a second deploy repairs it
+
+
+@pytest.mark.skipif(
+    not DEVICE_MAIN.is_file(), reason="firmware/main.py (the device shell) not in yet"
+)
+def test_deploy_boots_the_device_shell(vboard: VirtualBoard, tmp_path: Path) -> None:
+    fw = firmware_tree(tmp_path / "shell", device_shell=True)
+    r = opentag(
+        "deploy",
+        "--port",
+        vboard.port,
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+        "--json",
+    )
+    doc = json.loads(r.stdout)
+    assert doc["banner"] is not None, r.stderr  # docs/device.md's banner came after the reset
+    assert doc["banner"]["board"] in ("tbeam_v12_axp2101", "LilyGO T-Beam v1.2")

@@ -1,7 +1,7 @@
 """Fixtures for the host tools' tests: a virtual board (taghost.vboard) and a firmware tree.
 
 The firmware tree is the checkout's tagcore/ and tagdevice/ with the stand-in main.py of
-tests/vboard/ until the device shell's own firmware/main.py exists.
+tests/vboard/ (or, for the test that boots it, the device shell's own firmware/main.py).
 """
 
 from __future__ import annotations
@@ -19,11 +19,24 @@ ROOT = Path(__file__).resolve().parent.parent
 OPENTAG = str(Path(sys.executable).parent / "opentag")
 
 
-def firmware_tree(dest: Path) -> Path:
+STAND_IN_MAIN = ROOT / "tests" / "vboard" / "main.py"
+DEVICE_MAIN = ROOT / "firmware" / "main.py"
+
+
+def firmware_tree(dest: Path, device_shell: bool = False) -> Path:
+    """firmware/'s packages with the stand-in main.py (deterministic: it logs the sample walk),
+    or with the device shell's own boot.py/main.py (device_shell=True, once they exist)."""
     for pkg in ("tagcore", "tagdevice"):
         shutil.copytree(ROOT / "firmware" / pkg, dest / pkg)
-    main = ROOT / "firmware" / "main.py"
-    shutil.copy(main if main.is_file() else ROOT / "tests" / "vboard" / "main.py", dest / "main.py")
+    if device_shell:
+        for name in ("boot.py", "main.py"):
+            if (ROOT / "firmware" / name).is_file():
+                shutil.copy(ROOT / "firmware" / name, dest / name)
+        for extra in (ROOT / "firmware").iterdir():  # the shell's own package(s), if any
+            if extra.is_dir() and extra.name not in ("tagcore", "tagdevice", "beacon"):
+                shutil.copytree(extra, dest / extra.name)
+    else:
+        shutil.copy(STAND_IN_MAIN, dest / "main.py")
     return dest
 
 
