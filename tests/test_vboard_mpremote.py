@@ -68,3 +68,13 @@ def test_main_py_runs_at_reset_and_ctrl_c_stops_it(vboard: VirtualBoard) -> None
     # mpremote interrupts the running loop with Ctrl-C, as on a board
     r = mpremote(vboard.port, "exec", "print(6 * 7)")
     assert r.stdout.strip() == "42", r.stderr
+
+
+def test_an_interpreter_that_cannot_start_halts_the_board(tmp_path: Path) -> None:
+    # a "micropython" that exits at once: the bridge stops after 5 tries instead of spinning
+    bad = tmp_path / "micropython"
+    bad.write_text("#!/bin/sh\nexit 3\n")
+    bad.chmod(0o755)
+    with VirtualBoard(tmp_path / "f.img", micropython=str(bad)) as vb:
+        vb.wait_for(b"virtual board halted: the interpreter exited 3 at once, 5 times")
+        assert len(vb.resets) == 5

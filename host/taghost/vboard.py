@@ -219,6 +219,8 @@ class VirtualBoard:
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.port = ""
+        self._quick_exits = 0
+        self._halted = False
 
     # -- life cycle --
 
@@ -341,6 +343,7 @@ class VirtualBoard:
         # prompt with Ctrl-A, and pass on from the raw REPL's banner.
         self._suppress = mode == "raw"
         self._asked_raw = False
+        self._started = time.monotonic()
         self.resets.append(cause)
 
     def _kill(self) -> None:
@@ -409,14 +412,26 @@ class VirtualBoard:
         assert self._child is not None
         self._child.wait()
         raw = self._raw
+        code = self._child.returncode
         self._kill()
+        # an interpreter that fails at once, again and again (a startup that cannot run): stop
+        # rather than spin; the console says why
+        quick = code != 0 and time.monotonic() - self._started < 1.0  # Ctrl-D exits 0
+        self._quick_exits = self._quick_exits + 1 if quick else 0
+        if self._quick_exits >= 5:
+            self._out(
+                f"\r\n[virtual board halted: the interpreter exited {code} at once, "
+                "5 times]\r\n".encode()
+            )
+            self._halted = True
+            return
         self._out(b"MPY: soft reboot\r\n")
         self._spawn("raw" if raw else "normal", SOFT_RESET)
 
     def _bridge(self) -> None:
         while not self._stop.is_set():
             with self._lock:
-                fds = [self._host, self._board]
+                fds = [self._host] if self._halted else [self._host, self._board]
             try:
                 ready, _, _ = select.select(fds, [], [], 0.1)
             except (OSError, ValueError):
@@ -427,7 +442,7 @@ class VirtualBoard:
                         data = os.read(self._host, 4096)
                         if data:
                             self._to_board(data)
-                if self._board in ready:
+                if not self._halted and self._board in ready:
                     try:
                         data = os.read(self._board, 4096)
                     except BlockingIOError:
@@ -444,6 +459,8 @@ class VirtualBoard:
                             self._exited()
 
     def _to_board(self, data: bytes) -> None:
+        if self._halted:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._board, data)
 
