@@ -277,9 +277,15 @@ class Board:
     def sha256(self, path: str) -> bytes:
         return bytes(self.t.fs_hashfile(path, "sha256", chunk_size=1024))
 
-    def sha256_all(self, paths: list[str]) -> dict[str, bytes | None]:
-        """{path: SHA-256 the board computes (None: unreadable)}, in one exec: a deploy's
-        hundred files would take two round trips each through fs_hashfile."""
+    def sha256_all(self, paths: list[str], batch: int = 32) -> dict[str, bytes | None]:
+        """{path: SHA-256 the board computes (None: unreadable)}, one exec per `batch` files
+        (fs_hashfile takes two round trips per file; a batch bounds the board's heap use)."""
+        out: dict[str, bytes | None] = {}
+        for i in range(0, len(paths), batch):
+            out.update(self._sha256_batch(paths[i : i + batch]))
+        return out
+
+    def _sha256_batch(self, paths: list[str]) -> dict[str, bytes | None]:
         code = (
             "import hashlib\n_b = bytearray(1024)\n_o = {}\n"
             f"for _p in {paths!r}:\n"

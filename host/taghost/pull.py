@@ -172,9 +172,10 @@ def copy_off(port: str, dest: Path) -> tuple[str, int]:
         paths = board.listing("/log")
         if not paths:
             raise UserError(f"{port}: the board has no log (/log is empty or missing)")
-        for p in paths:
-            data = board.read(p)
-            if board.sha256(p) != hashlib.sha256(data).digest():
+        copies = {p: board.read(p) for p in paths}
+        sums = board.sha256_all(paths)  # one exec for all: the board's own hashes
+        for p, data in copies.items():
+            if sums.get(p) != hashlib.sha256(data).digest():
                 raise UserError(f"{port}: {p} changed while it was copied; pull again")
             (dest / p.rsplit("/", 1)[1]).write_bytes(data)
         # what the tag was provisioned with, for replay (zones.bin) and the report; never

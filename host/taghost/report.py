@@ -95,7 +95,9 @@ def load(path: Path, zones: Path | None) -> dict[str, Any]:
         blob = path / "prov" / "zones.bin"
         if blob.is_file():
             tagged = {(e["what"], e["t"]) for e in events}
-            raw = rl.pulled_fixes(path)[0]
+            from tagcore.fix import Fix
+
+            raw = [Fix(*(f[k] for k in Fix._fields)) for f in doc["fixes"]]
             for a in rl.zone_alerts(raw, blob.read_bytes()):
                 if (a["alert"], a["t"]) not in tagged:
                     events.append(_event(a, "replay"))
