@@ -28,6 +28,7 @@ import pty
 import select
 import signal
 import subprocess
+import sys
 import tempfile
 import termios
 import threading
@@ -287,8 +288,6 @@ class VirtualBoard:
     def _mp(self) -> str:
         if self.micropython:
             return self.micropython
-        import sys
-
         here = Path(sys.executable).parent / "micropython"
         if here.exists():
             return str(here)
@@ -468,6 +467,8 @@ class VirtualBoard:
 def cmd_vboard(args: argparse.Namespace) -> int:
     """`opentag vboard`: run one virtual board until Ctrl-C, printing the port to use."""
     image = Path(args.image)
+    # `kill` (SIGTERM) ends it as Ctrl-C does: the interpreter is stopped, the image closed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     vb = VirtualBoard(image, board=args.board, heap=args.heap)
     port = vb.start()
     info = {"port": port, "image": str(image), "board": args.board, "machine": vb.machine}
