@@ -58,6 +58,7 @@ def test_flash_a_tbeam_against_the_virtual_board(tmp_path: Path) -> None:
     finally:
         vb.terminate()
         vb.wait(30)
+    assert vb.returncode == 0  # SIGTERM ends it cleanly (its interpreter stopped with it)
     out = r.stdout
     assert r.returncode == 0, out[-3000:] + r.stderr[-3000:]
     assert "booted: opentag-boot" in out  # deploy
