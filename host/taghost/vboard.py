@@ -176,10 +176,9 @@ def pmu_registers(board: str) -> dict[tuple[int, int], int]:
 
 def machine_string(board: str) -> str:
     """What an ESP32 port's os.uname().machine says on the board a profile describes."""
-    from taghost.deploy import board_profile
+    from taghost.deploy import board_profile, chip_family
 
-    prof = board_profile(board)
-    family = "ESP32S3" if "S3" in prof["mcu"]["chip"].upper() else "ESP32"
+    family = chip_family(board_profile(board)["mcu"]["chip"])
     return f"Generic {family} module with {family}"
 
 
@@ -305,7 +304,6 @@ class VirtualBoard:
         assert self._tmp is not None
         me = self._tmp.name
         host, board = pty.openpty()
-        attrs = termios.tcgetattr(board)
         tty.setraw(board)
         attrs = termios.tcgetattr(board)
         attrs[3] |= termios.ISIG  # Ctrl-C interrupts a running program, as on the board
