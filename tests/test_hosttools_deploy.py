@@ -1,0 +1,162 @@
+"""`opentag deploy` against the virtual board: build, copy, provision, verify by SHA-256 on the
+board, reset, check the boot banner; refuse a wrong profile and a wrong .mpy format."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from taghost.vboard import VirtualBoard
+from vboardkit import DEVICE_MAIN, firmware_tree, mpremote, opentag
+
+
+def test_deploy_copies_verifies_and_boots(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
+    # a module an older build left, that this build does not have: deploy removes it
+    stale = "import os\nos.mkdir('/lib')\nos.mkdir('/lib/tagcore')\n"
+    stale += "with open('/lib/tagcore/gone.mpy', 'wb') as f: f.write(b'x')"
+    assert mpremote(vboard.port, "exec", stale).returncode == 0
+    key = tmp_path / "tag.key"
+    key.write_bytes(bytes(range(32)))
+    r = opentag(
+        "deploy",
+        "--port",
+        vboard.port,
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+        "--key",
+        str(key),
+        "--server",
+        "http://127.0.0.1:8080",
+        "--tag",
+        "00112233445566aa",
+        "--json",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["ok"] and doc["banner"]["board"] == "tbeam_v12_axp2101"
+    assert doc["banner"]["cause"] == "hard" and doc["banner"]["mode"] == "normal"
+    assert "verified" in r.stderr
+    # what is on the board is what was built: check a module and a provisioned file ourselves
+    r2 = mpremote(vboard.port, "sha256sum", ":/prov/tag.key")
+    assert hashlib.sha256(key.read_bytes()).hexdigest() in r2.stdout
+    r2 = mpremote(vboard.port, "fs", "cat", ":/prov/server.json")
+    assert json.loads(r2.stdout) == {"url": "http://127.0.0.1:8080", "tag": "00112233445566aa"}
+    assert "removed 1 stale" in r.stderr
+    assert "gone.mpy" not in mpremote(vboard.port, "fs", "ls", ":/lib/tagcore").stdout
+    r2 = mpremote(vboard.port, "exec", "import tagcore.store.record as R; print(R.MAGIC)")
+    assert r2.stdout.strip() == "167", r2.stderr
+
+
+def test_deploy_refuses_a_profile_the_board_does_not_match(vboard: VirtualBoard, fw: Path) -> None:
+    r = opentag(
+        "deploy", "--port", vboard.port, "--board", "tbeam_supreme_s3", "--firmware", str(fw)
+    )
+    assert r.returncode == 2
+    assert "ESP32S3 board but the board reports" in r.stderr and "Traceback" not in r.stderr
+    # nothing was written
+    assert "lib" not in mpremote(vboard.port, "fs", "ls").stdout
+
+
+def test_deploy_refuses_the_other_tbeams_profile(vboard: VirtualBoard, fw: Path) -> None:
+    # v1.1 and v1.2 are the same ESP32 with PSRAM: only the PMU's chip ID tells them apart
+    r = opentag(
+        "deploy", "--port", vboard.port, "--board", "tbeam_v11_axp192", "--firmware", str(fw)
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "has an AXP192 PMU but the board's I2C at 0x34 answers as an AXP2101" in r.stderr
+    assert "tbeam_v12_axp2101" in r.stderr  # the profiles that would fit
+
+
+def test_deploy_refuses_another_mpy_format(tmp_path: Path, fw: Path) -> None:
+    # a board running a MicroPython of .mpy v5 (1.12-1.18)
+    with VirtualBoard(tmp_path / "old.img", mpy=5) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag(
+            "deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101", "--firmware", str(fw)
+        )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "loads .mpy v5.0, this build makes v6" in r.stderr
+    assert "esptool --chip esp32 --port PORT" in r.stderr and "0x1000" in r.stderr
+
+
+def test_deploy_without_a_board_on_the_port(tmp_path: Path, fw: Path) -> None:
+    r = opentag(
+        "deploy",
+        "--port",
+        str(tmp_path / "nope"),
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+    )
+    assert r.returncode == 2 and "cannot open" in r.stderr and "Traceback" not in r.stderr
+    r = opentag("deploy", "--port", "/dev/null", "--board", "no_such_board")
+    assert r.returncode == 2 and "no board profile 'no_such_board'" in r.stderr
+
+
+def test_deploy_catches_a_file_that_arrived_different(
+    vboard: VirtualBoard, fw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one byte changed on the way to the board's flash (a glitch on the serial line): the
+    # SHA-256 the board computes differs, the deploy is red and names the file, no reset
+    from taghost import deploy as D
+
+    real = D.Board.write
+
+    def glitch(self: D.Board, path: str, data: bytes) -> None:
+        if path == "/lib/tagcore/store/log.mpy":
+            data = data[:100] + bytes((data[100] ^ 0x20,)) + data[101:]
+        real(self, path, data)
+
+    monkeypatch.setattr(D.Board, "write", glitch)
+    args = argparse.Namespace(
+        port=vboard.port,
+        board="tbeam_v12_axp2101",
+        firmware=str(fw),
+        march="xtensawin",
+        opt=3,
+        timeout=10.0,
+        json=False,
+        config=None,
+        zones=None,
+        beacon=None,
+        key=None,
+        server=None,
+        tag=None,
+        wifi=None,
+    )
+    said: list[str] = []
+    n = len(vboard.console)
+    doc = D.deploy(args, said.append)
+    assert not doc["ok"] and doc["mismatch"] == ["/lib/tagcore/store/log.mpy"]
+    assert any("verification FAILED: 1 files differ" in s for s in said)
+    assert b"SW_CPU_RESET" not in bytes(vboard.console)[n:]
+    r = opentag(
+        "deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware", str(fw)
+    )
+    assert r.returncode == 0, r.stdout + r.stderr  # a second deploy repairs it
+
+
+@pytest.mark.skipif(
+    not DEVICE_MAIN.is_file(), reason="firmware/main.py (the device shell) not in yet"
+)
+def test_deploy_boots_the_device_shell(vboard: VirtualBoard, tmp_path: Path) -> None:
+    fw = firmware_tree(tmp_path / "shell", device_shell=True)
+    r = opentag(
+        "deploy",
+        "--port",
+        vboard.port,
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+        "--json",
+    )
+    doc = json.loads(r.stdout)
+    assert doc["banner"] is not None, r.stderr  # docs/device.md's banner came after the reset
+    assert doc["banner"]["board"] in ("tbeam_v12_axp2101", "LilyGO T-Beam v1.2")

@@ -1,0 +1,93 @@
+"""`opentag pull` against the virtual board: the real store writes a log on the board, pull
+copies it off, verifies the CRCs, decodes fixes and events; gpxpy reads the GPX back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gpxpy
+from taghost.vboard import VirtualBoard
+from vboardkit import ROOT, mpremote, opentag
+
+N_FIXES = 1000
+
+
+def _deploy_and_log(vboard: VirtualBoard, fw: Path) -> None:
+    r = opentag(
+        "deploy",
+        "--port",
+        vboard.port,
+        "--board",
+        "tbeam_v12_axp2101",
+        "--firmware",
+        str(fw),
+        "--tag",
+        "00112233445566aa",
+        "--server",
+        "http://x",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    # mpremote's soft reset stops main.py (which logs a walk at boot): start from an empty log
+    clear = "import os\nfor n in os.listdir('/log'):\n os.remove('/log/' + n)"
+    assert mpremote(vboard.port, "exec", clear).returncode == 0
+    code = (ROOT / "tests/vboard/write_log.py").read_text()
+    code = code.replace("N_FIXES = 1000", f"N_FIXES = {N_FIXES}")
+    r = mpremote(vboard.port, "exec", code)
+    assert r.returncode == 0 and f"wrote {N_FIXES} fixes" in r.stdout, r.stdout + r.stderr
+
+
+def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
+    _deploy_and_log(vboard, fw)
+    out = tmp_path / "pulled"
+    r = opentag("pull", "--port", vboard.port, "--out", str(out), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    st = doc["stats"]
+    assert doc["tag"] == "00112233445566aa"
+    assert st["fixes"] == N_FIXES and st["damaged_bytes"] == 0 and st["segments"] >= 2
+    # the boot event the store logs, the breach, the low battery
+    events = json.loads((out / "events.json").read_text())
+    kinds = [e["kind"] for e in events]
+    assert kinds.count("zone") == 1 and kinds.count("low_battery") == 1
+    breach = next(e for e in events if e["kind"] == "zone")
+    assert breach["alert"] == "breach" and breach["zone"] == 3 and len(breach["evidence"]) == 2
+    assert next(e for e in events if e["kind"] == "low_battery")["battery_pct"] == 15
+    gpx = gpxpy.parse((out / "fixes.gpx").read_text())
+    pts = gpx.tracks[0].segments[0].points
+    assert len(pts) == N_FIXES
+    assert abs(pts[7].latitude - (51500000 + 7 * 90) / 1e6) < 1e-9
+    assert abs(pts[7].longitude - (-120000 + 7 * 140) / 1e6) < 1e-9
+    assert (pts[1].time - pts[0].time).total_seconds() == 10
+    geo = json.loads((out / "fixes.geojson").read_text())
+    assert len(geo["features"]) == N_FIXES
+    assert len((out / "fixes.csv").read_text().splitlines()) == N_FIXES + 1
+    # the raw segments are kept as they came off the board
+    assert sorted(p.name for p in (out / "log").iterdir())[0].startswith("s")
+
+    # a flipped byte in the first segment (flash damage): counted, the rest still decoded
+    flip = (
+        "import os\nn = sorted(x for x in os.listdir('/log') if x[0] == 's')[0]\n"
+        "b = bytearray(open('/log/' + n, 'rb').read())\nb[40] ^= 0xFF\n"
+        "with open('/log/' + n, 'wb') as f: f.write(b)"
+    )
+    assert mpremote(vboard.port, "exec", flip).returncode == 0
+    out2 = tmp_path / "damaged"
+    r = opentag("pull", "--port", vboard.port, "--out", str(out2), "--json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    st2 = json.loads(r.stdout)["stats"]
+    assert st2["damaged_bytes"] > 0 and st2["damaged_runs"] == 1
+    assert 0 < st2["fixes"] < N_FIXES  # one frame's fixes lost, every other frame decoded
+    assert st2["frames"] == st["frames"] - 1
+
+
+def test_pull_user_errors(tmp_path: Path) -> None:
+    r = opentag("pull", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "--port" in r.stderr
+    r = opentag("pull", "--from-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "not a directory" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_pull_of_an_empty_board(vboard: VirtualBoard, tmp_path: Path) -> None:
+    r = opentag("pull", "--port", vboard.port, "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "has no log" in r.stderr

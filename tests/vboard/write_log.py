@@ -1,0 +1,23 @@
+# Run on the virtual board (mpremote exec): the real store writes a day's worth of log into /log
+# as the tag would: fixes every 10 s along a line, a zone breach with its evidence, low battery.
+from tagcore.fix import Fix
+from tagcore.store import record as R
+from tagcore.store.log import OsFs, Store
+from tagcore.zones import monitor as Z
+
+T0 = 850000000
+N_FIXES = 1000  # tests/test_hosttools_pull.py sets its own
+s = Store(OsFs("/log"), now=T0)
+fixes = []
+for k in range(N_FIXES):
+    f = Fix(
+        T0 + k * 10, 0, 51500000 + k * 90, -120000 + k * 140, 300, 120, 9000, 50, 90, 8, 1, 3, 0
+    )
+    fixes.append(f)
+    s.append_fix(f, f.t)
+    if k == N_FIXES // 2:
+        ev, d = Z.alert_event(Z.Alert(Z.A_BREACH, f.t, 3, 1, 0, tuple(fixes[-2:])))
+        s.append_event(ev, f.t, d)
+s.append_event(R.EV_LOW_BATTERY, T0 + N_FIXES * 10, bytes((15,)))
+s.flush()
+print("wrote", N_FIXES, "fixes", len(s.segs), "segments")
