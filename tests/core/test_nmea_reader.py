@@ -440,3 +440,17 @@ def test_doubled_dollars_are_counted_as_such_and_the_sentence_is_used():
             r, _ = run(b"$" * k + lines(EPOCH[0]), chunk)
             assert r.sentences == 1, (k, chunk)
             assert r.counts == {"double_dollar": k}, (k, chunk, r.counts)
+
+
+def test_a_satellite_count_beyond_what_the_store_keeps_saturates():
+    # The store keeps 7 bits of satellites and refuses (ValueError) a fix with more: a GGA
+    # saying 128-999 in use (garbage, or a receiver summing every system) crashed the app's
+    # append_fix. The reader saturates the count at 127; the position stands.
+    from tagcore.record import fix_error
+
+    for n in (127, 128, 150, 999):
+        gga = "GNGGA,123519.00,4807.038,N,01131.000,E,1," + str(n) + ",0.9,545.4,M,46.9,M,,"
+        _, fixes = run(lines(EPOCH[0], gga) + lines(NEXT))
+        f = fixes[0]
+        assert f.sats == min(n, 127) and f.lat == 48117300
+        assert fix_error(f) is None, (n, fix_error(f))

@@ -140,6 +140,8 @@ def close_epoch(ep, dates, uere_dm, counts):
                 sats += n
     else:
         sats = ep.sats if ep.sats >= 0 else 0
+    if sats > 127:  # the store keeps 7 bits (and refuses more): saturate, the position stands
+        sats = 127
     mode = ep.fixtype if ep.fixtype >= 2 else 0
     return Fix(
         t,
