@@ -446,7 +446,7 @@ def test_a_satellite_count_beyond_what_the_store_keeps_saturates():
     # The store keeps 7 bits of satellites and refuses (ValueError) a fix with more: a GGA
     # saying 128-999 in use (garbage, or a receiver summing every system) crashed the app's
     # append_fix. The reader saturates the count at 127; the position stands.
-    from tagcore.record import fix_error
+    from tagcore.store.record import fix_error
 
     for n in (127, 128, 150, 999):
         gga = "GNGGA,123519.00,4807.038,N,01131.000,E,1," + str(n) + ",0.9,545.4,M,46.9,M,,"
