@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
-from tagcore.zones import A_BREACH, A_LOC_LOST, Alert
+from tagcore.zones import A_BREACH, A_LOC_LOST, zone_alert
 from tagsim import metrics, runner
 from tagsim.scenario import parse
 from tagsim.tagapp.memfs import MemFs
@@ -29,7 +29,7 @@ class OneAlertZones:
         if self.done:
             return ()
         self.done = True
-        return (Alert(self.kind, fix.t, 5, 1, 1, (fix,)),)
+        return (zone_alert(self.kind, fix.t, 5, 1, 1, (fix,)),)
 
     def on_no_fix(self, now):
         return ()

@@ -12,6 +12,7 @@ from tagcore.advdata import build_adv
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.beaconid import id_and_addr, interval_of
+from tagcore.events import decode
 from tagcore.fix import Fix
 from tagcore.zones import (
     A_BREACH,
@@ -19,8 +20,8 @@ from tagcore.zones import (
     A_LOC_LOST,
     END_LEFT,
     RULE_CONSECUTIVE,
-    Alert,
-    decode_event,
+    loc_alert,
+    zone_alert,
 )
 from tagsim import engine, geo, metrics
 from tagsim.scenario import parse
@@ -39,9 +40,9 @@ class LineZone:
         inside = fix.lon >= self.lon
         was, self.inside = self.inside, inside
         if inside and not was:
-            return (Alert(A_BREACH, fix.t, 7, 1, RULE_CONSECUTIVE, (fix,)),)
+            return (zone_alert(A_BREACH, fix.t, 7, 1, RULE_CONSECUTIVE, (fix,)),)
         if was and not inside:
-            return (Alert(A_BREACH_END, fix.t, 7, 1, END_LEFT, (fix,)),)
+            return (zone_alert(A_BREACH_END, fix.t, 7, 1, END_LEFT, (fix,)),)
         return ()
 
     def on_no_fix(self, now):
@@ -147,14 +148,14 @@ def test_alerts_become_store_events() -> None:
     fs = MemFs()
     tag = TagApp(TagConfig(), fs, simworld.START, LineZone(99_000_000))
     f = Fix(simworld.START + 4, 0, 52_520_000, 13_370_000, 350, 120, 9000, 60, 90, 9, 1, 3, 1)
-    a = Alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
-    lost = Alert(A_LOC_LOST, simworld.START + 9, 0, 0, 1200, (f,))
+    a = zone_alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
+    lost = loc_alert(A_LOC_LOST, simworld.START + 9, 1200, (f,))
     tag._zone_alerts(simworld.START + 5, (a, lost))
     recs = tag.store.read(0, 10)[0]
     kinds = [k for _, k, _ in recs]
     assert R.EV_ZONE in kinds and R.EV_LOC_LOST in kinds and R.EV_BOOT in kinds
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
-    got = decode_event(R.EV_ZONE, t, data)
+    got = decode(R.EV_ZONE, t, data)
     assert got is not None and got[:5] == a[:5] and got.evidence[0].lat == f.lat
     assert tag.planner.next_upload == simworld.START + 5  # out with the next plan()
 

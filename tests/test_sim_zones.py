@@ -12,8 +12,9 @@ import simworld
 from tagcore import record as R
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
+from tagcore.events import decode
 from tagcore.fix import Fix
-from tagcore.zones import A_BREACH, Alert, ZoneMonitor, decode_event
+from tagcore.zones import A_BREACH, ZoneMonitor, zone_alert
 from tagsim import engine, hooks, metrics, runner, runtime, scenario
 from tagsim.simtime import parse_instant
 from tagsim.tagapp.memfs import MemFs
@@ -53,7 +54,7 @@ def test_entry_is_stored_decoded_and_uploaded_at_once() -> None:
     # the record on flash is the core's EV_ZONE encoding, with the evidence inside it
     assert tag.t is not None
     recs = tag.t.store.read(0, 10_000)[0]  # the app acknowledged up to the last upload only
-    zone_recs = [decode_event(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
+    zone_recs = [decode(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
     assert all(a is not None for a in zone_recs)
     # near the zone the monitor wants a fix every fast_s (15 s) instead of the scenario's 60 s
     fixes = [t for t, ln in lines if ln.startswith("F ")]
@@ -71,7 +72,7 @@ class Breach:
         if self.done:
             return ()
         self.done = True
-        return (Alert(A_BREACH, fix.t, 5, 1, 1, (fix,)),)
+        return (zone_alert(A_BREACH, fix.t, 5, 1, 1, (fix,)),)
 
     def on_no_fix(self, now):
         return ()
@@ -160,7 +161,7 @@ def test_loss_of_location_underground_is_alerted_and_ends(tmp_path) -> None:
     kinds = [int(f[3]) for _, f in a]
     assert kinds.count(4) == 1 and kinds.count(5) == 1 and kinds.count(6) == 1  # warn, lost, back
     t_lost, f = next((t, f) for t, f in a if f[3] == "5")
-    assert int(f[5]) >= 1200  # seconds without a fix, by the monitor's count
+    assert int(f[8]) >= 1200  # seconds without a fix (Alert.secs), by the monitor's count
     assert res.metrics["loc_lost_alerts"] == 1
     ups = [t for t, ln in res.run.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
     assert t_lost in ups  # stored and out at once (the car park has no link model: link up)

@@ -7,7 +7,7 @@
 #   alerts = m.on_no_fix(now)      # awake, receiver on, no valid fix at `now`
 #   m.wanted_interval(now)         # seconds until the next fix is wanted (fast near zones)
 #   m.counts                       # {reason: count}
-#   alert_event(a)                 # (store event kind, bytes) for alerts the store keeps, or None
+# Alert records, their kinds and their store codec live in tagcore.events (events.encode(a)).
 #
 # Per zone and fix: e = how far the fix's centre is inside the forbidden region (inside an
 # exclusion zone, or outside an inclusion zone during one of its windows), in dm, negative when
@@ -28,7 +28,6 @@
 from array import array
 from collections import namedtuple
 
-from tagcore import record as R
 from tagcore import zoneblob as B
 from tagcore.compat import const
 from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
@@ -43,7 +42,8 @@ POSSIBLE = const(2)
 BREACH = const(3)
 
 # Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
-# (EV_ZONE / EV_LOC_LOST) and the server; APPROACH and LOC_WARN are for the wearer only.
+# (EV_ZONE / EV_LOC_LOST; their codec is tagcore.events) and the server; APPROACH and LOC_WARN
+# are for the wearer only.
 A_BREACH = const(1)
 A_BREACH_END = const(2)
 A_APPROACH = const(3)
@@ -51,8 +51,9 @@ A_LOC_WARN = const(4)
 A_LOC_LOST = const(5)
 A_LOC_BACK = const(6)
 A_CONFIG_EXPIRED = const(7)
+STORED_ALERTS = (A_BREACH, A_BREACH_END, A_LOC_LOST, A_LOC_BACK, A_CONFIG_EXPIRED)
 
-# Alert.rule: how a breach was confirmed or ended.
+# Alert.rule of a zone alert: how a breach was confirmed or ended.
 RULE_CONSECUTIVE = const(1)
 RULE_SUSTAINED = const(2)
 END_LEFT = const(3)
@@ -69,9 +70,21 @@ LAT_MAX = const(90000000)
 LON_MAX = const(180000000)
 
 # kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
-# alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
-# alerts; evidence: tuple of the Fix records that decided it.
-Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
+# alerts); zkind: zone kind; rule: RULE_*/END_* for zone alerts, 0 for the rest; evidence: tuple
+# of the Fix records that decided it; secs: seconds without a fix for location alerts
+# (A_LOC_WARN, A_LOC_LOST, A_LOC_BACK), 0 for the rest. Store codec: tagcore.events.
+Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence", "secs"))
+
+
+def zone_alert(kind, t, zone, zkind, rule, evidence):
+    """An Alert about a zone (A_BREACH, A_BREACH_END, A_APPROACH, A_CONFIG_EXPIRED)."""
+    return Alert(kind, t, zone, zkind, rule, evidence, 0)
+
+
+def loc_alert(kind, t, secs, evidence):
+    """An Alert about location (A_LOC_WARN, A_LOC_LOST, A_LOC_BACK): `secs` without a fix."""
+    return Alert(kind, t, 0, 0, 0, evidence, secs)
+
 
 _NONE = ()
 
@@ -187,9 +200,9 @@ class ZoneMonitor:
         try:
             h = B.parse_header(blob)
             # The per-zone arrays first, while the heap is still in one piece.
-            index = _arrays(h[3])
+            index = _arrays(h.count)
             zones = B.parse_zones(blob, h)
-            rules = tuple(h[8 : 8 + B.N_RULES])
+            rules = B.rules(h)
             _index(index, zones, rules, self.max_acc_dm)
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
@@ -202,7 +215,7 @@ class ZoneMonitor:
             self.zones = zones
             self.rules = rules
             self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
-            self.valid_until = h[5]
+            self.valid_until = h.valid_until
             self.expired = False
             self.hot = len(self.st) > 0 and max(self.st) > 0
             return None
@@ -228,7 +241,7 @@ class ZoneMonitor:
                     break
             else:
                 if self.st[i] == BREACH:
-                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
+                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE, 0)
                     self.pending = _add(self.pending, a)
 
     def _schedule(self, i, t):
@@ -281,7 +294,7 @@ class ZoneMonitor:
             self._count("bad_position")
             return out or _NONE
         if self.loc == 2:
-            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, self.nofix_s, (f,)))
+            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, 0, (f,), self.nofix_s))
         self.loc = 0
         self.nofix_s = 0
         self.nofix_prev = now
@@ -303,7 +316,7 @@ class ZoneMonitor:
         self.last_fix_z = f
         if t >= self.valid_until and not self.expired:
             self.expired = True
-            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
+            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE, 0))
         bb = self.bb
         st = self.st
         kd = self.kd
@@ -321,7 +334,7 @@ class ZoneMonitor:
             z = zones[i]
             if not self.act[i]:
                 if st[i] == BREACH:
-                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,)))
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,), 0))
                 if st[i]:
                     st[i] = CLEAR
                     self._reset(i)
@@ -410,7 +423,7 @@ class ZoneMonitor:
             if (v[k + V_RUN] >= x_n and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]) or (
                 v[k + V_SUSN] >= x_n and t - v[k + V_SUSA] >= CENTRE_EXIT_S
             ):
-                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev), 0))
                 self._reset(i)
                 self.st[i] = _level(e, a, z.warn_dm)
             return out
@@ -455,7 +468,7 @@ class ZoneMonitor:
             if rule == RULE_SUSTAINED and ev[0] is not z.first:
                 ev = ev[:]
                 ev[0] = z.first
-            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
+            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev), 0))
             self._reset(i)
             self.st[i] = BREACH
             v[k + V_WARNED] = 1  # no warning until the wearer is seen clear of the ring
@@ -463,7 +476,7 @@ class ZoneMonitor:
             return out
         s = _level(e, a, z.warn_dm)
         if self._warn(v, k, z, e, a, t):
-            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
+            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, 0, (f,), 0))
         self.st[i] = s
         return out
 
@@ -541,10 +554,10 @@ class ZoneMonitor:
         lf = (self.last_fix,) if self.last_fix is not None else _NONE
         if self.loc == 0 and self.nofix_s >= r[B.R_LOC_WARN_S]:
             self.loc = 1
-            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, self.nofix_s, lf))
+            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, 0, lf, self.nofix_s))
         if self.loc == 1 and self.nofix_s >= r[B.R_LOC_ALERT_S]:
             self.loc = 2
-            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, self.nofix_s, lf))
+            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, 0, lf, self.nofix_s))
         return out or _NONE
 
     def wanted_interval(self, now):
@@ -662,48 +675,3 @@ def _level(e, a, warn):
     if e + a > -warn:
         return WARNING
     return CLEAR
-
-
-# ---- store events ---------------------------------------------------------------------------
-# EV_ZONE data:     code u8 (A_BREACH, A_BREACH_END, A_CONFIG_EXPIRED) | zone id varint |
-#                   zone kind u8 | rule u8 | evidence count u8 | fixes (record.encode_fixes)
-# EV_LOC_LOST data: code u8 (A_LOC_LOST, A_LOC_BACK) | seconds without a fix varint |
-#                   evidence count u8 | fixes (the last fix before, or the first after)
-def alert_event(a):
-    """(event kind, data bytearray) for an alert the store keeps; None for wearer-only ones."""
-    k = a.kind
-    if k == A_LOC_LOST or k == A_LOC_BACK:
-        d = bytearray((k,))
-        R.put_varint(d, a.rule)
-        ev = R.EV_LOC_LOST
-    elif k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED:
-        d = bytearray((k,))
-        R.put_varint(d, a.zone)
-        d.append(a.zkind)
-        d.append(a.rule)
-        ev = R.EV_ZONE
-    else:
-        return None
-    d.append(len(a.evidence))
-    R.encode_fixes(a.evidence, d)
-    return ev, d
-
-
-def decode_event(ev, t, data):
-    """The Alert an EV_ZONE / EV_LOC_LOST event holds, or None if the bytes are not one."""
-    try:
-        n = len(data)
-        k = data[0]
-        if ev == R.EV_LOC_LOST and (k == A_LOC_LOST or k == A_LOC_BACK):
-            secs, i = R.get_varint(data, 1, n)
-            cnt = data[i]
-            return Alert(k, t, 0, 0, secs, tuple(R.decode_fixes(data, i + 1, n, cnt)))
-        if ev == R.EV_ZONE and (k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED):
-            zid, i = R.get_varint(data, 1, n)
-            zk = data[i]
-            rule = data[i + 1]
-            cnt = data[i + 2]
-            return Alert(k, t, zid, zk, rule, tuple(R.decode_fixes(data, i + 3, n, cnt)))
-    except (IndexError, ValueError):
-        pass
-    return None

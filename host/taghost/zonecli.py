@@ -119,7 +119,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     h = B.parse_header(blob)
     print(
         f"{args.out}: {len(blob)} bytes, {len(zones)} zones, valid "
-        f"{_utc(h[4])} to {_utc(h[5])}, CRC {h[7]:08x}"
+        f"{_utc(h.valid_from)} to {_utc(h.valid_until)}, CRC {h.crc:08x}"
     )
     return 0
 
@@ -172,13 +172,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         hint = " (a version 1 blob: recompile it with this opentag)" if why == "old_version" else ""
         print(f"{args.file}: refused by the tag's loader: {why}{hint}", file=sys.stderr)
         return 1
-    signed = "signed" if h[2] & B.FL_SIGNED else "unsigned"
-    valid = f"valid {_utc(h[4])} to {_utc(h[5])}"
-    print(f"{args.file}: version {h[1]}, {h[3]} zones, {signed}, {valid}")
-    names = ("confirm_n", "exit_n", "confirm_s", "margin_dm", "hyst_dm", "sustain_s")
-    names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s", "circle_k10", "jump_s")
-    rules = h[8 : 8 + B.N_RULES]
-    print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, rules, strict=True)))
+    signed = "signed" if h.flags & B.FL_SIGNED else "unsigned"
+    valid = f"valid {_utc(h.valid_from)} to {_utc(h.valid_until)}"
+    print(f"{args.file}: version {h.version}, {h.count} zones, {signed}, {valid}")
+    names = B.Header._fields[B.RULES_AT : B.RULES_AT + B.N_RULES]
+    print("  rules: " + ", ".join(f"{n}={getattr(h, n)}" for n in names))
     start = args.from_ or datetime.now(timezone.utc).date()
     t0 = (start - date(2000, 1, 1)).days * 86400
     for z in zones:

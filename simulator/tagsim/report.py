@@ -536,9 +536,10 @@ ZONE_RULES = {1: "consecutive fixes", 2: "sustained", 3: "left", 4: "window clos
 def zone_alert_text(run: Run, f: list[str]) -> tuple[str, str]:
     """(what, details) of an "A now zone kind zkind rule t evidence" line."""
     kind, zid, rule = int(f[3]), int(f[2]), int(f[5])
+    secs = int(f[8]) if len(f) > 8 else rule
     what = ZONE_KINDS.get(kind, f"zone alert {kind}")
     if kind in (4, 5, 6):
-        return what, f"{rule} s without a fix"
+        return what, f"{secs} s without a fix"
     names = {z.id: z.name for z in run.scenario.zones}
     how = ZONE_RULES.get(rule, "") if kind in (1, 2) else ""
     ev = f", {f[7]} evidence fixes" if f[7] != "0" else ""

@@ -4,6 +4,7 @@
 import gc
 
 from tagcore import record as R
+from tagcore import store as S
 from tagcore.fix import Fix
 from tagcore.store import Store
 
@@ -169,7 +170,7 @@ def test_ack_truncates_whole_segments():
     st.flush()
     n = len(fs.files)
     assert n > 5
-    mid = st.segs[3][2]
+    mid = st.segs[3][S.SEG_LAST]
     assert st.ack(mid) == 4
     assert len(fs.files) == n - 4
     recs = st.read(0, 1000)[0]

@@ -21,7 +21,7 @@ def test_a_blob_round_trips_through_the_loader():
         corridor(3, [(0, 0), (500, 0)], 20),
     )
     h, zones = B.parse(blob(*recs))
-    assert h[3] == 3 and tuple(h[8 : 8 + B.N_RULES]) == W.DEFAULT_RULES
+    assert h.count == 3 and B.rules(h) == W.DEFAULT_RULES
     assert [(z.id, z.kind, z.shape) for z in zones] == [
         (1, EXCL, B.SHAPE_POLYGON),
         (2, INCL, B.SHAPE_CIRCLE),

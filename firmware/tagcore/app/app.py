@@ -19,7 +19,8 @@
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
 #   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
-#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a tagcore.zones Alert;
+#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count, secs) a
+#   tagcore.events Alert;
 #   ("P", now, beacon, kind, ...) a proximity decision; ("T", now, code) tamper; ("B", now, pct)
 #   low battery; ("L", now) a fix search timed out; ("K", now, up) link state.
 #
@@ -36,6 +37,7 @@
 # goes out at the next plan() with a link, and the moment the link returns if it was down.
 # Data-minimising mode (cfg.minimise): no continuous trail. Fixes feed the cores but are not
 # stored; the evidence the rules need is inside the zone and proximity events themselves.
+from tagcore import events as E
 from tagcore import record as R
 from tagcore.compat import const
 from tagcore.fixfilter import FixFilter
@@ -164,10 +166,8 @@ class Planner:
 
 
 # ---- the app --------------------------------------------------------------------------
-K_NEAR = 2  # tagcore.proximity kinds that are alerts: go out at once
-K_GNSS_IN = 6
 UPLOAD_BATCH = 16  # records read from the store at a time while uploading
-TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
+TAMPER_CODES = E.TAMPER_CODES
 
 
 class TagApp:
@@ -191,13 +191,14 @@ class TagApp:
         self.uplink_request = None
         self.wake_at = now
         if proximity is not None:  # imported only when used: the module costs heap
-            from tagcore.proximity import encode_event
+            from tagcore.proximity import K_GNSS_IN, K_NEAR, encode_event
 
             self.encode_event = encode_event
+            self.prox_alerts = (K_NEAR, K_GNSS_IN)  # kinds that are alerts: out at once
         if zones is not None:
-            from tagcore.zones import alert_event
+            from tagcore.zones import STORED_ALERTS
 
-            self.alert_event = alert_event
+            self.stored_alerts = STORED_ALERTS
         self.alert_seq = 0  # the newest stored alert's sequence number
         self.epoch_fix = False  # the current receiver epoch gave an accepted fix
         self.link_up = True
@@ -284,7 +285,7 @@ class TagApp:
                 return
             seq = self.store.append_event(R.EV_PROXIMITY, ev[0], encode_event(ev))[0]
             self.events.append(("P", now, ev[2], ev[1], ev[3], ev[4], ev[5]))
-            if ev[1] == K_NEAR or ev[1] == K_GNSS_IN:
+            if ev[1] in self.prox_alerts:
                 self._alert(now, seq)
 
     def _alert(self, now, seq):
@@ -301,14 +302,16 @@ class TagApp:
     def battery(self, now, pct):
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
             self.low_batt = True
-            self.store.append_event(R.EV_LOW_BATTERY, now, bytes([pct]))
+            kind, data = E.encode(E.LowBattery(now, pct))
+            self.store.append_event(kind, now, data)
             self.events.append(("B", now, pct))
         elif pct > self.cfg.low_battery_pct + 5:
             self.low_batt = False
 
     def tamper(self, now, kind):
         code = TAMPER_CODES.get(kind, 0)
-        seq = self.store.append_event(R.EV_TAMPER, now, bytes([code]))[0]
+        kind, data = E.encode(E.Tamper(now, code))
+        seq = self.store.append_event(kind, now, data)[0]
         self.events.append(("T", now, code))
         self._alert(now, seq)
         self.plan(now)
@@ -322,10 +325,11 @@ class TagApp:
 
     def _zone_alerts(self, now, alerts):
         for a in alerts:
-            ev = self.alert_event(a)
-            if ev is not None:  # for the server: durable first, then out at once
-                self._alert(now, self.store.append_event(ev[0], a.t, ev[1])[0])
-            self.events.append(("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence)))
+            if a.kind in self.stored_alerts:  # for the server: durable first, then out at once
+                kind, data = E.encode(a)
+                self._alert(now, self.store.append_event(kind, a.t, data)[0])
+            ev = ("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence), a.secs)
+            self.events.append(ev)
 
     # ---- uplink -------------------------------------------------------------------------
     def upload(self, now):
@@ -386,6 +390,7 @@ class TagApp:
             if not self.lost:
                 self.lost = True
                 if self.zones is None:  # else the monitor decides loss of location (its rule)
+                    # no monitor, no Alert record: EV_LOC_LOST without data
                     self._alert(now, self.store.append_event(R.EV_LOC_LOST, now)[0])
                 self.events.append(("L", now))
             if self.zones is not None:

@@ -1,5 +1,5 @@
 """What a tag event means to the people monitoring: an alert that opens, one that ends an open
-alert, or nothing. Decoded with the core's own event decoders (tagcore.zones, .proximity),
+alert, or nothing. Decoded with the core's own event codec (tagcore.events),
 whose formats the tag writes; undecodable data still opens an alert (by event kind), never
 fails a batch."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from tagcore import events as E
 from tagcore import proximity as P
 from tagcore import record as R
 from tagcore import zones as Z
@@ -39,22 +40,26 @@ class Meaning(NamedTuple):
 def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
     """None: not an alert matter (status, thinning, boot, link...)."""
     if kind == R.EV_ZONE:
-        a = Z.decode_event(kind, t, data)
-        if a is None:
+        try:
+            a = E.decode(kind, t, data)
+        except ValueError:
             return Meaning("zone", (), "zone ?", ())
         subject = f"zone {a.zone}"
         if a.kind == Z.A_BREACH_END:
             return Meaning(None, ("zone_breach",), subject, a.evidence)
         return Meaning(ZONE_NAMES.get(a.kind, "zone"), (), subject, a.evidence)
     if kind == R.EV_LOC_LOST:
-        a = Z.decode_event(kind, t, data)
+        try:
+            a = E.decode(kind, t, data)
+        except ValueError:  # damaged: still loss of location
+            a = None
         if a is not None and a.kind == Z.A_LOC_BACK:
             return Meaning(None, ("loss_of_location",), "location", a.evidence)
         return Meaning("loss_of_location", (), "location", a.evidence if a else ())
     if kind == R.EV_PROXIMITY:
         try:
-            ev = P.decode_event(t, data)
-        except (ValueError, IndexError):
+            ev = E.decode(kind, t, data)
+        except ValueError:
             return Meaning("proximity", (), "beacon ?", ())
         subject = f"beacon {ev[2]}"
         if ev[1] in PROX_ENDS:
