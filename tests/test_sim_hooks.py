@@ -24,6 +24,7 @@ from tagcore.zones import (
     zone_alert,
 )
 from tagsim import engine, geo, metrics
+from tagsim import taglines as L
 from tagsim.scenario import parse
 from tagsim.tagapp.memfs import MemFs
 
@@ -95,8 +96,8 @@ def _walk() -> engine.Run:
 
 def test_zone_hook_alerts_are_stored_uploaded_and_scored() -> None:
     r = _walk()
-    alerts = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("A ")]
-    assert [ln.split()[2:6] for _, ln in alerts] == [["7", "1", "1", "1"]]
+    alerts = list(L.records(r.log.tag_lines, L.ZoneAlert))
+    assert [(a.zone, a.kind, a.zkind, a.rule) for _, a in alerts] == [(7, 1, 1, 1)]
     t_alert = alerts[0][0]
     assert any(t == t_alert and ln.startswith("U ") for t, ln in r.log.tag_lines)
     # truth: the first second the wearer is east of 13.378 (walking east at ~1.4 m/s)
@@ -133,13 +134,13 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
     assert prox.fixes == sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))
     # decisions become "P" lines and EV_PROXIMITY records; an alert kind goes out at once
     # every successful upload brings the victim's position back (a minute old, ~10 m off)
-    ups = [t for t, ln in r.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
+    ups = L.acked_uploads(r.log.tag_lines)
     assert [v[0] for v in prox.victim] == sorted(set(ups))
     for t, lat, lon, acc in prox.victim:
         b = r.beacon_truth.at(t - 60)
         assert geo.dist(b.lat, b.lon, lat / 1e6, lon / 1e6) < 40 and acc == 100
-    p = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("P ")]
-    assert p and p[0][1].split()[2:4] == ["0", "2"]
+    p = list(L.records(r.log.tag_lines, L.ProximityEvent))
+    assert p and (p[0][1].beacon, p[0][1].kind) == (0, 2)
     assert any(t == p[0][0] and ln.startswith("U ") for t, ln in r.log.tag_lines)
 
 

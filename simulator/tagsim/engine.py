@@ -15,7 +15,7 @@ from typing import Any
 
 from tagcore.app import config as appconfig
 
-from tagsim import geo, runtime
+from tagsim import geo, runtime, taglines
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
@@ -132,8 +132,9 @@ def run(
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
-                pm.upload(ln.split()[2] != "0")  # 0: no link, nothing sent
-                ok = ok or ln.split()[2] == "1"
+                u = taglines.parse(ln)
+                pm.upload(u.status != taglines.UPLOAD_NO_LINK)  # no link: nothing sent
+                ok = ok or u.acked
         # A successful upload brings the victim's latest position back (once a second at most:
         # an alert it causes uploads again).
         if ok and btruth is not None and sc.beacon is not None and sc.beacon.victim_gnss:
