@@ -195,8 +195,12 @@ class ZoneMonitor:
 
     # ---- configuration ----------------------------------------------------------------------
     def load(self, blob):
-        """Replace the zone configuration. Returns None, or the reason the blob was refused
-        (the old configuration then stays in force)."""
+        """Replace the zone configuration with `blob` (bytes-like, from `opentag zones compile`).
+        Returns None, or the reason the blob was refused (counted "config_<reason>"; the old
+        configuration then stays in force): the decoder's ValueError reason, "malformed" for
+        an IndexError of bytes that end early, "no_memory" when the heap cannot hold it.
+        Raises what is not bad input: TypeError for a blob that is not bytes-like, and any
+        programming error, rather than counting it as a bad blob."""
         try:
             h = B.parse_header(blob)
             # The per-zone arrays first, while the heap is still in one piece.
@@ -206,10 +210,10 @@ class ZoneMonitor:
             _index(index, zones, rules, self.max_acc_dm)
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
-        except MemoryError:
-            why = "no_memory"
-        except Exception:
+        except IndexError:  # a field read past the end that no length check caught
             why = "malformed"
+        except MemoryError:  # its own path: out of memory is not a bad blob
+            why = "no_memory"
         else:
             self._carry(zones, index)
             self.zones = zones

@@ -111,3 +111,19 @@ def test_records_with_a_valid_crc_but_wrong_lengths_are_refused():
     r = bytearray(square(1, 100))
     struct.pack_into("<H", r, B.REC_LEN, 60000)  # point count beyond the record
     assert ZoneMonitor(W.blob([bytes(r)], T0, T0 + 10)).error == "too_many_points"
+
+
+def test_load_counts_bad_bytes_but_lets_a_programming_error_raise():
+    # Bad bytes are a returned reason; a caller's mistake (not a bytes-like blob) is not bad
+    # input and must not become a silent "malformed" counter.
+    m = ZoneMonitor(blob(square(1, 100)))
+    assert m.error is None
+    assert m.load(b"OTZC" + bytes(200)) is not None and len(m.zones) == 1  # old config kept
+    for wrong in (None, 12345, [0] * 200):
+        try:
+            m.load(wrong)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError(repr(wrong))  # load() took it for a bad blob
+    assert len(m.zones) == 1 and not any(k.startswith("config_malformed") for k in m.counts)
