@@ -11,9 +11,9 @@ from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
 from tagcore.zones import A_BREACH, A_LOC_LOST, zone_alert
+from tagkit.memfs import MemFs
 from tagsim import metrics, runner
 from tagsim.scenario import parse
-from tagsim.tagapp.memfs import MemFs
 
 T0 = simworld.START
 FIX = Fix(T0 + 5, 0, 52_520_000, 13_370_000, 350, 0, 0, 60, 90, 9, 1, 3, 1)

@@ -11,8 +11,9 @@ import random
 
 from tagcore import beaconid
 from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.beacontable import IdTable
 from tagcore.proximity import Proximity
+from tagkit.beaconwindow import window_blob
 
 SECRET = bytes.fromhex("5e3a7c19d2b84f60a1e92c7d3b5f8a04")
 K0 = 830_000_000 // 900

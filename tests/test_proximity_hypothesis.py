@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tagcore import beaconid
 from tagcore.advdata import build_adv, find_id
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.beacontable import IdTable
 from tagcore.fix import Fix
 from tagcore.proximity import Proximity, decode_event
+from tagkit.beaconwindow import window_blob
 
 TABLE = table_for(T0)
 GOOD = adv_at(T0)

@@ -23,10 +23,10 @@ from tagcore.zones import (
     loc_alert,
     zone_alert,
 )
+from tagkit.memfs import MemFs
 from tagsim import engine, geo, metrics
 from tagsim import taglines as L
 from tagsim.scenario import parse
-from tagsim.tagapp.memfs import MemFs
 
 
 class LineZone:

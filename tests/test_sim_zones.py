@@ -15,10 +15,10 @@ from tagcore.app.config import TagConfig
 from tagcore.events import decode
 from tagcore.fix import Fix
 from tagcore.zones import A_BREACH, ZoneMonitor, zone_alert
+from tagkit.memfs import MemFs
 from tagsim import engine, hooks, metrics, runner, runtime, scenario
 from tagsim import taglines as L
 from tagsim.simtime import parse_instant
-from tagsim.tagapp.memfs import MemFs
 
 CITY = runner.SCENARIOS / "zones" / "city.geojson"
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from pyproj import Geod, Proj
 from shapely.geometry import LineString, Point, Polygon
 from tagcore import zoneblob as B
-from tagcore import zonewrite as W
 from tagcore.zones import ZoneMonitor, depth
+from tagkit import zonewrite as W
 
 G = Geod(ellps="WGS84")
 TOL_M = 0.5

@@ -36,28 +36,6 @@ SEG_CLEAN = const(5)  # nothing but frames taken: only clean segments are merged
 SEG_KEPT = const(6)  # holds an alert (never given up to make room)
 
 
-class OsFs:
-    """The filesystem as the store sees it: `os` plus `open`, rooted at `root`."""
-
-    def __init__(self, root):
-        import os
-
-        self.os = os
-        self.root = root
-
-    def listdir(self):
-        return self.os.listdir(self.root)
-
-    def open(self, name, mode):
-        return open(self.root + "/" + name, mode)
-
-    def remove(self, name):
-        self.os.remove(self.root + "/" + name)
-
-    def rename(self, a, b):
-        self.os.rename(self.root + "/" + a, self.root + "/" + b)
-
-
 def _segname(n):
     s = str(n)
     return "s" + "0" * (8 - len(s)) + s
@@ -91,6 +69,7 @@ class Store:
         self.segs = []  # [SEG_NO .. SEG_KEPT] per segment (above)
         self.buf = []  # buffered fixes, seqs next_durable..
         self.buf_seq = 0
+        self.buf_t = 0  # when the oldest buffered fix was appended
         self.next_seq = 1
         self.file = None
         self.thinned = 0
@@ -479,6 +458,20 @@ class Store:
         self.stuck = False
         self.buf_seq = self.next_seq
         return seq, ok
+
+    def ram_state(self):
+        """(next_seq, buf_seq, buf_t, buffered fixes): what lives only in RAM, for
+        tagcore.rtcstate to keep across a deep sleep. The list is the store's own: read it."""
+        return self.next_seq, self.buf_seq, self.buf_t, self.buf
+
+    def resume_ram(self, next_seq, buf_seq, buf_t, fixes):
+        """Take back what ram_state() said before a deep sleep (tagcore.rtcstate checked it
+        against the log: buf_seq above every durable seq, next_seq == buf_seq + len(fixes))."""
+        self.next_seq = next_seq
+        self.buf_seq = buf_seq
+        if fixes:
+            self.buf = fixes
+            self.buf_t = buf_t
 
     def durable_seq(self):
         """Highest sequence number on flash (0 if none)."""

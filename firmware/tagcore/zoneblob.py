@@ -13,7 +13,7 @@
 #     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
 #     i32 anchor lat, i32 anchor lon (microdegrees), u32 radius (dm: circle radius, corridor
 #     half-width), u16 window count, u16 ring count, u16 rule count, u16 offset change count,
-#     8 x i32 the local frame's coefficients (tagcore.geo.project; tagcore.zonewrite.frame),
+#     8 x i32 the local frame's coefficients (tagcore.geo.project; tagkit.zonewrite.frame),
 #     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint (one-off dates)
 #     rules: (u32 days mask, u32 start, u32 end) weekly local-time rules (tagcore.curfew)
 #     time zone (only with rules): i32 offset (s) before the first change, then per change
@@ -223,7 +223,7 @@ def _ring(blob, i, end, lat0, lon0, fr, ext, bbu):
     return xy, i + 8 * n
 
 
-# Bounds on the frame's coefficients over latitudes within 80 degrees (tagcore.zonewrite.frame
+# Bounds on the frame's coefficients over latitudes within 80 degrees (tagkit.zonewrite.frame
 # computes them): a corrupt frame is refused, so a distance can only be as wrong as a valid
 # frame at some latitude would make it.
 _FRAME_MAX = (300000000, 90000000, 9000000, 2000000, 300000000, 500000, 22000000, 250000000)

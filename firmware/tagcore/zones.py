@@ -30,7 +30,7 @@ from collections import namedtuple
 
 from tagcore import zoneblob as B
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, lon_delta
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, R_EARTH_DM, cos_q15, lon_delta
 from tagcore.zonegeo import sdist_circle, sdist_corridor, sdist_polygon
 
 # tagcore.geo.project holds within 30 km of a zone's anchor; 0.25 degrees either way is inside.
@@ -40,6 +40,11 @@ CLEAR = const(0)
 WARNING = const(1)
 POSSIBLE = const(2)
 BREACH = const(3)
+
+# Loss of location (ZoneMonitor.loc): the wearer is told first, the server after.
+LOC_FINE = const(0)
+LOC_WARNED = const(1)  # A_LOC_WARN raised
+LOC_ALERTED = const(2)  # A_LOC_LOST raised: the next fix raises A_LOC_BACK
 
 # Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
 # (EV_ZONE / EV_LOC_LOST; their codec is tagcore.events) and the server; APPROACH and LOC_WARN
@@ -121,7 +126,7 @@ def _bbox(bb, j, z, grow):
     x0, y0, x1, y1 = z.ext
     e = max(-x0, -y0, x1, y1) + z.r_dm
     c0 = cos_q15(z.lat0) or 1
-    m = grow + z.r_dm + 2 * e * e * 32768 // (63710000 * c0)
+    m = grow + z.r_dm + 2 * e * e * 32768 // (R_EARTH_DM * c0)
     dlat = _grow(m)
     lat0, lon0, lat1, lon1 = z.bbu
     top = max(-lat0, lat1) + dlat
@@ -147,11 +152,17 @@ def _arrays(n):
     )
 
 
+def decision_grow_dm(rules, max_acc_dm):
+    """How far beyond its warning ring a zone's decisions reach (dm): the widest circle a
+    fix the filter passes can have, 10 m, and the larger of hysteresis and margin."""
+    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
+    return grow + max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+
+
 def _index(ix, zones, rules, max_acc_dm):
     # Fill the arrays for the zones; sets each zone's decision range (cap).
     bb, _, kd, _, chg, zv = ix
-    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
-    grow += max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+    grow = decision_grow_dm(rules, max_acc_dm)
     for i in range(len(zones)):
         z = zones[i]
         z.cap = z.warn_dm + grow
@@ -176,17 +187,19 @@ class ZoneMonitor:
         self.pending = _NONE  # alerts raised by load(), handed out with the next call
         self.last_t = -FAR
         self.hot = False
-        self.loc = 0  # 0 fine, 1 wearer warned, 2 alerted
+        self.loc = LOC_FINE  # loss of location: LOC_FINE, LOC_WARNED, LOC_ALERTED
         self.nofix_s = 0
         self.nofix_prev = None
         self.last_fix = None
         self.last_fix_z = None
-        self.bb, self.st, self.kd, self.act, self.chg, self.zv = _arrays(0)
+        # Flat per-zone arrays (_arrays: cheaper than attributes of each Zone on the ESP32).
+        index = _arrays(0)
+        self.boxes, self.zstate, self.zkind, self.active, self.changes_at, self.counters = index
         self.prev = None  # the fix before this one, and the one before that: the jump check
         self.prev2 = None
-        self.q_t = -FAR  # the fix q1, q2 are for:
-        self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
-        self.q2 = _UNKNOWN  # ... from prev2
+        self.pred_t = -FAR  # the fix pred1, pred2 are for:
+        self.pred1 = _UNKNOWN  # (lat, lon, slack dm) predicted from prev (slack < 0: unknown)
+        self.pred2 = _UNKNOWN  # ... from prev2
         if blob is not None:
             self.error = self.load(blob)
 
@@ -218,10 +231,10 @@ class ZoneMonitor:
             self._carry(zones, index)
             self.zones = zones
             self.rules = rules
-            self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
+            self.boxes, self.zstate, self.zkind, self.active, self.changes_at, self.counters = index
             self.valid_until = h.valid_until
             self.expired = False
-            self.hot = len(self.st) > 0 and max(self.st) > 0
+            self.hot = len(self.zstate) > 0 and max(self.zstate) > 0
             return None
         self._count("config_" + why)
         return why
@@ -237,14 +250,14 @@ class ZoneMonitor:
             for j in range(len(zones)):
                 n = zones[j]
                 if n.id == z.id and n.kind == z.kind and n.lat0 == z.lat0 and n.lon0 == z.lon0:
-                    st[j] = self.st[i]
+                    st[j] = self.zstate[i]
                     for k in range(V_STRIDE):
-                        zv[j * V_STRIDE + k] = self.zv[i * V_STRIDE + k]
+                        zv[j * V_STRIDE + k] = self.counters[i * V_STRIDE + k]
                     n.ev = z.ev
                     n.first = z.first
                     break
             else:
-                if self.st[i] == BREACH:
+                if self.zstate[i] == BREACH:
                     a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE, 0)
                     self.pending = _add(self.pending, a)
 
@@ -254,8 +267,8 @@ class ZoneMonitor:
         z = self.zones[i]
         w = z.win
         if w is None and z.rules is None:
-            self.act[i] = 1
-            self.chg[i] = FAR
+            self.active[i] = 1
+            self.changes_at[i] = FAR
             return
         on = 0
         chg = FAR
@@ -281,12 +294,14 @@ class ZoneMonitor:
             on |= r_on
             if r_chg < chg:
                 chg = r_chg
-        self.act[i] = on
-        self.chg[i] = chg
+        self.active[i] = on
+        self.changes_at[i] = chg
 
     # ---- fixes ------------------------------------------------------------------------------
     def on_fix(self, f, now):
-        """Run one accepted fix through every zone; returns a tuple of Alert."""
+        """Run one accepted fix (tagcore.fix.Fix, its time f.t) through every zone at `now`.
+        Returns a tuple of Alert, () when nothing happened (alerts raised by load() come out
+        here or in on_no_fix). Raises nothing for a bad fix (ignored and counted)."""
         out = self.pending
         self.pending = _NONE
         lat = f.lat
@@ -297,9 +312,9 @@ class ZoneMonitor:
         if not -LON_MAX <= lon <= LON_MAX or (f.acc_dm is not None and f.acc_dm < 0):
             self._count("bad_position")
             return out or _NONE
-        if self.loc == 2:
+        if self.loc == LOC_ALERTED:
             out = _add(out, Alert(A_LOC_BACK, now, 0, 0, 0, (f,), self.nofix_s))
-        self.loc = 0
+        self.loc = LOC_FINE
         self.nofix_s = 0
         self.nofix_prev = now
         self.last_fix = f
@@ -321,9 +336,9 @@ class ZoneMonitor:
         if t >= self.valid_until and not self.expired:
             self.expired = True
             out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE, 0))
-        bb = self.bb
-        st = self.st
-        kd = self.kd
+        bb = self.boxes
+        st = self.zstate
+        kd = self.zkind
         zones = self.zones
         hot = False
         exact = 0
@@ -333,18 +348,18 @@ class ZoneMonitor:
             far = lat < bb[j] or lat > bb[j + 2] or lon < bb[j + 1] or lon > bb[j + 3]
             if far and st[i] == CLEAR and kd[i] == excl:
                 continue  # the fast path: nothing to decide
-            if t >= self.chg[i]:
+            if t >= self.changes_at[i]:
                 self._schedule(i, t)
             z = zones[i]
-            if not self.act[i]:
+            if not self.active[i]:
                 if st[i] == BREACH:
                     out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,), 0))
                 if st[i]:
                     st[i] = CLEAR
                     self._reset(i)
                 k = i * V_STRIDE  # the next window starts afresh for the wearer's warnings
-                self.zv[k + V_WARNED] = 0
-                self.zv[k + V_WRUN] = 0
+                self.counters[k + V_WARNED] = 0
+                self.counters[k + V_WRUN] = 0
                 continue
             if far:
                 e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
@@ -368,14 +383,14 @@ class ZoneMonitor:
         p = self.prev
         if p is None or v[k + V_ET] != p.t or e - v[k + V_EPREV] <= self.rules[B.R_HYST_DM]:
             return False
-        if self.q_t != f.t:  # once per fix: the positions predicted from the two fixes before
-            self.q_t = f.t
-            self.q1 = _predict(p, f)
-            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
-        q = self.q1
+        if self.pred_t != f.t:  # once per fix: the positions predicted from the two fixes before
+            self.pred_t = f.t
+            self.pred1 = _predict(p, f)
+            self.pred2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
+        q = self.pred1
         if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
             return False
-        q = self.q2
+        q = self.pred2
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
             # The fix before last predicts this one: an excuse only if the last fix was itself
             # an unexplained jump outwards (multipath that has ended), not merely noise; else a
@@ -389,11 +404,11 @@ class ZoneMonitor:
         return True
 
     def _step(self, i, z, e, a, f, out):
-        # One zone, one fix: the state machine (module notes). Counters live in self.zv.
+        # One zone, one fix: the state machine (module notes). Counters live in self.counters.
         r = self.rules
         t = f.t
         n = r[B.R_CONFIRM_N]
-        v = self.zv
+        v = self.counters
         k = i * V_STRIDE
         # A jump deeper from a fix that already qualified (the wearer well inside) changes
         # nothing the rule decides: only jumps into qualifying depth hold a stretch back.
@@ -402,7 +417,7 @@ class ZoneMonitor:
             v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t
-        if self.st[i] == BREACH:
+        if self.zstate[i] == BREACH:
             # Two runs end a breach: the accuracy circle outside by the hysteresis (e + a <=
             # -hyst) on exit_n fixes spanning confirm_s; or the centre outside by it (e <= -hyst,
             # V_SUS*) on exit_n fixes spanning CENTRE_EXIT_S, for a wearer back home in a zone
@@ -429,7 +444,7 @@ class ZoneMonitor:
             ):
                 out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev), 0))
                 self._reset(i)
-                self.st[i] = _level(e, a, z.warn_dm)
+                self.zstate[i] = _level(e, a, z.warn_dm)
             return out
         rule = 0
         if e > 0:
@@ -474,14 +489,14 @@ class ZoneMonitor:
                 ev[0] = z.first
             out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev), 0))
             self._reset(i)
-            self.st[i] = BREACH
+            self.zstate[i] = BREACH
             v[k + V_WARNED] = 1  # no warning until the wearer is seen clear of the ring
             v[k + V_WRUN] = 0
             return out
         s = _level(e, a, z.warn_dm)
         if self._warn(v, k, z, e, a, t):
             out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, 0, (f,), 0))
-        self.st[i] = s
+        self.zstate[i] = s
         return out
 
     def _warn(self, v, k, z, e, a, t):
@@ -536,9 +551,9 @@ class ZoneMonitor:
 
     def _reset(self, i):
         k = i * V_STRIDE
-        self.zv[k + V_RUN] = 0
-        self.zv[k + V_SUS] = 0
-        self.zv[k + V_SUSN] = 0
+        self.counters[k + V_RUN] = 0
+        self.counters[k + V_SUS] = 0
+        self.counters[k + V_SUSN] = 0
         z = self.zones[i]
         z.ev = []
         z.first = None
@@ -556,11 +571,11 @@ class ZoneMonitor:
             self.nofix_s += now - p
         self.nofix_prev = now
         lf = (self.last_fix,) if self.last_fix is not None else _NONE
-        if self.loc == 0 and self.nofix_s >= r[B.R_LOC_WARN_S]:
-            self.loc = 1
+        if self.loc == LOC_FINE and self.nofix_s >= r[B.R_LOC_WARN_S]:
+            self.loc = LOC_WARNED
             out = _add(out, Alert(A_LOC_WARN, now, 0, 0, 0, lf, self.nofix_s))
-        if self.loc == 1 and self.nofix_s >= r[B.R_LOC_ALERT_S]:
-            self.loc = 2
+        if self.loc == LOC_WARNED and self.nofix_s >= r[B.R_LOC_ALERT_S]:
+            self.loc = LOC_ALERTED
             out = _add(out, Alert(A_LOC_LOST, now, 0, 0, 0, lf, self.nofix_s))
         return out or _NONE
 
@@ -601,7 +616,7 @@ class ZoneMonitor:
         """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""
         for i in range(len(self.zones)):
             if self.zones[i].id == zone_id:
-                return self.st[i]
+                return self.zstate[i]
         return None
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 from tagcore import beaconid
 from tagcore.advdata import build_adv
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.beacontable import IdTable
 from tagcore.proximity import K_NEAR, Profile, Proximity
+from tagkit.beaconwindow import window_blob
 
 T0 = 830_000_000  # 2026-04-20, seconds since 2000: any time works, the window is made for it
 SECRET = bytes(range(16))

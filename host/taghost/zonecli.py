@@ -16,8 +16,8 @@ from pathlib import Path
 
 from tagcore import curfew
 from tagcore import zoneblob as B
-from tagcore.civil import civil_from_days
 
+from taghost.units import iso
 from taghost.zoneconfig import (
     SHAPE_NAMES,
     ZoneConfigError,
@@ -33,9 +33,7 @@ KIND_NAMES = {B.KIND_EXCLUSION: "exclusion", B.KIND_INCLUSION: "inclusion"}
 
 
 def _utc(t: int) -> str:
-    y, m, d = civil_from_days(t // 86400)
-    s = t % 86400
-    return f"{y:04d}-{m:02d}-{d:02d} {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z"
+    return iso(t).replace("T", " ")
 
 
 def _summary(z: ZoneSpec, start: date, weeks: int) -> str:

@@ -65,7 +65,7 @@ def proximity(sc: Scenario) -> object | None:
 
 def id_table_blob(sc: Scenario) -> bytes:
     from tagcore.beaconid import interval_of
-    from tagcore.beacontable import window_blob
+    from tagkit.beaconwindow import window_blob
 
     assert sc.beacon is not None
     k0 = interval_of(sc.start) - 8

@@ -3,7 +3,8 @@ from beacon_vectors import VECTORS
 from beaconkit import IVS, SECRET, T0, table_for, unhex
 from tagcore import beaconid
 from tagcore.advdata import build_adv, find_id
-from tagcore.beacontable import IdTable, window_blob
+from tagcore.beacontable import IdTable
+from tagkit.beaconwindow import window_blob
 
 
 def test_hmac_matches_rfc4231():

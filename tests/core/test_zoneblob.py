@@ -3,8 +3,8 @@
 import struct
 
 from tagcore import zoneblob as B
-from tagcore import zonewrite as W
 from tagcore.zones import ZoneMonitor
+from tagkit import zonewrite as W
 from zonetest import EXCL, INCL, LAT0, LON0, T0, blob, circle, corridor, ring_m, square
 
 

@@ -8,8 +8,9 @@ import time
 
 from tagcore import beaconid
 from tagcore.advdata import build_adv
-from tagcore.beacontable import HEADER, IdTable, window_blob
+from tagcore.beacontable import HEADER, IdTable
 from tagcore.proximity import Proximity
+from tagkit.beaconwindow import window_blob
 
 IS_MPY = sys.implementation.name == "micropython"
 

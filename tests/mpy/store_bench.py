@@ -7,7 +7,8 @@ import time
 
 import vfs
 from tagcore.fix import Fix
-from tagcore.store import SEG_SIZE, OsFs, Store
+from tagcore.store import SEG_SIZE, Store
+from tagkit.osfs import OsFs
 
 BS = 4096
 

@@ -8,7 +8,8 @@ import sys
 
 from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store import Store
+from tagkit.osfs import OsFs
 
 
 def walk(k, t):

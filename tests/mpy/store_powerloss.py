@@ -11,7 +11,8 @@ import sys
 import vfs
 from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store import Store
+from tagkit.osfs import OsFs
 
 BS = 512
 NBLK = 160

@@ -7,8 +7,9 @@ import sys
 
 from tagcore import record as R
 from tagcore.fix import Fix
-from tagcore.store import OsFs, Store
+from tagcore.store import Store
 from tagcore.uplink.client import ACKED, UplinkClient
+from tagkit.osfs import OsFs
 from uplinkserver import ServerDouble
 
 KEY = bytes(range(32))

@@ -39,7 +39,7 @@ def main():
                 times = ",".join(str(x.t) for x in a.evidence)
                 print("A", a.kind, a.t, a.zone, a.zkind, a.rule, a.secs, times, hx)
             if p[0] == "F":
-                print("S", t, "".join(str(s) for s in m.st), m.wanted_interval(t))
+                print("S", t, "".join(str(s) for s in m.zstate), m.wanted_interval(t))
     for k in sorted(m.counts):
         print("C", k, m.counts[k])
 

@@ -37,7 +37,6 @@
 # goes out at the next plan() with a link, and the moment the link returns if it was down.
 # Data-minimising mode (cfg.minimise): no continuous trail. Fixes feed the cores but are not
 # stored; the evidence the rules need is inside the zone and proximity events themselves.
-from tagcore import events as E
 from tagcore import record as R
 from tagcore.compat import const
 from tagcore.fixfilter import FixFilter
@@ -167,7 +166,14 @@ class Planner:
 
 # ---- the app --------------------------------------------------------------------------
 UPLOAD_BATCH = 16  # records read from the store at a time while uploading
-TAMPER_CODES = E.TAMPER_CODES
+
+
+def _events():
+    # tagcore.events (the stored events' codec), imported at the first event to store: at
+    # boot a board without PSRAM has no heap to spare for it.
+    from tagcore import events
+
+    return events
 
 
 class TagApp:
@@ -302,6 +308,7 @@ class TagApp:
     def battery(self, now, pct):
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
             self.low_batt = True
+            E = _events()
             kind, data = E.encode(E.LowBattery(now, pct))
             self.store.append_event(kind, now, data)
             self.events.append(("B", now, pct))
@@ -309,7 +316,8 @@ class TagApp:
             self.low_batt = False
 
     def tamper(self, now, kind):
-        code = TAMPER_CODES.get(kind, 0)
+        E = _events()
+        code = E.TAMPER_CODES.get(kind, E.TAMPER_UNKNOWN)
         kind, data = E.encode(E.Tamper(now, code))
         seq = self.store.append_event(kind, now, data)[0]
         self.events.append(("T", now, code))
@@ -326,7 +334,7 @@ class TagApp:
     def _zone_alerts(self, now, alerts):
         for a in alerts:
             if a.kind in self.stored_alerts:  # for the server: durable first, then out at once
-                kind, data = E.encode(a)
+                kind, data = _events().encode(a)
                 self._alert(now, self.store.append_event(kind, a.t, data)[0])
             ev = ("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence), a.secs)
             self.events.append(ev)
