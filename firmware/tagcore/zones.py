@@ -42,9 +42,9 @@ POSSIBLE = const(2)
 BREACH = const(3)
 
 # Loss of location (ZoneMonitor.loc): the wearer is told first, the server after.
-LOC_FINE = const(0)
-LOC_WARNED = const(1)  # A_LOC_WARN raised
-LOC_ALERTED = const(2)  # A_LOC_LOST raised: the next fix raises A_LOC_BACK
+_LOC_FINE = const(0)
+_LOC_WARNED = const(1)  # A_LOC_WARN raised
+_LOC_ALERTED = const(2)  # A_LOC_LOST raised: the next fix raises A_LOC_BACK
 
 # Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
 # (EV_ZONE / EV_LOC_LOST; their codec is tagcore.events) and the server; APPROACH and LOC_WARN
@@ -187,7 +187,7 @@ class ZoneMonitor:
         self.pending = _NONE  # alerts raised by load(), handed out with the next call
         self.last_t = -FAR
         self.hot = False
-        self.loc = LOC_FINE  # loss of location: LOC_FINE, LOC_WARNED, LOC_ALERTED
+        self.loc = _LOC_FINE  # loss of location: _LOC_FINE, _LOC_WARNED, _LOC_ALERTED
         self.nofix_s = 0
         self.nofix_prev = None
         self.last_fix = None
@@ -312,9 +312,9 @@ class ZoneMonitor:
         if not -LON_MAX <= lon <= LON_MAX or (f.acc_dm is not None and f.acc_dm < 0):
             self._count("bad_position")
             return out or _NONE
-        if self.loc == LOC_ALERTED:
+        if self.loc == _LOC_ALERTED:
             out = _add(out, Alert(A_LOC_BACK, now, 0, 0, 0, (f,), self.nofix_s))
-        self.loc = LOC_FINE
+        self.loc = _LOC_FINE
         self.nofix_s = 0
         self.nofix_prev = now
         self.last_fix = f
@@ -571,11 +571,11 @@ class ZoneMonitor:
             self.nofix_s += now - p
         self.nofix_prev = now
         lf = (self.last_fix,) if self.last_fix is not None else _NONE
-        if self.loc == LOC_FINE and self.nofix_s >= r[B.R_LOC_WARN_S]:
-            self.loc = LOC_WARNED
+        if self.loc == _LOC_FINE and self.nofix_s >= r[B.R_LOC_WARN_S]:
+            self.loc = _LOC_WARNED
             out = _add(out, Alert(A_LOC_WARN, now, 0, 0, 0, lf, self.nofix_s))
-        if self.loc == LOC_WARNED and self.nofix_s >= r[B.R_LOC_ALERT_S]:
-            self.loc = LOC_ALERTED
+        if self.loc == _LOC_WARNED and self.nofix_s >= r[B.R_LOC_ALERT_S]:
+            self.loc = _LOC_ALERTED
             out = _add(out, Alert(A_LOC_LOST, now, 0, 0, 0, lf, self.nofix_s))
         return out or _NONE
 
