@@ -18,6 +18,7 @@ import dataclasses
 import time
 
 from tagsim import engine, hooks, runner, runtime, scenario
+from tagsim import taglines as L
 
 WEEK = runner.SCENARIOS / "week.toml"
 
@@ -59,7 +60,7 @@ def heap_sweep(base: scenario.Scenario) -> None:
         except RuntimeError as e:
             print(f"  {kb:4d} KB: the tag died ({str(e).splitlines()[-1]})")
             continue
-        unread = sum(1 for _, ln in got if ln.startswith("U ") and ln.split()[2] == "2")
+        unread = sum(1 for _, u in L.records(got, L.Upload) if u.status == L.UPLOAD_UNREAD)
         same = "identical" if got == want else "differs"
         print(f"  {kb:4d} KB: {same}; uploads with an unreadable segment (retried): {unread}")
 

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / "tests" / "core"))
 sys.path.insert(0, str(ROOT / "firmware"))
 import zonedrift  # noqa: E402
 from micropython_runner import FIRMWARE, MPY_TESTS, micropython_binary, mpy_env  # noqa: E402
-from tagcore import zonewrite as W  # noqa: E402
 from tagcore.zones import blob as B  # noqa: E402
+from tagkit import zonewrite as W  # noqa: E402
 from zonetest import ring_m, udeg  # noqa: E402
 
 DRIVER = MPY_TESTS / "zones_bench.py"
@@ -102,7 +102,7 @@ def geodesic_errors(n: int = 2000) -> list[tuple[float, float, float]]:
     Geod as the oracle."""
     from pyproj import Geod
     from tagcore.geo import cos_q15, offset_dm, project
-    from tagcore.zonewrite import frame
+    from tagkit.zonewrite import frame
 
     g = Geod(ellps="WGS84")
     rng = random.Random(5)

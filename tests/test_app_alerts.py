@@ -11,10 +11,10 @@ from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
 from tagcore.fix import Fix
 from tagcore.proximity.monitor import Event
-from tagcore.zones.monitor import A_BREACH, A_LOC_LOST, Alert
+from tagcore.zones.monitor import A_BREACH, A_LOC_LOST, zone_alert
+from tagkit.memfs import MemFs
 from tagsim import metrics, runner
 from tagsim.scenario import parse
-from tagsim.tagapp.memfs import MemFs
 
 T0 = simworld.START
 FIX = Fix(T0 + 5, 0, 52_520_000, 13_370_000, 350, 0, 0, 60, 90, 9, 1, 3, 1)
@@ -30,7 +30,7 @@ class OneAlertZones:
         if self.done:
             return ()
         self.done = True
-        return (Alert(self.kind, fix.t, 5, 1, 1, (fix,)),)
+        return (zone_alert(self.kind, fix.t, 5, 1, 1, (fix,)),)
 
     def on_no_fix(self, now):
         return ()

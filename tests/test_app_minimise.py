@@ -9,6 +9,7 @@ import dataclasses
 from tagcore.store import record as R
 from taghost import configcli
 from tagsim import engine, hooks, runner, runtime, scenario
+from tagsim import taglines as L
 
 
 def _zone_entry(minimise: int) -> tuple[engine.Run, runtime.LocalTag]:
@@ -30,16 +31,16 @@ def test_minimising_keeps_zone_events_and_no_trail() -> None:
     mini, tm = _zone_entry(1)
     # the same wear decides the same: the same breach alert at the same time
     alerts = lambda r: [ln for _, ln in r.log.tag_lines if ln.startswith("A ")]  # noqa: E731
-    assert alerts(full) == alerts(mini) and any(a.split()[3] == "1" for a in alerts(mini))
+    assert alerts(full) == alerts(mini) and any(L.parse(a).kind == 1 for a in alerts(mini))
     # stored (what is still on flash, unacknowledged records included)
     assert R.KIND_FIXES in _kinds(tf)
     assert R.KIND_FIXES not in _kinds(tm) and R.EV_ZONE in _kinds(tm)
     # uploaded: every upload of the minimising tag carries a handful of events, never the trail
-    n = lambda r: sum(int(ln.split()[3]) for _, ln in r.log.tag_lines if ln.startswith("U "))  # noqa: E731
+    n = lambda r: sum(u.n for _, u in L.records(r.log.tag_lines, L.Upload))  # noqa: E731
     assert n(full) > 40 and n(mini) <= 8
     # the fixes still drove the decisions (seq 0: used, not kept)
-    f = [ln.split() for _, ln in mini.log.tag_lines if ln.startswith("F ")]
-    assert len(f) > 40 and all(x[7] == "0" for x in f)
+    f = [x for _, x in L.records(mini.log.tag_lines, L.FixStored)]
+    assert len(f) > 40 and all(x.seq == 0 for x in f)
 
 
 def test_config_refusals_name_the_key(tmp_path, capsys) -> None:

@@ -12,8 +12,9 @@ import random
 
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
-from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.idtable import IdTable
 from tagcore.proximity.monitor import Proximity
+from tagkit.beaconwindow import window_blob
 
 SECRET = bytes.fromhex("5e3a7c19d2b84f60a1e92c7d3b5f8a04")
 K0 = 830_000_000 // 900

@@ -111,7 +111,7 @@ def test_without_a_fix_the_guard_does_not_keep_the_receiver_searching() -> None:
     from tagcore.app.app import TagApp
     from tagcore.app.config import TagConfig
     from tagcore.fix import Fix
-    from tagsim.tagapp.memfs import MemFs
+    from tagkit.memfs import MemFs
 
     class Near:
         def on_fix(self, fix, now):

@@ -12,7 +12,7 @@ from pathlib import Path
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
-from tagcore.proximity.idtable import window_blob
+from tagkit.beaconwindow import window_blob
 
 DRIVER = MPY_TESTS / "proximity_replay.py"
 SECRETS = (b"victim-one-secret", b"victim-two-secret")

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from tagcore.fix import Fix
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv, find_id
-from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.idtable import IdTable
 from tagcore.proximity.monitor import Proximity, decode_event, encode_event
+from tagkit.beaconwindow import window_blob
 
 TABLE = table_for(T0)
 GOOD = adv_at(T0)

@@ -22,7 +22,7 @@ from taghost import cli
 from taghost.server import admin
 from taghost.server.app import Config, Server, ServerThread
 from taghost.server.db import Database
-from taghost.server.ingest import EPOCH_2000
+from taghost.units import UNIX_2000
 
 
 @pytest.fixture
@@ -137,8 +137,8 @@ def test_api_trail_alerts_exports(srv):
     # A time range, in ISO 8601 and in Unix seconds.
     ts = sorted(f.t for f in fixes.values())
     lo, hi = ts[2], ts[8]
-    iso_lo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(lo + EPOCH_2000))
-    part = json.loads(get(srv, f"/v1/tags/{tag}/trail?from={iso_lo}&to={hi + EPOCH_2000}")[1])
+    iso_lo = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(lo + UNIX_2000))
+    part = json.loads(get(srv, f"/v1/tags/{tag}/trail?from={iso_lo}&to={hi + UNIX_2000}")[1])
     assert [f["t"] for f in part] == [t for t in ts if lo <= t <= hi]
     alerts = json.loads(get(srv, f"/v1/tags/{tag}/alerts")[1])
     assert [(a["kind"], a["seq"]) for a in alerts] == [("zone", zone_seq)]
@@ -153,7 +153,7 @@ def test_api_trail_alerts_exports(srv):
     g = gpxpy.parse(gx.decode())
     gp = g.tracks[0].segments[0].points
     assert [c for p in gp for c in (p.longitude, p.latitude)] == pytest.approx(want, abs=1e-9)
-    assert [int(p.time.timestamp()) - EPOCH_2000 for p in gp] == ts
+    assert [int(p.time.timestamp()) - UNIX_2000 for p in gp] == ts
     st, cv = get(srv, f"/v1/tags/{tag}/export.csv")
     rows = list(csv.DictReader(io.StringIO(cv.decode())))
     assert [(int(r["lat"]), int(r["lon"])) for r in rows] == [

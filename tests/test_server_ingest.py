@@ -429,6 +429,7 @@ def test_alerts_from_core_events_open_and_end(db):
     """Events written by the core's own encoders: a zone breach opens an alert carrying the
     tag's evidence fixes, its end clears it; proximity near/gone and loss/return of location
     likewise; a later breach of the same zone is a new open alert."""
+    from tagcore import events as E
     from tagcore.proximity import monitor as P
     from tagcore.zones import monitor as Z
 
@@ -439,14 +440,14 @@ def test_alerts_from_core_events_open_and_end(db):
     t = ht.t
 
     def zone(kind: int) -> tuple[int, bytes]:
-        ev = Z.alert_event(Z.Alert(kind, t, 5, 1, 0, evid))
+        ev = E.encode(Z.zone_alert(kind, t, 5, 1, 0, evid))
         return ev[0], bytes(ev[1])
 
     def prox(kind: int) -> tuple[int, bytes]:
         return R.EV_PROXIMITY, P.encode_event(P.Event(t, kind, 2, 0, -60, 30, [t - 5], [-61]))
 
     def loc(kind: int) -> tuple[int, bytes]:
-        ev = Z.alert_event(Z.Alert(kind, t, 0, 0, 120, evid))
+        ev = E.encode(Z.loc_alert(kind, t, 120, evid))
         return ev[0], bytes(ev[1])
 
     for ev in (zone(Z.A_BREACH), prox(P.K_NEAR), loc(Z.A_LOC_LOST)):

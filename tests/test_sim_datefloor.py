@@ -7,9 +7,9 @@ from __future__ import annotations
 from nmeatest import lines
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
-from tagcore.civil import civil_from_days
 from tagcore.fix import Fix
-from tagsim.tagapp.memfs import MemFs
+from tagkit.civil import civil_from_days
+from tagkit.memfs import MemFs
 
 START = 825_753_600  # 2026-03-02T08:00:00Z
 DAY = 86400

@@ -7,11 +7,12 @@ import itertools
 
 import simworld
 from tagsim import engine
+from tagsim import taglines as L
 from tagsim.scenario import parse
 
 
-def _lines(run: engine.Run, kind: str) -> list[list[str]]:
-    return [ln.split() for _, ln in run.log.tag_lines if ln.split()[0] == kind]
+def _lines(run: engine.Run, kind: type) -> list:
+    return [r for _, r in L.records(run.log.tag_lines, kind)]
 
 
 def _park(days: float, **over: object) -> engine.Run:
@@ -22,17 +23,17 @@ def _park(days: float, **over: object) -> engine.Run:
 
 def test_sleeping_costs_no_iterations() -> None:
     r = _park(2, tag={"fix_interval_s": 3600, "upload_interval_s": 21600})
-    fixes = _lines(r, "F")
+    fixes = _lines(r, L.FixStored)
     assert 46 <= len(fixes) <= 49
     assert r.log.iterations < 600  # two days: 172800 simulated seconds
-    gaps = [int(b[1]) - int(a[1]) for a, b in itertools.pairwise(fixes)]
+    gaps = [b.now - a.now for a, b in itertools.pairwise(fixes)]
     assert all(3599 <= g <= 3602 for g in gaps)
 
 
 def test_fix_interval_and_receiver_duty_cycle() -> None:
     r = _park(0.25)
-    fixes = _lines(r, "F")
-    gaps = [int(b[1]) - int(a[1]) for a, b in itertools.pairwise(fixes)]
+    fixes = _lines(r, L.FixStored)
+    gaps = [b.now - a.now for a, b in itertools.pairwise(fixes)]
     assert len(fixes) >= 355 and all(59 <= g <= 62 for g in gaps)
     on = r.log.gnss_seconds["acquiring"] + r.log.gnss_seconds["tracking"]
     assert on < 0.1 * 6 * 3600  # hot starts: the receiver is on a few seconds a minute
@@ -61,7 +62,7 @@ def test_battery_runs_down_then_charger_revives_the_tag() -> None:
     assert "battery_empty" in world and "boot" in world
     died = r.log.died_at
     assert died is not None and died < r.scenario.start + 86400
-    assert _lines(r, "B")  # the low-battery event came before the end
+    assert _lines(r, L.LowBattery)  # the low-battery event came before the end
     boot_t = next(w["t"] for w in r.log.world if w["ev"] == "boot")
     assert 20 * 3600 <= boot_t % 86400 < 23 * 3600
     assert not [t for t, _ in r.log.tag_lines if died < t < boot_t]  # dead: no events
@@ -74,20 +75,20 @@ def test_coverage_gap_fails_uploads_and_nothing_is_lost() -> None:
         tag={"upload_interval_s": 600},
         coverage_gaps=[{"start": "2026-03-02T09:00:00Z", "end": "2026-03-02T11:00:00Z"}],
     )
-    ups = _lines(r, "U")
-    failed = [int(u[1]) for u in ups if u[2] == "0"]
+    ups = _lines(r, L.Upload)
+    failed = [u.now for u in ups if u.status == L.UPLOAD_NO_LINK]
     assert failed and all(9 * 3600 <= t % 86400 < 11 * 3600 for t in failed)
-    ok = [int(u[3]) for u in ups if u[2] == "1"]
-    after = next(int(u[3]) for u in ups if u[2] == "1" and int(u[1]) % 86400 >= 11 * 3600)
+    ok = [u.n for u in ups if u.acked]
+    after = next(u.n for u in ups if u.acked and u.now % 86400 >= 11 * 3600)
     assert after > 100  # the backlog of two hours goes out at once
-    assert sum(ok) >= len(_lines(r, "F")) - 20  # all but the last interval's fixes uploaded
+    assert sum(ok) >= len(_lines(r, L.FixStored)) - 20  # all but the last interval's fixes uploaded
 
 
 def test_tamper_is_logged_and_reported_at_once() -> None:
     r = _park(0.1, tamper=[{"at": "2026-03-02T08:30:00Z", "kind": "strap_cut"}])
-    t = [int(x[1]) for x in _lines(r, "T")]
+    t = [x.now for x in _lines(r, L.Tamper)]
     assert len(t) == 1 and t[0] == simworld.START + 1800
-    assert any(int(u[1]) == t[0] and u[2] == "1" for u in _lines(r, "U"))
+    assert any(u.now == t[0] and u.acked for u in _lines(r, L.Upload))
 
 
 def test_underground_search_gives_up_and_reports_location_lost() -> None:
@@ -95,7 +96,7 @@ def test_underground_search_gives_up_and_reports_location_lost() -> None:
     d["places"][1]["env"] = "underground"
     d["itinerary"] = [{"stay": "park", "for": "30m"}]
     r = engine.run(parse(d, "<t>"))
-    assert not _lines(r, "F") and len(_lines(r, "L")) == 1
+    assert not _lines(r, L.FixStored) and len(_lines(r, L.LocLost)) == 1
     assert r.log.gnss_seconds["acquiring"] <= 30 * 60 // 2  # searches are capped, not endless
 
 

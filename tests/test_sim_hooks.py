@@ -9,6 +9,7 @@ import itertools
 import simworld
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
+from tagcore.events import decode
 from tagcore.fix import Fix
 from tagcore.proximity.advdata import build_adv
 from tagcore.proximity.beaconid import id_and_addr, on_air
@@ -20,12 +21,13 @@ from tagcore.zones.monitor import (
     A_LOC_LOST,
     END_LEFT,
     RULE_CONSECUTIVE,
-    Alert,
-    decode_event,
+    loc_alert,
+    zone_alert,
 )
+from tagkit.memfs import MemFs
 from tagsim import engine, geo, metrics
+from tagsim import taglines as L
 from tagsim.scenario import parse
-from tagsim.tagapp.memfs import MemFs
 
 
 class LineZone:
@@ -40,9 +42,9 @@ class LineZone:
         inside = fix.lon >= self.lon
         was, self.inside = self.inside, inside
         if inside and not was:
-            return (Alert(A_BREACH, fix.t, 7, 1, RULE_CONSECUTIVE, (fix,)),)
+            return (zone_alert(A_BREACH, fix.t, 7, 1, RULE_CONSECUTIVE, (fix,)),)
         if was and not inside:
-            return (Alert(A_BREACH_END, fix.t, 7, 1, END_LEFT, (fix,)),)
+            return (zone_alert(A_BREACH_END, fix.t, 7, 1, END_LEFT, (fix,)),)
         return ()
 
     def on_no_fix(self, now):
@@ -95,8 +97,8 @@ def _walk() -> engine.Run:
 
 def test_zone_hook_alerts_are_stored_uploaded_and_scored() -> None:
     r = _walk()
-    alerts = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("A ")]
-    assert [ln.split()[2:6] for _, ln in alerts] == [["7", "1", "1", "1"]]
+    alerts = list(L.records(r.log.tag_lines, L.ZoneAlert))
+    assert [(a.zone, a.kind, a.zkind, a.rule) for _, a in alerts] == [(7, 1, 1, 1)]
     t_alert = alerts[0][0]
     assert any(t == t_alert and ln.startswith("U ") for t, ln in r.log.tag_lines)
     # truth: the first second the wearer is east of 13.378 (walking east at ~1.4 m/s)
@@ -135,13 +137,13 @@ def test_proximity_hook_sets_the_scan_schedule() -> None:
     assert prox.fixes == sum(1 for _, ln in r.log.tag_lines if ln.startswith("F "))
     # decisions become "P" lines and EV_PROXIMITY records; an alert kind goes out at once
     # every successful upload brings the victim's position back (a minute old, ~10 m off)
-    ups = [t for t, ln in r.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
+    ups = L.acked_uploads(r.log.tag_lines)
     assert [v[0] for v in prox.victim] == sorted(set(ups))
     for t, lat, lon, acc in prox.victim:
         b = r.beacon_truth.at(t - 60)
         assert geo.dist(b.lat, b.lon, lat / 1e6, lon / 1e6) < 40 and acc == 100
-    p = [(t, ln) for t, ln in r.log.tag_lines if ln.startswith("P ")]
-    assert p and p[0][1].split()[2:4] == ["0", "2"]
+    p = list(L.records(r.log.tag_lines, L.ProximityEvent))
+    assert p and (p[0][1].beacon, p[0][1].kind) == (0, 2)
     assert any(t == p[0][0] and ln.startswith("U ") for t, ln in r.log.tag_lines)
 
 
@@ -150,14 +152,14 @@ def test_alerts_become_store_events() -> None:
     fs = MemFs()
     tag = TagApp(TagConfig(), fs, simworld.START, LineZone(99_000_000))
     f = Fix(simworld.START + 4, 0, 52_520_000, 13_370_000, 350, 120, 9000, 60, 90, 9, 1, 3, 1)
-    a = Alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
-    lost = Alert(A_LOC_LOST, simworld.START + 9, 0, 0, 1200, (f,))
+    a = zone_alert(A_BREACH, f.t, 3, 1, RULE_CONSECUTIVE, (f,))
+    lost = loc_alert(A_LOC_LOST, simworld.START + 9, 1200, (f,))
     tag._zone_alerts(simworld.START + 5, (a, lost))
     recs = tag.store.read(0, 10)[0]
     kinds = [k for _, k, _ in recs]
     assert R.EV_ZONE in kinds and R.EV_LOC_LOST in kinds and R.EV_BOOT in kinds
     t, data = next(v for _, k, v in recs if k == R.EV_ZONE)
-    got = decode_event(R.EV_ZONE, t, data)
+    got = decode(R.EV_ZONE, t, data)
     assert got is not None and got[:5] == a[:5] and got.evidence[0].lat == f.lat
     assert tag.planner.next_upload == simworld.START + 5  # out with the next plan()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from tagsim import engine, runner, runtime, scenario
+from tagsim import taglines as L
 
 
 def _pair(name: str, **over: object) -> tuple[engine.Run, engine.Run]:
@@ -31,7 +32,7 @@ def test_noisy_line_tamper_and_gaps_are_identical() -> None:
     )
     assert a.uart.corrupted > 10
     assert any(ln.startswith("T ") for _, ln in a.log.tag_lines)
-    assert any(ln.startswith("U ") and ln.split()[2] == "0" for _, ln in a.log.tag_lines)
+    assert any(u.status == L.UPLOAD_NO_LINK for _, u in L.records(a.log.tag_lines, L.Upload))
     assert a.log.tag_lines == b.log.tag_lines
 
 
@@ -42,7 +43,7 @@ def test_proximity_core_decides_the_same_in_both_runtimes() -> None:
     c, d = runner.run_scenario(sc, "cpython"), runner.run_scenario(sc, "micropython")
     lines = c.run.log.tag_lines
     assert sum(1 for _, ln in lines if ln.startswith("S ")) > 100
-    assert any(ln.split()[:1] == ["P"] and ln.split()[3] == "2" for _, ln in lines)  # K_NEAR
+    assert any(p.kind == 2 for _, p in L.records(lines, L.ProximityEvent))  # K_NEAR
     assert lines == d.run.log.tag_lines
     assert c.metrics["encounters_detected"] == d.metrics["encounters_detected"] == 1
 

@@ -12,12 +12,14 @@ import json
 import simworld
 from tagcore.app.app import TagApp
 from tagcore.app.config import TagConfig
+from tagcore.events import decode
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.zones.monitor import A_BREACH, Alert, ZoneMonitor, decode_event
+from tagcore.zones.monitor import A_BREACH, ZoneMonitor, zone_alert
+from tagkit.memfs import MemFs
 from tagsim import engine, hooks, metrics, runner, runtime, scenario
+from tagsim import taglines as L
 from tagsim.simtime import parse_instant
-from tagsim.tagapp.memfs import MemFs
 
 CITY = runner.SCENARIOS / "zones" / "city.geojson"
 
@@ -46,15 +48,15 @@ def test_entry_is_stored_decoded_and_uploaded_at_once() -> None:
     tag = runtime.LocalTag(zone_blob=hooks.zone_blob(sc))
     r = engine.run(sc, tag=tag)
     lines = r.log.tag_lines
-    breach = [(t, ln.split()) for t, ln in lines if ln.startswith("A ") and ln.split()[3] == "1"]
+    breach = [(t, a) for t, a in L.records(lines, L.ZoneAlert) if a.kind == A_BREACH]
     assert len(breach) == 1
     t_alert, f = breach[0]
-    assert f[2] == "1" and int(f[7]) >= 3  # zone 1, evidence: the confirming fixes
-    assert any(t == t_alert and ln.startswith("U ") and ln.split()[2] == "1" for t, ln in lines)
+    assert f.zone == 1 and f.evidence >= 3  # zone 1, evidence: the confirming fixes
+    assert t_alert in L.acked_uploads(lines)
     # the record on flash is the core's EV_ZONE encoding, with the evidence inside it
     assert tag.t is not None
     recs = tag.t.store.read(0, 10_000)[0]  # the app acknowledged up to the last upload only
-    zone_recs = [decode_event(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
+    zone_recs = [decode(k, v[0], v[1]) for _, k, v in recs if k == R.EV_ZONE]
     assert all(a is not None for a in zone_recs)
     # near the zone the monitor wants a fix every fast_s (15 s) instead of the scenario's 60 s
     fixes = [t for t, ln in lines if ln.startswith("F ")]
@@ -72,7 +74,7 @@ class Breach:
         if self.done:
             return ()
         self.done = True
-        return (Alert(A_BREACH, fix.t, 5, 1, 1, (fix,)),)
+        return (zone_alert(A_BREACH, fix.t, 5, 1, 1, (fix,)),)
 
     def on_no_fix(self, now):
         return ()
@@ -121,7 +123,7 @@ def test_zone_alert_streams_are_identical_on_both_runtimes() -> None:
         a = engine.run(sc, tag=runtime.make("cpython", zone_blob=blob))
         h = heap or runtime.heap_for(sc.board)
         b = engine.run(sc, tag=runtime.make("micropython", zone_blob=blob, heap=h))
-        breach = any(ln.startswith("A ") and ln.split()[3] == "1" for _, ln in a.log.tag_lines)
+        breach = any(z.kind == A_BREACH for _, z in L.records(a.log.tag_lines, L.ZoneAlert))
         assert breach == (name != "commute")
         assert a.log.tag_lines == b.log.tag_lines, name
 
@@ -157,13 +159,13 @@ def test_loss_of_location_underground_is_alerted_and_ends(tmp_path) -> None:
     )
     sc = scenario.parse(d, "<t>", tmp_path)
     res = runner.run_scenario(sc)
-    a = [(t, ln.split()) for t, ln in res.run.log.tag_lines if ln.startswith("A ")]
-    kinds = [int(f[3]) for _, f in a]
+    a = list(L.records(res.run.log.tag_lines, L.ZoneAlert))
+    kinds = [f.kind for _, f in a]
     assert kinds.count(4) == 1 and kinds.count(5) == 1 and kinds.count(6) == 1  # warn, lost, back
-    t_lost, f = next((t, f) for t, f in a if f[3] == "5")
-    assert int(f[5]) >= 1200  # seconds without a fix, by the monitor's count
+    t_lost, f = next((t, f) for t, f in a if f.kind == 5)
+    assert f.secs >= 1200  # seconds without a fix, by the monitor's count
     assert res.metrics["loc_lost_alerts"] == 1
-    ups = [t for t, ln in res.run.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"]
+    ups = L.acked_uploads(res.run.log.tag_lines)
     assert t_lost in ups  # stored and out at once (the car park has no link model: link up)
 
 
@@ -198,7 +200,7 @@ def test_a_tag_resting_near_the_edge_of_home_buzzes_at_most_once_a_night(tmp_pat
     )
     sc = scenario.parse(d, "<t>", tmp_path)
     res = runner.run_scenario(sc)
-    kinds = [int(ln.split()[3]) for _, ln in res.run.log.tag_lines if ln.startswith("A ")]
+    kinds = [a.kind for _, a in L.records(res.run.log.tag_lines, L.ZoneAlert)]
     assert res.metrics["wearer_warnings"] == kinds.count(3) <= 3, kinds
     got = {c["key"]: c["status"] for c in res.checks}
     assert got["max_wearer_warnings"] == "pass", res.checks

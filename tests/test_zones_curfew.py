@@ -94,7 +94,7 @@ def test_past_valid_until_the_tag_warns_once_and_keeps_the_curfew() -> None:
     m = Z.ZoneMonitor(blob)
     kinds = []
     for night in range(3):  # three nights past valid_until: still in breach each night
-        t = h[5] + night * 86400 + 21 * 3600  # 21:00 UTC
+        t = h.valid_until + night * 86400 + 21 * 3600  # 21:00 UTC
         for k in range(12):
             f = Fix(t + 15 * k, 0, 50726000 + 18000, -1879500, 100, 0, 0, 50, 100, 8, 1, 3, 0)
             kinds += [a.kind for a in m.on_fix(f, t + 15 * k)]

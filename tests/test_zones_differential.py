@@ -95,8 +95,9 @@ def test_both_runtimes_decide_the_same(blob_file: Path, tmp_path: Path, seed: in
 def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
     # The alerts of a wander go into the flash log as the device stores them; a new Store on
     # the same files (a reboot) reads them back and they decode to the same alerts.
+    from tagcore.events import decode, encode
     from tagcore.store.log import Store
-    from tagcore.zones.monitor import ZoneMonitor, alert_event, decode_event
+    from tagcore.zones.monitor import STORED_ALERTS, ZoneMonitor
     from test_store import MemFs
 
     fs = MemFs()
@@ -113,13 +114,13 @@ def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
             fix = Fix(t, 0, num[0], num[1], 0, num[3], num[4], num[2], 100, 8, 1, 3, 0)
             alerts = m.on_fix(fix, t)
         for a in alerts:
-            ev = alert_event(a)
-            if ev is not None:
+            if a.kind in STORED_ALERTS:
+                ev = encode(a)
                 st.append_event(ev[0], a.t, ev[1])
                 kept.append(a)
     assert len(kept) >= 8
     back = [
-        decode_event(kind, v[0], v[1])
+        decode(kind, v[0], v[1])
         for _, kind, v in Store(fs, now=1).read(1, limit=10_000)[0]
         if kind != R.EV_BOOT
     ]

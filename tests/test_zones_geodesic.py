@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod, Proj
 from shapely.geometry import LineString, Point, Polygon
-from tagcore import zonewrite as W
 from tagcore.zones import blob as B
 from tagcore.zones.monitor import ZoneMonitor, depth
+from tagkit import zonewrite as W
 
 G = Geod(ellps="WGS84")
 TOL_M = 0.5

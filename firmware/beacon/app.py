@@ -14,7 +14,7 @@ import time
 
 import bluetooth
 import machine
-from tagcore.compat import const
+from tagcore.compat import UNIX_2000, const
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
 
@@ -22,14 +22,12 @@ ADV_MS = const(500)  # advertising interval
 TX_DBM = const(9)  # transmit power asked of the stack (ESP32: -12 .. +9 dBm)
 SAVE_EVERY_S = const(120)  # a power cut costs the outage plus at most this (flash wear: docs)
 _ADDR_MODE_NRPA = const(3)
-# Seconds between 1970-01-01 and 2000-01-01: ports whose time.time() counts from 1970.
-_EPOCH_2000 = const(946684800)
 
 
 def now2000():
     """Seconds since 2000-01-01 whatever epoch this port's time.time() counts from."""
     t = time.time()
-    return t - _EPOCH_2000 if time.gmtime(0)[0] == 1970 else t
+    return t - UNIX_2000 if time.gmtime(0)[0] == 1970 else t
 
 
 class Beacon:
@@ -104,7 +102,7 @@ class ClockKeeper:
         self.saved = saved
         if now >= saved:
             return now
-        tm = time.gmtime(saved + (_EPOCH_2000 if time.gmtime(0)[0] == 1970 else 0))
+        tm = time.gmtime(saved + (UNIX_2000 if time.gmtime(0)[0] == 1970 else 0))
         machine.RTC().datetime((tm[0], tm[1], tm[2], tm[6], tm[3], tm[4], tm[5], 0))
         return saved
 

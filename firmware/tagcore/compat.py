@@ -9,3 +9,8 @@ else:
 
     def const(x):
         return x
+
+
+# 2000-01-01T00:00:00Z in Unix seconds: the core's time base, for ports (and hosts) whose
+# time.time() counts from 1970.
+UNIX_2000 = const(946684800)

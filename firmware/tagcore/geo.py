@@ -1,7 +1,8 @@
 # Integer geometry helpers shared by the fix filter and the zone checks.
-# Positions are microdegrees; local offsets are decimetres on a sphere of the IUGG mean radius
-# (6,371,008.8 m), equirectangular around an anchor. All arithmetic is integer, so results are
-# the same on the ESP32 (32-bit floats) and on CPython.
+# Positions are microdegrees; local offsets are decimetres on a sphere of radius 6,371,000 m
+# (R_EARTH_DM; IUGG's mean radius 6,371,008.8 m is 1.4 ppm larger), equirectangular around an
+# anchor. The host's float form of the same sphere is taghost.units.M_PER_DEG. All arithmetic
+# is integer, so results are the same on the ESP32 (32-bit floats) and on CPython.
 from tagcore.compat import const
 
 # cos(d degrees) * 32768 for d = 0..90, big-endian 16-bit: bytes cost no heap per entry.
@@ -18,7 +19,8 @@ _COS_Q15 = (
 )
 
 
-# Decimetres per microdegree along a meridian: 1.1119493 = 11119493 / 10**7.
+# Decimetres per microdegree along a meridian: 1.1119493 = 11119493 / 10**7 (pi R / 180).
+R_EARTH_DM = const(63710000)
 DM_PER_UDEG_NUM = const(11119493)
 DM_PER_UDEG_DEN = const(10000000)
 UDEG_PER_DEG = const(1000000)
@@ -92,7 +94,7 @@ def dist_dm(lat0, lon0, lat, lon):
 #   x = v (N c - M s u - R c u^2 / 3 - R c s^2 v^2 / 6)
 #   y = M u + M' u^2 / 2 + N s c v^2 / 2 + R u v^2 (c^2 / 6 - s^2 / 2)
 # The host computes the coefficients once per anchor, in integers to 1e-9
-# (tagcore.zonewrite.frame), and ships them in the zone's record: the same frame on every
+# (tagkit.zonewrite.frame), and ships them in the zone's record: the same frame on every
 # runtime and float width, no load-time trigonometry on the tag; projecting a point is a few
 # integer products.
 def project(fr, du, dv):

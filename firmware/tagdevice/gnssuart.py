@@ -73,4 +73,4 @@ class GnssPump:
             pw.tick(now_ms)
             if self.actions is not None:
                 self.actions.run(pw)
-        return len(reader.queue)
+        return reader.pending()

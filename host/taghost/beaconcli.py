@@ -19,17 +19,17 @@ import json
 import os
 import secrets
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from tagcore.proximity.beaconid import ID_LEN
-from tagcore.proximity.idtable import HEADER, MAGIC, MAX_IDS, IdTable, window_blob
+from tagcore.proximity.idtable import HEADER, MAGIC, MAX_IDS, IdTable
+from tagkit.beaconwindow import window_blob
 
 from taghost import beaconpower
 from taghost.errors import EXIT_RED, UserError
-
-EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
+from taghost.units import iso, seconds_2000
 
 
 def parse_time(text: str) -> int:
@@ -41,11 +41,7 @@ def parse_time(text: str) -> int:
         raise UserError(f"--start wants {want}, not {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return int((dt - EPOCH_2000).total_seconds())
-
-
-def iso(t: int) -> str:
-    return (EPOCH_2000 + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return seconds_2000(dt)
 
 
 def read_secret(path: str) -> bytes:

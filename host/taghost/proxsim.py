@@ -42,8 +42,9 @@ from dataclasses import dataclass, field, replace
 from tagcore.fix import Fix
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
-from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.idtable import IdTable
 from tagcore.proximity.monitor import F_LOW_CONF, K_NEAR, Profile, Proximity
+from tagkit.beaconwindow import window_blob
 
 WAVELENGTH_M = 0.125  # 2.4 GHz
 

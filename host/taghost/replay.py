@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from tagcore.civil import civil_from_days
 from tagcore.fix import Fix
 from tagcore.gnss.fixfilter import FixFilter
 from tagcore.gnss.gnsstime import GPS_EPOCH_DAYS, days_from_civil, valid_date
 from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
+from tagkit.civil import civil_from_days
 
 from taghost.errors import UserError
+from taghost.units import to_datetime
 
-EPOCH_2000 = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 BLOCK = 1 << 16  # bytes read from the file at a time (and the longest line piece held)
 INFER_BYTES = 16 << 20  # how far into a capture the date floor is looked for
 SNIFF_BYTES = 1 << 16  # the head of a file looked at to tell a binary capture
@@ -194,7 +194,7 @@ def first_date(fh: BinaryIO, limit: int = INFER_BYTES) -> int | None:
 
 
 def fix_time(f: Fix) -> datetime.datetime:
-    return EPOCH_2000 + datetime.timedelta(seconds=f.t, milliseconds=f.ms)
+    return to_datetime(f.t + f.ms / 1000)
 
 
 def format_fix(v: Verdict) -> str:

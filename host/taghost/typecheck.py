@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
+TAGKIT = ROOT / "host" / "tagkit"  # portable host code: MicroPython runs it too (tests, simulator)
 STUB_DIR = ROOT / "build" / "esp32-stubs"
 
 
@@ -68,13 +69,13 @@ def mypy_config() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = argv if argv else [str(FIRMWARE)]
+    paths = argv if argv else [str(FIRMWARE), str(TAGKIT)]
     purelib = sysconfig.get_paths()["purelib"]
     if not (Path(purelib) / "stdlib" / "VERSIONS").exists():
         print("micropython-stdlib-stubs is not installed (make test installs it)", file=sys.stderr)
         return 2
     env = dict(os.environ)
-    env["MYPYPATH"] = os.pathsep.join([str(FIRMWARE), str(esp32_stub_dir())])
+    env["MYPYPATH"] = os.pathsep.join([str(FIRMWARE), str(TAGKIT.parent), str(esp32_stub_dir())])
     config = mypy_config()
     cmd = [
         sys.executable,

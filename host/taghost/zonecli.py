@@ -14,10 +14,10 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from tagcore.civil import civil_from_days
 from tagcore.zones import blob as B
 from tagcore.zones import curfew
 
+from taghost.units import iso
 from taghost.zoneconfig import (
     SHAPE_NAMES,
     ZoneConfigError,
@@ -33,9 +33,7 @@ KIND_NAMES = {B.KIND_EXCLUSION: "exclusion", B.KIND_INCLUSION: "inclusion"}
 
 
 def _utc(t: int) -> str:
-    y, m, d = civil_from_days(t // 86400)
-    s = t % 86400
-    return f"{y:04d}-{m:02d}-{d:02d} {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z"
+    return iso(t).replace("T", " ")
 
 
 def _summary(z: ZoneSpec, start: date, weeks: int) -> str:
@@ -119,7 +117,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     h = B.parse_header(blob)
     print(
         f"{args.out}: {len(blob)} bytes, {len(zones)} zones, valid "
-        f"{_utc(h[4])} to {_utc(h[5])}, CRC {h[7]:08x}"
+        f"{_utc(h.valid_from)} to {_utc(h.valid_until)}, CRC {h.crc:08x}"
     )
     return 0
 
@@ -172,13 +170,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         hint = " (a version 1 blob: recompile it with this opentag)" if why == "old_version" else ""
         print(f"{args.file}: refused by the tag's loader: {why}{hint}", file=sys.stderr)
         return 1
-    signed = "signed" if h[2] & B.FL_SIGNED else "unsigned"
-    valid = f"valid {_utc(h[4])} to {_utc(h[5])}"
-    print(f"{args.file}: version {h[1]}, {h[3]} zones, {signed}, {valid}")
-    names = ("confirm_n", "exit_n", "confirm_s", "margin_dm", "hyst_dm", "sustain_s")
-    names += ("loc_warn_s", "loc_alert_s", "fast_s", "slow_s", "circle_k10", "jump_s")
-    rules = h[8 : 8 + B.N_RULES]
-    print("  rules: " + ", ".join(f"{n}={v}" for n, v in zip(names, rules, strict=True)))
+    signed = "signed" if h.flags & B.FL_SIGNED else "unsigned"
+    valid = f"valid {_utc(h.valid_from)} to {_utc(h.valid_until)}"
+    print(f"{args.file}: version {h.version}, {h.count} zones, {signed}, {valid}")
+    names = B.Header._fields[B.RULES_AT : B.RULES_AT + B.N_RULES]
+    print("  rules: " + ", ".join(f"{n}={getattr(h, n)}" for n in names))
     start = args.from_ or datetime.now(timezone.utc).date()
     t0 = (start - date(2000, 1, 1)).days * 86400
     for z in zones:

@@ -29,12 +29,13 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import polylabel
 from shapely.validation import explain_validity
-from tagcore import zonewrite as W
 from tagcore.geo import lon_delta, project
 from tagcore.zones import blob as B
-from tagcore.zones.monitor import DEFAULT_MAX_ACC_DM, ZoneMonitor
-from tagcore.zonewrite import frame
+from tagcore.zones.monitor import DEFAULT_MAX_ACC_DM, ZoneMonitor, decision_grow_dm
+from tagkit import zonewrite as W
+from tagkit.zonewrite import frame
 
+from taghost.units import M_PER_DEG
 from taghost.zoneschedule import Schedule, parse_schedule
 
 KINDS = {"exclusion": B.KIND_EXCLUSION, "inclusion": B.KIND_INCLUSION}
@@ -51,12 +52,8 @@ MIN_INNER_M = _HYST_M = 10
 # the centre inside by half the accuracy (15 m), a return home the centre 10 m inside.
 WARN_INNER_M = INDOOR_ACC_M // 2 + 5
 MIN_AREA_M2 = 1.0
-M_PER_DEG = 111194.93  # along a meridian, on the sphere tagcore.geo uses
-# What the tag grows each zone's box by beyond its ring, with the default rules (zones._index).
-_R = W.DEFAULT_RULES
-DECISION_RANGE_M = (
-    DEFAULT_MAX_ACC_DM * _R[B.R_CIRCLE_K10] // 10 + 100 + max(_R[B.R_HYST_DM], _R[B.R_MARGIN_DM])
-) / 10 + 10
+# What the tag grows each zone's box by beyond its ring, with the default rules (and 10 m).
+DECISION_RANGE_M = decision_grow_dm(W.DEFAULT_RULES, DEFAULT_MAX_ACC_DM) / 10 + 10
 
 Ring = list[tuple[int, int]]  # (lat, lon) microdegrees
 

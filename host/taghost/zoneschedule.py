@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
+from taghost.units import EPOCH_2000, seconds_2000
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
@@ -33,10 +34,6 @@ class Rule:
 class Schedule:
     tz: ZoneInfo
     rules: tuple[Rule, ...]
-
-
-def seconds_2000(dt: datetime) -> int:
-    return int((dt - EPOCH_2000).total_seconds())
 
 
 def parse_days(spec: object) -> frozenset[int]:

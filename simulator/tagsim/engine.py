@@ -16,7 +16,7 @@ from typing import Any
 from tagcore.app import config as appconfig
 from tagcore.gnss import profile as gnssprofile
 
-from tagsim import geo, runtime
+from tagsim import geo, runtime, taglines
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
@@ -187,9 +187,10 @@ def run(
         for ln in lines:
             log.tag_lines.append((now, ln))
             if ln.startswith("U "):
-                # 0: no link, nothing sent (unless a [server] exchange went out and failed)
-                pm.upload(ln.split()[2] != "0" or sent)
-                ok = ok or ln.split()[2] == "1"
+                u = taglines.parse(ln)
+                # no link, nothing sent (unless a [server] exchange went out and failed)
+                pm.upload(u.status != taglines.UPLOAD_NO_LINK or sent)
+                ok = ok or u.acked
         # A successful upload brings the victim's latest position back (once a second at most:
         # an alert it causes uploads again).
         if ok and btruth is not None and sc.beacon is not None and sc.beacon.victim_gnss:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-R_EARTH = 6371008.8  # IUGG mean radius, as tagcore.geo
-M_PER_DEG = math.pi * R_EARTH / 180.0
+from taghost.units import M_PER_DEG  # tagcore.geo's sphere
 
 
 def offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:

@@ -66,7 +66,7 @@ def proximity(sc: Scenario) -> object | None:
 
 def id_table_blob(sc: Scenario) -> bytes:
     from tagcore.proximity.beaconid import interval_of
-    from tagcore.proximity.idtable import window_blob
+    from tagkit.beaconwindow import window_blob
 
     assert sc.beacon is not None
     k0 = interval_of(sc.start) - 8

@@ -21,7 +21,9 @@ import shapely
 from tagcore.proximity.monitor import K_GNSS_IN, K_NEAR, Profile
 from tagcore.zones.monitor import A_APPROACH, A_BREACH, A_LOC_LOST
 
+from tagsim import taglines as L
 from tagsim.engine import Run
+from tagsim.geo import M_PER_DEG
 from tagsim.runtime import heap_for
 from tagsim.scenario import EXPECT_KEYS, Scenario, Zone
 from tagsim.truth import Trajectory
@@ -97,14 +99,14 @@ def zone_truth(
 
 
 def unseen_entries(
-    zones: tuple[Zone, ...], truth: list[TruthEvent], fixes: list[list[str]], end: int
+    zones: tuple[Zone, ...], truth: list[TruthEvent], fixes: list[L.FixStored], end: int
 ) -> int:
     """Exclusion-zone entries with not one stored fix inside the zone during the episode (a
-    drive-through the tag never saw). fixes: the split "F" lines."""
+    drive-through the tag never saw)."""
     geom = {z.id: z.geometry for z in zones}
-    ts = np.array([int(f[2]) for f in fixes], dtype=np.int64)
-    lat = np.array([int(f[3]) / 1e6 for f in fixes])
-    lon = np.array([int(f[4]) / 1e6 for f in fixes])
+    ts = np.array([f.t for f in fixes], dtype=np.int64)
+    lat = np.array([f.lat / 1e6 for f in fixes])
+    lon = np.array([f.lon / 1e6 for f in fixes])
     n = 0
     for ev in truth:
         if ev.kind != "entry":
@@ -125,8 +127,8 @@ def encounter_truth(
     """Episodes of the beacon within near_m of the wearer; contacts less than MERGE_S apart
     are one episode."""
     lat0 = np.radians(tag["lat"])
-    dn = (beacon["lat"] - tag["lat"]) * 111195.08
-    de = (beacon["lon"] - tag["lon"]) * 111195.08 * np.cos(lat0)
+    dn = (beacon["lat"] - tag["lat"]) * M_PER_DEG
+    de = (beacon["lon"] - tag["lon"]) * M_PER_DEG * np.cos(lat0)
     close = np.hypot(de, dn) < near_m
     out: list[TruthEvent] = []
     for i in _rising(close):
@@ -189,19 +191,19 @@ def _alerts(lines: list[tuple[int, str]], tag: str) -> list[tuple[int, int, int,
     `P beacon kind ...`) lines; code 1 for a confirmed zone breach or the proximity core's alert
     kinds (K_NEAR, K_GNSS_IN), 0 for the rest."""
     out = []
-    alerting = (A_BREACH,) if tag == "A" else PROX_ALERT_KINDS
-    for t, ln in lines:
-        f = ln.split()
-        if f[0] == tag and len(f) >= 4:
-            kind = int(f[3])
-            out.append((t, int(f[2]), 1 if kind in alerting else 0, kind))
+    if tag == "A":
+        for t, a in L.records(lines, L.ZoneAlert):
+            out.append((t, a.zone, 1 if a.kind == A_BREACH else 0, a.kind))
+    else:
+        for t, p in L.records(lines, L.ProximityEvent):
+            out.append((t, p.beacon, 1 if p.kind in PROX_ALERT_KINDS else 0, p.kind))
     return out
 
 
 def server_delays(pairs: list[tuple[int, int]], lines: list[tuple[int, str]]) -> list[int]:
     """Seconds from each true event to the first acknowledged upload at or after its alert was
     stored (the alert is then at the monitoring centre); an alert never uploaded is left out."""
-    ups = sorted(t for t, ln in lines if ln.startswith("U ") and ln.split()[2] == "1")
+    ups = L.acked_uploads(lines)
     out = []
     for t_true, t_alert in pairs:
         k = int(np.searchsorted(ups, t_alert))
@@ -217,13 +219,13 @@ def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tup
     """(time stored, event code) of every alert the tag stored for the server. zones: a zone
     core ran (its monitor, not the app's "L", decides loss of location)."""
     out = []
-    for t, ln in lines:
-        f = ln.split()
-        if f[0] == "T" or (f[0] == "L" and not zones):
-            out.append((t, f[0]))
-        elif f[0] == "P" and len(f) >= 4 and int(f[3]) in PROX_ALERT_KINDS:
+    for t, r in L.records(lines):
+        c = type(r)
+        if c is L.Tamper or (c is L.LocLost and not zones):
+            out.append((t, L.code(r)))
+        elif c is L.ProximityEvent and r.kind in PROX_ALERT_KINDS:
             out.append((t, "P"))
-        elif f[0] == "A" and len(f) >= 4 and int(f[3]) in (A_BREACH, A_LOC_LOST):
+        elif c is L.ZoneAlert and r.kind in (A_BREACH, A_LOC_LOST):
             out.append((t, "A"))
     return out
 
@@ -231,7 +233,7 @@ def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tup
 def alert_upload_delays(lines: list[tuple[int, str]], zones: bool = False) -> list[int]:
     """Seconds from each stored alert to the first acknowledged upload at or after it (the
     alert is then at the server); an alert never uploaded is left out."""
-    ups = sorted(t for t, ln in lines if ln.startswith("U ") and ln.split()[2] == "1")
+    ups = L.acked_uploads(lines)
     out = []
     for t, _ in stored_alerts(lines, zones):
         k = int(np.searchsorted(ups, t))
@@ -331,22 +333,32 @@ def _or_none(keys: tuple[str, ...], vals: dict[str, Any]) -> dict[str, Any]:
     return {k: vals.get(k) for k in keys}
 
 
+def fix_error_m(truth: Trajectory, t: int, lat: float, lon: float) -> float:
+    """Metres between a reported position (degrees) and the truth at t (local flat earth:
+    tagsim.geo's metres per degree)."""
+    p = truth.at(t)
+    return float(
+        np.hypot(
+            (lat - p.lat) * M_PER_DEG,
+            (lon - p.lon) * M_PER_DEG * np.cos(np.radians(p.lat)),
+        )
+    )
+
+
 def compute(run: Run, zones_active: bool = False, proximity_active: bool = False) -> dict[str, Any]:
     sc, log = run.scenario, run.log
+
+    def count(kind: type) -> int:
+        return sum(1 for _ in L.records(log.tag_lines, kind))
+
     end = max(log.end, sc.start + 1)
     ser = truth_series(run.truth, sc.start, end)
-    fixes = [ln.split() for _, ln in log.tag_lines if ln.startswith("F ")]
+    fixes = [f for _, f in L.records(log.tag_lines, L.FixStored)]
     errs, covered = [], 0
     for f in fixes:
-        p = run.truth.at(int(f[2]))
-        e = float(
-            np.hypot(
-                (int(f[3]) / 1e6 - p.lat) * 111195.08,
-                (int(f[4]) / 1e6 - p.lon) * 111195.08 * np.cos(np.radians(p.lat)),
-            )
-        )
+        e = fix_error_m(run.truth, f.t, f.lat / 1e6, f.lon / 1e6)
         errs.append(e)
-        if f[5] != "None" and e <= int(f[5]) / 10:
+        if f.acc_dm is not None and e <= f.acc_dm / 10:
             covered += 1
     from tagsim.hooks import zone_windows
 
@@ -364,24 +376,20 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
         "fix_error_p95_m": round(_pct(errs, 95) or 0, 2) if errs else None,
         "fix_error_max_m": round(max(errs), 2) if errs else None,
         "accuracy_covers_error_pct": round(100 * covered / len(errs), 1) if errs else None,
-        "fixes_rejected": sum(1 for _, ln in log.tag_lines if ln.startswith("R ")),
-        "loc_lost_events": sum(1 for _, ln in log.tag_lines if ln.startswith("L ")),
+        "fixes_rejected": count(L.FixRefused),
+        "loc_lost_events": count(L.LocLost),
         "gnss_on_s": dict(log.gnss_seconds),
         "gnss_starts": dict(run.receiver.starts),
-        "uploads": sum(
-            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1"
-        ),
-        "uploads_failed": sum(
-            1 for _, ln in log.tag_lines if ln.startswith("U ") and ln.split()[2] != "1"
-        ),
-        "tamper_events": sum(1 for _, ln in log.tag_lines if ln.startswith("T ")),
+        "uploads": sum(1 for _, u in L.records(log.tag_lines, L.Upload) if u.acked),
+        "uploads_failed": sum(1 for _, u in L.records(log.tag_lines, L.Upload) if not u.acked),
+        "tamper_events": count(L.Tamper),
         "alerts_stored": len(stored_alerts(log.tag_lines, zones_active)),
         "alert_upload_delay_max_s": max(
             alert_upload_delays(log.tag_lines, zones_active), default=None
         ),
         "alerts_never_uploaded": len(stored_alerts(log.tag_lines, zones_active))
         - len(alert_upload_delays(log.tag_lines, zones_active)),
-        "low_battery_events": sum(1 for _, ln in log.tag_lines if ln.startswith("B ")),
+        "low_battery_events": count(L.LowBattery),
         "energy_mah": {k: round(v, 3) for k, v in run.power.mah.items()},
         "energy_total_mah": round(sum(run.power.mah.values()), 3),
         "charged_mah": round(run.power.charged_mah, 1),

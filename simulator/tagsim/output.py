@@ -9,6 +9,7 @@ from typing import Any
 import gpxpy.gpx
 
 from tagsim import report
+from tagsim import taglines as L
 from tagsim.engine import Run
 from tagsim.simtime import iso, to_datetime
 
@@ -24,20 +25,17 @@ def truth_trail(run: Run) -> list[tuple[int, float, float]]:
 
 def fixes(run: Run) -> list[dict[str, Any]]:
     out = []
-    for _, ln in run.log.tag_lines:
-        if ln.startswith("F "):
-            f = ln.split()
-            acc = None if f[5] == "None" else int(f[5]) / 10
-            out.append(
-                {
-                    "t": int(f[2]),
-                    "lat": int(f[3]) / 1e6,
-                    "lon": int(f[4]) / 1e6,
-                    "acc_m": acc,
-                    "sats": int(f[6]),
-                    "seq": int(f[7]),
-                }
-            )
+    for _, f in L.records(run.log.tag_lines, L.FixStored):
+        out.append(
+            {
+                "t": f.t,
+                "lat": f.lat / 1e6,
+                "lon": f.lon / 1e6,
+                "acc_m": None if f.acc_dm is None else f.acc_dm / 10,
+                "sats": f.sats,
+                "seq": f.seq,
+            }
+        )
     return out
 
 
@@ -45,13 +43,16 @@ def alerts(run: Run) -> list[dict[str, Any]]:
     """Alerts the tag raised, placed at the wearer's reported position before the alert."""
     out = []
     last = None
+    alerting = (L.ZoneAlert, L.ProximityEvent, L.Tamper, L.LocLost, L.LowBattery)
     for t, ln in run.log.tag_lines:
-        f = ln.split()
-        if f[0] == "F":
-            last = (int(f[3]) / 1e6, int(f[4]) / 1e6)
-        elif f[0] in ("A", "P", "T", "L", "B"):
+        r = L.parse(ln)
+        if type(r) is L.FixStored:
+            last = (r.lat / 1e6, r.lon / 1e6)
+        elif type(r) in alerting:
             p = last or (run.truth.at(t).lat, run.truth.at(t).lon)
-            out.append({"t": t, "kind": f[0], "fields": f[2:], "lat": p[0], "lon": p[1]})
+            fields = ln.split()[2:]
+            row = {"t": t, "kind": L.code(r), "fields": fields, "lat": p[0], "lon": p[1]}
+            out.append({**row, "record": r})  # the named record, for the report
     return out
 
 

@@ -15,8 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tagcore.proximity import monitor as P
+from tagcore.zones import monitor as Z
+
 from tagsim import story
+from tagsim import taglines as L
 from tagsim.engine import Run
+from tagsim.geo import M_PER_DEG
+from tagsim.metrics import fix_error_m
 from tagsim.simtime import EPOCH, iso
 
 W, H = 860, 560
@@ -66,7 +72,7 @@ class _Proj:
         )
 
     def metres_per_px(self) -> float:
-        return 111195.08 / self.s
+        return M_PER_DEG / self.s
 
 
 def _path(pts: list[tuple[float, float]]) -> str:
@@ -521,58 +527,63 @@ EVENT_NAMES = {
 }
 
 
-ZONE_KINDS = {  # tagcore.zones.monitor A_*
-    1: "ZONE BREACH (alert)",
-    2: "zone breach over",
-    3: "zone approach (wearer warned)",
-    4: "no fix: wearer warned",
-    5: "LOCATION LOST (alert)",
-    6: "location back",
-    7: "zone config expired",
+ZONE_KINDS = {
+    Z.A_BREACH: "ZONE BREACH (alert)",
+    Z.A_BREACH_END: "zone breach over",
+    Z.A_APPROACH: "zone approach (wearer warned)",
+    Z.A_LOC_WARN: "no fix: wearer warned",
+    Z.A_LOC_LOST: "LOCATION LOST (alert)",
+    Z.A_LOC_BACK: "location back",
+    Z.A_CONFIG_EXPIRED: "zone config expired",
 }
-ZONE_RULES = {1: "consecutive fixes", 2: "sustained", 3: "left", 4: "window closed", 5: "reload"}
+ZONE_RULES = {
+    Z.RULE_CONSECUTIVE: "consecutive fixes",
+    Z.RULE_SUSTAINED: "sustained",
+    Z.END_LEFT: "left",
+    Z.END_INACTIVE: "window closed",
+    Z.END_RELOAD: "reload",
+}
 
 
-def zone_alert_text(run: Run, f: list[str]) -> tuple[str, str]:
-    """(what, details) of an "A now zone kind zkind rule t evidence" line."""
-    kind, zid, rule = int(f[3]), int(f[2]), int(f[5])
-    what = ZONE_KINDS.get(kind, f"zone alert {kind}")
-    if kind in (4, 5, 6):
-        return what, f"{rule} s without a fix"
+def zone_alert_text(run: Run, a: L.ZoneAlert) -> tuple[str, str]:
+    """(what, details) of a zone alert the tag raised."""
+    what = ZONE_KINDS.get(a.kind, f"zone alert {a.kind}")
+    if a.kind in (Z.A_LOC_WARN, Z.A_LOC_LOST, Z.A_LOC_BACK):
+        return what, f"{a.secs} s without a fix"
     names = {z.id: z.name for z in run.scenario.zones}
-    how = ZONE_RULES.get(rule, "") if kind in (1, 2) else ""
-    ev = f", {f[7]} evidence fixes" if f[7] != "0" else ""
-    return what, f"zone {zid} {names.get(zid, '')}" + (f" ({how})" if how else "") + ev
+    how = ZONE_RULES.get(a.rule, "") if a.kind in (Z.A_BREACH, Z.A_BREACH_END) else ""
+    ev = f", {a.evidence} evidence fixes" if a.evidence else ""
+    return what, f"zone {a.zone} {names.get(a.zone, '')}" + (f" ({how})" if how else "") + ev
 
 
 PROX_KINDS = {
-    1: "beacon nearby",
-    2: "beacon NEAR (alert)",
-    3: "near: exit",
-    4: "beacon gone",
-    5: "GNSS pre-alert ring",
-    6: "GNSS victim zone (alert)",
-    7: "GNSS zone: exit",
-    8: "GNSS ring: exit",
-    9: "corroborated by GNSS",
-    10: "contradicted by GNSS",
-    11: "scanner flooded (partly deaf)",
+    P.K_NEARBY: "beacon nearby",
+    P.K_NEAR: "beacon NEAR (alert)",
+    P.K_NEAR_EXIT: "near: exit",
+    P.K_GONE: "beacon gone",
+    P.K_GNSS_PRE: "GNSS pre-alert ring",
+    P.K_GNSS_IN: "GNSS victim zone (alert)",
+    P.K_GNSS_EXIT: "GNSS zone: exit",
+    P.K_GNSS_OUT: "GNSS ring: exit",
+    P.K_CORROBORATED: "corroborated by GNSS",
+    P.K_CONTRADICTED: "contradicted by GNSS",
+    P.K_FLOODED: "scanner flooded (partly deaf)",
 }
 
 
 def _event_rows(run: Run, tz: ZoneInfo = story.UTC, limit: int = 40) -> str:
     rows = []
     for t, ln in run.log.tag_lines:
-        f = ln.split()
-        if f[0] == "A" and len(f) >= 8:
-            rows.append((t, "tag", *zone_alert_text(run, f)))
-        elif f[0] == "P":  # beacon kind flags rssi dist_dm
-            what = PROX_KINDS.get(int(f[3]), "proximity " + f[3])
-            dist = f", {int(f[6]) / 10:.0f} m by GNSS" if int(f[6]) >= 0 else ""
-            rssi = f", {f[5]} dBm" if f[5] != "0" else ""
-            rows.append((t, "tag", what, f"beacon {f[2]}{rssi}{dist}"))
-        elif f[0] in EVENT_NAMES:
-            rows.append((t, "tag", EVENT_NAMES[f[0]], " ".join(f[2:])))
+        r = L.parse(ln)
+        if type(r) is L.ZoneAlert:
+            rows.append((t, "tag", *zone_alert_text(run, r)))
+        elif type(r) is L.ProximityEvent:
+            what = PROX_KINDS.get(r.kind, f"proximity {r.kind}")
+            dist = f", {r.dist_dm / 10:.0f} m by GNSS" if r.dist_dm >= 0 else ""
+            rssi = f", {r.rssi} dBm" if r.rssi != 0 else ""
+            rows.append((t, "tag", what, f"beacon {r.beacon}{rssi}{dist}"))
+        elif L.code(r) in EVENT_NAMES:
+            rows.append((t, "tag", EVENT_NAMES[L.code(r)], " ".join(ln.split()[2:])))
     for w in run.log.world:
         if w["ev"] in ("tamper", "battery_empty", "boot"):
             rows.append(
@@ -703,14 +714,15 @@ def render(
     for a in alerts:  # the map: zone events by kind, proximity and tamper alerts
         k = "loc_lost"
         what = EVENT_NAMES.get(a["kind"], a["kind"])
-        if a["kind"] == "A" and len(a["fields"]) >= 6:
-            what = " ".join(zone_alert_text(run, ["A", "", *a["fields"]]))
-            k = story.ZONE_KIND.get(int(a["fields"][1]), "loc_lost")
+        r = a["record"]
+        if type(r) is L.ZoneAlert:
+            what = " ".join(zone_alert_text(run, r))
+            k = story.ZONE_KIND.get(r.kind, "loc_lost")
             k = k if k in MARKERS else "loc_lost"  # no-fix warning, location back
-        elif a["kind"] == "P":
-            if int(a["fields"][1]) not in story.PROX_ALERTS:
+        elif type(r) is L.ProximityEvent:
+            if r.kind not in story.PROX_ALERTS:
                 continue
-            k, what = "proximity", PROX_KINDS.get(int(a["fields"][1]), "proximity")
+            k, what = "proximity", PROX_KINDS.get(r.kind, "proximity")
         elif a["kind"] == "T":
             k = "tamper"
         elif a["kind"] == "B":
@@ -721,14 +733,7 @@ def render(
     verdict = (
         '<span class="badge red">RED</span>' if red else '<span class="badge green">GREEN</span>'
     )
-    errs = []
-    for f in fixes:
-        p = run.truth.at(f["t"])
-        e = math.hypot(
-            (f["lat"] - p.lat) * 111195.08,
-            (f["lon"] - p.lon) * 111195.08 * math.cos(math.radians(p.lat)),
-        )
-        errs.append((float(f["t"]), e))
+    errs = [(float(f["t"]), fix_error_m(run.truth, f["t"], f["lat"], f["lon"])) for f in fixes]
     acc = [(float(f["t"]), f["acc_m"]) for f in fixes if f["acc_m"] is not None]
     batt = [(float(t), v) for t, v in run.log.battery]
     rssi = [(float(t), float(r)) for t, _, r in run.log.scans if r is not None]

@@ -13,14 +13,16 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+import tagkit
 from tagcore.app.app import TagApp
 from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
 from taghost import build, paths, tagconfig
+from tagkit.memfs import MemFs
 
 from tagsim.boards import Board
-from tagsim.tagapp.memfs import MemFs
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
+TAGKIT = Path(tagkit.__file__).resolve().parent  # the driver's filesystems (tagkit.osfs)
 FIRMWARE = paths.FIRMWARE
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
 # The ROMFS image's own block in the simulated heap (on the device it is flash, not heap): its
@@ -256,9 +258,12 @@ class MicroPythonTag:
         self.request: bytes | None = None
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
+        # tagkit.osfs (the store's filesystem off the device) beside the core, in its ROMFS
+        # image too: OsFs was part of tagcore.store.log until it left the firmware image.
+        build.build(self.tmp / "fw" / "tagkit", march="x64", src=TAGKIT, opt=3)
         total = heap
         if romfs:  # the driver mounts it first: one block at the start of the heap
-            img = build.romfs_image(self.tmp / "fw")
+            img = build.romfs_image(self.tmp / "fw", ("tagcore", "tagkit"))
             (self.tmp / "core.romfs").write_bytes(img)
             total += len(img) + ROMFS_SLACK
         env = dict(os.environ)

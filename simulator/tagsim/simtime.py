@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+from taghost.units import EPOCH_2000 as EPOCH
+from taghost.units import iso, to_datetime  # noqa: F401 (simtime.iso, .to_datetime)
+
 _DUR = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 
 
@@ -44,11 +46,3 @@ def parse_clock(v: object) -> int:
     if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
         raise ValueError(f"expected a time of day 'HH:MM', got {v!r}")
     return int(m.group(1)) * 3600 + int(m.group(2)) * 60
-
-
-def to_datetime(t: float) -> datetime:
-    return EPOCH + timedelta(seconds=t)
-
-
-def iso(t: float) -> str:
-    return to_datetime(int(t)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,7 +10,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tagcore.proximity import monitor as P
+from tagcore.zones import monitor as Z
+
 from tagsim import metrics
+from tagsim import taglines as L
 from tagsim.engine import Run
 from tagsim.simtime import to_datetime
 
@@ -69,12 +73,20 @@ class Episode:
     at_server: int | None
 
 
-ZONE_KIND = {1: "breach", 2: "end", 3: "approach", 4: "wearer_warned", 5: "loc_lost", 6: "back"}
-PROX_ALERTS = (2, 6)  # tagcore.proximity.monitor K_NEAR, K_GNSS_IN
+ZONE_KIND = {
+    Z.A_BREACH: "breach",
+    Z.A_BREACH_END: "end",
+    Z.A_APPROACH: "approach",
+    Z.A_LOC_WARN: "wearer_warned",
+    Z.A_LOC_LOST: "loc_lost",
+    Z.A_LOC_BACK: "back",
+}
+PROX_ALERTS = (P.K_NEAR, P.K_GNSS_IN)
+EVENT_KIND = {L.Tamper: "tamper", L.LowBattery: "low_battery", L.LocLost: "loc_lost"}
 
 
 def acked_uploads(run: Run) -> list[int]:
-    return sorted(t for t, ln in run.log.tag_lines if ln.startswith("U ") and ln.split()[2] == "1")
+    return L.acked_uploads(run.log.tag_lines)
 
 
 def _at_server(ups: list[int], t: int) -> int | None:
@@ -88,22 +100,20 @@ def alerts(run: Run) -> list[Alert]:
 
     ups = acked_uploads(run)
     out = []
-    for t, ln in run.log.tag_lines:
-        f = ln.split()
-        if f[0] == "A" and len(f) >= 8:
-            k = int(f[3])
-            what, detail = zone_alert_text(run, f)
-            kind = ZONE_KIND.get(k, "zone")
-            out.append(
-                Alert(t, kind, f"{what}: {detail}", int(f[2]), _at_server(ups, t), k in (1, 5))
-            )
-        elif f[0] == "P" and len(f) >= 4:
-            k = int(f[3])
-            what = PROX_KINDS.get(k, f"proximity {k}")
-            out.append(Alert(t, "proximity", what, None, _at_server(ups, t), k in PROX_ALERTS))
-        elif f[0] in ("T", "B", "L"):
-            kind = {"T": "tamper", "B": "low_battery", "L": "loc_lost"}[f[0]]
-            out.append(Alert(t, kind, EVENT_NAMES[f[0]], None, _at_server(ups, t), f[0] == "T"))
+    for t, r in L.records(run.log.tag_lines):
+        c = type(r)
+        if c is L.ZoneAlert:
+            what, detail = zone_alert_text(run, r)
+            kind = ZONE_KIND.get(r.kind, "zone")
+            alert = r.kind in (Z.A_BREACH, Z.A_LOC_LOST)
+            out.append(Alert(t, kind, f"{what}: {detail}", r.zone, _at_server(ups, t), alert))
+        elif c is L.ProximityEvent:
+            what = PROX_KINDS.get(r.kind, f"proximity {r.kind}")
+            alert = r.kind in PROX_ALERTS
+            out.append(Alert(t, "proximity", what, None, _at_server(ups, t), alert))
+        elif c in EVENT_KIND:
+            what = EVENT_NAMES[L.code(r)]
+            out.append(Alert(t, EVENT_KIND[c], what, None, _at_server(ups, t), c is L.Tamper))
     return out
 
 
@@ -113,9 +123,7 @@ def episodes(run: Run, m: dict[str, Any]) -> list[Episode]:
     names = {z.id: z.name for z in run.scenario.zones}
     truth = [metrics.TruthEvent(**e) for e in m.get("truth_events") or []]
     zone_alerts = [
-        (t, int(f[2]), 1 if f[3] == "1" else 0)
-        for t, ln in run.log.tag_lines
-        if (f := ln.split())[0] == "A" and len(f) >= 4
+        (t, a.zone, 1 if a.breach else 0) for t, a in L.records(run.log.tag_lines, L.ZoneAlert)
     ]
     # Per zone, so each pair is found by (zone, true moment): one zone's episodes never start
     # in the same second. An alert for one zone never explains another zone's entry anyway.

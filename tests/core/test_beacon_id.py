@@ -3,7 +3,8 @@ from beacon_vectors import VECTORS
 from beaconkit import IVS, SECRET, T0, table_for, unhex
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv, find_id
-from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.idtable import IdTable
+from tagkit.beaconwindow import window_blob
 
 
 def test_hmac_matches_rfc4231():

@@ -1,87 +1,15 @@
-# The store on an in-memory filesystem (both runtimes). MemFs can cut the power after a given
-# number of written bytes: the write in progress keeps only its prefix (a torn tail), as on a
-# plain file system without littlefs's atomic sync.
+# The store on an in-memory filesystem (both runtimes). MemFs (tagkit.osfs) can cut the power
+# after a given number of written bytes: the write in progress keeps only its prefix (a torn
+# tail), as on a plain file system without littlefs's atomic sync.
 import gc
 
 from tagcore.fix import Fix
+from tagcore.store import log as S
 from tagcore.store import record as R
 from tagcore.store.log import Store
+from tagkit.memfs import MemFs, PowerCut
 
 MPY_HEAP = 204800
-
-
-class PowerCut(BaseException):  # BaseException: the store's `except Exception` must not eat it
-    pass
-
-
-class MemFile:
-    def __init__(self, fs, name, mode):
-        self.fs = fs
-        self.name = name
-        if "w" in mode:
-            fs.files[name] = bytearray()
-        elif name not in fs.files:
-            if "r" in mode:
-                raise OSError(2)
-            fs.files[name] = bytearray()
-        self.pos = 0
-
-    def read(self):
-        d = bytes(self.fs.files[self.name][self.pos :])
-        self.pos += len(d)
-        return d
-
-    def readinto(self, buf):
-        d = self.fs.files[self.name]
-        n = min(len(buf), len(d) - self.pos)
-        buf[:n] = d[self.pos : self.pos + n]
-        self.pos += n
-        return n
-
-    def write(self, b):
-        fs = self.fs
-        n = len(b)
-        if fs.cap is not None and sum(len(v) for v in fs.files.values()) + n > fs.cap:
-            raise OSError(28)  # ENOSPC: nothing written (littlefs keeps the last synced state)
-        if fs.budget is not None:
-            if fs.budget < n:
-                fs.files[self.name].extend(b[: fs.budget])
-                fs.budget = 0
-                raise PowerCut()
-            fs.budget -= n
-        fs.files[self.name].extend(b)
-        fs.writes += n
-        return n
-
-    def flush(self):
-        pass
-
-    def close(self):
-        pass
-
-
-class MemFs:
-    def __init__(self, budget=None, cap=None):
-        self.files = {}
-        self.budget = budget
-        self.writes = 0
-        self.cap = cap  # partition size in bytes (None: unlimited)
-
-    def listdir(self):
-        return list(self.files)
-
-    def open(self, name, mode):
-        return MemFile(self, name, mode)
-
-    def remove(self, name):
-        if name not in self.files:
-            raise OSError(2)
-        del self.files[name]
-
-    def rename(self, a, b):
-        if self.budget is not None and self.budget <= 0:
-            raise PowerCut()
-        self.files[b] = self.files.pop(a)
 
 
 def mkfix(k, t):
@@ -169,7 +97,7 @@ def test_ack_truncates_whole_segments():
     st.flush()
     n = len(fs.files)
     assert n > 5
-    mid = st.segs[3][2]
+    mid = st.segs[3][S.SEG_LAST]
     assert st.ack(mid) == 4
     assert len(fs.files) == n - 4
     recs = st.read(0, 1000)[0]

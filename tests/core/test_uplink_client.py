@@ -342,7 +342,7 @@ def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
 
 
 def test_default_checks_take_real_windows_and_zone_blobs():
-    from tagcore.proximity.idtable import window_blob
+    from tagkit.beaconwindow import window_blob
     from zonetest import blob, circle
 
     st = store(3)

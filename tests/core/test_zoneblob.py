@@ -2,9 +2,9 @@
 # raises out of ZoneMonitor.load. Both runtimes.
 import struct
 
-from tagcore import zonewrite as W
 from tagcore.zones import blob as B
 from tagcore.zones.monitor import ZoneMonitor
+from tagkit import zonewrite as W
 from zonetest import EXCL, INCL, LAT0, LON0, T0, blob, circle, corridor, ring_m, square
 
 
@@ -21,7 +21,7 @@ def test_a_blob_round_trips_through_the_loader():
         corridor(3, [(0, 0), (500, 0)], 20),
     )
     h, zones = B.parse(blob(*recs))
-    assert h[3] == 3 and tuple(h[8 : 8 + B.N_RULES]) == W.DEFAULT_RULES
+    assert h.count == 3 and B.rules(h) == W.DEFAULT_RULES
     assert [(z.id, z.kind, z.shape) for z in zones] == [
         (1, EXCL, B.SHAPE_POLYGON),
         (2, INCL, B.SHAPE_CIRCLE),
@@ -111,3 +111,19 @@ def test_records_with_a_valid_crc_but_wrong_lengths_are_refused():
     r = bytearray(square(1, 100))
     struct.pack_into("<H", r, B.REC_LEN, 60000)  # point count beyond the record
     assert ZoneMonitor(W.blob([bytes(r)], T0, T0 + 10)).error == "too_many_points"
+
+
+def test_load_counts_bad_bytes_but_lets_a_programming_error_raise():
+    # Bad bytes are a returned reason; a caller's mistake (not a bytes-like blob) is not bad
+    # input and must not become a silent "malformed" counter.
+    m = ZoneMonitor(blob(square(1, 100)))
+    assert m.error is None
+    assert m.load(b"OTZC" + bytes(200)) is not None and len(m.zones) == 1  # old config kept
+    for wrong in (None, 12345, [0] * 200):
+        try:
+            m.load(wrong)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError(repr(wrong))  # load() took it for a bad blob
+    assert len(m.zones) == 1 and not any(k.startswith("config_malformed") for k in m.counts)

@@ -1,11 +1,11 @@
 # Helpers for the zone core tests (both runtimes): zones and fixes placed in metres around a
 # point in London, blobs built with the same writer the host compiler uses.
-from tagcore import zonewrite as W
 from tagcore.fix import Fix
 from tagcore.geo import project
 from tagcore.zones import blob as B
 from tagcore.zones.monitor import ZoneMonitor
-from tagcore.zonewrite import frame
+from tagkit import zonewrite as W
+from tagkit.zonewrite import frame
 
 LAT0 = 51500000
 LON0 = -120000

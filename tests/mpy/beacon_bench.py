@@ -8,8 +8,9 @@ import time
 
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
-from tagcore.proximity.idtable import HEADER, IdTable, window_blob
+from tagcore.proximity.idtable import HEADER, IdTable
 from tagcore.proximity.monitor import Proximity
+from tagkit.beaconwindow import window_blob
 
 IS_MPY = sys.implementation.name == "micropython"
 

@@ -12,9 +12,10 @@ import bluetooth  # the fake, found through the path above
 bluetooth.ACCEPT_MAC = len(sys.argv) > 2 and sys.argv[2] == "1"
 
 from beacon.app import Beacon  # noqa: E402
-from tagcore.proximity.idtable import IdTable, window_blob  # noqa: E402
+from tagcore.proximity.idtable import IdTable  # noqa: E402
 from tagcore.proximity.monitor import Proximity  # noqa: E402
 from tagdevice.blescan import BleScanner  # noqa: E402
+from tagkit.beaconwindow import window_blob  # noqa: E402
 
 SECRET = b"victim-beacon-secret-0123456789a"
 T0 = 830000000

@@ -7,7 +7,8 @@ import time
 
 import vfs
 from tagcore.fix import Fix
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import SEG_SIZE, Store
+from tagkit.osfs import OsFs
 
 BS = 4096
 
@@ -82,8 +83,8 @@ def main():
     fixes = k - st.thinned
     print("fixes_before_thinning", k)
     print("days_before_thinning", k * step / 86400)
-    print("stored_bytes", sum(s[3] for s in st.segs))
-    print("bytes_per_fix", sum(s[3] for s in st.segs) / fixes)
+    print("stored_bytes", sum(s[SEG_SIZE] for s in st.segs))
+    print("bytes_per_fix", sum(s[SEG_SIZE] for s in st.segs) / fixes)
     print("prog_bytes_per_fix", dev.prog_bytes / k)
     print("erases_per_fix", dev.erases / k)
     print("append_us_per_fix", dt / k)

@@ -8,7 +8,8 @@ import sys
 
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagkit.osfs import OsFs
 
 
 def walk(k, t):

@@ -11,7 +11,8 @@ import sys
 import vfs
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagkit.osfs import OsFs
 
 BS = 512
 NBLK = 160

@@ -74,7 +74,7 @@ def main():
         print(name + "_us", best / 10)
         print(name + "_alloc", (b1 - b0) // n)
         print(name + "_exact", (m.counts.get("exact", 0) - e0) // n)
-        print(name + "_state", sum(1 for s in m.st if s))
+        print(name + "_state", sum(1 for s in m.zstate if s))
         zs = [z for z in m.zones]
         caps = [z.cap for z in zs]
         best = 1 << 30

@@ -7,8 +7,9 @@
 import sys
 from binascii import hexlify
 
+from tagcore.events import encode
 from tagcore.fix import Fix
-from tagcore.zones.monitor import ZoneMonitor, alert_event
+from tagcore.zones.monitor import STORED_ALERTS, ZoneMonitor
 
 
 def num(s):
@@ -33,12 +34,12 @@ def main():
                 )
                 alerts = m.on_fix(fx, t)
             for a in alerts:
-                ev = alert_event(a)
+                ev = encode(a) if a.kind in STORED_ALERTS else None
                 hx = "-" if ev is None else str(ev[0]) + ":" + hexlify(ev[1]).decode()
                 times = ",".join(str(x.t) for x in a.evidence)
-                print("A", a.kind, a.t, a.zone, a.zkind, a.rule, times, hx)
+                print("A", a.kind, a.t, a.zone, a.zkind, a.rule, a.secs, times, hx)
             if p[0] == "F":
-                print("S", t, "".join(str(s) for s in m.st), m.wanted_interval(t))
+                print("S", t, "".join(str(s) for s in m.zstate), m.wanted_interval(t))
     for k in sorted(m.counts):
         print("C", k, m.counts[k])
 

@@ -20,7 +20,8 @@
 # Events: ("F", now, t, lat, lon, acc_dm, sats, seq) fix stored; ("R", now, t) fix refused by the
 #   filter; ("G", now, on) GNSS power; ("U", now, status, n) upload: 1 sent and acknowledged,
 #   0 no link, 2 sent but a segment was unreadable (not acknowledged); ("S", now, addr, rssi)
-#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count) a zone Alert;
+#   scan result; ("A", now, zone, kind, zkind, rule, t, evidence count, secs) a
+#   zone Alert (tagcore.events);
 #   ("P", now, beacon, kind, ...) a proximity decision; ("T", now, code) tamper; ("B", now, pct)
 #   low battery; ("L", now) a fix search timed out; ("K", now, up) link state; ("I", now, kind,
 #   onset) a GNSS integrity event (tagcore.gnss.integrity K_*: kinds below K_END are alerts).
@@ -356,10 +357,15 @@ class Planner:
 
 
 # ---- the app --------------------------------------------------------------------------
-K_NEAR = 2  # tagcore.proximity.monitor kinds that are alerts: go out at once
-K_GNSS_IN = 6
 UPLOAD_BATCH = 16  # records read from the store at a time while uploading
-TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
+
+
+def _events():
+    # tagcore.events (the stored events' codec), imported at the first event to store: at
+    # boot a board without PSRAM has no heap to spare for it.
+    from tagcore import events
+
+    return events
 
 
 def _ms(now):
@@ -411,13 +417,14 @@ class TagApp:
         self.uplink_request = None
         self.wake_at = now
         if proximity is not None:  # imported only when used: the module costs heap
-            from tagcore.proximity.monitor import encode_event
+            from tagcore.proximity.monitor import K_GNSS_IN, K_NEAR, encode_event
 
             self.encode_event = encode_event
+            self.prox_alerts = (K_NEAR, K_GNSS_IN)  # kinds that are alerts: out at once
         if zones is not None:
-            from tagcore.zones.monitor import alert_event
+            from tagcore.zones.monitor import STORED_ALERTS
 
-            self.alert_event = alert_event
+            self.stored_alerts = STORED_ALERTS
         self.alert_seq = 0  # the newest stored alert's sequence number
         self.epoch_fix = False  # the current receiver epoch gave an accepted fix
         self.link_up = True
@@ -579,7 +586,7 @@ class TagApp:
                 return
             seq = self.store.append_event(R.EV_PROXIMITY, ev.t, encode_event(ev))[0]
             self.events.append(("P", now, ev.beacon, ev.kind, ev.flags, ev.rssi, ev.dist_dm))
-            if ev.kind == K_NEAR or ev.kind == K_GNSS_IN:
+            if ev.kind in self.prox_alerts:
                 self._alert(now, seq)
 
     def _alert(self, now, seq):
@@ -603,7 +610,9 @@ class TagApp:
             self._budget(now, b.update(now, pct))
         if pct <= self.cfg.low_battery_pct and not self.low_batt:
             self.low_batt = True
-            self.store.append_event(R.EV_LOW_BATTERY, now, bytes([pct]))
+            E = _events()
+            kind, data = E.encode(E.LowBattery(now, pct))
+            self.store.append_event(kind, now, data)
             self.events.append(("B", now, pct))
         elif pct > self.cfg.low_battery_pct + 5:
             self.low_batt = False
@@ -627,8 +636,10 @@ class TagApp:
             self.plan(now)
 
     def tamper(self, now, kind):
-        code = TAMPER_CODES.get(kind, 0)
-        seq = self.store.append_event(R.EV_TAMPER, now, bytes([code]))[0]
+        E = _events()
+        code = E.TAMPER_CODES.get(kind, E.TAMPER_UNKNOWN)
+        kind, data = E.encode(E.Tamper(now, code))
+        seq = self.store.append_event(kind, now, data)[0]
         self.events.append(("T", now, code))
         self._alert(now, seq)
         self.plan(now)
@@ -642,10 +653,11 @@ class TagApp:
 
     def _zone_alerts(self, now, alerts):
         for a in alerts:
-            ev = self.alert_event(a)
-            if ev is not None:  # for the server: durable first, then out at once
-                self._alert(now, self.store.append_event(ev[0], a.t, ev[1])[0])
-            self.events.append(("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence)))
+            if a.kind in self.stored_alerts:  # for the server: durable first, then out at once
+                kind, data = _events().encode(a)
+                self._alert(now, self.store.append_event(kind, a.t, data)[0])
+            ev = ("A", now, a.zone, a.kind, a.zkind, a.rule, a.t, len(a.evidence), a.secs)
+            self.events.append(ev)
 
     # ---- uplink -------------------------------------------------------------------------
     def upload(self, now):
@@ -716,6 +728,7 @@ class TagApp:
             if not self.lost:
                 self.lost = True
                 if self.zones is None:  # else the monitor decides loss of location (its rule)
+                    # no monitor, no Alert record: EV_LOC_LOST without data
                     self._alert(now, self.store.append_event(R.EV_LOC_LOST, now)[0])
                 self.events.append(("L", now))
             if self.zones is not None:

@@ -119,9 +119,9 @@ class NmeaReader:
         # Where the last chunk left the framer: 1 at a line start (a '#' there starts a '#'
         # line), 2 inside a '#' line (a capture's comment, a NovAtel-style log), 0 elsewhere.
         self.bol = 1
-        self.fp = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
-        self.s0 = 0  # where that sentence starts in its buffer
-        self.nf = 0
+        self.commas = bytearray(_MAXF + 1)  # comma offsets from the '$' of the sentence decoded
+        self.start = 0  # where that sentence starts in its buffer
+        self.nfield = 0  # how many fields it has
         self.ep = Epoch()
         self.dates = DateKeeper(floor_days)
         self.queue = []
@@ -140,6 +140,10 @@ class NmeaReader:
         self.sky = None
 
     # -- output -------------------------------------------------------------------------------
+
+    def pending(self):
+        """How many fixes are queued for pop()."""
+        return len(self.queue)
 
     def pop(self):
         """The oldest queued Fix, or None."""
@@ -163,7 +167,9 @@ class NmeaReader:
 
     def feed(self, data, n=-1):
         """Take a chunk of UART bytes (bytes or bytearray; only the first n if n >= 0, so a
-        reused UART read buffer needs no slicing). Returns how many fixes are queued."""
+        reused UART read buffer needs no slicing). Returns how many fixes are queued for pop().
+        Raises nothing for bad bytes (skipped and counted in self.counts); TypeError for data
+        that is not bytes-like."""
         if n < 0 or n > len(data):
             n = len(data)
         i = 0
@@ -321,7 +327,7 @@ class NmeaReader:
         if nf > _MAXF:
             _bump(counts, "malformed")
             return
-        fp = self.fp
+        fp = self.commas
         m = nf if nf <= need else need + 1
         i = s
         for k in range(m):
@@ -329,8 +335,8 @@ class NmeaReader:
             fp[k] = i - s
         if m == nf:
             fp[nf] = st - s
-        self.nf = nf
-        self.s0 = s
+        self.nfield = nf
+        self.start = s
         self.s_type = kind
         self.s_sys = sysid
         self.s_tod = EMPTY
@@ -364,26 +370,26 @@ class NmeaReader:
     # Field k (1-based) of the current sentence lies in buf[s0+fp[k-1]+1 : s0+fp[k]].
 
     def _a(self, k):
-        return self.s0 + self.fp[k - 1] + 1
+        return self.start + self.commas[k - 1] + 1
 
     def _b(self, k):
-        return self.s0 + self.fp[k]
+        return self.start + self.commas[k]
 
     def _f(self, buf, k, nd):
-        if k > self.nf:
+        if k > self.nfield:
             return EMPTY
-        s = self.s0
-        return dec(buf, s + self.fp[k - 1] + 1, s + self.fp[k], nd)
+        s = self.start
+        return dec(buf, s + self.commas[k - 1] + 1, s + self.commas[k], nd)
 
     def _c(self, buf, k):
-        if k > self.nf:
+        if k > self.nfield:
             return 0
-        s = self.s0
-        return char(buf, s + self.fp[k - 1] + 1, s + self.fp[k])
+        s = self.start
+        return char(buf, s + self.commas[k - 1] + 1, s + self.commas[k])
 
     def _time(self, buf, k):
         """Parse the time field k and open the epoch it belongs to. False if malformed."""
-        if k > self.nf:
+        if k > self.nfield:
             t = EMPTY
         else:
             t = tod_ms(buf, self._a(k), self._b(k))
@@ -417,8 +423,8 @@ class NmeaReader:
 
     def _pos(self, buf, k):
         """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
-        if k + 3 > self.nf:
-            return k > self.nf  # a short sentence without position fields
+        if k + 3 > self.nfield:
+            return k > self.nfield  # a short sentence without position fields
         lat = latlon(buf, self._a(k), self._b(k), self._c(buf, k + 1), 90)
         lon = latlon(buf, self._a(k + 2), self._b(k + 2), self._c(buf, k + 3), 180)
         if lat == BAD or lon == BAD:
@@ -429,7 +435,7 @@ class NmeaReader:
 
     def _gga(self, buf, sysid, s, st):
         # time, lat, N, lon, E, quality, sats, hdop, alt, M, separation, M, age, station
-        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
+        if self.nfield < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         q = self._f(buf, 6, 0)
         if q == BAD or q > 9 or not self._solution(buf, 7, _SRC_GGA):
@@ -461,7 +467,7 @@ class NmeaReader:
 
     def _rmc(self, buf, sysid, s, st):
         # time, status, lat, N, lon, E, speed kn, course, ddmmyy, magvar, E/W, [mode, [nav status]]
-        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 3):
+        if self.nfield < 9 or not self._time(buf, 1) or not self._pos(buf, 3):
             return False
         status = self._c(buf, 2)
         kn = self._f(buf, 7, 2)
@@ -496,7 +502,7 @@ class NmeaReader:
 
     def _date6(self, buf, k):
         """ddmmyy at field k as days since 2000-01-01 (yy 80-99 = 19yy), EMPTY or BAD."""
-        if k > self.nf:
+        if k > self.nfield:
             return EMPTY
         a = self._a(k)
         b = self._b(k)
@@ -516,9 +522,9 @@ class NmeaReader:
 
     def _gll(self, buf, sysid, s, st):
         # lat, N, lon, E, time, status, [mode]
-        if self.nf < 4 or not self._pos(buf, 1):
+        if self.nfield < 4 or not self._pos(buf, 1):
             return False
-        if self.nf < 5:  # NMEA 1.x GLL has no time: it cannot be placed in an epoch
+        if self.nfield < 5:  # NMEA 1.x GLL has no time: it cannot be placed in an epoch
             return True
         if not self._time(buf, 5):
             return False
@@ -535,7 +541,7 @@ class NmeaReader:
 
     def _gns(self, buf, sysid, s, st):
         # time, lat, N, lon, E, mode letters (one per constellation), sats, hdop, alt, sep, ...
-        if self.nf < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
+        if self.nfield < 9 or not self._time(buf, 1) or not self._pos(buf, 2):
             return False
         ep = self.ep
         took = ep.src < _SRC_GNS
@@ -555,10 +561,10 @@ class NmeaReader:
 
     def _gsa(self, buf, sysid, s, st):
         # mode, fix type, up to 12 (some receivers: more) PRNs, PDOP, HDOP, VDOP, [system id]
-        nf = self.nf
+        nf = self.nfield
         if nf < 6:
             return False
-        fp = self.fp
+        fp = self.commas
         ftype = self._f(buf, 2, 0)
         last = nf
         # NMEA 4.10 adds a one-hex-digit system ID after VDOP (Quectel sends it empty).
@@ -601,7 +607,7 @@ class NmeaReader:
 
     def _gsv(self, buf, sysid, s, st):
         # total msgs, msg number, sats in view, {PRN, elevation, azimuth, SNR} x 0..4, [signal]
-        nf = self.nf
+        nf = self.nfield
         if nf < 3:
             return False
         total = self._f(buf, 1, 0)
@@ -622,7 +628,7 @@ class NmeaReader:
     def _vtg(self, buf, sysid, s, st):
         # course T, 'T', course M, 'M', speed kn, 'N', speed km/h, 'K', [mode]; or NMEA 1.x
         # without the unit letters: course T, course M, speed kn, speed km/h.
-        nf = self.nf
+        nf = self.nfield
         if nf >= 8:
             cog = self._f(buf, 1, 2)
             kn = self._f(buf, 5, 2)
@@ -654,7 +660,7 @@ class NmeaReader:
 
     def _zda(self, buf, sysid, s, st):
         # time, day, month, year (4 digits), zone hours, zone minutes
-        if self.nf < 4 or not self._time(buf, 1):
+        if self.nfield < 4 or not self._time(buf, 1):
             return False
         d = self._f(buf, 2, 0)
         m = self._f(buf, 3, 0)
@@ -672,7 +678,7 @@ class NmeaReader:
 
     def _gst(self, buf, sysid, s, st):
         # time, RMS, major, minor, orientation, sigma lat (m), sigma lon (m), sigma alt (m)
-        if self.nf < 7 or not self._time(buf, 1):
+        if self.nfield < 7 or not self._time(buf, 1):
             return False
         sla = self._f(buf, 6, 1)
         slo = self._f(buf, 7, 1)

@@ -1,13 +1,14 @@
 # The tag's table of a beacon's identifiers for a bounded window (default 48 h), made by the
-# host from the beacon's secret. The tag holds only the table, never the secret: a seized tag
-# reveals the identifiers of its window and nothing of any other (HMAC is a PRF).
+# host from the beacon's secret (tagkit.beaconwindow.window_blob: host code, never on the tag).
+# The tag holds only the table, never the secret: a seized tag reveals the identifiers of its
+# window and nothing of any other (HMAC is a PRF).
 #
 # Table blob (little endian), one per beacon, concatenable:
 #   b"OTW1" | id_len u8 | beacon u8 | interval_s u16 | first u32 | count u16 | ids[count * id_len]
 # ids[j] is the identifier of interval first + j. Lookup is a dict keyed by the identifier
 # bytes: one hash, whatever the table size (no search through the window).
 from tagcore.compat import const
-from tagcore.proximity.beaconid import DEFAULT_INTERVAL_S, ID_LEN, rolling_id
+from tagcore.proximity.beaconid import ID_LEN
 
 MAGIC = b"OTW1"
 HEADER = const(14)
@@ -22,22 +23,6 @@ def _u16(b, i):
 def _key(b, i):
     # The first 30 bits of an identifier: a small int on every port, uniform (HMAC output).
     return ((b[i] & 0x3F) << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]
-
-
-def window_blob(secret, beacon, first, count, interval_s=DEFAULT_INTERVAL_S):
-    """The table blob for intervals first .. first + count - 1 (host side; needs the secret)."""
-    b = bytearray(MAGIC)
-    b.append(ID_LEN)
-    b.append(beacon)
-    b.append(interval_s & 0xFF)
-    b.append(interval_s >> 8)
-    for s in (0, 8, 16, 24):
-        b.append((first >> s) & 0xFF)
-    b.append(count & 0xFF)
-    b.append(count >> 8)
-    for k in range(first, first + count):
-        b.extend(rolling_id(secret, k))
-    return bytes(b)
 
 
 def _same(a, i, b, j):

@@ -33,8 +33,13 @@ def read_intent(st):
             k = 0
             while k < len(st.segs) - 1:
                 sg = st.segs[k]
-                if sg[3] >= 0 and sg[1] >= lo and sg[2] <= hi and not sg[6]:
-                    st._rm(S._segname(sg[0]))
+                if (
+                    sg[S.SEG_SIZE] >= 0
+                    and sg[S.SEG_FIRST] >= lo
+                    and sg[S.SEG_LAST] <= hi
+                    and not sg[S.SEG_KEPT]
+                ):
+                    st._rm(S._segname(sg[S.SEG_NO]))
                     st.segs.pop(k)
                 else:
                     k += 1
@@ -48,13 +53,13 @@ def read_intent(st):
 def records_in(st, sg):
     """[caller's records, records carried by the accounts among them, highest EV_THINNED
     total] of segment sg, or None if it cannot be read."""
-    data = st._load(S._segname(sg[0]))
+    data = st._load(S._segname(sg[S.SEG_NO]))
     if data is None:
         return None
     res = [0, 0, 0]
     i = 0
     end = len(data)
-    last = sg[1] - 1
+    last = sg[S.SEG_FIRST] - 1
     while i < end:
         ln = st._step(data, i, end, last)
         if ln < 0:
@@ -87,7 +92,9 @@ def drop_oldest(st):
     # the remove still leaves the drop accounted for (recovery logs it).
     segs = st.segs
     k = 0
-    while k < len(segs) - 1 and not (segs[k][3] > 0 and segs[k][5] and not segs[k][6]):
+    while k < len(segs) - 1 and not (
+        segs[k][S.SEG_SIZE] > 0 and segs[k][S.SEG_CLEAN] and not segs[k][S.SEG_KEPT]
+    ):
         k += 1
     if k >= len(segs) - 1:
         return False
@@ -100,12 +107,12 @@ def drop_oldest(st):
         return False
     p = st.drop_pend
     if p is None:
-        p = [n[0], sg[1], sg[2], n[1], n[2]]
+        p = [n[0], sg[S.SEG_FIRST], sg[S.SEG_LAST], n[1], n[2]]
     else:
         p = [
             p[0] + n[0],
-            p[1] if p[1] < sg[1] else sg[1],
-            p[2] if p[2] > sg[2] else sg[2],
+            p[1] if p[1] < sg[S.SEG_FIRST] else sg[S.SEG_FIRST],
+            p[2] if p[2] > sg[S.SEG_LAST] else sg[S.SEG_LAST],
             p[3] + n[1],
             p[4] if p[4] > n[2] else n[2],
         ]
@@ -118,7 +125,7 @@ def drop_oldest(st):
             return False
         st._count("reserve_used")
         st.has_reserve = False
-    if not st._rm(S._segname(sg[0])):
+    if not st._rm(S._segname(sg[S.SEG_NO])):
         return False
     segs.pop(k)
     st.drop_pend = p

@@ -25,27 +25,15 @@ READ_NOMEM = "nomem"
 RESERVE = "r"  # a file of `reserve` bytes given up when the partition is full
 DROP_INTENT = "d"  # the EV_DROPPED of a segment being given up, until it is logged
 
-
-class OsFs:
-    """The filesystem as the store sees it: `os` plus `open`, rooted at `root`."""
-
-    def __init__(self, root):
-        import os
-
-        self.os = os
-        self.root = root
-
-    def listdir(self):
-        return self.os.listdir(self.root)
-
-    def open(self, name, mode):
-        return open(self.root + "/" + name, mode)
-
-    def remove(self, name):
-        self.os.remove(self.root + "/" + name)
-
-    def rename(self, a, b):
-        self.os.rename(self.root + "/" + a, self.root + "/" + b)
+# Store.segs: one list per segment, in order (a list, not an object: 400 segments of attributes
+# would cost the ESP32 heap several times as much). Fields by index:
+SEG_NO = const(0)  # segment number (file name)
+SEG_FIRST = const(1)  # first seq it holds
+SEG_LAST = const(2)  # last seq it holds
+SEG_SIZE = const(3)  # bytes; -1: could not be read (a hole read() reports and ack() never passes)
+SEG_FIXES = const(4)  # holds fixes (thinning may merge it)
+SEG_CLEAN = const(5)  # nothing but frames taken: only clean segments are merged or appended to
+SEG_KEPT = const(6)  # holds an alert (never given up to make room)
 
 
 def _segname(n):
@@ -79,9 +67,10 @@ class Store:
         self.drop_pend = None  # [count, first, last seq] given up but not yet logged
         self.dropped_hi = 0  # while scanning: the highest seq an EV_DROPPED on flash gave up
         self.counts = {}
-        self.segs = []  # [segno, first_seq, last_seq, size, has_fixes]
+        self.segs = []  # [SEG_NO .. SEG_KEPT] per segment (above)
         self.buf = []  # buffered fixes, seqs next_durable..
         self.buf_seq = 0
+        self.buf_t = 0  # when the oldest buffered fix was appended
         self.next_seq = 1
         self.file = None
         self.thinned = 0
@@ -179,8 +168,6 @@ class Store:
         if taken:
             if first < 0:
                 first = last + 1
-            # seg entry: number, first and last seq, size, holds fixes, clean (nothing but
-            # frames we take: only clean segments are merged or appended to)
             self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
         return taken, last, junk
 
@@ -285,7 +272,7 @@ class Store:
             if taken:
                 last = nlast
                 unread = 0
-                if n == nums[-1] and self.segs[-1][5]:
+                if n == nums[-1] and self.segs[-1][SEG_CLEAN]:
                     self.cur_no = n
             elif junk:
                 self._count("damaged_kept")  # evidence: kept on flash, out of the index
@@ -304,9 +291,9 @@ class Store:
         self.buf_seq = self.next_seq
         for k in range(len(self.segs) - 1, -1, -1):
             sg = self.segs[k]
-            if sg[3] < 0:  # a hole holds seqs below the next segment's first
-                nxt = self.segs[k + 1][1] if k + 1 < len(self.segs) else self.next_seq
-                sg[2] = nxt - 1
+            if sg[SEG_SIZE] < 0:  # a hole holds seqs below the next segment's first
+                nxt = self.segs[k + 1][SEG_FIRST] if k + 1 < len(self.segs) else self.next_seq
+                sg[SEG_LAST] = nxt - 1
         self.thin_total = self.mark[0] if self.mark[0] > self.logged else self.logged
         if self.mark[0] > self.logged:  # a cut between a merge and its EV_THINNED: log it now
             self.thin_pend = [self.mark[0] - self.logged, self.mark[1], self.mark[2]]
@@ -348,24 +335,24 @@ class Store:
     # ---- appending -----------------------------------------------------------------------
     def _write(self, fr, first, last):
         cur = self.segs[-1] if self.segs else None
-        if cur is None or cur[0] != self.cur_no or cur[3] + len(fr) > self.seg_bytes:
+        if cur is None or cur[SEG_NO] != self.cur_no or cur[SEG_SIZE] + len(fr) > self.seg_bytes:
             if self.file is not None:
                 self.file.close()
                 self.file = None
-            if cur is not None and cur[0] >= self.cur_no:
-                self.cur_no = cur[0] + 1  # the current segment is full
+            if cur is not None and cur[SEG_NO] >= self.cur_no:
+                self.cur_no = cur[SEG_NO] + 1  # the current segment is full
             cur = [self.cur_no, first, first - 1, 0, False, True, False]
             self.segs.append(cur)
             while len(self.segs) > self.max_segments and self._make_room() > 0:
                 pass
         if not self._append(cur, fr):
             return False
-        cur[2] = last
-        cur[3] += len(fr)
+        cur[SEG_LAST] = last
+        cur[SEG_SIZE] += len(fr)
         if fr[1] == R.KIND_FIXES:
-            cur[4] = True
+            cur[SEG_FIXES] = True
         elif R.kept_kind(fr[1]):
-            cur[6] = True
+            cur[SEG_KEPT] = True
         if (self.thin_pend or self.drop_pend) and not self.logging_thin:
             self._log_thinned()
         if self.sealer is not None and not self.logging_thin:
@@ -379,7 +366,7 @@ class Store:
         while True:
             try:
                 if self.file is None:
-                    self.file = self.fs.open(_segname(cur[0]), "ab")
+                    self.file = self.fs.open(_segname(cur[SEG_NO]), "ab")
                 self.file.write(fr)
                 self.file.flush()
                 return True
@@ -484,9 +471,23 @@ class Store:
         self.buf_seq = self.next_seq
         return seq, ok
 
+    def ram_state(self):
+        """(next_seq, buf_seq, buf_t, buffered fixes): what lives only in RAM, for
+        tagcore.store.rtcstate to keep across a deep sleep. The list is the store's own: read it."""
+        return self.next_seq, self.buf_seq, self.buf_t, self.buf
+
+    def resume_ram(self, next_seq, buf_seq, buf_t, fixes):
+        """Take back what ram_state() said before a deep sleep (tagcore.store.rtcstate checked it
+        against the log: buf_seq above every durable seq, next_seq == buf_seq + len(fixes))."""
+        self.next_seq = next_seq
+        self.buf_seq = buf_seq
+        if fixes:
+            self.buf = fixes
+            self.buf_t = buf_t
+
     def durable_seq(self):
         """Highest sequence number on flash (0 if none)."""
-        return self.segs[-1][2] if self.segs else 0
+        return self.segs[-1][SEG_LAST] if self.segs else 0
 
     def newest_fix_t(self):
         """Fix.t of the newest fix held (RAM buffer, else the newest segment holding fixes), or
@@ -495,10 +496,10 @@ class Store:
             return self.buf[-1].t
         for k in range(len(self.segs) - 1, -1, -1):
             sg = self.segs[k]
-            if sg[3] < 0 or not sg[4]:  # unreadable, or no fixes in it
+            if sg[SEG_SIZE] < 0 or not sg[SEG_FIXES]:  # unreadable, or no fixes in it
                 continue
             try:
-                data = self._load(_segname(sg[0]))
+                data = self._load(_segname(sg[SEG_NO]))
             except MemoryError:  # the floor stays where it is: never a reason to fail a boot
                 return None
             if data is None:
@@ -531,12 +532,12 @@ class Store:
         never deletes a record that was not served."""
         out = []  # type: list
         for sg in self.segs:
-            if sg[2] < from_seq or sg[3] == 0:
+            if sg[SEG_LAST] < from_seq or sg[SEG_SIZE] == 0:
                 continue
-            if sg[3] < 0:
+            if sg[SEG_SIZE] < 0:
                 return out, READ_UNREADABLE
             try:
-                data = self._load(_segname(sg[0]))
+                data = self._load(_segname(sg[SEG_NO]))
             except MemoryError:
                 self._count("read_nomem")
                 return out, READ_NOMEM
@@ -544,7 +545,7 @@ class Store:
                 return out, READ_UNREADABLE
             i = 0
             end = len(data)
-            last = sg[1] - 1
+            last = sg[SEG_FIRST] - 1
             while i < end:
                 ln = self._step(data, i, end, last)
                 if ln < 0:
@@ -582,8 +583,8 @@ class Store:
         if not isinstance(seq, int) or seq < 0 or seq >= self.next_seq:
             raise ValueError("ack: seq never issued")
         n = 0
-        while len(self.segs) > 1 and self.segs[0][2] <= seq and self.segs[0][3] >= 0:
-            self._rm(_segname(self.segs.pop(0)[0]))
+        while len(self.segs) > 1 and self.segs[0][SEG_LAST] <= seq and self.segs[0][SEG_SIZE] >= 0:
+            self._rm(_segname(self.segs.pop(0)[SEG_NO]))
             n += 1
         return n
 
@@ -595,7 +596,12 @@ class Store:
         # they are, out of the index but on flash.
         segs = self.segs
         for k in range(len(segs) - 2):
-            if segs[k][4] and segs[k + 1][4] and segs[k][5] and segs[k + 1][5]:
+            if (
+                segs[k][SEG_FIXES]
+                and segs[k + 1][SEG_FIXES]
+                and segs[k][SEG_CLEAN]
+                and segs[k + 1][SEG_CLEAN]
+            ):
                 try:
                     from tagcore.store import thin as storethin
 

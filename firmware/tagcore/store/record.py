@@ -5,7 +5,8 @@
 # FIXES payload: count u8 | stride u8 | fix0 (full) | fix1..n (delta against the previous fix).
 #   The fixes carry seq, seq+stride, seq+2*stride...; stride is 1 when written and doubles each
 #   time the store thins the batch (keeps every other fix), so the gaps say exactly what went.
-# Event payload: t (zigzag varint) | data bytes (meaning depends on kind).
+# Event payload: t (zigzag varint) | data bytes: each kind's data layout and codec is in
+# tagcore.events (encode / decode), the one place that says what the bytes mean.
 # Every field of a fix is a zigzag varint, so any int value round-trips; a fix is ~8-14 bytes.
 import binascii
 
@@ -20,22 +21,23 @@ MAX_PAYLOAD = const(65535)
 KIND_FIXES = const(1)
 # Store-internal frame, not a record (read() never serves it): written into a merged segment, in
 # the same atomic rename, so that thinning never hides what the segment covered or what went.
-# seq field: the highest sequence number the segment's records ever had; payload: varints T
-# (fixes thinned since the log began, cumulative), lo, hi (range thinned since the last
-# EV_THINNED). Recovery logs an EV_THINNED for T above the last logged one.
+# seq field: the highest sequence number the segment's records ever had; payload: tagcore.events
+# Mark (total fixes thinned since the log began, cumulative; lo, hi: the range thinned since
+# the last EV_THINNED). Recovery logs an EV_THINNED for a total above the last logged one.
+# Every event's data is a tagcore.events record: the comments name it.
 KIND_MARK = const(2)
 # Events (kind >= EV_FIRST): every event is its own frame and durable when append returns.
 EV_FIRST = const(16)
-EV_ZONE = const(16)  # data: zone id, enter/leave
-EV_PROXIMITY = const(17)  # data: beacon id, distance class
-EV_TAMPER = const(18)
-EV_LOW_BATTERY = const(19)
-EV_LOC_LOST = const(20)
-EV_LINK_LOST = const(21)
-EV_STATUS = const(22)
-EV_THINNED = const(23)  # data: count, first seq, last seq, cumulative total (varints)
-EV_BOOT = const(24)
-# data: count, first seq, last seq, carried, total (varints) of segments given up when full:
+EV_ZONE = const(16)  # events.Alert: A_BREACH / A_BREACH_END / A_CONFIG_EXPIRED of a zone
+EV_PROXIMITY = const(17)  # a tagcore.proximity.monitor decision (events.decode delegates)
+EV_TAMPER = const(18)  # events.Tamper: code u8
+EV_LOW_BATTERY = const(19)  # events.LowBattery: percent u8
+EV_LOC_LOST = const(20)  # events.Alert: A_LOC_LOST / A_LOC_BACK, seconds without a fix
+EV_LINK_LOST = const(21)  # no codec yet: nothing writes it
+EV_STATUS = const(22)  # no codec yet: free-form data
+EV_THINNED = const(23)  # events.Thinned: count, first seq, last seq, cumulative total
+EV_BOOT = const(24)  # events.Boot: no data
+# events.Dropped: count, first seq, last seq, carried, total of segments given up when full:
 # `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
 # up with them had accounted for; `total` the highest EV_THINNED total among those.
 EV_DROPPED = const(25)
@@ -78,6 +80,15 @@ def put_varint(out, u):
         out.append((u & 0x7F) | 0x80)
         u >>= 7
     out.append(u)
+
+
+def varints(vals):
+    """A bytearray of the unsigned ints `vals` as varints: the data of the store's own
+    accounts (tagcore.events Thinned, Dropped, Mark)."""
+    out = bytearray()
+    for u in vals:
+        put_varint(out, u)
+    return out
 
 
 def varint_len(u):

@@ -34,14 +34,15 @@ def _put32(b, i, v):
 
 def pack(store):
     """Bytes for RTC memory, or None if the buffered fixes do not fit (flush them first)."""
-    fr = R.fixes_frame(store.buf_seq, store.buf) if store.buf else b""
+    next_seq, buf_seq, buf_t, buf = store.ram_state()
+    fr = R.fixes_frame(buf_seq, buf) if buf else b""
     if _HEAD + len(fr) > RTC_BYTES:
         return None
     b = bytearray(_HEAD + len(fr))
     b[0:3] = b"RT1"
-    _put32(b, 7, store.next_seq)
-    _put32(b, 11, store.buf_seq if store.buf else store.next_seq)
-    _put32(b, 15, getattr(store, "buf_t", 0))
+    _put32(b, 7, next_seq)
+    _put32(b, 11, buf_seq if buf else next_seq)
+    _put32(b, 15, buf_t)
     b[_HEAD:] = fr
     _put32(b, 3, binascii.crc32(memoryview(b)[7:]))
     return b
@@ -82,12 +83,8 @@ def resume(store, b):
     if st is None:
         return False
     next_seq, buf_seq, buf_t, fixes = st
-    if buf_seq <= store.durable_seq() or next_seq != buf_seq + len(fixes) or store.buf:
+    if buf_seq <= store.durable_seq() or next_seq != buf_seq + len(fixes) or store.ram_state()[3]:
         return False  # stale: flash moved on since this was saved
     b[0] = 0
-    store.next_seq = next_seq
-    store.buf_seq = buf_seq
-    if fixes:
-        store.buf = fixes
-        store.buf_t = buf_t
+    store.resume_ram(next_seq, buf_seq, buf_t, fixes)
     return True

@@ -60,10 +60,10 @@ def put_file(st, name, b, times=1):
 
 
 def drop_data(p):
-    d = bytearray()
-    for v in p:
-        R.put_varint(d, v)
-    return d
+    # p: [count, first, last, carried, total] (the store's pending drop): tagcore.events
+    # Dropped's data. The store writes its accounts with record.varints, the codec events.py
+    # documents and decodes, so that thinning never loads the events module's heap.
+    return R.varints(p)
 
 
 def log_accounts(st):
@@ -88,11 +88,7 @@ def log_accounts(st):
         while st.thin_pend:
             n, lo, hi = st.thin_pend
             st.thin_pend = None
-            d = bytearray()
-            R.put_varint(d, n)
-            R.put_varint(d, lo)
-            R.put_varint(d, hi)
-            R.put_varint(d, st.thin_total)
+            d = R.varints((n, lo, hi, st.thin_total))  # tagcore.events Thinned
             seq = st.next_seq
             st.next_seq += 1
             fr = R.frame(R.EV_THINNED, seq, R.event_payload(st.now, d))
@@ -249,11 +245,11 @@ def merge(st, k):
         st.mbufs = (bytearray(2 * st.seg_bytes + 64), bytearray(2 * st.seg_bytes + 64))
     src = _Out(st.mbufs[0])
     dst = _Out(st.mbufs[1])
-    da = st._load(S._segname(a[0]))
+    da = st._load(S._segname(a[S.SEG_NO]))
     if da is None:
         return False
     src.put(da)
-    db = st._load(S._segname(b[0]))
+    db = st._load(S._segname(b[S.SEG_NO]))
     if db is None:
         return False
     src.put(db)
@@ -278,7 +274,7 @@ def merge(st, k):
         if src.w <= room or not g:
             break
     if src.w > room:
-        a[4] = False
+        a[S.SEG_FIXES] = False
         return False
     # The account goes into the merged file itself, in the same atomic rename: the highest
     # seq a and b covered (thinning may drop that record) and what went, not yet logged.
@@ -289,24 +285,21 @@ def merge(st, k):
         else:  # several merges before the record is logged: one record covers them all
             p = [p[0] + gone, lo if lo < p[1] else p[1], hi if hi > p[2] else p[2]]
     total = st.thin_total + gone
-    m = bytearray()
-    R.put_varint(m, total)
-    R.put_varint(m, p[1] if p else 0)
-    R.put_varint(m, p[2] if p else 0)
-    src.put(R.frame(R.KIND_MARK, b[2], m))
+    m = R.varints((total, p[1] if p else 0, p[2] if p else 0))  # tagcore.events Mark
+    src.put(R.frame(R.KIND_MARK, b[S.SEG_LAST], m))
     data = memoryview(src.buf)[: src.w]
-    tmp = "t" + S._segname(a[0])[1:]
+    tmp = "t" + S._segname(a[S.SEG_NO])[1:]
     if not put_file(st, tmp, data):  # no room for the copy: the sources are intact
         st._count("merge_failed")
         st._rm(tmp)
         return False
     # Atomic on littlefs. A cut before the remove leaves b's frames at or below the mark's
     # seq: recovery takes them for the stale copy they are and deletes it.
-    st.fs.rename(tmp, S._segname(a[0]))
-    st._rm(S._segname(b[0]))
-    a[2] = b[2]
-    a[3] = src.w
-    a[4] = left
+    st.fs.rename(tmp, S._segname(a[S.SEG_NO]))
+    st._rm(S._segname(b[S.SEG_NO]))
+    a[S.SEG_LAST] = b[S.SEG_LAST]
+    a[S.SEG_SIZE] = src.w
+    a[S.SEG_FIXES] = left
     st.segs.pop(k + 1)
     if took:
         st._count("seal_entries_thinned", took)

@@ -13,7 +13,7 @@
 #     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
 #     i32 anchor lat, i32 anchor lon (microdegrees), u32 radius (dm: circle radius, corridor
 #     half-width), u16 window count, u16 ring count, u16 rule count, u16 offset change count,
-#     8 x i32 the local frame's coefficients (tagcore.geo.project; tagcore.zonewrite.frame),
+#     8 x i32 the local frame's coefficients (tagcore.geo.project; tagkit.zonewrite.frame),
 #     windows: (u32 start, u32 end) UTC seconds since 2000, sorted, disjoint (one-off dates)
 #     rules: (u32 days mask, u32 start, u32 end) weekly local-time rules (tagcore.zones.curfew)
 #     time zone (only with rules): i32 offset (s) before the first change, then per change
@@ -27,6 +27,7 @@
 import binascii
 import struct
 from array import array
+from collections import namedtuple
 
 from tagcore.compat import const
 from tagcore.geo import cos_q15, lon_delta, project
@@ -78,6 +79,40 @@ R_CIRCLE_K10 = const(10)  # a qualifying fix's circle is this many tenths of its
 R_JUMP_S = const(11)  # a stretch entered by an unexplained jump must last this long after it
 DEFAULT_RULES = (3, 3, 30, 50, 100, 180, 600, 1200, 15, 60, 20, 150)
 N_RULES = const(12)
+RULES_AT = const(8)  # the header's field index of confirm_n: rules(h) is h[8:20]
+
+# The header's fields in HEADER_FMT order (the layout above).
+Header = namedtuple(
+    "Header",
+    (
+        "magic",
+        "version",
+        "flags",
+        "count",
+        "valid_from",
+        "valid_until",
+        "body_len",
+        "crc",
+        "confirm_n",
+        "exit_n",
+        "confirm_s",
+        "margin_dm",
+        "hyst_dm",
+        "sustain_s",
+        "loc_warn_s",
+        "loc_alert_s",
+        "fast_s",
+        "slow_s",
+        "circle_k10",
+        "jump_s",
+        "reserved",
+    ),
+)
+
+
+def rules(h):
+    """The confirmation rule and intervals of header h, indexed by R_*."""
+    return tuple(h[RULES_AT : RULES_AT + N_RULES])
 
 
 class Zone:
@@ -118,27 +153,29 @@ def crc(blob):
 
 
 def parse_header(blob):
-    """The header fields as a tuple (struct order); raises ValueError(reason)."""
+    """The blob's Header; raises ValueError(reason) if it is not a valid one."""
     if len(blob) < BODY_AT:
         raise ValueError("short_header")
-    h = struct.unpack_from(HEADER_FMT, blob, 0)
-    if h[0] != MAGIC:
+    h = Header(*struct.unpack_from(HEADER_FMT, blob, 0))
+    if h.magic != MAGIC:
         raise ValueError("bad_magic")
-    if h[1] != VERSION:
+    if h.version != VERSION:
         # A version 1 blob carries weeks of windows that run out: recompile it.
-        raise ValueError("old_version" if h[1] == 1 else "bad_version")
-    if h[6] != len(blob) - BODY_AT:
+        raise ValueError("old_version" if h.version == 1 else "bad_version")
+    if h.body_len != len(blob) - BODY_AT:
         raise ValueError("bad_length")
-    if h[7] != crc(blob):
+    if h.crc != crc(blob):
         raise ValueError("bad_crc")
-    if h[3] > MAX_ZONES:
+    if h.count > MAX_ZONES:
         raise ValueError("too_many_zones")
-    if h[5] < h[4]:
+    if h.valid_until < h.valid_from:
         raise ValueError("bad_validity")
     # confirm_n, exit_n >= 1, fast <= slow, warn <= alert: anything else is a broken config.
-    if not h[8] or not h[9] or not h[16] or h[16] > h[17] or h[14] > h[15] or h[14] == 0:
+    if not h.confirm_n or not h.exit_n or not h.fast_s or h.fast_s > h.slow_s:
         raise ValueError("bad_rules")
-    if h[18] < 10 or h[18] > 40 or h[19] < h[10]:
+    if h.loc_warn_s > h.loc_alert_s or h.loc_warn_s == 0:
+        raise ValueError("bad_rules")
+    if h.circle_k10 < 10 or h.circle_k10 > 40 or h.jump_s < h.confirm_s:
         raise ValueError("bad_rules")
     return h
 
@@ -186,7 +223,7 @@ def _ring(blob, i, end, lat0, lon0, fr, ext, bbu):
     return xy, i + 8 * n
 
 
-# Bounds on the frame's coefficients over latitudes within 80 degrees (tagcore.zonewrite.frame
+# Bounds on the frame's coefficients over latitudes within 80 degrees (tagkit.zonewrite.frame
 # computes them): a corrupt frame is refused, so a distance can only be as wrong as a valid
 # frame at some latitude would make it.
 _FRAME_MAX = (300000000, 90000000, 9000000, 2000000, 300000000, 500000, 22000000, 250000000)
@@ -323,7 +360,7 @@ def parse_zones(blob, h):
     """The zones of a blob whose header parse_header returned as h."""
     zones = []
     i = BODY_AT
-    for _ in range(h[3]):
+    for _ in range(h.count):
         z, i = parse_zone(blob, i)
         zones.append(z)
     if i != len(blob):

@@ -7,7 +7,7 @@
 #   alerts = m.on_no_fix(now)      # awake, receiver on, no valid fix at `now`
 #   m.wanted_interval(now)         # seconds until the next fix is wanted (fast near zones)
 #   m.counts                       # {reason: count}
-#   alert_event(a)                 # (store event kind, bytes) for alerts the store keeps, or None
+# Alert records, their kinds and their store codec live in tagcore.events (events.encode(a)).
 #
 # Per zone and fix: e = how far the fix's centre is inside the forbidden region (inside an
 # exclusion zone, or outside an inclusion zone during one of its windows), in dm, negative when
@@ -30,8 +30,7 @@ from array import array
 from collections import namedtuple
 
 from tagcore.compat import const
-from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, cos_q15, dist_dm, lon_delta
-from tagcore.store import record as R
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, R_EARTH_DM, cos_q15, dist_dm, lon_delta
 from tagcore.zones import blob as B
 from tagcore.zones.geom import sdist_circle, sdist_corridor, sdist_polygon
 
@@ -43,8 +42,14 @@ WARNING = const(1)
 POSSIBLE = const(2)
 BREACH = const(3)
 
+# Loss of location (ZoneMonitor.loc): the wearer is told first, the server after.
+_LOC_FINE = const(0)
+_LOC_WARNED = const(1)  # A_LOC_WARN raised
+_LOC_ALERTED = const(2)  # A_LOC_LOST raised: the next fix raises A_LOC_BACK
+
 # Alert kinds. BREACH, BREACH_END, LOC_LOST, LOC_BACK and CONFIG_EXPIRED go to the store
-# (EV_ZONE / EV_LOC_LOST) and the server; APPROACH and LOC_WARN are for the wearer only.
+# (EV_ZONE / EV_LOC_LOST; their codec is tagcore.events) and the server; APPROACH and LOC_WARN
+# are for the wearer only.
 A_BREACH = const(1)
 A_BREACH_END = const(2)
 A_APPROACH = const(3)
@@ -52,8 +57,9 @@ A_LOC_WARN = const(4)
 A_LOC_LOST = const(5)
 A_LOC_BACK = const(6)
 A_CONFIG_EXPIRED = const(7)
+STORED_ALERTS = (A_BREACH, A_BREACH_END, A_LOC_LOST, A_LOC_BACK, A_CONFIG_EXPIRED)
 
-# Alert.rule: how a breach was confirmed or ended.
+# Alert.rule of a zone alert: how a breach was confirmed or ended.
 RULE_CONSECUTIVE = const(1)
 RULE_SUSTAINED = const(2)
 END_LEFT = const(3)
@@ -70,9 +76,21 @@ LAT_MAX = const(90000000)
 LON_MAX = const(180000000)
 
 # kind: A_*; t: time of the fix (or `now`) that raised it; zone: zone id (0 for location
-# alerts); zkind: zone kind; rule: RULE_*/END_* for zones, seconds without a fix for location
-# alerts; evidence: tuple of the Fix records that decided it.
-Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence"))
+# alerts); zkind: zone kind; rule: RULE_*/END_* for zone alerts, 0 for the rest; evidence: tuple
+# of the Fix records that decided it; secs: seconds without a fix for location alerts
+# (A_LOC_WARN, A_LOC_LOST, A_LOC_BACK), 0 for the rest. Store codec: tagcore.events.
+Alert = namedtuple("Alert", ("kind", "t", "zone", "zkind", "rule", "evidence", "secs"))
+
+
+def zone_alert(kind, t, zone, zkind, rule, evidence):
+    """An Alert about a zone (A_BREACH, A_BREACH_END, A_APPROACH, A_CONFIG_EXPIRED)."""
+    return Alert(kind, t, zone, zkind, rule, evidence, 0)
+
+
+def loc_alert(kind, t, secs, evidence):
+    """An Alert about location (A_LOC_WARN, A_LOC_LOST, A_LOC_BACK): `secs` without a fix."""
+    return Alert(kind, t, 0, 0, 0, evidence, secs)
+
 
 _NONE = ()
 
@@ -109,7 +127,7 @@ def _bbox(bb, j, z, grow):
     x0, y0, x1, y1 = z.ext
     e = max(-x0, -y0, x1, y1) + z.r_dm
     c0 = cos_q15(z.lat0) or 1
-    m = grow + z.r_dm + 2 * e * e * 32768 // (63710000 * c0)
+    m = grow + z.r_dm + 2 * e * e * 32768 // (R_EARTH_DM * c0)
     dlat = _grow(m)
     lat0, lon0, lat1, lon1 = z.bbu
     top = max(-lat0, lat1) + dlat
@@ -135,11 +153,17 @@ def _arrays(n):
     )
 
 
+def decision_grow_dm(rules, max_acc_dm):
+    """How far beyond its warning ring a zone's decisions reach (dm): the widest circle a
+    fix the filter passes can have, 10 m, and the larger of hysteresis and margin."""
+    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
+    return grow + max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+
+
 def _index(ix, zones, rules, max_acc_dm):
     # Fill the arrays for the zones; sets each zone's decision range (cap).
     bb, _, kd, _, chg, zv = ix
-    grow = max_acc_dm * rules[B.R_CIRCLE_K10] // 10 + 100
-    grow += max(rules[B.R_HYST_DM], rules[B.R_MARGIN_DM])
+    grow = decision_grow_dm(rules, max_acc_dm)
     for i in range(len(zones)):
         z = zones[i]
         z.cap = z.warn_dm + grow
@@ -164,18 +188,20 @@ class ZoneMonitor:
         self.pending = _NONE  # alerts raised by load(), handed out with the next call
         self.last_t = -FAR
         self.hot = False
-        self.loc = 0  # 0 fine, 1 wearer warned, 2 alerted
+        self.loc = _LOC_FINE  # loss of location: _LOC_FINE, _LOC_WARNED, _LOC_ALERTED
         self.nofix_s = 0
         self.nofix_prev = None
         self.last_fix = None
         self.last_fix_z = None
-        self.bb, self.st, self.kd, self.act, self.chg, self.zv = _arrays(0)
+        # Flat per-zone arrays (_arrays: cheaper than attributes of each Zone on the ESP32).
+        index = _arrays(0)
+        self.boxes, self.zstate, self.zkind, self.active, self.changes_at, self.counters = index
         self.prev = None  # the fix before this one, and the one before that: the jump check
         self.prev2 = None
-        self.q_t = -FAR  # the fix q1, q2 are for:
-        self.q1 = _UNKNOWN  # (lat, lon, slack dm) predicted for it from prev (slack < 0: unknown)
-        self.q2 = _UNKNOWN  # ... from prev2, made only when the jump check needs it (for q2_t)
-        self.q2_t = -FAR
+        self.pred_t = -FAR  # the fix pred1 is for:
+        self.pred1 = _UNKNOWN  # (lat, lon, slack dm) predicted from prev (slack < 0: unknown)
+        self.pred2 = _UNKNOWN  # ... from prev2, made only when the jump check needs it (pred2_t)
+        self.pred2_t = -FAR
         self.anchor = None  # the last fix before an open multipath excursion (_returned)
         self.back_t = -FAR  # the fix `back` is for: True if it ended an excursion
         self.back = False
@@ -188,29 +214,33 @@ class ZoneMonitor:
 
     # ---- configuration ----------------------------------------------------------------------
     def load(self, blob):
-        """Replace the zone configuration. Returns None, or the reason the blob was refused
-        (the old configuration then stays in force)."""
+        """Replace the zone configuration with `blob` (bytes-like, from `opentag zones compile`).
+        Returns None, or the reason the blob was refused (counted "config_<reason>"; the old
+        configuration then stays in force): the decoder's ValueError reason, "malformed" for
+        an IndexError of bytes that end early, "no_memory" when the heap cannot hold it.
+        Raises what is not bad input: TypeError for a blob that is not bytes-like, and any
+        programming error, rather than counting it as a bad blob."""
         try:
             h = B.parse_header(blob)
             # The per-zone arrays first, while the heap is still in one piece.
-            index = _arrays(h[3])
+            index = _arrays(h.count)
             zones = B.parse_zones(blob, h)
-            rules = tuple(h[8 : 8 + B.N_RULES])
+            rules = B.rules(h)
             _index(index, zones, rules, self.max_acc_dm)
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
-        except MemoryError:
-            why = "no_memory"
-        except Exception:
+        except IndexError:  # a field read past the end that no length check caught
             why = "malformed"
+        except MemoryError:  # its own path: out of memory is not a bad blob
+            why = "no_memory"
         else:
             self._carry(zones, index)
             self.zones = zones
             self.rules = rules
-            self.bb, self.st, self.kd, self.act, self.chg, self.zv = index
-            self.valid_until = h[5]
+            self.boxes, self.zstate, self.zkind, self.active, self.changes_at, self.counters = index
+            self.valid_until = h.valid_until
             self.expired = False
-            self.hot = len(self.st) > 0 and max(self.st) > 0
+            self.hot = len(self.zstate) > 0 and max(self.zstate) > 0
             return None
         self._count("config_" + why)
         return why
@@ -226,15 +256,15 @@ class ZoneMonitor:
             for j in range(len(zones)):
                 n = zones[j]
                 if n.id == z.id and n.kind == z.kind and n.lat0 == z.lat0 and n.lon0 == z.lon0:
-                    st[j] = self.st[i]
+                    st[j] = self.zstate[i]
                     for k in range(V_STRIDE):
-                        zv[j * V_STRIDE + k] = self.zv[i * V_STRIDE + k]
+                        zv[j * V_STRIDE + k] = self.counters[i * V_STRIDE + k]
                     n.ev = z.ev
                     n.first = z.first
                     break
             else:
-                if self.st[i] == BREACH:
-                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE)
+                if self.zstate[i] == BREACH:
+                    a = Alert(A_BREACH_END, self.last_t, z.id, z.kind, END_RELOAD, _NONE, 0)
                     self.pending = _add(self.pending, a)
 
     def _schedule(self, i, t):
@@ -243,8 +273,8 @@ class ZoneMonitor:
         z = self.zones[i]
         w = z.win
         if w is None and z.rules is None:
-            self.act[i] = 1
-            self.chg[i] = FAR
+            self.active[i] = 1
+            self.changes_at[i] = FAR
             return
         on = 0
         chg = FAR
@@ -270,12 +300,14 @@ class ZoneMonitor:
             on |= r_on
             if r_chg < chg:
                 chg = r_chg
-        self.act[i] = on
-        self.chg[i] = chg
+        self.active[i] = on
+        self.changes_at[i] = chg
 
     # ---- fixes ------------------------------------------------------------------------------
     def on_fix(self, f, now):
-        """Run one accepted fix through every zone; returns a tuple of Alert."""
+        """Run one accepted fix (tagcore.fix.Fix, its time f.t) through every zone at `now`.
+        Returns a tuple of Alert, () when nothing happened (alerts raised by load() come out
+        here or in on_no_fix). Raises nothing for a bad fix (ignored and counted)."""
         out = self.pending
         self.pending = _NONE
         lat = f.lat
@@ -286,9 +318,9 @@ class ZoneMonitor:
         if not -LON_MAX <= lon <= LON_MAX or (f.acc_dm is not None and f.acc_dm < 0):
             self._count("bad_position")
             return out or _NONE
-        if self.loc == 2:
-            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, self.nofix_s, (f,)))
-        self.loc = 0
+        if self.loc == _LOC_ALERTED:
+            out = _add(out, Alert(A_LOC_BACK, now, 0, 0, 0, (f,), self.nofix_s))
+        self.loc = _LOC_FINE
         self.nofix_s = 0
         self.nofix_prev = now
         self.last_fix = f
@@ -309,10 +341,10 @@ class ZoneMonitor:
         self.last_fix_z = f
         if t >= self.valid_until and not self.expired:
             self.expired = True
-            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE))
-        bb = self.bb
-        st = self.st
-        kd = self.kd
+            out = _add(out, Alert(A_CONFIG_EXPIRED, t, 0, 0, 0, _NONE, 0))
+        bb = self.boxes
+        st = self.zstate
+        kd = self.zkind
         zones = self.zones
         hot = False
         exact = 0
@@ -322,18 +354,18 @@ class ZoneMonitor:
             far = lat < bb[j] or lat > bb[j + 2] or lon < bb[j + 1] or lon > bb[j + 3]
             if far and st[i] == CLEAR and kd[i] == excl:
                 continue  # the fast path: nothing to decide
-            if t >= self.chg[i]:
+            if t >= self.changes_at[i]:
                 self._schedule(i, t)
             z = zones[i]
-            if not self.act[i]:
+            if not self.active[i]:
                 if st[i] == BREACH:
-                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,)))
+                    out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_INACTIVE, (f,), 0))
                 if st[i]:
                     st[i] = CLEAR
                     self._reset(i)
                 k = i * V_STRIDE  # the next window starts afresh for the wearer's warnings
-                self.zv[k + V_WARNED] = 0
-                self.zv[k + V_WRUN] = 0
+                self.counters[k + V_WARNED] = 0
+                self.counters[k + V_WRUN] = 0
                 continue
             if far:
                 e = z.cap if z.kind == B.KIND_INCLUSION else -z.cap
@@ -349,12 +381,12 @@ class ZoneMonitor:
         return out or _NONE
 
     def _predicted(self, f):
-        # Once per fix: where the last fix puts this one (q1; q2, from the fix before last, is
-        # made by _jumped_in when it needs it).
-        if self.q_t != f.t:
-            self.q_t = f.t
-            self.q1 = _predict(self.prev, f) if self.prev is not None else _UNKNOWN
-        return self.q1
+        # Once per fix: where the last fix puts this one (pred1; pred2, from the fix before
+        # last, is made by _jumped_in when it needs it).
+        if self.pred_t != f.t:
+            self.pred_t = f.t
+            self.pred1 = _predict(self.prev, f) if self.prev is not None else _UNKNOWN
+        return self.pred1
 
     def _returned(self, f):
         # Multipath excursions, the jump rule's other half (once per fix, only near zones): a
@@ -396,10 +428,10 @@ class ZoneMonitor:
         q = self._predicted(f)
         if q[2] < 0 or e - depth(z, q[0], q[1]) <= q[2]:
             return False
-        if self.q2_t != f.t:
-            self.q2_t = f.t
-            self.q2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
-        q = self.q2
+        if self.pred2_t != f.t:
+            self.pred2_t = f.t
+            self.pred2 = _predict(self.prev2, f) if self.prev2 is not None else _UNKNOWN
+        q = self.pred2
         if q[2] >= 0 and e - depth(z, q[0], q[1]) <= q[2]:
             # The fix before last predicts this one: an excuse only if the last fix was itself
             # an unexplained jump outwards (multipath that has ended), not merely noise; else a
@@ -413,11 +445,11 @@ class ZoneMonitor:
         return True
 
     def _step(self, i, z, e, a, f, out):
-        # One zone, one fix: the state machine (module notes). Counters live in self.zv.
+        # One zone, one fix: the state machine (module notes). Counters live in self.counters.
         r = self.rules
         t = f.t
         n = r[B.R_CONFIRM_N]
-        v = self.zv
+        v = self.counters
         k = i * V_STRIDE
         # A jump deeper from a fix that already qualified (the wearer well inside) changes
         # nothing the rule decides: only jumps into qualifying depth hold a stretch back.
@@ -434,7 +466,7 @@ class ZoneMonitor:
                 v[k + V_JUMPT] = t
         v[k + V_EPREV] = e
         v[k + V_ET] = t
-        if self.st[i] == BREACH:
+        if self.zstate[i] == BREACH:
             # Two runs end a breach: the accuracy circle outside by the hysteresis (e + a <=
             # -hyst) on exit_n fixes spanning confirm_s; or the centre outside by it (e <= -hyst,
             # V_SUS*) on exit_n fixes spanning CENTRE_EXIT_S, for a wearer back home in a zone
@@ -459,9 +491,9 @@ class ZoneMonitor:
             if (v[k + V_RUN] >= x_n and t - v[k + V_RUNT0] >= r[B.R_CONFIRM_S]) or (
                 v[k + V_SUSN] >= x_n and t - v[k + V_SUSA] >= CENTRE_EXIT_S
             ):
-                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev)))
+                out = _add(out, Alert(A_BREACH_END, t, z.id, z.kind, END_LEFT, tuple(z.ev), 0))
                 self._reset(i)
-                self.st[i] = _level(e, a, z.warn_dm)
+                self.zstate[i] = _level(e, a, z.warn_dm)
             return out
         rule = 0
         if e > 0:
@@ -504,16 +536,16 @@ class ZoneMonitor:
             if rule == RULE_SUSTAINED and ev[0] is not z.first:
                 ev = ev[:]
                 ev[0] = z.first
-            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev)))
+            out = _add(out, Alert(A_BREACH, t, z.id, z.kind, rule, tuple(ev), 0))
             self._reset(i)
-            self.st[i] = BREACH
+            self.zstate[i] = BREACH
             v[k + V_WARNED] = 1  # no warning until the wearer is seen clear of the ring
             v[k + V_WRUN] = 0
             return out
         s = _level(e, a, z.warn_dm)
         if self._warn(v, k, z, e, a, t):
-            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, s, (f,)))
-        self.st[i] = s
+            out = _add(out, Alert(A_APPROACH, t, z.id, z.kind, 0, (f,), 0))
+        self.zstate[i] = s
         return out
 
     def _warn(self, v, k, z, e, a, t):
@@ -568,9 +600,9 @@ class ZoneMonitor:
 
     def _reset(self, i):
         k = i * V_STRIDE
-        self.zv[k + V_RUN] = 0
-        self.zv[k + V_SUS] = 0
-        self.zv[k + V_SUSN] = 0
+        self.counters[k + V_RUN] = 0
+        self.counters[k + V_SUS] = 0
+        self.counters[k + V_SUSN] = 0
         z = self.zones[i]
         z.ev = []
         z.first = None
@@ -588,12 +620,12 @@ class ZoneMonitor:
             self.nofix_s += now - p
         self.nofix_prev = now
         lf = (self.last_fix,) if self.last_fix is not None else _NONE
-        if self.loc == 0 and self.nofix_s >= r[B.R_LOC_WARN_S]:
-            self.loc = 1
-            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, self.nofix_s, lf))
-        if self.loc == 1 and self.nofix_s >= r[B.R_LOC_ALERT_S]:
-            self.loc = 2
-            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, self.nofix_s, lf))
+        if self.loc == _LOC_FINE and self.nofix_s >= r[B.R_LOC_WARN_S]:
+            self.loc = _LOC_WARNED
+            out = _add(out, Alert(A_LOC_WARN, now, 0, 0, 0, lf, self.nofix_s))
+        if self.loc == _LOC_WARNED and self.nofix_s >= r[B.R_LOC_ALERT_S]:
+            self.loc = _LOC_ALERTED
+            out = _add(out, Alert(A_LOC_LOST, now, 0, 0, 0, lf, self.nofix_s))
         return out or _NONE
 
     def wanted_interval(self, now):
@@ -633,7 +665,7 @@ class ZoneMonitor:
         """The state (CLEAR..BREACH) of the zone with this id, or None if there is none."""
         for i in range(len(self.zones)):
             if self.zones[i].id == zone_id:
-                return self.st[i]
+                return self.zstate[i]
         return None
 
 
@@ -717,48 +749,3 @@ def _level(e, a, warn):
     if e + a > -warn:
         return WARNING
     return CLEAR
-
-
-# ---- store events ---------------------------------------------------------------------------
-# EV_ZONE data:     code u8 (A_BREACH, A_BREACH_END, A_CONFIG_EXPIRED) | zone id varint |
-#                   zone kind u8 | rule u8 | evidence count u8 | fixes (record.encode_fixes)
-# EV_LOC_LOST data: code u8 (A_LOC_LOST, A_LOC_BACK) | seconds without a fix varint |
-#                   evidence count u8 | fixes (the last fix before, or the first after)
-def alert_event(a):
-    """(event kind, data bytearray) for an alert the store keeps; None for wearer-only ones."""
-    k = a.kind
-    if k == A_LOC_LOST or k == A_LOC_BACK:
-        d = bytearray((k,))
-        R.put_varint(d, a.rule)
-        ev = R.EV_LOC_LOST
-    elif k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED:
-        d = bytearray((k,))
-        R.put_varint(d, a.zone)
-        d.append(a.zkind)
-        d.append(a.rule)
-        ev = R.EV_ZONE
-    else:
-        return None
-    d.append(len(a.evidence))
-    R.encode_fixes(a.evidence, d)
-    return ev, d
-
-
-def decode_event(ev, t, data):
-    """The Alert an EV_ZONE / EV_LOC_LOST event holds, or None if the bytes are not one."""
-    try:
-        n = len(data)
-        k = data[0]
-        if ev == R.EV_LOC_LOST and (k == A_LOC_LOST or k == A_LOC_BACK):
-            secs, i = R.get_varint(data, 1, n)
-            cnt = data[i]
-            return Alert(k, t, 0, 0, secs, tuple(R.decode_fixes(data, i + 1, n, cnt)))
-        if ev == R.EV_ZONE and (k == A_BREACH or k == A_BREACH_END or k == A_CONFIG_EXPIRED):
-            zid, i = R.get_varint(data, 1, n)
-            zk = data[i]
-            rule = data[i + 1]
-            cnt = data[i + 2]
-            return Alert(k, t, zid, zk, rule, tuple(R.decode_fixes(data, i + 3, n, cnt)))
-    except (IndexError, ValueError):
-        pass
-    return None

@@ -1,5 +1,5 @@
 """What a tag event means to the people monitoring: an alert that opens, one that ends an open
-alert, or nothing. Decoded with the core's own event decoders (tagcore.zones.monitor, .proximity),
+alert, or nothing. Decoded with the core's own event codec (tagcore.events),
 whose formats the tag writes; undecodable data still opens an alert (by event kind), never
 fails a batch."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from tagcore import events as E
 from tagcore.proximity import monitor as P
 from tagcore.store import record as R
 from tagcore.zones import monitor as Z
@@ -40,21 +41,26 @@ class Meaning(NamedTuple):
 def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
     """None: not an alert matter (status, thinning, boot, link...)."""
     if kind == R.EV_ZONE:
-        a = Z.decode_event(kind, t, data)
-        if a is None:
+        try:
+            a = E.decode(kind, t, data)
+        except ValueError:
             return Meaning("zone", (), "zone ?", ())
         subject = f"zone {a.zone}"
         if a.kind == Z.A_BREACH_END:
             return Meaning(None, ("zone_breach",), subject, a.evidence)
         return Meaning(ZONE_NAMES.get(a.kind, "zone"), (), subject, a.evidence)
     if kind == R.EV_LOC_LOST:
-        a = Z.decode_event(kind, t, data)
+        try:
+            a = E.decode(kind, t, data)
+        except ValueError:  # damaged: still loss of location
+            a = None
         if a is not None and a.kind == Z.A_LOC_BACK:
             return Meaning(None, ("loss_of_location",), "location", a.evidence)
         return Meaning("loss_of_location", (), "location", a.evidence if a else ())
     if kind == R.EV_PROXIMITY:
-        ev = P.decode_event(t, data)
-        if ev is None:
+        try:
+            ev = E.decode(kind, t, data)
+        except ValueError:
             return Meaning("proximity", (), "beacon ?", ())
         subject = "radio" if ev.beacon == P.ANY_BEACON else f"beacon {ev.beacon}"
         if ev.kind in PROX_ENDS:

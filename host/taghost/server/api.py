@@ -8,7 +8,8 @@ from typing import Any
 from taghost.server import wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database
-from taghost.server.ingest import EPOCH_2000, FIX_COLS
+from taghost.server.ingest import FIX_COLS
+from taghost.units import UNIX_2000
 
 EVIDENCE_FIXES = 3  # fixes logged just before and just after an alert's event, by seq
 DOWNLINK_NAMES = {v: k for k, v in wire.DOWNLINK_KINDS.items()}
@@ -19,7 +20,7 @@ def iso(t2000_s: float | None) -> str | None:
     """Seconds since 2000-01-01 UTC as ISO 8601 (UTC, Z)."""
     if t2000_s is None:
         return None
-    d = dt.datetime.fromtimestamp(EPOCH_2000 + t2000_s, dt.timezone.utc)
+    d = dt.datetime.fromtimestamp(UNIX_2000 + t2000_s, dt.timezone.utc)
     return d.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -28,7 +29,7 @@ def parse_time(text: str | None) -> int | None:
     if text is None or text == "":
         return None
     try:
-        return int(float(text)) - EPOCH_2000
+        return int(float(text)) - UNIX_2000
     except ValueError:
         pass
     try:
@@ -37,7 +38,7 @@ def parse_time(text: str | None) -> int | None:
         raise ValueError(f"not a time: {text!r} (ISO 8601 or Unix seconds)") from e
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.timezone.utc)
-    return int(d.timestamp()) - EPOCH_2000
+    return int(d.timestamp()) - UNIX_2000
 
 
 def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:

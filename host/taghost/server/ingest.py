@@ -18,10 +18,10 @@ from taghost.server import seals, wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database, Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
+from taghost.units import UNIX_2000
 
 log = logging.getLogger("opentag.server")
 
-EPOCH_2000 = 946684800  # Unix time of 2000-01-01T00:00:00Z, the core's epoch
 
 FIX_COLS = (
     "tag, seq, batch_id, t, ms, lat, lon, alt_dm, speed_cms, course_cd, acc_dm, hdop_c, "
@@ -39,7 +39,7 @@ ALERT_TYPES = ["text", "text", "text", "bigint", "bigint", "bigint", "bytea", "t
 
 def ms_2000(unix_s: float) -> int:
     """Server clock (Unix seconds) as milliseconds since 2000-01-01 UTC."""
-    return round((unix_s - EPOCH_2000) * 1000)
+    return round((unix_s - UNIX_2000) * 1000)
 
 
 def advance(tx: Tx, tag: str, acked: int, first: int, last: int, waiting: bool) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tagcore.proximity.idtable import HEADER, MAGIC, window_blob
+from tagcore.proximity.idtable import HEADER, MAGIC
+from tagkit.beaconwindow import window_blob
 
 from taghost.server import admin, wire
 from taghost.server.db import Database

@@ -84,6 +84,14 @@ def proximity(path):
 
 def boot(a):
     """The tag from a 'c' request (which must come first)."""
+    if len(a) > 3:  # first, while the heap is in one piece: the flash log on real files
+        from tagkit.osfs import OsFs
+
+        fs = OsFs(a[3].decode())
+    else:  # only then: a module costs heap
+        from tagkit.memfs import MemFs
+
+        fs = MemFs()  # type: ignore[assignment]  # the store takes either: same four calls
     from tagcore.app import config
 
     cfg, counts = config.load(binascii.unhexlify(a[1]))
@@ -94,14 +102,6 @@ def boot(a):
     gc.collect()
     zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
     prox = proximity(_arg(a, 4))
-    if len(a) > 3:
-        from tagcore.store.log import OsFs
-
-        fs = OsFs(a[3].decode())
-    else:  # only then: a module costs heap
-        from memfs import MemFs  # type: ignore[import-not-found]
-
-        fs = MemFs()
     return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7))
 
 

@@ -1,5 +1,5 @@
-# Day numbers back to calendar dates. The tag itself never needs this (it compares day
-# numbers), so it is kept out of the modules the device imports; host tools and tests use it.
+# Day numbers back to calendar dates (the inverse of tagcore.gnss.gnsstime.days_from_civil). The
+# tag itself never needs this (it compares day numbers); host tools and tests use it.
 
 
 def civil_from_days(n):

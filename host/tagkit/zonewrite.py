@@ -1,5 +1,5 @@
 # Writes zone blobs (format in tagcore.zones.blob). The host compiler and the tests use it; the
-# tag itself never does, so it is kept out of the modules the device imports.
+# tag itself never does (host code: not in the firmware image).
 import struct
 
 from tagcore.zones import blob as B

@@ -1,0 +1,35 @@
+"""The core's units on the host, in one place: its time base and its metres per degree.
+
+Time: integer seconds since 2000-01-01T00:00:00Z (Fix.t, every `now`). Distance: tagcore.geo's
+sphere (radius 6,371,000 m), on which a degree of latitude is 111,194.93 m. Host tools, the
+server and the simulator all convert with these, so a figure never depends on which side of
+the project computed it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+
+from tagcore.compat import UNIX_2000  # noqa: F401 (units.UNIX_2000)
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, R_EARTH_DM
+
+EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
+R_EARTH_M = R_EARTH_DM / 10
+M_PER_DEG = DM_PER_UDEG_NUM * 100_000 / DM_PER_UDEG_DEN  # 111194.93: dm per microdegree x 10^5
+assert abs(M_PER_DEG - math.pi * R_EARTH_M / 180) < 0.01  # the two forms of the one sphere
+
+
+def to_datetime(t: float) -> datetime:
+    """The UTC datetime of t seconds since 2000."""
+    return EPOCH_2000 + timedelta(seconds=t)
+
+
+def seconds_2000(dt: datetime) -> int:
+    """Whole seconds since 2000 of an aware datetime."""
+    return int((dt - EPOCH_2000).total_seconds())
+
+
+def iso(t: float) -> str:
+    """t seconds since 2000 as ISO 8601 UTC to the second: 2026-04-20T06:00:00Z."""
+    return to_datetime(int(t)).strftime("%Y-%m-%dT%H:%M:%SZ")
