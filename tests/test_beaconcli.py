@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
@@ -95,6 +95,9 @@ def test_battery_life_follows_the_profile() -> None:
     margin=st.integers(-(10**4), 10**4),
     start=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1)),
 )
+# A window starting inside an interval reached one interval short of its end (1 h from 00:01 at
+# 62 s intervals ended at 01:00:58): found by this test, pinned below.
+@example(hours=1, interval=62, margin=0, start=datetime(2000, 1, 1, 0, 1))
 def test_any_window_is_a_table_the_tag_loads_or_a_clear_refusal(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -69,7 +69,9 @@ def window_span(start: int, hours: int, interval: int, margin: int) -> tuple[int
     """(first interval, count) of a table covering [start, start + hours) plus `margin`
     intervals either side, refused unless the tag's table loader takes it whole."""
     first = start // interval - margin
-    count = (hours * 3600 + interval - 1) // interval + 2 * margin
+    # to the interval that holds the window's end, counted from the one that holds its start
+    # (an hour that starts mid-interval reaches into one interval more than hours / interval)
+    count = -(-(start + hours * 3600) // interval) + margin - first
     if first < 0:
         raise UserError("the window starts before 2000-01-01, the tag's epoch")
     if first + count >= 1 << 30:
