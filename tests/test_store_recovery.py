@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tagcore.store import record as R
 from tagcore.store.log import Store
-from tagkit.osfs import OsFs
+from tagcore.store.osfs import OsFs
 from test_store import MemFs, PowerCut, mkfix, thinned_records
 
 

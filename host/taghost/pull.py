@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tagcore import events as E
 from tagcore.store import record as R
 from tagcore.zones import monitor as Z
 
@@ -89,7 +90,10 @@ def event_dict(seq: int, kind: int, t: int, data: bytes) -> dict[str, Any]:
         "data": data.hex(),
     }
     if kind in (R.EV_ZONE, R.EV_LOC_LOST):
-        a = Z.decode_event(kind, t, data)
+        try:
+            a = E.decode(kind, t, data)
+        except ValueError:  # damaged bytes: the frame is listed, its alert is not
+            a = None
         if a is not None:
             d["alert"] = ALERT_NAMES.get(a.kind, str(a.kind))
             d["zone"] = a.zone

@@ -70,7 +70,7 @@ def zone_alerts(fixes: list[Fix], blob: bytes) -> list[dict[str, Any]]:
                     "alert": name or f"kind{a.kind}",
                     "zone": a.zone,
                     "rule": a.rule,
-                    "stored": Z.alert_event(a) is not None,
+                    "stored": a.kind in Z.STORED_ALERTS,
                 }
             )
     return out

@@ -133,7 +133,7 @@ class Report:
         }
 
     def text(self) -> str:
-        from taghost.server.ingest import EPOCH_2000
+        from taghost.units import UNIX_2000 as EPOCH_2000
 
         def when(t: int | None) -> str:
             import datetime as dt

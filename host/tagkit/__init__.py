@@ -7,4 +7,4 @@
 #   tagkit.civil         day numbers back to calendar dates
 #   tagkit.zonewrite     writes zone blobs (format: tagcore.zones.blob)
 #   tagkit.beaconwindow  a beacon's identifier window from its secret (format: proximity.idtable)
-#   tagkit.osfs            OsFs (a directory through `os`) and MemFs (in RAM) for tagcore.store.log
+#   tagkit.memfs         MemFs: a filesystem in RAM for tagcore.store.log (tests, the simulator)

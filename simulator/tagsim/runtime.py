@@ -22,7 +22,7 @@ from tagkit.memfs import MemFs
 from tagsim.boards import Board
 
 TAGAPP = Path(__file__).resolve().parent / "tagapp"
-TAGKIT = Path(tagkit.__file__).resolve().parent  # the driver's filesystems (tagkit.osfs)
+TAGKIT = Path(tagkit.__file__).resolve().parent  # the driver's filesystems (tagcore.store.osfs)
 FIRMWARE = paths.FIRMWARE
 ESP32_HEAP = 96 * 1024  # ESP32 without PSRAM: 56 KiB at start, about 110 KB once grown
 # The ROMFS image's own block in the simulated heap (on the device it is flash, not heap): its
@@ -258,7 +258,7 @@ class MicroPythonTag:
         self.request: bytes | None = None
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
         build.build(self.tmp / "app", march="x64", src=TAGAPP, opt=3)
-        # tagkit.osfs (the store's filesystem off the device) beside the core, in its ROMFS
+        # tagcore.store.osfs (the store's filesystem off the device) beside the core, in its ROMFS
         # image too: OsFs was part of tagcore.store.log until it left the firmware image.
         build.build(self.tmp / "fw" / "tagkit", march="x64", src=TAGKIT, opt=3)
         total = heap

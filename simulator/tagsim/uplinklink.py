@@ -103,7 +103,7 @@ class SimServer:
         from taghost.errors import UserError
         from taghost.server.app import Config, Server, ServerThread
         from taghost.server.db import Database, DatabaseError
-        from taghost.server.ingest import EPOCH_2000
+        from taghost.units import UNIX_2000 as EPOCH_2000
 
         self.epoch = EPOCH_2000
         self._tmp = None

@@ -1,4 +1,4 @@
-# The store on an in-memory filesystem (both runtimes). MemFs (tagkit.osfs) can cut the power
+# The store on an in-memory filesystem (both runtimes). MemFs (tagcore.store.osfs) can cut the power
 # after a given number of written bytes: the write in progress keeps only its prefix (a torn
 # tail), as on a plain file system without littlefs's atomic sync.
 import gc

@@ -8,7 +8,7 @@ import time
 import vfs
 from tagcore.fix import Fix
 from tagcore.store.log import SEG_SIZE, Store
-from tagkit.osfs import OsFs
+from tagcore.store.osfs import OsFs
 
 BS = 4096
 

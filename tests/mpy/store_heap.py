@@ -9,7 +9,7 @@ import sys
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store.log import Store
-from tagkit.osfs import OsFs
+from tagcore.store.osfs import OsFs
 
 
 def walk(k, t):

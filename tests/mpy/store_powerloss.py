@@ -12,7 +12,7 @@ import vfs
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store.log import Store
-from tagkit.osfs import OsFs
+from tagcore.store.osfs import OsFs
 
 BS = 512
 NBLK = 160

@@ -8,8 +8,8 @@ import sys
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 from tagcore.uplink.client import ACKED, UplinkClient
-from tagkit.osfs import OsFs
 from uplinkserver import ServerDouble
 
 KEY = bytes(range(32))

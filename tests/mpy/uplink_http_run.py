@@ -11,9 +11,9 @@ import sys
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 from tagcore.uplink.client import UplinkClient
 from tagdevice.uplink_http import NAMES, Link, upload
-from tagkit.osfs import OsFs
 
 KEY = bytes(range(32))
 TID = b"TAGHTTP1"

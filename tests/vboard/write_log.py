@@ -1,8 +1,10 @@
 # Run on the virtual board (mpremote exec): the real store writes a day's worth of log into /log
 # as the tag would: fixes every 10 s along a line, a zone breach with its evidence, low battery.
+from tagcore import events as E
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 from tagcore.zones import monitor as Z
 
 T0 = 850000000
@@ -16,7 +18,7 @@ for k in range(N_FIXES):
     fixes.append(f)
     s.append_fix(f, f.t)
     if k == N_FIXES // 2:
-        ev, d = Z.alert_event(Z.Alert(Z.A_BREACH, f.t, 3, 1, 0, tuple(fixes[-2:])))
+        ev, d = E.encode(Z.zone_alert(Z.A_BREACH, f.t, 3, 1, 0, tuple(fixes[-2:])))
         s.append_event(ev, f.t, d)
 s.append_event(R.EV_LOW_BATTERY, T0 + N_FIXES * 10, bytes((15,)))
 s.flush()

@@ -132,7 +132,7 @@ class Integrity:
                 self.counts["gsv_restart"] = self.counts.get("gsv_restart", 0) + 1
             seen[key >> 3] |= 1 << (key & 7)
         k = 7
-        nf = r.nf
+        nf = r.nfield
         while k <= nf and k < 21:  # fields past 20 are not located (more than 4 blocks)
             v = r._f(buf, k, 0)
             if v > 99 or (v < 0 and v != EMPTY):

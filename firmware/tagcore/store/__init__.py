@@ -5,6 +5,7 @@
 #   thin.py      thinning old fix runs to hold the flash budget (imported when needed)
 #   full.py      what a full partition does (imported when needed)
 #   rtcstate.py  the store's unflushed state packed into RTC memory across deep sleep
+#   osfs.py      OsFs, the filesystem the shells hand the store (the room's one I/O piece)
 #   seal.py      forward-secure seals over what the log holds (docs/evidence.md)
 #
 # May import: tagcore.compat, tagcore.fix. Files are reached only through the object it is given.

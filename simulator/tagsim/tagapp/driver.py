@@ -85,7 +85,7 @@ def proximity(path):
 def boot(a):
     """The tag from a 'c' request (which must come first)."""
     if len(a) > 3:  # first, while the heap is in one piece: the flash log on real files
-        from tagkit.osfs import OsFs
+        from tagcore.store.osfs import OsFs
 
         fs = OsFs(a[3].decode())
     else:  # only then: a module costs heap

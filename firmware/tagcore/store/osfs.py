@@ -1,6 +1,7 @@
-# The filesystem tagcore.store.log runs on off the device: a directory through `os` (real littlefs
-# in the MicroPython tests, real files under CPython and in the simulator). Portable. Its own
-# module: the simulator's MicroPython tag imports it on a board-sized heap.
+# The filesystem the store runs on: a directory through `os` (littlefs on the device and in the
+# MicroPython tests, real files under CPython and in the simulator). The one piece of the store
+# room that touches I/O, so its own module: tagcore.store.log never imports it, the shells hand
+# it over (tagdevice.shell, the simulator, the tests). Portable.
 
 
 class OsFs:
