@@ -10,7 +10,7 @@ from tagcore.app.config import TagConfig
 from tagcore.store import record as R
 from tagcore.store import seal as S
 from taghost import verify as V
-from tagsim.tagapp.memfs import MemFs
+from tagkit.memfs import MemFs
 
 T0 = simworld.START
 

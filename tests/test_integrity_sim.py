@@ -125,7 +125,7 @@ def test_the_receivers_own_jamming_flag_reaches_the_store_and_the_server() -> No
     from tagcore.app.app import TagApp
     from tagcore.app.config import TagConfig
     from tagcore.store import record as R
-    from tagsim.tagapp.memfs import MemFs
+    from tagkit.memfs import MemFs
 
     tag = TagApp(TagConfig(upload_interval_s=86400), MemFs(), simworld.START)
     rx = Receiver(simworld.m8(), 3)

@@ -107,6 +107,29 @@ class Link(NamedTuple):  # K now up
     up: int
 
 
+class Integrity(NamedTuple):  # I now kind onset (tagcore.gnss.integrity K_*)
+    now: int
+    kind: int
+    onset: int
+
+
+class PowerLevel(NamedTuple):  # D now level left_min: the budget's level (tagcore.app.budget)
+    now: int
+    level: int
+    left_min: int
+
+
+class PowerWarning(NamedTuple):  # W now what left_min: a low (2) or critical (3) warning
+    now: int
+    what: int
+    left_min: int
+
+
+class GnssMode(NamedTuple):  # M now mode: the receiver mode the model plan chose
+    now: int
+    mode: int
+
+
 Record = (
     FixStored
     | FixRefused
@@ -119,6 +142,10 @@ Record = (
     | LowBattery
     | LocLost
     | Link
+    | Integrity
+    | PowerLevel
+    | PowerWarning
+    | GnssMode
 )
 BY_CODE: dict[str, type] = {
     "F": FixStored,
@@ -132,6 +159,10 @@ BY_CODE: dict[str, type] = {
     "B": LowBattery,
     "L": LocLost,
     "K": Link,
+    "I": Integrity,
+    "D": PowerLevel,
+    "W": PowerWarning,
+    "M": GnssMode,
 }
 CODE_OF = {cls: code for code, cls in BY_CODE.items()}
 

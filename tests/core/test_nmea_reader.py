@@ -4,6 +4,8 @@ from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DAT
 from tagcore.gnss.gnsstime import days_from_civil
 from tagcore.gnss.nmea import CS_ACCEPT, CS_REQUIRE, LINE_MAX, QUEUE_MAX, NmeaReader
 
+MPY_HEAP = 73728  # the rooms' packages and the integrity hook cost the 64 KB heap its margin
+
 D2026 = days_from_civil(2026, 11, 22)
 T0 = D2026 * 86400 + 12 * 3600 + 35 * 60 + 19
 
