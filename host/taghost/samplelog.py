@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 
 T0 = 850000000  # seconds since 2000-01-01 UTC (2026-12-07 23:06:40)
 LAT0, LON0 = 50.7300, -1.8600

@@ -10,7 +10,8 @@ import vfs
 from seal_flash_walk import walk
 from tagcore.store import record as R
 from tagcore.store import seal as S
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 
 BS = 4096
 NBLK = 512  # 2 MB

@@ -9,7 +9,8 @@ import sys
 from seal_flash_walk import walk
 from tagcore.store import record as R
 from tagcore.store import seal as S
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 
 
 def main():

@@ -11,7 +11,8 @@ import time
 import machine
 from tagcore.fix import Fix
 from tagcore.store import record as R
-from tagcore.store.log import OsFs, Store
+from tagcore.store.log import Store
+from tagcore.store.osfs import OsFs
 
 T0 = 850000000
 _b = json.load(open("/prov/board.json"))
