@@ -35,6 +35,7 @@ DOWNLINK_KINDS = {"beacon": 1, "zones": 2, "config": 3, "locate": 4}
 
 FIX_RUN = 0  # the store's fix codec (tagcore.record.encode_fixes)
 PACKED_FIX_RUN = 1  # what the tag writes: tagcore.uplink.fixcodec
+PACKED_RUN_MAX = 4096  # fixes in one packed run (the tag's own runs hold 64: batch.RUN_MAX)
 
 
 class Refused(Exception):
@@ -139,8 +140,11 @@ def _record(r: Any) -> FixRun | Event:
             raise Refused(400, "malformed")
         _, seq, stride, count, b = r
         ok = _uint(seq, 1) and _uint(stride, 1) and _uint(count, 1) and isinstance(b, bytes)
-        # A fix takes at least 5 bytes: a count the bytes cannot hold is refused before decoding.
-        if not ok or count * 5 > len(b):
+        # A count the bytes cannot hold is refused before decoding: in the store's codec a fix
+        # takes at least 5 bytes; a packed run packs steady fixes into 0 bits after its first
+        # (5+ bytes), so it is bounded by the tag's run size instead.
+        short = count * 5 > len(b) if r[0] == FIX_RUN else count > PACKED_RUN_MAX or len(b) < 5
+        if not ok or short:
             raise Refused(400, "malformed")
         try:
             if r[0] == FIX_RUN:
