@@ -24,7 +24,15 @@ def test_build_writes_one_mpy_per_module_for_the_esp32(tmp_path: Path) -> None:
     assert {p.relative_to(tmp_path).with_suffix(".py") for p in written} == {
         p.relative_to(FIRMWARE) for p in FILES
     }
+    # boot.py and main.py stay source: the port runs them by file name at every reset
+    entry = [p for p in written if p.suffix == ".py"]
+    assert sorted(p.name for p in entry) == ["boot.py", "main.py"]
+    assert all(p.parent == tmp_path for p in entry)
+    for p in entry:
+        assert p.read_bytes() == (FIRMWARE / p.name).read_bytes()
     for mpy in written:
+        if mpy.suffix == ".py":
+            continue
         head = mpy.read_bytes()[:4]
         # .mpy format 6; the core holds no native code, so no arch is recorded and the same
         # files also load on the unix port that the tests run.

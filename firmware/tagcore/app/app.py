@@ -171,11 +171,11 @@ TAMPER_CODES = {"strap_cut": 1, "case_open": 2, "removed": 3}
 
 
 class TagApp:
-    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None):
+    def __init__(self, cfg, fs, now, zones=None, proximity=None, uplink=None, rtc=None):
         self.cfg = cfg
         self.reader = NmeaReader()
         self.filter = FixFilter()
-        self.store = Store(fs, now)
+        self.store = Store(fs, now, rtc=rtc)  # rtc: tagcore.rtcstate bytes after a deep sleep
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
             self.reader.raise_floor(t)
@@ -222,8 +222,8 @@ class TagApp:
         self.store.tick(now)
         self.plan(now)
 
-    def uart(self, now, chunk):
-        if self.reader.feed(chunk):
+    def uart(self, now, chunk, n=-1):
+        if self.reader.feed(chunk, n):  # n: bytes of chunk to take (-1: all; a reused buffer)
             self._drain(now)
 
     def uart_idle(self, now):
