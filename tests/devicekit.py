@@ -165,7 +165,7 @@ def run_board(
     path = tmp / "scenario.json"
     path.write_text(json.dumps(sc))
     out = run_micropython(module="device_board", args=(str(path),), heap=heap, path=FAKES,
-                          timeout=600)  # fmt: skip
+                          timeout=240)  # fmt: skip
     return Run(out)
 
 
@@ -196,3 +196,8 @@ class RealServer:
 
     def stop(self) -> None:
         self.thread.stop()
+
+
+def fix_seqs(run: Run) -> list[int]:
+    """The seq of every fix the tag stored, in the order it logged them."""
+    return [int(m.group(4).rsplit("seq=", 1)[1]) for m in run.logs("fix")]

@@ -191,7 +191,9 @@ class Shell:
             cfg = C.TagConfig()
             C.unload()
             log.warn("prov", "safe mode: configuration defaults, no zones, no proximity")
-        elif why in ("missing",):
+        elif why is None:
+            log.info("prov", "config.bin ok")
+        elif why == "missing":
             log.warn("prov", "config.bin missing: defaults")
         elif why is not None:
             bad = "bad_" in why or "malformed" in why
@@ -309,7 +311,9 @@ class Shell:
                 ok = self.step()
             if ok:
                 self.wdt.feed()
-            self.sleep()
+                self.sleep()
+            else:  # no busy loop on a failing step; the watchdog decides if it lasts
+                machine.lightsleep(1000)
 
     def step(self):
         app = self.app
