@@ -147,6 +147,7 @@ def run_board(
     heap: int = 2_000_000,
     keep: bool = False,
     t0: int | None = None,
+    check: bool = True,
     **extra: object,
 ) -> Run:
     sc = {
@@ -165,7 +166,7 @@ def run_board(
     path = tmp / "scenario.json"
     path.write_text(json.dumps(sc))
     out = run_micropython(module="device_board", args=(str(path),), heap=heap, path=FAKES,
-                          timeout=240)  # fmt: skip
+                          timeout=900, check=check)  # fmt: skip
     return Run(out)
 
 

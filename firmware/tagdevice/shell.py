@@ -106,12 +106,14 @@ def banner(board, cause, safe):
 
 
 class Shell:
-    def __init__(self, board, safe, cause):
+    def __init__(self, board, safe, cause, board_why=None):
         now = clock.now()
         self.safe = safe
         self.cause = cause
         self.board = board
         self.problems = []  # type: list  # (file, reason): reported to the server as status events
+        if board_why is not None and board_why != "missing":
+            self.problems.append(("board.json", board_why))
         head = None
         if cause == "deepsleep":
             rtc = machine.RTC()
@@ -511,4 +513,4 @@ def main():
         board = prov.FALLBACK_BOARD
     if safe:
         log.error("shell", f"{n} boots without a healthy run: safe mode")
-    Shell(board, safe, cause).run()
+    Shell(board, safe, cause, why).run()

@@ -37,11 +37,13 @@ class WLAN:
             raise OSError("Wifi Not Started")
         self.want = (ssid, key)
         self.since = machine.CLOCK[0]
-        LOG.append((machine.CLOCK[0], "connect"))
+        if len(LOG) < 256:
+            LOG.append((machine.CLOCK[0], "connect"))
 
     def disconnect(self):
         self.want = None
-        LOG.append((machine.CLOCK[0], "disconnect"))
+        if len(LOG) < 256:
+            LOG.append((machine.CLOCK[0], "disconnect"))
 
     def status(self, param=None):
         if param == "rssi":
