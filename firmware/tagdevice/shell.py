@@ -10,7 +10,7 @@
 import machine
 from tagcore.app.app import TagApp
 
-from tagdevice import clock, health, log, prov
+from tagdevice import clock, health, log
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the type checker only: MicroPython has no typing module
@@ -119,7 +119,9 @@ class Shell:
             rtc = machine.RTC()
             head = rtc_head(rtc.memory())
             rtc.memory(b"")  # single use: a later reset must not resume this state again
-        self.cfg = self._cfg(safe)
+        from tagdevice import prov
+
+        self.cfg = self._cfg(prov, safe)
         zones = prox = None
         if not safe:
             zones = self._take("zones.bin", prov.zones(self.cfg), "no zones enforced")
@@ -131,6 +133,8 @@ class Shell:
         key = self._take("tag.key", prov.key(), "no uploads")
         srv = self._take("server.json", prov.server(), "no uploads")
         wifi = self._take("wifi.json", prov.wifi(), "no link")
+        del prov
+        unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
         import os
 
@@ -185,7 +189,7 @@ class Shell:
         )
         log.info("shell", f"ready: zones={z:d} proximity={p:d} uplink={u:d} wifi={w:d}")
 
-    def _cfg(self, safe):
+    def _cfg(self, prov, safe):
         cfg, why = prov.config()
         if safe:
             from tagcore.app import config as C
@@ -500,7 +504,20 @@ class Shell:
         machine.deepsleep(1000 * dt)
 
 
+def unload(name):
+    """Drop a module only boot needs (as tagcore.app.config.unload does)."""
+    import sys
+
+    sys.modules.pop(name, None)
+    pkg, _, attr = name.rpartition(".")
+    p = sys.modules.get(pkg)
+    if p is not None and attr in dir(p):
+        delattr(p, attr)
+
+
 def main():
+    from tagdevice import prov
+
     cause = CAUSES.get(machine.reset_cause(), "other")
     n = health.count_boot(cause == "deepsleep")
     safe = n > health.CRASH_LIMIT
@@ -511,6 +528,7 @@ def main():
             "prov", f"board.json {why}: fallback board (GNSS UART 16/17, 9600 baud)"
         )
         board = prov.FALLBACK_BOARD
+    del prov
     if safe:
         log.error("shell", f"{n} boots without a healthy run: safe mode")
     Shell(board, safe, cause, why).run()

@@ -252,6 +252,7 @@ class World:
         self.rx = Receiver()
         self.events = sorted(sc.get("events", []))  # [[s since T0, what, arg], ...]
         self.cut_pending = None
+        self.next_mem = T0 * 1000
 
     def next_at(self, now_ms):
         t = self.rx.next_at(now_ms)
@@ -266,6 +267,10 @@ class World:
     def run(self, now_ms):
         if now_ms >= END * 1000:
             raise Stop()
+        if now_ms >= self.next_mem:  # what the heap holds, hourly (a leak shows here)
+            self.next_mem += 3600000
+            gc.collect()
+            print("MEM", now_ms // 1000, gc.mem_alloc(), gc.mem_free())
         fired = False
         while self.events and (T0 + self.events[0][0]) * 1000 <= now_ms:
             e = self.events.pop(0)
@@ -337,6 +342,16 @@ machine.I2C.__init__ = _i2c_init
 world = World()
 machine.WORLD[0] = world
 FLASH = [None]
+# With "romfs": the packages as a ROMFS image (MicroPython >= 1.25; on an ESP32 a flash
+# partition the bytecode runs from in place). Here it has to sit in RAM: HEAP_ROM says how
+# much of the heap that takes, which a board does not pay.
+ROM = None
+if sc.get("romfs"):
+    with open("/host" + sc["romfs"], "rb") as f:
+        ROM = bytearray(f.seek(0, 2))
+        f.seek(0)
+        f.readinto(ROM)
+    print("HEAP_ROM", len(ROM))
 KEEP = ("__main__", "machine", "network", "esp32", "bluetooth", "vfs", "json", "os", "sys", "gc")
 
 
@@ -377,6 +392,11 @@ def boot_loop():
         for name in list(sys.modules):
             if name not in KEEP:
                 del sys.modules[name]
+        if ROM is not None:
+            try:
+                os.umount("/rom")
+            except OSError:
+                pass
         if FLASH[0] is not None:
             FLASH[0].alive = False
             try:
@@ -390,10 +410,16 @@ def boot_loop():
         os.mount(vfs.VfsLfs2(FLASH[0]), "/")
         os.chdir("/")
         sys.path[:] = ["", "/lib"]
+        if ROM is not None:
+            os.mount(vfs.VfsRom(ROM), "/rom")
+            sys.path[:] = ["", "/rom", "/lib"]
         machine.sim_boot(cause, machine.EXT1_WAKE if ms_wake else 0)
         if cause == machine.PWRON_RESET:
             PMU_REGS.clear()  # the PMU lost power too
         boots += 1
+        if boots > sc.get("max_boots", 1 << 30):  # a crash loop: the answer is known
+            print("MAX_BOOTS")
+            raise Stop()
         print("BOOT", boots, cause)
         machine.CLOCK[0] += 500  # a boot takes about half a second (ROM, bootloader, port)
         try:

@@ -129,7 +129,7 @@ class I2C:
 
 
 I2CS = []
-LOG_MAX = 256
+LOG_MAX = 64
 
 
 class Pin:

@@ -15,7 +15,7 @@ STAT_ASSOC_FAIL = 203
 CONNECT_MS = 2500
 
 AP = {"ssid": None, "password": None, "up": True}  # the board's access point
-LOG = []  # (ms, what)
+COUNTS = {"connect": 0, "disconnect": 0}  # no list: the board's heap is measured too
 
 
 class WLAN:
@@ -37,13 +37,11 @@ class WLAN:
             raise OSError("Wifi Not Started")
         self.want = (ssid, key)
         self.since = machine.CLOCK[0]
-        if len(LOG) < 256:
-            LOG.append((machine.CLOCK[0], "connect"))
+        COUNTS["connect"] += 1
 
     def disconnect(self):
         self.want = None
-        if len(LOG) < 256:
-            LOG.append((machine.CLOCK[0], "disconnect"))
+        COUNTS["disconnect"] += 1
 
     def status(self, param=None):
         if param == "rssi":
