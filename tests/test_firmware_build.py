@@ -24,7 +24,15 @@ def test_build_writes_one_mpy_per_module_for_the_esp32(tmp_path: Path) -> None:
     assert {p.relative_to(tmp_path).with_suffix(".py") for p in written} == {
         p.relative_to(FIRMWARE) for p in FILES
     }
+    # boot.py and main.py stay source: the port runs them by file name at every reset
+    entry = [p for p in written if p.suffix == ".py"]
+    assert sorted(p.name for p in entry) == ["boot.py", "main.py"]
+    assert all(p.parent == tmp_path for p in entry)
+    for p in entry:
+        assert p.read_bytes() == (FIRMWARE / p.name).read_bytes()
     for mpy in written:
+        if mpy.suffix == ".py":
+            continue
         head = mpy.read_bytes()[:4]
         # .mpy format 6; the core holds no native code, so no arch is recorded and the same
         # files also load on the unix port that the tests run.
@@ -40,7 +48,7 @@ def test_the_image_holds_no_host_code(tmp_path: Path) -> None:
     # What builds the tag's data (zone blobs, beacon windows from the beacon's secret, calendar
     # dates) and what stands in for its flash off the device is host code (tagkit): the image
     # holds what the tag runs and nothing that needs a secret the tag must never have. OsFs,
-    # the filesystem the device shell hands the store, is the tag's own (tagcore.store.osfs).
+    # the filesystem the device shell hands the store, is the tag's own (tagcore.store.log.osfs).
     written = build(tmp_path, march="xtensawin")
     names = {p.stem for p in written}
     assert not names & {"civil", "zonewrite", "beaconwindow", "memfs"}, names

@@ -12,6 +12,9 @@ from pathlib import Path
 from taghost.errors import UserError
 from taghost.paths import FIRMWARE
 
+# The port runs these by file name at every reset (boot.py, then main.py): they stay source,
+# small, and only import the compiled shell (firmware/tagdevice, docs/device.md).
+ENTRY_POINTS = ("boot.py", "main.py")
 ARCHES = ("xtensawin", "xtensa", "armv6m", "armv7m", "armv7emsp", "x64", "x86", "rv32imc")
 
 
@@ -24,7 +27,8 @@ def mpy_cross() -> str:
 
 
 def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 3) -> list[Path]:
-    """Compile every .py under src into out (same tree, .mpy). Returns the files written.
+    """Compile every .py under src into out (same tree, .mpy), except the entry points
+    (ENTRY_POINTS), which are copied as source. Returns the files written.
 
     The release build is -O3: without line-number tables the core needs about 2 KB less heap,
     which an ESP32 without PSRAM (56 KB of heap) feels; tracebacks still name the file and
@@ -37,11 +41,15 @@ def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 
         rel = py.relative_to(src)
         mpy = out / rel.with_suffix(".mpy")
         mpy.parent.mkdir(parents=True, exist_ok=True)
+        entry = str(rel) in ENTRY_POINTS
+        if entry:  # copied as source; compiled only to check it
+            shutil.copyfile(py, out / rel)
+            mpy = Path("/dev/null")
         cmd = [mpy_cross(), f"-march={march}", f"-O{opt}", "-s", str(rel), "-o", str(mpy), str(py)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise UserError(f"mpy-cross failed on {rel}:\n{proc.stderr.strip()}")
-        written.append(mpy)
+        written.append(out / rel if entry else mpy)
     return written
 
 

@@ -375,7 +375,16 @@ def _ms(now):
 
 class TagApp:
     def __init__(
-        self, cfg, fs, now, zones=None, proximity=None, uplink=None, sealer=None, gnss=None
+        self,
+        cfg,
+        fs,
+        now,
+        zones=None,
+        proximity=None,
+        uplink=None,
+        sealer=None,
+        gnss=None,
+        rtc=None,
     ):
         self.cfg = cfg
         self.reader = NmeaReader()
@@ -383,7 +392,9 @@ class TagApp:
         # Jamming, shielding, spoofing (tagcore.gnss.integrity): made at the first GNSS bytes,
         # after boot's peak (the configuration codec is unloaded by then).
         self.integrity = None
-        self.store = Store(fs, now, sealer=sealer)  # sealer: tagcore.store.seal (docs/evidence.md)
+        # sealer: tagcore.store.seal (docs/evidence.md); rtc: tagcore.store.rtcstate bytes after a
+        # deep sleep
+        self.store = Store(fs, now, sealer=sealer, rtc=rtc)
         t = self.store.newest_fix_t()
         if t is not None:  # a date before the last stored fix is refused, not unrolled
             self.reader.raise_floor(t)
@@ -458,7 +469,8 @@ class TagApp:
             self._budget(now, self.budget.check(now))
         self.plan(now)
 
-    def uart(self, now, chunk):
+    def uart(self, now, chunk, n=-1):
+        # n: bytes of chunk to take (-1: all; the shell's reused buffer)
         if self.integrity is None:
             from tagcore.gnss.integrity import Integrity
 
@@ -467,11 +479,11 @@ class TagApp:
         self.integrity.now = now
         pw = self.power
         if pw is None:
-            if self.reader.feed(chunk):
+            if self.reader.feed(chunk, n):
                 self._drain(now)
         else:
             fr = self.framer
-            fr.feed(chunk, -1, self.reader)  # NMEA goes on to the reader, UBX frames are queued
+            fr.feed(chunk, n, self.reader)  # NMEA goes on to the reader, UBX frames are queued
             ms = _ms(now)
             while True:
                 m = fr.pop()

@@ -1,0 +1,540 @@
+# The tag's device shell: boot (banner, provisioned files, fallbacks), then the loop that feeds
+# the core app (tagcore.app.app.TagApp) and carries out what it asks. docs/device.md.
+#
+# Each pass of the loop: tamper inputs; the GNSS rail follows app.gnss_on and the UART is
+# pumped into the app while it is on; wake() when app.wake_at has come; the battery every
+# BATTERY_S; a BLE scan when app.want_scan; an upload over Wi-Fi when app.uplink_request is
+# set; events logged and alerts signalled to the wearer; the watchdog fed if the pass was
+# healthy; then sleep: light sleep in short steps while the receiver searches or a scan runs,
+# else until app.wake_at, as deep sleep (state in RTC memory) when nothing in RAM must survive.
+import machine
+from tagcore.app.app import TagApp
+
+from tagdevice import clock, health, log
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the type checker only: MicroPython has no typing module
+    from typing import Any  # noqa: F401 (used in type comments)
+
+VERSION = "0.1.0"
+CAUSES = {1: "pwron", 2: "hard", 3: "wdt", 4: "deepsleep", 5: "soft"}
+SEARCH_POLL_MS = 250  # the 2 KB UART buffer holds 2 s at 9600 baud
+BATTERY_S = 600
+LINK_RETRY_S = 300
+ALERT_RETRY_S = 60  # while an alert waits for the link
+DEEPSLEEP_MIN_S = 30
+MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
+SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
+RTC_MAGIC = b"OD1"
+RTC_HEAD = 20  # OD1 | tamper u8 | ctr u32 | acked u32 | next_upload u32 | crc u32
+
+
+def _u32(b, i):
+    return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)
+
+
+def _put32(b, i, v):
+    for k in range(4):
+        b[i + k] = (v >> (8 * k)) & 0xFF
+
+
+def rtc_head(mem):
+    """(tamper bits, ctr, acked, next_upload, rtcstate bytearray) from RTC memory, or None."""
+    import binascii
+
+    if len(mem) < RTC_HEAD or bytes(mem[0:3]) != RTC_MAGIC:
+        return None
+    if binascii.crc32(memoryview(mem)[3:16]) & 0xFFFFFFFF != _u32(mem, 16):
+        return None
+    return mem[3], _u32(mem, 4), _u32(mem, 8), _u32(mem, 12), bytearray(mem[RTC_HEAD:])
+
+
+class AppUplink:
+    """TagApp's uplink seam over tagcore.uplink's UplinkClient: on_reply gives the acknowledged
+    seq (the client has verified it and truncated the store) or None."""
+
+    def __init__(self):
+        self.client = None  # type: Any
+
+    def request(self, now):
+        return None if self.client is None else self.client.request(now)
+
+    def on_reply(self, now, body):
+        from tagcore.uplink.client import ACKED
+
+        return self.client.acked if self.client.on_reply(now, body) == ACKED else None
+
+    def on_failure(self, now):
+        self.client.on_failure(now)
+
+
+class GnssFeed:
+    """What GnssPump feeds (a reader's feed / flush / queue), handed to the app at `now`."""
+
+    queue = ()
+
+    def __init__(self, app):
+        self.app = app
+        self.now = 0
+
+    def feed(self, buf, n=-1):
+        self.app.uart(self.now, buf, n)
+
+    def flush(self):
+        self.app.uart_idle(self.now)
+
+
+class ScanFeed:
+    """What BleScanner.drain feeds (on_scan / on_scan_end), handed to the app."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def on_scan(self, now, addr, rssi, adv):
+        self.app.scan_result(now, bytes(addr), rssi, bytes(adv))
+
+    def on_scan_end(self, now):
+        self.app.scan_done(now)
+
+
+def banner(board, cause, safe):
+    import sys
+
+    mode = "safe" if safe else "normal"
+    mpy = sys.implementation._mpy  # type: ignore[attr-defined]
+    print(f"opentag-boot version={VERSION} board={board} mpy={mpy} cause={cause} mode={mode}")
+
+
+class Shell:
+    def __init__(self, board, safe, cause, board_why=None):
+        now = clock.now()
+        self.safe = safe
+        self.cause = cause
+        self.board = board
+        self.problems = []  # type: list  # (file, reason): reported to the server as status events
+        if board_why is not None and board_why != "missing":
+            self.problems.append(("board.json", board_why))
+        head = None
+        if cause == "deepsleep":
+            rtc = machine.RTC()
+            head = rtc_head(rtc.memory())
+            rtc.memory(b"")  # single use: a later reset must not resume this state again
+        from tagdevice import prov
+
+        self.cfg = self._cfg(prov, safe)
+        zones = prox = None
+        if not safe:
+            zones = self._take("zones.bin", prov.zones(self.cfg), "no zones enforced")
+            table = self._take("beacon.bin", prov.beacon(self.cfg), "no proximity")
+            if table is not None:
+                from tagcore.proximity.monitor import Proximity
+
+                prox = Proximity(table)
+        key = self._take("tag.key", prov.key(), "no uploads")
+        srv = self._take("server.json", prov.server(), "no uploads")
+        wifi = self._take("wifi.json", prov.wifi(), "no link")
+        del prov
+        unload("tagdevice.prov")  # boot-time only: its heap back for the loop
+        self.uplink = AppUplink()
+        import os
+
+        try:
+            os.mkdir("/log")
+        except OSError:
+            pass
+        from tagcore.store.osfs import OsFs
+
+        self.app = app = TagApp(
+            self.cfg,
+            OsFs("/log"),
+            now,
+            zones,
+            prox,
+            self.uplink,
+            rtc=None if head is None else head[4],
+        )
+        self.link = None  # type: Any
+        self.wifi = None  # type: Any
+        if key is not None and srv is not None:
+            from tagcore.uplink.client import UplinkClient
+
+            from tagdevice.uplink_http import Link
+
+            c = UplinkClient(app.store, srv[4], key)
+            if head is not None:
+                c.ctr = head[1]
+                c.acked = head[2]
+            self.uplink.client = c
+            self.link = Link(srv[0], srv[1], srv[2], use_tls=srv[3])
+        if head is not None:
+            app.acked = head[2]
+            app.planner.next_upload = head[3]
+        if wifi is not None:
+            from tagdevice.wifi import Wifi
+
+            self.wifi = Wifi(wifi[0], wifi[1])
+        if self.wifi is None or self.link is None:
+            app.link(now, False)
+        for name, why in self.problems:  # the server hears of every refused file
+            app.store.append_event(22, now, (f"prov {name} {why}").encode()[:48])
+        if safe:
+            app.store.append_event(22, now, b"safe mode")
+        self._drivers(board, 0 if head is None else head[0])
+        self.next_battery = now
+        self.retry_at = now + ALERT_RETRY_S
+        self.started = now
+        self.healthy_since = now
+        self.cleared = False
+        self.wdt = health.Watchdog()
+        self.passes = 0
+        z, p, u, w = (
+            zones is not None,
+            prox is not None,
+            self.link is not None,
+            self.wifi is not None,
+        )
+        log.info("shell", f"ready: zones={z:d} proximity={p:d} uplink={u:d} wifi={w:d}")
+
+    def _cfg(self, prov, safe):
+        cfg, why = prov.config()
+        if safe:
+            from tagcore.app import config as C
+
+            cfg = C.TagConfig()
+            C.unload()
+            log.warn("prov", "safe mode: configuration defaults, no zones, no proximity")
+        elif why is None:
+            log.info("prov", "config.bin ok")
+        elif why == "missing":
+            log.warn("prov", "config.bin missing: defaults")
+        elif why is not None:
+            bad = "bad_" in why or "malformed" in why
+            (log.error if bad else log.warn)(
+                "prov", "config.bin: {}{}".format(why, ": defaults" if bad else "")
+            )
+            self.problems.append(("config.bin", why))
+        return cfg
+
+    def _take(self, name, res, fallback):
+        value, why = res
+        if why is None:
+            log.info("prov", f"{name} ok")
+        elif why == "missing":
+            log.warn("prov", f"{name} missing: {fallback}")
+        else:
+            log.error("prov", f"{name} refused ({why}): {fallback}")
+            self.problems.append((name, why))
+        return value
+
+    # ---- drivers ---------------------------------------------------------------------------
+    def _drivers(self, b, tamper_bits):
+        pins = b.get("pins", {})
+        gp = b.get("gnss_power") or {}
+        u = pins["gnss_uart"]
+        from tagdevice.gnssuart import GnssPump, open_uart
+
+        self.feed = GnssFeed(self.app)
+        self.pump = None
+        try:
+            uart = open_uart(u.get("uart", 1), u["rx"], u["tx"], u["baud"])
+            self.pump = GnssPump(uart, self.feed)
+        except Exception as e:  # safe mode goes on without a receiver; normal mode resets
+            if not self.safe:
+                raise
+            log.error("gnss", f"no UART ({e!r}): running without a receiver")
+        self.pmu = None  # type: Any
+        self.battery_src = None  # type: Any
+        self.rail_pin = None  # type: Any
+        if gp.get("method") == "pmu":
+            from machine import I2C, Pin
+
+            from tagdevice.pmu import Pmu
+
+            i2c = I2C(0, scl=Pin(pins["i2c"]["scl"]), sda=Pin(pins["i2c"]["sda"]), freq=400000)
+            bc = gp.get("backup_charge")
+            bc = None if bc is None else (bc["reg"], bc["bit"])
+            self.pmu = Pmu(i2c, gp["chip"], gp["i2c_addr"], gp["reg"], gp["bit"], bc)
+            self.battery_src = self.pmu
+        elif gp.get("method") == "gpio":
+            from machine import Pin
+
+            self.rail_pin = Pin(gp["pin"], Pin.OUT, value=0)
+        if self.battery_src is None and "battery_adc" in pins:
+            from tagdevice.pmu import AdcBattery
+
+            self.battery_src = AdcBattery(pins["battery_adc"])
+        self.rail = None
+        self.set_rail(False)
+        ins = []
+        for kind, key in (("strap_cut", "tamper_strap"), ("case_open", "tamper_case")):
+            if key in pins:
+                ins.append((kind, pins[key]))
+        self.tamper = None
+        if ins:
+            from tagdevice.tamper import Tamper
+
+            self.tamper = Tamper(ins, tamper_bits)
+        else:
+            log.warn("tamper", "board has no tamper inputs")
+        self.led = self.vib = None
+        from machine import Pin
+
+        if "led" in pins:
+            self.led = Pin(pins["led"], Pin.OUT, value=1)  # active low (T-Beam)
+        if "vibration" in pins:
+            self.vib = Pin(pins["vibration"], Pin.OUT, value=0)
+        self.scanner = None
+        self.scan_feed = None
+
+    def set_rail(self, on):
+        if self.rail == on:
+            return
+        self.rail = on
+        if self.pmu is not None:
+            if not self.pmu.gnss_rail(on):
+                log.error("pmu", "GNSS rail not switched (I2C error)")
+        elif self.rail_pin is not None:
+            self.rail_pin.value(1 if on else 0)
+
+    def signal(self):
+        """The wearer feels / sees an alert or a warning: 1 s of vibration and LED."""
+        v, led = self.vib is not None, self.led is not None
+        log.info("signal", f"wearer signalled (vibration {v:d}, led {led:d})")
+        if self.vib is not None:
+            self.vib.value(1)
+        if self.led is not None:
+            self.led.value(0)
+        clock.sleep_ms(1000)
+        if self.vib is not None:
+            self.vib.value(0)
+        if self.led is not None:
+            self.led.value(1)
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self):
+        while True:
+            if self.safe:
+                try:
+                    ok = self.step()
+                except Exception as e:  # safe mode never dies: it logs and goes on
+                    log.error("shell", f"safe mode step failed: {e!r}")
+                    ok = False
+            else:
+                ok = self.step()
+            if ok:
+                self.wdt.feed()
+                self.sleep()
+            else:  # no busy loop on a failing step; the watchdog decides if it lasts
+                machine.lightsleep(1000)
+
+    def step(self):
+        app = self.app
+        now = clock.now()
+        ms = clock.ticks_ms()
+        if self.tamper is not None:
+            for kind, t in self.tamper.poll(ms) or ():
+                log.warn("tamper", f"{kind} at {t}")
+                app.tamper(t, kind)
+        self.set_rail(app.gnss_on)
+        if self.rail and self.pump is not None:
+            self.feed.now = now
+            self.pump.poll(ms)
+        if now >= app.wake_at:
+            app.wake(now)
+        if now >= self.next_battery and self.battery_src is not None:
+            self.next_battery = now + BATTERY_S
+            p = self.battery_src.battery_pct()
+            if p is not None:
+                app.battery(now, p)
+        self._scan(now)
+        if self.link is not None:
+            c = self.uplink.client
+            if app.alert_seq > c.acked:
+                c.alert(app.alert_seq)
+            if not app.link_up and now >= self.retry_at:
+                self._probe(now)
+            n = 0
+            while app.uplink_request is not None and n < MAX_EXCHANGES:
+                n += 1
+                if not self._send(now) or not c.due():
+                    break
+                app.upload(now)  # more backlog: the next batch at once
+        self._events()
+        self.set_rail(app.gnss_on)
+        self.passes += 1
+        if not self.cleared and now - self.started >= health.HEALTHY_S:
+            health.clear()
+            self.cleared = True
+        if self.safe and now - self.started >= SAFE_RETRY_S:
+            health.clear()
+            log.info("shell", f"safe mode ran {now - self.started} s: trying normal mode")
+            machine.reset()
+        return now - app.wake_at < 120  # the app is being served (its wake time is not overdue)
+
+    def _scan(self, now):
+        app = self.app
+        if self.scanner is None and app.want_scan and not self.safe:
+            import bluetooth
+
+            from tagdevice.blescan import BleScanner
+
+            ble = bluetooth.BLE()
+            ble.active(True)
+            self.scanner = BleScanner(ble)
+            self.scan_feed = ScanFeed(app)
+            self.scanning = False
+        if self.scanner is None:
+            return
+        if app.want_scan and not self.scanning:
+            self.scanning = True
+            self.scanner.start(app.scan_ms)
+        if self.scanning:
+            self.scanner.drain(self.scan_feed, now)
+            if not app.want_scan:
+                self.scanning = False
+
+    def _probe(self, now):
+        app = self.app
+        if self.wifi is not None and self.wifi.up(feed=self.wdt.feed):
+            log.info("wifi", "link back")
+            app.link(now, True)
+            if app.uplink_request is None:
+                self.wifi.down()
+        else:
+            self.retry_at = now + (ALERT_RETRY_S if app.alert_unsent else LINK_RETRY_S)
+
+    def _send(self, now):
+        """One exchange of app.uplink_request over Wi-Fi. True if acknowledged."""
+        from tagdevice.uplink_http import NAMES, OK
+
+        app = self.app
+        if self.wifi is None or not self.wifi.up(feed=self.wdt.feed):
+            app.uplink_failed(now)
+            app.link(now, False)
+            self.retry_at = now + (ALERT_RETRY_S if app.alert_unsent else LINK_RETRY_S)
+            return False
+        code, status, reply = self.link.post(app.uplink_request)
+        self.link._count(code)
+        self.wdt.feed()
+        if code == OK and status == 200:
+            before = app.acked
+            app.uplink_reply(now, reply)
+            if app.acked > before or app.acked == self.uplink.client.acked:
+                self.wifi.down()
+                return app.acked > before
+            log.warn("uplink", "reply refused")
+        else:
+            log.warn("uplink", f"failed: {NAMES[code]} http {status}")
+            app.uplink_failed(now)
+        self.wifi.down()
+        return False
+
+    def _events(self):
+        alert = False
+        for e in self.app.take_events():
+            k = e[0]
+            if k == "F":
+                log.info("fix", "t={} lat={} lon={} acc_dm={} sats={} seq={}".format(*e[2:8]))
+            elif k == "A":
+                log.warn("zones", "alert zone={} kind={} zkind={} rule={} t={}".format(*e[2:7]))
+                alert = True
+            elif k == "T":
+                log.warn("tamper", f"stored code={e[2]}")
+            elif k == "U":
+                log.info("uplink", f"status={e[2]} records={e[3]}")
+            elif k == "L":
+                log.warn("gnss", "no fix: search gave up")
+            elif k == "B":
+                log.warn("battery", f"low {e[2]}%")
+            elif k == "G":
+                log.info("gnss", "rail on" if e[2] else "rail off")
+            elif k == "K":
+                log.info("link", "up" if e[2] else "down")
+            elif k == "P":
+                log.warn("proximity", f"beacon={e[2]} kind={e[3]}")
+        if alert:
+            self.signal()
+
+    # ---- sleeping --------------------------------------------------------------------------
+    def sleep(self):
+        app = self.app
+        busy = self.rail or (self.scanner is not None and self.scanning)
+        if busy or (self.tamper is not None and self.tamper.busy()):
+            machine.lightsleep(SEARCH_POLL_MS)
+            return
+        now = clock.now()
+        dt = app.wake_at - now
+        if dt <= 0:
+            return
+        if self.can_deepsleep() and dt >= DEEPSLEEP_MIN_S:
+            self.deepsleep(dt)
+        half = self.wdt.timeout_ms // 2000
+        machine.lightsleep(1000 * (dt if dt < half else half))
+
+    def can_deepsleep(self):
+        """Nothing in RAM must survive: no zone or proximity state, nothing outstanding."""
+        app = self.app
+        return (
+            not self.safe
+            and app.zones is None
+            and app.proximity is None
+            and app.uplink_request is None
+            and self.scanner is None
+        )
+
+    def deepsleep(self, dt):
+        import binascii
+
+        from tagcore.store import rtcstate
+
+        app = self.app
+        st = app.store
+        b = rtcstate.pack(st)
+        if b is None or len(b) + RTC_HEAD > rtcstate.RTC_BYTES:
+            st.flush()
+            b = rtcstate.pack(st)
+        head = bytearray(RTC_HEAD)
+        head[0:3] = RTC_MAGIC
+        head[3] = self.tamper.reported if self.tamper is not None else 0
+        c = self.uplink.client
+        _put32(head, 4, c.ctr if c is not None else 0)
+        _put32(head, 8, app.acked)
+        _put32(head, 12, app.planner.next_upload)
+        _put32(head, 16, binascii.crc32(memoryview(head)[3:16]))
+        machine.RTC().memory(bytes(head) + (b if b is not None else b""))
+        health.clear()
+        if self.tamper is not None:
+            self.tamper.arm_deepsleep()
+        self.set_rail(False)
+        log.info("shell", f"deep sleep {dt} s")
+        machine.deepsleep(1000 * dt)
+
+
+def unload(name):
+    """Drop a module only boot needs (as tagcore.app.config.unload does)."""
+    import sys
+
+    sys.modules.pop(name, None)
+    pkg, _, attr = name.rpartition(".")
+    p = sys.modules.get(pkg)
+    if p is not None and attr in dir(p):
+        delattr(p, attr)
+
+
+def main():
+    from tagdevice import prov
+
+    cause = CAUSES.get(machine.reset_cause(), "other")
+    n = health.count_boot(cause == "deepsleep")
+    safe = n > health.CRASH_LIMIT
+    board, why = prov.board()
+    banner(board["id"] if board is not None else "fallback", cause, safe)
+    if board is None:
+        (log.warn if why == "missing" else log.error)(
+            "prov", f"board.json {why}: fallback board (GNSS UART 16/17, 9600 baud)"
+        )
+        board = prov.FALLBACK_BOARD
+    del prov
+    if safe:
+        log.error("shell", f"{n} boots without a healthy run: safe mode")
+    Shell(board, safe, cause, why).run()

@@ -1,0 +1,464 @@
+# The whole tag firmware on a simulated board inside the MicroPython unix port: a littlefs image
+# (the board's flash, on a host file) mounted at "/" holding /boot.py, /main.py, /lib (the .mpy
+# build) and /prov; the fakes (machine, network, esp32, bluetooth) for the hardware; a world
+# that moves the virtual clock: a GNSS receiver on the PMU's rail that sends NMEA epochs over
+# the UART at the line rate, an access point, tamper inputs, faults. Every reset, deep sleep or
+# power cut boots the firmware again from boot.py, with its modules and RAM state gone.
+#
+# Usage: micropython device_board.py SCENARIO.json   (keys: see tests/test_device_firmware.py)
+# Prints the firmware's console, "BOOT n cause" before each boot, and at the end "END t",
+# "BOOTS n", "DEEPSLEEPS n", "CUTS n", "WDT n", "HEAP_WORLD bytes" (what the board itself
+# takes before the firmware boots), "PEAK bytes".
+import gc
+import json
+import os
+import sys
+
+import esp32
+import machine
+import network
+import vfs
+
+BS = 4096  # the ESP32's flash sector, littlefs's block on the device
+sc = json.load(open(sys.argv[1]))
+gc.collect()
+
+
+class Stop(BaseException):
+    pass
+
+
+class Cut(BaseException):  # power lost in the middle of a flash write
+    pass
+
+
+class Flash:
+    """The board's flash partition on a host file. A new object at every boot; the old one is
+    killed (writes ignored) so a finaliser of a file from before a reset cannot reach flash."""
+
+    def __init__(self, f, nblk):
+        self.f = f
+        self.n = nblk
+        self.alive = True
+        self.writes = 0
+        self.cut_after = -1  # a power cut at this write (torn: half its bytes reach flash)
+
+    def readblocks(self, n, buf, off=0):
+        if self.alive:
+            self.f.seek(n * BS + off)
+            self.f.readinto(buf)
+
+    def writeblocks(self, n, buf, off=None):
+        if not self.alive:
+            return
+        self.f.seek(n * BS + (off or 0))
+        if self.writes == self.cut_after:
+            self.alive = False
+            self.f.write(memoryview(buf)[: len(buf) // 2])
+            raise Cut()
+        self.writes += 1
+        self.f.write(buf)
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.n
+        if op == 5:
+            return BS
+        if op == 6:  # erase: littlefs programs whole blocks after, nothing to do on a file
+            return 0
+        return None
+
+
+def copy_tree(src, dst):
+    for name in os.listdir(src):
+        s = src + "/" + name
+        d = dst + "/" + name
+        if os.stat(s)[0] & 0x4000:
+            try:
+                os.mkdir(d)
+            except OSError:
+                pass
+            copy_tree(s, d)
+        else:
+            with open(s, "rb") as a, open(d, "wb") as b:
+                while True:
+                    chunk = a.read(1024)
+                    if not chunk:
+                        break
+                    b.write(chunk)
+
+
+# ---- the flash: formatted and written as `opentag deploy` would, or kept from a run before ----
+img = open(sc["image"], "r+b" if sc.get("keep") else "w+b")
+NBLK = sc.get("blocks", 256)  # 1 MB
+if not sc.get("keep"):
+    img.write(bytes(BS) * 0)
+    img.seek(NBLK * BS - 1)
+    img.write(b"\0")
+    fl = Flash(img, NBLK)
+    vfs.VfsLfs2.mkfs(fl)
+    fs = vfs.VfsLfs2(fl)
+    os.mount(fs, "/flash")
+    os.mkdir("/flash/lib")
+    copy_tree(sc["build"], "/flash/lib")
+    for name in ("boot.py", "main.py"):  # run by name from the root, at every reset
+        os.rename("/flash/lib/" + name, "/flash/" + name)
+    os.mkdir("/flash/prov")
+    copy_tree(sc["prov"], "/flash/prov")
+    os.umount("/flash")
+    fl.alive = False
+os.umount("/")
+os.mount(vfs.VfsPosix("/"), "/host")  # the host, for nothing but this driver's own files
+
+# ---- the world ------------------------------------------------------------------------------
+T0 = sc["t0"]  # seconds since 2000 at the first boot
+END = T0 + sc["duration_s"]
+machine.CLOCK[0] = T0 * 1000
+board = json.load(open("/host" + sc["prov"] + "/board.json")) if sc.get("board_ok", 1) else {}
+gp = board.get("gnss_power") or {}
+network.AP["ssid"] = sc.get("ssid")
+network.AP["password"] = sc.get("password")
+DAYS_OFS = 730425
+
+
+def civil(n):
+    n += DAYS_OFS
+    era = (n if n >= 0 else n - 146096) // 146097
+    doe = n - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return (yoe + era * 400 + (1 if m <= 2 else 0)), m, d
+
+
+def sentence(body):
+    c = 0
+    for ch in body:
+        c ^= ch
+    return b"$" + body + b"*%02X\r\n" % c
+
+
+def coord(v, width):
+    a = -v if v < 0 else v
+    deg = a // 1000000
+    mins = (a % 1000000) * 6  # minutes x 100000
+    return b"%0*d%02d.%05d" % (width, deg, mins // 100000, mins % 100000)
+
+
+def epoch(s, pos):
+    """One receiver epoch (RMC + GGA, talker GP) for second s since 2000; pos None: no fix."""
+    y, mo, d = civil(s // 86400)
+    hh = s % 86400
+    tm = b"%02d%02d%02d.00" % (hh // 3600, hh // 60 % 60, hh % 60)
+    dt = b"%02d%02d%02d" % (d, mo, y % 100)
+    if pos is None:
+        return sentence(b"GPRMC," + tm + b",V,,,,,,," + dt + b",,,N") + sentence(
+            b"GPGGA," + tm + b",,,,,0,00,99.99,,,,,,"
+        )
+    lat, lon = pos
+    la = coord(lat, 2) + (b",N" if lat >= 0 else b",S")
+    lo = coord(lon, 3) + (b",E" if lon >= 0 else b",W")
+    return sentence(b"GPRMC," + tm + b",A," + la + b"," + lo + b",0.8,90.0," + dt + b",,,A") + (
+        sentence(b"GPGGA," + tm + b"," + la + b"," + lo + b",1,09,0.9,52.0,M,47.0,M,,")
+    )
+
+
+ROUTE = sc["route"]  # [[s since T0, lat, lon], ...] microdegrees, linear between points
+
+
+def where(s):
+    r = s - T0
+    if r <= ROUTE[0][0]:
+        return ROUTE[0][1], ROUTE[0][2]
+    for i in range(1, len(ROUTE)):
+        b = ROUTE[i]
+        if r <= b[0]:
+            a = ROUTE[i - 1]
+            f = b[0] - a[0]
+            return a[1] + (b[1] - a[1]) * (r - a[0]) // f, a[2] + (b[2] - a[2]) * (r - a[0]) // f
+    return ROUTE[-1][1], ROUTE[-1][2]
+
+
+class Receiver:
+    """The GNSS module: powered through the PMU's rail register (or always, without a PMU);
+    from power-on it sends one epoch a second, without a fix for its first ttff_s seconds."""
+
+    def __init__(self):
+        self.on_since = None
+        self.next_s = 0
+        self.q = []  # [start ms, bytes] waiting to cross the wire
+        self.ttff = sc.get("ttff_s", 3)
+        self.blind = sc.get("blind", [])  # [[from, to], ...] s since T0: no sky (indoors)
+        self.epochs = 0
+
+    def powered(self):
+        if gp.get("method") != "pmu":
+            return True
+        for bus in machine.I2CS:
+            if bus.regs.get((gp["i2c_addr"], gp["reg"]), 0) & (1 << gp["bit"]):
+                return True
+        return False
+
+    def next_at(self, now_ms):
+        if self.on_since is None:
+            return 1 << 62
+        return self.next_s * 1000
+
+    def run(self, now_ms):
+        on = self.powered()
+        s = now_ms // 1000
+        if not on:
+            self.on_since = None
+            return
+        if self.on_since is None:
+            self.on_since = s
+            self.next_s = s + 1
+            return
+        for u in machine.UARTS:  # what crossed the wire is in the ring (or lost) by now
+            self.catch_up(u)
+        if now_ms >= self.next_s * 1000:
+            sky = True
+            for b in self.blind:
+                if b[0] <= self.next_s - T0 < b[1]:
+                    sky = False
+            fix = sky and self.next_s - self.on_since >= self.ttff
+            if machine.UARTS:  # bytes on a line nobody listens to are gone
+                e = epoch(self.next_s, where(self.next_s) if fix else None)
+                self.q.append([self.next_s * 1000, e])
+            self.epochs += 1
+            self.next_s += 1
+            for u in machine.UARTS:
+                u.wire = self
+
+    def catch_up(self, uart):
+        now = machine.CLOCK[0]
+        while self.q:
+            t, b = self.q[0]
+            if t > now:
+                return
+            n = (now - t) * uart.baudrate // 10000
+            if n < len(b):
+                uart.into_ring(b[:n])
+                self.q[0] = [t + n * 10000 // uart.baudrate, b[n:]]
+                return
+            uart.into_ring(b)
+            self.q.pop(0)
+
+
+class World:
+    def __init__(self):
+        self.rx = Receiver()
+        self.events = sorted(sc.get("events", []))  # [[s since T0, what, arg], ...]
+        self.cut_pending = None
+        self.next_mem = T0 * 1000
+
+    def next_at(self, now_ms):
+        t = self.rx.next_at(now_ms)
+        if self.events:
+            e = (T0 + self.events[0][0]) * 1000
+            if e < t:
+                t = e
+        if END * 1000 < t:
+            t = END * 1000
+        return t if t > now_ms else now_ms
+
+    def run(self, now_ms):
+        if now_ms >= END * 1000:
+            raise Stop()
+        if now_ms >= self.next_mem:  # what the heap holds, hourly (a leak shows here)
+            self.next_mem += 3600000
+            gc.collect()
+            print("MEM", now_ms // 1000, gc.mem_alloc(), gc.mem_free())
+        fired = False
+        while self.events and (T0 + self.events[0][0]) * 1000 <= now_ms:
+            e = self.events.pop(0)
+            what = e[1]
+            arg = e[2] if len(e) > 2 else None
+            print("WORLD", now_ms // 1000, what)
+            if what in ("strap_cut", "case_open", "strap_restore", "case_close"):
+                pin = board["pins"]["tamper_strap" if what[:5] == "strap" else "tamper_case"]
+                fired = (
+                    machine.sim_set_pin(pin, 1 if what in ("strap_cut", "case_open") else 0)
+                    or fired
+                )
+            elif what == "link":
+                network.AP["up"] = bool(arg)
+            elif what == "hang":
+                machine.FAULTS["uart_hang"] = True
+            elif what == "uart_init_fails":
+                machine.FAULTS["uart_init"] = arg
+            elif what == "power_cut":  # at the arg-th flash write from now (0: the next)
+                self.cut_pending = arg
+                FLASH[0].cut_after = FLASH[0].writes + arg
+            elif what == "battery_mv":
+                set_battery(arg)
+        self.rx.run(now_ms)
+        return fired
+
+
+def set_battery(mv):
+    """The PMU's battery-voltage registers (and fuel gauge) follow the cell."""
+    BATT[0] = mv
+    for bus in machine.I2CS:
+        pmu_regs(bus)
+
+
+BATT = [sc.get("battery_mv", 3950)]
+
+
+def pmu_regs(bus):
+    if gp.get("method") != "pmu":
+        return
+    a = gp["i2c_addr"]
+    mv = BATT[0]
+    if gp["chip"] == "AXP192":
+        v = mv * 10 // 11
+        bus.regs[(a, 0x78)] = (v >> 4) & 0xFF
+        bus.regs[(a, 0x79)] = v & 0x0F
+        bus.regs[(a, 0x01)] = bus.regs.get((a, 0x01), 0) | 0x20  # battery present
+    else:
+        bus.regs[(a, 0x34)] = (mv >> 8) & 0x3F
+        bus.regs[(a, 0x35)] = mv & 0xFF
+        bus.regs[(a, 0x00)] = bus.regs.get((a, 0x00), 0) | 0x08
+        bus.regs[(a, 0xA4)] = max(0, min(100, (mv - 3300) * 100 // 850))
+
+
+_I2C_init = machine.I2C.__init__
+
+
+def _i2c_init(self, *a, **kw):
+    _I2C_init(self, *a, **kw)
+    self.devices = {gp["i2c_addr"]} if gp.get("method") == "pmu" else set()
+    if gp.get("method") == "pmu":
+        self.regs.update(PMU_REGS)  # the chip keeps its registers across an ESP32 reset
+        self.regs = PMU_REGS
+        pmu_regs(self)
+
+
+PMU_REGS = {}
+machine.I2C.__init__ = _i2c_init
+world = World()
+machine.WORLD[0] = world
+FLASH = [None]
+# With "romfs": the packages as a ROMFS image (MicroPython >= 1.25; on an ESP32 a flash
+# partition the bytecode runs from in place). Here it has to sit in RAM: HEAP_ROM says how
+# much of the heap that takes, which a board does not pay.
+ROM = None
+if sc.get("romfs"):
+    with open("/host" + sc["romfs"], "rb") as f:
+        ROM = bytearray(f.seek(0, 2))
+        f.seek(0)
+        f.readinto(ROM)
+    print("HEAP_ROM", len(ROM))
+KEEP = ("__main__", "machine", "network", "esp32", "bluetooth", "vfs", "json", "os", "sys", "gc")
+
+
+def deep_sleep(ms):
+    """Asleep: only the RTC runs. The ext1 inputs the firmware armed wake it early (any high).
+    Returns 1 if an input woke it."""
+
+    machine._WDT[0] = None  # a reset stops the watchdog
+    machine.Pin.irqs.clear()
+    woke = [0]
+
+    def wake(_pin):
+        woke[0] = 1
+
+    ext1 = esp32.WAKE["ext1"]
+    esp32.WAKE["ext1"] = None
+    if ext1 is not None:
+        for p in ext1[0]:
+            if machine.Pin.levels.get(p, 0):  # already high: wakes at once
+                return 1
+            machine.Pin.irqs[p] = (None, wake, machine.Pin.IRQ_RISING)
+    machine.sim_advance(ms, True)
+    machine.Pin.irqs.clear()
+    return woke[0]
+
+
+# ---- boots ----------------------------------------------------------------------------------
+gc.collect()
+print("HEAP_WORLD", gc.mem_alloc())
+boots = deeps = cuts = wdts = 0
+
+
+def boot_loop():
+    global boots, deeps, cuts, wdts
+    cause = machine.PWRON_RESET
+    ms_wake = 0
+    while True:
+        for name in list(sys.modules):
+            if name not in KEEP:
+                del sys.modules[name]
+        if ROM is not None:
+            try:
+                os.umount("/rom")
+            except OSError:
+                pass
+        if FLASH[0] is not None:
+            FLASH[0].alive = False
+            try:
+                os.umount("/")
+            except OSError:
+                pass
+        gc.collect()
+        FLASH[0] = Flash(img, NBLK)
+        if world.cut_pending is not None:  # a cut due but not reached before this reset
+            FLASH[0].cut_after = world.cut_pending
+        os.mount(vfs.VfsLfs2(FLASH[0]), "/")
+        os.chdir("/")
+        sys.path[:] = ["", "/lib"]
+        if ROM is not None:
+            os.mount(vfs.VfsRom(ROM), "/rom")
+            sys.path[:] = ["", "/rom", "/lib"]
+        machine.sim_boot(cause, machine.EXT1_WAKE if ms_wake else 0)
+        if cause == machine.PWRON_RESET:
+            PMU_REGS.clear()  # the PMU lost power too
+        boots += 1
+        if boots > sc.get("max_boots", 1 << 30):  # a crash loop: the answer is known
+            print("MAX_BOOTS")
+            raise Stop()
+        print("BOOT", boots, cause)
+        machine.CLOCK[0] += 500  # a boot takes about half a second (ROM, bootloader, port)
+        try:
+            from tagdevice import clock
+
+            clock.now = machine.sim_now
+            clock.ticks_ms = machine.sim_ticks_ms
+            clock.sleep_ms = machine.sim_advance
+            exec(open("/boot.py").read())
+            exec(open("/main.py").read(), {"__name__": "__main__"})
+            print("MAIN_RETURNED")
+            break
+        except machine.Reset as r:
+            cause = r.kind
+            ms_wake = 0
+            if r.kind == machine.DEEPSLEEP_RESET:
+                deeps += 1
+                ms_wake = deep_sleep(r.ms)
+            elif r.kind == machine.WDT_RESET:
+                wdts += 1
+                print("WDT_RESET", machine.CLOCK[0] // 1000)
+                machine.FAULTS["uart_hang"] = False  # the stuck driver is gone after a reset
+        except Cut:
+            cuts += 1
+            cause = machine.PWRON_RESET
+            world.cut_pending = None
+            print("POWER_CUT", machine.CLOCK[0] // 1000, FLASH[0].writes)
+            machine.CLOCK[0] += 5000  # off for a moment
+        gc.collect()
+
+
+try:
+    boot_loop()
+except Stop:
+    pass
+print("END", machine.CLOCK[0] // 1000)
+print("BOOTS", boots)
+print("DEEPSLEEPS", deeps)
+print("CUTS", cuts)
+print("WDT", wdts)
+print("SLEEPS", machine.STATE["sleeps"])
+print("EPOCHS", world.rx.epochs)

@@ -1,0 +1,79 @@
+"""A corrupt provisioning file: the whole firmware (in the unix port, on the fakes) refuses it
+at boot with a logged reason naming the file, takes the safe fallback, keeps tracking, and
+tells the real server (a status event) when it can still reach it. docs/device.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from devicekit import (
+    RealServer,
+    build_firmware,
+    compile_config,
+    compile_zones,
+    run_board,
+    write_prov,
+)
+from tagcore.store import record as R
+
+
+@pytest.fixture(scope="module")
+def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_firmware(tmp_path_factory.mktemp("fw"))
+
+
+def flip(b: bytes, i: int) -> bytes:
+    return b[:i] + bytes([b[i] ^ 0x40]) + b[i + 1 :]
+
+
+# file, how it is spoilt, the reason logged, the fallback logged, whether the server hears
+CASES = [
+    ("config.bin", lambda b: flip(b, 8), "config.bin: bad_crc: defaults", True),
+    ("config.bin", lambda b: b[:9], "config.bin: bad_magic", True),
+    ("zones.bin", lambda b: flip(b, len(b) - 10), "zones.bin refused (", True),
+    ("zones.bin", lambda b: b"\x00" * 40, "zones.bin refused (", True),
+    ("board.json", lambda b: b[: len(b) // 2], "board.json not_json: fallback board", True),
+    (
+        "board.json",
+        lambda b: b.replace(b'"baud": 9600', b'"baud": "fast"'),
+        "board.json bad pins.gnss_uart.baud: fallback board",
+        True,
+    ),
+    (
+        "server.json",
+        lambda b: b.replace(b"http://", b"gopher://"),
+        "server.json refused (bad url): no uploads",
+        False,
+    ),
+    ("tag.key", lambda b: b[:31], "tag.key refused (bad length 31 (want 32)): no uploads", False),
+    ("wifi.json", lambda b: b"\xff\xfe{", "wifi.json refused (not_json): no link", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "spoil", "logged", "reported"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_a_corrupt_file_is_refused_with_its_reason_and_the_tag_keeps_tracking(
+    tmp_path: Path, firmware: Path, name: str, spoil, logged: str, reported: bool
+) -> None:
+    srv = RealServer(tmp_path)
+    try:
+        cfg = compile_config(tmp_path, fix_interval_s=60, upload_interval_s=300)
+        prov = write_prov(tmp_path / "prov", srv.port, config=cfg, zones=compile_zones(tmp_path))
+        f = prov / name
+        f.write_bytes(spoil(f.read_bytes()))
+        run = run_board(tmp_path, firmware, prov, duration_s=1200, board_ok=name != "board.json")
+    finally:
+        srv.stop()
+    banners = run.banners()
+    assert banners and {b.group(5) for b in banners} == {"normal"}  # no crash, no safe mode
+    assert {b.group(4) for b in banners} <= {"pwron", "deepsleep"}
+    if name == "board.json":
+        assert banners[0].group(2) == "fallback"
+    errors = [m.group(3) + ": " + m.group(4) for m in run.logs(level="ERROR")]
+    assert any(e.startswith("prov: " + logged) for e in errors), errors
+    assert len(run.logs("fix")) >= 10  # it keeps tracking on the fallback
+    if reported:
+        status = [e[3] for e in srv.events() if e[1] == R.EV_STATUS]
+        assert any(s.startswith(b"prov " + name.encode()) for s in status), status
