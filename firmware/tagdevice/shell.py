@@ -69,9 +69,7 @@ class AppUplink:
 
 
 class GnssFeed:
-    """What GnssPump feeds (a reader's feed / flush / queue), handed to the app at `now`."""
-
-    queue = ()
+    """What GnssPump feeds (a reader's feed / flush / pending), handed to the app at `now`."""
 
     def __init__(self, app):
         self.app = app
@@ -82,6 +80,9 @@ class GnssFeed:
 
     def flush(self):
         self.app.uart_idle(self.now)
+
+    def pending(self):
+        return 0  # the app drains its reader's fixes as it is fed: none wait here
 
 
 class ScanFeed:

@@ -350,10 +350,11 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
         check_pmu(prof, board.pmu_id(prof))
         with tempfile.TemporaryDirectory(prefix="opentag-deploy-") as tmp:
             built = build(Path(tmp), march=args.march, src=src, opt=args.opt)
-            if file_mpy_version(built[0])[0] != build_mpy[0]:
+            first = next(p for p in built if p.suffix == ".mpy")  # boot.py, main.py: source
+            if file_mpy_version(first)[0] != build_mpy[0]:
                 raise UserError(
-                    f"mpy-cross says v{build_mpy[0]} but wrote {built[0].name} "
-                    f"as v{file_mpy_version(built[0])[0]}"
+                    f"mpy-cross says v{build_mpy[0]} but wrote {first.name} "
+                    f"as v{file_mpy_version(first)[0]}"
                 )
             files = deploy_files(Path(tmp), src)
         files.update(prov)
