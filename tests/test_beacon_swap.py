@@ -10,8 +10,9 @@ from pathlib import Path
 from micropython_runner import MPY_TESTS, run_micropython
 from tagcore.proximity import beaconid
 from tagcore.proximity.advdata import build_adv
-from tagcore.proximity.idtable import IdTable, window_blob
+from tagcore.proximity.idtable import IdTable
 from tagcore.proximity.monitor import Proximity
+from tagkit.beaconwindow import window_blob
 
 SECRET = bytes(range(16))
 T0 = 830_000_000
