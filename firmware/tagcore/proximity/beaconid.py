@@ -8,35 +8,14 @@
 #   addr = h[8:14], top two bits 00  its BLE non-resolvable private address for the interval
 # HMAC-SHA256 because hashlib.sha256 is built into both runtimes, where AES (cryptolib) is not
 # in CPython's standard library. MicroPython has no `hmac` module: it is written out here.
-import hashlib
 
 from tagcore.compat import const
+from tagcore.mac import ct_equal, hmac_sha256  # noqa: F401 (beaconid.ct_equal: the tag's check)
 
 ID_LEN = const(8)
 ADDR_LEN = const(6)
 DEFAULT_INTERVAL_S = const(900)
-_BLOCK = const(64)
 _LABEL = b"opentag-beacon-v1"
-
-
-def hmac_sha256(key, msg):
-    """RFC 2104 HMAC with SHA-256 (32 bytes) on hashlib alone."""
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    ipad = bytearray(_BLOCK)
-    opad = bytearray(_BLOCK)
-    for i in range(len(key)):
-        ipad[i] = key[i]
-        opad[i] = key[i]
-    for i in range(_BLOCK):
-        ipad[i] ^= 0x36
-        opad[i] ^= 0x5C
-    h = hashlib.sha256(ipad)
-    h.update(msg)
-    inner = h.digest()
-    h = hashlib.sha256(opad)
-    h.update(inner)
-    return h.digest()
 
 
 def interval_of(t, interval_s=DEFAULT_INTERVAL_S):
@@ -106,13 +85,3 @@ def on_air(secret, t, interval_s=DEFAULT_INTERVAL_S):
     if t < start + gap:
         return -1, start + gap
     return k, nxt
-
-
-def ct_equal(a, b):
-    """Compare two byte strings in time that depends only on their length."""
-    if len(a) != len(b):
-        return False
-    r = 0
-    for i in range(len(a)):
-        r |= a[i] ^ b[i]
-    return r == 0

@@ -24,8 +24,8 @@ import binascii
 import hashlib
 
 from tagcore.compat import const
+from tagcore.mac import Hmac
 from tagcore.store import record as R
-from tagcore.uplink.cose import Hmac
 
 VERSION = const(2)
 TAG_LEN = const(4)

@@ -5,11 +5,11 @@
 #   tag = HMAC-SHA256(key, MAC_structure)[:8],
 #   MAC_structure = ["MAC0", h'A10104', external_aad bstr, payload bstr]
 #
-# MicroPython has no `hmac` module: HMAC (RFC 2104) is written out over hashlib.sha256 and fed
+# MicroPython has no `hmac` module: HMAC (RFC 2104, tagcore.mac) is fed
 # the MAC_structure in pieces, so the payload is hashed in place, never copied for the MAC.
-import hashlib
 
 from tagcore.compat import const
+from tagcore.mac import Hmac, ct_equal
 from tagcore.uplink import cbor
 
 TAG_MAC0 = const(17)
@@ -19,45 +19,10 @@ KID_LEN = const(8)
 PROTECTED = b"\xa1\x01\x04"  # {1: 4}
 AAD_UP = b"opentag/up/v1"
 AAD_DOWN = b"opentag/down/v1"
-_BLOCK = const(64)
 
 # Refusal reasons (the strings are the counters' names).
 FORGED = "forged"  # well formed, MAC does not verify
 MALFORMED = "malformed"  # not a COSE_Mac0 of this profile
-
-
-class Hmac:
-    """Incremental HMAC-SHA256: Hmac(key); update(piece)...; digest()."""
-
-    def __init__(self, key):
-        if len(key) > _BLOCK:
-            key = hashlib.sha256(key).digest()
-        pad = bytearray(_BLOCK)
-        pad[: len(key)] = key
-        for i in range(_BLOCK):
-            pad[i] ^= 0x36
-        self.inner = hashlib.sha256(pad)
-        for i in range(_BLOCK):
-            pad[i] ^= 0x36 ^ 0x5C
-        self.opad = pad
-
-    def update(self, b):
-        self.inner.update(b)
-
-    def digest(self):
-        h = hashlib.sha256(self.opad)
-        h.update(self.inner.digest())
-        return h.digest()
-
-
-def ct_equal(a, b):
-    """Compare byte strings in time that depends only on their length."""
-    if len(a) != len(b):
-        return False
-    r = 0
-    for i in range(len(a)):
-        r |= a[i] ^ b[i]
-    return r == 0
 
 
 def mac_tag(key, aad, payload, start=0, end=None):
