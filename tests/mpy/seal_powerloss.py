@@ -6,66 +6,21 @@
 # A 4-segment budget of 512 B segments with no acks: merges (rename, remove) happen under cuts.
 # Usage: micropython seal_powerloss.py FIRST LAST STEP
 # Prints "OPS n", then per crash point "CUT n", "COUNTS nokey slot_failed", "file NAME HEX".
-import gc
 import sys
 
 import vfs
+from cutdev import BS, Cut, RamBdev
+from cutdev import umount as _umount
 from seal_flash_walk import walk
 from tagcore.store import record as R
 from tagcore.store import seal as S
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
-BS = 512
 NBLK = 96
 MNT = "/sp"
 KID = b"\x07" * 8
 K0 = bytes(range(32))
-
-
-class Cut(BaseException):  # not caught by the store's "except Exception"
-    pass
-
-
-class RamBdev:
-    def __init__(self, data, cut_at):
-        self.data = data
-        self.ops = 0
-        self.cut_at = cut_at
-        self.alive = True
-
-    def _op(self):
-        self.ops += 1
-        return self.cut_at is not None and self.ops > self.cut_at
-
-    def readblocks(self, n, buf, off=0):
-        if not self.alive:
-            return
-        a = n * BS + off
-        buf[:] = self.data[a : a + len(buf)]
-
-    def writeblocks(self, n, buf, off=None):
-        if not self.alive:
-            return
-        if self._op():
-            self.alive = False
-            raise Cut()
-        a = n * BS + (off or 0)
-        self.data[a : a + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NBLK
-        if op == 5:
-            return BS
-        if op == 6:
-            if not self.alive:
-                return 0
-            if self._op():
-                self.alive = False
-                raise Cut()
-            self.data[arg * BS : (arg + 1) * BS] = b"\xff" * BS
-        return 0
 
 
 OPEN = []
@@ -88,19 +43,7 @@ def mount(dev, t):
 
 
 def umount():
-    for st in OPEN:
-        try:
-            if st.file is not None:
-                st.file.close()
-        except Exception:
-            pass
-        st.file = None
-    del OPEN[:]
-    gc.collect()
-    try:
-        vfs.umount(MNT)
-    except Exception:
-        pass
+    _umount(OPEN, MNT)
 
 
 def run(st, k0, n, t):

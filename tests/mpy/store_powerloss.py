@@ -5,68 +5,18 @@
 # store thins (merge to a temporary file, rename, remove) on littlefs while power is cut.
 # Usage: micropython store_powerloss.py FIRST LAST STEP PARTIAL(0|1) [THIN(0|1)]
 # Prints "OPS n" (ops a full run takes), "CHECKED k" and "FAIL ..." lines.
-import gc
 import sys
 
 import vfs
+from cutdev import BS, Cut, RamBdev
+from cutdev import umount as _umount
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
-BS = 512
 NBLK = 160
 PHASES = 16
-
-
-class Cut(BaseException):  # not caught by the store's "except Exception"
-    pass
-
-
-class RamBdev:
-    def __init__(self, data, cut_at, partial):
-        self.data = data
-        self.ops = 0
-        self.cut_at = cut_at
-        self.partial = partial
-        self.alive = True  # a dead device (before a reset) ignores late writes from finalisers
-
-    def _op(self):
-        self.ops += 1
-        return self.cut_at is not None and self.ops > self.cut_at
-
-    def readblocks(self, n, buf, off=0):
-        if not self.alive:
-            return  # finalisers of files from before a reset; never allocate here
-        a = n * BS + off
-        buf[:] = self.data[a : a + len(buf)]
-
-    def writeblocks(self, n, buf, off=None):
-        if not self.alive:
-            return
-        a = n * BS + (off or 0)
-        if self._op():
-            self.alive = False  # power is off: nothing after this reaches the flash
-            if self.partial:
-                h = len(buf) // 2
-                self.data[a : a + h] = buf[:h]
-            raise Cut()
-        self.data[a : a + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return NBLK
-        if op == 5:
-            return BS
-        if op == 6:
-            if not self.alive:
-                return 0
-            if self._op():
-                self.alive = False
-                raise Cut()
-            self.data[arg * BS : (arg + 1) * BS] = b"\xff" * BS
-            return 0
-        return 0
 
 
 MNT = "/pl"
@@ -95,22 +45,7 @@ OPEN = []  # the store whose file may be open on the mounted filesystem
 
 
 def umount():
-    # Close what the store left open before unmounting (the device is already dead, so this
-    # writes nothing): a file finalised after its filesystem is gone touches freed littlefs
-    # state, which crashed the interpreter now and then.
-    for st in OPEN:
-        try:
-            if st.file is not None:
-                st.file.close()
-        except Exception:
-            pass
-        st.file = None
-    del OPEN[:]
-    gc.collect()  # and files of a store whose recovery the cut interrupted: finalised now
-    try:
-        vfs.umount(MNT)
-    except Exception:
-        pass
+    _umount(OPEN, MNT)
 
 
 def mkfix(k, t):
