@@ -180,6 +180,14 @@ def run(
         reply, done = link.exchange(now, body, srv.post)
         inflight[:] = [max(math.ceil(done), now + 1), reply, on_air]
 
+    def scan_second(t: int, scan_end: int) -> int | None:
+        # One second of a running scan: the tag gets what it heard; None once the scan ended.
+        now_heard = [a for ta, a in heard if ta == t]
+        done = t + 1 >= scan_end
+        if now_heard or done:
+            emit(tag.scan(t, now_heard, done), t)
+        return None if done else scan_end
+
     def emit(lines: list[str], now: int, sent: bool = False) -> None:
         """The tag's event lines at `now`. sent: its failed upload (U 0) did go on air."""
         req = tag.request if link is not None else None  # made by the call that gave `lines`
@@ -317,12 +325,7 @@ def run(
                 if listen:  # the MCU reads the epoch (an empty one: the timeouts run)
                     emit(tag.uart(t, uart.chunks(data) if data else []), t)
                 if scan_end is not None:
-                    now_heard = [a for ta, a in heard if ta == t]
-                    done = t + 1 >= scan_end
-                    if now_heard or done:
-                        emit(tag.scan(t, now_heard, done), t)
-                    if done:
-                        scan_end = None
+                    scan_end = scan_second(t, scan_end)
                 if charging:
                     pm.charge_for(sc.charge_ma, 1)
                 t += 1
@@ -361,12 +364,7 @@ def run(
                     rx_state = _gnss_off(rx, rx_state, t, world)
                     pm.sleep(1, backup)  # the scan's own cost was drawn when it started
                 if scan_end is not None:
-                    now_heard = [a for ta, a in heard if ta == t]
-                    done = t + 1 >= scan_end
-                    if now_heard or done:
-                        emit(tag.scan(t, now_heard, done), t)
-                    if done:
-                        scan_end = None
+                    scan_end = scan_second(t, scan_end)
                 if charging:
                     pm.charge_for(sc.charge_ma, 1)
                 t += 1
