@@ -84,6 +84,24 @@ def test_the_signature_area_is_outside_the_crc():
     assert ZoneMonitor(b).error is None
 
 
+def test_an_unsigned_blob_is_checked_in_every_byte():
+    # The CRC leaves out the signature area (a signer fills it after the CRC is known), so an
+    # unsigned blob must hold zeros there: else a flipped byte would load unnoticed, and the
+    # blob on the tag would not be byte for byte the one the host compiled.
+    good = blob(circle(1, 30))
+    for i in range(B.HEADER_LEN, B.BODY_AT):
+        for v in (1, 0x80, 0xFF):
+            b = bytearray(good)
+            b[i] = v
+            assert ZoneMonitor(b).error == "bad_signature_area", (i, v)
+    # Flag bits this tag does not know are refused, not ignored.
+    for bit in range(1, 8):
+        b = bytearray(good)
+        b[5] |= 1 << bit
+        struct.pack_into("<I", b, 20, B.crc(b))
+        assert ZoneMonitor(b).error == "bad_flags", bit
+
+
 def test_every_truncation_and_every_byte_flip_is_refused_without_raising():
     good = blob(square(1, 100, holes=[[(-10, -10), (10, -10), (0, 10)]]), circle(2, 30))
     for n in range(len(good)):
@@ -93,8 +111,8 @@ def test_every_truncation_and_every_byte_flip_is_refused_without_raising():
         b = bytearray(good)
         b[i] ^= 0xA5
         m = ZoneMonitor(b)
-        if B.HEADER_LEN <= i < B.BODY_AT:  # the signature area: not covered by the CRC
-            assert m.error is None
+        if B.HEADER_LEN <= i < B.BODY_AT:  # an unsigned blob's signature area must stay zero
+            assert m.error == "bad_signature_area", (i, m.error)
         elif i >= B.BODY_AT or 20 <= i < 24:
             assert m.error == "bad_crc", (i, m.error)
         else:

@@ -8,7 +8,8 @@
 #    24  u8 confirm_n  25 u8 exit_n  26 u16 confirm_s  28 u16 margin_dm  30 u16 hyst_dm
 #    32  u16 sustain_s 34 u16 loc_warn_s 36 u16 loc_alert_s 38 u8 fast_s 39 u8 slow_s
 #    40  u8 circle_k10  41 u16 jump_s  43 u8 reserved (zero)
-#   signature area (64 bytes, zero until the uplink issue signs blobs; FL_SIGNED says it holds one)
+#   signature area (64 bytes, outside the CRC; zero, and checked to be, unless FL_SIGNED says it
+#   holds a signature; no other flag bit is accepted)
 #   body: `zone count` zone records
 #     u16 record length, u16 id, u8 kind, u8 shape, u16 warning ring (m),
 #     i32 anchor lat, i32 anchor lon (microdegrees), u32 radius (dm: circle radius, corridor
@@ -166,6 +167,12 @@ def parse_header(blob):
         raise ValueError("bad_length")
     if h.crc != crc(blob):
         raise ValueError("bad_crc")
+    if h.flags & ~FL_SIGNED:
+        raise ValueError("bad_flags")  # a flag this tag does not know: not ignored
+    if not h.flags & FL_SIGNED and any(memoryview(blob)[HEADER_LEN:BODY_AT]):
+        # The CRC leaves the signature area out (a signer fills it in last); unsigned, it
+        # must be zero, so every byte of the blob is checked.
+        raise ValueError("bad_signature_area")
     if h.count > MAX_ZONES:
         raise ValueError("too_many_zones")
     if h.valid_until < h.valid_from:
