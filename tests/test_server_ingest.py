@@ -476,3 +476,52 @@ def test_alerts_from_core_events_open_and_end(db):
         ("loss_of_location", cleared),
         ("zone_breach", None),
     ]
+
+
+@pytest.mark.parametrize("order", list(__import__("itertools").permutations(range(3))))
+def test_alert_state_does_not_depend_on_delivery_order(db, order):
+    """Batches reach the server out of order (an alert goes ahead of the backlog; a retried
+    batch lands after a newer one), and an alert's end can share a batch with its opening. The
+    alerts the server holds after all of them must be those of the tag's own order: a breach
+    opened at seq 2 and ended at seq 4 is cleared whichever arrives first; the new breach at
+    seq 6 stays open."""
+    from tagcore import events as E
+    from tagcore.zones import monitor as Z
+
+    tag, key = provision(db)
+    t = 850_000_000
+
+    def zone(kind: int, seq: int) -> list:
+        k, data = E.encode(Z.zone_alert(kind, t + seq, 5, 1, 0, ()))
+        return K.event(k, seq, t + seq, bytes(data))
+
+    status = K.event(R.EV_STATUS, 1, t, b"s")
+    parts = [  # (first, last, records): the open and its end together, the end alone, ...
+        (1, 3, [status, zone(Z.A_BREACH, 2), K.event(R.EV_STATUS, 3, t, b"s")]),
+        (4, 5, [zone(Z.A_BREACH_END, 4), K.event(R.EV_STATUS, 5, t, b"s")]),
+        (6, 6, [zone(Z.A_BREACH, 6)]),
+    ]
+    ing = Ingest(db)
+    for ctr, i in enumerate(order, 1):
+        first, last, recs = parts[i]
+        st, _, _ = ing.handle(K.batch(key, tag, ctr, first, last, recs), NOW_MS + ctr * 1000)
+        assert st == 200
+    al = sorted(api.alerts(db, tag.hex(), None, None), key=lambda a: a["seq"])
+    assert [(a["seq"], a["kind"], a["cleared"] is not None) for a in al] == [
+        (2, "zone_breach", True),
+        (6, "zone_breach", False),
+    ]
+
+
+def test_an_end_in_the_same_batch_as_its_opening_clears_it(db):
+    from tagcore import events as E
+    from tagcore.zones import monitor as Z
+
+    tag, key = provision(db)
+    recs = []
+    for seq, kind in ((1, Z.A_BREACH), (2, Z.A_BREACH_END)):
+        k, data = E.encode(Z.zone_alert(kind, 850_000_000 + seq, 5, 1, 0, ()))
+        recs.append(K.event(k, seq, 850_000_000 + seq, bytes(data)))
+    assert Ingest(db).handle(K.batch(key, tag, 1, 1, 2, recs), NOW_MS)[0] == 200
+    al = api.alerts(db, tag.hex(), None, None)
+    assert [(a["kind"], a["cleared"] is not None) for a in al] == [("zone_breach", True)]

@@ -14,6 +14,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from tagcore.store import record as R
+
 from taghost.server import seals, wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database, Tx
@@ -73,6 +75,25 @@ def finished(results: list[tuple[int, bytes, str] | None]) -> list[tuple[int, by
     out = [r for r in results if r is not None]
     assert len(out) == len(results)
     return out
+
+
+# Event kinds whose meaning can end an open alert (taghost.server.alerts.meaning).
+ENDING_KINDS = (R.EV_ZONE, R.EV_LOC_LOST, R.EV_PROXIMITY, R.EV_INTEGRITY)
+
+
+def _ended_after(tx: Tx, tag: str, kind: str, seq: int, subject: str) -> bool:
+    """Whether an event stored after `seq` ends the alert `kind` about `subject` opened at
+    seq: batches arrive out of order, so an end can be stored before the alert it ends."""
+    marks = ", ".join("?" * len(ENDING_KINDS))
+    rows = tx.execute(
+        f"SELECT kind, t, data FROM events WHERE tag = ? AND seq > ? AND kind IN ({marks})",
+        (tag, seq, *ENDING_KINDS),
+    ).all()
+    for k, t, data in rows:
+        m = meaning(int(k), int(t), bytes(data))
+        if m is not None and kind in m.ends and m.subject == subject:
+            return True
+    return False
 
 
 class Ingest:
@@ -254,6 +275,13 @@ class Ingest:
                     (now_ms, tag, k, m.subject, e[1]),
                 )
         tx.insert_rows(INSERT_ALERT, ALERT_TYPES, opened, ON_SEQ)
+        for o in opened:  # its end may be stored already: same batch, or a batch taken earlier
+            if _ended_after(tx, tag, o[1], o[3], o[7]):
+                tx.execute(
+                    "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND seq = ? "
+                    "AND source = 'tag' AND cleared_ms IS NULL",
+                    (now_ms, tag, o[3]),
+                )
         if b.last < b.first:  # a poll covering nothing
             return acked
         return advance(tx, tag, acked, b.first, b.last, waiting)
