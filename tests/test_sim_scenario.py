@@ -253,3 +253,38 @@ def test_non_finite_numbers_are_refused(tmp_path: Path, key: str, value: str) ->
         text = text.replace("lon = 13.37\n", "", 1)
     with pytest.raises(scenario.ScenarioError, match=rf"places\[0\]\.{key}"):
         _load(tmp_path, text)
+
+
+@pytest.mark.parametrize("lat", [0.0, 51.5, -33.9, 64.1, 78.2])
+@pytest.mark.parametrize("kind", ["Point", "LineString"])
+def test_truth_zones_are_geodesic(lat: float, kind: str) -> None:
+    """The truth a run is scored against is the zone on the WGS84 ellipsoid, as the tag now
+    computes it (within 0.5 m): a circle's truth boundary lies at its radius by the geodesic,
+    a corridor's at its half-width from the centre line (pyproj's Geod as the oracle)."""
+    import numpy as np
+    from pyproj import Geod
+    from shapely.geometry import LineString
+    from taghost.zoneconfig import read_zones
+
+    geod = Geod(ellps="WGS84")
+    r = 5000.0 if kind == "Point" else 1000.0
+    if kind == "Point":
+        geom = {"type": "Point", "coordinates": [10.0, lat]}
+        props = {"id": 1, "kind": "exclusion", "radius_m": r}
+    else:
+        geom = {"type": "LineString", "coordinates": [[10.0, lat], [10.05, lat + 0.03]]}
+        props = {"id": 1, "kind": "exclusion", "width_m": 2 * r}
+    feat = {"type": "Feature", "properties": props, "geometry": geom}
+    spec = read_zones({"type": "FeatureCollection", "features": [feat]})[0]
+    truth = scenario._truth_shape(feat, spec)
+    line = LineString(geom["coordinates"]) if kind != "Point" else None
+    pts = np.array(line.segmentize(1e-5).coords) if line is not None else None
+    worst = 0.0
+    for lon, la in list(truth.exterior.coords)[:-1:4]:
+        if kind == "Point":
+            d = geod.inv(10.0, lat, lon, la)[2]
+        else:  # the geodesic distance to the centre line: the nearest of its points 1 m apart
+            n = len(pts)
+            d = min(geod.inv(pts[:, 0], pts[:, 1], [lon] * n, [la] * n)[2])
+        worst = max(worst, abs(d - r))
+    assert worst < 1.0, worst

@@ -449,23 +449,27 @@ def _windows(r: _Reader, key: str) -> list[Window]:
 
 def _truth_shape(feat: dict[str, Any], spec: Any) -> Any:
     """The zone as a lon/lat shapely geometry for truth: polygons as drawn; a circle or a
-    corridor buffered in metres around the zone's anchor (the tag's own local frame)."""
-    import math
-
+    corridor buffered on the WGS84 ellipsoid, as the tag computes it (issue 13 item 7): in an
+    azimuthal equidistant frame at the zone's anchor, where distances from the anchor are
+    geodesic and a corridor's (at most a few km long) are within millimetres of it."""
+    import numpy as np
     import shapely
+    from pyproj import Transformer
     from shapely.geometry import LineString, Point, shape
-    from taghost.zoneconfig import M_PER_DEG, local_m
 
     g = feat["geometry"]
     if g["type"] in ("Polygon", "MultiPolygon"):
         return shape(g)
     lat0, lon0 = spec.anchor[0] / 1e6, spec.anchor[1] / 1e6
+    aeqd = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m"
+    fwd = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
+    back = Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True)
     if g["type"] == "Point":
-        local = Point(local_m(spec.anchor, [spec.anchor])[0]).buffer(spec.radius_dm / 10, 64)
+        local = Point(0.0, 0.0)
     else:
-        local = LineString(local_m(spec.anchor, spec.rings[0])).buffer(spec.radius_dm / 10, 64)
-    kx = M_PER_DEG * math.cos(math.radians(lat0))
-    return shapely.transform(local, lambda xy: xy / (kx, M_PER_DEG) + (lon0, lat0))
+        local = LineString([fwd.transform(lon / 1e6, lat / 1e6) for lat, lon in spec.rings[0]])
+    local = local.buffer(spec.radius_dm / 10, 64)
+    return shapely.transform(local, lambda xy: np.column_stack(back.transform(*xy.T)))
 
 
 def _zones(r: _Reader, base: Path) -> tuple[list[Zone], dict[str, Any] | None]:
