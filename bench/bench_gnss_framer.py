@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from micropython_runner import FIRMWARE, micropython_binary, mpy_env  # noqa: E402
+from micropython_runner import FIRMWARE, MPY_TESTS, micropython_binary, mpy_env  # noqa: E402
 
 DRIVER = ROOT / "bench" / "gnss_framer_stream.py"
 
@@ -24,7 +24,7 @@ def run(runtime: str, mode: str, files: list[str], chunk: int) -> dict[str, int]
         env, cwd = mpy_env()
     else:
         cmd = [sys.executable, str(DRIVER), mode, str(chunk)]
-        env = {"PYTHONPATH": str(FIRMWARE), "PATH": "/usr/bin:/bin"}
+        env = {"PYTHONPATH": f"{FIRMWARE}:{MPY_TESTS}", "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [*cmd, *files], capture_output=True, text=True, env=env, cwd=cwd, check=True
     ).stdout

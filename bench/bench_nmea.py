@@ -16,7 +16,7 @@ import pynmea2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import own_floor  # noqa: E402
-from micropython_runner import FIRMWARE, micropython_binary, mpy_env  # noqa: E402
+from micropython_runner import FIRMWARE, MPY_TESTS, micropython_binary, mpy_env  # noqa: E402
 
 STREAM = ROOT / "bench" / "nmea_stream.py"
 
@@ -32,7 +32,7 @@ def run_core(runtime: str, files: list[str], chunk: int, heap: int) -> dict[str,
         env, cwd = mpy_env()
     else:
         cmd = [sys.executable, str(STREAM), str(chunk), *files]
-        env = {"PYTHONPATH": str(FIRMWARE), "PATH": "/usr/bin:/bin"}
+        env = {"PYTHONPATH": f"{FIRMWARE}:{MPY_TESTS}", "PATH": "/usr/bin:/bin"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=True).stdout
     return parse_driver_output(out)
 

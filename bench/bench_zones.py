@@ -80,7 +80,7 @@ def run(runtime: str, blob: Path, far, near, n: int, heap: int) -> dict[str, flo
         env, cwd = mpy_env()
     else:
         cmd = [sys.executable, str(DRIVER), *args]
-        env = {"PYTHONPATH": str(FIRMWARE), "PATH": "/usr/bin:/bin"}
+        env = {"PYTHONPATH": f"{FIRMWARE}:{MPY_TESTS}", "PATH": "/usr/bin:/bin"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     if out.returncode:
         raise SystemExit(f"{runtime} driver failed:\n{out.stdout}{out.stderr}")

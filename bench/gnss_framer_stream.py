@@ -5,35 +5,18 @@
 # Usage: gnss_framer_stream.py MODE CHUNK FILE...
 import gc
 import sys
-import time
 
+from benchclock import diff, mem, ticks  # tests/mpy: the same under both runtimes
 from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer
 
 ACK = b"\xb5\x62\x05\x01\x02\x00\x06\x11\x1f\x48"
 
-try:
-    ticks = time.ticks_us
-    diff = time.ticks_diff
-except AttributeError:  # CPython
-
-    def ticks():
-        return time.perf_counter_ns() // 1000
-
-    def diff(a, b):
-        return a - b
-
-
-try:
-    mem = gc.mem_alloc
-except AttributeError:
-    mem = None
-
 
 def timed(fr, r, buf, n):
     gc.collect()
     gc.disable()
-    m0 = mem() if mem else 0
+    m0 = mem()
     t0 = ticks()
     frames = 0
     if fr is None:
@@ -45,7 +28,7 @@ def timed(fr, r, buf, n):
     while r.pop() is not None:
         pass
     us = diff(ticks(), t0)
-    a = mem() - m0 if mem else 0
+    a = mem() - m0
     gc.enable()
     return us, a, frames
 

@@ -3,26 +3,9 @@
 # Usage: nmea_stream.py CHUNK FILE...
 import gc
 import sys
-import time
 
+from benchclock import diff, mem, ticks  # tests/mpy: the same under both runtimes
 from tagcore.gnss.nmea import NmeaReader
-
-try:
-    ticks = time.ticks_us
-    diff = time.ticks_diff
-except AttributeError:  # CPython
-
-    def ticks():
-        return time.perf_counter_ns() // 1000
-
-    def diff(a, b):
-        return a - b
-
-
-try:
-    mem = gc.mem_alloc  # MicroPython: bytes allocated on the GC heap
-except AttributeError:
-    mem = None
 
 
 def run(chunk, files):
@@ -40,14 +23,13 @@ def run(chunk, files):
                     break
                 gc.collect()
                 gc.disable()
-                m0 = mem() if mem else 0
+                m0 = mem()
                 t0 = ticks()
                 r.feed(buf, n)
                 while r.pop() is not None:
                     fixes += 1
                 total_us += diff(ticks(), t0)
-                if mem:
-                    alloc += mem() - m0
+                alloc += mem() - m0
                 gc.enable()
         r.flush()
         sentences += r.sentences + sum(

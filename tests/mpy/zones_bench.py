@@ -4,25 +4,10 @@
 # Prints "key value" lines.
 import gc
 import sys
-import time
 
+from benchclock import diff, mem, ticks
 from tagcore.fix import Fix
 from tagcore.zones.monitor import ZoneMonitor, depth
-
-try:
-    ticks = time.ticks_us  # type: ignore[attr-defined]
-    diff = time.ticks_diff  # type: ignore[attr-defined]
-except AttributeError:
-
-    def ticks():
-        return time.perf_counter_ns() // 1000
-
-    def diff(a, b):
-        return a - b
-
-
-def mem():
-    return gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
 
 
 def naive(zones, lat, lon):
