@@ -179,32 +179,26 @@ class SimServer:
             return data
         raise AssertionError("unreachable")
 
+    def get(self, path: str) -> bytes:
+        """GET a path (e.g. /v1/tags/ID/alerts) from the running server: its body."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            data = r.read()
+        finally:
+            c.close()
+        if r.status != 200:
+            raise Refused(r.status, data)
+        return data
+
     def get_json(self, path: str) -> Any:
-        """GET a JSON API path (e.g. /v1/tags/ID/alerts) from the running server."""
         import json
 
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            c.request("GET", path)
-            r = c.getresponse()
-            data = r.read()
-        finally:
-            c.close()
-        if r.status != 200:
-            raise Refused(r.status, data)
-        return json.loads(data)
+        return json.loads(self.get(path))
 
     def get_text(self, path: str) -> str:
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            c.request("GET", path)
-            r = c.getresponse()
-            data = r.read()
-        finally:
-            c.close()
-        if r.status != 200:
-            raise Refused(r.status, data)
-        return data.decode()
+        return self.get(path).decode()
 
     def holds(self, tag_id: bytes, seqs: set[int]) -> set[int]:
         """Which of `seqs` the server's database holds for the tag (fixes or events)."""
