@@ -53,19 +53,27 @@ class Receiver:
         self.next_jump = rng.expovariate(1 / JUMP_EVERY_S)
         self.t = 0.0
 
+    JUMP_M = (20, 80)  # multipath jumps: metres, drawn uniformly
+
+    def sigma(self, dt: float) -> float:
+        """The error's standard deviation (m) now, `dt` s after the last call."""
+        r = self.rng
+        self.hdop = min(self.hi, max(self.lo, self.hdop + r.gauss(0, 0.05 * math.sqrt(dt))))
+        return SIGMA_PER_HDOP * self.hdop
+
     def error(self, t: float) -> tuple[float, float]:
-        """Position error (m) at time t (advancing from the last call)."""
+        """Position error (m) at time t (advancing from the last call): a Gauss-Markov walk
+        of sigma() with time constant tau, plus multipath jumps."""
         dt = max(t - self.t, 0.0)
         self.t = t
         r = self.rng
-        self.hdop = min(self.hi, max(self.lo, self.hdop + r.gauss(0, 0.05 * math.sqrt(dt))))
         phi = math.exp(-dt / self.tau)
-        s = SIGMA_PER_HDOP * self.hdop * math.sqrt(1 - phi * phi)
+        s = self.sigma(dt) * math.sqrt(1 - phi * phi)
         self.ex = self.ex * phi + r.gauss(0, s)
         self.ey = self.ey * phi + r.gauss(0, s)
         if t >= self.next_jump:
             a = r.uniform(0, 2 * math.pi)
-            m = r.uniform(20, 80)
+            m = r.uniform(*self.JUMP_M)
             self.jx, self.jy = m * math.cos(a), m * math.sin(a)
             self.jump_until = t + min(120, 5 + r.expovariate(1 / 20))
             self.next_jump = t + r.expovariate(1 / JUMP_EVERY_S)
@@ -79,34 +87,21 @@ class UrbanReceiver(Receiver):
 
     def __init__(self, rng: random.Random, hdop_range: tuple[float, float] = (0, 0)) -> None:
         super().__init__(rng, (1.0, 1.0))
-        self.sigma = rng.uniform(5, 15)
+        self.sigma_m = rng.uniform(5, 15)
         self.under = rng.random() < 1 / 3
         self.set_acc()
 
     def set_acc(self) -> None:
-        acc = 1.5 * self.sigma * (0.5 if self.under else 1.0)
+        acc = 1.5 * self.sigma_m * (0.5 if self.under else 1.0)
         self.hdop = acc / 4  # simulate() reports hdop x 4 m as the accuracy (1-sigma radius)
 
-    def error(self, t: float) -> tuple[float, float]:
-        dt = max(t - self.t, 0.0)
-        self.t = t
-        r = self.rng
-        if r.random() < 1 - math.exp(-dt / 1800):  # understating comes and goes (~30 min)
-            self.under = r.random() < 1 / 3
+    JUMP_M = (50, 150)
+
+    def sigma(self, dt: float) -> float:
+        if self.rng.random() < 1 - math.exp(-dt / 1800):  # understating comes and goes (~30 min)
+            self.under = self.rng.random() < 1 / 3
             self.set_acc()
-        phi = math.exp(-dt / self.tau)
-        s = self.sigma * math.sqrt(1 - phi * phi)
-        self.ex = self.ex * phi + r.gauss(0, s)
-        self.ey = self.ey * phi + r.gauss(0, s)
-        if t >= self.next_jump:
-            a = r.uniform(0, 2 * math.pi)
-            m = r.uniform(50, 150)
-            self.jx, self.jy = m * math.cos(a), m * math.sin(a)
-            self.jump_until = t + min(120, 5 + r.expovariate(1 / 20))
-            self.next_jump = t + r.expovariate(1 / JUMP_EVERY_S)
-        if t < self.jump_until:
-            return self.ex + self.jx, self.ey + self.jy
-        return self.ex, self.ey
+        return self.sigma_m
 
 
 @dataclass
