@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 CORPUS = Path(os.environ.get("OPENTAG_CORPUS", Path(__file__).parent.parent.parent / "shared"))
@@ -54,3 +55,29 @@ def own_floor(path: Path) -> int | None:
     if not dates:
         return None
     return (min(dates) - datetime.date(2000, 1, 1)).days
+
+
+UNDATED_FLOOR = -132  # captures without a date of their own give no fix at any floor
+
+
+@cache
+def driver_input() -> bytes:
+    """The stdin of the corpus drivers (tests/mpy/nmea_replay.py and friends): one line per
+    capture, its path and the date floor that fits it."""
+    out = []
+    for p in capture_files():
+        floor = own_floor(p)
+        out.append(f"{p} {UNDATED_FLOOR if floor is None else floor}\n")
+    return "".join(out).encode()
+
+
+def per_capture(out: str) -> dict[str, list[str]]:
+    """A corpus driver's output split by capture: its "= NAME" lines open each one's part."""
+    files: dict[str, list[str]] = {}
+    cur: list[str] = []
+    for line in out.splitlines():
+        if line.startswith("= "):
+            cur = files.setdefault(line[2:], [])
+        else:
+            cur.append(line)
+    return files

@@ -6,31 +6,19 @@ from __future__ import annotations
 
 from functools import cache
 
-from corpus import capture_files
+from corpus import capture_files, driver_input, per_capture
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
-from test_nmea_differential import _paths
 
 DRIVER = MPY_TESTS / "integrity_replay.py"
 
 
 @cache
 def _cpython() -> str:
-    return run_cpython(script=DRIVER, stdin=_paths())
-
-
-def _per_capture(out: str) -> dict[str, list[str]]:
-    files: dict[str, list[str]] = {}
-    cur: list[str] = []
-    for line in out.splitlines():
-        if line.startswith("= "):
-            cur = files.setdefault(line[2:], [])
-        else:
-            cur.append(line)
-    return files
+    return run_cpython(script=DRIVER, stdin=driver_input())
 
 
 def test_no_capture_raises_an_attack_alert() -> None:
-    files = _per_capture(_cpython())
+    files = per_capture(_cpython())
     assert len(files) == len(capture_files())
     alerts = {name: [ln for ln in lines if ln.startswith("E ")] for name, lines in files.items()}
     assert {k: v for k, v in alerts.items() if v} == {}
@@ -40,5 +28,5 @@ def test_no_capture_raises_an_attack_alert() -> None:
 
 
 def test_both_runtimes_decide_alike_on_the_corpus() -> None:
-    mp = run_micropython(script=DRIVER, stdin=_paths(), heap=64 * 1024)
+    mp = run_micropython(script=DRIVER, stdin=driver_input(), heap=64 * 1024)
     assert mp == _cpython()

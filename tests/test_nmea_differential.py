@@ -4,14 +4,11 @@ own dates (tests/corpus.own_floor, read with pynmea2), as a tag built before it 
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
-from corpus import capture_files, own_floor
+from corpus import capture_files, driver_input, per_capture
 from micropython_runner import MPY_TESTS, run_cpython, run_micropython
 
 DRIVER = MPY_TESTS / "nmea_replay.py"
-UNDATED_FLOOR = -132  # captures without a date of their own give no fix at any floor
 # Modern receivers whose captures gave no fix at all at a single 1999 floor (issue 13, item 6).
 MODERN = (
     "ais-nmea.log",
@@ -32,38 +29,18 @@ MODERN = (
 )
 
 
-@cache
-def _paths() -> bytes:
-    out = []
-    for p in capture_files():
-        floor = own_floor(p)
-        out.append(f"{p} {UNDATED_FLOOR if floor is None else floor}\n")
-    return "".join(out).encode()
-
-
-def _per_file(out: str) -> dict[str, list[str]]:
-    files: dict[str, list[str]] = {}
-    cur: list[str] = []
-    for line in out.splitlines():
-        if line.startswith("= "):
-            cur = files.setdefault(line[2:], [])
-        else:
-            cur.append(line)
-    return files
-
-
 @pytest.mark.parametrize("chunk", [1, 64, 256])
 def test_corpus_gives_identical_fix_streams_on_both_runtimes(chunk: int) -> None:
     args = (str(chunk), "each")
-    mp = run_micropython(script=DRIVER, args=args, stdin=_paths(), heap=64 * 1024)
-    cp = run_cpython(script=DRIVER, args=args, stdin=_paths())
+    mp = run_micropython(script=DRIVER, args=args, stdin=driver_input(), heap=64 * 1024)
+    cp = run_cpython(script=DRIVER, args=args, stdin=driver_input())
     assert mp.count("\n=") + 1 == len(capture_files())
     assert mp.count("\nF ") > 1000  # real fixes came out, not just counters
     assert mp == cp
 
 
 def test_every_capture_is_read_at_a_floor_that_fits_its_dates() -> None:
-    files = _per_file(run_cpython(script=DRIVER, args=("256", "each"), stdin=_paths()))
+    files = per_capture(run_cpython(script=DRIVER, args=("256", "each"), stdin=driver_input()))
     assert len(files) == len(capture_files())
     for name in MODERN:
         assert any(ln.startswith("F ") for ln in files[name]), name
@@ -87,5 +64,7 @@ def test_one_reader_streams_the_whole_corpus_in_32k() -> None:
     # (mpy-cross -O3, what `make build` deploys), reader and filter stream the whole corpus in a
     # 32 KB heap of the 64-bit unix port, whose objects are about twice the ESP32's size.
     args = ("256", "one")
-    mp = run_micropython(module="nmea_replay", args=args, stdin=_paths(), heap=32 * 1024, opt=3)
-    assert mp == run_cpython(script=DRIVER, args=args, stdin=_paths())
+    mp = run_micropython(
+        module="nmea_replay", args=args, stdin=driver_input(), heap=32 * 1024, opt=3
+    )
+    assert mp == run_cpython(script=DRIVER, args=args, stdin=driver_input())
