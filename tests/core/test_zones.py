@@ -2,7 +2,7 @@
 from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.zones import monitor as Z
-from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square
+from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square, walk
 
 
 def raises(exc, fn, *args):
@@ -22,17 +22,6 @@ MPY_HEAP = 81920
 # Default rules: 3 qualifying fixes (circle of 2 x accuracy inside by 5 m) over >= 30 s confirm;
 # hysteresis 10 m; sustained 180 s; after an unexplained jump in 150 s; fast 15 s, slow 60 s;
 # location warning 600 s, alert 1200 s.
-
-
-def walk(m, pts, t=T0, dt=15, acc_m=5):
-    """Feed fixes at (x, y) metres every dt seconds; returns [(t, alerts)] of non-empty ones."""
-    got = []
-    for x, y in pts:
-        a = m.on_fix(fx(t, x, y, acc_m), t)
-        if a:
-            got.append((t, a))
-        t += dt
-    return got
 
 
 def test_walk_in_is_confirmed_by_the_third_qualifying_fix_30_s_after_the_first():

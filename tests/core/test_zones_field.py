@@ -1,19 +1,8 @@
 # Issue 13 (items 8 and 9) and issue 14 (item 3) field findings, fix by fix. Both runtimes.
 from tagcore.zones import monitor as Z
-from zonetest import INCL, T0, circle, fx, kinds, monitor, square
+from zonetest import INCL, T0, circle, fx, kinds, monitor, square, walk
 
 MPY_HEAP = 73728  # as test_zones: the host's blob writer runs inside the test too
-
-
-def walk(m, pts, t=T0, dt=15, acc_m=5):
-    """Feed fixes at (x, y) metres every dt seconds; returns [(t, alerts)] of non-empty ones."""
-    got = []
-    for x, y in pts:
-        a = m.on_fix(fx(t, x, y, acc_m), t)
-        if a:
-            got.append((t, a))
-        t += dt
-    return got
 
 
 def _noise(seed):

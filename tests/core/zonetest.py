@@ -89,3 +89,14 @@ def fx(t, x_m, y_m, acc_m=5, ms=0, speed=None, course=None):
 
 def kinds(alerts):
     return [a.kind for a in alerts]
+
+
+def walk(m, pts, t=T0, dt=15, acc_m=5):
+    """Feed fixes at (x, y) metres every dt seconds; returns [(t, alerts)] of non-empty ones."""
+    got = []
+    for x, y in pts:
+        a = m.on_fix(fx(t, x, y, acc_m), t)
+        if a:
+            got.append((t, a))
+        t += dt
+    return got
