@@ -22,7 +22,9 @@ from micropython_runner import run_micropython
 from tagcore.store import record as R
 
 # what the board driver itself prints (tests/mpy/device_board.py), not the firmware
-BOARD_LINES = ("WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS")
+BOARD_LINES = (
+    "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX"
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,13 @@ from machine import Pin
 
 
 class GnssActions:
-    def __init__(self, uart, i2c=None):
+    # rail_on: the profile's rail-on action (tagcore.gnss.rail.rail_action): `powered` follows
+    # the rail actions carried out, so the shell knows when the receiver can talk.
+    def __init__(self, uart, i2c=None, rail_on=None):
         self.uart = uart
         self.i2c = i2c
+        self.rail_on = rail_on
+        self.powered = rail_on is None  # no rail control: the receiver is always powered
         self.counts = {}
 
     def _bump(self, key):
@@ -32,6 +36,7 @@ class GnssActions:
         r = a[1]
         if r is None:
             return
+        self.powered = r == self.rail_on
         if r[0] == "i2c":
             if self.i2c is None:
                 self._bump("no_i2c")

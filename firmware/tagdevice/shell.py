@@ -25,6 +25,10 @@ ALERT_RETRY_S = 60  # while an alert waits for the link
 DEEPSLEEP_MIN_S = 30
 MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
 SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
+# The app gives the power state machine whole seconds (TagApp: now * 1000); a command queued
+# late in one second may be written and answered in the next: one second more for its ACK
+# than the state machine's 1 s, or every such reply would count as a timeout and be resent.
+GNSS_ACK_MS = 2000
 RTC_MAGIC = b"OD1"
 RTC_HEAD = 20  # OD1 | tamper u8 | ctr u32 | acked u32 | next_upload u32 | crc u32
 
@@ -152,6 +156,7 @@ class Shell:
             zones,
             prox,
             self.uplink,
+            gnss=self._gnss_model(board),
             rtc=None if head is None else head[4],
         )
         self.link = None  # type: Any
@@ -265,7 +270,8 @@ class Shell:
 
             self.battery_src = AdcBattery(pins["battery_adc"])
         self.rail = None
-        self.set_rail(False)
+        self.set_rail(False)  # the power state machine starts from OFF: so does the receiver
+        self._gnss_actions_init(gp)
         ins = []
         for kind, key in (("strap_cut", "tamper_strap"), ("case_open", "tamper_case")):
             if key in pins:
@@ -286,6 +292,97 @@ class Shell:
             self.vib = Pin(pins["vibration"], Pin.OUT, value=0)
         self.scanner = None
         self.scan_feed = None
+
+    # ---- the receiver -------------------------------------------------------------------------
+    def _gnss_model(self, b):
+        """(Receiver, GnssPower, Costs) of the board for the model plan (cfg.gnss_plan 1), or
+        None: the fixed plan (the rail on to search, off between)."""
+        if self.safe or not self.cfg.gnss_plan:
+            return None
+        from tagcore.gnss.profile import gnss_for
+
+        try:
+            g = gnss_for(b, self.cfg.battery_mah, GNSS_ACK_MS)
+        except (KeyError, TypeError, ValueError) as e:  # a profile without the receiver's model
+            log.error("gnss", f"board.json has no receiver model ({e!r}): fixed plan")
+            return None
+        if g is None:
+            log.warn("gnss", "no driver for this receiver: fixed plan")
+        return g
+
+    def _gnss_actions_init(self, gp):
+        # The model plan: the power state machine's actions (command bytes, rail) are carried
+        # out by GnssActions, on the PMU's bus or the load switch's pin; the fixed plan keeps
+        # set_rail. The counts are logged as they change (every NAK and timeout, by name).
+        self.gnss_acts = None  # type: Any
+        self.listening = False
+        self.power_seen = {}  # type: dict
+        if self.app.power is None or self.pump is None:
+            return
+        from tagcore.gnss.rail import rail_action
+
+        from tagdevice.gnsspower import GnssActions
+
+        i2c = self.pmu.i2c if self.pmu is not None else None
+        self.gnss_acts = GnssActions(self.pump.uart, i2c, rail_action(gp, True))
+        self.rail = self.gnss_acts.powered
+
+    def _gnss(self, now, ms):
+        """The rail follows the app (fixed plan) or its queued actions are carried out (model
+        plan); the UART is pumped into the app while the receiver is powered and, in the
+        model plan, while the app listens (searching, or a command waits for its reply)."""
+        app = self.app
+        if self.gnss_acts is None:
+            self.set_rail(app.gnss_on)
+            if self.rail and self.pump is not None:
+                self.feed.now = now
+                self.pump.poll(ms)
+            return
+        self._gnss_rail()
+        pump = self.pump
+        if pump is None:
+            return
+        listen = bool(app.gnss_listen and self.rail)
+        if listen and not self.listening:
+            # The MCU slept: the UART ring kept the oldest bytes (the ESP32 driver drops what
+            # comes when it is full), epochs up to a sleep old. Not today's position: dropped.
+            pump.discard()
+        self.listening = listen
+        if listen:
+            # What the replies set in motion is carried out at the end of the pass (step):
+            # the state machine's clock is whole seconds, and a command written now could meet
+            # a timeout tick (wake) before its reply is read; after the write the MCU sleeps,
+            # and the next pass reads the reply before anything ticks.
+            self.feed.now = now
+            pump.poll(ms)
+
+    def _gnss_rail(self):
+        app = self.app
+        acts = self.gnss_acts
+        if acts is None:
+            self.set_rail(app.gnss_on)
+            return
+        for a in app.take_gnss_actions():
+            acts.do(a)
+        self.rail = acts.powered
+        pw = app.power
+        if pw is None:
+            return
+        for c in (pw.counts, acts.counts):
+            for k in c:
+                if self.power_seen.get(k) != c[k]:  # every NAK, timeout and bus error
+                    self.power_seen[k] = c[k]
+                    (log.info if k == "ack" else log.warn)("gnss", f"power {k}={c[k]}")
+
+    def _gnss_sleeps(self):
+        """The model plan may deep-sleep only with the receiver's rail cut and nothing in
+        flight: the state machine starts from OFF at boot, and must find the receiver so."""
+        pw = self.app.power
+        if pw is None:
+            return True
+        from tagcore.gnss.power import OFF
+
+        return pw.mode == OFF and not pw.busy
 
     def set_rail(self, on):
         if self.rail == on:
@@ -336,10 +433,7 @@ class Shell:
             for kind, t in self.tamper.poll(ms) or ():
                 log.warn("tamper", f"{kind} at {t}")
                 app.tamper(t, kind)
-        self.set_rail(app.gnss_on)
-        if self.rail and self.pump is not None:
-            self.feed.now = now
-            self.pump.poll(ms)
+        self._gnss(now, ms)
         if now >= app.wake_at:
             app.wake(now)
         if now >= self.next_battery and self.battery_src is not None:
@@ -361,7 +455,7 @@ class Shell:
                     break
                 app.upload(now)  # more backlog: the next batch at once
         self._events()
-        self.set_rail(app.gnss_on)
+        self._gnss_rail()
         self.passes += 1
         if not self.cleared and now - self.started >= health.HEALTHY_S:
             health.clear()
@@ -453,13 +547,20 @@ class Shell:
                 log.info("link", "up" if e[2] else "down")
             elif k == "P":
                 log.warn("proximity", f"beacon={e[2]} kind={e[3]}")
+            elif k == "M":
+                from tagcore.gnss.power import NAMES
+
+                log.info("gnss", f"mode {NAMES[e[2]]}")
+            elif k == "I":
+                log.warn("gnss", f"integrity kind={e[2]} onset={e[3]}")
         if alert:
             self.signal()
 
     # ---- sleeping --------------------------------------------------------------------------
     def sleep(self):
         app = self.app
-        busy = self.rail or (self.scanner is not None and self.scanning)
+        listen = self.rail if self.gnss_acts is None else self.app.gnss_listen
+        busy = listen or (self.scanner is not None and self.scanning)
         if busy or (self.tamper is not None and self.tamper.busy()):
             machine.lightsleep(SEARCH_POLL_MS)
             return
@@ -481,6 +582,7 @@ class Shell:
             and app.proximity is None
             and app.uplink_request is None
             and self.scanner is None
+            and self._gnss_sleeps()
         )
 
     def deepsleep(self, dt):

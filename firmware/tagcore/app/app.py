@@ -575,7 +575,9 @@ class TagApp:
     def _rx_flags(self, cls, mid, payload):
         from tagcore.gnss.ubx import integrity_of  # loaded with the framer already
 
-        self.integrity.rx(integrity_of(cls, mid, payload))
+        g = self.integrity
+        if g is not None:
+            g.rx(integrity_of(cls, mid, payload))
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))
