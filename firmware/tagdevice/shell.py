@@ -90,16 +90,26 @@ class GnssFeed:
 
 
 class ScanFeed:
-    """What BleScanner.drain feeds (on_scan / on_scan_end), handed to the app."""
+    """What BleScanner.drain feeds (on_scan / on_scan_end / on_lost), handed to the app.
+    `ended`: the scan running has ended (the app may want the next one at once)."""
 
     def __init__(self, app):
         self.app = app
+        self.ended = False
 
     def on_scan(self, now, addr, rssi, adv):
         self.app.scan_result(now, bytes(addr), rssi, bytes(adv))
 
     def on_scan_end(self, now):
+        self.ended = True
         self.app.scan_done(now)
+
+    def on_lost(self, now, n):
+        # reports the scanner's ring had no room for (a crowd, a flood): the proximity core
+        # counts them and queues a K_FLOODED event, which the app stores with the scan's end
+        prox = self.app.proximity
+        if prox is not None:
+            prox.on_lost(now, n)
 
 
 def banner(board, cause, safe):
@@ -482,10 +492,13 @@ class Shell:
             return
         if app.want_scan and not self.scanning:
             self.scanning = True
+            self.scan_feed.ended = False
             self.scanner.start(app.scan_ms)
         if self.scanning:
             self.scanner.drain(self.scan_feed, now)
-            if not app.want_scan:
+            # the scan is over when the stack says so (_IRQ_SCAN_DONE), not when want_scan
+            # drops: near the beacon the app wants the next scan at once (back to back)
+            if self.scan_feed.ended:
                 self.scanning = False
 
     def _probe(self, now):

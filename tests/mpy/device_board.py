@@ -21,6 +21,11 @@ import vfs
 
 BS = 4096  # the ESP32's flash sector, littlefs's block on the device
 sc = json.load(open(sys.argv[1]))
+if sc.get("ble"):  # the victim's beacon: firmware/beacon's app on its own board (imported
+    # while the build's tree is still on the path: the flash replaces it below)
+    import bluetooth
+    from beacon.app import Beacon
+    from tagcore.proximity.advdata import build_adv
 gc.collect()
 
 
@@ -467,9 +472,68 @@ class Receiver:
             self.q.pop(0)
 
 
+class Air:
+    """Bluetooth around the tag (tests/mpy/fake_bluetooth: one simulated air): the victim's
+    beacon running firmware/beacon's Beacon on its own BLE, in range while `near` says
+    ([[from, to, rssi], ...] s since T0), and an optional crowd ([from, to, n]: n other
+    advertisers of the opentag frame with identifiers the tag does not know, every 20 ms: a
+    flood that fills the scanner's ring)."""
+
+    def __init__(self, d):
+        self.ble = bluetooth.BLE()
+        self.ble.active(True)
+        self.beacon = Beacon(self.ble, bytes.fromhex(d["secret"]), d.get("ivs", 900))
+        self.near = d.get("near", [])
+        self.crowd = []
+        self.crowd_at = d.get("crowd")
+        if self.crowd_at:
+            for i in range(self.crowd_at[2]):
+                b = bluetooth.BLE()
+                b.active(True)
+                b.addr = bytes((0xC0, 0, 0, 0, 1, i))
+                b.rssi = -70
+                self.crowd.append(b)
+        self.own = [self.ble]  # the board's, not the tag's
+        self.own.extend(self.crowd)
+        self.on = False
+        self.crowd_on = False
+        self.last_s = -1
+        self.air_ms = machine.CLOCK[0]
+
+    def run(self, now_ms):
+        s = now_ms // 1000
+        if s != self.last_s:  # once a second: the beacon's rotation, who is in range
+            self.last_s = s
+            r = None
+            for w in self.near:
+                if w[0] <= s - T0 < w[1]:
+                    r = w[2]
+            if r is None:
+                if self.on:  # out of range (as switched off): rotates again when back
+                    self.ble.gap_advertise(None)
+                    self.beacon.k = -1
+                    self.on = False
+            else:
+                self.ble.rssi = r
+                self.beacon.update(s)
+                self.on = True
+            c = self.crowd_at
+            flood = bool(c) and c[0] <= s - T0 < c[1]
+            if flood != self.crowd_on:
+                self.crowd_on = flood
+                for i, b in enumerate(self.crowd):
+                    if flood:
+                        b.gap_advertise(20000, build_adv(bytes((0x5A, i)) * 8), connectable=False)
+                    else:
+                        b.gap_advertise(None)
+        bluetooth.air_run(self.air_ms, now_ms)
+        self.air_ms = now_ms
+
+
 class World:
     def __init__(self):
         self.rx = Receiver()
+        self.air = Air(sc["ble"]) if sc.get("ble") else None
         self.events = sorted(sc.get("events", []))  # [[s since T0, what, arg], ...]
         self.cut_pending = None
         self.next_mem = T0 * 1000
@@ -514,6 +578,8 @@ class World:
                 FLASH[0].cut_after = FLASH[0].writes + arg
             elif what == "battery_mv":
                 set_battery(arg)
+        if self.air is not None:
+            self.air.run(now_ms)
         self.rx.run(now_ms)
         return fired
 
@@ -631,6 +697,8 @@ def boot_loop():
                 os.umount("/")
             except OSError:
                 pass
+        if world.air is not None:  # the tag's BLE died with the reset; the board's stay
+            bluetooth.AIR[:] = world.air.own
         gc.collect()
         FLASH[0] = Flash(img, NBLK)
         if world.cut_pending is not None:  # a cut due but not reached before this reset
