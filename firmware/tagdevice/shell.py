@@ -488,17 +488,18 @@ class Shell:
             self.scanner = BleScanner(ble)
             self.scan_feed = ScanFeed(app)
             self.scanning = False
-        if self.scanner is None:
+        feed = self.scan_feed
+        if self.scanner is None or feed is None:
             return
         if app.want_scan and not self.scanning:
             self.scanning = True
-            self.scan_feed.ended = False
+            feed.ended = False
             self.scanner.start(app.scan_ms)
         if self.scanning:
-            self.scanner.drain(self.scan_feed, now)
+            self.scanner.drain(feed, now)
             # the scan is over when the stack says so (_IRQ_SCAN_DONE), not when want_scan
             # drops: near the beacon the app wants the next scan at once (back to back)
-            if self.scan_feed.ended:
+            if feed.ended:
                 self.scanning = False
 
     def _probe(self, now):
