@@ -56,7 +56,9 @@ def power_counts(run: Run) -> dict[str, int]:
 def model_run(tmp: Path, firmware: Path, server: RealServer, fix_s: int, secs: int, **rx) -> Run:
     cfg = compile_config(tmp, fix_interval_s=fix_s, upload_interval_s=300, gnss_plan=1)
     prov = write_prov(tmp / "prov", server.port, config=cfg)
-    return run_board(tmp, firmware, prov, secs, ttff_s=COLD_S, hot_ttff_s=HOT_S, **rx)
+    return run_board(
+        tmp, firmware, prov, secs, ttff_s=COLD_S, hot_ttff_s=HOT_S, rx_commands=True, **rx
+    )
 
 
 def test_a_fix_a_minute_sleeps_the_receiver_in_backup_and_wakes_it_hot(

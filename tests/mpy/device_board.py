@@ -21,11 +21,13 @@ import vfs
 
 BS = 4096  # the ESP32's flash sector, littlefs's block on the device
 sc = json.load(open(sys.argv[1]))
+if sc.get("rx_commands"):  # the receiver obeys the tag's commands (the model plan); without
+    # it the board leaves the command set out: the heap bench counts the board (HEAP_WORLD)
+    import device_rx
 if sc.get("ble"):  # the victim's beacon: firmware/beacon's app on its own board (imported
     # while the build's tree is still on the path: the flash replaces it below)
     import bluetooth
-    from beacon.app import Beacon
-    from tagcore.proximity.advdata import build_adv
+    import device_air
 gc.collect()
 
 
@@ -186,127 +188,19 @@ def where(s):
     return ROUTE[-1][1], ROUTE[-1][2]
 
 
-# ---- what the receiver makes of the bytes the tag writes ---------------------------------
-# Written from the protocol specifications (u-blox 8 / M10 interface descriptions, MediaTek
-# PMTK, CASIC $PCAS), not from tagcore's builders, as the simulator's receiver reads them
-# with pyubx2 (tagsim.gnsscmd): a wrong byte shows up as a receiver that ignores or refuses
-# the command. u-blox: a frame is B5 62 class id len16 payload ck_a ck_b (8-bit Fletcher over
-# class..payload); every CFG message it knows is answered ACK-ACK (05 01), one it does not
-# ACK-NAK (05 00), with the class and id acknowledged as payload.
-UBX_NAMES = {
-    0x0601: "CFG-MSG",
-    0x0604: "CFG-RST",
-    0x0608: "CFG-RATE",
-    0x0609: "CFG-CFG",
-    0x0611: "CFG-RXM",
-    0x063B: "CFG-PM2",
-    0x068A: "CFG-VALSET",
-    0x0241: "RXM-PMREQ",
-}
-M8_CFG = ("CFG-MSG", "CFG-RST", "CFG-RATE", "CFG-CFG", "CFG-RXM", "CFG-PM2")
-PM_OPERATEMODE = 0x20D00001  # CFG-PM-OPERATEMODE (M10): 0 full power, 1 on/off, 2 cyclic
-VALSET_SIZE = (0, 1, 1, 2, 4, 8, 0, 0)  # a key's value size by bits 28-30 of its id
-
-
-def fletcher(b):
-    ca = cb = 0
-    for x in b:
-        ca = (ca + x) & 0xFF
-        cb = (cb + ca) & 0xFF
-    return bytes((ca, cb))
-
-
-def ubx(cls, mid, payload):
-    body = bytes((cls, mid, len(payload) & 0xFF, len(payload) >> 8)) + payload
-    return b"\xb5\x62" + body + fletcher(body)
-
-
-def u32(b, i):
-    return b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24
-
-
-def mon_rf(jamming, jam_ind):
-    """UBX-MON-RF version 0 with one RF block: flags bits 0-1 the jamming state (1 ok,
-    3 critical), agcCnt at 14, jamInd at 16 (u-blox 8 protocol specification)."""
-    blk = bytearray(24)
-    blk[1] = jamming
-    blk[14] = 0x58
-    blk[15] = 0x02  # agcCnt 600
-    blk[16] = jam_ind
-    return ubx(0x0A, 0x38, bytes((0, 1, 0, 0)) + blk)
-
-
-def split_commands(data):
-    """[(kind, name, payload or fields)] of every well-formed command in data, and how many
-    bytes were not one (wake bytes, noise, bad checksums)."""
-    out = []
-    junk = 0
-    i = 0
-    n = len(data)
-    while i < n:
-        c = data[i]
-        if c == 0xB5 and i + 8 <= n and data[i + 1] == 0x62:
-            ln = data[i + 4] | data[i + 5] << 8
-            end = i + 8 + ln
-            if end <= n and fletcher(data[i + 2 : end - 2]) == data[end - 2 : end]:
-                code = data[i + 2] << 8 | data[i + 3]
-                name = UBX_NAMES.get(code, f"{code:04X}")
-                out.append(("ubx", name, data[i + 6 : end - 2]))
-                i = end
-                continue
-        elif c == 0x24:  # $...*hh
-            e = data.find(b"\n", i)
-            e = n if e < 0 else e + 1
-            line = data[i:e].strip()
-            star = line.find(b"*")
-            x = 0
-            for ch in line[1:star]:
-                x ^= ch
-            if star > 0 and line[star + 1 :] == b"%02X" % x:
-                f = line[1:star].split(b",")
-                out.append(("text", f[0].decode(), f[1:]))
-            else:
-                junk += e - i
-            i = e
-            continue
-        junk += 1
-        i += 1
-    return out, junk
-
-
-G = board.get("gnss") or {}
-
-
 class Receiver:
     """The GNSS module: powered through the PMU's rail register (or always, without a PMU);
-    from power-on it sends one epoch a second, without a fix for its first ttff_s seconds
-    (a cold start: the rail takes RAM with it). It obeys the commands the tag writes: set-up
-    and power save acknowledged (u-blox), backup / standby (RXM-PMREQ, $PCAS12, $PMTK161:
-    silent until a UART byte or the duration wakes it, RAM kept: the next start is hot,
-    hot_ttff_s), $PMTK answered $PMTK001. Scenario keys: rx_power_save (false: CFG-RXM power
-    save is refused with a NAK), rx_mute (command names it never answers: the tag's timeout),
-    rx_mon_rf (its configuration outputs UBX-MON-RF each epoch), jam ([[from, to], ...] s since
-    T0: MON-RF says jamming critical). Prints RX lines: what it heard and what it did."""
+    from power-on it sends one epoch a second, without a fix for its first ttff_s seconds.
+    With rx_commands it also obeys what the tag writes (device_rx.commanded); else it hears
+    nothing it understands."""
 
     def __init__(self):
         self.on_since = None
         self.next_s = 0
         self.q = []  # [start ms, bytes] waiting to cross the wire
-        self.cold = sc.get("ttff_s", 3)
-        self.hot = sc.get("hot_ttff_s", self.cold)
-        self.ttff = self.cold
+        self.ttff = sc.get("ttff_s", 3)
         self.blind = sc.get("blind", [])  # [[from, to], ...] s since T0: no sky (indoors)
         self.epochs = 0
-        self.family = G.get("family", "ublox_m8")
-        self.ps_ok = sc.get("rx_power_save", G.get("power_save", True))
-        self.mute = sc.get("rx_mute", [])
-        self.mon_rf = sc.get("rx_mon_rf", 0)
-        self.jam = sc.get("jam", [])
-        self.hot_window = G.get("hot_window_s", 7200)
-        self.asleep = False  # backup / standby: powered, silent, RAM kept
-        self.wake_s = None  # a timed backup ends here
-        self.fix_s = None  # the last second with a fix (ephemeris in RAM); None: none
-        self.mode = "continuous"
 
     def powered(self):
         if gp.get("method") != "pmu":
@@ -319,143 +213,53 @@ class Receiver:
     def next_at(self, now_ms):
         if self.on_since is None:
             return 1 << 62
-        if self.asleep:
-            return (1 << 62) if self.wake_s is None else self.wake_s * 1000
         return self.next_s * 1000
-
-    def _start(self, s, why):
-        hot = self.fix_s is not None and s - self.fix_s < self.hot_window
-        self.ttff = self.hot if hot else self.cold
-        self.on_since = s
-        self.next_s = s + 1
-        print("RX", s, why, "hot" if hot else "cold")
 
     def run(self, now_ms):
         on = self.powered()
         s = now_ms // 1000
         if not on:
             if self.on_since is not None:
-                print("RX", s, "rail off")
-                self.fix_s = None  # RAM gone with the rail: the next start is cold
+                self.cut(s)
             self.on_since = None
-            self.asleep = False
-            self.q = []
             return
         if self.on_since is None:
-            self.mode = "continuous"  # it boots at full power
-            self._start(s, "rail on")
+            self.power_on(s)
             return
         for u in machine.UARTS:  # what crossed the wire is in the ring (or lost) by now
             self.catch_up(u)
-        if self.asleep:
-            if self.wake_s is None or s < self.wake_s:
-                return
-            self._wake(s)
+        if self.silent(s):
+            return
         if now_ms >= self.next_s * 1000:
-            t = self.next_s - T0
             sky = True
             for b in self.blind:
-                if b[0] <= t < b[1]:
+                if b[0] <= self.next_s - T0 < b[1]:
                     sky = False
             fix = sky and self.next_s - self.on_since >= self.ttff
-            if fix:
-                self.fix_s = self.next_s
             if machine.UARTS:  # bytes on a line nobody listens to are gone
                 e = epoch(self.next_s, where(self.next_s) if fix else None)
-                if self.mon_rf and self.family[:5] == "ublox":
-                    jammed = False
-                    for b in self.jam:
-                        if b[0] <= t < b[1]:
-                            jammed = True
-                    e += mon_rf(3, 230) if jammed else mon_rf(1, 20)
-                self.q.append([self.next_s * 1000, e])
+                self.q.append([self.next_s * 1000, self.output(e, fix)])
             self.epochs += 1
             self.next_s += 1
             for u in machine.UARTS:
                 u.wire = self
 
-    def _wake(self, s):
-        self.asleep = False
-        self.wake_s = None
-        self._start(s, "woken")
+    # what device_rx.commanded changes
+    def cut(self, s):
+        pass
 
-    def _send(self, b):
-        self.q.append([machine.CLOCK[0], b])
-        for u in machine.UARTS:
-            u.wire = self
+    def power_on(self, s):
+        self.on_since = s
+        self.next_s = s + 1
+
+    def silent(self, s):
+        return False
+
+    def output(self, e, fix):
+        return e
 
     def write(self, data):
-        """Bytes the tag writes to the receiver's UART."""
-        s = machine.CLOCK[0] // 1000
-        if self.powered() and self.on_since is None:
-            self.run(machine.CLOCK[0])  # the rail came on just now
-        if self.on_since is None:
-            print("RX", s, "unpowered", len(data))
-            return
-        if self.asleep:  # any byte wakes it; the bytes that woke it are lost
-            self._wake(s)
-            return
-        for kind, name, arg in split_commands(data)[0]:
-            print("RX", s, name, self._handle(kind, name, arg, s))
-
-    def _ack(self, name, payload, ok):
-        # the class and id acknowledged are the command's own: found back from its name
-        for code in UBX_NAMES:
-            if UBX_NAMES[code] == name:
-                self._send(ubx(0x05, 0x01 if ok else 0x00, bytes((code >> 8, code & 0xFF))))
-        return "ack" if ok else "nak"
-
-    def _handle(self, kind, name, arg, s):
-        fam = self.family
-        if name in self.mute:
-            return "mute"
-        if fam[:5] == "ublox" and kind == "ubx":
-            if name == "RXM-PMREQ":
-                n = len(arg)
-                dur, flags = (u32(arg, 0), u32(arg, 4)) if n == 8 else (u32(arg, 4), u32(arg, 8))
-                if n not in (8, 16) or not flags & 2:  # bit 1: backup
-                    return "ignored"
-                self.asleep = True
-                self.q = []  # what it had not yet sent dies with its output
-                self.wake_s = s + (dur + 999) // 1000 if dur else None
-                return "backup"
-            if fam == "ublox_m8" and name in M8_CFG:
-                if name == "CFG-RXM":
-                    if len(arg) != 2:
-                        return self._ack(name, arg, False)
-                    if arg[1] == 1 and not self.ps_ok:
-                        return self._ack(name, arg, False)
-                    self.mode = "power_save" if arg[1] == 1 else "continuous"
-                    self._ack(name, arg, True)
-                    return self.mode
-                if name == "CFG-MSG" and len(arg) >= 3 and arg[0] == 0x0A and arg[1] == 0x38:
-                    self.mon_rf = arg[2]
-                return self._ack(name, arg, True)
-            if fam == "ublox_m10" and name == "CFG-VALSET":
-                i = 4
-                while i + 4 <= len(arg):
-                    key = u32(arg, i)
-                    size = VALSET_SIZE[(key >> 28) & 7]
-                    if key == PM_OPERATEMODE:
-                        self.mode = "power_save" if arg[i + 4] in (1, 2) else "continuous"
-                    i += 4 + size
-                return self._ack(name, arg, True)
-            return self._ack(name, arg, False) if name[:4] == "CFG-" else "ignored"
-        if fam in ("l76k", "mtk") and kind == "text":
-            if name == "PCAS12" or name == "PMTK161":
-                secs = int(arg[0] or 0) if name == "PCAS12" else 0
-                self.asleep = True
-                self.q = []
-                self.wake_s = s + secs if 0 < secs < 65535 else None
-                return "standby"
-            if name[:4] == "PMTK":  # PMTK001,<cmd>,3: valid and done
-                body = b"PMTK001," + name[4:].encode() + b",3"
-                x = 0
-                for ch in body:
-                    x ^= ch
-                self._send(b"$" + body + b"*%02X\r\n" % x)
-            return "accepted"
-        return "ignored"
+        print("RX", machine.CLOCK[0] // 1000, "not_understood", len(data))
 
     def catch_up(self, uart):
         now = machine.CLOCK[0]
@@ -472,68 +276,14 @@ class Receiver:
             self.q.pop(0)
 
 
-class Air:
-    """Bluetooth around the tag (tests/mpy/fake_bluetooth: one simulated air): the victim's
-    beacon running firmware/beacon's Beacon on its own BLE, in range while `near` says
-    ([[from, to, rssi], ...] s since T0), and an optional crowd ([from, to, n]: n other
-    advertisers of the opentag frame with identifiers the tag does not know, every 20 ms: a
-    flood that fills the scanner's ring)."""
-
-    def __init__(self, d):
-        self.ble = bluetooth.BLE()
-        self.ble.active(True)
-        self.beacon = Beacon(self.ble, bytes.fromhex(d["secret"]), d.get("ivs", 900))
-        self.near = d.get("near", [])
-        self.crowd = []
-        self.crowd_at = d.get("crowd")
-        if self.crowd_at:
-            for i in range(self.crowd_at[2]):
-                b = bluetooth.BLE()
-                b.active(True)
-                b.addr = bytes((0xC0, 0, 0, 0, 1, i))
-                b.rssi = -70
-                self.crowd.append(b)
-        self.own = [self.ble]  # the board's, not the tag's
-        self.own.extend(self.crowd)
-        self.on = False
-        self.crowd_on = False
-        self.last_s = -1
-        self.air_ms = machine.CLOCK[0]
-
-    def run(self, now_ms):
-        s = now_ms // 1000
-        if s != self.last_s:  # once a second: the beacon's rotation, who is in range
-            self.last_s = s
-            r = None
-            for w in self.near:
-                if w[0] <= s - T0 < w[1]:
-                    r = w[2]
-            if r is None:
-                if self.on:  # out of range (as switched off): rotates again when back
-                    self.ble.gap_advertise(None)
-                    self.beacon.k = -1
-                    self.on = False
-            else:
-                self.ble.rssi = r
-                self.beacon.update(s)
-                self.on = True
-            c = self.crowd_at
-            flood = bool(c) and c[0] <= s - T0 < c[1]
-            if flood != self.crowd_on:
-                self.crowd_on = flood
-                for i, b in enumerate(self.crowd):
-                    if flood:
-                        b.gap_advertise(20000, build_adv(bytes((0x5A, i)) * 8), connectable=False)
-                    else:
-                        b.gap_advertise(None)
-        bluetooth.air_run(self.air_ms, now_ms)
-        self.air_ms = now_ms
+if sc.get("rx_commands"):
+    Receiver = device_rx.commanded(Receiver, sc, board, T0)
 
 
 class World:
     def __init__(self):
         self.rx = Receiver()
-        self.air = Air(sc["ble"]) if sc.get("ble") else None
+        self.air = device_air.Air(sc["ble"], T0) if sc.get("ble") else None
         self.events = sorted(sc.get("events", []))  # [[s since T0, what, arg], ...]
         self.cut_pending = None
         self.next_mem = T0 * 1000
