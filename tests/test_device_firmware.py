@@ -23,7 +23,8 @@ from tagcore.store import record as R
 
 # what the board driver itself prints (tests/mpy/device_board.py), not the firmware
 BOARD_LINES = (
-    "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX"
+    "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX",
+    "LIGHT_MS", "IDLE_MS"
 )  # fmt: skip
 
 
