@@ -9,10 +9,19 @@ real server."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
-from devicekit import RealServer, Run, build_firmware, compile_config, run_board, write_prov
+from devicekit import (
+    BOARDS,
+    RealServer,
+    Run,
+    build_firmware,
+    compile_config,
+    run_board,
+    write_prov,
+)
 from tagcore.gnss import integrity as I
 from tagcore.store import record as R
 
@@ -53,12 +62,20 @@ def power_counts(run: Run) -> dict[str, int]:
     return got
 
 
-def model_run(tmp: Path, firmware: Path, server: RealServer, fix_s: int, secs: int, **rx) -> Run:
-    cfg = compile_config(tmp, fix_interval_s=fix_s, upload_interval_s=300, gnss_plan=1)
-    prov = write_prov(tmp / "prov", server.port, config=cfg)
-    return run_board(
-        tmp, firmware, prov, secs, ttff_s=COLD_S, hot_ttff_s=HOT_S, rx_commands=True, **rx
-    )
+def model_run(
+    tmp: Path,
+    firmware: Path,
+    server: RealServer,
+    fix_s: int,
+    secs: int,
+    board: str = "tbeam_v11_axp192",
+    plan: int = 1,
+    **rx: object,
+) -> Run:
+    cfg = compile_config(tmp, fix_interval_s=fix_s, upload_interval_s=300, gnss_plan=plan)
+    prov = write_prov(tmp / "prov", server.port, board=board, config=cfg)
+    rx.setdefault("hot_ttff_s", HOT_S)
+    return run_board(tmp, firmware, prov, secs, ttff_s=COLD_S, rx_commands=True, **rx)
 
 
 def test_a_fix_a_minute_sleeps_the_receiver_in_backup_and_wakes_it_hot(
@@ -135,3 +152,38 @@ def test_power_save_and_the_receivers_jamming_report_reach_the_server(
     ev = [e for e in server.events() if e[1] == R.EV_INTEGRITY]
     assert ev, server.events()
     assert any(int(m.group(1)) >= t and "status=1" in m.group(4) for m in run.logs("uplink"))
+
+
+def test_an_l76k_goes_to_standby_by_pcas_and_starts_hot(
+    tmp_path: Path, firmware: Path, server: RealServer
+) -> None:
+    # T-Beam Supreme S3: Quectel L76K on the AXP2101's ALDO4; CASIC commands, never acknowledged
+    doc = json.loads((BOARDS / "tbeam_supreme_s3.json").read_text())["gnss"]
+    hot = int(doc["ttff_s"]["hot"])  # 5.5 s (L76K datasheet)
+    # the MCU sleeps through the earliest field hot start (the profile's first decile), then
+    # reads the epoch: the fix is taken by then
+    listen = doc["ttff_field_s"]["hot"][0]
+    run = model_run(tmp_path, firmware, server, 60, 900, board="tbeam_supreme_s3", hot_ttff_s=hot)
+    rx = rx_lines(run)
+    assert rx[0][1:] == ("rail", "on cold") and rx[1][1:] == ("PCAS03", "accepted")
+    after = [(w, h) for _, w, h in rx[2:]]
+    assert set(after) == {("PCAS12", "standby"), ("woken", "hot")}, after[:10]
+    assert after[0] == ("PCAS12", "standby") and len(after) >= 26
+    fixes = [int(m.group(1)) for m in run.logs("fix")]
+    for t in [t for t, w, _ in rx if w == "woken"]:
+        assert [f for f in fixes if t + hot <= f <= t + max(hot, listen) + 1], (t, fixes)
+    assert not [k for k in power_counts(run) if k != "ack"]  # nothing refused or timed out
+
+
+def test_the_fixed_plan_cuts_the_rail_and_every_start_is_cold(
+    tmp_path: Path, firmware: Path, server: RealServer
+) -> None:
+    run = model_run(tmp_path, firmware, server, 60, 900, plan=0)
+    rx = rx_lines(run)
+    assert {(w, h) for _, w, h in rx} == {("rail", "on cold"), ("rail", "off")}  # no command
+    ons = [t for t, _, h in rx if h == "on cold"]
+    fixes = [int(m.group(1)) for m in run.logs("fix")]
+    assert len(ons) >= 8
+    for t in ons:  # each search waits out a cold start: the rail cut took the ephemeris
+        nxt = [f for f in fixes if f >= t]
+        assert not nxt or nxt[0] - t >= COLD_S
