@@ -187,3 +187,18 @@ def test_the_fixed_plan_cuts_the_rail_and_every_start_is_cold(
     for t in ons:  # each search waits out a cold start: the rail cut took the ephemeris
         nxt = [f for f in fixes if f >= t]
         assert not nxt or nxt[0] - t >= COLD_S
+
+
+def test_a_board_profile_without_the_receivers_model_falls_back_to_the_fixed_plan(
+    tmp_path: Path, firmware: Path, server: RealServer
+) -> None:
+    # board.json missing: the fallback board (DevKitC wiring) has no receiver model
+    cfg = compile_config(tmp_path, fix_interval_s=60, upload_interval_s=300, gnss_plan=1)
+    prov = write_prov(tmp_path / "prov", server.port, config=cfg)
+    (prov / "board.json").unlink()
+    run = run_board(tmp_path, firmware, prov, 900, board_ok=0, rx_commands=True)
+    errs = [m.group(4) for m in run.logs("gnss", "ERROR")]
+    assert len(errs) == run.value("BOOTS")  # said at every boot (it deep-sleeps: no zones)
+    assert all("no receiver model" in e and e.endswith(": fixed plan") for e in errs), errs
+    assert not [ln for ln in run.lines if ln.startswith("RX ") and "rail" not in ln]
+    assert len(run.logs("fix")) >= 12 and not run.logs("main")  # tracking, no crash

@@ -25,10 +25,6 @@ ALERT_RETRY_S = 60  # while an alert waits for the link
 DEEPSLEEP_MIN_S = 30
 MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
 SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
-# The app gives the power state machine whole seconds (TagApp: now * 1000); a command queued
-# late in one second may be written and answered in the next: one second more for its ACK
-# than the state machine's 1 s, or every such reply would count as a timeout and be resent.
-GNSS_ACK_MS = 2000
 RTC_MAGIC = b"OD1"
 RTC_HEAD = 20  # OD1 | tamper u8 | ctr u32 | acked u32 | next_upload u32 | crc u32
 
@@ -304,95 +300,44 @@ class Shell:
         self.scan_feed = None
 
     # ---- the receiver -------------------------------------------------------------------------
+    # The fixed plan: the rail follows app.gnss_on and the UART is pumped while it is on. The
+    # model plan (cfg.gnss_plan 1): tagdevice.gnsspower.ModelPlan carries out the power state
+    # machine's actions and reads the UART while the app listens; loaded only then.
     def _gnss_model(self, b):
-        """(Receiver, GnssPower, Costs) of the board for the model plan (cfg.gnss_plan 1), or
-        None: the fixed plan (the rail on to search, off between)."""
+        """TagApp's `gnss` for the model plan, or None: the fixed plan."""
         if self.safe or not self.cfg.gnss_plan:
             return None
-        from tagcore.gnss.profile import gnss_for
+        from tagdevice.gnsspower import board_gnss
 
-        try:
-            g = gnss_for(b, self.cfg.battery_mah, GNSS_ACK_MS)
-        except (KeyError, TypeError, ValueError) as e:  # a profile without the receiver's model
-            log.error("gnss", f"board.json has no receiver model ({e!r}): fixed plan")
-            return None
-        if g is None:
-            log.warn("gnss", "no driver for this receiver: fixed plan")
-        return g
+        return board_gnss(b, self.cfg.battery_mah)
 
     def _gnss_actions_init(self, gp):
-        # The model plan: the power state machine's actions (command bytes, rail) are carried
-        # out by GnssActions, on the PMU's bus or the load switch's pin; the fixed plan keeps
-        # set_rail. The counts are logged as they change (every NAK and timeout, by name).
-        self.gnss_acts = None  # type: Any
-        self.listening = False
-        self.power_seen = {}  # type: dict
+        self.gnss = None  # type: Any
         if self.app.power is None or self.pump is None:
             return
-        from tagcore.gnss.rail import rail_action
-
-        from tagdevice.gnsspower import GnssActions
+        from tagdevice.gnsspower import ModelPlan
 
         i2c = self.pmu.i2c if self.pmu is not None else None
-        self.gnss_acts = GnssActions(self.pump.uart, i2c, rail_action(gp, True))
-        self.rail = self.gnss_acts.powered
+        self.gnss = ModelPlan(self.app, self.pump, self.feed, i2c, gp)
+        self.rail = self.gnss.acts.powered
 
     def _gnss(self, now, ms):
-        """The rail follows the app (fixed plan) or its queued actions are carried out (model
-        plan); the UART is pumped into the app while the receiver is powered and, in the
-        model plan, while the app listens (searching, or a command waits for its reply)."""
-        app = self.app
-        if self.gnss_acts is None:
-            self.set_rail(app.gnss_on)
-            if self.rail and self.pump is not None:
-                self.feed.now = now
-                self.pump.poll(ms)
+        """The receiver's part of a pass, before the app is woken."""
+        if self.gnss is not None:
+            self.rail = self.gnss.step(now, ms)
             return
-        self._gnss_rail()
-        pump = self.pump
-        if pump is None:
-            return
-        listen = bool(app.gnss_listen and self.rail)
-        if listen and not self.listening:
-            # The MCU slept: the UART ring kept the oldest bytes (the ESP32 driver drops what
-            # comes when it is full), epochs up to a sleep old. Not today's position: dropped.
-            pump.discard()
-        self.listening = listen
-        if listen:
-            # What the replies set in motion is carried out at the end of the pass (step):
-            # the state machine's clock is whole seconds, and a command written now could meet
-            # a timeout tick (wake) before its reply is read; after the write the MCU sleeps,
-            # and the next pass reads the reply before anything ticks.
+        self.set_rail(self.app.gnss_on)
+        if self.rail and self.pump is not None:
             self.feed.now = now
-            pump.poll(ms)
+            self.pump.poll(ms)
 
     def _gnss_rail(self):
-        app = self.app
-        acts = self.gnss_acts
-        if acts is None:
-            self.set_rail(app.gnss_on)
-            return
-        for a in app.take_gnss_actions():
-            acts.do(a)
-        self.rail = acts.powered
-        pw = app.power
-        if pw is None:
-            return
-        for c in (pw.counts, acts.counts):
-            for k in c:
-                if self.power_seen.get(k) != c[k]:  # every NAK, timeout and bus error
-                    self.power_seen[k] = c[k]
-                    (log.info if k == "ack" else log.warn)("gnss", f"power {k}={c[k]}")
-
-    def _gnss_sleeps(self):
-        """The model plan may deep-sleep only with the receiver's rail cut and nothing in
-        flight: the state machine starts from OFF at boot, and must find the receiver so."""
-        pw = self.app.power
-        if pw is None:
-            return True
-        from tagcore.gnss.power import OFF
-
-        return pw.mode == OFF and not pw.busy
+        """The end of a pass: the rail (and, in the model plan, the commands) as the app
+        wants them now."""
+        if self.gnss is not None:
+            self.rail = self.gnss.carry_out()
+        else:
+            self.set_rail(self.app.gnss_on)
 
     def set_rail(self, on):
         if self.rail == on:
@@ -573,7 +518,7 @@ class Shell:
     # ---- sleeping --------------------------------------------------------------------------
     def sleep(self):
         app = self.app
-        listen = self.rail if self.gnss_acts is None else self.app.gnss_listen
+        listen = self.rail if self.gnss is None else self.app.gnss_listen
         busy = listen or (self.scanner is not None and self.scanning)
         if busy or (self.tamper is not None and self.tamper.busy()):
             machine.lightsleep(SEARCH_POLL_MS)
@@ -596,7 +541,7 @@ class Shell:
             and app.proximity is None
             and app.uplink_request is None
             and self.scanner is None
-            and self._gnss_sleeps()
+            and (self.gnss is None or self.gnss.may_deepsleep())
         )
 
     def deepsleep(self, dt):
