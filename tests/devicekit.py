@@ -86,6 +86,7 @@ def write_prov(
     board: str = "tbeam_v11_axp192",
     config: bytes | None = None,
     zones: bytes | None = None,
+    beacon: bytes | None = None,
 ) -> Path:
     """The provisioned files, as docs/device.md names them."""
     d.mkdir(parents=True, exist_ok=True)
@@ -102,6 +103,8 @@ def write_prov(
         (d / "config.bin").write_bytes(config)
     if zones is not None:
         (d / "zones.bin").write_bytes(zones)
+    if beacon is not None:
+        (d / "beacon.bin").write_bytes(beacon)
     return d
 
 

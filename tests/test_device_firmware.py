@@ -22,7 +22,10 @@ from micropython_runner import run_micropython
 from tagcore.store import record as R
 
 # what the board driver itself prints (tests/mpy/device_board.py), not the firmware
-BOARD_LINES = ("WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS")
+BOARD_LINES = (
+    "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX",
+    "LIGHT_MS", "IDLE_MS"
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,13 @@ class GnssPump:
         self.pending = False  # bytes arrived since the last flush
         self.bytes_in = 0
 
+    def discard(self):
+        """Drop what the UART holds (bytes from before a sleep). A sentence it cuts fails its
+        checksum in the reader and is counted there."""
+        while self.uart.any():
+            if not self.uart.readinto(self.buf):
+                break
+
     def poll(self, now_ms):
         """Move what the UART holds into the reader; once the line has gone quiet, close the
         open epoch. `now_ms` is time.ticks_ms(). Returns how many fixes the reader holds."""

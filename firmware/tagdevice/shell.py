@@ -86,16 +86,26 @@ class GnssFeed:
 
 
 class ScanFeed:
-    """What BleScanner.drain feeds (on_scan / on_scan_end), handed to the app."""
+    """What BleScanner.drain feeds (on_scan / on_scan_end / on_lost), handed to the app.
+    `ended`: the scan running has ended (the app may want the next one at once)."""
 
     def __init__(self, app):
         self.app = app
+        self.ended = False
 
     def on_scan(self, now, addr, rssi, adv):
         self.app.scan_result(now, bytes(addr), rssi, bytes(adv))
 
     def on_scan_end(self, now):
+        self.ended = True
         self.app.scan_done(now)
+
+    def on_lost(self, now, n):
+        # reports the scanner's ring had no room for (a crowd, a flood): the proximity core
+        # counts them and queues a K_FLOODED event, which the app stores with the scan's end
+        prox = self.app.proximity
+        if prox is not None:
+            prox.on_lost(now, n)
 
 
 def banner(board, cause, safe):
@@ -152,6 +162,7 @@ class Shell:
             zones,
             prox,
             self.uplink,
+            gnss=self._gnss_model(board),
             rtc=None if head is None else head[4],
         )
         self.link = None  # type: Any
@@ -265,7 +276,8 @@ class Shell:
 
             self.battery_src = AdcBattery(pins["battery_adc"])
         self.rail = None
-        self.set_rail(False)
+        self.set_rail(False)  # the power state machine starts from OFF: so does the receiver
+        self._gnss_actions_init(gp)
         ins = []
         for kind, key in (("strap_cut", "tamper_strap"), ("case_open", "tamper_case")):
             if key in pins:
@@ -286,6 +298,46 @@ class Shell:
             self.vib = Pin(pins["vibration"], Pin.OUT, value=0)
         self.scanner = None
         self.scan_feed = None
+
+    # ---- the receiver -------------------------------------------------------------------------
+    # The fixed plan: the rail follows app.gnss_on and the UART is pumped while it is on. The
+    # model plan (cfg.gnss_plan 1): tagdevice.gnsspower.ModelPlan carries out the power state
+    # machine's actions and reads the UART while the app listens; loaded only then.
+    def _gnss_model(self, b):
+        """TagApp's `gnss` for the model plan, or None: the fixed plan."""
+        if self.safe or not self.cfg.gnss_plan:
+            return None
+        from tagdevice.gnsspower import board_gnss
+
+        return board_gnss(b, self.cfg.battery_mah)
+
+    def _gnss_actions_init(self, gp):
+        self.gnss = None  # type: Any
+        if self.app.power is None or self.pump is None:
+            return
+        from tagdevice.gnsspower import ModelPlan
+
+        i2c = self.pmu.i2c if self.pmu is not None else None
+        self.gnss = ModelPlan(self.app, self.pump, self.feed, i2c, gp)
+        self.rail = self.gnss.acts.powered
+
+    def _gnss(self, now, ms):
+        """The receiver's part of a pass, before the app is woken."""
+        if self.gnss is not None:
+            self.rail = self.gnss.step(now, ms)
+            return
+        self.set_rail(self.app.gnss_on)
+        if self.rail and self.pump is not None:
+            self.feed.now = now
+            self.pump.poll(ms)
+
+    def _gnss_rail(self):
+        """The end of a pass: the rail (and, in the model plan, the commands) as the app
+        wants them now."""
+        if self.gnss is not None:
+            self.rail = self.gnss.carry_out()
+        else:
+            self.set_rail(self.app.gnss_on)
 
     def set_rail(self, on):
         if self.rail == on:
@@ -336,10 +388,7 @@ class Shell:
             for kind, t in self.tamper.poll(ms) or ():
                 log.warn("tamper", f"{kind} at {t}")
                 app.tamper(t, kind)
-        self.set_rail(app.gnss_on)
-        if self.rail and self.pump is not None:
-            self.feed.now = now
-            self.pump.poll(ms)
+        self._gnss(now, ms)
         if now >= app.wake_at:
             app.wake(now)
         if now >= self.next_battery and self.battery_src is not None:
@@ -361,7 +410,7 @@ class Shell:
                     break
                 app.upload(now)  # more backlog: the next batch at once
         self._events()
-        self.set_rail(app.gnss_on)
+        self._gnss_rail()
         self.passes += 1
         if not self.cleared and now - self.started >= health.HEALTHY_S:
             health.clear()
@@ -384,14 +433,18 @@ class Shell:
             self.scanner = BleScanner(ble)
             self.scan_feed = ScanFeed(app)
             self.scanning = False
-        if self.scanner is None:
+        feed = self.scan_feed
+        if self.scanner is None or feed is None:
             return
         if app.want_scan and not self.scanning:
             self.scanning = True
+            feed.ended = False
             self.scanner.start(app.scan_ms)
         if self.scanning:
-            self.scanner.drain(self.scan_feed, now)
-            if not app.want_scan:
+            self.scanner.drain(feed, now)
+            # the scan is over when the stack says so (_IRQ_SCAN_DONE), not when want_scan
+            # drops: near the beacon the app wants the next scan at once (back to back)
+            if feed.ended:
                 self.scanning = False
 
     def _probe(self, now):
@@ -453,13 +506,20 @@ class Shell:
                 log.info("link", "up" if e[2] else "down")
             elif k == "P":
                 log.warn("proximity", f"beacon={e[2]} kind={e[3]}")
+            elif k == "M":
+                from tagcore.gnss.power import NAMES
+
+                log.info("gnss", f"mode {NAMES[e[2]]}")
+            elif k == "I":
+                log.warn("gnss", f"integrity kind={e[2]} onset={e[3]}")
         if alert:
             self.signal()
 
     # ---- sleeping --------------------------------------------------------------------------
     def sleep(self):
         app = self.app
-        busy = self.rail or (self.scanner is not None and self.scanning)
+        listen = self.rail if self.gnss is None else self.app.gnss_listen
+        busy = listen or (self.scanner is not None and self.scanning)
         if busy or (self.tamper is not None and self.tamper.busy()):
             machine.lightsleep(SEARCH_POLL_MS)
             return
@@ -481,6 +541,7 @@ class Shell:
             and app.proximity is None
             and app.uplink_request is None
             and self.scanner is None
+            and (self.gnss is None or self.gnss.may_deepsleep())
         )
 
     def deepsleep(self, dt):

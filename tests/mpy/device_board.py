@@ -21,6 +21,13 @@ import vfs
 
 BS = 4096  # the ESP32's flash sector, littlefs's block on the device
 sc = json.load(open(sys.argv[1]))
+if sc.get("rx_commands"):  # the receiver obeys the tag's commands (the model plan); without
+    # it the board leaves the command set out: the heap bench counts the board (HEAP_WORLD)
+    import device_rx
+if sc.get("ble"):  # the victim's beacon: firmware/beacon's app on its own board (imported
+    # while the build's tree is still on the path: the flash replaces it below)
+    import bluetooth
+    import device_air
 gc.collect()
 
 
@@ -183,7 +190,9 @@ def where(s):
 
 class Receiver:
     """The GNSS module: powered through the PMU's rail register (or always, without a PMU);
-    from power-on it sends one epoch a second, without a fix for its first ttff_s seconds."""
+    from power-on it sends one epoch a second, without a fix for its first ttff_s seconds.
+    With rx_commands it also obeys what the tag writes (device_rx.commanded); else it hears
+    nothing it understands."""
 
     def __init__(self):
         self.on_since = None
@@ -210,14 +219,17 @@ class Receiver:
         on = self.powered()
         s = now_ms // 1000
         if not on:
+            if self.on_since is not None:
+                self.cut(s)
             self.on_since = None
             return
         if self.on_since is None:
-            self.on_since = s
-            self.next_s = s + 1
+            self.power_on(s)
             return
         for u in machine.UARTS:  # what crossed the wire is in the ring (or lost) by now
             self.catch_up(u)
+        if self.silent(s):
+            return
         if now_ms >= self.next_s * 1000:
             sky = True
             for b in self.blind:
@@ -226,11 +238,28 @@ class Receiver:
             fix = sky and self.next_s - self.on_since >= self.ttff
             if machine.UARTS:  # bytes on a line nobody listens to are gone
                 e = epoch(self.next_s, where(self.next_s) if fix else None)
-                self.q.append([self.next_s * 1000, e])
+                self.q.append([self.next_s * 1000, self.output(e, fix)])
             self.epochs += 1
             self.next_s += 1
             for u in machine.UARTS:
                 u.wire = self
+
+    # what device_rx.commanded changes
+    def cut(self, s):
+        pass
+
+    def power_on(self, s):
+        self.on_since = s
+        self.next_s = s + 1
+
+    def silent(self, s):
+        return False
+
+    def output(self, e, fix):
+        return e
+
+    def write(self, data):
+        print("RX", machine.CLOCK[0] // 1000, "not_understood", len(data))
 
     def catch_up(self, uart):
         now = machine.CLOCK[0]
@@ -247,9 +276,14 @@ class Receiver:
             self.q.pop(0)
 
 
+if sc.get("rx_commands"):
+    Receiver = device_rx.commanded(Receiver, sc, board, T0)
+
+
 class World:
     def __init__(self):
         self.rx = Receiver()
+        self.air = device_air.Air(sc["ble"], T0) if sc.get("ble") else None
         self.events = sorted(sc.get("events", []))  # [[s since T0, what, arg], ...]
         self.cut_pending = None
         self.next_mem = T0 * 1000
@@ -294,6 +328,8 @@ class World:
                 FLASH[0].cut_after = FLASH[0].writes + arg
             elif what == "battery_mv":
                 set_battery(arg)
+        if self.air is not None:
+            self.air.run(now_ms)
         self.rx.run(now_ms)
         return fired
 
@@ -340,6 +376,14 @@ def _i2c_init(self, *a, **kw):
 PMU_REGS = {}
 machine.I2C.__init__ = _i2c_init
 world = World()
+
+
+def _uart_write(self, data):
+    world.rx.write(bytes(data))
+    return len(data)
+
+
+machine.UART.write = _uart_write  # the receiver hears the tag at once (commands are short)
 machine.WORLD[0] = world
 FLASH = [None]
 # With "romfs": the packages as a ROMFS image (MicroPython >= 1.25; on an ESP32 a flash
@@ -403,6 +447,8 @@ def boot_loop():
                 os.umount("/")
             except OSError:
                 pass
+        if world.air is not None:  # the tag's BLE died with the reset; the board's stay
+            bluetooth.AIR[:] = world.air.own
         gc.collect()
         FLASH[0] = Flash(img, NBLK)
         if world.cut_pending is not None:  # a cut due but not reached before this reset
@@ -461,4 +507,6 @@ print("DEEPSLEEPS", deeps)
 print("CUTS", cuts)
 print("WDT", wdts)
 print("SLEEPS", machine.STATE["sleeps"])
+print("LIGHT_MS", machine.STATE["light_ms"])
+print("IDLE_MS", machine.STATE["idle_ms"])
 print("EPOCHS", world.rx.epochs)

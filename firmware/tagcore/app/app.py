@@ -490,6 +490,7 @@ class TagApp:
                 if m is None:
                     break
                 pw.on_ubx(m[0], m[1], m[2], ms)
+                self._rx_flags(m[0], m[1], m[2])  # the receiver's own jamming / spoofing
             if chunk:
                 pw.on_output(ms)
             self._drain(now)
@@ -562,15 +563,21 @@ class TagApp:
                 self.planner.alarm(now)
 
     def ubx(self, now, cls, mid, payload):
-        """A UBX frame from the receiver (the shell's UbxFramer): its own jamming and spoofing
-        flags (UBX-MON-RF, NAV-STATUS, SEC-SIG) go to the integrity checks."""
+        """A UBX frame from the receiver that a framer outside the app took out of the stream
+        (uart() frames its own with the model plan): its own jamming and spoofing flags
+        (UBX-MON-RF, NAV-STATUS, SEC-SIG) go to the integrity checks. Returns None."""
         if self.integrity is not None:
-            from tagcore.gnss.ubx import integrity_of
-
             self.integrity.now = now
-            self.integrity.rx(integrity_of(cls, mid, payload))
+            self._rx_flags(cls, mid, payload)
             self._integrity(now)
             self.plan(now)
+
+    def _rx_flags(self, cls, mid, payload):
+        from tagcore.gnss.ubx import integrity_of  # loaded with the framer already
+
+        g = self.integrity
+        if g is not None:
+            g.rx(integrity_of(cls, mid, payload))
 
     def scan_result(self, now, addr, rssi, adv=b""):
         self.events.append(("S", now, addr, rssi))

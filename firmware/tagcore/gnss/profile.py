@@ -88,13 +88,14 @@ def budget_costs(doc, battery_mah=0):
     return Costs(base, mcu_fix, up, scan, int(mah) * 1000)
 
 
-def gnss_for(doc, battery_mah=0):
+def gnss_for(doc, battery_mah=0, ack_ms=1000):
     """(Receiver, GnssPower, budget Costs) for TagApp's `gnss` argument; None without a
-    driver."""
+    driver. ack_ms: how long a command waits for its ACK (the device shell adds the second
+    its whole-second clock can lose between a command queued and written)."""
     from tagcore.gnss.power import GnssPower
 
     d = driver(doc)
     if d is None:
         return None
     on, off = rails(doc)
-    return receiver(doc), GnssPower(d, on, off), budget_costs(doc, battery_mah)
+    return receiver(doc), GnssPower(d, on, off, ack_ms=ack_ms), budget_costs(doc, battery_mah)

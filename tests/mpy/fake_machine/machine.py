@@ -233,7 +233,10 @@ DEEPSLEEP = 4
 
 CLOCK = [0]  # ms since 2000-01-01 (the ESP32 port's epoch)
 WORLD = [None]  # the board's world: next_at(ms) -> ms, run(ms) -> True if an IRQ fired
+# light_ms: time spent in light sleep; idle_ms: of it, in sleeps longer than a poll step
+# (SEARCH_POLL_MS): the tag waiting for its next wake, where a deep sleep could have been
 STATE = {"cause": PWRON_RESET, "wake": 0, "rtc": b"", "sleeps": 0, "deepsleeps": 0}
+STATE["light_ms"] = STATE["idle_ms"] = 0
 _WDT = [None, 0]  # the running watchdog: [timeout ms, deadline ms]
 
 
@@ -323,7 +326,11 @@ def idle():
 def lightsleep(ms=None):
     """CPU paused, RAM kept; a GPIO IRQ (tamper) or the timer wakes it."""
     STATE["sleeps"] += 1
+    t0 = CLOCK[0]
     sim_advance(ms if ms is not None else 1 << 40, True)
+    STATE["light_ms"] += CLOCK[0] - t0
+    if ms is None or ms > 250:
+        STATE["idle_ms"] += CLOCK[0] - t0
 
 
 def deepsleep(ms=None):
