@@ -175,6 +175,11 @@ def test_make_demo_shows_the_path_into_the_server_and_writes_its_exports(tmp_pat
     assert "Traceback" not in p.stderr
     assert "The server's view (JSON API):" in p.stdout
     assert "alert zone_breach zone 1: tag raised" in p.stdout
+    # both tags sealed: what the server holds verifies (but for records after the last seal)
+    verdicts = [ln for ln in p.stdout.splitlines() if ln.strip().startswith("evidence:")]
+    assert len(verdicts) == 2 and all("VERIFIED" in v and "BROKEN" not in v for v in verdicts)
+    assert "seal_" not in p.stdout.split("refused:")[-1].split("\n")[0]  # no seal refused
+    assert "'seals_verified'" in p.stdout and "batches_unsealed" not in p.stdout  # none flagged
     for name in ("commute", "zone-entry-server"):
         run = tmp_path / name
         assert (run / "report.html").exists() and (run / "metrics.json").exists()
