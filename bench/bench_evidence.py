@@ -1,7 +1,9 @@
 """Cost of sealing the log (docs/evidence.md): bytes per record, flash programmed per day and
 block erases per day (littlefs on a counting RAM block device of 4 KB blocks, inside
 MicroPython), microseconds per record on the MicroPython unix port and on CPython, each with
-and without the sealer on the same workload; and the host's verification speed.
+and without the sealer on the same workload; the host's verification speed; and the heap the
+sealer keeps on the device (the whole firmware on the simulated board, with and without
+/prov/seal.key).
 Run: .venv/bin/python bench/bench_evidence.py"""
 
 from __future__ import annotations

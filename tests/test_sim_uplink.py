@@ -156,6 +156,11 @@ def test_both_runtimes_send_the_same_bytes_to_the_real_server() -> None:
     assert a.metrics["fixes_delivered"] == b.metrics["fixes_delivered"] > 1000
     assert a.run.link_counts == b.run.link_counts
     assert a.run.link_counts["request_lost"] + a.run.link_counts["reply_lost"] > 0
+    # both seal (the scenario's default): the server verified the same seals of each, refused none
+    ca, cb = a.run.server["counts"], b.run.server["counts"]
+    assert ca["seals_verified"] == cb["seals_verified"] > 10
+    assert ca["sealed_records_verified"] == cb["sealed_records_verified"] > 1000
+    assert not [k for k in (*ca, *cb) if k.startswith(("refused", "batches_unsealed"))]
 
 
 def test_make_demo_shows_the_path_into_the_server_and_writes_its_exports(tmp_path) -> None:
