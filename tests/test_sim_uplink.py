@@ -450,3 +450,30 @@ def test_the_server_section_is_checked_and_has_defaults() -> None:
     assert plain.server is None
     on = scenario.with_server(plain, loss=0.2)
     assert on.server is not None and on.server.loss == 0.2 and on.server.db_url is None
+
+
+def test_the_scenarios_tag_seals_unless_told_not_to() -> None:
+    import pytest
+
+    src = (runner.SCENARIOS / "zone_entry_server.toml").read_text()
+    doc = scenario.tomllib.loads(src)
+    base = runner.SCENARIOS
+    sc = scenario.parse(doc, "x.toml", base)
+    assert sc.server is not None
+    assert scenario.seal_identity(sc) == (
+        sc.server.tag_id,
+        scenario.sim_seal_key(sc.name, sc.seed),
+    )
+    k0 = "ab" * 32
+    given = scenario.parse({**doc, "server": {**doc["server"], "seal_key": k0}}, "x.toml", base)
+    assert scenario.seal_identity(given) == (sc.server.tag_id, bytes.fromhex(k0))
+    off = scenario.parse({**doc, "tag": {**doc.get("tag", {}), "seal": False}}, "x.toml", base)
+    assert scenario.seal_identity(off) is None
+    for section, key, value, words in [
+        ("server", "seal_key", "00" * 31, "64 hex digits"),
+        ("tag", "seal", "yes", "seal"),
+    ]:
+        bad = {**doc, section: {**doc.get(section, {}), key: value}}
+        with pytest.raises(scenario.ScenarioError) as e:
+            scenario.parse(bad, "x.toml", base)
+        assert f"{section}.{key}" in str(e.value) and words in str(e.value)

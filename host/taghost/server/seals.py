@@ -192,14 +192,15 @@ def flag(tx: Tx, tag: str, b: Batch, sealed: Checked | None, now_ms: int, c: Cou
     alert `unsealed` opens for the tag; it clears when a verified seal catches up."""
     if b.last < b.first:
         return
-    r = tx.execute(
+    r = tx.execute(  # one query a batch: this runs for every batch of every tag
         "SELECT seal_key IS NOT NULL, EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag "
-        "AND a.kind = 'unsealed' AND a.cleared_ms IS NULL) FROM tags WHERE tag = ?",
+        "AND a.kind = 'unsealed' AND a.cleared_ms IS NULL), (SELECT hi FROM anchors n "
+        "WHERE n.tag = tags.tag ORDER BY epoch DESC LIMIT 1) FROM tags WHERE tag = ?",
         (tag,),
     ).one()
     if r is None or not r[0]:
         return
-    behind = b.last - sealed_to(tx, tag) > UNSEALED_SEQS
+    behind = b.last - (int(r[2]) if r[2] is not None else 0) > UNSEALED_SEQS
     if behind:
         c["batches_unsealed"] += 1
         if not r[1]:
