@@ -1,7 +1,9 @@
 """Cost of sealing the log (docs/evidence.md): bytes per record, flash programmed per day and
 block erases per day (littlefs on a counting RAM block device of 4 KB blocks, inside
 MicroPython), microseconds per record on the MicroPython unix port and on CPython, each with
-and without the sealer on the same workload; and the host's verification speed.
+and without the sealer on the same workload; the host's verification speed; and the heap the
+sealer keeps on the device (the whole firmware on the simulated board, with and without
+/prov/seal.key).
 Run: .venv/bin/python bench/bench_evidence.py"""
 
 from __future__ import annotations
@@ -193,5 +195,37 @@ def main() -> None:
         )
 
 
+def device_heap(hours: int = 6) -> None:
+    """The heap the sealer keeps on the device: the whole firmware on the simulated board
+    (tests/mpy/device_board.py, the zone tag: one boot, light sleep, uploads to the real server
+    on loopback), the heap left allocated after a collection, hourly, with and without
+    /prov/seal.key; everything else the same."""
+    import devicekit as K
+
+    print(f"-- heap on the device: whole firmware, simulated board, zone tag, {hours} h walk")
+    got = {}
+    with tempfile.TemporaryDirectory() as d:
+        fw = K.build_firmware(Path(d) / "fw")
+        for sealed in (False, True):
+            tmp = Path(d) / ("sealed" if sealed else "plain")
+            tmp.mkdir()
+            srv = K.RealServer(tmp)
+            try:
+                cfg = K.compile_config(tmp, fix_interval_s=60, upload_interval_s=900)
+                prov = K.write_prov(
+                    tmp / "prov", srv.port, config=cfg, zones=K.compile_zones(tmp), sealed=sealed
+                )
+                run = K.run_board(tmp, fw, prov, duration_s=hours * 3600)
+            finally:
+                srv.stop()
+            mem = [int(ln.split()[2]) for ln in run.lines if ln.startswith("MEM ")][1:]
+            assert run.logs("prov", "INFO") and mem, run.out[-2000:]
+            got[sealed] = (min(mem), max(mem), len(run.logs("fix")))
+    (a0, a1, n0), (b0, b1, n1) = got[False], got[True]
+    print(f"  allocated after gc, hourly: unsealed {a0}-{a1} B, sealed {b0}-{b1} B "
+          f"(+{b0 - a0}..+{b1 - a1} B; {n0} / {n1} fixes)")  # fmt: skip
+
+
 if __name__ == "__main__":
     main()
+    device_heap()

@@ -21,6 +21,7 @@ BOARDS = ROOT / "boards"
 FAKES = ("mpy/fake_machine", "mpy/fake_bluetooth")  # compiled, relative to the run's cwd
 TAG = "0a0b0c0d0e0f1011"
 KEY = bytes(range(100, 132))
+SEAL_KEY = bytes(range(200, 232))  # k0: the initial seal key (docs/evidence.md)
 EPOCH_2000 = 946684800
 STRAP_PIN = 13  # RTC GPIOs free on the T-Beam: the strap loop and the case switch
 CASE_PIN = 14
@@ -87,14 +88,18 @@ def write_prov(
     config: bytes | None = None,
     zones: bytes | None = None,
     beacon: bytes | None = None,
+    sealed: bool = True,
 ) -> Path:
-    """The provisioned files, as docs/device.md names them."""
+    """The provisioned files, as docs/device.md names them; sealed: with the initial seal key
+    (docs/evidence.md)."""
     d.mkdir(parents=True, exist_ok=True)
     b = json.loads((BOARDS / f"{board}.json").read_text())
     b["pins"]["tamper_strap"] = STRAP_PIN
     b["pins"]["tamper_case"] = CASE_PIN
     (d / "board.json").write_text(json.dumps(b))
     (d / "tag.key").write_bytes(KEY)
+    if sealed:
+        (d / "seal.key").write_bytes(SEAL_KEY)
     (d / "server.json").write_text(
         json.dumps({"url": f"http://127.0.0.1:{port}/v1/up", "tag": TAG})
     )
@@ -180,7 +185,7 @@ class RealServer:
     def __init__(self, tmp: Path) -> None:
         self.url = f"sqlite:///{tmp / 'server.db'}"
         assert cli.main(["server", "provision", TAG, "--key", KEY.hex(), "--upload-every", "300",
-                         "--db", self.url]) == 0  # fmt: skip
+                         "--seal-key", SEAL_KEY.hex(), "--db", self.url]) == 0  # fmt: skip
         self.db = Database(self.url)
         self.thread = ServerThread(Server(self.db, Config())).start()
         self.port = self.thread.port

@@ -48,6 +48,8 @@ CASES = [
     ),
     ("tag.key", lambda b: b[:31], "tag.key refused (bad length 31 (want 32)): no uploads", False),
     ("wifi.json", lambda b: b"\xff\xfe{", "wifi.json refused (not_json): no link", False),
+    # the tag seals nothing (it has no key) but tracks and uploads; the server hears why
+    ("seal.key", lambda b: b[:31], "seal.key refused (bad length 31 (want 32)): unsealed", True),
 ]
 
 

@@ -160,3 +160,14 @@ def test_deploy_boots_the_device_shell(vboard: VirtualBoard, tmp_path: Path) -> 
     doc = json.loads(r.stdout)
     assert doc["banner"] is not None, r.stderr  # docs/device.md's banner came after the reset
     assert doc["banner"]["board"] in ("tbeam_v12_axp2101", "LilyGO T-Beam v1.2")
+
+
+def test_deploy_refuses_a_seal_key_that_is_not_one(tmp_path: Path, fw: Path) -> None:
+    # before anything is built or the port opened: a clear error, no traceback
+    for bad in ("zz", "00" * 31):
+        r = opentag(
+            "deploy", "--port", str(tmp_path / "nope"), "--board", "tbeam_v12_axp2101",
+            "--firmware", str(fw), "--seal-key", bad,
+        )  # fmt: skip
+        assert r.returncode == 2 and "initial seal key" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr

@@ -13,7 +13,12 @@ from vboardkit import ROOT, mpremote, opentag
 N_FIXES = 1000
 
 
-def _deploy_and_log(vboard: VirtualBoard, fw: Path) -> None:
+TAG = "00112233445566aa"
+SEAL_KEY = bytes(range(50, 82))
+
+
+def _deploy_and_log(vboard: VirtualBoard, fw: Path, sealed: bool = False) -> None:
+    seal = ["--seal-key", SEAL_KEY.hex()] if sealed else []
     r = opentag(
         "deploy",
         "--port",
@@ -26,6 +31,7 @@ def _deploy_and_log(vboard: VirtualBoard, fw: Path) -> None:
         "00112233445566aa",
         "--server",
         "http://x",
+        *seal,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     # mpremote's soft reset stops main.py (which logs a walk at boot): start from an empty log
@@ -33,8 +39,11 @@ def _deploy_and_log(vboard: VirtualBoard, fw: Path) -> None:
     assert mpremote(vboard.port, "exec", clear).returncode == 0
     code = (ROOT / "tests/vboard/write_log.py").read_text()
     code = code.replace("N_FIXES = 1000", f"N_FIXES = {N_FIXES}")
+    if sealed:
+        code = code.replace('SEAL_TAG = ""', f'SEAL_TAG = "{TAG}"')
     r = mpremote(vboard.port, "exec", code)
     assert r.returncode == 0 and f"wrote {N_FIXES} fixes" in r.stdout, r.stdout + r.stderr
+    assert ("sealer None" in r.stdout) == sealed, r.stdout
 
 
 def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
@@ -79,6 +88,31 @@ def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: P
     assert st2["damaged_bytes"] > 0 and st2["damaged_runs"] == 1
     assert 0 < st2["fixes"] < N_FIXES  # one frame's fixes lost, every other frame decoded
     assert st2["frames"] == st["frames"] - 1
+
+
+def test_a_sealed_boards_pulled_log_verifies(
+    vboard: VirtualBoard, fw: Path, tmp_path: Path
+) -> None:
+    # deployed with the seal key `opentag server provision` printed; the board seals as the
+    # device shell does (tagdevice.prov.sealer) and keeps no k0 once its key slot holds it
+    _deploy_and_log(vboard, fw, sealed=True)
+    r = mpremote(vboard.port, "exec", "import os\nprint(sorted(os.listdir('/prov')))")
+    assert r.returncode == 0 and "seal.key" not in r.stdout and "board.json" in r.stdout
+    out = tmp_path / "pulled"
+    r = opentag("pull", "--port", vboard.port, "--out", str(out), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = opentag("verify", str(out / "log"), "--tag", TAG, "--key", SEAL_KEY.hex(), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    # every fix and event verified but the tail after the last seal (written, sealed later)
+    tail = [f["seqs"] for f in doc["findings"] if f["code"] == "UNSEALED_TAIL"]
+    assert doc["ok"] and {f["code"] for f in doc["findings"]} <= {"UNSEALED_TAIL"}
+    assert doc["verified"] + sum(map(len, tail)) == doc["records"] >= N_FIXES + 2
+    assert doc["verified"] >= N_FIXES - 128 and doc["seals"] >= 7
+    # the same log checked as another tag's: its seals are not that tag's
+    r = opentag("verify", str(out / "log"), "--tag", "00112233445566ab", "--key",
+                SEAL_KEY.hex(), "--json")  # fmt: skip
+    assert r.returncode == 1 and "FOREIGN" in r.stdout
 
 
 def test_pull_user_errors(tmp_path: Path) -> None:

@@ -156,6 +156,11 @@ def test_both_runtimes_send_the_same_bytes_to_the_real_server() -> None:
     assert a.metrics["fixes_delivered"] == b.metrics["fixes_delivered"] > 1000
     assert a.run.link_counts == b.run.link_counts
     assert a.run.link_counts["request_lost"] + a.run.link_counts["reply_lost"] > 0
+    # both seal (the scenario's default): the server verified the same seals of each, refused none
+    ca, cb = a.run.server["counts"], b.run.server["counts"]
+    assert ca["seals_verified"] == cb["seals_verified"] > 10
+    assert ca["sealed_records_verified"] == cb["sealed_records_verified"] > 1000
+    assert not [k for k in (*ca, *cb) if k.startswith(("refused", "batches_unsealed"))]
 
 
 def test_make_demo_shows_the_path_into_the_server_and_writes_its_exports(tmp_path) -> None:
@@ -175,6 +180,11 @@ def test_make_demo_shows_the_path_into_the_server_and_writes_its_exports(tmp_pat
     assert "Traceback" not in p.stderr
     assert "The server's view (JSON API):" in p.stdout
     assert "alert zone_breach zone 1: tag raised" in p.stdout
+    # both tags sealed: what the server holds verifies (but for records after the last seal)
+    verdicts = [ln for ln in p.stdout.splitlines() if ln.strip().startswith("evidence:")]
+    assert len(verdicts) == 2 and all("VERIFIED" in v and "BROKEN" not in v for v in verdicts)
+    assert "seal_" not in p.stdout.split("refused:")[-1].split("\n")[0]  # no seal refused
+    assert "'seals_verified'" in p.stdout and "batches_unsealed" not in p.stdout  # none flagged
     for name in ("commute", "zone-entry-server"):
         run = tmp_path / name
         assert (run / "report.html").exists() and (run / "metrics.json").exists()
@@ -440,3 +450,30 @@ def test_the_server_section_is_checked_and_has_defaults() -> None:
     assert plain.server is None
     on = scenario.with_server(plain, loss=0.2)
     assert on.server is not None and on.server.loss == 0.2 and on.server.db_url is None
+
+
+def test_the_scenarios_tag_seals_unless_told_not_to() -> None:
+    import pytest
+
+    src = (runner.SCENARIOS / "zone_entry_server.toml").read_text()
+    doc = scenario.tomllib.loads(src)
+    base = runner.SCENARIOS
+    sc = scenario.parse(doc, "x.toml", base)
+    assert sc.server is not None
+    assert scenario.seal_identity(sc) == (
+        sc.server.tag_id,
+        scenario.sim_seal_key(sc.name, sc.seed),
+    )
+    k0 = "ab" * 32
+    given = scenario.parse({**doc, "server": {**doc["server"], "seal_key": k0}}, "x.toml", base)
+    assert scenario.seal_identity(given) == (sc.server.tag_id, bytes.fromhex(k0))
+    off = scenario.parse({**doc, "tag": {**doc.get("tag", {}), "seal": False}}, "x.toml", base)
+    assert scenario.seal_identity(off) is None
+    for section, key, value, words in [
+        ("server", "seal_key", "00" * 31, "64 hex digits"),
+        ("tag", "seal", "yes", "seal"),
+    ]:
+        bad = {**doc, section: {**doc.get(section, {}), key: value}}
+        with pytest.raises(scenario.ScenarioError) as e:
+            scenario.parse(bad, "x.toml", base)
+        assert f"{section}.{key}" in str(e.value) and words in str(e.value)

@@ -2,7 +2,7 @@
 #   /prov/board.json   board profile (boards/*.json)     /prov/config.bin  tag configuration
 #   /prov/zones.bin    zone blob                         /prov/beacon.bin  beacon window
 #   /prov/tag.key      32-byte MAC key                   /prov/server.json {"url", "tag"}
-#   /prov/wifi.json    {"ssid", "password"}
+#   /prov/wifi.json    {"ssid", "password"}   /prov/seal.key  32-byte initial seal key k0
 # Each reader returns (value, reason): reason None when the file is good, else why it was
 # refused ("missing", "too_large", "not_json", "bad <field>", a codec's count); the caller logs
 # the reason and takes the fallback. Nothing here raises.
@@ -198,3 +198,44 @@ def wifi():
     if not isinstance(pw, str) or len(pw) > 64:
         return None, "bad password"
     return (ssid, pw), None
+
+
+def seal_key():
+    b, why = read("seal.key", 64)
+    if b is None:
+        return None, why
+    if len(b) != 32:
+        return None, f"bad length {len(b)} (want 32)"
+    return b, None
+
+
+def sealer(fs, kid):
+    """(tagcore.store.seal.Sealer or None, reason) over the key slot in the log's filesystem
+    `fs` (docs/evidence.md). The slot holds the evolved key and wins: /prov/seal.key (k0) only
+    provisions a tag that has no slot yet, and is removed once the slot holds it, so the tag
+    never keeps k0 (forward security). A damaged slot is not re-made from k0: the log's seals
+    have moved past epoch 0 and the server would refuse the fork. None: the tag runs unsealed
+    (the shell logs and reports the reason; the server flags its batches)."""
+    if kid is None:
+        return None, "no tag id"
+    from tagcore.store import seal as S
+
+    slot = S.FileSlot(fs)
+    b = slot.load()
+    if b is None:
+        k0, why = seal_key()
+        if k0 is None:
+            return None, "no key" if why == "missing" else why
+        if not S.provision(slot, k0):
+            return None, "slot not written"
+        k0 = None
+        b = slot.load()
+    try:  # the slot exists: k0 goes (a damaged slot is not re-made from it either)
+        import os
+
+        os.remove(PROV + "seal.key")
+    except OSError:
+        pass
+    if S.unpack_slot(b) is None:
+        return None, "slot damaged"
+    return S.Sealer(slot, kid), None

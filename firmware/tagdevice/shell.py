@@ -144,25 +144,24 @@ class Shell:
         key = self._take("tag.key", prov.key(), "no uploads")
         srv = self._take("server.json", prov.server(), "no uploads")
         wifi = self._take("wifi.json", prov.wifi(), "no link")
+        fs = self._logfs()
+        # the log's seals (docs/evidence.md): their key slot lives beside the log
+        # the reason goes to the server once per cold boot, not at every wake from deep sleep
+        sealer = self._take(
+            "seal.key", prov.sealer(fs, srv and srv[4]), "unsealed", report=head is None
+        )
         del prov
         unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
-        import os
-
-        try:
-            os.mkdir("/log")
-        except OSError:
-            pass
-        from tagcore.store.osfs import OsFs
-
         self.app = app = TagApp(
             self.cfg,
-            OsFs("/log"),
+            fs,
             now,
             zones,
             prox,
             self.uplink,
             gnss=self._gnss_model(board),
+            sealer=sealer,
             rtc=None if head is None else head[4],
         )
         self.link = None  # type: Any
@@ -227,7 +226,18 @@ class Shell:
             self.problems.append(("config.bin", why))
         return cfg
 
-    def _take(self, name, res, fallback):
+    def _logfs(self):
+        import os
+
+        from tagcore.store.osfs import OsFs
+
+        try:
+            os.mkdir("/log")
+        except OSError:
+            pass
+        return OsFs("/log")
+
+    def _take(self, name, res, fallback, report=True):
         value, why = res
         if why is None:
             log.info("prov", f"{name} ok")
@@ -235,7 +245,8 @@ class Shell:
             log.warn("prov", f"{name} missing: {fallback}")
         else:
             log.error("prov", f"{name} refused ({why}): {fallback}")
-            self.problems.append((name, why))
+            if report:
+                self.problems.append((name, why))
         return value
 
     # ---- drivers ---------------------------------------------------------------------------

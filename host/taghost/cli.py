@@ -142,6 +142,11 @@ COMMANDS: dict[str, Command | Group] = {
             arg("--zones", help="compiled zone blob (opentag zones compile)"),
             arg("--beacon", help="beacon identifier window (opentag beacon window)"),
             arg("--key", help="the tag's 32-byte MAC key file"),
+            arg(
+                "--seal-key",
+                help="the tag's initial seal key k0, 64 hex digits (opentag server provision)",
+            ),
+            arg("--seal-key-file", help="a file holding k0 as hex"),
             arg("--server", help="uplink server URL (with --tag)"),
             arg("--tag", help="tag id, 16 hex digits"),
             arg("--wifi", help="SSID:PASSWORD"),

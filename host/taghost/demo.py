@@ -45,6 +45,25 @@ def summary(srv: Any, tag: str) -> list[str]:
     return lines
 
 
+def evidence(srv: Any, tag: str, k0: bytes) -> str:
+    """What `opentag verify` says of the server's export of one tag (docs/evidence.md)."""
+    from taghost import verify as V
+    from taghost.server import seals
+
+    with srv.db.tx() as tx:
+        exp = seals.export_all(tx, tag)
+    rep = V.verify(
+        V.import_records(exp["records"]),
+        k0,
+        bytes.fromhex(tag),
+        V.anchors_from_json(exp["anchors"]),
+    )
+    return (
+        f"    evidence: {rep.verdict()}: {rep.verified} of {rep.records} records verified "
+        f"against {rep.seals} seals"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     from tagsim import cli as simcli
     from tagsim import runner, scenario
@@ -71,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  report: {paths['report'].resolve()}\n")
             red = red or res.red
             assert sc.server is not None
-            runs.append((parse_tag(sc.server.tag_id.hex()), out))
+            seal = scenario.seal_identity(sc)
+            assert seal is not None  # the demo's tags seal: the server verifies every batch
+            runs.append((parse_tag(sc.server.tag_id.hex()), out, seal[1]))
         print("The server's view (JSON API):")
-        for tag, out in runs:
+        for tag, out, k0 in runs:
             print("\n".join(summary(srv, tag)))
+            print(evidence(srv, tag, k0))
             folder = out / "server"
             folder.mkdir(parents=True, exist_ok=True)
             for fmt in ("geojson", "gpx"):

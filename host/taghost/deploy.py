@@ -202,6 +202,11 @@ def provisioned(prof: dict[str, Any], args: argparse.Namespace) -> dict[str, byt
                 files[f"/prov/{name}"] = Path(path).read_bytes()
             except OSError as e:
                 raise UserError(f"--{opt} {path}: {e.strerror}") from None
+    if getattr(args, "seal_key", None) or getattr(args, "seal_key_file", None):
+        from taghost.verify import k0_arg
+
+        # raw bytes on the tag, as tag.key; the tag keeps it only until its key slot holds it
+        files["/prov/seal.key"] = k0_arg(args.seal_key, args.seal_key_file)
     if getattr(args, "server", None):
         if not getattr(args, "tag", None):
             raise UserError("--server needs --tag (the tag id the server knows)")

@@ -502,7 +502,9 @@ def load_input(path: Path, report: Report) -> tuple[dict[int, Rec], Anchors | No
     return import_records(d["records"], report), a
 
 
-def _key(text: str | None, path: str | None) -> bytes:
+def k0_arg(text: str | None, path: str | None) -> bytes:
+    """The initial seal key k0 from 64 hex digits or a file holding them (`opentag verify`,
+    `opentag deploy`)."""
     if path:
         try:
             text = Path(path).read_text().strip()
@@ -524,7 +526,7 @@ def cmd_verify(args: Any) -> int:
         kid = bytes.fromhex(parse_tag(args.tag))
     except AdminError as e:
         raise UserError(str(e)) from None
-    k0 = _key(args.key, args.key_file)
+    k0 = k0_arg(args.key, args.key_file)
     path = Path(args.log)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")

@@ -8,3 +8,4 @@
 #   tagkit.zonewrite     writes zone blobs (format: tagcore.zones.blob)
 #   tagkit.beaconwindow  a beacon's identifier window from its secret (format: proximity.idtable)
 #   tagkit.memfs         MemFs: a filesystem in RAM for tagcore.store.log (tests, the simulator)
+#   tagkit.simseal       the simulated tag's sealer: its key slot provisioned at the first boot

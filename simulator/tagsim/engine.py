@@ -20,7 +20,7 @@ from tagsim import geo, runtime, taglines
 from tagsim.power import PowerMeter
 from tagsim.radio import BeaconRadio
 from tagsim.receiver import OFF, Receiver
-from tagsim.scenario import Scenario, Window
+from tagsim.scenario import Scenario, Window, seal_identity
 from tagsim.truth import Trajectory
 from tagsim.uart import Uart
 from tagsim.uplinklink import LinkModel, SimServer
@@ -142,7 +142,10 @@ def run(
     if tag is None:
         heap = runtime.heap_for(sc.board)  # the heap the board gives MicroPython
         rom = runtime.romfs_for(sc.board)  # and how its deploy puts the core there
-        tag = runtime.make(runtime_name, zones, proximity, heap=heap, romfs=rom, uplink=creds)
+        tag = runtime.make(
+            runtime_name, zones, proximity, heap=heap, romfs=rom, uplink=creds,
+            seal=seal_identity(sc),
+        )  # fmt: skip
     else:  # a tag made by the caller (a MicroPython one with another heap cap, say)
         runtime_name = type(tag).__name__
     end = sc.start + sc.duration
@@ -159,7 +162,10 @@ def run(
         try:
             if srv is None:
                 srv = SimServer(sl.db_url)
-            srv.provision(sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name)
+            seal = getattr(tag, "seal", None)  # its k0, if it seals: the server checks its seals
+            srv.provision(
+                sl.tag_id, sl.key, sc.tag.upload_interval_s, sc.name, seal[1] if seal else None
+            )
         except BaseException:  # a database the run cannot use: nothing left running
             if srv is not None and server is None:
                 srv.stop()

@@ -17,6 +17,7 @@ import tagkit
 from tagcore.app.app import TagApp
 from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
 from taghost import build, paths, tagconfig
+from tagkit import simseal
 from tagkit.memfs import MemFs
 
 from tagsim.boards import Board
@@ -48,6 +49,7 @@ def romfs_for(board: Board) -> bool:
 
 Adv = tuple[str, int, bytes]  # one advertisement heard: address (hex), RSSI dBm, payload
 Uplink = tuple[bytes, bytes]  # the tag's uplink identity: tag id (8 bytes), MAC key (32)
+Seal = tuple[bytes, bytes]  # the seals' identity (docs/evidence.md): tag id (kid), k0 (32 bytes)
 
 
 class TagOutOfMemory(RuntimeError):
@@ -102,11 +104,14 @@ class LocalTag:
         proximity: object = None,
         zone_blob: bytes | None = None,
         uplink: Uplink | None = None,
+        seal: Seal | None = None,
     ) -> None:
         """zone_blob: build a fresh zone monitor over it at every boot (as the device
         and MicroPythonTag do), instead of the `zones` object kept across reboots. uplink: the
-        tag's real client (tagcore.uplink.appseam) sends batches the shell carries."""
+        tag's real client (tagcore.uplink.appseam) sends batches the shell carries. seal: the
+        store seals its log (tagcore.store.seal)."""
         self.fs = MemFs()
+        self.seal = seal
         self.zones, self.proximity, self.zone_blob = zones, proximity, zone_blob
         self.uplink = uplink
         self.cfg: Settings | None = None
@@ -154,7 +159,8 @@ class LocalTag:
 
             gnss = gnss_for(self.board, cfg.battery_mah)
         self.actions = []  # a reboot: what the old app had not handed over is gone
-        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, gnss=gnss)
+        sl = None if self.seal is None else simseal.sealer(self.fs, *self.seal)
+        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss)
         self._sent = None
         if self.uplink is not None:
             from tagcore.uplink.appseam import AppClient
@@ -239,6 +245,7 @@ class MicroPythonTag:
         zone_blob: bytes | None = None,
         romfs: bool = False,
         uplink: Uplink | None = None,
+        seal: Seal | None = None,
     ) -> None:
         """id_table: a beacon identifier window (tagcore.proximity.idtable blob): the tag inside
         runs tagcore.proximity.monitor on it, as hooks.proximity does in CPython. zone_blob: a zone
@@ -246,14 +253,16 @@ class MicroPythonTag:
         core is deployed as a ROMFS image (bytecode runs in place from flash, as on the
         device); the image is loaded first into extra heap beyond `heap`, so the tag still has
         exactly `heap` for itself. romfs=False: .mpy files on the filesystem (copied to heap).
-        uplink: (tag id, key): the tag inside runs its real uplink client on them."""
+        uplink: (tag id, key): the tag inside runs its real uplink client on them. seal: (tag
+        id, k0): its store seals its log."""
         self.tmp = Path(tempfile.mkdtemp(prefix="tagsim-mpy-"))
         files = []
         for name, blob in (("idtable.bin", id_table), ("zones.bin", zone_blob)):
             if blob is not None:
                 (self.tmp / name).write_bytes(blob)
             files.append(str(self.tmp / name) if blob is not None else "-")
-        files.append(f"{uplink[0].hex()}:{uplink[1].hex()}" if uplink is not None else "-")
+        self.seal = seal
+        files.append(_identity(uplink, seal))
         self.core_args = " " + " ".join(files)
         self.request: bytes | None = None
         build.build(self.tmp / "fw", march="x64", src=FIRMWARE, opt=3)
@@ -379,6 +388,19 @@ class MicroPythonTag:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _identity(uplink: Uplink | None, seal: Seal | None) -> str:
+    """The driver's UPLINK field: TAGIDHEX:KEYHEX[:K0HEX] (KEYHEX empty: no uplink client)."""
+    if uplink is None and seal is None:
+        return "-"
+    tid = (uplink or seal or (b"", b""))[0]
+    out = f"{tid.hex()}:{uplink[1].hex() if uplink else ''}"
+    if seal is not None:
+        if seal[0] != tid:
+            raise ValueError("the seals' kid is the uplink's tag id")
+        out += ":" + seal[1].hex()
+    return out
+
+
 def boot_probe(
     cfg: Settings,
     now: int,
@@ -387,11 +409,12 @@ def boot_probe(
     zone_blob: bytes | None,
     romfs: bool = False,
     uplink: Uplink | None = None,
+    seal: Seal | None = None,
 ) -> str | None:
     """Boot the tag once inside MicroPython at `heap`: None if it boots, else where it ran out
     of memory (for a CPython run, which cannot see the board's heap itself)."""
     tag = MicroPythonTag(
-        heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink
+        heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink, seal=seal
     )
     try:
         tag.boot(cfg, now)
@@ -411,18 +434,20 @@ def make(
     zone_blob: bytes | None = None,
     romfs: bool | None = None,
     uplink: Uplink | None = None,
+    seal: Seal | None = None,
 ) -> Tag:
     """A tag in `runtime`. CPython takes the hook objects (or builds its zone monitor from
     `zone_blob` at each boot); MicroPython builds its cores inside from `id_table` and
     `zone_blob` (objects cannot cross the pipe); romfs None: a ROMFS deploy below PSRAM_HEAP."""
     if runtime == "cpython":
-        return LocalTag(zones, proximity, zone_blob, uplink)
+        return LocalTag(zones, proximity, zone_blob, uplink, seal)
     if runtime == "micropython":
         if zones is not None:
             raise ValueError("MicroPython builds its zone monitor inside: pass zone_blob")
         if romfs is None:  # as the no-PSRAM boards deploy (boards/*.json: core_deploy)
             romfs = heap < PSRAM_HEAP
         return MicroPythonTag(
-            heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink
-        )
+            heap=heap, id_table=id_table, zone_blob=zone_blob, romfs=romfs, uplink=uplink,
+            seal=seal,
+        )  # fmt: skip
     raise ValueError(f"unknown runtime {runtime!r} (cpython or micropython)")

@@ -143,6 +143,7 @@ class TagConfig:
     uplink: str
     low_battery_pct: int
     more: tuple[tuple[str, int], ...] = ()  # the other tagcore.app.config keys set in [tag]
+    seal: bool = True  # the store seals its log (docs/evidence.md; [tag] seal = false: not)
 
     @property
     def settings(self) -> dict[str, int]:
@@ -169,6 +170,7 @@ class ServerLink:
     timeout_s: float  # how long the tag waits for a reply that does not come
     tag_id: bytes  # 8 bytes: the COSE kid the server is provisioned with
     key: bytes  # 32 bytes: the tag's MAC key (not the beacon secret)
+    seal_key: bytes = b""  # 32 bytes: the initial seal key k0 (empty: sim_seal_key's)
 
 
 def _hexbytes(n: int) -> Any:
@@ -191,6 +193,21 @@ def sim_identity(name: str, seed: int) -> tuple[bytes, bytes]:
     return h[:8], hashlib.sha256(b"sim-key/" + h).digest()
 
 
+def sim_seal_key(name: str, seed: int) -> bytes:
+    """The initial seal key k0 a scenario's tag seals with unless [server] gives one (the
+    simulator's stand-in for what `opentag server provision` prints)."""
+    return hashlib.sha256(b"sim-seal/%s/%d" % (name.encode(), seed)).digest()
+
+
+def seal_identity(sc: Scenario) -> tuple[bytes, bytes] | None:
+    """(kid, k0) the scenario's tag seals with, or None ([tag] seal = false)."""
+    if not sc.tag.seal:
+        return None
+    if sc.server is not None:
+        return sc.server.tag_id, sc.server.seal_key or sim_seal_key(sc.name, sc.seed)
+    return sim_identity(sc.name, sc.seed)[0], sim_seal_key(sc.name, sc.seed)
+
+
 def with_server(sc: Scenario, db_url: str | None = None, **link: float) -> Scenario:
     """The scenario with a [server] section (its own, else the defaults): for callers that
     turn the real server on without editing the file (`make demo`, tests)."""
@@ -199,7 +216,7 @@ def with_server(sc: Scenario, db_url: str | None = None, **link: float) -> Scena
     base = sc.server
     if base is None:
         tid, key = sim_identity(sc.name, sc.seed)
-        base = ServerLink(None, 1.5, 0.0, 30.0, tid, key)
+        base = ServerLink(None, 1.5, 0.0, 30.0, tid, key, sim_seal_key(sc.name, sc.seed))
     return dataclasses.replace(
         sc, server=dataclasses.replace(base, db_url=db_url or base.db_url, **link)
     )
@@ -209,7 +226,7 @@ def _server(r: _Reader, name: str, seed: int) -> ServerLink | None:
     if "server" not in r.data:
         return None
     s = r.sub("server")
-    s.check_keys({"db_url", "latency_s", "loss", "timeout_s", "tag_id", "key"})
+    s.check_keys({"db_url", "latency_s", "loss", "timeout_s", "tag_id", "key", "seal_key"})
     url = s.get("db_url", str, "") or None
     if url is not None and not url.startswith(("sqlite:", "postgresql:", "postgres:")):
         raise s.fail("db_url", f"expected sqlite:///FILE or postgresql://..., got {url!r}")
@@ -221,6 +238,7 @@ def _server(r: _Reader, name: str, seed: int) -> ServerLink | None:
         float(s.num("timeout_s", 30.0, lo=1, hi=600)),
         s.conv("tag_id", _hexbytes(8), tid),
         s.conv("key", _hexbytes(32), key),
+        s.conv("seal_key", _hexbytes(32), sim_seal_key(name, seed)),
     )
 
 
@@ -618,8 +636,8 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
     from taghost import tagconfig
 
     base = ("fix_interval_s", "max_search_s", "scan_interval_s", "upload_interval_s", "uplink")
-    tg.check_keys({k[1] for k in appconfig.KEYS} | {"uplink"})
-    more = {k: v for k, v in tg.data.items() if k not in (*base, "low_battery_pct")}
+    tg.check_keys({k[1] for k in appconfig.KEYS} | {"uplink", "seal"})
+    more = {k: v for k, v in tg.data.items() if k not in (*base, "low_battery_pct", "seal")}
     for problem in tagconfig.check(more):  # the tag configuration's own ranges
         k, _, msg = problem.partition(": ")
         raise tg.fail(k, msg)
@@ -634,6 +652,7 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
         uplink,
         int(tg.num("low_battery_pct", 15, lo=0, hi=100)),
         tuple(sorted(more.items())),
+        tg.get("seal", bool, True),
     )
     tampers = []
     for t in r.tables("tamper"):

@@ -128,15 +128,23 @@ class SimServer:
         self.grace_s = cfg.grace_s
         self.next_rules = 0.0
 
-    def provision(self, tag_id: bytes, key: bytes, upload_every_s: int, label: str) -> str:
-        """Register the tag (id, key) as an operator does (`opentag server provision`). A tag
-        already there is refused: its old rows would be counted as this run's deliveries."""
+    def provision(
+        self,
+        tag_id: bytes,
+        key: bytes,
+        upload_every_s: int,
+        label: str,
+        seal_key: bytes | None = None,
+    ) -> str:
+        """Register the tag (id, key, initial seal key: random unless given) as an operator
+        does (`opentag server provision`). A tag already there is refused: its old rows would
+        be counted as this run's deliveries."""
         from taghost.errors import UserError
         from taghost.server import admin
 
         try:
             return admin.provision(
-                self.db, tag_id.hex(), self.server.now_ms(), key, upload_every_s, label
+                self.db, tag_id.hex(), self.server.now_ms(), key, upload_every_s, label, seal_key
             ).hex()
         except admin.AdminError as e:
             raise UserError(

@@ -235,13 +235,22 @@ class Sealer:
         if st.seal_seq:  # the newest seal on flash: a cut may have kept the slot from moving
             recs, _ = st.read(st.seal_seq, 1)
             if recs and recs[0][0] == st.seal_seq and recs[0][1] == R.EV_SEAL:
+                # the open epoch began at the newest seal: a wake from deep sleep (RAM lost,
+                # no epoch end) keeps counting its SEAL_EVERY from there, not from the wake
+                self.t0 = recs[0][2][0]
                 p = parse(recs[0][2][1])
-                if p is not None and p[1] >= self.epoch and p[1] - self.epoch < 64:
-                    k = key_at(self.key, p[1] - self.epoch)
-                    if seal_mac(k, recs[0][2][1][: p[9]]) == p[8]:
-                        self.key = k
-                        self.epoch = p[1]
-                        self._step(p[3], p[8])
+                if p is not None and p[1] >= self.epoch:
+                    k = key_at(self.key, p[1] - self.epoch) if p[1] - self.epoch < 64 else None
+                    if k is None or seal_mac(k, recs[0][2][1][: p[9]]) != p[8]:
+                        # a slot the log's seals are not of (made anew from k0 after the log
+                        # sealed past it, or lagging too far): sealing on from it would fork
+                        # the chain the server holds and have every batch refused. Unsealed.
+                        st._count("seal_slot_behind")
+                        self.key = None
+                        return
+                    self.key = k
+                    self.epoch = p[1]
+                    self._step(p[3], p[8])
         self.due = True  # a boot ends the epoch: the previous run's tail is sealed now
 
     def _step(self, hi, mac):

@@ -142,8 +142,12 @@ class UplinkClient:
             self._count("alert_batches")
         else:
             mb, mr = self.max_bytes, 0
-        ctr = self._next_ctr(now)
         st = self.store
+        if st.sealer is not None and st.buf:
+            # a sealing tag sends only what is on flash: a fix sent from RAM and lost in a reset
+            # would be a record the server holds inside a sealed stretch that no seal lists
+            st.flush()
+        ctr = self._next_ctr(now)
         if not IS_MICROPYTHON:  # CPython cannot resize a buffer a live memoryview exports
             self.obuf = bytearray()
         body, last, n, nfix = batch.build(

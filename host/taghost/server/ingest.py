@@ -248,6 +248,7 @@ class Ingest:
         bid = int(r[0])
         if sealed is not None:
             seals.store(tx, tag, bid, sealed)
+        seals.flag(tx, tag, b, sealed, now_ms, c)
         fixes: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         for rec in b.recs:

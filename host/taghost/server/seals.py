@@ -81,7 +81,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
     if row is None or row[0] is None:
         c["seals_unverifiable"] += len(seals)
         return None
-    e_next, k_next = int(row[1]), bytes(row[2])
+    k0, e_next, k_next = bytes(row[0]), int(row[1]), bytes(row[2])
     held = {
         int(e): bytes(m)
         for e, m in tx.execute("SELECT epoch, mac FROM anchors WHERE tag = ?", (tag,)).all()
@@ -93,46 +93,72 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
         p = S.parse(ev.data)
         if p is None:
             raise _refuse("seal_malformed")
-        skid, epoch, _first, last, nfix, nev, evd, pmac, mac, signed, lst = p
+        skid, epoch, _first, last, *_, mac, _signed, _lst = p
         if skid != kid:
             raise _refuse("seal_foreign")
-        if epoch < e_next:  # a retry: the server verified this epoch already
-            if held.get(epoch) != mac:
-                raise _refuse("seal_fork")
-            c["seals_duplicate"] += 1
+        if epoch < e_next:
+            if epoch in held:  # a retry: the server verified this epoch already
+                if held[epoch] != mac:
+                    raise _refuse("seal_fork")
+                c["seals_duplicate"] += 1
+                continue
+            # An epoch skipped when a later one came first (an alert's batch goes ahead of the
+            # backlog): checked now, from k0 (rare: the server keeps only the next epoch's key).
+            k = S.key_at(k0, epoch)
+            _verify(tx, tag, ev, p, k, held.get(epoch - 1), recs, c)
+            c["seals_filled"] += 1
+            out.append((epoch, ev.seq, last, mac))
+            held[epoch] = mac
             continue
         k = S.key_at(k_next, epoch - e_next)
-        if not hmac.compare_digest(V.mac_of(k, bytes(ev.data[:signed])), mac):
-            raise _refuse("seal_forged")
-        if epoch == e_next and pmac != prev:
-            raise _refuse("seal_chain")
-        lfix = sum(f for _, f, _ in lst)
-        if len(lst) - lfix != nev or lfix > nfix or V.event_digest(lst) != evd:
-            raise _refuse("seal_missing")  # an event taken out of the seal, or entries added
-        if lfix < nfix:  # thinned before upload, their entries taken out of the seal
-            c["seal_fixes_absent"] += nfix - lfix
-        if epoch > e_next:  # epochs whose seals the tag gave up for space before uploading
+        _verify(tx, tag, ev, p, k, prev if epoch == e_next else None, recs, c)
+        if epoch > e_next:  # epochs whose seals the tag gave up for space, or sends later
             c["seal_epochs_skipped"] += epoch - e_next
-        if lst:
-            want = [s for s, _, _ in lst if s not in recs]
-            have = stored_records(tx, tag, min(want), max(want)) if want else {}
-            for s, is_fix, tg in lst:
-                r = recs.get(s) or have.get(s)
-                if r is None:
-                    if not is_fix:
-                        raise _refuse("seal_missing")
-                    c["seal_fixes_absent"] += 1
-                    continue
-                if not hmac.compare_digest(V.tag_of(k, s, r[0], r[1]), tg):
-                    raise _refuse("seal_mismatch")
-                c["sealed_records_verified"] += 1
-        c["seals_verified"] += 1
         out.append((epoch, ev.seq, last, mac))
         held[epoch] = mac
         prev = mac
         e_next = epoch + 1
         k_next = S.evolve(k)
     return Checked(out, e_next, k_next)
+
+
+def _verify(
+    tx: Tx,
+    tag: str,
+    ev: Event,
+    p: tuple[Any, ...],
+    k: bytes,
+    prev: bytes | None,
+    recs: dict[int, V.Rec],
+    c: Counter[str],
+) -> None:
+    """One seal (`p`: S.parse of its data) under its epoch's key `k`: its mac, its chain to
+    `prev` (the mac of the epoch before, when the server holds it) and every record it lists
+    that the batch brings or the server holds. Raises Refused."""
+    _kid, _epoch, _first, _last, nfix, nev, evd, pmac, mac, signed, lst = p
+    if not hmac.compare_digest(V.mac_of(k, bytes(ev.data[:signed])), mac):
+        raise _refuse("seal_forged")
+    if prev is not None and pmac != prev:
+        raise _refuse("seal_chain")
+    lfix = sum(f for _, f, _ in lst)
+    if len(lst) - lfix != nev or lfix > nfix or V.event_digest(lst) != evd:
+        raise _refuse("seal_missing")  # an event taken out of the seal, or entries added
+    if lfix < nfix:  # thinned before upload, their entries taken out of the seal
+        c["seal_fixes_absent"] += nfix - lfix
+    if lst:
+        want = [s for s, _, _ in lst if s not in recs]
+        have = stored_records(tx, tag, min(want), max(want)) if want else {}
+        for s, is_fix, tg in lst:
+            r = recs.get(s) or have.get(s)
+            if r is None:
+                if not is_fix:
+                    raise _refuse("seal_missing")
+                c["seal_fixes_absent"] += 1
+                continue
+            if not hmac.compare_digest(V.tag_of(k, s, r[0], r[1]), tg):
+                raise _refuse("seal_mismatch")
+            c["sealed_records_verified"] += 1
+    c["seals_verified"] += 1
 
 
 def store(tx: Tx, tag: str, bid: int, ch: Checked) -> None:
@@ -145,6 +171,50 @@ def store(tx: Tx, tag: str, bid: int, ch: Checked) -> None:
         "UPDATE tags SET seal_next_epoch = ?, seal_next_key = ? WHERE tag = ?",
         (ch.next_epoch, ch.next_key, tag),
     )
+
+
+# A sealing tag's records never run further than this past its newest seal: an epoch ends at
+# SEAL_MAX records at most, and a reboot (whose seq gap is MAX_FIXES and a little) seals at once.
+UNSEALED_SEQS = 4 * S.SEAL_MAX
+
+
+def sealed_to(tx: Tx, tag: str) -> int:
+    """The last seq the tag's newest verified seal lists (0: none yet)."""
+    r = tx.execute("SELECT hi FROM anchors WHERE tag = ? ORDER BY epoch DESC LIMIT 1", (tag,)).one()
+    return int(r[0]) if r is not None else 0
+
+
+def flag(tx: Tx, tag: str, b: Batch, sealed: Checked | None, now_ms: int, c: Counter[str]) -> None:
+    """The policy for a sealing tag (one provisioned with k0) whose batches bring records
+    further than UNSEALED_SEQS past its newest verified seal: its key slot is lost, its seals
+    were given up for space, or its firmware does not seal. The batch is stored, not refused
+    (its alerts must reach the people monitoring), counted `batches_unsealed`, and one server
+    alert `unsealed` opens for the tag; it clears when a verified seal catches up."""
+    if b.last < b.first:
+        return
+    r = tx.execute(  # one query a batch: this runs for every batch of every tag
+        "SELECT seal_key IS NOT NULL, EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag "
+        "AND a.kind = 'unsealed' AND a.cleared_ms IS NULL), (SELECT hi FROM anchors n "
+        "WHERE n.tag = tags.tag ORDER BY epoch DESC LIMIT 1) FROM tags WHERE tag = ?",
+        (tag,),
+    ).one()
+    if r is None or not r[0]:
+        return
+    behind = b.last - (int(r[2]) if r[2] is not None else 0) > UNSEALED_SEQS
+    if behind:
+        c["batches_unsealed"] += 1
+        if not r[1]:
+            tx.execute(
+                "INSERT INTO alerts (tag, kind, source, subject, seq, t, raised_ms, data) "
+                "VALUES (?, 'unsealed', 'server', 'seals', NULL, ?, ?, ?)",
+                (tag, now_ms // 1000, now_ms, b""),
+            )
+    elif r[1] and sealed is not None:
+        tx.execute(
+            "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = 'unsealed' "
+            "AND cleared_ms IS NULL",
+            (now_ms, tag),
+        )
 
 
 def anchors(tx: Tx, tag: str) -> V.Anchors:

@@ -17,6 +17,8 @@
 #   r NOW [TABLE [ZONES [UPLINK [BOARD]]]]   reboot: a new app over the same flash, cores
 #                    built afresh (UPLINK, also the 'c' request's 7th field: "TAGIDHEX:KEYHEX",
 #                    the tag's uplink client (tagcore.uplink.appseam) sends to a server; "-": none;
+#                    KEYHEX empty: no client; ":K0HEX" after it: the store seals its log with
+#                    the initial key K0, the tag id as the seals' kid (tagcore.store.seal);
 #                    BOARD, the 'c' request's 8th: the board profile for the model plan)
 #   y NOW LEN        the server's reply to the uplink request (LEN bytes follow)
 #   n NOW            the uplink request failed (lost, timed out, refused)
@@ -124,11 +126,17 @@ def gnss(cfg, path):
 def app(cfg, fs, now, zm, prox, up=None, board=None):
     from tagcore.app.app import TagApp
 
-    tag = TagApp(cfg, fs, now, zm, prox, gnss=gnss(cfg, board))
-    if up is not None:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
+    ids = up.split(b":") if up is not None else []
+    sl = None
+    if len(ids) > 2:
+        from tagkit.simseal import sealer
+
+        sl = sealer(fs, binascii.unhexlify(ids[0]), binascii.unhexlify(ids[2]))
+    tag = TagApp(cfg, fs, now, zm, prox, sealer=sl, gnss=gnss(cfg, board))
+    if ids and ids[1]:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
         from tagcore.uplink.appseam import AppClient
 
-        tid, key = up.split(b":")
+        tid, key = ids[0], ids[1]
         tag.uplink = AppClient(tag.store, binascii.unhexlify(tid), binascii.unhexlify(key))
     return tag
 
@@ -190,6 +198,9 @@ def main():
         a = inp.readline().split()
         if not a or a[0] == b"q":
             return
+        if a[0] == b"r":  # a reboot: none of the old app's RAM survives it on the device
+            tag = None
+            _sent[0] = None  # (a view of the old client's buffer)
         try:
             tag = serve(inp, a, cfg, fs, tag)
         except MemoryError as e:

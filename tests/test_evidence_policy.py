@@ -1,0 +1,162 @@
+"""What the server holds of a sealing tag is verified (docs/evidence.md):
+
+- records the tag uploads come off its flash, never only its RAM buffer: a fix sent from RAM and
+  then lost in a reset would sit in the server's export inside a sealed stretch that no seal
+  lists (INSERTED), indistinguishable from a forged record;
+- a tag provisioned with a seal key whose batches stop bringing seals (its key slot lost, its
+  seals given up for space, an unsealing firmware) is flagged, not refused: its batches are
+  stored (its alerts must still get through) and a server alert `unsealed` opens, and it clears
+  once its seals verify again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evidencekit import KEY, T0, Tag
+from seal_run import K0, KID
+from tagcore.store import seal as S
+from tagcore.store.log import Store
+from tagcore.uplink.client import UplinkClient
+from taghost import verify as V
+from taghost.server import admin, seals
+from taghost.server.db import Database
+from taghost.server.ingest import Ingest
+from test_store import MemFs, mkfix
+
+
+def _db(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    admin.provision(db, KID.hex(), T0 * 1000, KEY, seal_key=K0)
+    return db
+
+
+def _send(up: UplinkClient, ing: Ingest, t: int) -> list[int]:
+    out = []
+    for _ in range(100):
+        body = up.request(t)
+        if body is None:
+            break
+        status, reply, _ = ing.handle(bytes(body), t * 1000)
+        out.append(status)
+        if status != 200:
+            break
+        up.on_reply(t, reply)
+    return out
+
+
+def _unsealed_alerts(db: Database) -> list[tuple]:
+    with db.tx() as tx:
+        return [
+            tuple(r)
+            for r in tx.execute(
+                "SELECT source, cleared_ms FROM alerts WHERE tag = ? AND kind = 'unsealed'",
+                (KID.hex(),),
+            ).all()
+        ]
+
+
+def test_uploads_from_the_ram_buffer_lost_in_a_reset_leave_nothing_unverified(
+    tmp_path: Path,
+) -> None:
+    db = _db(tmp_path)
+    ing = Ingest(db)
+    tag = Tag()
+    for reset in range(6):
+        tag.walk(50 + 7 * reset)  # the last fixes still in the RAM buffer
+        assert set(_send(tag.up, ing, tag.t)) == {200}
+        tag.t += 20
+        # a reset: RAM gone; the store recovers from flash and seals the previous run's tail
+        tag.store = Store(tag.fs, tag.t, sealer=S.Sealer(S.FileSlot(tag.fs), KID))
+        acked = tag.up.acked
+        tag.up = UplinkClient(tag.store, KID, KEY, max_bytes=600)
+        tag.up.acked = acked
+    tag.walk(40)
+    tag.t += 1000
+    tag.walk(1)
+    tag.store.flush()
+    assert set(_send(tag.up, ing, tag.t)) == {200}
+    with db.tx() as tx:
+        exp = seals.export_all(tx, KID.hex())
+    rep = V.verify(V.import_records(exp["records"]), K0, KID, V.anchors_from_json(exp["anchors"]))
+    assert rep.ok, rep.text()
+    assert rep.verified >= 6 * 50 and len(rep.seqs("UNSEALED_TAIL")) <= 2
+
+
+def test_a_sealing_tag_that_stops_sealing_is_flagged_not_refused(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    ing = Ingest(db)
+    tag = Tag()
+    tag.walk(300)
+    assert set(tag.upload(ing)) == {200}
+    assert _unsealed_alerts(db) == []  # sealing: nothing flagged
+    # the key slot is lost: the tag runs unsealed (the shell reports it; the server need not
+    # believe it)
+    fs2 = MemFs()
+    fs2.files = {n: v for n, v in tag.fs.files.items() if n != "k"}
+    st = Store(fs2, tag.t, sealer=S.Sealer(S.FileSlot(fs2), KID))
+    assert st.counts.get("seal_nokey") == 1
+    acked = tag.up.acked
+    up = UplinkClient(st, KID, KEY, max_bytes=600)
+    up.acked = acked
+    t = tag.t
+    statuses = []
+    for k in range(600):
+        t += 30
+        st.append_fix(mkfix(k, t), t)
+        if k % 100 == 99:
+            st.flush()
+            statuses += _send(up, ing, t)
+    assert set(statuses) == {200}  # every batch taken ...
+    with db.tx() as tx:
+        n = tx.execute("SELECT COUNT(*) FROM fixes WHERE tag = ?", (KID.hex(),)).one()[0]
+    assert n >= 300 + 590  # ... and stored
+    flagged = _unsealed_alerts(db)
+    assert flagged == [("server", None)]  # ... but one open alert says they are not sealed
+    assert ing.counts["batches_unsealed"] >= 1
+    # the flag came within UNSEALED_SEQS of the last seal, not at the end
+    with db.tx() as tx:
+        raised = tx.execute("SELECT raised_ms FROM alerts WHERE kind = 'unsealed'").one()[0]
+    assert raised // 1000 - tag.t <= 30 * (seals.UNSEALED_SEQS + 100)
+    # the slot comes back (restored): the tag seals on from it, its seals verify, the flag clears
+    fs2.files["k"] = tag.fs.files["k"]
+    st = Store(fs2, t, sealer=S.Sealer(S.FileSlot(fs2), KID))
+    assert st.sealer.key is not None
+    up = UplinkClient(st, KID, KEY, max_bytes=600)
+    up.acked = acked
+    for k in range(200):
+        t += 30
+        st.append_fix(mkfix(k, t), t)
+    st.flush()
+    assert set(_send(up, ing, t)) == {200}
+    assert [a[1] is not None for a in _unsealed_alerts(db)] == [True]
+
+
+def test_an_alert_sent_ahead_of_the_backlog_leaves_its_earlier_seals_acceptable(
+    tmp_path: Path,
+) -> None:
+    # Out of coverage for hours, then an alert: the client sends the alert's batch first (its
+    # seal is epochs ahead of what the server verified), then the backlog with the earlier
+    # seals. Those fill the skipped epochs; none is taken for a fork and refused.
+    from tagcore.store import record as R
+
+    db = _db(tmp_path)
+    ing = Ingest(db)
+    tag = Tag()
+    tag.walk(50)
+    assert set(tag.upload(ing)) == {200}
+    for _ in range(6):  # six epochs of backlog
+        tag.walk(40)
+        tag.t += 1000
+    seq, _ = tag.store.append_event(R.EV_TAMPER, tag.t, b"\x01")  # sealed at once
+    tag.up.alert(seq)
+    statuses = tag.upload(ing)
+    assert set(statuses) == {200} and len(statuses) > 3, statuses
+    assert ing.counts["seal_epochs_skipped"] >= 5  # the alert's batch went first
+    assert not [k for k in ing.counts if k.startswith("refused")], ing.counts
+    with db.tx() as tx:
+        exp = seals.export_all(tx, KID.hex())
+        epochs = [int(r[0]) for r in tx.execute("SELECT epoch FROM anchors ORDER BY epoch").all()]
+    assert epochs == list(range(len(epochs))) and len(epochs) >= 8
+    rep = V.verify(V.import_records(exp["records"]), K0, KID, V.anchors_from_json(exp["anchors"]))
+    assert rep.ok, rep.text()
+    assert rep.verified >= 50 + 6 * 40
