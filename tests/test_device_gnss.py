@@ -175,16 +175,25 @@ def test_an_l76k_goes_to_standby_by_pcas_and_starts_hot(
     assert not [k for k in power_counts(run) if k != "ack"]  # nothing refused or timed out
 
 
-def test_the_fixed_plan_cuts_the_rail_and_every_start_is_cold(
+def test_the_fixed_plan_cuts_the_rail_hot_with_the_backup_cell_cold_without(
     tmp_path: Path, firmware: Path, server: RealServer
 ) -> None:
     run = model_run(tmp_path, firmware, server, 60, 900, plan=0)
     rx = rx_lines(run)
-    assert {(w, h) for _, w, h in rx} == {("rail", "on cold"), ("rail", "off")}  # no command
+    assert {(w, h) for _, w, h in rx} == {("rail", "on cold"), ("rail", "on hot"), ("rail", "off")}
+    assert rx[0][2] == "on cold" and {h for _, _, h in rx[1:]} == {"on hot", "off"}  # no command
+    (tmp_path / "flat").mkdir()
+    flat = RealServer(tmp_path / "flat")  # the T-Beam's backup cell run flat: RAM goes too
+    try:
+        run = model_run(tmp_path / "flat", firmware, flat, 60, 900, plan=0, rx_backup_cell=False)
+    finally:
+        flat.stop()
+    rx = rx_lines(run)
+    assert {(w, h) for _, w, h in rx} == {("rail", "on cold"), ("rail", "off")}
     ons = [t for t, _, h in rx if h == "on cold"]
     fixes = [int(m.group(1)) for m in run.logs("fix")]
     assert len(ons) >= 8
-    for t in ons:  # each search waits out a cold start: the rail cut took the ephemeris
+    for t in ons:  # each search waits out a cold start
         nxt = [f for f in fixes if f >= t]
         assert not nxt or nxt[0] - t >= COLD_S
 

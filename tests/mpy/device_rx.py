@@ -156,7 +156,9 @@ def commanded(Base, sc, board, t0):
     """device_board's Receiver, obeying the commands the tag writes: set-up and power save
     acknowledged (u-blox), backup / standby (RXM-PMREQ, $PCAS12, $PMTK161: silent until a UART
     byte or the duration wakes it, RAM kept: the next start is hot, hot_ttff_s), $PMTK
-    answered $PMTK001; a rail cut takes RAM with it (the next start is cold). Scenario keys:
+    answered $PMTK001; a rail cut keeps RAM only with a backup cell (the profile's
+    backup_supply, rx_backup_cell: the next start hot within the hot window, else cold; the
+    simulator's receiver does the same, without its backup_hold_s). Scenario keys:
     rx_power_save (false: CFG-RXM power save refused with a NAK), rx_mute (command names it
     never answers: the tag's timeout), rx_mon_rf (its configuration outputs UBX-MON-RF each
     epoch), jam ([[from, to], ...] s since t0: MON-RF says jamming critical). Prints RX lines:
@@ -174,6 +176,9 @@ def commanded(Base, sc, board, t0):
             self.mon_rf = sc.get("rx_mon_rf", 0)
             self.jam = sc.get("jam", [])
             self.hot_window = g.get("hot_window_s", 7200)
+            # a backup cell on V_BCKP keeps RAM through a rail cut (the profile's
+            # backup_supply); rx_backup_cell false: a flat cell
+            self.cell = sc.get("rx_backup_cell", g.get("backup_supply", False))
             self.asleep = False  # backup / standby: powered, silent, RAM kept
             self.wake_s = None  # a timed backup ends here
             self.fix_s = None  # the last second with a fix (ephemeris in RAM); None: none
@@ -193,7 +198,8 @@ def commanded(Base, sc, board, t0):
 
         def cut(self, s):
             print("RX", s, "rail off")
-            self.fix_s = None  # RAM gone with the rail: the next start is cold
+            if not self.cell:  # RAM gone with the rail: the next start is cold
+                self.fix_s = None
             self.asleep = False
             self.q = []
 
