@@ -76,3 +76,11 @@ def test_boots_takes_fixes_raises_a_zone_alert_and_uploads_it(
     ups = [m for m in run.logs("uplink") if "status=1" in m.group(4) and int(m.group(1)) >= t_alert]
     assert ups and int(ups[0].group(1)) - t_alert <= 60
     assert server.acked() > 0
+    # the tag seals (docs/evidence.md): the breach was sealed before it went out, and the
+    # server verified that seal before it stored the batch
+    unsealed = server.rows(  # zone events whose seal did not come in the batch that brought them
+        f"SELECT e.seq FROM events e WHERE e.tag = ? AND e.kind = {R.EV_ZONE} AND NOT EXISTS "
+        "(SELECT 1 FROM anchors a WHERE a.tag = e.tag AND a.batch_id = e.batch_id "
+        "AND a.hi >= e.seq)"
+    )
+    assert zone_events and unsealed == []

@@ -160,3 +160,41 @@ def test_an_alert_sent_ahead_of_the_backlog_leaves_its_earlier_seals_acceptable(
     rep = V.verify(V.import_records(exp["records"]), K0, KID, V.anchors_from_json(exp["anchors"]))
     assert rep.ok, rep.text()
     assert rep.verified >= 50 + 6 * 40
+
+
+def test_a_backlog_record_rewritten_after_its_seal_went_ahead_is_refused(tmp_path: Path) -> None:
+    # The alert's batch brings the seal that lists the backlog before the backlog itself: a
+    # backlog fix rewritten on the tag in between (CRC recomputed) is checked against that
+    # anchored seal when it arrives, and refused; the honest case above stores it.
+    from tagcore.store import record as R
+
+    db = _db(tmp_path)
+    ing = Ingest(db)
+    tag = Tag()
+    tag.walk(50)
+    assert set(tag.upload(ing)) == {200}
+    tag.walk(8)  # a backlog with no seal of its own: only the alert's seal below lists it
+    seq, _ = tag.store.append_event(R.EV_TAMPER, tag.t, b"\x01")
+    tag.up.alert(seq)
+    tag.store.flush()
+    body = tag.up.request(tag.t)  # the alert's batch: the alert and its seal
+    status, reply, _ = ing.handle(bytes(body), tag.t * 1000)
+    assert status == 200
+    tag.up.on_reply(tag.t, reply)
+    # a backlog fix on flash rewritten (its latitude), the frame's CRC made good again
+    name = sorted(n for n in tag.fs.files if n.startswith("s"))[-1]
+    data = tag.fs.files[name]
+    i, hit = 0, None
+    while i < len(data):
+        ln = R.check_frame(data, i, len(data))
+        if data[i + 1] == R.KIND_FIXES and R.frame_seq(data, i) > tag.up.acked:
+            hit = (i, ln)
+        i += ln
+    assert hit is not None
+    i, ln = hit
+    recs = R.frame_records(data, i, ln)
+    fixes = [v._replace(lat=v.lat + 100) if k == 0 else v for k, (_, _, v) in enumerate(recs)]
+    data[i : i + ln] = R.fixes_frame(recs[0][0], fixes)
+    statuses = tag.upload(ing)
+    assert "seal_epochs_skipped" not in ing.counts and "seals_filled" not in ing.counts
+    assert statuses[-1] == 422 and ing.counts["refused_seal_mismatch"] == 1, statuses

@@ -113,3 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     from taghost import cli
 
     return cli.main(["server", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":  # python -m taghost.server.cli (bench/bench_server.py starts it so)
+    sys.exit(main())

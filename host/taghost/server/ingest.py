@@ -186,11 +186,13 @@ class Ingest:
         if batch.ctr < max_ctr:
             raise Refused(409, "replayed")
         sealed = seals.check(tx, tag, env.kid, batch, c)  # docs/evidence.md; raises Refused
+        st = seals.state(tx, tag)
+        seals.check_late(tx, tag, batch, sealed, st, c)  # records whose seal came first
         # Nothing is written above this line: a refusal leaves the transaction as it was.
         if batch.ctr == max_ctr and self._same_as_stored(tx, tag, batch.ctr, body):
             c["duplicate_batches"] += 1
         else:
-            acked = self._store(tx, tag, batch, body, acked, now_ms, c, waiting, sealed)
+            acked = self._store(tx, tag, batch, body, acked, now_ms, c, waiting, sealed, st)
         tx.execute(
             "UPDATE tags SET max_ctr = ?, acked = ?, last_rx_ms = ?, last_sent = ? WHERE tag = ?",
             (max(max_ctr, batch.ctr), acked, now_ms, batch.sent, tag),
@@ -238,6 +240,7 @@ class Ingest:
         c: Counter[str],
         waiting: bool,
         sealed: seals.Checked | None = None,
+        st: seals.SealState | None = None,
     ) -> int:
         r = tx.execute(
             "INSERT INTO batches (tag, ctr, sent, first_seq, last_seq, rx_ms, raw) "
@@ -248,7 +251,8 @@ class Ingest:
         bid = int(r[0])
         if sealed is not None:
             seals.store(tx, tag, bid, sealed)
-        seals.flag(tx, tag, b, sealed, now_ms, c)
+        if st is not None:
+            seals.flag(tx, tag, b, sealed, st, now_ms, c)
         fixes: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         for rec in b.recs:

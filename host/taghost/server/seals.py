@@ -32,6 +32,7 @@ class Checked(NamedTuple):
     anchors: list[tuple[int, int, int, bytes]]  # epoch, seal seq, last listed seq, mac
     next_epoch: int
     next_key: bytes
+    listed: set[int]  # the batch's records its own seals listed (and so checked)
 
 
 def _refuse(reason: str) -> Refused:
@@ -89,6 +90,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
     prev = held.get(e_next - 1, bytes(S.MAC_LEN)) if e_next > 0 else bytes(S.MAC_LEN)
     recs = batch_records(b)
     out: list[tuple[int, int, int, bytes]] = []
+    listed: set[int] = set()
     for ev in seals:
         p = S.parse(ev.data)
         if p is None:
@@ -106,12 +108,14 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
             # backlog): checked now, from k0 (rare: the server keeps only the next epoch's key).
             k = S.key_at(k0, epoch)
             _verify(tx, tag, ev, p, k, held.get(epoch - 1), recs, c)
+            listed.update(s for s, _, _ in p[10])
             c["seals_filled"] += 1
             out.append((epoch, ev.seq, last, mac))
             held[epoch] = mac
             continue
         k = S.key_at(k_next, epoch - e_next)
         _verify(tx, tag, ev, p, k, prev if epoch == e_next else None, recs, c)
+        listed.update(s for s, _, _ in p[10])
         if epoch > e_next:  # epochs whose seals the tag gave up for space, or sends later
             c["seal_epochs_skipped"] += epoch - e_next
         out.append((epoch, ev.seq, last, mac))
@@ -119,7 +123,70 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
         prev = mac
         e_next = epoch + 1
         k_next = S.evolve(k)
-    return Checked(out, e_next, k_next)
+    return Checked(out, e_next, k_next, listed)
+
+
+class SealState(NamedTuple):
+    k0: bytes | None  # the tag's initial seal key (None: a tag provisioned before sealing)
+    hi: int  # the last seq the newest verified seal lists (0: none yet)
+    flagged: bool  # an `unsealed` alert is open
+
+
+def state(tx: Tx, tag: str) -> SealState:
+    """What check_late and flag need, in one query a batch (they run for every batch)."""
+    r = tx.execute(
+        "SELECT seal_key, (SELECT hi FROM anchors n WHERE n.tag = tags.tag ORDER BY epoch DESC "
+        "LIMIT 1), EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.kind = "
+        "'unsealed' AND a.cleared_ms IS NULL) FROM tags WHERE tag = ?",
+        (tag,),
+    ).one()
+    if r is None:
+        return SealState(None, 0, False)
+    k0 = bytes(r[0]) if r[0] is not None else None
+    return SealState(k0, int(r[1]) if r[1] is not None else 0, bool(r[2]))
+
+
+def check_late(
+    tx: Tx, tag: str, b: Batch, ch: Checked | None, st: SealState, c: Counter[str]
+) -> None:
+    """New records of a batch that a seal the server already verified lists: their seal came
+    first (an alert's batch goes ahead of the backlog, and its seal lists the backlog). Checked
+    against that seal's entries now (raises Refused `seal_mismatch`), so no record is stored
+    unchecked where a seal covers it. The usual batch has none: its records are past every
+    seal the server holds (the tail, checked when its seal comes), and this costs one query."""
+    if st.k0 is None or b.last < b.first or b.first > st.hi:
+        return
+    listed = ch.listed if ch is not None else set()
+    seqs = [s for s in batch_records(b) if s not in listed]
+    if not seqs or min(seqs) > st.hi:
+        return
+    k0, lo, hi = st.k0, min(seqs), st.hi
+    have = set(stored_records(tx, tag, lo, hi))  # stored before: checked then (or never new)
+    want = {s for s in seqs if s <= hi and s not in have}
+    if not want:
+        return
+    recs = batch_records(b)
+    rows = tx.execute(
+        "SELECT a.epoch, e.data FROM anchors a JOIN events e ON e.tag = a.tag AND e.seq = a.seq "
+        "WHERE a.tag = ? AND a.hi >= ? ORDER BY a.epoch",
+        (tag, lo),
+    ).all()
+    for epoch, data in rows:
+        p = S.parse(bytes(data))
+        if p is None:
+            continue
+        k = None
+        for s, _is_fix, tg in p[10]:
+            if s not in want:
+                continue
+            k = k or S.key_at(k0, int(epoch))
+            rec = recs[s]
+            if not hmac.compare_digest(V.tag_of(k, s, rec[0], rec[1]), tg):
+                raise _refuse("seal_mismatch")
+            c["late_records_verified"] += 1
+            want.discard(s)
+    if want:  # inside a sealed stretch, listed by no seal the server holds: the export says
+        c["late_records_unlisted"] += len(want)  # INSERTED unless a later seal lists them
 
 
 def _verify(
@@ -178,38 +245,29 @@ def store(tx: Tx, tag: str, bid: int, ch: Checked) -> None:
 UNSEALED_SEQS = 4 * S.SEAL_MAX
 
 
-def sealed_to(tx: Tx, tag: str) -> int:
-    """The last seq the tag's newest verified seal lists (0: none yet)."""
-    r = tx.execute("SELECT hi FROM anchors WHERE tag = ? ORDER BY epoch DESC LIMIT 1", (tag,)).one()
-    return int(r[0]) if r is not None else 0
-
-
-def flag(tx: Tx, tag: str, b: Batch, sealed: Checked | None, now_ms: int, c: Counter[str]) -> None:
+def flag(
+    tx: Tx, tag: str, b: Batch, ch: Checked | None, st: SealState, now_ms: int, c: Counter[str]
+) -> None:
     """The policy for a sealing tag (one provisioned with k0) whose batches bring records
     further than UNSEALED_SEQS past its newest verified seal: its key slot is lost, its seals
     were given up for space, or its firmware does not seal. The batch is stored, not refused
     (its alerts must reach the people monitoring), counted `batches_unsealed`, and one server
-    alert `unsealed` opens for the tag; it clears when a verified seal catches up."""
-    if b.last < b.first:
+    alert `unsealed` opens for the tag; it clears when a verified seal catches up. `st`: the
+    state before this batch, whose own verified seals `ch` are counted here."""
+    if b.last < b.first or st.k0 is None:
         return
-    r = tx.execute(  # one query a batch: this runs for every batch of every tag
-        "SELECT seal_key IS NOT NULL, EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag "
-        "AND a.kind = 'unsealed' AND a.cleared_ms IS NULL), (SELECT hi FROM anchors n "
-        "WHERE n.tag = tags.tag ORDER BY epoch DESC LIMIT 1) FROM tags WHERE tag = ?",
-        (tag,),
-    ).one()
-    if r is None or not r[0]:
-        return
-    behind = b.last - (int(r[2]) if r[2] is not None else 0) > UNSEALED_SEQS
-    if behind:
+    hi = st.hi
+    if ch is not None:
+        hi = max([hi, *(a[2] for a in ch.anchors)])
+    if b.last - hi > UNSEALED_SEQS:
         c["batches_unsealed"] += 1
-        if not r[1]:
+        if not st.flagged:
             tx.execute(
                 "INSERT INTO alerts (tag, kind, source, subject, seq, t, raised_ms, data) "
                 "VALUES (?, 'unsealed', 'server', 'seals', NULL, ?, ?, ?)",
                 (tag, now_ms // 1000, now_ms, b""),
             )
-    elif r[1] and sealed is not None:
+    elif st.flagged and ch is not None:
         tx.execute(
             "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = 'unsealed' "
             "AND cleared_ms IS NULL",
