@@ -30,7 +30,7 @@ def _json(name, maxlen):
 
     try:
         d = json.loads(b)
-    except Exception:  # ValueError on the device; a UnicodeError on bad bytes
+    except ValueError:  # bad JSON; bad UTF-8 (UnicodeError is a ValueError on both runtimes)
         return None, "not_json"
     if not isinstance(d, dict):
         return None, "not_json"
@@ -162,7 +162,7 @@ def server():
         import binascii
 
         tid = binascii.unhexlify(tag)
-    except Exception:
+    except ValueError:  # not hex (binascii.Error is a ValueError)
         return None, "bad tag"
     if not isinstance(url, str):
         return None, "bad url"
