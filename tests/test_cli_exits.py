@@ -46,7 +46,7 @@ def test_every_command_has_help_and_a_handler(
     assert "usage: opentag " + " ".join(argv) in capsys.readouterr().out
     entry = cli.COMMANDS[argv[0]]
     cmd = entry.commands[argv[1]] if isinstance(entry, cli.Group) else entry
-    assert callable(cli.handler(cmd.handler))
+    assert callable(cli.handler(cmd.load))
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,18 +147,22 @@ def test_piping_into_head_leaves_no_traceback(args: list[str]) -> None:
 def test_a_missing_dependency_is_named_and_a_missing_own_module_is_a_crash(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = cli.importlib.import_module
+    real = cli._tagsim_cli
 
-    def gone(name: str) -> object:
-        if name == "tagsim.cli":
-            raise ModuleNotFoundError("No module named 'shapely'", name="shapely")
-        return real(name)
+    def gone() -> object:  # what importing tagsim.cli raises without shapely installed
+        raise ModuleNotFoundError("No module named 'shapely'", name="shapely")
 
-    monkeypatch.setattr(cli.importlib, "import_module", gone)
+    monkeypatch.setattr(cli, "_tagsim_cli", gone)
     assert cli.main(["sim", "list"]) == EXIT_BAD_INPUT
     assert "pip install shapely" in capsys.readouterr().err
-    monkeypatch.setattr(cli.importlib, "import_module", real)
+    monkeypatch.setattr(cli, "_tagsim_cli", real)
     sim = cli.COMMANDS["sim"]
     assert isinstance(sim, cli.Group)
-    monkeypatch.setitem(sim.commands, "list", cli.Command("x", "tagsim.nosuchmodule:f"))
+
+    def own_missing() -> cli.Handler:
+        import tagsim.nosuchmodule  # type: ignore[import-not-found]  # noqa: F401
+
+        raise AssertionError("imported a module that does not exist")
+
+    monkeypatch.setitem(sim.commands, "list", cli.Command("x", own_missing))
     assert cli.main(["sim", "list"]) == EXIT_CRASH

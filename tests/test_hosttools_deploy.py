@@ -99,6 +99,21 @@ def test_deploy_without_a_board_on_the_port(tmp_path: Path, fw: Path) -> None:
     assert r.returncode == 2 and "no board profile 'no_such_board'" in r.stderr
 
 
+def test_deploy_refuses_a_profile_the_tag_would_refuse(tmp_path: Path) -> None:
+    # The tag checks /prov/board.json with the core's schema check (tagcore.board) and boots
+    # on the fallback board if it fails: deploy runs the same check first and says why.
+    doc = json.loads((Path(__file__).parents[1] / "boards" / "tbeam_v12_axp2101.json").read_text())
+    doc["pins"]["gnss_uart"]["baud"] = "fast"
+    bad = tmp_path / "tbeam_v12_axp2101.json"
+    bad.write_text(json.dumps(doc))
+    r = opentag("deploy", "--port", "/dev/null", "--board", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "$.pins.gnss_uart.baud: expected a number, got 'fast'" in r.stderr
+    bad.write_text("{")
+    r = opentag("deploy", "--port", "/dev/null", "--board", str(bad))
+    assert r.returncode == 2 and "not valid JSON" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_deploy_catches_a_file_that_arrived_different(
     vboard: VirtualBoard, fw: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,10 @@ def test_replay_user_errors(pulled: Path, tmp_path: Path) -> None:
     bad.write_text("not xml")
     r = opentag("replay", str(pulled), "--truth", str(bad))
     assert r.returncode == 2 and "not a GPX file" in r.stderr and "Traceback" not in r.stderr
+    # well-formed XML with a point gpxpy cannot read: its own GPXException, not an XML error
+    bad.write_text('<gpx><trk><trkseg><trkpt lat="x" lon="1"/></trkseg></trk></gpx>')
+    r = opentag("replay", str(pulled), "--truth", str(bad))
+    assert r.returncode == 2 and "not a GPX file" in r.stderr and "Traceback" not in r.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     r = opentag("replay", str(empty))

@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from micropython_runner import SHARED
+from micropython_runner import SHARED, run_micropython
 from tagsim import boards
 
 
@@ -98,3 +98,31 @@ def test_load_errors(tmp_path) -> None:
     with pytest.raises(boards.BoardError, match="does not match the file name"):
         boards.load(str(other))
     assert boards.validate([]) == ["$: a profile must be a JSON object"]
+
+
+def test_the_tag_runs_the_same_schema_check_as_the_simulator() -> None:
+    # One check (tagcore.board) on both runtimes: every profile in boards/ and each broken one
+    # of the cases above gets the same verdict inside MicroPython as here.
+    docs = {n: _doc_of(n) for n in boards.available()}
+    broken = copy.deepcopy(_doc())
+    broken["pins"]["gnss_uart"]["baud"] = "fast"
+    broken["gnss_power"]["chip"] = "AXP999"
+    docs["broken"] = broken
+    docs["not an object"] = [1, 2]
+    code = (
+        "import json, sys\n"
+        "from tagcore import board\n"
+        "docs = json.loads(sys.stdin.read())\n"
+        "for name in sorted(docs):\n"
+        "    print(json.dumps([name, board.check(docs[name])]))\n"
+    )
+    out = run_micropython(code=code, stdin=json.dumps(docs).encode(), heap=256 * 1024)
+    got = {n: [f"{p}: {m}" for p, m in probs] for n, probs in map(json.loads, out.splitlines())}
+    assert got == {n: boards.validate(d) for n, d in docs.items()}
+    assert all(got[n] == [] for n in boards.available())
+    assert "$.pins.gnss_uart.baud: expected a number, got 'fast'" in got["broken"]
+    assert "$.gnss_power.chip: expected AXP192 or AXP2101, got 'AXP999'" in got["broken"]
+
+
+def _doc_of(name: str) -> dict:
+    return json.loads((boards.BOARDS_DIR / f"{name}.json").read_text())

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pngread import read_png
 from shapely.geometry import shape
+from taghost import draw
 from taghost.cli import main as opentag
 from taghost.errors import EXIT_CRASH
 from tagsim import report, runner, scenario, story
@@ -129,14 +130,14 @@ def test_report_renders_in_headless_chromium(
 )
 def test_plots_take_any_span(span: int, t0: int, n: int) -> None:
     pts = [(float(t0 + span * i / max(n - 1, 1)), float(i % 7)) for i in range(n)]
-    svg = report.plot_svg("t", [("s", pts, "#000")], t0, "y", t1=t0 + span)
+    svg = draw.plot_svg("t", [("s", pts, "#000")], t0, "y", t1=t0 + span)
     ticks = re.findall(r'<text class="tick" x="([\d.]+)"[^>]*>([^<]+)</text>', svg)
     if n == 0:
         assert "no data" in svg
         return
     xs = [float(x) for x, _ in ticks]
     assert 2 <= len(ticks) <= 12 and xs == sorted(xs)  # readable, in order, on the axis
-    assert all(50 <= x <= report.PW for x in xs)
+    assert all(50 <= x <= draw.PW for x in xs)
 
 
 def test_the_summary_survives_a_report_that_fails(
@@ -292,7 +293,7 @@ def test_time_ticks_follow_the_wall_clock_across_dst() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
     t0 = int((datetime(2026, 3, 28, 23, 0, tzinfo=timezone.utc) - epoch).total_seconds())
-    ticks = report.time_ticks(t0, t0 + 6 * 3600, berlin)
+    ticks = draw.time_ticks(t0, t0 + 6 * 3600, berlin)
     labels = [lab.split()[-1] for _, lab in ticks]
     assert "02:00" not in labels and {"01:00", "03:00", "04:00"} <= set(labels)
     for t, lab in ticks:

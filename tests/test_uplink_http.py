@@ -326,3 +326,29 @@ def test_tls_verifies_the_server(tmp_path: Path, trusted: bool) -> None:
         assert acked == top == server_acked and len(recs) == int(val(out, "RECORDS")[0])
     else:  # a server the tag cannot verify gets nothing, and nothing is deleted
         assert counts(out, "LINK")["tls"] >= 1 and acked == 0 and not recs
+
+
+def test_a_programming_error_raises_a_failing_network_is_a_code() -> None:
+    # A body that is not bytes is the caller's bug: post() must raise it, not report it as a
+    # protocol failure ("proto") the loop would count and retry forever.
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)  # the kernel accepts: the connection succeeds, nobody answers
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead = closed.getsockname()[1]
+    closed.close()
+    code = (
+        "from tagdevice.uplink_http import Link, NAMES\n"
+        f"print('DEAD', NAMES[Link('127.0.0.1', {dead}, timeout_s=1).post(b'x')[0]])\n"
+        f"link = Link('127.0.0.1', {s.getsockname()[1]}, timeout_s=1)\n"
+        "try:\n"
+        "    print('GOT', link.post(None))\n"
+        "except TypeError:\n"
+        "    print('RAISED TypeError')\n"
+    )
+    try:
+        out = run_micropython(code=code, heap=HEAP)
+    finally:
+        s.close()
+    assert "DEAD connect" in out and "RAISED TypeError" in out, out

@@ -302,6 +302,51 @@ def test_arbitrary_replies_never_raise_nor_delete(b: bytes) -> None:
     assert [list(x) for x in s.segs] == segs and c.acked == 0
 
 
+def a_batch() -> bytes:
+    s = Store(MemFs(), 800_000_000, seg_bytes=256)
+    t = run_ops(s, [("fix", Fix(0, 0, 1, 2, None, None, None, 40, None, 5, 1, 3, 0), 60)] * 8)
+    return bytes(UplinkClient(s, KID, KEY).request(t))
+
+
+@given(st.data())
+@settings(max_examples=1500, deadline=None)
+def test_the_servers_decoder_refuses_bad_bytes_only_with_refused(data) -> None:
+    # Every mutation of a real batch, and arbitrary bytes, end as a Refused (a 400 or 401) or
+    # a batch: never another exception, which the server would log as its own crash.
+    b = bytearray(data.draw(st.sampled_from([a_batch(), b""])))
+    how = data.draw(st.sampled_from(["flip", "cut", "insert", "random"]))
+    if how == "flip" and b:
+        b[data.draw(st.integers(0, len(b) - 1))] ^= data.draw(st.integers(1, 255))
+    elif how == "cut":
+        b = b[: data.draw(st.integers(0, len(b)))]
+    elif how == "insert":
+        i = data.draw(st.integers(0, len(b)))
+        b[i:i] = data.draw(st.binary(min_size=1, max_size=3))
+    else:
+        b = bytearray(data.draw(st.binary(max_size=120)))
+    try:
+        parse_batch(bytes(b))
+    except wire.Refused:
+        pass
+
+
+def test_the_servers_decoder_lets_a_programming_error_raise() -> None:
+    # A caller's mistake (no bytes at all) is not a malformed upload: it must not be a 400.
+    for wrong in (None, 12345):
+        try:
+            wire.open_envelope(wrong)  # type: ignore[arg-type]
+        except TypeError:
+            continue
+        raise AssertionError(repr(wrong))
+    env = wire.open_envelope(a_batch())
+    try:
+        wire.verify(env, None)  # type: ignore[arg-type]  # a key that is no key
+    except wire.Refused:
+        raise AssertionError("a missing key taken for a forged MAC") from None
+    except Exception:
+        pass
+
+
 def test_the_server_refuses_the_cores_envelopes_around_bad_payloads_and_stores_nothing() -> None:
     srv = RealIngest()
     try:

@@ -30,48 +30,28 @@ def _json(name, maxlen):
 
     try:
         d = json.loads(b)
-    except Exception:  # ValueError on the device; a UnicodeError on bad bytes
+    except ValueError:  # bad JSON; bad UTF-8 (UnicodeError is a ValueError on both runtimes)
         return None, "not_json"
     if not isinstance(d, dict):
         return None, "not_json"
     return d, None
 
 
-def _int(d, *keys):
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return d if isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 1 << 24 else None
-
-
 def board():
-    """The board profile; the fields the shell uses are checked (pins as small integers)."""
-    d, why = _json("board.json", 8192)
-    if d is None:
+    """The board profile, through the core's schema check (tagcore.board: the simulator's too,
+    without the sources check, which is host data quality). Refused with the first problem's
+    path ("bad pins.gnss_uart.baud"), or "not_json"."""
+    b, why = read("board.json", 8192)
+    if b is None:
         return None, why
-    if not isinstance(d.get("id"), str):
-        return None, "bad id"
-    for k in ("rx", "tx", "baud"):
-        if _int(d, "pins", "gnss_uart", k) is None:
-            return None, "bad pins.gnss_uart." + k
-    gp = d.get("gnss_power")
-    if gp is not None:
-        m = gp.get("method") if isinstance(gp, dict) else None
-        if m == "pmu":
-            if gp.get("chip") not in ("AXP192", "AXP2101"):
-                return None, "bad gnss_power.chip"
-            for k in ("i2c_addr", "reg", "bit"):
-                if _int(gp, k) is None:
-                    return None, "bad gnss_power." + k
-            for k in ("sda", "scl"):
-                if _int(d, "pins", "i2c", k) is None:
-                    return None, "bad pins.i2c." + k
-        elif m == "gpio":
-            if _int(gp, "pin") is None:
-                return None, "bad gnss_power.pin"
-        else:
-            return None, "bad gnss_power.method"
+    from tagcore import board as boardcheck
+
+    d, problems = boardcheck.load(b, False)  # the shell unloads the check after boot
+    b = None
+    if d is None:
+        return None, "not_json"
+    if problems:
+        return None, "bad " + problems[0][0][2:]  # "$.pins.gnss_uart.baud" -> its path
     return d, None
 
 
@@ -162,7 +142,7 @@ def server():
         import binascii
 
         tid = binascii.unhexlify(tag)
-    except Exception:
+    except ValueError:  # not hex (binascii.Error is a ValueError)
         return None, "bad tag"
     if not isinstance(url, str):
         return None, "bad url"

@@ -601,6 +601,7 @@ def main():
     n = health.count_boot(cause == "deepsleep")
     safe = n > health.CRASH_LIMIT
     board, why = prov.board()
+    unload("tagcore.board")  # the profile's schema check: boot only
     banner(board["id"] if board is not None else "fallback", cause, safe)
     if board is None:
         (log.warn if why == "missing" else log.error)(

@@ -1,6 +1,8 @@
 # The uplink's transport on the device: one HTTP/1.1 POST of a COSE_Mac0 body to /v1/up over
 # MicroPython's socket (TLS through `ssl` when configured), with a deadline and bounded reads.
-# It never raises: every outcome is a code. The protocol is the core's (tagcore.uplink.client);
+# A network that fails never raises: every outcome is a code (socket and TLS errors are
+# OSError on MicroPython; a reply's bad number a ValueError); a programming error, such as a
+# body that is not bytes, does. The protocol is the core's (tagcore.uplink.client);
 # `upload` is the glue the device loop calls: request, POST, then on_reply or on_failure.
 import socket
 import time
@@ -74,14 +76,14 @@ class Link:
             return self._post(body)
         except MemoryError:
             return E_NOMEM, 0, None
-        except Exception:
+        except OSError:  # the socket failed where no step below names the failure
             return E_PROTO, 0, None
 
     def _post(self, body):
         if self.addr is None:
             try:
                 self.addr = socket.getaddrinfo(self.host, self.port)[0][-1]
-            except Exception:
+            except (OSError, IndexError):  # no answer; an empty answer
                 return E_DNS, 0, None
         deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
         s = socket.socket()
@@ -89,13 +91,13 @@ class Link:
             s.settimeout(self.timeout_ms / 1000)
             try:
                 s.connect(self.addr)
-            except Exception:
+            except OSError:
                 self.addr = None  # resolve again next time (the address may have moved)
                 return E_CONNECT, 0, None
             if self.use_tls:
                 try:
                     s = self._wrap(s)
-                except Exception:
+                except (OSError, ValueError):  # the handshake; a CA certificate mbedTLS refuses
                     return E_TLS, 0, None
             head = (
                 "POST "
@@ -112,7 +114,7 @@ class Link:
         finally:
             try:
                 s.close()
-            except Exception:
+            except OSError:
                 pass
 
     def _read_reply(self, s, deadline):
@@ -136,7 +138,7 @@ class Link:
             return E_PROTO, 0, None
         try:
             status = int(head[9:12])
-        except Exception:
+        except ValueError:
             return E_PROTO, 0, None
         if b"transfer-encoding:" in head:
             return E_PROTO, status, None  # the protocol's replies carry Content-Length
@@ -146,7 +148,7 @@ class Link:
             j = head.find(b"\r\n", i)
             try:
                 clen = int(head[i + 15 : j if j >= 0 else len(head)].strip())
-            except Exception:
+            except ValueError:
                 return E_PROTO, status, None
         start = hend + 4
         cap = len(buf) - start
@@ -180,7 +182,7 @@ def _write_all(s, data, deadline):
             return False
         try:
             k = s.write(mv[off:])
-        except Exception:
+        except OSError:
             return False
         if k is None:  # would block (non-blocking TLS): try again
             continue

@@ -1,22 +1,22 @@
 """The `opentag` command: host tools around the tag's core (docs/cli.md).
 
-One front end. Every command is one entry in COMMANDS: its help, its handler as
-"module:function" (imported only when that command runs, so a tool whose dependencies are
-missing cannot break the others) and its options. A handler takes the parsed options and
-returns an exit code; it raises `UserError` for input the user can fix. Errors are caught here,
-in one place, and mapped to the exit codes of `taghost.errors`.
+One front end. Every command is one entry in COMMANDS: its help, its handler (reached
+through a loader that imports the tool's module only when that command runs, so a tool whose
+dependencies are missing cannot break the others) and its options. A handler takes the parsed
+options and returns an exit code; it raises `UserError` for input the user can fix. Errors are
+caught here, in one place, and mapped to the exit codes of `taghost.errors`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import ModuleType
 from typing import Any
 
 from taghost.argtypes import int_range, iso_date
@@ -30,6 +30,7 @@ from taghost.errors import (
 )
 
 Arg = tuple[tuple[str, ...], dict[str, Any]]
+Handler = Callable[[argparse.Namespace], int]  # the parsed options in, an exit code out
 
 
 def arg(*names: str, **opts: Any) -> Arg:
@@ -49,7 +50,7 @@ RUNTIME = arg("--runtime", choices=("cpython", "micropython"), default="cpython"
 @dataclass(frozen=True)
 class Command:
     help: str
-    handler: str  # "module:function"; the function takes the parsed options, returns an exit code
+    load: Callable[[], Handler]  # imports the tool, returns its handler
     args: tuple[Arg, ...] = ()
 
 
@@ -83,10 +84,97 @@ def _zone_args(out: bool) -> tuple[Arg, ...]:
     return (*args, arg("--out", required=True, help="blob file to write")) if out else args
 
 
+# The tools: a module is imported only when one of its commands runs (these loaders), so
+# `opentag --help` loads none of them and a tool whose third-party dependency is missing cannot
+# break the others (main() names the package). The table reaches each handler through them.
+def _replaycli() -> ModuleType:
+    from taghost import replaycli
+
+    return replaycli
+
+
+def _build() -> ModuleType:
+    from taghost import build
+
+    return build
+
+
+def _vboard() -> ModuleType:
+    from taghost import vboard
+
+    return vboard
+
+
+def _deploy() -> ModuleType:
+    from taghost import deploy
+
+    return deploy
+
+
+def _console() -> ModuleType:
+    from taghost import console
+
+    return console
+
+
+def _pull() -> ModuleType:
+    from taghost import pull
+
+    return pull
+
+
+def _report() -> ModuleType:
+    from taghost import report
+
+    return report
+
+
+def _zonecli() -> ModuleType:
+    from taghost import zonecli
+
+    return zonecli
+
+
+def _beaconcli() -> ModuleType:
+    from taghost import beaconcli
+
+    return beaconcli
+
+
+def _tagsim_cli() -> ModuleType:
+    from tagsim import cli
+
+    return cli
+
+
+def _verify() -> ModuleType:
+    from taghost import verify
+
+    return verify
+
+
+def _evidence() -> ModuleType:
+    from taghost import evidence
+
+    return evidence
+
+
+def _server_cli() -> ModuleType:
+    from taghost.server import cli
+
+    return cli
+
+
+def _configcli() -> ModuleType:
+    from taghost import configcli
+
+    return configcli
+
+
 COMMANDS: dict[str, Command | Group] = {
     "replay": Command(
         "replay an NMEA capture or a pulled log through the current core",
-        "taghost.replaycli:cmd_replay",
+        lambda: _replaycli().cmd_replay,
         (
             arg(
                 "file",
@@ -110,7 +198,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "build": Command(
         "compile firmware/ to .mpy with mpy-cross",
-        "taghost.build:cmd_build",
+        lambda: _build().cmd_build,
         (
             arg("--out", default="build/firmware"),
             arg("--march", default="xtensawin", choices=ARCHES),
@@ -120,7 +208,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "vboard": Command(
         "run a virtual board (the MicroPython unix port behind a pty) for mpremote and deploy",
-        "taghost.vboard:cmd_vboard",
+        lambda: _vboard().cmd_vboard,
         (
             arg("--image", default="build/vboard.img", help="its flash: a littlefs image file"),
             arg("--board", default="tbeam_v12_axp2101", help="board profile it emulates"),
@@ -130,7 +218,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "deploy": Command(
         "build, copy and provision the firmware on a board; verify by SHA-256; check the boot",
-        "taghost.deploy:cmd_deploy",
+        lambda: _deploy().cmd_deploy,
         (
             arg("--port", required=True, help="serial port (/dev/ttyUSB0, /dev/pts/N)"),
             arg("--board", required=True, help="board profile name (boards/NAME.json) or file"),
@@ -158,7 +246,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "console": Command(
         "the board's serial log, decoded and readable",
-        "taghost.console:cmd_console",
+        lambda: _console().cmd_console,
         (
             arg("--port", required=True),
             arg("--baud", type=int_range(300, 4000000), default=115200),
@@ -169,7 +257,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "pull": Command(
         "copy the log off a tag, verify its CRCs, decode fixes and events",
-        "taghost.pull:cmd_pull",
+        lambda: _pull().cmd_pull,
         (
             arg("--port", help="serial port of the tag"),
             arg("--from-dir", help="decode segments already copied (a directory) instead"),
@@ -179,7 +267,7 @@ COMMANDS: dict[str, Command | Group] = {
     ),
     "report": Command(
         "one self-contained HTML page for a pulled log, a replay's JSON or a GeoJSON export",
-        "taghost.report:cmd_report",
+        lambda: _report().cmd_report,
         (
             arg("input", help="a directory from opentag pull, replay --json output, or GeoJSON"),
             arg("--out", required=True, help="the HTML file to write"),
@@ -192,17 +280,17 @@ COMMANDS: dict[str, Command | Group] = {
         {
             "check": Command(
                 "validate a GeoJSON zone file and print a summary",
-                "taghost.zonecli:cmd_check",
+                lambda: _zonecli().cmd_check,
                 _zone_args(out=False),
             ),
             "compile": Command(
                 "compile a GeoJSON zone file into the tag's zone blob",
-                "taghost.zonecli:cmd_compile",
+                lambda: _zonecli().cmd_compile,
                 _zone_args(out=True),
             ),
             "show": Command(
                 "decode a compiled zone blob with the tag's own loader",
-                "taghost.zonecli:cmd_show",
+                lambda: _zonecli().cmd_show,
                 (
                     arg("file"),
                     arg("--from", dest="from_", type=iso_date, help="first night shown (UTC date)"),
@@ -216,12 +304,12 @@ COMMANDS: dict[str, Command | Group] = {
         {
             "keygen": Command(
                 "a new beacon secret (hex, mode 0600)",
-                "taghost.beaconcli:cmd_keygen",
+                lambda: _beaconcli().cmd_keygen,
                 (arg("--out", required=True), arg("--force", action="store_true")),
             ),
             "window": Command(
                 "the tag's identifier table for a window",
-                "taghost.beaconcli:cmd_window",
+                lambda: _beaconcli().cmd_window,
                 (
                     arg("--secret", required=True, help="the beacon's key file"),
                     arg("--start", required=True, help="ISO 8601 time, UTC unless given"),
@@ -250,12 +338,12 @@ COMMANDS: dict[str, Command | Group] = {
             ),
             "show": Command(
                 "describe a table or a secret (fingerprint only)",
-                "taghost.beaconcli:cmd_show",
+                lambda: _beaconcli().cmd_show,
                 (arg("file"), JSON),
             ),
             "battery": Command(
                 "beacon battery life from its board profile",
-                "taghost.beaconcli:cmd_battery",
+                lambda: _beaconcli().cmd_battery,
                 (
                     arg("--profile", help="beacon profile JSON (default: the ESP32 beacon)"),
                     arg("--adv-ms", type=int_range(1), help="advertising interval, ms"),
@@ -270,7 +358,7 @@ COMMANDS: dict[str, Command | Group] = {
         {
             "run": Command(
                 "run a scenario (default: the commute) and write its report",
-                "tagsim.cli:cmd_run",
+                lambda: _tagsim_cli().cmd_run,
                 (
                     arg("file", nargs="?", help="scenario TOML (default: the commute)"),
                     arg("--out", help="output directory (default: out/sim/NAME)"),
@@ -281,7 +369,7 @@ COMMANDS: dict[str, Command | Group] = {
             ),
             "sweep": Command(
                 "run a scenario over several seeds and summarise the spread",
-                "tagsim.cli:cmd_sweep",
+                lambda: _tagsim_cli().cmd_sweep,
                 (
                     arg("file", nargs="?"),
                     arg("--seeds", type=int_range(1, 10000), default=10, help="how many seeds"),
@@ -291,7 +379,7 @@ COMMANDS: dict[str, Command | Group] = {
             ),
             "list": Command(
                 "the scenario library and the board profiles",
-                "tagsim.cli:cmd_list",
+                lambda: _tagsim_cli().cmd_list,
                 (JSON,),
             ),
         },
@@ -300,7 +388,7 @@ COMMANDS: dict[str, Command | Group] = {
     "verify": Command(
         "verify a tag's sealed log: a pulled folder of segments or a server export "
         "(docs/evidence.md); exit 1 if it is broken",
-        "taghost.verify:cmd_verify",
+        lambda: _verify().cmd_verify,
         (
             arg("log", help="folder of store segments (s00000000...), records.json, or a bundle"),
             arg("--tag", required=True, help="tag id, 16 hex digits"),
@@ -317,7 +405,7 @@ COMMANDS: dict[str, Command | Group] = {
             "bundle": Command(
                 "one tag's trail, alerts, raw frames and verification report, with a manifest "
                 "of SHA-256 hashes, in a folder or a .zip",
-                "taghost.evidence:cmd_bundle",
+                lambda: _evidence().cmd_bundle,
                 (
                     arg("--tag", required=True, help="tag id, 16 hex digits"),
                     arg("--from", dest="t_from", help="ISO 8601 time or Unix seconds"),
@@ -333,7 +421,7 @@ COMMANDS: dict[str, Command | Group] = {
         {
             "run": Command(
                 "run the HTTP server (the default: `opentag server [--port P]`)",
-                "taghost.server.cli:cmd_run",
+                lambda: _server_cli().cmd_run,
                 (
                     DB,
                     arg("--host", default="127.0.0.1", help="address to listen on (%(default)s)"),
@@ -353,7 +441,7 @@ COMMANDS: dict[str, Command | Group] = {
             ),
             "provision": Command(
                 "register a tag and its MAC key (prints the key)",
-                "taghost.server.cli:cmd_provision",
+                lambda: _server_cli().cmd_provision,
                 (
                     arg("tag", help="tag id, 16 hex digits"),
                     arg("--key", help="the 32-byte key as 64 hex digits (default: random)"),
@@ -365,10 +453,10 @@ COMMANDS: dict[str, Command | Group] = {
                     DB,
                 ),
             ),
-            "tags": Command("each tag's state as JSON", "taghost.server.cli:cmd_tags", (DB,)),
+            "tags": Command("each tag's state as JSON", lambda: _server_cli().cmd_tags, (DB,)),
             "push": Command(
                 "queue a downlink item for a tag's next acknowledgement",
-                "taghost.server.cli:cmd_push",
+                lambda: _server_cli().cmd_push,
                 (
                     arg("tag"),
                     arg("kind", choices=("beacon", "zones", "config")),
@@ -381,12 +469,12 @@ COMMANDS: dict[str, Command | Group] = {
             ),
             "locate": Command(
                 "ask the tag for its position at its next upload",
-                "taghost.server.cli:cmd_locate",
+                lambda: _server_cli().cmd_locate,
                 (arg("tag"), DB),
             ),
             "beacon": Command(
                 "keep a victim beacon's identifier windows fresh on a tag",
-                "taghost.server.cli:cmd_beacon",
+                lambda: _server_cli().cmd_beacon,
                 (
                     arg("tag"),
                     arg("--secret", required=True, help="the beacon's secret (beacon keygen)"),
@@ -404,12 +492,12 @@ COMMANDS: dict[str, Command | Group] = {
         {
             "check": Command(
                 "validate a tag configuration (TOML or JSON); refusals name the key",
-                "taghost.configcli:cmd_check",
+                lambda: _configcli().cmd_check,
                 (arg("file"),),
             ),
             "compile": Command(
                 "compile it into the blob the tag loads",
-                "taghost.configcli:cmd_compile",
+                lambda: _configcli().cmd_compile,
                 (arg("file"), arg("-o", "--out", help="output file (default: FILE with .cfg)")),
             ),
         },
@@ -421,7 +509,7 @@ def _add(sub: Any, name: str, cmd: Command) -> None:
     p = sub.add_parser(name, help=cmd.help, description=cmd.help)
     for names, opts in cmd.args:
         p.add_argument(*names, **opts)
-    p.set_defaults(handler=cmd.handler)
+    p.set_defaults(load=cmd.load)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -452,16 +540,16 @@ def _with_default(argv: list[str]) -> list[str]:
     return argv
 
 
-def handler(spec: str) -> Callable[[argparse.Namespace], int]:
-    mod, _, fn = spec.partition(":")
+def handler(load: Callable[[], Handler]) -> Handler:
+    """The command's handler, its tool imported now. Raises UserError naming a missing
+    third-party package; a missing module of our own is a broken install: it raises as is."""
     try:
-        module = importlib.import_module(mod)
+        return load()
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] in ("tagcore", "taghost", "tagsim"):
             raise  # our own module missing: a broken install or a bug, a crash
         # A third-party dependency of this one tool is missing: the user can install it.
         raise UserError(f"needs the Python package {e.name!r}: pip install {e.name}") from None
-    return getattr(module, fn)  # type: ignore[no-any-return]
 
 
 def _stdout_closed() -> int:
@@ -479,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     name = " ".join(x for x in (args.command, getattr(args, "subcommand", None)) if x)
     try:
-        code = int(handler(args.handler)(args))
+        code = int(handler(args.load)(args))
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
         return code
     except UserError as e:

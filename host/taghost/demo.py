@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in SCENARIOS:
             sc = scenario.with_server(scenario.load(runner.SCENARIOS / name))
             res = runner.run_scenario(sc, "cpython", server=srv)
-            print(simcli._summary(res), flush=True)
+            print(simcli.summary(res), flush=True)
             out = Path(a.out) / sc.name
             paths = runner.write(res, out)
             print(f"  report: {paths['report'].resolve()}\n")

@@ -78,12 +78,12 @@ def board_profile(name: str) -> dict[str, Any]:
     if not p.is_file():
         known = ", ".join(sorted(f.stem for f in BOARDS.glob("*.json")))
         raise UserError(f"no board profile {name!r}; one of {known}")
-    try:
-        doc = json.loads(p.read_text())
-    except ValueError as e:
-        raise UserError(f"{p}: not a board profile: {e}") from None
-    if not isinstance(doc, dict) or "mcu" not in doc:
-        raise UserError(f"{p}: not a board profile (no 'mcu')")
+    from tagcore import board as boardcheck
+
+    doc, problems = boardcheck.load(p.read_bytes())  # the check the tag runs on it
+    if problems:
+        bad = "\n  ".join(f"{path}: {problem}" for path, problem in problems)
+        raise UserError(f"{p}: not a board profile the tag takes:\n  {bad}")
     return doc
 
 

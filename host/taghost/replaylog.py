@@ -79,12 +79,13 @@ def zone_alerts(fixes: list[Fix], blob: bytes) -> list[dict[str, Any]]:
 def read_truth(path: Path) -> list[tuple[float, float, float]]:
     """[(unix time, lat, lon)] of a GPX's track (or route/waypoint) points that have times."""
     import gpxpy
+    import gpxpy.gpx
 
     try:
         g = gpxpy.parse(path.read_text())
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"--truth {path}: cannot read: {e}") from None
-    except Exception as e:  # gpxpy raises its own GPXException and XML errors
+    except gpxpy.gpx.GPXException as e:  # what gpxpy raises for bad XML and bad points
         raise UserError(f"--truth {path}: not a GPX file: {e}") from None
     pts = []
     for p in _gpx_points(g):

@@ -11,8 +11,8 @@ INPUT is one of:
 The page: what happened (alerts and gaps, UTC), the map (trail, fixes, zones from `--zones
 FILE.geojson`, a marker per alert), a timeline (zone and curfew alerts, other alerts, gaps
 without a fix, the battery events) and plots of battery and fix quality (accuracy estimate,
-satellites, HDOP). The drawing parts are the simulator report's (tagsim.report): the same
-markers, projection, time axis and plots.
+satellites, HDOP). The drawing is taghost.draw, which the simulator's report uses too: the
+same markers, projection, time axis, timeline and plots.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from tagsim import report as simreport
-from tagsim import story
-
+from taghost import draw
+from taghost.draw import H, W, esc
 from taghost.errors import EXIT_OK, UserError
 from taghost.server.api import iso
 
-W, H = simreport.W, simreport.H
 GAP_MIN_S = 300  # a gap: no fix for this long (or 5 intervals, if the tag logs more sparsely)
 ALERT_MARK = {
     "breach": "breach",
@@ -137,7 +135,7 @@ def gaps(fixes: list[dict[str, Any]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(ts) if b - a > limit]
 
 
-# ---- drawing (tagsim.report's parts) --------------------------------------------------------
+# ---- drawing (taghost.draw's parts) ---------------------------------------------------------
 
 
 def _zone_shapes(zones: Path | None, pr: Any) -> str:
@@ -151,7 +149,7 @@ def _zone_shapes(zones: Path | None, pr: Any) -> str:
     for f in doc.get("features", []):
         g, p = f.get("geometry") or {}, f.get("properties") or {}
         col = "#d64545" if p.get("kind") == "exclusion" else "#1f9d55"
-        title = simreport._esc(f"{p.get('name', 'zone')} ({p.get('kind', '?')})")
+        title = esc(f"{p.get('name', 'zone')} ({p.get('kind', '?')})")
         if g.get("type") == "Point" and p.get("radius_m"):
             lon, lat = g["coordinates"][:2]
             x, y = pr(lat, lon)
@@ -163,7 +161,7 @@ def _zone_shapes(zones: Path | None, pr: Any) -> str:
             )
         elif g.get("type") == "Polygon":
             for ring in g["coordinates"]:
-                pts = simreport._path([pr(la, lo) for lo, la, *_ in ring])
+                pts = draw.path([pr(la, lo) for lo, la, *_ in ring])
                 out.append(
                     f'<polygon class="zone" points="{pts}" fill="{col}" fill-opacity="0.12" '
                     f'stroke="{col}" stroke-width="1.5"><title>{title}</title></polygon>'
@@ -177,7 +175,7 @@ def _nearest(fixes: list[dict[str, Any]], t: int) -> dict[str, Any]:
 
 def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, int]]) -> str:
     fixes = doc["fixes"]
-    pr = simreport._Proj([(f["lat"], f["lon"]) for f in fixes], W, H)
+    pr = draw.Proj([(f["lat"], f["lon"]) for f in fixes], W, H)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
         f'viewBox="0 0 {W} {H}" id="map"><rect width="{W}" height="{H}" fill="#fbfcfd"/>'
@@ -190,7 +188,7 @@ def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, i
         run.append(pr(f["lat"], f["lon"]))
         if f["t"] in starts and i + 1 < len(fixes):
             out.append(
-                f'<polyline id="trail" points="{simreport._path(run)}" fill="none" '
+                f'<polyline id="trail" points="{draw.path(run)}" fill="none" '
                 'stroke="#1f77d0" stroke-width="2.5"/>'
             )
             nxt = pr(fixes[i + 1]["lat"], fixes[i + 1]["lon"])
@@ -201,7 +199,7 @@ def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, i
             )
             run = []
     out.append(
-        f'<polyline id="trail" points="{simreport._path(run)}" fill="none" '
+        f'<polyline id="trail" points="{draw.path(run)}" fill="none" '
         'stroke="#1f77d0" stroke-width="2.5"/>'
     )
     for f in fixes:
@@ -214,7 +212,7 @@ def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, i
         f = _nearest(fixes, e["t"])
         x, y = pr(f["lat"], f["lon"])
         title = f"{ALERT_TEXT.get(e['what'], e['what'])} {iso(e['t'])} ({e['source']})"
-        out.append(simreport.marker(kind, x, y, title, big=kind == "breach"))
+        out.append(draw.marker(kind, x, y, title, big=kind == "breach"))
     m = 100 / pr.metres_per_px()
     out.append(
         f'<line x1="20" y1="{H - 20}" x2="{20 + m:.1f}" y2="{H - 20}" stroke="#44505e" '
@@ -263,78 +261,36 @@ def timeline_svg(
     t0, t1 = fixes[0]["t"], max(fixes[-1]["t"], fixes[0]["t"] + 1)
     for e in events:
         t0, t1 = min(t0, e["t"]), max(t1, e["t"])
-    L, R = 170, W - 16
     rows = ("zones & curfews", "other alerts", "no fix (gaps)", "battery")
-    rh, top = 30, 22
-    h = top + rh * len(rows) + 30
-
-    def x(t: float) -> float:
-        return round(L + (min(max(t, t0), t1) - t0) / (t1 - t0) * (R - L), 1)
-
-    def y(i: int) -> float:
-        return top + rh * i + rh / 2
-
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{h}" '
-        f'viewBox="0 0 {W} {h}" id="timeline"><text x="8" y="14" '
-        'style="font-weight:600;font-size:13px">Timeline (UTC)</text>'
-    ]
-    for i, name in enumerate(rows):
-        out.append(
-            f'<rect x="{L}" y="{top + rh * i + 3}" width="{R - L}" height="{rh - 6}" '
-            f'fill="#fafbfc" stroke="#e6e8eb"/><text x="{L - 8}" y="{y(i) + 4}" '
-            f'text-anchor="end">{name}</text>'
-        )
+    tl = draw.Timeline(t0, t1, rows, "Timeline (UTC)", left=170)
+    x, y = tl.x, tl.y
     for a, b, kind, name in windows:
         col = "#1f9d55" if kind == "curfew" else "#c98a12"
         cls = "curfew" if kind == "curfew" else "window"
-        out.append(
-            f'<rect class="{cls}" x="{x(a)}" y="{top + 3}" width="{max(x(b) - x(a), 2)}" '
-            f'height="{rh - 6}" fill="{col}" opacity="0.18"><title>{kind}: '
-            f"{simreport._esc(name)} {iso(a)} to {iso(b)}</title></rect>"
-        )
+        tl.band(0, a, b, cls, col, 0.18, f"{kind}: {name} {iso(a)} to {iso(b)}", inset=3)
     open_at: dict[Any, int] = {}
     for e in sorted(events, key=lambda e: e["t"]):
         if e["what"] == "breach":
             open_at[e["zone"]] = e["t"]
         elif e["what"] == "breach_end" and e["zone"] in open_at:
-            a = open_at.pop(e["zone"])
-            out.append(
-                f'<rect class="breach-band" x="{x(a)}" y="{top + 5}" '
-                f'width="{max(x(e["t"]) - x(a), 2)}" height="{rh - 10}" fill="#d64545" '
-                f'opacity="0.35"><title>in breach of zone {e["zone"]}</title></rect>'
-            )
+            title = f"in breach of zone {e['zone']}"
+            tl.band(0, open_at.pop(e["zone"]), e["t"], "breach-band", "#d64545", 0.35, title)
     for e in events:
         kind = ALERT_MARK.get(e["what"])
         title = f"{ALERT_TEXT.get(e['what'], e['what'])} {iso(e['t'])} ({e['source']})"
         if e["what"] in ("breach", "breach_end", "approach", "config_expired"):
-            out.append(
-                simreport.marker(
-                    kind or "loc_lost", x(e["t"]), y(0), title, big=e["what"] == "breach"
-                )
-            )
+            big = e["what"] == "breach"
+            tl.parts.append(draw.marker(kind or "loc_lost", x(e["t"]), y(0), title, big=big))
         elif kind is not None:
-            out.append(simreport.marker(kind, x(e["t"]), y(1), title))
+            tl.parts.append(draw.marker(kind, x(e["t"]), y(1), title))
         elif e["what"] == "low_battery":
-            out.append(
+            tl.parts.append(
                 f'<circle class="battery" cx="{x(e["t"])}" cy="{y(3)}" r="6" '
-                f'fill="#1f9d55"><title>{simreport._esc(title)}</title></circle>'
+                f'fill="#1f9d55"><title>{esc(title)}</title></circle>'
             )
     for a, b in gap_list:
-        out.append(
-            f'<rect class="gap" x="{x(a)}" y="{top + rh * 2 + 5}" '
-            f'width="{max(x(b) - x(a), 2)}" height="{rh - 10}" fill="#f0a020" '
-            f'opacity="0.8"><title>no fix {iso(a)} to {iso(b)}</title></rect>'
-        )
-    base = top + rh * len(rows)
-    for t, label in simreport.time_ticks(t0, t1, story.UTC):
-        out.append(
-            f'<line x1="{x(t)}" y1="{top}" x2="{x(t)}" y2="{base + 3}" stroke="#e6e8eb"/>'
-            f'<text class="tick" x="{x(t)}" y="{base + 16}" text-anchor="middle">'
-            f"{simreport._esc(label)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
+        tl.band(2, a, b, "gap", "#f0a020", 0.8, f"no fix {iso(a)} to {iso(b)}")
+    return tl.svg()
 
 
 def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = None) -> str:
@@ -344,7 +300,6 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
     fixes.sort(key=lambda f: (f["t"], f["ms"]))
     gap_list = gaps(fixes)
     t0, t1 = fixes[0]["t"], fixes[-1]["t"]
-    esc = simreport._esc
     alerts = [e for e in doc["events"] if e["what"] in ALERT_TEXT]
     items = [
         (
@@ -364,29 +319,29 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
         (e["t"], float(e["battery_pct"])) for e in doc["events"] if e.get("battery_pct") is not None
     ]
     plots = [
-        simreport.plot_svg(
+        draw.plot_svg(
             "Battery (%, from the tag's battery events)",
             [("battery", batt, "#1f9d55")],
             t0,
             "%",
             t1=t1,
-            tz=story.UTC,
+            tz=draw.UTC,
         ),
-        simreport.plot_svg(
+        draw.plot_svg(
             "Fix accuracy estimate (m, 1 sigma)",
             [("accuracy", acc, "#1f77d0")],
             t0,
             "m",
             t1=t1,
-            tz=story.UTC,
+            tz=draw.UTC,
         ),
-        simreport.plot_svg(
+        draw.plot_svg(
             "Satellites used and HDOP",
             [("sats", sats, "#8a4baf"), ("hdop", hdop, "#e08a00")],
             t0,
             "sats / HDOP",
             t1=t1,
-            tz=story.UTC,
+            tz=draw.UTC,
         ),
     ]
     windows = schedule_windows(zones, t0, t1)
@@ -405,7 +360,7 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
     period = f"{iso(t0)[:19].replace('T', ' ')} to {iso(t1)[:19].replace('T', ' ')} UTC"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{esc(head)}</title><style>{simreport.CSS}</style></head><body>"
+        f"<title>{esc(head)}</title><style>{draw.CSS}</style></head><body>"
         f"<h1>{esc(head)}</h1><div class='sub'>{esc(doc['source'])} · {esc(period)} · "
         f"{len(fixes)} fixes · {len(alerts)} alerts and events · {len(gap_list)} gaps</div>"
         f"<div class='card'><b>What happened</b><ul id='what-happened'>{happened}</ul></div>"

@@ -43,7 +43,8 @@ def _load(path: str | None) -> scenario.Scenario:
     return scenario.load(path or runner.DEFAULT_SCENARIO)
 
 
-def _summary(res: runner.Result) -> str:
+def summary(res: runner.Result) -> str:
+    """The run in a few lines (`opentag sim run` prints it; so does the demo)."""
     m = res.metrics
     lines = [
         f"{m['scenario']} (seed {m['seed']}, {m['runtime']}): "
@@ -100,7 +101,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     res = runner.run_scenario(sc, a.runtime)
     out = Path(a.out) if a.out else Path("out") / "sim" / sc.name
     if not a.json:  # the summary first: whatever happens writing the files, it is not lost
-        print(_summary(res), flush=True)
+        print(summary(res), flush=True)
     paths = runner.write(res, out)
     if a.json:
         doc = {

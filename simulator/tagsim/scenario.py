@@ -372,13 +372,14 @@ def _env(r: _Reader, key: str, default: str) -> str:
 
 def _gpx_points(r: _Reader, base: Path) -> tuple[tuple[float, float], ...]:
     import gpxpy
+    import gpxpy.gpx
 
     p = base / r.get("gpx", str)
     try:
         g = gpxpy.parse(p.read_text())
     except FileNotFoundError:
         raise r.fail("gpx", f"no such file {p}") from None
-    except Exception as e:  # gpxpy raises its own exception types for bad XML
+    except (OSError, UnicodeDecodeError, gpxpy.gpx.GPXException) as e:  # gpxpy: bad XML, points
         raise r.fail("gpx", f"not a readable GPX file: {e}") from None
     pts = [(q.latitude, q.longitude) for t in g.tracks for s in t.segments for q in s.points]
     pts += [(q.latitude, q.longitude) for rt in g.routes for q in rt.points]

@@ -6,19 +6,17 @@ report (report.py) draws them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tagcore.proximity import monitor as P
 from tagcore.zones import monitor as Z
+from taghost.draw import UTC
 
 from tagsim import metrics
 from tagsim import taglines as L
 from tagsim.engine import Run
 from tagsim.simtime import to_datetime
-
-UTC = ZoneInfo("UTC")
 
 
 def local_zone(run: Run) -> ZoneInfo:
@@ -42,10 +40,6 @@ def local(t: float, tz: ZoneInfo, seconds: bool = True) -> str:
 def clock(t: float, tz: ZoneInfo) -> str:
     """'03:05:10 CEST': the wall clock only (the date is in the heading)."""
     return to_datetime(int(t)).astimezone(tz).strftime("%H:%M:%S %Z")
-
-
-def to_local(t: float, tz: ZoneInfo) -> datetime:
-    return to_datetime(int(t)).astimezone(tz)
 
 
 @dataclass(frozen=True)

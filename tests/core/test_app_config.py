@@ -66,3 +66,44 @@ def test_every_truncation_and_bit_flip_is_refused_without_raising():
             b[i] ^= 1 << bit
             cfg, counts = config.load(bytes(b))
             assert counts  # a flipped bit never passes the CRC unnoticed
+
+
+def recrc(b):
+    b = bytearray(b[:-4])
+    b += struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF)
+    return bytes(b)
+
+
+def test_a_structure_that_lies_about_its_length_is_refused_under_a_good_crc():
+    # What a buggy writer could produce: the CRC holds, the counts and lengths do not. Each is
+    # refused whole and counted, never raised, on both runtimes.
+    good = blob([(1, 30)], [(1, b"zone bytes")])
+    lies = []
+    for nfields in (2, 3, 255):  # more fields than the blob holds
+        b = bytearray(good)
+        b[5] = nfields
+        lies.append(b)
+    for nsec in (2, 255):  # more sections than the blob holds
+        b = bytearray(good)
+        b[11] = nsec
+        lies.append(b)
+    for ln in (11, 12, 0xFFFFFFFF):  # a section longer than what is left
+        b = bytearray(good)
+        struct.pack_into("<I", b, 13, ln)
+        lies.append(b)
+    lies.append(blob([(1, 30)])[:11] + bytes(4))  # the section count itself missing
+    for b in lies:
+        cfg, counts = config.load(recrc(bytes(b)))
+        assert counts.get("malformed") == 1, (bytes(b), counts)
+        assert cfg.fix_interval_s == 60 and cfg.zones_blob is None
+
+
+def test_a_blob_that_is_not_bytes_raises_instead_of_being_counted():
+    # A caller's mistake is not bad input: it must not become a silent "malformed" and defaults.
+    for wrong in (None, 12345, 3.5):
+        try:
+            config.load(wrong)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError(repr(wrong))

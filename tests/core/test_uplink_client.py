@@ -4,7 +4,7 @@ from tagcore.store import record as R
 from tagcore.store.log import Store
 from tagcore.uplink import ack as A
 from tagcore.uplink import cbor, cose
-from tagcore.uplink.client import ACKED, UplinkClient
+from tagcore.uplink.client import ACKED, UplinkClient, check_locate
 from test_store import MemFs, mkfix
 from uplinkserver import ServerDouble
 
@@ -361,3 +361,48 @@ def test_default_checks_take_real_windows_and_zone_blobs():
     ]
     assert c.on_reply(now, srv.handle(c.request(now, poll=True), now)) == ACKED
     assert c.take_items() == [] and c.held == {A.DL_BEACONS: 2, A.DL_ZONES: 5}
+
+
+def test_a_programming_error_in_a_reply_or_a_check_raises_bad_bytes_are_counted():
+    from tagcore.uplink import client as C
+
+    # Bad bytes: a refusal, counted.
+    assert C.check_zones(b"not a zone blob") is False
+    assert C.check_beacons(b"not a window") is False
+    st = store(3)
+    c = UplinkClient(st, TID, KEY)
+    c.request(T0 + 10)
+    assert c.on_reply(T0 + 10, b"\x00garbage") == A.MALFORMED and c.counts["malformed"] == 1
+    # A caller's mistake (no buffer at all) raises instead of becoming a counter.
+    for call in (
+        lambda: C.check_zones(None),
+        lambda: C.check_beacons(None),
+        lambda: A.parse(KEY, TID, None),
+        lambda: c.on_reply(T0 + 10, None),
+    ):
+        try:
+            call()
+        except TypeError:
+            pass
+        else:
+            raise AssertionError("taken for bad bytes")
+    assert c.counts["malformed"] == 1
+
+
+def test_a_check_that_runs_out_of_memory_refuses_its_item_not_the_acknowledgement():
+    # The ack truncated the store before the items are checked: a short heap then refuses
+    # that item (counted, resent by the server until `held` shows it), and the reply is still
+    # the acknowledgement it was.
+    st = store(10)
+    srv = ServerDouble(KEY, TID)
+
+    def short_heap(data):
+        raise MemoryError
+
+    c = UplinkClient(st, TID, KEY, checks={A.DL_ZONES: short_heap, A.DL_LOCATE: check_locate})
+    now = T0 + 2000
+    srv.down = [[A.DL_ZONES, 4, b"zones"], [A.DL_LOCATE, 1, b""]]
+    assert c.on_reply(now, srv.handle(c.request(now), now)) == ACKED
+    assert c.acked == st.next_seq - 1 and c.counts["nomem"] == 0
+    assert c.counts["dl_nomem"] == 1 and (A.DL_ZONES, 4, "dl_nomem") in c.refused
+    assert c.take_items() == [(A.DL_LOCATE, 1, b"")] and A.DL_ZONES not in c.held

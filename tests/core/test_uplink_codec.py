@@ -208,3 +208,27 @@ def test_cose_refuses_other_shapes():
     ]
     for c in cases:
         assert cose.decode(KEY, KID, cose.AAD_UP, c)[0] is None, h(c)
+
+
+def test_bad_bytes_raise_only_valueerror_and_a_wrong_type_raises_typeerror():
+    # The decoder's one failure for bad bytes is ValueError (what cose, ack and the server
+    # catch); anything else, such as a caller handing it no buffer, is not bad input.
+    for i in range(len(PYCOSE_DOWN)):
+        for x in (0x01, 0x20, 0x80, 0xFF):
+            bad = bytearray(PYCOSE_DOWN)
+            bad[i] ^= x
+            try:
+                cbor.decode(bad)
+            except ValueError:
+                pass
+    for wrong in (None, 12345):
+        for call in (
+            lambda w: cbor.decode(w),
+            lambda w: cose.decode(KEY, KID, cose.AAD_DOWN, w),
+        ):
+            try:
+                call(wrong)
+            except TypeError:
+                pass
+            else:
+                raise AssertionError(repr(wrong))  # taken for a malformed message

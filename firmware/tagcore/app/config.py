@@ -1,7 +1,7 @@
 # The tag configuration: what the host compiles (`opentag config compile`) and the tag loads at
 # boot. One table of keys (id, name, default, min, max) serves both: the host refuses a value
 # out of range naming the key; the tag, given a blob it cannot trust, counts why and runs on
-# safe defaults. Never raises.
+# safe defaults. Bad bytes never raise; a blob that is not bytes-like does (TypeError).
 #
 # Blob v1 (little-endian): b"OTCF", u8 version, u8 n, n x (u8 key id, i32 value),
 #   u8 m, m x (u8 section kind, u32 length, bytes), u32 CRC-32 of everything before it.
@@ -66,14 +66,17 @@ def _count(counts, k):
 def load(blob):
     """(TagConfig, counts) from a blob. A blob that fails its magic, version, length or CRC is
     refused as a whole (defaults, counted); a value out of range or an unknown key is refused
-    alone (that key's default, counted). Never raises."""
+    alone (that key's default, counted); a heap too short to hold the sections gives the
+    defaults, counted "no_memory" (its own path: not a bad blob).
+    Raises TypeError for a blob that is not bytes-like, and any programming error: bad bytes
+    are checked against the length before every read, so nothing else needs catching."""
     cfg = TagConfig()
     counts = {}  # type: dict
     try:
         ok = _parse(blob, cfg, counts)
-    except Exception:  # a truncated field, say: refused as a whole
+    except MemoryError:
         ok = False
-        _count(counts, "malformed")
+        _count(counts, "no_memory")
     if not ok:
         cfg = TagConfig()
     return cfg, counts
@@ -90,8 +93,12 @@ def _parse(blob, cfg, counts):
     if struct.unpack_from("<I", blob, n - 4)[0] != binascii.crc32(blob[: n - 4]) & 0xFFFFFFFF:
         _count(counts, "bad_crc")
         return False
+    end = n - 4  # the CRC's offset: every field must end before it
     i = 6
     for _ in range(blob[5]):
+        if i + 5 > end:
+            _count(counts, "malformed")
+            return False
         kid, v = struct.unpack_from("<Bi", blob, i)
         i += 5
         k = None
@@ -104,12 +111,18 @@ def _parse(blob, cfg, counts):
             _count(counts, "range_" + k[1])  # this key keeps its default
         else:
             setattr(cfg, k[1], v)
+    if i >= end:
+        _count(counts, "malformed")
+        return False
     m = blob[i]
     i += 1
     for _ in range(m):
+        if i + 5 > end:
+            _count(counts, "malformed")
+            return False
         kind, ln = struct.unpack_from("<BI", blob, i)
         i += 5
-        if i + ln > n - 4:
+        if i + ln > end:
             _count(counts, "malformed")
             return False
         if kind == SEC_ZONES:
@@ -119,7 +132,7 @@ def _parse(blob, cfg, counts):
         else:
             _count(counts, "unknown_section")
         i += ln
-    if i != n - 4:
+    if i != end:
         _count(counts, "malformed")
         return False
     return True

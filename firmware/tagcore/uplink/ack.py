@@ -29,13 +29,14 @@ def _uint(v):
 def parse(key, tag_id, body):
     """(ctr, acked, time, items, None) of a verified acknowledgement, or
     (0, 0, 0, None, reason) with reason FORGED or MALFORMED. `items` is the list of
-    [kind, version, data] downlink items, each well formed. Never raises."""
+    [kind, version, data] downlink items, each well formed. Bad bytes never raise; a `body`
+    that is not a buffer raises TypeError, a short heap MemoryError (the client's NOMEM)."""
     payload, why = cose.decode(key, tag_id, cose.AAD_DOWN, body)
     if why is not None:
         return 0, 0, 0, None, why
     try:
         m = cbor.decode(payload)
-    except Exception:
+    except ValueError:  # the decoder's one failure for bad bytes
         return 0, 0, 0, None, MALFORMED
     if type(m) is not dict:
         return 0, 0, 0, None, MALFORMED

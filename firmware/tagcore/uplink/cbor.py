@@ -4,7 +4,8 @@
 # The encoder appends to a bytearray the caller owns (no intermediate objects). The decoder is
 # strict and bounded: it refuses indefinite lengths, floats and simple values, duplicate map
 # keys, non-integer map keys, nesting deeper than MAX_DEPTH, and any length that runs past the
-# end of the buffer, by raising ValueError; callers turn that into a counted refusal.
+# end of the buffer, by raising ValueError (its only failure for bad bytes: callers catch that
+# and turn it into a counted refusal; a `b` that is not a buffer raises TypeError).
 from tagcore.compat import const
 
 MAX_DEPTH = const(8)
@@ -110,7 +111,7 @@ def decode_at(b, i, end, depth=0):
             return s, i + v
         try:
             return s.decode(), i + v
-        except Exception:
+        except UnicodeError:  # a ValueError on both runtimes; named so the reason is ours
             raise ValueError("cbor: utf-8") from None
     if major == ARRAY:
         if v > end - i:  # every item takes at least a byte

@@ -23,13 +23,15 @@ CTR_SHIFT = const(16)  # ctr = (next seq << CTR_SHIFT) + batches since: monotoni
 ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY, R.EV_INTEGRITY)
 
 
+# A downlink check: True to take the item. Bad bytes are False; a short heap raises
+# MemoryError (the client refuses that item as "dl_nomem"); a `data` that is not bytes raises.
 def check_zones(data):
     from tagcore.zones import blob as zoneblob
 
     try:
         zoneblob.parse(data)
         return True
-    except Exception:
+    except (ValueError, IndexError):  # the decoder's reason; a field past the end
         return False
 
 
@@ -37,10 +39,7 @@ def check_beacons(data):
     from tagcore.proximity.idtable import IdTable
 
     t = IdTable()
-    try:
-        return t.load(data) > 0 and not t.counts
-    except Exception:
-        return False
+    return t.load(data) > 0 and not t.counts  # refusals are counted, never raised
 
 
 def check_locate(data):
@@ -220,14 +219,16 @@ class UplinkClient:
             self._count("dl_old")  # held already (the server resends until `held` shows it)
             return
         chk = self.checks.get(kind)
-        if chk is None:
-            why = "dl_unknown"
-        elif not chk(data):
-            why = "dl_bad"
-        else:
+        why = "dl_unknown"
+        if chk is not None:
+            try:
+                why = "dl_taken" if chk(data) else "dl_bad"
+            except MemoryError:  # its own path: the item may be good; the server resends it
+                why = "dl_nomem"
+        if why == "dl_taken":
             self.held[kind] = version
             self.items.append((kind, version, data))
-            self._count("dl_taken")
+            self._count(why)
             return
         self._count(why)
         if len(self.refused) < 8:

@@ -59,10 +59,11 @@ def encode(key, kid, aad, payload):
 
 def decode(key, kid, aad, msg):
     """(payload bytes, None) if `msg` is a COSE_Mac0 of this profile whose kid is `kid` and
-    whose tag verifies under `key` with `aad`; else (None, FORGED | MALFORMED). Never raises."""
+    whose tag verifies under `key` with `aad`; else (None, FORGED | MALFORMED). Bad bytes never
+    raise; a `msg` that is not a buffer raises TypeError, a short heap MemoryError."""
     try:
         m = cbor.decode(msg)
-    except Exception:
+    except ValueError:  # the decoder's one failure for bad bytes
         return None, MALFORMED
     if not isinstance(m, cbor.Tagged) or m.tag != TAG_MAC0:
         return None, MALFORMED
@@ -74,7 +75,7 @@ def decode(key, kid, aad, msg):
         return None, MALFORMED
     try:
         ph = cbor.decode(prot)
-    except Exception:
+    except ValueError:  # the decoder's one failure for bad bytes
         return None, MALFORMED
     # Only alg HMAC 256/64 may be protected; crit or any other protected header is refused.
     if type(ph) is not dict or len(ph) != 1 or ph.get(1) != ALG_HMAC256_64:

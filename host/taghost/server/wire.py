@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import cbor2
 from pycose.algorithms import HMAC25664
+from pycose.exceptions import CoseException
 from pycose.headers import KID, Algorithm
 from pycose.keys import SymmetricKey
 from pycose.messages import Mac0Message
@@ -95,7 +96,7 @@ def open_envelope(body: bytes) -> Envelope:
     """The COSE_Mac0 structure and its kid, before any key is known; 400 if it is not one."""
     try:
         obj = cbor2.loads(body, allow_duplicate_keys=False, max_depth=16)
-    except Exception as e:  # cbor2 raises several types on bad input
+    except cbor2.CBORDecodeError as e:  # cbor2's one type for bad bytes (EOF is one too)
         raise Refused(400, "malformed") from e
     if not isinstance(obj, cbor2.CBORTag) or obj.tag != 17:
         raise Refused(400, "malformed")
@@ -112,7 +113,7 @@ def open_envelope(body: bytes) -> Envelope:
         raise Refused(400, "malformed")
     try:
         msg = Mac0Message.from_cose_obj([prot, dict(unprot), payload, mac], True)
-    except Exception as e:
+    except (CoseException, cbor2.CBORDecodeError, ValueError) as e:  # what pycose refuses with
         raise Refused(400, "malformed") from e
     return Envelope(kid, msg)
 
@@ -121,13 +122,10 @@ def verify(env: Envelope, key: bytes) -> bytes:
     """The payload if the MAC verifies under `key` with the up-direction aad, else 401."""
     env.msg.key = SymmetricKey(k=key)
     env.msg.external_aad = UP_AAD  # type: ignore[misc]  # pycose's setter, declared late
-    try:
-        # pycose computes; the comparison is constant-time (pycose's verify_tag uses ==).
-        received = bytes(env.msg.auth_tag)
-        ok = hmac.compare_digest(bytes(env.msg.compute_tag()), received)
-    except Exception:
-        ok = False
-    if not ok:
+    # pycose computes (an envelope open_envelope took cannot fail it: what raises here is a
+    # bug, not a forged MAC); the comparison is constant-time (pycose's verify_tag uses ==).
+    received = bytes(env.msg.auth_tag)
+    if not hmac.compare_digest(bytes(env.msg.compute_tag()), received):
         raise Refused(401, "bad_mac")
     return bytes(env.msg.payload or b"")
 
@@ -177,7 +175,7 @@ def parse_batch(payload: bytes, kid: bytes) -> Batch:
     """The verified payload as a Batch; 400 if its shape breaks docs/uplink.md."""
     try:
         m = cbor2.loads(payload, allow_duplicate_keys=False, max_depth=16)
-    except Exception as e:
+    except cbor2.CBORDecodeError as e:
         raise Refused(400, "malformed") from e
     if not isinstance(m, dict) or set(m) != {1, 2, 3, 4, 5, 6, 7}:
         raise Refused(400, "malformed")
