@@ -157,6 +157,8 @@ class Receiver:
         self.saved_rates: dict[str, int] = {}
         self.saved_itfm = False
         self.nav_epochs = 0
+        self.out_bytes = 0  # everything it sent, and of that its integrity reports (benchmarks)
+        self.report_bytes = 0
         self.genuine_t: int | None = None  # the last fix on real signals, ...
         self.acquired_t = 0  # ... and the last (re)start
         self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
@@ -364,10 +366,13 @@ class Receiver:
             return EpochOut(b"", fix, n, hdop)
         data = self._nmea(p, view, used, hdop, fix) if self.text else b""
         if self.rates:
-            data += self._reports(t, fix, sp)
+            rep = self._reports(t, fix, sp)
+            self.report_bytes += len(rep)
+            data += rep
         if self.replies:
             data = bytes(self.replies) + data
             self.replies.clear()
+        self.out_bytes += len(data)
         return EpochOut(data, fix, n, hdop, view, p)
 
     def _reports(self, t: int, fix: bool, sp: attacks.Attack | None) -> bytes:
