@@ -94,3 +94,17 @@ def test_the_set_up_survives_a_rail_cut_only_where_the_receiver_keeps_its_config
     rx.power(False, 5)
     rx.power(True, 10)
     assert rx.rates == {} and not rx.itfm  # factory output again
+
+
+def test_both_runtimes_decide_alike_on_the_receivers_reports() -> None:
+    # the M10's three reports in the stream, the tag in MicroPython (its board's heap) and in
+    # CPython: the same event stream, the receiver-flag alert included
+    doc = wear.attack_day("jammer", "urban", 7, per_day=1)
+    doc.update(duration="3h", board=BOARDS["ublox_m10"], tag={"gnss_plan": 1})
+    sc = scenario.parse(doc, "<test>")
+    cp = engine.run(sc, "cpython")
+    mp = engine.run(sc, "micropython")
+    assert mp.log.out_of_memory is None
+    assert mp.log.tag_lines == cp.log.tag_lines
+    assert I.K_RX_JAMMING in {k for _, k in _alerts(mp)}
+    assert cp.receiver.report_bytes > 0
