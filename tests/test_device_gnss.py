@@ -27,7 +27,9 @@ from tagcore.store import record as R
 
 COLD_S = 26  # the NEO-M8N's cold start (the profile's datasheet figure)
 HOT_S = 2  # a hot start from backup (field figures start at 2 s)
-SETUP = ["CFG-MSG", "CFG-MSG", "CFG-MSG", "CFG-RATE", "CFG-CFG"]  # ublox_m8.setup()
+# ublox_m8.setup(): NMEA off, the interference monitor, MON-RF and NAV-STATUS out, rate, save
+SETUP = ["CFG-MSG"] * 3 + ["CFG-ITFM", "CFG-MSG", "CFG-MSG", "CFG-RATE", "CFG-CFG"]
+SETUP_M10 = ["CFG-VALSET"] * 3  # ublox_m10.setup(): NMEA, SBAS off, integrity reports
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +87,14 @@ def test_a_fix_a_minute_sleeps_the_receiver_in_backup_and_wakes_it_hot(
     rx = rx_lines(run)
     assert rx[0][1:] == ("rail", "on cold")
     # the set-up, each command acknowledged once: no retry, nothing unanswered
-    assert [(w, h) for _, w, h in rx[1:6]] == [(w, "ack") for w in SETUP]
+    assert [(w, h) for _, w, h in rx[1 : 1 + len(SETUP)]] == [(w, "ack") for w in SETUP]
     counts = power_counts(run)
     assert counts == {"ack": len(SETUP)}, counts
     fixes = [int(m.group(1)) for m in run.logs("fix")]
     assert fixes[0] - rx[0][0] >= COLD_S  # the first start is cold
     # after each fix the receiver goes to backup; the next fix wakes it with a UART byte and
     # it starts hot: the rail is never cut, no set-up is sent again
-    after = rx[6:]
+    after = rx[1 + len(SETUP) :]
     backups = [t for t, w, h in after if (w, h) == ("RXM-PMREQ", "backup")]
     wakes = [t for t, w, h in after if (w, h) == ("woken", "hot")]
     assert {w for _, w, _ in after} == {"RXM-PMREQ", "woken"}, after[:10]
@@ -135,15 +137,23 @@ def test_a_nak_and_a_command_never_answered_each_have_their_outcome(
     assert [w for _, w, _ in rx].count("rail") == 1  # the rail came on once, never cut
 
 
+@pytest.mark.parametrize(
+    ("board", "setup"), [("tbeam_v11_axp192", SETUP), ("tbeam_supreme_m10", SETUP_M10)]
+)
 def test_power_save_and_the_receivers_jamming_report_reach_the_server(
-    tmp_path: Path, firmware: Path, server: RealServer
+    tmp_path: Path, firmware: Path, server: RealServer, board: str, setup: list[str]
 ) -> None:
-    # the receiver outputs UBX-MON-RF each epoch; from 300 s to 400 s it says jamming critical
+    # from 300 s to 400 s a jammer: no fix, and the receiver's interference monitor says
+    # critical, in the reports the tag's set-up turned on (the receiver sends none unasked)
     jam = (300, 400)
-    run = model_run(tmp_path, firmware, server, 15, 600, rx_mon_rf=1, jam=[list(jam)])
+    run = model_run(tmp_path, firmware, server, 15, 600, board=board, jam=[list(jam)])
     said = [(w, h) for _, w, h in rx_lines(run)]
-    assert ("CFG-RXM", "power_save") in said  # the receiver runs its own power save
-    assert power_counts(run) == {"ack": len(SETUP) + 2}  # CFG-PM2, CFG-RXM
+    assert said[1 : 1 + len(setup)] == [(w, "ack") for w in setup]
+    if board == "tbeam_v11_axp192":
+        assert ("CFG-RXM", "power_save") in said  # the receiver runs its own power save
+        assert power_counts(run) == {"ack": len(SETUP) + 2}  # CFG-PM2, CFG-RXM
+    else:
+        assert power_counts(run) == {"ack": len(SETUP_M10) + 1}  # the power-save VALSET
     t0 = int(run.logs()[0].group(1))
     alerts = [m for m in run.logs("gnss", "WARN") if m.group(4).startswith("integrity")]
     assert len(alerts) == 1 and f"kind={I.K_RX_JAMMING}" in alerts[0].group(4)

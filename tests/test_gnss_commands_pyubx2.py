@@ -244,3 +244,49 @@ def test_ack_parsing_against_pyubx2_replies():
             assert ubxmod.ack_of(c, m, p) == (ok, cls, mid)
     assert ubxmod.ack_of(6, 1, b"\x06\x11") is None
     assert ubxmod.ack_of(5, 1, b"\x06") is None
+
+
+def test_m8_integrity_set_up_matches_pyubx2() -> None:
+    # CFG-ITFM as pyubx2 builds it from the fields the u-blox 8 specification names
+    itfm = UBXMessage(
+        "CFG",
+        "CFG-ITFM",
+        SET,
+        bbThreshold=3,
+        cwThreshold=15,
+        algorithmBits=0x16B156,
+        enable=1,
+        generalBits=0x31E,
+        antSetting=0,
+        enable2=1,
+    ).serialize()
+    assert ublox_m8.cfg_itfm() == itfm
+    every = ublox_m8.INTEGRITY_EVERY
+    want = {(0x0A, 0x38): every, (0x01, 0x03): every}  # UBX-MON-RF, UBX-NAV-STATUS
+    got = {}
+    setup = ublox_m8.setup()
+    for f, _ack in setup:
+        msg = UBXReader.parse(f, msgmode=SET)
+        if msg.identity == "CFG-MSG" and msg.msgClass != 0xF0:  # not an NMEA sentence
+            # the 3-byte form (the port it is sent on): pyubx2 reads its rate as rateDDC
+            assert f == _raw(6, 1, f[6:9])
+            got[(msg.msgClass, msg.msgID)] = msg.rateDDC
+    assert got == want
+    assert (itfm, ublox_m8.CFG_ITFM) in setup
+    # set up before CFG-CFG saves it all to flash (the M8 keeps it through a rail cut)
+    assert setup[-1][0] == ublox_m8.cfg_save()
+
+
+def test_m10_integrity_valset_matches_pyubx2() -> None:
+    every = ublox_m8.INTEGRITY_EVERY
+    items = [
+        ("CFG_ITFM_ENABLE", 1),
+        ("CFG_MSGOUT_UBX_MON_RF_UART1", every),
+        ("CFG_MSGOUT_UBX_NAV_STATUS_UART1", every),
+        ("CFG_MSGOUT_UBX_SEC_SIG_UART1", every),
+    ]
+    both = ublox_m10.LAYER_RAM | ublox_m10.LAYER_BBR
+    assert ublox_m10.integrity_out() == _valset(items)
+    assert ublox_m10.setup()[2] == (_valset(items, both), ublox_m10.CFG_VALSET)
+    msg = UBXReader.parse(ublox_m10.setup()[2][0], msgmode=SET)
+    assert {k: getattr(msg, k) for k, _ in items} == dict(items)

@@ -101,11 +101,8 @@ class ScanFeed:
         self.app.scan_done(now)
 
     def on_lost(self, now, n):
-        # reports the scanner's ring had no room for (a crowd, a flood): the proximity core
-        # counts them and queues a K_FLOODED event, which the app stores with the scan's end
-        prox = self.app.proximity
-        if prox is not None:
-            prox.on_lost(now, n)
+        # reports the scanner's ring had no room for (a crowd, a flood): the app stores it
+        self.app.scan_lost(now, n)
 
 
 def banner(board, cause, safe):

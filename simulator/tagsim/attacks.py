@@ -97,6 +97,12 @@ def loss_db(attacks: tuple[Attack, ...], t: int) -> float:
     return sum(a.loss_db(t) for a in attacks) if attacks else 0.0
 
 
+def noise_db(attacks: tuple[Attack, ...], t: int) -> float:
+    """How far jammers raise the noise floor at t (dB): what a receiver's interference monitor
+    sees (foil takes signal away and adds no noise)."""
+    return sum(a.loss_db(t) for a in attacks if a.kind == "jammer") if attacks else 0.0
+
+
 def spoofer(attacks: tuple[Attack, ...], t: int) -> Attack | None:
     for a in attacks:
         if a.spoofing(t):

@@ -62,6 +62,61 @@ def split(data: bytes) -> tuple[list[Command], int]:
     return out, junk
 
 
+# The receiver's own integrity reports (u-blox M8/M10 interface descriptions), by the key the
+# tag configures their output with: CFG-MSG (class, id) on the M8, CFG-MSGOUT-*_UART1 on the M10.
+REPORTS = {(0x0A, 0x38): "MON-RF", (0x01, 0x03): "NAV-STATUS", (0x27, 0x09): "SEC-SIG"}
+MSGOUT_UART1 = {
+    "CFG_MSGOUT_UBX_MON_RF_UART1": "MON-RF",
+    "CFG_MSGOUT_UBX_NAV_STATUS_UART1": "NAV-STATUS",
+    "CFG_MSGOUT_UBX_SEC_SIG_UART1": "SEC-SIG",
+}
+
+
+def msg_rate(cmd: Command) -> tuple[str, int] | None:
+    """(report, rate per epoch) a CFG-MSG sets on the port it came in on, for the reports in
+    REPORTS; None for any other. The 3-byte form is the current port's rate (pyubx2 reads it
+    as rateDDC); the 8-byte one names every port (the tag's is UART1)."""
+    f = cmd.fields
+    name = REPORTS.get((f.get("msgClass"), f.get("msgID")))
+    if name is None:
+        return None
+    return name, f["rateDDC"] if len(cmd.raw) == 11 else f.get("rateUART1", 0)
+
+
+def report(name: str, jamming: int, spoofing: int, noise_db: float, itow_ms: int) -> bytes:
+    """A report as the receiver sends it (pyubx2-built): jamming 0 unknown (monitor off or no
+    fix yet), 1 ok, 2 warning, 3 critical; spoofing 0 unknown, 1 none, 2 indicated.
+    MON-RF's jamInd (0-255) and agcCnt (0-8191) follow the noise rise: assumed figures
+    (jamInd 5 a dB, the AGC 4000 at rest, 100 less a dB), evidence only."""
+    if name == "MON-RF":
+        return UBXMessage(
+            "MON",
+            "MON-RF",
+            GET,
+            version=0,
+            nBlocks=1,
+            blockId_01=0,
+            jammingState_01=jamming,
+            antStatus_01=2,  # OK
+            agcCnt_01=max(0, 4000 - int(100 * noise_db)),
+            jamInd_01=min(255, int(5 * noise_db)),
+        ).serialize()
+    if name == "NAV-STATUS":
+        return UBXMessage(
+            "NAV", "NAV-STATUS", GET, iTOW=itow_ms, spoofDetState=spoofing
+        ).serialize()
+    return UBXMessage(
+        "SEC",
+        "SEC-SIG",
+        GET,
+        version=1,
+        jamDetEnabled=1 if jamming else 0,
+        jammingState=jamming,
+        spfDetEnabled=1,
+        spoofingState=spoofing,
+    ).serialize()
+
+
 def ack(cmd: Command, ok: bool) -> bytes:
     """The ACK-ACK / ACK-NAK a u-blox receiver answers a CFG message with (pyubx2-built)."""
     return UBXMessage(

@@ -19,6 +19,14 @@
   integration gaps: a few dB less margin). A rail cut keeps RAM only with a backup supply, for
   at most backup_hold_s, and configuration only if the receiver keeps it; lose_backup() is the
   backup supply running out: every start after it is cold.
+- Integrity reports (tagsim.gnsscmd.report): none until the tag configures them, as a u-blox
+  ships: MON-RF, NAV-STATUS (and SEC-SIG on the M10) once every n epochs as CFG-MSG /
+  CFG-MSGOUT set, kept through a rail cut as the rest of the configuration is. MON-RF's
+  jamming state is 0 until the interference monitor is on (CFG-ITFM / CFG-ITFM-ENABLE) and
+  the receiver has had a fix, then 1, or with jammers raising the noise more than
+  ITFM_BB_DB: 2 with a fix, 3 without (u-blox's integration manuals). Spoofing is indicated
+  (2) only when the receiver tracked real signals as the spoofer came on (it sees the
+  transition; started up into a spoofed sky it says 1), as u-blox describes its detection.
 - C/N0 in ordinary wear: walls and streets do not block every satellite alike (indoors each
   satellite loses the environment's loss +-SPREAD_DB, by direction: a window, a wall; urban
   +-3 dB besides the canyon), and the loss changes at a walker's pace between environments
@@ -54,7 +62,17 @@ CONTINUOUS, POWER_SAVE = "continuous", "power_save"
 PS_LOSS_DB = {"open": 0.0, "urban": 8.0, "indoor": 5.0, "underground": 0.0}
 # ... and its shorter tracking windows follow reflections less well: noisier positions.
 PS_NOISE = {"open": 1.0, "urban": 1.5, "indoor": 1.5, "underground": 1.0}
-UBX_ACKED_M8 = ("CFG-MSG", "CFG-RATE", "CFG-PM2", "CFG-PMS", "CFG-RST", "CFG-CFG", "CFG-RXM")
+UBX_ACKED_M8 = (
+    "CFG-MSG",
+    "CFG-RATE",
+    "CFG-PM2",
+    "CFG-PMS",
+    "CFG-RST",
+    "CFG-CFG",
+    "CFG-RXM",
+    "CFG-ITFM",
+)
+ITFM_BB_DB = 3.0  # the interference monitor's broadband threshold (the tag sets u-blox's 3 dB)
 
 
 @dataclass
@@ -132,6 +150,17 @@ class Receiver:
         self.asleep = False  # soft backup / standby: powered, silent, RAM kept
         self.wake_at: int | None = None  # a timed backup ends here
         self.replies = bytearray()  # ACK/NAK waiting to go out with the next epoch
+        # integrity reports: {name: once every n epochs} and the interference monitor, as set
+        # and as saved (flash / BBR); the epochs counted for their rate; real signals tracked
+        self.rates: dict[str, int] = {}
+        self.itfm = False
+        self.saved_rates: dict[str, int] = {}
+        self.saved_itfm = False
+        self.nav_epochs = 0
+        self.out_bytes = 0  # everything it sent, and of that its integrity reports (benchmarks)
+        self.report_bytes = 0
+        self.genuine_t: int | None = None  # the last fix on real signals, ...
+        self.acquired_t = 0  # ... and the last (re)start
         self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
         self.ignored_bytes = 0  # written but not a command it understood
         self.attacks: tuple[attacks.Attack, ...] = ()  # the scenario's attacks on its signals
@@ -151,8 +180,10 @@ class Receiver:
         if on and self.state == OFF:
             if not self.g.keeps_config_on_rail_off:
                 self.mode, self.sbas = CONTINUOUS, True
+                self.rates, self.itfm = {}, False
             else:
                 self.mode = self.saved_mode
+                self.rates, self.itfm = dict(self.saved_rates), self.saved_itfm
             self._acquire(t, self._start_kind(t))
         elif not on and self.state != OFF:
             self.state = OFF
@@ -183,6 +214,7 @@ class Receiver:
 
     def _acquire(self, t: int, kind: str) -> None:
         self.state = ACQUIRING
+        self.acquired_t = t
         self.start_kind = kind
         self.starts[kind] += 1
         if self.ttff_model == "field" and self.g.ttff_field_s:
@@ -240,6 +272,13 @@ class Receiver:
                     self.mode = POWER_SAVE if lp == 1 else CONTINUOUS
                 elif c.name == "CFG-CFG":
                     self.saved_mode = self.mode
+                    self.saved_rates, self.saved_itfm = dict(self.rates), self.itfm
+                elif c.name == "CFG-ITFM":
+                    self.itfm = bool(c.fields.get("enable"))
+                elif c.name == "CFG-MSG":
+                    r = gnsscmd.msg_rate(c)
+                    if r is not None and r[0] != "SEC-SIG":  # an M10 message
+                        self.rates[r[0]] = r[1]
                 elif c.name not in UBX_ACKED_M8:
                     return self._reply(c, False) if c.name.startswith("CFG-") else "ignored"
                 return self._reply(c, True)
@@ -250,8 +289,14 @@ class Receiver:
                 self.mode = POWER_SAVE if f["CFG_PM_OPERATEMODE"] in (1, 2) else CONTINUOUS
             if "CFG_SIGNAL_SBAS_ENA" in f:
                 self.sbas = bool(f["CFG_SIGNAL_SBAS_ENA"])
+            if "CFG_ITFM_ENABLE" in f:
+                self.itfm = bool(f["CFG_ITFM_ENABLE"])
+            for key, name in gnsscmd.MSGOUT_UART1.items():
+                if key in f:
+                    self.rates[name] = f[key]
             if f.get("bbr"):
                 self.saved_mode = self.mode
+                self.saved_rates, self.saved_itfm = dict(self.rates), self.itfm
             return self._reply(c, True)
         if fam in ("l76k", "mtk") and c.kind == "text":
             if c.name == "PCAS12" or c.name == "PMTK161":
@@ -314,13 +359,40 @@ class Receiver:
                 self.no_fix_s += 1
                 if self.no_fix_s >= LOSE_AFTER_S:
                     self._acquire(t, self._start_kind(t))
+        if fix and sp is None:
+            self.genuine_t = t
+        self.nav_epochs += 1
         if silent:
             return EpochOut(b"", fix, n, hdop)
         data = self._nmea(p, view, used, hdop, fix) if self.text else b""
+        if self.rates:
+            rep = self._reports(t, fix, sp)
+            self.report_bytes += len(rep)
+            data += rep
         if self.replies:
             data = bytes(self.replies) + data
             self.replies.clear()
+        self.out_bytes += len(data)
         return EpochOut(data, fix, n, hdop, view, p)
+
+    def _reports(self, t: int, fix: bool, sp: attacks.Attack | None) -> bytes:
+        """The integrity reports due this epoch (none unless configured)."""
+        due = [k for k, r in self.rates.items() if r and self.nav_epochs % r == 0]
+        if not due:
+            return b""
+        noise = attacks.noise_db(self.attacks, t)
+        jam = 0
+        if self.itfm and self.last_track is not None:  # the monitor needs a fix to learn from
+            jam = 1 if noise <= ITFM_BB_DB else 2 if fix else 3
+        spf = 0 if self.last_track is None else 1
+        g = self.genuine_t
+        if sp is not None and g is not None and g >= sp.start - 1 and self.acquired_t <= g:
+            spf = 2  # it was tracking real signals when the spoofer came on, and since
+        out = b""
+        for name in due:
+            if name != "SEC-SIG" or self.g.family == "ublox_m10":
+                out += gnsscmd.report(name, jam, spf, noise, (t % 604800) * 1000)
+        return out
 
     def _nmea(self, p: Point, view: list, used: list, hdop: float, fix: bool) -> bytes:
         tk = self.g.talker

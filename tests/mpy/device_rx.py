@@ -14,12 +14,17 @@ UBX_NAMES = {
     0x0608: "CFG-RATE",
     0x0609: "CFG-CFG",
     0x0611: "CFG-RXM",
+    0x0639: "CFG-ITFM",
     0x063B: "CFG-PM2",
     0x068A: "CFG-VALSET",
     0x0241: "RXM-PMREQ",
 }
-M8_CFG = ("CFG-MSG", "CFG-RST", "CFG-RATE", "CFG-CFG", "CFG-RXM", "CFG-PM2")
+M8_CFG = ("CFG-MSG", "CFG-RST", "CFG-RATE", "CFG-CFG", "CFG-RXM", "CFG-PM2", "CFG-ITFM")
 PM_OPERATEMODE = 0x20D00001  # CFG-PM-OPERATEMODE (M10): 0 full power, 1 on/off, 2 cyclic
+ITFM_ENABLE = 0x1041000D  # CFG-ITFM-ENABLE (M10): the interference monitor
+# the integrity reports: by CFG-MSG class and id (M8), by CFG-MSGOUT-*_UART1 key (M10)
+REPORTS = {0x0A38: "MON-RF", 0x0103: "NAV-STATUS", 0x2709: "SEC-SIG"}
+MSGOUT = {0x2091035A: "MON-RF", 0x2091001B: "NAV-STATUS", 0x20910635: "SEC-SIG"}
 VALSET_SIZE = (0, 1, 1, 2, 4, 8, 0, 0)  # a key's value size by bits 28-30 of its id
 
 
@@ -49,6 +54,23 @@ def mon_rf(jamming, jam_ind):
     blk[15] = 0x02  # agcCnt 600
     blk[16] = jam_ind
     return ubx(0x0A, 0x38, bytes((0, 1, 0, 0)) + blk)
+
+
+def report(name, jamming, spoof):
+    """A due integrity report: MON-RF as above; NAV-STATUS (16 bytes, flags2 bits 3-4
+    spoofDetState); SEC-SIG version 1 (12 bytes: jamFlags at 4, spfFlags at 8, bit 0 each
+    detection's enable, the state above it)."""
+    if name == "MON-RF":
+        return mon_rf(jamming, 230 if jamming == 3 else 20)
+    if name == "NAV-STATUS":
+        p = bytearray(16)
+        p[7] = spoof << 3
+        return ubx(0x01, 0x03, p)
+    p = bytearray(12)
+    p[0] = 1
+    p[4] = (1 | jamming << 1) if jamming else 0
+    p[8] = 1 | spoof << 1
+    return ubx(0x27, 0x09, p)
 
 
 def split_commands(data):
@@ -122,8 +144,12 @@ def handle(rx, kind, name, arg, s):
                 rx.mode = "power_save" if arg[1] == 1 else "continuous"
                 _ack(rx, name, True)
                 return rx.mode
-            if name == "CFG-MSG" and len(arg) >= 3 and arg[0] == 0x0A and arg[1] == 0x38:
-                rx.mon_rf = arg[2]
+            if name == "CFG-MSG" and len(arg) == 3:  # the rate on the port it came in on
+                r = REPORTS.get(arg[0] << 8 | arg[1])
+                if r and r != "SEC-SIG":
+                    rx.rates[r] = arg[2]
+            if name == "CFG-ITFM" and len(arg) == 8:
+                rx.itfm = bool(arg[3] & 0x80)  # config bit 31: enable
             return _ack(rx, name, True)
         if fam == "ublox_m10" and name == "CFG-VALSET":
             i = 4
@@ -132,6 +158,10 @@ def handle(rx, kind, name, arg, s):
                 size = VALSET_SIZE[(key >> 28) & 7]
                 if key == PM_OPERATEMODE:
                     rx.mode = "power_save" if arg[i + 4] in (1, 2) else "continuous"
+                elif key == ITFM_ENABLE:
+                    rx.itfm = bool(arg[i + 4])
+                elif key in MSGOUT:
+                    rx.rates[MSGOUT[key]] = arg[i + 4]
                 i += 4 + size
             return _ack(rx, name, True)
         return _ack(rx, name, False) if name[:4] == "CFG-" else "ignored"
@@ -160,9 +190,12 @@ def commanded(Base, sc, board, t0):
     backup_supply, rx_backup_cell: the next start hot within the hot window, else cold; the
     simulator's receiver does the same, without its backup_hold_s). Scenario keys:
     rx_power_save (false: CFG-RXM power save refused with a NAK), rx_mute (command names it
-    never answers: the tag's timeout), rx_mon_rf (its configuration outputs UBX-MON-RF each
-    epoch), jam ([[from, to], ...] s since t0: MON-RF says jamming critical). Prints RX lines:
-    what it heard and what it did."""
+    never answers: the tag's timeout), jam ([[from, to], ...] s since t0: a jammer, no fix
+    then). Its integrity reports (MON-RF, NAV-STATUS; SEC-SIG on the M10) go out only as the
+    tag configures them (CFG-MSG / CFG-MSGOUT: once every n epochs), MON-RF's jamming state
+    0 until the interference monitor is on (CFG-ITFM / CFG-ITFM-ENABLE) and it had a fix, then
+    1, 3 (critical) while jammed; kept through a rail cut where the profile's receiver keeps
+    its configuration. Prints RX lines: what it heard and what it did."""
     g = board.get("gnss") or {}
 
     class Commanded(Base):
@@ -173,8 +206,12 @@ def commanded(Base, sc, board, t0):
             self.family = g.get("family", "ublox_m8")
             self.ps_ok = sc.get("rx_power_save", g.get("power_save", True))
             self.mute = sc.get("rx_mute", [])
-            self.mon_rf = sc.get("rx_mon_rf", 0)
             self.jam = sc.get("jam", [])
+            self.blind = self.blind + self.jam  # critical: interference and no fix
+            self.keeps = g.get("keeps_config_on_rail_off", True)
+            self.rates = {}  # integrity report: once every n epochs (none from the factory)
+            self.itfm = False
+            self.nav = 0  # epochs sent, for the reports' rate
             self.hot_window = g.get("hot_window_s", 7200)
             # a backup cell on V_BCKP keeps RAM through a rail cut (the profile's
             # backup_supply); rx_backup_cell false: a flat cell
@@ -200,6 +237,9 @@ def commanded(Base, sc, board, t0):
             print("RX", s, "rail off")
             if not self.cell:  # RAM gone with the rail: the next start is cold
                 self.fix_s = None
+            if not self.keeps:
+                self.rates = {}
+                self.itfm = False
             self.asleep = False
             self.q = []
 
@@ -218,13 +258,20 @@ def commanded(Base, sc, board, t0):
         def output(self, e, fix):
             if fix:
                 self.fix_s = self.next_s
-            if self.mon_rf and self.family[:5] == "ublox":
-                t = self.next_s - t0
-                jammed = False
+            self.nav += 1
+            if not self.rates:
+                return e
+            t = self.next_s - t0
+            jam = 0
+            if self.itfm and self.fix_s is not None:
+                jam = 1
                 for b in self.jam:
                     if b[0] <= t < b[1]:
-                        jammed = True
-                e += mon_rf(3, 230) if jammed else mon_rf(1, 20)
+                        jam = 3
+            for name in self.rates:
+                r = self.rates[name]
+                if r and self.nav % r == 0 and (name != "SEC-SIG" or self.family == "ublox_m10"):
+                    e += report(name, jam, 0 if self.fix_s is None else 1)
             return e
 
         def _wake(self, s):

@@ -7,6 +7,7 @@
 #   uart(now, chunk), uart_idle(now)   GNSS bytes; the line went quiet (end of the epoch burst)
 #   ubx(now, cls, mid, payload)    a UBX frame the shell's framer took out of those bytes
 #   scan_result(now, addr, rssi, adv), scan_done(now)   one BLE advertisement; the scan ended
+#   scan_lost(now, n)              the scanner had no room for n reports (a crowd, a flood)
 #   battery(now, pct), tamper(now, kind), link(now, up)
 #   victim(now, lat, lon, acc_dm)  the victim's position, brought by the uplink
 #   uplink_reply(now, body), uplink_failed(now)   the answer to uplink_request
@@ -586,6 +587,16 @@ class TagApp:
             self._prox_events(now)
             if self.planner.upload_due(now):  # an alert: out now, not when the scan ends
                 self.plan(now)
+
+    def scan_lost(self, now, n):
+        """The device's scanner lost n reports of the beacon's frame (its ring was full): the
+        tag was partly deaf. The proximity core counts them and a K_FLOODED event (at most one
+        per its flood_s) is stored now, so a deaf tag is not read as "no beacon here". Without
+        a proximity core nothing listens for the beacon: ignored. Returns None; a bad n is
+        counted by the core (bad_lost), never raised."""
+        if self.proximity is not None:
+            self.proximity.on_lost(now, n)
+            self._prox_events(now)
 
     def scan_done(self, now):
         self.want_scan = False

@@ -39,6 +39,13 @@ MSGOUT_NMEA_UART1 = {  # CFG-MSGOUT-NMEA_ID_*_UART1, U1 rate per epoch
     "GST": 0x209100D4,
 }
 
+# The receiver's own jamming and spoofing reports on UART1 (U1: once every n epochs), and the
+# interference monitor they need (off by default: MON-RF and SEC-SIG say "unknown" without it).
+ITFM_ENABLE = const(0x1041000D)  # L
+MSGOUT_UBX_MON_RF_UART1 = const(0x2091035A)
+MSGOUT_UBX_NAV_STATUS_UART1 = const(0x2091001B)
+MSGOUT_UBX_SEC_SIG_UART1 = const(0x20910635)
+
 MODE_FULL = const(0)
 MODE_PSMOO = const(1)
 MODE_PSMCT = const(2)
@@ -88,6 +95,21 @@ def nmea_out(rates, layers=LAYER_RAM):
     return valset(tuple((MSGOUT_NMEA_UART1[k], r) for k, r in rates), layers)
 
 
+def integrity_out(every=ublox_m8.INTEGRITY_EVERY, layers=LAYER_RAM):
+    """The interference monitor on and MON-RF, NAV-STATUS and SEC-SIG out on UART1 once every
+    `every` epochs (the M8's rate and reasons: ublox_m8.INTEGRITY_EVERY; SEC-SIG adds 20
+    bytes a report)."""
+    return valset(
+        (
+            (ITFM_ENABLE, 1),
+            (MSGOUT_UBX_MON_RF_UART1, every),
+            (MSGOUT_UBX_NAV_STATUS_UART1, every),
+            (MSGOUT_UBX_SEC_SIG_UART1, every),
+        ),
+        layers,
+    )
+
+
 def rxm_pmreq(duration_ms):
     return ublox_m8.rxm_pmreq(duration_ms, True)
 
@@ -96,13 +118,13 @@ _NMEA = (("GGA", 1), ("RMC", 1), ("GSA", 1), ("GST", 1), ("GSV", 0), ("GLL", 0),
 
 
 def setup():
-    """After a power-up: NMEA selection and SBAS off (power save refuses SBAS), in RAM and BBR."""
+    """After a power-up: NMEA selection, SBAS off (power save refuses SBAS), the integrity
+    reports, in RAM and BBR."""
+    both = LAYER_RAM | LAYER_BBR
     return [
-        (nmea_out(_NMEA, LAYER_RAM | LAYER_BBR), CFG_VALSET),
-        (
-            valset(((SIGNAL_SBAS_ENA, 0), (SIGNAL_SBAS_L1CA_ENA, 0)), LAYER_RAM | LAYER_BBR),
-            CFG_VALSET,
-        ),
+        (nmea_out(_NMEA, both), CFG_VALSET),
+        (valset(((SIGNAL_SBAS_ENA, 0), (SIGNAL_SBAS_L1CA_ENA, 0)), both), CFG_VALSET),
+        (integrity_out(ublox_m8.INTEGRITY_EVERY, both), CFG_VALSET),
     ]
 
 

@@ -4,7 +4,7 @@
 # Each command's `ack` is the (class, id) the receiver acknowledges, or None (RXM-PMREQ is
 # never acknowledged: the receiver just goes quiet).
 from tagcore.compat import const
-from tagcore.gnss.ubx import frame, u2, u4
+from tagcore.gnss.ubx import CLS_MON, CLS_NAV, ID_MON_RF, ID_NAV_STATUS, frame, u2, u4
 
 FAMILY = "ublox_m8"
 SOFT_BACKUP = True  # RXM-PMREQ backup keeps ephemeris and configuration in battery-backed RAM
@@ -16,6 +16,7 @@ CFG_MSG = const(0x0601)
 CFG_RATE = const(0x0608)
 CFG_CFG = const(0x0609)
 CFG_RST = const(0x0604)
+CFG_ITFM = const(0x0639)
 RXM_PMREQ = const(0x0241)
 MON_VER = const(0x0A04)
 
@@ -82,6 +83,15 @@ def cfg_msg(msg_class, msg_id, rate):
     return _m(CFG_MSG, bytes((msg_class, msg_id, rate)))
 
 
+def cfg_itfm(bb_db=3, cw_db=15, aux=True):
+    """CFG-ITFM: the interference monitor on (it is off by default, and MON-RF's jamming state
+    says 0, unknown, until it is on). Thresholds in dB above the noise it learnt (u-blox's
+    defaults, 3 and 15); algorithmBits 0x16B156 and generalBits 0x31E as the u-blox 8
+    specification says they must be; antenna unknown; aux: scan the auxiliary bands too."""
+    config = (bb_db & 0xF) | (cw_db & 0x1F) << 4 | 0x16B156 << 9 | 1 << 31
+    return _m(CFG_ITFM, u4(config) + u4(0x31E | (0x4000 if aux else 0)))
+
+
 def cfg_rate(meas_ms, nav_rate=1, time_ref=1):
     return _m(CFG_RATE, u2(meas_ms) + u2(nav_rate) + u2(time_ref))
 
@@ -99,13 +109,24 @@ def mon_ver_poll():
 
 # NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG, GSV off (saves UART time and MCU wake).
 _NMEA_OFF = (0x01, 0x05, 0x03)
+# The receiver's own jamming and spoofing reports (tagcore.gnss.ubx.integrity_of), neither of
+# them output by default: once every INTEGRITY_EVERY navigation epochs. The rule wants two
+# critical reports in a row (tagcore.gnss.integrity), so a jammed receiver that searches is
+# named within 10 s, well inside the C/N0 rules' 50 s hold; each report costs 36 (MON-RF, one
+# RF block) + 24 (NAV-STATUS) bytes on the UART (docs/integrity.md prints the hour's cost).
+INTEGRITY_EVERY = const(5)
+_INTEGRITY = ((CLS_MON, ID_MON_RF), (CLS_NAV, ID_NAV_STATUS))
 
 
 def setup():
-    """After a power-up: NMEA selection, 1 Hz, saved. ((frame, ack or None), ...)"""
+    """After a power-up: NMEA selection, the interference monitor and the integrity reports,
+    1 Hz, saved. ((frame, ack or None), ...)"""
     out = []
     for mid in _NMEA_OFF:
         out.append((cfg_msg(0xF0, mid, 0), CFG_MSG))
+    out.append((cfg_itfm(), CFG_ITFM))
+    for cls, mid in _INTEGRITY:
+        out.append((cfg_msg(cls, mid, INTEGRITY_EVERY), CFG_MSG))
     out.append((cfg_rate(1000), CFG_RATE))
     out.append((cfg_save(), CFG_CFG))
     return out
