@@ -132,3 +132,24 @@ def test_every_tbeam_sleeps_at_the_rails_off_figure_not_the_rails_on_one(bid: st
     assert s["oled_pmu_left_on"] > 5 * asleep
     src = b.raw["sources"]["current_ma.board_overhead"].lower()
     assert "verify" in src or bid.endswith("v11_axp192")  # borrowed figures say so
+
+
+def test_a_board_loads_only_its_own_receiver_driver() -> None:
+    # the four drivers together cost 14 KB of MicroPython heap: a board loads its own only
+    import subprocess
+    import sys
+
+    drivers = {"ublox_m8", "ublox_m10", "mtk", "unicore"}
+    for bid in boards.available():
+        code = (
+            "import json, sys\n"
+            "from tagcore.gnss import profile\n"
+            f"d = profile.driver(json.load(open({str(boards.BOARDS_DIR / (bid + '.json'))!r})))\n"
+            "print(d is not None, *sorted(m.split('.')[-1] for m in sys.modules\n"
+            "    if m.startswith('tagcore.gnss.')))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        ok, *mods = out.stdout.split()
+        own = profile.DRIVERS[_raw(bid)["gnss"]["family"]][0]
+        uses = {"ublox_m10": {"ublox_m8"}}.get(own, set())  # the M10 shares the M8's frames
+        assert ok == "True" and drivers & set(mods) == {own} | uses, (bid, mods)
