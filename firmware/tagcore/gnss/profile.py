@@ -35,20 +35,32 @@ def _ua(ma):
     return round(ma * 1000)
 
 
+def gnss_ma(g):
+    """The receiver's currents the model charges (mA by state): the profile's field figure
+    where it gives one (current_field_ma: never better than the datasheet's), else the
+    datasheet's (current_ma)."""
+    c = g["current_ma"]
+    f = g.get("current_field_ma")
+    if not f:
+        return c
+    c = dict(c)
+    c.update(f)
+    return c
+
+
 def receiver(doc):
     """The energy model's Receiver for a profile. Modes the driver does not support are off
     whatever the profile says, so the model never picks what the receiver cannot do."""
     g = doc["gnss"]
-    c = g["current_ma"]
+    c = gnss_ma(g)
     d = driver(doc)
     f = g["ttff_field_s"]
     ps = bool(g.get("power_save")) and d is not None and bool(d.CYCLIC)
     sb = bool(g.get("soft_backup")) and d is not None and bool(d.SOFT_BACKUP)
     off = rails(doc)[1]
-    # V_BCKP fed from the main battery keeps drawing its backup current while the rail is cut
+    # "off": what the main battery still supplies with the rail cut (V_BCKP fed from it, or
+    # the charge the PMU puts back into the backup cell); "backup": the commanded backup
     off_ua = _ua(c["off"])
-    if g.get("backup_on_rail_off") and not g.get("backup_hold_s"):
-        off_ua += _ua(c["backup"])
     return Receiver(
         _ua(c["acquisition"]),
         _ua(c["tracking"]),
