@@ -22,6 +22,7 @@ import sys
 import time
 
 from tagcore.gnss import energy, profile
+from tagcore.gnss.power import NAMES
 from tagsim import boards, engine, hooks, runner, runtime, scenario
 
 CELL_MAH = 3000.0
@@ -224,8 +225,8 @@ def physics_table(days: dict[tuple, float]) -> None:
             print(
                 f"    receiver at 1 fix/min by the energy model: {g60:.2f} mA "
                 f"({rx.acq_ua / 1000:.1f} mA x {hot} s mean field hot start + "
-                f"{rx.track_ua / 1000:.1f} mA x {energy.HOLD_S} s hold per 60 s, mode "
-                f"{energy.choose(60, rx)[0]}); with the datasheet's {rx_ds.hot_s[0]} s hot "
+                f"{rx.track_ua / 1000:.1f} mA x {energy.HOLD_S} s hold per 60 s, in "
+                f"{NAMES[energy.choose(60, rx)[0]]}); with the datasheet's {rx_ds.hot_s[0]} s hot "
                 f"start {gnss_ma_at(rx_ds, 60):.2f} mA"
             )
             room = want - rest
