@@ -21,6 +21,8 @@ import statistics
 import sys
 import time
 
+from tagcore.gnss import energy, profile
+from tagcore.gnss.power import NAMES
 from tagsim import boards, engine, hooks, runner, runtime, scenario
 
 CELL_MAH = 3000.0
@@ -68,7 +70,13 @@ def _prox(sc: scenario.Scenario) -> object:
 
 @functools.cache
 def run_one(
-    bid: str, plan: str, worst: bool, beacon: bool, seed: int = 7, hours: float = 0
+    bid: str,
+    plan: str,
+    worst: bool,
+    beacon: bool,
+    seed: int = 7,
+    hours: float = 0,
+    ttff: str = "field",
 ) -> engine.Run:
     sc = _scenario(bid, 0 if plan == "fixed" else 1, hours or (NEAR_S if worst else DAY_S) / 3600)
     sc = dataclasses.replace(sc, seed=seed)
@@ -80,7 +88,7 @@ def run_one(
         proximity=_prox(sc) if beacon else None,
         zone_blob=None if worst else hooks.zone_blob(sc),
     )
-    return engine.run(sc, tag=tag, ttff="field")
+    return engine.run(sc, tag=tag, ttff=ttff)
 
 
 def parts_ma(r: engine.Run) -> dict[str, float]:
@@ -185,9 +193,87 @@ def fix_table() -> None:
         )
 
 
+def gnss_ma_at(rx: energy.Receiver, interval_s: int) -> float:
+    """The receiver's mean current (mA) at one fix per interval_s, in the mode the energy
+    model picks (energy.choose on the profile's currents and field TTFF deciles)."""
+    return energy.choose(interval_s, rx)[1] / interval_s / 1000
+
+
+def physics_table(days: dict[tuple, float]) -> None:
+    """Where a target is not met: by how much, and what stands in the way, with the numbers
+    and where each comes from (the board profiles cite theirs)."""
+    print()
+    print("What stands in the way (model plan, week day; the receiver's figures from the energy")
+    print("model on the profile: gnss.current_field_ma or current_ma, gnss.ttff_field_s.hot):")
+    for bid, targets in TARGETS.items():
+        doc = boards.load(bid).raw
+        rx = profile.receiver(doc)
+        ds = dict(rx._asdict(), hot_s=(round(doc["gnss"]["ttff_s"]["hot"]),))
+        rx_ds = energy.Receiver(**ds)  # the datasheet's hot start instead of the field's
+        hot = energy.mean_s(rx.hot_s)
+        for beacon, target in zip((False, True), targets, strict=True):
+            p = parts_ma(run_one(bid, "model", False, beacon))
+            want = CELL_MAH / (target * 24)
+            rest = p["total"] - p["GNSS"]
+            g60 = gnss_ma_at(rx, 60)
+            d = days[(bid, False, beacon, "model")]
+            print(
+                f"  {bid}, {'with' if beacon else 'without'} a beacon: {d:.1f} days against "
+                f"{target} ({'met' if d >= target else f'short by {target - d:.1f} days'}): "
+                f"{target} days allow {want:.2f} mA; the model plan draws {p['total']:.2f}"
+            )
+            print(
+                f"    receiver at 1 fix/min by the energy model: {g60:.2f} mA "
+                f"({rx.acq_ua / 1000:.1f} mA x {hot} s mean field hot start + "
+                f"{rx.track_ua / 1000:.1f} mA x {energy.HOLD_S} s hold per 60 s, in "
+                f"{NAMES[energy.choose(60, rx)[0]]}); with the datasheet's {rx_ds.hot_s[0]} s hot "
+                f"start {gnss_ma_at(rx_ds, 60):.2f} mA"
+            )
+            room = want - rest
+            if d >= target:
+                continue
+            if beacon:
+                ble = p["radio"] - parts_ma(run_one(bid, "model", False, False))["radio"]
+                print(
+                    f"    BLE scanning alone {ble:.2f} mA (the proximity core's cadence, the "
+                    f"ESP32's 100 mA while it listens: current_ma.ble.scan)"
+                )
+            if room <= 0:
+                print(
+                    f"    MCU + radio + board already draw {rest:.2f} mA: no receiver plan "
+                    f"meets {target} days"
+                )
+                continue
+            iv = next((t for t in range(60, 1801, 15) if gnss_ma_at(rx, t) <= room), None)
+            print(
+                f"    the receiver may draw {room:.2f} mA beside MCU, radio and board "
+                f"({rest:.2f} mA as run): "
+                + (f"met at one fix every {iv} s" if iv else "not met at any interval <= 30 min")
+            )
+
+
+def datasheet_table() -> None:
+    """The same plan with the datasheet's TTFF: what the field TTFF costs."""
+    print()
+    print("The same model plan with datasheet TTFF (hot 1 s, 20 % spread) instead of field:")
+    print("| board | beacon | GNSS mA | total mA | days (field TTFF days above) |")
+    print("|---|---|---|---|---|")
+    for bid in BOARDS:
+        for beacon in (False, True):
+            p = parts_ma(run_one(bid, "model", False, beacon, ttff="datasheet"))
+            pf = parts_ma(run_one(bid, "model", False, beacon))
+            print(
+                f"| {bid} | {'yes' if beacon else 'no'} | {p['GNSS']:.2f} | {p['total']:.2f} | "
+                f"{CELL_MAH / p['total'] / 24:.1f} ({CELL_MAH / pf['total'] / 24:.1f}) |",
+                flush=True,
+            )
+
+
 def main() -> None:
     t0 = time.perf_counter()
-    life_table()
+    days = life_table()
+    physics_table(days)
+    datasheet_table()
     budget_table()
     fix_table()
     print(f"\n(bench wall time {time.perf_counter() - t0:.0f} s)")

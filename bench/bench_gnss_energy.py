@@ -24,6 +24,7 @@ from tagsim.gnssloop import GnssLoop  # noqa: E402
 INTERVALS = (15, 60, 300)
 CITED = (
     "gnss.current_ma",
+    "gnss.current_field_ma",
     "gnss.ttff_s",
     "gnss.ttff_field_s",
     "gnss.hot_window_s",

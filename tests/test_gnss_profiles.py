@@ -10,6 +10,7 @@ from micropython_runner import SHARED
 from tagcore.gnss import energy, profile
 from tagcore.gnss.power import BACKUP, CYCLIC, OFF
 from tagsim import boards
+from tagsim.power import PowerMeter
 
 
 def _raw(bid: str) -> dict:
@@ -78,8 +79,10 @@ def test_field_ttff_is_no_better_than_the_datasheet() -> None:
 def test_energy_model_inputs_and_choices_per_board() -> None:
     for bid in boards.available():
         rx = profile.receiver(_raw(bid))
-        g = boards.load(bid).gnss
-        assert rx.acq_ua == round(g.current_ma["acquisition"] * 1000)
+        b = boards.load(bid)
+        g = b.gnss
+        # the figure the simulator charges (the field one where worse: Board.current_ma)
+        assert rx.acq_ua == round(b.current_ma["gnss"]["acquisition"] * 1000)
         assert energy.supported(CYCLIC, rx) == g.power_save
         assert energy.supported(BACKUP, rx) == g.soft_backup
         assert energy.supported(OFF, rx)  # every board here can cut the rail
@@ -132,3 +135,61 @@ def test_every_tbeam_sleeps_at_the_rails_off_figure_not_the_rails_on_one(bid: st
     assert s["oled_pmu_left_on"] > 5 * asleep
     src = b.raw["sources"]["current_ma.board_overhead"].lower()
     assert "verify" in src or bid.endswith("v11_axp192")  # borrowed figures say so
+
+
+def test_a_board_loads_only_its_own_receiver_driver() -> None:
+    # the four drivers together cost 14 KB of MicroPython heap: a board loads its own only
+    import subprocess
+    import sys
+
+    drivers = {"ublox_m8", "ublox_m10", "mtk", "unicore"}
+    for bid in boards.available():
+        code = (
+            "import json, sys\n"
+            "from tagcore.gnss import profile\n"
+            f"d = profile.driver(json.load(open({str(boards.BOARDS_DIR / (bid + '.json'))!r})))\n"
+            "print(d is not None, *sorted(m.split('.')[-1] for m in sys.modules\n"
+            "    if m.startswith('tagcore.gnss.')))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        ok, *mods = out.stdout.split()
+        own = profile.DRIVERS[_raw(bid)["gnss"]["family"]][0]
+        uses = {"ublox_m10": {"ublox_m8"}}.get(own, set())  # the M10 shares the M8's frames
+        assert ok == "True" and drivers & set(mods) == {own} | uses, (bid, mods)
+
+
+def test_the_model_and_the_simulator_charge_field_currents_where_worse() -> None:
+    # current_ma keeps the datasheet's figures; current_field_ma the worse ones the tag
+    # really draws (M10: + V_IO, the measured software backup), and both sides charge those
+    for bid in boards.available():
+        doc = _raw(bid)
+        ds, fld = doc["gnss"]["current_ma"], doc["gnss"].get("current_field_ma", {})
+        b = boards.load(bid)
+        rx = profile.receiver(doc)
+        for state, ua in (("acquisition", rx.acq_ua), ("tracking", rx.track_ua)):
+            want = fld.get(state, ds[state])
+            assert want >= ds[state] and ua == round(want * 1000), (bid, state)
+            assert b.current_ma["gnss"][state] == want and b.gnss.current_ma[state] == ds[state]
+        assert rx.off_ua == round(ds["off"] * 1000), bid  # the rail cut: what the battery feeds
+    m10 = profile.receiver(_raw("tbeam_supreme_m10"))
+    assert (m10.acq_ua, m10.track_ua, m10.cyclic_ua, m10.backup_ua) == (15200, 12200, 7200, 350)
+
+
+def test_a_field_current_better_than_the_datasheet_is_refused() -> None:
+    doc = _raw("tbeam_supreme_m10")
+    doc["gnss"]["current_field_ma"]["tracking"] = 9.0  # below the datasheet's 10 mA
+    doc["gnss"]["current_field_ma"]["nonsense"] = 1.0
+    errs = boards.validate(doc)
+    assert any("current_field_ma.tracking" in e for e in errs)
+    assert any("current_field_ma.nonsense" in e for e in errs)
+    del doc["sources"]["gnss.current_field_ma.backup"]
+    assert any("current_field_ma.backup: no source" in e for e in boards.validate(doc))
+
+
+def test_a_rail_cut_charges_what_the_battery_still_feeds_the_receiver() -> None:
+    # v1.2: the AXP2101 recharges the backup cell (0x18 bit 2), so the battery pays its draw;
+    # the Supremes feed V_BCKP from the 18650
+    for bid in ("tbeam_v12_axp2101", "tbeam_supreme_m10", "tbeam_supreme_s3"):
+        b = boards.load(bid)
+        assert b.current_ma["gnss"]["off"] > 0, bid
+        assert PowerMeter(b, 3000, 100).gnss_off_ma() == b.current_ma["gnss"]["off"]

@@ -31,6 +31,7 @@ CITED = (
     "gnss.current_ma",
     "gnss.ttff_s",
     "gnss.ttff_field_s",
+    "gnss.current_field_ma",
     "gnss.hot_window_s",
     "gnss.warm_window_s",
     "gnss.backup_hold_s",
@@ -199,6 +200,16 @@ def _gnss(c, g):
                 c.bad(p, "quantiles must not decrease")
     if "backup_hold_s" in g:
         c.nonneg(g, "backup_hold_s", "$.gnss")
+    cf = g.get("current_field_ma", {})
+    if not isinstance(cf, dict):
+        c.bad("$.gnss.current_field_ma", "an object of mA by state")
+    elif cur is not None:
+        for k, v in cf.items():
+            p = "$.gnss.current_field_ma." + k
+            if not _num(cur.get(k)):
+                c.bad(p, "no datasheet figure to stand for")
+            elif not _num(v) or v < cur[k]:  # field figures are the worse ones: else unused
+                c.bad(p, "a number no better than current_ma")
 
 
 def _leaves(obj, path, out):

@@ -41,7 +41,7 @@ class Gnss:
     hot_window_s: float  # off for less than this: hot start (ephemeris still valid)
     warm_window_s: float  # off for less than this: warm start (almanac, time, position)
     backup_supply: bool  # False: every power-up is a cold start
-    current_ma: dict[str, float]
+    current_ma: dict[str, float]  # the datasheet figures (Board.current_ma["gnss"]: charged)
     uere_m: float
     baud: int
     family: str = "ublox_m8"
@@ -81,7 +81,10 @@ def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
         raise BoardError(f"{where}: invalid board profile:\n  " + "\n  ".join(errs))
     g = doc["gnss"]
     cur = {k: {s: float(v) for s, v in doc["current_ma"][k].items()} for k in REQUIRED_CURRENTS}
-    cur["gnss"] = {s: float(v) for s, v in g["current_ma"].items()}
+    # what the simulator charges: the field figure where the profile gives one (never better
+    # than the datasheet's, validate says), else the datasheet's (gnss.current_ma keeps those)
+    ds = {s: float(v) for s, v in g["current_ma"].items()}
+    cur["gnss"] = dict(ds, **{s: float(v) for s, v in g.get("current_field_ma", {}).items()})
     gnss = Gnss(
         model=g["model"],
         talker=g["talker"],
@@ -90,7 +93,7 @@ def from_dict(doc: dict[str, Any], where: str = "profile") -> Board:
         hot_window_s=float(g["hot_window_s"]),
         warm_window_s=float(g["warm_window_s"]),
         backup_supply=g["backup_supply"],
-        current_ma=cur["gnss"],
+        current_ma=ds,
         uere_m=float(g["uere_m"]),
         baud=doc["pins"]["gnss_uart"]["baud"],
         family=g["family"],

@@ -43,11 +43,7 @@ class GnssLoop:
         self.lat, self.lon = 52.52, 13.37
         self.fixes: list[int] = []
         self.pm = PowerMeter(self.board, 3000, 100)
-        g = self.board.gnss
-        # a rail cut still draws V_BCKP from the main battery when that is what feeds it
-        self.off_ma = g.current_ma["off"] + (
-            g.current_ma["backup"] if g.backup_on_rail_off and g.backup_hold_s is None else 0.0
-        )
+        self.off_ma = self.pm.gnss_off_ma()
 
     def ms(self) -> int:
         return (self.t - self.start) * 1000

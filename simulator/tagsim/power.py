@@ -65,13 +65,9 @@ class PowerMeter:
         self.draw("board", self.b.board_overhead_ma, seconds)
 
     def gnss_off_ma(self) -> float:
-        """The receiver with its rail cut: what V_BCKP still takes from the main battery when
-        that is what feeds it (no backup cell of its own)."""
-        g = self.b.gnss
-        extra = g.backup_on_rail_off and g.backup_hold_s is None
-        return self.b.current_ma["gnss"]["off"] + (
-            self.b.current_ma["gnss"]["backup"] if extra else 0.0
-        )
+        """The receiver with its rail cut: the profile's "off" is what the main battery still
+        supplies then (V_BCKP fed from it, or the charge a PMU puts back into a backup cell)."""
+        return self.b.current_ma["gnss"]["off"]
 
     def sleep_gnss(self, seconds: float, gnss_ma: float) -> None:
         """Everything asleep, the receiver drawing gnss_ma (off, or in backup on its rail)."""

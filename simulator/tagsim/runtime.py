@@ -275,19 +275,24 @@ class MicroPythonTag:
             img = build.romfs_image(self.tmp / "fw", ("tagcore", "tagkit"))
             (self.tmp / "core.romfs").write_bytes(img)
             total += len(img) + ROMFS_SLACK
+        self.heap_total = total
+        self.boot_blob = ""  # the configuration as boot() loaded it: a reboot loads it again
+        self.p = self._start()
+        self.gnss_on = self.want_scan = self.gnss_listen = False
+        self.wake_at = self.scan_ms = 0
+        self.actions: list[tuple[str, bytes | bool]] = []
+
+    def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["MICROPYPATH"] = ".frozen:fw:app"
-        self.p = subprocess.Popen(
-            [micropython_binary(), "-X", f"heapsize={total}", "-m", "driver"],
+        return subprocess.Popen(
+            [micropython_binary(), "-X", f"heapsize={self.heap_total}", "-m", "driver"],
             cwd=self.tmp,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
-        self.gnss_on = self.want_scan = self.gnss_listen = False
-        self.wake_at = self.scan_ms = 0
-        self.actions: list[tuple[str, bytes | bool]] = []
 
     def use_board(self, doc: dict) -> None:
         """The board profile, as a file the driver reads (as the device reads it from flash)."""
@@ -344,11 +349,17 @@ class MicroPythonTag:
         flash = self.tmp / "flash"  # the log on real files: on the device it is not on the heap
         flash.mkdir(exist_ok=True)
         blob = tagconfig.encode(tagconfig.values(cfg)).hex()  # loaded inside as the device loads it
+        self.boot_blob = blob
         return self._call(f"c {blob} {now} {flash}{self.core_args}")
 
     def reboot(self, now: int) -> list[str]:
+        """A reboot is a reset on the device: a new interpreter with a whole heap boots from
+        the same flash (a reboot inside the old process kept its fragmented heap, and a board
+        without PSRAM then died in the new Store's buffer where the device would not)."""
         self.actions = []
-        return self._call(f"r {now}{self.core_args}")
+        self._quit()
+        self.p = self._start()
+        return self._call(f"c {self.boot_blob} {now} {self.tmp / 'flash'}{self.core_args}")
 
     def wake(self, now: int) -> list[str]:
         return self._call(f"w {now}")
@@ -379,12 +390,15 @@ class MicroPythonTag:
     def uplink_failed(self, now: int) -> list[str]:
         return self._call(f"n {now}")
 
-    def close(self) -> None:
+    def _quit(self) -> None:
         if self.p.poll() is None:
             assert self.p.stdin is not None
             self.p.stdin.write(b"q\n")
             self.p.stdin.close()
             self.p.wait(timeout=10)
+
+    def close(self) -> None:
+        self._quit()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

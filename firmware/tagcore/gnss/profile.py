@@ -1,21 +1,28 @@
 # From a board profile (boards/*.json as parsed by json.load, on the device or the host) to what
 # the GNSS core needs: the driver of the receiver's family, the rail actions, and the energy
 # model's inputs in integer units (uA, s).
-from tagcore.gnss import mtk, ublox_m8, ublox_m10, unicore
 from tagcore.gnss.energy import Receiver
 from tagcore.gnss.rail import rail_action
 
+# family -> (module in tagcore.gnss, the driver's name in it or None: the module is the driver).
+# Only the board's own driver is imported: the four together cost 14 KB of heap on MicroPython
+# (measured on the unix port: M8 3.0, M10 3.5, MTK 7.0, Unicore 0.7 KB), which an ESP32
+# without PSRAM booting the model plan does not have.
 DRIVERS = {
-    "ublox_m8": ublox_m8,
-    "ublox_m10": ublox_m10,
-    "l76k": mtk.L76K,
-    "unicore": unicore,
+    "ublox_m8": ("ublox_m8", None),
+    "ublox_m10": ("ublox_m10", None),
+    "l76k": ("mtk", "L76K"),
+    "unicore": ("unicore", None),
 }
 
 
 def driver(doc):
     """The driver for the profile's receiver family; None for one the core has no driver for."""
-    return DRIVERS.get(doc["gnss"].get("family"))
+    d = DRIVERS.get(doc["gnss"].get("family"))
+    if d is None:
+        return None
+    m = __import__("tagcore.gnss." + d[0], None, None, (d[0],))
+    return m if d[1] is None else getattr(m, d[1])
 
 
 def rails(doc):
@@ -28,20 +35,32 @@ def _ua(ma):
     return round(ma * 1000)
 
 
+def gnss_ma(g):
+    """The receiver's currents the model charges (mA by state): the profile's field figure
+    where it gives one (current_field_ma: never better than the datasheet's), else the
+    datasheet's (current_ma)."""
+    c = g["current_ma"]
+    f = g.get("current_field_ma")
+    if not f:
+        return c
+    c = dict(c)
+    c.update(f)
+    return c
+
+
 def receiver(doc):
     """The energy model's Receiver for a profile. Modes the driver does not support are off
     whatever the profile says, so the model never picks what the receiver cannot do."""
     g = doc["gnss"]
-    c = g["current_ma"]
+    c = gnss_ma(g)
     d = driver(doc)
     f = g["ttff_field_s"]
     ps = bool(g.get("power_save")) and d is not None and bool(d.CYCLIC)
     sb = bool(g.get("soft_backup")) and d is not None and bool(d.SOFT_BACKUP)
     off = rails(doc)[1]
-    # V_BCKP fed from the main battery keeps drawing its backup current while the rail is cut
+    # "off": what the main battery still supplies with the rail cut (V_BCKP fed from it, or
+    # the charge the PMU puts back into the backup cell); "backup": the commanded backup
     off_ua = _ua(c["off"])
-    if g.get("backup_on_rail_off") and not g.get("backup_hold_s"):
-        off_ua += _ua(c["backup"])
     return Receiver(
         _ua(c["acquisition"]),
         _ua(c["tracking"]),

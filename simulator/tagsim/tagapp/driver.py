@@ -149,9 +149,10 @@ _sent = [None]  # the uplink request last handed to the shell (each goes out onc
 
 
 def _trace(e):
-    # Where the MemoryError happened, to stderr (best effort: printing needs heap too).
+    # Where the MemoryError happened, to stderr (best effort: printing needs heap too). Not to
+    # stdout (print_exception's default): the reply stream would read it as a crash.
     try:
-        sys.print_exception(e)  # type: ignore[attr-defined]
+        sys.print_exception(e, sys.stderr)  # type: ignore[attr-defined,arg-type]
     except MemoryError:
         pass
 
