@@ -70,13 +70,17 @@ def field_rows(
 ) -> None:
     if header:
         cols = " | ".join(CONDITIONS)
+        print("per condition: near raised, any / confident (not flagged), p95 delay s;")
         print(
             f"| model / rule | {cols} | all 1-10 m (p95 s) | false near a day: silent | "
             "flagged low confidence | neighbour | bus ride (silent / flagged) |"
         )
         print("|---" * (len(CONDITIONS) + 7) + "|")
     f = measure_field(radio, prof, per, passes, others, seed=2026)
-    det = " | ".join(f"{100 * f.detected[c]:.0f} %" for c in CONDITIONS)
+    det = " | ".join(
+        f"{100 * f.detected[c]:.0f} / {100 * f.confident[c]:.0f} % ({s(f.p95[c])})"
+        for c in CONDITIONS
+    )
     print(
         f"| {label} | {det} | {100 * f.detected_all:.1f} % ({s(f.p95_all)}) | "
         f"{f.silent_per_day:.2f} | {f.flagged_per_day:.1f} | {100 * f.neighbour:.0f} % | "
@@ -85,13 +89,16 @@ def field_rows(
 
 
 def field_curve(per: int, passes: int, others: int) -> None:
-    print(f"FIELD model trade-off: the threshold moved ({per} encounters per condition, {passes}")
-    print(f"passes at 15-50 m outdoors, {others} neighbour episodes and bus rides); a near is")
-    print("confident only at -70 dBm or more (sure_db), below it is flagged low confidence:")
+    print(f"FIELD model trade-off ({per} encounters per condition, {passes} passes at 15-50 m")
+    print(f"outdoors, {others} neighbour episodes and bus rides): the held way in (hold_db, off by")
+    print("default) and the threshold moved; a near is confident only at -70 dBm or more:")
     first = True
-    for shift in (-5, 5, 10):
-        prof = Profile(shadow_db=shift, sure_db=10 + shift)
-        label = f"threshold {prof.near_dbm} dBm"
+    for label, prof in (
+        ("held way at -86 dBm (hold_db 6)", Profile(hold_db=6)),
+        ("held way at -92 dBm (hold_db 12)", Profile(hold_db=12)),
+        ("threshold -85 dBm", Profile(shadow_db=5, sure_db=15)),
+        ("threshold -75 dBm", Profile(shadow_db=-5, sure_db=5)),
+    ):
         field_rows(label, FIELD, prof, per, passes, others, header=first)
         first = False
     ankle = replace(FIELD, tag_h_m=0.1)
@@ -102,16 +109,21 @@ def field_curve(per: int, passes: int, others: int) -> None:
 
 
 def energy(count: int) -> None:
-    rng = random.Random(5)
+    # Before: the rule of the last session (every return probed a full minute, the level of a
+    # sparse window its latest sighting), with the same episodes (seed 5).
     for label, radio, fn in (
         ("CURRENT, lingering at 30-50 m (n 3)", CURRENT, lingering),
         ("FIELD, neighbour 15-30 m through walls", FIELD, neighbour),
         ("FIELD, bus ride 10-15 m", FIELD, bus_ride),
     ):
-        duty = [o.scan_s / o.length_s for o in (fn(rng, radio, Profile()) for _ in range(count))]
+        med = []
+        for prof in (Profile(reprobe_s=0, sparse_s=0), Profile()):
+            rng = random.Random(5)
+            duty = [o.scan_s / o.length_s for o in (fn(rng, radio, prof) for _ in range(count))]
+            med.append(statistics.median(duty))
         print(
-            f"scan duty, {label}: median {100 * statistics.median(duty):.1f} % "
-            f"({SCAN_MA * statistics.median(duty):.1f} mA at {SCAN_MA} mA listening)"
+            f"scan duty, {label}: median {100 * med[0]:.1f} % before, {100 * med[1]:.1f} % now "
+            f"({SCAN_MA * med[1]:.1f} mA at {SCAN_MA} mA listening)"
         )
 
 
