@@ -37,6 +37,7 @@ def test_the_phone_sets_a_late_beacon_over_the_air_and_the_beacon_stops_listenin
     r = rows(str(tmp_path))
     t, heard, rtc_sets, scan_stopped = r["boot"]
     assert (int(t), int(heard), int(rtc_sets), scan_stopped) == (T, 1, 1, "True")
+    assert r["next_listen"] == ["1800"]
 
 
 def test_only_a_newer_authentic_frame_within_the_drift_bound_sets_the_clock(

@@ -214,6 +214,7 @@ class PhoneTime:
             self.keeper.set_from_phone(t)
             self.ble.gap_scan(None)  # set: the window's other frames would only rewrite it
             self.listen_until = 0
+            self.next_listen = t + LISTEN_EVERY_S  # on the new clock
         return t
 
 

@@ -56,6 +56,7 @@ def case(name, beacon_now, frame):
 # A battery swap left the beacon 45 min late: the phone's frame sets it, at boot.
 t, heard = over_air(T - 2700, time_frame(key, T), boot=True)
 print("boot", t, heard, len(machine.SET), beacon.scan is None)
+print("next_listen", pt.next_listen - T)  # counted on the clock the phone set
 case("replayed", T + 60, time_frame(key, T))  # the same frame again: stale
 case("older", T + 60, time_frame(key, T - 30))  # authentic but older than the last taken
 case("wrong_key", T + 60, time_frame(clock_key(b"another-beacon-secret-000000000"), T + 60))
