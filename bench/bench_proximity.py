@@ -21,6 +21,7 @@ from taghost.proxsim import (
     CURRENT,
     FIELD,
     bus_ride,
+    field_encounter,
     lingering,
     measure,
     measure_field,
@@ -108,6 +109,27 @@ def field_curve(per: int, passes: int, others: int) -> None:
     )
 
 
+def misses(per: int) -> None:
+    # Where the default rule's misses are: beacons hardly heard at all (physics: no rule
+    # raises them) or heard but held faint (a flagged rule could, at the cost of passes).
+    print(f"FIELD, default rule, where the misses are ({per} encounters per condition):")
+    rng = random.Random(2026)
+    for cond in CONDITIONS:
+        hit = few = faint = 0
+        for _ in range(per):
+            o = field_encounter(rng, FIELD, Profile(), cond)
+            if o.alert_t is not None:
+                hit += 1
+            elif o.sightings <= 10:
+                few += 1
+            else:
+                faint += 1
+        print(
+            f"{cond}: raised {hit}; missed {per - hit}: heard 10 times or fewer in the whole "
+            f"encounter {few}, heard more but held faint {faint}"
+        )
+
+
 def energy(count: int) -> None:
     # Before: the rule of the last session (every return probed a full minute, the level of a
     # sparse window its latest sighting), with the same episodes (seed 5).
@@ -165,6 +187,8 @@ def main() -> None:
     side_by_side(per, passes, others)
     print()
     field_curve(per, passes, others)
+    print()
+    misses(50 if quick else 100)
     print()
     if "--grid" in sys.argv:
         current_grid(100 if quick else 500, 500 if quick else 5000)
