@@ -121,7 +121,7 @@ class Profile:
         # (docs/proximity.md: the curve); an agency's choice, not a default.
         self.hold_db = -1
         self.hold_s = 60
-        self.hold_n = 8
+        self.hold_n = 5  # three slow scans' worth: it decides on the slow schedule too
         self.dwell_out_s = 60
         self.absent_s = 120
         # Identifiers accepted within this many intervals of the tag's clock (or of the skew
@@ -478,6 +478,8 @@ class Proximity:
             tr.cand = tr.lcand = False
             return
         tr.level = med
+        if m >= p.decide_samples and med < p.near_dbm - p.faint_db:
+            tr.quiet = True  # judged faint on a dense window: the probe has done its work
         if tr.state == NEARBY and m < p.decide_samples:
             # Sparse (the slow schedule while faint): the level above may make the scans fast
             # again, but a decision waits for dense sightings (few correlated ones mislead).
