@@ -131,8 +131,9 @@ def misses(per: int) -> None:
 
 
 def energy(count: int) -> None:
-    # Before: the rule of the last session (every return probed a full minute, the level of a
-    # sparse window its latest sighting), with the same episodes (seed 5).
+    # Beside the rule: the same episodes (seed 5) with the re-probe and sparse-level rules off
+    # (every return probed until a dense window judges it, the level of a sparse window its
+    # latest sighting). The rule before issue 17's energy work: 23.7 % lingering (bench at main).
     for label, radio, fn in (
         ("CURRENT, lingering at 30-50 m (n 3)", CURRENT, lingering),
         ("FIELD, neighbour 15-30 m through walls", FIELD, neighbour),
@@ -144,7 +145,8 @@ def energy(count: int) -> None:
             duty = [o.scan_s / o.length_s for o in (fn(rng, radio, prof) for _ in range(count))]
             med.append(statistics.median(duty))
         print(
-            f"scan duty, {label}: median {100 * med[0]:.1f} % before, {100 * med[1]:.1f} % now "
+            f"scan duty, {label}: median {100 * med[1]:.1f} % (re-probe and sparse level off: "
+            f"{100 * med[0]:.1f} %) "
             f"({SCAN_MA * med[1]:.1f} mA at {SCAN_MA} mA listening)"
         )
 
