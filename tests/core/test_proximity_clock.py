@@ -186,3 +186,13 @@ def test_a_beacon_at_the_edge_of_range_does_not_keep_the_tag_scanning():
 
     busy = scanned(prox, T0, 7200, edge)
     assert busy / 7200 < 0.1  # idle is 7.5 %
+
+
+def test_the_first_probe_of_a_faint_beacon_ends_once_a_dense_window_judged_it():
+    # It failed before: a beacon first heard faintly was scanned back to back for a full
+    # minute whatever the first dense window said.
+    prox = P.Proximity(table_for(T0))
+    faint = prox.p.near_dbm - prox.p.faint_db - 6
+    busy = scanned(prox, T0, 60, lambda s: faint)
+    assert prox.state() == P.NEARBY and not prox.urgent()
+    assert busy < 30  # the probe's 10 s scans until 12 sightings, then the slow schedule
