@@ -170,6 +170,12 @@ def test_a_presence_held_below_the_long_way_raises_one_flagged_near():
         for e in near:
             assert e.flags & P.F_LOW_CONF and e.t - T0 <= 90 and len(e.rssis) > 0
         prox = None
+    # Scanned back to back (faint_db out of reach), a presence held below where the long way
+    # leaves: it failed before the exit followed the held way's level (a "near" every 2 min).
+    prox = P.Proximity(table_for(T0), P.Profile(hold_db=14, faint_db=100))
+    level = prox.p.near_dbm - prox.p.long_db - prox.p.hyst_db - 1
+    scanned(prox, T0, 900, lambda s, v=level: v)
+    assert len([e for e in drain(prox) if e.kind == P.K_NEAR]) == 1
 
 
 def test_a_beacon_at_the_edge_of_range_does_not_keep_the_tag_scanning():
