@@ -56,3 +56,13 @@ def test_passes_in_the_open_raise_few_confident_nears_on_the_field_model() -> No
             silent += not o.low_conf
     assert silent <= 1  # 0.4 a day at most on this small sample; the bench measures 0.03
     assert flagged > silent  # the rest are said to be low confidence, not hidden
+
+
+def test_a_day_counts_as_silent_only_the_nears_not_flagged_low_confidence() -> None:
+    # It failed before: every neighbour episode that raised "near" counted as a silent false
+    # alarm, flagged or not. Here every "near" is flagged (sure_db out of reach) and the
+    # threshold so low that neighbours through walls raise one.
+    prof = Profile(shadow_db=25, sure_db=200)
+    f = P.measure_field(P.FIELD, prof, per_condition=1, passes=4, others=4, seed=3)
+    assert f.neighbour > 0 and f.flagged_per_day > 0
+    assert f.silent_per_day == 0 and f.pass_silent == 0 and f.bus_silent == 0

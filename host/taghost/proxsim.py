@@ -491,10 +491,12 @@ class FieldFigures:
     pass_silent: float  # false "near" a day from passes (48), unflagged
     pass_flagged: float  # ... flagged low confidence
     neighbour: float  # share of neighbour episodes raising "near"
+    neighbour_silent: float  # ... an unflagged one
     bus_silent: float  # share of bus rides raising an unflagged "near"
     bus_flagged: float
     silent_per_day: float  # 48 passes + one neighbour episode + one bus ride
     flagged_per_day: float
+    confident: dict[str, float] = field(default_factory=dict)  # per condition, not flagged
 
 
 def _p95(delays: list[float], n: int) -> float:
@@ -510,13 +512,17 @@ def measure_field(
     det: dict[str, float] = {}
     p95: dict[str, float] = {}
     every: list[float] = []
+    conf: dict[str, float] = {}
     for cond in CONDITIONS:
         delays = []
+        sure = 0
         for _ in range(per_condition):
             o = field_encounter(rng, radio, profile, cond)
             if o.alert_t is not None:
                 delays.append(o.alert_t)
+                sure += not o.low_conf
         det[cond] = len(delays) / per_condition
+        conf[cond] = sure / per_condition
         p95[cond] = _p95(delays, per_condition)
         every += delays
     silent = flagged = 0
@@ -525,7 +531,12 @@ def measure_field(
         if o.alert_t is not None:
             flagged += o.low_conf
             silent += not o.low_conf
-    nb = sum(neighbour(rng, radio, profile).alert_t is not None for _ in range(others)) / others
+    ns = nf = 0
+    for _ in range(others):
+        o = neighbour(rng, radio, profile)
+        if o.alert_t is not None:
+            nf += o.low_conf
+            ns += not o.low_conf
     bs = bf = 0
     for _ in range(others):
         o = bus_ride(rng, radio, profile)
@@ -540,9 +551,11 @@ def measure_field(
         _p95(every, per_condition * len(CONDITIONS)),
         ps,
         pf,
-        nb,
+        (ns + nf) / others,
+        ns / others,
         bs / others,
         bf / others,
-        ps + nb + bs / others,
-        pf + bf / others,
+        ps + (ns + bs) / others,
+        pf + (nf + bf) / others,
+        conf,
     )

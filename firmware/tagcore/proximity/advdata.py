@@ -5,6 +5,7 @@
 #   02 01 04                        Flags: BR/EDR not supported, not discoverable
 #   0C FF FF FF 01 <id: 8 bytes>    Manufacturer specific: company 0xFFFF (the Bluetooth SIG's
 #                                   test/unassigned value), format 1, the rolling identifier
+# Format 2 is the victim's phone's authenticated time for the beacon (proximity.phonetime).
 # Everything the tag parses is untrusted radio input: it never raises, it answers -1 and
 # counts why (the counts dict is the caller's).
 from tagcore.compat import const
@@ -39,6 +40,13 @@ def find_id(adv, counts):
     structure has type 0xFF, company 0xFFFF and format 1; one of those with the wrong length,
     or an AD structure running past the end, rejects the whole report (counted).
     """
+    return find_frame(adv, counts, FORMAT, _OUR_LEN)
+
+
+def find_frame(adv, counts, fmt, size):
+    """Index in `adv` of the data after the format byte of the one AD structure 0xFF | 0xFFFF |
+    fmt (its length byte must be `size`), or -1 (reason counted, as find_id says): format 1 is
+    the beacon's identifier, format 2 the phone's time (proximity.phonetime)."""
     try:
         n = len(adv)
     except TypeError:
@@ -57,8 +65,8 @@ def find_id(adv, counts):
             _count(counts, "ad_overrun")
             return -1
         if adv[i + 1] == AD_MANUFACTURER and ln >= 4:
-            if adv[i + 2] | (adv[i + 3] << 8) == COMPANY and adv[i + 4] == FORMAT:
-                if ln != _OUR_LEN:
+            if adv[i + 2] | (adv[i + 3] << 8) == COMPANY and adv[i + 4] == fmt:
+                if ln != size:
                     _count(counts, "bad_frame")
                     return -1
                 if found >= 0:

@@ -114,6 +114,14 @@ class Profile:
         self.sure_db = 10
         self.long_db = 6
         self.long_s = 40
+        # The held way in (flagged low confidence; hold_db < 0: off, the default), decided once
+        # per scan: a presence of hold_s whose last hold_s of sightings (at least hold_n) have
+        # their pct-th percentile at most hold_db below the threshold. 12 dB raises most heard
+        # seated / bag encounters, at some 13 more flagged alerts a day from passes
+        # (docs/proximity.md: the curve); an agency's choice, not a default.
+        self.hold_db = -1
+        self.hold_s = 60
+        self.hold_n = 5  # three slow scans' worth: it decides on the slow schedule too
         self.dwell_out_s = 60
         self.absent_s = 120
         # Identifiers accepted within this many intervals of the tag's clock (or of the skew
@@ -154,6 +162,8 @@ class Profile:
         # threshold) after its first probe_s is scanned for on the slow schedule, not back to back.
         self.faint_db = 8
         self.probe_s = 60
+        self.reprobe_s = 600  # ...and one that left faint and is back within this, at once
+        self.sparse_s = 60  # with sightings too sparse for the window, the level is of these s
         for k in kw:
             if not hasattr(self, k):
                 raise ValueError(k)
@@ -178,6 +188,8 @@ class _Track:
         self.cand = False
         self.lcand = False  # the long, weaker way into "near" (long_db, long_s)
         self.lsince = 0
+        self.held = False  # "near" came the held way (hold_db): it is left below that level
+        self.quiet = False  # back soon after leaving faint: no probe (reprobe_s)
         self.skew = 0  # learned beacon clock offset, in intervals
         self.skew_t = 0  # when the skew was last moved (it moves no faster than drift_ppm)
         self.anchor_t = 0  # last sighting within skew_tol of the learned skew
@@ -288,12 +300,14 @@ class Proximity:
             return -1
         self._count("sightings")
         tr.add(now, rssi)
-        tr.last_seen = now
         if tr.state == ABSENT:
+            p = self.p
+            tr.quiet = now - tr.last_seen <= p.reprobe_s and tr.level < p.near_dbm - p.faint_db
             tr.state = NEARBY
             tr.first = now
             tr.cand = False
             self._emit(now, K_NEARBY, beacon, F_BLE, rssi, [now], [rssi])
+        tr.last_seen = now
         self._evaluate(now, beacon, tr)
         return beacon
 
@@ -347,6 +361,7 @@ class Proximity:
     def on_scan_end(self, now):
         """A scan finished at `now`: time-outs are decided here (and by next_scan)."""
         self.last_end = now
+        self._held(now)
         self._tick(now)
 
     def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
@@ -393,10 +408,15 @@ class Proximity:
         should scan and fix more often (and never tell the wearer why)."""
         p = self.p
         for tr in self.tracks.values():
-            if tr.state == NEAR:
-                return True
-            if tr.state == NEARBY and (
-                self.now - tr.first < p.probe_s or tr.level >= p.near_dbm - p.faint_db
+            # A beacon heard only faintly after its first probe_s, "near" by the held way or
+            # not, is scanned for on the slow schedule: its sightings a scan apart are what
+            # the held way decides on, and one louder than faint makes the scans fast again.
+            # The probe (fast scans for probe_s after first contact) is skipped when a beacon
+            # left faint comes back within reprobe_s: at the edge of range it comes and goes,
+            # and a full minute at every return kept the tag scanning a fifth of the time.
+            if tr.state != ABSENT and (
+                (self.now - tr.first < p.probe_s and not tr.quiet)
+                or tr.level >= p.near_dbm - p.faint_db
             ):
                 return True
         for b in range(MAX_BEACONS):  # the ring decides only while both positions are fresh
@@ -451,10 +471,15 @@ class Proximity:
         p = self.p
         m, med = tr.window_pct(now - p.window_s, p.pct)
         if m < p.min_samples:
-            tr.level = tr.sr[(tr.head - 1) % MAX_SAMPLES]
+            # Sparse (the slow schedule): the level of the sightings of the last sparse_s, not
+            # the latest alone (one lucky sighting made the scans fast again: a neighbour
+            # kept the tag scanning a quarter of the time).
+            tr.level = tr.window_pct(now - p.sparse_s, p.pct)[1]
             tr.cand = tr.lcand = False
             return
         tr.level = med
+        if m >= p.decide_samples and med < p.near_dbm - p.faint_db:
+            tr.quiet = True  # judged faint on a dense window: the probe has done its work
         if tr.state == NEARBY and m < p.decide_samples:
             # Sparse (the slow schedule while faint): the level above may make the scans fast
             # again, but a decision waits for dense sightings (few correlated ones mislead).
@@ -481,20 +506,11 @@ class Proximity:
             if (tr.cand and now - tr.since >= p.dwell_in_s) or (
                 tr.lcand and now - tr.lsince >= p.long_s
             ):
-                tr.state = NEAR
-                tr.cand = tr.lcand = False
-                chk, d = self._check_flags(beacon, now)
-                tr.ble_only_alert = chk == F_BLE_ONLY
-                fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
-                if med < p.near_dbm + p.sure_db:
-                    fl |= F_LOW_CONF
-                st, sp = self.speed
-                if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
-                    fl |= F_VEHICLE | F_LOW_CONF
-                ts, rs = tr.recent(now - p.window_s)
-                self._emit(now, K_NEAR, beacon, fl, med, ts, rs, d)
+                self._near(now, beacon, tr, med, med < p.near_dbm + p.sure_db, p.window_s)
             return
-        if med >= p.near_dbm - p.long_db - p.hyst_db:
+        # Left below the level it came in by, less the hysteresis (the held way's lower level:
+        # else a held presence would leave and come back every few minutes, an alert each time).
+        if med >= p.near_dbm - (p.hold_db if tr.held else p.long_db) - p.hyst_db:
             tr.cand = False
             return
         if not tr.cand:
@@ -505,6 +521,41 @@ class Proximity:
             tr.cand = False
             ts, rs = tr.recent(now - p.window_s)
             self._emit(now, K_NEAR_EXIT, beacon, F_BLE, med, ts, rs)
+
+    def _near(self, now, beacon, tr, level, low, span, held=False):
+        # Enter "near": the alert, its flags and its evidence (the sightings of the last span s).
+        p = self.p
+        tr.state = NEAR
+        tr.held = held
+        tr.cand = tr.lcand = False
+        chk, d = self._check_flags(beacon, now)
+        tr.ble_only_alert = chk == F_BLE_ONLY
+        fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
+        if low:
+            fl |= F_LOW_CONF
+        st, sp = self.speed
+        if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
+            fl |= F_VEHICLE | F_LOW_CONF
+        ts, rs = tr.recent(now - span)
+        self._emit(now, K_NEAR, beacon, fl, level, ts, rs, d)
+
+    def _held(self, now):
+        # The held way in, once per scan: a presence of hold_s or more whose sightings over
+        # its last hold_s (hold_n at least, sparse ones too: on the slow schedule while faint
+        # they are further apart and less correlated) sit at most hold_db below the threshold.
+        # A seated victim, a beacon in a bag, 8-10 m: a loss held for the whole encounter.
+        # Always low confidence: a pass at 15-50 m in the open, a neighbour through a wall
+        # look the same (docs/proximity.md, the field model's curves).
+        p = self.p
+        if p.hold_db < 0:
+            return
+        for beacon in self.tracks:
+            tr = self.tracks[beacon]
+            if tr.state != NEARBY or now - tr.first < p.hold_s:
+                continue
+            m, lv = tr.window_pct(now - p.hold_s, p.pct)
+            if m >= p.hold_n and lv >= p.near_dbm - p.hold_db:
+                self._near(now, beacon, tr, lv, True, p.hold_s, True)
 
     def _tick(self, now):
         p = self.p
