@@ -170,3 +170,30 @@ def test_a_broken_profile_is_a_clear_error(
         assert str(f) in err and "Traceback" not in err
     assert cli.main(["beacon", "battery", "--profile", str(tmp_path / "none.json")]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+def test_clockkey_gives_the_phone_a_key_the_beacon_takes_time_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`opentag beacon clockkey`: the key the victim's phone app signs its time with
+    (tagcore.proximity.phonetime). A frame signed with it sets the beacon's clock; the key is
+    not the secret, so the phone cannot compute the beacon's identifiers."""
+    from tagcore.proximity import phonetime
+
+    key = tmp_path / "beacon.key"
+    assert beaconcli.main(["keygen", "--out", str(key)]) == 0
+    capsys.readouterr()
+    assert beaconcli.main(["clockkey", "--secret", str(key), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    ck = bytes.fromhex(doc["clock_key"])
+    secret = beaconcli.read_secret(str(key))
+    assert len(ck) == 16 and ck not in secret
+    t = 850_000_000
+    beacon = phonetime.PhoneClock(secret)
+    assert beacon.offer(phonetime.time_frame(ck, t), t) == t
+    other = phonetime.time_frame(bytes(16), t + 60)  # a key that is not this beacon's
+    assert beacon.offer(other, t + 60) == -1
+    assert beacon.counts["bad_mac"] == 1
+    bad = tmp_path / "bad.key"
+    bad.write_text("zz\n")
+    assert beaconcli.main(["clockkey", "--secret", str(bad)]) == EXIT_BAD_INPUT

@@ -65,6 +65,19 @@ def cmd_keygen(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clockkey(a: argparse.Namespace) -> int:
+    """The phone app's clock key (tagcore.proximity.phonetime, docs/proximity.md): it lets the
+    phone set the beacon's clock, and cannot make the beacon's identifiers."""
+    from tagcore.proximity.phonetime import clock_key
+
+    ck = bytes(clock_key(read_secret(a.secret))).hex()
+    if a.json:
+        print(json.dumps({"clock_key": ck}))
+    else:
+        print(f"clock key {ck} (for the victim's phone app; it cannot follow the beacon)")
+    return 0
+
+
 def window_span(start: int, hours: int, interval: int, margin: int) -> tuple[int, int]:
     """(first interval, count) of a table covering [start, start + hours) plus `margin`
     intervals either side, refused unless the tag's table loader takes it whole."""

@@ -336,6 +336,11 @@ COMMANDS: dict[str, Command | Group] = {
                     JSON,
                 ),
             ),
+            "clockkey": Command(
+                "the key the victim's phone signs its time with (never the secret)",
+                lambda: _beaconcli().cmd_clockkey,
+                (arg("--secret", required=True, help="the beacon's key file"), JSON),
+            ),
             "show": Command(
                 "describe a table or a secret (fingerprint only)",
                 lambda: _beaconcli().cmd_show,
