@@ -66,6 +66,23 @@ import sys, os, vfs
 _a = sys.argv
 _img, _me, _dirs, _mode = _a[1], _a[3], _a[5], _a[6]
 _blocks, _cause, _romfs = int(_a[2]), int(_a[7]), int(_a[8])
+# The ROMFS partition's buffer first, while the heap is empty (one block this large cannot be
+# found later in a small board's heap); erased (0xff) where the host file has nothing.
+_part = bytearray(_romfs)
+_FF = b"\xff" * 4096
+
+def _erase(buf, off, n):
+    mv = memoryview(buf)
+    for i in range(off, off + n, 4096):
+        k = min(4096, off + n - i)
+        mv[i:i + k] = _FF[:k]
+
+_erase(_part, 0, _romfs)
+try:
+    with open(_a[3] + "/romfs", "rb") as _f:
+        _f.readinto(_part)
+except OSError:
+    pass
 
 class _Flash:
     # A littlefs block device on a file (MicroPython's extended block protocol).
@@ -107,13 +124,13 @@ class _Vfs:
     # number of partitions, 2 the partition (a buffer), 3 prepare (erase) a range, 4 write,
     # 5 writing done, 6 the erase block size. The partition is a host file; what is written
     # goes to it and to the buffer, which holds the image the next boot mounts.
-    def __init__(self, real, path, size):
+    def __init__(self, real, path, part):
         for _k in dir(real):
             if _k[0] != "_":
                 setattr(self, _k, getattr(real, _k))
         self.path = path
-        self.part = None
-        self.size = size
+        self.part = part
+        self.size = len(part)
     def rom_ioctl(self, op, *a):
         if self.size <= 0:
             return -19  # ENODEV: a MicroPython without a ROMFS partition
@@ -122,23 +139,15 @@ class _Vfs:
         if a and a[0] != 0:
             return -19
         if op == 2:
-            if self.part is None:
-                self.part = bytearray(b"\xff" * self.size)
-                try:
-                    with open(self.path, "rb") as f:
-                        f.readinto(self.part)
-                except OSError:
-                    pass
             return self.part
         if op == 6:
             return 4096
         with open(self.path, "r+b" if op != 3 or self._exists() else "w+b") as f:
             if op == 3:  # prepare (offset, length) or (length): erased
                 off, n = (a[1], a[2]) if len(a) > 2 else (0, a[1])
+                _erase(self.part, off, n)
                 f.seek(off)
-                f.write(b"\xff" * n)
-                self.rom_ioctl(2)
-                self.part[off:off + n] = b"\xff" * n
+                f.write(memoryview(self.part)[off:off + n])
                 return 4  # the smallest write
             if op == 4:
                 f.seek(a[1])
@@ -152,17 +161,10 @@ class _Vfs:
         except OSError:
             return False
 
-vfs = sys.modules["vfs"] = _Vfs(vfs, "/_vboard/romfs", _romfs)
-if _romfs > 0:
-    try:
-        with open("/_vboard/romfs", "rb") as _f:
-            _h = _f.read(4)
-        if _h[:3] == b"\xd2\xcd\x31":
-            _rom = vfs.rom_ioctl(2, 0)
-            vfs.mount(vfs.VfsRom(_rom), "/rom")
-            sys.path[2:2] = ["/rom", "/rom/lib"]
-    except OSError:
-        pass
+vfs = sys.modules["vfs"] = _Vfs(vfs, "/_vboard/romfs", _part)
+if _part[:3] == b"\xd2\xcd\x31":  # a ROMFS image: mounted as the ESP32 port mounts it
+    vfs.mount(vfs.VfsRom(_part), "/rom")
+    sys.path[2:2] = ["/rom", "/rom/lib"]
 sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
 
 def _reset(kind):
@@ -212,7 +214,7 @@ _run("boot.py")
 if _mode == "normal":
     _run("main.py")
 for _k in list(globals()):
-    if _k not in ("__name__", "sys", "os", "vfs"):
+    if _k not in ("__name__", "sys", "os", "vfs", "_erase", "_FF"):
         del globals()[_k]
 del _k
 """
