@@ -205,7 +205,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         fw = K.build_firmware(Path(d) / "fw")
         rom = Path(d) / "fw.romfs"
-        rom.write_bytes(build.romfs_image(fw, packages=("tagcore", "tagdevice")))
+        rom.write_bytes(build.romfs_image(fw, build.ROMFS_PACKAGES))
         breakdown(fw, rom)
         if a.breakdown_only:
             return 0
