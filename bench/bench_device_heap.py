@@ -149,7 +149,7 @@ def breakdown(fw: Path, rom: Path) -> None:
         if name != "config":  # the config record is in "rest": its codec is unloaded
             kept += k
         print(f"  {'object ' + name:34} {k:16} {k:8}   (allocates {a} while built)")
-    print(f"  {'rest (shell, drivers, qstrs, fakes)':34} {lfs_held - code_l - kept:16} "
+    print(f"  {'rest (shell, drivers, fakes)':34} {lfs_held - code_l - kept:16} "
           f"{rom_held - code_r - kept:8}")  # fmt: skip
     print(f"  {'= held after boot':34} {lfs_held:16} {rom_held:8}")
 
