@@ -166,6 +166,10 @@ class Shell:
             self.uplink,
             rtc=None if head is None else head[4],
         )
+        try:  # the merge's buffers while the heap is whole: a full log must still be thinned
+            app.store.reserve_merge()
+        except MemoryError:
+            log.warn("shell", "no room for the store's merge buffers now: tried at each merge")
         self.link = None  # type: Any
         self.wifi = None  # type: Any
         if key is not None and srv is not None:
