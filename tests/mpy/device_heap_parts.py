@@ -54,6 +54,9 @@ def main():
     app = TagApp(cfg, OsFs(root), NOW, zones, None, None)
     part("app")
     start()
+    app.store.reserve_merge()  # as the shell does at boot
+    part("store_merge_buffers")
+    start()
     client = UplinkClient(app.store, b"\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11", bytes(32))
     part("uplink_client")
     start()
