@@ -3,10 +3,17 @@
 # (tagdevice.health) turns repeated failures into safe mode.
 import machine
 
+# Room for the loop's large buffers (the store's, the uplink's), taken before the imports and
+# boot's parsing leave the heap in pieces, and given back (Shell) just before they are made:
+# the zone tag then boots in 16 KB less heap (bench/bench_device_heap.py, docs/device.md).
+try:
+    ROOM = [bytearray(20480)]
+except MemoryError:
+    ROOM = []
 try:
     from tagdevice import shell
 
-    shell.main()
+    shell.main(ROOM)
 except Exception as e:
     import sys
 

@@ -79,3 +79,24 @@ def test_a_corrupt_file_is_refused_with_its_reason_and_the_tag_keeps_tracking(
     if reported:
         status = [e[3] for e in srv.events() if e[1] == R.EV_STATUS]
         assert any(s.startswith(b"prov " + name.encode()) for s in status), status
+
+
+@pytest.mark.parametrize("size", [0, 1, 168, 3000, 20000])
+def test_a_file_is_read_with_a_heap_smaller_than_its_limit(tmp_path: Path, size: int) -> None:
+    # The readers' limits (64 KB for zones.bin, 16 KB for config.bin) are what a file may
+    # hold, not what reading one costs: a 168-byte zone blob must load where the heap has no
+    # 64 KB block (it was refused no_memory at boot with 59 KB free: no zone enforced).
+    from micropython_runner import run_micropython
+
+    (tmp_path / "f.bin").write_bytes(bytes(i * 7 & 0xFF for i in range(size)))
+    (tmp_path / "big.bin").write_bytes(bytes(3001))
+    code = (
+        "from tagdevice import prov\n"
+        f"prov.PROV = {str(tmp_path) + '/'!r}\n"
+        "b, why = prov.read('f.bin', 65536)\n"
+        "print(why, len(b or b''), sum(b or b''))\n"
+        "print(prov.read('big.bin', 3000), prov.read('none.bin', 65536))\n"
+    )
+    out = run_micropython(code, heap=48 * 1024, opt=3).split("\n")
+    assert out[0].split() == ["None", str(size), str(sum(i * 7 & 0xFF for i in range(size)))]
+    assert out[1] == "(None, 'too_large') (None, 'missing')"

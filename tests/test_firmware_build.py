@@ -57,3 +57,26 @@ def test_the_image_holds_no_host_code(tmp_path: Path) -> None:
     for host_only in (b"window_blob", b"MemFs", b"civil_from_days", b"zonewrite.py"):
         assert host_only not in text, host_only
     assert b"rolling_id" in text  # the beacon derives its own identifiers: that stays
+
+
+def test_build_romfs_writes_an_image_the_port_imports_the_packages_from(tmp_path: Path) -> None:
+    from micropython_runner import run_micropython
+    from taghost import cli
+    from taghost.build import ROMFS_NAME
+
+    assert cli.main(["build", "--out", str(tmp_path), "--romfs"]) == 0
+    img = tmp_path / ROMFS_NAME
+    mpys = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.mpy"))
+    # MicroPython's own VfsRom reads it: every module of both packages, each byte for byte
+    code = (
+        "import os, vfs\n"
+        f"f = open({str(img)!r}, 'rb'); rom = f.read(); f.close()\n"
+        "os.mount(vfs.VfsRom(rom), '/rom')\n"
+        "def w(d):\n for e in os.ilistdir(d):\n  p = d + '/' + e[0]\n"
+        "  if e[1] & 0x4000:\n   w(p)\n  else:\n   print(p[5:], len(open(p, 'rb').read()))\n"
+        "w('/rom')\n"
+    )
+    out = run_micropython(code, heap=1_000_000).split()
+    got = dict(zip(out[::2], map(int, out[1::2]), strict=True))
+    assert sorted(got) == [m for m in mpys if m.split("/")[0] in ("tagcore", "tagdevice")]
+    assert all(got[m] == (tmp_path / m).stat().st_size for m in got)

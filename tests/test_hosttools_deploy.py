@@ -186,3 +186,52 @@ def test_deploy_refuses_a_seal_key_that_is_not_one(tmp_path: Path, fw: Path) -> 
         )  # fmt: skip
         assert r.returncode == 2 and "initial seal key" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_deploy_romfs_puts_the_packages_in_the_romfs_partition(
+    vboard: VirtualBoard, fw: Path
+) -> None:
+    # .mpy files of an earlier deploy in /lib would shadow nothing (/rom comes first) but
+    # waste flash: they go
+    assert opentag("deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101",
+                   "--firmware", str(fw)).returncode == 0  # fmt: skip
+    r = opentag("deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware",
+                str(fw), "--romfs", "--json")  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["ok"] and doc["banner"]["mode"] == "normal" and doc["romfs"] > 50_000
+    assert "verified the ROMFS image" in r.stderr
+    assert vboard.romfs_path.read_bytes()[: doc["romfs"]][:3] == b"\xd2\xcd\x31"
+    walk = (
+        "import os\ndef w(d):\n for e in os.ilistdir(d):\n  p = d + '/' + e[0]\n"
+        "  if e[1] & 0x4000:\n   w(p)\n  else:\n   print(p)\nw('/lib')"
+    )
+    assert mpremote(vboard.port, "exec", walk).stdout.split() == []  # no .mpy left in /lib
+    probe = "import tagcore.store.record as R, tagdevice.log as L; print(R.__file__, L.__file__)"
+    r2 = mpremote(vboard.port, "exec", probe)
+    assert r2.stdout.split() == ["/rom/tagcore/store/record.mpy", "/rom/tagdevice/log.mpy"], r2
+    r2 = mpremote(vboard.port, "romfs", "query")
+    assert "ROMFS image size: " in r2.stdout and "Not a valid" not in r2.stdout, r2.stdout
+
+
+def test_deploy_romfs_refuses_a_micropython_without_a_romfs_partition(
+    tmp_path: Path, fw: Path
+) -> None:
+    with VirtualBoard(tmp_path / "old.img", romfs=0) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag("deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101", "--firmware",
+                    str(fw), "--romfs")  # fmt: skip
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "no ROMFS partition" in r.stderr and "MicroPython >= 1.25" in r.stderr
+        assert "Traceback" not in r.stderr
+        # nothing was written: the refusal comes before the copy
+        assert "tagcore" not in mpremote(vb.port, "fs", "ls", ":/").stdout
+
+
+def test_deploy_romfs_refuses_an_image_larger_than_the_partition(tmp_path: Path, fw: Path) -> None:
+    with VirtualBoard(tmp_path / "small.img", romfs=16 * 1024) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag("deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101", "--firmware",
+                    str(fw), "--romfs")  # fmt: skip
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "ROMFS partition 16384" in r.stderr and "Traceback" not in r.stderr

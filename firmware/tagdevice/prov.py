@@ -10,15 +10,21 @@ PROV = "/prov/"
 
 
 def read(name, maxlen):
+    import os
+
+    try:
+        n = os.stat(PROV + name)[6]
+    except OSError:
+        return None, "missing"
+    if n > maxlen:
+        return None, "too_large"
     try:
         with open(PROV + name, "rb") as f:
-            b = f.read(maxlen + 1)
+            b = f.read(n)  # the file's own size: read(maxlen) takes a maxlen block first
     except OSError:
         return None, "missing"
     except MemoryError:
         return None, "no_memory"
-    if len(b) > maxlen:
-        return None, "too_large"
     return b, None
 
 

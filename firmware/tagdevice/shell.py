@@ -114,7 +114,7 @@ def banner(board, cause, safe):
 
 
 class Shell:
-    def __init__(self, board, safe, cause, board_why=None):
+    def __init__(self, board, safe, cause, board_why=None, room=None):
         now = clock.now()
         self.safe = safe
         self.cause = cause
@@ -127,6 +127,13 @@ class Shell:
             rtc = machine.RTC()
             head = rtc_head(rtc.memory())
             rtc.memory(b"")  # single use: a later reset must not resume this state again
+        # The reply buffer first, while the heap is whole: after boot's parsing and unloading
+        # the heap has plenty free but in pieces (a 5 KB block failed at 320 KB with 84 KB
+        # free, bench/bench_device_heap.py); dropped below if there is no uplink. room:
+        # main.py's reserve (a list of one bytearray), released before the app is made.
+        from tagdevice import uplink_http
+
+        linkbuf = bytearray(uplink_http.HEAD_MAX + uplink_http.REPLY_MAX)
         from tagdevice import prov
 
         self.cfg = self._cfg(prov, safe)
@@ -150,6 +157,11 @@ class Shell:
         del prov
         unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
+        if room:  # main.py's reserve, given back for the app's and the uplink's buffers
+            room.pop()
+            import gc
+
+            gc.collect()
         self.app = app = TagApp(
             self.cfg,
             fs,
@@ -161,6 +173,10 @@ class Shell:
             sealer=sealer,
             rtc=None if head is None else head[4],
         )
+        try:  # the merge's buffers while the heap is whole: a full log must still be thinned
+            app.store.reserve_merge()
+        except MemoryError:
+            log.warn("shell", "no room for the store's merge buffers now: tried at each merge")
         self.link = None  # type: Any
         self.wifi = None  # type: Any
         if key is not None and srv is not None:
@@ -173,7 +189,8 @@ class Shell:
                 c.ctr = head[1]
                 c.acked = head[2]
             self.uplink.client = c
-            self.link = Link(srv[0], srv[1], srv[2], use_tls=srv[3])
+            self.link = Link(srv[0], srv[1], srv[2], use_tls=srv[3], buf=linkbuf)
+        del linkbuf
         if head is not None:
             app.acked = head[2]
             app.planner.next_upload = head[3]
@@ -591,7 +608,7 @@ def unload(name):
         delattr(p, attr)
 
 
-def main():
+def main(room=None):
     from tagdevice import prov
 
     cause = CAUSES.get(machine.reset_cause(), "other")
@@ -608,4 +625,4 @@ def main():
     del prov
     if safe:
         log.error("shell", f"{n} boots without a healthy run: safe mode")
-    Shell(board, safe, cause, why).run()
+    Shell(board, safe, cause, why, room).run()

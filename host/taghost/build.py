@@ -53,10 +53,18 @@ def build(out: Path, march: str = "xtensawin", src: Path = FIRMWARE, opt: int = 
     return written
 
 
+ROMFS_NAME = "tag.romfs"  # `opentag build --romfs` writes it into --out; deploy --romfs takes it
+ROMFS_PACKAGES = ("tagcore", "tagdevice")  # what the tag imports (firmware/beacon is not it)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    """`opentag build`: compile firmware/ into --out."""
+    """`opentag build`: compile firmware/ into --out (and with --romfs, the ROMFS image)."""
     out = Path(args.out)
     files = build(out, march=args.march, opt=args.opt)
+    if getattr(args, "romfs", False):
+        img = out / ROMFS_NAME
+        img.write_bytes(romfs_image(out, ROMFS_PACKAGES))
+        files.append(img)
     size = sum(f.stat().st_size for f in files)
     if args.json:
         doc = {

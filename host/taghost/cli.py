@@ -203,6 +203,11 @@ COMMANDS: dict[str, Command | Group] = {
             arg("--out", default="build/firmware"),
             arg("--march", default="xtensawin", choices=ARCHES),
             arg("--opt", type=int_range(0, 3), default=3, help="mpy-cross -O level (0 to debug)"),
+            arg(
+                "--romfs",
+                action="store_true",
+                help="also the ROMFS image of the packages (OUT/tag.romfs; MicroPython >= 1.25)",
+            ),
             JSON,
         ),
     ),
@@ -240,6 +245,12 @@ COMMANDS: dict[str, Command | Group] = {
             arg("--wifi", help="SSID:PASSWORD"),
             arg("--march", default="xtensawin", choices=ARCHES),
             arg("--opt", type=int_range(0, 3), default=3),
+            arg(
+                "--romfs",
+                action="store_true",
+                help="the packages as a ROMFS image in the board's romfs partition (bytecode "
+                "runs in place: far less heap; MicroPython >= 1.25), not .mpy files in /lib",
+            ),
             arg("--timeout", type=float, default=30.0, help="seconds to wait for the boot banner"),
             JSON,
         ),

@@ -9,7 +9,13 @@ Steps, each stopping the deploy with a one-line reason when it fails:
 3. Build `.mpy` (mpy-cross, -O3) into a temporary tree; copy `tagcore/` and `tagdevice/` to
    `/lib` as .mpy and firmware's top-level `boot.py`/`main.py` as source (the port runs only
    those as source); remove stale modules there; write the provisioned files under `/prov`.
-4. Read back the SHA-256 of every file written, computed on the board (`hashlib`).
+   With --romfs the packages go instead as one ROMFS image (taghost.build.romfs_image) into
+   the board's romfs partition, written as `mpremote romfs deploy` writes it (the ESP32 port
+   mounts it at /rom, ahead of /lib, and runs the bytecode in place: docs/device.md's heap
+   figures), and the .mpy files in /lib are removed; a MicroPython without a ROMFS partition,
+   or one too small for the image, is refused.
+4. Read back the SHA-256 of every file written, computed on the board (`hashlib`) (and of the
+   ROMFS partition's image bytes).
 5. Reset the board and wait for its boot banner (docs/device.md):
    `opentag-boot version=<v> board=<name> mpy=<n> cause=<c> mode=<normal|safe>`.
 """
@@ -48,7 +54,12 @@ except AttributeError:
     _m = virtualboard.MACHINE
     _mpy = getattr(virtualboard, "MPY", sys.implementation._mpy)
 gc.collect()
-print(repr((_m, _mpy, sys.implementation.version, gc.mem_free() + gc.mem_alloc())))
+_h = gc.mem_free() + gc.mem_alloc()
+try:  # the virtual board's heap also holds its ROMFS partition: the board's share of it
+    _h = _h * virtualboard.HEAP // (virtualboard.HEAP + virtualboard.ROMFS)
+except (NameError, AttributeError):
+    pass
+print(repr((_m, _mpy, sys.implementation.version, _h)))
 """
 
 # The PMU's chip-ID register (0x03) as XPowersLib and the datasheets give it: what tells a
@@ -175,16 +186,42 @@ def mpy_cross_format() -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def deploy_files(build_dir: Path, src: Path) -> dict[str, bytes]:
-    """{board path: bytes}: the compiled packages under /lib and the top-level boot/main.py."""
+def deploy_files(build_dir: Path, src: Path, romfs: bool = False) -> dict[str, bytes]:
+    """{board path: bytes}: the compiled packages under /lib (not with romfs: they go in the
+    ROMFS image) and the top-level boot/main.py."""
     files: dict[str, bytes] = {}
-    for pkg in PACKAGES:
+    for pkg in () if romfs else PACKAGES:
         for mpy in sorted((build_dir / pkg).rglob("*.mpy")):
             files["/lib/" + mpy.relative_to(build_dir).as_posix()] = mpy.read_bytes()
     for name in ("boot.py", "main.py"):
         if (src / name).is_file():
             files["/" + name] = (src / name).read_bytes()
     return files
+
+
+ROM_PROBE = """
+import vfs
+_n = vfs.rom_ioctl(1) if hasattr(vfs, "rom_ioctl") else -1
+_d = vfs.rom_ioctl(2, 0) if _n > 0 else -1
+print(len(_d) if not isinstance(_d, int) else -1)
+"""
+ROM_SHA = """
+import vfs, hashlib
+print(repr(hashlib.sha256(memoryview(vfs.rom_ioctl(2, 0))[:{n}]).digest()))
+"""
+
+
+class _RomfsState:
+    """What mpremote's `romfs deploy` needs of its command state: the transport, in raw REPL."""
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+
+    def ensure_raw_repl(self) -> None:
+        pass  # the deploy holds the raw REPL already
+
+    def did_action(self) -> None:
+        pass
 
 
 def provisioned(prof: dict[str, Any], args: argparse.Namespace) -> dict[str, bytes]:
@@ -313,6 +350,28 @@ class Board:
             out += chunk
         return out
 
+    def romfs_size(self) -> int:
+        """The size of the board's ROMFS partition 0 (-1: its MicroPython has none)."""
+        return int(self.t.exec(ROM_PROBE).decode().strip())
+
+    def write_romfs(self, image: bytes) -> None:
+        """The image into ROMFS partition 0, as `mpremote romfs deploy` writes it."""
+        import contextlib
+        import io
+        import types
+
+        from mpremote.commands import _do_romfs_deploy
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "tag.romfs"
+            path.write_bytes(image)
+            args = types.SimpleNamespace(path=str(path), partition=0, mpy=False)
+            with contextlib.redirect_stdout(io.StringIO()):  # its progress lines
+                _do_romfs_deploy(_RomfsState(self.t), args)
+
+    def romfs_sha256(self, n: int) -> bytes:
+        return bytes(self.eval_repr(ROM_SHA.format(n=n)))
+
     def close(self) -> None:
         try:
             if self.t.in_raw_repl:
@@ -353,6 +412,15 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
         build_mpy = mpy_cross_format()
         check_board(prof, info, build_mpy)
         check_pmu(prof, board.pmu_id(prof))
+        romfs = bool(getattr(args, "romfs", False))
+        rom_size = board.romfs_size() if romfs else 0
+        if romfs and rom_size < 0:
+            raise UserError(
+                "--romfs: the board's MicroPython has no ROMFS partition (vfs.rom_ioctl): flash "
+                "MicroPython >= 1.25 with a partition table that has a romfs partition, or "
+                "deploy without --romfs (.mpy files in /lib)"
+            )
+        image = b""
         with tempfile.TemporaryDirectory(prefix="opentag-deploy-") as tmp:
             built = build(Path(tmp), march=args.march, src=src, opt=args.opt)
             first = next(p for p in built if p.suffix == ".mpy")  # boot.py, main.py: source
@@ -361,7 +429,16 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
                     f"mpy-cross says v{build_mpy[0]} but wrote {first.name} "
                     f"as v{file_mpy_version(first)[0]}"
                 )
-            files = deploy_files(Path(tmp), src)
+            files = deploy_files(Path(tmp), src, romfs)
+            if romfs:
+                from taghost.build import romfs_image
+
+                image = romfs_image(Path(tmp), PACKAGES)
+        if len(image) > rom_size:
+            raise UserError(
+                f"--romfs: the image is {len(image)} bytes, the board's ROMFS partition "
+                f"{rom_size}: give the partition table a larger romfs partition"
+            )
         files.update(prov)
         stale = [p for top in ("/lib/" + pkg for pkg in PACKAGES) for p in board.listing(top)]
         for path in sorted(set(stale) - set(files)):
@@ -375,6 +452,12 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
             f"wrote {len(files)} files ({sum(map(len, files.values()))} bytes), "
             f"removed {len(set(stale) - set(files))} stale"
         )
+        if image:
+            board.write_romfs(image)
+            if board.romfs_sha256(len(image)) != hashlib.sha256(image).digest():
+                say("verification FAILED: the ROMFS partition differs from the image")
+                return {"ok": False, "files": len(files), "mismatch": ["romfs"], "board": info}
+            say(f"wrote and verified the ROMFS image ({len(image)} bytes) by SHA-256")
         sums = board.sha256_all(sorted(files))
         bad = [
             p for p, data in sorted(files.items()) if sums.get(p) != hashlib.sha256(data).digest()
@@ -390,7 +473,13 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
     finally:
         board.close()
     banner = parse_banner(out)
-    doc: dict[str, Any] = {"ok": False, "files": len(files), "board": info, "banner": banner}
+    doc: dict[str, Any] = {
+        "ok": False,
+        "files": len(files),
+        "romfs": len(image),
+        "board": info,
+        "banner": banner,
+    }
     if banner is None:
         say(f"no boot banner within {args.timeout:g} s of the reset; the board printed:")
         say(out.decode("utf-8", "replace")[-2000:])

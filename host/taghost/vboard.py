@@ -13,8 +13,13 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
   `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
   and starts it as from power-on. `machine.reset_cause()` says which.
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
-  `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id).
-  `opentag deploy` reads it only when `os.uname` is missing.
+  `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id,
+  HEAP and ROMFS below). `opentag deploy` reads it only when `os.uname` is missing.
+- A ROMFS partition (MicroPython >= 1.25) in a host file beside the image (`<image>.romfs`,
+  ROMFS_BYTES): `vfs.rom_ioctl` as the ESP32 port has it, so `mpremote romfs deploy` writes
+  it, and a valid image there is mounted at `/rom`, ahead of `/lib` on `sys.path` as the ESP32
+  port does. The unix port can only mount it from a bytearray, so the partition sits in the
+  interpreter's heap, which is ROMFS bytes larger than the board's HEAP.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from taghost.paths import _CHECKOUT
 
 BLOCK = 4096
 DEFAULT_BLOCKS = 512  # a 2 MiB partition: what a 4 MB ESP32 build leaves for the filesystem
+ROMFS_BYTES = 256 * 1024  # the ROMFS partition (a custom partition table gives the ESP32 one)
 FAKES = _CHECKOUT / "tests" / "mpy"
 RESET_MARK = b"\x00VBOARD-RESET:"  # printed by the board's machine.reset(), then it waits
 
@@ -59,7 +65,24 @@ STARTUP = r"""
 import sys, os, vfs
 _a = sys.argv
 _img, _me, _dirs, _mode = _a[1], _a[3], _a[5], _a[6]
-_blocks, _cause = int(_a[2]), int(_a[7])
+_blocks, _cause, _romfs = int(_a[2]), int(_a[7]), int(_a[8])
+# The ROMFS partition's buffer first, while the heap is empty (one block this large cannot be
+# found later in a small board's heap); erased (0xff) where the host file has nothing.
+_part = bytearray(_romfs)
+_FF = b"\xff" * 4096
+
+def _erase(buf, off, n):
+    mv = memoryview(buf)
+    for i in range(off, off + n, 4096):
+        k = min(4096, off + n - i)
+        mv[i:i + k] = _FF[:k]
+
+_erase(_part, 0, _romfs)
+try:
+    with open(_a[3] + "/romfs", "rb") as _f:
+        _f.readinto(_part)
+except OSError:
+    pass
 
 class _Flash:
     # A littlefs block device on a file (MicroPython's extended block protocol).
@@ -95,6 +118,53 @@ vfs.mount(vfs.VfsPosix(_me), "/_vboard")
 vfs.mount(_fs, "/")
 os.chdir("/")
 sys.path[:] = ["", ".frozen", "/lib", "/_vboard"]
+
+class _Vfs:
+    # The vfs module with the ESP32 port's rom_ioctl (MicroPython's vfs_rom_ioctl.c): 1 the
+    # number of partitions, 2 the partition (a buffer), 3 prepare (erase) a range, 4 write,
+    # 5 writing done, 6 the erase block size. The partition is a host file; what is written
+    # goes to it and to the buffer, which holds the image the next boot mounts.
+    def __init__(self, real, path, part):
+        for _k in dir(real):
+            if _k[0] != "_":
+                setattr(self, _k, getattr(real, _k))
+        self.path = path
+        self.part = part
+        self.size = len(part)
+    def rom_ioctl(self, op, *a):
+        if self.size <= 0:
+            return -19  # ENODEV: a MicroPython without a ROMFS partition
+        if op == 1:
+            return 1
+        if a and a[0] != 0:
+            return -19
+        if op == 2:
+            return self.part
+        if op == 6:
+            return 4096
+        with open(self.path, "r+b" if op != 3 or self._exists() else "w+b") as f:
+            if op == 3:  # prepare (offset, length) or (length): erased
+                off, n = (a[1], a[2]) if len(a) > 2 else (0, a[1])
+                _erase(self.part, off, n)
+                f.seek(off)
+                f.write(memoryview(self.part)[off:off + n])
+                return 4  # the smallest write
+            if op == 4:
+                f.seek(a[1])
+                f.write(a[2])
+                self.part[a[1]:a[1] + len(a[2])] = a[2]
+            return 0
+    def _exists(self):
+        try:
+            os.stat(self.path)
+            return True
+        except OSError:
+            return False
+
+vfs = sys.modules["vfs"] = _Vfs(vfs, "/_vboard/romfs", _part)
+if _part[:3] == b"\xd2\xcd\x31":  # a ROMFS image: mounted as the ESP32 port mounts it
+    vfs.mount(vfs.VfsRom(_part), "/rom")
+    sys.path[2:2] = ["/rom", "/rom/lib"]
 sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
 
 def _reset(kind):
@@ -144,16 +214,20 @@ _run("boot.py")
 if _mode == "normal":
     _run("main.py")
 for _k in list(globals()):
-    if _k not in ("__name__", "sys", "os", "vfs"):
+    if _k not in ("__name__", "sys", "os", "vfs", "_erase", "_FF"):
         del globals()[_k]
 del _k
 """
 
 
-def identity_module(board: str, machine: str, mpy: int | None = None) -> str:
+def identity_module(
+    board: str, machine: str, mpy: int | None = None, heap: int = 0, romfs: int = 0
+) -> str:
     """The on-board `virtualboard` module. MPY, if set, is the sys.implementation._mpy the
-    board claims (a board with an older MicroPython, to test the deploy's refusal)."""
+    board claims (a board with an older MicroPython, to test the deploy's refusal); HEAP and
+    ROMFS the heap size the board gives and the partition bytes the interpreter's heap adds."""
     text = f"BOARD = {board!r}\nMACHINE = {machine!r}\nPMU = {pmu_registers(board)!r}\n"
+    text += f"HEAP = {heap}\nROMFS = {romfs}\n" if heap else ""
     return text + (f"MPY = {mpy}\n" if mpy is not None else "")
 
 
@@ -198,8 +272,10 @@ class VirtualBoard:
         machine: str | None = None,
         micropython: str | None = None,
         mpy: int | None = None,
+        romfs: int = ROMFS_BYTES,
     ) -> None:
         self.mpy = mpy
+        self.romfs = romfs  # the ROMFS partition's size; 0: a MicroPython without one
         self.image = Path(image)
         self.board = board
         self.heap = heap or board_heap(board)
@@ -235,8 +311,10 @@ class VirtualBoard:
         self._tmp = tempfile.TemporaryDirectory(prefix="vboard-")
         me = Path(self._tmp.name)
         (me / "startup.py").write_text(STARTUP)
-        (me / "virtualboard.py").write_text(identity_module(self.board, self.machine, self.mpy))
+        ident = identity_module(self.board, self.machine, self.mpy, self.heap, self.romfs)
+        (me / "virtualboard.py").write_text(ident)
         (me / "fakes").symlink_to(FAKES)  # seen through the one /_vboard mount
+        (me / "romfs").symlink_to(self.romfs_path.resolve())  # kept with the image
         self._host, user = pty.openpty()  # the side a serial tool opens
         tty.setraw(user)
         self._user = user  # held open: the port stays up between tools, as a USB port does
@@ -257,6 +335,11 @@ class VirtualBoard:
                 os.close(fd)
         if self._tmp:
             self._tmp.cleanup()
+
+    @property
+    def romfs_path(self) -> Path:
+        """The host file holding the board's ROMFS partition."""
+        return self.image.with_name(self.image.name + ".romfs")
 
     def __enter__(self) -> VirtualBoard:
         self.start()
@@ -316,7 +399,7 @@ class VirtualBoard:
         cmd = [
             self._mp(),
             "-X",
-            f"heapsize={self.heap}",
+            f"heapsize={self.heap + self.romfs}",  # the partition sits in the heap here
             "-i",
             f"{me}/startup.py",
             str(self.image.resolve()),
@@ -326,6 +409,7 @@ class VirtualBoard:
             ",".join(self.fake_dirs),
             mode,
             str(cause),
+            str(self.romfs),
         ]
         self._child = subprocess.Popen(
             cmd, stdin=board, stdout=board, stderr=board, preexec_fn=ctty, cwd=me

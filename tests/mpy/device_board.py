@@ -305,6 +305,8 @@ class World:
             self.next_mem += 3600000
             gc.collect()
             print("MEM", now_ms // 1000, gc.mem_alloc(), gc.mem_free())
+            if PROFILE is not None:  # the interned names: pools the heap never gets back
+                micropython.qstr_info()
         fired = False
         while self.events and (T0 + self.events[0][0]) * 1000 <= now_ms:
             e = self.events.pop(0)
@@ -422,9 +424,43 @@ def deep_sleep(ms):
     return woke[0]
 
 
+# With "profile": the heap each import keeps (its own, without the imports it makes), at the
+# first boot, as "IMPORT name own_bytes with_children_bytes" lines (bench/bench_device_heap.py
+# prints the breakdown). Collects around every import: for figures, not for the heap's edge.
+PROFILE = None
+if sc.get("profile"):
+    PROFILE = []
+    import builtins
+
+    import micropython
+
+    _import = builtins.__import__
+
+    def _profiled(name, g=None, lo=None, fromlist=(), level=0):
+        key = name if level == 0 else (g or {}).get("__name__", "?") + ":" + name
+        if boots > 1 or key in sys.modules:
+            return _import(name, g, lo, fromlist, level)
+        gc.collect()
+        a = gc.mem_alloc()
+        PROFILE.append(0)
+        try:
+            return _import(name, g, lo, fromlist, level)
+        finally:
+            gc.collect()
+            inner = PROFILE.pop()
+            d = gc.mem_alloc() - a
+            if PROFILE:
+                PROFILE[-1] += d
+            if d:
+                print("IMPORT", key, fromlist, d - inner, d)
+
+    builtins.__import__ = _profiled
+
 # ---- boots ----------------------------------------------------------------------------------
 gc.collect()
 print("HEAP_WORLD", gc.mem_alloc())
+if PROFILE is not None:
+    micropython.qstr_info()
 boots = deeps = cuts = wdts = 0
 
 

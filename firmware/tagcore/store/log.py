@@ -91,6 +91,15 @@ class Store:
         self.seal_seq = 0  # while scanning: the newest EV_SEAL's seq
         self.recover(now, rtc)
 
+    def reserve_merge(self):
+        """Take the merge's two buffers now rather than at the first merge: a shell calls it at
+        boot, while the heap is whole, so a log that fills weeks later can still be thinned in
+        a heap left in pieces (otherwise merge_nomem and the log outgrows its budget). Raises
+        MemoryError if the heap cannot give them now (nothing changed)."""
+        if self.mbufs is None:
+            n = 2 * self.seg_bytes + 64
+            self.mbufs = (bytearray(n), bytearray(n))
+
     def _count(self, k, n=1):
         self.counts[k] = self.counts.get(k, 0) + n
 

@@ -241,8 +241,7 @@ def thin_bytes(data, out):
 def merge(st, k):
     a = st.segs[k]
     b = st.segs[k + 1]
-    if st.mbufs is None:
-        st.mbufs = (bytearray(2 * st.seg_bytes + 64), bytearray(2 * st.seg_bytes + 64))
+    st.reserve_merge()
     src = _Out(st.mbufs[0])
     dst = _Out(st.mbufs[1])
     da = st._load(S._segname(a[S.SEG_NO]))
