@@ -107,8 +107,15 @@ def mon_ver_poll():
 
 # -- what the power state machine sends, with the (class, id) acknowledged ----------------
 
-# NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG, GSV off (saves UART time and MCU wake).
-_NMEA_OFF = (0x01, 0x05, 0x03)
+# NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG off (saves UART time and MCU wake).
+_NMEA_OFF = (0x01, 0x05)
+# GSV carries the per-satellite C/N0 the integrity rules read (tagcore.gnss.integrity: jamming,
+# shielding, uniform C/N0), at a low rate: once every GSV_EVERY epochs. 2 is the most the rules
+# take unchanged: a one-step loss (shielding) and a live collapse need GSV epochs at most
+# integrity._STEP_S (2 s) apart; the hold's 10 dark epochs then take 20 s, inside its 50 s,
+# and 6 uniform epochs 12 s. It halves GSV's bytes (docs/integrity.md prints them).
+GSV_EVERY = const(2)
+_GSV = const(0x03)
 # The receiver's own jamming and spoofing reports (tagcore.gnss.ubx.integrity_of), neither of
 # them output by default: once every INTEGRITY_EVERY navigation epochs. The rule wants two
 # critical reports in a row (tagcore.gnss.integrity), so a jammed receiver that searches is
@@ -119,11 +126,12 @@ _INTEGRITY = ((CLS_MON, ID_MON_RF), (CLS_NAV, ID_NAV_STATUS))
 
 
 def setup():
-    """After a power-up: NMEA selection, the interference monitor and the integrity reports,
-    1 Hz, saved. ((frame, ack or None), ...)"""
+    """After a power-up: NMEA selection (GSV at GSV_EVERY), the interference monitor and the
+    integrity reports, 1 Hz, saved. ((frame, ack or None), ...)"""
     out = []
     for mid in _NMEA_OFF:
         out.append((cfg_msg(0xF0, mid, 0), CFG_MSG))
+    out.append((cfg_msg(0xF0, _GSV, GSV_EVERY), CFG_MSG))
     out.append((cfg_itfm(), CFG_ITFM))
     for cls, mid in _INTEGRITY:
         out.append((cfg_msg(cls, mid, INTEGRITY_EVERY), CFG_MSG))
