@@ -164,6 +164,8 @@ class Receiver:
         self.saved_gsv_every = 1
         self.out_bytes = 0  # everything it sent, and of that its integrity reports (benchmarks)
         self.report_bytes = 0
+        self.gsv_bytes = 0  # ... and its GSV sentences, in gsv_epochs epochs
+        self.gsv_epochs = 0
         self.genuine_t: int | None = None  # the last fix on real signals, ...
         self.acquired_t = 0  # ... and the last (re)start
         self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
@@ -428,10 +430,13 @@ class Receiver:
             prns = [v[1] for v in used if v[0] == system]
             out.append(nmeagen.gsa(tk, prns, fix, pdop, hdop, vdop, system))
         gsv = self.gsv_every > 0 and self.nav_epochs % self.gsv_every == 0
+        self.gsv_epochs += gsv
         for system, talker in ((1, "GP"), (2, "GL")) if gsv else ():
             sats = [(v[1], v[2], v[3], v[4]) for v in view if v[0] == system]
             if sats:
-                out.extend(nmeagen.gsv(talker, sats))
+                lines = nmeagen.gsv(talker, sats)
+                self.gsv_bytes += sum(len(x) for x in lines)
+                out.extend(lines)
         if fix:
             s = self.sigma(hdop, p.env)
             out.append(nmeagen.gst(tk, when, s, s, s * 1.5))

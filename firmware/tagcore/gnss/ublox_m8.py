@@ -110,11 +110,12 @@ def mon_ver_poll():
 # NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG off (saves UART time and MCU wake).
 _NMEA_OFF = (0x01, 0x05)
 # GSV carries the per-satellite C/N0 the integrity rules read (tagcore.gnss.integrity: jamming,
-# shielding, uniform C/N0), at a low rate: once every GSV_EVERY epochs. 2 is the most the rules
-# take unchanged: a one-step loss (shielding) and a live collapse need GSV epochs at most
-# integrity._STEP_S (2 s) apart; the hold's 10 dark epochs then take 20 s, inside its 50 s,
-# and 6 uniform epochs 12 s. It halves GSV's bytes (docs/integrity.md prints them).
-GSV_EVERY = const(2)
+# shielding, uniform C/N0): on, once every GSV_EVERY epochs. Not lower: the model plan reads
+# one epoch a fix (a search from backup ends at its first, 1-2 epochs; cyclic tracking is
+# read every fix interval, 10 or 60 s), so GSV every n > 1 epochs misses searches and aliases
+# with that cadence (at 2, a 10 s cadence read none: the spoofer went unseen); and the rules'
+# 2 s step (shielding in one step) wants consecutive epochs. Its cost: docs/integrity.md.
+GSV_EVERY = const(1)
 _GSV = const(0x03)
 # The receiver's own jamming and spoofing reports (tagcore.gnss.ubx.integrity_of), neither of
 # them output by default: once every INTEGRITY_EVERY navigation epochs. The rule wants two
