@@ -14,7 +14,8 @@
   of the same days through the whole engine as a cross-check. Target: <= 1 false
   circumvention alert per 100 wearer-days.
 - The corpus: what each detector says over the 87 real captures (tests/mpy/integrity_replay.py).
-Usage: python bench/bench_integrity.py [--days N] [--engine-days N] [--attack-seeds N]
+Usage: python bench/bench_integrity.py [--days N] [--engine-days N] [--model-days N]
+       [--attack-seeds N]
 """
 
 from __future__ import annotations
@@ -56,12 +57,19 @@ def attacks(seeds: int) -> None:
         ("jammer van passing by (no stop)", "jammer", "urban", {"for": "0s"}),
         ("spoofer replaying home, street", "spoofer", "urban", {}),
     ]
-    for label, kind, env, extra in cases:
+    cases = [(*c, {}) for c in cases]
+    for bid, rx in (("tbeam_v12_axp2101", "M8"), ("tbeam_supreme_m10", "M10")):
+        # the model plan: the u-blox set-up, backup between fixes, cyclic tracking when alarmed
+        plan = {"board": bid, "tag": {"gnss_plan": 1}}
+        cases.append((f"spoofer, street, model plan {rx}", "spoofer", "urban", {}, plan))
+    for label, kind, env, extra, doc in cases:
         n = hit = 0
         delays: list[int] = []
         named: dict[str, int] = {}
         for s in range(seeds):
-            sc = scenario.parse(wear.attack_day(kind, env, 500 + s, **extra), "<bench>")
+            day = wear.attack_day(kind, env, 500 + s, **extra)
+            day.update(doc)
+            sc = scenario.parse(day, "<bench>")
             run = engine.run(sc)
             al = _alerts(run)
             for a in sc.attacks:
@@ -81,7 +89,7 @@ def attacks(seeds: int) -> None:
         print(f"  {label:34s} {n:8d} {hit:8d} {hit / n:6.0%} {med:8.0f} {mx:6.0f}  {names}")
 
 
-def ordinary(days: int, engine_days: int) -> None:
+def ordinary(days: int, engine_days: int, model_days: int) -> None:
     t0 = time.perf_counter()
     false: list[tuple[int, int]] = []
     cands: dict[str, int] = {}
@@ -112,14 +120,27 @@ def ordinary(days: int, engine_days: int) -> None:
         f"  cross-check, the same first {engine_days} days through the engine + TagApp: "
         f"{n} alerts ({time.perf_counter() - t0:.0f} s)"
     )
+    for bid, rx in (("tbeam_v12_axp2101", "M8"), ("tbeam_supreme_m10", "M10")):
+        # the model plan (its set-up, backup between fixes, power save's weaker C/N0): fast_run
+        # models only the fixed plan, so these days go through the whole engine
+        t0 = time.perf_counter()
+        n = 0
+        for s in range(model_days):
+            day = wear.ordinary_day(1000 + s)
+            day.update(board=bid, tag={"gnss_plan": 1})
+            n += len(_alerts(engine.run(scenario.parse(day, "<bench>"))))
+        print(
+            f"  model plan {rx}, the first {model_days} days through the engine + TagApp: "
+            f"{n} false alerts ({time.perf_counter() - t0:.0f} s)"
+        )
 
 
 def corpus() -> None:
     sys.path[:0] = [str(Path(__file__).parent.parent / "tests")]
+    from corpus import driver_input
     from micropython_runner import MPY_TESTS, run_cpython
-    from test_nmea_differential import _paths
 
-    out = run_cpython(script=MPY_TESTS / "integrity_replay.py", stdin=_paths())
+    out = run_cpython(script=MPY_TESTS / "integrity_replay.py", stdin=driver_input())
     files = sky = alerts = 0
     near = []
     for block in out.split("= ")[1:]:
@@ -141,11 +162,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=100)
     ap.add_argument("--engine-days", type=int, default=3)
+    ap.add_argument("--model-days", type=int, default=10, help="ordinary days on gnss_plan 1")
     ap.add_argument("--attack-seeds", type=int, default=1)
     a = ap.parse_args()
     t0 = time.perf_counter()
     attacks(a.attack_seeds)
-    ordinary(a.days, a.engine_days)
+    ordinary(a.days, a.engine_days, a.model_days)
     corpus()
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 

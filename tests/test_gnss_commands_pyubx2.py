@@ -290,3 +290,23 @@ def test_m10_integrity_valset_matches_pyubx2() -> None:
     assert ublox_m10.setup()[2] == (_valset(items, both), ublox_m10.CFG_VALSET)
     msg = UBXReader.parse(ublox_m10.setup()[2][0], msgmode=SET)
     assert {k: getattr(msg, k) for k, _ in items} == dict(items)
+
+
+def test_the_set_up_keeps_gsv_at_its_low_rate_and_the_rest_as_chosen() -> None:
+    # GSV carries the C/N0 the integrity rules read: on, once every GSV_EVERY epochs; GLL and
+    # VTG off (M8: CFG-MSG's 3-byte form for NMEA class F0, built here with pyubx2)
+    every = ublox_m8.GSV_EVERY
+    assert every >= 1
+    nmea = {}
+    for f, ack in ublox_m8.setup():
+        msg = UBXReader.parse(f, msgmode=SET)
+        if msg.identity == "CFG-MSG" and msg.msgClass == 0xF0:
+            assert ack == ublox_m8.CFG_MSG
+            assert f == UBXMessage("CFG", "CFG-MSG", SET, payload=f[6:9]).serialize()
+            nmea[msg.msgID] = msg.rateDDC
+    assert nmea == {0x01: 0, 0x05: 0, 0x03: every}  # GLL, VTG off; GSV
+    both = ublox_m10.LAYER_RAM | ublox_m10.LAYER_BBR
+    rates = [("GGA", 1), ("RMC", 1), ("GSA", 1), ("GST", 1), ("GSV", every)]
+    rates += [("GLL", 0), ("VTG", 0)]
+    items = [(f"CFG_MSGOUT_NMEA_ID_{k}_UART1", r) for k, r in rates]
+    assert ublox_m10.setup()[0] == (_valset(items, both), ublox_m10.CFG_VALSET)

@@ -50,6 +50,16 @@ def test_a_jammed_receiver_set_up_by_the_tag_raises_its_own_alert(family: str) -
 
 
 @pytest.mark.parametrize("family", sorted(BOARDS))
+def test_one_jamming_episode_is_one_alert(family: str) -> None:
+    # the receiver's flag names the van first; the C/N0 collapse that follows is evidence of
+    # the same episode (K_MORE, the collapse's kind next), not a second alert; then its end
+    run = _jammed(BOARDS[family], 1)
+    got = _alerts(run)
+    assert [k for _, k in got if k < I.K_END] == [I.K_RX_JAMMING], got
+    assert [k for _, k in got if k >= I.K_END] == [I.K_MORE, I.K_END], got
+
+
+@pytest.mark.parametrize("family", sorted(BOARDS))
 def test_without_the_set_up_the_receiver_says_nothing_of_jamming(family: str) -> None:
     # the fixed plan (gnss_plan 0) sends no command: the receiver keeps its factory output
     run = _jammed(BOARDS[family], 0)
@@ -106,5 +116,6 @@ def test_both_runtimes_decide_alike_on_the_receivers_reports() -> None:
     mp = engine.run(sc, "micropython")
     assert mp.log.out_of_memory is None
     assert mp.log.tag_lines == cp.log.tag_lines
-    assert I.K_RX_JAMMING in {k for _, k in _alerts(mp)}
+    assert [k for _, k in _alerts(mp) if k < I.K_END] == [I.K_RX_JAMMING]  # one episode
+    assert I.K_MORE in {k for _, k in _alerts(mp)}
     assert cp.receiver.report_bytes > 0

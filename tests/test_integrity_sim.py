@@ -186,6 +186,10 @@ def test_the_server_opens_a_circumvention_alert_and_its_end_clears_it(server_db_
         assert [(a["kind"], a["subject"], a["cleared"]) for a in al] == [
             ("circumvention", "gnss", None)
         ]
+        # another detector on the same episode: evidence stored, no second alert
+        ht.add_event(R.EV_INTEGRITY, bytes([I.K_MORE, I.K_RX_JAMMING, 2, 6, 200, 1]))
+        Ingest(db).handle(ht.build(), now_ms + 500)
+        assert len(api.alerts(db, tag.hex(), None, None)) == 1
         ht.add_event(R.EV_INTEGRITY, bytes([I.K_END, I.K_SIGNAL_LOSS, 0x90, 0x09]))
         Ingest(db).handle(ht.build(), now_ms + 1000)
         al = api.alerts(db, tag.hex(), None, None)

@@ -72,12 +72,20 @@ MSGOUT_UART1 = {
 }
 
 
+# NMEA GSV (the per-satellite C/N0 the tag's integrity rules read): CFG-MSG F0 03 on the M8,
+# CFG-MSGOUT-NMEA_ID_GSV_UART1 on the M10. On from the factory, once every epoch.
+GSV = "GSV"
+MSG_GSV = (0xF0, 0x03)
+MSGOUT_GSV_UART1 = "CFG_MSGOUT_NMEA_ID_GSV_UART1"
+
+
 def msg_rate(cmd: Command) -> tuple[str, int] | None:
     """(report, rate per epoch) a CFG-MSG sets on the port it came in on, for the reports in
-    REPORTS; None for any other. The 3-byte form is the current port's rate (pyubx2 reads it
+    REPORTS and GSV; None for any other. The 3-byte form is the current port's rate (pyubx2 reads it
     as rateDDC); the 8-byte one names every port (the tag's is UART1)."""
     f = cmd.fields
-    name = REPORTS.get((f.get("msgClass"), f.get("msgID")))
+    key = (f.get("msgClass"), f.get("msgID"))
+    name = GSV if key == MSG_GSV else REPORTS.get(key)
     if name is None:
         return None
     return name, f["rateDDC"] if len(cmd.raw) == 11 else f.get("rateUART1", 0)

@@ -27,6 +27,9 @@
   ITFM_BB_DB: 2 with a fix, 3 without (u-blox's integration manuals). Spoofing is indicated
   (2) only when the receiver tracked real signals as the spoofer came on (it sees the
   transition; started up into a spoofed sky it says 1), as u-blox describes its detection.
+- NMEA GSV (its per-satellite C/N0): every epoch from the factory, then as CFG-MSG F0 03 (M8) /
+  CFG-MSGOUT-NMEA_ID_GSV_UART1 (M10) set it (0 off, n once every n epochs), kept through a
+  rail cut as the rest of the configuration is. The other NMEA messages it always sends.
 - C/N0 in ordinary wear: walls and streets do not block every satellite alike (indoors each
   satellite loses the environment's loss +-SPREAD_DB, by direction: a window, a wall; urban
   +-3 dB besides the canyon), and the loss changes at a walker's pace between environments
@@ -157,8 +160,12 @@ class Receiver:
         self.saved_rates: dict[str, int] = {}
         self.saved_itfm = False
         self.nav_epochs = 0
+        self.gsv_every = 1  # NMEA GSV once every n epochs (0 off), as set and as saved
+        self.saved_gsv_every = 1
         self.out_bytes = 0  # everything it sent, and of that its integrity reports (benchmarks)
         self.report_bytes = 0
+        self.gsv_bytes = 0  # ... and its GSV sentences, in gsv_epochs epochs
+        self.gsv_epochs = 0
         self.genuine_t: int | None = None  # the last fix on real signals, ...
         self.acquired_t = 0  # ... and the last (re)start
         self.heard: list[tuple[int, str, str]] = []  # (t, command, outcome) for tests, reports
@@ -181,9 +188,11 @@ class Receiver:
             if not self.g.keeps_config_on_rail_off:
                 self.mode, self.sbas = CONTINUOUS, True
                 self.rates, self.itfm = {}, False
+                self.gsv_every = 1
             else:
                 self.mode = self.saved_mode
                 self.rates, self.itfm = dict(self.saved_rates), self.saved_itfm
+                self.gsv_every = self.saved_gsv_every
             self._acquire(t, self._start_kind(t))
         elif not on and self.state != OFF:
             self.state = OFF
@@ -271,13 +280,14 @@ class Receiver:
                         return self._reply(c, False)
                     self.mode = POWER_SAVE if lp == 1 else CONTINUOUS
                 elif c.name == "CFG-CFG":
-                    self.saved_mode = self.mode
-                    self.saved_rates, self.saved_itfm = dict(self.rates), self.itfm
+                    self._save()
                 elif c.name == "CFG-ITFM":
                     self.itfm = bool(c.fields.get("enable"))
                 elif c.name == "CFG-MSG":
                     r = gnsscmd.msg_rate(c)
-                    if r is not None and r[0] != "SEC-SIG":  # an M10 message
+                    if r is not None and r[0] == gnsscmd.GSV:
+                        self.gsv_every = r[1]
+                    elif r is not None and r[0] != "SEC-SIG":  # an M10 message
                         self.rates[r[0]] = r[1]
                 elif c.name not in UBX_ACKED_M8:
                     return self._reply(c, False) if c.name.startswith("CFG-") else "ignored"
@@ -294,9 +304,10 @@ class Receiver:
             for key, name in gnsscmd.MSGOUT_UART1.items():
                 if key in f:
                     self.rates[name] = f[key]
+            if gnsscmd.MSGOUT_GSV_UART1 in f:
+                self.gsv_every = f[gnsscmd.MSGOUT_GSV_UART1]
             if f.get("bbr"):
-                self.saved_mode = self.mode
-                self.saved_rates, self.saved_itfm = dict(self.rates), self.itfm
+                self._save()
             return self._reply(c, True)
         if fam in ("l76k", "mtk") and c.kind == "text":
             if c.name == "PCAS12" or c.name == "PMTK161":
@@ -306,6 +317,12 @@ class Receiver:
                 return "standby"
             return "accepted"
         return "ignored"
+
+    def _save(self) -> None:
+        """What survives a rail cut (CFG-CFG to flash on the M8, a VALSET to BBR on the M10)."""
+        self.saved_mode = self.mode
+        self.saved_rates, self.saved_itfm = dict(self.rates), self.itfm
+        self.saved_gsv_every = self.gsv_every
 
     def _wake(self, t: int) -> None:
         self.asleep = False
@@ -412,10 +429,14 @@ class Receiver:
         for system in (1, 2):
             prns = [v[1] for v in used if v[0] == system]
             out.append(nmeagen.gsa(tk, prns, fix, pdop, hdop, vdop, system))
-        for system, talker in ((1, "GP"), (2, "GL")):
+        gsv = self.gsv_every > 0 and self.nav_epochs % self.gsv_every == 0
+        self.gsv_epochs += gsv
+        for system, talker in ((1, "GP"), (2, "GL")) if gsv else ():
             sats = [(v[1], v[2], v[3], v[4]) for v in view if v[0] == system]
             if sats:
-                out.extend(nmeagen.gsv(talker, sats))
+                lines = nmeagen.gsv(talker, sats)
+                self.gsv_bytes += sum(len(x) for x in lines)
+                out.extend(lines)
         if fix:
             s = self.sigma(hdop, p.env)
             out.append(nmeagen.gst(tk, when, s, s, s * 1.5))

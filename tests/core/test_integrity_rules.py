@@ -7,6 +7,10 @@ from tagcore.gnss.fixfilter import FixFilter
 from tagcore.gnss.nmea import NmeaReader
 from tagcore.store.record import get_varint, unzz
 
+# this module and the rules (K_MORE's episode bookkeeping) left the 64 KB heap no room for
+# the Integrity instance's attribute table (592 B) once the module was loaded
+MPY_HEAP = 73728
+
 T0 = 825753600  # 2026-03-02T08:00:00Z, seconds since 2000
 SKY = (44, 41, 38, 36, 33, 31, 29, 27)  # an open sky: C/N0 falls with elevation
 UNIFORM = (45, 45, 44, 45, 46, 45, 45, 44)  # one transmitter behind every satellite

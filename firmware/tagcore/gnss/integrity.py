@@ -25,7 +25,16 @@ K_SPOOFING = const(4)  # uniformly high C/N0 with little spread, or a clock that
 K_RX_JAMMING = const(5)  # the receiver's own jamming flag (UBX-MON-RF / SEC-SIG), critical
 K_RX_SPOOFING = const(6)  # the receiver's own spoofing flag (UBX-NAV-STATUS / SEC-SIG)
 K_END = const(7)  # a signal-collapse episode ended (signals back): evidence, not an alert
-NAMES = ("", "shielding", "jamming", "signal_loss", "spoofing", "rx_jamming", "rx_spoofing", "end")
+K_MORE = const(8)  # another detector named an episode already alerted: evidence (its kind
+# first), not an alert. One episode is one alert, whichever detector names it first.
+NAMES = (
+    "", "shielding", "jamming", "signal_loss", "spoofing", "rx_jamming", "rx_spoofing", "end",
+    "more",
+)  # fmt: skip
+# Integrity.named: 1 << kind of what the open episodes stored (one word, not an attribute
+# each: the instance's attributes are at a size step on MicroPython's heap)
+_SPOOF_KINDS = const(0x50)  # 1 << K_SPOOFING | 1 << K_RX_SPOOFING
+_DENY_KINDS = const(0x2E)  # shielding, jamming, signal loss, the receiver's jamming flag
 
 _TRACK_N = const(4)  # tracked satellites that allow a fix
 _STRONG_DB = const(28)  # a sky worth losing: more than _TRACK_N tracked, the best this strong
@@ -41,7 +50,9 @@ _TRAVEL_HOLD_S = const(1800)  # this long before the alert
 _MOVED_DM = const(1500)  # ... so does a fix 150 m from the one before (a car that stopped at
 # lights for the fix; indoor multipath jumps are 20-80 m)
 _UNI_N = const(6)  # uniform C/N0: this many tracked or more, mean >= _UNI_MEAN, spread <= _UNI_SD10
-_UNI_MEAN = const(40)
+_UNI_MEAN = const(35)  # not 40: a receiver in power save (the model plan's cyclic tracking)
+# reports a spoofer's 45 dB-Hz some dB lower (the simulator: 8 in a street); the spread is the
+# signature, the floor only keeps out skies at the receiver's margin (24-30 dB-Hz)
 _UNI_SD10 = const(10)  # 1.0 dB-Hz standard deviation (an open sky: 4-7; the corpus: >= 1.2)
 UNI_EPOCHS = const(6)  # epochs in a row (not one search: a search ends at its first fix)
 UNI_JUMP = const(3)  # ... or this many, with a jump or time going back the filter refused
@@ -86,10 +97,10 @@ class Integrity:
         self.clk_bad = 0
         self.jumps = 0  # fixes the filter refused as jumps or time going back (its counts) ...
         self.jumps0 = 0  # ... when the last episode ended
-        self.spoofed = False
         self.rx_jam = 0  # consecutive receiver reports saying jamming / spoofing
         self.rx_spf = 0
         self.rx_jam_t = -1  # the last report that said jamming (warning or worse)
+        self.named = 0  # the open episodes (signals denied, spoofing): 1 << kind stored
 
     def attach(self, reader):
         reader.sky = self
@@ -97,6 +108,19 @@ class Integrity:
     def alert(self, kind):
         """A circumvention alert (not the end of an episode)."""
         return kind < K_END
+
+    def _named(self, kind, t, vals, x=None, y=None):
+        """An alert, or evidence of the open episode of its family (K_MORE), once a kind."""
+        bit = 1 << kind
+        if self.named & bit:
+            return
+        family = _SPOOF_KINDS if bit & _SPOOF_KINDS else _DENY_KINDS
+        opened = self.named & family
+        self.named |= bit
+        if opened:
+            self._event(K_MORE, t, (kind,) + vals, x, y)  # noqa: RUF005 (no * in MicroPython)
+        else:
+            self._event(kind, t, vals, x, y)
 
     def pop(self):
         q = self.queue
@@ -180,6 +204,7 @@ class Integrity:
             if self.active:
                 self._event(K_END, now, (self.active, now - self.cand, self.dark, n, mx))
                 self.active = 0
+                self.named &= _SPOOF_KINDS
             self.cand = -1
             if n > _TRACK_N and mx >= _STRONG_DB:  # a sky worth losing
                 self.ref_t = now
@@ -216,13 +241,13 @@ class Integrity:
             # the last fix's speed, and whether the wearer was travelling (the hold)
             c = self.cand
             ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_mx)
-            self._event(self.cand_k, c, ev, self.speed, self.hold)
+            self._named(self.cand_k, c, ev, self.speed, self.hold)
 
     # ---- spoofing ---------------------------------------------------------------------------
     def _uniform(self, now):
         if self.n >= _UNI_N and self.mean10 >= _UNI_MEAN * 10 and self.sd10 <= _UNI_SD10:
             self.uni += 1
-            if self.uni == 1 and not self.spoofed:
+            if self.uni == 1 and not self.named & _SPOOF_KINDS:
                 self.watch = True
             if self.uni >= UNI_EPOCHS or (self.uni >= UNI_JUMP and self.jumps > self.jumps0):
                 self._spoof(now, 1)
@@ -230,13 +255,12 @@ class Integrity:
             self.uni = 0
 
     def _spoof(self, now, why):
-        if self.spoofed:
+        if self.named & (1 << K_SPOOFING):
             return
-        self.spoofed = True
         clk = 0 if self.clk is None else self.clk
         jumps = self.jumps - self.jumps0
         ev = (why, self.n, self.mean10, self.sd10, self.uni, jumps, self.clk_bad, clk)
-        self._event(K_SPOOFING, now, ev)
+        self._named(K_SPOOFING, now, ev)
 
     def fix(self, f, ok, counts):
         """The fix filter's verdict on a fix with a position (no-fix epochs are not passed) and
@@ -264,9 +288,10 @@ class Integrity:
         if last is not None and dist_dm(last.lat, last.lon, f.lat, f.lon) >= _MOVED_DM:
             self.moved_t = self.now
         self.last = f
-        if self.uni == 0 and self.clk_bad == 0:
-            self.spoofed = False  # a real sky and a clock that agrees again: a new episode may
-            self.jumps0 = self.jumps  # be alerted
+        if self.uni == 0 and self.clk_bad == 0 and self.rx_spf == 0:
+            # a real sky, a clock that agrees and a receiver that says no spoofing: the
+            self.named &= _DENY_KINDS  # episode is over, a new one may be alerted
+            self.jumps0 = self.jumps
 
     # ---- the receiver's own flags -----------------------------------------------------------
     def rx(self, flags):
@@ -279,8 +304,12 @@ class Integrity:
         if jam >= 0:
             self.rx_jam = self.rx_jam + 1 if jam == 3 else 0
             if self.rx_jam == _RX_REPORTS:
-                self._event(K_RX_JAMMING, now, (src, jam, ind, agc))
+                self._named(K_RX_JAMMING, now, (src, jam, ind, agc))
+            elif jam == 1 and self.named & _DENY_KINDS == 1 << K_RX_JAMMING:
+                # all clear from the receiver that named the episode (no collapse alerted): a
+                # new one may be alerted. Nothing stored: its flag's alert carries no end.
+                self.named &= _SPOOF_KINDS
         if spf >= 0:
             self.rx_spf = self.rx_spf + 1 if spf >= 2 else 0
             if self.rx_spf == _RX_REPORTS:
-                self._event(K_RX_SPOOFING, now, (src, spf))
+                self._named(K_RX_SPOOFING, now, (src, spf))

@@ -114,7 +114,11 @@ def rxm_pmreq(duration_ms):
     return ublox_m8.rxm_pmreq(duration_ms, True)
 
 
-_NMEA = (("GGA", 1), ("RMC", 1), ("GSA", 1), ("GST", 1), ("GSV", 0), ("GLL", 0), ("VTG", 0))
+# GSV at the M8's low rate and for its reasons (ublox_m8.GSV_EVERY)
+_NMEA = (
+    ("GGA", 1), ("RMC", 1), ("GSA", 1), ("GST", 1), ("GSV", ublox_m8.GSV_EVERY), ("GLL", 0),
+    ("VTG", 0),
+)  # fmt: skip
 
 
 def setup():

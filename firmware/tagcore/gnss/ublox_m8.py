@@ -107,8 +107,16 @@ def mon_ver_poll():
 
 # -- what the power state machine sends, with the (class, id) acknowledged ----------------
 
-# NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG, GSV off (saves UART time and MCU wake).
-_NMEA_OFF = (0x01, 0x05, 0x03)
+# NMEA the tag reads: GGA, RMC, GSA, GST on; GLL, VTG off (saves UART time and MCU wake).
+_NMEA_OFF = (0x01, 0x05)
+# GSV carries the per-satellite C/N0 the integrity rules read (tagcore.gnss.integrity: jamming,
+# shielding, uniform C/N0): on, once every GSV_EVERY epochs. Not lower: the model plan reads
+# one epoch a fix (a search from backup ends at its first, 1-2 epochs; cyclic tracking is
+# read every fix interval, 10 or 60 s), so GSV every n > 1 epochs misses searches and aliases
+# with that cadence (at 2, a 10 s cadence read none: the spoofer went unseen); and the rules'
+# 2 s step (shielding in one step) wants consecutive epochs. Its cost: docs/integrity.md.
+GSV_EVERY = const(1)
+_GSV = const(0x03)
 # The receiver's own jamming and spoofing reports (tagcore.gnss.ubx.integrity_of), neither of
 # them output by default: once every INTEGRITY_EVERY navigation epochs. The rule wants two
 # critical reports in a row (tagcore.gnss.integrity), so a jammed receiver that searches is
@@ -119,11 +127,12 @@ _INTEGRITY = ((CLS_MON, ID_MON_RF), (CLS_NAV, ID_NAV_STATUS))
 
 
 def setup():
-    """After a power-up: NMEA selection, the interference monitor and the integrity reports,
-    1 Hz, saved. ((frame, ack or None), ...)"""
+    """After a power-up: NMEA selection (GSV at GSV_EVERY), the interference monitor and the
+    integrity reports, 1 Hz, saved. ((frame, ack or None), ...)"""
     out = []
     for mid in _NMEA_OFF:
         out.append((cfg_msg(0xF0, mid, 0), CFG_MSG))
+    out.append((cfg_msg(0xF0, _GSV, GSV_EVERY), CFG_MSG))
     out.append((cfg_itfm(), CFG_ITFM))
     for cls, mid in _INTEGRITY:
         out.append((cfg_msg(cls, mid, INTEGRITY_EVERY), CFG_MSG))

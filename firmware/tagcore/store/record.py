@@ -48,7 +48,8 @@ EV_SEAL = const(26)
 # warning, 3 critical warning), u8 level, u16 little-endian projected life in minutes (capped).
 EV_POWER = const(27)
 # data: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints; t: the
-# episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing).
+# episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing);
+# K_END and K_MORE (another detector on an episode already alerted) are evidence.
 EV_INTEGRITY = const(28)
 
 

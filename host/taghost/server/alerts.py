@@ -77,5 +77,7 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
 
         if data and data[0] == G.K_END:  # the detector that saw it is the data's first byte
             return Meaning(None, ("circumvention",), "gnss", ())
+        if data and data[0] == G.K_MORE:
+            return None  # another detector on the episode already alerted: evidence only
         return Meaning("circumvention", (), "gnss", ())
     return None
