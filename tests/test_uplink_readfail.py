@@ -7,6 +7,8 @@ The oracle is the test's own log of every record the tag stored (seq -> record),
 client's or the server's view: after every exchange each logged seq at or below the server's
 acknowledged point must be at the server (else the ack let the tag delete it unsent), and once
 the faults stop and the tag drains, every logged record is at the server exactly as stored.
+The newest alert is armed before every exchange, as the device shell does: the drain must end
+(before the client's fix, an alert armed again went ahead of the backlog at every exchange).
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class Tag:
         self.now = T0
         self.k = 0
         self.ctr = 0
+        self.alert_seq = 0  # the newest alert stored (TagApp.alert_seq)
         self.boot()
 
     def boot(self) -> None:
@@ -132,6 +135,7 @@ class Tag:
         seq, ok = self.st.append_event(R.EV_ZONE, self.now, b"\x01\x01")
         assert ok
         self.log[seq] = ("ev", R.EV_ZONE, self.now, b"\x01\x01")
+        self.alert_seq = seq
         self.c.alert(seq)
 
     def reset(self) -> None:
@@ -156,6 +160,8 @@ def server_view(db: Database) -> tuple[int, dict[int, tuple]]:
 
 
 def exchange(tag: Tag, ing: Ingest, lose: bool) -> bool:
+    if tag.alert_seq > tag.c.acked:  # as the device shell arms it, before every exchange
+        tag.c.alert(tag.alert_seq)
     body = tag.c.request(tag.now)
     if body is None:
         return False
