@@ -4,7 +4,13 @@
 # when the firmware sleeps.
 import time
 
-now = time.time
+
+def now():
+    """Seconds since 2000 as an int: the ESP32 port's time.time() is an int, the unix port's
+    (the virtual board's) a float, and the core takes integer seconds only."""
+    return int(time.time())
+
+
 ticks_ms = time.ticks_ms
 sleep_ms = time.sleep_ms
 ticks_diff = time.ticks_diff

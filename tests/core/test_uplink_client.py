@@ -406,3 +406,31 @@ def test_a_check_that_runs_out_of_memory_refuses_its_item_not_the_acknowledgemen
     assert c.acked == st.next_seq - 1 and c.counts["nomem"] == 0
     assert c.counts["dl_nomem"] == 1 and (A.DL_ZONES, 4, "dl_nomem") in c.refused
     assert c.take_items() == [(A.DL_LOCATE, 1, b"")] and A.DL_ZONES not in c.held
+
+
+def test_an_alert_the_server_holds_is_not_sent_ahead_again():
+    # The device shell arms the newest alert on every pass while it is above the client's
+    # acknowledged point (tagdevice.shell: app.alert_seq > c.acked). Once its alert batch is
+    # stored the alert must not go ahead again, or every upload is that alert batch and the
+    # backlog before it never goes (bench_device_heap: 99 batches, 92 of them [2025, 2032]).
+    for backlog in (40, 300):
+        log = {}
+        st = store(backlog, log)
+        srv = ServerDouble(KEY, TID)
+        c = UplinkClient(st, TID, KEY, max_bytes=300)
+        now = T0 + 90000
+        seq, _ = st.append_event(R.EV_ZONE, now, b"\x01\x01")
+        log[seq] = (R.EV_ZONE, now, b"\x01\x01")
+        fill(st, 20, now + 60, log=log)
+        firsts = []
+        for _ in range(200):
+            c.alert(seq)  # as the shell does, before every request
+            body = c.request(now)
+            if body is None:
+                break
+            firsts.append(cbor.decode(cose.decode(KEY, TID, cose.AAD_UP, body)[0])[4])
+            assert c.on_reply(now, srv.handle(body, now)) == ACKED
+            now += 1
+        assert firsts[0] == seq and seq not in firsts[1:], firsts[:4]
+        assert firsts[1] == 1 and c.counts["alert_batches"] == 1
+        assert srv.recs == log and not c.due()

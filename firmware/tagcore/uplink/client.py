@@ -80,6 +80,10 @@ class UplinkClient:
         # batch covers [1, ...] (what the store no longer holds was acknowledged before).
         self.acked = acked if acked is not None else 0
         self.pending = []  # alert seqs not yet delivered, ascending
+        # The newest alert an acknowledged batch carried. Alerts go oldest first, so every
+        # alert at or below it is at the server: arming one again (the shell does, while it
+        # is above `acked`) must not send it ahead again, or the backlog behind it starves.
+        self.delivered = 0
         self.out = None  # (ctr, first, last) of the outstanding request
         self.items = []
         self.refused = []  # (kind, version, reason) of refused downlink items
@@ -91,7 +95,7 @@ class UplinkClient:
 
     def alert(self, seq):
         """The app stored an alert event as `seq`: the next request carries it first."""
-        if seq <= self.acked or seq in self.pending:
+        if seq <= self.acked or seq <= self.delivered or seq in self.pending:
             return
         if len(self.pending) >= MAX_PENDING_ALERTS:
             self._count("alert_overflow")  # still in the store: it goes with the backlog
@@ -208,6 +212,9 @@ class UplinkClient:
             self.acked = acked
             self.store.ack(acked)
         # The batch was stored: its alerts are at the server even if `acked` is below them.
+        for s in self.pending:
+            if first <= s <= last and s > self.delivered:
+                self.delivered = s
         self.pending = [s for s in self.pending if s > self.acked and not first <= s <= last]
         self.server_time = t
         for it in items:
