@@ -1,5 +1,5 @@
-# The store when the partition is full (tagcore.store.log imports this only then, or when a
-# reserve is asked for). See docs/store.md, "Partition full". On ENOSPC it gives up, in order:
+# The store when the partition is full (tagcore.store.log imports this only then). See
+# docs/store.md, "Partition full". On ENOSPC it gives up, in order:
 #   1. oldest first, the first segment that can give anything: if it holds no alert, all of
 #      it; if it does, it is compacted with the next one when the two then fit one segment:
 #      every alert (record.kept_kind), the store's own records (EV_THINNED, EV_DROPPED,
@@ -12,17 +12,6 @@
 from tagcore.store import log as S
 from tagcore.store import record as R
 from tagcore.store import thin as T
-
-
-def make_reserve(st):
-    if st.reserve <= 0 or st.has_reserve:
-        return
-    if T.put_file(st, S.RESERVE, bytes(256), (st.reserve + 255) // 256):
-        st.has_reserve = True
-    else:  # no room for it now: the next boot tries again
-        st._count("reserve_failed")
-        st._rm(S.RESERVE)
-
 
 DENSE = 2  # SEG_KEPT of a segment compaction found nothing more to drop in (still truthy)
 
