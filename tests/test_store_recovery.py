@@ -508,3 +508,81 @@ def read_all_of(stor: Store) -> list:
             return out
         out.extend(recs)
         nxt = recs[-1][0] + 1
+
+
+ALERT_KINDS = (R.EV_ZONE, R.EV_TAMPER, R.EV_LOC_LOST, R.EV_PROXIMITY, R.EV_INTEGRITY)
+OTHER_KINDS = (R.EV_STATUS, R.EV_LOW_BATTERY, R.EV_POWER, 40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([256, 512]),
+    st.integers(8, 24),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.booleans(), st.integers(0, 4), st.integers(0, 60)),
+        min_size=50,
+        max_size=400,
+    ),
+)
+def test_full_partition_never_loses_an_alert(seg: int, blocks: int, steps: list) -> None:
+    # item 15, any mix: fixes, events of every kind and size, alerts anywhere, on a partition
+    # that fills. Alerts are taken while they (and what compaction keeps with them) fill less
+    # than half of it; every alert stored stays; every record promised durable is there
+    # or accounted by an EV_DROPPED, which never claims more than went; no seq is reused.
+    fs = MemFs(cap=blocks * seg)
+    cfg = {"seg_bytes": seg, "max_fixes": 4, "max_segments": 1000}
+    stor = Store(fs, 0, **cfg)
+    issued: dict[int, Any] = {}
+    alerts = []
+    durable: list[int] = []
+    pend: list[int] = []
+    t = 0
+    kept_bytes = 0
+    for k, (fixes, alert, kind, size) in enumerate(steps):
+        for _ in range(fixes):
+            t += 60
+            s, d = stor.append_fix(mkfix(k, t), t)
+            if s:
+                issued[s] = mkfix(k, t)
+                pend.append(s)
+                if d:
+                    durable += pend
+                    pend = []
+        kinds = ALERT_KINDS if alert else OTHER_KINDS
+        data = bytes((k & 255,)) * (size if not alert else size % 8 + 1)
+        s, d = stor.append_event(kinds[kind % len(kinds)], t, data)
+        if alert:
+            # what compaction keeps of an alert: its frame (<= 25 B) and a fix frame (<= 40 B)
+            kept_bytes += 65
+            if kept_bytes < blocks * seg // 2:  # the store was full only of what it keeps
+                assert d, (k, stor.counts)  # (it stopped storing here before compaction)
+        if s:
+            issued[s] = (t, data)
+            if alert and d:
+                alerts.append(s)
+            if d:
+                durable += [*pend, s]
+        pend = []
+    stor2 = Store(fs, t + 1, **cfg)
+    got = read_all_of(stor2)
+    seqs = [r[0] for r in got]
+    assert seqs == sorted(set(seqs))
+    have = set(seqs)
+    for s in alerts:
+        assert s in have, s
+    claimed = 0
+    for seq, kind, val in got:
+        if kind == R.EV_DROPPED:
+            d = val[1]
+            v = []
+            i = 0
+            while i < len(d):
+                u, i = R.get_varint(d, i, len(d))
+                v.append(u)
+            claimed += v[0] + v[3]
+        elif kind != R.EV_BOOT:
+            assert issued.get(seq) == val, seq
+    missing = [s for s in durable if s not in have]
+    assert claimed >= len(missing)
+    assert claimed <= len([s for s in issued if s not in have])
+    assert stor2.boot_seq == 0 or stor2.boot_seq > max(issued, default=0)
