@@ -344,6 +344,10 @@ def give_oldest(st):
                 ):
                     try:
                         if compact(st, k):
+                            # The copy's room came from the reserve: the segment it freed makes
+                            # the reserve again first, or the next compaction has no room.
+                            if st.reserve > 0 and not st.has_reserve:
+                                st._make_reserve()
                             return True
                     except MemoryError:  # two segments at once did not fit: the reserve is next
                         st._count("compact_nomem")
