@@ -144,7 +144,7 @@ def test_power_cut_on_files(tmp_path: Path) -> None:
 
 def build_log(n: int) -> tuple[MemFs, list[int]]:
     fs = MemFs()
-    stor = Store(fs, 0, seg_bytes=256, max_fixes=5)
+    stor = Store(fs, 0, seg_bytes=256, max_fixes=5, reserve=0)  # segment files only
     for k in range(n):
         stor.append_fix(mkfix(k, 100 + 5 * k), 100 + 5 * k)
         if k % 9 == 4:

@@ -202,7 +202,7 @@ def thinned_records(recs):
 
 def test_thinning_keeps_events_and_says_what_went():
     fs = MemFs()
-    st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8)
+    st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8, reserve=0)
     ev = []
     fixes = []
     t = 0
@@ -475,7 +475,7 @@ def test_crafted_event_with_a_frame_inside_loses_only_itself():
     for pos in range(4):
         for bit in range(8):
             fs = MemFs()
-            st = Store(fs, 0, seg_bytes=1024, max_fixes=4)
+            st = Store(fs, 0, seg_bytes=1024, max_fixes=4, reserve=0)
             inner = R.frame(R.EV_TAMPER, 0x7FFFFFF0, R.event_payload(1, b"x"))
             evil = st.append_event(R.EV_STATUS, 5, bytes(inner))[0]
             after = []
@@ -490,7 +490,7 @@ def test_crafted_event_with_a_frame_inside_loses_only_itself():
                 i += R.check_frame(seg, i, len(seg))
             ln = R.check_frame(seg, i, len(seg))
             seg[i + ln - 4 + pos] ^= 1 << bit
-            st2 = Store(fs, 100, seg_bytes=1024, max_fixes=4)
+            st2 = Store(fs, 100, seg_bytes=1024, max_fixes=4, reserve=0)
             got = [r[0] for r in st2.read(0, 1000)[0]]
             assert evil not in got and 0x7FFFFFF0 not in got
             for s in after:
@@ -503,14 +503,14 @@ def test_recovery_keeps_what_it_cannot_index():
     blobs = [b"\xa7" * 50, bytes(range(256)), b"\x00", b"\xa7\x01\xff\xff" + bytes(40)]
     for blob in blobs:
         fs = MemFs()
-        st = Store(fs, 0, seg_bytes=128, max_fixes=2)
+        st = Store(fs, 0, seg_bytes=128, max_fixes=2, reserve=0)
         for k in range(20):
             st.append_fix(mkfix(k, k), k)
         good = [r[0] for r in st.read(0, 100)[0]]
         names = sorted(fs.files)
         assert len(names) > 3
         fs.files[names[1]] = bytearray(blob)  # an old segment, not the newest
-        st2 = Store(fs, 9, seg_bytes=128, max_fixes=2)
+        st2 = Store(fs, 9, seg_bytes=128, max_fixes=2, reserve=0)
         assert bytes(fs.files[names[1]]) == blob
         got = [r[0] for r in st2.read(0, 100)[0]]
         assert got == sorted(set(got))
@@ -522,7 +522,7 @@ def test_merge_never_drops_damaged_bytes():
     # item 19: damage in a segment that thinning would merge stays on flash as it was
     for off in (0, 5, 20, 47, 100):
         fs = MemFs()
-        st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8)
+        st = Store(fs, 0, max_segments=4, seg_bytes=300, max_fixes=8, reserve=0)
         t = 0
         for k in range(30):
             t += 60
@@ -532,7 +532,7 @@ def test_merge_never_drops_damaged_bytes():
         seg = fs.files[first]
         seg[off % len(seg)] ^= 0x5A
         damaged = bytes(seg)
-        st = Store(fs, t + 1, max_segments=4, seg_bytes=300, max_fixes=8)
+        st = Store(fs, t + 1, max_segments=4, seg_bytes=300, max_fixes=8, reserve=0)
         for k in range(30, 200):
             t += 60
             st.append_fix(mkfix(k, t), t)
