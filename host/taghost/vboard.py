@@ -167,6 +167,29 @@ if _part[:3] == b"\xd2\xcd\x31":  # a ROMFS image: mounted as the ESP32 port mou
     sys.path[2:2] = ["/rom", "/rom/lib"]
 sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
 
+class _Time:
+    # The time module as the ESP32 port has it: its epoch is 2000-01-01 (the unix port's is
+    # 1970), and the tag's time base (tagdevice.clock) is seconds since 2000.
+    def __init__(self, real):
+        for _k in dir(real):
+            if _k[0] != "_" and not hasattr(_Time, _k):  # not over the methods below
+                setattr(self, _k, getattr(real, _k))
+        self._real = real
+    def time(self):
+        return int(self._real.time()) - 946684800
+    def time_ns(self):
+        return self._real.time_ns() - 946684800000000000
+    def gmtime(self, secs=None):
+        return self._real.gmtime((self.time() if secs is None else secs) + 946684800)
+    def localtime(self, secs=None):
+        return self._real.localtime((self.time() if secs is None else secs) + 946684800)
+    def mktime(self, t):
+        return self._real.mktime(t) - 946684800
+
+import time
+sys.modules["time"] = _Time(time)
+del time
+
 def _reset(kind):
     def go(*a, kind=kind):
         sys.stdout.write("\x00VBOARD-RESET:" + kind + "\x00")
