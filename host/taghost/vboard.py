@@ -12,6 +12,8 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
   reboot` and starts it again in the raw REPL (boot.py runs, main.py does not, as on the ESP32);
   `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
   and starts it as from power-on. `machine.reset_cause()` says which.
+- Its `time` counts from 2000-01-01 as the ESP32 port's does (the unix port's from 1970): the
+  tag's time base (tagdevice.clock) is seconds since 2000.
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
   `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id,
   HEAP and ROMFS below). `opentag deploy` reads it only when `os.uname` is missing.
