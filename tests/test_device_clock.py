@@ -1,7 +1,8 @@
 """The device shell's clock in the real MicroPython unix port (the virtual board's interpreter,
 host/taghost/vboard.py): its time.time() is a float there and an int on the ESP32, and the core
 takes integer seconds (Store.append_event refuses anything else), so the shell's `now` must be
-an int whichever port it runs on."""
+an int whichever port it runs on. The virtual board's `time` counts from 2000 as the ESP32
+port's does (the unix port's from 1970), the epoch of the tag's time base."""
 
 from __future__ import annotations
 
