@@ -1,16 +1,18 @@
 """The device shell's clock in the real MicroPython unix port (the virtual board's interpreter,
 host/taghost/vboard.py): its time.time() is a float there and an int on the ESP32, and the core
 takes integer seconds (Store.append_event refuses anything else), so the shell's `now` must be
-an int whichever port it runs on."""
+an int whichever port it runs on. The virtual board's `time` counts from 2000 as the ESP32
+port's does (the unix port's from 1970), the epoch of the tag's time base."""
 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from micropython_runner import run_micropython
 from taghost.vboard import VirtualBoard
-from vboardkit import firmware_tree, opentag
+from vboardkit import firmware_tree, mpremote, opentag
 
 CODE = """
 import time
@@ -48,3 +50,27 @@ def test_the_device_shell_runs_on_the_virtual_board(vboard: VirtualBoard, tmp_pa
     assert "t must be an int" not in out and "crashed" not in out, out[-2000:]
     stamps = re.findall(r"^(\S+) (?:INFO|WARN|ERROR) ", out, re.M)
     assert all(s.isdigit() for s in stamps), out[-2000:]  # whole seconds, if it logs at all
+
+
+EPOCH_2000 = 946684800  # 2000-01-01T00:00:00Z in Unix seconds: the ESP32 port's time epoch
+
+
+def test_the_virtual_boards_clock_counts_from_2000_as_the_esp32s(
+    vboard: VirtualBoard, fw: Path
+) -> None:
+    # The tag's time base (tagdevice.clock) is the ESP32 port's: seconds since 2000. The unix
+    # port's counts from 1970, so on the virtual board the tag's clock read 30 years ahead.
+    r = opentag("deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware",
+                str(fw))  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    code = (
+        "import time\nfrom tagdevice import clock\n"
+        "print('NOW', clock.now(), time.gmtime(0)[0], time.gmtime(clock.now())[0])"
+    )
+    r = mpremote(vboard.port, "exec", code)
+    m = re.search(r"NOW (\d+) (\d+) (\d+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    utc_2000 = int(time.time()) - EPOCH_2000
+    assert abs(int(m.group(1)) - utc_2000) <= 60, (m.group(1), utc_2000)
+    # and the calendar the port reads from it is the ESP32's too: gmtime(0) is 2000
+    assert int(m.group(2)) == 2000 and int(m.group(3)) == time.gmtime().tm_year

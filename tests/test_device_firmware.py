@@ -84,3 +84,26 @@ def test_boots_takes_fixes_raises_a_zone_alert_and_uploads_it(
         "AND a.hi >= e.seq)"
     )
     assert zone_events and unsealed == []
+
+
+def test_the_backlog_behind_an_alert_batch_goes_out_at_once(
+    tmp_path: Path, firmware: Path, server: RealServer
+) -> None:
+    # the link down across the zone visit: more backlog than a batch holds, so when it is back
+    # the alert goes first in a small batch of its own, which does not move the acknowledged
+    # point; the backlog must follow at once, not at the next 15-min upload
+    cfg = compile_config(tmp_path, fix_interval_s=60, upload_interval_s=900)
+    prov = write_prov(tmp_path / "prov", server.port, config=cfg, zones=compile_zones(tmp_path))
+    back = 5400
+    run = run_board(
+        tmp_path, firmware, prov, duration_s=2 * 3600, events=[[600, "link", 0], [back, "link", 1]]
+    )
+    (t_back,) = [int(ln.split()[1]) for ln in run.lines if ln.startswith("WORLD") and "link" in ln][
+        1:
+    ]
+    assert any(a.group(4).split()[2] == "kind=1" for a in run.logs("zones", "WARN"))
+    ups = [m for m in run.logs("uplink") if "status=1" in m.group(4) and int(m.group(1)) >= t_back]
+    assert ups and int(ups[0].group(1)) - t_back <= 90, [m.group(0) for m in run.logs("uplink")]
+    assert ups[0].group(4).endswith(" records=0")  # the alert's own batch (what this checks)
+    moved = [int(m.group(1)) for m in ups if not m.group(4).endswith(" records=0")]
+    assert moved and moved[0] - int(ups[0].group(1)) <= 60, [m.group(0) for m in ups]

@@ -7,7 +7,7 @@ import time
 
 def now():
     """Seconds since 2000 as an int: the ESP32 port's time.time() is an int, the unix port's
-    (the virtual board's) a float, and the core takes integer seconds only."""
+    a float, and the core takes integer seconds only."""
     return int(time.time())
 
 

@@ -12,6 +12,8 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
   reboot` and starts it again in the raw REPL (boot.py runs, main.py does not, as on the ESP32);
   `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
   and starts it as from power-on. `machine.reset_cause()` says which.
+- Its `time` counts from 2000-01-01 as the ESP32 port's does (the unix port's from 1970): the
+  tag's time base (tagdevice.clock) is seconds since 2000.
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
   `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id,
   HEAP and ROMFS below). `opentag deploy` reads it only when `os.uname` is missing.
@@ -166,6 +168,29 @@ if _part[:3] == b"\xd2\xcd\x31":  # a ROMFS image: mounted as the ESP32 port mou
     vfs.mount(vfs.VfsRom(_part), "/rom")
     sys.path[2:2] = ["/rom", "/rom/lib"]
 sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
+
+class _Time:
+    # The time module as the ESP32 port has it: its epoch is 2000-01-01 (the unix port's is
+    # 1970), and the tag's time base (tagdevice.clock) is seconds since 2000.
+    def __init__(self, real):
+        for _k in dir(real):
+            if _k[0] != "_" and not hasattr(_Time, _k):  # not over the methods below
+                setattr(self, _k, getattr(real, _k))
+        self._real = real
+    def time(self):
+        return int(self._real.time()) - 946684800
+    def time_ns(self):
+        return self._real.time_ns() - 946684800000000000
+    def gmtime(self, secs=None):
+        return self._real.gmtime((self.time() if secs is None else secs) + 946684800)
+    def localtime(self, secs=None):
+        return self._real.localtime((self.time() if secs is None else secs) + 946684800)
+    def mktime(self, t):
+        return self._real.mktime(t) - 946684800
+
+import time
+sys.modules["time"] = _Time(time)
+del time
 
 def _reset(kind):
     def go(*a, kind=kind):
