@@ -97,5 +97,4 @@ def main():
     vfs.umount("/b")
 
 
-if __name__ == "__main__":
-    main()
+main()
