@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tagcore.fix import Fix
@@ -196,6 +197,18 @@ def check(tag: Tag, db: Database) -> None:
         assert tag.log.get(s) == rec, s
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="store defect found 2026-12-02, open: a segment that cannot be loaded for lack of "
+    "memory at two boots in a row (load_nomem) makes recovery skip the same count of seqs from "
+    "the same last readable seq both times, so the second boot reuses the first boot's seqs "
+    "(EV_BOOT at 130107 twice); the explicit example below pins it",
+)
+@example(
+    actions=[("alert",), ("alert",), ("fail", "load_nomem", 5), ("up", False), ("alert",),
+             ("fixes", 37), ("alert",), ("up", False), ("up", False), ("reset",), ("reset",),
+             ("fail", "load_nomem", 3), ("reset",)]
+)  # fmt: skip
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
