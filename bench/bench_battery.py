@@ -40,7 +40,7 @@ class AlwaysNear:
     def wanted_interval(self, now: int) -> int:
         return 15
 
-    def on_fix(self, fix: object, now: int) -> list:
+    def on_fix(self, now: int, fix: object) -> list:
         return []
 
     def on_no_fix(self, now: int) -> list:

@@ -81,7 +81,7 @@ def cpython(step: int, sealed: bool, days: float) -> tuple[float, MemFs]:
     t0 = time.process_time()  # CPU time: the host is shared
     for k in range(n):
         t += step
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
         recs += 1
         if t % 7200 < step:
             st.append_event(R.EV_ZONE, t, b"\x05\x01")
@@ -129,7 +129,7 @@ def days_held(sealed: bool, max_days: int = 365) -> tuple[float, float | None]:
     while len(st.segs) <= 461 + 1 and t < max_days * 86400:
         t += 60
         k += 1
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
         if t % 86400 < 60:
             st.append_event(R.EV_STATUS, t, b"ok")
         if thin_from is None and st.thinned:

@@ -30,7 +30,7 @@ class Tag:
     def walk(self, n: int) -> None:
         for _ in range(n):
             self.t += 30
-            self.store.append_fix(mkfix(self.k, self.t), self.t)
+            self.store.append_fix(self.t, mkfix(self.k, self.t))
             if self.k % 37 == 5:
                 self.store.append_event(R.EV_ZONE, self.t, bytes((self.k & 0xFF, 1)))
             self.k += 1

@@ -26,7 +26,7 @@ class OneAlertZones:
     def __init__(self, kind: int) -> None:
         self.kind, self.done = kind, False
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         if self.done:
             return ()
         self.done = True
@@ -51,7 +51,7 @@ class OneAlertProximity:
     def on_scan_end(self, now):
         pass
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         pass
 
     def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
@@ -73,7 +73,7 @@ def _raise(kind: str, tag: TagApp, now: int) -> None:
         tag.tamper(now, "strap_cut")
     elif kind in ("zone", "loc_lost_zone"):
         tag.planner.search_from = now
-        tag._zone_alerts(now, tag.zones.on_fix(FIX._replace(t=now), now))
+        tag._zone_alerts(now, tag.zones.on_fix(now, FIX._replace(t=now)))
         tag.plan(now)
     elif kind == "loc_lost":  # a search gives up without a zone core: EV_LOC_LOST
         tag.planner.search_from = now - tag.cfg.max_search_s

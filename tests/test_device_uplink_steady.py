@@ -39,7 +39,7 @@ def test_a_steady_walk_uploads_whole_into_the_real_server(dlat: int, dlon: int, 
         store = Store(MemFs(), T0)
         c = UplinkClient(store, TID, KEY)
         for k in range(n):
-            store.append_fix(steady(k, T0 + 60 * k, dlat, dlon), T0 + 60 * k)
+            store.append_fix(T0 + 60 * k, steady(k, T0 + 60 * k, dlat, dlon))
         store.flush()
         t = T0 + 60 * n
         small = False

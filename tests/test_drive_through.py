@@ -114,7 +114,7 @@ def test_without_a_fix_the_guard_does_not_keep_the_receiver_searching() -> None:
     from tagkit.memfs import MemFs
 
     class Near:
-        def on_fix(self, fix, now):
+        def on_fix(self, now, fix):
             return ()
 
         def on_no_fix(self, now):
@@ -130,7 +130,7 @@ def test_without_a_fix_the_guard_does_not_keep_the_receiver_searching() -> None:
     tag = TagApp(TagConfig(fix_interval_s=60, max_search_s=120), MemFs(), t0, Near())
     assert tag.gnss_on  # the first search
     f = Fix(t0 + 3, 0, 52_520_000, 13_370_000, 50, 0, 0, 60, 90, 9, 1, 3, 1)
-    tag.store.append_fix(f, t0 + 3)
+    tag.store.append_fix(t0 + 3, f)
     tag._drain(t0 + 3)  # nothing queued: drive the planner as the reader would
     tag.planner.fix_taken(t0 + 3, f)
     tag.plan(t0 + 3)

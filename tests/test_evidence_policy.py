@@ -102,7 +102,7 @@ def test_a_sealing_tag_that_stops_sealing_is_flagged_not_refused(tmp_path: Path)
     statuses = []
     for k in range(600):
         t += 30
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
         if k % 100 == 99:
             st.flush()
             statuses += _send(up, ing, t)
@@ -125,7 +125,7 @@ def test_a_sealing_tag_that_stops_sealing_is_flagged_not_refused(tmp_path: Path)
     up.acked = acked
     for k in range(200):
         t += 30
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
     st.flush()
     assert set(_send(up, ing, t)) == {200}
     assert [a[1] is not None for a in _unsealed_alerts(db)] == [True]

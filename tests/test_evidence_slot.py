@@ -42,7 +42,7 @@ def test_a_slot_the_seals_are_not_of_runs_unsealed_and_never_forks(epochs: int, 
     t = tag.t + 10
     for k in range(300):
         t += 30
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
     st.flush()
     assert _seal_epochs(tag.fs) == before  # no second epoch 0: nothing sealed after it
 
@@ -68,7 +68,7 @@ def test_a_tag_that_deep_sleeps_between_fixes_still_seals_every_15_minutes() -> 
     for k in range(240):  # four hours, a fix a minute, asleep in between
         t += 60
         st = Store(fs, t, sealer=S.Sealer(S.FileSlot(fs), KID), rtc=rtc)
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
         rtc = rtcstate.pack(st)
         assert rtc is not None
     st.flush()

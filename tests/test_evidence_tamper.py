@@ -309,7 +309,7 @@ def test_an_honest_log_on_a_full_partition_verifies() -> None:
     t = 0
     for k in range(3000):
         t += 30
-        stor.append_fix(mkfix(k, t), t)
+        stor.append_fix(t, mkfix(k, t))
         if k % 50 == 7:
             stor.append_event(R.EV_STATUS, t, b"x" * 20)
     stor.flush()

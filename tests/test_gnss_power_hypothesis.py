@@ -91,7 +91,7 @@ def test_any_request_sequence_with_lost_replies(
                 data = rx.second()
                 fr.feed(data)
                 while (m := fr.pop()) is not None:
-                    p.on_ubx(m[0], m[1], m[2], now)
+                    p.on_ubx(now, m[0], m[1], m[2])
                 if data:
                     p.on_output(now)
             p.tick(now)

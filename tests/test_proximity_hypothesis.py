@@ -144,7 +144,7 @@ def test_positions_and_fixes_never_raise(items: list[tuple]) -> None:
         if victim:
             prox.on_victim_position(t, lat, lon, acc)
         else:
-            prox.on_fix(Fix(t, 0, lat, lon, None, None, None, acc, None, 5, 1, 3, 0), t)
+            prox.on_fix(t, Fix(t, 0, lat, lon, None, None, None, acc, None, 5, 1, 3, 0))
         prox.next_scan(t)
         while prox.pop_event() is not None:
             pass

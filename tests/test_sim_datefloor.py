@@ -36,7 +36,7 @@ def test_the_floor_starts_at_the_newest_stored_fix() -> None:
     fs = MemFs()
     first = TagApp(TagConfig(), fs, START)
     fix = Fix(START + 40 * DAY, 0, 52520000, 13370000, 450, 0, 0, 36, 90, 8, 1, 3, 2)
-    first.store.append_fix(fix, START + 40 * DAY)
+    first.store.append_fix(START + 40 * DAY, fix)
     first.store.flush()
     tag = TagApp(TagConfig(), fs, START + 41 * DAY)  # a reboot on the same flash
     assert tag.reader.dates.floor == (START + 40 * DAY) // DAY

@@ -38,7 +38,7 @@ class LineZone:
         self.lon, self.fast, self.inside = lon, fast, False
         self.no_fix = 0
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         inside = fix.lon >= self.lon
         was, self.inside = self.inside, inside
         if inside and not was:
@@ -75,7 +75,7 @@ class EveryScan:
         self.ends.append(now)
         self.last_end = now
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         self.fixes += 1
 
     def on_victim_position(self, now, lat, lon, acc_dm, beacon=0):
@@ -200,7 +200,7 @@ def test_upload_does_not_acknowledge_past_an_unreadable_segment() -> None:
             3,
             2,
         )
-        tag.store.append_fix(Fix(*fix), START + k)
+        tag.store.append_fix(START + k, Fix(*fix))
     tag.store.flush()
     segs = sorted(fs.files)
     assert len(segs) >= 2

@@ -28,7 +28,7 @@ def test_a_still_wearers_packed_run_is_accepted_by_the_server() -> None:
     # a night at home never reached the server (found by the simulator's [server] runs).
     st = Store(MemFs(), T0, max_segments=100, seg_bytes=4096)
     for k in range(64):
-        st.append_fix(Fix(T0 + 60 * k, 0, 52520000, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2), T0)
+        st.append_fix(T0, Fix(T0 + 60 * k, 0, 52520000, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2))
     c = UplinkClient(st, TID, KEY)
     body = bytes(c.request(T0 + 3900))
     env = wire.open_envelope(body)
@@ -222,8 +222,8 @@ def test_the_app_sends_an_alert_first_drains_the_backlog_and_retries_on_back_off
         app.uplink = AppClient(app.store, TID, KEY)
         for k in range(300):  # a backlog of five hours at 1 fix/min
             app.store.append_fix(
-                Fix(T0 + 60 * k, 0, 52520000 + k, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2),
                 T0 + 60 * k,
+                Fix(T0 + 60 * k, 0, 52520000 + k, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2),
             )
         now = T0 + 18_000
         app.tamper(now, "strap_cut")  # an alert: out at once, ahead of the backlog
@@ -259,8 +259,8 @@ def test_the_app_sends_an_alert_first_drains_the_backlog_and_retries_on_back_off
         # a few new fixes (fewer than DRAIN_MIN) do not keep the radio on: they wait
         for k in range(DRAIN_MIN // 2):
             app.store.append_fix(
-                Fix(now + 200 + k, 0, 52520000, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2),
                 now + 200 + k,
+                Fix(now + 200 + k, 0, 52520000, 13370000, 340, 0, 0, 35, 90, 9, 1, 3, 2),
             )
         app.planner.alert(now + 300)
         app.wake(now + 300)
@@ -317,7 +317,7 @@ def test_any_link_delivers_everything_once_and_the_alert_after_coverage(
         busy = T0
         for k in range(HOURS * 60):
             t = T0 + 60 * k
-            written.add(st_.append_fix(mkfix(k, t), t)[0])
+            written.add(st_.append_fix(t, mkfix(k, t))[0])
             if t == t_alert:
                 alert = st_.append_event(R.EV_ZONE, t, b"\x03\x01")[0]
                 written.add(alert)

@@ -70,7 +70,7 @@ class Breach:
     def __init__(self) -> None:
         self.done = False
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         if self.done:
             return ()
         self.done = True
@@ -89,8 +89,8 @@ def test_alert_waits_for_the_link_and_goes_out_when_it_returns() -> None:
     tag.link(t0, False)
     f = Fix(t0 + 5, 0, 52_520_000, 13_370_000, 350, 0, 0, 60, 90, 9, 1, 3, 1)
     tag.planner.search_from = t0
-    tag.store.append_fix(f, t0 + 5)
-    tag._zone_alerts(t0 + 5, tag.zones.on_fix(f, t0 + 5))
+    tag.store.append_fix(t0 + 5, f)
+    tag._zone_alerts(t0 + 5, tag.zones.on_fix(t0 + 5, f))
     tag.plan(t0 + 5)
     ups = [e for e in tag.take_events() if e[0] == "U"]
     assert ups == [("U", t0 + 5, 0, 0)]  # no link: tried, failed

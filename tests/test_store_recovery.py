@@ -79,7 +79,7 @@ def workload(fs: FaultFs, model: dict[str, Any]) -> None:
             k += 1
             f = mkfix(k, t)
             model["inflight"] = (stor.next_seq, f)
-            seq, d = stor.append_fix(f, t)
+            seq, d = stor.append_fix(t, f)
             issued[seq] = f
             pend.append(seq)
             if d:
@@ -146,7 +146,7 @@ def build_log(n: int) -> tuple[MemFs, list[int]]:
     fs = MemFs()
     stor = Store(fs, 0, seg_bytes=256, max_fixes=5)
     for k in range(n):
-        stor.append_fix(mkfix(k, 100 + 5 * k), 100 + 5 * k)
+        stor.append_fix(100 + 5 * k, mkfix(k, 100 + 5 * k))
         if k % 9 == 4:
             stor.append_event(R.EV_LOC_LOST, 100 + 5 * k, b"gone")
     stor.flush()
@@ -213,7 +213,7 @@ def model_step(
     issued, in flight and durable; returns the seqs still waiting to become durable."""
     f = mkfix(k, 60 * k)
     model["inflight"] = (stor.next_seq, f)
-    seq, d = stor.append_fix(f, 60 * k)
+    seq, d = stor.append_fix(60 * k, f)
     model["issued"][seq] = f
     pend.append(seq)
     if d:
@@ -369,7 +369,7 @@ def test_power_cut_at_every_step_of_a_merge() -> None:
             assert want == val, (ops, seq)
         top = max([*model["issued"], *model["served"], (model["inflight"] or (0,))[0]])
         assert stor.boot_seq > top, (ops, stor.boot_seq, top)
-        s = stor.append_fix(mkfix(0, 10**6), 10**6)[0]
+        s = stor.append_fix(10**6, mkfix(0, 10**6))[0]
         assert s > top, ops
         have = set(seqs)
         missing = [s for s in model["durable"] if s not in have]

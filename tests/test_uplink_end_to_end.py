@@ -41,7 +41,7 @@ def test_the_core_client_delivers_every_record_once_into_the_real_server(server_
         alert = 0
         for k in range(6 * 60):  # six hours at 1 fix/min, uploads every 15 min
             t = T0 + 60 * k
-            stored.add(st.append_fix(mkfix(k, t), t)[0])
+            stored.add(st.append_fix(t, mkfix(k, t))[0])
             if k == 200:
                 alert = st.append_event(R.EV_TAMPER, t, b"\x01")[0]
                 stored.add(alert)

@@ -164,7 +164,7 @@ def run_ops(st_: Store, todo) -> int:
     for kind, v, dt in todo:
         t += dt
         if kind == "fix":
-            st_.append_fix(v._replace(t=t), t)
+            st_.append_fix(t, v._replace(t=t))
         else:
             try:
                 st_.append_event(v[0], v[1], v[2])
@@ -397,7 +397,7 @@ def interleave(d: RealIngest, todo: list[str], max_bytes: int) -> None:
     for k, step in enumerate(todo):
         t += 30
         if step == "fix":
-            written.add(s.append_fix(Fix(t, 0, k, -k, None, k, None, 40, None, 5, 1, 3, 0), t)[0])
+            written.add(s.append_fix(t, Fix(t, 0, k, -k, None, k, None, 40, None, 5, 1, 3, 0))[0])
         elif step in ("event", "alert"):
             seq = s.append_event(
                 R.EV_ZONE if step == "alert" else R.EV_STATUS, t, bytes([k & 255])

@@ -128,7 +128,7 @@ class Tag:
             self.now += 60
             f = mkfix(self.k, self.now)
             self.k += 1
-            seq, _ = self.st.append_fix(f, self.now)
+            seq, _ = self.st.append_fix(self.now, f)
             self.log[seq] = ("fix", tuple(f))
 
     def alert(self) -> None:

@@ -249,8 +249,8 @@ def test_curfew_edges_to_the_second_on_the_device() -> None:
     ):
         m = Z.ZoneMonitor(blob)
         if want == Z.CLEAR and t == end:
-            m.on_fix(away._replace(t=t - 1), t - 1)
-        m.on_fix(away._replace(t=t), t)
+            m.on_fix(t - 1, away._replace(t=t - 1))
+        m.on_fix(t, away._replace(t=t))
         assert m.state(7) == want, (t - start, m.state(7))
 
 
@@ -350,5 +350,5 @@ def test_an_inclusion_zones_default_ring_leaves_its_middle_calm() -> None:
     for props, want in (({}, Z.CLEAR), ({"warning_m": 40}, Z.WARNING)):
         zone = one_zone(feature(home, kind="inclusion", radius_m=55, **props))
         m = Z.ZoneMonitor(compile_blob([zone], date(2026, 3, 2), 1))
-        m.on_fix(mid, t)
+        m.on_fix(t, mid)
         assert m.state(7) == want, props

@@ -37,7 +37,7 @@ def _state(blob: bytes, t: int) -> int:
     m = Z.ZoneMonitor(blob)
     assert m.error is None, m.error
     f = Fix(t, 0, 50726000 + 18000, -1879500, 100, 0, 0, 50, 100, 8, 1, 3, 0)
-    m.on_fix(f, t)
+    m.on_fix(t, f)
     return m.state(7)
 
 
@@ -97,9 +97,9 @@ def test_past_valid_until_the_tag_warns_once_and_keeps_the_curfew() -> None:
         t = h.valid_until + night * 86400 + 21 * 3600  # 21:00 UTC
         for k in range(12):
             f = Fix(t + 15 * k, 0, 50726000 + 18000, -1879500, 100, 0, 0, 50, 100, 8, 1, 3, 0)
-            kinds += [a.kind for a in m.on_fix(f, t + 15 * k)]
+            kinds += [a.kind for a in m.on_fix(t + 15 * k, f)]
         f = Fix(t + 12 * 3600, 0, 50726000 + 18000, -1879500, 100, 0, 0, 50, 100, 8, 1, 3, 0)
-        kinds += [a.kind for a in m.on_fix(f, t + 12 * 3600)]  # 09:00: the window closed
+        kinds += [a.kind for a in m.on_fix(t + 12 * 3600, f)]  # 09:00: the window closed
     assert kinds.count(Z.A_CONFIG_EXPIRED) == 1
     assert kinds.count(Z.A_BREACH) == 3 and kinds.count(Z.A_BREACH_END) == 3
 

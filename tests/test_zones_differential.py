@@ -112,7 +112,7 @@ def test_alerts_survive_the_real_store_and_a_reboot(blob_file: Path) -> None:
         else:
             num = [None if v == "-" else int(v) for v in p[2:]]
             fix = Fix(t, 0, num[0], num[1], 0, num[3], num[4], num[2], 100, 8, 1, 3, 0)
-            alerts = m.on_fix(fix, t)
+            alerts = m.on_fix(t, fix)
         for a in alerts:
             if a.kind in STORED_ALERTS:
                 ev = encode(a)

@@ -44,7 +44,7 @@ fixes = st.builds(
 def test_any_fix_stream_is_decided_without_raising(steps) -> None:
     m = ZoneMonitor(BLOB)
     for is_fix, f in steps:
-        alerts = m.on_fix(f, f.t) if is_fix else m.on_no_fix(f.t)
+        alerts = m.on_fix(f.t, f) if is_fix else m.on_no_fix(f.t)
         m.wanted_interval(f.t)
         for a in alerts:
             ev = encode(a) if a.kind in STORED_ALERTS else None

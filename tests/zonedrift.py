@@ -135,7 +135,7 @@ def simulate(
         f = Fix(start_t + t, 0, lat, lon, 100, speed, cd, acc, round(rx.hdop * 100), 8, 1, 3, 0)
         if ff.check(f):
             run.fixes += 1
-            for a in m.on_fix(f, start_t + t):
+            for a in m.on_fix(start_t + t, f):
                 if a.kind == Z.A_BREACH:
                     run.breaches.append(t)
                     run.rules.append(a.rule)
@@ -269,7 +269,7 @@ def home_nights(seed: int, nights: int = 3) -> tuple[int, int]:
             acc = round(rx.hdop * 40)
             f = Fix(t, 0, lat, lon, 100, 0, 0, acc, round(rx.hdop * 100), 8, 1, 3, 0)
             if ff.check(f):
-                warned += sum(1 for a in m.on_fix(f, t) if a.kind == Z.A_APPROACH)
+                warned += sum(1 for a in m.on_fix(t, f) if a.kind == Z.A_APPROACH)
                 st = m.state(2)
                 if st and st != Z.BREACH and not prev and t - last_old >= Z.APPROACH_REPEAT_S:
                     old += 1

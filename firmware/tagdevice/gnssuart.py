@@ -65,7 +65,7 @@ class GnssPump:
                     if m is None:
                         break
                     if pw is not None:
-                        pw.on_ubx(m[0], m[1], m[2], now_ms)
+                        pw.on_ubx(now_ms, m[0], m[1], m[2])
             if pw is not None:
                 pw.on_output(now_ms)
             self.bytes_in += n

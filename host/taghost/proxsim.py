@@ -247,7 +247,7 @@ def run_episode(
         while ta < e:
             while env.speed_cms and next_fix <= ta:
                 ft = t0 + math.floor(next_fix)
-                prox.on_fix(Fix(ft, 0, 0, 0, None, env.speed_cms, None, 50, 90, 8, 1, 3, 0), ft)
+                prox.on_fix(ft, Fix(ft, 0, 0, 0, None, env.speed_cms, None, 50, 90, 8, 1, 3, 0))
                 next_fix += 5
             d = distance(ta)
             rssi = ch.rssi(ta, d if d is not None else 1000.0)

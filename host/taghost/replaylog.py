@@ -61,7 +61,7 @@ def zone_alerts(fixes: list[Fix], blob: bytes) -> list[dict[str, Any]]:
         raise UserError(f"the zone blob is refused by the core: {m.error}")
     out = []
     for f in fixes:
-        for a in m.on_fix(f, f.t):
+        for a in m.on_fix(f.t, f):
             name = ALERT_NAMES.get(a.kind) or WEARER_ALERTS.get(a.kind)
             out.append(
                 {

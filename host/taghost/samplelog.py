@@ -66,7 +66,7 @@ def write_log(dest: Path, gap: bool = True) -> Path:
             continue
         lat_u = round((lat + OFFSET_M / M_PER_DEG_LAT) * 1e6)
         acc = 40 + (k % 7) * 6  # 4-8 m, as a receiver's estimate wanders
-        s.append_fix(Fix(t, 0, lat_u, round(lon * 1e6), 300, 140, 9000, acc, 80, 9, 1, 3, 0), t)
+        s.append_fix(t, Fix(t, 0, lat_u, round(lon * 1e6), 300, 140, 9000, acc, 80, 9, 1, 3, 0))
     s.append_event(R.EV_LOW_BATTERY, T0 + 700, bytes((20,)))
     s.flush()
     return dest

@@ -67,7 +67,7 @@ class GnssLoop:
                 self.fixes.append(self.t)
             self.fr.feed(ep.data, -1, self.nmea)
             while (m := self.fr.pop()) is not None:
-                self.p.on_ubx(m[0], m[1], m[2], self.ms())
+                self.p.on_ubx(self.ms(), m[0], m[1], m[2])
             if ep.data:
                 self.p.on_output(self.ms())
         self.p.tick(self.ms())

@@ -20,7 +20,7 @@ def _b(target_h, **kw):
 
 def test_degradation_goes_in_the_stated_order_and_each_level_costs_less():
     b = _b(0)
-    draws = [b.draw_ua(i, T0) for i in range(len(LEVELS))]
+    draws = [b.draw_ua(T0, i) for i in range(len(LEVELS))]
     assert draws == sorted(draws, reverse=True) and draws[0] > draws[-1] * 2
     for i in range(1, len(LEVELS)):  # each level keeps what the ones before it took
         a, c = LEVELS[i - 1], LEVELS[i]
@@ -55,7 +55,7 @@ def test_low_and_critical_warnings_come_once_each_in_time_and_reset_after_chargi
     # The cell drains at the model's level-0 draw. The gauge reads whole percent (2.7 h each
     # here); between readings the tag is woken at next_check, as the app does.
     b = _b(0)
-    ua = b.draw_ua(0, T0)
+    ua = b.draw_ua(T0, 0)
     cap = COSTS.capacity_uah
     empty = T0 + cap * 3600 // ua
 

@@ -22,7 +22,7 @@ def drain(p):
 def reply(p, a, ok, now):
     """ACK (ok) or NAK the UBX frame of action a."""
     f = a[1]
-    p.on_ubx(5, 1 if ok else 0, bytes((f[2], f[3])), now)
+    p.on_ubx(now, 5, 1 if ok else 0, bytes((f[2], f[3])))
 
 
 def powered(driver=ublox_m8, rail=AXP192, now=0):
@@ -127,8 +127,8 @@ def test_ack_for_something_else_is_counted_not_taken():
     p = powered()
     p.request(CYCLIC, 1000)
     drain(p)
-    p.on_ubx(5, 1, b"\x06\x8a", 1100)
-    p.on_ubx(1, 7, bytes(92), 1100)  # a NAV-PVT: not an ACK, ignored
+    p.on_ubx(1100, 5, 1, b"\x06\x8a")
+    p.on_ubx(1100, 1, 7, bytes(92))  # a NAV-PVT: not an ACK, ignored
     assert p.counts["ack_unexpected"] == 1 and p.busy
 
 

@@ -128,11 +128,11 @@ def test_gnss_exclusion_zone_with_pre_alert_ring_and_hysteresis():
     for j in range(len(path)):
         t = T0 + 10 * j
         prox.on_victim_position(t, lat0, lon0, 80)
-        prox.on_fix(fix_at(t, lat0 - path[j] * 8993 // 1000, lon0), t)
+        prox.on_fix(t, fix_at(t, lat0 - path[j] * 8993 // 1000, lon0))
         kinds += [e[1] for e in drain(prox)]
     assert kinds == [P.K_GNSS_PRE, P.K_GNSS_IN, P.K_GNSS_EXIT, P.K_GNSS_OUT]
     # Stale positions decide nothing.
-    prox.on_fix(fix_at(T0 + 1000, lat0, lon0), T0 + 1000)
+    prox.on_fix(T0 + 1000, fix_at(T0 + 1000, lat0, lon0))
     assert drain(prox) == []
 
 
@@ -145,14 +145,14 @@ def test_bluetooth_alert_corroborated_or_contradicted_by_gnss():
         ev = drain(prox)
         assert ev[-1][1] == P.K_NEAR and ev[-1][3] & P.F_BLE_ONLY
         prox.on_victim_position(t, 51500000, 0, 50)
-        prox.on_fix(fix_at(t, 51500000 + far * 9, 0), t)
+        prox.on_fix(t, fix_at(t, 51500000 + far * 9, 0))
         ev = [e for e in drain(prox) if e[1] in (P.K_CORROBORATED, P.K_CONTRADICTED)]
         assert len(ev) == 1 and ev[0][1] == kind and ev[0][5] > 0
         # With fresh GNSS already at hand, the alert carries the check itself.
         prox = None
         prox2 = P.Proximity(table_for(T0), prof)
         prox2.on_victim_position(T0, 51500000, 0, 50)
-        prox2.on_fix(fix_at(T0, 51500000 + far * 9, 0), T0)
+        prox2.on_fix(T0, fix_at(T0, 51500000 + far * 9, 0))
         run_near(prox2, T0, prof.dwell_in_s + prof.decide_samples + 2, prof.near_dbm + 10)
         near = next(e for e in drain(prox2) if e[1] == P.K_NEAR)
         assert not near[3] & P.F_BLE_ONLY
@@ -195,25 +195,25 @@ def test_gnss_jump_out_and_stale_positions():
     prox = P.Proximity(IdTable())
     lat0 = 51500000
     prox.on_victim_position(T0, lat0, 0, 80)
-    prox.on_fix(fix_at(T0, lat0 + 300 * 9, 0), T0)
+    prox.on_fix(T0, fix_at(T0, lat0 + 300 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN] and prox.urgent()
     prox.on_victim_position(T0 + 5, lat0, 0, 80)
-    prox.on_fix(fix_at(T0 + 5, lat0 + 5000 * 9, 0), T0 + 5)
+    prox.on_fix(T0 + 5, fix_at(T0 + 5, lat0 + 5000 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_EXIT, P.K_GNSS_OUT]
-    prox.on_fix(fix_at(T0 + 10, lat0 + 300 * 9, 0), T0 + 10)
+    prox.on_fix(T0 + 10, fix_at(T0 + 10, lat0 + 300 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
     # Once the victim's position is older than max_age_s it decides nothing, and the tag stops
     # scanning fast on its account.
     later = T0 + prox.p.max_age_s + 60
-    prox.on_fix(fix_at(later, lat0 + 5000 * 9, 0), later)
+    prox.on_fix(later, fix_at(later, lat0 + 5000 * 9, 0))
     assert drain(prox) == [] and not prox.urgent()
     # Back within the pre-alert ring of her last known position (an hour old at most): no
     # alert, but the tag scans fast there.
-    prox.on_fix(fix_at(later + 10, lat0 + 800 * 9, 0), later + 10)
+    prox.on_fix(later + 10, fix_at(later + 10, lat0 + 800 * 9, 0))
     assert drain(prox) == [] and prox.urgent()
     assert prox.next_scan(later + 10)[1] == prox.p.fast_scan_ms
     late = T0 + prox.p.area_age_s + 60
-    prox.on_fix(fix_at(late, lat0 + 800 * 9, 0), late)
+    prox.on_fix(late, fix_at(late, lat0 + 800 * 9, 0))
     assert not prox.urgent()
 
 
@@ -229,19 +229,19 @@ def test_gnss_episode_survives_stale_positions():
         t = T0 + k * 900
         prox.on_victim_position(t, lat0, 0, 80)
         for j in range(0, 900, 60):  # the wearer's fixes, 300 m from her, every minute
-            prox.on_fix(fix_at(t + j, lat0 + 300 * 9, 0), t + j)
+            prox.on_fix(t + j, fix_at(t + j, lat0 + 300 * 9, 0))
         kinds.extend(e[1] for e in drain(prox))
     assert kinds == [P.K_GNSS_IN]
     t += 900
     prox.on_victim_position(t, lat0, 0, 80)
-    prox.on_fix(fix_at(t, lat0 + 5000 * 9, 0), t)
+    prox.on_fix(t, fix_at(t, lat0 + 5000 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_EXIT, P.K_GNSS_OUT]
     prox.on_victim_position(t + 60, lat0, 0, 80)
-    prox.on_fix(fix_at(t + 60, lat0 + 300 * 9, 0), t + 60)
+    prox.on_fix(t + 60, fix_at(t + 60, lat0 + 300 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]
     late = t + 60 + prox.p.area_age_s + 60
-    prox.on_fix(fix_at(late, lat0 + 300 * 9, 0), late)
+    prox.on_fix(late, fix_at(late, lat0 + 300 * 9, 0))
     assert drain(prox) == [] and prox.gstate[0] == P.G_UNKNOWN
     prox.on_victim_position(late + 1, lat0, 0, 80)
-    prox.on_fix(fix_at(late + 1, lat0 + 300 * 9, 0), late + 1)
+    prox.on_fix(late + 1, fix_at(late + 1, lat0 + 300 * 9, 0))
     assert [e[1] for e in drain(prox)] == [P.K_GNSS_IN]

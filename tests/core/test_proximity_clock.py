@@ -77,7 +77,7 @@ def test_a_near_decided_at_road_speed_is_flagged_vehicle_and_low_confidence():
         prox = P.Proximity(tab)
         for s in range(0, 20):
             f = Fix(T0 + s, 0, 51500000, 0, None, speed, None, 50, 90, 8, 1, 3, 0)
-            prox.on_fix(f, T0 + s)
+            prox.on_fix(T0 + s, f)
             prox.on_scan(T0 + s, b"", prox.p.near_dbm + 10, adv_at(T0 + s))
         near = [e for e in drain(prox) if e.kind == P.K_NEAR]
         assert len(near) == 1

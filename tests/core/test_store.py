@@ -62,13 +62,13 @@ def test_durability_bounds_and_read():
     st = Store(fs, 0, max_fixes=4, max_age=30)
     seqs = []
     for k in range(3):
-        seq, d = st.append_fix(mkfix(k, 100 + k), 100 + k)
+        seq, d = st.append_fix(100 + k, mkfix(k, 100 + k))
         assert not d
         seqs.append(seq)
-    seq, d = st.append_fix(mkfix(3, 103), 103)  # the count bound
+    seq, d = st.append_fix(103, mkfix(3, 103))  # the count bound
     assert d
     seqs.append(seq)
-    seq, d = st.append_fix(mkfix(4, 104), 104)
+    seq, d = st.append_fix(104, mkfix(4, 104))
     assert not d
     assert not st.tick(133)
     assert st.tick(134)  # the age bound
@@ -81,7 +81,7 @@ def test_durability_bounds_and_read():
     # a reset: recovery finds the same records and carries the sequence on
     st2 = Store(fs, 200, max_fixes=4, max_age=30)
     assert [r[0] for r in st2.read(seqs[0])[0] if r[1] != R.EV_BOOT] == seqs + [eseq]  # noqa: RUF005
-    s, _ = st2.append_fix(mkfix(9, 201), 201)
+    s, _ = st2.append_fix(201, mkfix(9, 201))
     assert s > eseq
 
 
@@ -91,7 +91,7 @@ def test_ack_truncates_whole_segments():
     t = 0
     for k in range(200):
         t += 1
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
         if k % 50 == 7:
             st.append_event(R.EV_STATUS, t, b"ok")
     st.flush()
@@ -125,7 +125,7 @@ def test_torn_tail_every_byte():
             for k in range(20):
                 f = mkfix(k, 10 * k)
                 infl = (st.next_seq, f)
-                seq, d = st.append_fix(f, 10 * k)
+                seq, d = st.append_fix(10 * k, f)
                 issued[seq] = f
                 pend.append(seq)
                 if d:
@@ -175,7 +175,7 @@ def test_recovery_survives_garbage():
     fs = MemFs()
     st = Store(fs, 0, max_fixes=2)
     for k in range(6):
-        st.append_fix(mkfix(k, k), k)
+        st.append_fix(k, mkfix(k, k))
     good = [r[0] for r in st.read(0)[0]]
     fs.files["s00000000"].extend(b"\xa7\x01\xff\xff" + bytes(range(256)))
     fs.files["s00000005"] = bytearray(b"\xa7" * 50)
@@ -206,7 +206,7 @@ def test_thinning_keeps_events_and_says_what_went():
     t = 0
     for k in range(150):
         t += 60
-        fixes.append(st.append_fix(mkfix(k, t), t)[0])
+        fixes.append(st.append_fix(t, mkfix(k, t))[0])
         if k % 40 == 0:
             ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
     assert st.thinned > 0
@@ -235,7 +235,7 @@ def test_thinning_holds_the_budget_with_small_batches():
     t = 0
     for k in range(600):  # 600 fixes in 3 KB: per-frame thinning overflowed at the 270th
         t += 60
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
         if k % 97 == 0:
             ev.append(st.append_event(R.EV_TAMPER, t, b"!")[0])
     assert st.thinned > 350
@@ -259,7 +259,7 @@ def test_thinning_record_survives_reboot():
     t = 0
     for k in range(120):
         t += 60
-        st.append_fix(mkfix(k, t), t)
+        st.append_fix(t, mkfix(k, t))
     st.flush()
     st2 = Store(fs, t + 1)
     th = thinned_records(st2.read(0, 10000)[0])
@@ -272,7 +272,7 @@ def test_rtc_state_carries_buffer_over_deep_sleep():
     fs = MemFs()
     st = Store(fs, 0, max_fixes=10, max_age=1000)
     st.append_event(R.EV_STATUS, 0, b"")
-    seqs = [st.append_fix(mkfix(k, k), k)[0] for k in range(4)]
+    seqs = [st.append_fix(k, mkfix(k, k))[0] for k in range(4)]
     b = rtcstate.pack(st)
     assert b is not None and len(b) <= rtcstate.RTC_BYTES
     # deep sleep: RAM gone, RTC memory kept; no boot record, same sequence, buffer back
@@ -311,7 +311,7 @@ def test_unreadable_segment_is_kept_and_its_seqs_never_reused():
     fs = MemFs()
     st = Store(fs, 0, seg_bytes=256, max_fixes=4)
     for k in range(60):
-        st.append_fix(mkfix(k, k), k)
+        st.append_fix(k, mkfix(k, k))
     st.flush()
     before = [r[0] for r in st.read(0, 1000)[0]]
     names = sorted(fs.files)
@@ -354,7 +354,7 @@ def test_bad_input_is_refused_before_anything_changes():
     # item 17: every input the log cannot keep as given raises ValueError and changes nothing
     fs = MemFs()
     st = Store(fs, 0, max_fixes=4, max_age=1000)
-    st.append_fix(mkfix(1, 1), 1)  # a buffered fix that a refused call must not flush
+    st.append_fix(1, mkfix(1, 1))  # a buffered fix that a refused call must not flush
     good = mkfix(2, 2)
     bad_fixes = [None, (), good[:12], good + (0,), "x" * 13]  # noqa: RUF005
     for k, v in (
@@ -386,9 +386,9 @@ def test_bad_input_is_refused_before_anything_changes():
     sizes = (4084, 4085, 5000, 65534, 65535, 65536, 70000)
     before = snapshot(st, fs)
     for f in bad_fixes:
-        assert refused(st.append_fix, f, 3), f
+        assert refused(st.append_fix, 3, f), f
         assert snapshot(st, fs) == before, f
-    assert refused(st.append_fix, good, None)
+    assert refused(st.append_fix, None, good)
     for ev in bad_events:
         assert refused(st.append_event, *ev), ev[:2]
         assert snapshot(st, fs) == before, ev[:2]
@@ -401,7 +401,7 @@ def test_bad_input_is_refused_before_anything_changes():
         assert snapshot(st, fs) == before, s
     # the limits themselves are kept unchanged, and the store goes on
     edge = good[:9] + (127, 15, 3, 0xFFFF)  # noqa: RUF005
-    s1 = st.append_fix(edge, 3)[0]
+    s1 = st.append_fix(3, edge)[0]
     s2 = st.append_event(255, 5, bytes(4083))[0]
     s3 = st.append_event(R.EV_FIRST, -(1 << 40), b"x")[0]
     recs = Store(fs, 9).read(0, 100)[0]
@@ -420,7 +420,7 @@ def test_rtc_state_after_an_empty_wake_is_accepted():
         st = Store(fs, 0, max_fixes=10, max_age=1000)
         st.append_event(R.EV_STATUS, 0, b"")
         for k in range(nbuf):
-            st.append_fix(mkfix(k, k), k)
+            st.append_fix(k, mkfix(k, k))
         b = rtcstate.pack(st)
         st2 = Store(fs, 50, max_fixes=10, max_age=1000, rtc=b)
         assert st2.boot_seq == 0
@@ -429,7 +429,7 @@ def test_rtc_state_after_an_empty_wake_is_accepted():
         b2 = rtcstate.pack(st2)  # right after the wake: nothing buffered
         st3 = Store(fs, 60, max_fixes=10, max_age=1000, rtc=b2)
         assert st3.boot_seq == 0 and "rtc_rejected" not in st3.counts, nbuf
-        assert st3.append_fix(mkfix(9, 61), 61)[0] == want
+        assert st3.append_fix(61, mkfix(9, 61))[0] == want
 
 
 def test_rtc_state_is_single_use():
@@ -441,14 +441,14 @@ def test_rtc_state_is_single_use():
         st = Store(fs, 0, max_fixes=8, max_age=1000)
         st.append_event(R.EV_STATUS, 0, b"")
         for k in range(nbuf):
-            st.append_fix(mkfix(k, k), k)
+            st.append_fix(k, mkfix(k, k))
         b = rtcstate.pack(st)
         st2 = Store(fs, 50, max_fixes=8, max_age=1000, rtc=b)
-        handed = [st2.append_fix(mkfix(k, 50 + k), 50 + k)[0] for k in range(3)]
+        handed = [st2.append_fix(50 + k, mkfix(k, 50 + k))[0] for k in range(3)]
         handed += [r[0] for r in st2.read(0, 100, include_buffer=True)[0]]
         # watchdog reset: RAM gone, the same RTC bytes offered again
         st3 = Store(fs, 60, max_fixes=8, max_age=1000, rtc=b)
-        s = st3.append_fix(mkfix(7, 61), 61)[0]
+        s = st3.append_fix(61, mkfix(7, 61))[0]
         assert s > max(handed), (nbuf, s, max(handed))
         assert st3.boot_seq > max(handed)
     # read-only bytes cannot be spoilt, so they are refused
@@ -461,10 +461,10 @@ def test_age_bound_holds_when_the_clock_goes_back():
     for back in (1, 2, 59, 299, 300, 301, 3600, 10**6):
         fs = MemFs()
         st = Store(fs, 0, max_fixes=32, max_age=300)
-        st.append_fix(mkfix(0, 1000), 10**7)
+        st.append_fix(10**7, mkfix(0, 1000))
         assert st.tick(10**7 - back), back
-        st.append_fix(mkfix(1, 1001), 10**7)
-        assert st.append_fix(mkfix(2, 1002), 10**7 - back)[1], back
+        st.append_fix(10**7, mkfix(1, 1001))
+        assert st.append_fix(10**7 - back, mkfix(2, 1002))[1], back
 
 
 def test_crafted_event_with_a_frame_inside_loses_only_itself():
@@ -478,7 +478,7 @@ def test_crafted_event_with_a_frame_inside_loses_only_itself():
             evil = st.append_event(R.EV_STATUS, 5, bytes(inner))[0]
             after = []
             for k in range(60):
-                after.append(st.append_fix(mkfix(k, 10 + k), 10 + k)[0])
+                after.append(st.append_fix(10 + k, mkfix(k, 10 + k))[0])
                 if k % 9 == 0:
                     after.append(st.append_event(R.EV_ZONE, 10 + k, b"z")[0])
             st.flush()
@@ -503,7 +503,7 @@ def test_recovery_keeps_what_it_cannot_index():
         fs = MemFs()
         st = Store(fs, 0, seg_bytes=128, max_fixes=2)
         for k in range(20):
-            st.append_fix(mkfix(k, k), k)
+            st.append_fix(k, mkfix(k, k))
         good = [r[0] for r in st.read(0, 100)[0]]
         names = sorted(fs.files)
         assert len(names) > 3
@@ -524,7 +524,7 @@ def test_merge_never_drops_damaged_bytes():
         t = 0
         for k in range(30):
             t += 60
-            st.append_fix(mkfix(k, t), t)
+            st.append_fix(t, mkfix(k, t))
         st.flush()
         first = sorted(fs.files)[0]
         seg = fs.files[first]
@@ -533,7 +533,7 @@ def test_merge_never_drops_damaged_bytes():
         st = Store(fs, t + 1, max_segments=4, seg_bytes=300, max_fixes=8)
         for k in range(30, 200):
             t += 60
-            st.append_fix(mkfix(k, t), t)
+            st.append_fix(t, mkfix(k, t))
         assert st.thinned > 0
         assert first in fs.files and bytes(fs.files[first]) == damaged, off
 
@@ -545,7 +545,7 @@ def test_damaged_newest_tail_never_brings_back_a_seq():
     st = Store(fs0, 0, seg_bytes=4096, max_fixes=4)
     issued = []
     for k in range(40):
-        issued.append(st.append_fix(mkfix(k, k), k)[0])
+        issued.append(st.append_fix(k, mkfix(k, k))[0])
         if k % 10 == 3:
             issued.append(st.append_event(R.EV_ZONE, k, b"z")[0])
     issued += [r[0] for r in st.read(0, 1000, include_buffer=True)[0]]
@@ -607,7 +607,7 @@ def test_full_partition_keeps_working_and_keeps_alerts():
             t += 60
             if k % every == 0:
                 pend += 1
-                if st.append_fix(mkfix(k, t), t)[1]:
+                if st.append_fix(t, mkfix(k, t))[1]:
                     durable += pend
                     pend = 0
             if st.append_event(R.EV_STATUS, t, b"status ok")[1]:
@@ -650,5 +650,5 @@ def test_partition_full_of_alerts_never_raises():
         assert s in seqs
     s, d = st2.append_event(R.EV_TAMPER, 501, b"!")
     assert (s, d) == (0, False) or s > max(stored)  # 0: not stored, and no seq handed out
-    s, d = st2.append_fix(mkfix(1, 502), 502)
+    s, d = st2.append_fix(502, mkfix(1, 502))
     assert (s == 0 and not d) or s > max(stored)

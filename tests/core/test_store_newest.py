@@ -17,7 +17,7 @@ def test_newest_fix_time_survives_a_reboot_and_ignores_events():
     st = Store(fs, T, seg_bytes=256)
     assert st.newest_fix_t() is None
     for k in range(40):
-        st.append_fix(fx(T + 60 * k), T + 60 * k)
+        st.append_fix(T + 60 * k, fx(T + 60 * k))
     assert st.newest_fix_t() == T + 60 * 39  # the RAM buffer counts
     st.flush()
     st.append_event(R.EV_TAMPER, T + 5000, b"\x01")  # events after the fixes

@@ -29,7 +29,7 @@ def fill(st, n, t0=T0, every=60, ev_each=37, log=None):
     t = t0
     for k in range(n):
         f = mkfix(k, t)
-        seq, _ = st.append_fix(f, t)
+        seq, _ = st.append_fix(t, f)
         if log is not None:
             log[seq] = ("fix", f)
         if k % ev_each == ev_each - 1:

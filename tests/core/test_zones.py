@@ -75,11 +75,11 @@ def test_a_multipath_jump_in_must_outlast_jump_s():
     m = monitor(square(1, 100))
     still = dict(speed=0.1, course=0)
     for k in range(4):
-        m.on_fix(fx(T0 + 15 * k, 0, -130, **still), T0 + 15 * k)
+        m.on_fix(T0 + 15 * k, fx(T0 + 15 * k, 0, -130, **still))
     got = []
     for k in range(4, 30):  # 60 s would confirm a walk-in twice over; a jump needs 150 s
         t = T0 + 15 * k
-        got += [(a.kind, t - T0 - 60) for a in m.on_fix(fx(t, 0, -60, **still), t)]
+        got += [(a.kind, t - T0 - 60) for a in m.on_fix(t, fx(t, 0, -60, **still))]
     assert (Z.A_BREACH, 150) in got and m.counts["jumps"] == 1
     assert [k for k, _ in got].count(Z.A_BREACH) == 1
 
@@ -107,7 +107,7 @@ def test_the_end_of_an_outward_jump_is_not_a_jump_in():
 def walk_v(m, pts, speed, course, t=T0, dt=15):
     got = []
     for x, y in pts:
-        a = m.on_fix(fx(t, x, y, speed=speed, course=course), t)
+        a = m.on_fix(t, fx(t, x, y, speed=speed, course=course))
         if a:
             got.append((t, a))
         t += dt
@@ -153,11 +153,11 @@ def test_window_edges_to_the_second():
     win = [(T0 + 100, T0 + 200)]
     for t, want in ((T0 + 99, Z.CLEAR), (T0 + 100, Z.POSSIBLE), (T0 + 199, Z.POSSIBLE)):
         m = monitor(square(2, 50, kind=INCL, windows=win))
-        m.on_fix(fx(t, 0, 1000), t)
+        m.on_fix(t, fx(t, 0, 1000))
         assert m.state(2) == want, (t, m.state(2))
     m = monitor(square(2, 50, kind=INCL, windows=win))
-    m.on_fix(fx(T0 + 199, 0, 1000), T0 + 199)
-    m.on_fix(fx(T0 + 200, 0, 1000), T0 + 200)
+    m.on_fix(T0 + 199, fx(T0 + 199, 0, 1000))
+    m.on_fix(T0 + 200, fx(T0 + 200, 0, 1000))
     assert m.state(2) == Z.CLEAR
 
 
@@ -192,19 +192,19 @@ def test_far_fixes_skip_the_geometry():
 
 def test_location_loss_warns_then_alerts_then_reports_the_return():
     m = monitor(square(1, 100))
-    m.on_fix(fx(T0, 0, -500), T0)
+    m.on_fix(T0, fx(T0, 0, -500))
     got = []
     for k in range(1, 100):
         got += [(a.kind, a.t - T0, a.secs) for a in m.on_no_fix(T0 + 15 * k)]
     assert got == [(Z.A_LOC_WARN, 600, 600), (Z.A_LOC_LOST, 1200, 1200)]
-    back = m.on_fix(fx(T0 + 1500, 0, -500), T0 + 1500)
+    back = m.on_fix(T0 + 1500, fx(T0 + 1500, 0, -500))
     assert kinds(back) == [Z.A_LOC_BACK] and back[0].secs == 1485
     assert m.on_no_fix(T0 + 1515) == ()
 
 
 def test_sleeping_with_the_receiver_off_is_not_loss_of_location():
     m = monitor(square(1, 100))
-    m.on_fix(fx(T0, 0, -500), T0)
+    m.on_fix(T0, fx(T0, 0, -500))
     got = []
     for k in range(1, 50):  # a no-fix attempt every 10 minutes: the tag slept in between
         got += m.on_no_fix(T0 + 600 * k)
@@ -213,15 +213,15 @@ def test_sleeping_with_the_receiver_off_is_not_loss_of_location():
 
 def test_bad_fixes_are_counted_not_used():
     m = monitor(square(1, 100))
-    m.on_fix(fx(T0, 0, 0, acc_m=150), T0)
-    m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
-    m.on_fix(fx(T0 + 5, 0, 0), T0 + 10)
-    m.on_fix(fx(T0 + 10, 0, 0), T0 + 10)
+    m.on_fix(T0, fx(T0, 0, 0, acc_m=150))
+    m.on_fix(T0 + 10, fx(T0 + 10, 0, 0))
+    m.on_fix(T0 + 10, fx(T0 + 5, 0, 0))
+    m.on_fix(T0 + 10, fx(T0 + 10, 0, 0))
     assert m.counts["poor_accuracy"] == 1 and m.counts["time_backwards"] == 1
     assert m.counts["duplicate_time"] == 1
-    m.on_fix(Fix(T0 + 20, 0, 51500000, None, 0, 0, 0, 50, 100, 8, 1, 3, 0), T0 + 20)
-    m.on_fix(Fix(T0 + 21, 0, 91000000, 0, 0, 0, 0, 50, 100, 8, 1, 3, 0), T0 + 21)
-    m.on_fix(Fix(T0 + 22, 0, 51500000, 0, 0, 0, 0, -5, 100, 8, 1, 3, 0), T0 + 22)
+    m.on_fix(T0 + 20, Fix(T0 + 20, 0, 51500000, None, 0, 0, 0, 50, 100, 8, 1, 3, 0))
+    m.on_fix(T0 + 21, Fix(T0 + 21, 0, 91000000, 0, 0, 0, 0, 50, 100, 8, 1, 3, 0))
+    m.on_fix(T0 + 22, Fix(T0 + 22, 0, 51500000, 0, 0, 0, 0, -5, 100, 8, 1, 3, 0))
     assert m.counts["bad_position"] == 3
 
 
@@ -236,7 +236,7 @@ def test_a_bad_blob_keeps_the_old_config():
     assert m.load(bad) == "bad_crc"
     # A good new config replaces the zones; the open breach is closed as a reload.
     assert m.load(blob(square(9, 100))) is None
-    got = m.on_fix(fx(T0 + 100, 0, 1000), T0 + 100)
+    got = m.on_fix(T0 + 100, fx(T0 + 100, 0, 1000))
     assert [(a.kind, a.zone, a.rule) for a in got] == [(Z.A_BREACH_END, 1, Z.END_RELOAD)]
     assert m.state(1) is None and m.state(9) == Z.CLEAR
 
@@ -254,9 +254,9 @@ def test_a_renewed_config_keeps_a_breach_in_progress():
 
 def test_config_expiry_is_reported_once():
     m = monitor(square(1, 100), valid_until=T0 + 100)
-    assert m.on_fix(fx(T0, 0, 5000), T0) == ()
-    assert kinds(m.on_fix(fx(T0 + 100, 0, 5000), T0 + 100)) == [Z.A_CONFIG_EXPIRED]
-    assert m.on_fix(fx(T0 + 200, 0, 5000), T0 + 200) == ()
+    assert m.on_fix(T0, fx(T0, 0, 5000)) == ()
+    assert kinds(m.on_fix(T0 + 100, fx(T0 + 100, 0, 5000))) == [Z.A_CONFIG_EXPIRED]
+    assert m.on_fix(T0 + 200, fx(T0 + 200, 0, 5000)) == ()
 
 
 def test_alerts_encode_to_store_events_and_back():
@@ -264,10 +264,10 @@ def test_alerts_encode_to_store_events_and_back():
 
     m = monitor(square(1, 100))
     alerts = [a for _, al in walk(m, [(0, y) for y in range(-300, 0, 20)]) for a in al]
-    m.on_fix(fx(T0 + 1000, 0, 0), T0 + 1000)
+    m.on_fix(T0 + 1000, fx(T0 + 1000, 0, 0))
     for k in range(1, 90):
         alerts += m.on_no_fix(T0 + 1000 + 15 * k)
-    alerts += m.on_fix(fx(T0 + 3000, 3, 4), T0 + 3000)
+    alerts += m.on_fix(T0 + 3000, fx(T0 + 3000, 3, 4))
     stored = 0
     for a in alerts:
         if a.kind in (Z.A_APPROACH, Z.A_LOC_WARN):

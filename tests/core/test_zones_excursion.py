@@ -10,7 +10,7 @@ def _walk_in(m, ys, acc, t=T0):
     # 15 s; returns the breach times.
     got = []
     for y in ys:
-        got += [(a.kind, a.t) for a in m.on_fix(fx(t, 0, y, acc, speed=1.4, course=0), t)]
+        got += [(a.kind, a.t) for a in m.on_fix(t, fx(t, 0, y, acc, speed=1.4, course=0))]
         t += 15
     return [u for k, u in got if k == Z.A_BREACH]
 
@@ -65,6 +65,6 @@ def test_an_excursion_out_and_a_jump_in_from_outside_still_wait_out_jump_s():
                     for k, y in enumerate(ys):
                         x = -1000 + speed * 15 * k // 10
                         f = fx(t, x, y, acc, speed=speed / 10 or 0.1, course=90)
-                        got += [a.kind for a in m.on_fix(f, t)]
+                        got += [a.kind for a in m.on_fix(t, f)]
                         t += 15
                     assert Z.A_BREACH not in got, (speed, acc, out, jump)

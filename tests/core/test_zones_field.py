@@ -37,7 +37,7 @@ def test_a_wearer_resting_near_the_edge_of_home_is_warned_at_most_once_a_night()
             while t < e:
                 dx, dy = step()
                 acc = 25 + (t // 97) % 11
-                for a in m.on_fix(fx(t, dx, 30 + dy, acc), t):
+                for a in m.on_fix(t, fx(t, dx, 30 + dy, acc)):
                     warned += a.kind == Z.A_APPROACH
                 t += m.wanted_interval(t)
         assert warned <= len(nights), (seed, warned)
@@ -50,12 +50,12 @@ def test_an_approach_warns_again_only_after_the_wearer_was_clear_of_the_ring():
     # In the ring, then hovering at its outer edge (circle reaching in) for 40 min: one warning.
     for k in range(160):
         y = -130 if k < 2 else (-150 - 4 if k % 2 else -150 + 2)
-        got += [(a.kind, t) for a in m.on_fix(fx(t, 0, y, 5), t)]
+        got += [(a.kind, t) for a in m.on_fix(t, fx(t, 0, y, 5))]
         t += 15
     assert [k for k, _ in got].count(Z.A_APPROACH) == 1
     # Clear of the ring by far more than the hysteresis, then back: warned again.
     for y in (-400, -130):
-        got += [(a.kind, t) for a in m.on_fix(fx(t, 0, y, 5), t)]
+        got += [(a.kind, t) for a in m.on_fix(t, fx(t, 0, y, 5))]
         t += 15
     assert [k for k, _ in got].count(Z.A_APPROACH) == 2
 
@@ -106,7 +106,7 @@ def test_a_jump_in_after_a_noisy_fix_is_not_excused_by_the_fix_before_last():
                 got = []
                 for k, y in enumerate(ys):
                     f = fx(t, -1000 + 18 * k, y, acc, speed=1.2, course=90)
-                    got += [a.kind for a in m.on_fix(f, t)]
+                    got += [a.kind for a in m.on_fix(t, f)]
                     t += 15
                 assert Z.A_BREACH not in got, (acc, nearer, jump)
 
@@ -123,7 +123,7 @@ def test_a_jump_deeper_from_a_qualifying_fix_does_not_hold_the_walk_in_back():
             ys[first_q + at] += jump
             got = []
             for y in ys:
-                got += [(a.kind, a.t) for a in m.on_fix(fx(t, 0, y, 5, speed=1.4, course=0), t)]
+                got += [(a.kind, a.t) for a in m.on_fix(t, fx(t, 0, y, 5, speed=1.4, course=0))]
                 t += 15
             breach = [u for k, u in got if k == Z.A_BREACH]
             assert breach and breach[0] - T0 <= 15 * (first_q + 3), (jump, at, breach)

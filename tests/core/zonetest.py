@@ -95,7 +95,7 @@ def walk(m, pts, t=T0, dt=15, acc_m=5):
     """Feed fixes at (x, y) metres every dt seconds; returns [(t, alerts)] of non-empty ones."""
     got = []
     for x, y in pts:
-        a = m.on_fix(fx(t, x, y, acc_m), t)
+        a = m.on_fix(t, fx(t, x, y, acc_m))
         if a:
             got.append((t, a))
         t += dt

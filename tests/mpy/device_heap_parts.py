@@ -66,7 +66,7 @@ def main():
     for k in range(15):  # a quarter of an hour of fixes, as between two uploads
         t += 60
         app.store.append_fix(
-            Fix(t, 0, 50726000 + k, -1879500 + 3 * k, 52, 0, 0, 36, 9, 9, 1, 1, 1), t
+            t, Fix(t, 0, 50726000 + k, -1879500 + 3 * k, 52, 0, 0, 36, 9, 9, 1, 1, 1)
         )
     gc.collect()
     start()

@@ -33,7 +33,7 @@ with open(sys.argv[1]) as f:
         elif op == "F":
             sp = int(w[5]) if len(w) > 5 else None
             fix = Fix(t, 0, int(w[2]), int(w[3]), None, sp, None, int(w[4]), 100, 7, 1, 3, 0)
-            prox.on_fix(fix, t)
+            prox.on_fix(t, fix)
         while True:
             e = prox.pop_event()
             if e is None:

@@ -65,7 +65,7 @@ def main():
     t0 = time.ticks_us()
     for k in range(n):
         t += step
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
         recs += 1
         if t % 7200 < step:  # an alert every two hours (a zone event: sealed at once)
             st.append_event(R.EV_ZONE, t, b"\x05\x01")

@@ -29,7 +29,7 @@ def main():
         t = 0
         for k in range(n):
             t += step
-            st.append_fix(walk(k, t), t)
+            st.append_fix(t, walk(k, t))
             if k % 500 == 250:
                 st.append_event(R.EV_ZONE, t, b"\x05\x01")
         st.flush()

@@ -49,7 +49,7 @@ def umount():
 def run(st, k0, n, t):
     for k in range(k0, k0 + n):
         t += 30
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
         if k % 13 == 5:
             st.append_event(R.EV_ZONE if k & 1 else R.EV_STATUS, t, bytes((k & 0xFF, 1)))
     st.flush()

@@ -38,7 +38,7 @@ def run(n, seg, maxseg, cut, fs=None, t=1000, x=12345, kid=KID, k0=K0, sealed=Tr
             while k < n:
                 x = (x * 1103515245 + 12345) & 0x7FFFFFFF
                 t += 1 if (k // 200) % 2 else 60
-                st.append_fix(mkfix(k, t), t)
+                st.append_fix(t, mkfix(k, t))
                 if x % 53 == 0:
                     st.append_event(R.EV_ZONE if x & 1 else R.EV_STATUS, t, bytes((x & 0xFF, 1)))
                 k += 1

@@ -77,7 +77,7 @@ def main():
     while st.thinned == 0 and k < 400000:
         t += step
         k += 1
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
     st.flush()
     dt = time.ticks_diff(time.ticks_us(), t0)
     fixes = k - st.thinned

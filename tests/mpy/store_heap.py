@@ -58,7 +58,7 @@ def main():
     t = 0
     for k in range(n):
         t += 60
-        st.append_fix(walk(k, t), t)
+        st.append_fix(t, walk(k, t))
         if k % 360 == 0:
             st.append_event(R.EV_STATUS, t, b"ok")
         if len(st.segs) > worst:

@@ -81,7 +81,7 @@ def workload(dev, model):
             k += 1
             f = mkfix(k, t)
             model["inflight"] = (st.next_seq, f)  # may reach flash even if the cut beats the return
-            seq, d = st.append_fix(f, t)
+            seq, d = st.append_fix(t, f)
             if seq == 0:  # full: not stored, no seq handed out
                 continue
             model["issued"][seq] = f

@@ -34,7 +34,7 @@ def main():
         lat += 300 + (k * 37) % 200 - 100
         lon += 200 - (k * 53) % 400
         f = Fix(t, 0, lat, lon, 300 + k % 11, 120 + k % 40, (k * 7) % 36000, 50, 90, 9, 1, 3, 2)
-        seq = st.append_fix(f, t)[0]
+        seq = st.append_fix(t, f)[0]
         written[seq >> 3] |= 1 << (seq & 7)
         n += 1
         if k % 360 == 359:

@@ -124,7 +124,7 @@ def track(n):
 def batch_of(fixes, max_bytes):
     st = Store(RamFs(), T0, max_segments=10000)
     for f in fixes:
-        st.append_fix(f, f.t)
+        st.append_fix(f.t, f)
     c = UplinkClient(st, TID, KEY, max_bytes=max_bytes)
     return st, c
 

@@ -43,7 +43,7 @@ def main():
         lat += 300 + (k * 37) % 200 - 100
         lon += 200 - (k * 53) % 400
         f = Fix(t, 0, lat, lon, 300 + k % 11, 120 + k % 40, (k * 7) % 36000, 50, 90, 9, 1, 3, 2)
-        st.append_fix(f, t)
+        st.append_fix(t, f)
         n += 1
         if k % 360 == 359:
             st.append_event(R.EV_STATUS, t, b"\x55\x10")

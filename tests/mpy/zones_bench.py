@@ -37,7 +37,7 @@ def main():
     for name, (lat, lon) in (("far", far), ("near", near)):
         for _ in range(5):  # settle states (approach warnings, breaches) before measuring
             t += 15
-            m.on_fix(Fix(t, 0, lat, lon, 0, 100, 0, 50, 100, 8, 1, 3, 0), t)
+            m.on_fix(t, Fix(t, 0, lat, lon, 0, 100, 0, 50, 100, 8, 1, 3, 0))
         fixes = [
             Fix(t + 15 * (k + 1), 0, lat, lon, 0, 100, 0, 50, 100, 8, 1, 3, 0) for k in range(n)
         ]
@@ -51,7 +51,7 @@ def main():
         for j in range(0, n, 10):
             t0 = ticks()
             for k in range(j, j + 10):
-                m.on_fix(fixes[k], fixes[k].t)
+                m.on_fix(fixes[k].t, fixes[k])
             best = min(best, diff(ticks(), t0))
         b1 = mem()
         gc.enable()

@@ -32,7 +32,7 @@ def main():
                 fx = Fix(
                     t, 0, int(p[2]), int(p[3]), 0, num(p[5]), num(p[6]), num(p[4]), 100, 8, 1, 3, 0
                 )
-                alerts = m.on_fix(fx, t)
+                alerts = m.on_fix(t, fx)
             for a in alerts:
                 ev = encode(a) if a.kind in STORED_ALERTS else None
                 hx = "-" if ev is None else str(ev[0]) + ":" + hexlify(ev[1]).decode()

@@ -35,7 +35,7 @@ if fresh:
         t = T0 + k * 5
         lat = round((50.73 + 6.0 / 111200.0) * 1e6)
         lon = round((-1.86 + k * 5 * 1.4 / lon_m) * 1e6)
-        store.append_fix(Fix(t, 0, lat, lon, 300, 140, 9000, 40 + (k % 7) * 6, 80, 9, 1, 3, 0), t)
+        store.append_fix(t, Fix(t, 0, lat, lon, 300, 140, 9000, 40 + (k % 7) * 6, 80, 9, 1, 3, 0))
     store.append_event(R.EV_LOW_BATTERY, T0 + 700, bytes((20,)))
     store.flush()
     print("850000001 INFO store: logged the sample walk")

@@ -25,7 +25,7 @@ for k in range(N_FIXES):
         T0 + k * 10, 0, 51500000 + k * 90, -120000 + k * 140, 300, 120, 9000, 50, 90, 8, 1, 3, 0
     )
     fixes.append(f)
-    s.append_fix(f, f.t)
+    s.append_fix(f.t, f)
     if k == N_FIXES // 2:
         ev, d = E.encode(Z.zone_alert(Z.A_BREACH, f.t, 3, 1, 0, tuple(fixes[-2:])))
         s.append_event(ev, f.t, d)

@@ -490,7 +490,7 @@ class TagApp:
                 m = fr.pop()
                 if m is None:
                     break
-                pw.on_ubx(m[0], m[1], m[2], ms)
+                pw.on_ubx(ms, m[0], m[1], m[2])
                 self._rx_flags(m[0], m[1], m[2])  # the receiver's own jamming / spoofing
             if chunk:
                 pw.on_output(ms)
@@ -531,15 +531,15 @@ class TagApp:
                 self.reader.raise_floor(prev.t if prev.t < f.t else f.t)
             seq = 0
             if not self.cfg.minimise:  # data-minimising: no trail kept or sent
-                seq = self.store.append_fix(f, now)[0]
+                seq = self.store.append_fix(now, f)[0]
             self.fixes += 1
             self.lost = False
             self.epoch_fix = True
             self.events.append(("F", now, f.t, f.lat, f.lon, f.acc_dm, f.sats, seq))
             if self.zones is not None:
-                self._zone_alerts(now, self.zones.on_fix(f, now))
+                self._zone_alerts(now, self.zones.on_fix(now, f))
             if self.proximity is not None:
-                self.proximity.on_fix(f, now)
+                self.proximity.on_fix(now, f)
                 self._prox_events(now)
             self.planner.fix_taken(now, f)  # after the cores: this fix may change the interval
 

@@ -93,7 +93,7 @@ class Budget:
     def scanned(self, ms):
         self.scan_ms += ms
 
-    def draw_ua(self, level, now):
+    def draw_ua(self, now, level):
         """The model's mean current at `level` (uA), before the measured correction."""
         from tagcore.gnss.energy import choose
 
@@ -118,7 +118,7 @@ class Budget:
             self.pct0 = pct
         dt = now - self.last_t
         if dt > 0:
-            self.model_uah += self.draw_ua(self.level, now) * dt // 3600
+            self.model_uah += self.draw_ua(now, self.level) * dt // 3600
         self.last_t = now
         if pct != self.last_pct:  # a gauge floors: just below pct + 1 % when it steps down
             top = pct + 1 if 0 <= pct < self.last_pct and pct < 100 else pct
@@ -148,7 +148,7 @@ class Budget:
         return ch | self.check(now)
 
     def _draw(self, now):
-        ua = self.draw_ua(self.level, now) * self.k // 1000
+        ua = self.draw_ua(now, self.level) * self.k // 1000
         return ua if ua > 0 else 1
 
     def check(self, now):
@@ -174,5 +174,5 @@ class Budget:
         return now + (d if d > 60 else 60)
 
     def _life_min(self, left_uah, level, now):
-        ua = self.draw_ua(level, now) * self.k // 1000
+        ua = self.draw_ua(now, level) * self.k // 1000
         return left_uah * 60 // (ua if ua > 0 else 1)

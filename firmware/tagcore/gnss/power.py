@@ -109,7 +109,7 @@ class GnssPower:
         elif self.phase == _IDLE:
             self._plan(now)
 
-    def on_ubx(self, cls, mid, payload, now):
+    def on_ubx(self, now, cls, mid, payload):
         """A UBX message from the framer."""
         a = ack_of(cls, mid, payload)
         if a is None:

@@ -380,7 +380,7 @@ class Proximity:
         self.victim[beacon] = (now, lat, lon, acc_dm if acc_dm and acc_dm > 0 else 0)
         self._gnss(now)
 
-    def on_fix(self, fix, now):
+    def on_fix(self, now, fix):
         """The wearer's accepted fix (tagcore.fix.Fix)."""
         self.fix = (fix.t, fix.lat, fix.lon, fix.acc_dm if fix.acc_dm else 0)
         sp = fix.speed_cms

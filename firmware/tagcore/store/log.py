@@ -412,7 +412,7 @@ class Store:
         # the age bound; a clock that went backwards cannot say how long the fixes waited
         return now - self.buf_t >= self.max_age or now < self.buf_t
 
-    def append_fix(self, fix, now):
+    def append_fix(self, now, fix):
         """Queue a fix; returns (seq, durable). A fix the store could not keep unchanged
         raises ValueError before anything changes; otherwise raises only if the filesystem
         does (not for a full partition). (0, False): the partition is full, the fix is not

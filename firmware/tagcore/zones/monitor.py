@@ -3,7 +3,7 @@
 #
 #   m = ZoneMonitor(blob)          # blob from `opentag zones compile`; m.error is None or why not
 #   m.load(blob)                   # replace the config; a bad blob keeps the old one, returns why
-#   alerts = m.on_fix(fix, now)    # a tuple of Alert (usually empty)
+#   alerts = m.on_fix(now, fix)    # a tuple of Alert (usually empty)
 #   alerts = m.on_no_fix(now)      # awake, receiver on, no valid fix at `now`
 #   m.wanted_interval(now)         # seconds until the next fix is wanted (fast near zones)
 #   m.counts                       # {reason: count}
@@ -304,7 +304,7 @@ class ZoneMonitor:
         self.changes_at[i] = chg
 
     # ---- fixes ------------------------------------------------------------------------------
-    def on_fix(self, f, now):
+    def on_fix(self, now, f):
         """Run one accepted fix (tagcore.fix.Fix, its time f.t) through every zone at `now`.
         Returns a tuple of Alert, () when nothing happened (alerts raised by load() come out
         here or in on_no_fix). Raises nothing for a bad fix (ignored and counted)."""
