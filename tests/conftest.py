@@ -34,4 +34,5 @@ def server_db_url(request, tmp_path):
 
 
 # The virtual board and a firmware tree for the host tools' tests (tests/vboardkit.py).
+from devicekit import firmware, server  # noqa: E402, F401
 from vboardkit import fw, vboard  # noqa: E402, F401

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from micropython_runner import run_micropython
 from taghost import cli
 from taghost.build import build
@@ -210,3 +211,17 @@ class RealServer:
 def fix_seqs(run: Run) -> list[int]:
     """The seq of every fix the tag stored, in the order it logged them."""
     return [int(m.group(4).rsplit("seq=", 1)[1]) for m in run.logs("fix")]
+
+
+# The device tests' fixtures (tests/conftest.py offers them to every module): the whole
+# firmware built once a module, a real `opentag server` on loopback per test.
+@pytest.fixture(scope="module")
+def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_firmware(tmp_path_factory.mktemp("fw"))
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    s = RealServer(tmp_path)
+    yield s
+    s.stop()

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from devicekit import (
     RealServer,
     Run,
-    build_firmware,
     compile_config,
     now_2000,
     run_board,
@@ -26,18 +24,6 @@ from tagkit.beaconwindow import window_blob
 
 SECRET = b"victim-beacon-secret-0123456789a"
 IVS = 900  # the beacon's identifier interval (beaconid.DEFAULT_INTERVAL_S)
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    s = RealServer(tmp_path)
-    yield s
-    s.stop()
 
 
 def ble_run(tmp: Path, firmware: Path, server: RealServer, secs: int, **air: object) -> Run:

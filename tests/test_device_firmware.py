@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from devicekit import (
     RealServer,
     Run,
-    build_firmware,
     compile_config,
     compile_zones,
     run_board,
@@ -26,18 +24,6 @@ BOARD_LINES = (
     "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX",
     "LIGHT_MS", "IDLE_MS"
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    s = RealServer(tmp_path)
-    yield s
-    s.stop()
 
 
 def test_boots_takes_fixes_raises_a_zone_alert_and_uploads_it(

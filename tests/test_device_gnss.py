@@ -17,7 +17,6 @@ from devicekit import (
     BOARDS,
     RealServer,
     Run,
-    build_firmware,
     compile_config,
     run_board,
     write_prov,
@@ -30,18 +29,6 @@ HOT_S = 2  # a hot start from backup (field figures start at 2 s)
 # ublox_m8.setup(): NMEA off, the interference monitor, MON-RF and NAV-STATUS out, rate, save
 SETUP = ["CFG-MSG"] * 3 + ["CFG-ITFM", "CFG-MSG", "CFG-MSG", "CFG-RATE", "CFG-CFG"]
 SETUP_M10 = ["CFG-VALSET"] * 3  # ublox_m10.setup(): NMEA, SBAS off, integrity reports
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    s = RealServer(tmp_path)
-    yield s
-    s.stop()
 
 
 def rx_lines(run: Run) -> list[tuple[int, str, str]]:

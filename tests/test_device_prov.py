@@ -9,18 +9,12 @@ from pathlib import Path
 import pytest
 from devicekit import (
     RealServer,
-    build_firmware,
     compile_config,
     compile_zones,
     run_board,
     write_prov,
 )
 from tagcore.store import record as R
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
 
 
 def flip(b: bytes, i: int) -> bytes:

@@ -8,20 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from devicekit import RealServer, build_firmware, compile_config, fix_seqs, run_board, write_prov
+from devicekit import RealServer, compile_config, fix_seqs, run_board, write_prov
 from tagcore.store import record as R
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    s = RealServer(tmp_path)
-    yield s
-    s.stop()
 
 
 def plain(tmp: Path, port: int, sealed: bool = True) -> Path:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from devicekit import (
     SEAL_KEY,
     TAG,
     RealServer,
-    build_firmware,
     compile_config,
     run_board,
     write_prov,
@@ -51,18 +49,6 @@ for d in ('log', 'prov'):
             b.write(a.read())
 print('ok')
 """
-
-
-@pytest.fixture(scope="module")
-def firmware(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_firmware(tmp_path_factory.mktemp("fw"))
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    s = RealServer(tmp_path)
-    yield s
-    s.stop()
 
 
 def test_a_sealed_tag_is_verified_by_the_server_across_sleep_reset_and_power_cut(
