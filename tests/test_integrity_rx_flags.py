@@ -76,9 +76,9 @@ def test_each_set_up_command_is_acknowledged_once_and_reports_follow_at_the_rate
     seen: list[tuple[int, int]] = []
     on_ubx = loop.p.on_ubx
 
-    def spy(cls: int, mid: int, payload: bytes, now: int) -> None:
+    def spy(now: int, cls: int, mid: int, payload: bytes) -> None:
         seen.append((cls, mid))
-        on_ubx(cls, mid, payload, now)
+        on_ubx(now, cls, mid, payload)
 
     loop.p.on_ubx = spy  # type: ignore[method-assign]
     loop.run(120, 0)  # CONTINUOUS: rail on, set-up, tracking
