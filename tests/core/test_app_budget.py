@@ -1,15 +1,10 @@
 # The battery budget (tagcore.app.budget): the level that meets the target, the stated order of
 # degradation, hysteresis, warnings in time to charge. Both runtimes.
+from gnsstest import COSTS, M8
 from tagcore.app.app import Planner
-from tagcore.app.budget import CH_CRITICAL, CH_LEVEL, CH_LOW, CRITICAL_MIN, LEVELS, Budget, Costs
+from tagcore.app.budget import CH_CRITICAL, CH_LEVEL, CH_LOW, CRITICAL_MIN, LEVELS, Budget
 from tagcore.app.config import TagConfig
-from tagcore.gnss.energy import Receiver
 
-HOT = (2, 5, 7, 9, 10, 10, 12, 15, 20, 30)
-COLD = (26, 29, 32, 35, 38, 41, 44, 47, 51, 60)
-M8 = Receiver(32000, 29000, 9500, 20, 0, HOT, COLD, 7200, True, True, True, True)
-# T-Beam v1.2 figures as tagcore.gnss.profile.budget_costs makes them, a 3,000 mAh cell
-COSTS = Costs(909, 74520, 1175000, 100000, 3000000)
 T0 = 800000000
 MPY_HEAP = 196608
 

@@ -1,13 +1,11 @@
 # The planner driving the receiver (cfg.gnss_plan 1): the mode per fix from the energy model,
 # early start, the search cap after a failure, back-off, no receiver left on when "off".
 # Both runtimes. The receivers are the profiles' figures (boards/*.json) in energy units.
+from gnsstest import COLD, M8
 from tagcore.app.app import GNSS_BACKUP, GNSS_CYCLIC, GNSS_OFF, GNSS_ON, Planner
 from tagcore.app.config import TagConfig
 from tagcore.gnss.energy import Receiver
 
-HOT = (2, 5, 7, 9, 10, 10, 12, 15, 20, 30)  # NEO-M8N field deciles, mean 12
-COLD = (26, 29, 32, 35, 38, 41, 44, 47, 51, 60)  # mean 41, max 60
-M8 = Receiver(32000, 29000, 9500, 20, 0, HOT, COLD, 7200, True, True, True, True)
 UC_COLD = (28, 30, 33, 36, 40, 44, 48, 52, 57, 65)
 UC = Receiver(45000, 40000, 0, 0, 0, UC_COLD, UC_COLD, 7200, False, False, False, True)
 T0 = 800000000

@@ -2,21 +2,16 @@
 # the board's GNSS): the ACKs reach the power state machine and the receiver's own jamming and
 # spoofing reports (UBX-MON-RF, NAV-STATUS) reach the integrity checks, however the UART cut
 # the stream into chunks. Both runtimes.
+from gnsstest import COSTS, M8
 from tagcore.app.app import TagApp
-from tagcore.app.budget import Costs
 from tagcore.app.config import TagConfig
 from tagcore.gnss import integrity as I
 from tagcore.gnss import ublox_m8
-from tagcore.gnss.energy import Receiver
 from tagcore.gnss.power import GnssPower
 from tagcore.gnss.ubx import frame
 from tagcore.store import record as R
 from tagkit.memfs import MemFs
 
-HOT = (2, 5, 7, 9, 10, 10, 12, 15, 20, 30)
-COLD = (26, 29, 32, 35, 38, 41, 44, 47, 51, 60)
-M8 = Receiver(32000, 29000, 9500, 20, 0, HOT, COLD, 7200, True, True, True, True)
-COSTS = Costs(909, 74520, 1175000, 100000, 3000000)
 T0 = 800000000
 MPY_HEAP = 196608
 NMEA = b"$GPGGA,120000.00,5230.0000,N,01320.0000,E,1,08,1.0,35.0,M,47.0,M,,*5B\r\n"
