@@ -539,8 +539,11 @@ class Shell:
                 from tagcore.gnss.power import NAMES
 
                 log.info("gnss", f"mode {NAMES[e[2]]}")
-            elif k == "I":
-                log.warn("gnss", f"integrity kind={e[2]} onset={e[3]}")
+            elif k == "I":  # kinds from K_END on are an episode's evidence, not an alert
+                from tagcore.gnss.integrity import K_END
+
+                say = log.warn if e[2] < K_END else log.info
+                say("gnss", f"integrity kind={e[2]} onset={e[3]}")
         if alert:
             self.signal()
 
