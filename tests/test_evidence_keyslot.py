@@ -124,3 +124,28 @@ def test_the_same_on_cpython(monkeypatch: pytest.MonkeyPatch) -> None:
         script=MPY_TESTS / "keyslot_powerloss.py", args=args, path=(FAKE,), heap=1_000_000
     )
     assert cp == mp and "CUT 1 " in cp
+
+
+def test_the_device_shell_takes_the_partition_and_moves_an_old_file_slot_into_it() -> None:
+    # tagdevice.prov.key_slot / sealer on the fake esp32.Partition (tests/mpy/keyslot_prov.py)
+    out = run_micropython(
+        script=MPY_TESTS / "keyslot_prov.py", path=(FAKE,), heap=300_000
+    ).splitlines()
+    got = {ln.split()[0]: ln.split()[1:] for ln in out}
+    note = "no_partition_sealkey:_key_slot_on_littlefs,_old_keys_not_erased"
+    assert got == {
+        # the board names no partition (a unix shell's): the littlefs file slot, as before
+        "none_named": ["FileSlot", "-", "3", "file", "-", "1"],
+        # it names one the firmware has not got: still sealing, on littlefs, and it says so
+        "no_partition": ["FileSlot", note, "3", "file", "-", "1"],
+        # an older firmware's file slot moves into the partition and its file goes
+        "migrated": ["PartSlot", "-", "3", "nofile", "-", "1"],
+        "again": ["PartSlot", "-", "3", "nofile", "-", "1"],
+        # the higher epoch wins: a stale file never rolls the partition back
+        "newer_kept": ["7", "nofile"],
+        "file_damaged": ["PartSlot", "-", "2", "nofile", "-", "1"],
+        # nothing usable anywhere: unsealed with the reason, never re-made from k0
+        "both_damaged_or_empty": ["FileSlot", "-", "-", "file", "slot_damaged", "0"],
+        "partition_damaged": ["PartSlot", "-", "-", "nofile", "slot_damaged", "0"],
+        "empty_no_key": ["PartSlot", "-", "-", "nofile", "no_key", "0"],
+    }

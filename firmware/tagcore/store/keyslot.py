@@ -35,6 +35,25 @@ def _u32(b, i):
     return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)
 
 
+def record(seq, payload, out=None):
+    """The bytes of one record (into `out`, a bytearray of at least REGION bytes, if given:
+    returns a memoryview of it): what save() writes, and what `opentag deploy` writes to a new
+    tag's partition. Raises ValueError for a payload longer than MAX_PAYLOAD."""
+    n = len(payload)
+    if n > MAX_PAYLOAD:
+        raise ValueError("key slot payload too long")
+    b = bytearray(REGION) if out is None else out
+    b[0:2] = MAGIC
+    for k in range(4):
+        b[2 + k] = (seq >> (8 * k)) & 0xFF
+    b[6] = n
+    b[_HEAD : _HEAD + n] = payload
+    c = binascii.crc32(memoryview(b)[: _HEAD + n]) & 0xFFFFFFFF
+    for k in range(4):
+        b[_HEAD + n + k] = (c >> (8 * k)) & 0xFF
+    return memoryview(b)[: _HEAD + n + _CRC]
+
+
 class PartSlot:
     """The key slot over `part` (an esp32.Partition, or the tests' NOR-flash fake) of two or more
     erase blocks. `damaged` after load(): no valid record but something written (a torn first
@@ -116,26 +135,16 @@ class PartSlot:
         """Write `payload` (at most MAX_PAYLOAD bytes) as the newest record, then erase the one
         before it. True once it is written and read back; False if the flash refused (the old
         record then stays the newest). Raises ValueError for a payload that is too long."""
-        n = len(payload)
-        if n > MAX_PAYLOAD:
+        if len(payload) > MAX_PAYLOAD:
             raise ValueError("key slot payload too long")
         if not self.loaded:
             self.load()
         seq = self.seq + 1
         blk = self.cur + 1 if self.cur + 1 < self.nblocks else 0
-        b = self.buf
         try:
             if self._read(blk) != -1:
                 self.part.ioctl(_IOCTL_ERASE, blk)
-            b[0:2] = MAGIC
-            for k in range(4):
-                b[2 + k] = (seq >> (8 * k)) & 0xFF
-            b[6] = n
-            b[_HEAD : _HEAD + n] = payload
-            c = binascii.crc32(memoryview(b)[: _HEAD + n]) & 0xFFFFFFFF
-            for k in range(4):
-                b[_HEAD + n + k] = (c >> (8 * k)) & 0xFF
-            self.part.writeblocks(blk, memoryview(b)[: _HEAD + n + _CRC], 0)
+            self.part.writeblocks(blk, record(seq, payload, self.buf), 0)
             if self._read(blk) != seq:
                 return False
         except OSError:

@@ -32,11 +32,16 @@ class PowerCut(BaseException):  # not an OSError: nothing in the firmware may ca
 
 
 class NorFlash:
-    def __init__(self, size):
+    """track=False keeps no history (readable() then knows nothing): the whole-firmware boards,
+    whose heap the firmware shares."""
+
+    def __init__(self, size, track=True):
         if size % SECTOR:
             raise ValueError("a NOR flash is whole sectors")
+        self.size = size
         self.mem = bytearray(b"\xff" * size)
-        self.erased_op = [0] * size  # the op that last erased each byte (0: factory-blank)
+        self.track = track
+        self.erased_op = [0] * size if track else None  # the op that last erased each byte
         self.programs = []  # (op, address, data meant, bytes that reached the cells)
         self.erases = [0] * (size // SECTOR)  # per sector: wear
         self.ops = 0
@@ -56,16 +61,15 @@ class NorFlash:
         return self.cut_at is not None and self.ops >= self.cut_at
 
     def program(self, addr, data):
-        if addr < 0 or addr + len(data) > len(self.mem):
+        if addr < 0 or addr + len(data) > self.size:
             raise OSError(_EINVAL)
         cut = self._op()
         n = len(data)
         if cut:
             n = n * self.tear[0] // self.tear[1]
-        mem = self.mem
-        for i in range(n):
-            mem[addr + i] &= data[i]
-        self.programs.append((self.ops, addr, bytes(data), n))
+        self._and(addr, data, n)
+        if self.track:
+            self.programs.append((self.ops, addr, bytes(data), n))
         if cut:
             self.dead = True
             raise PowerCut()
@@ -76,16 +80,30 @@ class NorFlash:
         cut = self._op()
         a = sector * SECTOR
         step = 2 if cut else 1  # a cut erase: every other byte erased, the rest as they were
-        op = self.ops
-        mem = self.mem
-        eo = self.erased_op
-        for p in range(a, a + SECTOR, step):
-            mem[p] = 0xFF
-            eo[p] = op
+        self._erase(a, step)
         self.erases[sector] += 1
         if cut:
             self.dead = True
             raise PowerCut()
+
+    def _and(self, addr, data, n):
+        mem = self.mem
+        for i in range(n):
+            mem[addr + i] &= data[i]
+
+    def _erase(self, a, step):
+        mem = self.mem
+        eo = self.erased_op
+        op = self.ops
+        for p in range(a, a + SECTOR, step):
+            mem[p] = 0xFF
+            if eo is not None:
+                eo[p] = op
+
+    def read(self, a, buf):
+        if self.dead:
+            raise PowerCut()
+        buf[:] = self.mem[a : a + len(buf)]
 
     def readable(self, secret):
         """How many bytes of `secret` are still on the chip where a program put them: the most,
@@ -106,12 +124,62 @@ class NorFlash:
         return best
 
 
+class FileNor(NorFlash):
+    """The same chip kept in a host file (the virtual board's: it survives its resets), no
+    history, nothing of it in the heap but the file."""
+
+    def __init__(self, path, size):
+        self.size = size
+        self.track = False
+        self.erased_op = None
+        self.programs = []
+        self.erases = [0] * (size // SECTOR)
+        self.ops = 0
+        self.cut_at = None
+        self.tear = (1, 2)
+        self.dead = False
+        try:
+            self.f = open(path, "r+b")
+        except OSError:
+            self.f = open(path, "w+b")
+        self.f.seek(0, 2)
+        while self.f.tell() < size:  # factory-blank
+            self.f.write(b"\xff" * SECTOR)
+        self.f.flush()
+
+    def _and(self, addr, data, n):
+        f = self.f
+        f.seek(addr)
+        old = f.read(n)
+        f.seek(addr)
+        f.write(bytes(old[i] & data[i] for i in range(n)))
+        f.flush()
+
+    def _erase(self, a, step):
+        f = self.f
+        if step == 1:
+            f.seek(a)
+            f.write(b"\xff" * SECTOR)
+        else:
+            for p in range(a, a + SECTOR, step):
+                f.seek(p)
+                f.write(b"\xff")
+        f.flush()
+
+    def read(self, a, buf):
+        if self.dead:
+            raise PowerCut()
+        self.f.seek(a)
+        self.f.readinto(buf)
+
+
 TABLE = {}  # label -> (type, subtype, NorFlash): the partition table the board was flashed with
 
 
-def add_partition(label, size, ptype=1, subtype=0x40):
-    """A partition in the fake's table (test set-up); returns its NorFlash."""
-    fl = NorFlash(size)
+def add_partition(label, size, ptype=1, subtype=0x40, track=True, path=None):
+    """A partition in the fake's table (test set-up); returns its chip: a NorFlash in RAM, or
+    kept in the host file `path`."""
+    fl = NorFlash(size, track) if path is None else FileNor(path, size)
     TABLE[label] = (ptype, subtype, fl)
     return fl
 
@@ -139,15 +207,13 @@ class Partition:
         return out
 
     def info(self):
-        return (self.ptype, self.subtype, 0, len(self.flash.mem), self.label, False)
+        return (self.ptype, self.subtype, 0, self.flash.size, self.label, False)
 
     def readblocks(self, block, buf, offset=0):
         a = block * self.bs + offset
-        if a < 0 or a + len(buf) > len(self.flash.mem):
+        if a < 0 or a + len(buf) > self.flash.size:
             raise OSError(_EINVAL)
-        if self.flash.dead:
-            raise PowerCut()
-        buf[:] = self.flash.mem[a : a + len(buf)]
+        self.flash.read(a, buf)
 
     def writeblocks(self, block, buf, offset=None):
         a = block * self.bs
@@ -162,7 +228,7 @@ class Partition:
 
     def ioctl(self, cmd, arg):
         if cmd == 4:
-            return len(self.flash.mem) // self.bs
+            return self.flash.size // self.bs
         if cmd == 5:
             return self.bs
         if cmd == 6:
@@ -173,3 +239,12 @@ class Partition:
                 self.flash.erase(s)
             return 0
         return 0
+
+
+try:  # on the virtual board (taghost.vboard): its partitions, in host files beside its image
+    import virtualboard
+
+    for _label, _size in getattr(virtualboard, "PARTITIONS", ()):
+        add_partition(_label, _size, path="/_vboard/" + _label)
+except ImportError:
+    pass
