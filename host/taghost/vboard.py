@@ -251,14 +251,20 @@ del _k
 
 
 def identity_module(
-    board: str, machine: str, mpy: int | None = None, heap: int = 0, romfs: int = 0
+    board: str,
+    machine: str,
+    mpy: int | None = None,
+    heap: int = 0,
+    romfs: int = 0,
+    seal_bytes: int = SEAL_BYTES,
 ) -> str:
     """The on-board `virtualboard` module. MPY, if set, is the sys.implementation._mpy the
     board claims (a board with an older MicroPython, to test the deploy's refusal); HEAP and
-    ROMFS the heap size the board gives and the partition bytes the interpreter's heap adds."""
+    ROMFS the heap size the board gives and the partition bytes the interpreter's heap adds;
+    PARTITIONS the fake esp32.Partition's table: the seal key partition of `seal_bytes` (none
+    if 0), in a host file beside the image."""
     text = f"BOARD = {board!r}\nMACHINE = {machine!r}\nPMU = {pmu_registers(board)!r}\n"
-    # the fake esp32.Partition's table: the seal key partition, in a host file beside the image
-    text += f"PARTITIONS = {[(SEAL_LABEL, SEAL_BYTES)]!r}\n"
+    text += f"PARTITIONS = {[(SEAL_LABEL, seal_bytes)] if seal_bytes else []!r}\n"
     text += f"HEAP = {heap}\nROMFS = {romfs}\n" if heap else ""
     return text + (f"MPY = {mpy}\n" if mpy is not None else "")
 
@@ -305,8 +311,10 @@ class VirtualBoard:
         micropython: str | None = None,
         mpy: int | None = None,
         romfs: int = ROMFS_BYTES,
+        seal_bytes: int = SEAL_BYTES,
     ) -> None:
         self.mpy = mpy
+        self.seal_bytes = seal_bytes  # the seal key partition's size; 0: a table without one
         self.romfs = romfs  # the ROMFS partition's size; 0: a MicroPython without one
         self.image = Path(image)
         self.board = board
@@ -343,12 +351,14 @@ class VirtualBoard:
         self._tmp = tempfile.TemporaryDirectory(prefix="vboard-")
         me = Path(self._tmp.name)
         (me / "startup.py").write_text(STARTUP)
-        ident = identity_module(self.board, self.machine, self.mpy, self.heap, self.romfs)
+        ident = identity_module(
+            self.board, self.machine, self.mpy, self.heap, self.romfs, self.seal_bytes
+        )
         (me / "virtualboard.py").write_text(ident)
         (me / "fakes").symlink_to(FAKES)  # seen through the one /_vboard mount
         (me / "romfs").symlink_to(self.romfs_path.resolve())  # kept with the image
         if not self.seal_path.exists():  # factory-blank
-            self.seal_path.write_bytes(b"\xff" * SEAL_BYTES)
+            self.seal_path.write_bytes(b"\xff" * self.seal_bytes)
         (me / SEAL_LABEL).symlink_to(self.seal_path.resolve())
         self._host, user = pty.openpty()  # the side a serial tool opens
         tty.setraw(user)
