@@ -160,6 +160,8 @@ class Shell:
             "seal.key", prov.sealer(fs, srv and srv[4], slot), "unsealed", report=head is None
         )
         slot = None
+        if sealer is None:  # unsealed: the partition slot's module is not kept either
+            unload("tagcore.store.keyslot")
         del prov
         unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
