@@ -151,9 +151,17 @@ class Shell:
         fs = self._logfs()
         # the log's seals (docs/evidence.md): their key slot lives beside the log
         # the reason goes to the server once per cold boot, not at every wake from deep sleep
+        slot, note = prov.key_slot(fs, board.get("mcu", {}).get("seal_partition"))
+        if note is not None:  # sealing, but an old key is not erased on this flash
+            log.warn("prov", "seal slot: " + note)
+            if head is None:
+                self.problems.append(("seal.slot", note))
         sealer = self._take(
-            "seal.key", prov.sealer(fs, srv and srv[4]), "unsealed", report=head is None
+            "seal.key", prov.sealer(fs, srv and srv[4], slot), "unsealed", report=head is None
         )
+        slot = None
+        if sealer is None:  # unsealed: the partition slot's module is not kept either
+            unload("tagcore.store.keyslot")
         del prov
         unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
