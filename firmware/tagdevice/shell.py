@@ -491,7 +491,7 @@ class Shell:
             self.retry_at = now + (ALERT_RETRY_S if app.alert_unsent else LINK_RETRY_S)
 
     def _send(self, now):
-        """One exchange of app.uplink_request over Wi-Fi. True if acknowledged with progress."""
+        """One exchange of app.uplink_request over Wi-Fi. True to send the next batch now."""
         from tagdevice.uplink_http import NAMES, OK
 
         app = self.app
@@ -505,14 +505,11 @@ class Shell:
         self.wdt.feed()
         if code == OK and status == 200:
             c = self.uplink.client
-            before, sent = app.acked, c.delivered
+            before = app.acked
             app.uplink_reply(now, reply)
             if app.acked > before or app.acked == c.acked:
                 self.wifi.down()
-                # progress: the ack moved, or the batch took an alert (an alert's own batch
-                # leaves the ack where it was, and the backlog behind it must follow at once);
-                # both only grow, so a server acknowledging nothing new ends the send loop
-                return app.acked > before or c.delivered > sent
+                return c.send_on()  # the core's one rule (tagcore.uplink.client)
             log.warn("uplink", "reply refused")
         else:
             log.warn("uplink", f"failed: {NAMES[code]} http {status}")
