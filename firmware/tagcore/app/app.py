@@ -64,6 +64,8 @@ from tagcore.store.log import Store
 #   p.scan(now, scanning)    whether a BLE scan should run now (and p.scan_ms)
 #   p.wake_time(now, flush_at)   when to wake the app if nothing else happens first
 # With zones and cfg.guard_kmh > 0 the drive-through guard (guard.py) caps the interval too.
+# The model plan with cfg.still_fix_s > 0: a wearer still (tagcore.gnss.rate.Still) far from
+# every zone, the victim and a curfew change gets one fix every still_fix_s (_still_ok).
 NEVER = 1 << 62
 SCAN_MS = 2000  # a scan without the proximity core: window = interval, 2 s
 URGENT_FIX_S = 20  # the fix interval while the proximity core says a beacon may be near
@@ -129,6 +131,16 @@ class Planner:
         self.alarm_until = -1  # an attack on the GNSS raised the fix rate until then
         self.fix_at = -1  # when it came
         self.guard = None  # the drive-through guard (guard.py), imported only when configured
+        self.still = None  # the still-wearer rate (tagcore.gnss.rate.Still), model plan only
+        self.episode = False  # the app's integrity checks hold an episode open
+        self.victim_dm = 0  # the victim's last position, beyond radio range (_apart)
+        self.still_on = False  # the last interval() was the still rate ...
+        self.still_n = 0  # ... and so many fixes were followed by it (bench_battery)
+        if self.rx is not None and cfg.still_fix_s > 0:
+            from tagcore.gnss import rate
+
+            self.rate = rate
+            self.still = rate.Still()
         if zones is not None and cfg.guard_kmh > 0 and hasattr(zones, "nearest_dm"):
             from tagcore.app.guard import guard
 
@@ -141,15 +153,62 @@ class Planner:
             iv = URGENT_FIX_S
         if now < self.alarm_until and ALARM_FIX_S < iv:
             iv = ALARM_FIX_S
+        still = self.still is not None and iv < self.cfg.still_fix_s and self._still_ok(now)
+        if still:  # the guard below still shortens it where a zone is within reach
+            iv = self.cfg.still_fix_s
         if self.zones is not None:
             w = self.zones.wanted_interval(now)
-            if w is not None and w < iv:
+            if w is not None and w < iv and not still:  # still: the zone core is not near
                 iv = w
             if guarded and self.guard is not None and self.last_fix is not None:
                 g = self.guard(self.zones, self.cfg, self.last_fix, iv)
                 if g < iv:
                     iv = g
+        self.still_on = still
         return iv
+
+    def _still_ok(self, now):
+        # Every exclusion keeps the normal rate: not still long enough (or the last fix poor,
+        # Still's own test), an integrity alarm or open episode, the proximity core urgent or
+        # a beacon heard at all, the victim's last position within STILL_FAR_DM, a zone core
+        # sampling fast, a curfew or zone window changing within STILL_MARGIN_S, and an
+        # exclusion zone the wearer could reach within still_fix_s (the drive-through guard's
+        # reach when it is configured, else STILL_FAR_DM). All or nothing: a still rate the
+        # guard would shorten is not taken (an interval between the two saves little and
+        # costs the schedule's prediction).
+        r, s, f = self.rate, self.still, self.last_fix
+        if s is None or f is None or s.still_s(now) < r.STILL_AFTER_S:
+            return False
+        if self.episode or now < self.alarm_until:
+            return False
+        px = self.proximity
+        if px is not None:
+            if px.urgent():
+                return False
+            for tr in px.tracks.values():
+                if tr.state:  # not ABSENT
+                    return False
+        if self.victim_pos is not None and self.victim_dm < r.STILL_FAR_DM:
+            return False
+        z = self.zones
+        if z is not None:
+            w = z.wanted_interval(now)
+            if w is not None and w < self.cfg.fix_interval_s:
+                return False
+            # the zone core refreshes a zone's next change only when it judges the zone (far
+            # exclusion zones it skips: the distance below covers those): older ones are stale
+            for c in getattr(z, "changes_at", ()):
+                if f.t < c < now + r.STILL_MARGIN_S:
+                    return False
+            if self.guard is not None:
+                iv = self.cfg.still_fix_s
+                if self.guard(z, self.cfg, f, iv) < iv:
+                    return False
+            elif hasattr(z, "nearest_dm"):
+                d = z.nearest_dm(f.lat, f.lon)
+                if d is not None and d - f.acc_dm < r.STILL_FAR_DM:
+                    return False
+        return True
 
     def search_due(self, now):
         if self.search_from < 0 and now >= self.next_fix:
@@ -170,6 +229,8 @@ class Planner:
     def give_up(self, now):
         if self.search_from >= 0 and now - self.search_from >= self.cap:
             self.search_from = -1  # give up this sample: save the battery
+            if self.still is not None:
+                self.still.lost()
             # Without a fresh position the guard has nothing to go on (indoors, a tunnel):
             # the normal schedule, and the zone core's loss-of-location rule, take over.
             iv = self.interval(now, False)
@@ -187,11 +248,15 @@ class Planner:
     def fix_taken(self, now, fix):
         self.last_fix = fix
         self.fix_at = now
+        if self.still is not None:
+            self.still.fix(now, fix)
         if self.victim_pos is not None:
             self._apart()
         if self.search_from >= 0:  # after the cores: this fix may change the interval
             iv = self.interval(now)
             s, rx = self.sched, self.rx
+            if self.still_on:
+                self.still_n += 1
             if iv > 0:
                 if s is not None and rx is not None:
                     self._ps_result(now, now - self.search_from)
@@ -333,6 +398,7 @@ class Planner:
         kmh = self.cfg.guard_kmh if self.cfg.guard_kmh > 0 else 130
         closing = kmh * 20000 // 3600  # dm/s, both moving towards each other
         self.apart = d // closing if d > 0 else 0
+        self.victim_dm = d
         self.apart_t = self.fix_at if self.fix_at < v[0] else v[0]
 
     def scan_ended(self, now):
@@ -549,6 +615,7 @@ class TagApp:
         g = self.integrity
         if g is None:
             return
+        self.planner.episode = g.named != 0 or g.active != 0  # no still rate while open
         if g.watch:  # a suspicion: fixes more often for a while, to confirm or clear it
             g.watch = False
             if now + g.watch_s > self.planner.alarm_until:

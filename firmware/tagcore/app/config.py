@@ -41,6 +41,7 @@ KEYS = (
     (11, "power_target_h", 0, 0, 8760),  # battery life wanted (h): tagcore.app.budget; 0 none
     (12, "gnss_plan", 0, 0, 1),  # 0 the fixed plan (rail on to search, off between); 1 the model
     (13, "battery_mah", 0, 0, 100000),  # the cell's capacity for the budget; 0 the board's
+    (14, "still_fix_s", 90, 0, 150),  # a still wearer's fix interval (model plan); 0 off
 )
 
 
