@@ -111,22 +111,30 @@ def field_curve(per: int, passes: int, others: int) -> None:
 
 def misses(per: int) -> None:
     # Where the default rule's misses are: beacons hardly heard at all (physics: no rule
-    # raises them) or heard but held faint (a flagged rule could, at the cost of passes).
+    # raises them) or heard but held faint (a flagged rule could, at the cost of passes), by
+    # the 67th percentile of all the encounter's sightings against the threshold: within the
+    # long way's 6 dB, 6-12 dB below (the held way's reach), further.
+    prof = Profile()
     print(f"FIELD, default rule, where the misses are ({per} encounters per condition):")
     rng = random.Random(2026)
     for cond in CONDITIONS:
-        hit = few = faint = 0
+        hit = few = 0
+        faint = [0, 0, 0]
         for _ in range(per):
-            o = field_encounter(rng, FIELD, Profile(), cond)
+            o = field_encounter(rng, FIELD, prof, cond)
             if o.alert_t is not None:
                 hit += 1
             elif o.sightings <= 10:
                 few += 1
             else:
-                faint += 1
+                h = sorted(o.heard)
+                below = prof.near_dbm - h[(len(h) - 1) * prof.pct // 100]
+                faint[0 if below <= prof.long_db else 1 if below <= 12 else 2] += 1
         print(
             f"{cond}: raised {hit}; missed {per - hit}: heard 10 times or fewer in the whole "
-            f"encounter {few}, heard more but held faint {faint}"
+            f"encounter {few}, heard more but held faint {sum(faint)} (its level within "
+            f"{prof.long_db} dB of the threshold {faint[0]}, {prof.long_db}-12 dB below "
+            f"{faint[1]}, further {faint[2]})"
         )
 
 

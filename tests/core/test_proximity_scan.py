@@ -90,6 +90,9 @@ def test_a_beacon_held_faint_at_a_steady_level_is_rechecked_less_and_less():
     busy = scanned(prox, T0, 3600, wobble)
     assert prox.state() == P.NEARBY  # still heard and tracked
     assert busy / 3600 < 0.1
+    # ...but not in its first 5 min: an encounter that long keeps every re-check.
+    prox = P.Proximity(table_for(T0))
+    assert scanned(prox, T0, prox.p.hold_back_after_s, wobble) > 0.4 * prox.p.hold_back_after_s
     # It comes close: held back no longer, "near" within a minute and a half.
     scanned(prox, T0 + 3600, 90, lambda s: p.near_dbm + 12)
     assert prox.state() == P.NEAR

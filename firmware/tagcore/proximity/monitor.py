@@ -183,6 +183,10 @@ class Profile:
         # dense window and kept it scanning until its level fell. Never held back: a level at
         # the threshold, a dense one where the long way decides (she comes close), a new
         # presence (not quiet).
+        # The windows apply only once the beacon has been around (returns within reprobe_s
+        # included) for hold_back_after_s: an encounter of 1-5 min keeps every re-check (the
+        # long way decides seated / bag encounters on them: 5 points of detection).
+        self.hold_back_after_s = 300
         self.recheck_s = 30
         self.backoff_s = 120
         self.backoff_max_s = 960
@@ -218,6 +222,7 @@ class _Track:
         self.quiet = False  # back soon after leaving faint: no probe (reprobe_s)
         self.recheck_t = 0  # a quiet beacon's next re-check window opens then (recheck_s)
         self.backoff = 0  # ... and the wait after it (0: backoff_s)
+        self.around = 0  # since when it has been around (returns within reprobe_s included)
         self.skew = 0  # learned beacon clock offset, in intervals
         self.skew_t = 0  # when the skew was last moved (it moves no faster than drift_ppm)
         self.anchor_t = 0  # last sighting within skew_tol of the learned skew
@@ -333,6 +338,7 @@ class Proximity:
             tr.quiet = now - tr.last_seen <= p.reprobe_s and tr.level < p.near_dbm - p.faint_db
             if not tr.quiet:
                 tr.backoff = tr.recheck_t = 0
+                tr.around = now
             tr.state = NEARBY
             tr.first = now
             tr.cand = False
@@ -449,7 +455,11 @@ class Proximity:
                 or tr.level >= p.near_dbm
                 or (
                     tr.level >= p.near_dbm - p.faint_db
-                    and (not tr.quiet or tr.recheck_t <= self.now < tr.recheck_t + p.recheck_s)
+                    and (
+                        not tr.quiet
+                        or self.now - tr.around < p.hold_back_after_s
+                        or tr.recheck_t <= self.now < tr.recheck_t + p.recheck_s
+                    )
                 )
             ):
                 return True
