@@ -128,14 +128,16 @@ def test_battery_life_is_projected_without_the_charger() -> None:
 
 
 def test_scans_follow_the_proximity_core_and_cost_ble_energy() -> None:
+    from tagcore.proximity.monitor import Profile
     from tagsim import hooks
 
     d = simworld.doc(beacon={"itinerary": [{"stay": "park", "for": "3h"}]})
     d["itinerary"] = [{"stay": "home", "for": "2h"}]  # the beacon stays 1.1 km away
     sc = parse(d, "<t>")
     r = engine.run(sc, "cpython", None, hooks.proximity(sc))
-    # nothing around: the core's slow cadence, a 1.5 s scan every 20 s
-    assert abs(r.log.scan_s - 7200 / 20 * 1.5) <= 3
+    # nothing around: the core's slow cadence (520 ms every 13 s)
+    p = Profile()
+    assert abs(r.log.scan_s - 7200 / p.slow_period_s * p.slow_scan_ms / 1000) <= 3
     b = sc.board
     assert abs(r.power.mah["ble"] - r.log.scan_s * b.current("ble", "scan") / 3600) < 1e-9
     assert not r.log.scans or all(x[2] is None for x in r.log.scans)  # too far to hear

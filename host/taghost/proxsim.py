@@ -202,6 +202,7 @@ class Outcome:
     length_s: float
     events: list[tuple] = field(default_factory=list)
     low_conf: bool = False  # the first "near" was flagged F_LOW_CONF
+    heard: list[int] = field(default_factory=list)  # the authenticated sightings' RSSIs
 
 
 def make_proximity(profile: Profile, t0: int, hours: int = 48) -> Proximity:
@@ -230,6 +231,7 @@ def run_episode(
     alert_t = None
     low_conf = False
     sightings = 0
+    heard: list[int] = []
     scan_s = 0.0
     events = []
     ta = -lead_s + rng.uniform(0, adv_s)  # the beacon's next advertisement
@@ -260,8 +262,10 @@ def run_episode(
             if k < 0:
                 continue  # the beacon's silence between two identifiers
             ident = beaconid.rolling_id(SECRET, k)
-            if prox.on_scan(now, b"\x00" * 6, max(-127, round(rssi)), build_adv(ident)) >= 0:
+            r = max(-127, round(rssi))
+            if prox.on_scan(now, b"\x00" * 6, r, build_adv(ident)) >= 0:
                 sightings += 1
+                heard.append(r)
         scan_s += e - s
         prox.on_scan_end(t0 + math.floor(e))
         while True:
@@ -273,7 +277,7 @@ def run_episode(
                 alert_t = ev.t - t0
                 low_conf = bool(ev.flags & F_LOW_CONF)
         t = e
-    return Outcome(alert_t, sightings, scan_s, length_s + lead_s, events, low_conf)
+    return Outcome(alert_t, sightings, scan_s, length_s + lead_s, events, low_conf, heard)
 
 
 def encounter(rng: random.Random, radio: Radio, profile: Profile) -> Outcome:

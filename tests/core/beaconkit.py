@@ -26,3 +26,21 @@ def table_for(t, hours=48, margin=8, secret=SECRET, beacon=0):
 
 def adv_at(t, secret=SECRET):
     return build_adv(beaconid.rolling_id(secret, t // IVS))
+
+
+def scanned(prox, t0, seconds, rssi_at):
+    # The tag scans as next_scan says, hearing every advertisement (one each 500 ms) while
+    # rssi_at(s) (s: seconds from t0) is not None. Returns the seconds spent scanning.
+    t = t0
+    busy = 0
+    while t < t0 + seconds:
+        start, dur = prox.next_scan(t)
+        for j in range(dur // 500):
+            s = start + j // 2
+            r = rssi_at(s - t0)
+            if r is not None:
+                prox.on_scan(s, b"", r, adv_at(s))
+        busy += dur
+        t = start + dur // 1000
+        prox.on_scan_end(t)
+    return busy / 1000

@@ -96,7 +96,7 @@ def test_state_machine_pre_alert_alert_exit_with_evidence():
     prox.on_scan_end(t + prof.absent_s)
     assert [e[1] for e in drain(prox)] == [P.K_GONE] and not prox.urgent()
     s = prox.next_scan(t + prof.absent_s)
-    assert s == (t + prof.absent_s + prof.slow_period_s - prof.slow_scan_ms // 1000, 1500)
+    assert s == (t + prof.absent_s + prof.slow_period_s - prof.slow_scan_ms // 1000, 520)
 
 
 def test_a_few_strong_sightings_or_a_short_burst_do_not_alert():

@@ -1,6 +1,7 @@
-# The proximity core's clock, replay, motion, energy and window rules, on both runtimes
+# The proximity core's clock, replay, motion and window rules, on both runtimes (the scan
+# schedule and its energy: test_proximity_scan.py)
 # (split from test_proximity.py: one module's bytecode at a time in the 64 KB heap).
-from beaconkit import IVS, T0, adv_at, table_for
+from beaconkit import IVS, T0, adv_at, scanned, table_for
 from tagcore.fix import Fix
 from tagcore.proximity import monitor as P
 from test_proximity import drain, run_near
@@ -86,26 +87,6 @@ def test_a_near_decided_at_road_speed_is_flagged_vehicle_and_low_confidence():
         prox = None
 
 
-def test_a_faintly_heard_beacon_does_not_keep_the_tag_scanning():
-    # A neighbour's beacon heard at -100 + a few dB for an hour. It failed before: it kept the
-    # tag scanning back to back (the scan duty was that of a beacon at arm's length).
-    prox = P.Proximity(table_for(T0))
-    faint = prox.p.near_dbm - prox.p.faint_db - 6
-    t = T0
-    scanning = 0
-    while t < T0 + 3600:
-        start, dur = prox.next_scan(t)
-        for s in range(dur // 1000):
-            prox.on_scan(start + s, b"", faint, adv_at(start + s))
-            prox.on_scan(start + s, b"", faint, adv_at(start + s))
-        if start >= T0 + 300:
-            scanning += dur // 1000
-        t = start + dur // 1000
-        prox.on_scan_end(t)
-    assert prox.state() == P.NEARBY  # still heard and tracked...
-    assert scanning / (3600 - 300) < 0.1  # ...on the slow schedule (7.5 %), not 100 %
-
-
 def test_the_filter_holds_45_s_of_sightings_and_an_event_the_newest_32():
     # It failed before: the filter kept 32 sightings, 16 s at two a second, where the docs
     # (and window_s) say 45 s.
@@ -140,24 +121,6 @@ def test_only_a_strong_near_is_confident_and_a_long_weak_presence_can_be_flagged
         prox = None
 
 
-def scanned(prox, t0, seconds, rssi_at):
-    # The tag scans as next_scan says, hearing two reports per second scanned while
-    # rssi_at(s) (s: seconds from t0) is not None. Returns the seconds spent scanning.
-    t = t0
-    busy = 0
-    while t < t0 + seconds:
-        start, dur = prox.next_scan(t)
-        for s in range(dur // 1000):
-            r = rssi_at(start + s - t0)
-            if r is not None:
-                prox.on_scan(start + s, b"", r, adv_at(start + s))
-                prox.on_scan(start + s, b"", r, adv_at(start + s))
-        busy += dur // 1000
-        t = start + dur // 1000
-        prox.on_scan_end(t)
-    return busy
-
-
 def test_a_presence_held_below_the_long_way_raises_one_flagged_near():
     # A seated victim, a beacon in a bag: a loss held for the whole encounter, 10 dB below the
     # threshold (the long way takes 6). It failed before: no "near" at all.
@@ -176,29 +139,3 @@ def test_a_presence_held_below_the_long_way_raises_one_flagged_near():
     level = prox.p.near_dbm - prox.p.long_db - prox.p.hyst_db - 1
     scanned(prox, T0, 900, lambda s, v=level: v)
     assert len([e for e in drain(prox) if e.kind == P.K_NEAR]) == 1
-
-
-def test_a_beacon_at_the_edge_of_range_does_not_keep_the_tag_scanning():
-    # Heard faintly for 2 min in every 5 (it comes and goes: gone after absent_s), with now and
-    # then one louder report. It failed before: each return was probed for a full minute and
-    # one loud report made the scans fast again (a fifth of the time scanning).
-    prox = P.Proximity(table_for(T0))
-    faint = prox.p.near_dbm - prox.p.faint_db - 6
-
-    def edge(s):
-        if s % 300 >= 120:
-            return None
-        return faint + 12 if s % 97 == 0 else faint
-
-    busy = scanned(prox, T0, 7200, edge)
-    assert busy / 7200 < 0.1  # idle is 7.5 %
-
-
-def test_the_first_probe_of_a_faint_beacon_ends_once_a_dense_window_judged_it():
-    # It failed before: a beacon first heard faintly was scanned back to back for a full
-    # minute whatever the first dense window said.
-    prox = P.Proximity(table_for(T0))
-    faint = prox.p.near_dbm - prox.p.faint_db - 6
-    busy = scanned(prox, T0, 60, lambda s: faint)
-    assert prox.state() == P.NEARBY and not prox.urgent()
-    assert busy < 30  # the probe's 10 s scans until 12 sightings, then the slow schedule
