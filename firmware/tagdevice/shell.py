@@ -198,6 +198,8 @@ class Shell:
                 c.acked = head[2]
             self.uplink.client = c
             self.link = Link(srv[0], srv[1], srv[2], use_tls=srv[3], buf=linkbuf)
+        else:  # no uplink: its transport's code back too
+            unload("tagdevice.uplink_http")
         del linkbuf
         if head is not None:
             app.acked = head[2]

@@ -8,7 +8,6 @@ import socket
 import time
 
 from tagcore.compat import const
-from tagcore.uplink.client import ACKED
 
 OK = const(0)
 E_DNS = const(1)  # the host name did not resolve
@@ -210,6 +209,10 @@ def _read_some(s, mv, deadline):
 def upload(client, link, now, poll=False):
     """One exchange: the client's next request POSTed, its reply handed back. Returns None when
     nothing was due, else (transport code, HTTP status, the client's verdict or None)."""
+    # here, not at the top: the shell imports this module for its buffer sizes before it
+    # knows whether the tag has a server (a tag without one never loads tagcore.uplink)
+    from tagcore.uplink.client import ACKED
+
     body = client.request(now, poll)
     if body is None:
         return None

@@ -434,3 +434,33 @@ def test_an_alert_the_server_holds_is_not_sent_ahead_again():
         assert firsts[0] == seq and seq not in firsts[1:], firsts[:4]
         assert firsts[1] == 1 and c.counts["alert_batches"] == 1
         assert srv.recs == log and not c.due()
+
+
+def test_a_batch_never_outgrows_the_clients_buffer():
+    # The message is built in the buffer the client took at start-up: growing it past that is
+    # a reallocation, which a fragmented heap refuses with plenty free (at 416 KB from ROMFS a
+    # 4,449 B block was refused with 80 KB free and the backlog stalled for the rest of the
+    # day: bench/bench_device_heap.py). Events of every size up to 400 B between fixes.
+    from tagcore.uplink import batch
+
+    st = Store(MemFs(), T0, max_segments=1000, seg_bytes=4096)
+    rng = Lcg(7)
+    t = T0
+    for k in range(900):
+        st.append_fix(t, mkfix(k, t))
+        if rng.next(6) == 0:
+            st.append_event(R.EV_STATUS, t, bytes(rng.next(400)))
+        t += 60
+    c = UplinkClient(st, TID, KEY)
+    cap = c.max_bytes + batch.HEAD_ROOM + batch.TAIL_ROOM + 64  # what __init__ allocates
+    srv = ServerDouble(KEY, TID)
+    now = t
+    batches = 0
+    while c.due():
+        body = c.request(now)
+        assert body is not None
+        assert len(c.obuf) <= cap, (batches, len(c.obuf), cap)
+        assert c.on_reply(now, srv.handle(body, now)) == ACKED
+        batches += 1
+        now += 1
+    assert batches > 5

@@ -19,6 +19,8 @@ FIX_RUN = const(1)  # record kind of a packed fix run (tagcore.uplink.fixcodec)
 HEAD_ROOM = const(64)  # reserved before the records: COSE prefix, payload head, map head
 TAIL_ROOM = const(64)  # after them: `held` (a few kinds) and the MAC
 
+FIX_MOST = const(64)  # a fix's most: 24 B of run heads (Recs.size) and a full first fix
+EVENT_HEADS = const(32)  # array(4), kind, seq, t (int), the data's bstr head
 K_TAG = const(1)
 K_CTR = const(2)
 K_SENT = const(3)
@@ -26,6 +28,14 @@ K_FIRST = const(4)
 K_LAST = const(5)
 K_RECS = const(6)
 K_HELD = const(7)
+
+
+def _most(rec):
+    """The most `rec` can add to the batch: an event's heads and data; a fix, its packed
+    difference or, starting a run, the closed run's heads and its first fix in full."""
+    if rec[1] == R.KIND_FIXES:
+        return FIX_MOST
+    return EVENT_HEADS + len(rec[2][1])
 
 
 def scratch(n):
@@ -132,7 +142,10 @@ def build(
             break
         short = failed is not None or len(got) < want  # the store had no more (or could not)
         for rec in got:
-            if taken > 0 and r.size() - HEAD_ROOM >= max_bytes:
+            # the record must fit as well as what is there: past max_bytes the caller's buffer
+            # (sized for it, from start-up) would be reallocated, which a fragmented heap refuses
+            if taken > 0 and r.size() - HEAD_ROOM + _most(rec) > max_bytes:
+                short = True  # full: this record starts the next batch
                 break
             r.add(rec)
             taken += 1
