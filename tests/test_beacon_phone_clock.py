@@ -64,7 +64,7 @@ def test_the_back_bound_is_the_drift_since_the_last_setting_on_any_elapsed_time(
         for ahead in range(0, 7 * 3600, 600):  # the beacon's clock ahead of the phone's
             pc = PhoneClock(SECRET, last=T)
             phone_t = T + days * 86400 + 1
-            took = pc.offer(time_frame(key, phone_t), phone_t + ahead) == phone_t
+            took = pc.offer(phone_t + ahead, time_frame(key, phone_t)) == phone_t
             bound = 60 + (phone_t + ahead - T) * 0.06
             assert took == (ahead <= bound), (days, ahead)
 
@@ -83,7 +83,7 @@ def test_what_the_phone_buys_a_beacon_late_after_a_swap_is_on_time_at_the_tag() 
     key = clock_key(SECRET)
     for beacon_clock, skewed in ((T - 2700, True), (T, False)):
         pc = PhoneClock(SECRET)
-        set_to = pc.offer(time_frame(key, T), beacon_clock)
+        set_to = pc.offer(beacon_clock, time_frame(key, T))
         now = set_to if set_to >= 0 and not skewed else beacon_clock
         prox = Proximity(table)
         seen = 0

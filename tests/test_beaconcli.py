@@ -190,9 +190,9 @@ def test_clockkey_gives_the_phone_a_key_the_beacon_takes_time_from(
     assert len(ck) == 16 and ck not in secret
     t = 850_000_000
     beacon = phonetime.PhoneClock(secret)
-    assert beacon.offer(phonetime.time_frame(ck, t), t) == t
+    assert beacon.offer(t, phonetime.time_frame(ck, t)) == t
     other = phonetime.time_frame(bytes(16), t + 60)  # a key that is not this beacon's
-    assert beacon.offer(other, t + 60) == -1
+    assert beacon.offer(t + 60, other) == -1
     assert beacon.counts["bad_mac"] == 1
     bad = tmp_path / "bad.key"
     bad.write_text("zz\n")

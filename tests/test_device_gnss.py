@@ -151,6 +151,26 @@ def test_power_save_and_the_receivers_jamming_report_reach_the_server(
     assert any(int(m.group(1)) >= t and "status=1" in m.group(4) for m in run.logs("uplink"))
 
 
+@pytest.mark.parametrize("board", ["tbeam_v11_axp192", "tbeam_supreme_m10"])
+def test_a_jammed_sky_warns_once_and_logs_the_rest_of_the_episode_as_evidence(
+    tmp_path: Path, firmware: Path, server: RealServer, board: str
+) -> None:
+    # the receiver's own flag and the tag's C/N0 checks both see the jammer (the sky's GSV
+    # falls on every satellite together): one alert for the episode, the second detector's
+    # report (K_MORE) and the episode's end (K_END) are evidence, logged as INFO, and reach
+    # the server with the next upload (every 300 s)
+    run = model_run(tmp_path, firmware, server, 15, 960, board=board, jam=[[300, 400]], rx_gsv=True)
+    lines = [m for m in run.logs("gnss") if m.group(4).startswith("integrity")]
+    said = [(m.group(2), int(m.group(4).split("kind=")[1].split()[0])) for m in lines]
+    warned = [k for level, k in said if level == "WARN"]
+    assert len(warned) == 1 and warned[0] < I.K_END, lines
+    evidence = [k for level, k in said if level == "INFO"]
+    assert evidence and all(k >= I.K_END for k in evidence), lines
+    assert I.K_END in evidence  # the sky came back
+    stored = [e for e in server.events() if e[1] == R.EV_INTEGRITY]
+    assert len(stored) == len(lines), (stored, lines)
+
+
 def test_an_l76k_goes_to_standby_by_pcas_and_starts_hot(
     tmp_path: Path, firmware: Path, server: RealServer
 ) -> None:

@@ -1,5 +1,6 @@
 """A sealing tag, whole firmware on the simulated board (docs/evidence.md): the device shell
-takes its initial seal key from /prov/seal.key into the key slot beside its log, removes it, and
+takes its initial seal key from /prov/seal.key into the key slot in its key partition (no older
+key left readable on the chip), removes it, and
 seals as it writes, through deep sleeps (RAM gone, the store resumed from RTC memory), a
 watchdog reset and a power cut mid-write. The real `opentag server` on loopback verifies every
 batch's seals before it stores it; its export verifies against its anchors; and the log pulled
@@ -19,6 +20,7 @@ from devicekit import (
     write_prov,
 )
 from micropython_runner import run_micropython
+from tagcore.store import keyslot as KS
 from tagcore.store import record as R
 from tagcore.store import seal as S
 from taghost import cli
@@ -26,6 +28,25 @@ from taghost import verify as V
 from taghost.server import seals
 
 KID = bytes.fromhex(TAG)
+
+
+class ChipImage:
+    """A key partition's bytes as esp32.Partition reads them (tagcore.store.keyslot.PartSlot);
+    counts the erases the slot would do (none if it holds one valid record and nothing else)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.erases = 0
+
+    def readblocks(self, n: int, buf: bytearray, off: int = 0) -> None:
+        buf[:] = self.data[n * 4096 + off : n * 4096 + off + len(buf)]
+
+    def ioctl(self, op: int, arg: int) -> int:
+        if op == 6:
+            self.erases += 1
+        return {4: len(self.data) // 4096, 5: 4096}.get(op, 0)
+
+
 BS = 4096  # tests/mpy/device_board.py's flash block
 
 # Copies the board's /log and /prov off its littlefs image into a host folder.
@@ -92,9 +113,19 @@ def test_a_sealed_tag_is_verified_by_the_server_across_sleep_reset_and_power_cut
     code = EXTRACT.format(bs=BS, nblk=256, img=str(tmp_path / "flash.img"), out=str(got))
     assert run_micropython(code=code).strip() == "ok"
     assert not (got / "prov" / "seal.key").exists()
-    slot = S.unpack_slot((got / "log" / "k").read_bytes())
+    # the slot is in the board's key partition (a NOR chip), not on littlefs
+    assert not (got / "log" / "k").exists()
+    chip = (tmp_path / "flash.img.sealkey").read_bytes()
+    part = ChipImage(chip)
+    slot = S.unpack_slot(KS.PartSlot(part).load())
+    assert part.erases == 0  # one valid record, nothing else to erase
     assert slot is not None and slot[0] >= len(anchored) and slot[2] != SEAL_KEY
     assert slot[2] == S.key_at(SEAL_KEY, slot[0])
+    # and no earlier evolved key is anywhere on the chip or in the littlefs image
+    img = (tmp_path / "flash.img").read_bytes()
+    for e in range(1, slot[0]):
+        k = S.key_at(SEAL_KEY, e)
+        assert k not in chip and k not in img, e
     pulled = tmp_path / "pulled"
     assert cli.main(["pull", "--from-dir", str(got / "log"), "--out", str(pulled)]) == 0
     (tmp_path / "anchors.json").write_text(json.dumps(export["anchors"]))

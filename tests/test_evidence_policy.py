@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from evidencekit import KEY, T0, Tag
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from seal_run import K0, KID
 from tagcore.store import seal as S
 from tagcore.store.log import Store
@@ -198,3 +200,120 @@ def test_a_backlog_record_rewritten_after_its_seal_went_ahead_is_refused(tmp_pat
     statuses = tag.upload(ing)
     assert "seal_epochs_skipped" not in ing.counts and "seals_filled" not in ing.counts
     assert statuses[-1] == 422 and ing.counts["refused_seal_mismatch"] == 1, statuses
+
+
+def _reseal(fs: MemFs, epoch: int, how: str) -> None:
+    """Rewrite epoch `epoch`'s seal on the tag's flash as someone holding its key k_e could (an
+    image of the flash taken during that epoch, rolled back onto the tag): "event" alters an
+    event it lists and re-tags it, "count" changes its signed fix count, "link" points it at
+    another previous seal. The seal's
+    mac is made good under k_e, every frame's CRC too."""
+    from tagcore.store import record as R
+
+    k = S.key_at(K0, epoch)
+    frames = []  # (segment name, offset, length, records)
+    for name in sorted(n for n in fs.files if n.startswith("s")):
+        data = fs.files[name]
+        i = 0
+        while i < len(data):
+            ln = R.check_frame(data, i, len(data))
+            if not ln:
+                i += 1
+                continue
+            frames.append((name, i, ln, R.frame_records(data, i, ln)))
+            i += ln
+    at = None
+    for name, i, ln, recs in frames:
+        if recs[0][1] == R.EV_SEAL:
+            p = S.parse(recs[0][2][1])
+            if p is not None and p[1] == epoch:
+                at = (name, i, ln, recs[0][0], recs[0][2])
+    assert at is not None, epoch
+    name, i, ln, sseq, (ts, d) = at
+    p = S.parse(d)
+    assert p is not None
+    signed, lst = p[9], list(p[10])
+    evd, prev = bytes(d[signed - 32 : signed - 16]), bytes(d[signed - 16 : signed])
+    nfix = p[4]
+    events = [n for n, (_, is_fix, _) in enumerate(lst) if not is_fix]
+    if how == "event" and not events:
+        how = "count"  # an epoch of fixes only: its signed head is what can be altered
+    if how == "count":
+        nfix += 1  # claims one more fix than it lists: as if thinning had taken one
+    elif how == "event":
+        n = events[0]
+        s = lst[n][0]
+        for fname, fi, fln, recs in frames:
+            if recs[0][0] == s and recs[0][1] >= R.EV_FIRST:
+                kind, (t, ed) = recs[0][1], recs[0][2]
+                ed = bytes([ed[0] ^ 1]) + bytes(ed[1:])
+                fs.files[fname][fi : fi + fln] = R.frame(kind, s, R.event_payload(t, ed))
+                lst[n] = (s, 0, V.tag_of(k, s, kind, (t, ed)))
+                break
+        else:
+            raise AssertionError(f"event {s} not on flash")
+        evd = V.event_digest(lst)
+    else:
+        prev = bytes(b ^ 0x5A for b in prev)
+    head = bytes(d[: 1 + S.KID_LEN]) + bytes(R.varints((epoch, p[2], p[3], nfix, p[5])))
+    head += evd + prev
+    body = bytearray(head + V.mac_of(k, head))
+    last = lst[0][0] if lst else 0
+    for s, is_fix, tg in lst:
+        R.put_varint(body, ((s - last) << 1) | is_fix)
+        body += tg
+        last = s
+    assert len(body) == len(d)
+    fs.files[name][i : i + ln] = R.frame(R.EV_SEAL, sseq, R.event_payload(ts, bytes(body)))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    epochs=st.integers(3, 6),
+    pick=st.integers(0, 10),
+    how=st.sampled_from(["event", "count", "link"]),
+)
+@example(epochs=4, pick=10, how="event")  # the epoch just before the alert's seal
+def test_a_skipped_epoch_filled_in_with_other_contents_is_refused(
+    epochs: int, pick: int, how: str
+) -> None:
+    # The alert's batch goes ahead of the backlog and its seal skips the backlog's epochs.
+    # Before the backlog is sent, one of its seals is rewritten with the key of its epoch
+    # (altered contents, or another chain link). The seals it sits between bind it: whichever
+    # of them the server holds when it arrives, the batch that closes the chain is refused.
+    import tempfile
+
+    from tagcore.store import record as R
+
+    with tempfile.TemporaryDirectory() as d:
+        db = _db(Path(d))
+        ing = Ingest(db)
+        tag = Tag()
+        tag.walk(50)
+        assert set(tag.upload(ing)) == {200}
+        with db.tx() as tx:
+            e_next = int(tx.execute("SELECT seal_next_epoch FROM tags").one()[0])
+        for _ in range(epochs):
+            tag.walk(40)
+            tag.t += 1000
+        seq, _ = tag.store.append_event(R.EV_TAMPER, tag.t, b"\x01")
+        tag.up.alert(seq)
+        tag.store.flush()
+        status, reply, _ = ing.handle(bytes(tag.up.request(tag.t)), tag.t * 1000)
+        assert status == 200
+        tag.up.on_reply(tag.t, reply)
+        with db.tx() as tx:
+            held = [int(r[0]) for r in tx.execute("SELECT epoch FROM anchors").all()]
+        skipped = [e for e in range(e_next, max(held)) if e not in held]
+        assert len(skipped) >= epochs - 1, (held, e_next)
+        forged = skipped[min(pick, len(skipped) - 1)]
+        _reseal(tag.fs, forged, how)
+        statuses = tag.upload(ing)
+        assert statuses and statuses[-1] == 422, (forged, skipped, statuses, dict(ing.counts))
+        assert ing.counts["refused_seal_chain"] == 1, dict(ing.counts)
+        with db.tx() as tx:
+            exp = seals.export_all(tx, KID.hex())
+        rep = V.verify(
+            V.import_records(exp["records"]), K0, KID, V.anchors_from_json(exp["anchors"])
+        )
+        assert not rep.ok

@@ -78,7 +78,7 @@ def test_any_request_sequence_with_lost_replies(
     fr = UbxFramer()
     now = 0
     for mode, wait in evs:
-        p.request(mode, now)
+        p.request(now, mode)
         for _ in range(wait * 4):  # 250 ms polls
             while (a := p.pop()) is not None:
                 if a[0] == "uart":

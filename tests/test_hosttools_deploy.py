@@ -188,6 +188,50 @@ def test_deploy_refuses_a_seal_key_that_is_not_one(tmp_path: Path, fw: Path) -> 
         assert "Traceback" not in r.stderr
 
 
+def test_deploy_puts_the_seal_key_in_the_key_partition_never_on_littlefs(
+    vboard: VirtualBoard, fw: Path
+) -> None:
+    from tagcore.store import seal as S
+    from taghost.deploy import slot_of
+
+    k0 = bytes(range(40, 72))
+    argv = ["deploy", "--port", vboard.port, "--board", "tbeam_v12_axp2101", "--firmware",
+            str(fw), "--seal-key", k0.hex()]  # fmt: skip
+    r = opentag(*argv)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "wrote the initial seal key into partition sealkey (epoch 0)" in r.stdout
+    assert k0 not in vboard.image.read_bytes()  # not in /prov, not in a released block
+    chip = vboard.seal_path.read_bytes()
+    assert slot_of([chip[:128], chip[4096 : 4096 + 128]]) == (0, 0, k0, bytes(16))
+    # a tag whose slot has moved on keeps it: deploying k0 again would fork its chain
+    moved = S.pack_slot(5, 77, S.key_at(k0, 5), bytes(16))
+    code = (
+        "from tagdevice import prov\nfrom tagcore.store.osfs import OsFs\n"
+        "s = prov.key_slot(OsFs('/log'), 'sealkey')[0]\n"
+        f"print(s.save({bytes(moved)!r}))"
+    )
+    assert mpremote(vboard.port, "exec", code).stdout.strip() == "True"
+    r = opentag(*argv)
+    assert r.returncode == 0 and "holds the tag's key at epoch 5: kept" in r.stdout, r.stdout
+    chip = vboard.seal_path.read_bytes()
+    assert slot_of([chip[:128], chip[4096 : 4096 + 128]])[0] == 5 and k0 not in chip
+
+
+def test_deploy_refuses_a_seal_key_for_a_board_without_the_key_partition(
+    tmp_path: Path, fw: Path
+) -> None:
+    with VirtualBoard(tmp_path / "flash.img", seal_bytes=0) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag("deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101",
+                    "--firmware", str(fw), "--seal-key", "11" * 32)  # fmt: skip
+        assert r.returncode == 2 and "data partition 'sealkey'" in r.stderr, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+        # without --seal-key the same board deploys: it runs unsealed (or on littlefs), says so
+        r = opentag("deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101",
+                    "--firmware", str(fw))  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_deploy_romfs_puts_the_packages_in_the_romfs_partition(
     vboard: VirtualBoard, fw: Path
 ) -> None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import gpxpy
+from tagcore.store import seal as S
 from taghost.vboard import VirtualBoard
 from vboardkit import ROOT, mpremote, opentag
 
@@ -34,6 +35,8 @@ def _deploy_and_log(vboard: VirtualBoard, fw: Path, sealed: bool = False) -> Non
         *seal,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+    if sealed:  # the board profile names a key partition: k0 goes there, not to /prov
+        assert "wrote the initial seal key into partition sealkey" in r.stdout, r.stdout
     # mpremote's soft reset stops main.py (which logs a walk at boot): start from an empty log
     clear = "import os\nfor n in os.listdir('/log'):\n os.remove('/log/' + n)"
     assert mpremote(vboard.port, "exec", clear).returncode == 0
@@ -44,6 +47,7 @@ def _deploy_and_log(vboard: VirtualBoard, fw: Path, sealed: bool = False) -> Non
     r = mpremote(vboard.port, "exec", code)
     assert r.returncode == 0 and f"wrote {N_FIXES} fixes" in r.stdout, r.stdout + r.stderr
     assert ("sealer None" in r.stdout) == sealed, r.stdout
+    assert ("slot None" in r.stdout) == sealed, r.stdout  # the partition's slot, no note
 
 
 def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: Path) -> None:
@@ -98,6 +102,10 @@ def test_a_sealed_boards_pulled_log_verifies(
     _deploy_and_log(vboard, fw, sealed=True)
     r = mpremote(vboard.port, "exec", "import os\nprint(sorted(os.listdir('/prov')))")
     assert r.returncode == 0 and "seal.key" not in r.stdout and "board.json" in r.stdout
+    # k0 never touched littlefs, and once the slot moved on no earlier key is on the key chip
+    assert SEAL_KEY not in vboard.image.read_bytes()
+    chip = vboard.seal_path.read_bytes()
+    assert SEAL_KEY not in chip and S.key_at(SEAL_KEY, 1) not in chip
     out = tmp_path / "pulled"
     r = opentag("pull", "--port", vboard.port, "--out", str(out), "--json")
     assert r.returncode == 0, r.stdout + r.stderr

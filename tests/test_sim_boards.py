@@ -76,6 +76,9 @@ def _doc() -> dict:
         (lambda d: d["pins"]["gnss_uart"].update(baud=1234), "unusual baud"),
         (lambda d: d["gnss"].update(backup_supply="yes"), "$.gnss.backup_supply: expected bool"),
         (lambda d: d["gnss_power"].update(method="magic"), "$.gnss_power.method"),
+        (lambda d: d["mcu"].update(seal_partition=""), "$.mcu.seal_partition: a partition"),
+        (lambda d: d["mcu"].update(seal_partition="x" * 17), "1..16 characters"),
+        (lambda d: d["mcu"].update(seal_partition=4), "$.mcu.seal_partition: expected str"),
     ],
 )
 def test_invalid_profiles_are_rejected_with_the_path(edit, message) -> None:

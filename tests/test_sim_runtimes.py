@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import hypothesis.strategies as st
+from hypothesis import given
 from tagsim import engine, runner, runtime, scenario
 from tagsim import taglines as L
 
@@ -79,3 +81,13 @@ def test_the_tag_side_is_device_code() -> None:
     from taghost import typecheck
 
     assert typecheck.main([str(runtime.TAGAPP)]) == 0
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)))
+def test_out_of_memory_detail_is_the_last_lines_as_text(lines: list[str]) -> None:
+    # the driver's stderr may be empty (printing the traceback needs heap too): the detail is
+    # then "", never the repr of an empty list
+    err = "\n".join(lines)
+    d = runtime.oom_detail(err)
+    assert isinstance(d, str)
+    assert d == " | ".join(err.strip().splitlines()[-3:])

@@ -213,7 +213,8 @@ def test_the_app_sends_an_alert_first_drains_the_backlog_and_retries_on_back_off
 ) -> None:
     from tagcore.app.app import TagApp
     from tagcore.app.config import TagConfig
-    from tagcore.uplink.appseam import DRAIN_MIN, AppClient
+    from tagcore.uplink.appseam import AppClient
+    from tagcore.uplink.client import DRAIN_MIN
 
     srv = SimServer(f"sqlite:///{tmp_path}/server.db")
     try:

@@ -37,3 +37,27 @@ def test_micropython_apis_pass(tmp_path: Path) -> None:
         "t: int = time.ticks_diff(time.ticks_ms(), 0)\n"
     )
     assert _check(tmp_path, src) == 0
+
+
+def test_host_code_passes() -> None:
+    assert typecheck.host_main() == 0
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "def f(x: int) -> str:\n    return x\n",
+        "x: int = 'a'  # type: ignore\n",  # an ignore must name its error code
+        "import shapely\nshapely.Point('a', 'b', 'c', 'd')\n",  # shapely's stubs are installed
+    ],
+)
+def test_host_type_errors_fail(tmp_path: Path, src: str) -> None:
+    f = tmp_path / "hostmod.py"
+    f.write_text(src)
+    assert typecheck.host_main([str(f)]) != 0
+
+
+def test_host_code_may_use_cpython(tmp_path: Path) -> None:
+    f = tmp_path / "hostmod.py"
+    f.write_text("import dataclasses\nimport time\nt: int = time.perf_counter_ns()\n")
+    assert typecheck.host_main([str(f)]) == 0

@@ -208,7 +208,7 @@ class PhoneTime:
         """Decide on the pending report, if any. Returns the time set, or -1."""
         if not self.n:
             return -1
-        t = self.clock.offer(memoryview(self.buf)[: self.n], now)
+        t = self.clock.offer(now, memoryview(self.buf)[: self.n])
         self.n = 0
         if t >= 0:
             self.keeper.set_from_phone(t)

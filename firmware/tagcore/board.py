@@ -98,7 +98,12 @@ def check(doc, sources=True):
     c = _Checker()
     c.need(doc, "id", "$", str)
     c.need(doc, "name", "$", str)
-    c.need(doc, "mcu", "$", dict)
+    mcu = c.need(doc, "mcu", "$", dict)
+    if mcu is not None and "seal_partition" in mcu:
+        # the raw flash partition of the seals' key slot (docs/evidence.md): a partition label
+        lab = c.need(mcu, "seal_partition", "$.mcu", str)
+        if lab is not None and not 0 < len(lab) <= 16:
+            c.bad("$.mcu.seal_partition", f"a partition label is 1..16 characters: {lab!r}")
     g = c.need(doc, "gnss", "$", dict)
     if g is not None:
         _gnss(c, g)

@@ -195,19 +195,65 @@ def seal_key():
     return b, None
 
 
-def sealer(fs, kid):
-    """(tagcore.store.seal.Sealer or None, reason) over the key slot in the log's filesystem
-    `fs` (docs/evidence.md). The slot holds the evolved key and wins: /prov/seal.key (k0) only
-    provisions a tag that has no slot yet, and is removed once the slot holds it, so the tag
-    never keeps k0 (forward security). A damaged slot is not re-made from k0: the log's seals
-    have moved past epoch 0 and the server would refuse the fork. None: the tag runs unsealed
-    (the shell logs and reports the reason; the server flags its batches)."""
+def key_slot(fs, label):
+    """(slot, note): where the seals' key lives (docs/evidence.md). The board's raw flash
+    partition `label` (its profile's mcu.seal_partition) when the firmware has it: there an old
+    key is erased for real (tagcore.store.keyslot). A slot an older firmware left in the log's
+    filesystem `fs` moves into it (the higher epoch wins) and its file goes. Otherwise the
+    littlefs file slot, where a replaced key stays readable on the chip until its block is
+    reused: `note` says why when the board names a partition (None: it names none, as the
+    unix and simulator shells' boards may not)."""
+    from tagcore.store import seal as S
+
+    fslot = S.FileSlot(fs)
+    if not label:
+        return fslot, None
+    try:
+        import esp32
+
+        parts = esp32.Partition.find(esp32.Partition.TYPE_DATA, label=label)
+    except (ImportError, AttributeError, OSError):
+        parts = None
+    if not parts:
+        return fslot, f"no partition {label}: key slot on littlefs, old keys not erased"
+    from tagcore.store.keyslot import PartSlot
+
+    try:
+        slot = PartSlot(parts[0])
+    except (ValueError, OSError):
+        return fslot, f"partition {label} unusable: key slot on littlefs, old keys not erased"
+    old = fslot.load()
+    if old is not None:
+        o = S.unpack_slot(old)
+        cur = S.unpack_slot(slot.load())
+        if o is None and cur is None:
+            return fslot, None  # a damaged file slot and an empty partition: reported as damaged
+        if o is not None and (cur is None or o[0] > cur[0]) and not slot.save(old):
+            return fslot, f"partition {label} not written: key slot on littlefs"
+        try:
+            fs.remove(fslot.name)
+        except OSError:
+            pass
+    return slot, None
+
+
+def sealer(fs, kid, slot=None):
+    """(tagcore.store.seal.Sealer or None, reason) over the key slot `slot` (key_slot's; None:
+    the file slot in the log's filesystem `fs`) (docs/evidence.md). The slot holds the evolved
+    key and wins: /prov/seal.key (k0) only provisions a tag that has no slot yet, and is
+    removed once the slot holds it, so the tag never keeps k0 (forward security). A damaged
+    slot is not re-made from k0: the log's seals have moved past epoch 0 and the server would
+    refuse the fork. None: the tag runs unsealed (the shell logs and reports the reason; the
+    server flags its batches)."""
     if kid is None:
         return None, "no tag id"
     from tagcore.store import seal as S
 
-    slot = S.FileSlot(fs)
+    if slot is None:
+        slot = S.FileSlot(fs)
     b = slot.load()
+    if b is None and getattr(slot, "damaged", False):
+        return None, "slot damaged"  # a partition holding something that is not a record
     if b is None:
         k0, why = seal_key()
         if k0 is None:

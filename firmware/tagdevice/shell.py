@@ -151,9 +151,17 @@ class Shell:
         fs = self._logfs()
         # the log's seals (docs/evidence.md): their key slot lives beside the log
         # the reason goes to the server once per cold boot, not at every wake from deep sleep
+        slot, note = prov.key_slot(fs, board.get("mcu", {}).get("seal_partition"))
+        if note is not None:  # sealing, but an old key is not erased on this flash
+            log.warn("prov", "seal slot: " + note)
+            if head is None:
+                self.problems.append(("seal.slot", note))
         sealer = self._take(
-            "seal.key", prov.sealer(fs, srv and srv[4]), "unsealed", report=head is None
+            "seal.key", prov.sealer(fs, srv and srv[4], slot), "unsealed", report=head is None
         )
+        slot = None
+        if sealer is None:  # unsealed: the partition slot's module is not kept either
+            unload("tagcore.store.keyslot")
         del prov
         unload("tagdevice.prov")  # boot-time only: its heap back for the loop
         self.uplink = AppUplink()
@@ -483,7 +491,7 @@ class Shell:
             self.retry_at = now + (ALERT_RETRY_S if app.alert_unsent else LINK_RETRY_S)
 
     def _send(self, now):
-        """One exchange of app.uplink_request over Wi-Fi. True if acknowledged with progress."""
+        """One exchange of app.uplink_request over Wi-Fi. True to send the next batch now."""
         from tagdevice.uplink_http import NAMES, OK
 
         app = self.app
@@ -497,14 +505,11 @@ class Shell:
         self.wdt.feed()
         if code == OK and status == 200:
             c = self.uplink.client
-            before, sent = app.acked, c.delivered
+            before = app.acked
             app.uplink_reply(now, reply)
             if app.acked > before or app.acked == c.acked:
                 self.wifi.down()
-                # progress: the ack moved, or the batch took an alert (an alert's own batch
-                # leaves the ack where it was, and the backlog behind it must follow at once);
-                # both only grow, so a server acknowledging nothing new ends the send loop
-                return app.acked > before or c.delivered > sent
+                return c.send_on()  # the core's one rule (tagcore.uplink.client)
             log.warn("uplink", "reply refused")
         else:
             log.warn("uplink", f"failed: {NAMES[code]} http {status}")
@@ -539,8 +544,11 @@ class Shell:
                 from tagcore.gnss.power import NAMES
 
                 log.info("gnss", f"mode {NAMES[e[2]]}")
-            elif k == "I":
-                log.warn("gnss", f"integrity kind={e[2]} onset={e[3]}")
+            elif k == "I":  # kinds from K_END on are an episode's evidence, not an alert
+                from tagcore.gnss.integrity import K_END
+
+                say = log.warn if e[2] < K_END else log.info
+                say("gnss", f"integrity kind={e[2]} onset={e[3]}")
         if alert:
             self.signal()
 

@@ -8,7 +8,9 @@ Steps, each stopping the deploy with a one-line reason when it fails:
    MicroPython whose .mpy version differs from the build's, naming the firmware to flash.
 3. Build `.mpy` (mpy-cross, -O3) into a temporary tree; copy `tagcore/` and `tagdevice/` to
    `/lib` as .mpy and firmware's top-level `boot.py`/`main.py` as source (the port runs only
-   those as source); remove stale modules there; write the provisioned files under `/prov`.
+   those as source); remove stale modules there; write the provisioned files under `/prov`
+   (the initial seal key k0 goes instead into the board's seal key partition when its profile
+   names one, mcu.seal_partition, written and read back before the build: write_seal_slot).
    With --romfs the packages go instead as one ROMFS image (taghost.build.romfs_image) into
    the board's romfs partition, written as `mpremote romfs deploy` writes it (the ESP32 port
    mounts it at /rom, ahead of /lib, and runs the bytecode in place: docs/device.md's heap
@@ -239,11 +241,11 @@ def provisioned(prof: dict[str, Any], args: argparse.Namespace) -> dict[str, byt
                 files[f"/prov/{name}"] = Path(path).read_bytes()
             except OSError as e:
                 raise UserError(f"--{opt} {path}: {e.strerror}") from None
-    if getattr(args, "seal_key", None) or getattr(args, "seal_key_file", None):
-        from taghost.verify import k0_arg
-
+    k0 = seal_k0(args)
+    if k0 is not None and not seal_partition(prof):
         # raw bytes on the tag, as tag.key; the tag keeps it only until its key slot holds it
-        files["/prov/seal.key"] = k0_arg(args.seal_key, args.seal_key_file)
+        # (a board with a key partition gets it there instead: write_seal_slot)
+        files["/prov/seal.key"] = k0
     if getattr(args, "server", None):
         if not getattr(args, "tag", None):
             raise UserError("--server needs --tag (the tag id the server knows)")
@@ -255,6 +257,72 @@ def provisioned(prof: dict[str, Any], args: argparse.Namespace) -> dict[str, byt
             raise UserError("--wifi takes SSID:PASSWORD")
         files["/prov/wifi.json"] = json.dumps({"ssid": ssid, "password": password}).encode()
     return files
+
+
+def seal_k0(args: argparse.Namespace) -> bytes | None:
+    """k0 from --seal-key / --seal-key-file, or None if neither is given."""
+    if getattr(args, "seal_key", None) or getattr(args, "seal_key_file", None):
+        from taghost.verify import k0_arg
+
+        return k0_arg(args.seal_key, args.seal_key_file)
+    return None
+
+
+def seal_partition(prof: dict[str, Any]) -> str | None:
+    """The label of the board's seal key partition (mcu.seal_partition), or None."""
+    return prof.get("mcu", {}).get("seal_partition") or None
+
+
+class _Blocks:
+    """The first bytes of each block of a key partition, as tagcore.store.keyslot reads them."""
+
+    def __init__(self, heads: list[bytes]) -> None:
+        self.heads = heads
+
+    def readblocks(self, n: int, buf: bytearray, off: int = 0) -> None:
+        buf[:] = self.heads[n][off : off + len(buf)]
+
+    def ioctl(self, op: int, arg: int) -> int:
+        return {4: len(self.heads), 5: 4096}.get(op, 0)  # 6 (erase): the host only reads
+
+
+def slot_of(heads: list[bytes]) -> tuple[int, int, bytes, bytes] | None:
+    """(epoch, last sealed seq, key, prev mac) of the newest valid key slot record among the
+    partition's block heads, or None."""
+    from tagcore.store import keyslot as KS
+    from tagcore.store import seal as S
+
+    return S.unpack_slot(KS.PartSlot(_Blocks(heads)).load())
+
+
+def write_seal_slot(board: Board, label: str, k0: bytes, say: Callable[[str], None]) -> None:
+    """k0 into the board's key partition as the slot's first record (epoch 0), so that it never
+    touches littlefs, where a removed file stays readable on the chip (docs/evidence.md). A
+    partition already holding a valid slot keeps it: the tag's chain has moved on from k0, and
+    starting it again would fork what the server holds (the device shell's rule for
+    /prov/seal.key too). Raises UserError if the board has no such partition or the write does
+    not read back."""
+    from tagcore.store import keyslot as KS
+    from tagcore.store import seal as S
+
+    heads = board.partition_heads(label)
+    if heads is None or len(heads) < 2:
+        raise UserError(
+            f"the board profile keeps the seal key in flash partition {label!r}, and the "
+            f"board's MicroPython has none of two or more 4 KB blocks: flash MicroPython with "
+            f"a partition table that has a data partition {label!r} (8 KB), or deploy without "
+            "--seal-key"
+        )
+    have = slot_of(heads)
+    if have is not None:
+        say(f"seal key partition {label}: holds the tag's key at epoch {have[0]}: kept")
+        return
+    rec = bytes(KS.record(1, S.pack_slot(0, 0, k0, bytes(S.MAC_LEN))))
+    board.partition_write(label, rec)
+    got = slot_of(board.partition_heads(label) or [])
+    if got is None or got[0] != 0 or got[2] != k0:
+        raise UserError(f"seal key partition {label}: the key did not read back")
+    say(f"wrote the initial seal key into partition {label} (epoch 0) and read it back")
 
 
 class Board:
@@ -350,6 +418,34 @@ class Board:
             out += chunk
         return out
 
+    def partition_heads(self, label: str) -> list[bytes] | None:
+        """The first 128 bytes of each block of data partition `label`, or None if the board
+        has none (esp32.Partition.find)."""
+        code = (
+            "import binascii\ntry:\n import esp32\n"
+            f" _p = esp32.Partition.find(esp32.Partition.TYPE_DATA, label={label!r})\n"
+            "except (ImportError, AttributeError):\n _p = []\n"
+            "if not _p:\n print('none')\n"
+            "else:\n"
+            " _b = bytearray(128)\n"
+            " for _i in range(_p[0].ioctl(4, 0)):\n"
+            "  _p[0].readblocks(_i, _b, 0)\n"
+            "  print(binascii.hexlify(_b).decode())\n"
+        )
+        out = self.t.exec(code).decode().split()
+        if not out or out == ["none"]:
+            return None
+        return [bytes.fromhex(h) for h in out]
+
+    def partition_write(self, label: str, rec: bytes) -> None:
+        """Erase every block of data partition `label`, then write `rec` at block 0's start."""
+        self.t.exec(
+            "import esp32, binascii\n"
+            f"_p = esp32.Partition.find(esp32.Partition.TYPE_DATA, label={label!r})[0]\n"
+            "for _i in range(_p.ioctl(4, 0)):\n _p.ioctl(6, _i)\n"
+            f"_p.writeblocks(0, binascii.unhexlify({rec.hex()!r}), 0)\n"
+        )
+
     def romfs_size(self) -> int:
         """The size of the board's ROMFS partition 0 (-1: its MicroPython has none)."""
         return int(self.t.exec(ROM_PROBE).decode().strip())
@@ -420,6 +516,9 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
                 "MicroPython >= 1.25 with a partition table that has a romfs partition, or "
                 "deploy without --romfs (.mpy files in /lib)"
             )
+        k0, label = seal_k0(args), seal_partition(prof)
+        if k0 is not None and label:  # before the build: a board without one is refused at once
+            write_seal_slot(board, label, k0, say)
         image = b""
         with tempfile.TemporaryDirectory(prefix="opentag-deploy-") as tmp:
             built = build(Path(tmp), march=args.march, src=src, opt=args.opt)
@@ -441,6 +540,8 @@ def deploy(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, An
             )
         files.update(prov)
         stale = [p for top in ("/lib/" + pkg for pkg in PACKAGES) for p in board.listing(top)]
+        if k0 is not None and label:  # an earlier deploy's k0 on littlefs: not left there
+            stale += [p for p in board.listing("/prov") if p == "/prov/seal.key"]
         for path in sorted(set(stale) - set(files)):
             board.remove(path)
         for d in sorted({p.rsplit("/", 1)[0] for p in files} | {"/log"}):

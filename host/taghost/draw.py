@@ -205,10 +205,10 @@ def plot_svg(
     ylabel: str,
     line: bool = False,
     t1: int | None = None,
-    bands: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
+    bands: Sequence[tuple[int, int, str, str]] = (),
     tz: ZoneInfo = UTC,
     log: bool = False,
-    marks: list[tuple[int, str, str]] = (),  # type: ignore[assignment]
+    marks: Sequence[tuple[int, str, str]] = (),
 ) -> str:
     """A scatter (or line) plot against local time; bands: (from, to, colour, label) shading;
     marks: (t, colour, label) vertical lines; log: a log10 value axis (values > 0 only)."""

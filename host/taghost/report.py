@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from taghost import draw
+from taghost import draw, units
 from taghost.draw import H, W, esc
 from taghost.errors import EXIT_OK, UserError
 from taghost.server.api import iso
@@ -255,7 +256,7 @@ def schedule_windows(zones: Path | None, t0: int, t1: int) -> list[tuple[int, in
 def timeline_svg(
     doc: dict[str, Any],
     gap_list: list[tuple[int, int]],
-    windows: list[tuple[int, int, str, str]] = (),  # type: ignore[assignment]
+    windows: Sequence[tuple[int, int, str, str]] = (),
 ) -> str:
     fixes, events = doc["fixes"], doc["events"]
     t0, t1 = fixes[0]["t"], max(fixes[-1]["t"], fixes[0]["t"] + 1)
@@ -276,13 +277,13 @@ def timeline_svg(
             title = f"in breach of zone {e['zone']}"
             tl.band(0, open_at.pop(e["zone"]), e["t"], "breach-band", "#d64545", 0.35, title)
     for e in events:
-        kind = ALERT_MARK.get(e["what"])
+        mark = ALERT_MARK.get(e["what"])
         title = f"{ALERT_TEXT.get(e['what'], e['what'])} {iso(e['t'])} ({e['source']})"
         if e["what"] in ("breach", "breach_end", "approach", "config_expired"):
             big = e["what"] == "breach"
-            tl.parts.append(draw.marker(kind or "loc_lost", x(e["t"]), y(0), title, big=big))
-        elif kind is not None:
-            tl.parts.append(draw.marker(kind, x(e["t"]), y(1), title))
+            tl.parts.append(draw.marker(mark or "loc_lost", x(e["t"]), y(0), title, big=big))
+        elif mark is not None:
+            tl.parts.append(draw.marker(mark, x(e["t"]), y(1), title))
         elif e["what"] == "low_battery":
             tl.parts.append(
                 f'<circle class="battery" cx="{x(e["t"])}" cy="{y(3)}" r="6" '
@@ -357,7 +358,7 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
         or "<li>no alerts, no gaps</li>"
     )
     head = title or f"opentag report: {doc['kind']}"
-    period = f"{iso(t0)[:19].replace('T', ' ')} to {iso(t1)[:19].replace('T', ' ')} UTC"
+    period = f"{units.iso(t0)[:19].replace('T', ' ')} to {units.iso(t1)[:19].replace('T', ' ')} UTC"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{esc(head)}</title><style>{draw.CSS}</style></head><body>"

@@ -1,10 +1,14 @@
-"""Type-check the device code (firmware/) against MicroPython's ESP32 stubs.
+"""Type-check the device code against MicroPython's ESP32 stubs, and the host code under CPython.
 
 mypy sees MicroPython's standard library (micropython-stdlib-stubs, as a custom typeshed) and
 the ESP32 port's modules (micropython-esp32-stubs: machine, bluetooth, esp32, micropython, ...),
 so CPython-only names used on the device are errors. Code that runs only under CPython sits
 behind `if IS_MICROPYTHON: ... else: ...`, which mypy is told to take as always true.
-Usage: python -m taghost.typecheck [PATH ...]   (default: firmware/)
+The host check (host_main) runs mypy over host/taghost and simulator/tagsim with CPython's
+typeshed and site-packages, configured in pyproject.toml's [tool.mypy]; the simulator's portable
+tag app (tagsim/tagapp, run by MicroPython) is in the device check instead.
+Usage: python -m taghost.typecheck [PATH ...]   (PATHs: the device check of those only;
+default: the device check of firmware/, tagkit and the simulator's tag app, then the host check)
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 TAGKIT = ROOT / "host" / "tagkit"  # portable host code: MicroPython runs it too (tests, simulator)
+TAGAPP = ROOT / "simulator" / "tagsim" / "tagapp"  # the simulator's tag: MicroPython runs it
+HOST = [ROOT / "host" / "taghost", ROOT / "simulator" / "tagsim"]
 STUB_DIR = ROOT / "build" / "esp32-stubs"
 
 
@@ -68,8 +74,21 @@ def mypy_config() -> Path:
     return cfg
 
 
+def host_main(paths: list[str] | None = None) -> int:
+    """mypy over the host code (default: taghost and tagsim) with pyproject.toml's config."""
+    cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
+    cmd += paths if paths else [str(p) for p in HOST]
+    return subprocess.run(cmd, cwd=ROOT).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
-    paths = argv if argv else [str(FIRMWARE), str(TAGKIT)]
+    if argv:
+        return device_main(argv)
+    return device_main([str(FIRMWARE), str(TAGKIT), str(TAGAPP)]) or host_main()
+
+
+def device_main(paths: list[str]) -> int:
+    """mypy over `paths` as device code (MicroPython's stdlib and ESP32 stubs)."""
     purelib = sysconfig.get_paths()["purelib"]
     if not (Path(purelib) / "stdlib" / "VERSIONS").exists():
         print("micropython-stdlib-stubs is not installed (make test installs it)", file=sys.stderr)

@@ -17,6 +17,9 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
   `virtualboard` (MACHINE as an ESP32 port's `os.uname().machine` reads, BOARD the profile id,
   HEAP and ROMFS below). `opentag deploy` reads it only when `os.uname` is missing.
+- The seals' key partition (`sealkey`, two 4 KiB erase blocks, docs/evidence.md) in a host
+  file beside the image (`<image>.sealkey`), as the fake `esp32.Partition` over a NOR chip
+  (tests/mpy/fake_machine/esp32.py reads the table from `virtualboard.PARTITIONS`).
 - A ROMFS partition (MicroPython >= 1.25) in a host file beside the image (`<image>.romfs`,
   ROMFS_BYTES): `vfs.rom_ioctl` as the ESP32 port has it, so `mpremote romfs deploy` writes
   it, and a valid image there is mounted at `/rom`, ahead of `/lib` on `sys.path` as the ESP32
@@ -49,6 +52,8 @@ from taghost.paths import _CHECKOUT
 BLOCK = 4096
 DEFAULT_BLOCKS = 512  # a 2 MiB partition: what a 4 MB ESP32 build leaves for the filesystem
 ROMFS_BYTES = 256 * 1024  # the ROMFS partition (a custom partition table gives the ESP32 one)
+SEAL_LABEL = "sealkey"  # the seals' key slot partition (boards/*.json mcu.seal_partition)
+SEAL_BYTES = 2 * BLOCK  # two erase blocks (tagcore.store.keyslot)
 FAKES = _CHECKOUT / "tests" / "mpy"
 RESET_MARK = b"\x00VBOARD-RESET:"  # printed by the board's machine.reset(), then it waits
 
@@ -246,12 +251,20 @@ del _k
 
 
 def identity_module(
-    board: str, machine: str, mpy: int | None = None, heap: int = 0, romfs: int = 0
+    board: str,
+    machine: str,
+    mpy: int | None = None,
+    heap: int = 0,
+    romfs: int = 0,
+    seal_bytes: int = SEAL_BYTES,
 ) -> str:
     """The on-board `virtualboard` module. MPY, if set, is the sys.implementation._mpy the
     board claims (a board with an older MicroPython, to test the deploy's refusal); HEAP and
-    ROMFS the heap size the board gives and the partition bytes the interpreter's heap adds."""
+    ROMFS the heap size the board gives and the partition bytes the interpreter's heap adds;
+    PARTITIONS the fake esp32.Partition's table: the seal key partition of `seal_bytes` (none
+    if 0), in a host file beside the image."""
     text = f"BOARD = {board!r}\nMACHINE = {machine!r}\nPMU = {pmu_registers(board)!r}\n"
+    text += f"PARTITIONS = {[(SEAL_LABEL, seal_bytes)] if seal_bytes else []!r}\n"
     text += f"HEAP = {heap}\nROMFS = {romfs}\n" if heap else ""
     return text + (f"MPY = {mpy}\n" if mpy is not None else "")
 
@@ -298,8 +311,10 @@ class VirtualBoard:
         micropython: str | None = None,
         mpy: int | None = None,
         romfs: int = ROMFS_BYTES,
+        seal_bytes: int = SEAL_BYTES,
     ) -> None:
         self.mpy = mpy
+        self.seal_bytes = seal_bytes  # the seal key partition's size; 0: a table without one
         self.romfs = romfs  # the ROMFS partition's size; 0: a MicroPython without one
         self.image = Path(image)
         self.board = board
@@ -336,10 +351,15 @@ class VirtualBoard:
         self._tmp = tempfile.TemporaryDirectory(prefix="vboard-")
         me = Path(self._tmp.name)
         (me / "startup.py").write_text(STARTUP)
-        ident = identity_module(self.board, self.machine, self.mpy, self.heap, self.romfs)
+        ident = identity_module(
+            self.board, self.machine, self.mpy, self.heap, self.romfs, self.seal_bytes
+        )
         (me / "virtualboard.py").write_text(ident)
         (me / "fakes").symlink_to(FAKES)  # seen through the one /_vboard mount
         (me / "romfs").symlink_to(self.romfs_path.resolve())  # kept with the image
+        if not self.seal_path.exists():  # factory-blank
+            self.seal_path.write_bytes(b"\xff" * self.seal_bytes)
+        (me / SEAL_LABEL).symlink_to(self.seal_path.resolve())
         self._host, user = pty.openpty()  # the side a serial tool opens
         tty.setraw(user)
         self._user = user  # held open: the port stays up between tools, as a USB port does
@@ -365,6 +385,11 @@ class VirtualBoard:
     def romfs_path(self) -> Path:
         """The host file holding the board's ROMFS partition."""
         return self.image.with_name(self.image.name + ".romfs")
+
+    @property
+    def seal_path(self) -> Path:
+        """The host file holding the board's seal key partition (SEAL_LABEL), a NOR chip."""
+        return self.image.with_name(self.image.name + "." + SEAL_LABEL)
 
     def __enter__(self) -> VirtualBoard:
         self.start()

@@ -313,7 +313,7 @@ def _accounts(recs: dict[int, Rec], kind: int, seqs: set[int]) -> list[tuple[int
         k, v = recs[s]
         if k != kind:
             continue
-        vals = []
+        vals: list[int] = []
         d = v[1]
         i = 0
         try:

@@ -200,8 +200,8 @@ def run(
         ok = False
         for ln in lines:
             log.tag_lines.append((now, ln))
-            if ln.startswith("U "):
-                u = taglines.parse(ln)
+            u = taglines.parse(ln) if ln.startswith("U ") else None
+            if isinstance(u, taglines.Upload):
                 # no link, nothing sent (unless a [server] exchange went out and failed)
                 pm.upload(u.status != taglines.UPLOAD_NO_LINK or sent)
                 ok = ok or u.acked
@@ -219,6 +219,7 @@ def run(
         # the tag's receiver commands and rail actions, in order (the model plan)
         for kind, val in tag.take_gnss_actions():
             if kind == "uart":
+                assert not isinstance(val, bool)  # a uart action carries the bytes to write
                 rx.write(val, now)
             elif val and rx.state == OFF:
                 rx.power(True, now)

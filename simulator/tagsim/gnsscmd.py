@@ -64,7 +64,11 @@ def split(data: bytes) -> tuple[list[Command], int]:
 
 # The receiver's own integrity reports (u-blox M8/M10 interface descriptions), by the key the
 # tag configures their output with: CFG-MSG (class, id) on the M8, CFG-MSGOUT-*_UART1 on the M10.
-REPORTS = {(0x0A, 0x38): "MON-RF", (0x01, 0x03): "NAV-STATUS", (0x27, 0x09): "SEC-SIG"}
+REPORTS: dict[tuple[Any, Any], str] = {
+    (0x0A, 0x38): "MON-RF",
+    (0x01, 0x03): "NAV-STATUS",
+    (0x27, 0x09): "SEC-SIG",
+}
 MSGOUT_UART1 = {
     "CFG_MSGOUT_UBX_MON_RF_UART1": "MON-RF",
     "CFG_MSGOUT_UBX_NAV_STATUS_UART1": "NAV-STATUS",

@@ -76,7 +76,7 @@ class GnssLoop:
 
     def run(self, seconds: int, mode: int | None = None) -> None:
         if mode is not None:
-            self.p.request(mode, self.ms())
+            self.p.request(self.ms(), mode)
         for _ in range(seconds):
             self.step()
 
@@ -87,7 +87,7 @@ class GnssLoop:
         got = 0
         end = self.t + seconds
         if mode in (CONTINUOUS, CYCLIC):
-            self.p.request(mode, self.ms())
+            self.p.request(self.ms(), mode)
             nxt = self.t
             while self.t < end:
                 fix = self.step()
@@ -100,14 +100,14 @@ class GnssLoop:
             return got
         while self.t < end:
             slot = self.t
-            self.p.request(CONTINUOUS, self.ms())
+            self.p.request(self.ms(), CONTINUOUS)
             while self.t < min(slot + interval_s, end):
                 if self.step():
                     got += 1
                     for _ in range(hold_s - 1):
                         self.step()
                     break
-            self.p.request(BACKUP if mode == BACKUP else OFF, self.ms())
+            self.p.request(self.ms(), BACKUP if mode == BACKUP else OFF)
             while self.t < min(slot + interval_s, end):
                 self.step()
         return got

@@ -223,9 +223,9 @@ def stored_alerts(lines: list[tuple[int, str]], zones: bool = False) -> list[tup
         c = type(r)
         if c is L.Tamper or (c is L.LocLost and not zones):
             out.append((t, L.code(r)))
-        elif c is L.ProximityEvent and r.kind in PROX_ALERT_KINDS:
+        elif isinstance(r, L.ProximityEvent) and r.kind in PROX_ALERT_KINDS:
             out.append((t, "P"))
-        elif c is L.ZoneAlert and r.kind in (A_BREACH, A_LOC_LOST):
+        elif isinstance(r, L.ZoneAlert) and r.kind in (A_BREACH, A_LOC_LOST):
             out.append((t, "A"))
     return out
 
@@ -414,6 +414,7 @@ def compute(run: Run, zones_active: bool = False, proximity_active: bool = False
     if zones_active:
         za = _alerts(log.tag_lines, "A")
         r = match_alerts(zt, za)
+        up: Sequence[float]
         if run.server is not None:  # measured at the real server
             up, not_up = server_zone_delays(run, r["pairs"])
         else:  # modelled: the first acknowledged upload after the alert

@@ -10,6 +10,7 @@ end. Below: plots of fix error, battery, beacon RSSI and distance, the expectati
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,8 +48,8 @@ def map_svg(
     fixes: list[dict[str, Any]],
     alerts: list[dict[str, Any]],
     tz: ZoneInfo = UTC,
-    episodes: list[story.Episode] = (),  # type: ignore[assignment]
-    gaps: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    episodes: Sequence[story.Episode] = (),
+    gaps: Sequence[tuple[int, int]] = (),
 ) -> str:
     """The walk: framed on the wearer's true trail and fixes (zones and the beacon's trail are
     clipped to it), the stretches without coverage, the true entries and every alert."""

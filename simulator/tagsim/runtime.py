@@ -60,6 +60,11 @@ class TagOutOfMemory(RuntimeError):
         self.where = where
 
 
+def oom_detail(stderr: str) -> str:
+    """The MicroPython driver's last traceback lines, for TagOutOfMemory ("" when none)."""
+    return " | ".join(stderr.strip().splitlines()[-3:])
+
+
 def _line(e: tuple) -> str:
     return " ".join(str(x) for x in e)
 
@@ -157,7 +162,8 @@ class LocalTag:
         if self.board is not None:
             from tagcore.gnss.profile import gnss_for
 
-            gnss = gnss_for(self.board, cfg.battery_mah)
+            # Settings' attributes are set from tagcore.app.config.KEYS at run time
+            gnss = gnss_for(self.board, cfg.battery_mah)  # type: ignore[attr-defined]
         self.actions = []  # a reboot: what the old app had not handed over is gone
         sl = None if self.seal is None else simseal.sealer(self.fs, *self.seal)
         self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss)
@@ -317,9 +323,7 @@ class MicroPythonTag:
             self.p.wait(timeout=10)
             err = self.p.stderr.read().decode() if self.p.stderr else ""
             where = "boot" if header.startswith("c ") else header.split()[0]
-            raise TagOutOfMemory(
-                where, err.strip().splitlines()[-3:] and " | ".join(err.strip().splitlines()[-3:])
-            )
+            raise TagOutOfMemory(where, oom_detail(err))
         if not head.startswith("="):
             try:
                 self.p.stdin.close()

@@ -208,18 +208,31 @@ def seal_identity(sc: Scenario) -> tuple[bytes, bytes] | None:
     return sim_identity(sc.name, sc.seed)[0], sim_seal_key(sc.name, sc.seed)
 
 
-def with_server(sc: Scenario, db_url: str | None = None, **link: float) -> Scenario:
+def with_server(
+    sc: Scenario,
+    db_url: str | None = None,
+    *,
+    latency_s: float | None = None,
+    loss: float | None = None,
+    timeout_s: float | None = None,
+) -> Scenario:
     """The scenario with a [server] section (its own, else the defaults): for callers that
-    turn the real server on without editing the file (`make demo`, tests)."""
+    turn the real server on without editing the file (`make demo`, tests). A link figure left
+    None keeps the section's own."""
     import dataclasses
 
     base = sc.server
     if base is None:
         tid, key = sim_identity(sc.name, sc.seed)
         base = ServerLink(None, 1.5, 0.0, 30.0, tid, key, sim_seal_key(sc.name, sc.seed))
-    return dataclasses.replace(
-        sc, server=dataclasses.replace(base, db_url=db_url or base.db_url, **link)
+    link = dataclasses.replace(
+        base,
+        db_url=db_url or base.db_url,
+        latency_s=base.latency_s if latency_s is None else latency_s,
+        loss=base.loss if loss is None else loss,
+        timeout_s=base.timeout_s if timeout_s is None else timeout_s,
     )
+    return dataclasses.replace(sc, server=link)
 
 
 def _server(r: _Reader, name: str, seed: int) -> ServerLink | None:
@@ -475,6 +488,7 @@ def _truth_shape(feat: dict[str, Any], spec: Any) -> Any:
     import shapely
     from pyproj import Transformer
     from shapely.geometry import LineString, Point, shape
+    from shapely.geometry.base import BaseGeometry
 
     g = feat["geometry"]
     if g["type"] in ("Polygon", "MultiPolygon"):
@@ -483,6 +497,7 @@ def _truth_shape(feat: dict[str, Any], spec: Any) -> Any:
     aeqd = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m"
     fwd = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
     back = Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True)
+    local: BaseGeometry
     if g["type"] == "Point":
         local = Point(0.0, 0.0)
     else:
@@ -636,9 +651,9 @@ def parse(doc: dict[str, Any], src: str = "<scenario>", base: Path | None = None
     from tagcore.app import config as appconfig
     from taghost import tagconfig
 
-    base = ("fix_interval_s", "max_search_s", "scan_interval_s", "upload_interval_s", "uplink")
+    known = ("fix_interval_s", "max_search_s", "scan_interval_s", "upload_interval_s", "uplink")
     tg.check_keys({k[1] for k in appconfig.KEYS} | {"uplink", "seal"})
-    more = {k: v for k, v in tg.data.items() if k not in (*base, "low_battery_pct", "seal")}
+    more = {k: v for k, v in tg.data.items() if k not in (*known, "low_battery_pct", "seal")}
     for problem in tagconfig.check(more):  # the tag configuration's own ranges
         k, _, msg = problem.partition(": ")
         raise tg.fail(k, msg)

@@ -27,7 +27,7 @@ def local_zone(run: Run) -> ZoneInfo:
         return ZoneInfo(sc.timezone)
     for z in sc.zones:
         if z.schedule is not None:
-            return z.schedule.tz  # type: ignore[no-any-return]
+            return z.schedule.tz
     return UTC
 
 
@@ -96,12 +96,12 @@ def alerts(run: Run) -> list[Alert]:
     out = []
     for t, r in L.records(run.log.tag_lines):
         c = type(r)
-        if c is L.ZoneAlert:
+        if isinstance(r, L.ZoneAlert):
             what, detail = zone_alert_text(run, r)
             kind = ZONE_KIND.get(r.kind, "zone")
             alert = r.kind in (Z.A_BREACH, Z.A_LOC_LOST)
             out.append(Alert(t, kind, f"{what}: {detail}", r.zone, _at_server(ups, t), alert))
-        elif c is L.ProximityEvent:
+        elif isinstance(r, L.ProximityEvent):
             what = PROX_KINDS.get(r.kind, f"proximity {r.kind}")
             alert = r.kind in PROX_ALERTS
             out.append(Alert(t, "proximity", what, None, _at_server(ups, t), alert))

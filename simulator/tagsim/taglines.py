@@ -10,7 +10,7 @@ The codes inside (zone alert kinds, proximity kinds) are tagcore's own constants
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, overload
 
 from tagcore.zones import monitor as Z
 
@@ -147,7 +147,7 @@ Record = (
     | PowerWarning
     | GnssMode
 )
-BY_CODE: dict[str, type] = {
+BY_CODE: dict[str, Any] = {  # Any: each value is one NamedTuple class of Record
     "F": FixStored,
     "R": FixRefused,
     "G": Gnss,
@@ -185,8 +185,15 @@ def parse(line: str) -> Record:
     return cls(*vals[: len(cls._fields)])
 
 
-def records(lines: Iterable[tuple[int, str]], *kinds: type) -> Iterator[tuple[int, Record]]:
-    """(t, record) of the lines, only those of `kinds` if any are named."""
+R = TypeVar("R", bound=Record)
+
+
+@overload
+def records(lines: Iterable[tuple[int, str]], kind: type[R], /) -> Iterator[tuple[int, R]]: ...
+@overload
+def records(lines: Iterable[tuple[int, str]], *kinds: type) -> Iterator[tuple[int, Record]]: ...
+def records(lines: Iterable[tuple[int, str]], *kinds: type) -> Iterator[tuple[int, Any]]:
+    """(t, record) of the lines, only those of `kinds` if any are named (one kind: typed as it)."""
     for t, ln in lines:
         rec = parse(ln)
         if not kinds or type(rec) in kinds:

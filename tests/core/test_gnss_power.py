@@ -28,7 +28,7 @@ def reply(p, a, ok, now):
 def powered(driver=ublox_m8, rail=AXP192, now=0):
     """A GnssPower that has powered the receiver and finished set-up (everything ACKed)."""
     p = GnssPower(driver, rail_action(rail, True), rail_action(rail, False))
-    p.request(CONTINUOUS, now)
+    p.request(now, CONTINUOUS)
     assert drain(p) == ([("rail", rail_action(rail, True))] if rail else [])
     p.on_output(now + 500)
     t = now + 600
@@ -56,7 +56,7 @@ def test_rail_actions_from_profile_data():
 
 def test_power_up_sends_the_whole_setup_after_the_receiver_speaks():
     p = GnssPower(ublox_m8, ON, CUT)
-    p.request(CONTINUOUS, 0)
+    p.request(0, CONTINUOUS)
     assert drain(p) == [("rail", ON)]
     p.tick(200)
     assert drain(p) == []  # nothing is sent to a receiver still booting
@@ -75,7 +75,7 @@ def test_power_up_sends_the_whole_setup_after_the_receiver_speaks():
 
 def test_cyclic_acked():
     p = powered()
-    p.request(CYCLIC, 1000)
+    p.request(1000, CYCLIC)
     a = drain(p)
     assert a == [("uart", ublox_m8.cyclic()[0][0])]
     reply(p, a[0], True, 1100)
@@ -88,20 +88,20 @@ def test_cyclic_acked():
 
 def test_cyclic_nak_falls_back_to_continuous_and_is_not_tried_again():
     p = powered(ublox_m10)
-    p.request(CYCLIC, 1000)
+    p.request(1000, CYCLIC)
     a = drain(p)
     reply(p, a[0], False, 1100)
     b = drain(p)
     assert b == [("uart", ublox_m10.continuous()[0][0])]
     reply(p, b[0], True, 1200)
     assert p.mode == CONTINUOUS and p.counts["nak"] == 1 and p.counts["cyclic_refused"] == 1
-    p.request(CYCLIC, 2000)
+    p.request(2000, CYCLIC)
     assert drain(p) == [] and p.counts["cyclic_unsupported"] == 1 and p.mode == CONTINUOUS
 
 
 def test_no_ack_is_retried_then_handled_as_refused():
     p = powered()
-    p.request(CYCLIC, 1000)
+    p.request(1000, CYCLIC)
     first = drain(p)
     p.tick(1999)
     assert drain(p) == []
@@ -125,7 +125,7 @@ def test_no_ack_is_retried_then_handled_as_refused():
 
 def test_ack_for_something_else_is_counted_not_taken():
     p = powered()
-    p.request(CYCLIC, 1000)
+    p.request(1000, CYCLIC)
     drain(p)
     p.on_ubx(1100, 5, 1, b"\x06\x8a")
     p.on_ubx(1100, 1, 7, bytes(92))  # a NAV-PVT: not an ACK, ignored
@@ -134,7 +134,7 @@ def test_ack_for_something_else_is_counted_not_taken():
 
 def test_setup_nak_is_skipped_and_counted():
     p = GnssPower(ublox_m8, ON, CUT)
-    p.request(CONTINUOUS, 0)
+    p.request(0, CONTINUOUS)
     drain(p)
     p.on_output(300)
     n = 0
@@ -150,7 +150,7 @@ def test_setup_nak_is_skipped_and_counted():
 
 def test_backup_goes_quiet():
     p = powered()
-    p.request(BACKUP, 10000)
+    p.request(10000, BACKUP)
     assert drain(p) == [("uart", ublox_m8.rxm_pmreq(0))]
     p.on_output(10300)  # the epoch already on the wire
     p.tick(12999)
@@ -161,7 +161,7 @@ def test_backup_goes_quiet():
 
 def test_receiver_still_searching_after_backup_gets_its_rail_cut():
     p = powered()
-    p.request(BACKUP, 10000)
+    p.request(10000, BACKUP)
     cmd = drain(p)
     p.on_output(12000)
     assert drain(p) == cmd
@@ -174,14 +174,14 @@ def test_receiver_still_searching_after_backup_gets_its_rail_cut():
 
 def test_wake_from_backup_returns_to_the_mode_it_had():
     p = powered()
-    p.request(CYCLIC, 100)
+    p.request(100, CYCLIC)
     for t in (200, 300):
         reply(p, drain(p)[0], True, t)
-    p.request(BACKUP, 1000)
+    p.request(1000, BACKUP)
     drain(p)
     p.tick(5000)
     assert p.mode == BACKUP
-    p.request(CYCLIC, 60000)
+    p.request(60000, CYCLIC)
     assert drain(p) == [("uart", ublox_m8.WAKE_BYTES)]
     p.on_output(60400)
     assert p.mode == CYCLIC and drain(p) == [] and not p.busy
@@ -189,10 +189,10 @@ def test_wake_from_backup_returns_to_the_mode_it_had():
 
 def test_wake_without_answer_is_retried_then_the_rail_is_cycled():
     p = powered()
-    p.request(BACKUP, 1000)
+    p.request(1000, BACKUP)
     drain(p)
     p.tick(5000)
-    p.request(CONTINUOUS, 60000)
+    p.request(60000, CONTINUOUS)
     drain(p)
     p.tick(63000)
     assert drain(p) == [("uart", ublox_m8.WAKE_BYTES)]
@@ -208,7 +208,7 @@ def test_wake_without_answer_is_retried_then_the_rail_is_cycled():
 
 def test_silent_receiver_after_power_up_is_cycled_once_then_set_up_anyway():
     p = GnssPower(ublox_m8, ON, CUT)
-    p.request(CONTINUOUS, 0)
+    p.request(0, CONTINUOUS)
     drain(p)
     p.tick(3000)
     assert drain(p) == [("rail", CUT), ("rail", ON)]
@@ -219,17 +219,17 @@ def test_silent_receiver_after_power_up_is_cycled_once_then_set_up_anyway():
 
 def test_off_cuts_the_rail_from_any_mode():
     p = powered()
-    p.request(OFF, 1000)
+    p.request(1000, OFF)
     assert drain(p) == [("rail", CUT)] and p.mode == OFF
-    p.request(OFF, 2000)
+    p.request(2000, OFF)
     assert drain(p) == []
 
 
 def test_unicore_has_no_soft_sleep():
     p = powered(unicore, VEXT)
-    p.request(BACKUP, 1000)
+    p.request(1000, BACKUP)
     assert drain(p) == [("rail", ("gpio", 3, 0))] and p.mode == OFF
-    p.request(CYCLIC, 2000)
+    p.request(2000, CYCLIC)
     assert drain(p) == [("rail", ("gpio", 3, 1))]
     p.on_output(2500)
     assert p.mode == CONTINUOUS
@@ -238,11 +238,11 @@ def test_unicore_has_no_soft_sleep():
 
 def test_l76k_standby_and_no_rail():
     p = powered(mtk.L76K, None)
-    p.request(OFF, 1000)  # no rail: standby is the nearest
+    p.request(1000, OFF)  # no rail: standby is the nearest
     assert drain(p) == [("uart", mtk.pcas_standby(65535))]
     p.tick(4000)
     assert p.mode == BACKUP and p.counts["no_rail"] == 1
-    p.request(CONTINUOUS, 9000)
+    p.request(9000, CONTINUOUS)
     assert drain(p) == [("uart", mtk.WAKE_BYTES)]
     p.on_output(9300)
     assert p.mode == CONTINUOUS
@@ -250,7 +250,7 @@ def test_l76k_standby_and_no_rail():
 
 def test_no_rail_and_still_awake_says_so():
     p = powered(mtk.L76K, None)
-    p.request(BACKUP, 1000)
+    p.request(1000, BACKUP)
     cmd = drain(p)
     for t in (3000, 5000, 7000):
         p.on_output(t)
@@ -262,7 +262,7 @@ def test_timeouts_across_the_tick_counter_wrap():
     w = (1 << 30) - 400
     assert ticks_diff(w + 1000 - (1 << 30), w) == 1000
     p = powered(now=w)
-    p.request(CYCLIC, w)
+    p.request(w, CYCLIC)
     first = drain(p)
     p.tick((w + 999) & ((1 << 30) - 1))
     assert drain(p) == []
@@ -272,13 +272,13 @@ def test_timeouts_across_the_tick_counter_wrap():
 
 def test_off_preempts_a_sequence_in_flight_and_a_boot():
     p = powered()
-    p.request(CYCLIC, 1000)
+    p.request(1000, CYCLIC)
     drain(p)  # CFG-PM2 waits for its ACK
-    p.request(OFF, 1100)
+    p.request(1100, OFF)
     assert drain(p) == [("rail", CUT)] and p.mode == OFF and not p.busy
     p.tick(5000)
     assert drain(p) == []  # no retry of the abandoned command
-    p.request(CONTINUOUS, 6000)
+    p.request(6000, CONTINUOUS)
     assert drain(p) == [("rail", ON)]
-    p.request(OFF, 6100)  # still booting, silent: the rail is on all the same
+    p.request(6100, OFF)  # still booting, silent: the rail is on all the same
     assert drain(p) == [("rail", CUT)] and not p.busy

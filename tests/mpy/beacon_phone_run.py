@@ -73,6 +73,6 @@ case("forward_3h", T + 90000, time_frame(key, T + 90000 + 3 * 3600))
 k2 = ClockKeeper(path)
 k2.restore(5)
 pt2 = PhoneTime(bluetooth.BLE(), SECRET, k2)
-print("after_cut", pt2.clock.last, pt2.clock.offer(time_frame(key, T + 86400), T + 90000))
+print("after_cut", pt2.clock.last, pt2.clock.offer(T + 90000, time_frame(key, T + 86400)))
 with open(path) as f:
     print("file", f.read())

@@ -114,6 +114,13 @@ if not sc.get("keep"):
     copy_tree(sc["prov"], "/flash/prov")
     os.umount("/flash")
     fl.alive = False
+# the seals' key partition (boards/*.json mcu.seal_partition): a NOR chip in a host file beside
+# the image, kept with it ("keep"); "seal_partition": false leaves it out of the table
+SEAL = sc["image"] + ".sealkey"
+if not sc.get("keep"):
+    open(SEAL, "wb").close()  # factory-blank (the fake fills it with 0xff)
+if sc.get("seal_partition", True):
+    esp32.add_partition("sealkey", 2 * BS, path=SEAL)
 os.umount("/")
 os.mount(vfs.VfsPosix("/"), "/host")  # the host, for nothing but this driver's own files
 

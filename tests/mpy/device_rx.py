@@ -25,6 +25,22 @@ ITFM_ENABLE = 0x1041000D  # CFG-ITFM-ENABLE (M10): the interference monitor
 # the integrity reports: by CFG-MSG class and id (M8), by CFG-MSGOUT-*_UART1 key (M10)
 REPORTS = {0x0A38: "MON-RF", 0x0103: "NAV-STATUS", 0x2709: "SEC-SIG"}
 MSGOUT = {0x2091035A: "MON-RF", 0x2091001B: "NAV-STATUS", 0x20910635: "SEC-SIG"}
+GSV_MSG = 0xF003  # CFG-MSG class F0 id 03: NMEA GSV (M8)
+GSV_MSGOUT = 0x209100C5  # CFG-MSGOUT-NMEA_ID_GSV_UART1 (M10)
+# the sky in GSV: PRN, elevation, azimuth, C/N0 in open sky (spread as a real sky is: a
+# uniform sky is what a spoofer looks like)
+SKY = (
+    (2, 71, 45, 45),
+    (5, 52, 300, 43),
+    (7, 40, 120, 40),
+    (9, 33, 200, 38),
+    (13, 25, 80, 35),
+    (16, 20, 250, 33),
+    (20, 15, 10, 30),
+    (27, 12, 160, 27),
+    (30, 8, 340, 24),
+)
+JAM_DB_S = 8  # a jammer coming on: every satellite's C/N0 falls this much a second together
 VALSET_SIZE = (0, 1, 1, 2, 4, 8, 0, 0)  # a key's value size by bits 28-30 of its id
 
 
@@ -71,6 +87,36 @@ def report(name, jamming, spoof):
     p[4] = (1 | jamming << 1) if jamming else 0
     p[8] = 1 | spoof << 1
     return ubx(0x27, 0x09, p)
+
+
+def gsv(sc, t):
+    """The epoch's GSV sentences at t s since t0 (GP, 4 satellites each): SKY outside the
+    scenario's jam and blind windows; every C/N0 falling together at JAM_DB_S from a jam's
+    start (no value once below 10: tracked no more); no satellite in view while blind."""
+    for b in sc.get("blind", []):
+        if b[0] <= t < b[1]:
+            return sentence_of(b"GPGSV,1,1,00")
+    drop = 0
+    for b in sc.get("jam", []):
+        if b[0] <= t < b[1]:
+            drop = (t - b[0] + 1) * JAM_DB_S
+    n = len(SKY)
+    msgs = (n + 3) // 4
+    out = b""
+    for m in range(msgs):
+        body = b"GPGSV,%d,%d,%02d" % (msgs, m + 1, n)
+        for prn, el, az, cn0 in SKY[4 * m : 4 * m + 4]:
+            c = cn0 - drop
+            body += b",%02d,%02d,%03d," % (prn, el, az) + (b"%02d" % c if c >= 10 else b"")
+        out += sentence_of(body)
+    return out
+
+
+def sentence_of(body):
+    x = 0
+    for ch in body:
+        x ^= ch
+    return b"$" + body + b"*%02X\r\n" % x
 
 
 def split_commands(data):
@@ -145,6 +191,8 @@ def handle(rx, kind, name, arg, s):
                 _ack(rx, name, True)
                 return rx.mode
             if name == "CFG-MSG" and len(arg) == 3:  # the rate on the port it came in on
+                if arg[0] << 8 | arg[1] == GSV_MSG:
+                    rx.gsv_every = arg[2]
                 r = REPORTS.get(arg[0] << 8 | arg[1])
                 if r and r != "SEC-SIG":
                     rx.rates[r] = arg[2]
@@ -162,6 +210,8 @@ def handle(rx, kind, name, arg, s):
                     rx.itfm = bool(arg[i + 4])
                 elif key in MSGOUT:
                     rx.rates[MSGOUT[key]] = arg[i + 4]
+                elif key == GSV_MSGOUT:
+                    rx.gsv_every = arg[i + 4]
                 i += 4 + size
             return _ack(rx, name, True)
         return _ack(rx, name, False) if name[:4] == "CFG-" else "ignored"
@@ -173,11 +223,7 @@ def handle(rx, kind, name, arg, s):
             rx.wake_s = s + secs if 0 < secs < 65535 else None
             return "standby"
         if name[:4] == "PMTK":  # PMTK001,<cmd>,3: valid and done
-            body = b"PMTK001," + name[4:].encode() + b",3"
-            x = 0
-            for ch in body:
-                x ^= ch
-            rx.send(b"$" + body + b"*%02X\r\n" % x)
+            rx.send(sentence_of(b"PMTK001," + name[4:].encode() + b",3"))
         return "accepted"
     return "ignored"
 
@@ -191,11 +237,12 @@ def commanded(Base, sc, board, t0):
     simulator's receiver does the same, without its backup_hold_s). Scenario keys:
     rx_power_save (false: CFG-RXM power save refused with a NAK), rx_mute (command names it
     never answers: the tag's timeout), jam ([[from, to], ...] s since t0: a jammer, no fix
-    then). Its integrity reports (MON-RF, NAV-STATUS; SEC-SIG on the M10) go out only as the
-    tag configures them (CFG-MSG / CFG-MSGOUT: once every n epochs), MON-RF's jamming state
-    0 until the interference monitor is on (CFG-ITFM / CFG-ITFM-ENABLE) and it had a fix, then
-    1, 3 (critical) while jammed; kept through a rail cut where the profile's receiver keeps
-    its configuration. Prints RX lines: what it heard and what it did."""
+    then), rx_gsv (the sky's GSV, see gsv()). Its integrity reports (MON-RF, NAV-STATUS;
+    SEC-SIG on the M10) go out only as the tag configures them (CFG-MSG / CFG-MSGOUT: once
+    every n epochs), MON-RF's jamming state 0 until the interference monitor is on (CFG-ITFM
+    / CFG-ITFM-ENABLE) and it had a fix, then 1, 3 (critical) while jammed; kept through a
+    rail cut where the profile's receiver keeps its configuration. Prints RX lines: what it
+    heard and what it did."""
     g = board.get("gnss") or {}
 
     class Commanded(Base):
@@ -212,6 +259,10 @@ def commanded(Base, sc, board, t0):
             self.rates = {}  # integrity report: once every n epochs (none from the factory)
             self.itfm = False
             self.nav = 0  # epochs sent, for the reports' rate
+            # rx_gsv: the sky in GSV, once every gsv_every epochs (1 from the factory, as
+            # u-blox ships it; 0 off); without it the scenario's receiver sends no GSV
+            self.sky = sc.get("rx_gsv", False)
+            self.gsv_every = 1
             self.hot_window = g.get("hot_window_s", 7200)
             # a backup cell on V_BCKP keeps RAM through a rail cut (the profile's
             # backup_supply); rx_backup_cell false: a flat cell
@@ -240,6 +291,7 @@ def commanded(Base, sc, board, t0):
             if not self.keeps:
                 self.rates = {}
                 self.itfm = False
+                self.gsv_every = 1
             self.asleep = False
             self.q = []
 
@@ -259,9 +311,11 @@ def commanded(Base, sc, board, t0):
             if fix:
                 self.fix_s = self.next_s
             self.nav += 1
+            t = self.next_s - t0
+            if self.sky and self.gsv_every and self.nav % self.gsv_every == 0:
+                e += gsv(sc, t)
             if not self.rates:
                 return e
-            t = self.next_s - t0
             jam = 0
             if self.itfm and self.fix_s is not None:
                 jam = 1

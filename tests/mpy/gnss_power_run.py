@@ -23,7 +23,7 @@ pw = GnssPower(ublox_m8, rail_action(AXP192, True), rail_action(AXP192, False))
 acts = GnssActions(uart, i2c)
 reader = NmeaReader(floor_days=7037)
 pump = GnssPump(uart, reader, framer=UbxFramer(), power=pw, actions=acts)
-pw.request(CONTINUOUS, 0)
+pw.request(0, CONTINUOUS)
 acts.run(pw)
 print("reg", i2c.regs[(52, 18)])
 uart.transmit(open(sys.argv[1], "rb"), 100)
@@ -38,26 +38,26 @@ print("framer", sorted(pump.framer.counts.items()), pump.framer.framed)
 print("reader", reader.sentences, sorted(reader.counts.items()))
 for w in uart.written:
     print("wrote", w.hex())
-pw.request(CYCLIC, t)  # the capture has no ACK for it: retried, then counted
+pw.request(t, CYCLIC)  # the capture has no ACK for it: retried, then counted
 while t < 9000:
     uart.advance(t)
     pump.poll(t)
     t += 50
 print("cyclic", pw.mode, sorted(pw.counts.items()))
-pw.request(OFF, t)
+pw.request(t, OFF)
 acts.run(pw)
 print("reg", i2c.regs[(52, 18)], "mode", pw.mode)
 i2c.fail = True
-pw.request(CONTINUOUS, t)
+pw.request(t, CONTINUOUS)
 acts.run(pw)
 print("i2c", sorted(acts.counts.items()))
 # a GPIO rail (Heltec Vext): held through deep sleep, switched by release-drive-hold
 Pin.held[3] = True
 g = GnssPower(unicore, rail_action(VEXT, True), rail_action(VEXT, False))
 ga = GnssActions(uart)
-g.request(CONTINUOUS, 0)
+g.request(0, CONTINUOUS)
 ga.run(g)
 print("vext", Pin.levels.get(3), Pin.held.get(3))
-g.request(OFF, 10)
+g.request(10, OFF)
 ga.run(g)
 print("vext", Pin.levels.get(3), Pin.held.get(3))

@@ -9,14 +9,16 @@ from tagcore.zones import monitor as Z
 
 T0 = 850000000
 N_FIXES = 1000  # tests/test_hosttools_pull.py sets its own
-SEAL_TAG = ""  # a tag id (hex): seal as the device shell does, from the deployed /prov/seal.key
+SEAL_TAG = ""  # a tag id (hex): seal as the device shell does, from the deployed key partition
 sealer = None
 if SEAL_TAG:
     import binascii
 
     from tagdevice import prov
 
-    sealer, why = prov.sealer(OsFs("/log"), binascii.unhexlify(SEAL_TAG))
+    slot, note = prov.key_slot(OsFs("/log"), "sealkey")  # the board's key partition
+    print("slot", note)
+    sealer, why = prov.sealer(OsFs("/log"), binascii.unhexlify(SEAL_TAG), slot)
     print("sealer", why)
 s = Store(OsFs("/log"), now=T0, sealer=sealer)
 fixes = []

@@ -770,7 +770,7 @@ class TagApp:
         if pw is not None and mode != self.asked:
             self.asked = mode
             self.events.append(("M", now, mode))
-            pw.request(mode, _ms(now))
+            pw.request(_ms(now), mode)
         self.gnss_mode = mode
         on = mode != GNSS_OFF
         if on != self.gnss_on:

@@ -86,7 +86,7 @@ class GnssPower:
 
     # -- inputs --------------------------------------------------------------------------------
 
-    def request(self, mode, now):
+    def request(self, now, mode):
         """Ask for a mode; the actions to get there are queued (see pop)."""
         if mode == CYCLIC and not self.cyclic_ok:
             _bump(self.counts, "cyclic_unsupported")

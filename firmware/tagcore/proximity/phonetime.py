@@ -66,7 +66,7 @@ class PhoneClock:
     def _count(self, k):
         self.counts[k] = self.counts.get(k, 0) + 1
 
-    def offer(self, adv, now):
+    def offer(self, now, adv):
         """A scan report's advertising data `adv`, heard at beacon time `now`. Returns the time
         to set the clock to, or -1 (the reason counted: not_time, bad_mac, stale, backwards,
         and advdata's for malformed reports). Never raises on bad bytes."""

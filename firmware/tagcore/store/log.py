@@ -332,7 +332,7 @@ class Store:
         if self.reserve > 0 and not self.has_reserve:
             self._make_reserve()
         if self.sealer is not None:
-            self.sealer.boot(self, now)
+            self.sealer.boot(now, self)
         self.boot_seq = 0
         if rtc is not None:
             from tagcore.store import rtcstate

@@ -219,7 +219,7 @@ class Sealer:
         self._first = 0
         self._last = 0
 
-    def boot(self, st, now):
+    def boot(self, now, st):
         st_ = unpack_slot(self.slot.load())
         self.ready = True
         self.t0 = now

@@ -6,6 +6,7 @@
 #   c.on_failure(now)                         # timeout, no link, HTTP error: retry later
 #   c.alert(seq)                              # an alert event was stored: it goes out first
 #   c.take_items()                            # downlink items accepted since the last call
+#   c.send_on()                               # after on_reply: send the next batch now?
 #
 # Only a verified acknowledgement of the outstanding request calls store.ack(); anything else
 # changes nothing and is counted by reason. docs/uplink.md is the contract.
@@ -19,6 +20,7 @@ NOMEM = "nomem"
 ALERT_RECS = const(8)  # records an alert batch carries from the alert on
 ALERT_BYTES = const(512)
 MAX_PENDING_ALERTS = const(16)
+DRAIN_MIN = const(64)  # records behind the ack worth sending on for at once (one fix run)
 CTR_SHIFT = const(16)  # ctr = (next seq << CTR_SHIFT) + batches since: monotonic across boots
 ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY, R.EV_INTEGRITY)
 
@@ -88,6 +90,9 @@ class UplinkClient:
         self.items = []
         self.refused = []  # (kind, version, reason) of refused downlink items
         self.failures = 0  # consecutive
+        self.verdict = None  # the last on_reply's result: ACKED or why the reply was refused
+        self.acked_before = 0  # acked and delivered when the last reply came (send_on)
+        self.delivered_before = 0
         self.counts = {"nomem": 0}  # present from the start: counting it must not allocate
 
     def _count(self, k):
@@ -185,11 +190,29 @@ class UplinkClient:
         """Verify a reply: ACKED (the store truncated, downlink items checked) or the refusal
         reason (FORGED, MALFORMED, STALE, REPLAYED, AHEAD, or NOMEM when the heap was too short
         to check it), counted, with nothing changed."""
+        self.acked_before = self.acked
+        self.delivered_before = self.delivered
         try:
-            return self._on_reply(now, body)
+            why = self._on_reply(now, body)
         except MemoryError:
             self.counts["nomem"] += 1
-            return NOMEM
+            why = NOMEM
+        self.verdict = why
+        return why
+
+    def send_on(self):
+        """After on_reply: True to send the next batch now rather than at the next upload.
+        Only after an ack that made progress (it moved the acknowledged point, or took an
+        alert: an alert's own batch leaves the ack where it was and the backlog behind it
+        must follow), while an alert or more than DRAIN_MIN records are left (not the few
+        fixes of the last seconds). Never after a reply that changed nothing, so a server
+        that stops acknowledging, or a tag logging at 1 Hz near a zone, cannot keep the
+        radio on. The one rule for every shell (TagApp's seam, the device's send loop)."""
+        if self.verdict != ACKED:
+            return False
+        if self.acked <= self.acked_before and self.delivered <= self.delivered_before:
+            return False
+        return bool(self.pending) or self.store.next_seq - 1 - self.acked > DRAIN_MIN
 
     def _on_reply(self, now, body):
         ctr, acked, t, items, why = A.parse(self.key, self.tag_id, body)

@@ -324,6 +324,7 @@ class ServerThread:
             self._runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
         )
         await site.start()
+        # aiohttp types _server as any asyncio server; TCPSite's is always a socket server
         sock = site._server.sockets[0]  # type: ignore[union-attr]
         self.port = sock.getsockname()[1]
 

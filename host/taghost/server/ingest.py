@@ -273,11 +273,11 @@ class Ingest:
                 continue
             if m.opens:
                 opened.append((tag, m.opens, "tag", e[1], e[4], now_ms, e[5], m.subject))
-            for k in m.ends:  # idempotent: only alerts opened before this event (by seq)
+            for ends in m.ends:  # idempotent: only alerts opened before this event (by seq)
                 tx.execute(
                     "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = ? AND subject = ? "
                     "AND source = 'tag' AND seq < ? AND cleared_ms IS NULL",
-                    (now_ms, tag, k, m.subject, e[1]),
+                    (now_ms, tag, ends, m.subject, e[1]),
                 )
         tx.insert_rows(INSERT_ALERT, ALERT_TYPES, opened, ON_SEQ)
         for o in opened:  # its end may be stored already: same batch, or a batch taken earlier

@@ -1,7 +1,8 @@
 """The server's check of a batch's seals before it stores anything (docs/evidence.md).
 
 Every EV_SEAL record of a batch must be this tag's, verify under the key of its epoch (evolved
-forward from the tag's initial key k0), chain to the seal the server verified before it, and
+forward from the tag's initial key k0), chain to the seal the server verified before it (and a
+skipped epoch filled in later to the one after it too), and
 agree with every record it lists that the server holds or the batch brings. Otherwise the batch
 is refused (422, counted by reason) and nothing of it is stored. Verified seals become the
 tag's anchors: what `opentag verify` checks a pulled log against (truncation, roll-back).
@@ -91,6 +92,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
     recs = batch_records(b)
     out: list[tuple[int, int, int, bytes]] = []
     listed: set[int] = set()
+    links: dict[int, bytes] = {}  # epoch -> the previous mac its seal names (this batch's)
     for ev in seals:
         p = S.parse(ev.data)
         if p is None:
@@ -108,6 +110,14 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
             # backlog): checked now, from k0 (rare: the server keeps only the next epoch's key).
             k = S.key_at(k0, epoch)
             _verify(tx, tag, ev, p, k, held.get(epoch - 1), recs, c)
+            # Both its neighbours bind it: the next epoch's seal, verified first, named this
+            # epoch's mac. Someone holding k_e (a flash image of that epoch rolled back) can
+            # make a seal that verifies and chains backwards; only the forward link tells.
+            if epoch + 1 in held:
+                nxt = links[epoch + 1] if epoch + 1 in links else _link(tx, tag, epoch + 1)
+                if nxt is not None and not hmac.compare_digest(nxt, mac):
+                    raise _refuse("seal_chain")
+            links[epoch] = p[7]
             listed.update(s for s, _, _ in p[10])
             c["seals_filled"] += 1
             out.append((epoch, ev.seq, last, mac))
@@ -116,6 +126,7 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
         k = S.key_at(k_next, epoch - e_next)
         _verify(tx, tag, ev, p, k, prev if epoch == e_next else None, recs, c)
         listed.update(s for s, _, _ in p[10])
+        links[epoch] = p[7]
         if epoch > e_next:  # epochs whose seals the tag gave up for space, or sends later
             c["seal_epochs_skipped"] += epoch - e_next
         out.append((epoch, ev.seq, last, mac))
@@ -124,6 +135,18 @@ def check(tx: Tx, tag: str, kid: bytes, b: Batch, c: Counter[str]) -> Checked | 
         e_next = epoch + 1
         k_next = S.evolve(k)
     return Checked(out, e_next, k_next, listed)
+
+
+def _link(tx: Tx, tag: str, epoch: int) -> bytes | None:
+    """The previous mac that the seal the server anchored for `epoch` names, or None if it does
+    not hold that seal's record."""
+    r = tx.execute(
+        "SELECT e.data FROM anchors a JOIN events e ON e.tag = a.tag AND e.seq = a.seq "
+        "WHERE a.tag = ? AND a.epoch = ?",
+        (tag, epoch),
+    ).one()
+    p = S.parse(bytes(r[0])) if r is not None else None
+    return bytes(p[7]) if p is not None else None
 
 
 class SealState(NamedTuple):
