@@ -200,6 +200,8 @@ def test_damage_never_crashes_recovery(n: int, hits: list, garbage: bytes) -> No
     got = [r[0] for r in stor.read(0, 10**6)[0]]
     assert got == sorted(set(got))
     for nm in names:
+        if nm[0] != "s":  # the floor file (damage to it must not crash recovery either)
+            continue
         # frames wholly before the first damage in each segment survive
         for s in frames_before(orig[nm], first_bad.get(nm, 10**9)):
             assert s in got

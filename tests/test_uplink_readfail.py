@@ -16,7 +16,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tagcore.fix import Fix
@@ -197,13 +196,9 @@ def check(tag: Tag, db: Database) -> None:
         assert tag.log.get(s) == rec, s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store defect found 2026-12-02, open: a segment that cannot be loaded for lack of "
-    "memory at two boots in a row (load_nomem) makes recovery skip the same count of seqs from "
-    "the same last readable seq both times, so the second boot reuses the first boot's seqs "
-    "(EV_BOOT at 130107 twice); the explicit example below pins it",
-)
+# A segment that could not be loaded for lack of memory at two boots in a row (load_nomem) made
+# recovery skip the same count of seqs from the same last readable seq both times: the second
+# boot reused the first boot's seqs (EV_BOOT at 130107 twice). Fixed by the store's seq floor.
 @example(
     actions=[("alert",), ("alert",), ("fail", "load_nomem", 5), ("up", False), ("alert",),
              ("fixes", 37), ("alert",), ("up", False), ("up", False), ("reset",), ("reset",),

@@ -150,8 +150,10 @@ def make_space(st):
 def append_stuck(st, fix):
     # The partition was too full for the last write: hand out a seq only with a synced frame
     # (else recovery could not know it was handed out).
-    seq = st.next_seq
-    st.next_seq += 1
+    seq = st._take()
+    if not seq:
+        st._count("fixes_nospace")
+        return 0, False
     if st._write(R.fixes_frame(seq, [fix]), seq, seq):
         st.buf_seq = st.next_seq
         st.stuck = False

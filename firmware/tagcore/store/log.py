@@ -7,8 +7,8 @@
 #     `max_age` seconds old (checked on every append_fix/tick); returns (seq, durable_now).
 #   - A record is durable once its frame is synced (littlefs sync is atomic: all or nothing).
 # Recovery scans every segment, keeps every frame whose CRC holds and whose sequence numbers
-# continue the log, drops the rest (torn tails, damage), and resumes the sequence past anything
-# that might have been handed out but not synced.
+# continue the log, drops the rest (torn tails, damage), and resumes the sequence at the floor: a
+# small file, outside every segment, raised before a seq at or above it is handed out.
 from tagcore.compat import const
 from tagcore.store import record as R
 
@@ -23,6 +23,12 @@ READ_UNREADABLE = "unreadable"
 READ_NOMEM = "nomem"
 
 RESERVE = "r"  # a file of `reserve` bytes given up when the partition is full
+# No seq at or above the floor file's has been handed out. It is replaced whole (write, then an
+# atomic rename; a "t" file left by a cut is removed at boot) and lives outside every segment:
+# a segment that cannot be read at some boot cannot hide what the sequence reached.
+FLOOR = "f"
+FLOOR_TMP = "tf"
+FLOOR_STEP = const(256)  # seqs handed out per floor write (and at most skipped per boot)
 DROP_INTENT = "d"  # the EV_DROPPED of a segment being given up, until it is logged
 
 # Store.segs: one list per segment, in order (a list, not an object: 400 segments of attributes
@@ -53,6 +59,7 @@ class Store:
         rtc=None,
         reserve=0,
         sealer=None,
+        floor_step=FLOOR_STEP,
     ):
         self.rbuf = bytearray(seg_bytes)  # the one buffer segments are read into (first:
         # the largest block the store needs, taken before its own attributes fill the heap)
@@ -72,6 +79,8 @@ class Store:
         self.buf_seq = 0
         self.buf_t = 0  # when the oldest buffered fix was appended
         self.next_seq = 1
+        self.floor = 0  # the floor on flash (0: none yet): seqs below it may have been handed out
+        self.floor_step = floor_step
         self.file = None
         self.thinned = 0
         # A merge's two buffers (two segments each: its input and one thinning pass's output),
@@ -228,7 +237,8 @@ class Store:
         """Rebuild the index from flash. After a deep sleep, `rtc` (tagcore.store.rtcstate bytes)
         restores the RAM buffer and sequence; otherwise (power-on, bad RTC state) an EV_BOOT
         event is logged, durable before any new seq is handed out, so that the next recovery
-        knows where this run's sequence started."""
+        knows where this run's sequence started. Raises MemoryError if the heap cannot open
+        the floor file (not knowing it could repeat seqs; segments it cannot load are holes)."""
         if self.file is not None:
             try:
                 self.file.close()
@@ -262,6 +272,7 @@ class Store:
             elif name == RESERVE:
                 self.has_reserve = True
         nums.sort()
+        floor = self._read_floor(names)
         last = 0
         unread = 0  # segments of unknown contents after the last one that held frames
         self.cur_no = (nums[-1] + 1) if nums else 0  # never append after bytes not taken
@@ -289,14 +300,20 @@ class Store:
                 self._rm(_segname(n))
                 if n == nums[-1]:
                     self.cur_no = n
-        # Up to max_fixes seqs (buffered fixes, an event in flight) may have been handed out
-        # after the last synced frame, which is at least the previous run's EV_BOOT: skip them.
-        # Bytes of unknown contents after it (an unreadable segment, a damaged tail) may hold
-        # later seqs: skip as many as they could (a record takes at least a byte, a thinned
-        # one at most 254 seqs). A merge's KIND_MARK keeps `last` at the highest seq its
-        # sources had, even when thinning dropped that record.
-        bad = self.tail_bad + unread * self.seg_bytes
-        self.next_seq = last + 1 + self.max_fixes + bad * 254
+        # Every seq handed out is below the floor: resume there, whatever could not be read.
+        # Without one (a log from before it, or the file lost): up to max_fixes seqs (buffered
+        # fixes, an event in flight) may have been handed out after the last synced frame;
+        # bytes of unknown contents after it (an unreadable segment, a damaged tail) may hold
+        # later seqs, as many as they could (a record takes at least a byte, a thinned one at
+        # most 254 seqs). That guess failed when a segment's seqs did not start right after
+        # the last readable one (a boot's skip): seqs were repeated. A merge's KIND_MARK keeps
+        # `last` at the highest seq its sources had, even when thinning dropped that record.
+        self.floor = floor
+        if floor > last:
+            self.next_seq = floor
+        else:
+            bad = self.tail_bad + unread * self.seg_bytes
+            self.next_seq = last + 1 + self.max_fixes + bad * 254
         self.buf_seq = self.next_seq
         for k in range(len(self.segs) - 1, -1, -1):
             sg = self.segs[k]
@@ -327,6 +344,69 @@ class Store:
             self._count("rtc_rejected")
         self.boot_seq = self.append_event(R.EV_BOOT, now, b"")[0]
         return last
+
+    def _read_floor(self, names):
+        # The floor file's seq, or 0 if there is none or it cannot be read (counted): read into
+        # the segment buffer, so the only allocation is the file object.
+        if FLOOR not in names:
+            return 0
+        n = -1
+        try:
+            f = self.fs.open(FLOOR, "rb")
+        except OSError:
+            f = None
+        if f is not None:
+            try:
+                n = f.readinto(self.rbuf) or 0
+            except OSError:
+                pass
+            try:
+                f.close()
+            except OSError:
+                pass
+        b = self.rbuf
+        if n == R.OVERHEAD and R.check_frame(b, 0, n) == n and b[1] == R.KIND_FLOOR:
+            return R.frame_seq(b, 0)
+        self._count("floor_unreadable")
+        return 0
+
+    def _raise_floor(self, f):
+        # Put floor f on flash. A full partition gives up what _append would; False if nothing
+        # is left (counted).
+        fr = R.frame(R.KIND_FLOOR, f, b"")
+        while True:
+            try:
+                h = self.fs.open(FLOOR_TMP, "wb")
+                try:
+                    h.write(fr)
+                except OSError:
+                    h.close()
+                    raise
+                h.close()
+                self.fs.rename(FLOOR_TMP, FLOOR)
+                break
+            except OSError as e:
+                if not e.args or e.args[0] != 28:
+                    raise
+                from tagcore.store import full as storefull
+
+                if not storefull.make_space(self):
+                    self._count("floor_nospace")
+                    self._rm(FLOOR_TMP)
+                    return False
+        self.floor = f
+        return True
+
+    def _take(self):
+        """The next seq, handed out; 0 if the floor could not be raised for it (no room):
+        nothing handed out. Every seq the store hands out comes from here. The floor on flash
+        stays above next_seq too: a cut while s is on its way (written, not yet returned) still
+        leaves the next boot above it."""
+        s = self.next_seq
+        if s + 1 >= self.floor and not self._raise_floor(s + 1 + self.floor_step):
+            return 0
+        self.next_seq = s + 1
+        return s
 
     def _rm(self, name):
         try:
@@ -425,8 +505,10 @@ class Store:
             from tagcore.store import full as storefull
 
             return storefull.append_stuck(self, fix)
-        seq = self.next_seq
-        self.next_seq += 1
+        seq = self._take()
+        if not seq:
+            self._count("fixes_nospace")
+            return 0, False
         if not self.buf:
             self.buf_seq = seq
             self.buf_t = now
@@ -469,8 +551,9 @@ class Store:
         p = R.event_payload(t, data)
         self.now = t
         ok = self._flush_buf()
-        seq = self.next_seq
-        self.next_seq += 1
+        seq = self._take()
+        if not seq:
+            return 0, False
         if not self._write(R.frame(kind, seq, p), seq, seq):
             self.next_seq = seq  # never handed out: nothing says so on flash
             self.buf_seq = seq

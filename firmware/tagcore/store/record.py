@@ -26,6 +26,9 @@ KIND_FIXES = const(1)
 # the last EV_THINNED). Recovery logs an EV_THINNED for a total above the last logged one.
 # Every event's data is a tagcore.events record: the comments name it.
 KIND_MARK = const(2)
+# Store-internal, never in a segment: the one frame of the floor file (tagcore.store.log FLOOR).
+# seq field: no seq at or above it has been handed out; empty payload.
+KIND_FLOOR = const(3)
 # Events (kind >= EV_FIRST): every event is its own frame and durable when append returns.
 EV_FIRST = const(16)
 EV_ZONE = const(16)  # events.Alert: A_BREACH / A_BREACH_END / A_CONFIG_EXPIRED of a zone

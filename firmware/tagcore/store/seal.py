@@ -467,8 +467,10 @@ class Sealer:
                     break
                 last, more = got
                 got = None
-                seq = st.next_seq
-                st.next_seq += 1
+                seq = st._take()
+                if not seq:
+                    st._count("seal_nospace")
+                    break
                 fr, mac = self._frame(st, seq)
                 ok = st._write(fr, seq, seq)
                 fr = None  # a view of self.body: released before the body is rebuilt

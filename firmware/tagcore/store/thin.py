@@ -74,10 +74,11 @@ def log_accounts(st):
     st.logging_thin = True
     try:
         while st.drop_pend:
+            seq = st._take()
+            if not seq:  # no room for the floor: logged after a later write
+                break
             d = drop_data(st.drop_pend)
             st.drop_pend = None
-            seq = st.next_seq
-            st.next_seq += 1
             fr = R.frame(R.EV_DROPPED, seq, R.event_payload(st.now, d))
             if st._write(fr, seq, seq) and not st.drop_pend:
                 st._rm(S.DROP_INTENT)
@@ -86,11 +87,12 @@ def log_accounts(st):
             if not st.buf:
                 st.buf_seq = st.next_seq
         while st.thin_pend:
+            seq = st._take()
+            if not seq:
+                break
             n, lo, hi = st.thin_pend
             st.thin_pend = None
             d = R.varints((n, lo, hi, st.thin_total))  # tagcore.events Thinned
-            seq = st.next_seq
-            st.next_seq += 1
             fr = R.frame(R.EV_THINNED, seq, R.event_payload(st.now, d))
             st._write(fr, seq, seq)
             if not st.buf:
