@@ -464,3 +464,34 @@ def test_a_batch_never_outgrows_the_clients_buffer():
         batches += 1
         now += 1
     assert batches > 5
+
+
+def test_an_alert_batch_takes_the_record_after_the_alert_if_the_buffer_holds_it():
+    # An alert's batch is kept small (ALERT_BYTES: it must get through a weak link) but the
+    # record just after the alert still goes with it when the client's buffer holds it: that
+    # is the alert's seal, which a sealing tag writes at once and which lists up to SEAL_MAX
+    # records (about 650 B at 1 Hz), so the alert reaches the server verified. Only a record
+    # past the buffer waits for the next batch.
+    from tagcore.uplink import batch
+    from tagcore.uplink import client as C
+
+    for room in (600, 1200, 4096):
+        for size in (8, 300, C.ALERT_BYTES, 900, 2000, 3900):
+            st = store(30, seg_bytes=4096)
+            t = T0 + 90000
+            seq, _ = st.append_event(R.EV_ZONE, t, b"\x01\x01")
+            st.append_event(R.EV_STATUS, t, bytes(size))
+            fill(st, 20, t + 60)
+            c = UplinkClient(st, TID, KEY, max_bytes=room)
+            c.alert(seq)
+            body = c.request(t)
+            cap = room + batch.HEAD_ROOM + batch.TAIL_ROOM + 64
+            assert len(c.obuf) <= cap, (room, size, len(c.obuf))
+            m = cbor.decode(cose.decode(KEY, TID, cose.AAD_UP, body)[0])
+            kinds = [r[0] for r in m[6]]
+            fits = batch.EVENT_HEADS + size + 40 <= room  # beside the alert's 40 B or so
+            assert kinds[:1] == [R.EV_ZONE], (room, size, kinds)
+            if fits:
+                assert kinds[1:2] == [R.EV_STATUS], (room, size, kinds)
+            elif size > room:
+                assert kinds == [R.EV_ZONE], (room, size, kinds)

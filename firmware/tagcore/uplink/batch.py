@@ -114,15 +114,31 @@ class _Recs:
 
 
 def build(
-    store, key, tag_id, ctr, now, first, held, out, run, packer, max_bytes=MAX_BYTES, max_recs=0
+    store,
+    key,
+    tag_id,
+    ctr,
+    now,
+    first,
+    held,
+    out,
+    run,
+    packer,
+    max_bytes=MAX_BYTES,
+    max_recs=0,
+    room=0,
 ):
-    """The COSE_Mac0 batch covering records from seq `first` on, as many as fit `max_bytes`
-    (at least one) and `max_recs` (0: no limit), built in `out` and `run` (scratch buffers,
+    """The COSE_Mac0 batch covering records from seq `first` on: records are taken while the
+    batch is under `max_bytes` and `max_recs` (0: no limit), each only if it fits `room` (the
+    encoded records `out` holds without growing; 0: max_bytes) beside what is there, at
+    least one. Built in `out` and `run` (scratch buffers,
     cleared here) with `packer` (a fixcodec.Packer of RUN_MAX fixes). Returns (message
     memoryview into `out`, last seq covered, records, fixes). `last` is the seq of the last
     record taken, or first - 1 when there is none (a poll). Reading stops before a chunk in
     which the store met a segment it could not read: what it did not get is never claimed
     absent."""
+    if room <= 0:
+        room = max_bytes
     out[:] = b""
     run[:] = b""
     for _ in range(HEAD_ROOM):
@@ -142,9 +158,9 @@ def build(
             break
         short = failed is not None or len(got) < want  # the store had no more (or could not)
         for rec in got:
-            # the record must fit as well as what is there: past max_bytes the caller's buffer
+            # the record must fit as well as what is there: past `room` the caller's buffer
             # (sized for it, from start-up) would be reallocated, which a fragmented heap refuses
-            if taken > 0 and r.size() - HEAD_ROOM + _most(rec) > max_bytes:
+            if taken > 0 and r.size() - HEAD_ROOM + _most(rec) > room:
                 short = True  # full: this record starts the next batch
                 break
             r.add(rec)

@@ -171,6 +171,7 @@ class UplinkClient:
             self.packer,
             mb,
             mr,
+            self.max_bytes,  # what obuf holds: an alert's seal goes with it if it fits
         )
         self.out = (ctr, first, last)
         self.last_recs = n
