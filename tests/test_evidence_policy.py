@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from evidencekit import KEY, T0, Tag
@@ -162,6 +163,39 @@ def test_an_alert_sent_ahead_of_the_backlog_leaves_its_earlier_seals_acceptable(
     rep = V.verify(V.import_records(exp["records"]), K0, KID, V.anchors_from_json(exp["anchors"]))
     assert rep.ok, rep.text()
     assert rep.verified >= 50 + 6 * 40
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    backlog=st.integers(seals.UNSEALED_SEQS, 2 * seals.UNSEALED_SEQS), tail=st.integers(100, 125)
+)
+def test_an_alert_far_ahead_of_the_verified_seals_is_not_flagged_unsealed(
+    tmp_path: Path, backlog: int, tail: int
+) -> None:
+    # A backlog out of coverage, then an alert: its batch goes first. The seal after it lists
+    # every record since the last seal (`tail` fixes, up to SEAL_MAX) and does not fit the
+    # client's buffer beside the alert, so the batch carries no seal, UNSEALED_SEQS or more
+    # past the newest seal the server verified. The backlog brings those seals next: an
+    # honest sealing tag is never flagged `unsealed`.
+    from tagcore.store import record as R
+
+    db = Database(f"sqlite:///{tmp_path / f'{os.urandom(6).hex()}.db'}")  # one per example
+    admin.provision(db, KID.hex(), T0 * 1000, KEY, seal_key=K0)
+    ing = Ingest(db)
+    tag = Tag()
+    tag.walk(50)
+    assert set(tag.upload(ing)) == {200}
+    tag.walk(backlog)
+    for k in range(tail):  # 1 Hz fixes only: neither an alert nor SEAL_EVERY seals them
+        tag.t += 1
+        tag.store.append_fix(tag.t, mkfix(k, tag.t))
+    seq, _ = tag.store.append_event(R.EV_TAMPER, tag.t, b"\x01")
+    tag.up.alert(seq)
+    assert set(tag.upload(ing, tries=2000)) == {200}
+    assert tag.up.acked >= seq  # the backlog followed
+    assert ing.counts["batches_unsealed"] == 0 and _unsealed_alerts(db) == [], ing.counts
 
 
 def test_a_backlog_record_rewritten_after_its_seal_went_ahead_is_refused(tmp_path: Path) -> None:

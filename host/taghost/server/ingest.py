@@ -252,7 +252,7 @@ class Ingest:
         if sealed is not None:
             seals.store(tx, tag, bid, sealed)
         if st is not None:
-            seals.flag(tx, tag, b, sealed, st, now_ms, c)
+            seals.flag(tx, tag, b, sealed, st, now_ms, c, acked)
         fixes: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         for rec in b.recs:

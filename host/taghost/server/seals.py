@@ -269,15 +269,25 @@ UNSEALED_SEQS = 4 * S.SEAL_MAX
 
 
 def flag(
-    tx: Tx, tag: str, b: Batch, ch: Checked | None, st: SealState, now_ms: int, c: Counter[str]
+    tx: Tx,
+    tag: str,
+    b: Batch,
+    ch: Checked | None,
+    st: SealState,
+    now_ms: int,
+    c: Counter[str],
+    acked: int,
 ) -> None:
     """The policy for a sealing tag (one provisioned with k0) whose batches bring records
     further than UNSEALED_SEQS past its newest verified seal: its key slot is lost, its seals
     were given up for space, or its firmware does not seal. The batch is stored, not refused
     (its alerts must reach the people monitoring), counted `batches_unsealed`, and one server
     alert `unsealed` opens for the tag; it clears when a verified seal catches up. `st`: the
-    state before this batch, whose own verified seals `ch` are counted here."""
-    if b.last < b.first or st.k0 is None:
+    state before this batch, whose own verified seals `ch` are counted here. Only a batch that
+    continues the acknowledged log (`acked`, before it) is judged: one sent ahead of the
+    backlog (an alert's, from the alert on, its seal too big to go with it) can be any
+    distance past the newest seal, whose successors come with the backlog it skipped."""
+    if b.last < b.first or st.k0 is None or b.first > acked + 1:
         return
     hi = st.hi
     if ch is not None:
