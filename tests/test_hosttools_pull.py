@@ -75,8 +75,10 @@ def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: P
     geo = json.loads((out / "fixes.geojson").read_text())
     assert len(geo["features"]) == N_FIXES
     assert len((out / "fixes.csv").read_text().splitlines()) == N_FIXES + 1
-    # the raw segments are kept as they came off the board
-    assert sorted(p.name for p in (out / "log").iterdir())[0].startswith("s")
+    # the raw segments are kept as they came off the board, and the store's seq floor beside them
+    pulled = sorted(p.name for p in (out / "log").iterdir())
+    assert len([n for n in pulled if n[0] == "s" and n[1:].isdigit()]) == st["segments"], pulled
+    assert "f" in pulled, pulled
 
     # a flipped byte in the first segment (flash damage): counted, the rest still decoded
     flip = (
