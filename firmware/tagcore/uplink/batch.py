@@ -129,10 +129,10 @@ def build(
     room=0,
 ):
     """The COSE_Mac0 batch covering records from seq `first` on: records are taken while the
-    batch is under `max_bytes` and `max_recs` (0: no limit), each only if it fits `room` (the
-    encoded records `out` holds without growing; 0: max_bytes) beside what is there, at
-    least one. Built in `out` and `run` (scratch buffers,
-    cleared here) with `packer` (a fixcodec.Packer of RUN_MAX fixes). Returns (message
+    batch is under `max_bytes` and `max_recs` (0: no limit), each only if it fits `room` (what
+    `out` holds without growing; 0: max_bytes) beside what is there, and at least one. Built
+    in `out` and `run` (scratch buffers, cleared here) with `packer` (a fixcodec.Packer of
+    RUN_MAX fixes). Returns (message
     memoryview into `out`, last seq covered, records, fixes). `last` is the seq of the last
     record taken, or first - 1 when there is none (a poll). Reading stops before a chunk in
     which the store met a segment it could not read: what it did not get is never claimed
