@@ -15,7 +15,7 @@ _HALF_DAY_MS = const(43200000)
 _DAY_MS = const(86400000)
 
 # GGA-style quality for the NMEA mode letters A..Z (A D P R F E M S N; "-" = not a mode).
-_MODE_Q = b"1--265------70-3-48-------"
+_MODE_Q = const(b"1--265------70-3-48-------")  # const: no slot in the globals
 
 
 def mode_quality(c):
@@ -73,38 +73,13 @@ class Epoch:
 
 
 class DateKeeper:
-    """Dates for epochs: the epoch's own (rollover-corrected) or carried from the last good one."""
+    """Dates for epochs (close_epoch): the epoch's own (rollover-corrected) or carried from the
+    last good one. State only: close_epoch does the work, with no (days, flags) tuple."""
 
     def __init__(self, floor):
         self.floor = floor  # earliest day number the tag can really be at
         self.days = EMPTY  # date of the last epoch that had a trustworthy date
         self.tod = 0
-
-    def stamp(self, ep, counts):
-        """(days, flags) for the epoch, or (EMPTY, 0) with the reason counted."""
-        flags = 0
-        days = EMPTY
-        if ep.days != EMPTY and ep.quality > 0:
-            d, k = unroll(ep.days, self.floor)
-            if k < 0:  # (day -1 is 1999-12-31, a date: k says "refused")
-                counts["bad_date"] = counts.get("bad_date", 0) + 1
-            else:
-                days = d
-                if k:
-                    flags |= FLAG_DATE_ROLLOVER
-                    counts["date_rollover"] = counts.get("date_rollover", 0) + 1
-        if days == EMPTY:
-            if self.days == EMPTY:
-                counts["no_date"] = counts.get("no_date", 0) + 1
-                return EMPTY, 0
-            days = self.days
-            if ep.tod < self.tod - _HALF_DAY_MS:  # past midnight since the last dated epoch
-                days += 1
-            flags |= FLAG_DATE_CARRIED
-        if ep.quality > 0:
-            self.days = days
-            self.tod = ep.tod
-        return days, flags
 
 
 def close_epoch(ep, dates, uere_dm, counts):
@@ -119,9 +94,29 @@ def close_epoch(ep, dates, uere_dm, counts):
     if ep.ok < 0 or ep.lat == EMPTY:
         q = 0
     ep.quality = q
-    days, flags = dates.stamp(ep, counts)
+    # The date: the epoch's own, rollover-corrected, else carried from the last dated epoch.
+    flags = 0
+    days = EMPTY
+    if ep.days != EMPTY and q > 0:
+        d, k = unroll(ep.days, dates.floor)
+        if k < 0:  # (day -1 is 1999-12-31, a date: k says "refused")
+            counts["bad_date"] = counts.get("bad_date", 0) + 1
+        else:
+            days = d
+            if k:
+                flags = FLAG_DATE_ROLLOVER
+                counts["date_rollover"] = counts.get("date_rollover", 0) + 1
     if days == EMPTY:
-        return None
+        if dates.days == EMPTY:
+            counts["no_date"] = counts.get("no_date", 0) + 1
+            return None
+        days = dates.days
+        if ep.tod < dates.tod - _HALF_DAY_MS:  # past midnight since the last dated epoch
+            days += 1
+        flags |= FLAG_DATE_CARRIED
+    if q > 0:
+        dates.days = days
+        dates.tod = ep.tod
     tod = ep.tod
     if tod >= _DAY_MS:  # a leap second
         tod = _DAY_MS - 1
@@ -148,17 +143,13 @@ def close_epoch(ep, dates, uere_dm, counts):
         tod % 1000,
         ep.lat if q else None,
         ep.lon if q else None,
-        _opt(ep.alt_dm),
-        _opt(ep.speed_cms),
-        _opt(ep.course_cd),
+        None if ep.alt_dm == EMPTY else ep.alt_dm,
+        None if ep.speed_cms == EMPTY else ep.speed_cms,
+        None if ep.course_cd == EMPTY else ep.course_cd,
         acc,
-        _opt(ep.hdop_c),
+        None if ep.hdop_c == EMPTY else ep.hdop_c,
         sats,
         q,
         mode,
         flags,
     )
-
-
-def _opt(v):
-    return None if v == EMPTY else v

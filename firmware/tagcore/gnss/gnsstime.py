@@ -21,7 +21,7 @@ def days_from_civil(y, m, d):
     return era * 146097 + doe - 730425
 
 
-_MDAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MDAYS = const((31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31))  # const: no slot in the globals
 
 
 def valid_date(y, m, d):

@@ -53,39 +53,15 @@ _ZDA = const(0x5A4441)
 _GNS = const(0x474E53)
 _GST = const(0x475354)
 
-# GNSS talkers and the constellation slot each one speaks for (GN = combined, 0).
-_TALKERS = {
-    0x4750: 1,  # GP GPS
-    0x474C: 2,  # GL GLONASS
-    0x4741: 3,  # GA Galileo
-    0x4742: 4,  # GB BeiDou
-    0x4244: 4,  # BD BeiDou (older talker)
-    0x4751: 5,  # GQ QZSS
-    0x515A: 5,  # QZ QZSS (older talker)
-    0x4749: 6,  # GI NavIC
-    0x474E: 0,  # GN combined
-}
+# GNSS talkers: the constellation slot ('0' + slot; '-': none) of a 'G' talker by its second
+# letter A..Z: GA Galileo 3, GB BeiDou 4, GI NavIC 6, GL GLONASS 2, GN combined 0, GP GPS 1,
+# GQ QZSS 5; BD (BeiDou) and QZ (QZSS), the older talkers, are tested apart. A bytes constant,
+# not a dict: no heap per entry, no slot in the globals.
+_G_TALKERS = const(b"34------6--2-0-15---------")
 
 
 def _bump(counts, key):
     counts[key] = counts.get(key, 0) + 1
-
-
-def prn_system(prn):
-    """Constellation slot for a satellite number in a talker-less (GN) GSA, NMEA conventions."""
-    if 1 <= prn <= 32:
-        return 1
-    if 33 <= prn <= 64 or 120 <= prn <= 158:
-        return 7
-    if 65 <= prn <= 96:
-        return 2
-    if 193 <= prn <= 200:
-        return 5
-    if 201 <= prn <= 237 or 401 <= prn <= 437:
-        return 4
-    if 301 <= prn <= 336:
-        return 3
-    return 0
 
 
 class NmeaReader:
@@ -284,7 +260,16 @@ class NmeaReader:
         if st - s > 6 and buf[s + 6] != 44:  # the address is not 5 characters
             _bump(counts, "unknown_sentence")
             return
-        sysid = _TALKERS.get((buf[s + 1] << 8) | buf[s + 2], -1)
+        t = buf[s + 1]
+        c = buf[s + 2]
+        if t == 71 and 65 <= c <= 90:  # 'G' and a letter
+            sysid = _G_TALKERS[c - 65] - 48
+        elif t == 66 and c == 68:  # BD
+            sysid = 4
+        elif t == 81 and c == 90:  # QZ
+            sysid = 5
+        else:
+            sysid = -1
         if sysid < 0:
             _bump(counts, "other_talker")
             return
@@ -568,7 +553,21 @@ class NmeaReader:
             p = self._f(buf, first, 0) if first else 0
             if p == BAD:
                 return False
-            slot = prn_system(p)
+            # A talker-less (GN) GSA: the first satellite's number says (NMEA conventions).
+            if 1 <= p <= 32:
+                slot = 1
+            elif 33 <= p <= 64 or 120 <= p <= 158:
+                slot = 7
+            elif 65 <= p <= 96:
+                slot = 2
+            elif 193 <= p <= 200:
+                slot = 5
+            elif 201 <= p <= 237 or 401 <= p <= 437:
+                slot = 4
+            elif 301 <= p <= 336:
+                slot = 3
+            else:
+                slot = 0
         ep = self.ep
         says = 1 if ftype >= 2 else (-1 if ftype == 1 else 0)
         if not ep.open or ep.ok * says < 0:
