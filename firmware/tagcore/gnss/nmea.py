@@ -8,8 +8,14 @@
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
 from tagcore.geo import isqrt
-from tagcore.gnss.epoch import DateKeeper, Epoch, close_epoch, mode_quality
-from tagcore.gnss.gnsstime import days_from_civil, valid_date
+from tagcore.gnss.epoch import (
+    DateKeeper,
+    Epoch,
+    close_epoch,
+    days_from_civil,
+    mode_quality,
+    valid_date,
+)
 from tagcore.gnss.nmeafields import (
     BAD,
     EMPTY,
