@@ -22,6 +22,9 @@ PROX_NAMES = {
     P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
     P.K_FLOODED: "proximity_deaf",  # the scanner lost beacon frames: "no beacon" is not proof
 }
+# The budget's warnings (EV_POWER what): the projected life down to 4 h (time to reach a
+# charger), then 1 h (charge now). Both stay open: the tag stores nothing when it is charged.
+POWER_NAMES = {E.POWER_LOW: "power_low", E.POWER_CRITICAL: "power_critical"}
 # Proximity kinds that end the open alerts of their beacon (and which of them).
 PROX_ENDS = {
     P.K_NEAR_EXIT: ("proximity",),
@@ -75,9 +78,21 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
     if kind == R.EV_INTEGRITY:  # tagcore.gnss.integrity: jamming, shielding, spoofing
         from tagcore.gnss import integrity as G
 
-        if data and data[0] == G.K_END:  # the detector that saw it is the data's first byte
+        try:
+            k = E.decode(kind, t, data).kind  # the detector that saw it
+        except ValueError:  # damaged: still a circumvention alert
+            k = 0
+        if k == G.K_END:
             return Meaning(None, ("circumvention",), "gnss", ())
-        if data and data[0] == G.K_MORE:
+        if k == G.K_MORE:
             return None  # another detector on the episode already alerted: evidence only
         return Meaning("circumvention", (), "gnss", ())
+    if kind == R.EV_POWER:  # tagcore.app.budget: the projected life's warnings
+        try:
+            what = E.decode(kind, t, data).what
+        except ValueError:  # damaged: a power matter all the same
+            return Meaning("power", (), "", ())
+        if what == E.POWER_LEVEL:
+            return None  # the plan degraded (or recovered) to meet the target: stored, no alert
+        return Meaning(POWER_NAMES[what], (), "", ())
     return None
