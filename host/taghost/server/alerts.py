@@ -5,6 +5,7 @@ fails a batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from tagcore import events as E
@@ -96,3 +97,39 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
             return None  # the plan degraded (or recovered) to meet the target: stored, no alert
         return Meaning(POWER_NAMES[what], (), "", ())
     return None
+
+
+def ends_alert(m: Meaning, kind: str, subject: str) -> bool:
+    """Whether the event of meaning `m` ends an open alert `kind` about `subject`."""
+    return kind in m.ends and m.subject == subject
+
+
+class Raised(NamedTuple):
+    seq: int
+    t: int
+    data: bytes
+    meaning: Meaning  # its .opens is the alert kind
+    ended: tuple[int, int] | None  # (seq, t) of the first later event that ends it
+
+
+def raised(events: Iterable[tuple[int, int, int, bytes]]) -> list[Raised]:
+    """The alerts a tag's events (seq, kind, t, data) open, by seq, each with the event that
+    ends it: what the server's ingest decides as batches arrive (an end clears the open alerts
+    of its kind and subject logged before it, by seq), here over records already in hand (a
+    pulled log, an export), with no database."""
+    out: list[Raised] = []
+    for seq, kind, t, data in sorted(events):
+        m = meaning(kind, t, bytes(data))
+        if m is None:
+            continue
+        if m.ends:
+            for i, a in enumerate(out):
+                if (
+                    a.ended is None
+                    and a.meaning.opens
+                    and ends_alert(m, a.meaning.opens, a.meaning.subject)
+                ):
+                    out[i] = a._replace(ended=(seq, t))
+        if m.opens:
+            out.append(Raised(seq, t, bytes(data), m, None))
+    return out
