@@ -438,10 +438,16 @@ class Store:
             f = None
         ok = f is not None
         if ok:
-            z = bytes(256)
+            # Written from the segment buffer, zeroed in place (recovery is done with it): a
+            # filler allocated here left a hole that a TLS handshake at 96 KB could not fit.
+            b = self.rbuf
+            for i in range(len(b)):
+                b[i] = 0
+            left = self.reserve
             try:
-                for _ in range((self.reserve + 255) // 256):
-                    f.write(z)
+                while left > 0:
+                    f.write(b if left >= len(b) else memoryview(b)[:left])
+                    left -= len(b)
             except OSError:
                 ok = False
             try:
