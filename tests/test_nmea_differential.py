@@ -54,11 +54,6 @@ def test_every_capture_is_read_at_a_floor_that_fits_its_dates() -> None:
         assert int(counts.get("hash_lines", 0)) == hashes, (p.name, counts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression (session 19): the corpus now needs 33.5 KB; the GNSS room's package "
-    "and longer module names cost about 1 KB, the integrity GSV hook 0.5 KB; target 32 KB",
-)
 def test_one_reader_streams_the_whole_corpus_in_32k() -> None:
     # The device keeps one reader for its lifetime. Imported as the release build's .mpy
     # (mpy-cross -O3, what `make build` deploys), reader and filter stream the whole corpus in a

@@ -6,8 +6,8 @@ from corpus import capture_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tagcore.gnss import nmeafields
+from tagcore.gnss.epoch import unroll
 from tagcore.gnss.fixfilter import FixFilter
-from tagcore.gnss.gnsstime import unroll
 from tagcore.gnss.nmea import LINE_MAX, QUEUE_MAX, NmeaReader
 
 SAMPLE = b"".join(

@@ -8,7 +8,7 @@ import datetime
 import pynmea2
 import pytest
 from corpus import sentences
-from tagcore.gnss.gnsstime import days_from_civil
+from tagcore.gnss.epoch import days_from_civil
 from tagcore.gnss.nmea import CS_REQUIRE, NmeaReader
 from tagcore.gnss.nmeafields import EMPTY
 

@@ -71,7 +71,7 @@ def test_flash_a_tbeam_against_the_virtual_board(tmp_path: Path) -> None:
 
 def test_the_figures_moved_not_lost() -> None:
     figures = (ROOT / "docs" / "figures.md").read_text()
-    for needle in ("82.6", "1,063", "99.8 %", "11.7 B", "5,404", "31.0 KB", "0.23 per 100"):
+    for needle in ("82.6", "1,063", "99.8 %", "11.7 B", "5,404", "31.25 KB", "0.23 per 100"):
         assert needle in figures, needle
     assert "docs/figures.md" in README
     assert (ROOT / "docs" / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

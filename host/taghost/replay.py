@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tagcore.fix import Fix
+from tagcore.gnss.epoch import GPS_EPOCH_DAYS, days_from_civil, valid_date
 from tagcore.gnss.fixfilter import FixFilter
-from tagcore.gnss.gnsstime import GPS_EPOCH_DAYS, days_from_civil, valid_date
 from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
 from tagkit.civil import civil_from_days
 

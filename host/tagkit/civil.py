@@ -1,4 +1,4 @@
-# Day numbers back to calendar dates (the inverse of tagcore.gnss.gnsstime.days_from_civil). The
+# Day numbers back to calendar dates (the inverse of tagcore.gnss.epoch.days_from_civil). The
 # tag itself never needs this (it compares day numbers); host tools and tests use it.
 
 

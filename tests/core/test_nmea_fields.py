@@ -1,5 +1,5 @@
 # Field parsers: exact integer results on both runtimes.
-from tagcore.gnss.gnsstime import days_from_civil, unroll, valid_date
+from tagcore.gnss.epoch import days_from_civil, unroll, valid_date
 from tagcore.gnss.nmeafields import BAD, EMPTY, dec, hexbyte, latlon, tod_ms, xor_printable
 from tagkit.civil import civil_from_days
 

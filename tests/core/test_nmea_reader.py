@@ -1,7 +1,7 @@
 # The NMEA reader: framing, checks, dispatch, epoch assembly. Runs on CPython and MicroPython.
 from nmeatest import cs, lines, run
 from tagcore.fix import FLAG_ACC_GST, FLAG_ACC_HDOP, FLAG_DATE_CARRIED, FLAG_DATE_ROLLOVER
-from tagcore.gnss.gnsstime import days_from_civil
+from tagcore.gnss.epoch import days_from_civil
 from tagcore.gnss.nmea import CS_ACCEPT, CS_REQUIRE, LINE_MAX, QUEUE_MAX, NmeaReader
 
 MPY_HEAP = 73728  # the rooms' packages and the integrity hook cost the 64 KB heap its margin

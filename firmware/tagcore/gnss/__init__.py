@@ -1,7 +1,7 @@
 # tagcore.gnss: the GNSS room, sans-I/O: bytes from the receiver in, fixes and commands out.
 #
-#   nmea.py, nmeafields.py, epoch.py, gnsstime.py   the NMEA front end: sentences into epochs
-#                  into fixes (NmeaReader), dates and week rollover
+#   nmea.py, nmeafields.py, epoch.py   the NMEA front end: sentences into epochs into fixes
+#                  (NmeaReader), their dates and GPS week rollover (epoch.py)
 #   fixfilter.py   FixFilter: drops fixes that cannot be true (jumps, time going backwards)
 #   ubx.py         the UBX framer that shares the UART byte stream with the NMEA reader
 #   ublox_m8.py, ublox_m10.py, mtk.py, unicore.py   command builders per receiver family

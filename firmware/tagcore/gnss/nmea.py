@@ -8,8 +8,14 @@
 # and nothing grows without bound: one fixed line buffer, a fixed field table, a capped queue.
 from tagcore.compat import const
 from tagcore.geo import isqrt
-from tagcore.gnss.epoch import DateKeeper, Epoch, close_epoch, mode_quality
-from tagcore.gnss.gnsstime import days_from_civil, valid_date
+from tagcore.gnss.epoch import (
+    DateKeeper,
+    Epoch,
+    close_epoch,
+    days_from_civil,
+    mode_quality,
+    valid_date,
+)
 from tagcore.gnss.nmeafields import (
     BAD,
     EMPTY,
@@ -53,57 +59,15 @@ _ZDA = const(0x5A4441)
 _GNS = const(0x474E53)
 _GST = const(0x475354)
 
-# GNSS talkers and the constellation slot each one speaks for (GN = combined, 0).
-_TALKERS = {
-    0x4750: 1,  # GP GPS
-    0x474C: 2,  # GL GLONASS
-    0x4741: 3,  # GA Galileo
-    0x4742: 4,  # GB BeiDou
-    0x4244: 4,  # BD BeiDou (older talker)
-    0x4751: 5,  # GQ QZSS
-    0x515A: 5,  # QZ QZSS (older talker)
-    0x4749: 6,  # GI NavIC
-    0x474E: 0,  # GN combined
-}
+# GNSS talkers: the constellation slot ('0' + slot; '-': none) of a 'G' talker by its second
+# letter A..Z: GA Galileo 3, GB BeiDou 4, GI NavIC 6, GL GLONASS 2, GN combined 0, GP GPS 1,
+# GQ QZSS 5; BD (BeiDou) and QZ (QZSS), the older talkers, are tested apart. A bytes constant,
+# not a dict: no heap per entry, no slot in the globals.
+_G_TALKERS = const(b"34------6--2-0-15---------")
 
 
 def _bump(counts, key):
     counts[key] = counts.get(key, 0) + 1
-
-
-def _fields_read(kind):
-    """The highest field the decoder of a formatter reads; -1 for formatters not decoded.
-    Most frequent first (GSV, GSA, GGA, RMC in the corpus)."""
-    if kind == _GSV:
-        return 3  # the header; the blocks (to field 20) only for the integrity hook
-    if kind == _GSA:
-        return _MAXF
-    if kind == _GGA or kind == _GNS or kind == _VTG:
-        return 9
-    if kind == _RMC:
-        return 12
-    if kind == _GLL or kind == _GST:
-        return 7
-    if kind == _ZDA:
-        return 4
-    return -1
-
-
-def prn_system(prn):
-    """Constellation slot for a satellite number in a talker-less (GN) GSA, NMEA conventions."""
-    if 1 <= prn <= 32:
-        return 1
-    if 33 <= prn <= 64 or 120 <= prn <= 158:
-        return 7
-    if 65 <= prn <= 96:
-        return 2
-    if 193 <= prn <= 200:
-        return 5
-    if 201 <= prn <= 237 or 401 <= prn <= 437:
-        return 4
-    if 301 <= prn <= 336:
-        return 3
-    return 0
 
 
 class NmeaReader:
@@ -172,10 +136,26 @@ class NmeaReader:
         that is not bytes-like."""
         if n < 0 or n > len(data):
             n = len(data)
+        # The framer's steps are inline, not methods: on MicroPython each function of a loaded
+        # .mpy costs about 90 B of heap (the corpus must stream in 32 KB).
         i = 0
         while i < n:
-            if self.llen:
-                i = self._continue(data, i, n)
+            if self.llen:  # a held sentence continues: up to its line end or the next '$'
+                e = data.find(b"\n", i, n)
+                stop = n if e < 0 else e
+                d2 = data.find(b"$", i, stop)
+                end = d2 if d2 >= 0 else stop
+                self._hold(data, i, end)
+                if end == n:
+                    break
+                ln = self.llen
+                self.llen = 0
+                if self.lover:
+                    self.lover = False
+                    _bump(self.counts, "too_long")
+                else:
+                    self._line(self.line, 0, ln, d2 >= 0)
+                i = end if d2 >= 0 else e + 1
                 continue
             if self.bol == 2:  # skip to the end of the '#' line, '$' and all
                 e = data.find(b"\n", i, n)
@@ -186,7 +166,26 @@ class NmeaReader:
                 continue
             d = data.find(b"$", i, n)
             if d != i:
-                i = self._junk(data, i, n if d < 0 else d)
+                # Count the bytes outside sentences up to that '$' (line ends aside), or up to
+                # a '#' that starts a line: then skip the '#' line (the branch above).
+                b = n if d < 0 else d
+                k = 0
+                bol = self.bol if i == 0 else (1 if data[i - 1] == 10 else 0)  # at a line start?
+                while i < b:
+                    c = data[i]
+                    i += 1
+                    if c == 10:
+                        bol = 1
+                    elif c != 13:
+                        if bol and c == 35:
+                            bol = 2
+                            _bump(self.counts, "hash_lines")
+                            break
+                        bol = 0
+                        k += 1
+                self.bol = bol
+                if k:
+                    self.counts["junk_bytes"] = self.counts.get("junk_bytes", 0) + k
                 continue
             e = data.find(b"\n", d + 1, n)
             stop = n if e < 0 else e
@@ -204,23 +203,6 @@ class NmeaReader:
             self.bol = 1 if data[n - 1] == 10 else 0
         return len(self.queue)
 
-    def _continue(self, data, i, n):
-        e = data.find(b"\n", i, n)
-        stop = n if e < 0 else e
-        d2 = data.find(b"$", i, stop)
-        end = d2 if d2 >= 0 else stop
-        self._hold(data, i, end)
-        if end == n:
-            return n
-        ln = self.llen
-        self.llen = 0
-        if self.lover:
-            self.lover = False
-            _bump(self.counts, "too_long")
-        else:
-            self._line(self.line, 0, ln, d2 >= 0)
-        return end if d2 >= 0 else e + 1
-
     def _hold(self, data, a, b):
         k = b - a
         if k <= 0:
@@ -232,28 +214,6 @@ class NmeaReader:
             return
         self.line[ln : ln + k] = memoryview(data)[a:b]
         self.llen = ln + k
-
-    def _junk(self, data, a, b):
-        """Count the bytes outside sentences in data[a:b] (line ends aside), up to a '#' that
-        starts a line; returns where it stopped: b, or past that '#' (in a '#' line)."""
-        k = 0
-        bol = self.bol if a == 0 else (1 if data[a - 1] == 10 else 0)  # at a line start?
-        while a < b:
-            c = data[a]
-            a += 1
-            if c == 10:
-                bol = 1
-            elif c != 13:
-                if bol and c == 35:
-                    bol = 2
-                    _bump(self.counts, "hash_lines")
-                    break
-                bol = 0
-                k += 1
-        self.bol = bol
-        if k:
-            self.counts["junk_bytes"] = self.counts.get("junk_bytes", 0) + k
-        return a
 
     # -- one sentence -------------------------------------------------------------------------
 
@@ -296,10 +256,9 @@ class NmeaReader:
                 return
             if self.checksum == CS_AUTO:
                 self.checksum = CS_REQUIRE
-        self._dispatch(buf, s, end)
-
-    def _dispatch(self, buf, s, st):
-        counts = self.counts
+        # The address: a GNSS talker and a formatter decoded here. (One method with the checks
+        # above: each function costs heap on MicroPython.)
+        st = end
         if st - s < 6:
             _bump(counts, "malformed")
             return
@@ -309,15 +268,35 @@ class NmeaReader:
         if st - s > 6 and buf[s + 6] != 44:  # the address is not 5 characters
             _bump(counts, "unknown_sentence")
             return
-        sysid = _TALKERS.get((buf[s + 1] << 8) | buf[s + 2], -1)
+        t = buf[s + 1]
+        c = buf[s + 2]
+        if t == 71 and 65 <= c <= 90:  # 'G' and a letter
+            sysid = _G_TALKERS[c - 65] - 48
+        elif t == 66 and c == 68:  # BD
+            sysid = 4
+        elif t == 81 and c == 90:  # QZ
+            sysid = 5
+        else:
+            sysid = -1
         if sysid < 0:
             _bump(counts, "other_talker")
             return
         kind = (buf[s + 3] << 16) | (buf[s + 4] << 8) | buf[s + 5]
-        need = _fields_read(kind)
-        if kind == _GSV and self.sky is not None:
-            need = 20  # four satellite blocks and the signal ID
-        if need < 0:
+        # The highest field the formatter's decoder reads; most frequent first (GSV, GSA, GGA,
+        # RMC in the corpus). Inline, not a function: each function costs heap on MicroPython.
+        if kind == _GSV:  # the header; the satellite blocks and signal ID for the integrity hook
+            need = 3 if self.sky is None else 20
+        elif kind == _GSA:
+            need = _MAXF
+        elif kind == _GGA or kind == _GNS or kind == _VTG:
+            need = 9
+        elif kind == _RMC:
+            need = 12
+        elif kind == _GLL or kind == _GST:
+            need = 7
+        elif kind == _ZDA:
+            need = 4
+        else:
             _bump(counts, "unknown_sentence")
             return
         # Field table: fp[k] is the offset of the comma before field k+1, fp[nf] that of the
@@ -369,12 +348,6 @@ class NmeaReader:
 
     # Field k (1-based) of the current sentence lies in buf[s0+fp[k-1]+1 : s0+fp[k]].
 
-    def _a(self, k):
-        return self.start + self.commas[k - 1] + 1
-
-    def _b(self, k):
-        return self.start + self.commas[k]
-
     def _f(self, buf, k, nd):
         if k > self.nfield:
             return EMPTY
@@ -392,7 +365,8 @@ class NmeaReader:
         if k > self.nfield:
             t = EMPTY
         else:
-            t = tod_ms(buf, self._a(k), self._b(k))
+            s = self.start
+            t = tod_ms(buf, s + self.commas[k - 1] + 1, s + self.commas[k])
             if t == BAD:
                 return False
         self.s_tod = t
@@ -425,8 +399,10 @@ class NmeaReader:
         """Latitude at field k (hemisphere k+1), longitude at k+2 (k+3). False if malformed."""
         if k + 3 > self.nfield:
             return k > self.nfield  # a short sentence without position fields
-        lat = latlon(buf, self._a(k), self._b(k), self._c(buf, k + 1), 90)
-        lon = latlon(buf, self._a(k + 2), self._b(k + 2), self._c(buf, k + 3), 180)
+        s = self.start
+        fp = self.commas
+        lat = latlon(buf, s + fp[k - 1] + 1, s + fp[k], self._c(buf, k + 1), 90)
+        lon = latlon(buf, s + fp[k + 1] + 1, s + fp[k + 2], self._c(buf, k + 3), 180)
         if lat == BAD or lon == BAD:
             return False
         self.s_lat = lat
@@ -472,8 +448,21 @@ class NmeaReader:
         status = self._c(buf, 2)
         kn = self._f(buf, 7, 2)
         cog = self._f(buf, 8, 2)
-        days = self._date6(buf, 9)
         mode = self._c(buf, 12)
+        # ddmmyy as days since 2000-01-01 (yy 80-99 = 19yy)
+        a = s + self.commas[8] + 1
+        b = s + self.commas[9]
+        days = EMPTY
+        if a < b:
+            days = BAD
+            if b - a == 6:
+                d = dec(buf, a, a + 2, 0)
+                m = dec(buf, a + 2, a + 4, 0)
+                y = dec(buf, a + 4, b, 0)
+                if d >= 0 and m >= 0 and y >= 0:
+                    y += 1900 if y >= 80 else 2000
+                    if valid_date(y, m, d):
+                        days = days_from_civil(y, m, d)
         if kn == BAD or cog == BAD or days == BAD or status < 0 or mode < 0:
             return False
         ep = self.ep
@@ -499,26 +488,6 @@ class NmeaReader:
         ep.status(mq > 0)
         if ep.quality < 0 or mq >= 6:
             ep.quality = mq
-
-    def _date6(self, buf, k):
-        """ddmmyy at field k as days since 2000-01-01 (yy 80-99 = 19yy), EMPTY or BAD."""
-        if k > self.nfield:
-            return EMPTY
-        a = self._a(k)
-        b = self._b(k)
-        if a == b:
-            return EMPTY
-        if b - a != 6:
-            return BAD
-        d = dec(buf, a, a + 2, 0)
-        m = dec(buf, a + 2, a + 4, 0)
-        y = dec(buf, a + 4, b, 0)
-        if d < 0 or m < 0 or y < 0:
-            return BAD
-        y += 1900 if y >= 80 else 2000
-        if not valid_date(y, m, d):
-            return BAD
-        return days_from_civil(y, m, d)
 
     def _gll(self, buf, sysid, s, st):
         # lat, N, lon, E, time, status, [mode]
@@ -548,7 +517,8 @@ class NmeaReader:
         if not self._solution(buf, 7, _SRC_GNS):
             return False
         q = -1
-        for i in range(self._a(6), self._b(6)):  # the best of the per-constellation mode letters
+        # the best of the per-constellation mode letters
+        for i in range(s + self.commas[5] + 1, s + self.commas[6]):
             mq = mode_quality(buf[i])
             if mq > q and (q < 1 or mq < 6):  # prefer a real fix over estimated/manual/sim
                 q = mq
@@ -591,7 +561,21 @@ class NmeaReader:
             p = self._f(buf, first, 0) if first else 0
             if p == BAD:
                 return False
-            slot = prn_system(p)
+            # A talker-less (GN) GSA: the first satellite's number says (NMEA conventions).
+            if 1 <= p <= 32:
+                slot = 1
+            elif 33 <= p <= 64 or 120 <= p <= 158:
+                slot = 7
+            elif 65 <= p <= 96:
+                slot = 2
+            elif 193 <= p <= 200:
+                slot = 5
+            elif 201 <= p <= 237 or 401 <= p <= 437:
+                slot = 4
+            elif 301 <= p <= 336:
+                slot = 3
+            else:
+                slot = 0
         ep = self.ep
         says = 1 if ftype >= 2 else (-1 if ftype == 1 else 0)
         if not ep.open or ep.ok * says < 0:

@@ -122,21 +122,19 @@ def hexdigit(buf, a, b):
 
 def hexbyte(buf, i):
     """Two hex digits (either case) at buf[i], buf[i+1] as 0..255, or -1."""
-    hi = _hexval(buf[i])
-    lo = _hexval(buf[i + 1])
-    if hi < 0 or lo < 0:
-        return -1
-    return (hi << 4) | lo
-
-
-def _hexval(c):
-    if 48 <= c <= 57:
-        return c - 48
-    if 65 <= c <= 70:  # A-F
-        return c - 55
-    if 97 <= c <= 102:  # a-f
-        return c - 87
-    return -1
+    v = 0
+    for j in range(i, i + 2):
+        c = buf[j]
+        if 48 <= c <= 57:
+            c -= 48
+        elif 65 <= c <= 70:  # A-F
+            c -= 55
+        elif 97 <= c <= 102:  # a-f
+            c -= 87
+        else:
+            return -1
+        v = (v << 4) | c
+    return v
 
 
 def _xor_loop(buf, a, b):
