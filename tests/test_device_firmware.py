@@ -22,7 +22,7 @@ from tagcore.store import record as R
 # what the board driver itself prints (tests/mpy/device_board.py), not the firmware
 BOARD_LINES = (
     "WORLD", "MEM", "END", "BOOTS", "DEEPSLEEPS", "CUTS", "WDT", "SLEEPS", "EPOCHS", "RX",
-    "LIGHT_MS", "IDLE_MS"
+    "LIGHT_MS", "IDLE_MS", "PMU_REG", "OLED_LIT", "SLEEP_UA"
 )  # fmt: skip
 
 

@@ -108,6 +108,12 @@ def test_energy_model_inputs_and_choices_per_board() -> None:
         (lambda d: d["gnss"]["ttff_field_s"].update(cold=[]), "non-empty list"),
         (lambda d: d["gnss"]["current_ma"].update(power_save=40), "must be below tracking"),
         (lambda d: d["gnss_power"].pop("reg"), "$.gnss_power.reg: missing"),
+        # the outputs the shell switches off: never the ESP32's own, never the GNSS rail
+        (lambda d: d["pmu_outputs"]["keep"].pop("DCDC3"), "ESP32's own output 'DCDC3' must be"),
+        (lambda d: d["pmu_outputs"]["off"].update(DCDC3=[18, 1]), "off.DCDC3: the same bit as"),
+        (lambda d: d["pmu_outputs"]["off"].update(LDO3=[18, 3]), "the GNSS rail is gnss_power's"),
+        (lambda d: d["pmu_outputs"]["off"].update(X=[18, 8]), "not a register bit"),
+        (lambda d: d["pmu_outputs"].update(display_sleep=300), "not a 7-bit I2C address"),
     ],
 )
 def test_profiles_without_sources_or_with_bad_gnss_data_are_rejected(edit, message) -> None:
@@ -125,7 +131,8 @@ def test_profiles_without_sources_or_with_bad_gnss_data_are_rejected(edit, messa
     "bid", ["tbeam_v11_axp192", "tbeam_v12_axp2101", "tbeam_supreme_m10", "tbeam_supreme_s3"]
 )
 def test_every_tbeam_sleeps_at_the_rails_off_figure_not_the_rails_on_one(bid: str) -> None:
-    # the device shell switches LoRa, OLED and unused PMU outputs off: what the simulator
+    # the device shell switches LoRa and the unused PMU outputs off and puts an OLED on a kept
+    # rail to sleep (tagdevice.rails, at boot; tests/test_device_pmu.py): what the simulator
     # charges asleep is the measured figure for that state (0.9 mA), and the rails-on figure
     # (about 5 mA, what v1.2 charged before and the Supreme's 0 understated) is only a state
     b = boards.load(bid)

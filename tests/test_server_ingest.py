@@ -525,3 +525,39 @@ def test_an_end_in_the_same_batch_as_its_opening_clears_it(db):
     assert Ingest(db).handle(K.batch(key, tag, 1, 1, 2, recs), NOW_MS)[0] == 200
     al = api.alerts(db, tag.hex(), None, None)
     assert [(a["kind"], a["cleared"] is not None) for a in al] == [("zone_breach", True)]
+
+
+def test_power_warnings_open_alerts_and_a_degradation_step_does_not(db):
+    """The budget's EV_POWER records as the core's own codec writes them: the low and critical
+    warnings of the projected life open `power_low` and `power_critical` (the tag sent them at
+    once, as alerts); a change of the plan's level is stored but opens nothing (the tag
+    meets its target by it; nobody has to act); damaged data still opens an alert by kind."""
+    from tagcore import events as E
+
+    tag, key = provision(db)
+    ht = K.HostTag(tag, key, seed=41)
+
+    def power(what: int, level: int, left: int) -> int:
+        k, data = E.encode(E.Power(ht.t, what, level, left))
+        return ht.add_event(k, bytes(data))
+
+    ht.add_fixes(3)
+    power(E.POWER_LEVEL, 3, 900)
+    ht.add_fixes(3)
+    low = power(E.POWER_LOW, 3, 240)
+    ht.add_fixes(3)
+    crit = power(E.POWER_CRITICAL, 4, 60)
+    ht.add_fixes(3)
+    power(E.POWER_LEVEL, 4, 55)
+    bad = ht.add_event(R.EV_POWER, b"\x02")  # not a Power: an alert all the same
+    ing = Ingest(db)
+    st, out, _ = ing.handle(ht.build(), NOW_MS)
+    assert st == 200 and ht.on_reply(st, out)
+    al = api.alerts(db, tag.hex(), None, None)
+    assert [(a["seq"], a["kind"], a["source"], a["subject"], a["cleared"]) for a in al] == [
+        (low, "power_low", "tag", "", None),
+        (crit, "power_critical", "tag", "", None),
+        (bad, "power", "tag", "", None),
+    ]
+    assert [e["seq"] for e in al[0]["evidence"]][:3] == [s for s in range(low - 3, low)]
+    assert len(stored(db, tag)) == ht.last_seq  # the level steps are there, as events

@@ -68,6 +68,18 @@ def test_the_budget_meets_the_target_within_ten_percent_with_the_still_rate() ->
     assert [f for _, f in _lines(r, "D")]  # and the budget still had to degrade
 
 
+def test_the_warnings_open_alerts_at_the_real_server() -> None:
+    # The tag's real uplink into the real server (SQLite): each warning the tag raised is an
+    # open alert there (power_low, power_critical), and the level steps opened none.
+    sl = scenario.ServerLink(None, 2.0, 0.0, 30.0, b"SIMTAG01", bytes(range(7, 39)))
+    r = engine.run(dataclasses.replace(_sc(4, 20.0, hours=5), server=sl), ttff="field")
+    assert _lines(r, "D") and r.server is not None
+    want = sorted((t, {"2": "power_low", "3": "power_critical"}[f[2]]) for t, f in _lines(r, "W"))
+    assert len(want) == 2
+    got = sorted((a["t"], a["kind"]) for a in r.server["alerts"] if a["kind"].startswith("power"))
+    assert got == want
+
+
 def test_budget_streams_are_identical_in_both_runtimes() -> None:
     sc = _sc(4, 20.0, hours=5)
     a = engine.run(sc, "cpython", ttff="field")

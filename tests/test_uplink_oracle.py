@@ -362,7 +362,7 @@ def test_the_server_refuses_the_cores_envelopes_around_bad_payloads_and_stores_n
 @given(st.lists(fixes, min_size=1, max_size=64))
 @SETTINGS
 def test_packed_runs_round_trip_any_fixes(run: list) -> None:
-    from tagcore.uplink import fixcodec
+    from tagcore.uplink import fixcodec, fixdecode
 
     pk = fixcodec.Packer(64)
     out = bytearray()
@@ -370,7 +370,7 @@ def test_packed_runs_round_trip_any_fixes(run: list) -> None:
     for f in run[1:]:
         pk.add(f)
     pk.finish(out)
-    assert fixcodec.decode(bytes(out), len(run)) == run
+    assert fixdecode.decode(bytes(out), len(run)) == run
 
 
 steps = st.lists(

@@ -13,7 +13,7 @@ import itertools
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod, Proj
 from shapely.geometry import LineString, Point, Polygon
@@ -72,6 +72,13 @@ LATS = st.floats(-79.5, 79.5)
     az=st.floats(-180, 180),
     off=st.floats(-150, 150),
 )
+# Issue 13 item 7: depth() dropped the frame's cubic term R u v^2 (c^2 - 3 s^2) / 6, 0.5-0.73 m
+# beyond 77.5 degrees for radii over 18 km near the diagonals, each quadrant, either side.
+@example(lat=79.0, lon=0.0, r=18290.0, az=39.0, off=150.0)  # CI's failure: 0.514 m
+@example(lat=-79.3, lon=20.0, r=19900.0, az=-50.0, off=120.0)  # 0.636 m
+@example(lat=79.3, lon=-60.0, r=19870.0, az=135.0, off=-25.0)  # 0.594 m, inside
+@example(lat=-79.0, lon=0.0, r=19000.0, az=-135.0, off=150.0)  # 0.560 m
+@example(lat=79.0, lon=0.0, r=19700.0, az=-45.0, off=-150.0)  # 0.533 m, inside
 def test_circles_agree_with_the_geodesic(lat, lon, r, az, off) -> None:
     anchor = _udeg(lon, lat)
     if abs(anchor[0]) * 1e-6 + (r + 300) / 111000 > 80:

@@ -140,6 +140,8 @@ def check(doc, sources=True):
             c.one_of(
                 pw.get("active", "high"), "$.gnss_power.active", ("high", "low"), "high or low"
             )
+    if "pmu_outputs" in doc:
+        _outputs(c, doc["pmu_outputs"], pw)
     cur = c.need(doc, "current_ma", "$", dict)
     if cur is not None:
         for comp, states in REQUIRED_CURRENTS:
@@ -215,6 +217,40 @@ def _gnss(c, g):
                 c.bad(p, "no datasheet figure to stand for")
             elif not _num(v) or v < cur[k]:  # field figures are the worse ones: else unused
                 c.bad(p, "a number no better than current_ma")
+
+
+def _outputs(c, po, pw):
+    """$.pmu_outputs: {"esp32": name, "keep": {name: [reg, bit]}, "off": {...},
+    "display_sleep": I2C address}. The ESP32's own output must be kept; no output both kept and
+    off; the GNSS rail (gnss_power's own control) in neither."""
+    p = "$.pmu_outputs"
+    if not isinstance(po, dict):
+        c.bad(p, "expected dict")
+        return
+    if not isinstance(pw, dict) or pw.get("method") != "pmu":
+        c.bad(p, "only with gnss_power.method pmu")
+    bits = {}  # type: dict  # (reg, bit) -> where it is listed
+    for part in ("keep", "off"):
+        d = c.need(po, part, p, dict)
+        for name, rb in (d or {}).items():
+            q = p + "." + part + "." + name
+            if not (isinstance(rb, list) and len(rb) == 2 and all(type(v) is int for v in rb)):
+                c.bad(q, "expected [register, bit]")
+            elif not (0 <= rb[0] <= 255 and 0 <= rb[1] <= 7):
+                c.bad(q, f"not a register bit: {rb}")
+            elif (rb[0], rb[1]) in bits:
+                c.bad(q, "the same bit as " + bits[(rb[0], rb[1])])
+            else:
+                bits[(rb[0], rb[1])] = part + "." + name
+    e = c.need(po, "esp32", p, str)
+    if e is not None and not isinstance((po.get("keep") or {}).get(e), list):
+        c.bad(p + ".esp32", f"the ESP32's own output {e!r} must be in keep")
+    if isinstance(pw, dict) and (pw.get("reg"), pw.get("bit")) in bits:
+        c.bad(p, "the GNSS rail is gnss_power's, not listed here")
+    if "display_sleep" in po:
+        a = c.need(po, "display_sleep", p, int)
+        if a is not None and not 0 < a < 128:
+            c.bad(p + ".display_sleep", f"not a 7-bit I2C address: {a}")
 
 
 def _leaves(obj, path, out):

@@ -22,8 +22,15 @@
 #   Thinned(t, count, first, last, total)           EV_THINNED  data: the four as varints
 #   Dropped(t, count, first, last, carried, total)  EV_DROPPED  data: the five as varints
 #   Boot(t)                          EV_BOOT         data: none
+#   Power(t, what, level, left)      EV_POWER        data: what u8 (POWER_*) | budget level u8 |
+#                                    projected life in minutes u16 little endian (the app caps it)
+#   Integrity(t, kind, vals)         EV_INTEGRITY    data: kind u8 (tagcore.gnss.integrity K_*,
+#                                    not checked: a newer detector's kind still decodes) | vals,
+#                                    its evidence (a tuple of ints), as zigzag varints; t: onset
 #   Mark(total, lo, hi)              KIND_MARK (store-internal, no t): the three as varints
 #   EV_PROXIMITY: tagcore.proximity.monitor's decision (decode delegates to proximity.decode_event).
+#   EV_SEAL: tagcore.store.seal.Seal (decode delegates to seal.parse; no encode: the store's
+#     sealer frames it in place, its mac over the bytes as framed, in bounded RAM)
 import sys
 from collections import namedtuple
 
@@ -34,6 +41,10 @@ TAMPER_UNKNOWN = const(0)
 TAMPER_STRAP_CUT = const(1)
 TAMPER_CASE_OPEN = const(2)
 TAMPER_REMOVED = const(3)
+# Power.what: the app stores budget.CH_LEVEL, CH_LOW, CH_CRITICAL as these
+POWER_LEVEL = const(1)  # the plan's degradation level changed: recorded, not a warning
+POWER_LOW = const(2)  # projected life down to budget.LOW_MIN: a warning (an alert)
+POWER_CRITICAL = const(3)  # ... to budget.CRITICAL_MIN
 TAMPER_CODES = {
     "strap_cut": TAMPER_STRAP_CUT,
     "case_open": TAMPER_CASE_OPEN,
@@ -45,6 +56,8 @@ LowBattery = namedtuple("LowBattery", ("t", "pct"))
 Thinned = namedtuple("Thinned", ("t", "count", "first", "last", "total"))
 Dropped = namedtuple("Dropped", ("t", "count", "first", "last", "carried", "total"))
 Boot = namedtuple("Boot", ("t",))
+Power = namedtuple("Power", ("t", "what", "level", "left"))
+Integrity = namedtuple("Integrity", ("t", "kind", "vals"))
 Mark = namedtuple("Mark", ("total", "lo", "hi"))
 
 
@@ -62,6 +75,14 @@ def encode(ev):
         return R.EV_DROPPED, R.varints(ev[1:])
     if c is Boot:
         return R.EV_BOOT, b""
+    if c is Power:  # bytes(): a value outside u8 (a left above 65535) raises, on both runtimes
+        return R.EV_POWER, bytes((ev.what, ev.level, ev.left & 255, ev.left >> 8))
+    if c is Integrity:
+        # bytes() first: bytearray alone wraps a kind above 255 on MicroPython
+        d = bytearray(bytes((ev.kind,)))
+        for v in ev.vals:
+            R.put_varint(d, R.zz(v))
+        return R.EV_INTEGRITY, d
     if c is Mark:
         return R.KIND_MARK, R.varints(ev)
     Z = sys.modules.get("tagcore.zones.monitor")  # an Alert exists only once the monitor is loaded
@@ -129,6 +150,27 @@ def decode(kind, t, data):
             return Thinned(t, *_ints(data, 4))
         if kind == R.EV_DROPPED:
             return Dropped(t, *_ints(data, 5))
+        if kind == R.EV_POWER:
+            if n != 4:
+                raise ValueError("length")
+            if not POWER_LEVEL <= data[0] <= POWER_CRITICAL:
+                raise ValueError("bad_code")
+            return Power(t, data[0], data[1], data[2] | data[3] << 8)
+        if kind == R.EV_INTEGRITY:
+            k = data[0]
+            vals = []
+            i = 1
+            while i < n:
+                u, i = R.get_varint(data, i, n)
+                vals.append(R.unzz(u))
+            return Integrity(t, k, tuple(vals))
+        if kind == R.EV_SEAL:
+            from tagcore.store.seal import parse
+
+            ev = parse(data)
+            if ev is None:  # the seal's own convention (None): ours is ValueError
+                raise ValueError("bad_seal")
+            return ev
         if kind == R.EV_BOOT:
             if n:
                 raise ValueError("length")

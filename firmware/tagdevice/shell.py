@@ -302,6 +302,11 @@ class Shell:
             bc = None if bc is None else (bc["reg"], bc["bit"])
             self.pmu = Pmu(i2c, gp["chip"], gp["i2c_addr"], gp["reg"], gp["bit"], bc)
             self.battery_src = self.pmu
+            if "pmu_outputs" in b:  # boot only (the module and the data): heap back for the loop
+                from tagdevice import rails
+
+                rails.boot(self.pmu, i2c, b.pop("pmu_outputs"), self.app.store)
+                unload("tagdevice.rails")
         elif gp.get("method") == "gpio":
             from machine import Pin
 

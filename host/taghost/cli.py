@@ -427,7 +427,14 @@ COMMANDS: dict[str, Command | Group] = {
                     arg("--from", dest="t_from", help="ISO 8601 time or Unix seconds"),
                     arg("--to", dest="t_to", help="ISO 8601 time or Unix seconds"),
                     arg("--out", required=True, help="a new folder, or a file ending in .zip"),
-                    DB,
+                    DB,  # one source of three: checked by the handler, one line if not
+                    arg("--log", help="instead of --db: a log pulled off the tag (opentag pull)"),
+                    arg("--export", help="instead of --db: a server export (records.json, bundle)"),
+                    arg("--key", help="with --log/--export: the tag's initial seal key k0 (hex)"),
+                    arg("--key-file", help="with --log/--export: a file holding k0 as hex"),
+                    arg(
+                        "--anchors", help="with --log/--export: the server's anchors (JSON, export)"
+                    ),
                 ),
             ),
         },

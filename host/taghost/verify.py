@@ -468,38 +468,80 @@ def verify(
             )
     rep.verified = len(verified)
     rep.epochs = (min(epochs), max(epochs)) if epochs else None
-    ts = [_t(recs[s]) for s in verified]
+    ts = [t_of(recs[s]) for s in verified]
     if ts:
         rep.t_first, rep.t_last = min(ts), max(ts)
     return rep
 
 
-def _t(r: Rec) -> int:
+def t_of(r: Rec) -> int:
+    """A record's time (the tag's clock, seconds since 2000)."""
     return int(r[1].t) if r[0] == R.KIND_FIXES else int(r[1][0])
 
 
 # ---- the command ---------------------------------------------------------------------------
-def load_input(path: Path, report: Report) -> tuple[dict[int, Rec], Anchors | None]:
-    """A folder of segments, or a server export (records.json, or a bundle folder holding one)."""
-    if path.is_dir() and (path / "records.json").exists():
-        path = path / "records.json"
-    if path.is_dir():
-        return read_segments(path, report), None
-    try:
-        if path.suffix.lower() == ".zip":  # an evidence bundle
-            import zipfile
+def read_export(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A server export: `records.json` (`seals.export_all`'s object), or an evidence bundle
+    folder or zip holding one; (the export, every file of the bundle by name: {} for a lone
+    records.json)."""
+    import zipfile
 
+    files: dict[str, bytes] = {}
+    try:
+        if path.is_dir():
+            if not (path / "records.json").is_file():
+                raise UserError(f"{path}: not an opentag export (no records.json in it)")
+            files = {
+                str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()
+            }
+            text = files["records.json"].decode()
+        elif path.suffix.lower() == ".zip":  # an evidence bundle
             with zipfile.ZipFile(path) as z:
-                text = z.read("records.json").decode()
+                files = {n: z.read(n) for n in z.namelist() if not n.endswith("/")}
+            text = files["records.json"].decode()
         else:
             text = path.read_text()
         d = json.loads(text)
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"{path}: not a segment folder or an opentag export ({e})") from None
+    except UserError:
+        raise  # a ValueError too: not to be wrapped again below
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:  # BadZipFile: no ValueError
+        raise UserError(f"{path}: not an opentag export ({e})") from None
     if not isinstance(d, dict) or "records" not in d:
         raise UserError(f"{path}: not an opentag export (no 'records')")
+    return d, files
+
+
+def load_input(path: Path, report: Report) -> tuple[dict[int, Rec], Anchors | None]:
+    """A folder of segments, or a server export (records.json, or a bundle folder holding one)."""
+    if path.is_dir() and not (path / "records.json").exists():
+        return read_segments(path, report), None
+    d, _ = read_export(path)
     a = anchors_from_json(d["anchors"]) if "anchors" in d else None
     return import_records(d["records"], report), a
+
+
+def anchors_file(path: str) -> Anchors:
+    """`--anchors`: the server's anchors as JSON, bare (`{"acked", "seals"}`) or inside an
+    export (records.json, a bundle folder or zip: the only place the server writes them)."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{path}: no such file or folder")
+    if p.is_dir() or p.suffix.lower() == ".zip":
+        d, _ = read_export(p)
+    else:
+        try:
+            d = json.loads(p.read_text())
+        except (OSError, ValueError) as e:
+            raise UserError(f"{path}: not the server's anchors ({e})") from None
+    if isinstance(d, dict) and "records" in d:
+        if "anchors" not in d:
+            raise UserError(f"{path}: an export without the server's anchors")
+        d = d["anchors"]
+    if not isinstance(d, dict) or not ({"acked", "seals"} & set(d)):
+        # anchors_from_json reads a missing key as none: an unrelated file would pass as "no
+        # anchors" and the report would claim they were checked
+        raise UserError(f"{path}: not the server's anchors (no 'acked' or 'seals')")
+    return anchors_from_json(d)
 
 
 def k0_arg(text: str | None, path: str | None) -> bytes:
@@ -533,10 +575,7 @@ def cmd_verify(args: Any) -> int:
     rep = Report(kid.hex())
     recs, anchors = load_input(path, rep)
     if args.anchors:
-        try:
-            anchors = anchors_from_json(json.loads(Path(args.anchors).read_text()))
-        except (OSError, ValueError) as e:
-            raise UserError(f"{args.anchors}: {e}") from None
+        anchors = anchors_file(args.anchors)
     verify(recs, k0, kid, anchors, rep)
     text = json.dumps(rep.to_json(), indent=1) + "\n" if args.json else rep.text()
     if args.out:

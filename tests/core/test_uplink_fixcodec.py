@@ -1,7 +1,7 @@
 # The uplink's packed fix runs (tagcore.uplink.fixcodec), both runtimes: every run decodes to
 # the fixes packed, and anything that is not exactly one run is refused with ValueError.
 from tagcore.fix import Fix
-from tagcore.uplink import fixcodec
+from tagcore.uplink import fixcodec, fixdecode
 
 T0 = 800000000
 
@@ -58,7 +58,7 @@ def varied(n, seed):
 
 
 def check(fixes):
-    assert fixcodec.decode(pack(fixes), len(fixes)) == fixes
+    assert fixdecode.decode(pack(fixes), len(fixes)) == fixes
 
 
 def test_runs_round_trip():
@@ -83,7 +83,7 @@ def test_runs_round_trip():
 
 def refused(b, n):
     try:
-        fixcodec.decode(b, n)
+        fixdecode.decode(b, n)
     except ValueError:
         return True
     return False
@@ -103,14 +103,14 @@ def test_anything_but_one_run_is_refused():
         for k in range(9)
     ]
     w = pack(walk)
-    assert fixcodec.decode(w, 9) == walk
+    assert fixdecode.decode(w, 9) == walk
     bad = bytearray(w)
     bad[len(pack(walk[:1])) + 1] = 65  # after the base interval (one byte): a width of 65 bits
     assert refused(bytes(bad), 9)
     if b[-1] != 0xFF:  # padding bits must be zero
         bad = bytearray(b)
         bad[-1] |= 0x80
-        assert refused(bytes(bad), 20) or fixcodec.decode(bytes(bad), 20) != fixes
+        assert refused(bytes(bad), 20) or fixdecode.decode(bytes(bad), 20) != fixes
 
 
 def test_random_bytes_only_ever_raise_value_error():
@@ -119,6 +119,6 @@ def test_random_bytes_only_ever_raise_value_error():
         n = r.next(40)
         b = bytes(r.next(256) for _ in range(n))
         try:
-            fixcodec.decode(b, 1 + r.next(5))
+            fixdecode.decode(b, 1 + r.next(5))
         except ValueError:
             pass

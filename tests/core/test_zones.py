@@ -1,8 +1,10 @@
 # The zone monitor's decisions, fix by fix. Both runtimes.
 from tagcore.fix import Fix
+from tagcore.geo import project
 from tagcore.store import record as R
 from tagcore.zones import monitor as Z
-from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square, walk
+from tagcore.zones.geom import sdist_circle
+from zonetest import EXCL, INCL, T0, blob, circle, corridor, fx, kinds, monitor, square, udeg, walk
 
 
 def raises(exc, fn, *args):
@@ -188,6 +190,21 @@ def test_far_fixes_skip_the_geometry():
     assert m.counts.get("exact", 0) == 0
     walk(m, [(0, 0)] * 2, t=T0 + 1000)
     assert m.counts["exact"] == 2  # only the zone it stands in
+
+
+def test_depth_projects_as_the_frame_does():
+    # depth() inlines tagcore.geo.project and must match it exactly, 20 m outside a 19 km circle
+    # at 79 degrees and near the diagonals, where the cubic terms are largest (a stale shift
+    # dropped one: issue 13.7). The 3-4-5 directions need no trigonometry.
+    dirs = ((5, 0), (0, 5), (-5, 0), (0, -5), (4, 3), (-4, 3), (4, -3), (-4, -3))
+    dirs += ((3, 4), (-3, 4), (3, -4), (-3, -4))
+    for lat0 in (0, 51500000, 79000000, -79000000):
+        z = monitor(circle(1, 19000, lat0=lat0)).zones[0]
+        for dx, dy in dirs:
+            lat, lon = udeg(dx * 3804, dy * 3804, lat0, z.lon0)
+            assert -z.cap < Z.depth(z, lat, lon) < 0
+            x, y = project(z.fr, lat - lat0, lon - z.lon0)
+            assert Z.depth(z, lat, lon) == -sdist_circle(x, y, z.r_dm, z.cap), (lat0, dx, dy)
 
 
 def test_location_loss_warns_then_alerts_then_reports_the_return():

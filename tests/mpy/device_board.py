@@ -370,20 +370,83 @@ def pmu_regs(bus):
         bus.regs[(a, 0xA4)] = max(0, min(100, (mv - 3300) * 100 // 850))
 
 
+# The PMU's output enables (boards/*.json pmu_outputs, gnss_power): one bit each, the chip's
+# other bits untouched, as the AXP192/AXP2101 datasheets give them. Every power-on starts with
+# all of them on and the OLED lit: the worst case, as the chip's defaults or another firmware
+# (Meshtastic powers LoRa and lights the display) may leave the board. Clearing the ESP32's own
+# output kills the board (ESP32_RAIL_CUT): nothing but a battery pull brings it back.
+# "pmu_nack": [reg, n]: the next n writes to that register are not acknowledged (OSError 19).
+PO = board.get("pmu_outputs") or {}
+OUTS = []  # [(name, reg, bit, role)], role "keep" / "off" / "gnss"
+for _role in ("keep", "off"):
+    for _n, _rb in PO.get(_role, {}).items():
+        OUTS.append((_n, _rb[0], _rb[1], _role))
+if gp.get("method") == "pmu":
+    OUTS.append((gp.get("rail", "GNSS"), gp["reg"], gp["bit"], "gnss"))
+OLED = {"addr": PO.get("display_sleep") if sc.get("oled", True) else None, "lit": True}
+NACK = list(sc.get("pmu_nack", [0, 0]))
+
+
+def pmu_power_on():
+    PMU_REGS.clear()
+    if gp.get("method") != "pmu":
+        return
+    for _, reg, bit, _ in OUTS:
+        k = (gp["i2c_addr"], reg)
+        PMU_REGS[k] = PMU_REGS.get(k, 0) | (1 << bit)
+    OLED["lit"] = True
+
+
+def output_on(name):
+    for n, reg, bit, _ in OUTS:
+        if n == name:
+            return bool(PMU_REGS.get((gp["i2c_addr"], reg), 0) & (1 << bit))
+    return None
+
+
+def sleep_ua():
+    """The board's draw asleep (ESP32 in deep sleep, GNSS rail apart), from the profile's
+    measured states: timer_wake_rails_off once every output pmu_outputs.off lists is off and no
+    OLED is lit, else oled_pmu_left_on. The references give no split by rail."""
+    s = board["current_ma"]["board_states"]
+    on = [n for n, _, _, role in OUTS if role == "off" and output_on(n)]
+    lit = OLED["addr"] is not None and OLED["lit"]
+    return int(1000 * s["oled_pmu_left_on" if on or lit else "timer_wake_rails_off"] + 0.5)
+
+
 _I2C_init = machine.I2C.__init__
+_I2C_write = machine.I2C.writeto_mem
 
 
 def _i2c_init(self, *a, **kw):
     _I2C_init(self, *a, **kw)
     self.devices = {gp["i2c_addr"]} if gp.get("method") == "pmu" else set()
+    if OLED["addr"] is not None:
+        self.devices.add(OLED["addr"])
     if gp.get("method") == "pmu":
         self.regs.update(PMU_REGS)  # the chip keeps its registers across an ESP32 reset
         self.regs = PMU_REGS
         pmu_regs(self)
 
 
+def _i2c_write(self, addr, reg, buf):
+    if addr == OLED["addr"]:  # SSD1306: control byte 0x00, then display off 0xAE / on 0xAF
+        self._check(addr)
+        if reg == 0 and buf[:1] in (b"\xae", b"\xaf"):
+            OLED["lit"] = buf[:1] == b"\xaf"
+        return
+    if gp.get("method") == "pmu" and addr == gp["i2c_addr"] and reg == NACK[0] and NACK[1] > 0:
+        NACK[1] -= 1
+        raise OSError(19)
+    _I2C_write(self, addr, reg, buf)
+    if PO and output_on(PO["esp32"]) is False:
+        print("ESP32_RAIL_CUT", machine.CLOCK[0] // 1000)
+        raise Stop()
+
+
 PMU_REGS = {}
 machine.I2C.__init__ = _i2c_init
+machine.I2C.writeto_mem = _i2c_write
 world = World()
 
 
@@ -504,7 +567,7 @@ def boot_loop():
             sys.path[:] = ["", "/rom", "/lib"]
         machine.sim_boot(cause, machine.EXT1_WAKE if ms_wake else 0)
         if cause == machine.PWRON_RESET:
-            PMU_REGS.clear()  # the PMU lost power too
+            pmu_power_on()  # the PMU lost power too
         boots += 1
         if boots > sc.get("max_boots", 1 << 30):  # a crash loop: the answer is known
             print("MAX_BOOTS")
@@ -553,3 +616,8 @@ print("SLEEPS", machine.STATE["sleeps"])
 print("LIGHT_MS", machine.STATE["light_ms"])
 print("IDLE_MS", machine.STATE["idle_ms"])
 print("EPOCHS", world.rx.epochs)
+if PO:  # the PMU's output-enable registers as the run left them, and the board's sleep draw
+    for r in sorted(set(o[1] for o in OUTS)):
+        print("PMU_REG", r, PMU_REGS.get((gp["i2c_addr"], r), 0))
+    print("OLED_LIT", int(OLED["addr"] is not None and OLED["lit"]))
+    print("SLEEP_UA", sleep_ua())

@@ -624,9 +624,12 @@ class TagApp:
             ev = g.pop()
             if ev is None:
                 return
-            seq = self.store.append_event(R.EV_INTEGRITY, ev[1], ev[2])[0]
-            self.events.append(("I", now, ev[0], ev[1]))
-            if g.alert(ev[0]):
+            k, t, vals = ev
+            E = _events()
+            kind, data = E.encode(E.Integrity(t, k, vals))
+            seq = self.store.append_event(kind, t, data)[0]
+            self.events.append(("I", now, k, t))
+            if g.alert(k):
                 self._alert(now, seq)
                 self.planner.alarm(now)
 
@@ -718,17 +721,19 @@ class TagApp:
         b = self.budget
         if not ch or b is None:
             return
-        left = b.left_min if 0 <= b.left_min < 65535 else 65535
+        left = b.left_min if 0 <= b.left_min < 65535 else 65535  # its u16 (unknown: the cap)
+        E = _events()
         if ch & 1:  # budget.CH_LEVEL: the plan degrades (or recovers), stored for the server
             p = self.planner
             p.slow, p.up_x, p.scan_x = b.fix_x, b.upload_x, b.scan_x
-            self.store.append_event(R.EV_POWER, now, bytes((1, b.level, left & 255, left >> 8)))
+            kind, data = E.encode(E.Power(now, E.POWER_LEVEL, b.level, left))
+            self.store.append_event(kind, now, data)
             self.events.append(("D", now, b.level, left))
         if ch & 6:  # CH_LOW | CH_CRITICAL: the wearer is told, and the server at once
-            what = 3 if ch & 4 else 2
+            what = E.POWER_CRITICAL if ch & 4 else E.POWER_LOW
             self.wearer = what
-            data = bytes((what, b.level, left & 255, left >> 8))
-            self._alert(now, self.store.append_event(R.EV_POWER, now, data)[0])
+            kind, data = E.encode(E.Power(now, what, b.level, left))
+            self._alert(now, self.store.append_event(kind, now, data)[0])
             self.events.append(("W", now, what, left))
             self.plan(now)
 

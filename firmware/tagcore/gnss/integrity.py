@@ -7,7 +7,8 @@
 #   g.now = now               # before each reader.feed / flush
 #   g.fix(fix, ok, counts)    # the fix filter's verdict on each fix, and its counts
 #   g.rx(flags)               # tagcore.gnss.ubx.integrity_of(...) of a UBX frame
-#   ev = g.pop()              # (kind, t, evidence bytes) or None; kind < K_END is an alert
+#   ev = g.pop()              # (kind, t, evidence ints) or None; kind < K_END is an alert
+#                             # (stored as tagcore.events.Integrity(t, kind, vals))
 #   g.watch                   # True once a suspicion begins (the app raises the fix rate for
 #                             # WATCH_S to confirm or clear it; it sets it back to False)
 #
@@ -16,7 +17,6 @@
 from tagcore.compat import const
 from tagcore.geo import dist_dm, isqrt
 from tagcore.gnss.nmeafields import EMPTY
-from tagcore.store.record import put_varint, zz
 
 K_SHIELDING = const(1)  # strong C/N0 to nothing in one step (foil, a metal box)
 K_JAMMING = const(2)  # C/N0 collapsing on every satellite together, or the receiver says so
@@ -127,18 +127,13 @@ class Integrity:
         return q.pop(0) if q else None
 
     def _event(self, kind, t, vals, x=None, y=None):
-        b = bytearray()
-        b.append(kind)
-        for v in vals:
-            put_varint(b, zz(v))
         if x is not None:
-            put_varint(b, zz(x))
-            put_varint(b, zz(y))
+            vals += (x, y)
         q = self.queue
         if len(q) >= _QUEUE_MAX:
             q.pop(0)
             self.counts["queue_overflow"] = self.counts.get("queue_overflow", 0) + 1
-        q.append((kind, t, bytes(b)))
+        q.append((kind, t, vals))  # the app encodes it (tagcore.events), as it stores it
         self.counts[NAMES[kind]] = self.counts.get(NAMES[kind], 0) + 1
 
     # ---- the reader's hook ------------------------------------------------------------------

@@ -44,15 +44,16 @@ EV_BOOT = const(24)  # events.Boot: no data
 # `count` records of the caller's, and `carried` more that EV_THINNED / EV_DROPPED records given
 # up with them had accounted for; `total` the highest EV_THINNED total among those.
 EV_DROPPED = const(25)
-# The store's seal of the records written since the previous one (tagcore.store.seal;
-# docs/evidence.md).
+# The store's seal of the records written since the previous one (tagcore.store.seal.Seal:
+# events.decode delegates to seal.parse; docs/evidence.md).
 EV_SEAL = const(26)
-# The battery budget (tagcore.app.budget): data u8 what (1 the plan's level changed, 2 low-battery
-# warning, 3 critical warning), u8 level, u16 little-endian projected life in minutes (capped).
+# events.Power: the battery budget (tagcore.app.budget): what u8 (POWER_LEVEL the plan's level
+# changed, POWER_LOW, POWER_CRITICAL warnings), u8 level, u16 little-endian projected life in
+# minutes (capped).
 EV_POWER = const(27)
-# data: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints; t: the
-# episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding, spoofing);
-# K_END and K_MORE (another detector on an episode already alerted) are evidence.
+# events.Integrity: kind u8 (tagcore.gnss.integrity K_*), then its evidence as zigzag varints;
+# t: the episode's onset. Kinds below K_END are circumvention alerts (jamming, shielding,
+# spoofing); K_END and K_MORE (another detector on an episode already alerted) are evidence.
 EV_INTEGRITY = const(28)
 
 

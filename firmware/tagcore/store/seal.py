@@ -22,6 +22,7 @@
 # slot's update leaves the slot one epoch behind its newest seal: boot() finishes the step.
 import binascii
 import hashlib
+from collections import namedtuple
 
 from tagcore.compat import const
 from tagcore.mac import Hmac
@@ -83,10 +84,28 @@ def seal_mac(k, body):
     return h.digest()[:MAC_LEN]
 
 
+# A seal's data, named (parse; tagcore.events.decode(EV_SEAL) answers it too): entries
+# [(seq, is_fix, tag)], `signed` the length of the bytes the mac covers.
+Seal = namedtuple(
+    "Seal",
+    (
+        "kid",
+        "epoch",
+        "first",
+        "last",
+        "fixes",
+        "events",
+        "digest",
+        "prev",
+        "mac",
+        "signed",
+        "entries",
+    ),
+)
+
+
 def parse(data):
-    """(kid, epoch, first, last, fixes, events, event digest, prev, mac, signed, entries) of a
-    seal's data, entries [(seq, is_fix, tag)], `signed` the length of the bytes the mac
-    covers; or None."""
+    """The Seal in a seal's data, or None."""
     try:
         end = len(data)
         if end < 1 + KID_LEN + 5 + 2 * MAC_LEN or data[0] != VERSION:
@@ -117,7 +136,7 @@ def parse(data):
                 return None
             lst.append((seq, d & 1, bytes(data[i : i + TAG_LEN])))
             i += TAG_LEN
-        return kid, epoch, first, last, nfix, nev, evd, prev, mac, signed, lst
+        return Seal(kid, epoch, first, last, nfix, nev, evd, prev, mac, signed, lst)
     except (ValueError, IndexError):
         return None
 
@@ -239,9 +258,10 @@ class Sealer:
                 # no epoch end) keeps counting its SEAL_EVERY from there, not from the wake
                 self.t0 = recs[0][2][0]
                 p = parse(recs[0][2][1])
-                if p is not None and p[1] >= self.epoch:
-                    k = key_at(self.key, p[1] - self.epoch) if p[1] - self.epoch < 64 else None
-                    if k is None or seal_mac(k, recs[0][2][1][: p[9]]) != p[8]:
+                if p is not None and p.epoch >= self.epoch:
+                    d = p.epoch - self.epoch
+                    k = key_at(self.key, d) if d < 64 else None
+                    if k is None or seal_mac(k, recs[0][2][1][: p.signed]) != p.mac:
                         # a slot the log's seals are not of (made anew from k0 after the log
                         # sealed past it, or lagging too far): sealing on from it would fork
                         # the chain the server holds and have every batch refused. Unsealed.
@@ -249,8 +269,8 @@ class Sealer:
                         self.key = None
                         return
                     self.key = k
-                    self.epoch = p[1]
-                    self._step(p[3], p[8])
+                    self.epoch = p.epoch
+                    self._step(p.last, p.mac)
         self.due = True  # a boot ends the epoch: the previous run's tail is sealed now
 
     def _step(self, hi, mac):

@@ -671,7 +671,9 @@ class ZoneMonitor:
 
 def depth(z, lat, lon):
     """How far (lat, lon) is inside zone z's forbidden region, dm (negative: outside it)."""
-    # tagcore.geo.project inlined: no tuple allocated per zone and fix.
+    # tagcore.geo.project inlined (no tuple allocated per zone and fix): keep it identical,
+    # shifts included (tests/core/test_zones.py holds them equal; a stale >> 24 here once
+    # dropped the cubic term, 0.7 m at 79 degrees and 20 km).
     fr = z.fr
     du = lat - z.lat0
     dv = lon_delta(lon, z.lon0)
@@ -679,7 +681,7 @@ def depth(z, lat, lon):
     vv = dv * dv >> 12
     x = fr[0] - (fr[1] * du >> 24) - (fr[2] * uu >> 36) - (fr[3] * vv >> 36)
     x = (dv * x + 134217728) >> 28
-    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 24) * vv >> 24)
+    y = fr[4] * du + (fr[5] * uu >> 12) + (fr[6] * vv >> 12) + ((fr[7] * du >> 16) * vv >> 24)
     y = (y + 134217728) >> 28
     if z.shape == B.SHAPE_POLYGON:
         e = sdist_polygon(x, y, z.rings, z.cap)

@@ -5,6 +5,7 @@ fails a batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from tagcore import events as E
@@ -22,6 +23,9 @@ PROX_NAMES = {
     P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
     P.K_FLOODED: "proximity_deaf",  # the scanner lost beacon frames: "no beacon" is not proof
 }
+# The budget's warnings (EV_POWER what): the projected life down to 4 h (time to reach a
+# charger), then 1 h (charge now). Both stay open: the tag stores nothing when it is charged.
+POWER_NAMES = {E.POWER_LOW: "power_low", E.POWER_CRITICAL: "power_critical"}
 # Proximity kinds that end the open alerts of their beacon (and which of them).
 PROX_ENDS = {
     P.K_NEAR_EXIT: ("proximity",),
@@ -75,9 +79,57 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
     if kind == R.EV_INTEGRITY:  # tagcore.gnss.integrity: jamming, shielding, spoofing
         from tagcore.gnss import integrity as G
 
-        if data and data[0] == G.K_END:  # the detector that saw it is the data's first byte
+        try:
+            k = E.decode(kind, t, data).kind  # the detector that saw it
+        except ValueError:  # damaged: still a circumvention alert
+            k = 0
+        if k == G.K_END:
             return Meaning(None, ("circumvention",), "gnss", ())
-        if data and data[0] == G.K_MORE:
+        if k == G.K_MORE:
             return None  # another detector on the episode already alerted: evidence only
         return Meaning("circumvention", (), "gnss", ())
+    if kind == R.EV_POWER:  # tagcore.app.budget: the projected life's warnings
+        try:
+            what = E.decode(kind, t, data).what
+        except ValueError:  # damaged: a power matter all the same
+            return Meaning("power", (), "", ())
+        if what == E.POWER_LEVEL:
+            return None  # the plan degraded (or recovered) to meet the target: stored, no alert
+        return Meaning(POWER_NAMES[what], (), "", ())
     return None
+
+
+def ends_alert(m: Meaning, kind: str, subject: str) -> bool:
+    """Whether the event of meaning `m` ends an open alert `kind` about `subject`."""
+    return kind in m.ends and m.subject == subject
+
+
+class Raised(NamedTuple):
+    seq: int
+    t: int
+    data: bytes
+    meaning: Meaning  # its .opens is the alert kind
+    ended: tuple[int, int] | None  # (seq, t) of the first later event that ends it
+
+
+def raised(events: Iterable[tuple[int, int, int, bytes]]) -> list[Raised]:
+    """The alerts a tag's events (seq, kind, t, data) open, by seq, each with the event that
+    ends it: what the server's ingest decides as batches arrive (an end clears the open alerts
+    of its kind and subject logged before it, by seq), here over records already in hand (a
+    pulled log, an export), with no database."""
+    out: list[Raised] = []
+    for seq, kind, t, data in sorted(events):
+        m = meaning(kind, t, bytes(data))
+        if m is None:
+            continue
+        if m.ends:
+            for i, a in enumerate(out):
+                if (
+                    a.ended is None
+                    and a.meaning.opens
+                    and ends_alert(m, a.meaning.opens, a.meaning.subject)
+                ):
+                    out[i] = a._replace(ended=(seq, t))
+        if m.opens:
+            out.append(Raised(seq, t, bytes(data), m, None))
+    return out

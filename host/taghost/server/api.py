@@ -42,7 +42,8 @@ def parse_time(text: str | None) -> int | None:
 
 
 def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A fix row (seq, t .. flags, rx_ms) as JSON: degrees beside the stored integers."""
+    """A fix row (seq, t .. flags, rx_ms) as JSON: degrees beside the stored integers; rx_ms
+    None for a fix read off the tag (no server received it)."""
     d: dict[str, Any] = {"seq": int(row[0])}
     d.update(
         {k: (None if v is None else int(v)) for k, v in zip(FIX_FIELDS, row[1:-1], strict=True)}
@@ -50,7 +51,7 @@ def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     d["time"] = iso(d["t"] + d["ms"] / 1000)
     d["lat_deg"] = d["lat"] / 1e6
     d["lon_deg"] = d["lon"] / 1e6
-    d["received"] = iso(int(row[-1]) / 1000)
+    d["received"] = None if row[-1] is None else iso(int(row[-1]) / 1000)  # None: off the tag
     return d
 
 

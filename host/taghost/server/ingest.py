@@ -17,7 +17,7 @@ from typing import Any
 from tagcore.store import record as R
 
 from taghost.server import seals, wire
-from taghost.server.alerts import meaning
+from taghost.server.alerts import ends_alert, meaning
 from taghost.server.db import Database, Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
 from taghost.units import UNIX_2000
@@ -91,7 +91,7 @@ def _ended_after(tx: Tx, tag: str, kind: str, seq: int, subject: str) -> bool:
     ).all()
     for k, t, data in rows:
         m = meaning(int(k), int(t), bytes(data))
-        if m is not None and kind in m.ends and m.subject == subject:
+        if m is not None and ends_alert(m, kind, subject):
             return True
     return False
 

@@ -17,7 +17,7 @@ from pycose.headers import KID, Algorithm
 from pycose.keys import SymmetricKey
 from pycose.messages import Mac0Message
 from tagcore.store import record as R
-from tagcore.uplink import fixcodec
+from tagcore.uplink import fixdecode
 
 UP_AAD = b"opentag/up/v1"
 DOWN_AAD = b"opentag/down/v1"
@@ -151,7 +151,7 @@ def _record(r: Any) -> FixRun | Event:
             if r[0] == FIX_RUN:
                 fixes = R.decode_fixes(b, 0, len(b), count)
             else:
-                fixes = fixcodec.decode(b, count)
+                fixes = fixdecode.decode(b, count)
         except (ValueError, IndexError, TypeError) as e:
             raise Refused(400, "malformed") from e
         for f in fixes:

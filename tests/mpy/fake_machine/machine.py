@@ -100,7 +100,8 @@ UART.write = _uart_write
 class I2C:
     """A bus of register files: regs[(addr, reg)] = byte. fail=True makes every access raise;
     with `devices` set, an address not in it does not answer (OSError ENODEV, as the ESP32's
-    driver raises on a NACK). The board's PMU (device_board.Axp) keeps its registers here."""
+    driver raises on a NACK). The board's PMU (device_board.py: its output enables and their
+    power-on state) keeps its registers here."""
 
     def __init__(self, i2c_id=0, scl=None, sda=None, freq=400000):
         self.regs = {}
