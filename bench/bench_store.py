@@ -1,6 +1,7 @@
 """Flash store benchmark: bytes per stored fix, flash bytes programmed per fix as littlefs sees it
 (counted on the block device), projected partition life, days of fixes before thinning, and
-append/recovery cost, all measured inside MicroPython on a 2 MB littlefs image of 4 KB blocks.
+append/recovery cost, all measured inside MicroPython on a 2 MB littlefs image of 4 KB blocks; and
+how long a partition full of alert segments keeps storing (compaction) and what it gives up.
 Run: .venv/bin/python bench/bench_store.py"""
 
 from __future__ import annotations
@@ -70,6 +71,41 @@ def heap_figures() -> None:
           f"from {tag / 1024:.0f} KB; without the reserve it never merges there")  # fmt: skip
 
 
+FULL_PARTITION = 128 * 1024
+ALERT_MIN = 60
+FULL_DAYS = 400
+
+
+def full_figures() -> None:
+    """A partition in which every segment holds an alert (one an hour, 1 fix/min, a status
+    event every 30 min, no acknowledgement): how long it keeps storing with compaction and
+    without (the store before it), and what the partition holds at the end."""
+    print(
+        f"-- a full partition of alert segments ({FULL_PARTITION // 1024} KB littlefs, 4 KB "
+        f"blocks; 1 fix/min, status every 30 min, an alert every {ALERT_MIN} min, no acks)"
+    )
+    for compact in ("0", "1"):
+        out = run_micropython(
+            script=MPY_TESTS / "store_full_bench.py",
+            args=(str(FULL_PARTITION), str(ALERT_MIN), str(FULL_DAYS), compact),
+            heap=8_000_000,
+            check=True,
+        )
+        m = {k: float(v) for k, v in (ln.split() for ln in out.strip().splitlines())}
+        name = "with compaction   " if compact == "1" else "without (before)  "
+        stop = "an alert refused" if m["alert_refused"] else f"{FULL_DAYS} days, still storing"
+        print(
+            f"  {name} full after {m['days_to_full']:.1f} days; stored until day "
+            f"{m['days_stored']:.1f} ({stop})"
+        )
+        print(
+            f"  {'':18} alerts {m['alerts']:.0f} stored, {m['kept_alerts']:.0f} kept; "
+            f"fixes {m['fixes']:.0f} appended, {m['kept_fixes']:.0f} kept; status "
+            f"{m['status']:.0f}, {m['kept_status']:.0f} kept; {m['dropped']:.0f} records given "
+            f"up in {m['compactions']:.0f} compactions (EV_DROPPED)"
+        )
+
+
 def main() -> None:
     blocks = PARTITION // 4096
     print(f"partition {PARTITION} B = {blocks} blocks of 4 KB; {ERASE_CYCLES} erase cycles/block")
@@ -90,6 +126,7 @@ def main() -> None:
         print(f"  recovery of the full log      {m['recovery_ms_full']:.0f} ms")
         print(f"  segments                      {m['segments']:.0f}")
     heap_figures()
+    full_figures()
 
 
 if __name__ == "__main__":

@@ -305,18 +305,19 @@ def test_counter_exhaustion_moves_the_sequence_on():
 
 
 class Flaky:
-    """frame_records that raises MemoryError at its n-th call (a full heap)."""
+    """frame_records (or a store's _load) that raises MemoryError at its n-th call (a full
+    heap)."""
 
     def __init__(self, real, n):
         self.real = real
         self.n = n
         self.calls = 0
 
-    def __call__(self, b, i, ln):
+    def __call__(self, *a):
         self.calls += 1
         if self.calls == self.n:
             raise MemoryError()
-        return self.real(b, i, ln)
+        return self.real(*a)
 
 
 def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
@@ -336,6 +337,22 @@ def test_a_read_that_runs_out_of_memory_never_claims_records_absent():
         assert c.on_reply(T0 + 30000, srv.handle(body, T0 + 30000)) == ACKED
         held = {r[0] for r in st.read(1, 100000, True)[0]}
         for seq in log:  # every record is at the server or still on the tag
+            assert seq in srv.recs or seq in held, (fail_at, seq)
+        drain(c, srv, T0 + 30001)
+        assert srv.recs == log
+    # the batch builder reads the frames itself (tagcore.uplink.batch): its segment load is
+    # where a full heap stops it now
+    for fail_at in (1, 2, 3, 5, 8, 13):
+        log = {}
+        st = store(300, log)
+        srv = ServerDouble(KEY, TID)
+        c = UplinkClient(st, TID, KEY, max_bytes=100000)
+        st._load = Flaky(st._load, fail_at)
+        body = c.request(T0 + 30000)
+        del st._load
+        assert c.on_reply(T0 + 30000, srv.handle(body, T0 + 30000)) == ACKED
+        held = {r[0] for r in st.read(1, 100000, True)[0]}
+        for seq in log:
             assert seq in srv.recs or seq in held, (fail_at, seq)
         drain(c, srv, T0 + 30001)
         assert srv.recs == log

@@ -97,4 +97,5 @@ def main():
     vfs.umount("/b")
 
 
-main()
+if __name__ == "__main__":
+    main()

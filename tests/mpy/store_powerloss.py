@@ -24,7 +24,10 @@ THIN = len(sys.argv) > 5 and sys.argv[5] == "1"
 # FULL: a 16 KB partition that fills up (a budget larger than the partition, no acks, events
 # with 120 B of data): the store gives up segments without an alert and then its reserve, and
 # never raises anything but the power cut
-FULL = len(sys.argv) > 6 and sys.argv[6] == "1"
+FULL = len(sys.argv) > 6 and sys.argv[6] != "0"
+# FULL 2: an alert every third event (small), so that every segment holds one and the store
+# makes room by compacting alert segments (intent, temporary file, rename, remove) instead
+ALERTS = FULL and sys.argv[6] == "2"
 if FULL:
     NBLK = 32
 
@@ -91,10 +94,14 @@ def workload(dev, model):
                 pend = []
             if i % 7 == 3 or (FULL and i % 2):
                 data = bytes((k & 255, phase)) + (bytes(118) if FULL else b"")
-                model["inflight"] = (st.next_seq, (t, data))
                 kind = R.EV_ZONE + (k % 7)
                 if FULL:  # mostly events that may be given up, an alert now and then
                     kind = R.EV_TAMPER if k % 10 == 0 else R.EV_STATUS
+                if ALERTS:
+                    kind = R.EV_TAMPER if k % 3 == 0 else R.EV_STATUS
+                    if kind == R.EV_TAMPER:
+                        data = data[:2]
+                model["inflight"] = (st.next_seq, (t, data))
                 seq, d = st.append_event(kind, t, data)
                 if seq == 0:  # full: not stored, no seq handed out
                     continue
@@ -114,6 +121,7 @@ def workload(dev, model):
         # a reset without warning: RAM lost, recover from flash
         model["thinned"] = model.get("thinned", 0) + st.thinned
         model["dropcount"] = model.get("dropcount", 0) + st.counts.get("dropped", 0)
+        model["compacted"] = model.get("compacted", 0) + st.counts.get("compacted", 0)
         model["counts"] = st.counts
         dev = reset(dev)
         pend = []  # buffered fixes never promised durable: lost with the RAM
@@ -221,6 +229,7 @@ def main():
     print("OPS", dev.ops)
     print("THINNED", model.get("thinned", 0))
     print("DROPPED", model.get("dropcount", 0))
+    print("COMPACTED", model.get("compacted", 0))
     print("COUNTS", model.get("counts"))
     last = min(last, dev.ops)
     checked = 0

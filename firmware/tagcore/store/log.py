@@ -39,7 +39,7 @@ SEG_LAST = const(2)  # last seq it holds
 SEG_SIZE = const(3)  # bytes; -1: could not be read (a hole read() reports and ack() never passes)
 SEG_FIXES = const(4)  # holds fixes (thinning may merge it)
 SEG_CLEAN = const(5)  # nothing but frames taken: only clean segments are merged or appended to
-SEG_KEPT = const(6)  # holds an alert (never given up to make room)
+SEG_KEPT = const(6)  # holds an alert (never given up whole; compaction keeps its alerts)
 
 
 def _segname(n):
@@ -57,7 +57,7 @@ class Store:
         max_fixes=MAX_FIXES,
         max_age=MAX_AGE,
         rtc=None,
-        reserve=0,
+        reserve=None,
         sealer=None,
         floor_step=FLOOR_STEP,
     ):
@@ -68,11 +68,13 @@ class Store:
         self.seg_bytes = seg_bytes
         self.max_fixes = max_fixes
         self.max_age = max_age
-        self.reserve = reserve
+        # The reserve is what lets an alert in when the partition is full (tagcore.store.full):
+        # on by default (one segment), so that the shells need not know to ask for it; 0: off.
+        self.reserve = seg_bytes if reserve is None else reserve
         self.has_reserve = False
         self.stuck = False  # the last write found no room: seqs only with a synced frame
         self.drop_pend = None  # [count, first, last seq] given up but not yet logged
-        self.dropped_hi = 0  # while scanning: the highest seq an EV_DROPPED on flash gave up
+        self.drop_last = None  # while scanning: the newest EV_DROPPED's data (after its t)
         self.counts = {}
         self.segs = []  # [SEG_NO .. SEG_KEPT] per segment (above)
         self.buf = []  # buffered fixes, seqs next_durable..
@@ -249,7 +251,7 @@ class Store:
         self.buf = []
         self.thin_pend = None
         self.drop_pend = None
-        self.dropped_hi = 0
+        self.drop_last = None
         self.has_reserve = False
         self.mark = [0, 0, 0]
         self.logged = 0
@@ -275,6 +277,7 @@ class Store:
         floor = self._read_floor(names)
         last = 0
         unread = 0  # segments of unknown contents after the last one that held frames
+        room = 0  # bytes the newest segment had yet to fill: frames there may have gone
         self.cur_no = (nums[-1] + 1) if nums else 0  # never append after bytes not taken
         for n in nums:
             try:
@@ -282,6 +285,8 @@ class Store:
             except MemoryError:
                 self._count("nomem")
                 data = None
+            if n == nums[-1] and data is not None and len(data) < self.seg_bytes:
+                room = self.seg_bytes - len(data)
             if data is None:
                 # Contents unknown: keep the file (never delete what could not be read); its
                 # place in the index is a hole that read() reports and ack() never passes.
@@ -308,12 +313,17 @@ class Store:
         # most 254 seqs). That guess failed when a segment's seqs did not start right after
         # the last readable one (a boot's skip): seqs were repeated. A merge's KIND_MARK keeps
         # `last` at the highest seq its sources had, even when thinning dropped that record.
+        # Bytes gone from the newest segment's end leave nothing to see when the cut falls
+        # between frames: skip what its missing room could have held (appended there, never
+        # thinned: a record takes at least 5 bytes, so at most 819 seqs for 4 KB segments).
+        if self.tail_bad:
+            self._count("tail_torn")  # a frame cut short or spoilt after the last one taken
         self.floor = floor
         if floor > last:
             self.next_seq = floor
         else:
             bad = self.tail_bad + unread * self.seg_bytes
-            self.next_seq = last + 1 + self.max_fixes + bad * 254
+            self.next_seq = last + 1 + self.max_fixes + bad * 254 + room // 5
         self.buf_seq = self.next_seq
         for k in range(len(self.segs) - 1, -1, -1):
             sg = self.segs[k]
@@ -417,9 +427,38 @@ class Store:
             return False
 
     def _make_reserve(self):
-        from tagcore.store import full as storefull
-
-        storefull.make_reserve(self)
+        # Written here, not in tagcore.store.full: with the reserve on by default every first
+        # boot makes it, and the full-partition code is loaded only when the partition is full.
+        # Closed on the error path only for an OSError (nothing stands in for a power cut).
+        if self.reserve <= 0 or self.has_reserve:
+            return
+        try:
+            f = self.fs.open(RESERVE, "wb")
+        except OSError:
+            f = None
+        ok = f is not None
+        if ok:
+            # Written from the segment buffer, zeroed in place (recovery is done with it): a
+            # filler allocated here left a hole that a TLS handshake at 96 KB could not fit.
+            b = self.rbuf
+            for i in range(len(b)):
+                b[i] = 0
+            left = self.reserve
+            try:
+                while left > 0:
+                    f.write(b if left >= len(b) else memoryview(b)[:left])
+                    left -= len(b)
+            except OSError:
+                ok = False
+            try:
+                f.close()
+            except OSError:
+                ok = False
+        if ok:
+            self.has_reserve = True
+        else:  # no room for it now: the next boot tries again
+            self._count("reserve_failed")
+            self._rm(RESERVE)
 
     # ---- appending -----------------------------------------------------------------------
     def _write(self, fr, first, last):

@@ -107,11 +107,10 @@ def note_frame(st, data, i, ln, kind):
         note_mark(st, data, i, ln)
     elif kind == R.EV_THINNED:
         note_logged(st, varints(data, i, ln, 4)[3])
-    else:
-        v = varints(data, i, ln, 5)
-        note_logged(st, v[4])
-        if v[2] > st.dropped_hi:
-            st.dropped_hi = v[2]
+    else:  # EV_DROPPED: the newest one's data tells recovery whether the intent was logged
+        note_logged(st, varints(data, i, ln, 5)[4])
+        end = i + ln - 4
+        st.drop_last = bytes(data[R.skip_varint(data, i + R.HEADER, end) : end])
 
 
 def seal_frame(b, i, kind, seq, n):

@@ -1,11 +1,17 @@
 # A batch payload (docs/uplink.md, "Batch payload") built from the store in bounded RAM.
 #
-# Records are read CHUNK at a time (Store.read loads one segment into its own buffer and skips
-# frames before the start without decoding them), so RAM is bounded by `max_bytes` of encoded
-# records plus one chunk, never by the backlog. Consecutive fixes whose sequence numbers step
-# by the same stride (up to RUN_MAX) become one packed fix run `[1, seq, stride, count, bstr]`
-# (tagcore.uplink.fixcodec) across the store's frames: at 1 fix/min the store syncs about five
-# fixes per frame, and one run pays its full first fix once instead of per frame.
+# Records are taken straight from the store's frames (one segment at a time in the store's own
+# read buffer, as Store.read walks them; frames before the start are skipped undecoded), each
+# fix decoded into one reused list and each event's data a view of the segment: no record
+# object per record (Store.read's Fix tuples made a 32-fix frame about 6 KB of small blocks,
+# and at the heap's edge a fragmented heap refused them: read_nomem, no batch). The records and
+# the batch's bounds are what reading CHUNK at a time with Store.read gave, byte for byte
+# (tests/core/test_uplink_batch.py holds it against that reference). RAM is bounded by
+# `max_bytes` of encoded records, never by the backlog. Consecutive fixes whose sequence
+# numbers step by the same stride (up to RUN_MAX) become one packed fix run
+# `[1, seq, stride, count, bstr]` (tagcore.uplink.fixcodec) across the store's frames: at
+# 1 fix/min the store syncs about five fixes per frame, and one run pays its full first fix
+# once instead of per frame.
 from tagcore.compat import const
 from tagcore.store import record as R
 from tagcore.uplink import cbor, cose
@@ -28,14 +34,6 @@ K_FIRST = const(4)
 K_LAST = const(5)
 K_RECS = const(6)
 K_HELD = const(7)
-
-
-def _most(rec):
-    """The most `rec` can add to the batch: an event's heads and data; a fix, its packed
-    difference or, starting a run, the closed run's heads and its first fix in full."""
-    if rec[1] == R.KIND_FIXES:
-        return FIX_MOST
-    return EVENT_HEADS + len(rec[2][1])
 
 
 def scratch(n):
@@ -85,7 +83,9 @@ class _Recs:
         self.open = False
 
     def add(self, rec):
-        seq, kind, v = rec
+        self.add3(rec[0], rec[1], rec[2])
+
+    def add3(self, seq, kind, v):
         if kind == R.KIND_FIXES:
             self.fixes += 1
             pk = self.pk
@@ -111,6 +111,148 @@ class _Recs:
         cbor.put_int(o, v[0])
         cbor.put_bytes(o, v[1])
         self.n += 1
+
+
+class _Fill:
+    """Takes the records from seq `first` on into `r` (a _Recs), from the store's frames and
+    then its RAM buffer, while they fit: the same records, in the same batches, as reading
+    CHUNK records at a time with Store.read(nxt, CHUNK, True) (the size bound is checked where
+    such a read ended). A segment it cannot read (or load for lack of memory) stops it: what
+    came before goes, nothing after it (counted uplink_stalled, as before)."""
+
+    def __init__(self, st, r, first, max_recs, max_bytes, room):
+        self.st = st
+        self.r = r
+        self.first = first
+        self.max_recs = max_recs
+        self.max_bytes = max_bytes
+        self.room = room
+        self.taken = 0
+        self.last = first - 1
+        self.v = r.pk.cur  # one fix's fields, decoded in place (the packer's own list)
+
+    def offer(self, seq, kind, v):
+        """Take one record (v: the fix's fields, or (t, data)); False when the batch is done."""
+        r = self.r
+        # the most it can add: an event's heads and data; a fix, its packed difference or,
+        # starting a run, the closed run's heads and its first fix in full
+        most = FIX_MOST if kind == R.KIND_FIXES else EVENT_HEADS + len(v[1])
+        # the record must fit as well as what is there: past `room` the caller's buffer
+        # (sized for it, from start-up) would be reallocated, which a fragmented heap refuses
+        if self.taken > 0 and r.size() - HEAD_ROOM + most > self.room:
+            return False  # full: this record starts the next batch
+        r.add3(seq, kind, v)
+        self.taken += 1
+        self.last = seq
+        n = self.taken
+        if n % CHUNK == 0 or n == self.max_recs:  # where a CHUNK read ended
+            return n < self.max_recs and r.size() - HEAD_ROOM < self.max_bytes
+        return True
+
+    def walk(self):
+        st = self.st
+        first = self.first
+        from tagcore.store.log import _segname
+
+        for sg in st.segs:
+            if sg[2] < first or sg[3] == 0:  # SEG_LAST, SEG_SIZE
+                continue
+            data = None
+            if sg[3] > 0:
+                try:
+                    data = st._load(_segname(sg[0]))
+                except MemoryError:
+                    st._count("read_nomem")
+            if data is None:  # a hole, unreadable, or no memory: nothing after it
+                st.counts["uplink_stalled"] = st.counts.get("uplink_stalled", 0) + 1
+                return
+            if not self._segment(data, sg[1] - 1):
+                return
+            data = None
+        buf = st.buf
+        for k in range(len(buf)):
+            s = st.buf_seq + k
+            if s >= first and not self.offer(s, R.KIND_FIXES, buf[k]):
+                return
+
+    def _segment(self, data, last):
+        # The frames of one segment, walked as Store.read walks them; False when done.
+        st = self.st
+        first = self.first
+        i = 0
+        end = len(data)
+        while i < end:
+            ln = st._step(data, i, end, last)
+            if ln < 0:
+                i -= ln
+                continue
+            kind = data[i + 1]
+            if kind == R.KIND_MARK:
+                last = R.frame_seq(data, i)
+            else:
+                last = R.frame_last_seq(data, i)
+                if last >= first:
+                    if kind == R.KIND_FIXES:
+                        if not self._fixes(data, i, ln):
+                            return False
+                    else:
+                        p = i + R.HEADER
+                        u, p = R.get_varint(data, p, i + ln - 4)
+                        ev = (R.unzz(u), memoryview(data)[p : i + ln - 4])
+                        if not self.offer(R.frame_seq(data, i), kind, ev):
+                            return False
+            i += ln
+        return True
+
+    def _fixes(self, data, i, ln):
+        # Each fix of the frame with seq >= first, decoded into self.v (R.decode_fixes'
+        # arithmetic, without a Fix per fix); False when done.
+        v = self.v
+        p = i + R.HEADER
+        end = i + ln - 4
+        count = data[p]
+        stride = data[p + 1]
+        p += 2
+        seq = R.frame_seq(data, i)
+        first = self.first
+        pmisc = 0
+        for k in range(count):
+            u, p = R.get_varint(data, p, end)
+            t = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            v[1] = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            lat = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            lon = R.unzz(u)
+            u, p = R.get_varint(data, p, end)
+            misc = u if k == 0 else u ^ pmisc
+            for j in range(5):
+                f = R._NULLABLE[j]
+                if misc & (1 << (7 + j)):
+                    u, p = R.get_varint(data, p, end)
+                    x = R.unzz(u)
+                    if k and v[f] is not None:
+                        x += v[f]
+                    v[f] = x
+                else:
+                    v[f] = None
+            if k:
+                t += v[0]
+                lat += v[2]
+                lon += v[3]
+            v[0] = t
+            v[2] = lat
+            v[3] = lon
+            v[9] = misc & 0x7F
+            v[10] = (misc >> 12) & 0xF
+            v[11] = (misc >> 16) & 3
+            v[12] = misc >> 18
+            pmisc = misc
+            if seq >= first and not self.offer(seq, R.KIND_FIXES, v):
+                return False
+            seq += stride
+        return True
 
 
 def build(
@@ -146,30 +288,10 @@ def build(
     r = _Recs(out, run, packer)
     if max_recs <= 0:
         max_recs = 0x7FFFFFFF
-    last = first - 1
-    nxt = first
-    taken = 0
-    while taken < max_recs and (taken == 0 or r.size() - HEAD_ROOM < max_bytes):
-        want = CHUNK if max_recs - taken > CHUNK else max_recs - taken
-        got, failed = store.read(nxt, want, True)
-        if failed is not None:  # what came before the failure may go; nothing after it
-            store.counts["uplink_stalled"] = store.counts.get("uplink_stalled", 0) + 1
-        if not got:
-            break
-        short = failed is not None or len(got) < want  # the store had no more (or could not)
-        for rec in got:
-            # the record must fit as well as what is there: past `room` the caller's buffer
-            # (sized for it, from start-up) would be reallocated, which a fragmented heap refuses
-            if taken > 0 and r.size() - HEAD_ROOM + _most(rec) > room:
-                short = True  # full: this record starts the next batch
-                break
-            r.add(rec)
-            taken += 1
-            last = rec[0]
-        got = None
-        nxt = last + 1
-        if short:
-            break
+    f = _Fill(store, r, first, max_recs, max_bytes, room)
+    f.walk()
+    last = f.last
+    taken = f.taken
     r.close_run()
     out.append(K_HELD)
     kinds = sorted(held)

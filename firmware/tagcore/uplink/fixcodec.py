@@ -32,7 +32,10 @@ class Packer:
         self.vals = [0] * (cap * CHANNELS)
         self.widths = [0] * CHANNELS
         self.n = 0
-        self.prev = R.Fix(0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0)  # set by start
+        # The previous fix's fields, copied (a caller may hand the same list, refilled, for
+        # every fix: tagcore.uplink.batch decodes each fix of a frame into `cur`).
+        self.prev = [0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0]  # set by start
+        self.cur = [0, 0, 0, 0, None, None, None, None, None, 0, 0, 0, 0]
         self.pmisc = 0
         self.pdt = 0
         self.base = 0
@@ -43,8 +46,13 @@ class Packer:
             self.widths[j] = 0
         self.n = 1
         self.pmisc = R.encode_fix(out, f, None, 0)
-        self.prev = f
+        self._keep(f)
         self.pdt = 0
+
+    def _keep(self, f):
+        p = self.prev
+        for j in range(13):
+            p[j] = f[j]
 
     def full(self):
         return self.n >= self.cap
@@ -79,7 +87,7 @@ class Packer:
             w[j] = wj
         self.pdt = dt
         self.pmisc = misc
-        self.prev = f
+        self._keep(f)
         self.n += 1
 
     def finish(self, out):

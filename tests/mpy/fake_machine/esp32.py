@@ -31,6 +31,9 @@ class PowerCut(BaseException):  # not an OSError: nothing in the firmware may ca
     pass
 
 
+_PIECE = 256  # bytes FileNor erases and programs at a time (its own small buffers)
+
+
 class NorFlash:
     """track=False keeps no history (readable() then knows nothing): the whole-firmware boards,
     whose heap the firmware shares."""
@@ -138,6 +141,12 @@ class FileNor(NorFlash):
         self.cut_at = None
         self.tear = (1, 2)
         self.dead = False
+        # The chip's own buffers, taken here (before the board's heap is counted, HEAP_WORLD):
+        # an ESP32 erases and programs in C, outside MicroPython's heap, so an erase or a
+        # program must not allocate in the heap the firmware is measured by (a 4 KB blank per
+        # erase made every key-slot save fail in a fragmented heap: seal_nomem).
+        self.blank = b"\xff" * _PIECE
+        self.scratch = bytearray(_PIECE)
         try:
             self.f = open(path, "r+b")
         except OSError:
@@ -149,17 +158,27 @@ class FileNor(NorFlash):
 
     def _and(self, addr, data, n):
         f = self.f
-        f.seek(addr)
-        old = f.read(n)
-        f.seek(addr)
-        f.write(bytes(old[i] & data[i] for i in range(n)))
+        buf = self.scratch
+        mv = memoryview(buf)
+        while n > 0:  # a piece at a time through the chip's scratch: nothing allocated
+            k = n if n < _PIECE else _PIECE
+            f.seek(addr)
+            f.readinto(mv[:k])
+            for i in range(k):
+                buf[i] &= data[i]
+            f.seek(addr)
+            f.write(mv[:k])
+            addr += k
+            data = memoryview(data)[k:]
+            n -= k
         f.flush()
 
     def _erase(self, a, step):
         f = self.f
         if step == 1:
             f.seek(a)
-            f.write(b"\xff" * SECTOR)
+            for _ in range(SECTOR // _PIECE):
+                f.write(self.blank)
         else:
             for p in range(a, a + SECTOR, step):
                 f.seek(p)
