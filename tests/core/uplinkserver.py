@@ -4,7 +4,7 @@
 # (host/taghost/server/) decodes independently.
 from tagcore.store import record as R
 from tagcore.uplink import ack as A
-from tagcore.uplink import cbor, cose, fixcodec
+from tagcore.uplink import cbor, cose, fixdecode
 
 
 def run_fixes(r):
@@ -12,7 +12,7 @@ def run_fixes(r):
     _, _, _, count, b = r
     if r[0] == 0:
         return R.decode_fixes(b, 0, len(b), count)
-    return fixcodec.decode(b, count)
+    return fixdecode.decode(b, count)
 
 
 class ServerDouble:
