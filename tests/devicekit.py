@@ -14,6 +14,7 @@ import pytest
 from micropython_runner import run_micropython
 from taghost import cli
 from taghost.build import build
+from taghost.deploy import device_profile
 from taghost.server.app import Config, Server, ServerThread
 from taghost.server.db import Database
 
@@ -97,7 +98,7 @@ def write_prov(
     b = json.loads((BOARDS / f"{board}.json").read_text())
     b["pins"]["tamper_strap"] = STRAP_PIN
     b["pins"]["tamper_case"] = CASE_PIN
-    (d / "board.json").write_text(json.dumps(b))
+    (d / "board.json").write_text(json.dumps(device_profile(b)))  # as deploy writes it
     (d / "tag.key").write_bytes(KEY)
     if sealed:
         (d / "seal.key").write_bytes(SEAL_KEY)

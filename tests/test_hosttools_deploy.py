@@ -279,3 +279,36 @@ def test_deploy_romfs_refuses_an_image_larger_than_the_partition(tmp_path: Path,
                     str(fw), "--romfs")  # fmt: skip
         assert r.returncode == 2, r.stdout + r.stderr
         assert "ROMFS partition 16384" in r.stderr and "Traceback" not in r.stderr
+
+
+def _keys(obj: object) -> set[str]:
+    if isinstance(obj, dict):
+        return set(obj) | {k for v in obj.values() for k in _keys(v)}
+    if isinstance(obj, list):
+        return {k for v in obj for k in _keys(v)}
+    return set()
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "boards").glob("*.json")))
+def test_the_tag_gets_its_part_of_the_profile(path: Path) -> None:
+    # The citations and notes are the host's: the tag reads at most 8 KB of board.json and
+    # keeps what it parsed for its whole run. What it gets passes its own check and holds
+    # every value of the profile that is not a citation or a note.
+    from tagcore import board
+    from taghost import deploy as D
+
+    prof = json.loads(path.read_text())
+    sent = D.provisioned(prof, argparse.Namespace())["/prov/board.json"]
+    doc = json.loads(sent)
+    assert not _keys(doc) & D.HOST_ONLY and len(sent) < 4096
+    assert board.load(sent.decode(), False)[1] == []
+
+    def same(a: object, b: object) -> None:  # b (sent) is a (the profile) less HOST_ONLY keys
+        if isinstance(a, dict):
+            assert isinstance(b, dict) and set(b) == set(a) - D.HOST_ONLY
+            for k in b:
+                same(a[k], b[k])
+        else:
+            assert a == b
+
+    same(prof, doc)
