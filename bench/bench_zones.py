@@ -23,6 +23,8 @@ from tagcore.zones import blob as B  # noqa: E402
 from tagkit import zonewrite as W  # noqa: E402
 from zonetest import ring_m, udeg  # noqa: E402
 
+T_ZONES = 848000000  # the circles' validity (geodesic_errors)
+
 DRIVER = MPY_TESTS / "zones_bench.py"
 GRID_M = 1500  # 160 zones on a 16 x 10 grid of 1.5 km cells; 40 more around one hot spot
 
@@ -96,12 +98,16 @@ def run(runtime: str, blob: Path, far, near, n: int, heap: int) -> dict[str, flo
     return res
 
 
-def geodesic_errors(n: int = 2000) -> list[tuple[float, float, float]]:
+def geodesic_errors(n: int = 4000) -> list[tuple[float, float, float, float]]:
     """(latitude, worst |frame distance - WGS84 geodesic| in m for the tag's frame, the same
-    for the earlier equirectangular sphere) over points up to 25 km from an anchor, pyproj's
-    Geod as the oracle."""
+    for the earlier equirectangular sphere, the same through the check the tag runs on every
+    fix: monitor.depth of a circle through the point, every 8th point) over points up to 25 km
+    from an anchor (the circles: up to the blob's largest radius), pyproj's Geod as the oracle.
+    The check inlines the frame: this figure caught a shift its copy had kept when the
+    frame's was changed (0.7 m at 79 degrees)."""
     from pyproj import Geod
     from tagcore.geo import cos_q15, offset_dm, project
+    from tagcore.zones.monitor import ZoneMonitor, depth
     from tagkit.zonewrite import frame
 
     g = Geod(ellps="WGS84")
@@ -110,16 +116,29 @@ def geodesic_errors(n: int = 2000) -> list[tuple[float, float, float]]:
     for lat in (0.0, 30.0, 51.5, 60.0, 70.0, 79.5):
         la0, lo0 = round(lat * 1e6), 300000
         fr, c = frame(la0), cos_q15(la0)
-        new = old = 0.0
-        for _ in range(n):
-            lon1, lat1, _ = g.fwd(0.3, lat, rng.uniform(-180, 180), rng.uniform(0, 25000))
+        new = old = chk = 0.0
+        for k in range(n):
+            lon1, lat1, _ = g.fwd(0.3, lat, rng.uniform(-180, 180), rng.uniform(5, 25000))
             la, lo = round(lat1 * 1e6), round(lon1 * 1e6)
             d = g.inv(0.3, la0 / 1e6, lo / 1e6, la / 1e6)[2]
             x, y = project(fr, la - la0, lo - lo0)
             new = max(new, abs(math.hypot(x, y) / 10 - d))
             x, y = offset_dm(la0, lo0, c, la, lo)
             old = max(old, abs(math.hypot(x, y) / 10 - d))
-        out.append((lat, new, old))
+            # every 8th: a circle of the geodesic radius, the point on its edge (within the
+            # blob's radii, and the compiler refuses circles reaching past 80 degrees)
+            r_dm = round(d * 10)
+            if (
+                k % 8 == 0
+                and B.MIN_RADIUS_DM <= r_dm <= B.MAX_RADIUS_DM
+                and lat + (d + 300) / 111000 <= 80
+            ):
+                rec = W.zone_record(
+                    1, B.KIND_EXCLUSION, B.SHAPE_CIRCLE, 200, la0, lo0, r_dm, [], []
+                )
+                m = ZoneMonitor(bytes(W.blob([rec], T_ZONES, T_ZONES + 86400)))
+                chk = max(chk, abs(r_dm / 10 - depth(m.zones[0], la, lo) / 10 - d))
+        out.append((lat, new, old, chk))
     return out
 
 
@@ -150,9 +169,9 @@ def main() -> None:
     kb = mp["monitor_bytes"] / 1024
     print(f"monitor memory (MicroPython, 64-bit unix port): {kb:.1f} KB for {verts} vertices")
     print("\nLocal frame against the WGS84 geodesic (pyproj), points up to 25 km from the anchor:")
-    print(f"{'latitude':>9} {'WGS84 frame m':>14} {'earlier sphere m':>17}")
-    for lat, new, old in geodesic_errors():
-        print(f"{lat:9.1f} {new:14.3f} {old:17.1f}")
+    print(f"{'latitude':>9} {'WGS84 frame m':>14} {'earlier sphere m':>17} {'the check m':>12}")
+    for lat, new, old, chk in geodesic_errors():
+        print(f"{lat:9.1f} {new:14.3f} {old:17.1f} {chk:12.3f}")
     f = zonedrift.figures(args.seeds)
     print(
         f"\nDrift ({args.seeds} wearers x {zonedrift.HOURS} h, 20-50 m outside; "
