@@ -135,3 +135,13 @@ def test_pull_user_errors(tmp_path: Path) -> None:
 def test_pull_of_an_empty_board(vboard: VirtualBoard, tmp_path: Path) -> None:
     r = opentag("pull", "--port", vboard.port, "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "has no log" in r.stderr
+
+
+def test_every_stored_event_kind_has_a_name_in_a_pulled_log() -> None:
+    # A kind the tag stores but the pull does not name reads "kind27" in the events table.
+    from tagcore.store import record as R
+    from taghost import pull
+
+    kinds = {v for k, v in vars(R).items() if k.startswith("EV_") and k != "EV_FIRST"}
+    assert kinds and not kinds - set(pull.EVENT_NAMES), sorted(kinds - set(pull.EVENT_NAMES))
+    assert len(set(pull.EVENT_NAMES.values())) == len(pull.EVENT_NAMES)

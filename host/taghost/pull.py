@@ -41,6 +41,9 @@ EVENT_NAMES = {
     R.EV_THINNED: "thinned",
     R.EV_BOOT: "boot",
     R.EV_DROPPED: "dropped",
+    R.EV_SEAL: "seal",
+    R.EV_POWER: "power",
+    R.EV_INTEGRITY: "integrity",
 }
 ALERT_NAMES = {
     Z.A_BREACH: "breach",

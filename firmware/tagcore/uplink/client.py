@@ -22,7 +22,6 @@ ALERT_BYTES = const(512)
 MAX_PENDING_ALERTS = const(16)
 DRAIN_MIN = const(64)  # records behind the ack worth sending on for at once (one fix run)
 CTR_SHIFT = const(16)  # ctr = (next seq << CTR_SHIFT) + batches since: monotonic across boots
-ALERT_KINDS = (R.EV_ZONE, R.EV_PROXIMITY, R.EV_TAMPER, R.EV_LOW_BATTERY, R.EV_INTEGRITY)
 
 
 # A downlink check: True to take the item. Bad bytes are False; a short heap raises
