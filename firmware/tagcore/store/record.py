@@ -231,6 +231,46 @@ def decode_fixes(b, i, end, count):
     return res
 
 
+def fix_into(v, b, p, end, k, pmisc):
+    """Decode the k-th fix of a fixes payload (its varints from b[p:end]) into the list v in
+    place, over the previous fix's fields (k > 0: they are its deltas' base; pmisc its misc),
+    as decode_fixes does without a Fix per fix: the uplink's batches and the seals walk frames
+    with it in a heap that cannot give one. Returns (next index, misc); ValueError as
+    get_varint."""
+    u, p = get_varint(b, p, end)
+    t = unzz(u)
+    u, p = get_varint(b, p, end)
+    v[1] = unzz(u)
+    u, p = get_varint(b, p, end)
+    lat = unzz(u)
+    u, p = get_varint(b, p, end)
+    lon = unzz(u)
+    u, p = get_varint(b, p, end)
+    misc = u if k == 0 else u ^ pmisc
+    for j in range(5):
+        f = _NULLABLE[j]
+        if misc & (1 << (7 + j)):
+            u, p = get_varint(b, p, end)
+            x = unzz(u)
+            if k and v[f] is not None:
+                x += v[f]
+            v[f] = x
+        else:
+            v[f] = None
+    if k:
+        t += v[0]
+        lat += v[2]
+        lon += v[3]
+    v[0] = t
+    v[2] = lat
+    v[3] = lon
+    v[9] = misc & 0x7F
+    v[10] = (misc >> 12) & 0xF
+    v[11] = (misc >> 16) & 3
+    v[12] = misc >> 18
+    return p, misc
+
+
 def fix_error(f):
     """None if `f` is a fix the store keeps unchanged, else why not (a short reason)."""
     if not isinstance(f, tuple) or len(f) != 13:

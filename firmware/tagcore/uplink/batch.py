@@ -217,38 +217,7 @@ class _Fill:
         first = self.first
         pmisc = 0
         for k in range(count):
-            u, p = R.get_varint(data, p, end)
-            t = R.unzz(u)
-            u, p = R.get_varint(data, p, end)
-            v[1] = R.unzz(u)
-            u, p = R.get_varint(data, p, end)
-            lat = R.unzz(u)
-            u, p = R.get_varint(data, p, end)
-            lon = R.unzz(u)
-            u, p = R.get_varint(data, p, end)
-            misc = u if k == 0 else u ^ pmisc
-            for j in range(5):
-                f = R._NULLABLE[j]
-                if misc & (1 << (7 + j)):
-                    u, p = R.get_varint(data, p, end)
-                    x = R.unzz(u)
-                    if k and v[f] is not None:
-                        x += v[f]
-                    v[f] = x
-                else:
-                    v[f] = None
-            if k:
-                t += v[0]
-                lat += v[2]
-                lon += v[3]
-            v[0] = t
-            v[2] = lat
-            v[3] = lon
-            v[9] = misc & 0x7F
-            v[10] = (misc >> 12) & 0xF
-            v[11] = (misc >> 16) & 3
-            v[12] = misc >> 18
-            pmisc = misc
+            p, pmisc = R.fix_into(v, data, p, end, k, pmisc)
             if seq >= first and not self.offer(seq, R.KIND_FIXES, v):
                 return False
             seq += stride
