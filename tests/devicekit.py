@@ -17,6 +17,7 @@ from taghost.build import build
 from taghost.deploy import device_profile
 from taghost.server.app import Config, Server, ServerThread
 from taghost.server.db import Database
+from taghost.units import UNIX_2000
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS = ROOT / "boards"
@@ -24,7 +25,6 @@ FAKES = ("mpy/fake_machine", "mpy/fake_bluetooth")  # compiled, relative to the 
 TAG = "0a0b0c0d0e0f1011"
 KEY = bytes(range(100, 132))
 SEAL_KEY = bytes(range(200, 232))  # k0: the initial seal key (docs/evidence.md)
-EPOCH_2000 = 946684800
 STRAP_PIN = 13  # RTC GPIOs free on the T-Beam: the strap loop and the case switch
 CASE_PIN = 14
 # A walk east along a street in Bournemouth at about 0.3 m/s; the exclusion zone is a 150 m
@@ -116,7 +116,7 @@ def write_prov(
 
 
 def now_2000() -> int:
-    return int(time.time()) - EPOCH_2000
+    return int(time.time()) - UNIX_2000
 
 
 @dataclass

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from taghost import cli
 from taghost import replay as rp
 from taghost.errors import EXIT_BAD_INPUT
-
-EPOCH = datetime.datetime(2000, 1, 1)
+from taghost.units import to_datetime
 
 OPENTAG = [sys.executable, "-m", "taghost.cli"]
 
@@ -87,7 +86,7 @@ def test_without_floor_an_old_capture_keeps_its_dates(
     assert cli.main(["replay", str(path), "--json"]) == 0
     out, err = capsys.readouterr()
     doc = json.loads(out)
-    days = {EPOCH + datetime.timedelta(seconds=f["t"]) for f in doc["fixes"]}
+    days = {to_datetime(f["t"]) for f in doc["fixes"]}
     assert want in {d.date() for d in days}, (want, sorted(days)[:3])
     if want < datetime.date(2026, 1, 1):  # older than the build date: said, not silent
         assert f"date floor {want.isoformat()}" in err and "--floor" in err
@@ -97,7 +96,7 @@ def test_an_explicit_floor_still_corrects_rollover(capsys: pytest.CaptureFixture
     p = CORPUS / "ublox-8.log"
     assert cli.main(["replay", str(p), "--floor", "2030-01-01", "--json"]) == 0
     out, err = capsys.readouterr()
-    years = {(EPOCH + datetime.timedelta(seconds=f["t"])).year for f in json.loads(out)["fixes"]}
+    years = {to_datetime(f["t"]).year for f in json.loads(out)["fixes"]}
     assert min(years) >= 2030 and "date floor" not in err
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from micropython_runner import run_micropython
+from taghost.units import UNIX_2000  # the ESP32 port's time epoch, in Unix seconds
 from taghost.vboard import VirtualBoard
 from vboardkit import firmware_tree, mpremote, opentag
 
@@ -52,9 +53,6 @@ def test_the_device_shell_runs_on_the_virtual_board(vboard: VirtualBoard, tmp_pa
     assert all(s.isdigit() for s in stamps), out[-2000:]  # whole seconds, if it logs at all
 
 
-EPOCH_2000 = 946684800  # 2000-01-01T00:00:00Z in Unix seconds: the ESP32 port's time epoch
-
-
 def test_the_virtual_boards_clock_counts_from_2000_as_the_esp32s(
     vboard: VirtualBoard, fw: Path
 ) -> None:
@@ -70,7 +68,7 @@ def test_the_virtual_boards_clock_counts_from_2000_as_the_esp32s(
     r = mpremote(vboard.port, "exec", code)
     m = re.search(r"NOW (\d+) (\d+) (\d+)", r.stdout)
     assert m, r.stdout + r.stderr
-    utc_2000 = int(time.time()) - EPOCH_2000
+    utc_2000 = int(time.time()) - UNIX_2000
     assert abs(int(m.group(1)) - utc_2000) <= 60, (m.group(1), utc_2000)
     # and the calendar the port reads from it is the ESP32's too: gmtime(0) is 2000
     assert int(m.group(2)) == 2000 and int(m.group(3)) == time.gmtime().tm_year

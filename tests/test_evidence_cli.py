@@ -18,6 +18,7 @@ from taghost import evidence
 from taghost.server import admin
 from taghost.server.db import Database
 from taghost.server.ingest import Ingest
+from taghost.units import UNIX_2000
 from test_store import mkfix
 
 OPENTAG = [sys.executable, "-m", "taghost.cli"]
@@ -88,7 +89,7 @@ def test_evidence_bundle_from_the_server(tmp_path: Path) -> None:
         tag.walk(300)
         assert set(tag.upload(ing)) == {200}
     db.close()
-    t_from, t_to = str(946684800 + T0 + 3000), str(946684800 + T0 + 20000)
+    t_from, t_to = str(UNIX_2000 + T0 + 3000), str(UNIX_2000 + T0 + 20000)
     zp = tmp_path / "bundle.zip"
     args = ["--tag", KID.hex(), "--from", t_from, "--to", t_to, "--db", url]
     p = opentag("evidence", "bundle", *args, "--out", str(zp))
@@ -99,7 +100,7 @@ def test_evidence_bundle_from_the_server(tmp_path: Path) -> None:
     assert {"trail.geojson", "alerts.json", "records.json", "report.txt"} <= set(files)
     trail = json.loads(files["trail.geojson"])["features"]
     assert trail and all(
-        int(t_from) - 946684800 <= f["properties"]["t"] <= int(t_to) - 946684800 for f in trail
+        int(t_from) - UNIX_2000 <= f["properties"]["t"] <= int(t_to) - UNIX_2000 for f in trail
     )
     assert json.loads(files["alerts.json"])  # the zone events of the period
     assert any(n.startswith("raw/") and n.endswith(".cose") for n in files)
@@ -123,7 +124,6 @@ def test_evidence_bundle_from_the_server(tmp_path: Path) -> None:
 
 
 # ---- the bundle from a pulled log and from a server export (issue 15) ---------------------
-UNIX = 946684800  # Unix seconds at 2000-01-01, the tag's epoch
 SERVER_ONLY = ("id", "raised", "cleared")  # an alert's server row id and receive times
 
 
@@ -182,7 +182,7 @@ def _alerts(files: dict[str, bytes]) -> list[dict]:
 def test_evidence_bundle_from_a_pulled_log_and_an_export(tmp_path: Path) -> None:
     url, pull = _server_and_pull(tmp_path)
     t1 = T0 + 300 * 30  # the second upload's records: on the server and in the pulled log
-    period = ["--from", str(UNIX + t1 + 600), "--to", str(UNIX + t1 + 420 * 30)]
+    period = ["--from", str(UNIX_2000 + t1 + 600), "--to", str(UNIX_2000 + t1 + 420 * 30)]
     key = ["--tag", KID.hex(), "--key", K0.hex()]
     p = opentag("evidence", "bundle", "--tag", KID.hex(), *period, "--db", url,
                 "--out", str(tmp_path / "db.zip"))  # fmt: skip

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from taghost.console import decode_line
+from taghost.units import to_datetime
 from taghost.vboard import VirtualBoard
 from vboardkit import OPENTAG, opentag
 
@@ -30,7 +30,7 @@ def test_console_decodes_boot_and_log_lines(vboard: VirtualBoard, fw: Path) -> N
         out, err = con.communicate(timeout=30)
         assert con.returncode == 0, err
         if not fmt:
-            when = datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=850000000)
+            when = to_datetime(850000000)
             lines = out.splitlines()
             assert any("---- reset: POWERON_RESET" in x for x in lines), out
             assert any(

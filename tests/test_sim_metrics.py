@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import simworld
 from shapely.geometry import box
+from taghost.units import M_PER_DEG
 from tagsim import metrics
 from tagsim.metrics import TruthEvent, match_alerts
 from tagsim.scenario import Zone, parse
@@ -77,7 +78,7 @@ def test_encounter_truth() -> None:
     # metres east of the tag: close 31-59, apart 60 s, close again (same encounter), then
     # apart for longer than MERGE_S (300 s) and close again at 700 (a second encounter)
     east = np.where(((t > 30) & (t < 60)) | ((t >= 120) & (t < 150)) | (t >= 700), 20.0, 200.0)
-    b = {"t": t, "lat": tag["lat"], "lon": 13.37 + east / (111195.08 * np.cos(np.radians(52.52)))}
+    b = {"t": t, "lat": tag["lat"], "lon": 13.37 + east / (M_PER_DEG * np.cos(np.radians(52.52)))}
     ev = metrics.encounter_truth(tag, b, 50)
     assert [(e.t, e.kind, e.until) for e in ev] == [
         (31, "encounter", 150),

@@ -22,6 +22,7 @@ from shapely.geometry import shape
 from taghost import draw
 from taghost.cli import main as opentag
 from taghost.errors import EXIT_CRASH
+from taghost.units import EPOCH_2000
 from tagsim import report, runner, scenario, story
 
 CHROMIUM_FLAGS = [
@@ -221,11 +222,7 @@ def test_the_report_answers_what_when_where_and_when_we_knew(
     berlin = ZoneInfo("Europe/Berlin")
 
     def wall(t: int) -> str:  # the oracle: zoneinfo straight from the sim's epoch
-        return (
-            (datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=t))
-            .astimezone(berlin)
-            .strftime("%H:%M:%S %Z")
-        )
+        return (EPOCH_2000 + timedelta(seconds=t)).astimezone(berlin).strftime("%H:%M:%S %Z")
 
     (entry,) = [e for e in res.metrics["truth_events"] if e["kind"] == "entry"]
     breach = next(  # zone 1 (Victim's street), kind 1: the breach alert
@@ -291,7 +288,7 @@ def test_time_ticks_follow_the_wall_clock_across_dst() -> None:
     """The night clocks go forward in Berlin (02:00 CET -> 03:00 CEST, 01:00 UTC): hourly ticks
     read 00:00, 01:00, 03:00, 04:00 ..., each at the instant zoneinfo says."""
     berlin = ZoneInfo("Europe/Berlin")
-    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    epoch = EPOCH_2000
     t0 = int((datetime(2026, 3, 28, 23, 0, tzinfo=timezone.utc) - epoch).total_seconds())
     ticks = draw.time_ticks(t0, t0 + 6 * 3600, berlin)
     labels = [lab.split()[-1] for _, lab in ticks]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tagcore.fix import Fix
 from tagcore.zones import monitor as Z
 from taghost import zonecli
+from taghost.units import M_PER_DEG, UNIX_2000
 from taghost.zoneconfig import (
     DEFAULT_WARNING_M,
     ZoneConfigError,
@@ -185,7 +186,7 @@ def test_weekday_rules_and_ranges_that_wrap() -> None:
         {"tz": "UTC", "rules": [{"days": "fri-mon", "start": "09:00", "end": "10:00"}]}
     )
     days = [
-        datetime.fromtimestamp(a + 946684800, timezone.utc).strftime("%a")
+        datetime.fromtimestamp(a + UNIX_2000, timezone.utc).strftime("%a")
         for a, _ in windows(sched, date(2026, 11, 2), 1)
     ]
     assert days == ["Mon", "Fri", "Sat", "Sun"]
@@ -215,7 +216,7 @@ def test_windows_start_and_end_at_the_local_times_asked_for(tz, day, start, hour
         for t, want in ((a, start), (b, end)):
             if t in (h0, h1):
                 continue  # clipped to the horizon
-            local = datetime.fromtimestamp(t + 946684800, zi)
+            local = datetime.fromtimestamp(t + UNIX_2000, zi)
             # Exactly the wall time asked for, or the instant the clocks skipped over it.
             assert local.time() == want or _in_gap(zi, local, want), (t, local, want)
 
@@ -339,7 +340,7 @@ def test_an_inclusion_zones_default_ring_leaves_its_middle_calm() -> None:
     # a polygon's inner radius is its inscribed circle's (shapely's pole of inaccessibility):
     # a 200 m x 100 m block is 50 m deep whatever its length
     lat, lon = 50.72, -1.88
-    dlat, dlon = 100 / 111194.93, 200 / (111194.93 * 0.6327)
+    dlat, dlon = 100 / M_PER_DEG, 200 / (M_PER_DEG * 0.6327)
     strip = poly([[lon, lat], [lon + dlon, lat], [lon + dlon, lat + dlat], [lon, lat + dlat]])
     z = one_zone(feature(strip, kind="inclusion"))
     assert 9 <= z.warning_m <= 10

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tagcore.fix import Fix
 from tagcore.zones import blob as B
 from tagcore.zones import monitor as Z
+from taghost.units import to_datetime
 from taghost.zoneconfig import compile_blob, read_zones
 from taghost.zoneschedule import parse_schedule, seconds_2000, windows
 
@@ -69,9 +70,7 @@ def test_windows_years_after_compile_open_and_close_where_zoneinfo_says(
 
 def _touching(sched: dict, t: int) -> bool:
     # Windows of the next or previous day that touch this one (a 24 h rule across a change).
-    from datetime import datetime, timezone
-
-    d = datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=t)
+    d = to_datetime(t)
     ws = windows(parse_schedule(sched), d.date() - timedelta(days=2), 1)
     return any(a <= t < b for a, b in ws)
 

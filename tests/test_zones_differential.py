@@ -13,8 +13,8 @@ from micropython_runner import MPY_TESTS, run_cpython, run_micropython
 from tagcore.fix import Fix
 from tagcore.geo import cos_q15
 from tagcore.store import record as R
+from taghost.units import EPOCH_2000, M_PER_DEG, seconds_2000
 from taghost.zoneconfig import compile_blob, read_file
-from taghost.zoneschedule import EPOCH_2000, seconds_2000
 
 DRIVER = MPY_TESTS / "zones_replay.py"
 EXAMPLE = Path(__file__).resolve().parent.parent / "host/taghost/examples/zones-bournemouth.geojson"
@@ -30,7 +30,7 @@ def stream(seed: int, hours: int) -> str:
     x = y = 0.0
     ex = ey = 0.0
     lines = []
-    dlon = 1e6 / (111194.93 * cos_q15(LAT0) / 32768)
+    dlon = 1e6 / (M_PER_DEG * cos_q15(LAT0) / 32768)
     end = t + hours * 3600
     # Home, into and out of the town centre, past the school, along the route to work.
     places = [(0, 0), (2400, 1300), (1800, 800), (1300, 400), (-900, 1200), (-700, 1500)]
@@ -59,7 +59,7 @@ def stream(seed: int, hours: int) -> str:
                 lines.append(f"N {t + 15 * k}")
             t += 15 * 100
             continue
-        lat = LAT0 + round((y + ey + jx) / 111194.93 * 1e6)
+        lat = LAT0 + round((y + ey + jx) / M_PER_DEG * 1e6)
         lon = LON0 + round((x + ex) * dlon)
         acc = rng.choice((40, 50, 60, 120, 300, 1200)) if rng.random() < 0.9 else "-"
         v = round(step * 100 + abs(rng.gauss(0, 10)))

@@ -14,12 +14,11 @@ import json
 import re
 import sys
 import time
-from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 
 from taghost.errors import EXIT_OK, UserError
+from taghost.units import iso
 
-EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LOG = re.compile(
     r"^(\d+)(?:\.(\d+))? (DEBUG|INFO|WARN|WARNING|ERROR|CRIT|CRITICAL) ([\w.]+): (.*)$"
 )
@@ -37,11 +36,10 @@ def decode_line(line: str) -> dict[str, Any]:
     m = LOG.match(line)
     if m:
         t = int(m.group(1))
-        when = EPOCH_2000 + timedelta(seconds=t)
         return {
             "kind": "log",
             "t": t,
-            "utc": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "utc": iso(t),
             "level": m.group(3).replace("WARNING", "WARN").replace("CRITICAL", "CRIT"),
             "module": m.group(4),
             "text": m.group(5),

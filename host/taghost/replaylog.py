@@ -24,8 +24,8 @@ from typing import Any
 from tagcore.fix import Fix
 
 from taghost.errors import UserError
+from taghost.units import UNIX_2000
 
-EPOCH_2000 = 946684800
 MAX_TRUTH_GAP_S = 30  # reference points further apart than this are not interpolated across
 
 
@@ -112,7 +112,7 @@ def truth_errors(fixes: list[Fix], truth: list[tuple[float, float, float]]) -> d
     errs = []
     outside = 0
     for f in fixes:
-        t = EPOCH_2000 + f.t + f.ms / 1000
+        t = UNIX_2000 + f.t + f.ms / 1000
         j = bisect.bisect_left(times, t)
         if j == 0 and times[0] == t:
             j = 1

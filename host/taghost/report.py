@@ -235,7 +235,7 @@ def schedule_windows(zones: Path | None, t0: int, t1: int) -> list[tuple[int, in
         doc = json.loads(zones.read_text())
     except (OSError, ValueError) as e:
         raise UserError(f"--zones {zones}: not readable GeoJSON: {e}") from None
-    start = (zs.EPOCH_2000 + timedelta(seconds=t0)).date() - timedelta(days=1)
+    start = units.to_datetime(t0).date() - timedelta(days=1)
     weeks = (t1 - t0) // (7 * 86400) + 2
     out = []
     for f in doc.get("features", []):

@@ -14,15 +14,16 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tagcore import events
 from tagcore.fix import Fix
-from tagcore.store import record as R
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
+from taghost.units import M_PER_DEG, UNIX_2000
+
 T0 = 850000000  # seconds since 2000-01-01 UTC (2026-12-07 23:06:40)
 LAT0, LON0 = 50.7300, -1.8600
-M_PER_DEG_LAT = 111_200.0
-OFFSET_M = 6.0
+OFFSET_M = 6.0  # on the core's sphere (units.M_PER_DEG), as every host figure
 STEP_S = 5
 N_FIXES = 160
 GAP = (100, 112)  # fixes not logged (indices): a minute without a fix, e.g. indoors
@@ -33,12 +34,12 @@ def walk(
     n: int = N_FIXES, step_s: int = STEP_S, speed: float = 1.4
 ) -> list[tuple[int, float, float]]:
     """(t, lat, lon) of the true walk."""
-    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(LAT0))
+    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
     return [(T0 + k * step_s, LAT0, LON0 + k * step_s * speed / m_per_deg_lon) for k in range(n)]
 
 
 def zones_geojson() -> dict:
-    m_per_deg_lon = M_PER_DEG_LAT * math.cos(math.radians(LAT0))
+    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
     return {
         "type": "FeatureCollection",
         "features": [
@@ -64,10 +65,12 @@ def write_log(dest: Path, gap: bool = True) -> Path:
     for k, (t, lat, lon) in enumerate(walk()):
         if gap and GAP[0] <= k < GAP[1]:
             continue
-        lat_u = round((lat + OFFSET_M / M_PER_DEG_LAT) * 1e6)
+        lat_u = round((lat + OFFSET_M / M_PER_DEG) * 1e6)
         acc = 40 + (k % 7) * 6  # 4-8 m, as a receiver's estimate wanders
         s.append_fix(t, Fix(t, 0, lat_u, round(lon * 1e6), 300, 140, 9000, acc, 80, 9, 1, 3, 0))
-    s.append_event(R.EV_LOW_BATTERY, T0 + 700, bytes((20,)))
+    battery = events.LowBattery(T0 + 700, 20)  # the core's codec writes it, as the tag's app does
+    kind, data = events.encode(battery)
+    s.append_event(kind, battery.t, data)
     s.flush()
     return dest
 
@@ -79,7 +82,7 @@ def write_truth(path: Path) -> Path:
     trk = gpxpy.gpx.GPXTrack(name="phone")
     seg = gpxpy.gpx.GPXTrackSegment()
     for t, lat, lon in walk():
-        when = datetime.fromtimestamp(946684800 + t, timezone.utc)
+        when = datetime.fromtimestamp(UNIX_2000 + t, timezone.utc)
         seg.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon, time=when))
     trk.segments.append(seg)
     g.tracks.append(trk)

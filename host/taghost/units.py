@@ -1,9 +1,9 @@
 """The core's units on the host, in one place: its time base and its metres per degree.
 
-Time: integer seconds since 2000-01-01T00:00:00Z (Fix.t, every `now`). Distance: tagcore.geo's
-sphere (radius 6,371,000 m), on which a degree of latitude is 111,194.93 m. Host tools, the
-server and the simulator all convert with these, so a figure never depends on which side of
-the project computed it.
+Time: integer seconds since 2000-01-01T00:00:00Z (Fix.t, every `now`), which is
+tagcore.compat.UNIX_2000 Unix seconds. Distance: tagcore.geo's sphere (radius 6,371,000 m), on
+which a degree of latitude is 111,194.93 m. Host tools, the server and the simulator all convert
+with these, so a figure never depends on which side of the project computed it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, timezone
 
-from tagcore.compat import UNIX_2000  # noqa: F401 (units.UNIX_2000)
+from tagcore.compat import UNIX_2000
 from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM, R_EARTH_DM
 
-EPOCH_2000 = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# The core's epoch in both forms, from its one definition (tagcore.compat): UNIX_2000 (Unix
+# seconds, for time.time() and servers) and EPOCH_2000 (the aware datetime).
+EPOCH_2000 = datetime.fromtimestamp(UNIX_2000, timezone.utc)
 R_EARTH_M = R_EARTH_DM / 10
 M_PER_DEG = DM_PER_UDEG_NUM * 100_000 / DM_PER_UDEG_DEN  # 111194.93: dm per microdegree x 10^5
 assert abs(M_PER_DEG - math.pi * R_EARTH_M / 180) < 0.01  # the two forms of the one sphere

@@ -48,6 +48,7 @@ from pathlib import Path
 
 from taghost.errors import UserError
 from taghost.paths import _CHECKOUT
+from taghost.units import UNIX_2000
 
 BLOCK = 4096
 DEFAULT_BLOCKS = 512  # a 2 MiB partition: what a 4 MB ESP32 build leaves for the filesystem
@@ -177,21 +178,22 @@ sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
 class _Time:
     # The time module as the ESP32 port has it: its epoch is 2000-01-01 (the unix port's is
     # 1970), and the tag's time base (tagdevice.clock) is seconds since 2000.
+    UNIX_2000 = @UNIX_2000@  # tagcore.compat.UNIX_2000, put in by the host: no /lib yet
     def __init__(self, real):
         for _k in dir(real):
             if _k[0] != "_" and not hasattr(_Time, _k):  # not over the methods below
                 setattr(self, _k, getattr(real, _k))
         self._real = real
     def time(self):
-        return int(self._real.time()) - 946684800
+        return int(self._real.time()) - self.UNIX_2000
     def time_ns(self):
-        return self._real.time_ns() - 946684800000000000
+        return self._real.time_ns() - self.UNIX_2000 * 1000000000
     def gmtime(self, secs=None):
-        return self._real.gmtime((self.time() if secs is None else secs) + 946684800)
+        return self._real.gmtime((self.time() if secs is None else secs) + self.UNIX_2000)
     def localtime(self, secs=None):
-        return self._real.localtime((self.time() if secs is None else secs) + 946684800)
+        return self._real.localtime((self.time() if secs is None else secs) + self.UNIX_2000)
     def mktime(self, t):
-        return self._real.mktime(t) - 946684800
+        return self._real.mktime(t) - self.UNIX_2000
 
 import time
 sys.modules["time"] = _Time(time)
@@ -247,7 +249,7 @@ for _k in list(globals()):
     if _k not in ("__name__", "sys", "os", "vfs", "_erase", "_FF"):
         del globals()[_k]
 del _k
-"""
+""".replace("@UNIX_2000@", str(UNIX_2000))
 
 
 def identity_module(

@@ -133,14 +133,14 @@ class Report:
         }
 
     def text(self) -> str:
-        from taghost.units import UNIX_2000 as EPOCH_2000
+        from taghost.units import UNIX_2000
 
         def when(t: int | None) -> str:
             import datetime as dt
 
             if t is None:
                 return "-"
-            d = dt.datetime.fromtimestamp(EPOCH_2000 + t, dt.timezone.utc)
+            d = dt.datetime.fromtimestamp(UNIX_2000 + t, dt.timezone.utc)
             return d.strftime("%Y-%m-%d %H:%M:%S UTC")
 
         lines = [

@@ -475,7 +475,8 @@ def compile_blob(
     offset changes from `start` (00:00 UTC, less two days for windows that cross into it) for
     `years`, so the tag enforces a curfew until the configuration is replaced; after that
     (valid_until) it raises CONFIG_EXPIRED once and keeps the last offset."""
-    from taghost.zoneschedule import EPOCH_2000, day_mask, seconds_2000, tz_changes
+    from taghost.units import EPOCH_2000, seconds_2000
+    from taghost.zoneschedule import day_mask, tz_changes
 
     t0 = seconds_2000(EPOCH_2000.replace(year=start.year, month=start.month, day=start.day))
     t1 = seconds_2000(EPOCH_2000.replace(year=start.year + years, month=1, day=1))

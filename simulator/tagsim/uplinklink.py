@@ -103,9 +103,9 @@ class SimServer:
         from taghost.errors import UserError
         from taghost.server.app import Config, Server, ServerThread
         from taghost.server.db import Database, DatabaseError
-        from taghost.units import UNIX_2000 as EPOCH_2000
+        from taghost.units import UNIX_2000
 
-        self.epoch = EPOCH_2000
+        self.epoch = UNIX_2000
         self._tmp = None
         if db_url is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="tagsim-server-")
@@ -117,7 +117,7 @@ class SimServer:
             raise UserError(f"[server] db_url: {e}") from None
         except Exception as e:  # the driver's own (PostgreSQL unreachable, bad credentials)
             raise UserError(f"[server] db_url {db_url}: cannot open: {e}") from None
-        self.now_s = float(EPOCH_2000)  # Unix seconds: what the server's clock reads
+        self.now_s = float(UNIX_2000)  # Unix seconds: what the server's clock reads
         cfg = Config(rules_every_s=365 * 86400.0)
         self.server = Server(self.db, cfg, clock=lambda: self.now_s)
         self.thread = ServerThread(self.server).start()

@@ -24,6 +24,7 @@ from tagcore.app.config import KEYS
 from tagcore.fix import Fix
 from tagcore.gnss import integrity as I
 from tagcore.gnss.fixfilter import FixFilter
+from taghost.units import iso
 
 from tagsim.receiver import Receiver
 from tagsim.scenario import Scenario
@@ -122,7 +123,7 @@ def attack_day(kind: str, env: str, seed: int, per_day: int = 8, **attack: objec
     out = []
     for k in range(per_day):
         at = START + k * (DAY // per_day) + rng.randint(20, 120) * 60
-        a: dict = {"kind": kind, "at": _iso(at), "for": "20m"}
+        a: dict = {"kind": kind, "at": iso(at), "for": "20m"}
         if kind == "spoofer":
             a["place"] = "home"
         a.update(attack)
@@ -136,13 +137,6 @@ def attack_day(kind: str, env: str, seed: int, per_day: int = 8, **attack: objec
         "itinerary": [{"stay": "here", "for": "24h"}],
         "attack": out,
     }
-
-
-def _iso(t: int) -> str:
-    import datetime as dt
-
-    d = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=t)
-    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from tagcore.uplink.client import UplinkClient  # noqa: E402
 gc.collect()
 IMPORT_BYTES = (gc.mem_alloc() - _a) if hasattr(gc, "mem_alloc") else -1
 
+from tagcore.compat import UNIX_2000  # noqa: E402
 from tagcore.fix import Fix  # noqa: E402
 from tagcore.store.log import Store  # noqa: E402
 
@@ -133,7 +134,7 @@ def owntracks(f):
     return {
         "_type": "location",
         "tid": "OT",
-        "tst": f.t + 946684800,
+        "tst": f.t + UNIX_2000,
         "lat": f.lat / 1e6,
         "lon": f.lon / 1e6,
         "alt": f.alt_dm // 10,

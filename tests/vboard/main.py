@@ -9,12 +9,15 @@ import sys
 import time
 
 import machine
+from tagcore import events
 from tagcore.fix import Fix
-from tagcore.store import record as R
+from tagcore.geo import DM_PER_UDEG_DEN, DM_PER_UDEG_NUM
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
 T0 = 850000000
+# the core's metres per degree, as taghost.units.M_PER_DEG derives it (samplelog's walk uses it)
+M_PER_DEG = DM_PER_UDEG_NUM * 100000 / DM_PER_UDEG_DEN
 _b = json.load(open("/prov/board.json"))
 _c = {1: "power_on", 2: "hard", 3: "watchdog", 4: "deep_sleep", 5: "soft"}
 _cause = _c.get(machine.reset_cause(), "other")
@@ -28,15 +31,16 @@ except OSError:
 fresh = not os.listdir("/log")
 store = Store(OsFs("/log"), now=T0)
 if fresh:
-    lon_m = 111200.0 * math.cos(math.radians(50.73))
+    lon_m = M_PER_DEG * math.cos(math.radians(50.73))
     for k in range(160):
         if 100 <= k < 112:
             continue
         t = T0 + k * 5
-        lat = round((50.73 + 6.0 / 111200.0) * 1e6)
+        lat = round((50.73 + 6.0 / M_PER_DEG) * 1e6)
         lon = round((-1.86 + k * 5 * 1.4 / lon_m) * 1e6)
         store.append_fix(t, Fix(t, 0, lat, lon, 300, 140, 9000, 40 + (k % 7) * 6, 80, 9, 1, 3, 0))
-    store.append_event(R.EV_LOW_BATTERY, T0 + 700, bytes((20,)))
+    kind, data = events.encode(events.LowBattery(T0 + 700, 20))
+    store.append_event(kind, T0 + 700, data)
     store.flush()
     print("850000001 INFO store: logged the sample walk")
 print("850000001 WARN gnss: no fix yet")

@@ -1,0 +1,46 @@
+"""The host's units are the core's (taghost.units, docs/conventions.md): one epoch, held by
+tagcore.compat, in both its forms; one metres-per-degree, tagcore.geo's; and the sample log the
+host tools' tests read is laid out with them."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import datetime, timezone
+from itertools import pairwise
+
+from tagcore import compat, geo
+from taghost import samplelog, units
+
+
+def test_the_hosts_epoch_is_the_cores_as_seconds_and_as_a_datetime() -> None:
+    # the one literal of the epoch outside tagcore.compat: every other site imports it
+    assert units.UNIX_2000 == compat.UNIX_2000 == calendar.timegm((2000, 1, 1, 0, 0, 0))
+    assert units.EPOCH_2000 == datetime(2000, 1, 1, tzinfo=timezone.utc)
+    assert units.EPOCH_2000.timestamp() == compat.UNIX_2000
+    assert units.seconds_2000(units.to_datetime(samplelog.T0)) == samplelog.T0
+    assert units.iso(samplelog.T0) == "2026-12-07T23:06:40Z"  # samplelog's T0 says so
+
+
+def test_the_hosts_metres_per_degree_is_the_cores() -> None:
+    # geo.udeg_to_dm rounds to the decimetre (half up); the float is good to 1e-9 of it
+    for deg in (1, 5, 45, 80, 90):
+        d = deg * geo.UDEG_PER_DEG
+        assert abs(geo.udeg_to_dm(d) - units.M_PER_DEG * 10 * deg) <= 0.5 + 1e-6, deg
+        assert geo.udeg_to_dm(-d) == -geo.udeg_to_dm(d)
+
+
+def test_the_sample_walk_and_zone_are_laid_out_on_the_cores_sphere() -> None:
+    # metres read back with the core's metres per degree are the metres the sample was built
+    # with (at 111,200 m/deg, its old constant, the zone sat 300.014 m east and the walk's
+    # steps were 6.9997 m)
+    cos0 = math.cos(math.radians(samplelog.LAT0))
+    steps = [
+        (lon2 - lon) * units.M_PER_DEG * cos0
+        for (_, _, lon), (_, _, lon2) in pairwise(samplelog.walk())
+    ]
+    assert all(abs(s - samplelog.STEP_S * 1.4) < 1e-6 for s in steps), steps[:3]
+    (zone,) = samplelog.zones_geojson()["features"]
+    lon, lat = zone["geometry"]["coordinates"]
+    assert lat == samplelog.LAT0
+    assert abs((lon - samplelog.LON0) * units.M_PER_DEG * cos0 - 300) < 1e-6
