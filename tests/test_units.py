@@ -44,3 +44,13 @@ def test_the_sample_walk_and_zone_are_laid_out_on_the_cores_sphere() -> None:
     lon, lat = zone["geometry"]["coordinates"]
     assert lat == samplelog.LAT0
     assert abs((lon - samplelog.LON0) * units.M_PER_DEG * cos0 - 300) < 1e-6
+
+
+def test_the_apis_times_are_the_units_and_exact_to_the_millisecond() -> None:
+    # One time-to-text conversion on the host: the server's API uses units' own (to the ms).
+    from taghost.server import api
+    from taghost.units import iso, iso_ms
+
+    assert api.iso is iso_ms and iso_ms(None) is None
+    for k in (0, 1, 999, 826_185_600_123, 2 * 10**12 + 7):
+        assert iso_ms(k / 1000) == iso(k // 1000)[:-1] + f".{k % 1000:03d}Z"

@@ -35,3 +35,11 @@ def seconds_2000(dt: datetime) -> int:
 def iso(t: float) -> str:
     """t seconds since 2000 as ISO 8601 UTC to the second: 2026-04-20T06:00:00Z."""
     return to_datetime(int(t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(t: float | None) -> str | None:
+    """t seconds since 2000 as ISO 8601 UTC to the millisecond (the server's API and exports,
+    taghost.server.api.iso): 2026-04-20T06:00:00.250Z; None stays None."""
+    if t is None:
+        return None
+    return to_datetime(t).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,18 +10,11 @@ from taghost.server.alerts import meaning
 from taghost.server.db import Database
 from taghost.server.ingest import FIX_COLS
 from taghost.units import UNIX_2000
+from taghost.units import iso_ms as iso  # api.iso: the API's times, to the millisecond
 
 EVIDENCE_FIXES = 3  # fixes logged just before and just after an alert's event, by seq
 DOWNLINK_NAMES = {v: k for k, v in wire.DOWNLINK_KINDS.items()}
 FIX_FIELDS = [c.strip() for c in FIX_COLS.split(",")][3:-1]  # t .. flags
-
-
-def iso(t2000_s: float | None) -> str | None:
-    """Seconds since 2000-01-01 UTC as ISO 8601 (UTC, Z)."""
-    if t2000_s is None:
-        return None
-    d = dt.datetime.fromtimestamp(UNIX_2000 + t2000_s, dt.timezone.utc)
-    return d.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_time(text: str | None) -> int | None:
