@@ -3,10 +3,12 @@
 - Attacks, through the simulator's engine with the whole TagApp (CPython core): a day at one
   place per run with an attack every 3 hours (tagsim.wear.attack_day): 20 minutes of foil,
   a jammer van parked 20 minutes 30 m away (and vans that only pass by), a spoofer replaying
-  the wearer's home for 20 minutes. Detected: a circumvention alert (an EV_INTEGRITY event of
-  an attack kind) stored while the episode is on or within 2 minutes of its end; delay from
-  the episode's start (the jammer's: when its loss passes 20 dB, 1 km away; an alert after the
-  van set off and before that counts as delay 0). Target: every 20-minute
+  the wearer's home for 20 minutes; the foil and jammer days again on the model plan
+  (gnss_plan 1, M8 and M10 boards) with its default still-wearer rate. Detected: a
+  circumvention alert (an EV_INTEGRITY event of an attack kind) stored while the episode is on
+  or within 2 minutes of its end; delay from the episode's start (the jammer's: when its loss
+  passes 20 dB, 1 km away; an alert after the van set off and before that counts as delay 0).
+  Target: every 20-minute
   shielding or jamming episode within 2 minutes.
 - False alarms: ordinary city days (tagsim.wear.ordinary_day: home, streets, an underground
   line both ways or a bus or car through a tunnel, office, park, shop) on the tag's default
@@ -15,7 +17,7 @@
   circumvention alert per 100 wearer-days.
 - The corpus: what each detector says over the 87 real captures (tests/mpy/integrity_replay.py).
 Usage: python bench/bench_integrity.py [--days N] [--engine-days N] [--model-days N]
-       [--attack-seeds N]
+       [--attack-seeds N] [--model-attack-seeds N]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from tagcore.app.config import TagConfig
 from tagcore.gnss import integrity as I
 from tagsim import engine, scenario, wear
 
@@ -42,51 +45,93 @@ def _alerts(run: engine.Run) -> list[tuple[int, int, int]]:
     return out
 
 
-def attacks(seeds: int) -> None:
+def _episodes(kind: str, env: str, extra: dict, doc: dict, seeds: int) -> tuple:
+    n = hit = 0
+    delays: list[int] = []  # the table's: a denial episode's only within 2 minutes
+    every: list[int] = []  # every episode's first alert (the side-by-side's: misses show)
+    named: dict[str, int] = {}
+    for s in range(seeds):
+        day = wear.attack_day(kind, env, 500 + s, **extra)
+        day.update(doc)
+        sc = scenario.parse(day, "<bench>")
+        run = engine.run(sc)
+        al = _alerts(run)
+        for a in sc.attacks:
+            t0, t1 = a.window
+            n += 1
+            got = [x for x in al if a.start <= x[0] <= t1 + GRACE_S]
+            if got:  # indoors a far jammer already denies a fix: delay 0 then
+                d = max(0, got[0][0] - t0)
+                every.append(d)
+                named[I.NAMES[got[0][1]]] = named.get(I.NAMES[got[0][1]], 0) + 1
+                if d <= GRACE_S or kind == "spoofer" or not a.seconds:
+                    delays.append(d)
+                if d <= GRACE_S:
+                    hit += 1
+    return n, hit, delays, named, every
+
+
+BOARDS = (("tbeam_v12_axp2101", "M8"), ("tbeam_supreme_m10", "M10"))
+# the model plan: the u-blox set-up, backup between fixes, cyclic tracking when alarmed; the
+# still-wearer rate at its default (still_fix_s 90: a wearer at one place gets it)
+MODEL = {"tag": {"gnss_plan": 1}}
+DENIAL = [
+    ("foil, at home (indoor)", "foil", "indoor", {}),
+    ("foil, in a park (open)", "foil", "open", {}),
+    ("foil, in a street (urban)", "foil", "urban", {}),
+    ("jammer van parked 30 m, indoor", "jammer", "indoor", {}),
+    ("jammer van parked 30 m, street", "jammer", "urban", {}),
+    ("jammer van passing by (no stop)", "jammer", "urban", {"for": "0s"}),
+]
+
+
+def _cell(r: tuple) -> str:
+    n, hit, _, _, delays = r
+    med = statistics.median(delays) if delays else float("nan")
+    mx = max(delays) if delays else float("nan")
+    return f"{hit:3d}/{n:<3d} {med:4.0f} {mx:4.0f}"
+
+
+def attacks(seeds: int, model_seeds: int) -> None:
     print("Attacks (engine + TagApp, CPython; 8 episodes a day, 20 min each unless said)")
     print(
         f"  {'attack':34s} {'episodes':>8s} {'in 2 min':>8s} {'rate':>6s} "
         f"{'median s':>8s} {'max s':>6s}  named"
     )
-    cases = [
-        ("foil, at home (indoor)", "foil", "indoor", {}),
-        ("foil, in a park (open)", "foil", "open", {}),
-        ("foil, in a street (urban)", "foil", "urban", {}),
-        ("jammer van parked 30 m, indoor", "jammer", "indoor", {}),
-        ("jammer van parked 30 m, street", "jammer", "urban", {}),
-        ("jammer van passing by (no stop)", "jammer", "urban", {"for": "0s"}),
-        ("spoofer replaying home, street", "spoofer", "urban", {}),
-    ]
-    cases = [(*c, {}) for c in cases]
-    for bid, rx in (("tbeam_v12_axp2101", "M8"), ("tbeam_supreme_m10", "M10")):
-        # the model plan: the u-blox set-up, backup between fixes, cyclic tracking when alarmed
-        plan = {"board": bid, "tag": {"gnss_plan": 1}}
+    cases = [(*c, {}) for c in DENIAL]
+    cases.append(("spoofer replaying home, street", "spoofer", "urban", {}, {}))
+    for bid, rx in BOARDS:
+        plan = {"board": bid, **MODEL}
         cases.append((f"spoofer, street, model plan {rx}", "spoofer", "urban", {}, plan))
+    fixed = {}
     for label, kind, env, extra, doc in cases:
-        n = hit = 0
-        delays: list[int] = []
-        named: dict[str, int] = {}
-        for s in range(seeds):
-            day = wear.attack_day(kind, env, 500 + s, **extra)
-            day.update(doc)
-            sc = scenario.parse(day, "<bench>")
-            run = engine.run(sc)
-            al = _alerts(run)
-            for a in sc.attacks:
-                t0, t1 = a.window
-                n += 1
-                got = [x for x in al if a.start <= x[0] <= t1 + GRACE_S]
-                if got:  # indoors a far jammer already denies a fix: delay 0 then
-                    d = max(0, got[0][0] - t0)
-                    named[I.NAMES[got[0][1]]] = named.get(I.NAMES[got[0][1]], 0) + 1
-                    if d <= GRACE_S or kind == "spoofer" or not a.seconds:
-                        delays.append(d)
-                    if d <= GRACE_S:
-                        hit += 1
+        r = _episodes(kind, env, extra, doc, seeds)
+        if not doc:
+            fixed[label] = r
+        n, hit, delays, named, _ = r
         med = statistics.median(delays) if delays else float("nan")
         mx = max(delays) if delays else float("nan")
         names = ", ".join(f"{k} {v}" for k, v in sorted(named.items()))
         print(f"  {label:34s} {n:8d} {hit:8d} {hit / n:6.0%} {med:8.0f} {mx:6.0f}  {names}")
+    # The same denial episodes (same seeds) on the model plan: the wearer stays at one place
+    # all day, so the still rate is on between episodes (the fixed-plan rows have no moving
+    # wearer either: an attack on a travelling one waits for the 30-minute hold on both plans).
+    t0 = time.perf_counter()
+    print(
+        f"\nSignal denial, fixed plan vs model plan (gnss_plan 1, still_fix_s "
+        f"{TagConfig().still_fix_s}: a still wearer; {8 * model_seeds} episodes a row)"
+    )
+    head = "in 2 min  med  max"
+    print(f"  {'attack':34s}  {'fixed plan':18s}  {'model plan M8':18s}  {'model plan M10':18s}")
+    print(f"  {'':34s}  {head:18s}  {head:18s}  {head:18s}  model named (M8; M10)")
+    for label, kind, env, extra in DENIAL:
+        same = model_seeds == seeds
+        row = [fixed[label] if same else _episodes(kind, env, extra, {}, model_seeds)]
+        for bid, _ in BOARDS:
+            row.append(_episodes(kind, env, extra, {"board": bid, **MODEL}, model_seeds))
+        names = "; ".join(", ".join(f"{k} {v}" for k, v in sorted(r[3].items())) for r in row[1:])
+        print(f"  {label:34s}  " + "  ".join(f"{_cell(r):18s}" for r in row) + f"  {names}")
+    print(f"  ({time.perf_counter() - t0:.0f} s)")
 
 
 def ordinary(days: int, engine_days: int, model_days: int) -> None:
@@ -164,9 +209,10 @@ def main() -> None:
     ap.add_argument("--engine-days", type=int, default=3)
     ap.add_argument("--model-days", type=int, default=10, help="ordinary days on gnss_plan 1")
     ap.add_argument("--attack-seeds", type=int, default=1)
+    ap.add_argument("--model-attack-seeds", type=int, default=1, help="denial days, gnss_plan 1")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    attacks(a.attack_seeds)
+    attacks(a.attack_seeds, a.model_attack_seeds)
     ordinary(a.days, a.engine_days, a.model_days)
     corpus()
     print(f"\n({time.perf_counter() - t0:.0f} s)")

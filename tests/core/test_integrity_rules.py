@@ -137,6 +137,36 @@ def test_onset_while_the_receiver_was_off_is_signal_loss():
     assert tag.kinds() == [I.K_SIGNAL_LOSS]
 
 
+def _alerted_after_gap(gap, before=()):
+    # a good sky, then `before` (one epoch), the receiver off for `gap` s, then nothing
+    tag = Tag()
+    for k in range(5):
+        tag.second(T0 + k, epoch(T0 + k, SKY))
+    last = T0 + 4
+    if before:
+        last += 1
+        tag.second(last, epoch(last, before))
+    for k in range(200):
+        tag.second(last + gap + k, epoch(last + gap + k, (0,) * 8))
+        if tag.events:
+            return tag, k
+    return tag, None
+
+
+def test_an_onset_after_a_long_gap_holds_only_what_is_left_of_2_minutes():
+    # the model plan's still rate: a fix every 90 s, so the darkness began up to 90 s before
+    # the search saw it; the hold is what is left of 115 s since the good sky, at least 30 s
+    for gap, hold in ((60, I.HOLD_S), (65, I.HOLD_S), (80, 35), (88, 30), (120, 30)):
+        tag, k = _alerted_after_gap(gap)
+        assert tag.kinds() == [I.K_SIGNAL_LOSS], (gap, tag.events)
+        assert k == hold, (gap, k)
+        assert evidence(tag.events[0])[3] == gap and evidence(tag.events[0])[7] == hold
+    # the last epoch before the gap was no good sky (4 weak satellites: a fix at the margin):
+    # not a step across the gap, the full hold
+    tag, k = _alerted_after_gap(80, (25, 25, 24, 24, 0, 0, 0, 0))
+    assert k == I.HOLD_S, (k, tag.events)
+
+
 def test_losing_the_sky_while_travelling_waits_for_the_long_hold():
     tag = Tag()
     for k in range(30):  # walking at 3 knots (1.5 m/s), then down into a metro

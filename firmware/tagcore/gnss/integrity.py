@@ -44,6 +44,13 @@ _ONSET_S = const(180)  # the last good sky at most this long before the first da
 _STEP_S = const(2)  # ... this close: the collapse was seen in one step (shielding)
 HOLD_S = const(50)  # dark this long (and _HOLD_EPOCHS epochs) before the alert
 _HOLD_EPOCHS = const(10)
+# An onset across a receiver-off gap straight after a good sky: the darkness began somewhere in
+# the gap, which already counts against the 2-minute target. The hold is what is left of
+# _DUE_S since the good sky (5 s to spare: the epoch the hold ends in, the foil's ramp), never
+# under _HOLD_MIN_S. The fixed plan's 60 s gap keeps the full HOLD_S; the model plan's still
+# rate (a fix every 90 s) waited 90 s + 50 s before it (docs/integrity.md).
+_DUE_S = const(115)
+_HOLD_MIN_S = const(30)
 _STILL_CMS = const(100)  # a fix this fast in the last _MOVED_S: the wearer is travelling, and a
 _MOVED_S = const(180)  # collapse may be a tunnel or an underground line: it must last
 _TRAVEL_HOLD_S = const(1800)  # this long before the alert
@@ -194,6 +201,7 @@ class Integrity:
         n = self.n
         mx = self.mx
         live = self.last_t >= 0 and now - self.last_t <= _STEP_S  # the epoch before was seen
+        prev = self.last_t
         self.last_t = now
         if n >= _TRACK_N:  # the receiver can fix: no collapse (or the end of one)
             if self.active:
@@ -229,6 +237,10 @@ class Integrity:
                 self.cand_k = K_SHIELDING  # a good sky, then nothing: one step
             else:
                 self.cand_k = K_JAMMING  # watched collapsing on every satellite over seconds
+            if not moving and not live and prev == self.ref_t:
+                h = _DUE_S - gap  # a good sky, the receiver off, then dark at once
+                if h < HOLD_S:
+                    self.hold = h if h > _HOLD_MIN_S else _HOLD_MIN_S
         self.dark += 1
         if now - self.cand >= self.hold and self.dark >= _HOLD_EPOCHS:
             self.active = self.cand_k
