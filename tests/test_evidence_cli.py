@@ -37,13 +37,9 @@ def pulled(tmp: Path) -> Path:
     return d
 
 
-def test_verify_a_pulled_log(tmp_path: Path) -> None:
-    d = pulled(tmp_path)
-    p = opentag("verify", str(d), "--tag", KID.hex(), "--key", K0.hex())
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert "result: VERIFIED" in p.stdout and "THINNED" in p.stdout
-    assert "verified records from 2000-01-01" in p.stdout
-    # rewrite one event on flash, CRC and all: exit 1, the record named
+def rewrite_an_event(d: Path) -> int:
+    """Rewrite the first zone or status event of a pulled log's first segment on flash, one
+    minute later, CRC and all (only the seals can tell); its seq."""
     seg = sorted(d.glob("s*"))[0]
     data = bytearray(seg.read_bytes())
     i = 0
@@ -53,6 +49,17 @@ def test_verify_a_pulled_log(tmp_path: Path) -> None:
     ((seq, kind, (t, dd)),) = R.frame_records(data, i, ln)
     data[i : i + ln] = R.frame(kind, seq, R.event_payload(t + 60, dd))
     seg.write_bytes(bytes(data))
+    return seq
+
+
+def test_verify_a_pulled_log(tmp_path: Path) -> None:
+    d = pulled(tmp_path)
+    p = opentag("verify", str(d), "--tag", KID.hex(), "--key", K0.hex())
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "result: VERIFIED" in p.stdout and "THINNED" in p.stdout
+    assert "verified records from 2000-01-01" in p.stdout
+    # rewrite one event on flash, CRC and all: exit 1, the record named
+    seq = rewrite_an_event(d)
     out = tmp_path / "report.json"
     p = opentag(
         "verify", str(d), "--tag", KID.hex(), "--key", K0.hex(), "--json", "--out", str(out)
@@ -248,15 +255,7 @@ def test_evidence_bundle_from_a_pulled_log_and_an_export(tmp_path: Path) -> None
 
 def test_evidence_bundle_of_a_tampered_pulled_log_reports_the_break(tmp_path: Path) -> None:
     d = pulled(tmp_path)
-    seg = sorted(d.glob("s*"))[0]
-    data = bytearray(seg.read_bytes())
-    i = 0
-    while data[i + 1] not in (R.EV_ZONE, R.EV_STATUS):
-        i += R.check_frame(data, i, len(data))
-    ln = R.check_frame(data, i, len(data))
-    ((seq, kind, (t, dd)),) = R.frame_records(data, i, ln)
-    data[i : i + ln] = R.frame(kind, seq, R.event_payload(t + 60, dd))  # CRC and all
-    seg.write_bytes(bytes(data))
+    seq = rewrite_an_event(d)
     out = tmp_path / "b.zip"
     p = opentag("evidence", "bundle", "--tag", KID.hex(), "--key", K0.hex(), "--log", str(d),
                 "--out", str(out))  # fmt: skip
