@@ -142,6 +142,8 @@ def check(doc, sources=True):
             )
     if "pmu_outputs" in doc:
         _outputs(c, doc["pmu_outputs"], pw)
+    if "lora_sleep" in doc:
+        _lora(c, doc["lora_sleep"])
     cur = c.need(doc, "current_ma", "$", dict)
     if cur is not None:
         for comp, states in REQUIRED_CURRENTS:
@@ -251,6 +253,30 @@ def _outputs(c, po, pw):
         a = c.need(po, "display_sleep", p, int)
         if a is not None and not 0 < a < 128:
             c.bad(p + ".display_sleep", f"not a 7-bit I2C address: {a}")
+
+
+def _lora(c, ls):
+    """$.lora_sleep: {"chip": "SX1262", "spi": bus id, "sck", "mosi", "miso", "nss", "busy":
+    GPIOs} (tagdevice.lorasleep), six different pins."""
+    p = "$.lora_sleep"
+    if not isinstance(ls, dict):
+        c.bad(p, "expected dict")
+        return
+    c.one_of(c.need(ls, "chip", p, str), p + ".chip", ("SX1262",), "SX1262")
+    s = c.need(ls, "spi", p, int)
+    if s is not None and s not in (1, 2):
+        c.bad(p + ".spi", f"the ESP32's SPI buses for users are 1 and 2, got {s}")
+    seen = {}  # type: dict  # pin -> its role
+    for k in ("sck", "mosi", "miso", "nss", "busy"):
+        v = c.need(ls, k, p, int)
+        if v is None:
+            continue
+        if not 0 <= v <= MAX_GPIO:
+            c.bad(p + "." + k, f"not an ESP32 GPIO: {v}")
+        elif v in seen:
+            c.bad(p + "." + k, f"the same pin as {seen[v]}")
+        else:
+            seen[v] = k
 
 
 def _leaves(obj, path, out):

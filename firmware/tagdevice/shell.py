@@ -311,6 +311,13 @@ class Shell:
             from machine import Pin
 
             self.rail_pin = Pin(gp["pin"], Pin.OUT, value=0)
+        if "lora_sleep" in b:  # boot only, as the PMU outputs: a radio the tag leaves unused
+            from tagdevice import lorasleep
+
+            if not lorasleep.sleep(b.pop("lora_sleep")):
+                log.error("lora", "radio not put to sleep: BUSY stayed high")
+                self.app.store.append_event(22, clock.now(), b"lora awake")
+            unload("tagdevice.lorasleep")
         if self.battery_src is None and "battery_adc" in pins:
             from tagdevice.pmu import AdcBattery
 

@@ -301,6 +301,8 @@ class World:
             e = (T0 + self.events[0][0]) * 1000
             if e < t:
                 t = e
+        if LORA is not None:
+            t = min(t, LORA.next_at(now_ms))
         if END * 1000 < t:
             t = END * 1000
         return t if t > now_ms else now_ms
@@ -339,6 +341,8 @@ class World:
                 set_battery(arg)
         if self.air is not None:
             self.air.run(now_ms)
+        if LORA is not None:
+            LORA.run(now_ms)
         self.rx.run(now_ms)
         return fired
 
@@ -412,6 +416,57 @@ def sleep_ua():
     on = [n for n, _, _, role in OUTS if role == "off" and output_on(n)]
     lit = OLED["addr"] is not None and OLED["lit"]
     return int(1000 * s["oled_pmu_left_on" if on or lit else "timer_wake_rails_off"] + 0.5)
+
+
+class Sx1262:
+    """The board's LoRa radio (boards/*.json lora_sleep) as the SX1261/2 datasheet has it: on
+    an always-on supply, in STDBY_RC (0.6 mA) from power-on; SetSleep (0x84, one parameter)
+    taken only while BUSY is low and NSS low; asleep (0.16 uA cold start) BUSY reads high; a
+    falling NSS wakes it, BUSY high until its boot (3.5 ms) is done. Other commands counted.
+    Scenario "lora_hung": its BUSY never falls (a chip that does not answer)."""
+
+    STDBY_UA, SLEEP_UA, WAKE_MS = 600, 0.16, 4
+
+    def __init__(self, cfg):
+        self.nss, self.busy = cfg["nss"], cfg["busy"]
+        self.other = 0
+        machine.SPI_CHIPS[self.nss] = self
+        machine.Pin.watch[self.nss] = self.edge
+        self.power_on()
+
+    def power_on(self):
+        self.state = "stdby_rc"
+        self.ready_ms = machine.CLOCK[0] + self.WAKE_MS  # its own power-on boot
+        machine.Pin.levels[self.nss] = 1  # the module's pull-up
+        machine.Pin.levels[self.busy] = 1
+
+    def edge(self, level):
+        if level == 0 and self.state == "sleep":
+            self.state = "stdby_rc"
+            self.ready_ms = machine.CLOCK[0] + self.WAKE_MS
+            machine.Pin.levels[self.busy] = 1
+
+    def next_at(self, now_ms):
+        return self.ready_ms if self.ready_ms > now_ms else 1 << 62
+
+    def run(self, now_ms):
+        if self.state != "sleep" and now_ms >= self.ready_ms and not sc.get("lora_hung"):
+            machine.Pin.levels[self.busy] = 0
+
+    def spi_in(self, data, mode):
+        if machine.Pin.levels.get(self.busy) or mode != (0, 0):
+            self.other += 1  # sent while busy (ignored by the chip), or in the wrong SPI mode
+        elif data[0] == 0x84 and len(data) == 2:
+            self.state = "sleep"
+            machine.Pin.levels[self.busy] = 1
+        else:
+            self.other += 1
+
+    def ua(self):
+        return self.SLEEP_UA if self.state == "sleep" else self.STDBY_UA
+
+
+LORA = Sx1262(board["lora_sleep"]) if "lora_sleep" in board and sc.get("lora", True) else None
 
 
 _I2C_init = machine.I2C.__init__
@@ -568,6 +623,8 @@ def boot_loop():
         machine.sim_boot(cause, machine.EXT1_WAKE if ms_wake else 0)
         if cause == machine.PWRON_RESET:
             pmu_power_on()  # the PMU lost power too
+            if LORA is not None:
+                LORA.power_on()
         boots += 1
         if boots > sc.get("max_boots", 1 << 30):  # a crash loop: the answer is known
             print("MAX_BOOTS")
@@ -616,6 +673,8 @@ print("SLEEPS", machine.STATE["sleeps"])
 print("LIGHT_MS", machine.STATE["light_ms"])
 print("IDLE_MS", machine.STATE["idle_ms"])
 print("EPOCHS", world.rx.epochs)
+if LORA is not None:  # the radio's state as the run left it
+    print("LORA", LORA.state, LORA.ua(), LORA.other)
 if PO:  # the PMU's output-enable registers as the run left them, and the board's sleep draw
     for r in sorted(set(o[1] for o in OUTS)):
         print("PMU_REG", r, PMU_REGS.get((gp["i2c_addr"], r), 0))

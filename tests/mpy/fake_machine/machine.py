@@ -133,6 +133,40 @@ I2CS = []
 LOG_MAX = 64
 
 
+class SPI:
+    """machine.SPI (controller): bytes written reach the board's chips whose chip-select pin
+    the firmware holds low (SPI_CHIPS: {nss pin: chip with spi_in(bytes)}); reads give 0xFF
+    (MISO idles high) but for what such a chip answers (spi_out(n), if it has one)."""
+
+    def __init__(self, spi_id, baudrate=1000000, polarity=0, phase=0, sck=None, mosi=None,
+                 miso=None):  # fmt: skip
+        self.id = spi_id
+        self.mode = (polarity, phase)
+        self.baudrate = baudrate
+        self.on = True
+
+    def _chips(self):
+        if not self.on:
+            raise OSError(5)  # deinit'ed: the ESP32 driver refuses
+        return [c for p, c in SPI_CHIPS.items() if not Pin.levels.get(p, 0)]
+
+    def write(self, buf):
+        for c in self._chips():
+            c.spi_in(bytes(buf), self.mode)
+
+    def read(self, n, write=0xFF):
+        for c in self._chips():
+            if hasattr(c, "spi_out"):
+                return c.spi_out(n)
+        return b"\xff" * n
+
+    def deinit(self):
+        self.on = False
+
+
+SPI_CHIPS = {}
+
+
 class Pin:
     OUT = 1
     IN = 0
@@ -143,6 +177,7 @@ class Pin:
     IRQ_FALLING = 2
     levels = {}  # pin -> level (driven by the firmware, or set by the board for inputs)
     held = {}
+    watch = {}  # pin -> the board's chip on that line: watch[pin](level) at each edge driven
     irqs = {}  # pin -> (Pin, handler, trigger)
 
     def __init__(self, pin_id, mode=-1, pull=-1, value=None, hold=None):
@@ -161,7 +196,11 @@ class Pin:
             return Pin.levels.get(self.id, 0)
         if Pin.held.get(self.id):
             return None  # a held pin keeps its level
+        old = Pin.levels.get(self.id, 0)
         Pin.levels[self.id] = v
+        w = Pin.watch.get(self.id)
+        if w is not None and bool(old) != bool(v):
+            w(1 if v else 0)
         return None
 
     def __call__(self, v=None):
