@@ -4,14 +4,14 @@ real firmware logging the walk it sends) is tests/test_readme.py's flash-a-T-Bea
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from taghost import samplelog
-from taghost.vboard import gnss_schedule
+from taghost.vboard import VirtualBoard, gnss_schedule
+from vboardkit import firmware_tree, opentag
 
 OPENTAG = str(Path(sys.executable).parent / "opentag")
 
@@ -54,7 +54,6 @@ def test_the_sample_walk_is_dated_at_the_sample_logs_start() -> None:
 
 def test_a_bad_capture_or_speed_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "empty.nmea").write_text("nothing here\n")
-    env = dict(os.environ)
     for args in (
         ["--gnss", str(tmp_path / "missing.nmea")],
         ["--gnss", str(tmp_path / "empty.nmea")],
@@ -65,7 +64,29 @@ def test_a_bad_capture_or_speed_is_a_usage_error(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            env=env,
         )
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr and r.stderr.strip(), r.stderr
+
+
+def test_the_shell_without_zones_deep_sleeps_between_fixes_and_wakes_on_the_board(
+    tmp_path: Path,
+) -> None:
+    # No zones: the shell deep-sleeps between fixes (machine.deepsleep). The fake raises its
+    # Reset for device_board's driver, which escaped main.py on the virtual board; here the
+    # board sleeps on its clock and boots again, cause deepsleep, its RTC memory kept.
+    fw = firmware_tree(tmp_path / "fw", device_shell=True)
+    with VirtualBoard(tmp_path / "flash.img", gnss=samplelog.nmea_walk(), speed=100) as vb:
+        vb.wait_for(b">>> ")
+        r = opentag("deploy", "--port", vb.port, "--board", "tbeam_v12_axp2101", "--firmware",
+                    str(fw))  # fmt: skip
+        assert r.returncode == 0, r.stdout + r.stderr
+        start = vb.wait_for(b"deep sleep", timeout=30)
+        vb.wait_for(b"cause=deepsleep", timeout=30, start=start)
+        woke = vb.wait_for(b"INFO fix: t=", timeout=30, start=start)
+    console = bytes(vb.console)
+    assert b"rst:0x5 (DEEPSLEEP_RESET)" in console
+    assert b"Traceback" not in console, console[-2000:]
+    # the fix after the wake is one of the walk's: the receiver went on through the sleep
+    t = int(console[woke:].split(b"t=")[1].split()[0])
+    assert samplelog.T0 < t <= samplelog.T0 + (samplelog.N_FIXES - 1) * samplelog.STEP_S

@@ -11,7 +11,11 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
   bridge here adds: Ctrl-D in the raw REPL exits the unix port, so the bridge prints `MPY: soft
   reboot` and starts it again in the raw REPL (boot.py runs, main.py does not, as on the ESP32);
   `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
-  and starts it as from power-on. `machine.reset_cause()` says which.
+  and starts it as from power-on; `machine.deepsleep()` sleeps, then restarts it with boot.py,
+  main.py and its RTC memory. `machine.reset_cause()` says which.
+- Its clock (`time`, the ticks, the sleeps, machine.lightsleep) may run `speed` times wall
+  time; its GNSS receiver (`gnss`, an NMEA capture) sends the capture's epochs over the UART
+  from the first boot that runs main.py, and a dated capture sets the clock to its first epoch.
 - Its `time` counts from 2000-01-01 as the ESP32 port's does (the unix port's from 1970): the
   tag's time base (tagdevice.clock) is seconds since 2000.
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
@@ -66,6 +70,7 @@ PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 ROM_LINE = {
     PWRON_RESET: b"\r\nrst:0x1 (POWERON_RESET) virtual board\r\n",
     HARD_RESET: b"\r\nrst:0xc (SW_CPU_RESET) virtual board\r\n",
+    DEEPSLEEP_RESET: b"\r\nrst:0x5 (DEEPSLEEP_RESET) virtual board\r\n",
 }
 
 # Runs in the unix port before its REPL (micropython -i): mounts the flash, installs the fakes,
@@ -326,6 +331,20 @@ try:
     # The fake's sleeps move a virtual clock at once (the unit-test board's); here the chip
     # sleeps on the board's clock, as a pass of the shell's loop does on the ESP32.
     machine.lightsleep = lambda ms=None: sys.modules["time"].sleep_ms(1 << 30 if ms is None else ms)
+    def _deepsleep(ms=None, m=machine, go=_reset("deepsleep")):
+        # the fake raises Reset (for device_board's driver); here the chip sleeps, then boots
+        # again with what it put in RTC memory (a host file, lost at a power cycle)
+        with open("/_vboard/rtc", "wb") as f:
+            f.write(m.STATE["rtc"])
+        sys.modules["time"].sleep_ms(1 << 30 if ms is None else ms)
+        go()
+    machine.deepsleep = _deepsleep
+    if _cause == 4:
+        try:
+            with open("/_vboard/rtc", "rb") as f:
+                machine.STATE["rtc"] = f.read()
+        except OSError:
+            pass
     if _mode == "normal":
         _gnss_board(machine)
     if hasattr(machine, "I2C"):  # the emulated board's PMU answers on the bus
@@ -583,6 +602,9 @@ class VirtualBoard:
         """Cut the power (the interpreter is killed mid-whatever) and power on again."""
         with self._lock:
             self._kill()
+            if self._tmp is not None:  # RTC memory does not survive a power cut
+                with contextlib.suppress(FileNotFoundError):
+                    (Path(self._tmp.name) / "rtc").unlink()
             self._out(ROM_LINE[PWRON_RESET])
             self._spawn("normal", PWRON_RESET)
 
@@ -691,6 +713,9 @@ class VirtualBoard:
                 if kind == "soft":
                     self._out(b"MPY: soft reboot\r\n")
                     self._spawn("normal", SOFT_RESET)
+                elif kind == "deepsleep":
+                    self._out(ROM_LINE[DEEPSLEEP_RESET])
+                    self._spawn("normal", DEEPSLEEP_RESET)
                 else:
                     self._out(ROM_LINE[HARD_RESET])
                     self._spawn("normal", HARD_RESET)
