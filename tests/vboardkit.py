@@ -1,7 +1,9 @@
 """Fixtures for the host tools' tests: a virtual board (taghost.vboard) and a firmware tree.
 
 The firmware tree is the checkout's tagcore/ and tagdevice/ with the stand-in main.py of
-tests/vboard/ (or, for the test that boots it, the device shell's own firmware/main.py).
+tests/vboard/ (a deterministic log for the console and pull tests, on a board without a
+receiver), or the device shell's own firmware/main.py (the README's flash-a-T-Beam test, whose
+virtual board's receiver sends a walk, and the tests that boot the shell).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ DEVICE_MAIN = ROOT / "firmware" / "main.py"
 
 def firmware_tree(dest: Path, device_shell: bool = False) -> Path:
     """firmware/'s packages with the stand-in main.py (deterministic: it logs the sample walk),
-    or with the device shell's own boot.py/main.py (device_shell=True, once they exist)."""
+    or with the device shell's own boot.py/main.py (device_shell=True)."""
     for pkg in ("tagcore", "tagdevice"):
         shutil.copytree(ROOT / "firmware" / pkg, dest / pkg)
     if device_shell:

@@ -218,6 +218,18 @@ COMMANDS: dict[str, Command | Group] = {
             arg("--image", default="build/vboard.img", help="its flash: a littlefs image file"),
             arg("--board", default="tbeam_v12_axp2101", help="board profile it emulates"),
             arg("--heap", type=int_range(16 * 1024), help="heap bytes (default: the profile's)"),
+            arg(
+                "--gnss",
+                default="sample",
+                help="NMEA capture its GNSS receiver sends from the first boot of main.py: "
+                "FILE, 'sample' (the sample walk, taghost.samplelog, the default) or 'none'",
+            ),
+            arg(
+                "--speed",
+                type=int_range(1, 1000),
+                default=1,
+                help="its clock runs N times wall time (sleeps, ticks, the receiver)",
+            ),
             JSON,
         ),
     ),

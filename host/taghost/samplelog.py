@@ -28,6 +28,8 @@ STEP_S = 5
 N_FIXES = 160
 GAP = (100, 112)  # fixes not logged (indices): a minute without a fix, e.g. indoors
 ZONE_ID = 7
+NMEA_NOISE_M = 3.0  # the NMEA walk's error, each of north and east: Gaussian, this sigma
+NMEA_SEED = 12
 
 
 def walk(
@@ -73,6 +75,42 @@ def write_log(dest: Path, gap: bool = True) -> Path:
     s.append_event(kind, battery.t, data)
     s.flush()
     return dest
+
+
+def _nmea(body: str) -> bytes:
+    c = 0
+    for ch in body.encode():
+        c ^= ch
+    return f"${body}*{c:02X}\r\n".encode()
+
+
+def _dm(v: float, width: int, pos: str, neg: str) -> str:
+    a = abs(v)
+    deg = int(a)
+    return f"{deg:0{width}d}{(a - deg) * 60:08.5f},{pos if v >= 0 else neg}"
+
+
+def nmea_walk(noise_m: float = NMEA_NOISE_M, seed: int = NMEA_SEED) -> bytes:
+    """The walk as a receiver reports it: one epoch (RMC, GGA) a second from T0 to the last
+    fix, each position off the true one by Gaussian noise of `noise_m` north and east; the
+    coverage gap (GAP) as epochs without a fix."""
+    import random
+
+    rnd = random.Random(seed)
+    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
+    out = bytearray()
+    for s in range((N_FIXES - 1) * STEP_S + 1):
+        when = datetime.fromtimestamp(UNIX_2000 + T0 + s, timezone.utc)
+        tm, dt = when.strftime("%H%M%S.00"), when.strftime("%d%m%y")
+        if GAP[0] * STEP_S <= s < GAP[1] * STEP_S:
+            out += _nmea(f"GPRMC,{tm},V,,,,,,,{dt},,,N") + _nmea(f"GPGGA,{tm},,,,,0,00,99.99,,,,,,")
+            continue
+        lat = LAT0 + rnd.gauss(0, noise_m) / M_PER_DEG
+        lon = LON0 + (s * 1.4 + rnd.gauss(0, noise_m)) / m_per_deg_lon
+        pos = _dm(lat, 2, "N", "S") + "," + _dm(lon, 3, "E", "W")
+        out += _nmea(f"GPRMC,{tm},A,{pos},2.7,90.0,{dt},,,A")
+        out += _nmea(f"GPGGA,{tm},{pos},1,09,0.9,52.0,M,47.0,M,,")
+    return bytes(out)
 
 
 def write_truth(path: Path) -> Path:

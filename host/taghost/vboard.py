@@ -11,7 +11,11 @@ pull --port /dev/pts/N` talk to it exactly as to an ESP32 on a USB-serial bridge
   bridge here adds: Ctrl-D in the raw REPL exits the unix port, so the bridge prints `MPY: soft
   reboot` and starts it again in the raw REPL (boot.py runs, main.py does not, as on the ESP32);
   `machine.reset()` restarts it with boot.py and main.py; `power_cycle()` kills it (a power cut)
-  and starts it as from power-on. `machine.reset_cause()` says which.
+  and starts it as from power-on; `machine.deepsleep()` sleeps, then restarts it with boot.py,
+  main.py and its RTC memory. `machine.reset_cause()` says which.
+- Its clock (`time`, the ticks, the sleeps, machine.lightsleep) may run `speed` times wall
+  time; its GNSS receiver (`gnss`, an NMEA capture) sends the capture's epochs over the UART
+  from the first boot that runs main.py, and a dated capture sets the clock to its first epoch.
 - Its `time` counts from 2000-01-01 as the ESP32 port's does (the unix port's from 1970): the
   tag's time base (tagdevice.clock) is seconds since 2000.
 - The unix port has no `os.uname()`: the board says what it emulates in the on-board module
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import os
@@ -65,6 +70,7 @@ PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 ROM_LINE = {
     PWRON_RESET: b"\r\nrst:0x1 (POWERON_RESET) virtual board\r\n",
     HARD_RESET: b"\r\nrst:0xc (SW_CPU_RESET) virtual board\r\n",
+    DEEPSLEEP_RESET: b"\r\nrst:0x5 (DEEPSLEEP_RESET) virtual board\r\n",
 }
 
 # Runs in the unix port before its REPL (micropython -i): mounts the flash, installs the fakes,
@@ -177,17 +183,42 @@ sys.path.extend(["/_vboard/fakes/" + d for d in _dirs.split(",") if d])
 
 class _Time:
     # The time module as the ESP32 port has it: its epoch is 2000-01-01 (the unix port's is
-    # 1970), and the tag's time base (tagdevice.clock) is seconds since 2000.
+    # 1970), and the tag's time base (tagdevice.clock) is seconds since 2000. The board's clock
+    # is /_vboard/clock ("speed board_ms wall_ms", kept across resets by the host's directory):
+    # board time runs `speed` times wall time from board_ms at wall_ms, and so do the ticks and
+    # the sleeps (the pty's serial link is not scaled: mpremote's timeouts stay the host's).
     UNIX_2000 = @UNIX_2000@  # tagcore.compat.UNIX_2000, put in by the host: no /lib yet
     def __init__(self, real):
         for _k in dir(real):
             if _k[0] != "_" and not hasattr(_Time, _k):  # not over the methods below
                 setattr(self, _k, getattr(real, _k))
         self._real = real
+        self.load()
+    def load(self):
+        with open("/_vboard/clock") as f:
+            v = f.read().split()
+        self.speed, self.b0, self.w0 = int(v[0]), int(v[1]), int(v[2])
+    def set(self, board_ms):
+        # the board's clock reads board_ms now, for this boot and the ones after a reset
+        self.b0, self.w0 = board_ms, self._real.time_ns() // 1000000
+        with open("/_vboard/clock", "w") as f:
+            f.write("%d %d %d" % (self.speed, self.b0, self.w0))
+    def _ms(self):
+        return self.b0 + (self._real.time_ns() // 1000000 - self.w0) * self.speed
     def time(self):
-        return int(self._real.time()) - self.UNIX_2000
+        return self._ms() // 1000
     def time_ns(self):
-        return self._real.time_ns() - self.UNIX_2000 * 1000000000
+        return self._ms() * 1000000
+    def ticks_ms(self):
+        return self._ms()  # within the unix port's ticks period (2**62 on 64 bits)
+    def ticks_us(self):
+        return self._ms() * 1000
+    def sleep_ms(self, ms):
+        self._real.sleep(ms / 1000 / self.speed)
+    def sleep_us(self, us):
+        self._real.sleep(us / 1000000 / self.speed)
+    def sleep(self, s):
+        self._real.sleep(s / self.speed)
     def gmtime(self, secs=None):
         return self._real.gmtime((self.time() if secs is None else secs) + self.UNIX_2000)
     def localtime(self, secs=None):
@@ -210,11 +241,112 @@ def _reset(kind):
                 pass
     return go
 
+class _Receiver:
+    # The board's GNSS receiver (opentag vboard --gnss): /_vboard/gnss holds its epochs, each a
+    # header "offset_ms length" and the epoch's bytes. It starts at the first boot that runs
+    # main.py, at the capture's first epoch (/_vboard/gnss_start, kept across resets); each
+    # epoch goes out at its offset at the UART's line rate (10 bits a byte) on the board's
+    # clock, into the UART's ring while the rail is powered (as device_board's Receiver: the
+    # PMU's rail register, a GPIO's level, or always), and nowhere while it is not.
+    def __init__(self, start_ms, powered):
+        self.f = open("/_vboard/gnss", "rb")
+        self.f.readline()  # the capture's first epoch (board ms), for _gnss_board
+        self.start = start_ms
+        self.powered = powered
+        self.cur = None  # (when ms, bytes) of the epoch on the wire
+        self.sent = 0
+    def _next(self):
+        h = self.f.readline()
+        if not h:
+            return False
+        off, n = h.split()
+        self.cur = (self.start + int(off), self.f.read(int(n)))
+        self.sent = 0
+        return True
+    def catch_up(self, uart):
+        now = sys.modules["time"].ticks_ms()
+        while self.cur is not None or self._next():
+            at, data = self.cur
+            if now < at:
+                return
+            due = (now - at) * uart.baudrate // 10000
+            if due > len(data) + uart.baudrate // 5:  # over 2 s ago (before this boot): gone
+                self.cur = None
+                continue
+            if due > len(data):
+                due = len(data)
+            if due > self.sent:
+                if self.powered():
+                    uart.into_ring(data[self.sent:due])
+                self.sent = due
+            if self.sent < len(data):
+                return
+            self.cur = None
+
+def _gnss_board(machine):
+    try:
+        os.stat("/_vboard/gnss")
+        os.stat("/main.py")
+    except OSError:
+        return
+    t = sys.modules["time"]
+    try:
+        with open("/_vboard/gnss_start") as f:
+            start = int(f.read())
+    except OSError:  # the receiver's first power-on: the board's clock is set from it
+        with open("/_vboard/gnss") as f:
+            t0 = int(f.readline())
+        if t0 >= 0:
+            t.set(t0)
+        start = t.ticks_ms()
+        with open("/_vboard/gnss_start", "w") as f:
+            f.write(str(start))
+    try:
+        import json
+        gp = json.load(open("/prov/board.json")).get("gnss_power") or {}
+    except (OSError, ValueError):
+        gp = {}
+    def powered(gp=gp, m=machine):
+        if gp.get("method") == "pmu":
+            for bus in m.I2CS:
+                if bus.regs.get((gp["i2c_addr"], gp["reg"]), 0) & (1 << gp["bit"]):
+                    return True
+            return False
+        if gp.get("method") == "gpio":
+            return bool(m.Pin.levels.get(gp["pin"]))
+        return True
+    rx = _Receiver(start, powered)
+    init = machine.UART.__init__
+    def _uart(self, *a, _init=init, _rx=[rx], **k):
+        _init(self, *a, **k)
+        if _rx:  # the first UART opened is the receiver's (the shell opens one)
+            self.wire = _rx.pop()
+    machine.UART.__init__ = _uart
+
 try:
     import machine
     machine.reset = _reset("hard")
     machine.soft_reset = _reset("soft")
     machine.reset_cause = lambda c=_cause: c
+    # The fake's sleeps move a virtual clock at once (the unit-test board's); here the chip
+    # sleeps on the board's clock, as a pass of the shell's loop does on the ESP32.
+    machine.lightsleep = lambda ms=None: sys.modules["time"].sleep_ms(1 << 30 if ms is None else ms)
+    def _deepsleep(ms=None, m=machine, go=_reset("deepsleep")):
+        # the fake raises Reset (for device_board's driver); here the chip sleeps, then boots
+        # again with what it put in RTC memory (a host file, lost at a power cycle)
+        with open("/_vboard/rtc", "wb") as f:
+            f.write(m.STATE["rtc"])
+        sys.modules["time"].sleep_ms(1 << 30 if ms is None else ms)
+        go()
+    machine.deepsleep = _deepsleep
+    if _cause == 4:
+        try:
+            with open("/_vboard/rtc", "rb") as f:
+                machine.STATE["rtc"] = f.read()
+        except OSError:
+            pass
+    if _mode == "normal":
+        _gnss_board(machine)
     if hasattr(machine, "I2C"):  # the emulated board's PMU answers on the bus
         import virtualboard
         _i2c_init = machine.I2C.__init__
@@ -250,6 +382,57 @@ for _k in list(globals()):
         del globals()[_k]
 del _k
 """.replace("@UNIX_2000@", str(UNIX_2000))
+
+
+# With a receiver whose capture is dated, the board's clock starts this long before the
+# capture's first epoch and is set to it when the receiver first powers on (after the deploy):
+# the walk's log stamps are then the capture's, whatever the deploy took.
+CLOCK_LEAD_S = 86400
+_TIME_FIELD = {b"RMC": 1, b"GGA": 1, b"GNS": 1, b"ZDA": 1, b"GLL": 5}
+
+
+def gnss_schedule(nmea: bytes) -> tuple[int, list[tuple[int, bytes]]]:
+    """An NMEA capture as the receiver's epochs: (the first epoch's time in ms since 2000, or
+    -1 if no RMC dates it; [(ms after the first epoch, the epoch's bytes)]). An epoch is the
+    sentences of one time of day (a sentence without one, GSV or GSA, joins the epoch it is in;
+    before the first timed sentence it is dropped)."""
+    epochs: list[tuple[int, bytearray]] = []
+    first_date = -1
+    day = 0  # days past the first epoch's (a capture across midnight)
+    last = -1.0
+    for raw in nmea.splitlines():
+        line = raw.strip()
+        if not line.startswith(b"$"):
+            continue
+        fields = line.split(b"*")[0].split(b",")
+        k = _TIME_FIELD.get(fields[0][3:6])
+        tod = -1.0
+        if k is not None and len(fields) > k and len(fields[k]) >= 6:
+            try:
+                f = fields[k]
+                tod = int(f[0:2]) * 3600 + int(f[2:4]) * 60 + float(f[4:])
+            except ValueError:
+                tod = -1.0
+        if tod >= 0:
+            if last >= 0 and tod + day * 86400 < last - 43200:  # past midnight
+                day += 1
+            tod += day * 86400
+            if first_date < 0 and fields[0][3:6] == b"RMC" and len(fields) > 9:
+                d = fields[9]
+                with contextlib.suppress(ValueError):
+                    date = dt.date(2000 + int(d[4:6]), int(d[2:4]), int(d[0:2]))
+                    first_date = (date - dt.date(2000, 1, 1)).days * 86400 - day * 86400
+        if tod >= 0 and tod != last:
+            epochs.append((round(tod * 1000), bytearray()))
+            last = tod
+        elif not epochs:  # before the first time of day: nothing says when it was sent
+            continue
+        epochs[-1][1].extend(line + b"\r\n")
+    if not epochs:
+        return -1, []
+    t0 = epochs[0][0]
+    first = first_date * 1000 + t0 if first_date >= 0 else -1
+    return first, [(t - t0, bytes(b)) for t, b in epochs]
 
 
 def identity_module(
@@ -314,7 +497,11 @@ class VirtualBoard:
         mpy: int | None = None,
         romfs: int = ROMFS_BYTES,
         seal_bytes: int = SEAL_BYTES,
+        gnss: bytes | None = None,
+        speed: int = 1,
     ) -> None:
+        self.gnss = gnss  # an NMEA capture its receiver sends (None: no receiver)
+        self.speed = speed  # board time runs this many times wall time
         self.mpy = mpy
         self.seal_bytes = seal_bytes  # the seal key partition's size; 0: a table without one
         self.romfs = romfs  # the ROMFS partition's size; 0: a MicroPython without one
@@ -353,6 +540,17 @@ class VirtualBoard:
         self._tmp = tempfile.TemporaryDirectory(prefix="vboard-")
         me = Path(self._tmp.name)
         (me / "startup.py").write_text(STARTUP)
+        wall_ms = time.time_ns() // 1_000_000
+        board_ms = wall_ms - UNIX_2000 * 1000  # the host's clock, in the ESP32 port's epoch
+        if self.gnss is not None:
+            t0_ms, epochs = gnss_schedule(self.gnss)
+            if t0_ms >= 0:  # set from the receiver at its first power-on: a while before
+                board_ms = t0_ms - CLOCK_LEAD_S * 1000
+            with open(me / "gnss", "wb") as f:
+                f.write(b"%d\n" % t0_ms)
+                for off, data in epochs:
+                    f.write(b"%d %d\n" % (off, len(data)) + data)
+        (me / "clock").write_text(f"{self.speed} {board_ms} {wall_ms}")
         ident = identity_module(
             self.board, self.machine, self.mpy, self.heap, self.romfs, self.seal_bytes
         )
@@ -404,6 +602,9 @@ class VirtualBoard:
         """Cut the power (the interpreter is killed mid-whatever) and power on again."""
         with self._lock:
             self._kill()
+            if self._tmp is not None:  # RTC memory does not survive a power cut
+                with contextlib.suppress(FileNotFoundError):
+                    (Path(self._tmp.name) / "rtc").unlink()
             self._out(ROM_LINE[PWRON_RESET])
             self._spawn("normal", PWRON_RESET)
 
@@ -512,6 +713,9 @@ class VirtualBoard:
                 if kind == "soft":
                     self._out(b"MPY: soft reboot\r\n")
                     self._spawn("normal", SOFT_RESET)
+                elif kind == "deepsleep":
+                    self._out(ROM_LINE[DEEPSLEEP_RESET])
+                    self._spawn("normal", DEEPSLEEP_RESET)
                 else:
                     self._out(ROM_LINE[HARD_RESET])
                     self._spawn("normal", HARD_RESET)
@@ -603,9 +807,23 @@ def cmd_vboard(args: argparse.Namespace) -> int:
     image = Path(args.image)
     # `kill` (SIGTERM) ends it as Ctrl-C does: the interpreter is stopped, the image closed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    vb = VirtualBoard(image, board=args.board, heap=args.heap)
+    if args.gnss == "none":
+        gnss = None
+    elif args.gnss == "sample":
+        from taghost import samplelog
+
+        gnss = samplelog.nmea_walk()
+    else:
+        try:
+            gnss = Path(args.gnss).read_bytes()
+        except OSError as e:
+            raise UserError(f"--gnss {args.gnss}: {e.strerror}") from None
+        if gnss_schedule(gnss)[1] == []:
+            raise UserError(f"--gnss {args.gnss}: no NMEA sentences in it")
+    vb = VirtualBoard(image, board=args.board, heap=args.heap, gnss=gnss, speed=args.speed)
     port = vb.start()
-    info = {"port": port, "image": str(image), "board": args.board, "machine": vb.machine}
+    info = {"port": port, "image": str(image), "board": args.board, "machine": vb.machine,
+            "gnss": args.gnss, "speed": args.speed}  # fmt: skip
     print(json.dumps(info) if args.json else f"virtual {args.board} on {port} (flash: {image})")
     print(f"try: mpremote connect {port} fs ls", flush=True)
     try:

@@ -1,4 +1,5 @@
-# A stand-in for the device shell's main.py (until firmware/main.py lands): prints the boot
+# A stand-in for the device shell's main.py (the host tools' tests: a log known in advance,
+# without a receiver; the README test deploys the real one): prints the boot
 # banner and log lines of docs/device.md and, on a board whose log is empty, logs the walk of
 # taghost.samplelog through the real store (so that pull, replay and report have a log to read);
 # then a heartbeat log line every 2 s.
