@@ -87,6 +87,7 @@ def test_the_shell_without_zones_deep_sleeps_between_fixes_and_wakes_on_the_boar
     console = bytes(vb.console)
     assert b"rst:0x5 (DEEPSLEEP_RESET)" in console
     assert b"Traceback" not in console, console[-2000:]
+    assert b"battery: low" not in console  # the board's PMU reports its cell (it read 0 %)
     # the fix after the wake is one of the walk's: the receiver went on through the sleep
     t = int(console[woke:].split(b"t=")[1].split()[0])
     assert samplelog.T0 < t <= samplelog.T0 + (samplelog.N_FIXES - 1) * samplelog.STEP_S

@@ -461,14 +461,25 @@ def board_heap(board: str) -> int:
     return int(board_profile(board)["mcu"].get("micropython_heap_kb", 96)) * 1024
 
 
+CELL_MV = 3950  # the virtual board's cell: charged, as tests/mpy/device_board.py's default
+
+
 def pmu_registers(board: str) -> dict[tuple[int, int], int]:
-    """The registers the board's PMU answers before anything is written: its chip ID."""
+    """The registers the board's PMU answers before anything is written: its chip ID, and a
+    cell of CELL_MV present (encoded as tagdevice.pmu reads them; without these the shell read
+    0 % and logged the battery low at every wake)."""
     from taghost.deploy import PMU_CHIP_ID, board_profile
 
     gp = board_profile(board).get("gnss_power") or {}
     if gp.get("chip") not in PMU_CHIP_ID:
         return {}
-    return {(gp.get("i2c_addr", 0x34), 3): PMU_CHIP_ID[gp["chip"]]}
+    a = gp.get("i2c_addr", 0x34)
+    if gp["chip"] == "AXP192":  # 0x78/0x79: 12 bits of 1.1 mV; 0x01 bit 5: battery present
+        v = CELL_MV * 10 // 11
+        cell = {0x78: (v >> 4) & 0xFF, 0x79: v & 0x0F, 0x01: 0x20}
+    else:  # AXP2101 0x34/0x35: 14 bits of 1 mV; 0x00 bit 3 present; 0xA4 the fuel gauge's %
+        cell = {0x34: CELL_MV >> 8, 0x35: CELL_MV & 0xFF, 0x00: 0x08, 0xA4: 76}
+    return {(a, 3): PMU_CHIP_ID[gp["chip"]], **{(a, r): v for r, v in cell.items()}}
 
 
 def machine_string(board: str) -> str:
