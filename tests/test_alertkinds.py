@@ -77,3 +77,37 @@ def test_old_names_are_read_as_the_vocabulary() -> None:
         e = report._event({"t": 5, "alert": old}, "replay")
         assert e["what"] == new
         assert K.label(old) == K.KINDS[new].label
+
+
+def test_a_pulled_logs_power_tamper_and_integrity_alerts_are_labelled() -> None:
+    from tagcore import events as E
+    from tagcore.gnss import integrity as G
+    from taghost import pull
+
+    recs = [
+        E.Tamper(10, E.TAMPER_STRAP_CUT),
+        E.Power(20, E.POWER_LOW, 1, 240),
+        E.Power(30, E.POWER_CRITICAL, 2, 60),
+        E.Integrity(40, G.K_JAMMING, (3, -4)),
+        E.Power(50, E.POWER_LEVEL, 1, 900),  # a plan change: stored, no alert
+    ]
+    evs = []
+    for seq, r in enumerate(recs):
+        kind, data = E.encode(r)
+        evs.append(pull.event_dict(seq, kind, r.t, bytes(data)))
+    assert [e.get("alert") for e in evs] == [
+        K.TAMPER,
+        K.POWER_LOW,
+        K.POWER_CRITICAL,
+        K.CIRCUMVENTION,
+        None,
+    ]
+    assert evs[0]["detail"] == "strap cut" and evs[3]["detail"] == "jamming"
+    texts = [report._text(report._event(e, "tag")) for e in evs]
+    assert texts[:4] == [
+        f"{K.OPENS[K.TAMPER].label}: strap cut",
+        K.OPENS[K.POWER_LOW].label,
+        K.OPENS[K.POWER_CRITICAL].label,
+        f"{K.OPENS[K.CIRCUMVENTION].label}: jamming",
+    ]
+    assert report._event(evs[4], "tag")["what"] not in K.KINDS  # listed as no alert

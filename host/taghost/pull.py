@@ -153,7 +153,8 @@ def decode_dir(log: Path) -> dict[str, Any]:
 def events_csv(events: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    cols = ["seq", "time", "t", "kind", "alert", "zone", "rule", "battery_pct", "code", "data"]
+    cols = ["seq", "time", "t", "kind", "alert", "zone", "rule", "battery_pct", "code"]
+    cols += ["detail", "data"]
     w.writerow(cols)
     for e in events:
         w.writerow(["" if e.get(c) is None else e.get(c) for c in cols])
