@@ -64,7 +64,7 @@ def test_pull_decodes_the_boards_log(vboard: VirtualBoard, fw: Path, tmp_path: P
     kinds = [e["kind"] for e in events]
     assert kinds.count("zone") == 1 and kinds.count("low_battery") == 1
     breach = next(e for e in events if e["kind"] == "zone")
-    assert breach["alert"] == "breach" and breach["zone"] == 3 and len(breach["evidence"]) == 2
+    assert breach["alert"] == "zone_breach" and breach["zone"] == 3 and len(breach["evidence"]) == 2
     assert next(e for e in events if e["kind"] == "low_battery")["battery_pct"] == 15
     gpx = gpxpy.parse((out / "fixes.gpx").read_text())
     pts = gpx.tracks[0].segments[0].points

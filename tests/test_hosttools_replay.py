@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from taghost import alertkinds as K
 from taghost import samplelog as S
 from vboardkit import opentag
 
@@ -25,14 +26,15 @@ def test_replay_pulled_log_raises_the_breach(pulled: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["fixes"] == S.N_FIXES - (S.GAP[1] - S.GAP[0])
     stored = [(a["alert"], a["zone"]) for a in doc["alerts"] if a["stored"]]
-    assert stored == [("breach", S.ZONE_ID), ("breach_end", S.ZONE_ID)], doc["alerts"]
-    assert doc["alerts"][0]["alert"] == "approach"  # the wearer's warning comes first
-    breach = next(a for a in doc["alerts"] if a["alert"] == "breach")
+    assert stored == [(K.ZONE_BREACH, S.ZONE_ID), (K.ZONE_BREACH_END, S.ZONE_ID)], doc["alerts"]
+    assert doc["alerts"][0]["alert"] == K.APPROACH  # the wearer's warning comes first
+    breach = next(a for a in doc["alerts"] if a["alert"] == K.ZONE_BREACH)
     # the walk enters the 100 m circle 200 m from its start (at 143 s): confirmed after it
     assert S.T0 + 143 <= breach["t"] <= S.T0 + 143 + 60
     text = opentag("replay", str(pulled))
-    assert "alerts the current core raises: 3" in text.stdout and "breach" in text.stdout
-    assert "alerts the tag logged: 0" in text.stdout
+    assert "alerts the current core raises: 3" in text.stdout and K.ZONE_BREACH in text.stdout
+    # the sample's store logs no zone event; its low battery is an alert the server opens
+    assert "alerts the tag logged: 1" in text.stdout and K.LOW_BATTERY in text.stdout
 
 
 def test_replay_truth_error_figures(pulled: Path) -> None:

@@ -24,10 +24,10 @@ from typing import Any
 
 from tagcore import events as E
 from tagcore.store import record as R
-from tagcore.zones import monitor as Z
 
+from taghost import alertkinds as K
 from taghost.errors import EXIT_OK, EXIT_RED, UserError
-from taghost.server import exports
+from taghost.server import alerts, exports
 from taghost.server.api import evidence_dict, iso
 
 EVENT_NAMES = {
@@ -45,13 +45,9 @@ EVENT_NAMES = {
     R.EV_POWER: "power",
     R.EV_INTEGRITY: "integrity",
 }
-ALERT_NAMES = {
-    Z.A_BREACH: "breach",
-    Z.A_BREACH_END: "breach_end",
-    Z.A_CONFIG_EXPIRED: "config_expired",
-    Z.A_LOC_LOST: "location_lost",
-    Z.A_LOC_BACK: "location_back",
-}
+ALERT_NAMES = K.ZONE_ALERTS  # the zone monitor's alert codes by name (one vocabulary)
+# What a tamper event's code and an integrity event's detector say (the event's "detail").
+TAMPER_DETAIL = {v: k.replace("_", " ") for k, v in E.TAMPER_CODES.items()}
 
 
 PROV_COPIED = ("board.json", "config.bin", "zones.bin", "server.json")  # not the secrets
@@ -102,10 +98,23 @@ def event_dict(seq: int, kind: int, t: int, data: bytes) -> dict[str, Any]:
             d["zone"] = a.zone
             d["rule"] = a.rule
             d["evidence"] = [evidence_dict(f) for f in a.evidence]
-    elif kind == R.EV_LOW_BATTERY and data:
+        return d
+    m = alerts.meaning(kind, t, data)  # the alert the server opens for it, by its name
+    if m is not None and m.opens:
+        d["alert"] = m.opens
+    if kind == R.EV_LOW_BATTERY and data:
         d["battery_pct"] = data[0]
     elif kind == R.EV_TAMPER and data:
         d["code"] = data[0]
+        d["detail"] = TAMPER_DETAIL.get(data[0], "unknown")
+    elif kind == R.EV_INTEGRITY and m is not None and m.opens:
+        from tagcore.gnss import integrity as G
+
+        try:
+            k = E.decode(kind, t, data).kind
+        except ValueError:
+            k = 0
+        d["detail"] = G.NAMES[k].replace("_", " ") if 0 < k < len(G.NAMES) else "unknown"
     return d
 
 
@@ -144,7 +153,8 @@ def decode_dir(log: Path) -> dict[str, Any]:
 def events_csv(events: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    cols = ["seq", "time", "t", "kind", "alert", "zone", "rule", "battery_pct", "code", "data"]
+    cols = ["seq", "time", "t", "kind", "alert", "zone", "rule", "battery_pct", "code"]
+    cols += ["detail", "data"]
     w.writerow(cols)
     for e in events:
         w.writerow(["" if e.get(c) is None else e.get(c) for c in cols])

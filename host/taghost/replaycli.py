@@ -99,8 +99,9 @@ def cmd_replay_pulled(args: argparse.Namespace, path: Path) -> int:
             file=out,
         )
     print(f"alerts the tag logged: {len(logged)}", file=out)
-    for e in logged:
-        print(f"  {e['time']}  {e['alert']:<16} zone {e['zone']}", file=out)
+    for e in logged:  # any alert the server would open for it (taghost.alertkinds)
+        about = f"zone {e['zone']}" if "zone" in e else e.get("detail", "")
+        print(f"  {e['time']}  {e['alert']:<16} {about}".rstrip(), file=out)
     if "alerts" not in doc:
         print("(no zone blob: give --zones FILE for the alerts the current core raises)", file=out)
     _print_extras(out, args, doc)

@@ -52,17 +52,16 @@ def zone_alerts(fixes: list[Fix], blob: bytes) -> list[dict[str, Any]]:
     """The alerts the current core raises on these fixes with this zone blob."""
     from tagcore.zones import monitor as Z
 
-    from taghost.pull import ALERT_NAMES
+    from taghost.alertkinds import ZONE_ALERTS
     from taghost.server.api import iso
 
-    WEARER_ALERTS = {Z.A_APPROACH: "approach", Z.A_LOC_WARN: "location_warning"}
     m = Z.ZoneMonitor(blob)
     if m.error:
         raise UserError(f"the zone blob is refused by the core: {m.error}")
     out = []
     for f in fixes:
         for a in m.on_fix(f.t, f):
-            name = ALERT_NAMES.get(a.kind) or WEARER_ALERTS.get(a.kind)
+            name = ZONE_ALERTS.get(a.kind)
             out.append(
                 {
                     "t": a.t,

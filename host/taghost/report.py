@@ -25,35 +25,16 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from taghost import alertkinds as K
 from taghost import draw, units
 from taghost.draw import H, W, esc
 from taghost.errors import EXIT_OK, UserError
 from taghost.server.api import iso
 
 GAP_MIN_S = 300  # a gap: no fix for this long (or 5 intervals, if the tag logs more sparsely)
-ALERT_MARK = {
-    "breach": "breach",
-    "breach_end": "end",
-    "approach": "approach",
-    "location_lost": "loc_lost",
-    "location_warning": "loc_lost",
-    "location_back": "end",
-    "proximity": "proximity",
-    "tamper": "tamper",
-    "config_expired": "loc_lost",
-}
-ALERT_TEXT = {
-    "breach": "ZONE BREACH (alert)",
-    "breach_end": "zone breach over",
-    "approach": "zone approach (wearer warned)",
-    "location_lost": "LOCATION LOST (alert)",
-    "location_warning": "no fix: wearer warned",
-    "location_back": "location back",
-    "config_expired": "zone configuration expired",
-    "proximity": "PROXIMITY (victim beacon) alert",
-    "tamper": "TAMPER (alert)",
-    "low_battery": "low battery",
-}
+# Alert names, labels, markers and timeline rows: the one vocabulary (taghost.alertkinds), the
+# server's names. A replay JSON or events.json written before it is read through K.current().
+ALERT_TEXT = {name: k.label for name, k in K.KINDS.items()}
 
 
 # ---- inputs -----------------------------------------------------------------------------------
@@ -72,10 +53,13 @@ def _fix(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _event(e: dict[str, Any], source: str) -> dict[str, Any]:
-    what = e.get("alert") or e.get("kind")
+    # an alert by its name; an event that opens none (a proximity end, a plan change) by its
+    # record kind, which is not an alert name: listed in no alert row
+    what = K.current(str(e["alert"])) if e.get("alert") else f"event {e.get('kind')}"
     return {
         "t": int(e["t"]),
         "what": what,
+        "detail": e.get("detail"),
         "zone": e.get("zone"),
         "battery_pct": e.get("battery_pct"),
         "source": source,
@@ -125,6 +109,12 @@ def load(path: Path, zones: Path | None) -> dict[str, Any]:
             "events": events,
         }
     raise UserError(f"{path}: not a pulled log, replay JSON or GeoJSON export")
+
+
+def _text(e: dict[str, Any]) -> str:
+    """An event's label, with what the tag said of it (a tamper's kind, the GNSS detector)."""
+    text = ALERT_TEXT.get(e["what"], e["what"])
+    return f"{text}: {e['detail']}" if e.get("detail") else text
 
 
 def gaps(fixes: list[dict[str, Any]]) -> list[tuple[int, int]]:
@@ -207,13 +197,13 @@ def map_svg(doc: dict[str, Any], zones: Path | None, gap_list: list[tuple[int, i
         x, y = pr(f["lat"], f["lon"])
         out.append(f'<circle cx="{x}" cy="{y}" r="2.2" fill="#1f77d0"/>')
     for e in doc["events"]:
-        kind = ALERT_MARK.get(e["what"])
-        if kind is None:
+        k = K.KINDS.get(e["what"])
+        if k is None or k.mark is None:
             continue
         f = _nearest(fixes, e["t"])
         x, y = pr(f["lat"], f["lon"])
-        title = f"{ALERT_TEXT.get(e['what'], e['what'])} {iso(e['t'])} ({e['source']})"
-        out.append(draw.marker(kind, x, y, title, big=kind == "breach"))
+        title = f"{_text(e)} {iso(e['t'])} ({e['source']})"
+        out.append(draw.marker(k.mark, x, y, title, big=e["what"] == K.ZONE_BREACH))
     m = 100 / pr.metres_per_px()
     out.append(
         f'<line x1="20" y1="{H - 20}" x2="{20 + m:.1f}" y2="{H - 20}" stroke="#44505e" '
@@ -271,20 +261,22 @@ def timeline_svg(
         tl.band(0, a, b, cls, col, 0.18, f"{kind}: {name} {iso(a)} to {iso(b)}", inset=3)
     open_at: dict[Any, int] = {}
     for e in sorted(events, key=lambda e: e["t"]):
-        if e["what"] == "breach":
+        if e["what"] == K.ZONE_BREACH:
             open_at[e["zone"]] = e["t"]
-        elif e["what"] == "breach_end" and e["zone"] in open_at:
+        elif e["what"] == K.ZONE_BREACH_END and e["zone"] in open_at:
             title = f"in breach of zone {e['zone']}"
             tl.band(0, open_at.pop(e["zone"]), e["t"], "breach-band", "#d64545", 0.35, title)
     for e in events:
-        mark = ALERT_MARK.get(e["what"])
-        title = f"{ALERT_TEXT.get(e['what'], e['what'])} {iso(e['t'])} ({e['source']})"
-        if e["what"] in ("breach", "breach_end", "approach", "config_expired"):
-            big = e["what"] == "breach"
-            tl.parts.append(draw.marker(mark or "loc_lost", x(e["t"]), y(0), title, big=big))
-        elif mark is not None:
-            tl.parts.append(draw.marker(mark, x(e["t"]), y(1), title))
-        elif e["what"] == "low_battery":
+        k = K.KINDS.get(e["what"])
+        if k is None:
+            continue
+        title = f"{_text(e)} {iso(e['t'])} ({e['source']})"
+        if k.row == 0:
+            big = e["what"] == K.ZONE_BREACH
+            tl.parts.append(draw.marker(k.mark or "loc_lost", x(e["t"]), y(0), title, big=big))
+        elif k.mark is not None:
+            tl.parts.append(draw.marker(k.mark, x(e["t"]), y(1), title))
+        else:  # battery and power: a dot on the battery row
             tl.parts.append(
                 f'<circle class="battery" cx="{x(e["t"])}" cy="{y(3)}" r="6" '
                 f'fill="#1f9d55"><title>{esc(title)}</title></circle>'
@@ -305,7 +297,7 @@ def render(doc: dict[str, Any], zones: Path | None = None, title: str | None = N
     items = [
         (
             e["t"],
-            f"{ALERT_TEXT[e['what']]}"
+            _text(e)
             + (f" (zone {e['zone']})" if e["zone"] else "")
             + (f" at {e['battery_pct']} %" if e.get("battery_pct") is not None else "")
             + f" <span class='utc'>{e['source']}</span>",

@@ -1,7 +1,7 @@
 """What a tag event means to the people monitoring: an alert that opens, one that ends an open
-alert, or nothing. Decoded with the core's own event codec (tagcore.events),
-whose formats the tag writes; undecodable data still opens an alert (by event kind), never
-fails a batch."""
+alert, or nothing, each named by the one vocabulary (taghost.alertkinds). Decoded with the
+core's own event codec (tagcore.events), whose formats the tag writes; undecodable data still
+opens an alert (by event kind), never fails a batch."""
 
 from __future__ import annotations
 
@@ -13,25 +13,27 @@ from tagcore.proximity import monitor as P
 from tagcore.store import record as R
 from tagcore.zones import monitor as Z
 
-ZONE_NAMES = {Z.A_BREACH: "zone_breach", Z.A_CONFIG_EXPIRED: "zones_expired"}
-LOC_NAMES = {Z.A_LOC_LOST: "loss_of_location"}
+from taghost import alertkinds as K
+
+ZONE_NAMES = {Z.A_BREACH: K.ZONE_BREACH, Z.A_CONFIG_EXPIRED: K.ZONES_EXPIRED}
+LOC_NAMES = {Z.A_LOC_LOST: K.LOSS_OF_LOCATION}
 PROX_NAMES = {
-    P.K_NEARBY: "proximity_prealert",
-    P.K_NEAR: "proximity",
-    P.K_GNSS_PRE: "proximity_gnss_prealert",
-    P.K_GNSS_IN: "proximity_gnss",
-    P.K_CONTRADICTED: "proximity_contradicted",  # a Bluetooth alert GNSS disagrees with
-    P.K_FLOODED: "proximity_deaf",  # the scanner lost beacon frames: "no beacon" is not proof
+    P.K_NEARBY: K.PROXIMITY_PREALERT,
+    P.K_NEAR: K.PROXIMITY,
+    P.K_GNSS_PRE: K.PROXIMITY_GNSS_PREALERT,
+    P.K_GNSS_IN: K.PROXIMITY_GNSS,
+    P.K_CONTRADICTED: K.PROXIMITY_CONTRADICTED,
+    P.K_FLOODED: K.PROXIMITY_DEAF,
 }
 # The budget's warnings (EV_POWER what): the projected life down to 4 h (time to reach a
 # charger), then 1 h (charge now). Both stay open: the tag stores nothing when it is charged.
-POWER_NAMES = {E.POWER_LOW: "power_low", E.POWER_CRITICAL: "power_critical"}
+POWER_NAMES = {E.POWER_LOW: K.POWER_LOW, E.POWER_CRITICAL: K.POWER_CRITICAL}
 # Proximity kinds that end the open alerts of their beacon (and which of them).
 PROX_ENDS = {
-    P.K_NEAR_EXIT: ("proximity",),
-    P.K_GONE: ("proximity", "proximity_prealert"),
-    P.K_GNSS_EXIT: ("proximity_gnss",),
-    P.K_GNSS_OUT: ("proximity_gnss", "proximity_gnss_prealert"),
+    P.K_NEAR_EXIT: (K.PROXIMITY,),
+    P.K_GONE: (K.PROXIMITY, K.PROXIMITY_PREALERT),
+    P.K_GNSS_EXIT: (K.PROXIMITY_GNSS,),
+    P.K_GNSS_OUT: (K.PROXIMITY_GNSS, K.PROXIMITY_GNSS_PREALERT),
 }
 
 
@@ -48,34 +50,34 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
         try:
             a = E.decode(kind, t, data)
         except ValueError:
-            return Meaning("zone", (), "zone ?", ())
+            return Meaning(K.ZONE, (), "zone ?", ())
         subject = f"zone {a.zone}"
         if a.kind == Z.A_BREACH_END:
-            return Meaning(None, ("zone_breach",), subject, a.evidence)
-        return Meaning(ZONE_NAMES.get(a.kind, "zone"), (), subject, a.evidence)
+            return Meaning(None, (K.ZONE_BREACH,), subject, a.evidence)
+        return Meaning(ZONE_NAMES.get(a.kind, K.ZONE), (), subject, a.evidence)
     if kind == R.EV_LOC_LOST:
         try:
             a = E.decode(kind, t, data)
         except ValueError:  # damaged: still loss of location
             a = None
         if a is not None and a.kind == Z.A_LOC_BACK:
-            return Meaning(None, ("loss_of_location",), "location", a.evidence)
-        return Meaning("loss_of_location", (), "location", a.evidence if a else ())
+            return Meaning(None, (K.LOSS_OF_LOCATION,), "location", a.evidence)
+        return Meaning(K.LOSS_OF_LOCATION, (), "location", a.evidence if a else ())
     if kind == R.EV_PROXIMITY:
         try:
             ev = E.decode(kind, t, data)
         except ValueError:
-            return Meaning("proximity", (), "beacon ?", ())
+            return Meaning(K.PROXIMITY, (), "beacon ?", ())
         subject = "radio" if ev.beacon == P.ANY_BEACON else f"beacon {ev.beacon}"
         if ev.kind in PROX_ENDS:
             return Meaning(None, PROX_ENDS[ev.kind], subject, ())
         if ev.kind == P.K_CORROBORATED:
             return None  # confirms an alert already open
-        return Meaning(PROX_NAMES.get(ev.kind, "proximity"), (), subject, ())
+        return Meaning(PROX_NAMES.get(ev.kind, K.PROXIMITY), (), subject, ())
     if kind == R.EV_TAMPER:
-        return Meaning("tamper", (), "", ())
+        return Meaning(K.TAMPER, (), "", ())
     if kind == R.EV_LOW_BATTERY:
-        return Meaning("low_battery", (), "", ())
+        return Meaning(K.LOW_BATTERY, (), "", ())
     if kind == R.EV_INTEGRITY:  # tagcore.gnss.integrity: jamming, shielding, spoofing
         from tagcore.gnss import integrity as G
 
@@ -84,15 +86,15 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
         except ValueError:  # damaged: still a circumvention alert
             k = 0
         if k == G.K_END:
-            return Meaning(None, ("circumvention",), "gnss", ())
+            return Meaning(None, (K.CIRCUMVENTION,), "gnss", ())
         if k == G.K_MORE:
             return None  # another detector on the episode already alerted: evidence only
-        return Meaning("circumvention", (), "gnss", ())
+        return Meaning(K.CIRCUMVENTION, (), "gnss", ())
     if kind == R.EV_POWER:  # tagcore.app.budget: the projected life's warnings
         try:
             what = E.decode(kind, t, data).what
         except ValueError:  # damaged: a power matter all the same
-            return Meaning("power", (), "", ())
+            return Meaning(K.POWER, (), "", ())
         if what == E.POWER_LEVEL:
             return None  # the plan degraded (or recovered) to meet the target: stored, no alert
         return Meaning(POWER_NAMES[what], (), "", ())

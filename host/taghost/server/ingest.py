@@ -16,6 +16,7 @@ from typing import Any
 
 from tagcore.store import record as R
 
+from taghost import alertkinds as K
 from taghost.server import seals, wire
 from taghost.server.alerts import ends_alert, meaning
 from taghost.server.db import Database, Tx
@@ -200,8 +201,8 @@ class Ingest:
         if open_alert:
             tx.execute(
                 "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND source = 'server' "
-                "AND kind = 'comm_lost' AND cleared_ms IS NULL",
-                (now_ms, tag),
+                "AND kind = ? AND cleared_ms IS NULL",
+                (now_ms, tag, K.COMM_LOST),
             )
         tx.many(
             "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "

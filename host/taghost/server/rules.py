@@ -5,6 +5,7 @@ from __future__ import annotations
 from tagcore.proximity.idtable import HEADER, MAGIC
 from tagkit.beaconwindow import window_blob
 
+from taghost import alertkinds as K
 from taghost.server import admin, wire
 from taghost.server.db import Database
 
@@ -26,16 +27,16 @@ def comm_loss(db: Database, now_ms: int, grace_s: int = DEFAULT_GRACE_S) -> list
         rows = tx.execute(
             "SELECT tag, upload_every_s, last_rx_ms FROM tags WHERE last_rx_ms IS NOT NULL "
             "AND last_rx_ms + (upload_every_s + ?) * 1000 < ? AND NOT EXISTS ("
-            "SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.kind = 'comm_lost' "
+            "SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.kind = ? "
             "AND a.cleared_ms IS NULL)",
-            (grace_s, now_ms),
+            (grace_s, now_ms, K.COMM_LOST),
         ).all()
         for tag, every_s, last_ms in rows:
             due_s = (int(last_ms) + int(every_s) * 1000) // 1000
             tx.execute(
                 "INSERT INTO alerts (tag, kind, source, subject, seq, t, raised_ms, data) "
-                "VALUES (?, 'comm_lost', 'server', 'uplink', NULL, ?, ?, ?)",
-                (tag, due_s, now_ms, b""),
+                "VALUES (?, ?, 'server', 'uplink', NULL, ?, ?, ?)",
+                (tag, K.COMM_LOST, due_s, now_ms, b""),
             )
             raised.append(str(tag))
     return raised

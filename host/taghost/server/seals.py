@@ -22,6 +22,7 @@ from tagcore.fix import Fix
 from tagcore.store import record as R
 from tagcore.store import seal as S
 
+from taghost import alertkinds as K
 from taghost import verify as V
 from taghost.server.db import Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
@@ -160,8 +161,8 @@ def state(tx: Tx, tag: str) -> SealState:
     r = tx.execute(
         "SELECT seal_key, (SELECT hi FROM anchors n WHERE n.tag = tags.tag ORDER BY epoch DESC "
         "LIMIT 1), EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.kind = "
-        "'unsealed' AND a.cleared_ms IS NULL) FROM tags WHERE tag = ?",
-        (tag,),
+        "? AND a.cleared_ms IS NULL) FROM tags WHERE tag = ?",
+        (K.UNSEALED, tag),
     ).one()
     if r is None:
         return SealState(None, 0, False)
@@ -297,14 +298,13 @@ def flag(
         if not st.flagged:
             tx.execute(
                 "INSERT INTO alerts (tag, kind, source, subject, seq, t, raised_ms, data) "
-                "VALUES (?, 'unsealed', 'server', 'seals', NULL, ?, ?, ?)",
-                (tag, now_ms // 1000, now_ms, b""),
+                "VALUES (?, ?, 'server', 'seals', NULL, ?, ?, ?)",
+                (tag, K.UNSEALED, now_ms // 1000, now_ms, b""),
             )
     elif st.flagged and ch is not None:
         tx.execute(
-            "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = 'unsealed' "
-            "AND cleared_ms IS NULL",
-            (now_ms, tag),
+            "UPDATE alerts SET cleared_ms = ? WHERE tag = ? AND kind = ? AND cleared_ms IS NULL",
+            (now_ms, tag, K.UNSEALED),
         )
 
 
