@@ -109,6 +109,8 @@ def _run(args: argparse.Namespace, write: bool) -> int:
         for p in problems:
             print(f"{path}: {p}", file=sys.stderr)
         return EXIT_RED
+    for w in tagconfig.warnings({k: v for k, v in doc.items() if k not in FILE_KEYS}):
+        print(f"{path}: warning: {w}", file=sys.stderr)
     crc = zlib.crc32(blob[:-4]) & 0xFFFFFFFF
     if write:
         out = Path(args.out) if args.out else path.with_suffix(".cfg")

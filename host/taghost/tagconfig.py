@@ -35,6 +35,24 @@ def check(values: dict[str, Any]) -> list[str]:
     return out
 
 
+# The still-wearer rate (key 14, model plan) delays an attack's detection by up to its interval:
+# the integrity rules need a search to see one. bench_integrity at 90 keeps every foil and
+# spoofer episode within 2 minutes; at 120 and 150 some take longer (docs/integrity.md).
+STILL_2MIN_S = 90
+
+
+def warnings(values: dict[str, Any]) -> list[str]:
+    """Valid values that break a promise (detection of an attack within 2 minutes)."""
+    plan = values.get("gnss_plan", 0)
+    still = values.get("still_fix_s", 90)
+    if plan == 1 and type(still) is int and still > STILL_2MIN_S:
+        return [
+            f"still_fix_s: {still} s with gnss_plan 1: a still wearer's foil or spoofer may "
+            f"not be detected within 2 minutes (it holds up to {STILL_2MIN_S} s)"
+        ]
+    return []
+
+
 def encode(values: dict[str, Any], sections: dict[int, bytes] | None = None) -> bytes:
     """The blob for a checked {name: int} table and {kind: bytes} sections. Raises ValueError
     naming the key if the table does not pass check()."""
