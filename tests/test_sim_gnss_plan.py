@@ -112,8 +112,9 @@ def test_death_and_reboot_with_the_model_plan_are_identical_in_both_runtimes() -
 
 
 def test_the_model_plan_with_zones_outgrows_an_esp32_without_psram_and_says_where() -> None:
-    # Why gnss_plan 0 stays the default (docs/app.md): with zones the model plan's modules need
-    # about 104 KB of heap, and an ESP32 without PSRAM gives 96 KB. The tag runs out after its
+    # Why gnss_plan 0 stays the default (docs/app.md): with zones the model plan needs 136 KB
+    # of heap from ROMFS (as the no-PSRAM boards deploy; the whole zone_entry, 4 KB steps), and
+    # an ESP32 without PSRAM gives 96 KB. The tag runs out after its
     # boot; the run ends there and names the call (the driver's traceback goes to stderr, not
     # into the reply stream where it was read as a crash of the simulator).
     from tagsim import hooks, runtime
