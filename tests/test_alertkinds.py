@@ -48,7 +48,7 @@ def test_the_server_names_alerts_from_the_vocabulary_only() -> None:
             if m is not None and m.opens:
                 assert m.opens in K.OPENS, (kind, data, m.opens)
     # ... and so do its decoders' named tables
-    for table in (alerts.ZONE_NAMES, alerts.LOC_NAMES, alerts.PROX_NAMES, alerts.POWER_NAMES):
+    for table in (alerts.ZONE_NAMES, alerts.PROX_NAMES, alerts.POWER_NAMES):
         assert set(table.values()) <= set(K.OPENS)
 
 

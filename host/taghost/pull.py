@@ -108,13 +108,7 @@ def event_dict(seq: int, kind: int, t: int, data: bytes) -> dict[str, Any]:
         d["code"] = data[0]
         d["detail"] = TAMPER_DETAIL.get(data[0], "unknown")
     elif kind == R.EV_INTEGRITY and m is not None and m.opens:
-        from tagcore.gnss import integrity as G
-
-        try:
-            k = E.decode(kind, t, data).kind
-        except ValueError:
-            k = 0
-        d["detail"] = G.NAMES[k].replace("_", " ") if 0 < k < len(G.NAMES) else "unknown"
+        d["detail"] = m.detail  # the detector, as the server decoded it
     return d
 
 

@@ -15,8 +15,8 @@ from tagcore.zones import monitor as Z
 
 from taghost import alertkinds as K
 
-ZONE_NAMES = {Z.A_BREACH: K.ZONE_BREACH, Z.A_CONFIG_EXPIRED: K.ZONES_EXPIRED}
-LOC_NAMES = {Z.A_LOC_LOST: K.LOSS_OF_LOCATION}
+# The zone monitor's codes that open an alert: the vocabulary's one table, those it opens.
+ZONE_NAMES = {code: name for code, name in K.ZONE_ALERTS.items() if name in K.OPENS}
 PROX_NAMES = {
     P.K_NEARBY: K.PROXIMITY_PREALERT,
     P.K_NEAR: K.PROXIMITY,
@@ -42,6 +42,7 @@ class Meaning(NamedTuple):
     ends: tuple[str, ...]  # the open alert kinds (same subject) it clears
     subject: str  # what it is about: "zone 5", "beacon 0", "location", "" (the tag)
     evidence: tuple[Any, ...]  # fixes the tag attached to the event (tagcore.fix.Fix)
+    detail: str = ""  # what the tag says it saw: the integrity detector ("jamming"...), if any
 
 
 def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
@@ -89,7 +90,8 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
             return Meaning(None, (K.CIRCUMVENTION,), "gnss", ())
         if k == G.K_MORE:
             return None  # another detector on the episode already alerted: evidence only
-        return Meaning(K.CIRCUMVENTION, (), "gnss", ())
+        seen = G.NAMES[k].replace("_", " ") if 0 < k < len(G.NAMES) else "unknown"
+        return Meaning(K.CIRCUMVENTION, (), "gnss", (), seen)
     if kind == R.EV_POWER:  # tagcore.app.budget: the projected life's warnings
         try:
             what = E.decode(kind, t, data).what
