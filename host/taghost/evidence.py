@@ -187,6 +187,7 @@ def _alert_dict(tag: str, recs: dict[int, V.Rec], a: alerts_mod.Raised) -> dict[
         "raised": None,  # when the server had it: no server did
         "cleared": None,
         "subject": a.meaning.subject,
+        "detail": a.meaning.detail,
         "data": a.data.hex(),
         "tag_evidence": [api.evidence_dict(f) for f in a.meaning.evidence],
         "evidence": [api.fix_dict((s, *recs[s][1], None)) for s in around],

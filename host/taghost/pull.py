@@ -107,8 +107,8 @@ def event_dict(seq: int, kind: int, t: int, data: bytes) -> dict[str, Any]:
     elif kind == R.EV_TAMPER and data:
         d["code"] = data[0]
         d["detail"] = TAMPER_DETAIL.get(data[0], "unknown")
-    elif kind == R.EV_INTEGRITY and m is not None and m.opens:
-        d["detail"] = m.detail  # the detector, as the server decoded it
+    elif kind in (R.EV_INTEGRITY, R.EV_PROXIMITY) and m is not None and m.opens:
+        d["detail"] = m.detail  # the detector, or the decision's flags, as the server reads them
     return d
 
 

@@ -37,12 +37,35 @@ PROX_ENDS = {
 }
 
 
+# What a proximity decision's flags (tagcore.proximity.monitor.F_*) say, in the words an
+# officer reads beside the alert: the issue-17 promise that a Bluetooth alert the radio cannot
+# vouch for says so ("low confidence, Bluetooth only"), never a plain "near".
+PROX_FLAG_WORDS = (
+    (P.F_LOW_CONF, "low confidence"),
+    (P.F_BLE_ONLY, "Bluetooth only"),
+    (P.F_GNSS, "GNSS distance"),
+    (P.F_CORROBORATED, "GNSS agrees"),
+    (P.F_CONTRADICTED, "GNSS says far apart"),
+    (P.F_VEHICLE, "in a vehicle"),
+    (P.F_SKEWED, "beacon clock off, or a replay"),
+)
+
+
+def proximity_detail(flags: int) -> str:
+    """The plain words for a proximity event's flags: a Bluetooth decision says whether it is
+    confident or low confidence; then each other flag it carries."""
+    words = [w for bit, w in PROX_FLAG_WORDS if flags & bit]
+    if flags & P.F_BLE and not flags & P.F_LOW_CONF:
+        words.insert(0, "confident")
+    return ", ".join(words)
+
+
 class Meaning(NamedTuple):
     opens: str | None  # the alert kind this event raises
     ends: tuple[str, ...]  # the open alert kinds (same subject) it clears
     subject: str  # what it is about: "zone 5", "beacon 0", "location", "" (the tag)
     evidence: tuple[Any, ...]  # fixes the tag attached to the event (tagcore.fix.Fix)
-    detail: str = ""  # what the tag says it saw: the integrity detector ("jamming"...), if any
+    detail: str = ""  # what the tag says of it: the GNSS detector, a proximity decision's flags
 
 
 def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
@@ -74,7 +97,8 @@ def meaning(kind: int, t: int, data: bytes) -> Meaning | None:
             return Meaning(None, PROX_ENDS[ev.kind], subject, ())
         if ev.kind == P.K_CORROBORATED:
             return None  # confirms an alert already open
-        return Meaning(PROX_NAMES.get(ev.kind, K.PROXIMITY), (), subject, ())
+        detail = proximity_detail(ev.flags)
+        return Meaning(PROX_NAMES.get(ev.kind, K.PROXIMITY), (), subject, (), detail)
     if kind == R.EV_TAMPER:
         return Meaning(K.TAMPER, (), "", ())
     if kind == R.EV_LOW_BATTERY:

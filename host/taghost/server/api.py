@@ -93,12 +93,14 @@ def alerts(
         ).all():
             ev: list[dict[str, Any]] = []
             own: list[dict[str, Any]] = []
+            detail = ""
             if seq is not None:
                 r = tx.execute(
                     "SELECT kind FROM events WHERE tag = ? AND seq = ?", (atag, seq)
                 ).one()
                 m = meaning(int(r[0]), int(t), bytes(data)) if r else None
                 own = [evidence_dict(f) for f in (m.evidence if m else ())]
+                detail = m.detail if m else ""
                 before = tx.execute(
                     SELECT_FIX + " WHERE tag = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                     (atag, seq, EVIDENCE_FIXES),
@@ -120,6 +122,7 @@ def alerts(
                     "raised": iso(int(raised) / 1000),
                     "cleared": None if cleared is None else iso(int(cleared) / 1000),
                     "subject": subject,
+                    "detail": detail,  # what the tag said of it ("low confidence, ...")
                     "data": bytes(data).hex(),
                     "tag_evidence": own,  # the fixes the tag attached to the event
                     "evidence": ev,  # the fixes logged just before and after it
