@@ -123,3 +123,22 @@ def test_tamper_wakes_the_tag_from_deep_sleep_and_is_stamped_within_5_s(
         assert any(0 <= u - (t0 + at) <= 30 for u in ups)
     # a cut strap is reported once, not at every wake
     assert len(run.logs("tamper", "WARN")) == 4  # "<kind> at t" and "stored", twice
+
+
+def test_a_low_battery_is_stored_and_signalled_once_across_deep_sleeps(
+    tmp_path: Path, firmware: Path, server: RealServer
+) -> None:
+    # the cell falls below low_battery_pct (15 %) 20 min in, then stays there: one low-battery
+    # event, one signal to the wearer (charge the tag), however many wakes from deep sleep follow
+    low = 3550  # 8 % by the shell's curve
+    run = run_board(
+        tmp_path, firmware, plain(tmp_path, server.port, False), 3600,
+        events=[[1200, "battery_mv", low]],
+    )  # fmt: skip
+    assert run.value("DEEPSLEEPS") >= 30
+    stored = [e for e in server.events() if e[1] == R.EV_LOW_BATTERY]
+    assert len(stored) == 1, stored
+    warned = run.logs("battery", "WARN")
+    assert len(warned) == 1, [m.group(0) for m in warned]
+    signals = run.logs("signal")
+    assert len(signals) == 1 and int(signals[0].group(1)) >= int(warned[0].group(1))

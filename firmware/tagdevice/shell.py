@@ -25,8 +25,10 @@ ALERT_RETRY_S = 60  # while an alert waits for the link
 DEEPSLEEP_MIN_S = 30
 MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
 SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
-RTC_MAGIC = b"OD1"
-RTC_HEAD = 20  # OD1 | tamper u8 | ctr u32 | acked u32 | next_upload u32 | crc u32
+RTC_MAGIC = b"OD2"
+# OD2 | tamper u8 | ctr u32 | acked u32 | next_upload u32 | flags u8 | crc u32
+RTC_HEAD = 21
+RTC_LOW_BATT = 1  # flags: the low battery is stored and signalled (once a discharge)
 
 
 def _u32(b, i):
@@ -39,14 +41,15 @@ def _put32(b, i, v):
 
 
 def rtc_head(mem):
-    """(tamper bits, ctr, acked, next_upload, rtcstate bytearray) from RTC memory, or None."""
+    """(tamper bits, ctr, acked, next_upload, rtcstate bytearray, flags) from RTC memory, or
+    None."""
     import binascii
 
     if len(mem) < RTC_HEAD or bytes(mem[0:3]) != RTC_MAGIC:
         return None
-    if binascii.crc32(memoryview(mem)[3:16]) & 0xFFFFFFFF != _u32(mem, 16):
+    if binascii.crc32(memoryview(mem)[3:17]) & 0xFFFFFFFF != _u32(mem, 17):
         return None
-    return mem[3], _u32(mem, 4), _u32(mem, 8), _u32(mem, 12), bytearray(mem[RTC_HEAD:])
+    return mem[3], _u32(mem, 4), _u32(mem, 8), _u32(mem, 12), bytearray(mem[RTC_HEAD:]), mem[16]
 
 
 class AppUplink:
@@ -204,6 +207,7 @@ class Shell:
         if head is not None:
             app.acked = head[2]
             app.planner.next_upload = head[3]
+            app.low_batt = bool(head[5] & RTC_LOW_BATT)  # not stored and signalled again
         if wifi is not None:
             from tagdevice.wifi import Wifi
 
@@ -546,8 +550,13 @@ class Shell:
                 log.info("uplink", f"status={e[2]} records={e[3]}")
             elif k == "L":
                 log.warn("gnss", "no fix: search gave up")
-            elif k == "B":
+            elif k == "B":  # once a discharge (low_batt survives deep sleep): charge the tag
                 log.warn("battery", f"low {e[2]}%")
+                alert = True
+            elif k == "W":  # the budget's projection: low (4 h left) or critical (1 h)
+                say = "critical" if e[2] == 3 else "low"  # tagcore.events.POWER_CRITICAL
+                log.warn("battery", f"{say}: {e[3]} min left")
+                alert = True
             elif k == "G":
                 log.info("gnss", "rail on" if e[2] else "rail off")
             elif k == "K":
@@ -613,7 +622,8 @@ class Shell:
         _put32(head, 4, c.ctr if c is not None else 0)
         _put32(head, 8, app.acked)
         _put32(head, 12, app.planner.next_upload)
-        _put32(head, 16, binascii.crc32(memoryview(head)[3:16]))
+        head[16] = RTC_LOW_BATT if app.low_batt else 0
+        _put32(head, 17, binascii.crc32(memoryview(head)[3:17]))
         machine.RTC().memory(bytes(head) + (b if b is not None else b""))
         health.clear()
         if self.tamper is not None:
