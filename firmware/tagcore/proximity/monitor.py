@@ -208,16 +208,16 @@ class _Track:
     def __init__(self):
         self.state = ABSENT
         # Typed arrays: 96 sightings cost 4 + 1 + 1 bytes each, not three 8-byte list slots.
-        self.st = array("i", bytes(4 * MAX_SAMPLES))  # sighting times (ring)
-        self.sr = array("b", bytes(MAX_SAMPLES))  # sighting RSSIs (-127 .. 20 dBm)
+        self.seen_t = array("i", bytes(4 * MAX_SAMPLES))  # sighting times (ring)
+        self.seen_rssi = array("b", bytes(MAX_SAMPLES))  # sighting RSSIs (-127 .. 20 dBm)
         self.tmp = array("b", bytes(MAX_SAMPLES))  # scratch: the window's RSSIs, sorted
         self.head = 0  # next slot
         self.n = 0
         self.last_seen = 0
         self.since = 0  # when the current candidate condition (near / below) started; -1: none
         self.cand = False
-        self.lcand = False  # the long, weaker way into "near" (long_db, long_s)
-        self.lsince = 0
+        self.long_cand = False  # the long, weaker way into "near" (long_db, long_s)
+        self.long_since = 0
         self.held = False  # "near" came the held way (hold_db): it is left below that level
         self.quiet = False  # back soon after leaving faint: no probe (reprobe_s)
         self.recheck_t = 0  # a quiet beacon's next re-check window opens then (recheck_s)
@@ -234,8 +234,8 @@ class _Track:
 
     def add(self, t, rssi):
         h = self.head
-        self.st[h] = t
-        self.sr[h] = rssi
+        self.seen_t[h] = t
+        self.seen_rssi[h] = rssi
         self.head = (h + 1) % MAX_SAMPLES
         if self.n < MAX_SAMPLES:
             self.n += 1
@@ -244,19 +244,19 @@ class _Track:
         # (times, rssis) of the newest MAX_EVIDENCE sightings at or after `since`, oldest first.
         c = 0
         for j in range(self.n):
-            if self.st[(self.head - self.n + j) % MAX_SAMPLES] >= since:
+            if self.seen_t[(self.head - self.n + j) % MAX_SAMPLES] >= since:
                 c += 1
         skip = c - MAX_EVIDENCE
         ts = []
         rs = []
         for j in range(self.n):
             k = (self.head - self.n + j) % MAX_SAMPLES
-            if self.st[k] >= since:
+            if self.seen_t[k] >= since:
                 if skip > 0:
                     skip -= 1
                     continue
-                ts.append(self.st[k])
-                rs.append(self.sr[k])
+                ts.append(self.seen_t[k])
+                rs.append(self.seen_rssi[k])
         return ts, rs
 
     def window_pct(self, since, pct):
@@ -266,8 +266,8 @@ class _Track:
         m = 0
         for j in range(self.n):
             k = (self.head - self.n + j) % MAX_SAMPLES
-            if self.st[k] >= since:
-                v = self.sr[k]
+            if self.seen_t[k] >= since:
+                v = self.seen_rssi[k]
                 i = m
                 while i > 0 and a[i - 1] > v:
                     a[i] = a[i - 1]
@@ -519,7 +519,7 @@ class Proximity:
             # the latest alone (one lucky sighting made the scans fast again: a neighbour
             # kept the tag scanning a quarter of the time).
             tr.level = tr.window_pct(now - p.sparse_s, p.pct)[1]
-            tr.cand = tr.lcand = False
+            tr.cand = tr.long_cand = False
             return
         tr.level = med
         if m >= p.decide_samples and med < p.near_dbm - p.faint_db:
@@ -535,7 +535,7 @@ class Proximity:
         if tr.state == NEARBY and m < p.decide_samples:
             # Sparse (the slow schedule while faint): the level above may make the scans fast
             # again, but a decision waits for dense sightings (few correlated ones mislead).
-            tr.cand = tr.lcand = False
+            tr.cand = tr.long_cand = False
             return
         if tr.state == NEARBY:
             # Two ways in: at or above the threshold for dwell_in_s, or, for a presence that
@@ -544,11 +544,11 @@ class Proximity:
             # threshold + sure_db, is a confident "near": below that a pass at 15-30 m in the
             # open (two-ray, n = 2) looks the same, and the alert says so (F_LOW_CONF).
             if med >= p.near_dbm - p.long_db:
-                if not tr.lcand:
-                    tr.lcand = True
-                    tr.lsince = now
+                if not tr.long_cand:
+                    tr.long_cand = True
+                    tr.long_since = now
             else:
-                tr.lcand = False
+                tr.long_cand = False
             hit = med >= p.near_dbm
             if not hit:
                 tr.cand = False
@@ -556,7 +556,7 @@ class Proximity:
                 tr.cand = True
                 tr.since = now
             if (tr.cand and now - tr.since >= p.dwell_in_s) or (
-                tr.lcand and now - tr.lsince >= p.long_s
+                tr.long_cand and now - tr.long_since >= p.long_s
             ):
                 self._near(now, beacon, tr, med, med < p.near_dbm + p.sure_db, p.window_s)
             return
@@ -579,14 +579,14 @@ class Proximity:
         p = self.p
         tr.state = NEAR
         tr.held = held
-        tr.cand = tr.lcand = False
+        tr.cand = tr.long_cand = False
         chk, d = self._check_flags(beacon, now)
         tr.ble_only_alert = chk == F_BLE_ONLY
         fl = F_BLE | chk | (F_SKEWED | F_LOW_CONF if tr.skewed else 0)
         if low:
             fl |= F_LOW_CONF
-        st, sp = self.speed
-        if sp >= p.vehicle_cms and now - st <= p.vehicle_age_s:
+        speed_t, sp = self.speed
+        if sp >= p.vehicle_cms and now - speed_t <= p.vehicle_age_s:
             fl |= F_VEHICLE | F_LOW_CONF
         ts, rs = tr.recent(now - span)
         self._emit(now, K_NEAR, beacon, fl, level, ts, rs, d)
@@ -631,7 +631,7 @@ class Proximity:
                     self._emit(now, K_NEAR_EXIT, beacon, F_BLE, 0, [tr.last_seen], [])
                 self._emit(now, K_GONE, beacon, F_BLE, 0, [tr.last_seen], [])
                 tr.state = ABSENT
-                tr.cand = tr.lcand = False
+                tr.cand = tr.long_cand = False
                 tr.skewed = False
             if tr.ble_only_alert:
                 chk, d = self._check_flags(beacon, now)
@@ -656,26 +656,26 @@ class Proximity:
                 continue
             self.gseen[b] = now
             d = g[0]
-            st = self.gstate[b]
-            new = st
+            was = self.gstate[b]
+            new = was
             if d <= p.excl_m * 10:
                 new = G_IN
             elif d <= p.pre_m * 10:
-                new = G_PRE if st != G_IN or d > (p.excl_m + p.gnss_hyst_m) * 10 else G_IN
-            elif st <= G_OUT or d > (p.pre_m + p.gnss_hyst_m) * 10:
+                new = G_PRE if was != G_IN or d > (p.excl_m + p.gnss_hyst_m) * 10 else G_IN
+            elif was <= G_OUT or d > (p.pre_m + p.gnss_hyst_m) * 10:
                 new = G_OUT
-            elif st == G_IN:
+            elif was == G_IN:
                 new = G_PRE
-            if new == st:
+            if new == was:
                 continue
             self.gstate[b] = new
             fl = F_GNSS
             if new == G_IN:
                 self._emit(now, K_GNSS_IN, b, fl, 0, [], [], d)
             elif new == G_PRE:
-                self._emit(now, K_GNSS_EXIT if st == G_IN else K_GNSS_PRE, b, fl, 0, [], [], d)
-            elif st != G_UNKNOWN:
-                if st == G_IN:  # jumped straight out: the exit comes first
+                self._emit(now, K_GNSS_EXIT if was == G_IN else K_GNSS_PRE, b, fl, 0, [], [], d)
+            elif was != G_UNKNOWN:
+                if was == G_IN:  # jumped straight out: the exit comes first
                     self._emit(now, K_GNSS_EXIT, b, fl, 0, [], [], d)
                 self._emit(now, K_GNSS_OUT, b, fl, 0, [], [], d)
 
