@@ -23,7 +23,8 @@ def test_a_faintly_heard_beacon_does_not_keep_the_tag_scanning():
         t = start + dur // 1000
         prox.on_scan_end(t)
     assert prox.state() == P.NEARBY  # still heard and tracked...
-    assert scanning / 1000 / (3600 - 300) < 0.1  # ...on the slow schedule (2 %), not 100 %
+    # ...on the idle schedule (4 %: measured 4.0 %), not back to back
+    assert scanning / 1000 / (3600 - 300) < 0.05
 
 
 def test_a_beacon_at_the_edge_of_range_does_not_keep_the_tag_scanning():
@@ -39,7 +40,7 @@ def test_a_beacon_at_the_edge_of_range_does_not_keep_the_tag_scanning():
         return faint + 12 if s % 97 == 0 else faint
 
     busy = scanned(prox, T0, 7200, edge)
-    assert busy / 7200 < 0.1  # idle is 2 %
+    assert busy / 7200 < 0.05  # the idle 4 % and the probes' few windows (measured 4.1 %)
 
 
 def test_the_first_probe_of_a_faint_beacon_ends_once_a_dense_window_judged_it():
@@ -89,7 +90,7 @@ def test_a_beacon_held_faint_at_a_steady_level_is_rechecked_less_and_less():
 
     busy = scanned(prox, T0, 3600, wobble)
     assert prox.state() == P.NEARBY  # still heard and tracked
-    assert busy / 3600 < 0.1
+    assert busy / 3600 < 0.1  # the idle 4 % and the re-check windows (measured 9.4 %)
     # ...but not in its first 5 min: an encounter that long keeps every re-check.
     prox = P.Proximity(table_for(T0))
     assert scanned(prox, T0, prox.p.hold_back_after_s, wobble) > 0.4 * prox.p.hold_back_after_s
