@@ -5,7 +5,10 @@
   underground line (8-25 min, stops at platforms), the office (indoor), lunch in a park (open),
   some days a bus through a road tunnel or a car through a motorway tunnel, a shop, home.
 - `attack_day(kind, env, seed)`: a day at one place with an attack every 3 hours (20 minutes of
-  foil, a jammer van parked 20 minutes, a spoofer replaying home for 20 minutes).
+  foil, a jammer van parked 20 minutes, a spoofer replaying home for 20 minutes);
+  `attack_day(..., mode="walk")` (or "bus") the same attacks on a wearer travelling all day
+  through the streets (the jammer's distance is to the wearer: parked, it is a car following
+  them; passing, one that overtakes or meets them; the spoofer still replays home).
 - `fast_run(sc)`: the receiver model and the core's integrity checks on the tag's duty cycle
   (the Planner's defaults: a search every fix_interval_s, ending at the first fix or after
   max_search_s; every ALARM_FIX_S after an alert, WATCH_S on a suspicion) without writing and
@@ -27,7 +30,7 @@ from tagcore.gnss.fixfilter import FixFilter
 from taghost.units import iso
 
 from tagsim.receiver import Receiver
-from tagsim.scenario import Scenario
+from tagsim.scenario import MODES, Scenario
 from tagsim.truth import Trajectory
 
 DAY = 86400
@@ -115,11 +118,29 @@ def ordinary_day(seed: int) -> dict:
     }
 
 
-def attack_day(kind: str, env: str, seed: int, per_day: int = 8, **attack: object) -> dict:
-    """A day at one place (its env) with `per_day` attacks at random minutes of every 3 h."""
+# A travelling wearer's two ends (attack_day's `mode`): 4.2 km apart along a street, east of home
+THERE = {"name": "there", "lat": 52.5310, "lon": 13.4630, "env": "urban", "radius_m": 5}
+
+
+def attack_day(
+    kind: str, env: str, seed: int, per_day: int = 8, mode: str | None = None, **attack: object
+) -> dict:
+    """A day at one place (its env) with `per_day` attacks at random minutes of every 3 h; with
+    `mode` (walk, bus, ...) the wearer travels all day instead, back and forth between that place
+    and THERE through `env` (a street: urban), so every attack finds them on the move."""
     rng = random.Random(seed)
     place = {"name": "here", "lat": 52.5310, "lon": 13.4010, "env": env, "radius_m": 5}
     home = {"name": "home", "lat": 52.5200, "lon": 13.3700, "env": "indoor", "radius_m": 8}
+    places = [place, home]
+    itinerary: list[dict] = [{"stay": "here", "for": "24h"}]
+    if mode is not None:
+        places.append(THERE)
+        itinerary = [{"stay": "here", "for": "1m"}]
+        # enough legs for the day at the mode's cruising speed and no stops (the rest is a stay)
+        legs = int(DAY * MODES[mode] * 1.2 / 4200) + 2
+        for k in range(legs):
+            itinerary.append({"go": ("there", "here")[k % 2], "mode": mode, "env": env})
+        itinerary.append({"stay": ("here", "there")[legs % 2], "for": "24h"})
     out = []
     for k in range(per_day):
         at = START + k * (DAY // per_day) + rng.randint(20, 120) * 60
@@ -129,12 +150,12 @@ def attack_day(kind: str, env: str, seed: int, per_day: int = 8, **attack: objec
         a.update(attack)
         out.append(a)
     return {
-        "name": f"{kind}-{env}-{seed}",
+        "name": f"{kind}-{env}-{seed}" + (f"-{mode}" if mode else ""),
         "start": "2026-03-02T00:00:00Z",
         "duration": "24h",
         "seed": seed,
-        "places": [place, home],
-        "itinerary": [{"stay": "here", "for": "24h"}],
+        "places": places,
+        "itinerary": itinerary,
         "attack": out,
     }
 
