@@ -554,8 +554,8 @@ class Shell:
                 log.warn("battery", f"low {e[2]}%")
                 alert = True
             elif k == "W":  # the budget's projection: low (4 h left) or critical (1 h)
-                say = "critical" if e[2] == 3 else "low"  # tagcore.events.POWER_CRITICAL
-                log.warn("battery", f"{say}: {e[3]} min left")
+                how = "critical" if e[2] == 3 else "low"  # tagcore.events.POWER_CRITICAL
+                log.warn("battery", f"{how}: {e[3]} min left")
                 alert = True
             elif k == "G":
                 log.info("gnss", "rail on" if e[2] else "rail off")
