@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
 from pathlib import Path
 
 from tagcore import events
@@ -19,7 +18,7 @@ from tagcore.fix import Fix
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
-from taghost.units import M_PER_DEG, UNIX_2000
+from taghost.units import M_PER_DEG, to_datetime
 
 T0 = 850000000  # seconds since 2000-01-01 UTC (2026-12-07 23:06:40)
 LAT0, LON0 = 50.7300, -1.8600
@@ -100,7 +99,7 @@ def nmea_walk(noise_m: float = NMEA_NOISE_M, seed: int = NMEA_SEED) -> bytes:
     m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
     out = bytearray()
     for s in range((N_FIXES - 1) * STEP_S + 1):
-        when = datetime.fromtimestamp(UNIX_2000 + T0 + s, timezone.utc)
+        when = to_datetime(T0 + s)
         tm, dt = when.strftime("%H%M%S.00"), when.strftime("%d%m%y")
         if GAP[0] * STEP_S <= s < GAP[1] * STEP_S:
             out += _nmea(f"GPRMC,{tm},V,,,,,,,{dt},,,N") + _nmea(f"GPGGA,{tm},,,,,0,00,99.99,,,,,,")
@@ -120,7 +119,7 @@ def write_truth(path: Path) -> Path:
     trk = gpxpy.gpx.GPXTrack(name="phone")
     seg = gpxpy.gpx.GPXTrackSegment()
     for t, lat, lon in walk():
-        when = datetime.fromtimestamp(UNIX_2000 + t, timezone.utc)
+        when = to_datetime(t)
         seg.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon, time=when))
     trk.segments.append(seg)
     g.tracks.append(trk)

@@ -43,3 +43,21 @@ def iso_ms(t: float | None) -> str | None:
     if t is None:
         return None
     return to_datetime(t).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(v: str | datetime) -> int:
+    """An ISO 8601 date-time (text, 'Z' allowed, or a datetime as TOML reads one), UTC unless
+    it names a zone, as whole seconds since 2000 (truncated towards 2000). The one text-to-time
+    conversion on the host: the server's API (`api.parse_time`, which also takes Unix
+    seconds), `opentag beacon` (`beaconcli.parse_time`, its UserError) and the simulator's
+    scenarios (`tagsim.simtime.parse_instant`, TOML datetimes) wrap it with their own messages.
+
+    Raises ValueError for text that is not an ISO 8601 date-time; TypeError for neither text
+    nor a datetime."""
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if not isinstance(v, datetime):
+        raise TypeError(f"expected text or a datetime, got {v!r}")
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    return seconds_2000(v)
