@@ -171,7 +171,22 @@ def _configcli() -> ModuleType:
     return configcli
 
 
+def _demo() -> ModuleType:
+    from taghost import demo
+
+    return demo
+
+
 COMMANDS: dict[str, Command | Group] = {
+    "demo": Command(
+        "the whole path on this machine: simulated wearers upload into a local opentag server "
+        "(`make demo`)",
+        lambda: _demo().cmd_demo,
+        (
+            arg("--out", default="out/sim", help="folder for the runs' files (per scenario)"),
+            arg("--db-url", default=None, help="a PostgreSQL URL instead of SQLite"),
+        ),
+    ),
     "replay": Command(
         "replay an NMEA capture or a pulled log through the current core",
         lambda: _replaycli().cmd_replay,
