@@ -84,3 +84,19 @@ def test_one_text_to_time_conversion_and_its_three_wrappers() -> None:
             simtime.parse_instant(bad)
     with pytest.raises(ValueError, match="expected a date-time"):
         simtime.parse_instant(units.to_datetime(t0).date())
+
+
+def test_one_metre_offset_and_its_exact_inverse() -> None:
+    # units.offset (origin latitude) is what the zone compiler, the sample log and the
+    # simulator place points with; offset_m reads an offset back as itself (the fix error)
+    from tagsim import geo
+
+    assert geo.offset is units.offset
+    for lat, lon, e, n in ((50.73, -1.86, 300.0, 6.0), (-33.9, 151.2, -12.5, 40.0), (0, 0, 1, -1)):
+        lat2, lon2 = units.offset(lat, lon, e, n)
+        assert abs(lat2 - lat - n / units.M_PER_DEG) < 1e-12
+        e2, n2 = units.offset_m(lat, lon, lat2, lon2)
+        assert abs(e2 - e) < 1e-6 and abs(n2 - n) < 1e-6, (e2, n2)
+        # the mean-latitude enu differs from it only in the second order (a path's length)
+        ge, gn = geo.enu(lat, lon, lat2, lon2)
+        assert gn == n2 and abs(ge - e2) < 1e-3 * max(1.0, abs(e))
