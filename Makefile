@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m taghost.demo
+	$(BIN)/opentag demo
 
 test: $(STAMP) $(CHROMIUM) postgres lint typecheck
 	$(PY) -m pytest -n 2 tests

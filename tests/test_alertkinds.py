@@ -111,3 +111,16 @@ def test_a_pulled_logs_power_tamper_and_integrity_alerts_are_labelled() -> None:
         f"{K.OPENS[K.CIRCUMVENTION].label}: jamming",
     ]
     assert report._event(evs[4], "tag")["what"] not in K.KINDS  # listed as no alert
+
+
+def test_the_simulators_report_labels_zone_alerts_from_the_vocabulary() -> None:
+    # tagsim.report said six of these labels itself (and "zone config expired" for the
+    # seventh): it reads every one from taghost.alertkinds now
+    from tagcore.zones import monitor as Z
+    from tagsim import report as simreport
+
+    assert simreport.ZONE_KINDS[Z.A_BREACH] == "ZONE BREACH (alert)"
+    assert simreport.ZONE_KINDS[Z.A_CONFIG_EXPIRED] == K.label(K.ZONES_EXPIRED)
+    assert simreport.ZONE_KINDS == {c: K.label(n) for c, n in K.ZONE_ALERTS.items()}
+    codes = [v for k, v in vars(Z).items() if k.startswith("A_") and isinstance(v, int)]
+    assert sorted(simreport.ZONE_KINDS) == sorted(codes)  # every code the monitor raises

@@ -80,3 +80,32 @@ def test_config_compile_gives_the_blob_the_tag_loads(tmp_path) -> None:
     cfg, counts = config.load((tmp_path / "t.cfg").read_bytes())
     assert counts == {} and cfg.fix_interval_s == 30 and cfg.minimise == 1
     assert cfg.upload_policy == 1 and cfg.zones_blob == hooks.zone_blob(sc)
+
+
+def test_config_json_holds_the_facts_the_text_says(tmp_path, capsys) -> None:
+    import json
+
+    sc = scenario.load(runner.SCENARIOS / "zone_entry.toml")
+    (tmp_path / "z.bin").write_bytes(hooks.zone_blob(sc))
+    p = tmp_path / "tag.toml"
+    p.write_text('fix_interval_s = 30\nminimise = true\nzones_blob = "z.bin"\n')
+    for cmd in (["check", str(p)], ["compile", str(p), "-o", str(tmp_path / "t.cfg")]):
+        assert configcli.main(cmd) == 0
+        text = capsys.readouterr().out
+        assert configcli.main([*cmd, "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["valid"] and doc["problems"] == [] and f"CRC {doc['crc']}" in text
+        assert f"{doc['bytes']} bytes" in text
+        st = doc["settings"]
+        assert st["fix_interval_s"] == 30 and st["minimise"] == 1 and st["beacon_blob"] is None
+        assert st["zones_blob"] == len(hooks.zone_blob(sc))
+        for k, v in st.items():
+            assert f"  {k:20} {'-' if v is None else v}" in text, k
+    assert doc["out"] == str(tmp_path / "t.cfg")
+    assert (tmp_path / "t.cfg").stat().st_size == doc["bytes"]
+    p.write_text("fix_interval_s = 0\n")
+    assert configcli.main(["check", str(p), "--json"]) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert not doc["valid"] and doc["problems"][0].startswith("fix_interval_s: ")
+    assert "fix_interval_s: " in err

@@ -107,6 +107,29 @@ def test_user_errors_and_unreadable_paths_exit_2(
         assert err.startswith("opentag sim list: ") and "Traceback" not in err
 
 
+def test_the_servers_errors_are_the_one_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`opentag server` printed its own errors (exit 2): it raises UserError for cli.main."""
+    from taghost.server import cli as srvcli
+
+    no_db = f"sqlite:///{tmp_path}/no/such/x.db"
+    with pytest.raises(UserError, match="no such folder"):
+        srvcli.cmd_tags(cli.parser().parse_args(["server", "tags", "--db", no_db]))
+    assert cli.main(["server", "tags", "--db", no_db]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("opentag server tags: ") and "no such folder" in err
+
+
+def test_the_demo_is_a_command_of_the_table_and_make_demo_runs_it() -> None:
+    from taghost import demo
+
+    entry = cli.COMMANDS["demo"]
+    assert isinstance(entry, cli.Command) and cli.handler(entry.load) is demo.cmd_demo
+    make = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "opentag demo" in make.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+
+
 def test_interrupt_exits_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

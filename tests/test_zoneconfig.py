@@ -276,6 +276,65 @@ def test_zones_command_check_compile_show(tmp_path: Path, capsys) -> None:
     assert zonecli.main(["show", str(blob)]) == 1
 
 
+def test_zones_json_holds_the_facts_the_text_says(tmp_path: Path, capsys) -> None:
+    # check, compile and show --json: one document each that parses, with what the text says
+    from taghost.cli import main as opentag
+
+    check = ["zones", "check", str(EXAMPLE), "--start", "2026-10-19"]
+    assert opentag(check) == 0
+    text = capsys.readouterr().out
+    assert opentag([*check, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["valid"] and doc["problems"] == [] and doc["start"] == "2026-10-19"
+    assert f"{len(doc['zones'])} zones, valid" in text
+    for z, line in zip(doc["zones"], text.splitlines()[1:], strict=True):
+        assert f"zone {z['id']}" in line and z["kind"] in line and z["shape"] in line
+        assert f"ring {z['warning_m']} m" in line and f"area {z['area_m2']:,} m2" in line
+        assert f"{abs(z['lat_deg']):.6f}" in line and f"{abs(z['lon_deg']):.6f}" in line
+        if z["schedule"] is None:
+            assert line.endswith("always")
+        else:
+            sch = z["schedule"]
+            assert f"{len(sch['windows'])} windows in {sch['weeks']} weeks ({sch['tz']})" in line
+    assert any(z["name"] == "Town centre" for z in doc["zones"])
+
+    blob = tmp_path / "z.bin"
+    comp = ["zones", "compile", str(EXAMPLE), "--out", str(blob), "--start", "2026-10-19"]
+    assert opentag(comp) == 0
+    text = capsys.readouterr().out
+    assert opentag([*comp, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["out"] == str(blob) and doc["bytes"] == blob.stat().st_size
+    assert f"{doc['bytes']} bytes, {doc['zones']} zones" in text and f"CRC {doc['crc']}" in text
+    assert doc["valid_from"].replace("T", " ") in text
+
+    show = ["zones", "show", str(blob), "--from", "2026-10-24"]
+    assert opentag(show) == 0
+    text = capsys.readouterr().out
+    assert opentag([*show, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert f"version {doc['version']}, {doc['count']} zones, unsigned" in text
+    assert not doc["signed"] and doc["rules"]["confirm_n"] == 3 and "confirm_n=3" in text
+    assert len(doc["zones"]) == doc["count"] == 4
+    for z in doc["zones"]:
+        assert f"zone {z['id']:5} {z['kind']:9} {z['shape']:8}" in text
+        for n in z.get("nights", ()):
+            local = n["from_local"].replace("T", " ")[:16] + f" (UTC{n['from_local'][16:]})"
+            assert f"    {local} to " in text and f", {n['hours']:g} h" in text
+    assert sum(len(z.get("nights", ())) for z in doc["zones"]) > 7
+
+    # refused: exit 1, the problems on stderr and in the document
+    broken = EXAMPLE.with_name("zones-broken.geojson")
+    assert opentag(["zones", "check", str(broken), "--json"]) == 1
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert not doc["valid"] and len(doc["problems"]) == 5 and "5 problem(s)" in err
+    blob.write_bytes(blob.read_bytes()[:-1])
+    assert opentag(["zones", "show", str(blob), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert not doc["valid"] and "refused by the tag's loader" in doc["problems"][0]
+
+
 def test_the_broken_example_through_opentag(capsys) -> None:
     from taghost.cli import main as opentag
 

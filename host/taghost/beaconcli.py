@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +28,18 @@ from tagkit.beaconwindow import window_blob
 
 from taghost import beaconpower
 from taghost.errors import EXIT_RED, UserError
-from taghost.units import iso, seconds_2000
+from taghost.units import iso, parse_iso
 
 
 def parse_time(text: str) -> int:
-    """ISO 8601 (UTC unless it says otherwise) to seconds since 2000-01-01."""
+    """ISO 8601 (UTC unless it says otherwise; units.parse_iso) to seconds since 2000-01-01.
+
+    Raises UserError for text that is not one (the --start option's message)."""
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso(text)
     except ValueError:
         want = "an ISO 8601 time such as 2026-04-20T06:00Z"
         raise UserError(f"--start wants {want}, not {text!r}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return seconds_2000(dt)
 
 
 def read_secret(path: str) -> bytes:

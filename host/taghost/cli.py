@@ -65,7 +65,7 @@ class Group:
 
 def _zone_args(out: bool) -> tuple[Arg, ...]:
     today = datetime.now(timezone.utc).date()
-    args = (
+    args: tuple[Arg, ...] = (
         arg("file"),
         arg("--start", type=iso_date, default=today, help="horizon start (UTC date)"),
         arg(
@@ -81,7 +81,9 @@ def _zone_args(out: bool) -> tuple[Arg, ...]:
             help="years of DST transitions shipped: how long the tag enforces the rules (1-50)",
         ),
     )
-    return (*args, arg("--out", required=True, help="blob file to write")) if out else args
+    if out:
+        args = (*args, arg("--out", required=True, help="blob file to write"))
+    return (*args, JSON)
 
 
 # The tools: a module is imported only when one of its commands runs (these loaders), so
@@ -171,7 +173,22 @@ def _configcli() -> ModuleType:
     return configcli
 
 
+def _demo() -> ModuleType:
+    from taghost import demo
+
+    return demo
+
+
 COMMANDS: dict[str, Command | Group] = {
+    "demo": Command(
+        "the whole path on this machine: simulated wearers upload into a local opentag server "
+        "(`make demo`)",
+        lambda: _demo().cmd_demo,
+        (
+            arg("--out", default="out/sim", help="folder for the runs' files (per scenario)"),
+            arg("--db-url", default=None, help="a PostgreSQL URL instead of SQLite"),
+        ),
+    ),
     "replay": Command(
         "replay an NMEA capture or a pulled log through the current core",
         lambda: _replaycli().cmd_replay,
@@ -318,6 +335,7 @@ COMMANDS: dict[str, Command | Group] = {
                     arg("file"),
                     arg("--from", dest="from_", type=iso_date, help="first night shown (UTC date)"),
                     arg("--nights", type=int_range(1, 60), default=7, help="nights shown (1-60)"),
+                    JSON,
                 ),
             ),
         },
@@ -528,12 +546,16 @@ COMMANDS: dict[str, Command | Group] = {
             "check": Command(
                 "validate a tag configuration (TOML or JSON); refusals name the key",
                 lambda: _configcli().cmd_check,
-                (arg("file"),),
+                (arg("file"), JSON),
             ),
             "compile": Command(
                 "compile it into the blob the tag loads",
                 lambda: _configcli().cmd_compile,
-                (arg("file"), arg("-o", "--out", help="output file (default: FILE with .cfg)")),
+                (
+                    arg("file"),
+                    arg("-o", "--out", help="output file (default: FILE with .cfg)"),
+                    JSON,
+                ),
             ),
         },
     ),

@@ -91,13 +91,24 @@ def compile_doc(doc: dict[str, Any], base: Path) -> tuple[bytes | None, list[str
     return tagconfig.encode({k: int(v) for k, v in values.items()}, sections), []
 
 
-def _describe(blob: bytes) -> list[str]:
-    cfg, counts = appconfig.load(blob)  # what the tag will run with, by the tag's own loader
+def _settings(blob: bytes) -> dict[str, Any]:
+    """What the tag will run with, by the tag's own loader: each key's value, and each blob
+    section's size in bytes (None: none)."""
+    cfg, counts = appconfig.load(blob)
     assert not counts, counts
-    out = [f"  {k[1]:20} {getattr(cfg, k[1])}" for k in appconfig.KEYS]
+    out: dict[str, Any] = {k[1]: getattr(cfg, k[1]) for k in appconfig.KEYS}
     for name in ("zones_blob", "beacon_blob"):
         b = getattr(cfg, name)
-        out.append(f"  {name:20} {'-' if b is None else f'{len(b)} bytes'}")
+        out[name] = None if b is None else len(b)
+    return out
+
+
+def _describe(settings: dict[str, Any]) -> list[str]:
+    out = []
+    for name, v in settings.items():
+        if name in ("zones_blob", "beacon_blob"):
+            v = "-" if v is None else f"{v} bytes"
+        out.append(f"  {name:20} {v}")
     return out
 
 
@@ -108,30 +119,54 @@ def _run(args: argparse.Namespace, write: bool) -> int:
     if blob is None:
         for p in problems:
             print(f"{path}: {p}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"file": str(path), "valid": False, "problems": problems}, indent=1))
         return EXIT_RED
-    for w in tagconfig.warnings({k: v for k, v in doc.items() if k not in FILE_KEYS}):
+    warnings = tagconfig.warnings({k: v for k, v in doc.items() if k not in FILE_KEYS})
+    for w in warnings:
         print(f"{path}: warning: {w}", file=sys.stderr)
     crc = zlib.crc32(blob[:-4]) & 0xFFFFFFFF
+    out = None
     if write:
         out = Path(args.out) if args.out else path.with_suffix(".cfg")
         try:
             out.write_bytes(blob)
         except OSError as e:
             raise ConfigError(f"{out}: cannot be written ({e.strerror or e})") from None
+    settings = _settings(blob)
+    if args.json:
+        doc_out = {
+            "file": str(path),
+            "valid": True,
+            "problems": [],
+            "warnings": warnings,
+            "out": None if out is None else str(out),
+            "bytes": len(blob),
+            "version": appconfig.VERSION,
+            "crc": f"{crc:08x}",
+            "settings": settings,
+        }
+        print(json.dumps(doc_out, indent=1))
+        return EXIT_OK
+    if out is not None:
         print(f"{out}: {len(blob)} bytes, version {appconfig.VERSION}, CRC {crc:08x}")
     else:
         print(f"{path}: ok ({len(blob)} bytes compiled, CRC {crc:08x}); the tag will run with:")
-    print("\n".join(_describe(blob)))
+    print("\n".join(_describe(settings)))
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """`opentag config check FILE`: 0 valid, 1 refused (each refusal names the key)."""
+    """`opentag config check FILE`: 0 valid, 1 refused (each refusal names the key).
+    `--json`: `{"file", "valid", "problems", "warnings", "out": null, "bytes", "version",
+    "crc", "settings"}` (a refusal: `{"file", "valid": false, "problems"}`). Raises
+    ConfigError (a UserError, exit 2) for a file that cannot be read."""
     return _run(args, write=False)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    """`opentag config compile FILE [-o OUT]`: write the blob the tag loads."""
+    """`opentag config compile FILE [-o OUT]`: write the blob the tag loads; `--json` as
+    check's, with `out` the file written."""
     return _run(args, write=True)
 
 

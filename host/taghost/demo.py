@@ -5,7 +5,9 @@ over a link model into the real `opentag server` (in-process aiohttp on a loopba
 in a temporary folder), then the server's view: a summary from its JSON API and its GeoJSON and
 GPX exports of each tag's trail, written beside the simulator's own files.
 
-    python -m taghost.demo [--out DIR] [--db-url URL]
+    opentag demo [--out DIR] [--db-url URL]      (`make demo`; python -m taghost.demo too)
+
+The options are wired in `taghost.cli.COMMANDS`; the handler is `cmd_demo`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from taghost.errors import EXIT_OK, EXIT_RED
 
 # The default scenario (the commute, as `opentag sim run` shows it) and one with an alert.
 SCENARIOS = ("commute.toml", "zone_entry_server.toml")
@@ -64,17 +68,15 @@ def evidence(srv: Any, tag: str, k0: bytes) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def cmd_demo(a: argparse.Namespace) -> int:
+    """`opentag demo`: the runs, the server's view and its exports. Returns EXIT_RED when a
+    run missed its expectations, else EXIT_OK."""
     from tagsim import cli as simcli
     from tagsim import runner, scenario
     from tagsim.uplinklink import SimServer
 
     from taghost.server.admin import parse_tag
 
-    p = argparse.ArgumentParser(prog="python -m taghost.demo", description=__doc__)
-    p.add_argument("--out", default="out/sim", help="folder for the runs' files (per scenario)")
-    p.add_argument("--db-url", default=None, help="a PostgreSQL URL instead of SQLite")
-    a = p.parse_args(argv)
     t0 = time.perf_counter()
     srv = SimServer(a.db_url)
     red = False
@@ -111,7 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo done in {time.perf_counter() - t0:.1f} s")
     finally:
         srv.stop()
-    return 1 if red else 0
+    return EXIT_RED if red else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`opentag demo ARGS` (`python -m taghost.demo`, as `make demo` once called it)."""
+    from taghost import cli
+
+    return cli.main(["demo", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from tagcore.gnss.nmea import DEFAULT_FLOOR_DAYS, NmeaReader
 from tagkit.civil import civil_from_days
 
 from taghost.errors import UserError
-from taghost.units import to_datetime
+from taghost.units import iso_ms, to_datetime
 
 BLOCK = 1 << 16  # bytes read from the file at a time (and the longest line piece held)
 INFER_BYTES = 16 << 20  # how far into a capture the date floor is looked for
@@ -199,7 +199,7 @@ def fix_time(f: Fix) -> datetime.datetime:
 
 def format_fix(v: Verdict) -> str:
     f = v.fix
-    when = fix_time(f).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    when = iso_ms(f.t + f.ms / 1000)
     if f.lat is None:
         where = f"{'(no fix)':>24}"
     else:

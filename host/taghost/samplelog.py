@@ -10,8 +10,6 @@ circle 300 m east of the start; a coverage gap of GAP_S in the middle; a low-bat
 from __future__ import annotations
 
 import json
-import math
-from datetime import datetime, timezone
 from pathlib import Path
 
 from tagcore import events
@@ -19,7 +17,7 @@ from tagcore.fix import Fix
 from tagcore.store.log import Store
 from tagcore.store.osfs import OsFs
 
-from taghost.units import M_PER_DEG, UNIX_2000
+from taghost.units import offset, to_datetime
 
 T0 = 850000000  # seconds since 2000-01-01 UTC (2026-12-07 23:06:40)
 LAT0, LON0 = 50.7300, -1.8600
@@ -36,12 +34,10 @@ def walk(
     n: int = N_FIXES, step_s: int = STEP_S, speed: float = 1.4
 ) -> list[tuple[int, float, float]]:
     """(t, lat, lon) of the true walk."""
-    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
-    return [(T0 + k * step_s, LAT0, LON0 + k * step_s * speed / m_per_deg_lon) for k in range(n)]
+    return [(T0 + k * step_s, *offset(LAT0, LON0, k * step_s * speed, 0)) for k in range(n)]
 
 
 def zones_geojson() -> dict:
-    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
     return {
         "type": "FeatureCollection",
         "features": [
@@ -54,7 +50,7 @@ def zones_geojson() -> dict:
                     "warning_m": 50,
                     "radius_m": 100,
                 },
-                "geometry": {"type": "Point", "coordinates": [LON0 + 300 / m_per_deg_lon, LAT0]},
+                "geometry": {"type": "Point", "coordinates": [offset(LAT0, LON0, 300, 0)[1], LAT0]},
             }
         ],
     }
@@ -67,7 +63,7 @@ def write_log(dest: Path, gap: bool = True) -> Path:
     for k, (t, lat, lon) in enumerate(walk()):
         if gap and GAP[0] <= k < GAP[1]:
             continue
-        lat_u = round((lat + OFFSET_M / M_PER_DEG) * 1e6)
+        lat_u = round(offset(lat, lon, 0, OFFSET_M)[0] * 1e6)
         acc = 40 + (k % 7) * 6  # 4-8 m, as a receiver's estimate wanders
         s.append_fix(t, Fix(t, 0, lat_u, round(lon * 1e6), 300, 140, 9000, acc, 80, 9, 1, 3, 0))
     battery = events.LowBattery(T0 + 700, 20)  # the core's codec writes it, as the tag's app does
@@ -97,16 +93,15 @@ def nmea_walk(noise_m: float = NMEA_NOISE_M, seed: int = NMEA_SEED) -> bytes:
     import random
 
     rnd = random.Random(seed)
-    m_per_deg_lon = M_PER_DEG * math.cos(math.radians(LAT0))
     out = bytearray()
     for s in range((N_FIXES - 1) * STEP_S + 1):
-        when = datetime.fromtimestamp(UNIX_2000 + T0 + s, timezone.utc)
+        when = to_datetime(T0 + s)
         tm, dt = when.strftime("%H%M%S.00"), when.strftime("%d%m%y")
         if GAP[0] * STEP_S <= s < GAP[1] * STEP_S:
             out += _nmea(f"GPRMC,{tm},V,,,,,,,{dt},,,N") + _nmea(f"GPGGA,{tm},,,,,0,00,99.99,,,,,,")
             continue
-        lat = LAT0 + rnd.gauss(0, noise_m) / M_PER_DEG
-        lon = LON0 + (s * 1.4 + rnd.gauss(0, noise_m)) / m_per_deg_lon
+        north = rnd.gauss(0, noise_m)  # drawn first, as the sample's seed was laid out
+        lat, lon = offset(LAT0, LON0, s * 1.4 + rnd.gauss(0, noise_m), north)
         pos = _dm(lat, 2, "N", "S") + "," + _dm(lon, 3, "E", "W")
         out += _nmea(f"GPRMC,{tm},A,{pos},2.7,90.0,{dt},,,A")
         out += _nmea(f"GPGGA,{tm},{pos},1,09,0.9,52.0,M,47.0,M,,")
@@ -120,7 +115,7 @@ def write_truth(path: Path) -> Path:
     trk = gpxpy.gpx.GPXTrack(name="phone")
     seg = gpxpy.gpx.GPXTrackSegment()
     for t, lat, lon in walk():
-        when = datetime.fromtimestamp(UNIX_2000 + t, timezone.utc)
+        when = to_datetime(t)
         seg.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon, time=when))
     trk.segments.append(seg)
     g.tracks.append(trk)

@@ -43,3 +43,43 @@ def iso_ms(t: float | None) -> str | None:
     if t is None:
         return None
     return to_datetime(t).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(v: str | datetime) -> int:
+    """An ISO 8601 date-time (text, 'Z' allowed, or a datetime as TOML reads one), UTC unless
+    it names a zone, as whole seconds since 2000 (truncated towards 2000). The one text-to-time
+    conversion on the host: the server's API (`api.parse_time`, which also takes Unix
+    seconds), `opentag beacon` (`beaconcli.parse_time`, its UserError) and the simulator's
+    scenarios (`tagsim.simtime.parse_instant`, TOML datetimes) wrap it with their own messages.
+
+    Raises ValueError for text that is not an ISO 8601 date-time; TypeError for neither text
+    nor a datetime."""
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if not isinstance(v, datetime):
+        raise TypeError(f"expected text or a datetime, got {v!r}")
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    return seconds_2000(v)
+
+
+def offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:
+    """The point east_m / north_m metres from (lat, lon) degrees, equirectangular on the core's
+    sphere with the origin's latitude (good to centimetres over the kilometres of a zone or a
+    walk). The host's one metres-to-degrees offset: the zone compiler's messages, the sample
+    log, the simulator's receiver, truth and link (tagsim.geo.offset is this)."""
+    return (
+        lat + north_m / M_PER_DEG,
+        lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))),
+    )
+
+
+def offset_m(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
+    """(east, north) metres of (lat, lon) from (lat0, lon0): the exact inverse of `offset`
+    (the origin's latitude), so an error placed with `offset` reads back as itself
+    (tagsim.metrics.fix_error_m). tagsim.geo.enu takes the mean latitude instead: a distance
+    that is the same both ways, for paths and radio ranges."""
+    return (
+        (lon - lon0) * M_PER_DEG * math.cos(math.radians(lat0)),
+        (lat - lat0) * M_PER_DEG,
+    )

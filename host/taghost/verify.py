@@ -133,15 +133,12 @@ class Report:
         }
 
     def text(self) -> str:
-        from taghost.units import UNIX_2000
+        from taghost.units import to_datetime
 
         def when(t: int | None) -> str:
-            import datetime as dt
-
             if t is None:
                 return "-"
-            d = dt.datetime.fromtimestamp(UNIX_2000 + t, dt.timezone.utc)
-            return d.strftime("%Y-%m-%d %H:%M:%S UTC")
+            return to_datetime(t).strftime("%Y-%m-%d %H:%M:%S UTC")
 
         lines = [
             f"opentag verification report, tag {self.tag}",

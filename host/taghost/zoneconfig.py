@@ -35,7 +35,7 @@ from tagcore.zones.monitor import DEFAULT_MAX_ACC_DM, ZoneMonitor, decision_grow
 from tagkit import zonewrite as W
 from tagkit.zonewrite import frame
 
-from taghost.units import M_PER_DEG
+from taghost.units import M_PER_DEG, offset
 from taghost.zoneschedule import Schedule, parse_schedule
 
 KINDS = {"exclusion": B.KIND_EXCLUSION, "inclusion": B.KIND_INCLUSION}
@@ -239,8 +239,7 @@ def _at(poly: Polygon, anchor: tuple[int, int]) -> str:
     if not m:
         return ""
     x, y = float(m.group(1)), float(m.group(2))
-    lat = anchor[0] / 1e6 + y / M_PER_DEG
-    lon = anchor[1] / 1e6 + x / (M_PER_DEG * math.cos(math.radians(anchor[0] / 1e6)))
+    lat, lon = offset(anchor[0] / 1e6, anchor[1] / 1e6, x, y)
     return f" near [{lon:.6f}, {lat:.6f}]"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from taghost.units import EPOCH_2000, seconds_2000
+from taghost.units import seconds_2000, to_datetime
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -172,8 +172,7 @@ def tz_changes(tz: ZoneInfo, t0: int, t1: int) -> tuple[int, list[tuple[int, int
     the tag needs to turn local rules into UTC (tagcore.zones.curfew)."""
 
     def off(t: int) -> int:
-        u = EPOCH_2000 + timedelta(seconds=t)
-        return int((u.astimezone(tz).utcoffset() or timedelta()).total_seconds())
+        return int((to_datetime(t).astimezone(tz).utcoffset() or timedelta()).total_seconds())
 
     base = off(t0)
     out: list[tuple[int, int]] = []

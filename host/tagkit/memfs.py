@@ -27,9 +27,11 @@ class MemFile:
         return d
 
     def readinto(self, buf):
+        # Through a memoryview: no copy of the file's bytes is allocated, as a real file's
+        # readinto (heap figures measured on MemFs, tests/mpy/uplink_bench.py's, are the store's)
         d = self.fs.files[self.name]
         n = min(len(buf), len(d) - self.pos)
-        buf[:n] = d[self.pos : self.pos + n]
+        buf[:n] = memoryview(d)[self.pos : self.pos + n]
         self.pos += n
         return n
 

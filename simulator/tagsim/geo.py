@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import math
 
-from taghost.units import M_PER_DEG  # tagcore.geo's sphere
-
-
-def offset(lat: float, lon: float, east_m: float, north_m: float) -> tuple[float, float]:
-    """The point east_m / north_m metres from (lat, lon)."""
-    return (
-        lat + north_m / M_PER_DEG,
-        lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))),
-    )
+from taghost.units import (
+    M_PER_DEG,  # tagcore.geo's sphere
+    offset,  # noqa: F401 (geo.offset: the host's one, origin latitude)
+)
 
 
 def enu(lat0: float, lon0: float, lat: float, lon: float) -> tuple[float, float]:
-    """(east, north) metres of (lat, lon) from (lat0, lon0), equirectangular."""
+    """(east, north) metres of (lat, lon) from (lat0, lon0), equirectangular at the mean
+    latitude, on purpose not units.offset_m's origin latitude: the distance is then the same
+    from either end (a path's length, a radio range), where offset_m is offset's exact inverse
+    (a fix's error against the truth it was placed from)."""
     return (
         (lon - lon0) * M_PER_DEG * math.cos(math.radians((lat + lat0) / 2)),
         (lat - lat0) * M_PER_DEG,

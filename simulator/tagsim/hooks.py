@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from taghost.units import seconds_2000, to_datetime
+
 from tagsim.scenario import Scenario, Zone
-from tagsim.simtime import EPOCH
 
 WEEK_S = 7 * 86400
 
@@ -23,8 +24,8 @@ WEEK_S = 7 * 86400
 def zone_horizon(sc: Scenario) -> tuple[dt.date, int]:
     """(first day, weeks) of the schedule horizon covering the whole run, as the host would
     compile it before the tag goes out (from 00:00 UTC of the first day)."""
-    day = (EPOCH + dt.timedelta(seconds=sc.start)).date()
-    h0 = int((dt.datetime.combine(day, dt.time(), dt.timezone.utc) - EPOCH).total_seconds())
+    day = to_datetime(sc.start).date()
+    h0 = seconds_2000(dt.datetime.combine(day, dt.time(), dt.timezone.utc))
     return day, (sc.start + sc.duration - h0) // WEEK_S + 1
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tagcore.proximity import monitor as P
 from tagcore.zones import monitor as Z
+from taghost import alertkinds
 from taghost.draw import (
     CSS,
     MARKERS,
@@ -227,15 +228,9 @@ EVENT_NAMES = {
 }
 
 
-ZONE_KINDS = {
-    Z.A_BREACH: "ZONE BREACH (alert)",
-    Z.A_BREACH_END: "zone breach over",
-    Z.A_APPROACH: "zone approach (wearer warned)",
-    Z.A_LOC_WARN: "no fix: wearer warned",
-    Z.A_LOC_LOST: "LOCATION LOST (alert)",
-    Z.A_LOC_BACK: "location back",
-    Z.A_CONFIG_EXPIRED: "zone config expired",
-}
+# The zone monitor's codes as the host's alert vocabulary labels them (taghost.alertkinds), so
+# the simulator's report says what the server, the pull and the host's report say.
+ZONE_KINDS = {code: alertkinds.label(name) for code, name in alertkinds.ZONE_ALERTS.items()}
 ZONE_RULES = {
     Z.RULE_CONSECUTIVE: "consecutive fixes",
     Z.RULE_SUSTAINED: "sustained",

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
-from taghost.units import EPOCH_2000 as EPOCH
-from taghost.units import iso, to_datetime  # noqa: F401 (simtime.iso, .to_datetime)
+from taghost.units import iso, parse_iso, to_datetime  # noqa: F401 (simtime.iso, .to_datetime)
 
 _DUR = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
 
 
 def parse_instant(v: object) -> int:
-    """A TOML datetime or an ISO 8601 string (UTC unless it says otherwise) to sim seconds."""
+    """A TOML datetime or an ISO 8601 string (UTC unless it says otherwise; units.parse_iso)
+    to sim seconds. A TOML local datetime (no offset) is UTC, as a string without one.
+
+    Raises ValueError for a string that is not one, or a value that is neither (a TOML date or
+    time of day alone, a number): the scenario loader's message."""
     if isinstance(v, str):
         try:
-            v = datetime.fromisoformat(v.replace("Z", "+00:00"))
+            return parse_iso(v)
         except ValueError:
             raise ValueError(f"not an ISO 8601 date-time: {v!r}") from None
     if not isinstance(v, datetime):
         raise ValueError(f"expected a date-time, got {v!r}")
-    if v.tzinfo is None:
-        v = v.replace(tzinfo=timezone.utc)
-    return int((v - EPOCH).total_seconds())
+    return parse_iso(v)
 
 
 def parse_duration(v: object) -> int:

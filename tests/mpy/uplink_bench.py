@@ -19,60 +19,11 @@ IMPORT_BYTES = (gc.mem_alloc() - _a) if hasattr(gc, "mem_alloc") else -1
 from tagcore.compat import UNIX_2000  # noqa: E402
 from tagcore.fix import Fix  # noqa: E402
 from tagcore.store.log import Store  # noqa: E402
+from tagkit.memfs import MemFs  # noqa: E402
 
 KEY = bytes(range(32))
 TID = b"TAGBENCH"
 T0 = 850000000
-
-
-class RamFile:
-    def __init__(self, fs, name, mode):
-        self.fs = fs
-        self.name = name
-        if "w" in mode or name not in fs.files:
-            if "r" in mode:
-                raise OSError(2)
-            fs.files[name] = bytearray()
-        self.pos = 0
-
-    def readinto(self, buf):
-        d = self.fs.files[self.name]
-        n = min(len(buf), len(d) - self.pos)
-        buf[:n] = memoryview(d)[self.pos : self.pos + n]
-        self.pos += n
-        return n
-
-    def read(self):
-        d = bytes(self.fs.files[self.name][self.pos :])
-        self.pos += len(d)
-        return d
-
-    def write(self, b):
-        self.fs.files[self.name].extend(b)
-        return len(b)
-
-    def flush(self):
-        pass
-
-    def close(self):
-        pass
-
-
-class RamFs:
-    def __init__(self):
-        self.files = {}
-
-    def listdir(self):
-        return list(self.files)
-
-    def open(self, name, mode):
-        return RamFile(self, name, mode)
-
-    def remove(self, name):
-        del self.files[name]
-
-    def rename(self, a, b):
-        self.files[b] = self.files.pop(a)
 
 
 class Rng:
@@ -123,7 +74,7 @@ def track(n):
 
 
 def batch_of(fixes, max_bytes):
-    st = Store(RamFs(), T0, max_segments=10000)
+    st = Store(MemFs(), T0, max_segments=10000)  # the store's RAM filesystem (tagkit.memfs)
     for f in fixes:
         st.append_fix(f.t, f)
     c = UplinkClient(st, TID, KEY, max_bytes=max_bytes)

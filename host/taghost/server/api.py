@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from taghost.server import wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database
 from taghost.server.ingest import FIX_COLS
-from taghost.units import UNIX_2000
+from taghost.units import UNIX_2000, parse_iso
 from taghost.units import iso_ms as iso  # api.iso: the API's times, to the millisecond
 
 EVIDENCE_FIXES = 3  # fixes logged just before and just after an alert's event, by seq
@@ -18,7 +17,10 @@ FIX_FIELDS = [c.strip() for c in FIX_COLS.split(",")][3:-1]  # t .. flags
 
 
 def parse_time(text: str | None) -> int | None:
-    """An ISO 8601 time (UTC if no zone) or Unix seconds, as seconds since 2000."""
+    """An ISO 8601 time (UTC if no zone; units.parse_iso) or Unix seconds, as seconds since
+    2000; None for no text. Unix seconds are the API's own addition (a script's `date +%s`).
+
+    Raises ValueError for text that is neither."""
     if text is None or text == "":
         return None
     try:
@@ -26,12 +28,9 @@ def parse_time(text: str | None) -> int | None:
     except ValueError:
         pass
     try:
-        d = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_iso(text)
     except ValueError as e:
         raise ValueError(f"not a time: {text!r} (ISO 8601 or Unix seconds)") from e
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=dt.timezone.utc)
-    return int(d.timestamp()) - UNIX_2000
 
 
 def fix_dict(row: tuple[Any, ...]) -> dict[str, Any]:

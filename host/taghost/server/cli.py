@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from taghost import beaconcli
+from taghost.errors import UserError
 from taghost.server import admin, api, rules, wire
 from taghost.server.app import Config, Server, serve_forever
 from taghost.server.db import Database, DatabaseError
@@ -36,11 +37,15 @@ def db_default() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One `opentag server` command; returns its exit code (0).
+
+    Raises UserError for what the operator can fix: a database that cannot be opened or
+    migrated, a tag already (or not) provisioned, a bad tag id, key or time, a file that cannot
+    be read, a port already in use. `taghost.cli.main` prints it as one line, exit 2."""
     try:
         return _run(args)
     except (DatabaseError, admin.AdminError, OSError, ValueError) as e:
-        print(f"opentag server: {e}", file=sys.stderr)
-        return 2
+        raise UserError(str(e)) from e
 
 
 def _run(args: argparse.Namespace) -> int:

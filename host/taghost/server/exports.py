@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import gpxpy.gpx
 
 from taghost.server.api import FIX_FIELDS
-from taghost.units import UNIX_2000
+from taghost.units import to_datetime
 
 FORMATS = {
     "geojson": "application/geo+json",
@@ -49,7 +48,7 @@ def gpx(tag: str, fixes: list[dict[str, Any]]) -> str:
             latitude=f["lat_deg"],
             longitude=f["lon_deg"],
             elevation=None if f["alt_dm"] is None else f["alt_dm"] / 10,
-            time=dt.datetime.fromtimestamp(UNIX_2000 + f["t"] + f["ms"] / 1000, dt.timezone.utc),
+            time=to_datetime(f["t"] + f["ms"] / 1000),
         )
         if f["hdop_c"] is not None:
             p.horizontal_dilution = f["hdop_c"] / 100
