@@ -408,3 +408,29 @@ def test_distances_are_wgs84_geodesics(db, lat):
             w.send_tag(w.tag_batch([(NOW - 5, there, 50)]), NOW)
             got = [a[0] for a in w.alerts()]
             assert got == ([PRE, ALERT] if opens else []), (lat, az, extra)
+
+
+def test_a_failing_rule_costs_neither_the_batch_nor_her_position(db, monkeypatch):
+    """The rule runs inside the tag's ingest and her post: if it fails, the batch is still
+    acknowledged and her position still stored (a savepoint undoes only the rule's writes), and
+    the rules loop decides later."""
+    w = World(db)
+    real = proximity.evaluate
+
+    def boom(tx, victim, now_ms):
+        tx.execute("UPDATE victims SET decided_t = 1 WHERE id = ?", (victim,))  # undone
+        raise RuntimeError("a bug in the rule")
+
+    monkeypatch.setattr(proximity, "evaluate", boom)
+    assert w.send_victim(w.position(NOW - 10, HOME), NOW)[0] == 200
+    ack = K.open_ack(w.key, w.send_tag(w.tag_batch([(NOW - 10, moved(HOME, 10, 30), 50)]), NOW))
+    assert ack is not None and ack[3] == 1
+    assert w.posts.counts["victim_rule_failed"] == 1
+    assert w.ingest.counts["victim_rule_failed"] == 1
+    assert count(db, "victim_positions") == 1 and w.alerts() == []
+    with db.tx() as tx:
+        assert tx.execute("SELECT decided_t FROM victims WHERE id = ?", (w.victim,)).one() == (
+            None,
+        )
+    monkeypatch.setattr(proximity, "evaluate", real)
+    assert proximity.sweep(db, NOW * 1000 + 30_000) == [("opened", PRE), ("opened", ALERT)]

@@ -136,7 +136,9 @@ class Server:
     async def victim_position(self, request: web.Request) -> web.Response:
         """One position from a victim's phone (taghost.server.victims; docs/server.md)."""
         text = request.match_info["victim"]
-        if not (text.isdigit() and 1 <= int(text) <= wire.INT_MAX):
+        if not (text.isascii() and text.isdigit() and len(text) <= 19):
+            text = "0"
+        if not 1 <= int(text) <= wire.INT_MAX:
             self.victims.count("refused_victim_malformed")
             return error(400, "malformed")
         try:
@@ -261,7 +263,7 @@ class Server:
                 served = await self.run(rules.beacon_windows, self.db, self.now_ms())
                 self.ingest.counts["beacon_windows_queued"] += len(served)
                 for what, _ in await self.run(proximity.sweep, self.db, self.now_ms()):
-                    self.ingest.counts[f"victim_alerts_{what}"] += 1
+                    self.ingest.counts[proximity.counter(what)] += 1
             except Exception:
                 log.exception("rules failed")
 

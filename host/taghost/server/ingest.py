@@ -206,8 +206,8 @@ class Ingest:
                 (now_ms, tag, K.COMM_LOST),
             )
         if victims:  # taghost.server.proximity: after `acked` moved
-            for what, _ in proximity.evaluate_tag(tx, tag, now_ms):
-                c[f"victim_alerts_{what}"] += 1
+            for what, _ in proximity.guarded(tx, proximity.evaluate_tag, tag, now_ms):
+                c[proximity.counter(what)] += 1
         tx.many(
             "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (tag, kind) DO UPDATE SET version = excluded.version, "

@@ -30,6 +30,8 @@ same tag are serialized on both engines.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from pyproj import Geod
@@ -37,6 +39,7 @@ from pyproj import Geod
 from taghost import alertkinds as K
 from taghost.server.db import Database, Tx
 
+log = logging.getLogger("opentag.server")
 GEOD = Geod(ellps="WGS84")
 HYST_M = 100  # the core's gnss_hyst_m
 STALE_END_S = 3600  # the core's area_age_s: no fresh pair for an hour ends the episode
@@ -212,6 +215,22 @@ def evaluate_tag(tx: Tx, tag: str, now_ms: int) -> list[tuple[str, str]]:
     return out
 
 
+def guarded(tx: Tx, fn: Callable[..., list[tuple[str, str]]], *args: Any) -> list[tuple[str, str]]:
+    """`fn(tx, *args)` inside a savepoint: if the rule fails, what it wrote is undone and the
+    rest of the transaction (the tag's batch, her position) is kept. Her alerts must never cost
+    the tag its acknowledgement (it would send the batch again forever) nor lose her position;
+    the rules loop walks again 30 s later. Returns [("failed", "")] when it failed."""
+    tx.execute("SAVEPOINT victim_rule")
+    try:
+        out = fn(tx, *args)
+    except Exception:
+        log.exception("the victim proximity rule failed")
+        tx.execute("ROLLBACK TO SAVEPOINT victim_rule")
+        out = [("failed", "")]
+    tx.execute("RELEASE SAVEPOINT victim_rule")
+    return out
+
+
 def sweep(db: Database, now_ms: int) -> list[tuple[str, str]]:
     """The rule for every victim (the server's rules loop, every 30 s): what time alone decides
     (the stale end), and any pair an arrival left undecided."""
@@ -221,5 +240,10 @@ def sweep(db: Database, now_ms: int) -> list[tuple[str, str]]:
     for tag in sorted(tags):
         with db.tx() as tx:
             if tx.lock_tag(tag) is not None:
-                out += evaluate_tag(tx, tag, now_ms)
+                out += guarded(tx, evaluate_tag, tag, now_ms)
     return out
+
+
+def counter(what: str) -> str:
+    """The server's count for a change the rule returned (GET /v1/stats)."""
+    return "victim_rule_failed" if what == "failed" else f"victim_alerts_{what}"

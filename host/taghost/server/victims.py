@@ -111,7 +111,7 @@ class Victims:
             return 500, b'{"error": "server_error"}', "application/json"
         self.count("victim_duplicates" if dup else "victim_positions")
         for what, _ in changes:
-            self.count(f"victim_alerts_{what}")
+            self.count(proximity.counter(what))
         ack = wire.encode_victim_ack(key, victim, ctr, now_ms // 1000)
         return 200, ack, "application/cose"
 
@@ -148,4 +148,4 @@ class Victims:
             "UPDATE victims SET max_ctr = ?, last_rx_ms = ? WHERE id = ?",
             (p.ctr, now_ms, victim),
         )
-        return key, p.ctr, proximity.evaluate(tx, victim, now_ms), False
+        return key, p.ctr, proximity.guarded(tx, proximity.evaluate, victim, now_ms), False
