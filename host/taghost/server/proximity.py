@@ -232,10 +232,23 @@ def guarded(tx: Tx, fn: Callable[..., list[tuple[str, str]]], *args: Any) -> lis
 
 
 def sweep(db: Database, now_ms: int) -> list[tuple[str, str]]:
-    """The rule for every victim (the server's rules loop, every 30 s): what time alone decides
-    (the stale end), and any pair an arrival left undecided."""
+    """The rule for the victims it may have something to say about (the server's rules loop,
+    every 30 s): those with an alert open (only time can end it: the stale end), and those
+    whose walk is behind their own positions (a failed evaluation, or the tag lagging). An
+    arrival walks as far as it can, and freshness only shrinks with time, so the others would
+    decide nothing."""
+    marks = ", ".join("?" * len(RINGS))
     with db.tx() as tx:
-        tags = [str(r[0]) for r in tx.execute("SELECT DISTINCT tag FROM victims").all()]
+        tags = [
+            str(r[0])
+            for r in tx.execute(
+                "SELECT DISTINCT v.tag FROM victims v WHERE v.decided_t IS NULL "
+                "OR v.decided_t < (SELECT MAX(p.t) FROM victim_positions p WHERE p.victim = v.id) "
+                "OR EXISTS (SELECT 1 FROM alerts a WHERE a.tag = v.tag AND a.source = 'server' "
+                f"AND a.cleared_ms IS NULL AND a.kind IN ({marks}))",
+                [k for k, _ in RINGS],
+            ).all()
+        ]
     out: list[tuple[str, str]] = []
     for tag in sorted(tags):
         with db.tx() as tx:
