@@ -434,3 +434,20 @@ def test_a_failing_rule_costs_neither_the_batch_nor_her_position(db, monkeypatch
         )
     monkeypatch.setattr(proximity, "evaluate", real)
     assert proximity.sweep(db, NOW * 1000 + 30_000) == [("opened", PRE), ("opened", ALERT)]
+
+
+def test_a_database_from_before_victims_is_migrated(server_db_url, monkeypatch):
+    from taghost.server import schema
+
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
+    monkeypatch.setattr(schema, "LATEST", 2)
+    old = Database(server_db_url)
+    admin.provision(old, "0011223344556677", NOW * 1000)
+    old.close()
+    monkeypatch.undo()
+    d = Database(server_db_url)
+    vid, _ = victims.add_victim(d, "0011223344556677", NOW * 1000)
+    with d.tx() as tx:
+        assert tx.execute("SELECT MAX(version) FROM schema_version").one() == (3,)
+    assert vid == 1 and count(d, "victim_positions") == 0
+    d.close()
