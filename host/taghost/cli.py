@@ -161,6 +161,12 @@ def _evidence() -> ModuleType:
     return evidence
 
 
+def _victimclient() -> ModuleType:
+    from taghost import victimclient
+
+    return victimclient
+
+
 def _server_cli() -> ModuleType:
     from taghost.server import cli
 
@@ -537,8 +543,57 @@ COMMANDS: dict[str, Command | Group] = {
                     DB,
                 ),
             ),
+            "victim": Command(
+                "add a victim for the server's GNSS proximity rule, linked to one tag "
+                "(prints her phone's key)",
+                lambda: _server_cli().cmd_victim,
+                (
+                    arg("action", choices=("add",)),
+                    arg("--tag", required=True, help="the tag she is protected from"),
+                    arg("--label", default=""),
+                    arg("--key", help="her phone's 32-byte key, 64 hex digits (default: random)"),
+                    arg(
+                        "--alert-m",
+                        type=int_range(1, 100_000),
+                        default=500,
+                        help="alert distance, m (%(default)s: Spain's Cometa)",
+                    ),
+                    arg(
+                        "--prealert-m",
+                        type=int_range(1, 200_000),
+                        help="pre-alert distance, m (default: twice the alert's, as France's)",
+                    ),
+                    arg(
+                        "--max-age-s",
+                        type=int_range(10, 3600),
+                        default=300,
+                        help="positions older than this decide nothing (%(default)s s)",
+                    ),
+                    DB,
+                ),
+            ),
         },
         default="run",
+    ),
+    "victim": Group(
+        'the victim\'s phone side (docs/server.md, "Victim proximity")',
+        {
+            "report": Command(
+                "post one position to the server as her phone does (the reference client)",
+                lambda: _victimclient().cmd_report,
+                (
+                    arg("--server", required=True, help="the server's URL"),
+                    arg("--victim", required=True, type=int_range(1), help="her id"),
+                    arg("--key", help="her key, 64 hex digits (opentag server victim add)"),
+                    arg("--key-file", help="a file holding her key as hex"),
+                    arg("--lat", required=True, type=float, help="degrees"),
+                    arg("--lon", required=True, type=float, help="degrees"),
+                    arg("--acc-m", required=True, type=float, help="horizontal accuracy, m"),
+                    arg("--time", dest="t", type=float, help="Unix seconds (default: now)"),
+                    arg("--ctr", type=int_range(0), help="counter (default: Unix ms)"),
+                ),
+            ),
+        },
     ),
     "config": Group(
         "check and compile the tag configuration (docs/app.md)",

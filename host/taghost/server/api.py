@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from taghost import alertkinds as K
 from taghost.server import wire
 from taghost.server.alerts import meaning
 from taghost.server.db import Database
@@ -59,6 +61,24 @@ def evidence_dict(f: Any) -> dict[str, Any]:
     return d
 
 
+# The server's GNSS proximity rule (taghost.server.proximity) keeps its decision in `data`.
+VICTIM_KINDS = (K.PROXIMITY_GNSS, K.PROXIMITY_GNSS_PREALERT)
+
+
+def victim_detail(data: bytes) -> str:
+    """What the server's proximity rule saw: the distance and the two positions' ages (never
+    her coordinates: the rule does not keep them with the alert)."""
+    try:
+        d = json.loads(data)
+        return (
+            f"{d['distance_m']:.0f} m apart (at least {d['min_distance_m']:.0f} m with the "
+            f"accuracies, {d['accuracy_m']:.0f} m); her position {d['victim_age_s']} s old, "
+            f"the tag's fix {d['fix_age_s']} s old"
+        )
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
 def trail(db: Database, tag: str, t_from: int | None, t_to: int | None) -> list[dict[str, Any]]:
     q = SELECT_FIX + " WHERE tag = ?"
     args: list[Any] = [tag]
@@ -109,6 +129,8 @@ def alerts(
                     (atag, seq, EVIDENCE_FIXES),
                 ).all()
                 ev = [fix_dict(r) for r in reversed(before)] + [fix_dict(r) for r in after]
+            elif source == "server" and kind in VICTIM_KINDS:
+                detail = victim_detail(bytes(data))
             out.append(
                 {
                     "id": int(aid),

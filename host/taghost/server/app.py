@@ -21,9 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from taghost.server import admin, api, exports, rules, wire
+from taghost.server import admin, api, exports, proximity, rules, wire
 from taghost.server.db import Database
 from taghost.server.ingest import Ingest, ms_2000
+from taghost.server.victims import Victims
 
 log = logging.getLogger("opentag.server")
 
@@ -86,6 +87,7 @@ class Server:
         self.config = config or Config()
         self.clock = clock
         self.ingest = Ingest(db)
+        self.victims = Victims(db, self.ingest.counts, self.ingest._lock)
         self.pool = ThreadPoolExecutor(self.config.workers or db.workers, "opentag-db")
         self.started = clock()
         self.queue: asyncio.Queue[tuple[bytes, asyncio.Future[tuple[int, bytes, str]]]]
@@ -129,6 +131,28 @@ class Server:
             for (_, fut), r in zip(items, res, strict=True):
                 if not fut.done():
                     fut.set_result(r)
+
+    # ---- victims' phones ----------------------------------------------------------------------
+    async def victim_position(self, request: web.Request) -> web.Response:
+        """One position from a victim's phone (taghost.server.victims; docs/server.md)."""
+        text = request.match_info["victim"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 19):
+            text = "0"
+        if not 1 <= int(text) <= wire.INT_MAX:
+            self.victims.count("refused_victim_malformed")
+            return error(400, "malformed")
+        try:
+            body = await asyncio.wait_for(
+                read_limited(request, wire.VICTIM_MAX_BODY), self.config.body_timeout_s
+            )
+        except TooLarge:
+            self.victims.count("refused_victim_too_large")
+            return error(413, "too_large", close=True)
+        except asyncio.TimeoutError:
+            self.victims.count("refused_victim_too_slow")
+            return error(408, "too_slow", close=True)
+        status, out, ctype = await self.run(self.victims.handle, int(text), body, self.now_ms())
+        return web.Response(status=status, body=out, content_type=ctype)
 
     # ---- people ------------------------------------------------------------------------------
     async def stats(self, request: web.Request) -> web.Response:
@@ -238,6 +262,8 @@ class Server:
                 self.ingest.counts["comm_lost_raised"] += len(raised)
                 served = await self.run(rules.beacon_windows, self.db, self.now_ms())
                 self.ingest.counts["beacon_windows_queued"] += len(served)
+                for what, _ in await self.run(proximity.sweep, self.db, self.now_ms()):
+                    self.ingest.counts[proximity.counter(what)] += 1
             except Exception:
                 log.exception("rules failed")
 
@@ -260,6 +286,7 @@ class Server:
         a.add_routes(
             [
                 web.post("/v1/up", self.up),
+                web.post("/v1/victims/{victim}/positions", self.victim_position),
                 web.get("/v1/stats", self.stats),
                 web.get("/v1/tags", self.tags),
                 web.get("/v1/tags/{tag}", self.tag),

@@ -7,6 +7,8 @@
     opentag server locate TAG                            queue an on-demand locate
     opentag server beacon TAG --secret FILE [--beacon N] [--hours H]
                                                          keep a victim beacon's windows fresh
+    opentag server victim add --tag TAG [--label T] [--alert-m M] [--prealert-m M] [--max-age-s S]
+                                                         a victim for the GNSS rule (prints her key)
 The database is --db, else $OPENTAG_DB, else sqlite:///opentag-server.db (SQLite, WAL).
 """
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from taghost import beaconcli
 from taghost.errors import UserError
-from taghost.server import admin, api, rules, wire
+from taghost.server import admin, api, rules, victims, wire
 from taghost.server.app import Config, Server, serve_forever
 from taghost.server.db import Database, DatabaseError
 from taghost.server.ingest import ms_2000
@@ -81,6 +83,22 @@ def _run(args: argparse.Namespace) -> int:
         served = rules.beacon_windows(db, now_ms)
         print(f"beacon {args.beacon} on {admin.parse_tag(args.tag)}: window queued {served != []}")
         return 0
+    if cmd == "victim":  # `victim add` (the one action so far)
+        db = Database(args.db)
+        key = bytes.fromhex(args.key) if args.key else None
+        vid, key = victims.add_victim(
+            db, args.tag, now_ms, key, args.label, args.alert_m, args.prealert_m, args.max_age_s
+        )
+        tag = admin.parse_tag(args.tag)
+        print(f"victim {vid} on tag {tag}; key {key.hex()}")
+        every = victims.upload_every_s(db, tag)
+        if every is not None and every > args.max_age_s:
+            print(
+                f"note: tag {tag} uploads every {every} s; the rule compares positions at most "
+                f"{args.max_age_s} s old, so it decides only on a batch's last {args.max_age_s} s",
+                file=sys.stderr,
+            )
+        return 0
     if cmd == "locate":
         v = admin.queue_downlink(Database(args.db), args.tag, wire.DL_LOCATE, b"", now_ms)
         print(f"locate {v} queued for {admin.parse_tag(args.tag)}: sent with its next ack")
@@ -111,6 +129,7 @@ cmd_tags = _as("tags")
 cmd_push = _as("push")
 cmd_locate = _as("locate")
 cmd_beacon = _as("beacon")
+cmd_victim = _as("victim")
 
 
 def main(argv: list[str] | None = None) -> int:

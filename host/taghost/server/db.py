@@ -81,13 +81,14 @@ class Tx:
     def lock_tag(self, tag: str) -> Row | None:
         """The tag's row, locked until the transaction ends (SQLite: the write lock holds it):
         tag, key, max_ctr, acked, upload_every_s, and whether it has ranges waiting on a gap,
-        downlink items queued, an open server alert (one round trip instead of four)."""
+        downlink items queued, an open server alert, a victim linked (one round trip, not five)."""
         q = (
             "SELECT tag, mac_key, max_ctr, acked, upload_every_s, "
             "EXISTS (SELECT 1 FROM coverage c WHERE c.tag = tags.tag), "
             "EXISTS (SELECT 1 FROM downlink d WHERE d.tag = tags.tag), "
             "EXISTS (SELECT 1 FROM alerts a WHERE a.tag = tags.tag AND a.source = 'server' "
-            "AND a.cleared_ms IS NULL) "
+            "AND a.cleared_ms IS NULL), "
+            "EXISTS (SELECT 1 FROM victims v WHERE v.tag = tags.tag) "
             "FROM tags WHERE tag = ?"
         )
         if self.dialect == "postgres":

@@ -17,7 +17,7 @@ from typing import Any
 from tagcore.store import record as R
 
 from taghost import alertkinds as K
-from taghost.server import seals, wire
+from taghost.server import proximity, seals, wire
 from taghost.server.alerts import ends_alert, meaning
 from taghost.server.db import Database, Tx
 from taghost.server.wire import Batch, Event, FixRun, Refused
@@ -184,6 +184,7 @@ class Ingest:
         batch = wire.parse_batch(wire.verify(env, key), env.kid)
         max_ctr, acked = int(row[2]), int(row[3])
         waiting, queued, open_alert = bool(row[5]), bool(row[6]), bool(row[7])
+        victims = bool(row[8])  # a victim is linked: the server's GNSS proximity rule runs
         if batch.ctr < max_ctr:
             raise Refused(409, "replayed")
         sealed = seals.check(tx, tag, env.kid, batch, c)  # docs/evidence.md; raises Refused
@@ -204,6 +205,9 @@ class Ingest:
                 "AND kind = ? AND cleared_ms IS NULL",
                 (now_ms, tag, K.COMM_LOST),
             )
+        if victims:  # taghost.server.proximity: after `acked` moved
+            for what, _ in proximity.guarded(tx, proximity.evaluate_tag, tag, now_ms):
+                c[proximity.counter(what)] += 1
         tx.many(
             "INSERT INTO held (tag, kind, version, since_ms) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (tag, kind) DO UPDATE SET version = excluded.version, "

@@ -146,6 +146,45 @@ CREATE TABLE anchors (
 );
 """,
     ),
+    (
+        3,
+        """
+-- Victims (docs/server.md, "Victim proximity"): each is linked to one tag, has its own MAC key
+-- for her phone's posts, and the distances of the server's GNSS rule. Her positions never go
+-- to the tag. decided_t: the rule has walked the two position streams up to this time (seconds
+-- since 2000); last_pair_t: the newer time of the last fresh pair it decided on.
+CREATE TABLE victims (
+    id {serial},
+    tag TEXT NOT NULL REFERENCES tags(tag),
+    mac_key {blob} NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
+    alert_m BIGINT NOT NULL,
+    prealert_m BIGINT NOT NULL,
+    max_age_s BIGINT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    max_ctr BIGINT NOT NULL DEFAULT -1,   -- highest counter accepted from her phone
+    last_rx_ms BIGINT,
+    decided_t BIGINT,
+    last_pair_t BIGINT
+);
+CREATE INDEX victims_tag ON victims (tag);
+-- Every position her phone posted, with the bytes it came in (t: the phone's clock, seconds
+-- since 2000; microdegrees; accuracy in decimetres; rx_ms: the server's clock).
+CREATE TABLE victim_positions (
+    id {serial},
+    victim BIGINT NOT NULL REFERENCES victims(id),
+    ctr BIGINT NOT NULL,
+    t BIGINT NOT NULL,
+    lat BIGINT NOT NULL,
+    lon BIGINT NOT NULL,
+    acc_dm BIGINT NOT NULL,
+    rx_ms BIGINT NOT NULL,
+    raw {blob} NOT NULL
+);
+CREATE UNIQUE INDEX victim_positions_ctr ON victim_positions (victim, ctr);
+CREATE INDEX victim_positions_t ON victim_positions (victim, t);
+""",
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -21,6 +21,14 @@ from tagcore.uplink import fixdecode
 
 UP_AAD = b"opentag/up/v1"
 DOWN_AAD = b"opentag/down/v1"
+# The victim's phone (docs/server.md, "Victim proximity"): its own directions, so no tag batch
+# or acknowledgement can pass for a victim's position or its answer, even under the same key.
+VICTIM_UP_AAD = b"opentag/victim/up/v1"
+VICTIM_DOWN_AAD = b"opentag/victim/down/v1"
+VICTIM_MAX_BODY = 1024  # one position: about 70 bytes
+MAX_LAT = 90_000_000  # microdegrees
+MAX_LON = 180_000_000
+MAX_ACC_DM = 100_000  # 10 km: a position vaguer than that is refused, not compared
 PROTECTED = cbor2.dumps({1: 4})  # alg HMAC 256/64
 MAX_BODY = 64 * 1024
 TAG_ID_LEN = 8
@@ -118,10 +126,11 @@ def open_envelope(body: bytes) -> Envelope:
     return Envelope(kid, msg)
 
 
-def verify(env: Envelope, key: bytes) -> bytes:
-    """The payload if the MAC verifies under `key` with the up-direction aad, else 401."""
+def verify(env: Envelope, key: bytes, aad: bytes = UP_AAD) -> bytes:
+    """The payload if the MAC verifies under `key` with the up-direction aad (a tag's, or
+    VICTIM_UP_AAD for a victim's phone), else 401."""
     env.msg.key = SymmetricKey(k=key)
-    env.msg.external_aad = UP_AAD  # type: ignore[misc]  # pycose's setter, declared late
+    env.msg.external_aad = aad  # type: ignore[misc]  # pycose's setter, declared late
     # pycose computes (an envelope open_envelope took cannot fail it: what raises here is a
     # bug, not a forged MAC); the comparison is constant-time (pycose's verify_tag uses ==).
     received = bytes(env.msg.auth_tag)
@@ -213,6 +222,61 @@ def encode_ack(
         uhdr={KID: tag},
         payload=payload,
         external_aad=DOWN_AAD,
+        key=SymmetricKey(k=key),
+    )
+    return bytes(msg.encode())
+
+
+class Position(NamedTuple):
+    """A victim's position as her phone posts it (docs/server.md): the phone's clock in seconds
+    since 2000, microdegrees, horizontal accuracy in decimetres."""
+
+    victim: int
+    ctr: int
+    t: int
+    lat: int
+    lon: int
+    acc_dm: int
+
+
+def victim_kid(victim: int) -> bytes:
+    """The COSE kid of a victim's posts: her id as 8 bytes, big-endian."""
+    return victim.to_bytes(TAG_ID_LEN, "big")
+
+
+def parse_position(payload: bytes, victim: int) -> Position:
+    """The verified payload of a victim's post as a Position: 400 if its shape is wrong or it
+    names another victim, 422 if a value is outside the world (`check_position`)."""
+    try:
+        m = cbor2.loads(payload, allow_duplicate_keys=False, max_depth=4)
+    except cbor2.CBORDecodeError as e:
+        raise Refused(400, "malformed") from e
+    if not isinstance(m, dict) or set(m) != {1, 2, 3, 4, 5, 6}:
+        raise Refused(400, "malformed")
+    p = Position(*(m[k] for k in range(1, 7)))
+    if not all(_int(v) for v in p) or p.victim != victim or p.ctr < 0:
+        raise Refused(400, "malformed")
+    return p
+
+
+def check_position(p: Position, now: int, future_s: int) -> None:
+    """422 for coordinates off the globe, an accuracy below 0 or above 10 km, a time before
+    2000 or more than `future_s` ahead of the server's clock `now` (seconds since 2000)."""
+    if not (-MAX_LAT <= p.lat <= MAX_LAT and -MAX_LON <= p.lon <= MAX_LON):
+        raise Refused(422, "out_of_range")
+    if not (0 <= p.acc_dm <= MAX_ACC_DM and 0 <= p.t <= now + future_s):
+        raise Refused(422, "out_of_range")
+
+
+def encode_victim_ack(key: bytes, victim: int, ctr: int, now: int) -> bytes:
+    """The answer to a victim's post (COSE_Mac0, VICTIM_DOWN_AAD): her id, the counter taken,
+    the server's clock. Nothing about the tag: it is her phone's receipt, no more."""
+    payload = cbor2.dumps({1: victim, 2: ctr, 3: now})
+    msg = Mac0Message(
+        phdr={Algorithm: HMAC25664},
+        uhdr={KID: victim_kid(victim)},
+        payload=payload,
+        external_aad=VICTIM_DOWN_AAD,
         key=SymmetricKey(k=key),
     )
     return bytes(msg.encode())
