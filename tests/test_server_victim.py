@@ -295,11 +295,18 @@ def test_stale_positions_decide_nothing_and_a_long_silence_ends_the_episode(db):
     assert w.send_victim(w.position(NOW - 310, HOME), NOW)[0] == 200
     w.send_tag(w.tag_batch([(NOW - 9, near, 50)]), NOW)
     assert w.alerts() == []
-    # A pair 1 s apart but 301 s older than now: stale against now.
+    # A pair 1 s apart that arrives 301 s late still decides: the alert of what happened, late
+    # (its ages say so); before, "fresh against now" dropped it.
     w = World(db)
     assert w.send_victim(w.position(NOW - 301, HOME), NOW)[0] == 200
-    w.send_tag(w.tag_batch([(NOW - 302, near, 50)]), NOW)
-    assert w.alerts() == []
+    far = moved(HOME, 45, 9000)  # then he is far: the late episode ends in the same walk
+    assert w.send_victim(w.position(NOW - 280, HOME), NOW)[0] == 200
+    w.send_tag(w.tag_batch([(NOW - 302, near, 50), (NOW - 290, far, 50), (NOW - 270, far, 50)]),
+               NOW)  # fmt: skip
+    assert w.alerts() == [(PRE, f"victim {w.victim}", NOW - 301, True),
+                          (ALERT, f"victim {w.victim}", NOW - 301, True)]  # fmt: skip
+    al = {a["kind"]: a for a in api.alerts(db, w.tag.hex(), None, None)}
+    assert json.loads(bytes.fromhex(al[ALERT]["data"]))["victim_age_s"] == 301
     # A fix with nothing of hers yet, then her position: decided when both have reported past
     # it (a fix the tag has not sent yet may lie between the two).
     w = World(db)
@@ -323,6 +330,37 @@ def test_stale_positions_decide_nothing_and_a_long_silence_ends_the_episode(db):
     assert w.send_victim(w.position(t, HOME), t)[0] == 200
     assert [(a[0], a[3]) for a in w.alerts()] == [(PRE, True), (ALERT, True), (PRE, False),
                                                   (ALERT, False)]  # fmt: skip
+
+
+def test_a_tag_uploading_every_15_min_still_raises_an_encounter_between_its_uploads(db):
+    """He walks past her 10 min before his next upload (the default 15-min interval): the
+    encounter is alerted when the batch arrives, at its own time, and ended by the batch's later
+    fixes; a past episode over an hour old is opened and ended in the same walk."""
+    w = World(db)
+    t0 = NOW - 900
+    for k in range(30):  # her phone posts every 30 s, at home
+        assert w.send_victim(w.position(t0 + 30 * k, HOME), t0 + 30 * k + 2)[0] == 200
+    fixes = []
+    for k in range(15):  # his fixes a minute apart: 3 km, then past her at 200 m, then away
+        d = 200 if k in (4, 5) else 3000
+        fixes.append((t0 + 60 * k + 1, moved(HOME, 90, d), 50))
+    w.send_tag(w.tag_batch(fixes), NOW)
+    got = w.alerts()
+    assert [(k, t, ended) for k, _, t, ended in got] == [
+        (PRE, t0 + 241, True),
+        (ALERT, t0 + 241, True),
+    ]
+    # hours late: a backlog after a day without coverage
+    w = World(db)
+    t0 = NOW - 86_400
+    assert w.send_victim(w.position(t0, HOME), t0 + 2)[0] == 200
+    assert w.send_victim(w.position(NOW - 5, HOME), NOW - 3)[0] == 200
+    w.send_tag(w.tag_batch([(t0 + 1, moved(HOME, 0, 100), 50), (NOW - 4, moved(HOME, 0, 9e3), 50)]),
+               NOW)  # fmt: skip
+    assert [(k, t, ended) for k, _, t, ended in w.alerts()] == [
+        (PRE, t0 + 1, True),
+        (ALERT, t0 + 1, True),
+    ]
 
 
 def test_a_batch_ahead_of_a_gap_waits_for_it(db):

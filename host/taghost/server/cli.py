@@ -94,8 +94,8 @@ def _run(args: argparse.Namespace) -> int:
         every = victims.upload_every_s(db, tag)
         if every is not None and every > args.max_age_s:
             print(
-                f"note: tag {tag} uploads every {every} s; the rule compares positions at most "
-                f"{args.max_age_s} s old, so it decides only on a batch's last {args.max_age_s} s",
+                f"note: tag {tag} uploads every {every} s: an approach between its uploads is "
+                f"alerted when the batch arrives, up to {every} s late",
                 file=sys.stderr,
             )
         return 0

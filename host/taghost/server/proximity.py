@@ -7,7 +7,9 @@ offender's tag is one he could read off it. It opens `proximity_gnss_prealert` a
 own (tagcore.proximity.monitor, `_gnss`), with the accuracies on the victim's side:
 
 - a pair (her latest position, the tag's latest fix) is fresh when the two are at most
-  `max_age_s` apart on their own clocks and neither is more than `max_age_s` from now;
+  `max_age_s` apart on their own clocks. It decides whenever it arrives: a tag that uploads
+  every 15 min, or a backlog after hours without coverage, still raises the alert of what
+  happened, late (the alert's ages say how late), where "fresh against now" would drop it;
 - a ring opens when the distance minus both accuracies is within it (they may be that close);
 - it ends when the distance minus both accuracies is beyond it by HYST_M (even the nearest
   they could be is well out), or when no fresh pair has been decided for STALE_END_S (the
@@ -132,8 +134,15 @@ def evaluate(tx: Tx, victim: int, now_ms: int) -> list[tuple[str, str]]:
     vh = tx.execute("SELECT MAX(t) FROM victim_positions WHERE victim = ?", (victim,)).one()
     if th is not None and vh is not None and vh[0] is not None:
         horizon = min(int(th[0]), int(vh[0]))
-        # Anything older than now - age is stale against now: it can decide nothing.
-        start = now - age - 1 if decided is None else max(decided, now - age - 1)
+        # The first walk starts just before her first position could pair with a fix; later
+        # walks where the last one stopped (late data is walked when it is complete).
+        if decided is None:
+            first = tx.execute(
+                "SELECT MIN(t) FROM victim_positions WHERE victim = ?", (victim,)
+            ).one()
+            start = int(first[0]) - age - 1
+        else:
+            start = decided
         if horizon > start:
             f0 = tx.execute(
                 FIX_Q + " AND t <= ? ORDER BY t DESC, seq DESC LIMIT 1", (tag, acked, start)
@@ -164,7 +173,7 @@ def evaluate(tx: Tx, victim: int, now_ms: int) -> list[tuple[str, str]]:
                     continue  # more of this second to come
                 if f is None or v is None:
                     continue
-                if abs(v.t - f.t) > age or max(abs(now - v.t), abs(now - f.t)) > age:
+                if abs(v.t - f.t) > age:
                     continue  # a stale pair decides nothing
                 d = distance_m(f.lat, f.lon, v.lat, v.lon)
                 acc = f.acc_m + v.acc_m
