@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pynmea2
 from corpus import sentences
+from tagcore.gnss import integrity as I
 from tagcore.gnss.integrity import Integrity
 from tagcore.gnss.nmea import NmeaReader
 
@@ -38,9 +39,9 @@ def test_gsv_cn0_matches_pynmea2_on_the_corpus() -> None:
         if r.s_type == 0:  # the core refused the sentence (counted): pynmea2 is laxer
             continue
         tracked = [v for v in want if v > 0]
-        assert g.cn[1] == len(tracked), line
-        assert g.cn[2] == sum(tracked), line
-        assert g.cn[3] == sum(v * v for v in tracked), line
-        assert g.cn[4] == max(tracked, default=0), line
+        assert g.cn0[I.CN0_TRACKED] == len(tracked), line
+        assert g.cn0[I.CN0_SUM] == sum(tracked), line
+        assert g.cn0[I.CN0_SQUARES] == sum(v * v for v in tracked), line
+        assert g.cn0[I.CN0_MAX] == max(tracked, default=0), line
         checked += 1
     assert checked > 2000, checked

@@ -30,7 +30,8 @@ def test_any_bytes_with_the_hook_attached_never_raise(parts: list[bytes]) -> Non
     g.attach(r)
     r.feed(b"".join(parts))
     r.flush()
-    assert 0 <= g.cn[1] <= 20 * 4 and g.cn[4] <= 99  # at most one cycle's blocks, C/N0 <= 99
+    # at most one cycle's blocks, C/N0 <= 99
+    assert 0 <= g.cn0[I.CN0_TRACKED] <= 20 * 4 and g.cn0[I.CN0_MAX] <= 99
 
 
 sky = st.lists(st.integers(24, 50), min_size=5, max_size=12)

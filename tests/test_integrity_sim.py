@@ -19,7 +19,7 @@ class Seen(I.Integrity):
         self.sums: list[list[int]] = []
 
     def epoch(self, f: object) -> None:
-        self.sums.append(list(self.cn[1:]))  # tracked, sum, sum of squares, max
+        self.sums.append(list(self.cn0[I.CN0_TRACKED :]))  # tracked, sum, sum of squares, max
         super().epoch(f)
 
 

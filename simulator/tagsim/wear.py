@@ -197,7 +197,7 @@ def fast_run(sc: Scenario) -> FastRun:
             ep = rx.epoch(p)
             out.epochs += 1
             g.now = t
-            g.cn[:] = summary(ep.view or [])
+            g.cn0[:] = summary(ep.view or [])
             q = ep.point or p
             if ep.fix:
                 f = Fix(

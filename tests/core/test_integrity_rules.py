@@ -83,10 +83,10 @@ def test_gsv_gives_a_compact_cn0_summary():
     tag = Tag()
     tag.second(T0, epoch(T0, (40, 35, 0, 30, 45)))
     g = tag.g
-    assert (g.n, g.mx, g.mean10) == (4, 45, 375)
+    assert (g.n, g.cn0_max, g.mean10) == (4, 45, 375)
     var100 = (4 * (40 * 40 + 35 * 35 + 30 * 30 + 45 * 45) - 150 * 150) * 100 // 16
     assert g.sd10 == isqrt(var100)
-    assert g.cn == [0, 0, 0, 0, 0]  # ready for the next epoch
+    assert g.cn0 == [0, 0, 0, 0, 0]  # ready for the next epoch
 
 
 def test_an_honest_hour_says_nothing():

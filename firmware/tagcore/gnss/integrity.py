@@ -68,6 +68,13 @@ CLOCK_FIXES = const(3)
 _RX_REPORTS = const(2)  # the receiver's flag in this many reports in a row
 _QUEUE_MAX = const(4)
 WATCH_S = const(300)
+# Integrity.cn0's slots: GSV sentences read, satellites tracked, the sum, the sum of squares and
+# the maximum of their C/N0
+CN0_GSVS = const(0)
+CN0_TRACKED = const(1)
+CN0_SUM = const(2)
+CN0_SQUARES = const(3)
+CN0_MAX = const(4)
 
 
 class Integrity:
@@ -75,20 +82,22 @@ class Integrity:
 
     def __init__(self):
         self.now = 0
-        self.cn = [0, 0, 0, 0, 0]  # GSVs, tracked, sum, sum of squares, max of C/N0 (dB-Hz)
+        # This epoch's C/N0 (dB-Hz) by CN0_*: one flat list, summed in place by every GSV
+        # (no object per satellite or per sentence on the reader's hot path)
+        self.cn0 = [0, 0, 0, 0, 0]
         self.seen = bytearray(16)  # (talker, signal) whose GSV cycle began in this epoch
         self.counts = {}
         self.queue = []
         self.watch = False
         # the last epoch's summary (tests, the serial console): tracked, max, mean and spread x10
         self.n = 0
-        self.mx = 0
+        self.cn0_max = 0
         self.mean10 = 0
         self.sd10 = 0
         # signal collapse
         self.ref_t = -1  # the last good sky: when, tracked, max
         self.ref_n = 0
-        self.ref_mx = 0
+        self.ref_max = 0
         self.last_t = -1  # the last epoch with a GSV
         self.cand = -1  # first dark epoch of a suspected collapse; -1 none
         self.cand_k = 0
@@ -147,7 +156,7 @@ class Integrity:
     def gsv(self, r, buf):
         """A GSV's satellite blocks: the C/N0 every 4th field from 7 (0..99; empty: not
         tracked). A C/N0 out of range is counted and left out."""
-        cn = self.cn
+        cn0 = self.cn0
         # A second cycle of one talker and signal without an epoch closing (receivers that
         # send no time): the summary starts again, so it covers one cycle.
         if r._f(buf, 2, 0) == 1:
@@ -164,23 +173,24 @@ class Integrity:
             if v > 99 or (v < 0 and v != EMPTY):
                 self.counts["bad_cno"] = self.counts.get("bad_cno", 0) + 1
             elif v > 0:
-                cn[1] += 1
-                cn[2] += v
-                cn[3] += v * v
-                if v > cn[4]:
-                    cn[4] = v
+                cn0[CN0_TRACKED] += 1
+                cn0[CN0_SUM] += v
+                cn0[CN0_SQUARES] += v * v
+                if v > cn0[CN0_MAX]:
+                    cn0[CN0_MAX] = v
             k += 4
-        cn[0] += 1
+        cn0[CN0_GSVS] += 1
 
     def epoch(self, f):
-        cn = self.cn
-        if cn[0]:
-            n = cn[1]
+        cn0 = self.cn0
+        if cn0[CN0_GSVS]:
+            n = cn0[CN0_TRACKED]
             self.n = n
-            self.mx = cn[4]
+            self.cn0_max = cn0[CN0_MAX]
             if n:
-                self.mean10 = cn[2] * 10 // n
-                self.sd10 = isqrt((n * cn[3] - cn[2] * cn[2]) * 100 // (n * n))
+                total = cn0[CN0_SUM]
+                self.mean10 = total * 10 // n
+                self.sd10 = isqrt((n * cn0[CN0_SQUARES] - total * total) * 100 // (n * n))
             else:
                 self.mean10 = 0
                 self.sd10 = 0
@@ -189,9 +199,9 @@ class Integrity:
         self._reset()
 
     def _reset(self):
-        cn = self.cn
+        cn0 = self.cn0
         for i in range(5):
-            cn[i] = 0
+            cn0[i] = 0
         seen = self.seen
         for i in range(16):
             seen[i] = 0
@@ -199,22 +209,22 @@ class Integrity:
     # ---- jamming and shielding --------------------------------------------------------------
     def _collapse(self, now):
         n = self.n
-        mx = self.mx
+        best = self.cn0_max
         live = self.last_t >= 0 and now - self.last_t <= _STEP_S  # the epoch before was seen
         prev = self.last_t
         self.last_t = now
         if n >= _TRACK_N:  # the receiver can fix: no collapse (or the end of one)
             if self.active:
-                self._event(K_END, now, (self.active, now - self.cand, self.dark, n, mx))
+                self._event(K_END, now, (self.active, now - self.cand, self.dark, n, best))
                 self.active = 0
                 self.named &= _SPOOF_KINDS
             self.cand = -1
-            if n > _TRACK_N and mx >= _STRONG_DB:  # a sky worth losing
+            if n > _TRACK_N and best >= _STRONG_DB:  # a sky worth losing
                 self.ref_t = now
                 self.ref_n = n
-                self.ref_mx = mx
+                self.ref_max = best
             return
-        if n and mx + _DROP_DB > self.ref_mx:  # a few satellites left, not much weaker
+        if n and best + _DROP_DB > self.ref_max:  # a few satellites left, not much weaker
             self.cand = -1
             return
         # dark: nothing tracked, or a few much weaker than the sky before
@@ -247,7 +257,7 @@ class Integrity:
             # evidence: dark for (s, epochs), the gap from the last good sky (tracked, max C/N0),
             # the last fix's speed, and whether the wearer was travelling (the hold)
             c = self.cand
-            ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_mx)
+            ev = (now - c, self.dark, c - self.ref_t, self.ref_n, self.ref_max)
             self._named(self.cand_k, c, ev, self.speed, self.hold)
 
     # ---- spoofing ---------------------------------------------------------------------------
