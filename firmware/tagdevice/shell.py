@@ -22,7 +22,6 @@ SEARCH_POLL_MS = 250  # the 2 KB UART buffer holds 2 s at 9600 baud
 BATTERY_S = 600
 LINK_RETRY_S = 300
 ALERT_RETRY_S = 60  # while an alert waits for the link
-DEEPSLEEP_MIN_S = 30
 MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
 SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
 RTC_MAGIC = b"OD1"
@@ -578,22 +577,16 @@ class Shell:
         dt = app.wake_at - now
         if dt <= 0:
             return
-        if self.can_deepsleep() and dt >= DEEPSLEEP_MIN_S:
+        if self.can_deepsleep(now):
             self.deepsleep(dt)
         half = self.wdt.timeout_ms // 2000
         machine.lightsleep(1000 * (dt if dt < half else half))
 
-    def can_deepsleep(self):
-        """Nothing in RAM must survive: no zone or proximity state, nothing outstanding."""
-        app = self.app
-        return (
-            not self.safe
-            and app.zones is None
-            and app.proximity is None
-            and app.uplink_request is None
-            and self.scanner is None
-            and (self.gnss is None or self.gnss.may_deepsleep())
-        )
+    def can_deepsleep(self, now):
+        """The core's one rule (tagcore.app.app.deep_sleep_ok: nothing in RAM must survive, the
+        receiver off, nothing outstanding, long enough), which the simulator charges and the
+        budget projects by too; safe mode never deep-sleeps."""
+        return not self.safe and self.app.may_deepsleep(now)
 
     def deepsleep(self, dt):
         import binascii

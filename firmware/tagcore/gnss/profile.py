@@ -104,7 +104,8 @@ def budget_costs(doc, battery_mah=0):
     up += _ua(m["active"]) * UPLOAD_MCU_S
     scan = _ua(c["ble"]["scan"])  # the ESP32's whole chip while its radio listens
     mah = battery_mah or doc.get("battery", {}).get("typical_mah", 3000)
-    return Costs(base, mcu_fix, up, scan, int(mah) * 1000)
+    light = _ua(m["light_sleep"]) - _ua(m["deep_sleep"])
+    return Costs(base, mcu_fix, up, scan, int(mah) * 1000, light, mean_s(hot) + HOLD_S + 2)
 
 
 def gnss_for(doc, battery_mah=0, ack_ms=1000):

@@ -23,7 +23,8 @@
 #   y NOW LEN        the server's reply to the uplink request (LEN bytes follow)
 #   n NOW            the uplink request failed (lost, timed out, refused)
 #   q                quit
-# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN NA [LEN]", then NA receiver actions
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN DEEP NA [LEN]" (DEEP 1: the MCU may
+# deep-sleep from the request's NOW until WAKEAT, TagApp.may_deepsleep), then NA receiver actions
 # ("u HEX" bytes to write, "r 1|0" the rail on/off), then N event lines (fields joined by
 # spaces), then, if LEN is there, the LEN bytes of a new uplink request for the shell to send.
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
@@ -161,14 +162,15 @@ def _trace(e):
         pass
 
 
-def reply(out, tag):
+def reply(out, tag, now):
     ev = tag.take_events()
     acts = tag.take_gnss_actions()
     req = tag.uplink_request
     new = req is not None and req is not _sent[0]
     _sent[0] = req
-    head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen)
-    out.write("= %d %d %d %d %d %d %d" % (head + (len(acts),)))  # noqa: UP031, RUF005
+    deep = tag.may_deepsleep(now)
+    head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen, deep)
+    out.write("= %d %d %d %d %d %d %d %d" % (head + (len(acts),)))  # noqa: UP031, RUF005
     out.write(" %d\n" % len(req) if new else "\n")  # noqa: UP031
     for k in acts:
         if k[0] == "uart":
@@ -198,7 +200,7 @@ def main():
         _trace(e)
         out.flush()
         return
-    reply(out, tag)
+    reply(out, tag, int(a[2]))
     while True:
         a = inp.readline().split()
         if not a or a[0] == b"q":
@@ -215,7 +217,7 @@ def main():
             out.write("! MemoryError " + a[0].decode() + "\n")
             out.flush()
             return
-        reply(out, tag)
+        reply(out, tag, int(a[1]))
 
 
 def serve(inp, a, cfg, fs, tag):
