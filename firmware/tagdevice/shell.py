@@ -37,6 +37,15 @@ def _put32(b, i, v):
         b[i + k] = (v >> (8 * k)) & 0xFF
 
 
+def _cold_s(board):
+    # the profile's worst field cold TTFF, as tagcore.gnss.profile.field_cold_s (not loaded
+    # for it: the module costs heap); 0 without one
+    try:
+        return int(max(board["gnss"]["ttff_field_s"]["cold"]))
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
 def rtc_head(mem):
     """(tamper bits, ctr, acked, next_upload, rtcstate bytearray) from RTC memory, or None."""
     import binascii
@@ -179,6 +188,7 @@ class Shell:
             gnss=self._gnss_model(board),
             sealer=sealer,
             rtc=None if head is None else head[4],
+            cold_s=_cold_s(board),  # the fixed plan's search cap after a failure
         )
         try:  # the merge's buffers while the heap is whole: a full log must still be thinned
             app.store.reserve_merge()

@@ -228,8 +228,8 @@ def run(
                 rx.power(False, now)
                 world.append({"t": now, "ev": "gnss_off"})
 
-    if plan:
-        tag.use_board(sc.board.raw)
+    # the board: the model plan's receiver driver and energy model; the fixed plan's cold TTFF
+    tag.use_board(sc.board.raw)
     try:
         emit(tag.boot(cfg, t), t)
         alive = True

@@ -16,6 +16,7 @@ from typing import Protocol
 import tagkit
 from tagcore.app.app import TagApp
 from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
+from tagcore.gnss.profile import field_cold_s
 from taghost import build, paths, tagconfig
 from tagkit import simseal
 from tagkit.memfs import MemFs
@@ -170,7 +171,10 @@ class LocalTag:
             gnss = gnss_for(self.board, cfg.battery_mah)  # type: ignore[attr-defined]
         self.actions = []  # a reboot: what the old app had not handed over is gone
         sl = None if self.seal is None else simseal.sealer(self.fs, *self.seal)
-        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss)
+        cold = 0 if self.board is None else field_cold_s(self.board)
+        self.t = TagApp(
+            cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss, cold_s=cold
+        )
         self._sent = None
         if self.uplink is not None:
             from tagcore.uplink.appseam import AppClient
@@ -305,12 +309,14 @@ class MicroPythonTag:
         )
 
     def use_board(self, doc: dict) -> None:
-        """The board profile, as a file the driver reads (as the device reads it from flash)."""
+        """The board profile, as a file the driver reads (as the device reads it from flash),
+        and its worst field cold TTFF (the fixed plan's search cap after a failure: the driver
+        does not read the file then, which would cost heap the device's shell has to spare)."""
         import json
 
         (self.tmp / "board.json").write_text(json.dumps(doc))
         if self.core_args.count(" ") < 4:  # after TABLE ZONES UPLINK
-            self.core_args += " " + str(self.tmp / "board.json")
+            self.core_args += f" {self.tmp / 'board.json'} {field_cold_s(doc)}"
 
     def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
         a, self.actions = self.actions, []

@@ -51,9 +51,11 @@ from tagcore.store.log import Store
 # The one planner: every "what next and when" decision of the tag. Sans-I/O: `now` is an
 # argument; the app (tagcore.app.app) carries out what it decides.
 #
-#   p = Planner(cfg, now, zones=None, proximity=None)
+#   p = Planner(cfg, now, zones=None, proximity=None, rx=None, cold_s=0)
 #   p.search_due(now)        start a fix search if one is due (True: the receiver goes on)
-#   p.give_up(now)           True once a search has run max_search_s without a fix
+#   p.give_up(now)           True once a search has run its cap (p.cap) without a fix: the
+#                            fixed plan's is max_search_s, after a failure at least twice
+#                            cold_s (the board's worst field cold TTFF) until a fix
 #   p.fix_taken(now, fix)    an accepted fix: the search ends, the next one is scheduled
 #   p.gnss_mode()            the receiver power decision (today GNSS_OFF or GNSS_ON)
 #   p.upload_due(now)        an upload is due (or was brought forward by an alert)
@@ -108,7 +110,7 @@ def deep_sleep_ok(held, rx_off, pending, dt):
 
 
 class Planner:
-    def __init__(self, cfg, now, zones=None, proximity=None, rx=None):
+    def __init__(self, cfg, now, zones=None, proximity=None, rx=None, cold_s=0):
         self.cfg = cfg
         self.zones = zones
         self.proximity = proximity
@@ -121,6 +123,11 @@ class Planner:
         self.sched = None
         self.idle = GNSS_OFF  # the mode between fixes
         self.cap = cfg.max_search_s  # the current search's cap
+        # The fixed plan after a failure: never below twice the worst field cold TTFF of the
+        # board (cold_s: tagcore.gnss.profile.field_cold_s), as energy.search_cap_s for the
+        # model plan (Meshtastic issue 5132: a search cut before a cold start can finish never
+        # succeeds)
+        self.cold_cap = 2 * cold_s
         self.due = now  # when the next fix is due (the search starts early, by the prediction)
         self.slow = 1  # the budget's fix-interval factor away from zones (tagcore.app.budget)
         self.up_x = 1  # ... its upload-interval factor
@@ -256,6 +263,8 @@ class Planner:
             s = self.sched
             if s is None:
                 self.next_fix = now + iv
+                if self.cold_cap > self.cap:  # the next start may be cold
+                    self.cap = self.cold_cap
                 return True
             self._ps_result(now, self.cap)
             s.failed()  # back-off (never near a zone or the victim), cold cap next
@@ -274,6 +283,8 @@ class Planner:
         if self.search_from >= 0:  # after the cores: this fix may change the interval
             iv = self.interval(now)
             s, rx = self.sched, self.rx
+            if s is None:  # the fixed plan: a lock, the configured cap again
+                self.cap = self.cfg.max_search_s
             if self.still_on:
                 self.still_n += 1
             if iv > 0:
@@ -471,6 +482,7 @@ class TagApp:
         sealer=None,
         gnss=None,
         rtc=None,
+        cold_s=0,
     ):
         self.cfg = cfg
         self.reader = NmeaReader()
@@ -505,7 +517,9 @@ class TagApp:
             self.budget = Budget(cfg, costs, rx, now)
         self.gnss_actions = []  # ("uart", bytes) | ("rail", action), in order: take_gnss_actions
         self.gnss_listen = False  # the tag wants the receiver's epochs (uart, uart_idle)
-        self.planner = Planner(cfg, now, zones, proximity, rx)
+        # cold_s: the board's worst field cold TTFF (profile.field_cold_s), the fixed plan's cap
+        # after a failure (the model plan takes it from gnss's Receiver)
+        self.planner = Planner(cfg, now, zones, proximity, rx, cold_s)
         self.events = []
         self.gnss_on = False
         self.gnss_mode = GNSS_OFF

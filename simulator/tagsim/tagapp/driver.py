@@ -3,18 +3,20 @@
 # can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c CONFIG NOW [DIR [TABLE [ZONES [BOARD]]]]   configure and boot: CONFIG is the tag configuration
+#   c CONFIG NOW [DIR [TABLE [ZONES [UPLINK [BOARD [COLD]]]]]]   configure and boot: CONFIG is
+#                    the tag configuration
 #                    blob in hex (tagcore.app.config, loaded as the device loads it); the
 #                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
 #                    else in RAM; TABLE: a beacon identifier window file: run
 #                    tagcore.proximity.monitor on it; ZONES: a zone blob file: run
 #                    tagcore.zones.monitor on it ("-": none); BOARD: the
-#                    board profile (JSON): the receiver driver and energy model (gnss_plan 1)
+#                    board profile (JSON): the receiver driver and energy model (gnss_plan 1);
+#                    COLD: its worst field cold TTFF, s (the fixed plan's cap after a failure)
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES [UPLINK [BOARD]]]]   reboot: a new app over the same flash, cores
+#   r NOW [TABLE [ZONES [UPLINK [BOARD [COLD]]]]]   reboot: a new app over the same flash, cores
 #                    built afresh (UPLINK, also the 'c' request's 7th field: "TAGIDHEX:KEYHEX",
 #                    the tag's uplink client (tagcore.uplink.appseam) sends to a server; "-": none;
 #                    KEYHEX empty: no client; ":K0HEX" after it: the store seals its log with
@@ -105,7 +107,8 @@ def boot(a):
     gc.collect()
     zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
     prox = proximity(_arg(a, 4))
-    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7))
+    cold = int(a[8]) if len(a) > 8 else 0
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7), cold)
 
 
 def gnss(cfg, path):
@@ -124,7 +127,7 @@ def gnss(cfg, path):
     return g
 
 
-def app(cfg, fs, now, zm, prox, up=None, board=None):
+def app(cfg, fs, now, zm, prox, up=None, board=None, cold=0):
     # The zones' and the proximity core's load garbage goes before the app's modules load:
     # left, the modules load around it and the store's 4 KB buffer found no block, so
     # beacon_indoor needed 112 KB, 96 KB with this collection (tests/test_sim_heap.py).
@@ -137,7 +140,7 @@ def app(cfg, fs, now, zm, prox, up=None, board=None):
         from tagkit.simseal import sealer
 
         sl = sealer(fs, binascii.unhexlify(ids[0]), binascii.unhexlify(ids[2]))
-    tag = TagApp(cfg, fs, now, zm, prox, sealer=sl, gnss=gnss(cfg, board))
+    tag = TagApp(cfg, fs, now, zm, prox, sealer=sl, gnss=gnss(cfg, board), cold_s=cold)
     if ids and ids[1]:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
         from tagcore.uplink.appseam import AppClient
 
@@ -228,7 +231,8 @@ def serve(inp, a, cfg, fs, tag):
         tag = None
         gc.collect()
         zm = zones(_arg(a, 3))
-        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4), _arg(a, 5))
+        cold = int(a[6]) if len(a) > 6 else 0
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4), _arg(a, 5), cold)
     elif op == b"w":
         tag.wake(now)
     elif op == b"u":
