@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 
 import devicekit as K  # noqa: E402
 
-DEEPSLEEP_MIN_S = 30  # tagdevice.shell.DEEPSLEEP_MIN_S
+DEEPSLEEP_MIN_S = 30  # tagcore.app.app.DEEPSLEEP_MIN_S (the sleep rule, deep_sleep_ok)
 BOOT_S = 1.0  # a wake from deep sleep to the loop (estimate; the board model says 0.5 s + imports)
 BATTERY_MAH = 3000  # a typical 18650 (issue 10's reference cell)
 

@@ -131,11 +131,3 @@ class ModelPlan:
                         seen[k] = c[k]
                         (log.info if k == "ack" else log.warn)("gnss", f"power {k}={c[k]}")
         return acts.powered
-
-    def may_deepsleep(self):
-        """Only with the receiver's rail cut and nothing in flight: the state machine starts
-        from OFF at boot, and must find the receiver so."""
-        from tagcore.gnss.power import OFF
-
-        pw = self.app.power
-        return pw is None or (pw.mode == OFF and not pw.busy)

@@ -22,7 +22,6 @@ SEARCH_POLL_MS = 250  # the 2 KB UART buffer holds 2 s at 9600 baud
 BATTERY_S = 600
 LINK_RETRY_S = 300
 ALERT_RETRY_S = 60  # while an alert waits for the link
-DEEPSLEEP_MIN_S = 30
 MAX_EXCHANGES = 16  # uplink exchanges in one go (a backlog goes out in 4 KB batches)
 SAFE_RETRY_S = 6 * 3600  # a healthy safe-mode run tries normal mode again after this
 RTC_MAGIC = b"OD2"
@@ -38,6 +37,15 @@ def _u32(b, i):
 def _put32(b, i, v):
     for k in range(4):
         b[i + k] = (v >> (8 * k)) & 0xFF
+
+
+def _cold_s(board):
+    # the profile's worst field cold TTFF, as tagcore.gnss.profile.field_cold_s (not loaded
+    # for it: the module costs heap); 0 without one
+    try:
+        return int(max(board["gnss"]["ttff_field_s"]["cold"]))
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 def rtc_head(mem):
@@ -183,6 +191,7 @@ class Shell:
             gnss=self._gnss_model(board),
             sealer=sealer,
             rtc=None if head is None else head[4],
+            cold_s=_cold_s(board),  # the fixed plan's search cap after a failure
         )
         try:  # the merge's buffers while the heap is whole: a full log must still be thinned
             app.store.reserve_merge()
@@ -587,22 +596,16 @@ class Shell:
         dt = app.wake_at - now
         if dt <= 0:
             return
-        if self.can_deepsleep() and dt >= DEEPSLEEP_MIN_S:
+        if self.can_deepsleep(now):
             self.deepsleep(dt)
         half = self.wdt.timeout_ms // 2000
         machine.lightsleep(1000 * (dt if dt < half else half))
 
-    def can_deepsleep(self):
-        """Nothing in RAM must survive: no zone or proximity state, nothing outstanding."""
-        app = self.app
-        return (
-            not self.safe
-            and app.zones is None
-            and app.proximity is None
-            and app.uplink_request is None
-            and self.scanner is None
-            and (self.gnss is None or self.gnss.may_deepsleep())
-        )
+    def can_deepsleep(self, now):
+        """The core's one rule (tagcore.app.app.deep_sleep_ok: nothing in RAM must survive, the
+        receiver off, nothing outstanding, long enough), which the simulator charges and the
+        budget projects by too; safe mode never deep-sleeps."""
+        return not self.safe and self.app.may_deepsleep(now)
 
     def deepsleep(self, dt):
         import binascii

@@ -228,8 +228,8 @@ def run(
                 rx.power(False, now)
                 world.append({"t": now, "ev": "gnss_off"})
 
-    if plan:
-        tag.use_board(sc.board.raw)
+    # the board: the model plan's receiver driver and energy model; the fixed plan's cold TTFF
+    tag.use_board(sc.board.raw)
     try:
         emit(tag.boot(cfg, t), t)
         alive = True
@@ -241,6 +241,9 @@ def run(
         rx_state = OFF
         running = False  # the model plan: the receiver runs (the world must step)
         awake = False  # the model plan: the MCU read epochs the second before (not asleep)
+        # How the MCU sleeps through a jump: deep or light, decided as it went to sleep (the
+        # core's rule, tag.deep, as the device shell decides it); None: awake since.
+        asleep_deep: bool | None = None
         scan_end: int | None = None  # a scan is running until then
         heard: list[tuple[int, runtime.Adv]] = []  # its advertisements received, by second
         while t < end:
@@ -276,6 +279,7 @@ def run(
                 world.append({"t": t, "ev": "coverage", "up": up})
                 emit(tag.link(t, up), t)
             while tampers and tampers[0][0] <= t:
+                asleep_deep = None  # the tamper input wakes the MCU
                 _, kind = tampers.pop(0)
                 world.append({"t": t, "ev": "tamper", "kind": kind})
                 emit(tag.tamper(t, kind), t)
@@ -292,6 +296,7 @@ def run(
                 else:
                     emit(tag.uplink_reply(t, reply), t)
             if t >= tag.wake_at:
+                asleep_deep = None
                 if not awake:  # a wake from deep sleep (not a timer while reading epochs)
                     pm.wake()
                 emit(tag.wake(t), t)
@@ -310,6 +315,10 @@ def run(
                 running = rx.state != OFF and not (rx.asleep and rx.wake_at is None)
             if plan and (tag.gnss_listen or running or scan_end is not None):
                 listen = tag.gnss_listen
+                asleep_deep = None
+                # not reading epochs, the MCU sleeps as the rule says (light while the receiver
+                # runs or sleeps in backup); a scan's figure is the whole ESP32, CPU included
+                pm.deep = tag.deep or scan_end is not None
                 if rx.state != OFF:
                     ep = rx.epoch(truth.at(t), not listen)
                     st = "asleep" if rx.asleep else rx.state
@@ -336,8 +345,11 @@ def run(
                 if charging:
                     pm.charge_for(sc.charge_ma, 1)
                 t += 1
-            elif plan:  # receiver off or asleep until woken, MCU in deep sleep: jump
+            elif plan:  # receiver off or asleep until woken, MCU asleep: jump
                 awake = False
+                if asleep_deep is None:
+                    asleep_deep = tag.deep
+                pm.deep = asleep_deep
                 g_ma = sc.board.current_ma["gnss"]["backup"]  # asleep on its rail
                 if rx.state == OFF:
                     g_ma = pm.gnss_off_ma()
@@ -358,6 +370,8 @@ def run(
                     pm.charge_for(sc.charge_ma, nxt - t)
                 t = nxt
             elif tag.gnss_on or scan_end is not None:  # awake: the world steps one second
+                asleep_deep = None
+                pm.deep = True  # the MCU reads epochs, or scans (the whole chip's figure)
                 if tag.gnss_on:
                     rx.power(True, t)
                     if rx_state == OFF:
@@ -377,6 +391,9 @@ def run(
                 t += 1
             else:
                 rx_state = _gnss_off(rx, rx_state, t, world)
+                if asleep_deep is None:  # asleep until woken: deep or light, by the rule
+                    asleep_deep = tag.deep
+                pm.deep = asleep_deep
                 nxt = min(
                     tag.wake_at, _next_edge(sc.charging, t), _next_edge(sc.coverage_gaps, t), end
                 )

@@ -37,6 +37,15 @@ class PowerMeter:
             "board": 0.0,
         }
         self.charged_mah = 0.0
+        # How the MCU sleeps while it sleeps: deep, or light where the core's one rule
+        # (tagcore.app.app.deep_sleep_ok: zones, proximity, a receiver in backup, ...) keeps
+        # the device shell from deep sleep. The engine sets it from the tag (runtime.Tag.deep).
+        self.deep = True
+
+    def mcu_sleep_ma(self) -> float:
+        """The MCU asleep: the profile's mcu.deep_sleep, or mcu.light_sleep (self.deep)."""
+        m = self.b.current_ma["mcu"]
+        return m["deep_sleep"] if self.deep else m["light_sleep"]
 
     @property
     def pct(self) -> float:
@@ -52,14 +61,14 @@ class PowerMeter:
         self.charge -= q
 
     def sleep_ma(self, gnss_backup: bool) -> float:
-        """Total current while everything sleeps (MCU deep sleep, GNSS off or on backup)."""
+        """Total current while everything sleeps (the MCU's sleep, GNSS off or on backup)."""
         c = self.b.current_ma
         g = c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"]
-        return c["mcu"]["deep_sleep"] + g + self.link_sleep_ma + self.b.board_overhead_ma
+        return self.mcu_sleep_ma() + g + self.link_sleep_ma + self.b.board_overhead_ma
 
     def sleep(self, seconds: float, gnss_backup: bool) -> None:
         c = self.b.current_ma
-        self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
+        self.draw("mcu", self.mcu_sleep_ma(), seconds)
         self.draw("gnss", c["gnss"]["backup"] if gnss_backup else c["gnss"]["off"], seconds)
         self.draw("modem", self.link_sleep_ma, seconds)
         self.draw("board", self.b.board_overhead_ma, seconds)
@@ -71,20 +80,19 @@ class PowerMeter:
 
     def sleep_gnss(self, seconds: float, gnss_ma: float) -> None:
         """Everything asleep, the receiver drawing gnss_ma (off, or in backup on its rail)."""
-        c = self.b.current_ma
-        self.draw("mcu", c["mcu"]["deep_sleep"], seconds)
+        self.draw("mcu", self.mcu_sleep_ma(), seconds)
         self.draw("gnss", gnss_ma, seconds)
         self.draw("modem", self.link_sleep_ma, seconds)
         self.draw("board", self.b.board_overhead_ma, seconds)
 
     def sleep_gnss_ma(self, gnss_ma: float) -> float:
-        c = self.b.current_ma
-        return c["mcu"]["deep_sleep"] + gnss_ma + self.link_sleep_ma + self.b.board_overhead_ma
+        return self.mcu_sleep_ma() + gnss_ma + self.link_sleep_ma + self.b.board_overhead_ma
 
     def gnss_second(self, state: str, mode: str = "continuous", mcu_awake: bool = True) -> None:
         """One second with the receiver powered: acquiring or tracking; tracking in the
         receiver's power save draws its power-save current, asleep its backup current.
-        mcu_awake False: the MCU sleeps through it (the model plan between fixes)."""
+        mcu_awake False: the MCU sleeps through it (the model plan between fixes), deep or
+        light as self.deep says."""
         c = self.b.current_ma
         g = c["gnss"]
         if state == "asleep":
@@ -96,7 +104,7 @@ class PowerMeter:
         self.draw("gnss", ma, 1.0)
         m = c["mcu"]
         if not mcu_awake:
-            self.draw("mcu", m["deep_sleep"], 1.0)
+            self.draw("mcu", self.mcu_sleep_ma(), 1.0)
         else:
             self.draw(
                 "mcu",
@@ -107,10 +115,11 @@ class PowerMeter:
         self.draw("board", self.b.board_overhead_ma, 1.0)
 
     def mcu_listen(self, seconds: float) -> None:
-        """The MCU reading the UART (active 10 %, light sleep between) instead of deep sleep."""
+        """The MCU reading the UART (active 10 %, light sleep between) instead of asleep (on
+        top of a sleep_gnss of the same seconds)."""
         m = self.b.current_ma["mcu"]
         ma = m["active"] * MCU_PER_EPOCH_S + m["light_sleep"] * (1 - MCU_PER_EPOCH_S)
-        self.draw("mcu", ma - m["deep_sleep"], seconds)
+        self.draw("mcu", ma - self.mcu_sleep_ma(), seconds)
 
     def wake(self) -> None:
         self.draw("mcu", self.b.current_ma["mcu"]["active"], MCU_PER_WAKE_S)

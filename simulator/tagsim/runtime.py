@@ -16,6 +16,7 @@ from typing import Protocol
 import tagkit
 from tagcore.app.app import TagApp
 from tagcore.app.config import Settings, TagConfig  # noqa: F401 (runtime.TagConfig)
+from tagcore.gnss.profile import field_cold_s
 from taghost import build, paths, tagconfig
 from tagkit import simseal
 from tagkit.memfs import MemFs
@@ -72,6 +73,9 @@ def _line(e: tuple) -> str:
 class Tag(Protocol):
     gnss_on: bool
     gnss_listen: bool  # the tag wants the receiver's epochs (the model plan; else = gnss_on)
+    # the MCU may deep-sleep from the last call's now until wake_at (the core's one rule,
+    # tagcore.app.app.TagApp.may_deepsleep, as the device shell sleeps): else it light-sleeps
+    deep: bool
     want_scan: bool
     wake_at: int
 
@@ -134,7 +138,7 @@ class LocalTag:
         self.request: bytes | None = None
         self._sent: object = None
 
-    def _out(self) -> list[str]:
+    def _out(self, now: int) -> list[str]:
         assert self.t is not None
         t = self.t
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
@@ -144,6 +148,7 @@ class LocalTag:
             t.scan_ms,
         )
         self.gnss_listen = t.gnss_listen
+        self.deep = t.may_deepsleep(now)
         for kind, val in t.take_gnss_actions():  # a rail action as on (True) / off
             on = t.power is not None and val == t.power.rail_on
             self.actions.append((kind, val if kind == "uart" else on))
@@ -166,13 +171,16 @@ class LocalTag:
             gnss = gnss_for(self.board, cfg.battery_mah)  # type: ignore[attr-defined]
         self.actions = []  # a reboot: what the old app had not handed over is gone
         sl = None if self.seal is None else simseal.sealer(self.fs, *self.seal)
-        self.t = TagApp(cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss)
+        cold = 0 if self.board is None else field_cold_s(self.board)
+        self.t = TagApp(
+            cfg, self.fs, now, self.zones, self.proximity, sealer=sl, gnss=gnss, cold_s=cold
+        )
         self._sent = None
         if self.uplink is not None:
             from tagcore.uplink.appseam import AppClient
 
             self.t.uplink = AppClient(self.t.store, *self.uplink)
-        return self._out()
+        return self._out(now)
 
     def reboot(self, now: int) -> list[str]:
         assert self.cfg is not None
@@ -181,14 +189,14 @@ class LocalTag:
     def wake(self, now: int) -> list[str]:
         assert self.t is not None
         self.t.wake(now)
-        return self._out()
+        return self._out(now)
 
     def uart(self, now: int, chunks: list[bytes]) -> list[str]:
         assert self.t is not None
         for c in chunks:
             self.t.uart(now, c)
         self.t.uart_idle(now)
-        return self._out()
+        return self._out(now)
 
     def scan(self, now: int, results: list[Adv], done: bool) -> list[str]:
         assert self.t is not None
@@ -196,37 +204,37 @@ class LocalTag:
             self.t.scan_result(now, addr, rssi, adv)
         if done:
             self.t.scan_done(now)
-        return self._out()
+        return self._out(now)
 
     def battery(self, now: int, pct: int) -> list[str]:
         assert self.t is not None
         self.t.battery(now, pct)
-        return self._out()
+        return self._out(now)
 
     def victim(self, now: int, lat: int, lon: int, acc_dm: int) -> list[str]:
         assert self.t is not None
         self.t.victim(now, lat, lon, acc_dm)
-        return self._out()
+        return self._out(now)
 
     def tamper(self, now: int, kind: str) -> list[str]:
         assert self.t is not None
         self.t.tamper(now, kind)
-        return self._out()
+        return self._out(now)
 
     def link(self, now: int, up: bool) -> list[str]:
         assert self.t is not None
         self.t.link(now, up)
-        return self._out()
+        return self._out(now)
 
     def uplink_reply(self, now: int, body: bytes) -> list[str]:
         assert self.t is not None
         self.t.uplink_reply(now, body)
-        return self._out()
+        return self._out(now)
 
     def uplink_failed(self, now: int) -> list[str]:
         assert self.t is not None
         self.t.uplink_failed(now)
-        return self._out()
+        return self._out(now)
 
     def close(self) -> None:
         pass
@@ -284,7 +292,7 @@ class MicroPythonTag:
         self.heap_total = total
         self.boot_blob = ""  # the configuration as boot() loaded it: a reboot loads it again
         self.p = self._start()
-        self.gnss_on = self.want_scan = self.gnss_listen = False
+        self.gnss_on = self.want_scan = self.gnss_listen = self.deep = False
         self.wake_at = self.scan_ms = 0
         self.actions: list[tuple[str, bytes | bool]] = []
 
@@ -301,12 +309,14 @@ class MicroPythonTag:
         )
 
     def use_board(self, doc: dict) -> None:
-        """The board profile, as a file the driver reads (as the device reads it from flash)."""
+        """The board profile, as a file the driver reads (as the device reads it from flash),
+        and its worst field cold TTFF (the fixed plan's search cap after a failure: the driver
+        does not read the file then, which would cost heap the device's shell has to spare)."""
         import json
 
         (self.tmp / "board.json").write_text(json.dumps(doc))
         if self.core_args.count(" ") < 4:  # after TABLE ZONES UPLINK
-            self.core_args += " " + str(self.tmp / "board.json")
+            self.core_args += f" {self.tmp / 'board.json'} {field_cold_s(doc)}"
 
     def take_gnss_actions(self) -> list[tuple[str, bytes | bool]]:
         a, self.actions = self.actions, []
@@ -334,7 +344,7 @@ class MicroPythonTag:
             if "MemoryError" in err:  # at import, before the driver could catch it
                 raise TagOutOfMemory("boot" if header.startswith("c ") else header, err)
             raise RuntimeError(f"MicroPython tag died on {header!r}: {head}{err}")
-        _, g, s, w, ms, n, li, na, *req = head.split()
+        _, g, s, w, ms, n, li, dp, na, *req = head.split()
         self.gnss_on, self.want_scan, self.wake_at, self.scan_ms = (
             g == "1",
             s == "1",
@@ -342,6 +352,7 @@ class MicroPythonTag:
             int(ms),
         )
         self.gnss_listen = li == "1"
+        self.deep = dp == "1"
         for _ in range(int(na)):  # "u HEX": bytes to the receiver; "r 1|0": the rail
             k, v = self.p.stdout.readline().decode().split()
             self.actions.append(("uart", bytes.fromhex(v)) if k == "u" else ("rail", v == "1"))

@@ -7,4 +7,4 @@ from tagcore.gnss.energy import Receiver
 HOT = (2, 5, 7, 9, 10, 10, 12, 15, 20, 30)
 COLD = (26, 29, 32, 35, 38, 41, 44, 47, 51, 60)
 M8 = Receiver(32000, 29000, 9500, 20, 0, HOT, COLD, 7200, True, True, True, True)
-COSTS = Costs(909, 74520, 1175000, 100000, 3000000)
+COSTS = Costs(909, 74520, 1175000, 100000, 3000000, 790, 16)

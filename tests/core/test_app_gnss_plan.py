@@ -24,6 +24,43 @@ def test_the_fixed_plan_is_kept_without_the_model():
     assert p.gnss_mode() == GNSS_OFF and p.next_fix == T0 + 65  # 60 s after the fix
 
 
+def test_the_fixed_plan_never_caps_a_search_below_a_cold_start_after_a_failure():
+    # max_search_s may be as low as 5 s: fine for a hot start, but a search given up before a
+    # cold start can finish never succeeds (Meshtastic issue 5132). After a failure the next
+    # cap covers twice the profile's worst field cold TTFF, as the model plan's does; a fix
+    # brings the configured cap back. The rail still only follows the search (on / off).
+    p = Planner(TagConfig(gnss_plan=0, max_search_s=5), T0, cold_s=max(COLD))
+    assert p.search_due(T0) and p.cap == 5
+    assert not p.give_up(T0 + 4) and p.give_up(T0 + 5)  # the configured cap, no failure yet
+    assert p.gnss_mode() == GNSS_OFF and p.cap == 2 * max(COLD)
+    assert p.search_due(p.next_fix)
+    start = p.search_from
+    assert p.wake_time(start, None) == start + 2 * max(COLD)  # woken to give up there
+    assert not p.give_up(start + 2 * max(COLD) - 1)
+    _fix(p, start + 45)  # a cold start that a 5 s cap would have cut
+    assert p.cap == 5 and p.gnss_mode() == GNSS_OFF and p.next_fix == start + 45 + 60
+    # a cap configured above it is kept; without a profile figure (0) nothing changes
+    p = Planner(TagConfig(gnss_plan=0, max_search_s=300), T0, cold_s=max(COLD))
+    p.search_due(T0)
+    assert p.give_up(T0 + 300) and p.cap == 300
+    p = Planner(TagConfig(gnss_plan=0, max_search_s=5), T0)
+    p.search_due(T0)
+    assert p.give_up(T0 + 5) and p.cap == 5
+
+
+def test_the_app_gives_the_fixed_plan_the_profiles_cold_start():
+    from tagcore.app.app import TagApp
+    from tagcore.gnss.profile import field_cold_s
+    from tagkit.memfs import MemFs
+
+    doc = {"gnss": {"ttff_field_s": {"hot": list(COLD), "cold": list(COLD)}}}
+    assert field_cold_s(doc) == max(COLD) and field_cold_s({}) == 0
+    tag = TagApp(TagConfig(max_search_s=5), MemFs(), T0, cold_s=field_cold_s(doc))
+    assert tag.gnss_on
+    tag.wake(T0 + 5)  # given up: the next search may be cold
+    assert not tag.gnss_on and tag.planner.cap == 2 * max(COLD)
+
+
 def test_one_fix_a_minute_on_an_m8_sleeps_in_backup_and_starts_early():
     p = Planner(TagConfig(gnss_plan=1), T0, rx=M8)
     assert p.search_due(T0) and p.gnss_mode(T0) == GNSS_ON

@@ -51,9 +51,11 @@ from tagcore.store.log import Store
 # The one planner: every "what next and when" decision of the tag. Sans-I/O: `now` is an
 # argument; the app (tagcore.app.app) carries out what it decides.
 #
-#   p = Planner(cfg, now, zones=None, proximity=None)
+#   p = Planner(cfg, now, zones=None, proximity=None, rx=None, cold_s=0)
 #   p.search_due(now)        start a fix search if one is due (True: the receiver goes on)
-#   p.give_up(now)           True once a search has run max_search_s without a fix
+#   p.give_up(now)           True once a search has run its cap (p.cap) without a fix: the
+#                            fixed plan's is max_search_s, after a failure at least twice
+#                            cold_s (the board's worst field cold TTFF) until a fix
 #   p.fix_taken(now, fix)    an accepted fix: the search ends, the next one is scheduled
 #   p.gnss_mode()            the receiver power decision (today GNSS_OFF or GNSS_ON)
 #   p.upload_due(now)        an upload is due (or was brought forward by an alert)
@@ -87,9 +89,28 @@ GNSS_CYCLIC = const(1)
 GNSS_BACKUP = const(2)
 GNSS_OFF = const(3)
 
+# ---- may the MCU deep-sleep now -----------------------------------------------------------
+# The one rule, for the device shell (it sleeps by it), the simulator's power model (it charges
+# the MCU's deep or light sleep by it) and the battery budget (it projects life by it). A deep
+# sleep loses RAM: the tag boots again from RTC memory (the store's state, the uplink counters;
+# tagdevice.shell), so it may sleep deeply only when nothing else in RAM must survive:
+#   held     a zone or proximity core (their state is RAM only), or a BLE stack up (the shell
+#            keeps it once scanning runs)
+#   rx_off   the receiver off, its power state machine idle: GnssPower starts from OFF at boot
+#            and must find the receiver so (a receiver in backup keeps the MCU in light sleep)
+#   pending  no uplink request outstanding
+#   dt       the sleep is at least DEEPSLEEP_MIN_S (a boot costs more than a short one saves)
+# Else the MCU light-sleeps (the profile's current_ma.mcu.light_sleep: ~0.8 mA on an ESP32
+# against 0.01 deep). The shell's safe mode (no cores, defaults) adds its own refusal.
+DEEPSLEEP_MIN_S = const(30)
+
+
+def deep_sleep_ok(held, rx_off, pending, dt):
+    return not held and rx_off and not pending and dt >= DEEPSLEEP_MIN_S
+
 
 class Planner:
-    def __init__(self, cfg, now, zones=None, proximity=None, rx=None):
+    def __init__(self, cfg, now, zones=None, proximity=None, rx=None, cold_s=0):
         self.cfg = cfg
         self.zones = zones
         self.proximity = proximity
@@ -102,6 +123,11 @@ class Planner:
         self.sched = None
         self.idle = GNSS_OFF  # the mode between fixes
         self.cap = cfg.max_search_s  # the current search's cap
+        # The fixed plan after a failure: never below twice the worst field cold TTFF of the
+        # board (cold_s: tagcore.gnss.profile.field_cold_s), as energy.search_cap_s for the
+        # model plan (Meshtastic issue 5132: a search cut before a cold start can finish never
+        # succeeds)
+        self.cold_cap = 2 * cold_s
         self.due = now  # when the next fix is due (the search starts early, by the prediction)
         self.slow = 1  # the budget's fix-interval factor away from zones (tagcore.app.budget)
         self.up_x = 1  # ... its upload-interval factor
@@ -237,6 +263,8 @@ class Planner:
             s = self.sched
             if s is None:
                 self.next_fix = now + iv
+                if self.cold_cap > self.cap:  # the next start may be cold
+                    self.cap = self.cold_cap
                 return True
             self._ps_result(now, self.cap)
             s.failed()  # back-off (never near a zone or the victim), cold cap next
@@ -255,6 +283,8 @@ class Planner:
         if self.search_from >= 0:  # after the cores: this fix may change the interval
             iv = self.interval(now)
             s, rx = self.sched, self.rx
+            if s is None:  # the fixed plan: a lock, the configured cap again
+                self.cap = self.cfg.max_search_s
             if self.still_on:
                 self.still_n += 1
             if iv > 0:
@@ -452,6 +482,7 @@ class TagApp:
         sealer=None,
         gnss=None,
         rtc=None,
+        cold_s=0,
     ):
         self.cfg = cfg
         self.reader = NmeaReader()
@@ -486,11 +517,14 @@ class TagApp:
             self.budget = Budget(cfg, costs, rx, now)
         self.gnss_actions = []  # ("uart", bytes) | ("rail", action), in order: take_gnss_actions
         self.gnss_listen = False  # the tag wants the receiver's epochs (uart, uart_idle)
-        self.planner = Planner(cfg, now, zones, proximity, rx)
+        # cold_s: the board's worst field cold TTFF (profile.field_cold_s), the fixed plan's cap
+        # after a failure (the model plan takes it from gnss's Receiver)
+        self.planner = Planner(cfg, now, zones, proximity, rx, cold_s)
         self.events = []
         self.gnss_on = False
         self.gnss_mode = GNSS_OFF
         self.want_scan = False
+        self.ble_up = False  # a scan was wanted since boot: the shell keeps its BLE stack up
         self.scan_ms = self.planner.scan_ms
         self.uplink_request = None
         self.wake_at = now
@@ -511,6 +545,17 @@ class TagApp:
         self.low_batt = False
         self.fixes = 0
         self.plan(now)
+
+    @property
+    def held(self):
+        """RAM that a deep sleep would lose: a zone or proximity core, a BLE stack up."""
+        return self.zones is not None or self.proximity is not None or self.ble_up
+
+    def may_deepsleep(self, now):
+        """The MCU may deep-sleep from `now` until wake_at (deep_sleep_ok, above)."""
+        pw = self.power
+        rx_off = not self.gnss_on if pw is None else pw.mode == GNSS_OFF and not pw.busy
+        return deep_sleep_ok(self.held, rx_off, self.uplink_request is not None, self.wake_at - now)
 
     @property
     def alert_unsent(self):
@@ -849,7 +894,7 @@ class TagApp:
             self.gnss_on = on
             self.events.append(("G", now, 1 if on else 0))
         if p.scan(now, self.want_scan):
-            self.want_scan = True
+            self.want_scan = self.ble_up = True
         self.scan_ms = p.scan_ms
         self.wake_at = p.wake_time(now, self.store.flush_at())
         if pw is None:
@@ -857,6 +902,7 @@ class TagApp:
             return
         b = self.budget
         if b is not None:
+            b.held = self.held  # the sleep rule's RAM part, for the budget's projection
             w = b.next_check(now)
             if w < self.wake_at:
                 self.wake_at = w

@@ -22,9 +22,10 @@
 # drive-through guard, alerts at once, the proximity core's urgent scans and fixes.
 #
 # The projection: the model's draw at a level (base + receiver per fix from energy.choose + MCU
-# per fix + uploads + scans), scaled by what the battery really lost since the period began
-# against what the model said it would (a factor in permille, 0.5x-3x, once 5 % and an hour
-# have gone).
+# per fix + uploads + scans, + the MCU's light sleep between fixes where the app's one sleep
+# rule, tagcore.app.app.deep_sleep_ok, keeps it from deep sleep: a zone or proximity core, a
+# receiver in backup), scaled by what the battery really lost since the period began against
+# what the model said it would (a factor in permille, 0.5x-3x, once 5 % and an hour have gone).
 # Hysteresis: a level is left for a cheaper one only if the cheaper one meets the target with
 # 10 % to spare; the plan therefore alternates around the target instead of overshooting it.
 # Warnings: CH_LOW when the projected life falls to LOW_MIN (time to reach a charger), CH_CRITICAL
@@ -43,6 +44,8 @@ Costs = namedtuple(
         "upload_uas",  # one upload (radio and MCU)
         "scan_ua",  # the BLE radio and MCU while scanning
         "capacity_uah",  # the cell (cfg.battery_mah, else the board's typical battery)
+        "light_ua",  # the MCU in light sleep instead of deep (tagcore.app.app.deep_sleep_ok)
+        "listen_s",  # seconds per fix the MCU reads epochs (charged in mcu_fix_uas, not asleep)
     ),
 )
 
@@ -76,6 +79,7 @@ class Budget:
         self.model_uah = 0  # what the model said was drawn since t0
         self.scan_ms = 0  # scan time since t0
         self.k = 1000  # measured / model, permille
+        self.held = False  # RAM a deep sleep would lose (TagApp.held, set at each plan)
         self.counts = {}
 
     @property
@@ -95,12 +99,17 @@ class Budget:
 
     def draw_ua(self, now, level):
         """The model's mean current at `level` (uA), before the measured correction."""
+        from tagcore.app.app import GNSS_OFF, deep_sleep_ok
         from tagcore.gnss.energy import choose
 
         c = self.c
         fx, ux, sx = LEVELS[level]
         iv = self.cfg.fix_interval_s * fx
-        ua = c.base_ua + choose(iv, self.rx)[1] // iv + c.mcu_fix_uas // iv
+        mode, q = choose(iv, self.rx)
+        ua = c.base_ua + q // iv + c.mcu_fix_uas // iv
+        asleep = iv - c.listen_s  # the MCU's sleep between fixes: deep or light, by the rule
+        if asleep > 0 and not deep_sleep_ok(self.held, mode == GNSS_OFF, False, asleep):
+            ua += c.light_ua * asleep // iv
         ua += c.upload_uas // (self.cfg.upload_interval_s * ux)
         el = now - self.t0
         if el > 0 and self.scan_ms:  # the scan duty seen so far, stretched by the level

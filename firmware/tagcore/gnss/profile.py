@@ -87,6 +87,16 @@ UPLOAD_MCU_S = 5
 WAKE_MS = 200
 
 
+def field_cold_s(doc):
+    """The profile's worst field cold TTFF (gnss.ttff_field_s.cold, s); 0 without one: the
+    fixed plan's search cap after a failure (TagApp cold_s). The device shell reads the same
+    figure itself (tagdevice.shell._cold_s: this module costs heap it need not load)."""
+    try:
+        return int(max(doc["gnss"]["ttff_field_s"]["cold"]))
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
 def budget_costs(doc, battery_mah=0):
     """tagcore.app.budget.Costs for a profile; battery_mah 0: the board's typical cell."""
     from tagcore.app.budget import Costs
@@ -104,7 +114,8 @@ def budget_costs(doc, battery_mah=0):
     up += _ua(m["active"]) * UPLOAD_MCU_S
     scan = _ua(c["ble"]["scan"])  # the ESP32's whole chip while its radio listens
     mah = battery_mah or doc.get("battery", {}).get("typical_mah", 3000)
-    return Costs(base, mcu_fix, up, scan, int(mah) * 1000)
+    light = _ua(m["light_sleep"]) - _ua(m["deep_sleep"])
+    return Costs(base, mcu_fix, up, scan, int(mah) * 1000, light, mean_s(hot) + HOLD_S + 2)
 
 
 def gnss_for(doc, battery_mah=0, ack_ms=1000):

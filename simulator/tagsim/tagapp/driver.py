@@ -3,18 +3,20 @@
 # can run it too.
 #
 # Requests, one header line each (binary payload after it where noted):
-#   c CONFIG NOW [DIR [TABLE [ZONES [BOARD]]]]   configure and boot: CONFIG is the tag configuration
+#   c CONFIG NOW [DIR [TABLE [ZONES [UPLINK [BOARD [COLD]]]]]]   configure and boot: CONFIG is
+#                    the tag configuration
 #                    blob in hex (tagcore.app.config, loaded as the device loads it); the
 #                    flash log lives in DIR (real files, as littlefs on the device: off the heap),
 #                    else in RAM; TABLE: a beacon identifier window file: run
 #                    tagcore.proximity.monitor on it; ZONES: a zone blob file: run
 #                    tagcore.zones.monitor on it ("-": none); BOARD: the
-#                    board profile (JSON): the receiver driver and energy model (gnss_plan 1)
+#                    board profile (JSON): the receiver driver and energy model (gnss_plan 1);
+#                    COLD: its worst field cold TTFF, s (the fixed plan's cap after a failure)
 #   w NOW            wake            u NOW N1 .. Nk   k UART chunks (N1+..+Nk bytes follow), idle
 #   s NOW K DONE     K lines "ADDR RSSI ADVHEX" follow: scan results; DONE 1: the scan ended
 #   v NOW LAT LON ACC   the victim's position (from the uplink)
 #   b NOW PCT        battery         t NOW KIND      tamper          l NOW UP   link up/down
-#   r NOW [TABLE [ZONES [UPLINK [BOARD]]]]   reboot: a new app over the same flash, cores
+#   r NOW [TABLE [ZONES [UPLINK [BOARD [COLD]]]]]   reboot: a new app over the same flash, cores
 #                    built afresh (UPLINK, also the 'c' request's 7th field: "TAGIDHEX:KEYHEX",
 #                    the tag's uplink client (tagcore.uplink.appseam) sends to a server; "-": none;
 #                    KEYHEX empty: no client; ":K0HEX" after it: the store seals its log with
@@ -23,7 +25,8 @@
 #   y NOW LEN        the server's reply to the uplink request (LEN bytes follow)
 #   n NOW            the uplink request failed (lost, timed out, refused)
 #   q                quit
-# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN NA [LEN]", then NA receiver actions
+# Reply to each: "= GNSS WANTSCAN WAKEAT SCANMS N LISTEN DEEP NA [LEN]" (DEEP 1: the MCU may
+# deep-sleep from the request's NOW until WAKEAT, TagApp.may_deepsleep), then NA receiver actions
 # ("u HEX" bytes to write, "r 1|0" the rail on/off), then N event lines (fields joined by
 # spaces), then, if LEN is there, the LEN bytes of a new uplink request for the shell to send.
 # A MemoryError anywhere is answered "! MemoryError WHERE" (the tag on its board would die
@@ -104,7 +107,8 @@ def boot(a):
     gc.collect()
     zm = zones(_arg(a, 5))  # then the zones, while the heap is still in one piece
     prox = proximity(_arg(a, 4))
-    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7))
+    cold = int(a[8]) if len(a) > 8 else 0
+    return cfg, fs, app(cfg, fs, int(a[2]), zm, prox, _up(a, 6), _arg(a, 7), cold)
 
 
 def gnss(cfg, path):
@@ -123,7 +127,7 @@ def gnss(cfg, path):
     return g
 
 
-def app(cfg, fs, now, zm, prox, up=None, board=None):
+def app(cfg, fs, now, zm, prox, up=None, board=None, cold=0):
     # The zones' and the proximity core's load garbage goes before the app's modules load:
     # left, the modules load around it and the store's 4 KB buffer found no block, so
     # beacon_indoor needed 112 KB, 96 KB with this collection (tests/test_sim_heap.py).
@@ -136,7 +140,7 @@ def app(cfg, fs, now, zm, prox, up=None, board=None):
         from tagkit.simseal import sealer
 
         sl = sealer(fs, binascii.unhexlify(ids[0]), binascii.unhexlify(ids[2]))
-    tag = TagApp(cfg, fs, now, zm, prox, sealer=sl, gnss=gnss(cfg, board))
+    tag = TagApp(cfg, fs, now, zm, prox, sealer=sl, gnss=gnss(cfg, board), cold_s=cold)
     if ids and ids[1]:  # "TAGIDHEX:KEYHEX": the real client, as the device shell has it
         from tagcore.uplink.appseam import AppClient
 
@@ -161,14 +165,15 @@ def _trace(e):
         pass
 
 
-def reply(out, tag):
+def reply(out, tag, now):
     ev = tag.take_events()
     acts = tag.take_gnss_actions()
     req = tag.uplink_request
     new = req is not None and req is not _sent[0]
     _sent[0] = req
-    head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen)
-    out.write("= %d %d %d %d %d %d %d" % (head + (len(acts),)))  # noqa: UP031, RUF005
+    deep = tag.may_deepsleep(now)
+    head = (tag.gnss_on, tag.want_scan, tag.wake_at, tag.scan_ms, len(ev), tag.gnss_listen, deep)
+    out.write("= %d %d %d %d %d %d %d %d" % (head + (len(acts),)))  # noqa: UP031, RUF005
     out.write(" %d\n" % len(req) if new else "\n")  # noqa: UP031
     for k in acts:
         if k[0] == "uart":
@@ -198,7 +203,7 @@ def main():
         _trace(e)
         out.flush()
         return
-    reply(out, tag)
+    reply(out, tag, int(a[2]))
     while True:
         a = inp.readline().split()
         if not a or a[0] == b"q":
@@ -215,7 +220,7 @@ def main():
             out.write("! MemoryError " + a[0].decode() + "\n")
             out.flush()
             return
-        reply(out, tag)
+        reply(out, tag, int(a[1]))
 
 
 def serve(inp, a, cfg, fs, tag):
@@ -226,7 +231,8 @@ def serve(inp, a, cfg, fs, tag):
         tag = None
         gc.collect()
         zm = zones(_arg(a, 3))
-        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4), _arg(a, 5))
+        cold = int(a[6]) if len(a) > 6 else 0
+        tag = app(cfg, fs, now, zm, proximity(_arg(a, 2)), _up(a, 4), _arg(a, 5), cold)
     elif op == b"w":
         tag.wake(now)
     elif op == b"u":
