@@ -140,7 +140,8 @@ def evaluate(tx: Tx, victim: int, now_ms: int) -> list[tuple[str, str]]:
             first = tx.execute(
                 "SELECT MIN(t) FROM victim_positions WHERE victim = ?", (victim,)
             ).one()
-            start = int(first[0]) - age - 1
+            since = horizon if first is None or first[0] is None else int(first[0])
+            start = since - age - 1
         else:
             start = decided
         if horizon > start:
