@@ -119,8 +119,7 @@ class Store:
         """How to move over data[i:] given the last seq taken so far: ln > 0, a frame to take
         (a record frame with a new seq, or a KIND_MARK); -n, skip n bytes (self.junk says
         whether they are damage or a valid frame already seen, such as a merge's stale copy).
-        Scan and read() both walk segments with this, so read() serves exactly what the scan
-        indexed."""
+        frames() walks with this: the one rule for which frames a segment holds."""
         ln = R.check_frame(data, i, end)
         if ln:
             if R.payload_ok(data, i, ln):
@@ -135,7 +134,7 @@ class Store:
             # A damaged frame whose declared length ends at the segment's end or at a valid
             # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
             # that must not be taken for a record, whose seq would hide every later one.
-            j = i + R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
+            j = i + R.frame_len(data, i)
             if j == end or (j < end and self._valid_at(data, j, end)):
                 return i - j
         return -1
@@ -144,52 +143,68 @@ class Store:
         ln = R.check_frame(data, j, end)
         return ln > 0 and R.payload_ok(data, j, ln)
 
+    def frames(self, data, last, lo=0, skips=False):
+        """The frames segment bytes `data` hold, given the last seq taken before them (the
+        segment's SEG_FIRST - 1): yields the offset i of each frame taken (kind data[i + 1],
+        length R.frame_len(data, i)), KIND_MARKs included, whose last seq is at least `lo`.
+        The one walk over what the index holds: the scan, read(), the seal, the uplink and the
+        drop accounts all take exactly the same frames. skips: also yield -n for n bytes
+        skipped (self.junk says whether they are damage), for the scan's accounts. A
+        generator per segment; nothing is allocated per frame."""
+        i = 0
+        end = len(data)
+        while i < end:
+            ln = self._step(data, i, end, last)
+            if ln < 0:
+                if skips:
+                    yield ln
+                i -= ln
+                continue
+            last = R.frame_last_seq(data, i)  # a KIND_MARK's: its seq
+            if last >= lo:
+                yield i
+            i += ln
+
     def _scan(self, n, data, last):
         """Index segment n's bytes: appends its entry to self.segs if it holds frames we take.
         Returns (taken, last seq, damaged bytes)."""
-        i = 0
-        end = len(data)
         first = -1
         fixes = False
         junk = 0
         stale = False
-        taken = False
+        at = -1  # the last frame taken
         kept = False
-        while i < end:
-            ln = self._step(data, i, end, last)
-            if ln < 0:
+        for i in self.frames(data, last, 0, True):
+            if i < 0:  # -i bytes skipped
                 if self.junk:
-                    junk -= ln
-                    self.tail_bad -= ln
+                    junk -= i
+                    self.tail_bad -= i
                 else:
                     self._count("stale_frame")
                     stale = True
-                i -= ln
                 continue
             kind = data[i + 1]
-            taken = True
+            at = i
             self.tail_bad = 0
             if kind == R.KIND_MARK:
-                last = R.frame_seq(data, i)
-                self._note(data, i, ln, kind)
+                self._note(data, i, R.frame_len(data, i), kind)
             else:
                 if first < 0:
                     first = R.frame_seq(data, i)
-                last = R.frame_last_seq(data, i)
                 if kind == R.KIND_FIXES:
                     fixes = True
                 elif R.kept_kind(kind):
                     kept = True
                 elif kind == R.EV_THINNED or kind == R.EV_DROPPED:
-                    self._note(data, i, ln, kind)
+                    self._note(data, i, R.frame_len(data, i), kind)
                 elif kind == R.EV_SEAL:
                     self.seal_seq = R.frame_seq(data, i)
-            i += ln
-        if taken:
+        if at >= 0:
+            last = R.frame_last_seq(data, at)
             if first < 0:
                 first = last + 1
-            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
-        return taken, last, junk
+            self.segs.append([n, first, last, len(data), fixes, junk == 0 and not stale, kept])
+        return at >= 0, last, junk
 
     def _note(self, data, i, ln, kind):
         from tagcore.store import thin as storethin
@@ -674,31 +689,19 @@ class Store:
                 return out, READ_NOMEM
             if data is None:
                 return out, READ_UNREADABLE
-            i = 0
-            end = len(data)
-            last = sg[SEG_FIRST] - 1
-            while i < end:
-                ln = self._step(data, i, end, last)
-                if ln < 0:
-                    i -= ln
-                    continue
+            for i in self.frames(data, sg[SEG_FIRST] - 1, from_seq):
                 if data[i + 1] == R.KIND_MARK:
-                    last = R.frame_seq(data, i)
-                    i += ln
                     continue
-                last = R.frame_last_seq(data, i)
-                if last >= from_seq:
-                    try:
-                        recs = R.frame_records(data, i, ln)
-                    except MemoryError:
-                        self._count("read_nomem")
-                        return out, READ_NOMEM
-                    for r in recs:
-                        if r[0] >= from_seq:
-                            if len(out) >= limit:
-                                return out, None
-                            out.append(r)
-                i += ln
+                try:
+                    recs = R.frame_records(data, i, R.frame_len(data, i))
+                except MemoryError:
+                    self._count("read_nomem")
+                    return out, READ_NOMEM
+                for r in recs:
+                    if r[0] >= from_seq:
+                        if len(out) >= limit:
+                            return out, None
+                        out.append(r)
         if include_buffer:
             for k in range(len(self.buf)):
                 s = self.buf_seq + k

@@ -177,31 +177,17 @@ class _Fill:
 
     def _segment(self, data, last):
         # The frames of one segment, walked as Store.read walks them; False when done.
-        st = self.st
-        first = self.first
-        i = 0
-        end = len(data)
-        while i < end:
-            ln = st._step(data, i, end, last)
-            if ln < 0:
-                i -= ln
-                continue
+        for i in self.st.frames(data, last, self.first):
             kind = data[i + 1]
-            if kind == R.KIND_MARK:
-                last = R.frame_seq(data, i)
-            else:
-                last = R.frame_last_seq(data, i)
-                if last >= first:
-                    if kind == R.KIND_FIXES:
-                        if not self._fixes(data, i, ln):
-                            return False
-                    else:
-                        p = i + R.HEADER
-                        u, p = R.get_varint(data, p, i + ln - 4)
-                        ev = (R.unzz(u), memoryview(data)[p : i + ln - 4])
-                        if not self.offer(R.frame_seq(data, i), kind, ev):
-                            return False
-            i += ln
+            if kind == R.KIND_FIXES:
+                if not self._fixes(data, i, R.frame_len(data, i)):
+                    return False
+            elif kind != R.KIND_MARK:
+                end = i + R.frame_len(data, i) - 4
+                u, p = R.get_varint(data, i + R.HEADER, end)
+                ev = (R.unzz(u), memoryview(data)[p:end])
+                if not self.offer(R.frame_seq(data, i), kind, ev):
+                    return False
         return True
 
     def _fixes(self, data, i, ln):
