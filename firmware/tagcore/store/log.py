@@ -651,20 +651,13 @@ class Store:
             if data is None:
                 continue
             t = None
-            i = 0
-            end = len(data)
-            while i < end:
-                ln = R.check_frame(data, i, end)
-                if not ln:
-                    i += 1
-                    continue
+            for i in self.frames(data, sg[SEG_FIRST] - 1):  # the fixes the index holds
                 if data[i + 1] == R.KIND_FIXES:
                     try:
-                        for r in R.frame_records(data, i, ln):
+                        for r in R.frame_records(data, i, R.frame_len(data, i)):
                             t = r[2].t
                     except (ValueError, MemoryError):  # a frame it cannot decode: the one before
                         pass
-                i += ln
             if t is not None:
                 return t
         return None
