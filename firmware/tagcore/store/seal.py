@@ -541,7 +541,7 @@ def compact(data, out, lo, hi):
     i = 0
     end = len(data)
     took = 0
-    # By header alone, not Store.frames: a merge's own output, every byte a frame just framed.
+    # By header alone (no CRC, no seqs to judge): the merge's own output, frames it just made.
     while i < end:
         ln = R.frame_len(data, i)
         g = _gone(data, i, lo, hi) if data[i + 1] == R.EV_SEAL else None

@@ -157,27 +157,28 @@ class _Fill:
         for sg in st.segs:
             if sg[2] < first or sg[3] == 0:  # SEG_LAST, SEG_SIZE
                 continue
-            data = None
+            data = frames = None
             if sg[3] > 0:
                 try:
                     data = st._load(_segname(sg[0]))
+                    frames = st.frames(data, sg[1] - 1, first)  # its generator: allocated here too
                 except MemoryError:
                     st._count("read_nomem")
             if data is None:  # a hole, unreadable, or no memory: nothing after it
                 st.counts["uplink_stalled"] = st.counts.get("uplink_stalled", 0) + 1
                 return
-            if not self._segment(data, sg[1] - 1):
+            if not self._segment(data, frames):
                 return
-            data = None
+            data = frames = None
         buf = st.buf
         for k in range(len(buf)):
             s = st.buf_seq + k
             if s >= first and not self.offer(s, R.KIND_FIXES, buf[k]):
                 return
 
-    def _segment(self, data, last):
-        # The frames of one segment, walked as Store.read walks them; False when done.
-        for i in self.st.frames(data, last, self.first):
+    def _segment(self, data, frames):
+        # The frames of one segment (Store.frames, as Store.read walks them); False when done.
+        for i in frames:
             kind = data[i + 1]
             if kind == R.KIND_FIXES:
                 if not self._fixes(data, i, R.frame_len(data, i)):
