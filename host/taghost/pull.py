@@ -59,6 +59,9 @@ def is_segment(name: str) -> bool:
 
 def decode_segment(data: bytes, stats: dict[str, int]) -> list[tuple[int, int, Any]]:
     """[(seq, kind, value)] of the sound frames of one segment; damage counted in stats."""
+    # Not the core's Store.frames: a pulled file has no index (no last seq to continue), every
+    # sound frame is listed (a stale copy's too: decode_dir counts it a duplicate), damage is
+    # skipped to the next frame start that checks out and counted a run at a time.
     out = []
     i, end = 0, len(data)
     while i < end:

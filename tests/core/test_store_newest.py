@@ -30,3 +30,22 @@ def test_newest_fix_time_of_a_store_without_fixes():
     fs = MemFs()
     Store(fs, T).append_event(R.EV_TAMPER, T + 1, b"\x01")
     assert Store(fs, T + 2).newest_fix_t() is None
+
+
+def test_a_fix_frame_inside_a_damaged_event_is_not_the_newest_fix():
+    # the fixes the index holds, not frame-shaped bytes in an event's data that a flipped bit
+    # exposed: they would raise the reader's date floor past every real fix
+    fs = MemFs()
+    st = Store(fs, T, reserve=0)
+    for k in range(8):
+        st.append_fix(T + 60 * k, fx(T + 60 * k))
+    st.flush()
+    inner = R.fixes_frame(0x7FFFFFF0, [fx(T + 10**8)])
+    evil = st.append_event(R.EV_STATUS, T + 500, bytes(inner))[0]
+    seg = fs.files[sorted(n for n in fs.files if n[0] == "s")[-1]]
+    i = 0
+    while R.frame_seq(seg, i) != evil:
+        i += R.check_frame(seg, i, len(seg))
+    seg[i + R.check_frame(seg, i, len(seg)) - 1] ^= 1  # the event's CRC
+    st2 = Store(fs, T + 600, reserve=0)
+    assert st2.newest_fix_t() == T + 60 * 7

@@ -86,32 +86,20 @@ def records_in(st, sg):
     if data is None:
         return None
     res = [0, 0, 0]
-    i = 0
-    end = len(data)
-    last = sg[S.SEG_FIRST] - 1
-    while i < end:
-        ln = st._step(data, i, end, last)
-        if ln < 0:
-            i -= ln
-            continue
+    for i in st.frames(data, sg[S.SEG_FIRST] - 1):
         kind = data[i + 1]
-        if kind == R.KIND_MARK:
-            last = R.frame_seq(data, i)
-        else:
-            last = R.frame_last_seq(data, i)
-            if kind == R.KIND_FIXES:
-                res[0] += data[i + R.HEADER]
-            elif kind == R.EV_THINNED:
-                v = T.varints(data, i, ln, 4)
-                res[1] += v[0]
-                res[2] = v[3] if v[3] > res[2] else res[2]
-            elif kind == R.EV_DROPPED:
-                v = T.varints(data, i, ln, 5)
-                res[1] += v[0] + v[3]
-                res[2] = v[4] if v[4] > res[2] else res[2]
-            elif kind != R.EV_BOOT:
-                res[0] += 1
-        i += ln
+        if kind == R.KIND_FIXES:
+            res[0] += data[i + R.HEADER]
+        elif kind == R.EV_THINNED:
+            v = T.varints(data, i, R.frame_len(data, i), 4)
+            res[1] += v[0]
+            res[2] = v[3] if v[3] > res[2] else res[2]
+        elif kind == R.EV_DROPPED:
+            v = T.varints(data, i, R.frame_len(data, i), 5)
+            res[1] += v[0] + v[3]
+            res[2] = v[4] if v[4] > res[2] else res[2]
+        elif kind != R.EV_BOOT and kind != R.KIND_MARK:
+            res[0] += 1
     return res
 
 
@@ -196,20 +184,13 @@ def _evidence(data):
     # segment (re-examined when that one is compacted with this). Reads frame headers only.
     ev = []  # type: list
     last_fix = -1
-    i = 0
-    end = len(data)
-    while i < end:
-        ln = R.check_frame(data, i, end)
-        if not ln:
-            i += 1
-            continue
+    for i in R.raw_frames(data):  # raw: clean segments' frames, all taken by the scan
         kind = data[i + 1]
         if kind == R.KIND_FIXES:
             if data[i + R.HEADER]:
                 last_fix = R.frame_last_seq(data, i)
         elif R.kept_kind(kind) and last_fix >= 0 and (not ev or ev[-1] != last_fix):
             ev.append(last_fix)
-        i += ln
     if last_fix >= 0 and (not ev or ev[-1] != last_fix):
         ev.append(last_fix)
     return ev
@@ -223,14 +204,9 @@ def _compacted(data, out):
     j = 0
     n = 0
     fixes = False
-    i = 0
-    end = len(data)
-    while i < end:
-        ln = R.check_frame(data, i, end)
-        if not ln:
-            i += 1
-            continue
+    for i in R.raw_frames(data):  # raw: clean segments' frames, all taken by the scan
         kind = data[i + 1]
+        ln = R.frame_len(data, i)
         if kind == R.KIND_FIXES:
             c = data[i + R.HEADER]
             hi = R.frame_last_seq(data, i)
@@ -248,7 +224,6 @@ def _compacted(data, out):
                 out.put(data[i : i + ln])
             else:
                 n += 1
-        i += ln
     return n, fixes
 
 

@@ -95,7 +95,7 @@ class Store:
         self.mark = [0, 0, 0]  # while scanning: the newest KIND_MARK [total thinned, lo, hi]
         self.logged = 0  # while scanning: the highest total an EV_THINNED on flash says
         self.tail_bad = 0  # while scanning: damaged bytes after the last frame taken
-        self.junk = False  # set by _step: the bytes it skips are damage
+        self.junk = False  # set by frames(): the bytes it skips are damage
         self.logging_thin = False
         self.now = now  # time of the latest call, stamped on EV_THINNED
         self.sealer = sealer  # tagcore.store.seal.Sealer or None (docs/evidence.md)
@@ -115,81 +115,92 @@ class Store:
         self.counts[k] = self.counts.get(k, 0) + n
 
     # ---- scanning ------------------------------------------------------------------------
-    def _step(self, data, i, end, last):
-        """How to move over data[i:] given the last seq taken so far: ln > 0, a frame to take
-        (a record frame with a new seq, or a KIND_MARK); -n, skip n bytes (self.junk says
-        whether they are damage or a valid frame already seen, such as a merge's stale copy).
-        Scan and read() both walk segments with this, so read() serves exactly what the scan
-        indexed."""
-        ln = R.check_frame(data, i, end)
-        if ln:
-            if R.payload_ok(data, i, ln):
-                s = R.frame_seq(data, i)
-                if s > last or (data[i + 1] == R.KIND_MARK and s == last):
-                    return ln
-                self.junk = False
-                return -ln
-            self._count("bad_frame")
-        self.junk = True
-        if data[i] == R.MAGIC and end - i >= R.OVERHEAD:
-            # A damaged frame whose declared length ends at the segment's end or at a valid
-            # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
-            # that must not be taken for a record, whose seq would hide every later one.
-            j = i + R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
-            if j == end or (j < end and self._valid_at(data, j, end)):
-                return i - j
-        return -1
+    def frames(self, data, last, lo=0, skips=False):
+        """The frames segment bytes `data` hold, given the last seq taken before them (the
+        segment's SEG_FIRST - 1): yields the offset i of each frame taken (kind data[i + 1],
+        length R.frame_len(data, i)) whose last seq is at least `lo`. Taken: a record frame
+        with a new seq, or a KIND_MARK (a merge's: its seq is the highest its sources had).
+        The one walk over what the index holds: the scan, read(), the seal, the uplink and the
+        accounts of a drop all take exactly these frames. skips: also yield -n for n bytes
+        passed over, self.junk saying whether they are damage or a valid frame already seen
+        (a merge's stale copy), for the scan's accounts. A generator per segment; nothing is
+        allocated per frame."""
+        i = 0
+        end = len(data)
+        while i < end:
+            ln = R.check_frame(data, i, end)
+            if ln:
+                if R.payload_ok(data, i, ln):
+                    s = R.frame_seq(data, i)
+                    if s > last or (data[i + 1] == R.KIND_MARK and s == last):
+                        last = R.frame_last_seq(data, i)  # a KIND_MARK's: its seq
+                        if last >= lo:
+                            yield i
+                        i += ln
+                        continue
+                    self.junk = False
+                    if skips:
+                        yield -ln
+                    i += ln
+                    continue
+                self._count("bad_frame")
+            self.junk = True
+            n = 1
+            if data[i] == R.MAGIC and end - i >= R.OVERHEAD:
+                # A damaged frame whose declared length ends at the segment's end or at a valid
+                # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
+                # that must not be taken for a record, whose seq would hide every later one.
+                j = i + R.frame_len(data, i)
+                if j == end or (j < end and self._valid_at(data, j, end)):
+                    n = j - i
+            if skips:
+                yield -n
+            i += n
 
     def _valid_at(self, data, j, end):
         ln = R.check_frame(data, j, end)
         return ln > 0 and R.payload_ok(data, j, ln)
 
-    def _scan(self, n, data, last):
-        """Index segment n's bytes: appends its entry to self.segs if it holds frames we take.
-        Returns (taken, last seq, damaged bytes)."""
-        i = 0
-        end = len(data)
+    def _scan(self, n, data, last, walk):
+        """Index segment n's bytes (walk: self.frames(data, last, 0, True)): appends its entry
+        to self.segs if it holds frames we take. Returns (taken, last seq, damaged bytes)."""
         first = -1
         fixes = False
         junk = 0
         stale = False
-        taken = False
+        at = -1  # the last frame taken
         kept = False
-        while i < end:
-            ln = self._step(data, i, end, last)
-            if ln < 0:
+        for i in walk:
+            if i < 0:  # -i bytes skipped
                 if self.junk:
-                    junk -= ln
-                    self.tail_bad -= ln
+                    junk -= i
+                    self.tail_bad -= i
                 else:
                     self._count("stale_frame")
                     stale = True
-                i -= ln
                 continue
             kind = data[i + 1]
-            taken = True
+            at = i
             self.tail_bad = 0
             if kind == R.KIND_MARK:
-                last = R.frame_seq(data, i)
-                self._note(data, i, ln, kind)
+                self._note(data, i, R.frame_len(data, i), kind)
             else:
                 if first < 0:
                     first = R.frame_seq(data, i)
-                last = R.frame_last_seq(data, i)
                 if kind == R.KIND_FIXES:
                     fixes = True
                 elif R.kept_kind(kind):
                     kept = True
                 elif kind == R.EV_THINNED or kind == R.EV_DROPPED:
-                    self._note(data, i, ln, kind)
+                    self._note(data, i, R.frame_len(data, i), kind)
                 elif kind == R.EV_SEAL:
                     self.seal_seq = R.frame_seq(data, i)
-            i += ln
-        if taken:
+        if at >= 0:
+            last = R.frame_last_seq(data, at)
             if first < 0:
                 first = last + 1
-            self.segs.append([n, first, last, end, fixes, junk == 0 and not stale, kept])
-        return taken, last, junk
+            self.segs.append([n, first, last, len(data), fixes, junk == 0 and not stale, kept])
+        return at >= 0, last, junk
 
     def _note(self, data, i, ln, kind):
         from tagcore.store import thin as storethin
@@ -282,6 +293,7 @@ class Store:
         for n in nums:
             try:
                 data = self._load(_segname(n))
+                walk = self.frames(data, last, 0, True)  # its generator, allocated here too
             except MemoryError:
                 self._count("nomem")
                 data = None
@@ -293,7 +305,7 @@ class Store:
                 self.segs.append([n, last + 1, last, -1, False, False, True])
                 unread += 1
                 continue
-            taken, nlast, junk = self._scan(n, data, last)
+            taken, nlast, junk = self._scan(n, data, last, walk)
             if taken:
                 last = nlast
                 unread = 0
@@ -631,25 +643,19 @@ class Store:
                 continue
             try:
                 data = self._load(_segname(sg[SEG_NO]))
+                walk = self.frames(data, sg[SEG_FIRST] - 1)  # the fixes the index holds
             except MemoryError:  # the floor stays where it is: never a reason to fail a boot
                 return None
             if data is None:
                 continue
             t = None
-            i = 0
-            end = len(data)
-            while i < end:
-                ln = R.check_frame(data, i, end)
-                if not ln:
-                    i += 1
-                    continue
+            for i in walk:
                 if data[i + 1] == R.KIND_FIXES:
                     try:
-                        for r in R.frame_records(data, i, ln):
+                        for r in R.frame_records(data, i, R.frame_len(data, i)):
                             t = r[2].t
                     except (ValueError, MemoryError):  # a frame it cannot decode: the one before
                         pass
-                i += ln
             if t is not None:
                 return t
         return None
@@ -669,36 +675,25 @@ class Store:
                 return out, READ_UNREADABLE
             try:
                 data = self._load(_segname(sg[SEG_NO]))
+                walk = self.frames(data, sg[SEG_FIRST] - 1, from_seq)  # (a small allocation)
             except MemoryError:
                 self._count("read_nomem")
                 return out, READ_NOMEM
             if data is None:
                 return out, READ_UNREADABLE
-            i = 0
-            end = len(data)
-            last = sg[SEG_FIRST] - 1
-            while i < end:
-                ln = self._step(data, i, end, last)
-                if ln < 0:
-                    i -= ln
-                    continue
+            for i in walk:
                 if data[i + 1] == R.KIND_MARK:
-                    last = R.frame_seq(data, i)
-                    i += ln
                     continue
-                last = R.frame_last_seq(data, i)
-                if last >= from_seq:
-                    try:
-                        recs = R.frame_records(data, i, ln)
-                    except MemoryError:
-                        self._count("read_nomem")
-                        return out, READ_NOMEM
-                    for r in recs:
-                        if r[0] >= from_seq:
-                            if len(out) >= limit:
-                                return out, None
-                            out.append(r)
-                i += ln
+                try:
+                    recs = R.frame_records(data, i, R.frame_len(data, i))
+                except MemoryError:
+                    self._count("read_nomem")
+                    return out, READ_NOMEM
+                for r in recs:
+                    if r[0] >= from_seq:
+                        if len(out) >= limit:
+                            return out, None
+                        out.append(r)
         if include_buffer:
             for k in range(len(self.buf)):
                 s = self.buf_seq + k

@@ -373,6 +373,27 @@ def check_frame(b, i, end):
     return HEADER + n + 4
 
 
+def raw_frames(b):
+    """Offsets of the frames in b whose CRC holds, in order, stepping a byte over anything else:
+    the walk over a merge's or a compaction's buffer (clean segments' frames, every one of them
+    taken by the scan), which copies frames rather than judging them. What a segment holds for
+    the index is walked by tagcore.store.log.Store.frames (its seqs must continue the log)."""
+    i = 0
+    end = len(b)
+    while i < end:
+        ln = check_frame(b, i, end)
+        if ln:
+            yield i
+            i += ln
+        else:
+            i += 1
+
+
+def frame_len(b, i):
+    # the length of the frame at b[i] as its header says (a frame already checked)
+    return OVERHEAD + (b[i + 2] | (b[i + 3] << 8))
+
+
 def frame_kind(b, i):
     return b[i + 1]
 

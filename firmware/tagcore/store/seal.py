@@ -304,10 +304,10 @@ class Sealer:
     def _body(self, st):
         """Gather the entries of the records on flash after the last seal into self.body
         (after _HEAD bytes of room); (last seq listed, more to seal), or None if there are
-        none. Walks the segments as read() does, but tags records straight from the frame
-        bytes: fixes are decoded into one reused list, events tagged over their payload bytes,
-        so a seal allocates no record objects (decoding 32-fix frames into Fix tuples made
-        1 Hz sealing need ~13 KB more heap)."""
+        none. Walks the segments' frames as read() does (Store.frames), but tags records
+        straight from the frame bytes: fixes are decoded into one reused list, events tagged
+        over their payload bytes, so a seal allocates no record objects (decoding 32-fix
+        frames into Fix tuples made 1 Hz sealing need ~13 KB more heap)."""
         b = self.body
         b[:] = b""  # MicroPython keeps the capacity
         for _ in range(_HEAD):
@@ -329,31 +329,20 @@ class Sealer:
             data = st._load(_segname(sg[0]))
             if data is None:
                 break
-            i = 0
-            end = len(data)
-            last = sg[1] - 1
-            while i < end and not more:
-                ln = st._step(data, i, end, last)
-                if ln < 0:
-                    i -= ln
-                    continue
+            for i in st.frames(data, sg[1] - 1, nxt):
                 kind = data[i + 1]
-                if kind == R.KIND_MARK:
-                    last = R.frame_seq(data, i)
-                elif kind == R.KIND_FIXES:
-                    last = R.frame_last_seq(data, i)
-                    if last >= nxt:
-                        more = self._fixes(st, data, i, ln, nxt)
-                else:
-                    last = R.frame_seq(data, i)
-                    if last >= nxt and kind != R.EV_SEAL:
-                        c = self.canon
-                        c[:] = b""
-                        R.put_varint(c, last)
-                        c.append(kind)
-                        c.extend(memoryview(data)[i + R.HEADER : i + ln - 4])
-                        more = not self._add(st, last, 0)
-                i += ln
+                if kind == R.KIND_FIXES:
+                    more = self._fixes(st, data, i, R.frame_len(data, i), nxt)
+                elif kind != R.KIND_MARK and kind != R.EV_SEAL:
+                    s = R.frame_seq(data, i)
+                    c = self.canon
+                    c[:] = b""
+                    R.put_varint(c, s)
+                    c.append(kind)
+                    c.extend(memoryview(data)[i + R.HEADER : i + R.frame_len(data, i) - 4])
+                    more = not self._add(st, s, 0)
+                if more:
+                    break
             data = None
             if more:
                 break
@@ -511,8 +500,7 @@ def _gone(b, i, lo, hi):
     # Entries of the seal frame at b[i] to take out: fixes in [lo, hi] no fix frame before it
     # holds (fix frames and entries are both in seq order: one walk over the frames).
     # Returns (count, first seq, entries offset, payload end) or None.
-    ln = R.OVERHEAD + (b[i + 2] | (b[i + 3] << 8))
-    end = i + ln - 4
+    end = i + R.frame_len(b, i) - 4
     q = R.skip_varint(b, i + R.HEADER, end)
     at = _entries_at(b, q, end) if q >= 0 else None
     if at is None:
@@ -532,7 +520,7 @@ def _gone(b, i, lo, hi):
             continue
         # advance to the first frame before the seal whose last seq reaches this one
         while f < i and R.frame_last_seq(b, f) < seq:
-            f += R.OVERHEAD + (b[f + 2] | (b[f + 3] << 8))
+            f += R.frame_len(b, f)
         held = False
         if f < i and b[f + 1] == R.KIND_FIXES:
             s0 = R.frame_seq(b, f)
@@ -553,8 +541,9 @@ def compact(data, out, lo, hi):
     i = 0
     end = len(data)
     took = 0
+    # By header alone (no CRC, no seqs to judge): the merge's own output, frames it just made.
     while i < end:
-        ln = R.OVERHEAD + (data[i + 2] | (data[i + 3] << 8))
+        ln = R.frame_len(data, i)
         g = _gone(data, i, lo, hi) if data[i + 1] == R.EV_SEAL else None
         if g is None or not g[0]:
             out.put(data[i : i + ln])
@@ -573,7 +562,7 @@ def compact(data, out, lo, hi):
             keep = True
             if d & 1 and lo <= seq <= hi:
                 while f < i and R.frame_last_seq(data, f) < seq:
-                    f += R.OVERHEAD + (data[f + 2] | (data[f + 3] << 8))
+                    f += R.frame_len(data, f)
                 keep = False
                 if f < i and data[f + 1] == R.KIND_FIXES:
                     s0 = R.frame_seq(data, f)

@@ -187,17 +187,11 @@ def thin_bytes(data, out):
     nxt = -1  # the seq the run's next fix would have
     st = 0  # the run's stride as written
     n = 0  # fixes seen in the run
-    i = 0
-    end = len(data)
-    while i < end:
-        ln = R.check_frame(data, i, end)
-        if not ln:
-            i += 1
-            continue
-        recs = None
+    for i in R.raw_frames(data):  # raw: clean segments' frames (and this pass's own output)
         if data[i + 1] == R.KIND_MARK:  # superseded by the merge's new mark
-            i += ln
             continue
+        ln = R.frame_len(data, i)
+        recs = None
         if data[i + 1] == R.KIND_FIXES:
             try:
                 recs = R.frame_records(data, i, ln)
@@ -209,7 +203,6 @@ def thin_bytes(data, out):
                 keep = []
             nxt = -1
             out.put(data[i : i + ln])
-            i += ln
             continue
         s = data[i + R.HEADER + 1]
         if recs[0][0] != nxt or s != st:  # a new run
@@ -233,7 +226,6 @@ def thin_bytes(data, out):
                     keep = []
             n += 1
         nxt = recs[-1][0] + s
-        i += ln
     if keep:
         left = _frame_kept(out, kseq, keep, st) or left
     return gone, lo, hi, left

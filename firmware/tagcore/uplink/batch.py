@@ -157,51 +157,38 @@ class _Fill:
         for sg in st.segs:
             if sg[2] < first or sg[3] == 0:  # SEG_LAST, SEG_SIZE
                 continue
-            data = None
+            data = frames = None
             if sg[3] > 0:
                 try:
                     data = st._load(_segname(sg[0]))
+                    frames = st.frames(data, sg[1] - 1, first)  # its generator: allocated here too
                 except MemoryError:
                     st._count("read_nomem")
             if data is None:  # a hole, unreadable, or no memory: nothing after it
                 st.counts["uplink_stalled"] = st.counts.get("uplink_stalled", 0) + 1
                 return
-            if not self._segment(data, sg[1] - 1):
+            if not self._segment(data, frames):
                 return
-            data = None
+            data = frames = None
         buf = st.buf
         for k in range(len(buf)):
             s = st.buf_seq + k
             if s >= first and not self.offer(s, R.KIND_FIXES, buf[k]):
                 return
 
-    def _segment(self, data, last):
-        # The frames of one segment, walked as Store.read walks them; False when done.
-        st = self.st
-        first = self.first
-        i = 0
-        end = len(data)
-        while i < end:
-            ln = st._step(data, i, end, last)
-            if ln < 0:
-                i -= ln
-                continue
+    def _segment(self, data, frames):
+        # The frames of one segment (Store.frames, as Store.read walks them); False when done.
+        for i in frames:
             kind = data[i + 1]
-            if kind == R.KIND_MARK:
-                last = R.frame_seq(data, i)
-            else:
-                last = R.frame_last_seq(data, i)
-                if last >= first:
-                    if kind == R.KIND_FIXES:
-                        if not self._fixes(data, i, ln):
-                            return False
-                    else:
-                        p = i + R.HEADER
-                        u, p = R.get_varint(data, p, i + ln - 4)
-                        ev = (R.unzz(u), memoryview(data)[p : i + ln - 4])
-                        if not self.offer(R.frame_seq(data, i), kind, ev):
-                            return False
-            i += ln
+            if kind == R.KIND_FIXES:
+                if not self._fixes(data, i, R.frame_len(data, i)):
+                    return False
+            elif kind != R.KIND_MARK:
+                end = i + R.frame_len(data, i) - 4
+                u, p = R.get_varint(data, i + R.HEADER, end)
+                ev = (R.unzz(u), memoryview(data)[p:end])
+                if not self.offer(R.frame_seq(data, i), kind, ev):
+                    return False
         return True
 
     def _fixes(self, data, i, ln):
