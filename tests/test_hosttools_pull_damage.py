@@ -63,3 +63,26 @@ def test_damage_is_counted_never_raised(
         assert len(doc["fixes"]) == len(fixes)
     if len(doc["fixes"]) < len(fixes) and doc["stats"]["damaged_bytes"] == 0:
         assert cut is not None  # only a clean cut at a frame boundary loses frames uncounted
+
+
+def test_a_frame_inside_a_damaged_event_is_not_taken_for_a_record() -> None:
+    # An event whose data holds a whole frame (a crafted status text, say), and one flipped bit
+    # in that event's CRC: the pull must list neither, as the core's walk does (store item 19),
+    # and must list every record around it. Any inner kind, any bit of the CRC.
+    from tagcore.store import record as R
+    from taghost.pull import decode_segment
+
+    for inner_kind, payload in ((R.EV_TAMPER, R.event_payload(1, b"x")), (R.EV_ZONE, b"")):
+        inner = R.frame(inner_kind, 0x7FFFFFF0, payload if payload else R.event_payload(2, b"z"))
+        before = R.frame(R.EV_STATUS, 7, R.event_payload(5, b"before"))
+        evil = bytearray(R.frame(R.EV_STATUS, 8, R.event_payload(6, bytes(inner))))
+        after = R.frame(R.EV_STATUS, 9, R.event_payload(7, b"after"))
+        for pos in range(4):
+            for bit in range(8):
+                bad = bytearray(evil)
+                bad[len(bad) - 4 + pos] ^= 1 << bit
+                seg = bytes(before) + bytes(bad) + bytes(after)
+                stats = {"frames": 0, "damaged_bytes": 0, "damaged_runs": 0}
+                got = [r[0] for r in decode_segment(seg, stats)]
+                assert got == [7, 9], (inner_kind, pos, bit, got)
+                assert stats["damaged_bytes"] == len(evil) and stats["damaged_runs"] == 1

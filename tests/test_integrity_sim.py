@@ -12,6 +12,9 @@ from tagsim import attacks, engine, scenario, wear
 from tagsim.receiver import Receiver
 from tagsim.scenario import ScenarioError
 
+# Integrity.cn0's slots (tagcore.gnss.integrity._CN0_*: folded by the compiler, no names in RAM)
+GSVS, TRACKED, CN0_SUM, SQUARES, CN0_MAX = range(5)
+
 
 class Seen(I.Integrity):
     def __init__(self) -> None:
@@ -19,7 +22,7 @@ class Seen(I.Integrity):
         self.sums: list[list[int]] = []
 
     def epoch(self, f: object) -> None:
-        self.sums.append(list(self.cn0[I.CN0_TRACKED :]))  # tracked, sum, sum of squares, max
+        self.sums.append(list(self.cn0[TRACKED:]))  # tracked, sum, sum of squares, max
         super().epoch(f)
 
 

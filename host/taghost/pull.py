@@ -72,11 +72,15 @@ def decode_segment(data: bytes, stats: dict[str, int]) -> list[tuple[int, int, A
                 out.extend(R.frame_records(data, i, ln))
             i += ln
             continue
-        # damage (or a torn tail): skip to the next frame start that checks out
-        j = data.find(bytes((R.MAGIC,)), i + 1)
-        while j >= 0 and not R.check_frame(data, j, end):
-            j = data.find(bytes((R.MAGIC,)), j + 1)
-        skipped = (j if j >= 0 else end) - i
+        # damage (or a torn tail): a damaged frame whose length can be trusted is passed over
+        # whole, as the core's walk does (a frame inside its data is no record); else skip to
+        # the next frame start that checks out
+        skipped = R.damaged_len(data, i, end)
+        if not skipped:
+            j = data.find(bytes((R.MAGIC,)), i + 1)
+            while j >= 0 and not R.check_frame(data, j, end):
+                j = data.find(bytes((R.MAGIC,)), j + 1)
+            skipped = (j if j >= 0 else end) - i
         stats["damaged_bytes"] += skipped
         stats["damaged_runs"] += 1
         i += skipped

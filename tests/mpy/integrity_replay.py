@@ -8,7 +8,7 @@
 import sys
 
 from tagcore.gnss.fixfilter import FixFilter
-from tagcore.gnss.integrity import CN0_GSVS, Integrity
+from tagcore.gnss.integrity import Integrity
 from tagcore.gnss.nmea import NmeaReader
 from tagcore.gnss.ubx import UbxFramer, integrity_of
 
@@ -24,10 +24,10 @@ class Replay(Integrity):
     def epoch(self, f):
         if f is not None:
             self.now = f.t
-        if self.cn0[CN0_GSVS]:
+        if self.cn0[0]:  # Integrity.cn0 slot 0 (_CN0_GSVS): GSVs this epoch
             self.sky_epochs += 1
         super().epoch(f)
-        if self.cn0[CN0_GSVS] == 0 and self.n > self.peak_n:
+        if self.cn0[0] == 0 and self.n > self.peak_n:
             self.peak_n = self.n
         if self.cn0_max > self.peak_mx:
             self.peak_mx = self.cn0_max

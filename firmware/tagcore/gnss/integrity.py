@@ -69,12 +69,13 @@ _RX_REPORTS = const(2)  # the receiver's flag in this many reports in a row
 _QUEUE_MAX = const(4)
 WATCH_S = const(300)
 # Integrity.cn0's slots: GSV sentences read, satellites tracked, the sum, the sum of squares and
-# the maximum of their C/N0
-CN0_GSVS = const(0)
-CN0_TRACKED = const(1)
-CN0_SUM = const(2)
-CN0_SQUARES = const(3)
-CN0_MAX = const(4)
+# the maximum of their C/N0 (private: folded by the compiler, no name kept in RAM; the tests
+# restate them by position)
+_CN0_GSVS = const(0)
+_CN0_TRACKED = const(1)
+_CN0_SUM = const(2)
+_CN0_SQUARES = const(3)
+_CN0_MAX = const(4)
 
 
 class Integrity:
@@ -173,24 +174,24 @@ class Integrity:
             if v > 99 or (v < 0 and v != EMPTY):
                 self.counts["bad_cno"] = self.counts.get("bad_cno", 0) + 1
             elif v > 0:
-                cn0[CN0_TRACKED] += 1
-                cn0[CN0_SUM] += v
-                cn0[CN0_SQUARES] += v * v
-                if v > cn0[CN0_MAX]:
-                    cn0[CN0_MAX] = v
+                cn0[_CN0_TRACKED] += 1
+                cn0[_CN0_SUM] += v
+                cn0[_CN0_SQUARES] += v * v
+                if v > cn0[_CN0_MAX]:
+                    cn0[_CN0_MAX] = v
             k += 4
-        cn0[CN0_GSVS] += 1
+        cn0[_CN0_GSVS] += 1
 
     def epoch(self, f):
         cn0 = self.cn0
-        if cn0[CN0_GSVS]:
-            n = cn0[CN0_TRACKED]
+        if cn0[_CN0_GSVS]:
+            n = cn0[_CN0_TRACKED]
             self.n = n
-            self.cn0_max = cn0[CN0_MAX]
+            self.cn0_max = cn0[_CN0_MAX]
             if n:
-                total = cn0[CN0_SUM]
+                total = cn0[_CN0_SUM]
                 self.mean10 = total * 10 // n
-                self.sd10 = isqrt((n * cn0[CN0_SQUARES] - total * total) * 100 // (n * n))
+                self.sd10 = isqrt((n * cn0[_CN0_SQUARES] - total * total) * 100 // (n * n))
             else:
                 self.mean10 = 0
                 self.sd10 = 0

@@ -115,51 +115,49 @@ class Store:
         self.counts[k] = self.counts.get(k, 0) + n
 
     # ---- scanning ------------------------------------------------------------------------
+    def _step(self, data, i, end, last):
+        """How to move over data[i:] given the last seq taken: ln > 0, a frame to take (a
+        record frame with a new seq, or a KIND_MARK: a merge's, its seq the highest its sources
+        had); -n, pass over n bytes (self.junk: damage, or a valid frame already seen, such as
+        a merge's stale copy). The one rule for what a segment holds for the index: the scan,
+        read(), the seal, the uplink and the accounts of a drop take exactly these frames.
+        Allocates nothing."""
+        ln = R.check_frame(data, i, end)
+        if ln:
+            if R.payload_ok(data, i, ln):
+                s = R.frame_seq(data, i)
+                if s > last or (data[i + 1] == R.KIND_MARK and s == last):
+                    return ln
+                self.junk = False
+                return -ln
+            self._count("bad_frame")
+        self.junk = True
+        # a damaged frame is passed over whole where its length can be trusted: a crafted
+        # frame in its data, taken for a record, would hide every later seq
+        return -(R.damaged_len(data, i, end) or 1)
+
     def frames(self, data, last, lo=0, skips=False):
         """The frames segment bytes `data` hold, given the last seq taken before them (the
         segment's SEG_FIRST - 1): yields the offset i of each frame taken (kind data[i + 1],
-        length R.frame_len(data, i)) whose last seq is at least `lo`. Taken: a record frame
-        with a new seq, or a KIND_MARK (a merge's: its seq is the highest its sources had).
-        The one walk over what the index holds: the scan, read(), the seal, the uplink and the
-        accounts of a drop all take exactly these frames. skips: also yield -n for n bytes
-        passed over, self.junk saying whether they are damage or a valid frame already seen
-        (a merge's stale copy), for the scan's accounts. A generator per segment; nothing is
-        allocated per frame."""
+        length R.frame_len(data, i)) whose last seq is at least `lo`, by _step's rule. The
+        walk of the scan, the seal, the uplink, the accounts of a drop and newest_fix_t;
+        read() loops on _step itself (no generator: its 192 B at every upload read were what
+        a board without PSRAM could not find, tests/test_sim_heap.py). skips: also yield -n
+        for n bytes passed over, self.junk saying whether they are damage or a valid frame
+        already seen (a merge's stale copy), for the scan's accounts."""
         i = 0
         end = len(data)
         while i < end:
-            ln = R.check_frame(data, i, end)
-            if ln:
-                if R.payload_ok(data, i, ln):
-                    s = R.frame_seq(data, i)
-                    if s > last or (data[i + 1] == R.KIND_MARK and s == last):
-                        last = R.frame_last_seq(data, i)  # a KIND_MARK's: its seq
-                        if last >= lo:
-                            yield i
-                        i += ln
-                        continue
-                    self.junk = False
-                    if skips:
-                        yield -ln
-                    i += ln
-                    continue
-                self._count("bad_frame")
-            self.junk = True
-            n = 1
-            if data[i] == R.MAGIC and end - i >= R.OVERHEAD:
-                # A damaged frame whose declared length ends at the segment's end or at a valid
-                # frame is skipped whole: its data may hold frame-shaped bytes (a crafted event)
-                # that must not be taken for a record, whose seq would hide every later one.
-                j = i + R.frame_len(data, i)
-                if j == end or (j < end and self._valid_at(data, j, end)):
-                    n = j - i
-            if skips:
-                yield -n
-            i += n
-
-    def _valid_at(self, data, j, end):
-        ln = R.check_frame(data, j, end)
-        return ln > 0 and R.payload_ok(data, j, ln)
+            ln = self._step(data, i, end, last)
+            if ln <= 0:
+                if skips:
+                    yield ln
+                i -= ln
+                continue
+            last = R.frame_last_seq(data, i)  # a KIND_MARK's: its seq
+            if last >= lo:
+                yield i
+            i += ln
 
     def _scan(self, n, data, last, walk):
         """Index segment n's bytes (walk: self.frames(data, last, 0, True)): appends its entry
@@ -675,17 +673,29 @@ class Store:
                 return out, READ_UNREADABLE
             try:
                 data = self._load(_segname(sg[SEG_NO]))
-                walk = self.frames(data, sg[SEG_FIRST] - 1, from_seq)  # (a small allocation)
             except MemoryError:
                 self._count("read_nomem")
                 return out, READ_NOMEM
             if data is None:
                 return out, READ_UNREADABLE
-            for i in walk:
-                if data[i + 1] == R.KIND_MARK:
+            i = 0
+            end = len(data)
+            last = sg[SEG_FIRST] - 1
+            while i < end:
+                ln = self._step(data, i, end, last)
+                if ln <= 0:
+                    i -= ln
+                    continue
+                at = i
+                i += ln
+                if data[at + 1] == R.KIND_MARK:
+                    last = R.frame_seq(data, at)
+                    continue
+                last = R.frame_last_seq(data, at)
+                if last < from_seq:
                     continue
                 try:
-                    recs = R.frame_records(data, i, R.frame_len(data, i))
+                    recs = R.frame_records(data, at, ln)
                 except MemoryError:
                     self._count("read_nomem")
                     return out, READ_NOMEM

@@ -389,6 +389,25 @@ def raw_frames(b):
             i += 1
 
 
+def valid_at(b, j, end):
+    """True if a sound frame (CRC and payload) starts at b[j]."""
+    ln = check_frame(b, j, end)
+    return ln > 0 and payload_ok(b, j, ln)
+
+
+def damaged_len(b, i, end):
+    """The bytes to pass over for a damaged frame at b[i] whose declared length ends at `end`
+    or at a sound frame: the whole frame, since its data may hold frame-shaped bytes (a crafted
+    event) that must not be taken for a record. 0 when its length cannot be trusted so (then
+    step over one byte, or to the next sound frame)."""
+    if b[i] != MAGIC or end - i < OVERHEAD:
+        return 0
+    j = i + frame_len(b, i)
+    if j == end or (j < end and valid_at(b, j, end)):
+        return j - i
+    return 0
+
+
 def frame_len(b, i):
     # the length of the frame at b[i] as its header says (a frame already checked)
     return OVERHEAD + (b[i + 2] | (b[i + 3] << 8))

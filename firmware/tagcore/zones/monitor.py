@@ -227,6 +227,12 @@ class ZoneMonitor:
             zones = B.parse_zones(blob, h)
             rules = B.rules(h)
             _index(index, zones, rules, self.max_acc_dm)
+            for z in zones:
+                if z.rules is not None:
+                    # the weekly rules' module now, while the heap is whole: _schedule needs
+                    # it at the first fix, when a 1.3 KB block may no longer be found
+                    from tagcore.zones import curfew  # noqa: F401
+                    break
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
         except IndexError:  # a field read past the end that no length check caught
@@ -269,7 +275,7 @@ class ZoneMonitor:
 
     def _schedule(self, i, t):
         # Is zone i active at t, and until when does that hold? Its one-off windows (binary
-        # search) and its weekly rules (tagcore.zones.curfew, imported only for zones with them).
+        # search) and its weekly rules (tagcore.zones.curfew, loaded by load() for zones with them).
         z = self.zones[i]
         w = z.win
         if w is None and z.rules is None:
