@@ -567,7 +567,7 @@ COMMANDS: dict[str, Command | Group] = {
                         "--max-age-s",
                         type=int_range(10, 3600),
                         default=300,
-                        help="positions older than this decide nothing (%(default)s s)",
+                        help="a position and a fix further apart decide nothing (%(default)s s)",
                     ),
                     DB,
                 ),
