@@ -232,6 +232,7 @@ class ZoneMonitor:
                     # the weekly rules' module now, while the heap is whole: _schedule needs
                     # it at the first fix, when a 1.3 KB block may no longer be found
                     from tagcore.zones import curfew  # noqa: F401
+
                     break
         except ValueError as e:
             why = str(e.args[0]) if e.args else "malformed"
