@@ -65,7 +65,7 @@ _K_MAX = const(3000)
 class Budget:
     def __init__(self, cfg, costs, rx, now):
         self.cfg = cfg
-        self.costs = costs
+        self.c = costs
         self.rx = rx
         self.level = 0
         self.left_min = -1  # projected life at the present level, minutes; -1 not known
@@ -78,7 +78,7 @@ class Budget:
         self.read_uah = 0  # ... to this much charge
         self.model_uah = 0  # what the model said was drawn since t0
         self.scan_ms = 0  # scan time since t0
-        self.scale = 1000  # measured / model, permille
+        self.k = 1000  # measured / model, permille
         self.held = False  # RAM a deep sleep would lose (TagApp.held, set at each plan)
         self.counts = {}
 
@@ -102,7 +102,7 @@ class Budget:
         from tagcore.app.app import GNSS_OFF, deep_sleep_ok
         from tagcore.gnss.energy import choose
 
-        c = self.costs
+        c = self.c
         fx, ux, sx = LEVELS[level]
         iv = self.cfg.fix_interval_s * fx
         mode, q = choose(iv, self.rx)
@@ -118,11 +118,11 @@ class Budget:
 
     def update(self, now, pct):
         ch = 0
-        cap = self.costs.capacity_uah
+        cap = self.c.capacity_uah
         if self.last_pct >= 0 and pct > self.last_pct:  # charging: a new period
             self.t0, self.pct0, self.model_uah, self.scan_ms = now, pct, 0, 0
             self.warned = 0
-            self.scale = 1000
+            self.k = 1000
         if self.pct0 < 0:
             self.pct0 = pct
         dt = now - self.last_t
@@ -138,7 +138,7 @@ class Budget:
         # first upload) cannot swing it: 5 % and an hour
         if self.pct0 - pct >= CAL_PCT and now - self.t0 >= 3600 and self.model_uah > 0:
             k = used * 1000 // self.model_uah
-            self.scale = _K_MIN if k < _K_MIN else _K_MAX if k > _K_MAX else k
+            self.k = _K_MIN if k < _K_MIN else _K_MAX if k > _K_MAX else k
         left = self.read_uah
         target = self.cfg.power_target_h
         lv = self.level
@@ -157,7 +157,7 @@ class Budget:
         return ch | self.check(now)
 
     def _draw(self, now):
-        ua = self.draw_ua(now, self.level) * self.scale // 1000
+        ua = self.draw_ua(now, self.level) * self.k // 1000
         return ua if ua > 0 else 1
 
     def check(self, now):
@@ -183,5 +183,5 @@ class Budget:
         return now + (d if d > 60 else 60)
 
     def _life_min(self, left_uah, level, now):
-        ua = self.draw_ua(now, level) * self.scale // 1000
+        ua = self.draw_ua(now, level) * self.k // 1000
         return left_uah * 60 // (ua if ua > 0 else 1)

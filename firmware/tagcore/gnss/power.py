@@ -62,7 +62,7 @@ class GnssPower:
         wake_ms=3000,
         cyclic_ms=1000,
     ):
-        self.driver = driver
+        self.d = driver
         self.rail_on = rail_on
         self.rail_off = rail_off
         self.ack_ms = ack_ms
@@ -218,7 +218,7 @@ class GnssPower:
             self.since = now
             self.tries = 0
             return
-        d = self.driver
+        d = self.d
         if t == BACKUP:
             self.awake_mode = m
             self._queue(d.backup(0), _K_BACKUP)
@@ -235,7 +235,7 @@ class GnssPower:
             self.seq.append((f, ack, kind))
 
     def _emit_wake(self):
-        wb = self.driver.WAKE_BYTES
+        wb = self.d.WAKE_BYTES
         if wb:
             self.actions.append(("uart", wb))
 
@@ -245,7 +245,7 @@ class GnssPower:
         self.mode = OFF  # until it speaks
         self.awake_mode = CONTINUOUS  # receivers boot in continuous mode
         self.seq = []
-        self._queue(self.driver.setup(), _K_SETUP)
+        self._queue(self.d.setup(), _K_SETUP)
         self.phase = _WAKE
         self.since = now
         self.tries = 0
@@ -308,7 +308,7 @@ class GnssPower:
             _bump(self.counts, "cyclic_refused")
             self.cyclic_ok = False
             self.target = CONTINUOUS
-            self._queue(self.driver.continuous(), _K_MODE)
+            self._queue(self.d.continuous(), _K_MODE)
             self.seq.append((None, CONTINUOUS, _K_MODE))
             self._next(now)
         elif self.rail_off is not None:  # continuous refused: only a power cycle is certain

@@ -54,7 +54,7 @@ class _Recs:
         self.n = 0  # closed records in out
         self.fixes = 0
         self.run = run
-        self.packer = packer
+        self.pk = packer
         self.open = False
         self.rseq = 0
         self.rstride = 0
@@ -63,20 +63,20 @@ class _Recs:
         if not self.open:
             return len(self.out)
         bits = 0
-        for w in self.packer.widths:
+        for w in self.pk.widths:
             bits += w
-        return len(self.out) + len(self.run) + 24 + (bits * (self.packer.n - 1) + 7) // 8
+        return len(self.out) + len(self.run) + 24 + (bits * (self.pk.n - 1) + 7) // 8
 
     def close_run(self):
         if not self.open:
             return
-        self.packer.finish(self.run)
+        self.pk.finish(self.run)
         o = self.out
         o.append(0x85)  # array(5)
         o.append(FIX_RUN)
         cbor.put_head(o, cbor.UINT, self.rseq)
         cbor.put_head(o, cbor.UINT, self.rstride)
-        cbor.put_head(o, cbor.UINT, self.packer.n)
+        cbor.put_head(o, cbor.UINT, self.pk.n)
         cbor.put_bytes(o, self.run)
         self.run[:] = b""
         self.n += 1
@@ -88,7 +88,7 @@ class _Recs:
     def add3(self, seq, kind, v):
         if kind == R.KIND_FIXES:
             self.fixes += 1
-            pk = self.packer
+            pk = self.pk
             if self.open:
                 last = self.rseq + (pk.n - 1) * self.rstride
                 step = seq - last
@@ -114,26 +114,26 @@ class _Recs:
 
 
 class _Fill:
-    """Takes the records from seq `first` on into `recs` (a _Recs), from the store's frames and
+    """Takes the records from seq `first` on into `r` (a _Recs), from the store's frames and
     then its RAM buffer, while they fit: the same records, in the same batches, as reading
     CHUNK records at a time with Store.read(nxt, CHUNK, True) (the size bound is checked where
     such a read ended). A segment it cannot read (or load for lack of memory) stops it: what
     came before goes, nothing after it (counted uplink_stalled, as before)."""
 
-    def __init__(self, store, recs, first, max_recs, max_bytes, room):
-        self.store = store
-        self.recs = recs
+    def __init__(self, st, r, first, max_recs, max_bytes, room):
+        self.st = st
+        self.r = r
         self.first = first
         self.max_recs = max_recs
         self.max_bytes = max_bytes
         self.room = room
         self.taken = 0
         self.last = first - 1
-        self.fields = recs.packer.cur  # one fix's fields, decoded in place (the packer's own list)
+        self.v = r.pk.cur  # one fix's fields, decoded in place (the packer's own list)
 
     def offer(self, seq, kind, v):
         """Take one record (v: the fix's fields, or (t, data)); False when the batch is done."""
-        r = self.recs
+        r = self.r
         # the most it can add: an event's heads and data; a fix, its packed difference or,
         # starting a run, the closed run's heads and its first fix in full
         most = FIX_MOST if kind == R.KIND_FIXES else EVENT_HEADS + len(v[1])
@@ -150,7 +150,7 @@ class _Fill:
         return True
 
     def walk(self):
-        st = self.store
+        st = self.st
         first = self.first
         from tagcore.store.log import _segname
 
@@ -192,9 +192,9 @@ class _Fill:
         return True
 
     def _fixes(self, data, i, ln):
-        # Each fix of the frame with seq >= first, decoded into self.fields (R.decode_fixes'
+        # Each fix of the frame with seq >= first, decoded into self.v (R.decode_fixes'
         # arithmetic, without a Fix per fix); False when done.
-        v = self.fields
+        v = self.v
         p = i + R.HEADER
         end = i + ln - 4
         count = data[p]
