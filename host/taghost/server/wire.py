@@ -217,11 +217,17 @@ def encode_ack(
 ) -> bytes:
     """The signed acknowledgement (COSE_Mac0, down-direction aad)."""
     payload = cbor2.dumps({1: tag, 2: ctr, 3: acked, 4: now, 5: [list(d) for d in down]})
+    return mac0(key, tag, payload, DOWN_AAD)
+
+
+def mac0(key: bytes, kid: bytes, payload: bytes, aad: bytes) -> bytes:
+    """A server answer: COSE_Mac0 (HMAC 256/64) over `payload` under `key`, with `kid` and the
+    direction's external aad (a tag's acknowledgement, or a victim's receipt)."""
     msg = Mac0Message(
         phdr={Algorithm: HMAC25664},
-        uhdr={KID: tag},
+        uhdr={KID: kid},
         payload=payload,
-        external_aad=DOWN_AAD,
+        external_aad=aad,
         key=SymmetricKey(k=key),
     )
     return bytes(msg.encode())
@@ -272,11 +278,4 @@ def encode_victim_ack(key: bytes, victim: int, ctr: int, now: int) -> bytes:
     """The answer to a victim's post (COSE_Mac0, VICTIM_DOWN_AAD): her id, the counter taken,
     the server's clock. Nothing about the tag: it is her phone's receipt, no more."""
     payload = cbor2.dumps({1: victim, 2: ctr, 3: now})
-    msg = Mac0Message(
-        phdr={Algorithm: HMAC25664},
-        uhdr={KID: victim_kid(victim)},
-        payload=payload,
-        external_aad=VICTIM_DOWN_AAD,
-        key=SymmetricKey(k=key),
-    )
-    return bytes(msg.encode())
+    return mac0(key, victim_kid(victim), payload, VICTIM_DOWN_AAD)
